@@ -1,3 +1,70 @@
 //! A sharded, embeddable in-memory keyspace with Redis semantics.
 //!
-//! This crate is a skeleton: the keyspace arrives with the store work.
+//! `redistill-store` gives a Rust program Redis's data model in-process, with no server:
+//! strings (with the integer form counters use), hashes, TTLs with lazy and active expiry,
+//! SCAN, KEYS globs, 16 logical databases, and memory accounting with a `max_memory` limit.
+//! The Redistill server executes every command against this crate and turns its results and
+//! [`StoreError`]s into Redis's exact replies.
+//!
+//! ```
+//! use redistill_store::{Expiry, ManualClock, SetOptions, Store};
+//!
+//! let clock = ManualClock::new(1_700_000_000_000);
+//! let store = Store::builder().databases(2).clock(clock.clone()).build();
+//!
+//! let ttl = SetOptions { expiry: Some(Expiry::Ex(60)), ..Default::default() };
+//! store.set(0, b"token:1", b"alice", ttl)?;
+//! store.hset(0, b"user:1", &[(b"name", b"alice"), (b"visits", b"1")])?;
+//! assert_eq!(store.hincrby(0, b"user:1", b"visits", 1)?, 2);
+//!
+//! clock.advance(60_000);
+//! assert_eq!(store.get(0, b"token:1")?, None); // expired
+//! # Ok::<(), redistill_store::StoreError>(())
+//! ```
+//!
+//! # Design
+//!
+//! - [`Store`] is an `Arc` handle; clone it into every thread. Each database is split into a
+//!   power-of-two number of shards, each a hash table (ahash) behind a `parking_lot::RwLock`.
+//!   Reads take a read lock only; there is no global lock on any per-key path. Multi-key
+//!   operations (MSET, MSETNX, MGET, RENAME, COPY, MOVE, SWAPDB) lock the shards they touch in
+//!   one global order.
+//! - Entries are compact: key, optional expiry and value share one allocation, 16 bytes in
+//!   the table plus a 2-byte control word and the 4-byte eviction access word (see [`evict`]).
+//!   Values passed in are always copied, so a caller's network buffer is never pinned.
+//! - Time comes from a [`Clock`]; tests use [`ManualClock`]. Expiry is lazy on access plus
+//!   [`Store::active_expire_cycle`], which the embedder (or the server's housekeeping) calls,
+//!   or runs on a thread with [`Store::spawn_active_expiry`]. Nothing spawns threads unasked.
+//! - SCAN's cursor guarantee and its argument are in the `scan` and `table` module docs.
+//!
+//! Not yet supported: lists, sets and sorted sets (the value enum is ready for them), and
+//! eviction policies other than `noeviction`.
+
+mod clock;
+mod entry;
+mod error;
+pub mod evict;
+mod expire;
+mod float;
+mod glob;
+mod hashes;
+mod info;
+mod keys;
+mod memory;
+mod scan;
+mod shard;
+mod store;
+mod strings;
+mod table;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use entry::ValueType;
+pub use error::{Result, StoreError};
+pub use evict::EvictionPolicy;
+pub use expire::{ExpireCommand, ExpireCondition, ExpireCycleStats, ExpiryThread};
+pub use glob::glob_match;
+pub use hashes::FieldValue;
+pub use info::{DbInfo, Stats};
+pub use scan::ScanOptions;
+pub use store::{Store, StoreBuilder};
+pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions, SetOutcome};

@@ -1,0 +1,446 @@
+//! Compact entries: key, optional expiry and value packed into one allocation.
+//!
+//! A string entry is a single boxed byte slice:
+//!
+//! ```text
+//! [flags: u8][key length: LEB128][key][expire-at ms: u64 LE, if FLAG_EXPIRE][value]
+//! ```
+//!
+//! where the value is the raw bytes, or 8 bytes of `i64` for the integer form counters use.
+//! A hash entry boxes the same header (without a value) next to its field table. Entries are
+//! 16 bytes in the table; an empty boxed slice (no allocation) marks vacant slots.
+
+use crate::memory::alloc_size;
+use crate::table::{Slot, Table};
+
+pub(crate) const KIND_MASK: u8 = 0b11;
+pub(crate) const KIND_RAW: u8 = 0;
+pub(crate) const KIND_INT: u8 = 1;
+pub(crate) const FLAG_EXPIRE: u8 = 0b100;
+/// Set by APPEND/SETRANGE: Redis reports such strings as "raw" whatever their length.
+pub(crate) const FLAG_RAW_ENC: u8 = 0b1000;
+
+/// Longest string Redis calls "embstr".
+const EMBSTR_MAX: usize = 44;
+/// Redis keeps hashes as listpacks up to these limits (hash-max-listpack-*).
+pub(crate) const LISTPACK_MAX_ENTRIES: usize = 128;
+pub(crate) const LISTPACK_MAX_VALUE: usize = 64;
+
+/// A decoded header: where things are inside the blob.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head {
+    pub(crate) flags: u8,
+    pub(crate) key_start: usize,
+    pub(crate) key_end: usize,
+    pub(crate) expire: Option<u64>,
+    pub(crate) value_start: usize,
+}
+
+fn read_varint(b: &[u8]) -> (usize, usize) {
+    let mut v = 0usize;
+    let mut shift = 0;
+    for (i, byte) in b.iter().enumerate() {
+        v |= ((byte & 0x7f) as usize) << shift;
+        if byte & 0x80 == 0 {
+            return (v, i + 1);
+        }
+        shift += 7;
+    }
+    (v, b.len())
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: usize) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn varint_len(mut v: usize) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// Decodes the header of a blob built by [`build`]. Empty blobs decode to an empty key.
+pub(crate) fn head(blob: &[u8]) -> Head {
+    let Some(&flags) = blob.first() else {
+        return Head {
+            flags: 0,
+            key_start: 0,
+            key_end: 0,
+            expire: None,
+            value_start: 0,
+        };
+    };
+    let (klen, n) = read_varint(&blob[1..]);
+    let key_start = 1 + n;
+    let key_end = (key_start + klen).min(blob.len());
+    let (expire, value_start) = if flags & FLAG_EXPIRE != 0 {
+        let mut b = [0u8; 8];
+        let src = blob.get(key_end..key_end + 8).unwrap_or(&[0; 8]);
+        b.copy_from_slice(src);
+        (Some(u64::from_le_bytes(b)), key_end + 8)
+    } else {
+        (None, key_end)
+    };
+    Head {
+        flags,
+        key_start,
+        key_end,
+        expire,
+        value_start: value_start.min(blob.len()),
+    }
+}
+
+/// Packs header and value into one exactly-sized allocation.
+pub(crate) fn build(flags: u8, key: &[u8], expire: Option<u64>, value: &[u8]) -> Box<[u8]> {
+    let flags = if expire.is_some() {
+        flags | FLAG_EXPIRE
+    } else {
+        flags & !FLAG_EXPIRE
+    };
+    let len = 1 + varint_len(key.len()) + key.len() + expire.map_or(0, |_| 8) + value.len();
+    let mut out = Vec::with_capacity(len);
+    out.push(flags);
+    write_varint(&mut out, key.len());
+    out.extend_from_slice(key);
+    if let Some(e) = expire {
+        out.extend_from_slice(&e.to_le_bytes());
+    }
+    out.extend_from_slice(value);
+    out.into_boxed_slice()
+}
+
+/// A stored string value, borrowed from its entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StrRef<'a> {
+    Raw(&'a [u8]),
+    Int(i64),
+}
+
+/// Parses `v` as Redis's canonical integer (`string2ll`): what SET stores in integer form.
+pub(crate) fn canonical_i64(v: &[u8]) -> Option<i64> {
+    if v.is_empty() || v.len() > 20 {
+        return None;
+    }
+    if v == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match v[0] {
+        b'-' => (true, &v[1..]),
+        _ => (false, v),
+    };
+    if digits.is_empty() || digits[0] == b'0' || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut acc: i64 = 0;
+    for &d in digits {
+        let d = i64::from(d - b'0');
+        acc = acc.checked_mul(10)?;
+        acc = if neg {
+            acc.checked_sub(d)?
+        } else {
+            acc.checked_add(d)?
+        };
+    }
+    Some(acc)
+}
+
+/// The value of a hash, with its own field table.
+pub(crate) struct HashObj {
+    /// Header blob (flags, key, expiry) with no value part.
+    pub(crate) head: Box<[u8]>,
+    pub(crate) fields: Table<Field, ()>,
+    /// Sum of the fields' allocations, kept so memory accounting stays O(1).
+    pub(crate) field_bytes: usize,
+    /// Latches once the hash outgrows listpack limits, as Redis never converts back.
+    pub(crate) big: bool,
+}
+
+/// A hash field and its value in one allocation: `[field length: LEB128][field][value]`.
+#[derive(Default)]
+pub(crate) struct Field(pub(crate) Box<[u8]>);
+
+impl Field {
+    pub(crate) fn new(field: &[u8], value: &[u8]) -> Self {
+        let mut out = Vec::with_capacity(varint_len(field.len()) + field.len() + value.len());
+        write_varint(&mut out, field.len());
+        out.extend_from_slice(field);
+        out.extend_from_slice(value);
+        Field(out.into_boxed_slice())
+    }
+
+    fn split(&self) -> (&[u8], &[u8]) {
+        let (flen, n) = read_varint(&self.0);
+        let end = (n + flen).min(self.0.len());
+        (&self.0[n..end], &self.0[end..])
+    }
+
+    pub(crate) fn value(&self) -> &[u8] {
+        self.split().1
+    }
+
+    pub(crate) fn footprint(&self) -> usize {
+        alloc_size(self.0.len())
+    }
+}
+
+impl Slot for Field {
+    fn key(&self) -> &[u8] {
+        self.split().0
+    }
+}
+
+/// One keyspace entry.
+pub(crate) enum Entry {
+    /// A string: header and value in one blob.
+    Str(Box<[u8]>),
+    /// A hash.
+    Hash(Box<HashObj>),
+}
+
+impl Default for Entry {
+    fn default() -> Self {
+        Entry::Str(Box::default())
+    }
+}
+
+impl Slot for Entry {
+    fn key(&self) -> &[u8] {
+        let blob = self.head_blob();
+        let h = head(blob);
+        &blob[h.key_start..h.key_end]
+    }
+}
+
+/// The type of a value, as TYPE reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueType {
+    /// A string (`"string"`).
+    String,
+    /// A hash (`"hash"`).
+    Hash,
+}
+
+impl ValueType {
+    /// The name TYPE replies with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Hash => "hash",
+        }
+    }
+}
+
+impl Entry {
+    pub(crate) fn head_blob(&self) -> &[u8] {
+        match self {
+            Entry::Str(b) => b,
+            Entry::Hash(h) => &h.head,
+        }
+    }
+
+    pub(crate) fn head(&self) -> Head {
+        head(self.head_blob())
+    }
+
+    pub(crate) fn expire(&self) -> Option<u64> {
+        self.head().expire
+    }
+
+    /// Whether the entry carries a TTL: one byte read, no header decoding.
+    pub(crate) fn has_expire(&self) -> bool {
+        self.head_blob()
+            .first()
+            .is_some_and(|f| f & FLAG_EXPIRE != 0)
+    }
+
+    pub(crate) fn is_expired(&self, now: u64) -> bool {
+        self.has_expire() && self.expire().is_some_and(|e| e <= now)
+    }
+
+    pub(crate) fn value_type(&self) -> ValueType {
+        match self {
+            Entry::Str(_) => ValueType::String,
+            Entry::Hash(_) => ValueType::Hash,
+        }
+    }
+
+    /// The string value, or `None` for other types.
+    pub(crate) fn str_value(&self) -> Option<StrRef<'_>> {
+        match self {
+            Entry::Str(b) => {
+                let h = head(b);
+                let v = &b[h.value_start..];
+                if h.flags & KIND_MASK == KIND_INT {
+                    let mut buf = [0u8; 8];
+                    if v.len() == 8 {
+                        buf.copy_from_slice(v);
+                    }
+                    Some(StrRef::Int(i64::from_le_bytes(buf)))
+                } else {
+                    Some(StrRef::Raw(v))
+                }
+            }
+            Entry::Hash(_) => None,
+        }
+    }
+
+    /// A string entry for `value`, in integer form when Redis would use it.
+    pub(crate) fn new_str(key: &[u8], value: &[u8], expire: Option<u64>) -> Entry {
+        match canonical_i64(value) {
+            Some(n) => Entry::new_int(key, n, expire),
+            None => Entry::Str(build(KIND_RAW, key, expire, value)),
+        }
+    }
+
+    pub(crate) fn new_raw(key: &[u8], value: &[u8], expire: Option<u64>, flags: u8) -> Entry {
+        Entry::Str(build(KIND_RAW | flags, key, expire, value))
+    }
+
+    pub(crate) fn new_int(key: &[u8], n: i64, expire: Option<u64>) -> Entry {
+        Entry::Str(build(KIND_INT, key, expire, &n.to_le_bytes()))
+    }
+
+    /// Overwrites an integer-form string in place (INCR's fast path); false if the entry is
+    /// not in integer form.
+    pub(crate) fn set_int_in_place(&mut self, n: i64) -> bool {
+        match self {
+            Entry::Str(b) => {
+                let h = head(b);
+                let v = &mut b[h.value_start..];
+                if h.flags & KIND_MASK != KIND_INT || v.len() != 8 {
+                    return false;
+                }
+                v.copy_from_slice(&n.to_le_bytes());
+                true
+            }
+            Entry::Hash(_) => false,
+        }
+    }
+
+    pub(crate) fn new_hash(key: &[u8], hasher: ahash::RandomState) -> Entry {
+        Entry::Hash(Box::new(HashObj {
+            head: build(0, key, None, &[]),
+            fields: Table::new(hasher, 0),
+            field_bytes: 0,
+            big: false,
+        }))
+    }
+
+    /// Replaces the expiry, rebuilding the header.
+    pub(crate) fn set_expire(&mut self, expire: Option<u64>) {
+        match self {
+            Entry::Str(b) => {
+                let h = head(b);
+                let key = &b[h.key_start..h.key_end];
+                *b = build(h.flags, key, expire, &b[h.value_start..]);
+            }
+            Entry::Hash(obj) => {
+                let h = head(&obj.head);
+                obj.head = build(h.flags, &obj.head[h.key_start..h.key_end], expire, &[]);
+            }
+        }
+    }
+
+    /// The same value under another key, with the given expiry.
+    pub(crate) fn rekeyed(&self, key: &[u8], expire: Option<u64>) -> Entry {
+        match self {
+            Entry::Str(b) => {
+                let h = head(b);
+                Entry::Str(build(h.flags, key, expire, &b[h.value_start..]))
+            }
+            Entry::Hash(obj) => {
+                let mut fields = Table::new(obj.fields.hasher().clone(), 0);
+                for (_, f) in obj.fields.iter() {
+                    let h = fields.hash(f.key());
+                    fields.insert_new(h, Field(f.0.clone()), ());
+                }
+                let flags = head(&obj.head).flags;
+                Entry::Hash(Box::new(HashObj {
+                    head: build(flags, key, expire, &[]),
+                    fields,
+                    field_bytes: obj.field_bytes,
+                    big: obj.big,
+                }))
+            }
+        }
+    }
+
+    /// Heap bytes this entry holds (allocator rounding included), excluding its table slot.
+    pub(crate) fn footprint(&self) -> usize {
+        match self {
+            Entry::Str(b) => alloc_size(b.len()),
+            Entry::Hash(h) => {
+                alloc_size(std::mem::size_of::<HashObj>())
+                    + alloc_size(h.head.len())
+                    + alloc_size(h.fields.array_bytes())
+                    + h.field_bytes
+            }
+        }
+    }
+
+    /// The encoding OBJECT ENCODING reports.
+    pub(crate) fn encoding(&self) -> &'static str {
+        match self {
+            Entry::Str(b) => {
+                let h = head(b);
+                if h.flags & KIND_MASK == KIND_INT {
+                    "int"
+                } else if h.flags & FLAG_RAW_ENC == 0 && b.len() - h.value_start <= EMBSTR_MAX {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+            Entry::Hash(h) => {
+                if h.big {
+                    "hashtable"
+                } else {
+                    "listpack"
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_is_two_words() {
+        assert_eq!(std::mem::size_of::<Entry>(), 16);
+    }
+
+    #[test]
+    fn blob_round_trip() {
+        let e = Entry::new_str(b"key", b"hello", Some(42));
+        assert_eq!(e.key(), b"key");
+        assert_eq!(e.expire(), Some(42));
+        assert_eq!(e.str_value(), Some(StrRef::Raw(b"hello")));
+        let i = Entry::new_str(b"k", b"-17", None);
+        assert_eq!(i.str_value(), Some(StrRef::Int(-17)));
+        assert_eq!(i.encoding(), "int");
+        let long = vec![b'x'; 300];
+        let e = Entry::new_str(&long, &long, None);
+        assert_eq!(e.key(), &long[..]);
+        assert_eq!(e.encoding(), "raw");
+    }
+
+    #[test]
+    fn canonical_integers_match_string2ll() {
+        assert_eq!(canonical_i64(b"10"), Some(10));
+        assert_eq!(canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(canonical_i64(b"9223372036854775808"), None);
+        for bad in [&b"010"[..], b"+1", b"-0", b" 1", b"1 ", b"", b"-", b"1.0"] {
+            assert_eq!(canonical_i64(bad), None, "{bad:?}");
+        }
+    }
+}

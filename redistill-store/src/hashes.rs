@@ -1,0 +1,366 @@
+//! Hash commands: HSET, HGET, HDEL, HINCRBY, HRANDFIELD, HSCAN and friends.
+
+use bytes::Bytes;
+
+use crate::entry::{
+    Entry, Field, HashObj, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE, canonical_i64,
+};
+use crate::error::{Result, StoreError};
+use crate::float::{self, FloatError};
+use crate::glob::glob_match;
+use crate::store::Store;
+use crate::table::Slot;
+
+/// A field and its value, as HGETALL returns them.
+pub type FieldValue = (Bytes, Bytes);
+
+impl HashObj {
+    fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        let h = self.fields.hash(field);
+        self.fields
+            .find(h, field)
+            .map(|i| self.fields.get(i).value())
+    }
+
+    /// Sets a field; true if it is new.
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        let h = self.fields.hash(field);
+        let f = Field::new(field, value);
+        let size = f.footprint();
+        let new = match self.fields.find(h, field) {
+            Some(i) => {
+                let old = std::mem::replace(self.fields.get_mut(i), f);
+                self.field_bytes -= old.footprint();
+                false
+            }
+            None => {
+                self.fields.insert_new(h, f, ());
+                true
+            }
+        };
+        self.field_bytes += size;
+        if self.fields.len() > LISTPACK_MAX_ENTRIES
+            || field.len() > LISTPACK_MAX_VALUE
+            || value.len() > LISTPACK_MAX_VALUE
+        {
+            self.big = true;
+        }
+        new
+    }
+
+    fn del(&mut self, field: &[u8]) -> bool {
+        let h = self.fields.hash(field);
+        match self.fields.find(h, field) {
+            Some(i) => {
+                let (old, _) = self.fields.remove_at(i);
+                self.field_bytes -= old.footprint();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.fields.iter().map(|(_, f)| (f.key(), f.value()))
+    }
+}
+
+fn hash_of(e: &Entry) -> Result<&HashObj> {
+    match e {
+        Entry::Hash(h) => Ok(h),
+        _ => Err(StoreError::WrongType),
+    }
+}
+
+fn b(s: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(s)
+}
+
+impl Store {
+    /// Reads the hash at `key` (`None` if absent), failing with WRONGTYPE for other types.
+    fn read_hash<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(Option<&HashObj>) -> R,
+    ) -> Result<R> {
+        self.read(db, key, |e| match e {
+            None => Ok(f(None)),
+            Some(e) => hash_of(e).map(|h| f(Some(h))),
+        })?
+    }
+
+    /// Modifies the hash at `key`, creating it when `create` is set. An emptied hash is
+    /// deleted, as Redis never keeps empty collections.
+    fn write_hash<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        create: bool,
+        f: impl FnOnce(&mut HashObj) -> Result<R>,
+        absent: impl FnOnce() -> R,
+    ) -> Result<R> {
+        if create {
+            self.check_memory()?;
+        }
+        let hasher = self.inner.hasher.clone();
+        self.with_write(db, key, |ctx| {
+            let i = match ctx.live(key) {
+                Some(i) => {
+                    hash_of(ctx.entry(i))?;
+                    i
+                }
+                None if create => ctx.insert(Entry::new_hash(key, hasher)),
+                None => return Ok(absent()),
+            };
+            let r = ctx.update(i, |e| match e {
+                Entry::Hash(h) => f(h),
+                _ => Err(StoreError::WrongType),
+            });
+            // Find again: the insert above may be the only thing that moved, but an emptied
+            // hash must go either way.
+            if let Some(i) = ctx.live(key)
+                && matches!(ctx.entry(i), Entry::Hash(h) if h.fields.is_empty())
+            {
+                ctx.remove(i);
+            }
+            r
+        })
+    }
+
+    /// HSET: sets fields, returns how many were new.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2")])?, 2);
+    /// assert_eq!(store.hget(0, b"h", b"a")?.as_deref(), Some(&b"1"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn hset(&self, db: usize, key: &[u8], pairs: &[(&[u8], &[u8])]) -> Result<usize> {
+        self.write_hash(
+            db,
+            key,
+            true,
+            |h| Ok(pairs.iter().filter(|(f, v)| h.set(f, v)).count()),
+            || 0,
+        )
+    }
+
+    /// HSETNX: sets the field only if absent; true if set.
+    pub fn hsetnx(&self, db: usize, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool> {
+        self.write_hash(
+            db,
+            key,
+            true,
+            |h| Ok(h.get(field).is_none() && h.set(field, value)),
+            || false,
+        )
+    }
+
+    /// HGET.
+    pub fn hget(&self, db: usize, key: &[u8], field: &[u8]) -> Result<Option<Bytes>> {
+        self.read_hash(db, key, |h| h.and_then(|h| h.get(field)).map(b))
+    }
+
+    /// HMGET: values in order, `None` for missing fields.
+    pub fn hmget(&self, db: usize, key: &[u8], fields: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
+        self.read_hash(db, key, |h| {
+            fields
+                .iter()
+                .map(|f| h.and_then(|h| h.get(f)).map(b))
+                .collect()
+        })
+    }
+
+    /// HGETALL: every field and value.
+    pub fn hgetall(&self, db: usize, key: &[u8]) -> Result<Vec<FieldValue>> {
+        self.read_hash(db, key, |h| {
+            h.map(|h| h.pairs().map(|(f, v)| (b(f), b(v))).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    /// HKEYS.
+    pub fn hkeys(&self, db: usize, key: &[u8]) -> Result<Vec<Bytes>> {
+        self.read_hash(db, key, |h| {
+            h.map(|h| h.pairs().map(|(f, _)| b(f)).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    /// HVALS.
+    pub fn hvals(&self, db: usize, key: &[u8]) -> Result<Vec<Bytes>> {
+        self.read_hash(db, key, |h| {
+            h.map(|h| h.pairs().map(|(_, v)| b(v)).collect())
+                .unwrap_or_default()
+        })
+    }
+
+    /// HDEL: removes fields, returns how many existed. Deletes the key when emptied.
+    pub fn hdel(&self, db: usize, key: &[u8], fields: &[&[u8]]) -> Result<usize> {
+        self.write_hash(
+            db,
+            key,
+            false,
+            |h| Ok(fields.iter().filter(|f| h.del(f)).count()),
+            || 0,
+        )
+    }
+
+    /// HLEN.
+    pub fn hlen(&self, db: usize, key: &[u8]) -> Result<usize> {
+        self.read_hash(db, key, |h| h.map_or(0, |h| h.fields.len()))
+    }
+
+    /// HEXISTS.
+    pub fn hexists(&self, db: usize, key: &[u8], field: &[u8]) -> Result<bool> {
+        self.read_hash(db, key, |h| h.is_some_and(|h| h.get(field).is_some()))
+    }
+
+    /// HSTRLEN: length of the field's value, 0 if absent.
+    pub fn hstrlen(&self, db: usize, key: &[u8], field: &[u8]) -> Result<usize> {
+        self.read_hash(db, key, |h| {
+            h.and_then(|h| h.get(field)).map_or(0, <[u8]>::len)
+        })
+    }
+
+    /// HINCRBY: adds to an integer field, returns the new value.
+    pub fn hincrby(&self, db: usize, key: &[u8], field: &[u8], delta: i64) -> Result<i64> {
+        self.write_hash(
+            db,
+            key,
+            true,
+            |h| {
+                let cur = match h.get(field) {
+                    Some(v) => canonical_i64(v).ok_or(StoreError::HashNotInteger)?,
+                    None => 0,
+                };
+                let n = cur.checked_add(delta).ok_or(StoreError::Overflow)?;
+                h.set(field, n.to_string().as_bytes());
+                Ok(n)
+            },
+            || 0,
+        )
+    }
+
+    /// HINCRBYFLOAT: adds a float given as text, returns the new value as Redis formats it.
+    pub fn hincrbyfloat(&self, db: usize, key: &[u8], field: &[u8], incr: &[u8]) -> Result<Bytes> {
+        if !float::is_valid(incr) {
+            return Err(StoreError::NotFloat);
+        }
+        self.write_hash(
+            db,
+            key,
+            true,
+            |h| {
+                let cur = h.get(field).unwrap_or(b"0").to_vec();
+                let out = float::add(&cur, incr).map_err(|e| match e {
+                    FloatError::NotFloat => StoreError::HashNotFloat,
+                    FloatError::NanOrInfinity => StoreError::NanOrInfinity,
+                })?;
+                h.set(field, &out);
+                Ok(Bytes::from(out))
+            },
+            Bytes::new,
+        )
+    }
+
+    /// HRANDFIELD.
+    ///
+    /// With `count = None`: one random field (`None` result list if the key is absent).
+    /// A positive count returns up to that many *distinct* fields; a negative count returns
+    /// exactly `-count` fields, possibly repeated. With `with_values` each field comes with
+    /// its value.
+    pub fn hrandfield(
+        &self,
+        db: usize,
+        key: &[u8],
+        count: Option<i64>,
+        with_values: bool,
+    ) -> Result<Vec<(Bytes, Option<Bytes>)>> {
+        if let Some(c) = count
+            && c < -(i64::MAX / 2)
+            && with_values
+        {
+            return Err(StoreError::ValueOutOfRange);
+        }
+        self.read_hash(db, key, |h| {
+            let Some(h) = h else { return Vec::new() };
+            let len = h.fields.len();
+            let pick = |i: usize| {
+                let f = h.fields.get(i);
+                (b(f.key()), with_values.then(|| b(f.value())))
+            };
+            let rnd = || self.next_random();
+            match count {
+                None => h.fields.random_slot(rnd).map(pick).into_iter().collect(),
+                Some(c) if c < 0 => (0..c.unsigned_abs())
+                    .filter_map(|_| h.fields.random_slot(rnd))
+                    .map(pick)
+                    .collect(),
+                Some(c) => {
+                    let c = c as u64;
+                    let mut all: Vec<usize> = h.fields.iter().map(|(i, _)| i).collect();
+                    if c as usize >= len {
+                        return all.into_iter().map(pick).collect();
+                    }
+                    // Partial Fisher-Yates: the first `c` slots become a uniform sample.
+                    for k in 0..c as usize {
+                        let j = k + (self.next_random() as usize) % (len - k);
+                        all.swap(k, j);
+                    }
+                    all.truncate(c as usize);
+                    all.into_iter().map(pick).collect()
+                }
+            }
+        })
+    }
+
+    /// HSCAN: returns the next cursor (0 when done) and a batch of fields with values.
+    ///
+    /// Small hashes come back whole with cursor 0, as Redis does for listpack hashes; big
+    /// ones are walked with the same resize-proof cursor as SCAN.
+    pub fn hscan(
+        &self,
+        db: usize,
+        key: &[u8],
+        cursor: u64,
+        pattern: Option<&[u8]>,
+        count: usize,
+    ) -> Result<(u64, Vec<FieldValue>)> {
+        let keep = |f: &[u8]| pattern.is_none_or(|p| p == b"*" || glob_match(p, f));
+        self.read_hash(db, key, |h| {
+            let Some(h) = h else { return (0, Vec::new()) };
+            if !h.big {
+                let out = h
+                    .pairs()
+                    .filter(|(f, _)| keep(f))
+                    .map(|(f, v)| (b(f), b(v)))
+                    .collect();
+                return (0, out);
+            }
+            let mut out = Vec::new();
+            let mut idx = Vec::new();
+            let mut cur = Some(cursor);
+            let mut steps = 0;
+            while let Some(at) = cur {
+                idx.clear();
+                cur = h.fields.scan_step(at, &mut idx);
+                for &i in &idx {
+                    let f = h.fields.get(i);
+                    if keep(f.key()) {
+                        out.push((b(f.key()), b(f.value())));
+                    }
+                }
+                steps += 1;
+                if steps >= count.max(1) * 10 || out.len() >= count.max(1) {
+                    break;
+                }
+            }
+            let cur = cur.unwrap_or(0);
+            (cur, out)
+        })
+    }
+}

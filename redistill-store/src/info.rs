@@ -1,0 +1,112 @@
+//! Introspection for INFO, OBJECT and MEMORY: counters, sizes and per-key details.
+
+use std::sync::atomic::Ordering;
+
+use crate::error::Result;
+use crate::store::Store;
+use crate::table::Slot;
+
+/// Store-wide counters, as INFO `stats` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Successful key lookups (`keyspace_hits`).
+    pub keyspace_hits: u64,
+    /// Failed key lookups (`keyspace_misses`).
+    pub keyspace_misses: u64,
+    /// Keys removed because their TTL passed (`expired_keys`).
+    pub expired_keys: u64,
+}
+
+/// Per-database counts, as INFO `keyspace` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DbInfo {
+    /// Keys (`keys=`).
+    pub keys: usize,
+    /// Keys with a TTL (`expires=`).
+    pub expires: usize,
+}
+
+impl Store {
+    /// Hit, miss and expiry counters summed over all shards.
+    pub fn stats(&self) -> Stats {
+        let mut s = Stats::default();
+        for db in self.inner.dbs.iter() {
+            for sh in db.shards.iter() {
+                s.keyspace_hits += sh.hits.load(Ordering::Relaxed);
+                s.keyspace_misses += sh.misses.load(Ordering::Relaxed);
+                s.expired_keys += sh.expired.load(Ordering::Relaxed);
+            }
+        }
+        s
+    }
+
+    /// Key and TTL counts of one database.
+    pub fn db_info(&self, db: usize) -> Result<DbInfo> {
+        let d = self.db(db)?;
+        let mut info = DbInfo::default();
+        for sh in d.shards.iter() {
+            info.keys += sh.len.load(Ordering::Relaxed);
+            info.expires += sh.volatile_len.load(Ordering::Relaxed);
+        }
+        Ok(info)
+    }
+
+    /// Heap bytes the keyspace holds: entries (allocator rounding included), table arrays and
+    /// the TTL index. This is the figure `max_memory` is compared with.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// let empty = store.used_memory();
+    /// store.set(0, b"k", &[0u8; 1000], Default::default())?;
+    /// assert!(store.used_memory() >= empty + 1000);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn used_memory(&self) -> usize {
+        let mut total = std::mem::size_of_val(&*self.inner.dbs);
+        for db in self.inner.dbs.iter() {
+            total += std::mem::size_of_val(&*db.shards);
+            for sh in db.shards.iter() {
+                total += sh.state.read().total_bytes();
+            }
+        }
+        total
+    }
+
+    /// OBJECT ENCODING: `"int"`, `"embstr"`, `"raw"`, `"listpack"` or `"hashtable"`.
+    pub fn object_encoding(&self, db: usize, key: &[u8]) -> Result<Option<&'static str>> {
+        self.peek(db, key, |e, _| e.map(|e| e.encoding()))
+    }
+
+    /// OBJECT IDLETIME: seconds since the key was last read or written.
+    pub fn object_idletime(&self, db: usize, key: &[u8]) -> Result<Option<u64>> {
+        let now = self.now_ms() / 1000;
+        self.peek(db, key, |e, access| {
+            e.map(|_| u64::from((now as u32).wrapping_sub(access.load(Ordering::Relaxed))))
+        })
+    }
+
+    /// The raw 32-bit access word of a key (the eviction policy's per-entry state).
+    pub fn access_word(&self, db: usize, key: &[u8]) -> Result<Option<u32>> {
+        self.peek(db, key, |e, access| {
+            e.map(|_| access.load(Ordering::Relaxed))
+        })
+    }
+
+    /// MEMORY USAGE: bytes attributable to the key (its allocations, its table slot, and its
+    /// TTL-index copy if it has a TTL).
+    pub fn memory_usage(&self, db: usize, key: &[u8]) -> Result<Option<usize>> {
+        self.peek(db, key, |e, _| {
+            e.map(|e| {
+                let slot = std::mem::size_of::<crate::entry::Entry>() + 8;
+                let ttl = if e.expire().is_some() {
+                    crate::memory::alloc_size(e.key().len()) + 18
+                } else {
+                    0
+                };
+                e.footprint() + slot + ttl
+            })
+        })
+    }
+}

@@ -1,0 +1,268 @@
+//! Keyspace commands: DEL, EXISTS, TYPE, RENAME, COPY, MOVE, RANDOMKEY, KEYS, FLUSH*, SWAPDB.
+
+use bytes::Bytes;
+
+use crate::entry::ValueType;
+use crate::error::{Result, StoreError};
+use crate::glob::glob_match;
+use crate::store::Store;
+
+impl Store {
+    /// DEL (and UNLINK): deletes the keys, returns how many existed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// assert_eq!(store.del(0, &[b"a", b"b"])?, 1);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn del(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
+        self.check_db(db)?;
+        let mut n = 0;
+        for k in keys {
+            n += self.with_write(db, k, |ctx| {
+                Ok(match ctx.live(k) {
+                    Some(i) => {
+                        ctx.remove(i);
+                        1
+                    }
+                    None => 0,
+                })
+            })?;
+        }
+        Ok(n)
+    }
+
+    /// UNLINK: same as [`Store::del`]; values are freed inline (they are small, compact blobs).
+    pub fn unlink(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
+        self.del(db, keys)
+    }
+
+    /// EXISTS: how many of the keys exist, duplicates counted each time.
+    pub fn exists(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
+        let mut n = 0;
+        for k in keys {
+            if self.read_opts(db, k, false, |e| e.is_some())? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// TYPE: the value's type, `None` if absent (Redis replies `none`).
+    pub fn value_type(&self, db: usize, key: &[u8]) -> Result<Option<ValueType>> {
+        self.read_opts(db, key, false, |e| e.map(|e| e.value_type()))
+    }
+
+    /// RENAME: moves `src` to `dst` (overwriting it), keeping the TTL.
+    pub fn rename(&self, db: usize, src: &[u8], dst: &[u8]) -> Result<()> {
+        self.rename_impl(db, src, dst, false).map(|_| ())
+    }
+
+    /// RENAMENX: like RENAME but only if `dst` does not exist; true if renamed.
+    pub fn renamenx(&self, db: usize, src: &[u8], dst: &[u8]) -> Result<bool> {
+        self.rename_impl(db, src, dst, true)
+    }
+
+    fn rename_impl(&self, db: usize, src: &[u8], dst: &[u8], nx: bool) -> Result<bool> {
+        self.transfer(db, src, db, dst, Transfer::Rename { nx })
+    }
+
+    /// COPY: copies `src` in `db` to `dst` in `dst_db`; true if copied.
+    ///
+    /// Without `replace` an existing destination is left alone (returns false).
+    pub fn copy(
+        &self,
+        db: usize,
+        src: &[u8],
+        dst_db: usize,
+        dst: &[u8],
+        replace: bool,
+    ) -> Result<bool> {
+        if db == dst_db && src == dst {
+            self.check_db(db)?;
+            return Err(StoreError::SameObject);
+        }
+        self.check_memory()?;
+        self.transfer(db, src, dst_db, dst, Transfer::Copy { replace })
+    }
+
+    /// MOVE: moves `key` to `dst_db` if it is absent there; true if moved.
+    pub fn move_key(&self, db: usize, key: &[u8], dst_db: usize) -> Result<bool> {
+        self.check_db(db)?;
+        self.check_db(dst_db)?;
+        if db == dst_db {
+            return Err(StoreError::SameObject);
+        }
+        self.transfer(db, key, dst_db, key, Transfer::Move)
+    }
+
+    /// Shared body of RENAME/COPY/MOVE: both shards locked in the global order.
+    fn transfer(
+        &self,
+        db: usize,
+        src: &[u8],
+        dst_db: usize,
+        dst: &[u8],
+        kind: Transfer,
+    ) -> Result<bool> {
+        self.check_db(db)?;
+        self.check_db(dst_db)?;
+        let now = self.now_ms();
+        let (hs, hd) = (self.hash(src), self.hash(dst));
+        let (ss, sd) = (self.shard_index(hs), self.shard_index(hd));
+        let mut guards = self.lock_many(vec![(db, ss), (dst_db, sd)]);
+        let pos_s = guards
+            .iter()
+            .position(|(g, _)| *g == (db, ss))
+            .ok_or(StoreError::NoSuchKey)?;
+        let pos_d = guards
+            .iter()
+            .position(|(g, _)| *g == (dst_db, sd))
+            .ok_or(StoreError::NoSuchKey)?;
+        let (shard_s, shard_d) = (self.shard(db, ss), self.shard(dst_db, sd));
+        let before: usize = guards.iter().map(|(_, g)| g.total_bytes()).sum();
+        let result = (|| {
+            // Purge an expired destination first: a removal shifts slots, and the source's
+            // slot index must stay valid once taken.
+            let dst_live = guards[pos_d].1.live(shard_d, hd, dst, now).is_some();
+            let Some(si) = guards[pos_s].1.live(shard_s, hs, src, now) else {
+                return match kind {
+                    Transfer::Rename { .. } => Err(StoreError::NoSuchKey),
+                    _ => Ok(false),
+                };
+            };
+            if db == dst_db && src == dst {
+                // RENAME k k is a no-op that succeeds; RENAMENX k k reports "not renamed".
+                return Ok(!matches!(kind, Transfer::Rename { nx: true }));
+            }
+            let may_overwrite = matches!(
+                kind,
+                Transfer::Rename { nx: false } | Transfer::Copy { replace: true }
+            );
+            if dst_live && !may_overwrite {
+                return Ok(false);
+            }
+            let src_entry = guards[pos_s].1.table.get(si);
+            let new = src_entry.rekeyed(dst, src_entry.expire());
+            if !matches!(kind, Transfer::Copy { .. }) {
+                guards[pos_s].1.remove(shard_s, si);
+            }
+            // The removal above may have shifted slots; look the destination up again.
+            let st_d = &mut guards[pos_d].1;
+            if let Some(i) = st_d.table.find(hd, dst) {
+                st_d.remove(shard_d, i);
+            }
+            st_d.insert(shard_d, hd, new, (now / 1000) as u32);
+            Ok(true)
+        })();
+        let after: usize = guards.iter().map(|(_, g)| g.total_bytes()).sum();
+        self.account(before, after);
+        result
+    }
+
+    /// RANDOMKEY: a random live key, `None` if the database is empty.
+    pub fn random_key(&self, db: usize) -> Result<Option<Bytes>> {
+        let d = self.db(db)?;
+        let n = d.shards.len();
+        let now = self.now_ms();
+        let start = self.next_random() as usize;
+        // Try random shards first; fall back to a sweep so a sparse db still finds its keys.
+        for attempt in 0..(n * 2 + 16) {
+            let s = if attempt < 16 {
+                (start.wrapping_add(self.next_random() as usize)) & (n - 1)
+            } else {
+                (start + attempt) & (n - 1)
+            };
+            let shard = &d.shards[s];
+            if shard.len.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                continue;
+            }
+            let st = shard.state.read();
+            for _ in 0..8 {
+                if let Some(i) = st.table.random_slot(|| self.next_random()) {
+                    let e = st.table.get(i);
+                    if !e.is_expired(now) {
+                        return Ok(Some(Bytes::copy_from_slice(crate::table::Slot::key(e))));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// KEYS: every live key matching the glob `pattern` (see [`glob_match`]).
+    pub fn keys(&self, db: usize, pattern: &[u8]) -> Result<Vec<Bytes>> {
+        let d = self.db(db)?;
+        let now = self.now_ms();
+        let all = pattern == b"*";
+        let mut out = Vec::new();
+        for shard in d.shards.iter() {
+            let st = shard.state.read();
+            for (_, e) in st.table.iter() {
+                let k = crate::table::Slot::key(e);
+                if !e.is_expired(now) && (all || glob_match(pattern, k)) {
+                    out.push(Bytes::copy_from_slice(k));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// DBSIZE: number of keys in `db` (keys expired but not yet reclaimed included, as in Redis).
+    pub fn dbsize(&self, db: usize) -> Result<usize> {
+        let d = self.db(db)?;
+        Ok(d.shards
+            .iter()
+            .map(|s| s.len.load(std::sync::atomic::Ordering::Relaxed))
+            .sum())
+    }
+
+    /// FLUSHDB: removes every key of `db`.
+    pub fn flushdb(&self, db: usize) -> Result<()> {
+        let d = self.db(db)?;
+        for shard in d.shards.iter() {
+            let mut st = shard.state.write();
+            let before = st.total_bytes();
+            st.clear(shard);
+            self.account(before, 0);
+        }
+        Ok(())
+    }
+
+    /// FLUSHALL: removes every key of every database.
+    pub fn flushall(&self) {
+        for db in 0..self.databases() {
+            // Indexes come from our own range, so this cannot fail.
+            let _ = self.flushdb(db);
+        }
+    }
+
+    /// SWAPDB: exchanges the contents of two databases atomically.
+    pub fn swapdb(&self, a: usize, b: usize) -> Result<()> {
+        self.check_db(a)?;
+        self.check_db(b)?;
+        if a == b {
+            return Ok(());
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let n = self.shards_per_db();
+        let mut ids: Vec<(usize, usize)> = (0..n).map(|s| (lo, s)).collect();
+        ids.extend((0..n).map(|s| (hi, s)));
+        let mut guards = self.lock_many(ids);
+        let (first, second) = guards.split_at_mut(n);
+        for (s, ((_, ga), (_, gb))) in first.iter_mut().zip(second.iter_mut()).enumerate() {
+            ga.swap_with(gb, self.shard(lo, s), self.shard(hi, s));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Transfer {
+    Rename { nx: bool },
+    Copy { replace: bool },
+    Move,
+}

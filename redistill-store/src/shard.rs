@@ -1,0 +1,182 @@
+//! One shard of a database: a table behind a `RwLock`, the volatile-key index and counters.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use parking_lot::RwLock;
+
+use crate::entry::Entry;
+use crate::table::{Slot, Table};
+
+/// A copy of a key that has a TTL; the per-shard set of these is what expiry samples from.
+#[derive(Default)]
+pub(crate) struct KeyCopy(pub(crate) Box<[u8]>);
+
+impl Slot for KeyCopy {
+    fn key(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Lock-protected contents of a shard.
+pub(crate) struct ShardState {
+    /// The keyspace; the metadata word is the eviction access word (see [`crate::evict`]).
+    pub(crate) table: Table<Entry, AtomicU32>,
+    /// Keys that carry a TTL, so expiry samples only keys that can expire.
+    pub(crate) volatile: Table<KeyCopy, ()>,
+    /// Heap bytes held by entries and volatile copies (tables' arrays excluded).
+    pub(crate) entry_bytes: usize,
+}
+
+/// A shard with its statistics counters, which live outside the lock.
+///
+/// Laid out so the hit/miss counters and the lock word share one cache line (every read
+/// modifies all three), and aligned so neighbouring shards never share a line.
+#[repr(C, align(128))]
+pub(crate) struct Shard {
+    pub(crate) hits: AtomicU64,
+    pub(crate) misses: AtomicU64,
+    pub(crate) expired: AtomicU64,
+    /// Mirrors of the table sizes so callers can skip empty shards without locking.
+    pub(crate) len: AtomicUsize,
+    pub(crate) volatile_len: AtomicUsize,
+    pub(crate) state: RwLock<ShardState>,
+}
+
+impl Shard {
+    pub(crate) fn new(hasher: &ahash::RandomState, rot: u32) -> Self {
+        Self {
+            state: RwLock::new(ShardState {
+                table: Table::new(hasher.clone(), rot),
+                volatile: Table::new(hasher.clone(), rot),
+                entry_bytes: 0,
+            }),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            expired: AtomicU64::new(0),
+            len: AtomicUsize::new(0),
+            volatile_len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Counts a keyspace hit or miss.
+    ///
+    /// A plain load and store rather than an atomic add: this runs on every read, and a
+    /// locked instruction there costs several percent of GET throughput. The price is that
+    /// two threads reading the same shard at the same instant may count once instead of
+    /// twice; statistics stay exact whenever accesses to a shard do not overlap.
+    pub(crate) fn record_lookup(&self, hit: bool) {
+        let c = if hit { &self.hits } else { &self.misses };
+        c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    }
+}
+
+fn key_copy_bytes(key: &[u8]) -> usize {
+    crate::memory::alloc_size(key.len())
+}
+
+impl ShardState {
+    /// All heap bytes this shard accounts for.
+    pub(crate) fn total_bytes(&self) -> usize {
+        self.entry_bytes + self.table.array_bytes() + self.volatile.array_bytes()
+    }
+
+    fn sync_counts(&self, shard: &Shard) {
+        shard.len.store(self.table.len(), Ordering::Relaxed);
+        shard
+            .volatile_len
+            .store(self.volatile.len(), Ordering::Relaxed);
+    }
+
+    fn add_volatile(&mut self, key: &[u8]) {
+        let h = self.volatile.hash(key);
+        if self.volatile.find(h, key).is_none() {
+            self.volatile
+                .insert_new(h, KeyCopy(key.to_vec().into_boxed_slice()), ());
+            self.entry_bytes += key_copy_bytes(key);
+        }
+    }
+
+    fn remove_volatile(&mut self, key: &[u8]) {
+        let h = self.volatile.hash(key);
+        if let Some(i) = self.volatile.find(h, key) {
+            self.volatile.remove_at(i);
+            self.entry_bytes -= key_copy_bytes(key);
+        }
+    }
+
+    /// Slot of a live `key`; an expired one is deleted on the way (lazy expiry).
+    pub(crate) fn live(&mut self, shard: &Shard, hash: u64, key: &[u8], now: u64) -> Option<usize> {
+        let i = self.table.find(hash, key)?;
+        if self.table.get(i).is_expired(now) {
+            self.remove(shard, i);
+            shard.expired.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(i)
+    }
+
+    /// Inserts an entry whose key is absent.
+    pub(crate) fn insert(&mut self, shard: &Shard, hash: u64, entry: Entry, access: u32) -> usize {
+        self.entry_bytes += entry.footprint();
+        if entry.expire().is_some() {
+            let key = entry.key().to_vec();
+            self.add_volatile(&key);
+        }
+        let i = self.table.insert_new(hash, entry, AtomicU32::new(access));
+        self.sync_counts(shard);
+        i
+    }
+
+    /// Removes the entry in slot `i`.
+    pub(crate) fn remove(&mut self, shard: &Shard, i: usize) -> Entry {
+        let (entry, _) = self.table.remove_at(i);
+        self.entry_bytes -= entry.footprint();
+        if entry.expire().is_some() {
+            self.remove_volatile(entry.key());
+        }
+        self.sync_counts(shard);
+        entry
+    }
+
+    /// Runs `f` on the entry in slot `i`, keeping the accounting and volatile index right.
+    pub(crate) fn update<R>(
+        &mut self,
+        shard: &Shard,
+        i: usize,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> R {
+        let entry = self.table.get_mut(i);
+        let before = entry.footprint();
+        let had_ttl = entry.expire().is_some();
+        let r = f(entry);
+        let entry = self.table.get(i);
+        let after = entry.footprint();
+        let has_ttl = entry.expire().is_some();
+        self.entry_bytes = self.entry_bytes + after - before;
+        if had_ttl != has_ttl {
+            let key = entry.key().to_vec();
+            if has_ttl {
+                self.add_volatile(&key);
+            } else {
+                self.remove_volatile(&key);
+            }
+            self.sync_counts(shard);
+        }
+        r
+    }
+
+    /// Drops everything.
+    pub(crate) fn clear(&mut self, shard: &Shard) {
+        self.table.clear();
+        self.volatile.clear();
+        self.entry_bytes = 0;
+        self.sync_counts(shard);
+    }
+
+    /// Exchanges contents with another shard (SWAPDB).
+    pub(crate) fn swap_with(&mut self, other: &mut ShardState, shard: &Shard, other_shard: &Shard) {
+        std::mem::swap(self, other);
+        self.sync_counts(shard);
+        other.sync_counts(other_shard);
+    }
+}

@@ -1,0 +1,513 @@
+//! The `Store` handle, its builder, and the locking helpers every operation goes through.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+
+use ahash::RandomState;
+use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+
+use crate::clock::{Clock, SystemClock};
+use crate::entry::Entry;
+use crate::error::{Result, StoreError};
+use crate::evict::EvictionPolicy;
+use crate::shard::{Shard, ShardState};
+
+/// Largest shard count the builder accepts per database.
+const MAX_SHARDS: usize = 1 << 12;
+
+/// Configures and builds a [`Store`].
+///
+/// # Examples
+///
+/// ```
+/// use redistill_store::{ManualClock, Store};
+/// let store = Store::builder()
+///     .databases(4)
+///     .shards(8)
+///     .max_memory(64 << 20)
+///     .clock(ManualClock::new(0))
+///     .build();
+/// assert_eq!(store.databases(), 4);
+/// assert_eq!(store.shards_per_db(), 8);
+/// ```
+pub struct StoreBuilder {
+    databases: usize,
+    shards: Option<usize>,
+    max_memory: usize,
+    policy: EvictionPolicy,
+    clock: Arc<dyn Clock>,
+    seed: Option<u64>,
+}
+
+impl Default for StoreBuilder {
+    fn default() -> Self {
+        Self {
+            databases: 16,
+            shards: None,
+            max_memory: 0,
+            policy: EvictionPolicy::NoEviction,
+            clock: Arc::new(SystemClock),
+            seed: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for StoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreBuilder")
+            .field("databases", &self.databases)
+            .field("shards", &self.shards)
+            .field("max_memory", &self.max_memory)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Default shards per database: four per core, a power of two between 16 and 1024.
+fn default_shards() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * 4).next_power_of_two().clamp(16, 1024)
+}
+
+impl StoreBuilder {
+    /// Number of logical databases (SELECT 0..n). Default 16; at least 1.
+    pub fn databases(mut self, n: usize) -> Self {
+        self.databases = n.max(1);
+        self
+    }
+
+    /// Shards per database, rounded up to a power of two (at most 4096). Default: four per
+    /// available core, between 16 and 1024. More shards mean less lock contention.
+    pub fn shards(mut self, n: usize) -> Self {
+        self.shards = Some(n.clamp(1, MAX_SHARDS).next_power_of_two());
+        self
+    }
+
+    /// Memory limit in bytes for [`Store::used_memory`]; 0 (the default) means none.
+    pub fn max_memory(mut self, bytes: usize) -> Self {
+        self.max_memory = bytes;
+        self
+    }
+
+    /// What to do when a write would exceed `max_memory`. Default [`EvictionPolicy::NoEviction`].
+    pub fn eviction_policy(mut self, policy: EvictionPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The time source for expiry. Default: [`SystemClock`].
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Fixes the hash seed (reproducible layouts in tests and benches). Default: random.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Builds the store. Allocates only the shard headers; tables grow on demand.
+    pub fn build(self) -> Store {
+        let shards = self.shards.unwrap_or_else(default_shards);
+        let hasher = match self.seed {
+            Some(s) => RandomState::with_seeds(s, s ^ 0x9e37_79b9, s.rotate_left(17), !s),
+            None => RandomState::new(),
+        };
+        let dbs = (0..self.databases)
+            .map(|_| Db {
+                shards: (0..shards)
+                    .map(|_| Shard::new(&hasher, shards.trailing_zeros()))
+                    .collect(),
+            })
+            .collect();
+        let store = Store {
+            inner: Arc::new(Inner {
+                dbs,
+                shard_bits: shards.trailing_zeros(),
+                hasher,
+                clock: self.clock,
+                max_memory: self.max_memory,
+                policy: self.policy,
+                approx_used: AtomicI64::new(0),
+                rng: AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b)),
+                expire_cursor: AtomicUsize::new(0),
+                lru_clock: AtomicU32::new(0),
+            }),
+        };
+        // Starts the access clock (see `access_now`).
+        store.now_ms();
+        let base = store.used_memory() as i64;
+        store.inner.approx_used.store(base, Ordering::Relaxed);
+        store
+    }
+}
+
+pub(crate) struct Db {
+    pub(crate) shards: Box<[Shard]>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) dbs: Box<[Db]>,
+    pub(crate) shard_bits: u32,
+    pub(crate) hasher: RandomState,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) max_memory: usize,
+    pub(crate) policy: EvictionPolicy,
+    /// Sum of shard byte deltas, maintained only when a memory limit is set.
+    pub(crate) approx_used: AtomicI64,
+    pub(crate) rng: AtomicU64,
+    pub(crate) expire_cursor: AtomicUsize,
+    /// The clock in seconds as last read: what reads store in access words, so a read of a
+    /// key without TTL never has to consult the clock (Redis's `lruclock` plays this part).
+    pub(crate) lru_clock: AtomicU32,
+}
+
+/// A sharded keyspace with Redis semantics; cheap to clone and share between threads.
+///
+/// Every operation takes the database index first and returns
+/// [`StoreError::DbIndexOutOfRange`] for an index past [`Store::databases`].
+///
+/// # Examples
+///
+/// ```
+/// use redistill_store::{SetOptions, Store};
+/// let store = Store::builder().build();
+/// store.set(0, b"greeting", b"hello", SetOptions::default())?;
+/// assert_eq!(store.get(0, b"greeting")?.as_deref(), Some(&b"hello"[..]));
+/// assert_eq!(store.incr_by(0, b"visits", 1)?, 1);
+/// # Ok::<(), redistill_store::StoreError>(())
+/// ```
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("databases", &self.databases())
+            .field("shards_per_db", &self.shards_per_db())
+            .field("max_memory", &self.inner.max_memory)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Write access to the shard holding one key.
+pub(crate) struct WriteCtx<'a> {
+    pub(crate) st: RwLockWriteGuard<'a, ShardState>,
+    pub(crate) shard: &'a Shard,
+    pub(crate) hash: u64,
+    /// The clock, read at most once and only when needed (most writes never need it).
+    pub(crate) now: std::cell::Cell<Option<u64>>,
+    pub(crate) store: &'a Store,
+}
+
+impl WriteCtx<'_> {
+    /// The clock in ms, read on first use.
+    pub(crate) fn now(&self) -> u64 {
+        match self.now.get() {
+            Some(n) => n,
+            None => {
+                let n = self.store.now_ms();
+                self.now.set(Some(n));
+                n
+            }
+        }
+    }
+
+    /// Slot of the live entry for `key` (the key this context was opened for).
+    pub(crate) fn live(&mut self, key: &[u8]) -> Option<usize> {
+        let (hash, shard) = (self.hash, self.shard);
+        let i = self.st.table.find(hash, key)?;
+        if self.st.table.get(i).has_expire() {
+            let now = self.now();
+            return self.st.live(shard, hash, key, now);
+        }
+        Some(i)
+    }
+
+    pub(crate) fn entry(&self, i: usize) -> &Entry {
+        self.st.table.get(i)
+    }
+
+    pub(crate) fn insert(&mut self, entry: Entry) -> usize {
+        let access = self.store.access_now();
+        let (hash, shard) = (self.hash, self.shard);
+        self.st.insert(shard, hash, entry, access)
+    }
+
+    pub(crate) fn remove(&mut self, i: usize) -> Entry {
+        let shard = self.shard;
+        self.st.remove(shard, i)
+    }
+
+    pub(crate) fn update<R>(&mut self, i: usize, f: impl FnOnce(&mut Entry) -> R) -> R {
+        let shard = self.shard;
+        self.store.touch(self.st.table.meta(i));
+        self.st.update(shard, i, f)
+    }
+
+    /// Inserts or replaces the whole entry for the key.
+    pub(crate) fn put(&mut self, existing: Option<usize>, entry: Entry) {
+        match existing {
+            Some(i) => self.update(i, |e| *e = entry),
+            None => {
+                self.insert(entry);
+            }
+        }
+    }
+}
+
+impl Store {
+    /// A builder with the documented defaults.
+    pub fn builder() -> StoreBuilder {
+        StoreBuilder::default()
+    }
+
+    /// A store with all defaults: 16 databases, no memory limit, system clock.
+    pub fn new() -> Self {
+        Self::builder().build()
+    }
+
+    /// Number of databases.
+    pub fn databases(&self) -> usize {
+        self.inner.dbs.len()
+    }
+
+    /// Shards per database.
+    pub fn shards_per_db(&self) -> usize {
+        1 << self.inner.shard_bits
+    }
+
+    /// The configured memory limit (0 = none).
+    pub fn max_memory(&self) -> usize {
+        self.inner.max_memory
+    }
+
+    /// The configured eviction policy.
+    pub fn eviction_policy(&self) -> EvictionPolicy {
+        self.inner.policy
+    }
+
+    /// The store clock's current time in unix milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        let now = self.inner.clock.now_ms();
+        let secs = (now / 1000) as u32;
+        // Only write when the second changes, so the shared line stays read-mostly.
+        if self.inner.lru_clock.load(Ordering::Relaxed) != secs {
+            self.inner.lru_clock.store(secs, Ordering::Relaxed);
+        }
+        now
+    }
+
+    /// The value stored in an entry's access word on reads and writes: the clock in seconds
+    /// as of the store's last clock reading. Like Redis's cron-updated `lruclock`, it advances
+    /// whenever the store reads its clock (expiry checks, writes with TTLs, OBJECT IDLETIME,
+    /// and [`Store::active_expire_cycle`], which a server runs about ten times a second), so
+    /// plain GETs and SETs never pay for a clock read.
+    pub(crate) fn access_now(&self) -> u32 {
+        self.inner.lru_clock.load(Ordering::Relaxed)
+    }
+
+    /// Records an access in an entry's access word without dirtying its line needlessly.
+    pub(crate) fn touch(&self, word: &AtomicU32) {
+        let now = self.access_now();
+        if word.load(Ordering::Relaxed) != now {
+            word.store(now, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn db(&self, db: usize) -> Result<&Db> {
+        self.inner.dbs.get(db).ok_or(StoreError::DbIndexOutOfRange {
+            index: db,
+            databases: self.inner.dbs.len(),
+        })
+    }
+
+    pub(crate) fn check_db(&self, db: usize) -> Result<()> {
+        self.db(db).map(|_| ())
+    }
+
+    /// The key's hash, rotated so the shard-selecting bits are the lowest ones: tables place
+    /// keys by the top bits, and a scan threshold's low bits then name its shard.
+    pub(crate) fn hash(&self, key: &[u8]) -> u64 {
+        self.inner
+            .hasher
+            .hash_one(key)
+            .rotate_left(self.inner.shard_bits)
+    }
+
+    pub(crate) fn shard_index(&self, hash: u64) -> usize {
+        (hash & ((1u64 << self.inner.shard_bits) - 1)) as usize
+    }
+
+    pub(crate) fn next_random(&self) -> u64 {
+        // splitmix64 over a shared counter: cheap, and only used off the hot paths.
+        let mut z = self
+            .inner
+            .rng
+            .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed)
+            .wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Looks `key` up under a read lock and hands the live entry (or `None`) to `f`.
+    ///
+    /// Counts a keyspace hit or miss and bumps the entry's access word. An expired entry
+    /// reads as absent and is deleted under a write lock afterwards.
+    pub(crate) fn read<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(Option<&Entry>) -> R,
+    ) -> Result<R> {
+        self.read_opts(db, key, true, f)
+    }
+
+    /// Like [`Store::read`]; `touch = false` leaves the access word alone, as Redis's
+    /// `LOOKUP_NOTOUCH` does for TYPE, EXISTS and TTL (they still count as hits or misses).
+    pub(crate) fn read_opts<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        touch: bool,
+        f: impl FnOnce(Option<&Entry>) -> R,
+    ) -> Result<R> {
+        let d = self.db(db)?;
+        let hash = self.hash(key);
+        let shard = &d.shards[self.shard_index(hash)];
+        let mut expired_at = None;
+        {
+            let st = shard.state.read();
+            if let Some(i) = st.table.find(hash, key) {
+                let e = st.table.get(i);
+                let now = if e.has_expire() { self.now_ms() } else { 0 };
+                if e.is_expired(now) {
+                    expired_at = Some(now);
+                } else {
+                    if touch {
+                        self.touch(st.table.meta(i));
+                    }
+                    shard.record_lookup(true);
+                    return Ok(f(Some(e)));
+                }
+            }
+        }
+        shard.record_lookup(false);
+        if let Some(now) = expired_at {
+            let mut st = shard.state.write();
+            st.live(shard, hash, key, now);
+        }
+        Ok(f(None))
+    }
+
+    /// Looks `key` up without touching statistics or access words (TTL, TYPE-like probes).
+    pub(crate) fn peek<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(Option<&Entry>, &AtomicU32) -> R,
+    ) -> Result<R> {
+        let d = self.db(db)?;
+        let hash = self.hash(key);
+        let shard = &d.shards[self.shard_index(hash)];
+        let now = self.now_ms();
+        let st = shard.state.read();
+        let none = AtomicU32::new(0);
+        match st.table.find(hash, key) {
+            Some(i) if !st.table.get(i).is_expired(now) => {
+                Ok(f(Some(st.table.get(i)), st.table.meta(i)))
+            }
+            _ => Ok(f(None, &none)),
+        }
+    }
+
+    /// Opens the shard of `key` for writing.
+    pub(crate) fn write(&self, db: usize, key: &[u8]) -> Result<WriteCtx<'_>> {
+        let d = self.db(db)?;
+        let hash = self.hash(key);
+        let shard = &d.shards[self.shard_index(hash)];
+        Ok(WriteCtx {
+            st: shard.state.write(),
+            shard,
+            hash,
+            now: std::cell::Cell::new(None),
+            store: self,
+        })
+    }
+
+    /// Runs a write against `key`'s shard, keeping the memory-limit total current.
+    pub(crate) fn with_write<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(&mut WriteCtx<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let mut ctx = self.write(db, key)?;
+        let before = ctx.st.total_bytes();
+        let r = f(&mut ctx);
+        self.account(before, ctx.st.total_bytes());
+        r
+    }
+
+    pub(crate) fn account(&self, before: usize, after: usize) {
+        if self.inner.max_memory > 0 && before != after {
+            let delta = after as i64 - before as i64;
+            self.inner.approx_used.fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+
+    /// Fails with [`StoreError::OutOfMemory`] when a growing write must be refused.
+    ///
+    /// Like Redis, the check happens before the command runs: once usage is over the limit,
+    /// commands that may grow memory are refused; reads and deletes always work.
+    pub(crate) fn check_memory(&self) -> Result<()> {
+        let max = self.inner.max_memory;
+        if max == 0 {
+            return Ok(());
+        }
+        let used = self.inner.approx_used.load(Ordering::Relaxed);
+        if used > 0 && used as usize > max {
+            return Err(StoreError::OutOfMemory);
+        }
+        Ok(())
+    }
+
+    /// Write guards on several shards, taken in ascending (db, shard) order so that any two
+    /// multi-key operations lock in the same order and cannot deadlock.
+    pub(crate) fn lock_many(
+        &self,
+        mut ids: Vec<(usize, usize)>,
+    ) -> Vec<((usize, usize), RwLockWriteGuard<'_, ShardState>)> {
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .map(|(db, s)| ((db, s), self.inner.dbs[db].shards[s].state.write()))
+            .collect()
+    }
+
+    /// Read guards on several shards, in the same global order as [`Store::lock_many`].
+    pub(crate) fn read_many(
+        &self,
+        mut ids: Vec<(usize, usize)>,
+    ) -> Vec<((usize, usize), RwLockReadGuard<'_, ShardState>)> {
+        ids.sort_unstable();
+        ids.dedup();
+        ids.into_iter()
+            .map(|(db, s)| ((db, s), self.inner.dbs[db].shards[s].state.read()))
+            .collect()
+    }
+
+    pub(crate) fn shard(&self, db: usize, s: usize) -> &Shard {
+        &self.inner.dbs[db].shards[s]
+    }
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,581 @@
+//! String commands: GET/SET and friends, counters, ranges.
+
+use bytes::Bytes;
+
+use crate::entry::{Entry, FLAG_RAW_ENC, StrRef};
+use crate::error::{Result, StoreError};
+use crate::float::{self, FloatError};
+use crate::store::Store;
+
+/// Largest string Redis accepts (`proto-max-bulk-len`, 512 MB).
+pub const MAX_STRING_LEN: u64 = 512 * 1024 * 1024;
+
+/// An expiry given to SET or GETEX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// `EX seconds`: relative, in seconds.
+    Ex(i64),
+    /// `PX milliseconds`: relative, in milliseconds.
+    Px(i64),
+    /// `EXAT unix-seconds`: absolute.
+    ExAt(i64),
+    /// `PXAT unix-milliseconds`: absolute.
+    PxAt(i64),
+}
+
+impl Expiry {
+    /// The absolute expiry in ms, or [`StoreError::InvalidExpire`] naming `command` for
+    /// values Redis rejects (zero, negative, or overflowing).
+    pub fn resolve(self, now: u64, command: &'static str) -> Result<u64> {
+        let err = StoreError::InvalidExpire { command };
+        let (v, secs, relative) = match self {
+            Expiry::Ex(v) => (v, true, true),
+            Expiry::Px(v) => (v, false, true),
+            Expiry::ExAt(v) => (v, true, false),
+            Expiry::PxAt(v) => (v, false, false),
+        };
+        if v <= 0 || (secs && v > i64::MAX / 1000) {
+            return Err(err);
+        }
+        let ms = if secs { v * 1000 } else { v };
+        let abs = if relative {
+            ms.checked_add(i64::try_from(now).map_err(|_| err.clone())?)
+                .ok_or(err.clone())?
+        } else {
+            ms
+        };
+        u64::try_from(abs).map_err(|_| err)
+    }
+}
+
+/// When SET may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SetCondition {
+    /// Always (no NX/XX).
+    #[default]
+    Always,
+    /// `NX`: only if the key does not exist.
+    IfAbsent,
+    /// `XX`: only if the key exists.
+    IfPresent,
+}
+
+/// Options of SET, already parsed.
+///
+/// # Examples
+///
+/// ```
+/// use redistill_store::{Expiry, SetCondition, SetOptions};
+/// let opts = SetOptions { expiry: Some(Expiry::Ex(10)), condition: SetCondition::IfAbsent, ..Default::default() };
+/// assert!(!opts.get);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SetOptions {
+    /// EX/PX/EXAT/PXAT.
+    pub expiry: Option<Expiry>,
+    /// NX/XX.
+    pub condition: SetCondition,
+    /// `GET`: return the old value.
+    pub get: bool,
+    /// `KEEPTTL`: keep the existing TTL.
+    pub keep_ttl: bool,
+}
+
+/// What SET did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetOutcome {
+    /// Whether the value was written (false when NX/XX prevented it).
+    pub written: bool,
+    /// With [`SetOptions::get`]: the previous value, `None` if the key did not exist.
+    pub old: Option<Bytes>,
+}
+
+/// GETEX's expiry change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetExOption {
+    /// Set a new expiry.
+    Expire(Expiry),
+    /// `PERSIST`: remove the expiry.
+    Persist,
+}
+
+fn to_bytes(v: StrRef<'_>) -> Bytes {
+    match v {
+        StrRef::Raw(b) => Bytes::copy_from_slice(b),
+        StrRef::Int(n) => Bytes::from(n.to_string()),
+    }
+}
+
+fn str_of(e: &Entry) -> Result<StrRef<'_>> {
+    e.str_value().ok_or(StoreError::WrongType)
+}
+
+impl Store {
+    /// GET: the value of `key`, `None` if absent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"k", b"v", Default::default())?;
+    /// assert_eq!(store.get(0, b"k")?.as_deref(), Some(&b"v"[..]));
+    /// assert_eq!(store.get(0, b"missing")?, None);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn get(&self, db: usize, key: &[u8]) -> Result<Option<Bytes>> {
+        self.read(db, key, |e| {
+            e.map(str_of).transpose().map(|v| v.map(to_bytes))
+        })?
+    }
+
+    /// GET without copying: `f` sees the value's bytes under the shard's read lock
+    /// (so it should be quick, e.g. copy them into an output buffer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"k", b"hello", Default::default())?;
+    /// let mut out = Vec::new();
+    /// let found = store.get_with(0, b"k", |v| out.extend_from_slice(v))?;
+    /// assert!(found.is_some());
+    /// assert_eq!(out, b"hello");
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn get_with<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
+        self.read(db, key, |e| match e {
+            None => Ok(None),
+            Some(e) => match str_of(e)? {
+                StrRef::Raw(b) => Ok(Some(f(b))),
+                StrRef::Int(n) => Ok(Some(f(n.to_string().as_bytes()))),
+            },
+        })?
+    }
+
+    /// SET with all its options.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{SetCondition, SetOptions, Store};
+    /// let store = Store::new();
+    /// let nx = SetOptions { condition: SetCondition::IfAbsent, ..Default::default() };
+    /// assert!(store.set(0, b"k", b"1", nx)?.written);
+    /// assert!(!store.set(0, b"k", b"2", nx)?.written);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn set(&self, db: usize, key: &[u8], value: &[u8], opts: SetOptions) -> Result<SetOutcome> {
+        self.set_as(db, key, value, opts, "set")
+    }
+
+    fn set_as(
+        &self,
+        db: usize,
+        key: &[u8],
+        value: &[u8],
+        opts: SetOptions,
+        command: &'static str,
+    ) -> Result<SetOutcome> {
+        self.check_db(db)?;
+        let expire = match opts.expiry {
+            Some(e) => Some(e.resolve(self.now_ms(), command)?),
+            None => None,
+        };
+        if value.len() as u64 > MAX_STRING_LEN {
+            return Err(StoreError::StringTooLong {
+                requested: value.len() as u64,
+            });
+        }
+        self.check_memory()?;
+        self.with_write(db, key, |ctx| {
+            let existing = ctx.live(key);
+            let old = match (existing, opts.get) {
+                (Some(i), true) => Some(to_bytes(str_of(ctx.entry(i))?)),
+                _ => None,
+            };
+            let allowed = match opts.condition {
+                SetCondition::Always => true,
+                SetCondition::IfAbsent => existing.is_none(),
+                SetCondition::IfPresent => existing.is_some(),
+            };
+            if !allowed {
+                return Ok(SetOutcome {
+                    written: false,
+                    old,
+                });
+            }
+            let expire = if opts.keep_ttl {
+                existing.and_then(|i| ctx.entry(i).expire())
+            } else {
+                expire
+            };
+            // An absolute time in the past stores nothing: the key is gone at once.
+            if expire.is_some_and(|e| e <= ctx.now()) {
+                if let Some(i) = existing {
+                    ctx.remove(i);
+                }
+            } else {
+                ctx.put(existing, Entry::new_str(key, value, expire));
+            }
+            Ok(SetOutcome { written: true, old })
+        })
+    }
+
+    /// SETNX: set only if absent; true if written.
+    pub fn setnx(&self, db: usize, key: &[u8], value: &[u8]) -> Result<bool> {
+        let opts = SetOptions {
+            condition: SetCondition::IfAbsent,
+            ..Default::default()
+        };
+        Ok(self.set(db, key, value, opts)?.written)
+    }
+
+    /// SETEX: set with a TTL in seconds (errors name `'setex'`).
+    pub fn setex(&self, db: usize, key: &[u8], seconds: i64, value: &[u8]) -> Result<()> {
+        let opts = SetOptions {
+            expiry: Some(Expiry::Ex(seconds)),
+            ..Default::default()
+        };
+        self.set_as(db, key, value, opts, "setex").map(|_| ())
+    }
+
+    /// PSETEX: set with a TTL in milliseconds (errors name `'psetex'`).
+    pub fn psetex(&self, db: usize, key: &[u8], millis: i64, value: &[u8]) -> Result<()> {
+        let opts = SetOptions {
+            expiry: Some(Expiry::Px(millis)),
+            ..Default::default()
+        };
+        self.set_as(db, key, value, opts, "psetex").map(|_| ())
+    }
+
+    /// GETSET: set and return the old value (the TTL is dropped, as SET does).
+    pub fn getset(&self, db: usize, key: &[u8], value: &[u8]) -> Result<Option<Bytes>> {
+        let opts = SetOptions {
+            get: true,
+            ..Default::default()
+        };
+        Ok(self.set(db, key, value, opts)?.old)
+    }
+
+    /// GETDEL: return the value and delete the key.
+    pub fn getdel(&self, db: usize, key: &[u8]) -> Result<Option<Bytes>> {
+        self.with_write(db, key, |ctx| {
+            let Some(i) = ctx.live(key) else {
+                ctx.shard.record_lookup(false);
+                return Ok(None);
+            };
+            ctx.shard.record_lookup(true);
+            let v = to_bytes(str_of(ctx.entry(i))?);
+            ctx.remove(i);
+            Ok(Some(v))
+        })
+    }
+
+    /// GETEX: return the value, optionally changing its expiry (errors name `'getex'`).
+    /// A time in the past deletes the key after reading it, as Redis does.
+    pub fn getex(
+        &self,
+        db: usize,
+        key: &[u8],
+        option: Option<GetExOption>,
+    ) -> Result<Option<Bytes>> {
+        self.check_db(db)?;
+        let expire = match option {
+            Some(GetExOption::Expire(e)) => Some(e.resolve(self.now_ms(), "getex")?),
+            _ => None,
+        };
+        self.with_write(db, key, |ctx| {
+            let Some(i) = ctx.live(key) else {
+                ctx.shard.record_lookup(false);
+                return Ok(None);
+            };
+            ctx.shard.record_lookup(true);
+            let v = to_bytes(str_of(ctx.entry(i))?);
+            match option {
+                None => {}
+                Some(GetExOption::Persist) => ctx.update(i, |e| {
+                    if e.expire().is_some() {
+                        e.set_expire(None)
+                    }
+                }),
+                Some(GetExOption::Expire(_)) => match expire {
+                    Some(t) if t > ctx.now() => ctx.update(i, |e| e.set_expire(Some(t))),
+                    _ => {
+                        ctx.remove(i);
+                    }
+                },
+            }
+            Ok(Some(v))
+        })
+    }
+
+    /// MGET: values in order; `None` for missing keys and for non-strings.
+    ///
+    /// All shards involved are read-locked together, so a concurrent MSET is seen whole
+    /// or not at all.
+    pub fn mget(&self, db: usize, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
+        self.check_db(db)?;
+        let now = self.now_ms();
+        let hashes: Vec<u64> = keys.iter().map(|k| self.hash(k)).collect();
+        let ids = hashes.iter().map(|&h| (db, self.shard_index(h))).collect();
+        let guards = self.read_many(ids);
+        let mut out = Vec::with_capacity(keys.len());
+        for (k, &h) in keys.iter().zip(&hashes) {
+            let id = (db, self.shard_index(h));
+            let Some((_, st)) = guards.iter().find(|(g, _)| *g == id) else {
+                out.push(None);
+                continue;
+            };
+            let shard = self.shard(id.0, id.1);
+            let v = st
+                .table
+                .find(h, k)
+                .map(|i| st.table.get(i))
+                .filter(|e| !e.is_expired(now));
+            shard.record_lookup(v.is_some());
+            out.push(v.and_then(|e| e.str_value()).map(to_bytes));
+        }
+        Ok(out)
+    }
+
+    /// MSET: sets all pairs atomically (every shard involved is locked first).
+    pub fn mset(&self, db: usize, pairs: &[(&[u8], &[u8])]) -> Result<()> {
+        self.msetnx_impl(db, pairs, false).map(|_| ())
+    }
+
+    /// MSETNX: sets all pairs only if none of the keys exists; true if written.
+    pub fn msetnx(&self, db: usize, pairs: &[(&[u8], &[u8])]) -> Result<bool> {
+        self.msetnx_impl(db, pairs, true)
+    }
+
+    fn msetnx_impl(&self, db: usize, pairs: &[(&[u8], &[u8])], nx: bool) -> Result<bool> {
+        self.check_db(db)?;
+        self.check_memory()?;
+        let now = self.now_ms();
+        let hashes: Vec<u64> = pairs.iter().map(|(k, _)| self.hash(k)).collect();
+        let ids = hashes.iter().map(|&h| (db, self.shard_index(h))).collect();
+        let mut guards = self.lock_many(ids);
+        let pos =
+            |guards: &[((usize, usize), _)], s: usize| guards.iter().position(|(g, _)| g.1 == s);
+        if nx {
+            for ((k, _), &h) in pairs.iter().zip(&hashes) {
+                let s = self.shard_index(h);
+                let Some(p) = pos(&guards, s) else { continue };
+                let shard = self.shard(db, s);
+                if guards[p].1.live(shard, h, k, now).is_some() {
+                    return Ok(false);
+                }
+            }
+        }
+        for ((k, v), &h) in pairs.iter().zip(&hashes) {
+            let s = self.shard_index(h);
+            let Some(p) = pos(&guards, s) else { continue };
+            let shard = self.shard(db, s);
+            let st = &mut guards[p].1;
+            let before = st.total_bytes();
+            let entry = Entry::new_str(k, v, None);
+            match st.live(shard, h, k, now) {
+                Some(i) => st.update(shard, i, |e| *e = entry),
+                None => {
+                    st.insert(shard, h, entry, (now / 1000) as u32);
+                }
+            }
+            let after = st.total_bytes();
+            self.account(before, after);
+        }
+        Ok(true)
+    }
+
+    /// APPEND: appends and returns the new length.
+    pub fn append(&self, db: usize, key: &[u8], value: &[u8]) -> Result<usize> {
+        self.check_memory()?;
+        self.with_write(db, key, |ctx| {
+            let existing = ctx.live(key);
+            let Some(i) = existing else {
+                ctx.insert(Entry::new_raw(key, value, None, 0));
+                return Ok(value.len());
+            };
+            let e = ctx.entry(i);
+            let mut cur = to_vec(str_of(e)?);
+            let total = cur.len() as u64 + value.len() as u64;
+            if total > MAX_STRING_LEN {
+                return Err(StoreError::StringTooLong { requested: total });
+            }
+            cur.extend_from_slice(value);
+            let expire = e.expire();
+            let n = cur.len();
+            ctx.update(i, |e| *e = Entry::new_raw(key, &cur, expire, FLAG_RAW_ENC));
+            Ok(n)
+        })
+    }
+
+    /// STRLEN: length of the value, 0 if absent.
+    pub fn strlen(&self, db: usize, key: &[u8]) -> Result<usize> {
+        self.read(db, key, |e| match e {
+            None => Ok(0),
+            Some(e) => Ok(match str_of(e)? {
+                StrRef::Raw(b) => b.len(),
+                StrRef::Int(n) => n.to_string().len(),
+            }),
+        })?
+    }
+
+    /// GETRANGE with Redis's index rules (negative from the end, clamped).
+    pub fn getrange(&self, db: usize, key: &[u8], start: i64, end: i64) -> Result<Bytes> {
+        self.read(db, key, |e| {
+            let Some(e) = e else { return Ok(Bytes::new()) };
+            let v = to_vec(str_of(e)?);
+            Ok(Bytes::copy_from_slice(range(&v, start, end)))
+        })?
+    }
+
+    /// SETRANGE: overwrites from `offset` (zero-padding), returns the new length.
+    pub fn setrange(&self, db: usize, key: &[u8], offset: i64, value: &[u8]) -> Result<usize> {
+        if offset < 0 {
+            return Err(StoreError::OffsetOutOfRange);
+        }
+        let offset = offset as u64;
+        self.check_db(db)?;
+        self.check_memory()?;
+        self.with_write(db, key, |ctx| {
+            let existing = ctx.live(key);
+            let cur = match existing {
+                Some(i) => Some(to_vec(str_of(ctx.entry(i))?)),
+                None => None,
+            };
+            let cur_len = cur.as_ref().map_or(0, Vec::len);
+            if value.is_empty() {
+                return Ok(cur_len);
+            }
+            let total = offset + value.len() as u64;
+            if total > MAX_STRING_LEN {
+                return Err(StoreError::StringTooLong { requested: total });
+            }
+            let mut buf = cur.unwrap_or_default();
+            let off = offset as usize;
+            if buf.len() < off + value.len() {
+                buf.resize(off + value.len(), 0);
+            }
+            buf[off..off + value.len()].copy_from_slice(value);
+            let expire = existing.and_then(|i| ctx.entry(i).expire());
+            let n = buf.len();
+            ctx.put(existing, Entry::new_raw(key, &buf, expire, FLAG_RAW_ENC));
+            Ok(n)
+        })
+    }
+
+    /// INCRBY (INCR, DECR and DECRBY are this with 1, -1 and a negated amount).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"n", b"10", Default::default())?;
+    /// assert_eq!(store.incr_by(0, b"n", 5)?, 15);
+    /// assert_eq!(store.incr_by(0, b"n", -20)?, -5);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn incr_by(&self, db: usize, key: &[u8], delta: i64) -> Result<i64> {
+        self.check_memory()?;
+        self.with_write(db, key, |ctx| {
+            let existing = ctx.live(key);
+            let (cur, expire) = match existing {
+                None => (0, None),
+                Some(i) => {
+                    let e = ctx.entry(i);
+                    let n = match str_of(e)? {
+                        StrRef::Int(n) => n,
+                        StrRef::Raw(b) => {
+                            crate::entry::canonical_i64(b).ok_or(StoreError::NotInteger)?
+                        }
+                    };
+                    (n, e.expire())
+                }
+            };
+            let n = cur.checked_add(delta).ok_or(StoreError::Overflow)?;
+            match existing {
+                Some(i) => ctx.update(i, |e| {
+                    if !e.set_int_in_place(n) {
+                        *e = Entry::new_int(key, n, expire);
+                    }
+                }),
+                None => {
+                    ctx.insert(Entry::new_int(key, n, None));
+                }
+            }
+            Ok(n)
+        })
+    }
+
+    /// DECRBY: like [`Store::incr_by`] with the amount negated; `i64::MIN` is refused with
+    /// [`StoreError::DecrementOverflow`] as Redis does.
+    pub fn decr_by(&self, db: usize, key: &[u8], delta: i64) -> Result<i64> {
+        let neg = delta.checked_neg().ok_or(StoreError::DecrementOverflow)?;
+        self.incr_by(db, key, neg)
+    }
+
+    /// INCRBYFLOAT: adds a float given as text; returns the new value as Redis formats it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"f", b"10.5", Default::default())?;
+    /// assert_eq!(&store.incr_by_float(0, b"f", b"0.1")?[..], b"10.6");
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn incr_by_float(&self, db: usize, key: &[u8], incr: &[u8]) -> Result<Bytes> {
+        self.check_memory()?;
+        self.with_write(db, key, |ctx| {
+            let existing = ctx.live(key);
+            let (cur, expire) = match existing {
+                None => (b"0".to_vec(), None),
+                Some(i) => {
+                    let e = ctx.entry(i);
+                    (to_vec(str_of(e)?), e.expire())
+                }
+            };
+            let out = float::add(&cur, incr).map_err(|e| match e {
+                FloatError::NotFloat => StoreError::NotFloat,
+                FloatError::NanOrInfinity => StoreError::NanOrInfinity,
+            })?;
+            ctx.put(existing, Entry::new_raw(key, &out, expire, 0));
+            Ok(Bytes::from(out))
+        })
+    }
+}
+
+fn to_vec(v: StrRef<'_>) -> Vec<u8> {
+    match v {
+        StrRef::Raw(b) => b.to_vec(),
+        StrRef::Int(n) => n.to_string().into_bytes(),
+    }
+}
+
+/// GETRANGE's index arithmetic, shared with SUBSTR.
+pub(crate) fn range(v: &[u8], mut start: i64, mut end: i64) -> &[u8] {
+    let len = v.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return &[];
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return &[];
+    }
+    &v[start as usize..=end as usize]
+}

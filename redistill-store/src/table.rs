@@ -1,0 +1,463 @@
+//! Open-addressing hash table (linear probing) kept in hash order, so SCAN survives resizing.
+//!
+//! # Why a table of our own
+//!
+//! SCAN must return every key present for the whole iteration at least once, even while the
+//! table grows or shrinks between calls. General-purpose maps do not expose positions, and
+//! their iteration order changes on resize. This table maps a hash to its *home* slot with a
+//! monotone function, `home(h) = h * capacity / 2^64` (the top bits, scaled), and resolves
+//! collisions by linear probing. Linear probing keeps every entry in the unbroken run of
+//! occupied slots that starts at its home (deletion shifts entries back instead of leaving
+//! tombstones), so "all entries whose home is `b`" is a walk from `b` to the next empty slot.
+//!
+//! The scan cursor is a *hash threshold* `t`: a step visits the home bucket of `t`, returns
+//! its entries with hash `>= t`, and moves `t` to the first hash of the next bucket. Because
+//! `home` is monotone for every capacity, "every hash below `t` has been visited" stays true
+//! across any number of resizes (to any capacity, not only powers of two): an entry present
+//! for the whole scan has a fixed hash, and the threshold passes it exactly once. The store's
+//! shard index is the low bits of the same hash (see [`crate::scan`]), and thresholds are
+//! rounded up within that residue class, so the cursor also names the shard.
+//!
+//! Capacity is therefore free to grow by 1.5x, which keeps the average load higher (and the
+//! memory per key lower) than doubling would.
+//!
+//! # Layout
+//!
+//! One array of 24-byte slots: the 16-byte entry, a 2-byte control word (0 = empty, else
+//! probe distance + 1 in the high byte and 8 hash bits in the low byte, so most mismatches
+//! never touch the entry's allocation) and a metadata word (the store keeps the eviction
+//! access word there, updated with atomics under a read lock). A successful lookup touches
+//! one line of the table and then the entry's own allocation.
+
+use ahash::RandomState;
+
+/// An entry the table can hold: something with a key, and a cheap empty value for vacant slots.
+pub(crate) trait Slot: Default {
+    /// The key bytes the entry is found by.
+    fn key(&self) -> &[u8];
+}
+
+/// One slot: the entry, its control word and its metadata, together so that a lookup that
+/// finds its entry touches a single cache line of the table.
+#[derive(Default)]
+struct Bucket<E, M> {
+    e: E,
+    /// 0 = empty; else probe distance + 1 in the high byte, 8 hash bits in the low byte.
+    c: u16,
+    meta: M,
+}
+
+/// Most slots a probe may travel before the table grows instead.
+const MAX_DIST: usize = 250;
+const MIN_CAP: usize = 8;
+/// Grow past this load (numerator over 100); linear probing with an 8-bit tag filter stays
+/// cheap up to here.
+const MAX_LOAD: usize = 85;
+
+/// A linear-probing hash table; see the module docs.
+pub(crate) struct Table<E, M> {
+    b: Vec<Bucket<E, M>>,
+    len: usize,
+    hasher: RandomState,
+    /// Rotation applied to hashes (the store moves the shard-selecting bits to the bottom).
+    rot: u32,
+}
+
+/// Tag bits come from the middle of the hash: the top bits pick the home slot and the low
+/// bits the shard, so neither is correlated with the tag.
+fn tag(hash: u64) -> u16 {
+    ((hash >> 24) & 0xff) as u16
+}
+
+fn over_load(len: usize, cap: usize) -> bool {
+    len * 100 > cap * MAX_LOAD
+}
+
+impl<E: Slot, M: Default> Table<E, M> {
+    /// An empty table that allocates on first insert.
+    pub(crate) fn new(hasher: RandomState, rot: u32) -> Self {
+        Self {
+            b: Vec::new(),
+            len: 0,
+            hasher,
+            rot,
+        }
+    }
+
+    /// The hash this table uses for `key`.
+    pub(crate) fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key).rotate_left(self.rot)
+    }
+
+    /// The home slot: monotone in the hash, for any capacity.
+    fn home(&self, hash: u64) -> usize {
+        ((u128::from(hash) * self.b.len() as u128) >> 64) as usize
+    }
+
+    fn next(&self, i: usize) -> usize {
+        if i + 1 == self.b.len() { 0 } else { i + 1 }
+    }
+
+    /// Slots from `from` forward to `to`, wrapping.
+    fn gap(&self, from: usize, to: usize) -> usize {
+        if to >= from {
+            to - from
+        } else {
+            to + self.b.len() - from
+        }
+    }
+
+    pub(crate) fn hasher(&self) -> &RandomState {
+        &self.hasher
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.b.len()
+    }
+
+    /// Heap bytes held by the arrays (not by the entries' own allocations).
+    pub(crate) fn array_bytes(&self) -> usize {
+        self.capacity() * std::mem::size_of::<Bucket<E, M>>()
+    }
+
+    /// Slot index of `key`, if present.
+    pub(crate) fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let t = tag(hash);
+        let mut i = self.home(hash);
+        let mut dist = 0usize;
+        loop {
+            let c = self.b[i].c;
+            if c == 0 {
+                return None;
+            }
+            if c & 0xff == t && self.b[i].e.key() == key {
+                return Some(i);
+            }
+            dist += 1;
+            if dist > MAX_DIST {
+                return None;
+            }
+            i = self.next(i);
+        }
+    }
+
+    pub(crate) fn get(&self, i: usize) -> &E {
+        &self.b[i].e
+    }
+
+    pub(crate) fn get_mut(&mut self, i: usize) -> &mut E {
+        &mut self.b[i].e
+    }
+
+    pub(crate) fn meta(&self, i: usize) -> &M {
+        &self.b[i].meta
+    }
+
+    /// Inserts an entry whose key is known to be absent; returns its slot.
+    pub(crate) fn insert_new(&mut self, hash: u64, entry: E, meta: M) -> usize {
+        if over_load(self.len + 1, self.capacity()) {
+            self.resize((self.capacity() * 3 / 2).max(MIN_CAP));
+        }
+        loop {
+            match self.place(hash) {
+                Some(i) => {
+                    self.b[i].e = entry;
+                    self.b[i].meta = meta;
+                    self.len += 1;
+                    return i;
+                }
+                // A pathological cluster: spread it out and try again.
+                None => self.resize(self.capacity() * 2),
+            }
+        }
+    }
+
+    /// Claims the first empty slot on `hash`'s probe path.
+    fn place(&mut self, hash: u64) -> Option<usize> {
+        let mut i = self.home(hash);
+        for dist in 0..MAX_DIST {
+            if self.b[i].c == 0 {
+                self.b[i].c = (((dist + 1) as u16) << 8) | tag(hash);
+                return Some(i);
+            }
+            i = self.next(i);
+        }
+        None
+    }
+
+    /// Removes the entry in slot `i`, shifting later entries of its run back.
+    pub(crate) fn remove_at(&mut self, i: usize) -> (E, M) {
+        let entry = std::mem::take(&mut self.b[i].e);
+        let meta = std::mem::take(&mut self.b[i].meta);
+        self.b[i].c = 0;
+        self.len -= 1;
+        let mut hole = i;
+        let mut j = self.next(i);
+        // Plain linear probing: any later entry of the run whose home lies at or before the
+        // hole must move into it, or its probe path would cross an empty slot.
+        loop {
+            let c = self.b[j].c;
+            if c == 0 {
+                break;
+            }
+            let dist = (c >> 8) as usize;
+            let shift = self.gap(hole, j);
+            if dist > shift {
+                self.b.swap(hole, j);
+                self.b[hole].c = (((dist - shift) as u16) << 8) | (c & 0xff);
+                self.b[j].c = 0;
+                hole = j;
+            }
+            j = self.next(j);
+        }
+        if self.len == 0 {
+            self.clear();
+        } else if self.capacity() > MIN_CAP && self.len * 4 < self.capacity() {
+            self.resize(self.capacity() / 2);
+        }
+        (entry, meta)
+    }
+
+    /// Drops every entry and the arrays.
+    pub(crate) fn clear(&mut self) {
+        self.b = Vec::new();
+        self.len = 0;
+    }
+
+    /// Takes every entry out, leaving the table empty.
+    pub(crate) fn drain(&mut self) -> Vec<(E, M)> {
+        let b = std::mem::take(&mut self.b);
+        self.len = 0;
+        b.into_iter()
+            .filter(|x| x.c != 0)
+            .map(|x| (x.e, x.meta))
+            .collect()
+    }
+
+    fn alloc(&mut self, cap: usize) {
+        self.b = std::iter::repeat_with(Bucket::default).take(cap).collect();
+        self.len = 0;
+    }
+
+    fn resize(&mut self, cap: usize) {
+        let mut pending = self.drain();
+        let mut cap = cap.max(MIN_CAP);
+        while over_load(pending.len(), cap) {
+            cap = cap * 3 / 2;
+        }
+        loop {
+            self.alloc(cap);
+            let mut failed = false;
+            while let Some((e, m)) = pending.pop() {
+                let h = self.hash(e.key());
+                match self.place(h) {
+                    Some(i) => {
+                        self.b[i].e = e;
+                        self.b[i].meta = m;
+                        self.len += 1;
+                    }
+                    None => {
+                        pending.push((e, m));
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !failed {
+                return;
+            }
+            // A pathological cluster: start over with twice the room.
+            pending.extend(self.drain());
+            cap *= 2;
+        }
+    }
+
+    /// Iterates over occupied slots.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (usize, &E)> {
+        self.b
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.c != 0)
+            .map(|(i, x)| (i, &x.e))
+    }
+
+    /// One scan step from hash threshold `t`: pushes the slots of `t`'s home bucket whose
+    /// hash is `>= t`, and returns the next threshold (`None` once past the last bucket).
+    ///
+    /// Thresholds keep the residue of `t` modulo `2^rot`: every hash in a store shard shares
+    /// those low bits, so no entry is skipped by the rounding and the cursor keeps its shard.
+    pub(crate) fn scan_step(&self, t: u64, out: &mut Vec<usize>) -> Option<u64> {
+        if self.len == 0 {
+            return None;
+        }
+        let cap = self.b.len();
+        let b = self.home(t);
+        let start = bucket_start(b, cap);
+        let mut j = b;
+        loop {
+            let c = self.b[j].c;
+            if c == 0 {
+                break;
+            }
+            let back = (c >> 8) as usize - 1;
+            let home = if j >= back { j - back } else { j + cap - back };
+            if home == b && (start >= t || self.hash(self.b[j].e.key()) >= t) {
+                out.push(j);
+            }
+            j = self.next(j);
+            if j == b {
+                break;
+            }
+        }
+        if b + 1 >= cap {
+            return None;
+        }
+        let next = bucket_start(b + 1, cap);
+        let mask = (1u64 << self.rot) - 1;
+        let residue = t & mask;
+        // Smallest value >= next whose low bits are `residue`.
+        let base = next & !mask;
+        let candidate = base | residue;
+        if candidate >= next {
+            Some(candidate)
+        } else {
+            candidate.checked_add(mask + 1)
+        }
+    }
+
+    /// A uniformly random occupied slot (expected O(1): the table is kept at least 1/8 full).
+    pub(crate) fn random_slot(&self, mut rnd: impl FnMut() -> u64) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let cap = self.b.len();
+        for _ in 0..64 {
+            let i = self.home(rnd());
+            if self.b[i].c != 0 {
+                return Some(i);
+            }
+        }
+        let start = self.home(rnd());
+        (0..cap)
+            .map(|k| (start + k) % cap)
+            .find(|&i| self.b[i].c != 0)
+    }
+}
+
+/// The smallest hash whose home is bucket `b` (or later), i.e. `ceil(b * 2^64 / cap)`.
+fn bucket_start(b: usize, cap: usize) -> u64 {
+    let v = ((b as u128) << 64).div_ceil(cap as u128);
+    u64::try_from(v).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default, Debug, Clone, PartialEq)]
+    struct K(Box<[u8]>);
+    impl Slot for K {
+        fn key(&self) -> &[u8] {
+            &self.0
+        }
+    }
+
+    fn table() -> Table<K, ()> {
+        Table::new(RandomState::with_seeds(1, 2, 3, 4), 0)
+    }
+
+    #[test]
+    fn insert_find_remove_many() {
+        let mut t = table();
+        for i in 0..5000u32 {
+            let k = i.to_be_bytes();
+            let h = t.hash(&k);
+            assert!(t.find(h, &k).is_none());
+            t.insert_new(h, K(Box::new(k)), ());
+        }
+        assert_eq!(t.len(), 5000);
+        for i in (0..5000u32).step_by(2) {
+            let k = i.to_be_bytes();
+            let idx = t.find(t.hash(&k), &k).unwrap();
+            t.remove_at(idx);
+        }
+        for i in 0..5000u32 {
+            let k = i.to_be_bytes();
+            assert_eq!(t.find(t.hash(&k), &k).is_some(), i % 2 == 1, "{i}");
+        }
+        for i in (1..5000u32).step_by(2) {
+            let k = i.to_be_bytes();
+            let idx = t.find(t.hash(&k), &k).unwrap();
+            t.remove_at(idx);
+        }
+        assert_eq!(t.len(), 0);
+        assert_eq!(t.capacity(), 0);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Random inserts and removals agree with a `HashSet`, and a full scan sees each key
+        /// exactly once (no concurrent change, so no duplicates either).
+        #[test]
+        fn agrees_with_a_set(ops in proptest::collection::vec((proptest::prelude::any::<bool>(), 0u16..300), 1..600)) {
+            let mut t = table();
+            let mut model = std::collections::HashSet::new();
+            for (insert, k) in ops {
+                let key = k.to_le_bytes();
+                let h = t.hash(&key);
+                match (insert, t.find(h, &key)) {
+                    (true, None) => {
+                        t.insert_new(h, K(Box::new(key)), ());
+                    }
+                    (false, Some(i)) => {
+                        t.remove_at(i);
+                    }
+                    _ => {}
+                }
+                if insert { model.insert(k); } else { model.remove(&k); }
+                proptest::prop_assert_eq!(t.len(), model.len());
+            }
+            for k in 0u16..300 {
+                let key = k.to_le_bytes();
+                proptest::prop_assert_eq!(t.find(t.hash(&key), &key).is_some(), model.contains(&k));
+            }
+            let mut seen = Vec::new();
+            let mut cursor = Some(0);
+            while let Some(c) = cursor {
+                let mut idx = Vec::new();
+                cursor = t.scan_step(c, &mut idx);
+                seen.extend(idx.into_iter().map(|i| t.get(i).clone()));
+            }
+            proptest::prop_assert_eq!(seen.len(), model.len());
+        }
+    }
+
+    #[test]
+    fn full_scan_visits_each_key_once_without_changes() {
+        let mut t = table();
+        for i in 0..1000u32 {
+            let k = i.to_be_bytes();
+            t.insert_new(t.hash(&k), K(Box::new(k)), ());
+        }
+        let mut seen = Vec::new();
+        let mut cursor = Some(0);
+        while let Some(c) = cursor {
+            let mut idx = Vec::new();
+            cursor = t.scan_step(c, &mut idx);
+            seen.extend(idx.into_iter().map(|i| t.get(i).clone()));
+        }
+        assert_eq!(seen.len(), 1000);
+    }
+}

@@ -1,0 +1,92 @@
+//! `used_memory()` against the real heap, measured with a counting global allocator.
+//!
+//! Also prints heap bytes per key for 16-byte keys with 100-byte values (the README figure):
+//! `cargo test --release -p redistill-store --test memory -- --nocapture`.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use redistill_store::{SetOptions, Store};
+
+struct Counting;
+
+/// Live bytes requested from the allocator: the heap the program really asked for.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// The same, rounded up to glibc malloc chunk sizes (header, 16-byte granularity, minimum).
+static LIVE_CHUNKS: AtomicIsize = AtomicIsize::new(0);
+
+fn chunk(n: usize) -> isize {
+    (if n >= 128 * 1024 {
+        (n + 8 + 4095) & !4095
+    } else {
+        ((n + 8 + 15) & !15).max(32)
+    }) as isize
+}
+
+fn count(old: usize, new: usize) {
+    LIVE.fetch_add(new as isize - old as isize, Ordering::Relaxed);
+    let c = |n| if n == 0 { 0 } else { chunk(n) };
+    LIVE_CHUNKS.fetch_add(c(new) - c(old), Ordering::Relaxed);
+}
+
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(0, layout.size());
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count(layout.size(), 0);
+        // SAFETY: `ptr` came from `alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(layout.size(), new_size);
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Release builds load the full million; debug builds a tenth, to keep the suite quick.
+const KEYS: usize = if cfg!(debug_assertions) {
+    100_000
+} else {
+    1_000_000
+};
+
+#[test]
+fn used_memory_tracks_real_heap_within_15_percent() {
+    let store = Store::builder().seed(1).build();
+    let value = [b'v'; 100];
+    let mut key = [0u8; 16];
+    let heap0 = LIVE.load(Ordering::Relaxed);
+    let chunks0 = LIVE_CHUNKS.load(Ordering::Relaxed);
+    let used0 = store.used_memory() as isize;
+    for i in 0..KEYS {
+        key[..8].copy_from_slice(b"key:0000");
+        key[8..].copy_from_slice(format!("{i:08}").as_bytes());
+        store.set(0, &key, &value, SetOptions::default()).unwrap();
+    }
+    let heap = LIVE.load(Ordering::Relaxed) - heap0;
+    let chunks = LIVE_CHUNKS.load(Ordering::Relaxed) - chunks0;
+    let used = store.used_memory() as isize - used0;
+    let per_key = heap as f64 / KEYS as f64;
+    let chunk_per_key = chunks as f64 / KEYS as f64;
+    println!(
+        "keys={KEYS} requested_heap={heap} ({per_key:.1} B/key) glibc_chunks={chunks} \
+         ({chunk_per_key:.1} B/key) used_memory={used}"
+    );
+    let ratio = used as f64 / heap as f64;
+    assert!((0.85..=1.15).contains(&ratio), "used/heap = {ratio:.3}");
+    assert_eq!(store.dbsize(0).unwrap(), KEYS);
+
+    // Deleting everything gives the memory back, in both measures.
+    store.flushall();
+    let heap_after = LIVE.load(Ordering::Relaxed) - heap0;
+    assert!(heap_after < heap / 100, "heap left: {heap_after}");
+    assert_eq!(store.used_memory() as isize, used0);
+}
