@@ -1,0 +1,251 @@
+//! The `redistill` command line.
+//!
+//! Flags follow `redis-server`'s names (`--port`, `--maxmemory 2gb`,
+//! `--maxmemory-policy allkeys-lru`, `--requirepass`, `--loglevel`) and override the file
+//! and the environment. `--set section.key=value` reaches every other key. A bad value is
+//! refused while parsing, with a message naming the flag, and exits with status 2; `--help`
+//! and `--version` print and exit with status 0.
+//!
+//! # Examples
+//!
+//! ```
+//! use redistill_server::cli::Cli;
+//!
+//! let cli = Cli::try_parse_args(["redistill", "--port", "7000", "--maxmemory", "1gb"])?;
+//! let loaded = cli.loader().default_file(None).load()?;
+//! assert_eq!(loaded.config.server.port, 7000);
+//! assert_eq!(loaded.config.memory.max_memory, 1 << 30);
+//!
+//! let err = Cli::try_parse_args(["redistill", "--port", "70000"]).unwrap_err();
+//! assert_eq!(err.exit_code(), 2);
+//! assert!(err.to_string().contains("--port"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::config::{self, Config, ConfigError, ConfigLoader, Loaded, Overrides};
+
+const AFTER_HELP: &str = "\
+Configuration is read from built-in defaults, then the TOML file (--config, else \
+REDISTILL_CONFIG, else ./redistill.toml if it exists), then the environment \
+(REDIS_PASSWORD, and REDISTILL_<SECTION>_<KEY> for every key, e.g. REDISTILL_SERVER_PORT or \
+REDISTILL_MEMORY_MAX_MEMORY), then these flags. See redistill.example.toml for every key.";
+
+/// The parsed command line. Every value has already been checked against its key.
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(
+    name = "redistill",
+    version,
+    about = "A Redis-compatible in-memory cache server",
+    // "-1" is a value to refuse with the flag's own message, not an unknown flag.
+    allow_negative_numbers = true,
+    after_help = AFTER_HELP
+)]
+#[non_exhaustive]
+pub struct Cli {
+    /// TOML configuration file [default: ./redistill.toml if it exists]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// TCP port to listen on (0 = chosen by the OS)
+    #[arg(long, value_name = "PORT", value_parser = checked("server.port"))]
+    pub port: Option<String>,
+
+    /// Addresses to listen on, separated by spaces
+    #[arg(long, value_name = "ADDRS", value_parser = checked("server.bind"))]
+    pub bind: Option<String>,
+
+    /// Event-loop threads (0 = one per core)
+    #[arg(long, value_name = "N", value_parser = checked("server.workers"))]
+    pub workers: Option<String>,
+
+    /// Shards per database (0 = automatic, else a power of two)
+    #[arg(long, value_name = "N", value_parser = checked("server.num_shards"))]
+    pub num_shards: Option<String>,
+
+    /// Number of databases
+    #[arg(long, value_name = "N", value_parser = checked("server.databases"))]
+    pub databases: Option<String>,
+
+    /// Most clients connected at once (0 = no limit)
+    #[arg(long, value_name = "N", value_parser = checked("server.max_connections"))]
+    pub maxclients: Option<String>,
+
+    /// Close clients idle for this many seconds (0 = never)
+    #[arg(long, value_name = "SECONDS", value_parser = checked("server.timeout"))]
+    pub timeout: Option<String>,
+
+    /// TCP keepalive interval in seconds (0 = off)
+    #[arg(long, value_name = "SECONDS", value_parser = checked("server.tcp_keepalive"))]
+    pub tcp_keepalive: Option<String>,
+
+    /// Refuse non-local clients while no password is set: yes or no
+    #[arg(long, value_name = "YES|NO", value_parser = checked("server.protected_mode"))]
+    pub protected_mode: Option<String>,
+
+    /// Port of the HTTP health endpoint (0 = off)
+    #[arg(long, value_name = "PORT", value_parser = checked("server.health_check_port"))]
+    pub health_check_port: Option<String>,
+
+    /// Log level: debug, verbose, notice or warning
+    #[arg(long, value_name = "LEVEL", value_parser = checked("server.log_level"))]
+    pub loglevel: Option<String>,
+
+    /// Memory limit, in bytes or with a unit: 100mb, 2gb (0 = none)
+    #[arg(long, value_name = "BYTES", value_parser = checked("memory.max_memory"))]
+    pub maxmemory: Option<String>,
+
+    /// Eviction policy at the memory limit, e.g. allkeys-lru
+    #[arg(long, value_name = "POLICY", value_parser = checked("memory.eviction_policy"))]
+    pub maxmemory_policy: Option<String>,
+
+    /// Keys sampled per eviction
+    #[arg(long, value_name = "N", value_parser = checked("memory.maxmemory_samples"))]
+    pub maxmemory_samples: Option<String>,
+
+    /// Password that clients must send with AUTH
+    #[arg(
+        long,
+        value_name = "PASSWORD",
+        allow_hyphen_values = true,
+        value_parser = checked("security.password")
+    )]
+    pub requirepass: Option<String>,
+
+    /// Set any configuration key (repeatable), e.g. --set persistence.enabled=true
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE", value_parser = setting)]
+    pub settings: Vec<(String, String)>,
+}
+
+/// A clap value parser that checks text against a configuration key, so a bad flag fails
+/// during parsing (exit status 2) with the key's own explanation.
+fn checked(
+    key: &'static str,
+) -> impl Fn(&str) -> Result<String, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let mut scratch = Config::default();
+        match config::Overrides::single(key, text).apply(&mut scratch) {
+            Err(ConfigError::InvalidValue { expected, .. }) => Err(format!("expected {expected}")),
+            Err(other) => Err(other.to_string()),
+            Ok(()) => Ok(text.to_owned()),
+        }
+    }
+}
+
+fn setting(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| "expected SECTION.KEY=VALUE".to_owned())?;
+    let mut scratch = Config::default();
+    match Overrides::single(key, value).apply(&mut scratch) {
+        Ok(()) => Ok((key.to_owned(), value.to_owned())),
+        Err(ConfigError::InvalidValue { expected, .. }) => {
+            Err(format!("{key}: {value:?} is not {expected}"))
+        }
+        Err(ConfigError::UnknownKey { hint, .. }) => Err(match hint {
+            Some(hint) => format!("unknown key {key} (did you mean {hint}?)"),
+            None => format!("unknown key {key}"),
+        }),
+        Err(other) => Err(other.to_string()),
+    }
+}
+
+impl Cli {
+    /// Parses the process's arguments; on a bad flag prints the error and exits with
+    /// status 2, on `--help` or `--version` prints and exits with status 0.
+    #[must_use]
+    pub fn parse_process_args() -> Self {
+        Self::parse()
+    }
+
+    /// Parses the given arguments (the first is the program name).
+    ///
+    /// # Errors
+    ///
+    /// clap's error, whose [`clap::Error::exit_code`] is 2 for a bad flag and 0 for
+    /// `--help`/`--version`, and whose message names the flag.
+    pub fn try_parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        Self::try_parse_from(args)
+    }
+
+    /// The flags as the configuration's last layer: `--set` settings first, then the
+    /// dedicated flags, so `--port` wins over `--set server.port=...`.
+    #[must_use]
+    pub fn overrides(&self) -> Overrides {
+        let mut overrides = Overrides::default();
+        for (key, value) in &self.settings {
+            overrides.push(key.as_str(), value.as_str(), format!("--set {key}"));
+        }
+        let flags = [
+            ("server.port", "--port", &self.port),
+            ("server.bind", "--bind", &self.bind),
+            ("server.workers", "--workers", &self.workers),
+            ("server.num_shards", "--num-shards", &self.num_shards),
+            ("server.databases", "--databases", &self.databases),
+            ("server.max_connections", "--maxclients", &self.maxclients),
+            ("server.timeout", "--timeout", &self.timeout),
+            (
+                "server.tcp_keepalive",
+                "--tcp-keepalive",
+                &self.tcp_keepalive,
+            ),
+            (
+                "server.protected_mode",
+                "--protected-mode",
+                &self.protected_mode,
+            ),
+            (
+                "server.health_check_port",
+                "--health-check-port",
+                &self.health_check_port,
+            ),
+            ("server.log_level", "--loglevel", &self.loglevel),
+            ("memory.max_memory", "--maxmemory", &self.maxmemory),
+            (
+                "memory.eviction_policy",
+                "--maxmemory-policy",
+                &self.maxmemory_policy,
+            ),
+            (
+                "memory.maxmemory_samples",
+                "--maxmemory-samples",
+                &self.maxmemory_samples,
+            ),
+            ("security.password", "--requirepass", &self.requirepass),
+        ];
+        for (key, flag, value) in flags {
+            if let Some(value) = value {
+                overrides.push(key, value.as_str(), flag);
+            }
+        }
+        overrides
+    }
+
+    /// A loader for these flags: `--config` if given, and the flags as overrides. Add the
+    /// environment with [`ConfigLoader::env`].
+    #[must_use]
+    pub fn loader(&self) -> ConfigLoader {
+        let loader = ConfigLoader::new().overrides(self.overrides());
+        match &self.config {
+            Some(path) => loader.file(path),
+            None => loader,
+        }
+    }
+
+    /// Loads the configuration with these flags and the process's environment.
+    ///
+    /// # Errors
+    ///
+    /// Any [`ConfigError`]; the binary prints it and exits with status 2.
+    pub fn load_config(&self) -> Result<Loaded, ConfigError> {
+        self.loader().env(config::process_env()?).load()
+    }
+}

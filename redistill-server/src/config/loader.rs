@@ -1,0 +1,230 @@
+//! Putting the layers together: defaults, file, environment, flags.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::keys::{self, CONFIG_FILE_VAR, PASSWORD_VAR};
+use super::{Config, ConfigError, ConfigSource, ConfigWarning};
+
+/// A configuration and the warnings met while loading it (to be logged by the caller).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// The final configuration.
+    pub config: Config,
+    /// One entry per key that was accepted but has no effect.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// One command-line setting: the canonical key it sets, the value as text, and the flag
+/// that gave it (named in errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    /// Canonical key, e.g. `server.port`.
+    pub key: String,
+    /// The value, parsed like an environment variable's.
+    pub value: String,
+    /// How the user wrote it, e.g. `--port`.
+    pub origin: String,
+}
+
+/// The command-line layer: settings applied last, in order.
+///
+/// # Examples
+///
+/// ```
+/// use redistill_server::config::{ConfigLoader, Overrides};
+///
+/// let mut overrides = Overrides::default();
+/// overrides.push("server.port", "7002", "--port");
+/// let loaded = ConfigLoader::new()
+///     .default_file(None)
+///     .env([("REDISTILL_SERVER_PORT", "7001")])
+///     .overrides(overrides)
+///     .load()?;
+/// assert_eq!(loaded.config.server.port, 7002);
+/// # Ok::<(), redistill_server::config::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Overrides {
+    /// The settings, applied first to last.
+    pub entries: Vec<Override>,
+}
+
+impl Overrides {
+    /// Adds a setting of canonical `key` (e.g. `server.port`) given by `origin`.
+    pub fn push(
+        &mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+        origin: impl Into<String>,
+    ) {
+        self.entries.push(Override {
+            key: key.into(),
+            value: value.into(),
+            origin: origin.into(),
+        });
+    }
+
+    /// Overrides holding one setting of `key`, labelled with the key itself.
+    #[must_use]
+    pub fn single(key: &str, value: &str) -> Self {
+        let mut overrides = Self::default();
+        overrides.push(key, value, key);
+        overrides
+    }
+
+    /// Whether there is nothing to apply.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Applies every setting to `config`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::UnknownKey`] or [`ConfigError::InvalidValue`] naming the origin.
+    pub fn apply(&self, config: &mut Config) -> Result<(), ConfigError> {
+        for entry in &self.entries {
+            keys::apply_text(config, &entry.key, &entry.origin, &entry.value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads a [`Config`] from its layers.
+///
+/// By default it looks for `./redistill.toml` and, when that file does not exist, starts
+/// from the defaults. The environment is passed in (see [`process_env`]) so that tests never
+/// touch the process's own.
+#[derive(Debug, Clone)]
+pub struct ConfigLoader {
+    file: Option<PathBuf>,
+    default_file: Option<PathBuf>,
+    env: BTreeMap<String, String>,
+    overrides: Overrides,
+}
+
+impl Default for ConfigLoader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The file looked for when none is named.
+pub const DEFAULT_CONFIG_FILE: &str = "redistill.toml";
+
+impl ConfigLoader {
+    /// A loader with no environment and no flags that reads `./redistill.toml` if present.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            file: None,
+            default_file: Some(PathBuf::from(DEFAULT_CONFIG_FILE)),
+            env: BTreeMap::new(),
+            overrides: Overrides::default(),
+        }
+    }
+
+    /// Reads this file, which must exist (`--config PATH`).
+    #[must_use]
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.file = Some(path.into());
+        self
+    }
+
+    /// The file to read if it exists when none is named; `None` to read no file then.
+    #[must_use]
+    pub fn default_file(mut self, path: Option<PathBuf>) -> Self {
+        self.default_file = path;
+        self
+    }
+
+    /// The environment variables to consult. Only `REDIS_PASSWORD` and `REDISTILL_*`
+    /// matter; others are ignored.
+    #[must_use]
+    pub fn env<K, V>(mut self, vars: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.env = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self
+    }
+
+    /// The command-line layer.
+    #[must_use]
+    pub fn overrides(mut self, overrides: Overrides) -> Self {
+        self.overrides = overrides;
+        self
+    }
+
+    /// Applies every layer and checks the result.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Read`] when a named file cannot be read; otherwise the error of the
+    /// first bad key, variable or flag, naming it.
+    pub fn load(&self) -> Result<Loaded, ConfigError> {
+        let mut config = Config::default();
+        let mut warnings = Vec::new();
+        if let Some(path) = self.file_to_read() {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            keys::apply_toml(&mut config, &text, Some(&path), &mut warnings)?;
+            config.source = ConfigSource::File(path);
+        }
+        keys::apply_env(&mut config, &self.env)?;
+        self.overrides.apply(&mut config)?;
+        config.validate()?;
+        Ok(Loaded { config, warnings })
+    }
+
+    fn file_to_read(&self) -> Option<PathBuf> {
+        if let Some(path) = &self.file {
+            return Some(path.clone());
+        }
+        // An empty variable counts as unset, as container tooling often leaves them so.
+        if let Some(path) = self.env.get(CONFIG_FILE_VAR).filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(path));
+        }
+        self.default_file
+            .as_deref()
+            .filter(|path| path.exists())
+            .map(Path::to_path_buf)
+    }
+}
+
+/// The process's variables that configure the server: `REDIS_PASSWORD` and `REDISTILL_*`.
+///
+/// # Errors
+///
+/// [`ConfigError::NotUnicode`] when one of them is not UTF-8.
+pub fn process_env() -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut vars = BTreeMap::new();
+    for (name, value) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if name != PASSWORD_VAR && !name.starts_with("REDISTILL_") {
+            continue;
+        }
+        let value = value.into_string().map_err(|_| ConfigError::NotUnicode {
+            variable: name.to_owned(),
+        })?;
+        vars.insert(name.to_owned(), value);
+    }
+    Ok(vars)
+}
+
+/// Every variable name that sets a key, in table order, for documentation and help text.
+#[must_use]
+pub fn env_var_names() -> Vec<String> {
+    keys::canonical_keys()
+        .map(|(section, name)| keys::env_var_name(section, name))
+        .collect()
+}

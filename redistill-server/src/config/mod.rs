@@ -1,0 +1,342 @@
+//! The server's configuration: defaults, `redistill.toml`, environment and flags.
+//!
+//! Layers apply in this order, each overriding the one before:
+//!
+//! 1. built-in defaults ([`Config::default`]): 127.0.0.1:6379, no memory limit, no
+//!    persistence;
+//! 2. the TOML file named by `--config PATH` (or `REDISTILL_CONFIG`), else
+//!    `./redistill.toml` if it exists;
+//! 3. the environment: `REDIS_PASSWORD`, then `REDISTILL_<SECTION>_<KEY>` for every key,
+//!    e.g. `REDISTILL_SERVER_PORT`, `REDISTILL_MEMORY_MAX_MEMORY`;
+//! 4. command-line flags ([`crate::cli::Cli`]).
+//!
+//! Unknown keys, sections and `REDISTILL_*` variables, and bad values, are errors that name
+//! the key. Keys that earlier Redistill configuration files used and that mean nothing in
+//! this design load with one [`ConfigWarning`] each.
+//!
+//! [`Config`] also answers `CONFIG GET` and `CONFIG SET` with Redis's parameter names and
+//! formats: see [`Config::parameter_values`] and [`Config::set_parameter`].
+//!
+//! # Examples
+//!
+//! ```
+//! use redistill_server::config::{Config, ConfigLoader, EvictionPolicy};
+//!
+//! let loaded = Config::from_toml_str(
+//!     r#"
+//!     [server]
+//!     port = 7000
+//!     [memory]
+//!     max_memory = "2gb"
+//!     eviction_policy = "allkeys-lru"
+//!     "#,
+//! )?;
+//! assert_eq!(loaded.config.server.port, 7000);
+//! assert_eq!(loaded.config.memory.max_memory, 2 << 30);
+//! assert_eq!(loaded.config.memory.eviction_policy, EvictionPolicy::AllKeysLru);
+//! assert!(loaded.warnings.is_empty());
+//!
+//! // The environment is passed in, so nothing here reads the process's own.
+//! let loaded = ConfigLoader::new()
+//!     .default_file(None)
+//!     .env([("REDISTILL_SERVER_PORT", "7001"), ("REDIS_PASSWORD", "secret")])
+//!     .load()?;
+//! assert_eq!(loaded.config.server.port, 7001);
+//! assert_eq!(loaded.config.security.password.as_deref(), Some("secret"));
+//! assert_eq!(loaded.config.source.to_string(), "defaults");
+//! # Ok::<(), redistill_server::config::ConfigError>(())
+//! ```
+
+mod error;
+mod keys;
+mod loader;
+mod memory;
+mod params;
+mod values;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+pub use error::{ConfigError, ConfigWarning};
+pub use loader::{
+    ConfigLoader, DEFAULT_CONFIG_FILE, Loaded, Override, Overrides, env_var_names, process_env,
+};
+pub use memory::parse_memory_size;
+pub use params::{Parameter, parameters};
+pub use values::{
+    ClientOutputBufferLimits, EvictionPolicy, LogLevel, OutputBufferLimit, format_bind_list,
+    parse_bind_list, parse_redis_integer, parse_yes_no,
+};
+
+/// The whole configuration, after every layer has been applied.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Config {
+    /// `[server]`: network, connections, limits, logging.
+    pub server: ServerConfig,
+    /// `[memory]`: memory limit and eviction.
+    pub memory: MemoryConfig,
+    /// `[security]`: password and TLS.
+    pub security: SecurityConfig,
+    /// `[persistence]`: snapshots.
+    pub persistence: PersistenceConfig,
+    /// Where the file layer came from, for the start-up log line.
+    pub source: ConfigSource,
+}
+
+/// Where a configuration's file layer came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ConfigSource {
+    /// No file: built-in defaults (plus environment and flags).
+    #[default]
+    Defaults,
+    /// The TOML file at this path.
+    File(PathBuf),
+}
+
+impl fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Defaults => f.write_str("defaults"),
+            Self::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// `[server]` keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerConfig {
+    /// Addresses to listen on (`bind`, default `127.0.0.1`).
+    pub bind: Vec<IpAddr>,
+    /// TCP port (`port`, default 6379; 0 lets the OS choose, for tests).
+    pub port: u16,
+    /// Event-loop threads (`workers`, default 0 = one per available core).
+    pub workers: usize,
+    /// Shards per database (`num_shards`, default 0 = chosen by the server; otherwise a
+    /// power of two up to 65536).
+    pub num_shards: usize,
+    /// Logical databases for `SELECT` (`databases`, default 16, 1 to 1024: each database
+    /// allocates its shards up front).
+    pub databases: u32,
+    /// Most clients connected at once (`max_connections`, default 10000; 0 = no limit).
+    pub max_connections: u32,
+    /// Seconds a client may stay idle before it is closed (`timeout`, default 0 = never).
+    pub timeout: u32,
+    /// Disable Nagle's algorithm on client sockets (`tcp_nodelay`, default true).
+    pub tcp_nodelay: bool,
+    /// TCP keepalive interval in seconds (`tcp_keepalive`, default 300 as in Redis; 0 = off).
+    pub tcp_keepalive: u32,
+    /// Bytes read from a socket at a time (`buffer_size`, default 16384).
+    pub buffer_size: usize,
+    /// Output buffer limits per client class (`client_output_buffer_limit`).
+    pub client_output_buffer_limit: ClientOutputBufferLimits,
+    /// Most bytes of unparsed input a client may accumulate (`client_query_buffer_limit`,
+    /// default 1gb as in Redis).
+    pub client_query_buffer_limit: u64,
+    /// Largest bulk string a client may send (`proto_max_bulk_len`, default 512mb as in
+    /// Redis).
+    pub proto_max_bulk_len: u64,
+    /// Port of the HTTP health endpoint (`health_check_port`, default 0 = off).
+    pub health_check_port: u16,
+    /// Log verbosity (`log_level`, default `notice`).
+    pub log_level: LogLevel,
+    /// Refuse clients from other hosts when no password is set and the server listens on a
+    /// non-loopback address (`protected_mode`, default true as in Redis).
+    pub protected_mode: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            port: 6379,
+            workers: 0,
+            num_shards: 0,
+            databases: 16,
+            max_connections: 10_000,
+            timeout: 0,
+            tcp_nodelay: true,
+            tcp_keepalive: 300,
+            buffer_size: 16 * 1024,
+            client_output_buffer_limit: ClientOutputBufferLimits::default(),
+            client_query_buffer_limit: 1 << 30,
+            proto_max_bulk_len: 512 << 20,
+            health_check_port: 0,
+            log_level: LogLevel::Notice,
+            protected_mode: true,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The number of worker threads to start: `workers`, or the available cores when 0.
+    #[must_use]
+    pub fn effective_workers(&self) -> usize {
+        if self.workers > 0 {
+            return self.workers;
+        }
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    }
+}
+
+/// `[memory]` keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MemoryConfig {
+    /// Memory limit in bytes (`max_memory`, default 0 = no limit). The file takes an integer
+    /// or a string with Redis's units: `"2gb"`, `"512mb"`, `"1g"`.
+    pub max_memory: u64,
+    /// What to evict at the limit (`eviction_policy`, default `noeviction` as in Redis).
+    pub eviction_policy: EvictionPolicy,
+    /// Keys sampled per eviction (`maxmemory_samples`, default 5).
+    pub maxmemory_samples: u32,
+    /// LFU counter logarithm factor (`lfu_log_factor`, default 10).
+    pub lfu_log_factor: u32,
+    /// Minutes for an LFU counter to halve (`lfu_decay_time`, default 1).
+    pub lfu_decay_time: u32,
+}
+
+impl Default for MemoryConfig {
+    fn default() -> Self {
+        Self {
+            max_memory: 0,
+            eviction_policy: EvictionPolicy::NoEviction,
+            maxmemory_samples: 5,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+        }
+    }
+}
+
+/// `[security]` keys. Only their shape is checked here; the server loads the files.
+#[derive(Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct SecurityConfig {
+    /// Password clients must send with `AUTH` (`password`, default none; an empty string
+    /// also means none).
+    pub password: Option<String>,
+    /// Serve TLS (`tls_enabled`, default false).
+    pub tls_enabled: bool,
+    /// Port for TLS (`tls_port`, default 0 = TLS on `port` when `tls_enabled`).
+    pub tls_port: u16,
+    /// PEM certificate chain (`tls_cert_path`); required with TLS.
+    pub tls_cert_path: Option<PathBuf>,
+    /// PEM private key (`tls_key_path`); required with TLS.
+    pub tls_key_path: Option<PathBuf>,
+    /// PEM CA bundle that client certificates must chain to (`tls_ca_cert_path`).
+    pub tls_ca_cert_path: Option<PathBuf>,
+    /// Require client certificates (`tls_auth_clients`, default false; needs
+    /// `tls_ca_cert_path`).
+    pub tls_auth_clients: bool,
+}
+
+impl fmt::Debug for SecurityConfig {
+    // The password stays out of logs and panic messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecurityConfig")
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("tls_enabled", &self.tls_enabled)
+            .field("tls_port", &self.tls_port)
+            .field("tls_cert_path", &self.tls_cert_path)
+            .field("tls_key_path", &self.tls_key_path)
+            .field("tls_ca_cert_path", &self.tls_ca_cert_path)
+            .field("tls_auth_clients", &self.tls_auth_clients)
+            .finish()
+    }
+}
+
+/// `[persistence]` keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PersistenceConfig {
+    /// Load the snapshot at start and write snapshots (`enabled`, default false).
+    pub enabled: bool,
+    /// Snapshot file (`snapshot_path`, default `redistill.rdb`).
+    pub snapshot_path: PathBuf,
+    /// Seconds between periodic snapshots (`snapshot_interval`, default 300; 0 = only on
+    /// `SAVE`/`BGSAVE` and shutdown).
+    pub snapshot_interval: u64,
+    /// Write a snapshot on graceful shutdown (`save_on_shutdown`, default true).
+    pub save_on_shutdown: bool,
+}
+
+impl Default for PersistenceConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            snapshot_path: PathBuf::from("redistill.rdb"),
+            snapshot_interval: 300,
+            save_on_shutdown: true,
+        }
+    }
+}
+
+impl Config {
+    /// Parses configuration text (the file layer alone, over the defaults).
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Parse`] for bad TOML; [`ConfigError::UnknownKey`],
+    /// [`ConfigError::InvalidValue`], [`ConfigError::ConflictingKeys`] or
+    /// [`ConfigError::Inconsistent`] naming the key at fault.
+    pub fn from_toml_str(text: &str) -> Result<Loaded, ConfigError> {
+        let mut config = Self::default();
+        let mut warnings = Vec::new();
+        keys::apply_toml(&mut config, text, None, &mut warnings)?;
+        config.validate()?;
+        Ok(Loaded { config, warnings })
+    }
+
+    /// Checks the rules that involve more than one key.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::Inconsistent`] naming the key to change.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let inconsistent = |key: &str, reason: &str| {
+            Err(ConfigError::Inconsistent {
+                key: key.to_owned(),
+                reason: reason.to_owned(),
+            })
+        };
+        let security = &self.security;
+        if security.tls_enabled {
+            if security.tls_cert_path.is_none() {
+                return inconsistent(
+                    "security.tls_cert_path",
+                    "a certificate is required when security.tls_enabled is true",
+                );
+            }
+            if security.tls_key_path.is_none() {
+                return inconsistent(
+                    "security.tls_key_path",
+                    "a private key is required when security.tls_enabled is true",
+                );
+            }
+            if security.tls_auth_clients && security.tls_ca_cert_path.is_none() {
+                return inconsistent(
+                    "security.tls_ca_cert_path",
+                    "a CA bundle is required when security.tls_auth_clients is true",
+                );
+            }
+        }
+        let port = self.server.port;
+        if port != 0 && security.tls_enabled && security.tls_port == port {
+            return inconsistent("security.tls_port", "it is the same as server.port");
+        }
+        let health = self.server.health_check_port;
+        if health != 0 && (health == port || (security.tls_enabled && health == security.tls_port))
+        {
+            return inconsistent(
+                "server.health_check_port",
+                "it is the same as a port that serves clients",
+            );
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
