@@ -1,3 +1,61 @@
 //! The Redistill server: a mio event loop speaking RESP over the store.
 //!
-//! This crate is a skeleton: the event loop arrives with the server work.
+//! Redis clients (redis-cli, redis-py, redis-rs, ioredis, go-redis, redis-benchmark) talk to
+//! it unchanged. The binary is a thin `main` around [`launch::run`]; tests and embedders start
+//! a [`Server`] in-process.
+//!
+//! # Thread model
+//!
+//! ```text
+//!                 +-----------+  accepted sockets: channel + mio::Waker
+//!   listener ---> | acceptor  | ------------------+------------------+
+//!                 +-----------+                   |                  |
+//!                                          +-------------+    +-------------+
+//!                                          |  worker 0   |    |  worker N-1 |   one mio::Poll each,
+//!                                          | connections |    | connections |   commands run inline
+//!                                          +------+------+    +------+------+
+//!                                                 |                  |
+//!                                                 +--------+---------+
+//!                                                          v
+//!                                          redistill_store::Store (sharded, RwLock per shard)
+//!
+//!   housekeeping thread: refreshes the coarse clock, runs active expiry
+//! ```
+//!
+//! A connection lives on one worker for its whole life. Every complete request in a read
+//! runs in order; the replies go out with one `write` where the socket takes them.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use redistill_server::{Server, config::Config};
+//!
+//! let mut config = Config::default();
+//! config.server.port = 0;
+//! let server = Server::start(config)?;
+//! println!("listening on {}", server.local_addr());
+//! server.wait();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+pub mod cli;
+pub mod config;
+pub mod launch;
+pub mod logging;
+
+mod client;
+mod clients;
+mod clock;
+mod cmd;
+mod connection;
+mod server;
+mod stats;
+mod watch;
+mod worker;
+
+pub use clock::CoarseClock;
+pub use server::Server;
+
+/// The Redis version reported to clients (HELLO, INFO), which some clients check for
+/// feature support.
+pub const REDIS_VERSION: &str = "7.2.4";

@@ -1,0 +1,84 @@
+//! Per-connection client state that commands read and change.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use redistill_resp::Version;
+
+use crate::clients::ClientInfo;
+use crate::watch::DirtyFlag;
+
+/// What a connection's commands can see and change about their client.
+#[derive(Debug)]
+pub(crate) struct Client {
+    /// What other threads see of this client (CLIENT LIST, CLIENT KILL).
+    pub info: Arc<ClientInfo>,
+    /// The selected database; change it with [`Client::select`].
+    pub db: usize,
+    /// RESP2 until HELLO 3; change it with [`Client::set_version`].
+    pub version: Version,
+    /// Set by QUIT: close once the reply is written.
+    pub close_after_reply: bool,
+    /// False until AUTH succeeds when a password is set.
+    pub authenticated: bool,
+    /// Counts fast commands to pick the ones timed for INFO commandstats.
+    fast_commands: u32,
+    pub tx: Transaction,
+}
+
+/// MULTI/WATCH state.
+#[derive(Debug, Default)]
+pub(crate) struct Transaction {
+    /// Commands queued since MULTI; `None` outside MULTI.
+    pub queue: Option<Vec<Vec<Bytes>>>,
+    /// A command was refused while queueing: EXEC answers EXECABORT.
+    pub aborted: bool,
+    /// Keys this client watches, as (db, key).
+    pub watched: Vec<(usize, Bytes)>,
+    /// Set by writers of a watched key.
+    pub dirty: DirtyFlag,
+}
+
+impl Client {
+    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
+        Client {
+            info,
+            db: 0,
+            version: Version::Resp2,
+            close_after_reply: false,
+            authenticated,
+            fast_commands: 0,
+            tx: Transaction::default(),
+        }
+    }
+
+    /// Whether this fast command is the one in [`crate::cmd::FAST_TIMING_SAMPLE`] to time.
+    pub fn next_fast_sample(&mut self) -> bool {
+        self.fast_commands = self.fast_commands.wrapping_add(1);
+        self.fast_commands % crate::cmd::FAST_TIMING_SAMPLE == 1
+    }
+
+    pub fn id(&self) -> u64 {
+        self.info.id
+    }
+
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.info.db.store(db, Ordering::Relaxed);
+    }
+
+    pub fn set_version(&mut self, version: Version) {
+        self.version = version;
+        let resp = if version == Version::Resp3 { 3 } else { 2 };
+        self.info.resp.store(resp, Ordering::Relaxed);
+    }
+
+    pub fn name(&self) -> Option<Bytes> {
+        self.info.names.lock().name.clone()
+    }
+
+    pub fn set_name(&self, name: Option<Bytes>) {
+        self.info.names.lock().name = name;
+    }
+}

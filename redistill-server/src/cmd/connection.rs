@@ -1,0 +1,162 @@
+//! Connection commands: PING, ECHO, QUIT, SELECT, HELLO, RESET.
+
+use bytes::Bytes;
+use redistill_resp::Version;
+
+use super::args::{int_arg, is};
+use super::{Command, Ctx};
+
+pub(super) static COMMANDS: &[Command] = &[
+    Command::new("ping", -1, &["fast", "sentinel"], (0, 0, 0), ping),
+    Command::new("echo", 2, &["fast"], (0, 0, 0), echo),
+    Command::new(
+        "quit",
+        -1,
+        &["allow_busy", "no-auth", "fast"],
+        (0, 0, 0),
+        quit,
+    ),
+    Command::new(
+        "select",
+        2,
+        &["loading", "stale", "fast"],
+        (0, 0, 0),
+        select,
+    ),
+    Command::new(
+        "hello",
+        -1,
+        &["no-auth", "fast", "sentinel"],
+        (0, 0, 0),
+        hello,
+    ),
+    Command::new(
+        "reset",
+        1,
+        &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no-auth",
+            "allow_busy",
+        ],
+        (0, 0, 0),
+        reset,
+    ),
+];
+
+fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    match args {
+        [_] => ctx.reply().simple(b"PONG"),
+        [_, msg] => ctx.reply().bulk(msg),
+        _ => ctx
+            .reply()
+            .error("ERR wrong number of arguments for 'ping' command"),
+    }
+}
+
+fn echo(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    ctx.reply().bulk(args[1]);
+}
+
+fn quit(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+    ctx.reply().ok();
+    ctx.client.close_after_reply = true;
+}
+
+fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let index = match int_arg(args[1]) {
+        Ok(i) => i,
+        Err(e) => return ctx.reply().error(e),
+    };
+    match usize::try_from(index) {
+        Ok(db) if db < ctx.shared.store.databases() => {
+            ctx.client.select(db);
+            ctx.reply().ok();
+        }
+        _ => ctx.reply().error("ERR DB index is out of range"),
+    }
+}
+
+/// HELLO [protover [AUTH user pass] [SETNAME name]]: switches the protocol and answers
+/// with the server's identity as a map.
+fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let mut version = ctx.client.version;
+    let mut rest = &args[1..];
+    if let Some((proto, tail)) = rest.split_first() {
+        version = match int_arg(proto) {
+            Ok(2) => Version::Resp2,
+            Ok(3) => Version::Resp3,
+            Ok(_) => return ctx.reply().error("NOPROTO unsupported protocol version"),
+            Err(_) => {
+                return ctx
+                    .reply()
+                    .error("ERR Protocol version is not an integer or out of range");
+            }
+        };
+        rest = tail;
+    }
+    let mut name = None;
+    let mut credentials = None;
+    while let Some((option, tail)) = rest.split_first() {
+        if is(option, "AUTH") && tail.len() >= 2 {
+            credentials = Some((tail[0], tail[1]));
+            rest = &tail[2..];
+        } else if is(option, "SETNAME") && !tail.is_empty() {
+            name = Some(Bytes::copy_from_slice(tail[0]));
+            rest = &tail[1..];
+        } else {
+            let option = String::from_utf8_lossy(option);
+            return ctx
+                .reply()
+                .error_fmt(format_args!("ERR Syntax error in HELLO option '{option}'"));
+        }
+    }
+    if let Some((user, password)) = credentials
+        && !super::auth::authenticate(ctx, user, password)
+    {
+        return super::auth::wrong_password(ctx);
+    }
+    if !ctx.client.authenticated {
+        return ctx.reply().error(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
+             HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
+             the RESP protocol version at the same time",
+        );
+    }
+    if let Some(name) = name {
+        ctx.client.set_name(Some(name));
+    }
+    ctx.client.set_version(version);
+    let id = i64::try_from(ctx.client.id()).unwrap_or(i64::MAX);
+    let proto = if version == Version::Resp3 { 3 } else { 2 };
+    let mut reply = ctx.reply();
+    reply.map(7);
+    reply.bulk(b"server");
+    reply.bulk(b"redis");
+    reply.bulk(b"version");
+    reply.bulk(crate::REDIS_VERSION.as_bytes());
+    reply.bulk(b"proto");
+    reply.int(proto);
+    reply.bulk(b"id");
+    reply.int(id);
+    reply.bulk(b"mode");
+    reply.bulk(b"standalone");
+    reply.bulk(b"role");
+    reply.bulk(b"master");
+    reply.bulk(b"modules");
+    reply.array(0);
+}
+
+/// RESET: back to a fresh connection's state (MULTI discarded, keys unwatched, db 0,
+/// RESP2, no name).
+fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+    ctx.client.tx.queue = None;
+    ctx.client.tx.aborted = false;
+    super::transactions::unwatch_all(ctx);
+    ctx.client.select(0);
+    ctx.client.set_version(Version::Resp2);
+    ctx.client.set_name(None);
+    ctx.reply().simple(b"RESET");
+}

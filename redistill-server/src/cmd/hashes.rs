@@ -1,0 +1,245 @@
+//! Hash commands.
+
+use bytes::Bytes;
+use redistill_resp::Version;
+use redistill_store::StoreError;
+
+use super::args::{SYNTAX, int_arg, is, pairs, parse_i64};
+use super::scan::{ScanArgs, parse_cursor};
+use super::{Command, Ctx};
+
+const WF: &[&str] = &["write", "denyoom", "fast"];
+const RF: &[&str] = &["readonly", "fast"];
+
+pub(super) static COMMANDS: &[Command] = &[
+    Command::new("hset", -4, WF, (1, 1, 1), hset),
+    Command::new("hmset", -4, WF, (1, 1, 1), hmset),
+    Command::new("hsetnx", 4, WF, (1, 1, 1), hsetnx),
+    Command::new("hget", 3, RF, (1, 1, 1), hget),
+    Command::new("hmget", -3, RF, (1, 1, 1), hmget),
+    Command::new("hgetall", 2, &["readonly"], (1, 1, 1), hgetall),
+    Command::new("hdel", -3, &["write", "fast"], (1, 1, 1), hdel),
+    Command::new("hlen", 2, RF, (1, 1, 1), hlen),
+    Command::new("hexists", 3, RF, (1, 1, 1), hexists),
+    Command::new("hkeys", 2, &["readonly"], (1, 1, 1), hkeys),
+    Command::new("hvals", 2, &["readonly"], (1, 1, 1), hvals),
+    Command::new("hstrlen", 3, RF, (1, 1, 1), hstrlen),
+    Command::new("hincrby", 4, WF, (1, 1, 1), hincrby),
+    Command::new("hincrbyfloat", 4, WF, (1, 1, 1), hincrbyfloat),
+    Command::new("hrandfield", -2, &["readonly"], (1, 1, 1), hrandfield),
+    Command::new("hscan", -3, &["readonly"], (1, 1, 1), hscan),
+];
+
+fn set_fields(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<usize> {
+    if !args.len().is_multiple_of(2) {
+        let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
+        ctx.reply().error_fmt(format_args!(
+            "ERR wrong number of arguments for '{name}' command"
+        ));
+        return None;
+    }
+    match ctx
+        .shared
+        .store
+        .hset(ctx.client.db, args[1], &pairs(&args[2..]))
+    {
+        Ok(n) => Some(n),
+        Err(e) => {
+            ctx.reply().store_error(&e);
+            None
+        }
+    }
+}
+
+fn hset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    if let Some(added) = set_fields(ctx, args) {
+        ctx.reply().len(added);
+    }
+}
+
+fn hmset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    if set_fields(ctx, args).is_some() {
+        ctx.reply().ok();
+    }
+}
+
+fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    match ctx
+        .shared
+        .store
+        .hsetnx(ctx.client.db, args[1], args[2], args[3])
+    {
+        Ok(b) => ctx.reply().bool_int(b),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    match ctx.shared.store.hget(ctx.client.db, args[1], args[2]) {
+        Ok(v) => ctx.reply().opt_bulk(v.as_deref()),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    match ctx.shared.store.hmget(ctx.client.db, args[1], &args[2..]) {
+        Ok(values) => ctx.reply().opt_bulks(&values),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    match ctx.shared.store.hgetall(ctx.client.db, args[1]) {
+        Ok(fields) => {
+            let mut reply = ctx.reply();
+            reply.map(fields.len());
+            for (field, value) in &fields {
+                reply.bulk(field);
+                reply.bulk(value);
+            }
+        }
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let result = ctx.shared.store.hdel(ctx.client.db, args[1], &args[2..]);
+    len_or_error(ctx, result);
+}
+
+fn hlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let result = ctx.shared.store.hlen(ctx.client.db, args[1]);
+    len_or_error(ctx, result);
+}
+
+fn hexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    match ctx.shared.store.hexists(ctx.client.db, args[1], args[2]) {
+        Ok(b) => ctx.reply().bool_int(b),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+fn hkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let result = ctx.shared.store.hkeys(ctx.client.db, args[1]);
+    bulks_or_error(ctx, result);
+}
+
+fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let result = ctx.shared.store.hvals(ctx.client.db, args[1]);
+    bulks_or_error(ctx, result);
+}
+
+fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let result = ctx.shared.store.hstrlen(ctx.client.db, args[1], args[2]);
+    len_or_error(ctx, result);
+}
+
+fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let delta = match int_arg(args[3]) {
+        Ok(d) => d,
+        Err(e) => return ctx.reply().error(e),
+    };
+    match ctx
+        .shared
+        .store
+        .hincrby(ctx.client.db, args[1], args[2], delta)
+    {
+        Ok(v) => ctx.reply().int(v),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    match ctx
+        .shared
+        .store
+        .hincrbyfloat(ctx.client.db, args[1], args[2], args[3])
+    {
+        Ok(v) => ctx.reply().bulk(&v),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+/// HRANDFIELD key [count [WITHVALUES]]
+fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let (count, with_values) = match args {
+        [_, _] => (None, false),
+        [_, _, count] => (parse_i64(count), false),
+        [_, _, count, opt] if is(opt, "WITHVALUES") => (parse_i64(count), true),
+        _ => return ctx.reply().error(SYNTAX),
+    };
+    if args.len() > 2 && count.is_none() {
+        return ctx.reply().error(super::args::NOT_INTEGER);
+    }
+    let result = ctx
+        .shared
+        .store
+        .hrandfield(ctx.client.db, args[1], count, with_values);
+    let picked = match result {
+        Ok(p) => p,
+        Err(e) => return ctx.reply().store_error(&e),
+    };
+    let version = ctx.client.version;
+    let mut reply = ctx.reply();
+    if count.is_none() {
+        return reply.opt_bulk(picked.first().map(|(f, _)| f.as_ref()));
+    }
+    if with_values && version == Version::Resp3 {
+        reply.array(picked.len());
+        for (field, value) in &picked {
+            reply.array(2);
+            reply.bulk(field);
+            reply.bulk(value.as_deref().unwrap_or_default());
+        }
+        return;
+    }
+    reply.array(picked.len() * if with_values { 2 } else { 1 });
+    for (field, value) in &picked {
+        reply.bulk(field);
+        if let Some(value) = value {
+            reply.bulk(value);
+        }
+    }
+}
+
+/// HSCAN key cursor [MATCH pattern] [COUNT count]
+fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let Some(cursor) = parse_cursor(args[2]) else {
+        return ctx.reply().error("ERR invalid cursor");
+    };
+    let opts = match ScanArgs::parse(&args[3..], false) {
+        Ok(o) => o,
+        Err(e) => return ctx.reply().error(e),
+    };
+    let result = ctx
+        .shared
+        .store
+        .hscan(ctx.client.db, args[1], cursor, opts.pattern, opts.count);
+    match result {
+        Ok((next, fields)) => {
+            let mut reply = ctx.reply();
+            reply.array(2);
+            reply.bulk(next.to_string().as_bytes());
+            reply.array(fields.len() * 2);
+            for (field, value) in &fields {
+                reply.bulk(field);
+                reply.bulk(value);
+            }
+        }
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+fn len_or_error(ctx: &mut Ctx<'_>, result: Result<usize, StoreError>) {
+    match result {
+        Ok(n) => ctx.reply().len(n),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+fn bulks_or_error(ctx: &mut Ctx<'_>, result: Result<Vec<Bytes>, StoreError>) {
+    match result {
+        Ok(items) => ctx.reply().bulks(items.iter().map(|i| i.as_ref())),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}

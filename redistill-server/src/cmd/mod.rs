@@ -1,0 +1,314 @@
+//! The command table: one entry per command, the single source for dispatch, arity
+//! checks and (later) `COMMAND`'s answers. One module per command family.
+
+use std::sync::LazyLock;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use crate::client::Client;
+use crate::server::Shared;
+
+mod args;
+mod auth;
+mod client;
+mod connection;
+mod hashes;
+mod keys;
+mod reply;
+mod scan;
+mod server;
+mod strings;
+mod transactions;
+
+pub(crate) use reply::Reply;
+
+/// What a command runs with: the server, its client, the client's output buffer.
+pub(crate) struct Ctx<'a> {
+    pub shared: &'a Shared,
+    /// Index of the worker running the command (its gate).
+    pub worker: usize,
+    pub client: &'a mut Client,
+    pub out: &'a mut Vec<u8>,
+}
+
+impl Ctx<'_> {
+    /// A reply writer for this client's protocol version.
+    pub fn reply(&mut self) -> Reply<'_> {
+        Reply::new(self.out, self.client.version)
+    }
+}
+
+/// A command implementation; `args[0]` is the command name as sent.
+pub(crate) type Handler = fn(&mut Ctx<'_>, &[&[u8]]);
+
+/// One row of the command table, with Redis's metadata for `COMMAND`.
+pub(crate) struct Command {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis's arity: exact count if positive, minimum count if negative (name included).
+    pub arity: i32,
+    /// Redis's command flags, e.g. `write`, `readonly`, `fast`, `denyoom`.
+    pub flags: &'static [&'static str],
+    /// First key argument, last (negative: from the end), step; 0 0 0 for none.
+    pub keys: (i32, i32, i32),
+    pub handler: Handler,
+}
+
+impl Command {
+    /// A table row; `const` so each family's table is a static.
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: &'static [&'static str],
+        keys: (i32, i32, i32),
+        handler: Handler,
+    ) -> Command {
+        Command {
+            name,
+            arity,
+            flags,
+            keys,
+            handler,
+        }
+    }
+}
+
+/// Every command family's table.
+fn families() -> impl Iterator<Item = &'static Command> {
+    connection::COMMANDS
+        .iter()
+        .chain(auth::COMMANDS)
+        .chain(strings::COMMANDS)
+        .chain(keys::COMMANDS)
+        .chain(hashes::COMMANDS)
+        .chain(scan::COMMANDS)
+        .chain(server::COMMANDS)
+        .chain(client::COMMANDS)
+        .chain(transactions::COMMANDS)
+}
+
+/// Every command, in a fixed order; a command's position is its index.
+static ALL: LazyLock<Vec<&'static Command>> = LazyLock::new(|| families().collect());
+
+/// Command index by lower-case name.
+static TABLE: LazyLock<ahash::HashMap<&'static [u8], usize>> = LazyLock::new(|| {
+    ALL.iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.as_bytes(), i))
+        .collect()
+});
+
+/// How many commands the table has.
+pub(crate) fn count() -> usize {
+    ALL.len()
+}
+
+/// The name of the command at `index`.
+pub(crate) fn name_of(index: usize) -> Option<&'static str> {
+    ALL.get(index).map(|c| c.name)
+}
+
+/// Longest command name; longer names are unknown without a lookup.
+const MAX_NAME: usize = 32;
+
+/// Finds a command by name, case-insensitively.
+pub(crate) fn lookup(name: &[u8]) -> Option<&'static Command> {
+    lookup_indexed(name).map(|(_, c)| c)
+}
+
+/// Finds a command and its index by name, case-insensitively.
+fn lookup_indexed(name: &[u8]) -> Option<(usize, &'static Command)> {
+    if name.len() > MAX_NAME {
+        return None;
+    }
+    let mut lower = [0u8; MAX_NAME];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    let index = *TABLE.get(&*lower)?;
+    Some((index, ALL[index]))
+}
+
+/// Runs one request and appends its reply.
+pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let Some(name) = args.first() else {
+        return;
+    };
+    ctx.shared
+        .stats
+        .commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    let Some((index, command)) = lookup_indexed(name) else {
+        reply::unknown_command(ctx.out, args);
+        ctx.client.tx.aborted = true;
+        return;
+    };
+    ctx.client.info.last_command.store(index, Ordering::Relaxed);
+    if !arity_ok(command.arity, args.len()) {
+        ctx.reply().error_fmt(format_args!(
+            "ERR wrong number of arguments for '{}' command",
+            command.name
+        ));
+        ctx.client.tx.aborted = true;
+        ctx.shared.command_stats[ctx.worker].reject(index);
+        return;
+    }
+    if !ctx.client.authenticated && !command.flags.contains(&"no-auth") {
+        ctx.reply().error("NOAUTH Authentication required.");
+        ctx.client.tx.aborted = true;
+        ctx.shared.command_stats[ctx.worker].reject(index);
+        return;
+    }
+    if let Some(queue) = &mut ctx.client.tx.queue
+        && !transactions::runs_inside_multi(command.name)
+    {
+        queue.push(args.iter().map(|a| Bytes::copy_from_slice(a)).collect());
+        ctx.reply().simple(b"QUEUED");
+        return;
+    }
+    let shared = ctx.shared;
+    // Timing costs two clock reads, as much as a fast command itself: fast commands are
+    // timed one call in FAST_TIMING_SAMPLE and their time scaled up; the others always.
+    let timed = !command.flags.contains(&"fast") || ctx.client.next_fast_sample();
+    let started = timed.then(Instant::now);
+    let reply_at = ctx.out.len();
+    if command.name == "exec" {
+        // EXEC takes every worker's gate itself.
+        (command.handler)(ctx, args);
+    } else {
+        let _gate = shared.gates[ctx.worker].read();
+        run(ctx, command, args);
+    }
+    let failed = ctx.out.get(reply_at) == Some(&b'-');
+    let elapsed = started.map(|s| {
+        let scale = if command.flags.contains(&"fast") {
+            FAST_TIMING_SAMPLE
+        } else {
+            1
+        };
+        s.elapsed() * scale
+    });
+    shared.command_stats[ctx.worker].record(index, elapsed, failed);
+}
+
+/// One fast command in this many is timed for INFO commandstats.
+pub(crate) const FAST_TIMING_SAMPLE: u32 = 16;
+
+/// INFO commandstats lines for every command called since the last reset.
+pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {
+    use std::fmt::Write as _;
+    for (index, command) in ALL.iter().enumerate() {
+        let (mut calls, mut usec, mut rejected, mut failed) = (0, 0, 0, 0);
+        for worker in &shared.command_stats {
+            let (c, u, r, f) = worker.get(index);
+            calls += c;
+            usec += u;
+            rejected += r;
+            failed += f;
+        }
+        if calls + rejected == 0 {
+            continue;
+        }
+        let per_call = if calls == 0 {
+            0.0
+        } else {
+            usec as f64 / calls as f64
+        };
+        let _ = write!(
+            out,
+            "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},\
+             rejected_calls={rejected},failed_calls={failed}\r\n",
+            command.name
+        );
+    }
+}
+
+/// Runs a command whose arity was checked, and flags transactions watching what it wrote.
+fn run(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
+    (command.handler)(ctx, args);
+    let watches = &ctx.shared.watches;
+    if watches.is_empty() || !command.flags.contains(&"write") {
+        return;
+    }
+    let db = ctx.client.db;
+    match command.name {
+        "flushdb" => watches.touch_all(Some(db)),
+        "flushall" | "swapdb" => watches.touch_all(None),
+        _ => {
+            for key in key_args(command, args) {
+                watches.touch(db, key);
+            }
+        }
+    }
+}
+
+/// The key arguments of a request, from the command's (first, last, step) key spec.
+fn key_args<'a>(command: &Command, args: &[&'a [u8]]) -> impl Iterator<Item = &'a [u8]> {
+    let (first, last, step) = command.keys;
+    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let last = if last < 0 {
+        argc + i64::from(last)
+    } else {
+        i64::from(last)
+    };
+    let first = usize::try_from(first).unwrap_or(0);
+    let last = usize::try_from(last).unwrap_or(0);
+    let step = usize::try_from(step).unwrap_or(1).max(1);
+    let range = if first == 0 {
+        0..0
+    } else {
+        first..last.saturating_add(1).min(args.len())
+    };
+    args[range].iter().step_by(step).copied()
+}
+
+/// Releases what a closing client held.
+pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
+    shared.watches.unwatch(&client.tx.watched, &client.tx.dirty);
+    client.tx.watched.clear();
+    shared.clients.remove(client.info.id);
+}
+
+fn arity_ok(arity: i32, argc: usize) -> bool {
+    let argc = i64::try_from(argc).unwrap_or(i64::MAX);
+    let arity = i64::from(arity);
+    if arity >= 0 {
+        argc == arity
+    } else {
+        argc >= -arity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_ignores_case_and_rejects_long_names() {
+        assert_eq!(lookup(b"GET").map(|c| c.name), Some("get"));
+        assert_eq!(lookup(b"gEt").map(|c| c.name), Some("get"));
+        assert!(lookup(b"nosuchcommand").is_none());
+        assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    #[test]
+    fn arity_rules_follow_redis() {
+        assert!(arity_ok(2, 2));
+        assert!(!arity_ok(2, 3));
+        assert!(arity_ok(-2, 2));
+        assert!(arity_ok(-2, 5));
+        assert!(!arity_ok(-2, 1));
+    }
+
+    #[test]
+    fn every_command_name_is_lowercase_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ALL.iter() {
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(c.name.len() <= MAX_NAME);
+            assert!(seen.insert(c.name), "duplicate {}", c.name);
+        }
+    }
+}

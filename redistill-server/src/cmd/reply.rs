@@ -1,0 +1,170 @@
+//! Writing replies in the client's protocol version, and Redis's error texts.
+
+use std::fmt;
+use std::io::Write;
+
+use bytes::Bytes;
+use redistill_resp::{Version, encode};
+use redistill_store::StoreError;
+
+/// Appends replies to a client's output buffer.
+pub(crate) struct Reply<'a> {
+    out: &'a mut Vec<u8>,
+    version: Version,
+}
+
+impl<'a> Reply<'a> {
+    pub fn new(out: &'a mut Vec<u8>, version: Version) -> Self {
+        Reply { out, version }
+    }
+
+    pub fn ok(&mut self) {
+        encode::write_ok(self.out);
+    }
+
+    pub fn simple(&mut self, s: &[u8]) {
+        encode::write_simple(self.out, s);
+    }
+
+    /// An error line; `msg` starts with its code (`ERR`, `WRONGTYPE`, ...).
+    pub fn error(&mut self, msg: &str) {
+        encode::write_error(self.out, msg.as_bytes());
+    }
+
+    pub fn error_fmt(&mut self, msg: fmt::Arguments<'_>) {
+        self.out.push(b'-');
+        let _ = self.out.write_fmt(msg);
+        self.out.extend_from_slice(b"\r\n");
+    }
+
+    pub fn store_error(&mut self, e: &StoreError) {
+        self.error_fmt(format_args!("{e}"));
+    }
+
+    pub fn int(&mut self, v: i64) {
+        encode::write_integer(self.out, v);
+    }
+
+    pub fn len(&mut self, n: usize) {
+        self.int(i64::try_from(n).unwrap_or(i64::MAX));
+    }
+
+    pub fn bool_int(&mut self, b: bool) {
+        self.int(i64::from(b));
+    }
+
+    pub fn bulk(&mut self, data: &[u8]) {
+        encode::write_bulk(self.out, data);
+    }
+
+    pub fn null(&mut self) {
+        encode::write_null(self.out, self.version);
+    }
+
+    pub fn opt_bulk(&mut self, v: Option<&[u8]>) {
+        match v {
+            Some(v) => self.bulk(v),
+            None => self.null(),
+        }
+    }
+
+    pub fn null_array(&mut self) {
+        encode::write_null_array(self.out, self.version);
+    }
+
+    pub fn array(&mut self, n: usize) {
+        encode::write_array_header(self.out, n);
+    }
+
+    pub fn map(&mut self, pairs: usize) {
+        encode::write_map_header(self.out, self.version, pairs);
+    }
+
+    pub fn bulks<'b>(&mut self, items: impl ExactSizeIterator<Item = &'b [u8]>) {
+        self.array(items.len());
+        for item in items {
+            self.bulk(item);
+        }
+    }
+
+    pub fn opt_bulks(&mut self, items: &[Option<Bytes>]) {
+        self.array(items.len());
+        for item in items {
+            self.opt_bulk(item.as_deref());
+        }
+    }
+}
+
+/// `ERR unknown command 'x', with args beginning with: 'a' 'b' `, exactly as Redis 7
+/// builds it: name cut at 128 bytes, arguments added while the list is under 128 bytes,
+/// each cut to what is left, C-string semantics (a NUL ends an argument), CR and LF shown
+/// as spaces.
+pub(crate) fn unknown_command(out: &mut Vec<u8>, args: &[&[u8]]) {
+    const CAP: usize = 128;
+    fn c_str(b: &[u8]) -> &[u8] {
+        b.split(|&c| c == 0).next().unwrap_or(b)
+    }
+    let name = c_str(args[0]);
+    let mut listed = Vec::new();
+    for arg in &args[1..] {
+        if listed.len() >= CAP {
+            break;
+        }
+        let arg = c_str(arg);
+        let room = CAP - listed.len();
+        listed.push(b'\'');
+        listed.extend_from_slice(&arg[..arg.len().min(room)]);
+        listed.extend_from_slice(b"' ");
+    }
+    let start = out.len();
+    out.extend_from_slice(b"-ERR unknown command '");
+    out.extend_from_slice(&name[..name.len().min(CAP)]);
+    out.extend_from_slice(b"', with args beginning with: ");
+    out.extend_from_slice(&listed);
+    for b in &mut out[start + 1..] {
+        if *b == b'\r' || *b == b'\n' {
+            *b = b' ';
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unknown(args: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        unknown_command(&mut out, args);
+        out
+    }
+
+    #[test]
+    fn unknown_command_matches_redis() {
+        assert_eq!(
+            unknown(&[b"foo", b"a", b"b"]),
+            b"-ERR unknown command 'foo', with args beginning with: 'a' 'b' \r\n"
+        );
+        assert_eq!(
+            unknown(&[b"FOO"]),
+            b"-ERR unknown command 'FOO', with args beginning with: \r\n"
+        );
+        assert_eq!(
+            unknown(&[b"foo", b"a\r\nb"]),
+            b"-ERR unknown command 'foo', with args beginning with: 'a  b' \r\n"
+        );
+    }
+
+    #[test]
+    fn unknown_command_caps_the_argument_list() {
+        let long = vec![b'x'; 200];
+        let out = unknown(&[b"foo", &long, b"next"]);
+        let expected = [
+            &b"-ERR unknown command 'foo', with args beginning with: '"[..],
+            &[b'x'; 128][..],
+            b"' \r\n",
+        ]
+        .concat();
+        assert_eq!(out, expected);
+    }
+}

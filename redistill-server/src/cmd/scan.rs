@@ -1,0 +1,91 @@
+//! SCAN and the cursor and option parsing it shares with HSCAN.
+
+use redistill_store::{ScanOptions, ValueType};
+
+use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
+use super::{Command, Ctx};
+
+pub(super) static COMMANDS: &[Command] =
+    &[Command::new("scan", -2, &["readonly"], (0, 0, 0), scan)];
+
+/// A cursor is an unsigned 64-bit decimal (Redis: `strtoull`, so no sign, no spaces).
+pub(super) fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    if arg.is_empty() || !arg.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(arg).ok()?.parse().ok()
+}
+
+/// MATCH, COUNT and (for SCAN) TYPE options.
+pub(super) struct ScanArgs<'a> {
+    pub pattern: Option<&'a [u8]>,
+    pub count: usize,
+    pub value_type: Option<&'a [u8]>,
+}
+
+impl<'a> ScanArgs<'a> {
+    pub fn parse(opts: &'a [&'a [u8]], allow_type: bool) -> Result<Self, &'static str> {
+        let mut parsed = ScanArgs {
+            pattern: None,
+            count: 10,
+            value_type: None,
+        };
+        let mut i = 0;
+        while i < opts.len() {
+            let Some(value) = opts.get(i + 1) else {
+                return Err(SYNTAX);
+            };
+            if is(opts[i], "COUNT") {
+                let count = parse_i64(value).ok_or(NOT_INTEGER)?;
+                parsed.count = usize::try_from(count)
+                    .ok()
+                    .filter(|&c| c >= 1)
+                    .ok_or(SYNTAX)?;
+            } else if is(opts[i], "MATCH") {
+                parsed.pattern = Some(value);
+            } else if allow_type && is(opts[i], "TYPE") {
+                parsed.value_type = Some(value);
+            } else {
+                return Err(SYNTAX);
+            }
+            i += 2;
+        }
+        Ok(parsed)
+    }
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let Some(cursor) = parse_cursor(args[1]) else {
+        return ctx.reply().error("ERR invalid cursor");
+    };
+    let opts = match ScanArgs::parse(&args[2..], true) {
+        Ok(o) => o,
+        Err(e) => return ctx.reply().error(e),
+    };
+    // An unknown TYPE matches nothing, as in Redis 7.0: iterate, return no keys.
+    let (value_type, nothing) = match opts.value_type {
+        None => (None, false),
+        Some(t) if is(t, "string") => (Some(ValueType::String), false),
+        Some(t) if is(t, "hash") => (Some(ValueType::Hash), false),
+        Some(_) => (None, true),
+    };
+    let scan_opts = ScanOptions {
+        pattern: opts.pattern,
+        count: Some(opts.count),
+        value_type,
+    };
+    match ctx.shared.store.scan(ctx.client.db, cursor, scan_opts) {
+        Ok((next, keys)) => {
+            let mut reply = ctx.reply();
+            reply.array(2);
+            reply.bulk(next.to_string().as_bytes());
+            if nothing {
+                reply.array(0);
+            } else {
+                reply.bulks(keys.iter().map(|k| k.as_ref()));
+            }
+        }
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}

@@ -1,0 +1,414 @@
+//! Server commands: INFO, CONFIG, TIME, COMMAND, OBJECT, MEMORY.
+
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redistill_store::glob_match;
+
+use super::args::{SYNTAX, is};
+use super::{Command, Ctx, families};
+use crate::stats::Stats;
+
+pub(super) static COMMANDS: &[Command] = &[
+    Command::new(
+        "info",
+        -1,
+        &["loading", "stale", "sentinel"],
+        (0, 0, 0),
+        info,
+    ),
+    Command::new("config", -2, &[], (0, 0, 0), config),
+    Command::new("time", 1, &["loading", "stale", "fast"], (0, 0, 0), time),
+    Command::new(
+        "command",
+        -1,
+        &["loading", "stale", "sentinel"],
+        (0, 0, 0),
+        command,
+    ),
+    Command::new("object", -2, &[], (0, 0, 0), object),
+    Command::new("memory", -2, &[], (0, 0, 0), memory),
+];
+
+fn unknown_subcommand(ctx: &mut Ctx<'_>, sub: &[u8], command: &str) {
+    let sub = String::from_utf8_lossy(sub);
+    ctx.reply().error_fmt(format_args!(
+        "ERR unknown subcommand '{sub}'. Try {command} HELP."
+    ));
+}
+
+fn subcommand_arity(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
+    let sub = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
+    ctx.reply().error_fmt(format_args!(
+        "ERR wrong number of arguments for '{name}|{sub}' command"
+    ));
+}
+
+/// Writes a text reply as Redis does for INFO: a bulk string, or RESP3's verbatim `txt`.
+fn text_reply(ctx: &mut Ctx<'_>, text: &str) {
+    let version = ctx.client.version;
+    redistill_resp::encode::write_verbatim(ctx.out, version, *b"txt", text.as_bytes());
+}
+
+fn human_bytes(n: u64) -> String {
+    // Redis's bytesToHuman: two decimals and a unit letter.
+    let units = [
+        (1u64 << 50, 'P'),
+        (1 << 40, 'T'),
+        (1 << 30, 'G'),
+        (1 << 20, 'M'),
+        (1 << 10, 'K'),
+    ];
+    for (size, unit) in units {
+        if n >= size {
+            return format!("{:.2}{unit}", n as f64 / size as f64);
+        }
+    }
+    format!("{n}B")
+}
+
+fn rss_bytes() -> u64 {
+    // /proc/self/statm: size resident ... in pages; Linux pages are 4 KiB here.
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
+/// INFO [section ...]: `default`/`all`/`everything` or section names, case-insensitive.
+fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    const DEFAULT: &[&str] = &[
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "keyspace",
+    ];
+    let wanted: Vec<String> = args[1..]
+        .iter()
+        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
+        .collect();
+    let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
+    let all = wanted.iter().any(|w| w == "all" || w == "everything");
+    let include = |section: &str| {
+        all || (default && DEFAULT.contains(&section)) || wanted.iter().any(|w| w == section)
+    };
+    let shared = ctx.shared;
+    let config = shared.config.read();
+    let mut text = String::new();
+    let mut section = |name: &str, body: &dyn Fn(&mut String)| {
+        if !include(name) {
+            return;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        let _ = write!(
+            text,
+            "# {}{}\r\n",
+            name[..1].to_ascii_uppercase(),
+            &name[1..]
+        );
+        body(&mut text);
+    };
+    section("server", &|t| {
+        let uptime = shared.started.elapsed().as_secs();
+        let _ = write!(
+            t,
+            "redis_version:{}\r\nredistill_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\n\
+             arch_bits:{}\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\ntcp_port:{}\r\n\
+             uptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nio_threads_active:0\r\n\
+             config_file:{}\r\n",
+            crate::REDIS_VERSION,
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+            usize::BITS,
+            std::process::id(),
+            config.server.port,
+            uptime / 86_400,
+            match &config.source {
+                crate::config::ConfigSource::File(path) => path.display().to_string(),
+                _ => String::new(),
+            },
+        );
+    });
+    section("clients", &|t| {
+        let _ = write!(
+            t,
+            "connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
+            Stats::get(&shared.stats.connected_clients),
+            config.server.max_connections,
+        );
+    });
+    section("memory", &|t| {
+        let used = shared.store.used_memory() as u64;
+        let rss = rss_bytes();
+        let max = config.memory.max_memory;
+        let _ = write!(
+            t,
+            "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
+             used_memory_rss_human:{}\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\n\
+             maxmemory_policy:{}\r\nmem_allocator:libc\r\n",
+            human_bytes(used),
+            human_bytes(rss),
+            human_bytes(max),
+            config.memory.eviction_policy,
+        );
+    });
+    section("persistence", &|t| {
+        let _ = write!(
+            t,
+            "loading:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\n\
+             aof_enabled:0\r\n"
+        );
+    });
+    section("stats", &|t| {
+        let store = shared.store.stats();
+        let _ = write!(
+            t,
+            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
+             rejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\n\
+             keyspace_hits:{}\r\nkeyspace_misses:{}\r\nacl_access_denied_auth:{}\r\n",
+            Stats::get(&shared.stats.connections_received),
+            Stats::get(&shared.stats.commands_processed),
+            Stats::get(&shared.stats.rejected_connections),
+            store.expired_keys,
+            store.keyspace_hits,
+            store.keyspace_misses,
+            Stats::get(&shared.stats.auth_failures),
+        );
+    });
+    section("keyspace", &|t| {
+        for db in 0..shared.store.databases() {
+            if let Ok(info) = shared.store.db_info(db)
+                && info.keys > 0
+            {
+                let _ = write!(
+                    t,
+                    "db{db}:keys={},expires={},avg_ttl=0\r\n",
+                    info.keys, info.expires
+                );
+            }
+        }
+    });
+    section("commandstats", &|t| {
+        crate::cmd::command_stats_text(shared, t)
+    });
+    drop(config);
+    text_reply(ctx, &text);
+}
+
+/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT
+fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let sub = args[1];
+    if is(sub, "GET") {
+        if args.len() < 3 {
+            return subcommand_arity(ctx, args);
+        }
+        let config = ctx.shared.config.read();
+        let mut matched: Vec<(&'static str, String)> = Vec::new();
+        for (name, value) in config.parameter_values() {
+            if args[2..]
+                .iter()
+                .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()))
+                && !matched.iter().any(|(n, _)| *n == name)
+            {
+                matched.push((name, value));
+            }
+        }
+        drop(config);
+        let mut reply = ctx.reply();
+        reply.map(matched.len());
+        for (name, value) in &matched {
+            reply.bulk(name.as_bytes());
+            reply.bulk(value.as_bytes());
+        }
+    } else if is(sub, "SET") {
+        if args.len() < 4 || !args.len().is_multiple_of(2) {
+            return subcommand_arity(ctx, args);
+        }
+        let strings: Vec<(String, String)> = args[2..]
+            .chunks_exact(2)
+            .map(|p| {
+                (
+                    String::from_utf8_lossy(p[0]).into_owned(),
+                    String::from_utf8_lossy(p[1]).into_owned(),
+                )
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = strings
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let mut config = ctx.shared.config.write();
+        match config.set_parameters(&pairs) {
+            Ok(()) => {
+                crate::logging::set_level(config.server.log_level);
+                drop(config);
+                ctx.reply().ok();
+            }
+            Err(e) => {
+                drop(config);
+                ctx.reply().error(&e.to_redis_error());
+            }
+        }
+    } else if is(sub, "RESETSTAT") {
+        if args.len() != 2 {
+            return subcommand_arity(ctx, args);
+        }
+        for counter in [
+            &ctx.shared.stats.connections_received,
+            &ctx.shared.stats.commands_processed,
+            &ctx.shared.stats.rejected_connections,
+        ] {
+            counter.store(0, std::sync::atomic::Ordering::Relaxed);
+        }
+        for worker in &ctx.shared.command_stats {
+            worker.reset();
+        }
+        ctx.reply().ok();
+    } else {
+        unknown_subcommand(ctx, sub, "CONFIG");
+    }
+}
+
+fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let mut reply = ctx.reply();
+    reply.array(2);
+    reply.bulk(now.as_secs().to_string().as_bytes());
+    reply.bulk(now.subsec_micros().to_string().as_bytes());
+}
+
+/// One command's COMMAND INFO entry: name, arity, flags, first key, last key, step.
+fn command_entry(ctx: &mut Ctx<'_>, command: &Command) {
+    let mut reply = ctx.reply();
+    reply.array(6);
+    reply.bulk(command.name.as_bytes());
+    reply.int(i64::from(command.arity));
+    let version = ctx.client.version;
+    redistill_resp::encode::write_set_header(ctx.out, version, command.flags.len());
+    let mut reply = ctx.reply();
+    for flag in command.flags {
+        reply.simple(flag.as_bytes());
+    }
+    reply.int(i64::from(command.keys.0));
+    reply.int(i64::from(command.keys.1));
+    reply.int(i64::from(command.keys.2));
+}
+
+/// COMMAND, COMMAND COUNT, COMMAND INFO name..., COMMAND DOCS [name...], COMMAND LIST
+fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let Some(sub) = args.get(1) else {
+        let all: Vec<&Command> = families().collect();
+        ctx.reply().array(all.len());
+        for c in all {
+            command_entry(ctx, c);
+        }
+        return;
+    };
+    if is(sub, "COUNT") {
+        let n = families().count();
+        ctx.reply().len(n);
+    } else if is(sub, "LIST") {
+        let names: Vec<&'static str> = families().map(|c| c.name).collect();
+        ctx.reply().bulks(names.iter().map(|n| n.as_bytes()));
+    } else if is(sub, "INFO") {
+        let wanted: Vec<Option<&'static Command>> = if args.len() == 2 {
+            families().map(Some).collect()
+        } else {
+            args[2..].iter().map(|n| super::lookup(n)).collect()
+        };
+        ctx.reply().array(wanted.len());
+        for c in wanted {
+            match c {
+                Some(c) => command_entry(ctx, c),
+                None => ctx.reply().null_array(),
+            }
+        }
+    } else if is(sub, "DOCS") {
+        // Docs carry summaries redis-cli shows as hints; only the names and arity-derived
+        // shape are known here, so each command maps to an empty doc map.
+        let wanted: Vec<&'static Command> = if args.len() == 2 {
+            families().collect()
+        } else {
+            args[2..].iter().filter_map(|n| super::lookup(n)).collect()
+        };
+        ctx.reply().map(wanted.len());
+        for c in wanted {
+            let mut reply = ctx.reply();
+            reply.bulk(c.name.as_bytes());
+            reply.map(0);
+        }
+    } else {
+        unknown_subcommand(ctx, sub, "COMMAND");
+    }
+}
+
+/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key
+fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let sub = args[1];
+    let known = ["ENCODING", "FREQ", "IDLETIME", "REFCOUNT"];
+    if !known.iter().any(|k| is(sub, k)) {
+        return unknown_subcommand(ctx, sub, "OBJECT");
+    }
+    if args.len() != 3 {
+        return subcommand_arity(ctx, args);
+    }
+    let (db, key) = (ctx.client.db, args[2]);
+    let store = &ctx.shared.store;
+    if is(sub, "ENCODING") {
+        match store.object_encoding(db, key) {
+            Ok(Some(enc)) => ctx.reply().bulk(enc.as_bytes()),
+            Ok(None) => ctx.reply().null(),
+            Err(e) => ctx.reply().store_error(&e),
+        }
+    } else if is(sub, "IDLETIME") {
+        match store.object_idletime(db, key) {
+            Ok(Some(idle)) => ctx.reply().int(i64::try_from(idle).unwrap_or(i64::MAX)),
+            Ok(None) => ctx.reply().null(),
+            Err(e) => ctx.reply().store_error(&e),
+        }
+    } else if is(sub, "REFCOUNT") {
+        match store.value_type(db, key) {
+            Ok(Some(_)) => ctx.reply().int(1),
+            Ok(None) => ctx.reply().null(),
+            Err(e) => ctx.reply().store_error(&e),
+        }
+    } else {
+        // Redis answers FREQ only under an LFU policy; no LFU policy runs yet.
+        match store.value_type(db, key) {
+            Ok(Some(_)) => ctx.reply().error(
+                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+                 Please note that when switching between policies at runtime LRU and LFU data \
+                 will take some time to adjust.",
+            ),
+            Ok(None) => ctx.reply().null(),
+            Err(e) => ctx.reply().store_error(&e),
+        }
+    }
+}
+
+/// MEMORY USAGE key [SAMPLES n]
+fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let sub = args[1];
+    if !is(sub, "USAGE") {
+        return unknown_subcommand(ctx, sub, "MEMORY");
+    }
+    match args.len() {
+        3 => {}
+        5 if is(args[3], "SAMPLES") => {}
+        n if n < 3 => return subcommand_arity(ctx, args),
+        _ => return ctx.reply().error(SYNTAX),
+    }
+    match ctx.shared.store.memory_usage(ctx.client.db, args[2]) {
+        Ok(Some(n)) => ctx.reply().len(n),
+        Ok(None) => ctx.reply().null(),
+        Err(e) => ctx.reply().store_error(&e),
+    }
+}

@@ -1,0 +1,132 @@
+//! MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+//!
+//! EXEC is atomic with respect to other clients: every command runs holding its worker's
+//! gate for reading, and EXEC takes every worker's gate for writing, so no other command
+//! runs while a transaction executes. The gates are per worker, so ordinary commands never
+//! contend on a shared lock.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::{Command, Ctx};
+
+pub(super) static COMMANDS: &[Command] = &[
+    Command::new(
+        "multi",
+        1,
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        (0, 0, 0),
+        multi,
+    ),
+    Command::new(
+        "exec",
+        1,
+        &["noscript", "loading", "stale", "skip_slowlog"],
+        (0, 0, 0),
+        exec,
+    ),
+    Command::new(
+        "discard",
+        1,
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        (0, 0, 0),
+        discard,
+    ),
+    Command::new(
+        "watch",
+        -2,
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        (1, -1, 1),
+        watch,
+    ),
+    Command::new(
+        "unwatch",
+        1,
+        &["noscript", "loading", "stale", "fast", "allow_busy"],
+        (0, 0, 0),
+        unwatch,
+    ),
+];
+
+/// Commands that run at once inside MULTI instead of being queued.
+pub(super) fn runs_inside_multi(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+fn multi(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+    if ctx.client.tx.queue.is_some() {
+        return ctx.reply().error("ERR MULTI calls can not be nested");
+    }
+    ctx.client.tx.queue = Some(Vec::new());
+    ctx.client.tx.aborted = false;
+    ctx.reply().ok();
+}
+
+fn discard(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+    if ctx.client.tx.queue.take().is_none() {
+        return ctx.reply().error("ERR DISCARD without MULTI");
+    }
+    unwatch_all(ctx);
+    ctx.reply().ok();
+}
+
+fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+    let Some(queue) = ctx.client.tx.queue.take() else {
+        return ctx.reply().error("ERR EXEC without MULTI");
+    };
+    let dirty = ctx.client.tx.dirty.load(Ordering::Relaxed);
+    unwatch_all(ctx);
+    if ctx.client.tx.aborted {
+        return ctx
+            .reply()
+            .error("EXECABORT Transaction discarded because of previous errors.");
+    }
+    if dirty {
+        return ctx.reply().null_array();
+    }
+    let shared = ctx.shared;
+    let _exclusive: Vec<_> = shared.gates.iter().map(|gate| gate.write()).collect();
+    ctx.reply().array(queue.len());
+    for queued in &queue {
+        let args: Vec<&[u8]> = queued.iter().map(|a| a.as_ref()).collect();
+        if let Some(command) = super::lookup(args[0]) {
+            super::run(ctx, command, &args);
+        }
+    }
+}
+
+fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    if ctx.client.tx.queue.is_some() {
+        return ctx.reply().error("ERR WATCH inside MULTI is not allowed");
+    }
+    let db = ctx.client.db;
+    for key in &args[1..] {
+        let entry = (db, Bytes::copy_from_slice(key));
+        if !ctx.client.tx.watched.contains(&entry) {
+            ctx.shared
+                .watches
+                .watch(db, entry.1.clone(), &ctx.client.tx.dirty);
+            ctx.client.tx.watched.push(entry);
+        }
+    }
+    ctx.reply().ok();
+}
+
+fn unwatch(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+    unwatch_all(ctx);
+    ctx.reply().ok();
+}
+
+/// Forgets every watched key and clears the dirty flag, as EXEC, DISCARD and UNWATCH do.
+pub(crate) fn unwatch_all(ctx: &mut Ctx<'_>) {
+    let tx = &mut ctx.client.tx;
+    ctx.shared.watches.unwatch(&tx.watched, &tx.dirty);
+    tx.watched.clear();
+    // A fresh flag: a writer holding the old one cannot dirty the next transaction.
+    tx.dirty = Arc::default();
+}

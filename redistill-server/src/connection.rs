@@ -1,0 +1,327 @@
+//! One client connection: its buffers, reading, executing in order, and writing back.
+//!
+//! Every complete request in what was read runs in order and its reply is appended to one
+//! output buffer, which goes out with as few `write` calls as the socket allows. While the
+//! unsent output is over [`OUTPUT_PAUSE`], the connection stops reading and executing:
+//! a client that pipelines without reading its replies stalls on its own TCP window
+//! instead of growing our memory.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use bytes::BytesMut;
+use mio::net::TcpStream;
+use mio::{Interest, Registry, Token};
+use redistill_resp::{Limits, RequestBatch, RequestDecoder};
+
+use crate::client::Client;
+use crate::clients::ClientInfo;
+use crate::cmd::{self, Ctx};
+use crate::server::Shared;
+
+/// Unsent output above which the connection stops reading and executing.
+pub(crate) const OUTPUT_PAUSE: usize = 256 * 1024;
+
+/// An output buffer grown past this by one big reply is given back once drained.
+const OUTPUT_KEEP: usize = 64 * 1024;
+
+/// What the worker should do with the connection after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Open,
+    Closed,
+}
+
+/// Why the connection is ending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Closing {
+    No,
+    /// Send what is buffered (an error, QUIT's +OK), then close.
+    AfterFlush,
+    /// Close without sending more (reset, I/O error, a limit exceeded).
+    Now,
+}
+
+pub(crate) struct Connection {
+    stream: TcpStream,
+    token: Token,
+    input: BytesMut,
+    output: Vec<u8>,
+    /// Bytes of `output` already written.
+    written: usize,
+    decoder: RequestDecoder,
+    /// Requests decoded from the input and not yet all executed.
+    batch: RequestBatch,
+    /// Index in `batch` of the next request to execute.
+    next_request: usize,
+    /// A protocol error found after the requests of `batch`: sent once they have run.
+    protocol_error: Option<redistill_resp::Error>,
+    client: Client,
+    closing: Closing,
+    /// Stopped reading because the output is over [`OUTPUT_PAUSE`].
+    paused: bool,
+    /// WRITABLE interest is registered.
+    want_write: bool,
+    query_limit: usize,
+    output_hard_limit: usize,
+    /// The worker that owns this connection.
+    worker: usize,
+    /// Coarse time (unix ms) of the last readiness event, for the idle `timeout`.
+    last_active_ms: u64,
+}
+
+impl Connection {
+    pub fn new(
+        stream: TcpStream,
+        peer: SocketAddr,
+        token: Token,
+        id: u64,
+        worker: usize,
+        shared: &Shared,
+    ) -> Self {
+        let config = shared.config.read();
+        let limits = Limits::default().with_max_bulk_len(
+            usize::try_from(config.server.proto_max_bulk_len).unwrap_or(usize::MAX),
+        );
+        let query_limit =
+            usize::try_from(config.server.client_query_buffer_limit).unwrap_or(usize::MAX);
+        let output_hard_limit = usize::try_from(
+            config
+                .server
+                .client_output_buffer_limit
+                .normal
+                .hard_limit_bytes,
+        )
+        .unwrap_or(usize::MAX);
+        let now_ms = redistill_store::Clock::now_ms(&shared.clock);
+        let info = std::sync::Arc::new(ClientInfo::new(
+            id,
+            peer,
+            stream.local_addr().ok(),
+            worker,
+            now_ms,
+        ));
+        shared.clients.add(std::sync::Arc::clone(&info));
+        let mut decoder = RequestDecoder::with_limits(limits);
+        decoder.set_auth_required(config.security.password.is_some());
+        Connection {
+            stream,
+            token,
+            input: BytesMut::with_capacity(config.server.buffer_size.max(512)),
+            output: Vec::new(),
+            written: 0,
+            decoder,
+            batch: RequestBatch::new(),
+            next_request: 0,
+            protocol_error: None,
+            client: Client::new(info, config.security.password.is_none()),
+            closing: Closing::No,
+            paused: false,
+            want_write: false,
+            query_limit,
+            output_hard_limit,
+            worker,
+            last_active_ms: redistill_store::Clock::now_ms(&shared.clock),
+        }
+    }
+
+    pub fn register(&mut self, registry: &Registry) -> io::Result<()> {
+        registry.register(&mut self.stream, self.token, Interest::READABLE)
+    }
+
+    /// Stops polling the socket and releases what the client held (its WATCHed keys).
+    pub fn close(&mut self, registry: &Registry, shared: &Shared) {
+        let _ = registry.deregister(&mut self.stream);
+        cmd::disconnect(shared, &mut self.client);
+    }
+
+    /// Handles readiness: writes pending output, reads and executes, writes the replies.
+    pub fn ready(
+        &mut self,
+        readable: bool,
+        read_closed: bool,
+        writable: bool,
+        shared: &Shared,
+        scratch: &mut [u8],
+        registry: &Registry,
+    ) -> Status {
+        self.last_active_ms = redistill_store::Clock::now_ms(&shared.clock);
+        self.client
+            .info
+            .last_active_ms
+            .store(self.last_active_ms, std::sync::atomic::Ordering::Relaxed);
+        if writable {
+            self.flush();
+        }
+        if self.paused && self.pending() <= OUTPUT_PAUSE {
+            // Output drained: run what was already read, then read what is waiting.
+            self.paused = false;
+            self.execute_buffered(shared);
+            if !self.paused {
+                self.read(shared, scratch, true);
+            }
+        } else if (readable || read_closed) && !self.paused {
+            self.read(shared, scratch, read_closed);
+        }
+        self.flush();
+        if self.closing == Closing::Now
+            || (self.closing == Closing::AfterFlush && self.pending() == 0)
+        {
+            return Status::Closed;
+        }
+        let want_write = self.pending() > 0;
+        if want_write != self.want_write {
+            let interest = if want_write {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            if registry
+                .reregister(&mut self.stream, self.token, interest)
+                .is_err()
+            {
+                return Status::Closed;
+            }
+            self.want_write = want_write;
+        }
+        Status::Open
+    }
+
+    /// Whether the client has been idle for longer than `timeout_ms` at time `now_ms`.
+    /// Like Redis, a client waiting for its replies to drain is not idle.
+    pub fn idle_longer_than(&self, timeout_ms: u64, now_ms: u64) -> bool {
+        self.pending() == 0 && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
+    }
+
+    /// Whether CLIENT KILL asked for this connection to close.
+    pub fn is_killed(&self) -> bool {
+        self.client
+            .info
+            .killed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn pending(&self) -> usize {
+        self.output.len() - self.written
+    }
+
+    /// Reads until the socket is drained, executing requests as they complete.
+    ///
+    /// A read that returns less than asked for has emptied the socket, and new bytes
+    /// bring a new edge-triggered event, so the usual extra `read` that would only say
+    /// `WouldBlock` is skipped, unless the peer has closed (`until_eof`): then its EOF
+    /// brings no further event and must be read now.
+    fn read(&mut self, shared: &Shared, scratch: &mut [u8], until_eof: bool) {
+        while self.closing == Closing::No && !self.paused {
+            match self.stream.read(scratch) {
+                Ok(0) => {
+                    // The peer will send no more; answer what it sent, then close.
+                    self.closing = Closing::AfterFlush;
+                }
+                Ok(n) => {
+                    self.input.extend_from_slice(&scratch[..n]);
+                    self.execute_buffered(shared);
+                    let drained = n < scratch.len() && !until_eof;
+                    if self.input.len() > self.query_limit {
+                        log::warn!(
+                            "closing client id={} addr={}: query buffer over client-query-buffer-limit",
+                            self.client.id(),
+                            self.client.info.addr
+                        );
+                        self.closing = Closing::Now;
+                    }
+                    if drained {
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => self.closing = Closing::Now,
+            }
+        }
+    }
+
+    /// Executes every complete request in the input buffer, in order, stopping while the
+    /// output is over [`OUTPUT_PAUSE`].
+    fn execute_buffered(&mut self, shared: &Shared) {
+        loop {
+            // One argument list per batch, reused for each of its requests.
+            let mut argv: Vec<&[u8]> = Vec::new();
+            while self.next_request < self.batch.len() {
+                if self.closing != Closing::No {
+                    return;
+                }
+                if self.output.len() - self.written > OUTPUT_PAUSE {
+                    self.paused = true;
+                    return;
+                }
+                argv.clear();
+                if let Some(request) = self.batch.get(self.next_request) {
+                    argv.extend(request.iter());
+                }
+                self.next_request += 1;
+                let mut ctx = Ctx {
+                    shared,
+                    worker: self.worker,
+                    client: &mut self.client,
+                    out: &mut self.output,
+                };
+                cmd::execute(&mut ctx, &argv);
+                if self.client.close_after_reply {
+                    self.closing = Closing::AfterFlush;
+                } else if self.output_hard_limit > 0
+                    && self.output.len() - self.written > self.output_hard_limit
+                {
+                    log::warn!(
+                        "closing client id={} addr={}: output over client-output-buffer-limit",
+                        self.client.id(),
+                        self.client.info.addr
+                    );
+                    self.closing = Closing::Now;
+                }
+            }
+            if let Some(e) = self.protocol_error.take() {
+                // As Redis: the requests before the error ran; now its reply, then close.
+                e.write_reply(&mut self.output);
+                self.closing = Closing::AfterFlush;
+            }
+            if self.closing != Closing::No {
+                return;
+            }
+            // Until AUTH, Redis caps request sizes far lower (the decoder then takes one
+            // request at a time, so AUTH lifts the caps before the next is parsed).
+            self.decoder.set_auth_required(!self.client.authenticated);
+            self.next_request = 0;
+            drop(argv);
+            match self.decoder.decode_batch(&mut self.input, &mut self.batch) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) => self.protocol_error = Some(e),
+            }
+        }
+    }
+
+    /// Writes as much pending output as the socket takes.
+    fn flush(&mut self) {
+        while self.pending() > 0 {
+            match self.stream.write(&self.output[self.written..]) {
+                Ok(0) => {
+                    self.closing = Closing::Now;
+                    return;
+                }
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => {
+                    self.closing = Closing::Now;
+                    return;
+                }
+            }
+        }
+        self.output.clear();
+        self.written = 0;
+        if self.output.capacity() > OUTPUT_KEEP {
+            self.output.shrink_to(OUTPUT_KEEP);
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! Starting and stopping the server: the shared state, the acceptor thread and the workers.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use parking_lot::RwLock;
+use redistill_store::Store;
+
+use crate::clients::Registry;
+use crate::clock::CoarseClock;
+use crate::config::Config;
+use crate::stats::{CommandStats, Stats};
+use crate::watch::Watches;
+use crate::worker::{self, WorkerHandle};
+
+/// The acceptor's waker; listener `i` has token `i`.
+const WAKER: Token = Token(usize::MAX);
+
+/// State every worker shares: the store, the configuration, counters.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub clock: CoarseClock,
+    pub config: RwLock<Config>,
+    pub stats: Stats,
+    pub shutdown: AtomicBool,
+    pub next_client_id: AtomicU64,
+    pub started: Instant,
+    /// One gate per worker: commands hold their worker's for reading, EXEC holds all of
+    /// them for writing (see `cmd::transactions`).
+    pub gates: Vec<Gate>,
+    pub watches: Watches,
+    pub clients: Registry,
+    /// INFO commandstats, one table per worker.
+    pub command_stats: Vec<CommandStats>,
+    /// Per worker: a CLIENT KILL is waiting for it; with its waker, set once workers run.
+    pub kills: Vec<AtomicBool>,
+    pub wakers: std::sync::OnceLock<Vec<Arc<Waker>>>,
+}
+
+/// A worker's gate, alone on its cache line so workers never share one.
+#[repr(align(128))]
+#[derive(Default)]
+pub(crate) struct Gate(RwLock<()>);
+
+impl std::ops::Deref for Gate {
+    type Target = RwLock<()>;
+
+    fn deref(&self) -> &RwLock<()> {
+        &self.0
+    }
+}
+
+impl Shared {
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Asks the worker owning `client` to close it.
+    pub fn kill(&self, client: &crate::clients::ClientInfo) {
+        client.killed.store(true, Ordering::Relaxed);
+        if let Some(flag) = self.kills.get(client.worker) {
+            flag.store(true, Ordering::Release);
+        }
+        if let Some(waker) = self.wakers.get().and_then(|w| w.get(client.worker)) {
+            let _ = waker.wake();
+        }
+    }
+}
+
+/// A running server: its address, and the way to stop it.
+///
+/// # Examples
+///
+/// ```no_run
+/// use redistill_server::{Server, config::Config};
+///
+/// let mut config = Config::default();
+/// config.server.port = 0; // any free port
+/// let server = Server::start(config)?;
+/// println!("listening on {}", server.local_addr());
+/// server.shutdown();
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Server {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    acceptor_waker: Arc<Waker>,
+    workers: Vec<WorkerHandle>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds the listener, builds the store and starts the acceptor and worker threads.
+    ///
+    /// # Errors
+    ///
+    /// The address cannot be bound or a thread or poller cannot be created.
+    pub fn start(config: Config) -> io::Result<Server> {
+        let clock = CoarseClock::new();
+        let mut builder = Store::builder()
+            .databases(config.server.databases as usize)
+            .clock(clock.clone());
+        if config.server.num_shards > 0 {
+            builder = builder.shards(config.server.num_shards);
+        }
+        if config.memory.max_memory > 0 {
+            builder =
+                builder.max_memory(usize::try_from(config.memory.max_memory).unwrap_or(usize::MAX));
+        }
+        let store = builder.build();
+
+        let listeners = bind_all(&config)?;
+        let addr = listeners[0].local_addr()?;
+        let worker_count = config.server.effective_workers().max(1);
+        let read_chunk = config.server.buffer_size;
+
+        let shared = Arc::new(Shared {
+            store,
+            clock,
+            config: RwLock::new(config),
+            stats: Stats::default(),
+            shutdown: AtomicBool::new(false),
+            next_client_id: AtomicU64::new(1),
+            started: Instant::now(),
+            gates: (0..worker_count).map(|_| Gate::default()).collect(),
+            watches: Watches::default(),
+            clients: Registry::default(),
+            command_stats: (0..worker_count)
+                .map(|_| CommandStats::new(crate::cmd::count()))
+                .collect(),
+            kills: (0..worker_count).map(|_| AtomicBool::new(false)).collect(),
+            wakers: std::sync::OnceLock::new(),
+        });
+
+        let mut workers = Vec::with_capacity(worker_count);
+        let mut threads = Vec::with_capacity(worker_count + 2);
+        for id in 0..worker_count {
+            let (handle, thread) = worker::spawn(id, Arc::clone(&shared), read_chunk)?;
+            workers.push(handle);
+            threads.push(thread);
+        }
+
+        let _ = shared
+            .wakers
+            .set(workers.iter().map(WorkerHandle::waker).collect());
+        let poll = Poll::new()?;
+        let acceptor_waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let acceptor = Acceptor {
+            poll,
+            listeners,
+            workers: workers.clone(),
+            next: 0,
+            shared: Arc::clone(&shared),
+        };
+        threads.push(
+            thread::Builder::new()
+                .name("redistill-accept".into())
+                .spawn(move || acceptor.run())?,
+        );
+        let housekeeping_shared = Arc::clone(&shared);
+        threads.push(
+            thread::Builder::new()
+                .name("redistill-housekeeping".into())
+                .spawn(move || housekeeping(&housekeeping_shared))?,
+        );
+
+        Ok(Server {
+            addr,
+            shared,
+            acceptor_waker,
+            workers,
+            threads,
+        })
+    }
+
+    /// The address the server listens on (with the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The store the server serves; an embedder may use it directly.
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Blocks until the server stops.
+    pub fn wait(mut self) {
+        for thread in self.threads.drain(..) {
+            // A worker that panicked has already lost its connections; the rest go on.
+            let _ = thread.join();
+        }
+    }
+
+    /// Stops accepting, closes every connection and waits for the threads to end.
+    pub fn shutdown(self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        let _ = self.acceptor_waker.wake();
+        for worker in &self.workers {
+            worker.wake();
+        }
+        self.wait();
+    }
+}
+
+/// Accepts connections and hands them to workers round-robin.
+struct Acceptor {
+    poll: Poll,
+    listeners: Vec<TcpListener>,
+    workers: Vec<WorkerHandle>,
+    next: usize,
+    shared: Arc<Shared>,
+}
+
+impl Acceptor {
+    fn run(mut self) {
+        for (i, listener) in self.listeners.iter_mut().enumerate() {
+            if let Err(e) = self
+                .poll
+                .registry()
+                .register(listener, Token(i), Interest::READABLE)
+            {
+                log::error!("cannot register the listener: {e}");
+                return;
+            }
+        }
+        let mut events = Events::with_capacity(64);
+        while !self.shared.shutdown.load(Ordering::Relaxed) {
+            if let Err(e) = self.poll.poll(&mut events, None) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                log::error!("acceptor poll failed: {e}");
+                return;
+            }
+            for event in &events {
+                if event.token() != WAKER {
+                    self.accept_all(event.token().0);
+                }
+            }
+        }
+    }
+
+    fn accept_all(&mut self, listener: usize) {
+        loop {
+            let Some(accepted) = self.listeners.get(listener).map(TcpListener::accept) else {
+                return;
+            };
+            match accepted {
+                Ok((stream, peer)) => self.dispatch(stream, peer),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: log, and let the next readiness event retry.
+                    log::warn!("accept failed: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn dispatch(&mut self, stream: TcpStream, peer: SocketAddr) {
+        Stats::add(&self.shared.stats.connections_received, 1);
+        let config = self.shared.config.read();
+        if config.server.tcp_nodelay {
+            let _ = stream.set_nodelay(true);
+        }
+        if config.server.tcp_keepalive > 0 {
+            let keepalive = socket2::TcpKeepalive::new()
+                .with_time(Duration::from_secs(u64::from(config.server.tcp_keepalive)));
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
+        }
+        let max = u64::from(config.server.max_connections);
+        drop(config);
+        if max > 0 && Stats::get(&self.shared.stats.connected_clients) >= max {
+            Stats::add(&self.shared.stats.rejected_connections, 1);
+            reject(stream, b"-ERR max number of clients reached\r\n");
+            return;
+        }
+        Stats::add(&self.shared.stats.connected_clients, 1);
+        let worker = &self.workers[self.next % self.workers.len()];
+        self.next = self.next.wrapping_add(1);
+        worker.hand_over(stream, peer);
+    }
+}
+
+/// Binds every configured address on the configured port. With port 0 the first bind
+/// picks a free port and the other addresses use the same one.
+fn bind_all(config: &Config) -> io::Result<Vec<TcpListener>> {
+    let mut port = config.server.port;
+    let mut listeners = Vec::new();
+    let addrs = if config.server.bind.is_empty() {
+        vec![[127, 0, 0, 1].into()]
+    } else {
+        config.server.bind.clone()
+    };
+    for ip in addrs {
+        let listener = StdListener::bind(SocketAddr::new(ip, port))?;
+        listener.set_nonblocking(true)?;
+        port = listener.local_addr()?.port();
+        listeners.push(TcpListener::from_std(listener));
+    }
+    Ok(listeners)
+}
+
+/// Best-effort error line to a connection we will not serve, then close it.
+fn reject(stream: TcpStream, reply: &[u8]) {
+    use std::io::Write;
+    let mut stream = stream;
+    let _ = stream.write(reply);
+}
+
+/// Refreshes the coarse clock while workers sleep, and reclaims expired keys.
+fn housekeeping(shared: &Shared) {
+    const TICK: Duration = Duration::from_millis(100);
+    // Redis's active expiry: a bounded amount of sampling work, ten times a second.
+    const EXPIRE_BUDGET: usize = 200;
+    while !shared.shutdown.load(Ordering::Relaxed) {
+        shared.clock.refresh();
+        shared.store.active_expire_cycle(EXPIRE_BUDGET);
+        thread::park_timeout(TICK);
+    }
+}

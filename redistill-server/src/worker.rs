@@ -1,0 +1,199 @@
+//! A worker thread: one `mio::Poll` owning its connections for their whole life.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use mio::net::TcpStream;
+use mio::{Events, Poll, Token, Waker};
+use slab::Slab;
+
+use crate::connection::{Connection, Status};
+use crate::server::Shared;
+use crate::stats::Stats;
+
+/// The waker's token; connections use their slab index.
+const WAKER: Token = Token(usize::MAX);
+
+/// How long a worker sleeps without events before it looks at the shutdown flag anyway.
+const POLL_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The acceptor's side of a worker: a channel for new sockets and a waker.
+#[derive(Clone)]
+pub(crate) struct WorkerHandle {
+    sender: Sender<(TcpStream, SocketAddr)>,
+    waker: Arc<Waker>,
+}
+
+impl WorkerHandle {
+    /// Gives a freshly accepted socket to the worker.
+    pub fn hand_over(&self, stream: TcpStream, peer: SocketAddr) {
+        if self.sender.send((stream, peer)).is_ok() {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Wakes the worker so it notices shutdown.
+    pub fn wake(&self) {
+        let _ = self.waker.wake();
+    }
+
+    pub fn waker(&self) -> Arc<Waker> {
+        Arc::clone(&self.waker)
+    }
+}
+
+/// Starts worker `id`.
+///
+/// Sockets are read `read_chunk` bytes at a time into one buffer the worker reuses.
+pub(crate) fn spawn(
+    id: usize,
+    shared: Arc<Shared>,
+    read_chunk: usize,
+) -> io::Result<(WorkerHandle, JoinHandle<()>)> {
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+    let (sender, receiver) = mpsc::channel();
+    let worker = Worker {
+        id,
+        poll,
+        receiver,
+        connections: Slab::new(),
+        shared,
+        scratch: vec![0; read_chunk.max(1024)],
+        last_idle_check_ms: 0,
+    };
+    let thread = thread::Builder::new()
+        .name(format!("redistill-worker-{id}"))
+        .spawn(move || worker.run())?;
+    Ok((WorkerHandle { sender, waker }, thread))
+}
+
+struct Worker {
+    id: usize,
+    poll: Poll,
+    receiver: Receiver<(TcpStream, SocketAddr)>,
+    connections: Slab<Connection>,
+    shared: Arc<Shared>,
+    scratch: Vec<u8>,
+    last_idle_check_ms: u64,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        while !self.shared.shutdown.load(Ordering::Relaxed) {
+            if let Err(e) = self.poll.poll(&mut events, Some(POLL_TIMEOUT)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                log::error!("worker poll failed: {e}");
+                break;
+            }
+            self.shared.clock.refresh();
+            self.close_idle_clients();
+            for event in &events {
+                match event.token() {
+                    WAKER => {
+                        self.adopt_new_connections();
+                        self.close_killed_clients();
+                    }
+                    Token(index) => self.drive(
+                        index,
+                        event.is_readable(),
+                        event.is_read_closed() || event.is_error(),
+                        event.is_writable(),
+                    ),
+                }
+            }
+        }
+        for mut conn in self.connections.drain() {
+            conn.close(self.poll.registry(), &self.shared);
+            Stats::sub(&self.shared.stats.connected_clients, 1);
+        }
+    }
+
+    /// Closes clients idle for longer than the `timeout` setting (0: never), checked at
+    /// most once a second.
+    fn close_idle_clients(&mut self) {
+        let now = redistill_store::Clock::now_ms(&self.shared.clock);
+        if now.saturating_sub(self.last_idle_check_ms) < 1000 {
+            return;
+        }
+        self.last_idle_check_ms = now;
+        let timeout_ms = u64::from(self.shared.config.read().server.timeout) * 1000;
+        if timeout_ms == 0 {
+            return;
+        }
+        let idle: Vec<usize> = self
+            .connections
+            .iter()
+            .filter(|(_, conn)| conn.idle_longer_than(timeout_ms, now))
+            .map(|(index, _)| index)
+            .collect();
+        for index in idle {
+            let mut conn = self.connections.remove(index);
+            conn.close(self.poll.registry(), &self.shared);
+            Stats::sub(&self.shared.stats.connected_clients, 1);
+        }
+    }
+
+    /// Closes the clients CLIENT KILL marked, if any was marked since the last look.
+    fn close_killed_clients(&mut self) {
+        if !self.shared.kills[self.id].swap(false, Ordering::Acquire) {
+            return;
+        }
+        let killed: Vec<usize> = self
+            .connections
+            .iter()
+            .filter(|(_, conn)| conn.is_killed())
+            .map(|(index, _)| index)
+            .collect();
+        for index in killed {
+            let mut conn = self.connections.remove(index);
+            conn.close(self.poll.registry(), &self.shared);
+            Stats::sub(&self.shared.stats.connected_clients, 1);
+        }
+    }
+
+    fn adopt_new_connections(&mut self) {
+        while let Ok((stream, peer)) = self.receiver.try_recv() {
+            let entry = self.connections.vacant_entry();
+            let token = Token(entry.key());
+            let id = self.shared.next_client_id();
+            let mut conn = Connection::new(stream, peer, token, id, self.id, &self.shared);
+            if let Err(e) = conn.register(self.poll.registry()) {
+                log::warn!("cannot register a connection: {e}");
+                Stats::sub(&self.shared.stats.connected_clients, 1);
+                continue;
+            }
+            entry.insert(conn);
+            // Bytes may have arrived before registration; edge-triggered polling would
+            // not report them again.
+            self.drive(token.0, true, false, false);
+        }
+    }
+
+    fn drive(&mut self, index: usize, readable: bool, read_closed: bool, writable: bool) {
+        let Some(conn) = self.connections.get_mut(index) else {
+            return;
+        };
+        let status = conn.ready(
+            readable,
+            read_closed,
+            writable,
+            &self.shared,
+            &mut self.scratch,
+            self.poll.registry(),
+        );
+        if status == Status::Closed {
+            let mut conn = self.connections.remove(index);
+            conn.close(self.poll.registry(), &self.shared);
+            Stats::sub(&self.shared.stats.connected_clients, 1);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Starts a server in-process on a free port for a test, and raw-socket helpers.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use redistill_server::Server;
+use redistill_server::config::Config;
+
+/// A server on 127.0.0.1 with an OS-assigned port, stopped when dropped.
+pub struct TestServer {
+    server: Option<Server>,
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub fn start() -> Self {
+        Self::with_config(|_| {})
+    }
+
+    pub fn with_config(change: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::default();
+        config.server.port = 0;
+        config.server.workers = 2;
+        change(&mut config);
+        let server = Server::start(config).expect("server starts");
+        let addr = server.local_addr();
+        TestServer {
+            server: Some(server),
+            addr,
+        }
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://{}/", self.addr))
+            .expect("valid url")
+            .get_connection()
+            .expect("connects")
+    }
+
+    pub fn client_with_password(&self, password: &str) -> redis::Connection {
+        redis::Client::open(format!("redis://:{password}@{}/", self.addr))
+            .expect("valid url")
+            .get_connection()
+            .expect("connects and authenticates")
+    }
+
+    pub fn raw(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        stream
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+        }
+    }
+}
+
+/// Sends `request` and reads until exactly `expected.len()` bytes came back.
+pub fn exchange(stream: &mut TcpStream, request: &[u8], expected: &[u8]) {
+    stream.write_all(request).expect("write");
+    let mut got = vec![0; expected.len()];
+    stream.read_exact(&mut got).expect("reply");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expected),
+        "reply to {:?}",
+        String::from_utf8_lossy(request)
+    );
+}
+
+/// Reads until the peer closes; returns everything read.
+pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    stream.read_to_end(&mut out).expect("read until close");
+    out
+}

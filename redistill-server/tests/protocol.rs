@@ -1,0 +1,346 @@
+//! Wire-level behaviour over raw sockets: pipelining, inline commands, partial requests,
+//! protocol errors, QUIT, and backpressure on clients that do not read.
+
+mod common;
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::Shutdown;
+use std::time::Duration;
+
+use common::{TestServer, exchange, read_to_close};
+
+#[test]
+fn pipelined_requests_answer_in_order() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    let mut request = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..100 {
+        request.extend_from_slice(
+            format!("*3\r\n$3\r\nSET\r\n$5\r\nk{i:04}\r\n$1\r\n{}\r\n", i % 10).as_bytes(),
+        );
+        expected.extend_from_slice(b"+OK\r\n");
+    }
+    for i in 0..100 {
+        request.extend_from_slice(format!("*2\r\n$3\r\nGET\r\n$5\r\nk{i:04}\r\n").as_bytes());
+        expected.extend_from_slice(format!("$1\r\n{}\r\n", i % 10).as_bytes());
+    }
+    exchange(&mut s, &request, &expected);
+}
+
+#[test]
+fn a_request_split_across_writes_is_reassembled() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    s.set_nodelay(true).unwrap();
+    let request =
+        b"*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$11\r\nhello world\r\n*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
+    for byte in request.iter() {
+        s.write_all(&[*byte]).unwrap();
+    }
+    let expected = b"+OK\r\n$11\r\nhello world\r\n";
+    let mut got = vec![0; expected.len()];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn inline_commands_follow_redis_quoting() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    exchange(&mut s, b"PING\r\n", b"+PONG\r\n");
+    exchange(&mut s, b"SET k \"a b\\x41\"\r\n", b"+OK\r\n");
+    exchange(&mut s, b"GET k\n", b"$4\r\na bA\r\n");
+    exchange(
+        &mut s,
+        b"\r\n\r\nECHO 'it''s'\r\n",
+        b"-ERR Protocol error: unbalanced quotes in request\r\n",
+    );
+}
+
+#[test]
+fn protocol_error_replies_then_closes_only_that_connection() {
+    let server = TestServer::start();
+    let mut bad = server.raw();
+    let mut good = server.raw();
+    // Requests before the bad one in the same read still run, as in Redis.
+    bad.write_all(b"SET before 1\r\n*1\r\n$abc\r\nSET after 1\r\n")
+        .unwrap();
+    assert_eq!(
+        read_to_close(&mut bad),
+        b"+OK\r\n-ERR Protocol error: invalid bulk length\r\n"
+    );
+    exchange(&mut good, b"EXISTS before after\r\n", b":1\r\n");
+    exchange(&mut good, b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn quit_answers_ok_and_closes() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    s.write_all(b"QUIT\r\nPING\r\n").unwrap();
+    assert_eq!(read_to_close(&mut s), b"+OK\r\n");
+}
+
+#[test]
+fn half_closed_client_still_gets_its_replies() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    s.write_all(b"SET a 1\r\nINCR a\r\n").unwrap();
+    s.shutdown(Shutdown::Write).unwrap();
+    assert_eq!(read_to_close(&mut s), b"+OK\r\n:2\r\n");
+}
+
+#[test]
+fn unknown_command_and_arity_errors_use_redis_text() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        b"FOO a b\r\n",
+        b"-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n",
+    );
+    exchange(
+        &mut s,
+        b"GET\r\n",
+        b"-ERR wrong number of arguments for 'get' command\r\n",
+    );
+    exchange(&mut s, b"SET k v NX XX\r\n", b"-ERR syntax error\r\n");
+    exchange(
+        &mut s,
+        b"SET k v EX 0\r\n",
+        b"-ERR invalid expire time in 'set' command\r\n",
+    );
+    exchange(
+        &mut s,
+        b"SET k v EX x\r\n",
+        b"-ERR value is not an integer or out of range\r\n",
+    );
+    exchange(&mut s, b"SET k v\r\n", b"+OK\r\n");
+    exchange(
+        &mut s,
+        b"HSET k f v\r\n",
+        b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+    );
+}
+
+#[test]
+fn hello_3_switches_to_resp3_replies() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    s.write_all(b"HELLO 3\r\n").unwrap();
+    let mut buf = [0u8; 1];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"%", "HELLO 3 answers with a RESP3 map");
+    // Drain the rest of the map, then check a RESP3 null and map.
+    let mut s2 = server.raw();
+    exchange(
+        &mut s2,
+        b"HELLO 4\r\n",
+        b"-NOPROTO unsupported protocol version\r\n",
+    );
+    drop(s);
+    let mut s3 = server.raw();
+    s3.write_all(b"HELLO 3\r\n").unwrap();
+    let mut hello = vec![0u8; 4096];
+    let n = s3.read(&mut hello).unwrap();
+    assert!(hello[..n].ends_with(b"$7\r\nmodules\r\n*0\r\n"));
+    exchange(&mut s3, b"GET missing\r\n", b"_\r\n");
+    exchange(
+        &mut s3,
+        b"HSET h f v\r\nHGETALL h\r\n",
+        b":1\r\n%1\r\n$1\r\nf\r\n$1\r\nv\r\n",
+    );
+}
+
+/// A client that pipelines large replies and never reads cannot make the server buffer
+/// without bound: the server stops reading it, so the client's writes block, and other
+/// clients are still served.
+#[test]
+fn client_that_never_reads_is_paused_not_buffered() {
+    let server = TestServer::start();
+    let mut setup = server.raw();
+    let value = "x".repeat(64 * 1024);
+    exchange(
+        &mut setup,
+        format!("SET big {value}\r\n").as_bytes(),
+        b"+OK\r\n",
+    );
+
+    let mut hog = server.raw();
+    hog.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+    let batch = b"GET big\r\n".repeat(1024);
+    // Every GET asks for 64 KiB; 64 MiB of requests would be 450 GiB of replies.
+    let limit = 64 << 20;
+    let mut sent = 0usize;
+    let blocked = loop {
+        match hog.write(&batch) {
+            Ok(n) => sent += n,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break true;
+            }
+            Err(e) => panic!("unexpected write error: {e}"),
+        }
+        if sent >= limit {
+            break false;
+        }
+    };
+    assert!(
+        blocked,
+        "the server kept reading a client that never reads ({sent} bytes sent)"
+    );
+    assert!(sent < limit);
+    let mut other = server.raw();
+    exchange(&mut other, b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn errors_while_queueing_abort_exec() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    exchange(&mut s, b"MULTI\r\n", b"+OK\r\n");
+    exchange(&mut s, b"SET k v\r\n", b"+QUEUED\r\n");
+    exchange(
+        &mut s,
+        b"GET\r\n",
+        b"-ERR wrong number of arguments for 'get' command\r\n",
+    );
+    exchange(
+        &mut s,
+        b"EXEC\r\n",
+        b"-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    exchange(&mut s, b"EXISTS k\r\n", b":0\r\n");
+    exchange(&mut s, b"EXEC\r\n", b"-ERR EXEC without MULTI\r\n");
+    exchange(
+        &mut s,
+        b"MULTI\r\nINCR c\r\nINCR c\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n:2\r\n",
+    );
+    // A runtime error inside EXEC is that command's reply; the others still run.
+    exchange(
+        &mut s,
+        b"MULTI\r\nSET s x\r\nINCR s\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n-ERR value is not an integer or out of range\r\n",
+    );
+    exchange(
+        &mut s,
+        b"MULTI\r\nMULTI\r\nDISCARD\r\n",
+        b"+OK\r\n-ERR MULTI calls can not be nested\r\n+OK\r\n",
+    );
+}
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let server = TestServer::with_config(|c| c.server.timeout = 1);
+    let mut idle = server.raw();
+    exchange(&mut idle, b"PING\r\n", b"+PONG\r\n");
+    let started = std::time::Instant::now();
+    assert_eq!(
+        read_to_close(&mut idle),
+        b"",
+        "the server closes the idle client"
+    );
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[test]
+fn client_list_shows_clients_and_kill_closes_one() {
+    let server = TestServer::start();
+    let mut victim = server.raw();
+    exchange(&mut victim, b"CLIENT SETNAME victim\r\n", b"+OK\r\n");
+    exchange(&mut victim, b"CLIENT ID\r\n", b":1\r\n");
+    let mut admin = server.client();
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut admin).unwrap();
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(
+        lines[0].starts_with("id=1 ") && lines[0].contains(" name=victim "),
+        "{list}"
+    );
+    assert!(
+        lines[1].contains(" cmd=client|list") || lines[1].contains(" cmd=client "),
+        "{list}"
+    );
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(1)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(killed, 1);
+    assert_eq!(read_to_close(&mut victim), b"");
+    let none: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(1)
+        .query(&mut admin)
+        .unwrap();
+    assert_eq!(none, 0);
+    let err = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("1.2.3.4:5")
+        .query::<String>(&mut admin);
+    assert!(err.unwrap_err().to_string().contains("No such client"));
+}
+
+/// Texts checked against redis-server 7.0 started with `--requirepass secret`.
+#[test]
+fn auth_gates_commands_until_the_password_is_given() {
+    let server = TestServer::with_config(|c| c.security.password = Some("secret".into()));
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        b"GET a\r\n",
+        b"-NOAUTH Authentication required.\r\n",
+    );
+    exchange(
+        &mut s,
+        b"NOSUCH\r\n",
+        b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n",
+    );
+    exchange(
+        &mut s,
+        b"AUTH\r\n",
+        b"-ERR wrong number of arguments for 'auth' command\r\n",
+    );
+    exchange(&mut s, b"AUTH a b c\r\n", b"-ERR syntax error\r\n");
+    let wrongpass = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+    exchange(&mut s, b"AUTH wrong\r\n", wrongpass);
+    exchange(&mut s, b"AUTH default wrong\r\n", wrongpass);
+    exchange(&mut s, b"AUTH bob secret\r\n", wrongpass);
+    exchange(&mut s, b"HELLO 3 AUTH default wrong\r\n", wrongpass);
+    exchange(
+        &mut s,
+        b"HELLO 3\r\n",
+        b"-NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time\r\n",
+    );
+    exchange(&mut s, b"AUTH secret\r\nGET a\r\n", b"+OK\r\n$-1\r\n");
+
+    let mut other = server.raw();
+    exchange(
+        &mut other,
+        b"AUTH default secret\r\nPING\r\n",
+        b"+OK\r\n+PONG\r\n",
+    );
+    let mut hello = server.client_with_password("secret");
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut hello).unwrap();
+    assert!(info.contains("acl_access_denied_auth:4\r\n"), "{info}");
+}
+
+#[test]
+fn auth_without_a_password_set_behaves_as_redis() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        b"AUTH x\r\n",
+        b"-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n",
+    );
+    exchange(&mut s, b"AUTH default x\r\n", b"+OK\r\n");
+    exchange(
+        &mut s,
+        b"AUTH bob x\r\n",
+        b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+    );
+}
