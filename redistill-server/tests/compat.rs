@@ -1,0 +1,323 @@
+//! Differential compatibility tests: the scripts in `tests/compat/*.txt` run against
+//! redistill, and every reply is compared with Redis's.
+//!
+//! Redis's replies are recorded next to each script (`*.expected`), so the comparison runs
+//! anywhere. Set `REDIS_DIFF=live` to also run each script against a real
+//! `redis-server` (from `PATH`, started on a free loopback port) and require both that
+//! redistill matches it and that the recording is current; `REDIS_DIFF=record`
+//! rewrites the recordings from the real server. `scripts/test.sh` runs the live mode.
+//!
+//! # Script format
+//!
+//! One command per line, split with redis-cli's quoting rules; `#` starts a comment line.
+//! A line may begin with a rule for replies that legitimately differ:
+//!
+//! | rule | compares |
+//! | --- | --- |
+//! | (none) | the reply byte for byte |
+//! | `?sorted` | an array reply's elements as a multiset (KEYS, HKEYS: order is unspecified) |
+//! | `?pairs` | a map or flat field/value array as a set of pairs (HGETALL) |
+//! | `?type` | only the reply's type (INFO text, CLIENT ID, TIME, RANDOMKEY) |
+//!
+//! A line may end with `=> <reply>` (escaped as Rust byte strings print): the expected reply
+//! is pinned instead of recorded. It is used where Redis 7.2, which current clients
+//! target, answers differently from the Redis 7.0 that Debian ships; each such line has a
+//! comment saying so.
+//!
+//! Each script starts from an empty keyspace on a fresh connection, in RESP2.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use redistill_resp::{Frame, Version, decode, split_args};
+
+mod common;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    Exact,
+    Sorted,
+    Pairs,
+    Type,
+}
+
+struct Line {
+    number: usize,
+    text: String,
+    args: Vec<Vec<u8>>,
+    rule: Rule,
+    pinned: Option<Vec<u8>>,
+}
+
+fn parse_script(path: &Path) -> Vec<Line> {
+    let text = fs::read_to_string(path).expect("script readable");
+    let mut lines = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let (command, pinned) = match trimmed.rsplit_once(" => ") {
+            Some((c, reply)) => (c.trim(), Some(unescape(reply.trim()))),
+            None => (trimmed, None),
+        };
+        let (rule, command) = match command.split_once(' ') {
+            Some(("?sorted", rest)) => (Rule::Sorted, rest),
+            Some(("?pairs", rest)) => (Rule::Pairs, rest),
+            Some(("?type", rest)) => (Rule::Type, rest),
+            _ => (Rule::Exact, command),
+        };
+        let args = split_args(command.as_bytes())
+            .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1));
+        lines.push(Line {
+            number: i + 1,
+            text: command.to_owned(),
+            args,
+            rule,
+            pinned,
+        });
+    }
+    lines
+}
+
+/// `\r`, `\n`, `\t`, `\\`, `\"`, `\'` and `\xHH`, as `<[u8]>::escape_ascii` writes them.
+fn unescape(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            let (byte, used) = match b[i + 1] {
+                b'r' => (b'\r', 2),
+                b'n' => (b'\n', 2),
+                b't' => (b'\t', 2),
+                b'x' => (
+                    u8::from_str_radix(&s[i + 2..i + 4], 16).expect("hex escape"),
+                    4,
+                ),
+                other => (other, 2),
+            };
+            out.push(byte);
+            i += used;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn escape(b: &[u8]) -> String {
+    b.escape_ascii().to_string()
+}
+
+/// A connection that sends commands and returns each reply's raw bytes.
+struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl Conn {
+    fn open(port: u16) -> Conn {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut conn = Conn {
+            stream,
+            buf: BytesMut::new(),
+        };
+        for setup in [&b"FLUSHALL"[..], b"SELECT 0"] {
+            let args: Vec<Vec<u8>> = setup.split(|&c| c == b' ').map(<[u8]>::to_vec).collect();
+            conn.request(&args);
+        }
+        conn
+    }
+
+    fn request(&mut self, args: &[Vec<u8>]) -> Vec<u8> {
+        let frame = Frame::Array(args.iter().map(|a| Frame::bulk(a.clone())).collect());
+        self.stream
+            .write_all(&frame.to_vec(Version::Resp3))
+            .expect("send");
+        loop {
+            let bytes = Bytes::copy_from_slice(&self.buf);
+            if let Some((_, used)) = decode(&bytes).expect("valid reply") {
+                let _ = self.buf.split_to(used);
+                return bytes[..used].to_vec();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("reply");
+            assert!(n > 0, "server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+fn frame_of(raw: &[u8]) -> Frame {
+    decode(&Bytes::copy_from_slice(raw))
+        .expect("valid")
+        .expect("complete")
+        .0
+}
+
+fn encoded(f: &Frame) -> Vec<u8> {
+    f.to_vec(Version::Resp3)
+}
+
+/// Whether `ours` matches `theirs` under `rule`.
+fn matches(rule: Rule, ours: &[u8], theirs: &[u8]) -> bool {
+    match rule {
+        Rule::Exact => ours == theirs,
+        Rule::Type => ours.first() == theirs.first(),
+        Rule::Sorted | Rule::Pairs => {
+            let items = |raw: &[u8]| -> Option<Vec<Vec<u8>>> {
+                let mut out: Vec<Vec<u8>> = match frame_of(raw) {
+                    Frame::Array(v) | Frame::Set(v) if rule == Rule::Sorted => {
+                        v.iter().map(encoded).collect()
+                    }
+                    Frame::Array(v) if rule == Rule::Pairs => v
+                        .chunks(2)
+                        .map(|p| p.iter().flat_map(encoded).collect())
+                        .collect(),
+                    Frame::Map(v) => v
+                        .iter()
+                        .map(|(k, val)| [encoded(k), encoded(val)].concat())
+                        .collect(),
+                    _ => return None,
+                };
+                out.sort();
+                Some(out)
+            };
+            ours.first() == theirs.first()
+                && match (items(ours), items(theirs)) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => ours == theirs,
+                }
+        }
+    }
+}
+
+struct RealRedis {
+    child: Child,
+    port: u16,
+}
+
+impl RealRedis {
+    fn start() -> RealRedis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no", "--loglevel", "warning"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect(
+                "REDIS_DIFF needs redis-server on PATH (scripts/test.sh installs \
+                 Debian's redis-server)",
+            );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        RealRedis { child, port }
+    }
+}
+
+impl Drop for RealRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn scripts() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat");
+    let mut scripts: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("tests/compat exists")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    scripts.sort();
+    assert!(!scripts.is_empty());
+    scripts
+}
+
+fn read_expected(path: &Path) -> Vec<Vec<u8>> {
+    let text = fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: record it with REDIS_DIFF=record",
+            path.display()
+        )
+    });
+    text.lines()
+        .map(|l| unescape(l.rsplit_once(" => ").map_or(l, |(_, r)| r)))
+        .collect()
+}
+
+#[test]
+fn replies_match_redis() {
+    let mode = std::env::var("REDIS_DIFF").unwrap_or_default();
+    let real = matches!(mode.as_str(), "live" | "record").then(RealRedis::start);
+    let server = common::TestServer::start();
+    let mut failures = Vec::new();
+    for script in scripts() {
+        let lines = parse_script(&script);
+        let expected_path = script.with_extension("expected");
+        let mut ours = Conn::open(server.addr.port());
+        let mut theirs = real.as_ref().map(|r| Conn::open(r.port));
+        let mut recorded = Vec::new();
+        let previous = (mode != "record").then(|| read_expected(&expected_path));
+        for (i, line) in lines.iter().enumerate() {
+            let our_reply = ours.request(&line.args);
+            let live = theirs.as_mut().map(|c| c.request(&line.args));
+            let expected = match (&line.pinned, &live) {
+                (Some(pinned), _) => pinned.clone(),
+                (None, Some(live)) => live.clone(),
+                (None, None) => previous
+                    .as_ref()
+                    .and_then(|p| p.get(i).cloned())
+                    .unwrap_or_else(|| {
+                        panic!("{} is stale: re-record it", expected_path.display())
+                    }),
+            };
+            let place = format!("{}:{} `{}`", script.display(), line.number, line.text);
+            if let (Some(previous), Some(live), None) = (&previous, &live, &line.pinned)
+                && !previous.get(i).is_some_and(|p| matches(line.rule, p, live))
+            {
+                failures.push(format!("{place}: recording is stale, re-record it"));
+            }
+            if !matches(line.rule, &our_reply, &expected) {
+                failures.push(format!(
+                    "{place}\n    redis:     {}\n    redistill: {}",
+                    escape(&expected),
+                    escape(&our_reply)
+                ));
+            }
+            recorded.push(format!("{} => {}", line.text, escape(&expected)));
+        }
+        if mode == "record" {
+            fs::write(&expected_path, recorded.join("\n") + "\n").expect("write recording");
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} difference(s) from Redis:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

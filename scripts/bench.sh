@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Side-by-side throughput of redistill and redis-server on this machine.
+#
+# Builds redistill (release), starts it with one worker and Debian's redis-server, both pinned
+# to the same core (SERVER_CPU, default 1), and runs redis-benchmark pinned to another core
+# (CLIENT_CPU, default 0) over a matrix of GET/SET, pipelined and not, small and 1 KiB
+# values. Runs alternate between the servers, ROUNDS times per workload; the table shows the
+# median ops/s and the median server CPU time per request (utime+stime from /proc/PID/stat
+# before and after each run), and redistill's ratio to redis on both.
+#
+# Usage: scripts/bench.sh            (needs redis-server and redis-benchmark: apt-get install redis-server)
+# Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
+#        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+REQUESTS=${REQUESTS:-1000000}
+KEYSPACE=${KEYSPACE:-100000}
+WORKERS=${WORKERS:-1}
+SERVER_CPU=${SERVER_CPU:-1}
+CLIENT_CPU=${CLIENT_CPU:-0}
+WORKLOADS=${WORKLOADS:-"SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3 GET:50:16:3 SET:100:64:3 GET:100:64:3 SET:50:16:1024 GET:50:16:1024"}
+REDIS_PORT=${REDIS_PORT:-16379}
+OURS_PORT=${OURS_PORT:-16380}
+HZ=$(getconf CLK_TCK)
+
+for tool in redis-server redis-benchmark redis-cli taskset; do
+  command -v "$tool" >/dev/null || { echo "bench: missing $tool (apt-get install redis-server redis-tools util-linux)" >&2; exit 2; }
+done
+
+cargo build --release --quiet
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+  --loglevel warning &
+PIDS+=($!); REDIS_PID=$!
+taskset -c "$SERVER_CPU" "${CARGO_TARGET_DIR:-target}/release/redistill" --port "$OURS_PORT" --workers "$WORKERS" --loglevel warning &
+PIDS+=($!); OURS_PID=$!
+for port in "$REDIS_PORT" "$OURS_PORT"; do
+  for _ in $(seq 100); do redis-cli -p "$port" PING >/dev/null 2>&1 && break; sleep 0.1; done
+done
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# run PORT PID CMD CLIENTS PIPELINE SIZE N -> "ops/s us_per_request"
+run() {
+  local port=$1 pid=$2 cmd=$3 c=$4 p=$5 d=$6 n=$7 before after ops
+  before=$(cpu_ticks "$pid")
+  ops=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t "${cmd,,}" -c "$c" -P "$p" -d "$d" \
+        -r "$KEYSPACE" -n "$n" --csv 2>/dev/null | tr -d '"' | awk -F, -v t="$cmd" '$1 == t { print $2 }')
+  after=$(cpu_ticks "$pid")
+  awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "redistill vs redis $(redis-server --version | awk '{ print $3 }' | cut -d= -f2), servers on cpu $SERVER_CPU, client on cpu $CLIENT_CPU, redistill workers=$WORKERS, $ROUNDS rounds, keyspace $KEYSPACE"
+echo
+printf '| %-24s | %12s | %9s | %12s | %9s | %6s | %6s |\n' workload "redis ops/s" "redis us" "ours ops/s" "ours us" "ops x" "cpu x"
+printf '|%s|\n' "--------------------------|--------------|-----------|--------------|-----------|--------|--------"
+for w in $WORKLOADS; do
+  IFS=: read -r cmd c p d <<<"$w"
+  n=$REQUESTS; (( p > 1 )) && n=$((REQUESTS * 4))
+  if [[ $cmd == GET ]]; then  # GETs should hit values of the workload's size
+    for port in "$REDIS_PORT" "$OURS_PORT"; do
+      taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -c 50 -P 64 -d "$d" -r "$KEYSPACE" -n $((KEYSPACE * 10)) -q >/dev/null
+    done
+  fi
+  r_ops=(); r_us=(); o_ops=(); o_us=()
+  for ((i = 0; i < ROUNDS; i++)); do
+    read -r ops us < <(run "$REDIS_PORT" "$REDIS_PID" "$cmd" "$c" "$p" "$d" "$n"); r_ops+=("$ops"); r_us+=("$us")
+    read -r ops us < <(run "$OURS_PORT" "$OURS_PID" "$cmd" "$c" "$p" "$d" "$n"); o_ops+=("$ops"); o_us+=("$us")
+  done
+  ro=$(median "${r_ops[@]}"); ru=$(median "${r_us[@]}"); oo=$(median "${o_ops[@]}"); ou=$(median "${o_us[@]}")
+  awk -v w="$cmd -c $c -P $p -d $d" -v ro="$ro" -v ru="$ru" -v oo="$oo" -v ou="$ou" 'BEGIN {
+    printf "| %-24s | %12.0f | %9.3f | %12.0f | %9.3f | %6.2f | %6.2f |\n", w, ro, ru, oo, ou, oo / ro, (ou > 0 ? ru / ou : 0) }'
+done
+echo
+echo "ops x: redistill ops/s / redis ops/s. cpu x: redis CPU us/request / redistill's (>1: redistill needs less CPU)."

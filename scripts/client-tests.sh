@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs real Redis clients against a redistill server: redis-py (with hiredis), ioredis,
+# redis-cli (stdin commands, --pipe mass insertion, --scan, -n) and redis-benchmark.
+#
+# Installs what it needs into target/ (a Python venv from PyPI, ioredis from npm); needs
+# redis-cli and redis-benchmark (Debian's redis-tools; scripts/test.sh installs them).
+# Prints a closing 'N passed, N failed' line and exits non-zero if any check failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+PASSED=0; FAILED=0
+pass() { echo "ok   $1"; PASSED=$((PASSED + 1)); }
+fail() { echo "FAIL $1"; FAILED=$((FAILED + 1)); }
+expect() {  # expect NAME EXPECTED ACTUAL
+  if [[ "$2" == "$3" ]]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi
+}
+
+for tool in redis-cli redis-benchmark python3 node npm; do
+  command -v "$tool" >/dev/null || { echo "client-tests: missing $tool" >&2; exit 1; }
+done
+
+cargo build --quiet --bin redistill || exit 1
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"${CARGO_TARGET_DIR:-target}/debug/redistill" --port "$PORT" --loglevel warning &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null' EXIT
+for _ in $(seq 100); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$PORT" PING >/dev/null 2>&1 || { echo "client-tests: redistill did not start"; echo "0 passed, 1 failed"; exit 1; }
+cli() { redis-cli -p "$PORT" "$@"; }
+
+echo "== redis-cli"
+out=$(printf 'SET greeting "hello world"\nGET greeting\nINCR visits\nINCRBY visits 9\nHSET user:1 name ada\nHGET user:1 name\nDEL greeting\nGET greeting\n' | cli)
+expect "redis-cli commands from stdin" $'OK\nhello world\n1\n10\n1\nada\n1\n' "$out"$'\n'
+expect "redis-cli -n 3 selects a database" "OK" "$(cli -n 3 SET in3 x)"
+expect "redis-cli -n 3 keeps keys apart" "" "$(cli -n 0 GET in3)"
+expect "redis-cli error text" "ERR unknown command 'NOPE', with args beginning with: " "$(cli NOPE 2>&1 | head -1)"
+python3 -c '
+import sys
+out = sys.stdout.buffer
+for i in range(100000):
+    k, v = b"mass:%d" % i, b"value:%d" % i
+    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
+' > target/mass-insert.resp
+pipe=$(cli --pipe < target/mass-insert.resp 2>&1 | tail -1)
+expect "redis-cli --pipe mass insertion" "errors: 0, replies: 100000" "$pipe"
+expect "mass-inserted keys are there" "100000" "$(cli --scan --pattern 'mass:*' | wc -l | tr -d ' ')"
+expect "a mass-inserted value" "value:99999" "$(cli GET mass:99999)"
+
+echo "== redis-benchmark"
+bench=$(timeout 300 redis-benchmark -p "$PORT" -t ping,set,get,incr,mset,hset -n 20000 -c 20 --csv 2>&1)
+for test in PING_INLINE PING_MBULK SET GET INCR "MSET (10 keys)" HSET; do
+  if grep -q "^\"$test\",\"[0-9.]*\"" <<<"$bench"; then pass "redis-benchmark $test"; else fail "redis-benchmark $test: $bench"; fi
+done
+if grep -qi "error" <<<"$bench"; then fail "redis-benchmark reported errors: $bench"; fi
+
+echo "== redis-py"
+VENV=target/client-venv
+if [[ ! -x $VENV/bin/python ]]; then
+  python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet redis hiredis || { fail "install redis-py"; }
+fi
+if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/redis_py_test.py "$PORT"; then pass "redis-py suite"; else fail "redis-py suite"; fi
+
+echo "== ioredis"
+NODE_DIR=target/client-node
+if [[ ! -d $NODE_DIR/node_modules/ioredis ]]; then
+  mkdir -p "$NODE_DIR" && npm install --silent --prefix "$NODE_DIR" ioredis >/dev/null || fail "install ioredis"
+fi
+if NODE_PATH=$NODE_DIR/node_modules node tests/clients/ioredis_test.js "$PORT"; then pass "ioredis suite"; else fail "ioredis suite"; fi
+
+echo "$PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
