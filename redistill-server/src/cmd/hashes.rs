@@ -1,8 +1,6 @@
 //! Hash commands.
 
-use bytes::Bytes;
 use redistill_resp::Version;
-use redistill_store::StoreError;
 
 use super::args::{SYNTAX, int_arg, is, pairs, parse_i64};
 use super::scan::{ScanArgs, parse_cursor};
@@ -64,28 +62,19 @@ fn hmset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 }
 
 fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    match ctx
-        .shared
-        .store
-        .hsetnx(ctx.client.db, args[1], args[2], args[3])
-    {
-        Ok(b) => ctx.reply().bool_int(b),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(
+        ctx.shared
+            .store
+            .hsetnx(ctx.client.db, args[1], args[2], args[3]),
+    )
 }
 
 fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    match ctx.shared.store.hget(ctx.client.db, args[1], args[2]) {
-        Ok(v) => ctx.reply().opt_bulk(v.as_deref()),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(ctx.shared.store.hget(ctx.client.db, args[1], args[2]))
 }
 
 fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    match ctx.shared.store.hmget(ctx.client.db, args[1], &args[2..]) {
-        Ok(values) => ctx.reply().opt_bulks(&values),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(ctx.shared.store.hmget(ctx.client.db, args[1], &args[2..]))
 }
 
 fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -104,34 +93,31 @@ fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 
 fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.hdel(ctx.client.db, args[1], &args[2..]);
-    len_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn hlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.hlen(ctx.client.db, args[1]);
-    len_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn hexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    match ctx.shared.store.hexists(ctx.client.db, args[1], args[2]) {
-        Ok(b) => ctx.reply().bool_int(b),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(ctx.shared.store.hexists(ctx.client.db, args[1], args[2]))
 }
 
 fn hkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.hkeys(ctx.client.db, args[1]);
-    bulks_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.hvals(ctx.client.db, args[1]);
-    bulks_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.hstrlen(ctx.client.db, args[1], args[2]);
-    len_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -139,25 +125,19 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         Ok(d) => d,
         Err(e) => return ctx.reply().error(e),
     };
-    match ctx
-        .shared
-        .store
-        .hincrby(ctx.client.db, args[1], args[2], delta)
-    {
-        Ok(v) => ctx.reply().int(v),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(
+        ctx.shared
+            .store
+            .hincrby(ctx.client.db, args[1], args[2], delta),
+    )
 }
 
 fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    match ctx
-        .shared
-        .store
-        .hincrbyfloat(ctx.client.db, args[1], args[2], args[3])
-    {
-        Ok(v) => ctx.reply().bulk(&v),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(
+        ctx.shared
+            .store
+            .hincrbyfloat(ctx.client.db, args[1], args[2], args[3]),
+    )
 }
 
 /// HRANDFIELD key [count [WITHVALUES]]
@@ -226,20 +206,6 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
                 reply.bulk(value);
             }
         }
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
-fn len_or_error(ctx: &mut Ctx<'_>, result: Result<usize, StoreError>) {
-    match result {
-        Ok(n) => ctx.reply().len(n),
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
-fn bulks_or_error(ctx: &mut Ctx<'_>, result: Result<Vec<Bytes>, StoreError>) {
-    match result {
-        Ok(items) => ctx.reply().bulks(items.iter().map(|i| i.as_ref())),
         Err(e) => ctx.reply().store_error(&e),
     }
 }

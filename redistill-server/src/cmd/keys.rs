@@ -1,6 +1,6 @@
 //! Keyspace commands: DEL, EXISTS, TYPE, RENAME, COPY, MOVE, KEYS, expiry and databases.
 
-use redistill_store::{ExpireCommand, ExpireCondition, StoreError, ValueType};
+use redistill_store::{ExpireCommand, ExpireCondition, ValueType};
 
 use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
 use super::{Command, Ctx};
@@ -35,47 +35,19 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("persist", 2, WF, (1, 1, 1), persist),
 ];
 
-fn count_or_error(ctx: &mut Ctx<'_>, result: Result<usize, StoreError>) {
-    match result {
-        Ok(n) => ctx.reply().len(n),
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
-fn bool_or_error(ctx: &mut Ctx<'_>, result: Result<bool, StoreError>) {
-    match result {
-        Ok(b) => ctx.reply().bool_int(b),
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
-fn int_or_error(ctx: &mut Ctx<'_>, result: Result<i64, StoreError>) {
-    match result {
-        Ok(n) => ctx.reply().int(n),
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
-fn ok_or_error(ctx: &mut Ctx<'_>, result: Result<(), StoreError>) {
-    match result {
-        Ok(()) => ctx.reply().ok(),
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
 fn del(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.del(ctx.client.db, &args[1..]);
-    count_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn unlink(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.unlink(ctx.client.db, &args[1..]);
-    count_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn exists(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.exists(ctx.client.db, &args[1..]);
-    count_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn type_(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -89,12 +61,12 @@ fn type_(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 
 fn rename(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.rename(ctx.client.db, args[1], args[2]);
-    ok_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn renamenx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.renamenx(ctx.client.db, args[1], args[2]);
-    bool_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 /// COPY source destination [DB destination-db] [REPLACE]
@@ -121,7 +93,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         .shared
         .store
         .copy(ctx.client.db, args[1], dst_db, args[2], replace);
-    bool_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn move_(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -131,14 +103,11 @@ fn move_(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         None => return ctx.reply().error(NOT_INTEGER),
     };
     let result = ctx.shared.store.move_key(ctx.client.db, args[1], dst);
-    bool_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn randomkey(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
-    match ctx.shared.store.random_key(ctx.client.db) {
-        Ok(key) => ctx.reply().opt_bulk(key.as_deref()),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(ctx.shared.store.random_key(ctx.client.db))
 }
 
 fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -150,7 +119,7 @@ fn keys(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 
 fn dbsize(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     let result = ctx.shared.store.dbsize(ctx.client.db);
-    count_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 /// FLUSHDB/FLUSHALL take an optional ASYNC or SYNC; both free memory at once here.
@@ -167,7 +136,7 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         return ctx.reply().error(SYNTAX);
     }
     let result = ctx.shared.store.flushdb(ctx.client.db);
-    ok_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -189,7 +158,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     match (usize::try_from(a), usize::try_from(b)) {
         (Ok(a), Ok(b)) if a < databases && b < databases => {
             let result = ctx.shared.store.swapdb(a, b);
-            ok_or_error(ctx, result);
+            ctx.answer(result);
         }
         _ => ctx.reply().error("ERR DB index is out of range"),
     }
@@ -262,30 +231,30 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], command: ExpireCommand) {
         .shared
         .store
         .expire(ctx.client.db, args[1], amount, command, cond);
-    bool_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn ttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.ttl(ctx.client.db, args[1]);
-    int_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn pttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.pttl(ctx.client.db, args[1]);
-    int_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn expiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.expiretime(ctx.client.db, args[1]);
-    int_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn pexpiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.pexpiretime(ctx.client.db, args[1]);
-    int_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn persist(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.persist(ctx.client.db, args[1]);
-    bool_or_error(ctx, result);
+    ctx.answer(result);
 }

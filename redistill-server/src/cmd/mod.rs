@@ -22,7 +22,7 @@ mod server;
 mod strings;
 mod transactions;
 
-pub(crate) use reply::Reply;
+pub(crate) use reply::{Answer, Reply};
 
 /// What a command runs with: the server, its client, the client's output buffer.
 pub(crate) struct Ctx<'a> {
@@ -37,6 +37,15 @@ impl Ctx<'_> {
     /// A reply writer for this client's protocol version.
     pub fn reply(&mut self) -> Reply<'_> {
         Reply::new(self.out, self.client.version)
+    }
+
+    /// Replies a store operation's result: its value as the command answers it, or the
+    /// error's Redis text.
+    pub fn answer<T: Answer>(&mut self, result: Result<T, redistill_store::StoreError>) {
+        match result {
+            Ok(value) => value.write(&mut self.reply()),
+            Err(e) => self.reply().store_error(&e),
+        }
     }
 }
 

@@ -95,6 +95,66 @@ impl<'a> Reply<'a> {
     }
 }
 
+/// A store result's success value, as its command replies it.
+pub(crate) trait Answer {
+    fn write(&self, reply: &mut Reply<'_>);
+}
+
+/// `+OK`.
+impl Answer for () {
+    fn write(&self, reply: &mut Reply<'_>) {
+        reply.ok();
+    }
+}
+
+/// `:1` or `:0`.
+impl Answer for bool {
+    fn write(&self, reply: &mut Reply<'_>) {
+        reply.bool_int(*self);
+    }
+}
+
+/// A count.
+impl Answer for usize {
+    fn write(&self, reply: &mut Reply<'_>) {
+        reply.len(*self);
+    }
+}
+
+impl Answer for i64 {
+    fn write(&self, reply: &mut Reply<'_>) {
+        reply.int(*self);
+    }
+}
+
+/// A bulk string.
+impl Answer for Bytes {
+    fn write(&self, reply: &mut Reply<'_>) {
+        reply.bulk(self);
+    }
+}
+
+/// A bulk string, or null.
+impl Answer for Option<Bytes> {
+    fn write(&self, reply: &mut Reply<'_>) {
+        reply.opt_bulk(self.as_deref());
+    }
+}
+
+/// An array of bulk strings.
+impl Answer for Vec<Bytes> {
+    fn write(&self, reply: &mut Reply<'_>) {
+        reply.bulks(self.iter().map(|b| b.as_ref()));
+    }
+}
+
+/// An array of bulk strings and nulls.
+impl Answer for Vec<Option<Bytes>> {
+    fn write(&self, reply: &mut Reply<'_>) {
+        reply.opt_bulks(self);
+    }
+}
+
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' `, exactly as Redis 7
 /// builds it: name cut at 128 bytes, arguments added while the list is under 128 bytes,
 /// each cut to what is left, C-string semantics (a NUL ends an argument), CR and LF shown

@@ -1,6 +1,5 @@
 //! String commands: GET/SET and their variants, counters, ranges.
 
-use bytes::Bytes;
 use redistill_store::{Expiry, GetExOption, SetCondition, SetOptions, StoreError};
 
 use super::args::{SYNTAX, int_arg, is, pairs};
@@ -116,7 +115,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 fn setnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let db = ctx.client.db;
     let result = ctx.shared.store.setnx(db, args[1], args[2]);
-    bool_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn setex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -148,13 +147,13 @@ fn set_with_ttl(ctx: &mut Ctx<'_>, args: &[&[u8]], op: SetWithTtl) {
 fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let db = ctx.client.db;
     let result = ctx.shared.store.getset(db, args[1], args[2]);
-    opt_bulk_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let db = ctx.client.db;
     let result = ctx.shared.store.getdel(db, args[1]);
-    opt_bulk_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -165,15 +164,12 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     };
     let db = ctx.client.db;
     let result = ctx.shared.store.getex(db, args[1], option);
-    opt_bulk_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn mget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let db = ctx.client.db;
-    match ctx.shared.store.mget(db, &args[1..]) {
-        Ok(values) => ctx.reply().opt_bulks(&values),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(ctx.shared.store.mget(db, &args[1..]))
 }
 
 fn mset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -197,19 +193,19 @@ fn msetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }
     let db = ctx.client.db;
     let result = ctx.shared.store.msetnx(db, &pairs(&args[1..]));
-    bool_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let db = ctx.client.db;
     let result = ctx.shared.store.append(db, args[1], args[2]);
-    len_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn strlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let db = ctx.client.db;
     let result = ctx.shared.store.strlen(db, args[1]);
-    len_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn getrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -218,10 +214,7 @@ fn getrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         (Err(e), _) | (_, Err(e)) => return ctx.reply().error(e),
     };
     let db = ctx.client.db;
-    match ctx.shared.store.getrange(db, args[1], start, end) {
-        Ok(v) => ctx.reply().bulk(&v),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(ctx.shared.store.getrange(db, args[1], start, end))
 }
 
 fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -231,7 +224,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     };
     let db = ctx.client.db;
     let result = ctx.shared.store.setrange(db, args[1], offset, args[3]);
-    len_or_error(ctx, result);
+    ctx.answer(result);
 }
 
 fn incr(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
@@ -262,37 +255,10 @@ fn counter(ctx: &mut Ctx<'_>, key: &[u8], delta: Result<i64, &'static str>) {
         Err(e) => return ctx.reply().error(e),
     };
     let db = ctx.client.db;
-    match ctx.shared.store.incr_by(db, key, delta) {
-        Ok(v) => ctx.reply().int(v),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(ctx.shared.store.incr_by(db, key, delta))
 }
 
 fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let db = ctx.client.db;
-    match ctx.shared.store.incr_by_float(db, args[1], args[2]) {
-        Ok(v) => ctx.reply().bulk(&v),
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
-fn bool_or_error(ctx: &mut Ctx<'_>, result: Result<bool, StoreError>) {
-    match result {
-        Ok(b) => ctx.reply().bool_int(b),
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
-fn len_or_error(ctx: &mut Ctx<'_>, result: Result<usize, StoreError>) {
-    match result {
-        Ok(n) => ctx.reply().len(n),
-        Err(e) => ctx.reply().store_error(&e),
-    }
-}
-
-fn opt_bulk_or_error(ctx: &mut Ctx<'_>, result: Result<Option<Bytes>, StoreError>) {
-    match result {
-        Ok(v) => ctx.reply().opt_bulk(v.as_deref()),
-        Err(e) => ctx.reply().store_error(&e),
-    }
+    ctx.answer(ctx.shared.store.incr_by_float(db, args[1], args[2]))
 }
