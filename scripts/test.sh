@@ -20,6 +20,9 @@ command -v redis-server >/dev/null || { echo "test.sh: redis-server is required 
 export REDIS_DIFF=live
 cargo test --workspace --all-targets
 cargo test --workspace --doc
+# Random command sequences against redis-server (ignored by a plain cargo test, which may
+# run where redis-server is absent).
+cargo test -p redistill-server --test random_diff -- --ignored
 
 # Real clients (redis-cli, redis-benchmark, redis-py, ioredis) against a running server.
 scripts/client-tests.sh

@@ -1,0 +1,97 @@
+//! Talking to two servers for differential tests: raw replies, and a real redis-server.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use redistill_resp::{Frame, Version, decode};
+
+/// A connection that sends commands and returns each reply's raw bytes.
+pub struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl Conn {
+    /// Connects and starts from an empty keyspace in database 0.
+    pub fn open(port: u16) -> Conn {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut conn = Conn {
+            stream,
+            buf: BytesMut::new(),
+        };
+        for setup in [&b"FLUSHALL"[..], b"SELECT 0"] {
+            let args: Vec<Vec<u8>> = setup.split(|&c| c == b' ').map(<[u8]>::to_vec).collect();
+            conn.request(&args);
+        }
+        conn
+    }
+
+    /// Sends one command and returns its reply's raw bytes.
+    pub fn request(&mut self, args: &[Vec<u8>]) -> Vec<u8> {
+        let frame = Frame::Array(args.iter().map(|a| Frame::bulk(a.clone())).collect());
+        self.stream
+            .write_all(&frame.to_vec(Version::Resp3))
+            .expect("send");
+        loop {
+            let bytes = Bytes::copy_from_slice(&self.buf);
+            if let Some((_, used)) = decode(&bytes).expect("valid reply") {
+                let _ = self.buf.split_to(used);
+                return bytes[..used].to_vec();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("reply");
+            assert!(n > 0, "server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// A real `redis-server` on a free loopback port, stopped when dropped.
+pub struct RealRedis {
+    child: Child,
+    pub port: u16,
+}
+
+impl RealRedis {
+    pub fn start() -> RealRedis {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "no", "--loglevel", "warning"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect(
+                "REDIS_DIFF needs redis-server on PATH (scripts/test.sh installs \
+                 Debian's redis-server)",
+            );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        RealRedis { child, port }
+    }
+}
+
+impl Drop for RealRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
