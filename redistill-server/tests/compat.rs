@@ -15,7 +15,7 @@
 //! | rule | compares |
 //! | --- | --- |
 //! | (none) | the reply byte for byte |
-//! | `?sorted` | an array reply's elements as a multiset (KEYS, HKEYS: order is unspecified) |
+//! | `?sorted` | array replies' elements as multisets, at every depth (KEYS, HKEYS, SCAN: order is unspecified) |
 //! | `?pairs` | a map or flat field/value array as a set of pairs (HGETALL) |
 //! | `?type` | only the reply's type (INFO text, CLIENT ID, TIME, RANDOMKEY) |
 //!
@@ -130,13 +130,14 @@ fn matches(rule: Rule, ours: &[u8], theirs: &[u8]) -> bool {
     match rule {
         Rule::Exact => ours == theirs,
         Rule::Type => ours.first() == theirs.first(),
-        Rule::Sorted | Rule::Pairs => {
-            let items = |raw: &[u8]| -> Option<Vec<Vec<u8>>> {
+        Rule::Sorted => {
+            ours.first() == theirs.first()
+                && encoded(&sorted(frame_of(ours))) == encoded(&sorted(frame_of(theirs)))
+        }
+        Rule::Pairs => {
+            let pairs = |raw: &[u8]| -> Option<Vec<Vec<u8>>> {
                 let mut out: Vec<Vec<u8>> = match frame_of(raw) {
-                    Frame::Array(v) | Frame::Set(v) if rule == Rule::Sorted => {
-                        v.iter().map(encoded).collect()
-                    }
-                    Frame::Array(v) if rule == Rule::Pairs => v
+                    Frame::Array(v) => v
                         .chunks(2)
                         .map(|p| p.iter().flat_map(encoded).collect())
                         .collect(),
@@ -150,11 +151,25 @@ fn matches(rule: Rule, ours: &[u8], theirs: &[u8]) -> bool {
                 Some(out)
             };
             ours.first() == theirs.first()
-                && match (items(ours), items(theirs)) {
+                && match (pairs(ours), pairs(theirs)) {
                     (Some(a), Some(b)) => a == b,
                     _ => ours == theirs,
                 }
         }
+    }
+}
+
+/// The frame with the elements of every array and set, at any depth, in sorted order.
+fn sorted(frame: Frame) -> Frame {
+    let sort = |items: Vec<Frame>| {
+        let mut items: Vec<Frame> = items.into_iter().map(sorted).collect();
+        items.sort_by_key(encoded);
+        items
+    };
+    match frame {
+        Frame::Array(items) => Frame::Array(sort(items)),
+        Frame::Set(items) => Frame::Set(sort(items)),
+        other => other,
     }
 }
 

@@ -328,7 +328,7 @@ fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         for c in wanted {
             match c {
                 Some(c) => command_entry(ctx, c),
-                None => ctx.reply().null_array(),
+                None => ctx.reply().null(),
             }
         }
     } else if is(sub, "DOCS") {

@@ -47,36 +47,42 @@ fn get(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 }
 
 /// Parses SET's and GETEX's options as Redis's `parseExtendedStringArgumentsOrReply`:
-/// every syntax error first, then the expiry's number.
+/// every syntax error first, then the expiry's number. As in Redis, an option may repeat
+/// (the last expiry wins) but conflicting ones (NX and XX, two kinds of expiry, an expiry
+/// with KEEPTTL or PERSIST) are a syntax error.
 fn parse_set_options(opts: &[&[u8]], getex: bool) -> Result<(SetOptions, bool), &'static str> {
     let mut parsed = SetOptions::default();
     let mut persist = false;
-    let mut expiry: Option<(ExpiryKind, &[u8])> = None;
+    let mut expiry: Option<(&str, ExpiryKind, &[u8])> = None;
     let mut i = 0;
     while i < opts.len() {
         let opt = opts[i];
         let next = opts.get(i + 1);
-        let has_expiry = expiry.is_some() || parsed.keep_ttl || persist;
+        let kind = EXPIRY_KINDS.iter().find(|(name, _)| is(opt, name));
         if !getex && is(opt, "NX") && parsed.condition != SetCondition::IfPresent {
             parsed.condition = SetCondition::IfAbsent;
         } else if !getex && is(opt, "XX") && parsed.condition != SetCondition::IfAbsent {
             parsed.condition = SetCondition::IfPresent;
         } else if !getex && is(opt, "GET") {
             parsed.get = true;
-        } else if !getex && is(opt, "KEEPTTL") && !has_expiry {
+        } else if !getex && is(opt, "KEEPTTL") && expiry.is_none() {
             parsed.keep_ttl = true;
-        } else if getex && is(opt, "PERSIST") && !has_expiry {
+        } else if getex && is(opt, "PERSIST") && expiry.is_none() {
             persist = true;
-        } else if let (Some(kind), Some(value), false) = (expiry_kind(opt), next, has_expiry) {
-            expiry = Some((kind, value));
+        } else if let (Some(&(name, build)), Some(value)) = (kind, next)
+            && !parsed.keep_ttl
+            && !persist
+            && expiry.is_none_or(|(seen, _, _)| seen == name)
+        {
+            expiry = Some((name, build, value));
             i += 1;
         } else {
             return Err(SYNTAX);
         }
         i += 1;
     }
-    if let Some((kind, value)) = expiry {
-        parsed.expiry = Some(kind(int_arg(value)?));
+    if let Some((_, build, value)) = expiry {
+        parsed.expiry = Some(build(int_arg(value)?));
     }
     Ok((parsed, persist))
 }
@@ -84,19 +90,12 @@ fn parse_set_options(opts: &[&[u8]], getex: bool) -> Result<(SetOptions, bool), 
 /// Builds an [`Expiry`] of one kind (EX, PX, EXAT, PXAT) from its number.
 type ExpiryKind = fn(i64) -> Expiry;
 
-fn expiry_kind(opt: &[u8]) -> Option<ExpiryKind> {
-    if is(opt, "EX") {
-        Some(Expiry::Ex)
-    } else if is(opt, "PX") {
-        Some(Expiry::Px)
-    } else if is(opt, "EXAT") {
-        Some(Expiry::ExAt)
-    } else if is(opt, "PXAT") {
-        Some(Expiry::PxAt)
-    } else {
-        None
-    }
-}
+const EXPIRY_KINDS: [(&str, ExpiryKind); 4] = [
+    ("EX", Expiry::Ex),
+    ("PX", Expiry::Px),
+    ("EXAT", Expiry::ExAt),
+    ("PXAT", Expiry::PxAt),
+];
 
 fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let opts = match parse_set_options(&args[3..], false) {
