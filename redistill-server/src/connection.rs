@@ -193,6 +193,34 @@ impl Connection {
         self.pending() == 0 && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
     }
 
+    /// At shutdown: runs the requests already received (reading nothing more) and writes
+    /// what the socket takes of the replies; call again on each WRITABLE event until
+    /// [`Connection::has_pending_output`] is false.
+    pub fn finish(&mut self, shared: &Shared, registry: &Registry) {
+        self.flush();
+        if self.pending() <= OUTPUT_PAUSE && self.closing != Closing::Now {
+            self.paused = false;
+            self.execute_buffered(shared);
+            self.flush();
+        }
+        let want_write = self.pending() > 0;
+        if want_write && !self.want_write {
+            let interest = Interest::READABLE | Interest::WRITABLE;
+            if registry
+                .reregister(&mut self.stream, self.token, interest)
+                .is_err()
+            {
+                self.closing = Closing::Now;
+            }
+            self.want_write = true;
+        }
+    }
+
+    /// Whether replies are still waiting for the socket (and the connection is usable).
+    pub fn has_pending_output(&self) -> bool {
+        self.closing != Closing::Now && (self.pending() > 0 || self.next_request < self.batch.len())
+    }
+
     /// Whether CLIENT KILL asked for this connection to close.
     pub fn is_killed(&self) -> bool {
         self.client

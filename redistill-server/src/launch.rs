@@ -1,4 +1,5 @@
-//! The `redistill` binary's body: command line, configuration, logging, then serve.
+//! The `redistill` binary's body: command line, configuration, logging, serve until
+//! SIGTERM, SIGINT or SHUTDOWN, then stop gracefully.
 
 use std::process::ExitCode;
 
@@ -30,11 +31,22 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Err(e) = server.shutdown_trigger().on_signals() {
+        log::error!("cannot install signal handlers: {e}");
+        return ExitCode::from(1);
+    }
     log::info!(
         "Redistill {} ready to accept connections on {} with {workers} worker(s)",
         env!("CARGO_PKG_VERSION"),
         server.local_addr(),
     );
-    server.wait();
+    server.wait_for_shutdown_request();
+    log::info!("Shutting down: no new connections; answering what clients already sent");
+    let (commands, connections) = server.totals();
+    server.shutdown();
+    log::info!(
+        "Redistill is now ready to exit, bye bye... ({commands} commands processed, \
+         {connections} connections received)"
+    );
     ExitCode::SUCCESS
 }

@@ -49,12 +49,13 @@ mod clock;
 mod cmd;
 mod connection;
 mod server;
+mod shutdown;
 mod stats;
 mod watch;
 mod worker;
 
 pub use clock::CoarseClock;
-pub use server::Server;
+pub use server::{Server, ShutdownTrigger};
 
 /// The Redis version reported to clients (HELLO, INFO), which some clients check for
 /// feature support.

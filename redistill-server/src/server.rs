@@ -15,6 +15,7 @@ use redistill_store::Store;
 use crate::clients::Registry;
 use crate::clock::CoarseClock;
 use crate::config::Config;
+use crate::shutdown::ShutdownRequest;
 use crate::stats::{CommandStats, Stats};
 use crate::watch::Watches;
 use crate::worker::{self, WorkerHandle};
@@ -41,6 +42,9 @@ pub(crate) struct Shared {
     /// Per worker: a CLIENT KILL is waiting for it; with its waker, set once workers run.
     pub kills: Vec<AtomicBool>,
     pub wakers: std::sync::OnceLock<Vec<Arc<Waker>>>,
+    /// Set by SIGTERM/SIGINT, SHUTDOWN or the embedder; the main thread then stops the
+    /// server.
+    pub shutdown_request: ShutdownRequest,
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -136,6 +140,7 @@ impl Server {
                 .collect(),
             kills: (0..worker_count).map(|_| AtomicBool::new(false)).collect(),
             wakers: std::sync::OnceLock::new(),
+            shutdown_request: ShutdownRequest::default(),
         });
 
         let mut workers = Vec::with_capacity(worker_count);
@@ -189,6 +194,26 @@ impl Server {
         &self.shared.store
     }
 
+    /// A handle that asks this server to shut down, e.g. from a signal handler thread.
+    pub fn shutdown_trigger(&self) -> ShutdownTrigger {
+        ShutdownTrigger(Arc::clone(&self.shared))
+    }
+
+    /// Blocks until a shutdown is asked for: SIGTERM or SIGINT (once installed with
+    /// [`ShutdownTrigger::on_signals`]), the SHUTDOWN command, or a [`ShutdownTrigger`].
+    /// Then call [`Server::shutdown`].
+    pub fn wait_for_shutdown_request(&self) {
+        self.shared.shutdown_request.wait();
+    }
+
+    /// Commands processed and connections received so far, for the final log line.
+    pub fn totals(&self) -> (u64, u64) {
+        (
+            Stats::get(&self.shared.stats.commands_processed),
+            Stats::get(&self.shared.stats.connections_received),
+        )
+    }
+
     /// Blocks until the server stops.
     pub fn wait(mut self) {
         for thread in self.threads.drain(..) {
@@ -197,7 +222,8 @@ impl Server {
         }
     }
 
-    /// Stops accepting, closes every connection and waits for the threads to end.
+    /// Stops accepting; each worker runs the requests its clients already sent, sends their
+    /// replies (for up to a few seconds) and closes the connections; then the threads end.
     pub fn shutdown(self) {
         self.shared.shutdown.store(true, Ordering::SeqCst);
         let _ = self.acceptor_waker.wake();
@@ -205,6 +231,41 @@ impl Server {
             worker.wake();
         }
         self.wait();
+    }
+}
+
+/// Asks a [`Server`] to shut down; cheap to clone and to send to other threads.
+#[derive(Clone)]
+pub struct ShutdownTrigger(Arc<Shared>);
+
+impl ShutdownTrigger {
+    /// Asks for a graceful shutdown.
+    pub fn trigger(&self) {
+        self.0.shutdown_request.request();
+    }
+
+    /// Triggers on SIGTERM or SIGINT, from a thread of its own.
+    ///
+    /// # Errors
+    ///
+    /// The signal handlers cannot be installed.
+    pub fn on_signals(self) -> io::Result<()> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+        thread::Builder::new()
+            .name("redistill-signals".into())
+            .spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    let name = if signal == SIGINT {
+                        "SIGINT"
+                    } else {
+                        "SIGTERM"
+                    };
+                    log::warn!("Received {name}, shutting down");
+                    self.trigger();
+                }
+            })?;
+        Ok(())
     }
 }
 

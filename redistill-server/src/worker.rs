@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Events, Poll, Token, Waker};
@@ -18,6 +18,9 @@ use crate::stats::Stats;
 
 /// The waker's token; connections use their slab index.
 const WAKER: Token = Token(usize::MAX);
+
+/// How long a shutting-down worker keeps writing replies to clients that read slowly.
+const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
 /// How long a worker sleeps without events before it looks at the shutdown flag anyway.
 const POLL_TIMEOUT: Duration = Duration::from_millis(250);
@@ -111,9 +114,34 @@ impl Worker {
                 }
             }
         }
+        self.drain(&mut events);
         for mut conn in self.connections.drain() {
             conn.close(self.poll.registry(), &self.shared);
             Stats::sub(&self.shared.stats.connected_clients, 1);
+        }
+    }
+
+    /// At shutdown: runs the requests every client already sent, then keeps writing their
+    /// replies until all are out or [`DRAIN_LIMIT`] has passed.
+    fn drain(&mut self, events: &mut Events) {
+        for (_, conn) in self.connections.iter_mut() {
+            conn.finish(&self.shared, self.poll.registry());
+        }
+        let deadline = Instant::now() + DRAIN_LIMIT;
+        while self.connections.iter().any(|(_, c)| c.has_pending_output()) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                log::warn!("shutdown: some clients did not read all their replies in time");
+                return;
+            }
+            if self.poll.poll(events, Some(left)).is_err() {
+                return;
+            }
+            for event in events.iter() {
+                if let Some(conn) = self.connections.get_mut(event.token().0) {
+                    conn.finish(&self.shared, self.poll.registry());
+                }
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-//! Server commands: INFO, CONFIG, TIME, COMMAND, OBJECT, MEMORY.
+//! Server commands: INFO, CONFIG, TIME, COMMAND, OBJECT, MEMORY, SHUTDOWN.
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -28,6 +28,21 @@ pub(super) static COMMANDS: &[Command] = &[
     ),
     Command::new("object", -2, &[], (0, 0, 0), object),
     Command::new("memory", -2, &[], (0, 0, 0), memory),
+    Command::new(
+        "shutdown",
+        -1,
+        &[
+            "admin",
+            "noscript",
+            "loading",
+            "stale",
+            "no_multi",
+            "sentinel",
+            "allow_busy",
+        ],
+        (0, 0, 0),
+        shutdown,
+    ),
 ];
 
 fn unknown_subcommand(ctx: &mut Ctx<'_>, sub: &[u8], command: &str) {
@@ -411,4 +426,36 @@ fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         Ok(None) => ctx.reply().null(),
         Err(e) => ctx.reply().store_error(&e),
     }
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: a graceful shutdown, as on SIGTERM. Like
+/// Redis, a successful SHUTDOWN sends no reply: the connection closes.
+fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let (mut save, mut nosave, mut abort) = (false, false, false);
+    for opt in &args[1..] {
+        if is(opt, "SAVE") {
+            save = true;
+        } else if is(opt, "NOSAVE") {
+            nosave = true;
+        } else if is(opt, "ABORT") {
+            abort = true;
+        } else if !is(opt, "NOW") && !is(opt, "FORCE") {
+            return ctx.reply().error(SYNTAX);
+        }
+    }
+    if (save && nosave) || (abort && args.len() > 2) {
+        return ctx.reply().error(SYNTAX);
+    }
+    if abort {
+        return ctx.reply().error("ERR No shutdown in progress.");
+    }
+    if save {
+        log::warn!("SHUTDOWN SAVE refused: this server cannot write snapshots yet");
+        return ctx
+            .reply()
+            .error("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
+    log::warn!("User requested shutdown...");
+    ctx.shared.shutdown_request.request();
+    ctx.client.close_after_reply = true;
 }

@@ -1,0 +1,127 @@
+//! The `redistill` binary stops gracefully on SIGTERM and on SHUTDOWN: it exits 0 within a
+//! bounded time, and every reply a client received is complete and reflects its command.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Starts the binary on a free port; returns it and the port it announced.
+fn start() -> (Child, u16) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redistill"))
+        .args(["--port", "0", "--workers", "2"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redistill starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("connections on ").nth(1) {
+                let port = addr
+                    .split([':', ' '])
+                    .nth(1)
+                    .and_then(|p| p.parse::<u16>().ok());
+                let _ = tx.send(port);
+            }
+        }
+    });
+    let port = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("start-up line")
+        .expect("port in the start-up line");
+    (child, port)
+}
+
+fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "redistill did not exit within {limit:?}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_during_pipelined_load_answers_then_exits_zero() {
+    let (mut child, port) = start();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    let mut reader = stream.try_clone().expect("clone");
+    let (progress_tx, progress_rx) = mpsc::channel();
+    // Reads replies until the server closes; they must be :1, :2, ... without a gap.
+    let replies = thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    all.extend_from_slice(&buf[..n]);
+                    let _ = progress_tx.send(all.len());
+                }
+            }
+        }
+        all
+    });
+    let writer = thread::spawn(move || {
+        let batch = b"INCR counter\r\n".repeat(100);
+        while stream.write_all(&batch).is_ok() {}
+    });
+    // Some replies have arrived: the load is running.
+    while progress_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("replies flow")
+        < 10_000
+    {}
+    let pid = child.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = wait_for_exit(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "exit status {status}");
+    let all = replies.join().expect("reader");
+    writer.join().expect("writer");
+    let text = String::from_utf8(all).expect("ascii replies");
+    assert!(text.ends_with("\r\n"), "a reply was cut short");
+    let values: Vec<u64> = text
+        .split_terminator("\r\n")
+        .map(|r| {
+            r.strip_prefix(':')
+                .and_then(|n| n.parse().ok())
+                .expect("integer reply")
+        })
+        .collect();
+    assert!(values.len() > 100);
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(*v, i as u64 + 1, "replies must count up without a gap");
+    }
+}
+
+#[test]
+fn shutdown_command_closes_the_connection_and_exits_zero() {
+    let (mut child, port) = start();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(b"SHUTDOWN ABORT\r\nSHUTDOWN SAVE NOSAVE\r\n")
+        .expect("send");
+    let expected = b"-ERR No shutdown in progress.\r\n-ERR syntax error\r\n";
+    let mut got = vec![0; expected.len()];
+    s.read_exact(&mut got).expect("replies");
+    assert_eq!(got, expected);
+    s.write_all(b"SHUTDOWN NOSAVE\r\n").expect("send");
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).expect("closed");
+    assert!(rest.is_empty(), "SHUTDOWN answers nothing, as in Redis");
+    let status = wait_for_exit(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "exit status {status}");
+}
