@@ -116,6 +116,10 @@ pub enum StoreError {
     /// Reply: `ERR value is out of range`.
     #[error("ERR value is out of range")]
     ValueOutOfRange,
+    /// An eviction setting (`maxmemory-samples`, `lfu-log-factor`, `lfu-decay-time`)
+    /// outside the range Redis accepts.
+    #[error("ERR {0}")]
+    InvalidEvictionSetting(#[from] redistill_evict::EvictError),
 }
 
 /// Shorthand for results of store operations.

@@ -1,47 +1,215 @@
-//! Memory limit and the hook eviction policies plug into.
+//! Memory limit enforcement through the policies of `redistill-evict`.
 //!
-//! # How a policy plugs in
+//! # How the policies plug in
 //!
-//! Before a write that may grow memory, the store compares its running total
-//! ([`crate::Store::used_memory`]) with `max_memory`. With [`EvictionPolicy::NoEviction`] — the
-//! only policy wired today — the write is refused with
-//! [`StoreError::OutOfMemory`](crate::StoreError::OutOfMemory); reads and deletes always
-//! work. The pieces other policies need are already in place:
-//!
-//! - **Access word.** Every table slot carries a 32-bit atomic next to its entry, written on
-//!   every read under the shard's *read* lock (a relaxed store, no write lock). Today it holds
-//!   the clock in seconds (an LRU clock, which also answers OBJECT IDLETIME); an LFU policy
-//!   stores its log counter plus decay time there, S3-FIFO its frequency bits.
-//! - **O(1) sampling.** Each shard table can pick a uniformly random occupied slot in expected
-//!   O(1) (tables stay at least 1/8 full), which is what Redis-style sampled LRU, LFU, random
-//!   and TTL eviction draw from; the per-shard volatile-key table serves the `volatile-*`
-//!   variants.
-//! - **Per-shard state.** Policy state that must change on insert (S3-FIFO's queues) lives
-//!   next to the table and is mutated under the shard's write lock the insert already holds.
+//! - **Access word.** Every table slot carries an [`AccessWord`] next to its entry, updated
+//!   on every read under the shard's *read* lock with atomics only
+//!   ([`Evictor::on_access`]): the LRU clock (milliseconds, at the store's one-second
+//!   access-clock resolution), Redis's LFU counter, or S3-FIFO's frequency bits.
+//! - **Inserts.** A new entry gets its word from [`Evictor::on_insert`] under the shard's
+//!   write lock the insert already holds; only S3-FIFO queues the key (a copy of its bytes).
+//! - **Eviction.** Before a write that may grow memory, the store compares its running
+//!   total with `max_memory`. While over it, it picks a random non-empty shard (one holding
+//!   keys with a TTL for the `volatile-*` policies), takes that shard's write lock alone,
+//!   asks the [`Evictor`] for a victim and removes it. `noeviction`, or a volatile policy
+//!   with no key with a TTL left, refuses the write with
+//!   [`StoreError::OutOfMemory`]; reads and deletes always work.
+//! - **Sampling.** `KeyView` implements [`Keyspace`] over one shard: a random occupied
+//!   slot in expected O(1), the volatile-key index for `volatile-*`, lookups by key.
 
-/// What the store does when a write would exceed `max_memory`.
+use std::cell::{Cell, OnceCell};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use redistill_evict::{AccessWord, EntryRef, Evictor, Keyspace, SampleFrom, SplitMix64};
+
+use crate::entry::Entry;
+use crate::error::{Result, StoreError};
+use crate::shard::KeyCopy;
+use crate::store::Store;
+use crate::table::{Slot, Table};
+
+pub use redistill_evict::Policy;
+
+/// The eviction policy type of the store: `redistill-evict`'s [`Policy`].
 ///
 /// # Examples
 ///
 /// ```
 /// use redistill_store::{EvictionPolicy, Store};
-/// let store = Store::builder().eviction_policy(EvictionPolicy::NoEviction).build();
-/// assert_eq!(store.eviction_policy().as_str(), "noeviction");
+/// let store = Store::builder().eviction_policy(EvictionPolicy::AllKeysLru).build();
+/// assert_eq!(store.eviction_policy().name(), "allkeys-lru");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum EvictionPolicy {
-    /// Refuse writes that need memory once over the limit (Redis's `noeviction`). Nothing is
-    /// ever removed behind the application's back; the price is failed writes when full.
-    #[default]
-    NoEviction,
+pub type EvictionPolicy = Policy;
+
+/// The key handle the policies keep: a shared copy of the key's bytes.
+pub(crate) type Key = Arc<[u8]>;
+
+/// Consecutive shards that may yield no victim before a write is refused: sampled policies
+/// can come back empty-handed when every candidate was read since it was sampled.
+const MAX_FRUITLESS: usize = 64;
+
+/// One shard's keyspace as the policies see it; keys are handed out as copies, `Arc<[u8]>`
+/// so that the pool and the S3-FIFO queues clone them with a count increment.
+///
+/// `Keyspace::sample` returns a reference to a key, but keys live inside the entries'
+/// packed blobs, so the view copies each sampled key into a write-once cell it owns.
+pub(crate) struct KeyView<'a> {
+    table: &'a Table<Entry, AccessWord>,
+    volatile: &'a Table<KeyCopy, ()>,
+    scratch: Vec<OnceCell<Key>>,
+    used: Cell<usize>,
 }
 
-impl EvictionPolicy {
-    /// The name Redis's `maxmemory-policy` uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EvictionPolicy::NoEviction => "noeviction",
+impl<'a> KeyView<'a> {
+    /// A view that can hand out up to `samples` sampled keys.
+    pub(crate) fn new(
+        table: &'a Table<Entry, AccessWord>,
+        volatile: &'a Table<KeyCopy, ()>,
+        samples: usize,
+    ) -> Self {
+        Self {
+            table,
+            volatile,
+            scratch: (0..samples).map(|_| OnceCell::new()).collect(),
+            used: Cell::new(0),
         }
+    }
+
+    fn keep(&self, key: &[u8]) -> Option<&Key> {
+        let n = self.used.get();
+        let cell = self.scratch.get(n)?;
+        self.used.set(n + 1);
+        Some(cell.get_or_init(|| Arc::from(key)))
+    }
+
+    fn entry_ref(&self, i: usize) -> EntryRef<'_> {
+        EntryRef {
+            access: self.table.meta(i),
+            expires_at_ms: self.table.get(i).expire(),
+        }
+    }
+}
+
+impl Keyspace<Key> for KeyView<'_> {
+    fn key_count(&self) -> usize {
+        self.table.len()
+    }
+
+    fn volatile_count(&self) -> usize {
+        self.volatile.len()
+    }
+
+    fn sample(&self, from: SampleFrom, rand: u64) -> Option<(&Key, EntryRef<'_>)> {
+        let mut rng = SplitMix64::new(rand);
+        let i = match from {
+            SampleFrom::AllKeys => self.table.random_slot(|| rng.next_u64())?,
+            SampleFrom::Volatile => {
+                let v = self.volatile.random_slot(|| rng.next_u64())?;
+                let key = self.volatile.get(v).key();
+                self.table.find(self.table.hash(key), key)?
+            }
+        };
+        let key = self.keep(self.table.get(i).key())?;
+        Some((key, self.entry_ref(i)))
+    }
+
+    fn lookup(&self, key: &Key) -> Option<EntryRef<'_>> {
+        let i = self.table.find(self.table.hash(key), key)?;
+        Some(self.entry_ref(i))
+    }
+}
+
+impl Store {
+    /// The policies' settings and the policy in force.
+    pub(crate) fn evictor(&self) -> &Evictor {
+        &self.inner.evictor
+    }
+
+    /// Evicts until the running total is at most `max_memory`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::OutOfMemory`] when over the limit and the policy cannot evict
+    /// anything (`noeviction`, or no key with a TTL under a volatile policy).
+    pub(crate) fn evict_to_limit(&self, max: usize) -> Result<()> {
+        let over = |s: &Store| {
+            let used = s.inner.approx_used.load(Ordering::Relaxed);
+            used > 0 && used as usize > max
+        };
+        if !over(self) {
+            return Ok(());
+        }
+        let policy = self.evictor().policy();
+        if !policy.can_evict() {
+            return Err(StoreError::OutOfMemory);
+        }
+        let started = Instant::now();
+        let result = self.evict_loop(policy.is_volatile(), over);
+        let ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.inner.evict_ns.fetch_add(ns, Ordering::Relaxed);
+        result
+    }
+
+    fn evict_loop(&self, volatile: bool, over: impl Fn(&Store) -> bool) -> Result<()> {
+        let per_db = self.shards_per_db();
+        let total = self.databases() * per_db;
+        let mut fruitless = 0;
+        while over(self) {
+            // A random starting shard, then the first one that has something to evict.
+            let start = (self.next_random() % total as u64) as usize;
+            let found = (0..total).map(|k| (start + k) % total).find(|&n| {
+                let sh = self.shard(n / per_db, n % per_db);
+                let len = if volatile { &sh.volatile_len } else { &sh.len };
+                len.load(Ordering::Relaxed) > 0
+            });
+            let Some(n) = found else {
+                return Err(StoreError::OutOfMemory);
+            };
+            if self.evict_one(n / per_db, n % per_db) {
+                fruitless = 0;
+            } else {
+                fruitless += 1;
+                if fruitless >= MAX_FRUITLESS {
+                    return Err(StoreError::OutOfMemory);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Evicts one key from a shard, holding only that shard's lock; false if none was.
+    fn evict_one(&self, db: usize, s: usize) -> bool {
+        let shard = self.shard(db, s);
+        let evictor = self.evictor();
+        let now = self.now_ms();
+        // Sampled policies draw up to `samples` keys per round, for at most 16 rounds;
+        // random and S3-FIFO draw at most one.
+        let samples = match evictor.policy() {
+            Policy::AllKeysRandom | Policy::VolatileRandom | Policy::AllKeysS3Fifo => 2,
+            _ => (evictor.samples() as usize)
+                .saturating_mul(16)
+                .saturating_add(2),
+        };
+        let mut guard = shard.state.write();
+        let st = &mut *guard;
+        let before = st.total_bytes();
+        let victim = {
+            let view = KeyView::new(&st.table, &st.volatile, samples.min(1 << 16));
+            evictor.evict(&mut st.evict, &view, now)
+        };
+        let Some(key) = victim else {
+            return false;
+        };
+        let Some(i) = st.table.find(st.table.hash(&key), &key) else {
+            return false;
+        };
+        st.remove(shard, i);
+        let after = st.total_bytes();
+        drop(guard);
+        self.account(before, after);
+        self.inner.evicted.fetch_add(1, Ordering::Relaxed);
+        true
     }
 }

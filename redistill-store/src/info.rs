@@ -15,6 +15,10 @@ pub struct Stats {
     pub keyspace_misses: u64,
     /// Keys removed because their TTL passed (`expired_keys`).
     pub expired_keys: u64,
+    /// Keys removed by the eviction policy to stay under `max_memory` (`evicted_keys`).
+    pub evicted_keys: u64,
+    /// Total time spent evicting, in nanoseconds.
+    pub eviction_time_ns: u64,
 }
 
 /// Per-database counts, as INFO `keyspace` reports them.
@@ -27,9 +31,13 @@ pub struct DbInfo {
 }
 
 impl Store {
-    /// Hit, miss and expiry counters summed over all shards.
+    /// Hit, miss and expiry counters summed over all shards, and the eviction counters.
     pub fn stats(&self) -> Stats {
-        let mut s = Stats::default();
+        let mut s = Stats {
+            evicted_keys: self.inner.evicted.load(Ordering::Relaxed),
+            eviction_time_ns: self.inner.evict_ns.load(Ordering::Relaxed),
+            ..Stats::default()
+        };
         for db in self.inner.dbs.iter() {
             for sh in db.shards.iter() {
                 s.keyspace_hits += sh.hits.load(Ordering::Relaxed);
@@ -81,17 +89,26 @@ impl Store {
 
     /// OBJECT IDLETIME: seconds since the key was last read or written.
     pub fn object_idletime(&self, db: usize, key: &[u8]) -> Result<Option<u64>> {
-        let now = self.now_ms() / 1000;
+        let now = self.now_ms();
+        let evictor = self.evictor();
         self.peek(db, key, |e, access| {
-            e.map(|_| u64::from((now as u32).wrapping_sub(access.load(Ordering::Relaxed))))
+            e.map(|_| evictor.idle_ms(access, now) / 1000)
+        })
+    }
+
+    /// OBJECT FREQ: the key's decayed LFU counter; `None` for a missing key. Meaningful
+    /// only under an LFU policy ([`crate::Policy::is_lfu`]).
+    pub fn object_freq(&self, db: usize, key: &[u8]) -> Result<Option<u8>> {
+        let now = self.now_ms();
+        let evictor = self.evictor();
+        self.peek(db, key, |e, access| {
+            e.map(|_| evictor.lfu_frequency(access, now))
         })
     }
 
     /// The raw 32-bit access word of a key (the eviction policy's per-entry state).
     pub fn access_word(&self, db: usize, key: &[u8]) -> Result<Option<u32>> {
-        self.peek(db, key, |e, access| {
-            e.map(|_| access.load(Ordering::Relaxed))
-        })
+        self.peek(db, key, |e, access| e.map(|_| access.get()))
     }
 
     /// MEMORY USAGE: bytes attributable to the key (its allocations, its table slot, and its

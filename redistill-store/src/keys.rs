@@ -155,7 +155,7 @@ impl Store {
             if let Some(i) = st_d.table.find(hd, dst) {
                 st_d.remove(shard_d, i);
             }
-            st_d.insert(shard_d, hd, new, (now / 1000) as u32);
+            st_d.insert(shard_d, hd, new, self.evictor(), now);
             Ok(true)
         })();
         let after: usize = guards.iter().map(|(_, g)| g.total_bytes()).sum();

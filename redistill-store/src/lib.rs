@@ -37,8 +37,10 @@
 //!   or runs on a thread with [`Store::spawn_active_expiry`]. Nothing spawns threads unasked.
 //! - SCAN's cursor guarantee and its argument are in the `scan` and `table` module docs.
 //!
-//! Not yet supported: lists, sets and sorted sets (the value enum is ready for them), and
-//! eviction policies other than `noeviction`.
+//! - A memory limit ([`StoreBuilder::max_memory`], [`Store::set_max_memory`]) is enforced
+//!   before growing writes by any [`Policy`] of `redistill-evict`; see the `evict` module.
+//!
+//! Not yet supported: lists, sets and sorted sets (the value enum is ready for them).
 
 mod clock;
 mod entry;
@@ -60,7 +62,7 @@ mod table;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::ValueType;
 pub use error::{Result, StoreError};
-pub use evict::EvictionPolicy;
+pub use evict::{EvictionPolicy, Policy};
 pub use expire::{ExpireCommand, ExpireCondition, ExpireCycleStats, ExpiryThread};
 pub use glob::glob_match;
 pub use hashes::FieldValue;

@@ -1,10 +1,12 @@
 //! One shard of a database: a table behind a `RwLock`, the volatile-key index and counters.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::RwLock;
+use redistill_evict::{AccessWord, Evictor, Policy};
 
 use crate::entry::Entry;
+use crate::evict::{Key, KeyView};
 use crate::table::{Slot, Table};
 
 /// A copy of a key that has a TTL; the per-shard set of these is what expiry samples from.
@@ -20,11 +22,13 @@ impl Slot for KeyCopy {
 /// Lock-protected contents of a shard.
 pub(crate) struct ShardState {
     /// The keyspace; the metadata word is the eviction access word (see [`crate::evict`]).
-    pub(crate) table: Table<Entry, AtomicU32>,
+    pub(crate) table: Table<Entry, AccessWord>,
     /// Keys that carry a TTL, so expiry samples only keys that can expire.
     pub(crate) volatile: Table<KeyCopy, ()>,
     /// Heap bytes held by entries and volatile copies (tables' arrays excluded).
     pub(crate) entry_bytes: usize,
+    /// The eviction policy's per-shard state (sample pool, S3-FIFO queues).
+    pub(crate) evict: redistill_evict::ShardState<Key>,
 }
 
 /// A shard with its statistics counters, which live outside the lock.
@@ -49,6 +53,7 @@ impl Shard {
                 table: Table::new(hasher.clone(), rot),
                 volatile: Table::new(hasher.clone(), rot),
                 entry_bytes: 0,
+                evict: redistill_evict::ShardState::new(),
             }),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
@@ -115,14 +120,35 @@ impl ShardState {
         Some(i)
     }
 
-    /// Inserts an entry whose key is absent.
-    pub(crate) fn insert(&mut self, shard: &Shard, hash: u64, entry: Entry, access: u32) -> usize {
+    /// Inserts an entry whose key is absent, registering it with the eviction policy.
+    pub(crate) fn insert(
+        &mut self,
+        shard: &Shard,
+        hash: u64,
+        entry: Entry,
+        evictor: &Evictor,
+        now_ms: u64,
+    ) -> usize {
+        // Only S3-FIFO keeps keys in its queues; every other policy needs no key copy.
+        let access = if evictor.policy() == Policy::AllKeysS3Fifo {
+            let key: Key = Key::from(entry.key());
+            let view = KeyView::new(&self.table, &self.volatile, 0);
+            evictor.on_insert(
+                &mut self.evict,
+                &view,
+                &key,
+                entry.footprint() as u64,
+                now_ms,
+            )
+        } else {
+            evictor.new_word(now_ms)
+        };
         self.entry_bytes += entry.footprint();
         if entry.expire().is_some() {
             let key = entry.key().to_vec();
             self.add_volatile(&key);
         }
-        let i = self.table.insert_new(hash, entry, AtomicU32::new(access));
+        let i = self.table.insert_new(hash, entry, access);
         self.sync_counts(shard);
         i
     }
@@ -170,6 +196,7 @@ impl ShardState {
         self.table.clear();
         self.volatile.clear();
         self.entry_bytes = 0;
+        self.evict = redistill_evict::ShardState::new();
         self.sync_counts(shard);
     }
 

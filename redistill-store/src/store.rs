@@ -5,11 +5,12 @@ use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use ahash::RandomState;
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+use redistill_evict::{AccessWord, Evictor};
 
 use crate::clock::{Clock, SystemClock};
 use crate::entry::Entry;
 use crate::error::{Result, StoreError};
-use crate::evict::EvictionPolicy;
+use crate::evict::Policy;
 use crate::shard::{Shard, ShardState};
 
 /// Largest shard count the builder accepts per database.
@@ -34,7 +35,7 @@ pub struct StoreBuilder {
     databases: usize,
     shards: Option<usize>,
     max_memory: usize,
-    policy: EvictionPolicy,
+    evictor: Evictor,
     clock: Arc<dyn Clock>,
     seed: Option<u64>,
 }
@@ -45,7 +46,7 @@ impl Default for StoreBuilder {
             databases: 16,
             shards: None,
             max_memory: 0,
-            policy: EvictionPolicy::NoEviction,
+            evictor: Evictor::new(Policy::NoEviction),
             clock: Arc::new(SystemClock),
             seed: None,
         }
@@ -58,7 +59,7 @@ impl std::fmt::Debug for StoreBuilder {
             .field("databases", &self.databases)
             .field("shards", &self.shards)
             .field("max_memory", &self.max_memory)
-            .field("policy", &self.policy)
+            .field("policy", &self.evictor.policy())
             .finish_non_exhaustive()
     }
 }
@@ -89,9 +90,50 @@ impl StoreBuilder {
         self
     }
 
-    /// What to do when a write would exceed `max_memory`. Default [`EvictionPolicy::NoEviction`].
-    pub fn eviction_policy(mut self, policy: EvictionPolicy) -> Self {
-        self.policy = policy;
+    /// What to do when a write would exceed `max_memory` (Redis's `maxmemory-policy`).
+    /// Default [`Policy::NoEviction`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Policy, SetOptions, Store};
+    /// let store = Store::builder()
+    ///     .databases(1)
+    ///     .shards(4)
+    ///     .max_memory(128 << 10)
+    ///     .eviction_policy(Policy::AllKeysLru)
+    ///     .build();
+    /// for i in 0..1000u32 {
+    ///     store.set(0, &i.to_be_bytes(), &[0u8; 200], SetOptions::default())?;
+    /// }
+    /// assert!(store.stats().evicted_keys > 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn eviction_policy(self, policy: Policy) -> Self {
+        self.evictor.set_policy(policy);
+        self
+    }
+
+    /// Keys sampled per eviction by the sampled policies (`maxmemory-samples`, default 5;
+    /// values below 1 count as 1).
+    pub fn maxmemory_samples(self, samples: u32) -> Self {
+        let _ = self.evictor.set_samples(i64::from(samples.max(1)));
+        self
+    }
+
+    /// How slowly the LFU counter grows (`lfu-log-factor`, default 10).
+    pub fn lfu_log_factor(self, factor: u32) -> Self {
+        let _ = self
+            .evictor
+            .set_lfu_log_factor(i64::from(factor.min(i32::MAX as u32)));
+        self
+    }
+
+    /// Minutes per one-step decay of the LFU counter (`lfu-decay-time`, default 1; 0: none).
+    pub fn lfu_decay_time(self, minutes: u32) -> Self {
+        let _ = self
+            .evictor
+            .set_lfu_decay_time(i64::from(minutes.min(i32::MAX as u32)));
         self
     }
 
@@ -127,9 +169,11 @@ impl StoreBuilder {
                 shard_bits: shards.trailing_zeros(),
                 hasher,
                 clock: self.clock,
-                max_memory: self.max_memory,
-                policy: self.policy,
+                max_memory: AtomicUsize::new(self.max_memory),
+                evictor: self.evictor,
                 approx_used: AtomicI64::new(0),
+                evicted: AtomicU64::new(0),
+                evict_ns: AtomicU64::new(0),
                 rng: AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b)),
                 expire_cursor: AtomicUsize::new(0),
                 lru_clock: AtomicU32::new(0),
@@ -152,10 +196,17 @@ pub(crate) struct Inner {
     pub(crate) shard_bits: u32,
     pub(crate) hasher: RandomState,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) max_memory: usize,
-    pub(crate) policy: EvictionPolicy,
-    /// Sum of shard byte deltas, maintained only when a memory limit is set.
+    /// The memory limit in bytes; 0 = none.
+    pub(crate) max_memory: AtomicUsize,
+    pub(crate) evictor: Evictor,
+    /// Sum of shard byte deltas, maintained only when a memory limit is set (one shared
+    /// atomic add per write is a cost paid only by stores that need the total); set from
+    /// a full recount when a limit is turned on.
     pub(crate) approx_used: AtomicI64,
+    /// Keys evicted to stay under the limit.
+    pub(crate) evicted: AtomicU64,
+    /// Nanoseconds spent evicting.
+    pub(crate) evict_ns: AtomicU64,
     pub(crate) rng: AtomicU64,
     pub(crate) expire_cursor: AtomicUsize,
     /// The clock in seconds as last read: what reads store in access words, so a read of a
@@ -188,7 +239,7 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store")
             .field("databases", &self.databases())
             .field("shards_per_db", &self.shards_per_db())
-            .field("max_memory", &self.inner.max_memory)
+            .field("max_memory", &self.max_memory())
             .finish_non_exhaustive()
     }
 }
@@ -232,9 +283,10 @@ impl WriteCtx<'_> {
     }
 
     pub(crate) fn insert(&mut self, entry: Entry) -> usize {
-        let access = self.store.access_now();
+        let now = self.store.access_now_ms();
         let (hash, shard) = (self.hash, self.shard);
-        self.st.insert(shard, hash, entry, access)
+        self.st
+            .insert(shard, hash, entry, &self.store.inner.evictor, now)
     }
 
     pub(crate) fn remove(&mut self, i: usize) -> Entry {
@@ -282,12 +334,98 @@ impl Store {
 
     /// The configured memory limit (0 = none).
     pub fn max_memory(&self) -> usize {
-        self.inner.max_memory
+        self.inner.max_memory.load(Ordering::Relaxed)
     }
 
-    /// The configured eviction policy.
-    pub fn eviction_policy(&self) -> EvictionPolicy {
-        self.inner.policy
+    /// Changes the memory limit at run time (0 = none), as `CONFIG SET maxmemory` does.
+    ///
+    /// Turning a limit on recounts the memory in use (every shard, under its read lock),
+    /// since the running total is kept only while a limit is set. Lowering it below the
+    /// usage evicts at once under an evicting policy, as Redis does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Policy, SetOptions, Store};
+    /// let store = Store::builder()
+    ///     .databases(1)
+    ///     .shards(4)
+    ///     .eviction_policy(Policy::AllKeysRandom)
+    ///     .build();
+    /// for i in 0..1000u32 {
+    ///     store.set(0, &i.to_be_bytes(), &[0u8; 200], SetOptions::default())?;
+    /// }
+    /// store.set_max_memory(128 << 10);
+    /// assert!(store.used_memory() <= 128 << 10);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn set_max_memory(&self, bytes: usize) {
+        let old = self.inner.max_memory.swap(bytes, Ordering::Relaxed);
+        if bytes == 0 {
+            return;
+        }
+        if old == 0 {
+            // Writes racing with the recount may be counted twice or not at all; the next
+            // change of the limit, or a restart, corrects that small drift.
+            let used = self.used_memory();
+            self.inner
+                .approx_used
+                .store(i64::try_from(used).unwrap_or(i64::MAX), Ordering::Relaxed);
+        }
+        // Nothing to evict, or a policy that may not evict: later writes report OOM.
+        let _ = self.evict_to_limit(bytes);
+    }
+
+    /// The eviction policy in force.
+    pub fn eviction_policy(&self) -> Policy {
+        self.inner.evictor.policy()
+    }
+
+    /// Switches the eviction policy at run time (`CONFIG SET maxmemory-policy`). Entries
+    /// keep their access words; state of the old policy is dropped shard by shard.
+    pub fn set_eviction_policy(&self, policy: Policy) {
+        self.inner.evictor.set_policy(policy);
+    }
+
+    /// `maxmemory-samples` in force.
+    pub fn maxmemory_samples(&self) -> u32 {
+        self.inner.evictor.samples()
+    }
+
+    /// Sets `maxmemory-samples` (1 to 2147483647).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidEvictionSetting`] outside that range.
+    pub fn set_maxmemory_samples(&self, samples: i64) -> Result<()> {
+        self.inner
+            .evictor
+            .set_samples(samples)
+            .map_err(StoreError::from)
+    }
+
+    /// Sets `lfu-log-factor` (0 to 2147483647).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidEvictionSetting`] outside that range.
+    pub fn set_lfu_log_factor(&self, factor: i64) -> Result<()> {
+        self.inner
+            .evictor
+            .set_lfu_log_factor(factor)
+            .map_err(StoreError::from)
+    }
+
+    /// Sets `lfu-decay-time` in minutes (0 to 2147483647).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidEvictionSetting`] outside that range.
+    pub fn set_lfu_decay_time(&self, minutes: i64) -> Result<()> {
+        self.inner
+            .evictor
+            .set_lfu_decay_time(minutes)
+            .map_err(StoreError::from)
     }
 
     /// The store clock's current time in unix milliseconds.
@@ -306,16 +444,14 @@ impl Store {
     /// whenever the store reads its clock (expiry checks, writes with TTLs, OBJECT IDLETIME,
     /// and [`Store::active_expire_cycle`], which a server runs about ten times a second), so
     /// plain GETs and SETs never pay for a clock read.
-    pub(crate) fn access_now(&self) -> u32 {
-        self.inner.lru_clock.load(Ordering::Relaxed)
+    pub(crate) fn access_now_ms(&self) -> u64 {
+        u64::from(self.inner.lru_clock.load(Ordering::Relaxed)) * 1000
     }
 
-    /// Records an access in an entry's access word without dirtying its line needlessly.
-    pub(crate) fn touch(&self, word: &AtomicU32) {
-        let now = self.access_now();
-        if word.load(Ordering::Relaxed) != now {
-            word.store(now, Ordering::Relaxed);
-        }
+    /// Records an access in an entry's access word (the policy decides what that means;
+    /// the LRU clock is only stored when its second changed, so the line stays clean).
+    pub(crate) fn touch(&self, word: &AccessWord) {
+        self.inner.evictor.on_access(word, self.access_now_ms());
     }
 
     pub(crate) fn db(&self, db: usize) -> Result<&Db> {
@@ -409,14 +545,14 @@ impl Store {
         &self,
         db: usize,
         key: &[u8],
-        f: impl FnOnce(Option<&Entry>, &AtomicU32) -> R,
+        f: impl FnOnce(Option<&Entry>, &AccessWord) -> R,
     ) -> Result<R> {
         let d = self.db(db)?;
         let hash = self.hash(key);
         let shard = &d.shards[self.shard_index(hash)];
         let now = self.now_ms();
         let st = shard.state.read();
-        let none = AtomicU32::new(0);
+        let none = AccessWord::new(0);
         match st.table.find(hash, key) {
             Some(i) if !st.table.get(i).is_expired(now) => {
                 Ok(f(Some(st.table.get(i)), st.table.meta(i)))
@@ -454,26 +590,24 @@ impl Store {
     }
 
     pub(crate) fn account(&self, before: usize, after: usize) {
-        if self.inner.max_memory > 0 && before != after {
+        if before != after && self.inner.max_memory.load(Ordering::Relaxed) > 0 {
             let delta = after as i64 - before as i64;
             self.inner.approx_used.fetch_add(delta, Ordering::Relaxed);
         }
     }
 
-    /// Fails with [`StoreError::OutOfMemory`] when a growing write must be refused.
+    /// Evicts down to the limit, or fails with [`StoreError::OutOfMemory`] when a growing
+    /// write must be refused.
     ///
-    /// Like Redis, the check happens before the command runs: once usage is over the limit,
-    /// commands that may grow memory are refused; reads and deletes always work.
+    /// Like Redis, the check happens before the command runs and holds no lock: once usage
+    /// is over the limit, the policy evicts; when it cannot, commands that may grow memory
+    /// are refused; reads and deletes always work.
     pub(crate) fn check_memory(&self) -> Result<()> {
-        let max = self.inner.max_memory;
+        let max = self.inner.max_memory.load(Ordering::Relaxed);
         if max == 0 {
             return Ok(());
         }
-        let used = self.inner.approx_used.load(Ordering::Relaxed);
-        if used > 0 && used as usize > max {
-            return Err(StoreError::OutOfMemory);
-        }
-        Ok(())
+        self.evict_to_limit(max)
     }
 
     /// Write guards on several shards, taken in ascending (db, shard) order so that any two

@@ -382,7 +382,7 @@ impl Store {
             match st.live(shard, h, k, now) {
                 Some(i) => st.update(shard, i, |e| *e = entry),
                 None => {
-                    st.insert(shard, h, entry, (now / 1000) as u32);
+                    st.insert(shard, h, entry, self.evictor(), now);
                 }
             }
             let after = st.total_bytes();

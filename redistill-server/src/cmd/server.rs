@@ -3,10 +3,11 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redistill_store::glob_match;
+use redistill_store::{Policy, Store, glob_match};
 
 use super::args::{SYNTAX, is};
 use super::{Command, Ctx, families};
+use crate::config::MemoryConfig;
 use crate::stats::Stats;
 
 pub(super) static COMMANDS: &[Command] = &[
@@ -185,12 +186,13 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         let _ = write!(
             t,
             "total_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
-             rejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\n\
+             rejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\n\
              keyspace_hits:{}\r\nkeyspace_misses:{}\r\nacl_access_denied_auth:{}\r\n",
             Stats::get(&shared.stats.connections_received),
             Stats::get(&shared.stats.commands_processed),
             Stats::get(&shared.stats.rejected_connections),
             store.expired_keys,
+            store.evicted_keys,
             store.keyspace_hits,
             store.keyspace_misses,
             Stats::get(&shared.stats.auth_failures),
@@ -214,6 +216,18 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     });
     drop(config);
     text_reply(ctx, &text);
+}
+
+/// Applies the `[memory]` settings to a running store, as `CONFIG SET` must do at once.
+fn apply_memory(store: &Store, memory: &MemoryConfig) {
+    // The names are Redis's in both enums.
+    let policy = memory.eviction_policy.as_str().parse();
+    store.set_eviction_policy(policy.unwrap_or(Policy::NoEviction));
+    // The config already checked the ranges these setters check again.
+    let _ = store.set_maxmemory_samples(i64::from(memory.maxmemory_samples));
+    let _ = store.set_lfu_log_factor(i64::from(memory.lfu_log_factor));
+    let _ = store.set_lfu_decay_time(i64::from(memory.lfu_decay_time));
+    store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
 }
 
 /// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT
@@ -262,7 +276,10 @@ fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         match config.set_parameters(&pairs) {
             Ok(()) => {
                 crate::logging::set_level(config.server.log_level);
+                let memory = config.memory.clone();
                 drop(config);
+                // After the config lock is released: lowering maxmemory may evict at once.
+                apply_memory(&ctx.shared.store, &memory);
                 ctx.reply().ok();
             }
             Err(e) => {
@@ -395,8 +412,14 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             Ok(None) => ctx.reply().null(),
             Err(e) => ctx.reply().store_error(&e),
         }
+    } else if store.eviction_policy().is_lfu() {
+        match store.object_freq(db, key) {
+            Ok(Some(freq)) => ctx.reply().int(i64::from(freq)),
+            Ok(None) => ctx.reply().null(),
+            Err(e) => ctx.reply().store_error(&e),
+        }
     } else {
-        // Redis answers FREQ only under an LFU policy; no LFU policy runs yet.
+        // Redis answers FREQ only under an LFU policy.
         match store.value_type(db, key) {
             Ok(Some(_)) => ctx.reply().error(
                 "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \

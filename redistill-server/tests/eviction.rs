@@ -1,0 +1,109 @@
+//! `maxmemory` and `maxmemory-policy` through CONFIG SET, as a client sees them.
+
+mod common;
+
+use common::{TestServer, exchange};
+use redis::Connection;
+
+fn info_field(c: &mut Connection, section: &str, field: &str) -> String {
+    let text: String = redis::cmd("INFO").arg(section).query(c).expect("INFO");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .unwrap_or_else(|| panic!("{field} missing from INFO {section}"))
+        .to_owned()
+}
+
+fn config_set(c: &mut Connection, name: &str, value: &str) {
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg(name)
+        .arg(value)
+        .query(c)
+        .expect("CONFIG SET");
+}
+
+#[test]
+fn allkeys_lru_keeps_memory_under_maxmemory_and_counts_evictions() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    config_set(&mut c, "maxmemory", "2mb");
+    config_set(&mut c, "maxmemory-policy", "allkeys-lru");
+    let value = vec![b'v'; 1000];
+    // 10 MB of keys, in pipelines of 100 SETs.
+    for batch in 0..100 {
+        let mut pipe = redis::pipe();
+        for i in 0..100 {
+            pipe.set(format!("key:{batch}:{i}"), &value).ignore();
+        }
+        let () = pipe.query(&mut c).unwrap();
+    }
+    let evicted: u64 = info_field(&mut c, "stats", "evicted_keys").parse().unwrap();
+    assert!(evicted > 5000, "evicted_keys:{evicted}");
+    let used: u64 = info_field(&mut c, "memory", "used_memory").parse().unwrap();
+    assert!(used <= 2 * 1024 * 1024 + 64 * 1024, "used_memory:{used}");
+    assert_eq!(info_field(&mut c, "memory", "maxmemory"), "2097152");
+    assert_eq!(info_field(&mut c, "memory", "maxmemory_human"), "2.00M");
+    assert_eq!(
+        info_field(&mut c, "memory", "maxmemory_policy"),
+        "allkeys-lru"
+    );
+    // The newest key is still there.
+    let last: Option<Vec<u8>> = redis::cmd("GET").arg("key:99:99").query(&mut c).unwrap();
+    assert_eq!(last.as_deref(), Some(&value[..]));
+}
+
+#[test]
+fn noeviction_refuses_writes_with_redis_text_and_object_freq_follows_the_policy() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    let () = redis::cmd("SET").arg("hot").arg("1").query(&mut c).unwrap();
+    let mut raw = server.raw();
+    exchange(
+        &mut raw,
+        b"*3\r\n$6\r\nOBJECT\r\n$4\r\nFREQ\r\n$3\r\nhot\r\n",
+        b"-ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+          Please note that when switching between policies at runtime LRU and LFU data \
+          will take some time to adjust.\r\n",
+    );
+    config_set(&mut c, "maxmemory-policy", "allkeys-lfu");
+    config_set(&mut c, "lfu-log-factor", "0");
+    let () = redis::cmd("SET").arg("hot").arg("1").query(&mut c).unwrap();
+    for _ in 0..10 {
+        let _: Option<String> = redis::cmd("GET").arg("hot").query(&mut c).unwrap();
+    }
+    // With log factor 0 every access counts. The key still holds an LRU clock from before
+    // the switch, which decays to 0; the SET and ten reads make 11, as Redis 7.0 answers
+    // for the same sequence.
+    exchange(
+        &mut raw,
+        b"*3\r\n$6\r\nOBJECT\r\n$4\r\nFREQ\r\n$3\r\nhot\r\n",
+        b":11\r\n",
+    );
+
+    config_set(&mut c, "maxmemory-policy", "noeviction");
+    config_set(&mut c, "maxmemory", "1mb");
+    let value = vec![b'v'; 1000];
+    let mut refused = false;
+    for i in 0..3000 {
+        let r: redis::RedisResult<()> = redis::cmd("SET")
+            .arg(format!("k{i}"))
+            .arg(&value)
+            .query(&mut c);
+        if r.is_err() {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "noeviction never refused a write");
+    exchange(
+        &mut raw,
+        b"*3\r\n$3\r\nSET\r\n$3\r\none\r\n$3\r\nmore\r\n",
+        b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+    );
+    // Reads and deletes still work.
+    let got: Option<Vec<u8>> = redis::cmd("GET").arg("k0").query(&mut c).unwrap();
+    assert_eq!(got.as_deref(), Some(&value[..]));
+    let deleted: i64 = redis::cmd("DEL").arg("k0").query(&mut c).unwrap();
+    assert_eq!(deleted, 1);
+    assert_eq!(info_field(&mut c, "stats", "evicted_keys"), "0");
+}

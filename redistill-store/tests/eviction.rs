@@ -1,0 +1,180 @@
+//! Memory limit and eviction: the limit holds under every policy from several threads,
+//! popular keys survive under the popularity-aware policies, and the policies that may not
+//! evict refuse writes with OutOfMemory while reads and deletes keep working.
+
+use redistill_store::{Expiry, ManualClock, Policy, SetOptions, Store, StoreError};
+
+const VALUE: [u8; 100] = [7; 100];
+
+fn ttl() -> SetOptions {
+    SetOptions {
+        expiry: Some(Expiry::Ex(3600)),
+        ..SetOptions::default()
+    }
+}
+
+/// A one-database store with no limit yet, and the bytes it uses while empty.
+fn store(policy: Policy, clock: &ManualClock) -> (Store, usize) {
+    let store = Store::builder()
+        .databases(1)
+        .shards(8)
+        .eviction_policy(policy)
+        .lfu_decay_time(0)
+        .clock(clock.clone())
+        .seed(11)
+        .build();
+    let base = store.used_memory();
+    (store, base)
+}
+
+#[test]
+fn limit_holds_under_every_evicting_policy_from_several_threads() {
+    let clock = ManualClock::new(1_000_000);
+    for policy in Policy::ALL.into_iter().filter(|p| p.can_evict()) {
+        let (store, base) = store(policy, &clock);
+        let max = base + 200_000;
+        store.set_max_memory(max);
+        // Each of the four writers may add one entry (and grow one shard's table) after
+        // its check passed.
+        let slack = 32 << 10;
+        std::thread::scope(|s| {
+            for t in 0..4u32 {
+                let store = store.clone();
+                s.spawn(move || {
+                    for i in 0..1500u32 {
+                        let key = format!("{t}:{i}");
+                        let opts = if policy.is_volatile() {
+                            ttl()
+                        } else {
+                            SetOptions::default()
+                        };
+                        store.set(0, key.as_bytes(), &VALUE, opts).unwrap();
+                        let used = store.used_memory();
+                        assert!(used <= max + slack, "{policy}: {used} > {max} + {slack}");
+                    }
+                });
+            }
+        });
+        let stats = store.stats();
+        assert!(stats.evicted_keys > 1000, "{policy}: {stats:?}");
+        assert!(stats.eviction_time_ns > 0, "{policy}");
+        assert!(store.used_memory() <= max + slack, "{policy}");
+    }
+}
+
+/// Writes a stream of one-time keys while reading 50 popular keys in turn; returns how
+/// many popular keys are still present at the end.
+fn popular_keys_kept(policy: Policy) -> usize {
+    let clock = ManualClock::new(1_000_000);
+    let (store, base) = store(policy, &clock);
+    store.set_max_memory(base + 150_000);
+    let hot: Vec<String> = (0..50).map(|i| format!("hot:{i}")).collect();
+    for key in &hot {
+        store
+            .set(0, key.as_bytes(), &VALUE, SetOptions::default())
+            .expect("store op");
+    }
+    for i in 0..6000usize {
+        clock.advance(1000);
+        let key = format!("cold:{i}");
+        store
+            .set(0, key.as_bytes(), &VALUE, SetOptions::default())
+            .expect("store op");
+        store
+            .get(0, hot[i % hot.len()].as_bytes())
+            .expect("store op");
+    }
+    assert!(store.stats().evicted_keys > 4000, "{policy}");
+    hot.iter()
+        .filter(|k| store.exists(0, &[k.as_bytes()]).expect("store op") == 1)
+        .count()
+}
+
+#[test]
+fn popular_keys_survive_far_more_often_than_under_random_eviction() {
+    let random = popular_keys_kept(Policy::AllKeysRandom);
+    for policy in [
+        Policy::AllKeysLru,
+        Policy::AllKeysLfu,
+        Policy::AllKeysS3Fifo,
+    ] {
+        let kept = popular_keys_kept(policy);
+        assert!(
+            kept >= 40 && kept >= random * 2 + 10,
+            "{policy} kept {kept} of 50 popular keys, random {random}"
+        );
+    }
+}
+
+#[test]
+fn noeviction_refuses_writes_but_reads_and_deletes_work() {
+    let clock = ManualClock::new(1_000_000);
+    let (store, base) = store(Policy::NoEviction, &clock);
+    store.set_max_memory(base + 20_000);
+    let mut written = 0;
+    let err = loop {
+        match store.set(
+            0,
+            format!("k{written}").as_bytes(),
+            &VALUE,
+            SetOptions::default(),
+        ) {
+            Ok(_) => written += 1,
+            Err(e) => break e,
+        }
+        assert!(written < 10_000, "the limit never applied");
+    };
+    assert_eq!(err, StoreError::OutOfMemory);
+    assert_eq!(
+        err.to_string(),
+        "OOM command not allowed when used memory > 'maxmemory'."
+    );
+    assert_eq!(store.stats().evicted_keys, 0);
+    assert!(store.get(0, b"k0").unwrap().is_some());
+    let keys: Vec<String> = (0..written).map(|i| format!("k{i}")).collect();
+    let refs: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+    assert_eq!(store.del(0, &refs).unwrap(), written);
+    store
+        .set(0, b"again", &VALUE, SetOptions::default())
+        .unwrap();
+}
+
+#[test]
+fn volatile_policies_evict_only_keys_with_a_ttl_and_refuse_when_none_is_left() {
+    for policy in Policy::ALL.into_iter().filter(|p| p.is_volatile()) {
+        let clock = ManualClock::new(1_000_000);
+        let (store, base) = store(policy, &clock);
+        store.set_max_memory(base + 100_000);
+        let persistent: Vec<String> = (0..200).map(|i| format!("keep:{i}")).collect();
+        for key in &persistent {
+            store
+                .set(0, key.as_bytes(), &VALUE, SetOptions::default())
+                .unwrap();
+        }
+        for i in 0..2000 {
+            store
+                .set(0, format!("ttl:{i}").as_bytes(), &VALUE, ttl())
+                .unwrap();
+        }
+        assert!(store.stats().evicted_keys > 1000, "{policy}");
+        let kept = |s: &Store| {
+            persistent
+                .iter()
+                .filter(|k| s.exists(0, &[k.as_bytes()]).unwrap() == 1)
+                .count()
+        };
+        assert_eq!(kept(&store), persistent.len(), "{policy}");
+        // Keys without a TTL push the volatile ones out until none is left, then OOM.
+        let mut refused = None;
+        for i in 0..5000 {
+            let key = format!("more:{i}");
+            if let Err(e) = store.set(0, key.as_bytes(), &VALUE, SetOptions::default()) {
+                refused = Some(e);
+                break;
+            }
+        }
+        assert_eq!(refused, Some(StoreError::OutOfMemory), "{policy}");
+        assert_eq!(store.db_info(0).unwrap().expires, 0, "{policy}");
+        assert_eq!(kept(&store), persistent.len(), "{policy}");
+    }
+}
