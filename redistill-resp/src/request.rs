@@ -452,26 +452,34 @@ impl RequestDecoder {
         }
     }
 
+    /// Finds the CR ending the `*`/`$` header at `self.pos`: `None` until its line is
+    /// complete, `too_big` once more than the inline limit has come without one.
+    fn header_end(
+        &mut self,
+        buf: &[u8],
+        too_big: fn(usize) -> Error,
+    ) -> Result<Option<usize>, Error> {
+        if let Some(cr) = self.quick_header(buf) {
+            return Ok(Some(cr));
+        }
+        let Some(cr) = self.find(buf, b'\r') else {
+            if buf.len() - self.pos > self.limits.max_inline_len() {
+                return Err(too_big(self.limits.max_inline_len()));
+            }
+            return Ok(None);
+        };
+        if cr + 2 > buf.len() {
+            self.scanned = cr;
+            return Ok(None);
+        }
+        Ok(Some(cr))
+    }
+
     /// Reads `*<n>\r\n` at `self.pos`; returns `Some(0)` for a request to skip.
     fn multibulk_header(&mut self, buf: &[u8]) -> Result<Option<usize>, Error> {
         let start = self.pos;
-        let cr = match self.quick_header(buf) {
-            Some(cr) => cr,
-            None => {
-                let Some(cr) = self.find(buf, b'\r') else {
-                    if buf.len() - start > self.limits.max_inline_len() {
-                        return Err(Error::MultibulkCountTooBig {
-                            limit: self.limits.max_inline_len(),
-                        });
-                    }
-                    return Ok(None);
-                };
-                if cr + 2 > buf.len() {
-                    self.scanned = cr;
-                    return Ok(None);
-                }
-                cr
-            }
+        let Some(cr) = self.header_end(buf, |limit| Error::MultibulkCountTooBig { limit })? else {
+            return Ok(None);
         };
         let n = string2ll(&buf[start + 1..cr])
             .filter(|&n| n <= i64::try_from(self.limits.max_multibulk_len()).unwrap_or(i64::MAX))
@@ -521,23 +529,8 @@ impl RequestDecoder {
     /// Reads `$<len>\r\n` at `self.pos`.
     fn bulk_header(&mut self, buf: &[u8]) -> Result<Option<usize>, Error> {
         let start = self.pos;
-        let cr = match self.quick_header(buf) {
-            Some(cr) => cr,
-            None => {
-                let Some(cr) = self.find(buf, b'\r') else {
-                    if buf.len() - start > self.limits.max_inline_len() {
-                        return Err(Error::BulkCountTooBig {
-                            limit: self.limits.max_inline_len(),
-                        });
-                    }
-                    return Ok(None);
-                };
-                if cr + 2 > buf.len() {
-                    self.scanned = cr;
-                    return Ok(None);
-                }
-                cr
-            }
+        let Some(cr) = self.header_end(buf, |limit| Error::BulkCountTooBig { limit })? else {
+            return Ok(None);
         };
         if buf[start] != b'$' {
             return Err(Error::ExpectedBulk { got: buf[start] });
