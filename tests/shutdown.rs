@@ -8,14 +8,26 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// The server process, killed if a test ends before it exits.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts the binary on a free port; returns it and the port it announced.
-fn start() -> (Child, u16) {
+fn start() -> (Running, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_redistill"))
         .args(["--port", "0", "--workers", "2"])
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("redistill starts");
     let stderr = child.stderr.take().expect("stderr");
+    let child = Running(child);
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
@@ -35,10 +47,10 @@ fn start() -> (Child, u16) {
     (child, port)
 }
 
-fn wait_for_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+fn wait_for_exit(child: &mut Running, limit: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + limit;
     loop {
-        if let Some(status) = child.try_wait().expect("wait") {
+        if let Some(status) = child.0.try_wait().expect("wait") {
             return status;
         }
         assert!(
@@ -80,7 +92,7 @@ fn sigterm_during_pipelined_load_answers_then_exits_zero() {
         .expect("replies flow")
         < 10_000
     {}
-    let pid = child.id().to_string();
+    let pid = child.0.id().to_string();
     let sent = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
