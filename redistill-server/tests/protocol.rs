@@ -344,3 +344,31 @@ fn auth_without_a_password_set_behaves_as_redis() {
         b"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
     );
 }
+
+/// A reply far over the output limit closes only that client, without the server building it.
+#[test]
+fn hrandfield_with_a_huge_negative_count_closes_only_that_client() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    exchange(&mut s, b"HSET h f v\r\n", b":1\r\n");
+    exchange(
+        &mut s,
+        b"HRANDFIELD h -3\r\n",
+        b"*3\r\n$1\r\nf\r\n$1\r\nf\r\n$1\r\nf\r\n",
+    );
+    exchange(
+        &mut s,
+        b"HRANDFIELD h -9223372036854775807 WITHVALUES\r\n",
+        b"-ERR value is out of range\r\n",
+    );
+    exchange(
+        &mut s,
+        b"HRANDFIELD missing -9223372036854775807\r\n",
+        b"*0\r\n",
+    );
+    s.write_all(b"HRANDFIELD h -9223372036854775807\r\nPING\r\n")
+        .unwrap();
+    assert_eq!(read_to_close(&mut s), b"");
+    let mut other = server.raw();
+    exchange(&mut other, b"HLEN h\r\n", b":1\r\n");
+}

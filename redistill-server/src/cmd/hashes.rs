@@ -151,6 +151,18 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     if args.len() > 2 && count.is_none() {
         return ctx.reply().error(super::args::NOT_INTEGER);
     }
+    if let Some(count) = count
+        && reply_over_output_limit(ctx, args[1], count, with_values)
+    {
+        // Redis would stream the reply until the output limit closed the client; building
+        // it whole first could exhaust memory, so close the client before.
+        log::warn!(
+            "closing client id={}: HRANDFIELD {count} would exceed client-output-buffer-limit",
+            ctx.client.id()
+        );
+        ctx.client.close_after_reply = true;
+        return;
+    }
     let result = ctx
         .shared
         .store
@@ -180,6 +192,27 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             reply.bulk(value);
         }
     }
+}
+
+/// Whether HRANDFIELD with a negative `count` (repeats allowed, so any size) on an existing
+/// hash would answer more than the normal clients' hard output limit: every element takes
+/// at least 6 bytes (`$0\r\n\r\n`).
+fn reply_over_output_limit(ctx: &Ctx<'_>, key: &[u8], count: i64, with_values: bool) -> bool {
+    // Below this Redis answers "value is out of range" for WITHVALUES; the store does too.
+    if count >= 0 || (with_values && count < -(i64::MAX / 2)) {
+        return false;
+    }
+    let limit = ctx
+        .shared
+        .config
+        .read()
+        .server
+        .client_output_buffer_limit
+        .normal
+        .hard_limit_bytes;
+    limit > 0
+        && count.unsigned_abs().saturating_mul(6) > limit
+        && matches!(ctx.shared.store.hlen(ctx.client.db, key), Ok(n) if n > 0)
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
