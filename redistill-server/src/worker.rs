@@ -115,9 +115,9 @@ impl Worker {
             }
         }
         self.drain(&mut events);
-        for mut conn in self.connections.drain() {
-            conn.close(self.poll.registry(), &self.shared);
-            Stats::sub(&self.shared.stats.connected_clients, 1);
+        let connections: Vec<Connection> = self.connections.drain().collect();
+        for conn in connections {
+            self.close(conn);
         }
     }
 
@@ -157,17 +157,7 @@ impl Worker {
         if timeout_ms == 0 {
             return;
         }
-        let idle: Vec<usize> = self
-            .connections
-            .iter()
-            .filter(|(_, conn)| conn.idle_longer_than(timeout_ms, now))
-            .map(|(index, _)| index)
-            .collect();
-        for index in idle {
-            let mut conn = self.connections.remove(index);
-            conn.close(self.poll.registry(), &self.shared);
-            Stats::sub(&self.shared.stats.connected_clients, 1);
-        }
+        self.close_where(|conn| conn.idle_longer_than(timeout_ms, now));
     }
 
     /// Closes the clients CLIENT KILL marked, if any was marked since the last look.
@@ -175,17 +165,7 @@ impl Worker {
         if !self.shared.kills[self.id].swap(false, Ordering::Acquire) {
             return;
         }
-        let killed: Vec<usize> = self
-            .connections
-            .iter()
-            .filter(|(_, conn)| conn.is_killed())
-            .map(|(index, _)| index)
-            .collect();
-        for index in killed {
-            let mut conn = self.connections.remove(index);
-            conn.close(self.poll.registry(), &self.shared);
-            Stats::sub(&self.shared.stats.connected_clients, 1);
-        }
+        self.close_where(Connection::is_killed);
     }
 
     fn adopt_new_connections(&mut self) {
@@ -196,7 +176,8 @@ impl Worker {
             let mut conn = Connection::new(stream, peer, token, id, self.id, &self.shared);
             if let Err(e) = conn.register(self.poll.registry()) {
                 log::warn!("cannot register a connection: {e}");
-                Stats::sub(&self.shared.stats.connected_clients, 1);
+                // Also takes it out of the client registry Connection::new put it in.
+                self.close(conn);
                 continue;
             }
             entry.insert(conn);
@@ -219,9 +200,28 @@ impl Worker {
             self.poll.registry(),
         );
         if status == Status::Closed {
-            let mut conn = self.connections.remove(index);
-            conn.close(self.poll.registry(), &self.shared);
-            Stats::sub(&self.shared.stats.connected_clients, 1);
+            let conn = self.connections.remove(index);
+            self.close(conn);
         }
+    }
+
+    /// Closes every connection for which `condition` holds.
+    fn close_where(&mut self, condition: impl Fn(&Connection) -> bool) {
+        let doomed: Vec<usize> = self
+            .connections
+            .iter()
+            .filter(|(_, conn)| condition(conn))
+            .map(|(index, _)| index)
+            .collect();
+        for index in doomed {
+            let conn = self.connections.remove(index);
+            self.close(conn);
+        }
+    }
+
+    /// Stops polling a connection, releases its client state and counts it gone.
+    fn close(&self, mut conn: Connection) {
+        conn.close(self.poll.registry(), &self.shared);
+        Stats::sub(&self.shared.stats.connected_clients, 1);
     }
 }
