@@ -180,7 +180,8 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let shared = ctx.shared;
     // Timing costs two clock reads, as much as a fast command itself: fast commands are
     // timed one call in FAST_TIMING_SAMPLE and their time scaled up; the others always.
-    let timed = !command.flags.contains(&"fast") || ctx.client.next_fast_sample();
+    let fast = command.flags.contains(&"fast");
+    let timed = !fast || ctx.client.next_fast_sample();
     let started = timed.then(Instant::now);
     let reply_at = ctx.out.len();
     if command.name == "exec" {
@@ -192,11 +193,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }
     let failed = ctx.out.get(reply_at) == Some(&b'-');
     let elapsed = started.map(|s| {
-        let scale = if command.flags.contains(&"fast") {
-            FAST_TIMING_SAMPLE
-        } else {
-            1
-        };
+        let scale = if fast { FAST_TIMING_SAMPLE } else { 1 };
         s.elapsed() * scale
     });
     shared.command_stats[ctx.worker].record(index, elapsed, failed);
