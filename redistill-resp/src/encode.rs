@@ -153,6 +153,17 @@ pub fn write_map_header(buf: &mut impl BufMut, version: Version, pairs: usize) {
     }
 }
 
+/// A RESP3 aggregate header of type `resp3`, or the array header RESP2 uses instead.
+#[inline]
+fn write_aggregate_header(buf: &mut impl BufMut, version: Version, resp3: u8, n: usize) {
+    let t = if version == Version::Resp3 {
+        resp3
+    } else {
+        b'*'
+    };
+    write_header(buf, t, n);
+}
+
 /// Writes a set header: `~<n>` in RESP3, `*<n>` in RESP2.
 ///
 /// ```
@@ -163,12 +174,7 @@ pub fn write_map_header(buf: &mut impl BufMut, version: Version, pairs: usize) {
 /// ```
 #[inline]
 pub fn write_set_header(buf: &mut impl BufMut, version: Version, n: usize) {
-    let t = if version == Version::Resp3 {
-        b'~'
-    } else {
-        b'*'
-    };
-    write_header(buf, t, n);
+    write_aggregate_header(buf, version, b'~', n);
 }
 
 /// Writes a push header: `><n>` in RESP3, `*<n>` in RESP2.
@@ -181,12 +187,7 @@ pub fn write_set_header(buf: &mut impl BufMut, version: Version, n: usize) {
 /// ```
 #[inline]
 pub fn write_push_header(buf: &mut impl BufMut, version: Version, n: usize) {
-    let t = if version == Version::Resp3 {
-        b'>'
-    } else {
-        b'*'
-    };
-    write_header(buf, t, n);
+    write_aggregate_header(buf, version, b'>', n);
 }
 
 /// Writes a double as Redis 7.0 does: `,<%.17g>` in RESP3, a bulk string in RESP2.
