@@ -10,8 +10,10 @@ use super::args::{SYNTAX, is, parse_i64};
 use super::{Command, Ctx};
 use crate::clients::ClientInfo;
 
-pub(super) static COMMANDS: &[Command] =
-    &[Command::new("client", -2, &["sentinel"], (0, 0, 0), client)];
+pub(super) static COMMANDS: &[Command] = &[Command::new("client", -2, &[], (0, 0, 0), client)
+    .with_subcommands(&[
+        "getname", "id", "info", "kill", "list", "no-evict", "no-touch", "setinfo", "setname",
+    ])];
 
 fn arity_error(ctx: &mut Ctx<'_>, sub: &[u8]) {
     let sub = String::from_utf8_lossy(sub).to_ascii_lowercase();

@@ -7,12 +7,19 @@ use super::args::{int_arg, is};
 use super::{Command, Ctx};
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, &["fast", "sentinel"], (0, 0, 0), ping),
-    Command::new("echo", 2, &["fast"], (0, 0, 0), echo),
+    Command::new("ping", -1, &["fast"], (0, 0, 0), ping),
+    Command::new("echo", 2, &["loading", "stale", "fast"], (0, 0, 0), echo),
     Command::new(
         "quit",
         -1,
-        &["allow_busy", "no-auth", "fast"],
+        &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_auth",
+            "allow_busy",
+        ],
         (0, 0, 0),
         quit,
     ),
@@ -26,7 +33,14 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new(
         "hello",
         -1,
-        &["no-auth", "fast", "sentinel"],
+        &[
+            "noscript",
+            "loading",
+            "stale",
+            "fast",
+            "no_auth",
+            "allow_busy",
+        ],
         (0, 0, 0),
         hello,
     ),
@@ -38,7 +52,7 @@ pub(super) static COMMANDS: &[Command] = &[
             "loading",
             "stale",
             "fast",
-            "no-auth",
+            "no_auth",
             "allow_busy",
         ],
         (0, 0, 0),

@@ -1,5 +1,5 @@
 //! The command table: one entry per command, the single source for dispatch, arity
-//! checks and (later) `COMMAND`'s answers. One module per command family.
+//! checks and `COMMAND`'s answers. One module per command family.
 
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
@@ -13,9 +13,11 @@ use crate::server::Shared;
 mod args;
 mod auth;
 mod client;
+mod command;
 mod connection;
 mod hashes;
 mod keys;
+mod metadata;
 mod reply;
 mod scan;
 mod server;
@@ -63,6 +65,9 @@ pub(crate) struct Command {
     /// First key argument, last (negative: from the end), step; 0 0 0 for none.
     pub keys: (i32, i32, i32),
     pub handler: Handler,
+    /// For a container command (CLIENT, CONFIG, ...): the lower-case subcommands it
+    /// implements, which `COMMAND INFO` and `COMMAND DOCS` list.
+    pub subcommands: &'static [&'static str],
 }
 
 impl Command {
@@ -80,6 +85,15 @@ impl Command {
             flags,
             keys,
             handler,
+            subcommands: &[],
+        }
+    }
+
+    /// The same row, for a container command implementing `subcommands`.
+    pub const fn with_subcommands(self, subcommands: &'static [&'static str]) -> Command {
+        Command {
+            subcommands,
+            ..self
         }
     }
 }
@@ -94,6 +108,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(hashes::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(server::COMMANDS)
+        .chain(command::COMMANDS)
         .chain(client::COMMANDS)
         .chain(transactions::COMMANDS)
 }
@@ -164,7 +179,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.shared.command_stats[ctx.worker].reject(index);
         return;
     }
-    if !ctx.client.authenticated && !command.flags.contains(&"no-auth") {
+    if !ctx.client.authenticated && !command.flags.contains(&"no_auth") {
         ctx.reply().error("NOAUTH Authentication required.");
         ctx.client.tx.aborted = true;
         ctx.shared.command_stats[ctx.worker].reject(index);
@@ -251,7 +266,7 @@ fn run(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
 }
 
 /// The key arguments of a request, from the command's (first, last, step) key spec.
-fn key_args<'a>(command: &Command, args: &[&'a [u8]]) -> impl Iterator<Item = &'a [u8]> {
+pub(crate) fn key_args<'a>(command: &Command, args: &[&'a [u8]]) -> impl Iterator<Item = &'a [u8]> {
     let (first, last, step) = command.keys;
     let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
     let last = if last < 0 {
@@ -277,7 +292,7 @@ pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
     shared.clients.remove(client.info.id);
 }
 
-fn arity_ok(arity: i32, argc: usize) -> bool {
+pub(crate) fn arity_ok(arity: i32, argc: usize) -> bool {
     let argc = i64::try_from(argc).unwrap_or(i64::MAX);
     let arity = i64::from(arity);
     if arity >= 0 {

@@ -1,4 +1,4 @@
-//! Server commands: INFO, CONFIG, TIME, COMMAND, OBJECT, MEMORY, SHUTDOWN.
+//! Server commands: INFO, CONFIG, TIME, OBJECT, MEMORY, SHUTDOWN.
 
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -6,29 +6,21 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redistill_store::{Policy, Store, glob_match};
 
 use super::args::{SYNTAX, is};
-use super::{Command, Ctx, families};
+use super::{Command, Ctx};
 use crate::config::MemoryConfig;
 use crate::stats::Stats;
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new(
-        "info",
-        -1,
-        &["loading", "stale", "sentinel"],
-        (0, 0, 0),
-        info,
-    ),
-    Command::new("config", -2, &[], (0, 0, 0), config),
+    Command::new("info", -1, &["loading", "stale"], (0, 0, 0), info),
+    Command::new("config", -2, &[], (0, 0, 0), config).with_subcommands(&[
+        "get",
+        "resetstat",
+        "set",
+    ]),
     Command::new("time", 1, &["loading", "stale", "fast"], (0, 0, 0), time),
-    Command::new(
-        "command",
-        -1,
-        &["loading", "stale", "sentinel"],
-        (0, 0, 0),
-        command,
-    ),
-    Command::new("object", -2, &[], (0, 0, 0), object),
-    Command::new("memory", -2, &[], (0, 0, 0), memory),
+    Command::new("object", -2, &[], (0, 0, 0), object)
+        .with_subcommands(&["encoding", "freq", "idletime", "refcount"]),
+    Command::new("memory", -2, &[], (0, 0, 0), memory).with_subcommands(&["usage"]),
     Command::new(
         "shutdown",
         -1,
@@ -38,7 +30,6 @@ pub(super) static COMMANDS: &[Command] = &[
             "loading",
             "stale",
             "no_multi",
-            "sentinel",
             "allow_busy",
         ],
         (0, 0, 0),
@@ -315,71 +306,6 @@ fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     reply.array(2);
     reply.bulk(now.as_secs().to_string().as_bytes());
     reply.bulk(now.subsec_micros().to_string().as_bytes());
-}
-
-/// One command's COMMAND INFO entry: name, arity, flags, first key, last key, step.
-fn command_entry(ctx: &mut Ctx<'_>, command: &Command) {
-    let mut reply = ctx.reply();
-    reply.array(6);
-    reply.bulk(command.name.as_bytes());
-    reply.int(i64::from(command.arity));
-    let version = ctx.client.version;
-    redistill_resp::encode::write_set_header(ctx.out, version, command.flags.len());
-    let mut reply = ctx.reply();
-    for flag in command.flags {
-        reply.simple(flag.as_bytes());
-    }
-    reply.int(i64::from(command.keys.0));
-    reply.int(i64::from(command.keys.1));
-    reply.int(i64::from(command.keys.2));
-}
-
-/// COMMAND, COMMAND COUNT, COMMAND INFO name..., COMMAND DOCS [name...], COMMAND LIST
-fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let Some(sub) = args.get(1) else {
-        let all: Vec<&Command> = families().collect();
-        ctx.reply().array(all.len());
-        for c in all {
-            command_entry(ctx, c);
-        }
-        return;
-    };
-    if is(sub, "COUNT") {
-        let n = families().count();
-        ctx.reply().len(n);
-    } else if is(sub, "LIST") {
-        let names: Vec<&'static str> = families().map(|c| c.name).collect();
-        ctx.reply().bulks(names.iter().map(|n| n.as_bytes()));
-    } else if is(sub, "INFO") {
-        let wanted: Vec<Option<&'static Command>> = if args.len() == 2 {
-            families().map(Some).collect()
-        } else {
-            args[2..].iter().map(|n| super::lookup(n)).collect()
-        };
-        ctx.reply().array(wanted.len());
-        for c in wanted {
-            match c {
-                Some(c) => command_entry(ctx, c),
-                None => ctx.reply().null(),
-            }
-        }
-    } else if is(sub, "DOCS") {
-        // Docs carry summaries redis-cli shows as hints; only the names and arity-derived
-        // shape are known here, so each command maps to an empty doc map.
-        let wanted: Vec<&'static Command> = if args.len() == 2 {
-            families().collect()
-        } else {
-            args[2..].iter().filter_map(|n| super::lookup(n)).collect()
-        };
-        ctx.reply().map(wanted.len());
-        for c in wanted {
-            let mut reply = ctx.reply();
-            reply.bulk(c.name.as_bytes());
-            reply.map(0);
-        }
-    } else {
-        unknown_subcommand(ctx, sub, "COMMAND");
-    }
 }
 
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key
