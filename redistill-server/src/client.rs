@@ -36,6 +36,9 @@ pub(crate) struct Transaction {
     pub aborted: bool,
     /// Keys this client watches, as (db, key).
     pub watched: Vec<(usize, Bytes)>,
+    /// The watched keys that existed when watched: if one is gone at EXEC (expired or
+    /// evicted, which no writer reports), the transaction fails as in Redis.
+    pub existed_when_watched: Vec<(usize, Bytes)>,
     /// Set by writers of a watched key.
     pub dirty: DirtyFlag,
 }

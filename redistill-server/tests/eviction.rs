@@ -107,3 +107,91 @@ fn noeviction_refuses_writes_with_redis_text_and_object_freq_follows_the_policy(
     assert_eq!(deleted, 1);
     assert_eq!(info_field(&mut c, "stats", "evicted_keys"), "0");
 }
+
+/// Runs WATCH key, MULTI, SET, then `meanwhile` on another connection, then EXEC.
+fn exec_after(
+    server: &TestServer,
+    key: &str,
+    meanwhile: impl FnOnce(&mut Connection),
+) -> Option<Vec<String>> {
+    let mut c = server.client();
+    let () = redis::cmd("WATCH").arg(key).query(&mut c).expect("reply");
+    let () = redis::cmd("MULTI").query(&mut c).expect("reply");
+    let () = redis::cmd("SET")
+        .arg("marker")
+        .arg("1")
+        .query(&mut c)
+        .expect("QUEUED");
+    meanwhile(&mut server.client());
+    redis::cmd("EXEC").query(&mut c).expect("EXEC")
+}
+
+#[test]
+fn a_watched_key_evicted_before_exec_fails_the_transaction() {
+    let server = TestServer::start();
+    let mut other = server.client();
+    let () = redis::cmd("SET")
+        .arg("watched")
+        .arg("v")
+        .query(&mut other)
+        .unwrap();
+    let outcome = exec_after(&server, "watched", |other| {
+        config_set(other, "maxmemory", "1mb");
+        config_set(other, "maxmemory-policy", "allkeys-random");
+        let value = vec![b'v'; 1000];
+        let mut i = 0;
+        while redis::cmd("EXISTS")
+            .arg("watched")
+            .query::<i64>(other)
+            .unwrap()
+            == 1
+        {
+            assert!(i < 1_000_000, "the watched key was never evicted");
+            let mut pipe = redis::pipe();
+            for j in 0..100 {
+                pipe.set(format!("fill:{i}:{j}"), &value).ignore();
+            }
+            let () = pipe.query(other).unwrap();
+            i += 1;
+        }
+    });
+    assert_eq!(outcome, None, "EXEC must fail: a watched key was evicted");
+}
+
+#[test]
+fn a_watched_key_that_expires_before_exec_fails_the_transaction() {
+    let server = TestServer::start();
+    let mut other = server.client();
+    let () = redis::cmd("SET")
+        .arg("watched")
+        .arg("v")
+        .query(&mut other)
+        .unwrap();
+    // Control: with nothing happening to the watched key, EXEC runs.
+    let outcome = exec_after(&server, "watched", |_| {});
+    assert_eq!(outcome, Some(vec!["OK".to_string()]), "nothing changed");
+
+    let () = redis::cmd("SET")
+        .arg("watched")
+        .arg("v")
+        .arg("PX")
+        .arg(50)
+        .query(&mut other)
+        .unwrap();
+    let outcome = exec_after(&server, "watched", |other| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while redis::cmd("EXISTS")
+            .arg("watched")
+            .query::<i64>(other)
+            .unwrap()
+            == 1
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the key never expired"
+            );
+            std::thread::yield_now();
+        }
+    });
+    assert_eq!(outcome, None, "EXEC must fail: a watched key expired");
+}

@@ -79,18 +79,27 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     let Some(queue) = ctx.client.tx.queue.take() else {
         return ctx.reply().error("ERR EXEC without MULTI");
     };
-    let dirty = ctx.client.tx.dirty.load(Ordering::Relaxed);
-    unwatch_all(ctx);
     if ctx.client.tx.aborted {
+        unwatch_all(ctx);
         return ctx
             .reply()
             .error("EXECABORT Transaction discarded because of previous errors.");
     }
+    let shared = ctx.shared;
+    // With every gate held no other command runs, so what the watch check sees holds
+    // until the queued commands have run.
+    let _exclusive: Vec<_> = shared.gates.iter().map(|gate| gate.write()).collect();
+    let tx = &ctx.client.tx;
+    let vanished = || {
+        tx.existed_when_watched
+            .iter()
+            .any(|(db, key)| shared.store.exists(*db, &[key]).is_ok_and(|n| n == 0))
+    };
+    let dirty = tx.dirty.load(Ordering::Relaxed) || vanished();
+    unwatch_all(ctx);
     if dirty {
         return ctx.reply().null_array();
     }
-    let shared = ctx.shared;
-    let _exclusive: Vec<_> = shared.gates.iter().map(|gate| gate.write()).collect();
     ctx.reply().array(queue.len());
     for queued in &queue {
         let args: Vec<&[u8]> = queued.iter().map(|a| a.as_ref()).collect();
@@ -111,6 +120,9 @@ fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             ctx.shared
                 .watches
                 .watch(db, entry.1.clone(), &ctx.client.tx.dirty);
+            if ctx.shared.store.exists(db, &[key]).is_ok_and(|n| n > 0) {
+                ctx.client.tx.existed_when_watched.push(entry.clone());
+            }
             ctx.client.tx.watched.push(entry);
         }
     }
@@ -127,6 +139,7 @@ pub(crate) fn unwatch_all(ctx: &mut Ctx<'_>) {
     let tx = &mut ctx.client.tx;
     ctx.shared.watches.unwatch(&tx.watched, &tx.dirty);
     tx.watched.clear();
+    tx.existed_when_watched.clear();
     // A fresh flag: a writer holding the old one cannot dirty the next transaction.
     tx.dirty = Arc::default();
 }
