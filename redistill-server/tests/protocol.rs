@@ -371,3 +371,65 @@ fn hrandfield_with_a_huge_negative_count_closes_only_that_client() {
     let mut other = server.raw();
     exchange(&mut other, b"HLEN h\r\n", b":1\r\n");
 }
+
+/// A request as clients encode it: a RESP array of bulk strings.
+fn resp_command(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+#[test]
+fn go_redis_connect_handshake_succeeds() {
+    // go-redis v9 opens each connection with HELLO 3 (authenticating inside it), then
+    // pipelines its identity, the database and the client name, lower case as it sends them.
+    let server = TestServer::with_config(|c| c.security.password = Some("secret".into()));
+    let mut s = server.raw();
+    s.write_all(&resp_command(&["hello", "3", "auth", "default", "secret"]))
+        .unwrap();
+    let mut hello = vec![0u8; 4];
+    s.read_exact(&mut hello).unwrap();
+    assert_eq!(&hello, b"%7\r\n", "HELLO 3 answers a RESP3 map");
+    let mut rest = Vec::new();
+    let mut byte = [0u8; 1];
+    while !rest.ends_with(b"*0\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        rest.push(byte[0]);
+    }
+    let rest = String::from_utf8_lossy(&rest);
+    assert!(rest.contains("$5\r\nproto\r\n:3\r\n"), "{rest}");
+    let mut pipeline = Vec::new();
+    for command in [
+        &["client", "setinfo", "LIB-NAME", "go-redis(,go1.22.1)"][..],
+        &["client", "setinfo", "LIB-VER", "9.5.1"],
+        &["select", "2"],
+        &["client", "setname", "checkout-service"],
+        &["ping"],
+        &["client", "info"],
+    ] {
+        pipeline.extend_from_slice(&resp_command(command));
+    }
+    exchange(&mut s, &pipeline, b"+OK\r\n+OK\r\n+OK\r\n+OK\r\n+PONG\r\n=");
+    // CLIENT INFO in RESP3 is a verbatim string: `=<len>\r\ntxt:<line>\r\n`.
+    let mut len = Vec::new();
+    while !len.ends_with(b"\r\n") {
+        s.read_exact(&mut byte).unwrap();
+        len.push(byte[0]);
+    }
+    let len: usize = String::from_utf8_lossy(&len).trim().parse().unwrap();
+    let mut info = vec![0u8; len];
+    s.read_exact(&mut info).unwrap();
+    let info = String::from_utf8_lossy(&info);
+    assert!(info.starts_with("txt:id="), "{info}");
+    for field in [
+        " name=checkout-service ",
+        " db=2 ",
+        " resp=3 ",
+        " lib-name=go-redis(,go1.22.1) ",
+        " lib-ver=9.5.1",
+    ] {
+        assert!(info.contains(field), "{field:?} missing from {info}");
+    }
+}
