@@ -27,7 +27,8 @@ pub(crate) struct ClientInfo {
     pub resp: AtomicU8,
     /// Coarse unix ms of the last request.
     pub last_active_ms: AtomicU64,
-    /// Table index of the last command run, for `cmd=`; `usize::MAX` before any.
+    /// The last command run (see `cmd::last_command_label`), for `cmd=`; `usize::MAX`
+    /// before any.
     pub last_command: AtomicUsize,
     pub names: Mutex<Names>,
     /// Set by CLIENT KILL; the owning worker closes the connection.
@@ -88,7 +89,7 @@ impl ClientInfo {
             text(&names.name),
             self.created.elapsed().as_secs(),
             self.db.load(Ordering::Relaxed),
-            crate::cmd::name_of(self.last_command.load(Ordering::Relaxed)).unwrap_or("NULL"),
+            crate::cmd::last_command_label(self.last_command.load(Ordering::Relaxed)),
             self.resp.load(Ordering::Relaxed),
             text(&names.lib_name),
             text(&names.lib_version),

@@ -129,9 +129,34 @@ pub(crate) fn count() -> usize {
     ALL.len()
 }
 
-/// The name of the command at `index`.
-pub(crate) fn name_of(index: usize) -> Option<&'static str> {
-    ALL.get(index).map(|c| c.name)
+/// `CLIENT LIST`'s `cmd=` for a request: the command's index, and for a container command
+/// the position of its subcommand plus one (0 for none) in the low byte.
+fn last_command_code(index: usize, command: &Command, args: &[&[u8]]) -> usize {
+    let sub = match args.get(1) {
+        Some(sub) if !command.subcommands.is_empty() => command
+            .subcommands
+            .iter()
+            .position(|s| sub.eq_ignore_ascii_case(s.as_bytes()))
+            .map_or(0, |p| p + 1),
+        _ => 0,
+    };
+    index << 8 | sub.min(255)
+}
+
+/// The `cmd=` text of a [`last_command_code`]: `get`, `client|list`, or `NULL` before any.
+pub(crate) fn last_command_label(code: usize) -> std::borrow::Cow<'static, str> {
+    let Some(command) = ALL.get(code >> 8) else {
+        return "NULL".into();
+    };
+    match (code & 0xff).checked_sub(1) {
+        Some(sub) => command
+            .subcommands
+            .get(sub)
+            .map_or(command.name.into(), |s| {
+                format!("{}|{s}", command.name).into()
+            }),
+        None => command.name.into(),
+    }
 }
 
 /// Longest command name; longer names are unknown without a lookup.
@@ -169,7 +194,10 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.client.tx.aborted = true;
         return;
     };
-    ctx.client.info.last_command.store(index, Ordering::Relaxed);
+    ctx.client
+        .info
+        .last_command
+        .store(last_command_code(index, command, args), Ordering::Relaxed);
     if !arity_ok(command.arity, args.len()) {
         ctx.reply().error_fmt(format_args!(
             "ERR wrong number of arguments for '{}' command",
