@@ -24,6 +24,10 @@ pub(crate) struct Client {
     pub authenticated: bool,
     /// Counts fast commands to pick the ones timed for INFO commandstats.
     fast_commands: u32,
+    /// When the last timed command of the current batch ended, if nothing ran since: the
+    /// next timed command starts there instead of reading the clock again. The
+    /// connection clears it before each batch.
+    pub timing_mark: Option<std::time::Instant>,
     pub tx: Transaction,
 }
 
@@ -52,6 +56,7 @@ impl Client {
             close_after_reply: false,
             authenticated,
             fast_commands: 0,
+            timing_mark: None,
             tx: Transaction::default(),
         }
     }

@@ -272,6 +272,8 @@ impl Connection {
     /// Executes every complete request in the input buffer, in order, stopping while the
     /// output is over [`OUTPUT_PAUSE`].
     fn execute_buffered(&mut self, shared: &Shared) {
+        // Time spent away (waiting for the socket) is not the next command's.
+        self.client.timing_mark = None;
         loop {
             // One argument list per batch, reused for each of its requests.
             let mut argv: Vec<&[u8]> = Vec::new();
@@ -320,6 +322,7 @@ impl Connection {
             // request at a time, so AUTH lifts the caps before the next is parsed).
             self.decoder.set_auth_required(!self.client.authenticated);
             self.next_request = 0;
+            self.client.timing_mark = None;
             drop(argv);
             match self.decoder.decode_batch(&mut self.input, &mut self.batch) {
                 Ok(0) => return,

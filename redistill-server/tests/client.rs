@@ -268,3 +268,41 @@ fn info_reports_sections_and_command_stats() {
         .unwrap();
     assert!(!stats.contains("cmdstat_set"), "{stats}");
 }
+
+/// The `usec=` of one command in INFO commandstats.
+fn command_usec(c: &mut redis::Connection, command: &str) -> u64 {
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(c)
+        .expect("INFO");
+    let line = stats
+        .lines()
+        .find(|l| l.starts_with(&format!("cmdstat_{command}:")))
+        .unwrap_or_else(|| panic!("no {command} in {stats}"));
+    let usec = line.split(',').find_map(|f| f.strip_prefix("usec="));
+    usec.and_then(|u| u.parse().ok()).expect("a usec= field")
+}
+
+#[test]
+fn command_stats_time_the_work_and_not_the_wait_between_requests() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    let mut pipe = redis::pipe();
+    for i in 0..20_000 {
+        pipe.set(format!("key:{i}"), i).ignore();
+    }
+    let () = pipe.query(&mut c).unwrap();
+    let _: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut c).unwrap();
+    assert!(
+        command_usec(&mut c, "keys") > 0,
+        "KEYS over 20,000 keys takes time"
+    );
+
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+    let _: () = c.set("a", 1).unwrap();
+    // Idle time between two requests belongs to neither.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let _: () = c.set("b", 2).unwrap();
+    let usec = command_usec(&mut c, "set");
+    assert!(usec < 100_000, "two SETs took {usec} us");
+}

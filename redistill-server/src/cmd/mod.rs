@@ -221,11 +221,17 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         return;
     }
     let shared = ctx.shared;
-    // Timing costs two clock reads, as much as a fast command itself: fast commands are
-    // timed one call in FAST_TIMING_SAMPLE and their time scaled up; the others always.
+    // A clock read costs as much as a fast command itself: fast commands are timed one
+    // call in FAST_TIMING_SAMPLE and their time scaled up; the others always, and a run
+    // of them shares reads (one command's end is the next one's start).
     let fast = command.flags.contains(&"fast");
     let timed = !fast || ctx.client.next_fast_sample();
-    let started = timed.then(Instant::now);
+    let started = if timed {
+        Some(ctx.client.timing_mark.take().unwrap_or_else(Instant::now))
+    } else {
+        ctx.client.timing_mark = None;
+        None
+    };
     let reply_at = ctx.out.len();
     if command.name == "exec" {
         // EXEC takes every worker's gate itself.
@@ -236,8 +242,12 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }
     let failed = ctx.out.get(reply_at) == Some(&b'-');
     let elapsed = started.map(|s| {
+        let now = Instant::now();
+        if !fast {
+            ctx.client.timing_mark = Some(now);
+        }
         let scale = if fast { FAST_TIMING_SAMPLE } else { 1 };
-        s.elapsed() * scale
+        now.duration_since(s) * scale
     });
     shared.command_stats[ctx.worker].record(index, elapsed, failed);
 }
