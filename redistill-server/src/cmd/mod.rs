@@ -68,6 +68,31 @@ pub(crate) struct Command {
     /// For a container command (CLIENT, CONFIG, ...): the lower-case subcommands it
     /// implements, which `COMMAND INFO` and `COMMAND DOCS` list.
     pub subcommands: &'static [&'static str],
+    /// `flags` has `fast`: O(1) and cheap, timed by sampling.
+    pub fast: bool,
+    /// `flags` has `write`: it may change keys, so WATCHes of them are touched.
+    pub write: bool,
+    /// `flags` has `no_auth`: it runs before AUTH.
+    pub no_auth: bool,
+}
+
+/// Whether `flags` holds `flag`; usable in constants.
+const fn has_flag(flags: &[&str], flag: &str) -> bool {
+    let mut i = 0;
+    while i < flags.len() {
+        let (a, b) = (flags[i].as_bytes(), flag.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
 }
 
 impl Command {
@@ -86,6 +111,9 @@ impl Command {
             keys,
             handler,
             subcommands: &[],
+            fast: has_flag(flags, "fast"),
+            write: has_flag(flags, "write"),
+            no_auth: has_flag(flags, "no_auth"),
         }
     }
 
@@ -207,7 +235,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.shared.command_stats[ctx.worker].reject(index);
         return;
     }
-    if !ctx.client.authenticated && !command.flags.contains(&"no_auth") {
+    if !ctx.client.authenticated && !command.no_auth {
         ctx.reply().error("NOAUTH Authentication required.");
         ctx.client.tx.aborted = true;
         ctx.shared.command_stats[ctx.worker].reject(index);
@@ -224,7 +252,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     // A clock read costs as much as a fast command itself: fast commands are timed one
     // call in FAST_TIMING_SAMPLE and their time scaled up; the others always, and a run
     // of them shares reads (one command's end is the next one's start).
-    let fast = command.flags.contains(&"fast");
+    let fast = command.fast;
     let timed = !fast || ctx.client.next_fast_sample();
     let started = if timed {
         Some(ctx.client.timing_mark.take().unwrap_or_else(Instant::now))
@@ -288,7 +316,7 @@ pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {
 fn run(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
     (command.handler)(ctx, args);
     let watches = &ctx.shared.watches;
-    if watches.is_empty() || !command.flags.contains(&"write") {
+    if watches.is_empty() || !command.write {
         return;
     }
     let db = ctx.client.db;
@@ -359,6 +387,18 @@ mod tests {
         assert!(arity_ok(-2, 2));
         assert!(arity_ok(-2, 5));
         assert!(!arity_ok(-2, 1));
+    }
+
+    #[test]
+    fn flag_booleans_follow_the_flag_lists() {
+        for c in ALL.iter() {
+            assert_eq!(c.fast, c.flags.contains(&"fast"), "{}", c.name);
+            assert_eq!(c.write, c.flags.contains(&"write"), "{}", c.name);
+            assert_eq!(c.no_auth, c.flags.contains(&"no_auth"), "{}", c.name);
+        }
+        assert!(lookup(b"get").is_some_and(|c| c.fast && !c.write));
+        assert!(lookup(b"set").is_some_and(|c| !c.fast && c.write));
+        assert!(lookup(b"auth").is_some_and(|c| c.no_auth));
     }
 
     #[test]
