@@ -277,6 +277,9 @@ impl Connection {
         loop {
             // One argument list per batch, reused for each of its requests.
             let mut argv: Vec<&[u8]> = Vec::new();
+            // The worker's gate, held across the batch rather than taken per command (see
+            // `cmd::transactions`); released for EXEC, and when the batch ends.
+            let mut gate = None;
             while self.next_request < self.batch.len() {
                 if self.closing != Closing::No {
                     return;
@@ -290,6 +293,11 @@ impl Connection {
                     argv.extend(request.iter());
                 }
                 self.next_request += 1;
+                if cmd::is_exec(&argv) {
+                    gate = None;
+                } else if gate.is_none() {
+                    gate = Some(shared.gates[self.worker].read());
+                }
                 let mut ctx = Ctx {
                     shared,
                     worker: self.worker,
@@ -323,6 +331,7 @@ impl Connection {
             self.decoder.set_auth_required(!self.client.authenticated);
             self.next_request = 0;
             self.client.timing_mark = None;
+            drop(gate);
             drop(argv);
             match self.decoder.decode_batch(&mut self.input, &mut self.batch) {
                 Ok(0) => return,

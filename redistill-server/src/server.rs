@@ -61,6 +61,11 @@ impl std::ops::Deref for Gate {
 }
 
 impl Shared {
+    /// Requests processed by every worker since start or CONFIG RESETSTAT.
+    pub fn commands_processed(&self) -> u64 {
+        self.command_stats.iter().map(|w| w.processed.get()).sum()
+    }
+
     pub fn next_client_id(&self) -> u64 {
         self.next_client_id.fetch_add(1, Ordering::Relaxed)
     }
@@ -216,7 +221,7 @@ impl Server {
     /// Commands processed and connections received so far, for the final log line.
     pub fn totals(&self) -> (u64, u64) {
         (
-            Stats::get(&self.shared.stats.commands_processed),
+            self.shared.commands_processed(),
             Stats::get(&self.shared.stats.connections_received),
         )
     }

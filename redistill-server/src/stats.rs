@@ -9,7 +9,6 @@ pub(crate) struct Stats {
     pub connections_received: AtomicU64,
     pub connected_clients: AtomicU64,
     pub rejected_connections: AtomicU64,
-    pub commands_processed: AtomicU64,
     /// Failed AUTH and HELLO AUTH attempts (`acl_access_denied_auth`).
     pub auth_failures: AtomicU64,
 }
@@ -28,27 +27,59 @@ impl Stats {
     }
 }
 
-/// Per-command counters of one worker (INFO commandstats). Each worker writes only its
-/// own, so counting never contends; INFO adds the workers up.
+/// A counter only one thread (its worker) adds to: a plain load and store instead of an
+/// atomic read-modify-write, which would cost a locked instruction per command. Other
+/// threads read it, and reset it by moving its baseline, so a reset never races an add.
+#[derive(Debug, Default)]
+pub(crate) struct OwnedCounter {
+    value: AtomicU64,
+    baseline: AtomicU64,
+}
+
+impl OwnedCounter {
+    /// Adds `n`; only the owning worker calls this.
+    pub fn add(&self, n: u64) {
+        let v = self.value.load(Ordering::Relaxed);
+        self.value.store(v.wrapping_add(n), Ordering::Relaxed);
+    }
+
+    /// The count since the last reset.
+    pub fn get(&self) -> u64 {
+        let v = self.value.load(Ordering::Relaxed);
+        v.wrapping_sub(self.baseline.load(Ordering::Relaxed))
+    }
+
+    /// Starts counting from zero again; any thread may call this.
+    pub fn reset(&self) {
+        self.baseline
+            .store(self.value.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+}
+
+/// One worker's counters: commands processed and, per command, INFO commandstats. Each
+/// worker writes only its own, so counting never contends; INFO adds the workers up.
 #[derive(Debug)]
 pub(crate) struct CommandStats {
+    /// Every request run or refused (`total_commands_processed`).
+    pub processed: OwnedCounter,
     commands: Box<[CommandCounters]>,
 }
 
 /// Redis's per-command figures.
 #[derive(Debug, Default)]
 pub(crate) struct CommandCounters {
-    pub calls: AtomicU64,
-    pub usec: AtomicU64,
+    pub calls: OwnedCounter,
+    pub usec: OwnedCounter,
     /// Refused before running (arity, or queued inside MULTI with an error).
-    pub rejected: AtomicU64,
+    pub rejected: OwnedCounter,
     /// Ran and answered an error.
-    pub failed: AtomicU64,
+    pub failed: OwnedCounter,
 }
 
 impl CommandStats {
     pub fn new(commands: usize) -> Self {
         CommandStats {
+            processed: OwnedCounter::default(),
             commands: (0..commands).map(|_| CommandCounters::default()).collect(),
         }
     }
@@ -56,40 +87,59 @@ impl CommandStats {
     /// Counts a call; `elapsed` is its (possibly sampled and scaled) time, if measured.
     pub fn record(&self, index: usize, elapsed: Option<Duration>, failed: bool) {
         if let Some(c) = self.commands.get(index) {
-            c.calls.fetch_add(1, Ordering::Relaxed);
+            c.calls.add(1);
             if let Some(elapsed) = elapsed {
-                let usec = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-                c.usec.fetch_add(usec, Ordering::Relaxed);
+                c.usec
+                    .add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX));
             }
             if failed {
-                c.failed.fetch_add(1, Ordering::Relaxed);
+                c.failed.add(1);
             }
         }
     }
 
+    /// Counts a call refused before it ran.
     pub fn reject(&self, index: usize) {
         if let Some(c) = self.commands.get(index) {
-            c.rejected.fetch_add(1, Ordering::Relaxed);
+            c.rejected.add(1);
         }
     }
 
-    /// (calls, usec, rejected, failed) of command `index`.
+    /// (calls, usec, rejected, failed) of the command at `index`.
     pub fn get(&self, index: usize) -> (u64, u64, u64, u64) {
         self.commands.get(index).map_or((0, 0, 0, 0), |c| {
             (
-                c.calls.load(Ordering::Relaxed),
-                c.usec.load(Ordering::Relaxed),
-                c.rejected.load(Ordering::Relaxed),
-                c.failed.load(Ordering::Relaxed),
+                c.calls.get(),
+                c.usec.get(),
+                c.rejected.get(),
+                c.failed.get(),
             )
         })
     }
 
+    /// CONFIG RESETSTAT: every figure from zero again.
     pub fn reset(&self) {
+        self.processed.reset();
         for c in self.commands.iter() {
             for counter in [&c.calls, &c.usec, &c.rejected, &c.failed] {
-                counter.store(0, Ordering::Relaxed);
+                counter.reset();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_owned_counter_counts_from_its_last_reset() {
+        let c = OwnedCounter::default();
+        c.add(5);
+        assert_eq!(c.get(), 5);
+        c.reset();
+        assert_eq!(c.get(), 0);
+        c.add(2);
+        assert_eq!(c.get(), 2);
     }
 }

@@ -208,15 +208,21 @@ fn lookup_indexed(name: &[u8]) -> Option<(usize, &'static Command)> {
     Some((index, ALL[index]))
 }
 
+/// Whether a request is EXEC, which [`execute`] must be called for without the gate.
+pub(crate) fn is_exec(args: &[&[u8]]) -> bool {
+    args.first()
+        .is_some_and(|name| name.eq_ignore_ascii_case(b"exec"))
+}
+
 /// Runs one request and appends its reply.
+///
+/// The caller holds its worker's gate for reading (see `transactions`), except for EXEC
+/// ([`is_exec`]), which takes every gate itself.
 pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let Some(name) = args.first() else {
         return;
     };
-    ctx.shared
-        .stats
-        .commands_processed
-        .fetch_add(1, Ordering::Relaxed);
+    ctx.shared.command_stats[ctx.worker].processed.add(1);
     let Some((index, command)) = lookup_indexed(name) else {
         reply::unknown_command(ctx.out, args);
         ctx.client.tx.aborted = true;
@@ -265,7 +271,6 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         // EXEC takes every worker's gate itself.
         (command.handler)(ctx, args);
     } else {
-        let _gate = shared.gates[ctx.worker].read();
         run(ctx, command, args);
     }
     let failed = ctx.out.get(reply_at) == Some(&b'-');

@@ -180,7 +180,7 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
              rejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\n\
              keyspace_hits:{}\r\nkeyspace_misses:{}\r\nacl_access_denied_auth:{}\r\n",
             Stats::get(&shared.stats.connections_received),
-            Stats::get(&shared.stats.commands_processed),
+            shared.commands_processed(),
             Stats::get(&shared.stats.rejected_connections),
             store.expired_keys,
             store.evicted_keys,
@@ -284,7 +284,6 @@ fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         }
         for counter in [
             &ctx.shared.stats.connections_received,
-            &ctx.shared.stats.commands_processed,
             &ctx.shared.stats.rejected_connections,
         ] {
             counter.store(0, std::sync::atomic::Ordering::Relaxed);

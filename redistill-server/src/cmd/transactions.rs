@@ -1,9 +1,9 @@
 //! MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //!
 //! EXEC is atomic with respect to other clients: every command runs holding its worker's
-//! gate for reading, and EXEC takes every worker's gate for writing, so no other command
-//! runs while a transaction executes. The gates are per worker, so ordinary commands never
-//! contend on a shared lock.
+//! gate for reading (a connection takes it once per batch of pipelined requests), and EXEC
+//! takes every worker's gate for writing, so no other command runs while a transaction
+//! executes. The gates are per worker, so ordinary commands never contend on a shared lock.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
