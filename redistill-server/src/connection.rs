@@ -335,7 +335,14 @@ impl Connection {
             drop(argv);
             match self.decoder.decode_batch(&mut self.input, &mut self.batch) {
                 Ok(0) => return,
-                Ok(_) => {}
+                Ok(n) => {
+                    // Most pipelined requests name a key first: start fetching them all
+                    // (a request whose first argument is no key only wastes a hint).
+                    if n > 1 {
+                        let keys = self.batch.iter().filter_map(|r| r.arg(1));
+                        shared.store.prefetch(self.client.db, keys);
+                    }
+                }
                 Err(e) => self.protocol_error = Some(e),
             }
         }

@@ -216,6 +216,13 @@ impl Slot for Entry {
         let h = head(blob);
         &blob[h.key_start..h.key_end]
     }
+
+    fn heap(&self) -> *const u8 {
+        match self {
+            Entry::Str(b) => b.as_ptr(),
+            Entry::Hash(h) => std::ptr::from_ref::<HashObj>(h).cast(),
+        }
+    }
 }
 
 /// The type of a value, as TYPE reports it.

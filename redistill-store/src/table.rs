@@ -35,6 +35,11 @@ use ahash::RandomState;
 pub(crate) trait Slot: Default {
     /// The key bytes the entry is found by.
     fn key(&self) -> &[u8];
+
+    /// Where the entry's own allocation starts, for prefetching; read from the slot alone.
+    fn heap(&self) -> *const u8 {
+        std::ptr::null()
+    }
 }
 
 /// One slot: the entry, its control word and its metadata, together so that a lookup that
@@ -126,6 +131,34 @@ impl<E: Slot, M: Default> Table<E, M> {
     /// Heap bytes held by the arrays (not by the entries' own allocations).
     pub(crate) fn array_bytes(&self) -> usize {
         self.capacity() * std::mem::size_of::<Bucket<E, M>>()
+    }
+
+    /// Hints the CPU to fetch `hash`'s home slot.
+    pub(crate) fn prefetch_slot(&self, hash: u64) {
+        if let Some(b) = self.b.get(self.home(hash)) {
+            prefetch_line(std::ptr::from_ref(b).cast());
+        }
+    }
+
+    /// Hints the CPU to fetch the allocation of the first entry on `hash`'s probe path
+    /// whose tag matches; reads only slots (best fetched first with `prefetch_slot`).
+    pub(crate) fn prefetch_entry(&self, hash: u64) {
+        if self.len == 0 {
+            return;
+        }
+        let t = tag(hash);
+        let mut i = self.home(hash);
+        for _ in 0..8 {
+            let c = self.b[i].c;
+            if c == 0 {
+                return;
+            }
+            if c & 0xff == t {
+                prefetch_line(self.b[i].e.heap().cast());
+                return;
+            }
+            i = self.next(i);
+        }
     }
 
     /// Slot index of `key`, if present.
@@ -361,6 +394,20 @@ fn bucket_start(b: usize, cap: usize) -> u64 {
     u64::try_from(v).unwrap_or(u64::MAX)
 }
 
+/// A hint to pull the cache line at `p` into the cache; reads nothing, so any address,
+/// even a stale one, is allowed. A no-op where no stable prefetch instruction exists.
+#[allow(unsafe_code)]
+pub(crate) fn prefetch_line(p: *const i8) {
+    // SAFETY: PREFETCHT0 only hints the cache; it has no architectural effect, never
+    // faults, and dereferences nothing, so no pointer validity is required.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,6 +422,29 @@ mod tests {
 
     fn table() -> Table<K, ()> {
         Table::new(RandomState::with_seeds(1, 2, 3, 4), 0)
+    }
+
+    #[test]
+    fn prefetching_is_harmless_on_any_table_and_any_hash() {
+        let mut t = table();
+        t.prefetch_slot(7);
+        t.prefetch_entry(7);
+        for i in 0..1000u32 {
+            let key = i.to_le_bytes();
+            let h = t.hash(&key);
+            t.insert_new(h, K(Box::new(key)), ());
+        }
+        for i in 0..2000u32 {
+            let h = t.hash(&i.to_le_bytes());
+            t.prefetch_slot(h);
+            t.prefetch_entry(h);
+            t.prefetch_entry(u64::MAX - h);
+        }
+        assert_eq!(t.len(), 1000);
+        for i in 0..2000u32 {
+            let key = i.to_le_bytes();
+            assert_eq!(t.find(t.hash(&key), &key).is_some(), i < 1000);
+        }
     }
 
     #[test]
