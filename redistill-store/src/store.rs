@@ -465,8 +465,6 @@ impl Store {
         self.db(db).map(|_| ())
     }
 
-    /// The key's hash, rotated so the shard-selecting bits are the lowest ones: tables place
-    /// keys by the top bits, and a scan threshold's low bits then name its shard.
     /// Hints the CPU to fetch where `keys` live, so that a batch of lookups (a pipeline's
     /// requests) overlaps its cache misses instead of taking them one after another.
     ///
@@ -505,6 +503,8 @@ impl Store {
         }
     }
 
+    /// The key's hash, rotated so the shard-selecting bits are the lowest ones: tables place
+    /// keys by the top bits, and a scan threshold's low bits then name its shard.
     pub(crate) fn hash(&self, key: &[u8]) -> u64 {
         self.inner
             .hasher
