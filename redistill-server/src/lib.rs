@@ -48,6 +48,8 @@ mod clients;
 mod clock;
 mod cmd;
 mod connection;
+mod health;
+mod metrics;
 mod server;
 mod shutdown;
 mod stats;

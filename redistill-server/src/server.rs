@@ -97,6 +97,7 @@ pub struct Server {
     acceptor_waker: Arc<Waker>,
     workers: Vec<WorkerHandle>,
     threads: Vec<JoinHandle<()>>,
+    health: Option<crate::health::Handle>,
 }
 
 impl Server {
@@ -127,6 +128,7 @@ impl Server {
             .build();
 
         let listeners = bind_all(&config)?;
+        let health_listeners = crate::health::bind(&config)?;
         let addr = listeners[0].local_addr()?;
         let worker_count = config.server.effective_workers().max(1);
         let read_chunk = config.server.buffer_size;
@@ -182,18 +184,30 @@ impl Server {
                 .spawn(move || housekeeping(&housekeeping_shared))?,
         );
 
+        let health =
+            crate::health::spawn(health_listeners, Arc::clone(&shared))?.map(|(handle, thread)| {
+                threads.push(thread);
+                handle
+            });
+
         Ok(Server {
             addr,
             shared,
             acceptor_waker,
             workers,
             threads,
+            health,
         })
     }
 
     /// The address the server listens on (with the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the HTTP health endpoint, when `health_check_port` is set.
+    pub fn health_addr(&self) -> Option<SocketAddr> {
+        self.health.as_ref().map(crate::health::Handle::addr)
     }
 
     /// The store the server serves; an embedder may use it directly.
@@ -236,6 +250,9 @@ impl Server {
         let _ = self.acceptor_waker.wake();
         for worker in &self.workers {
             worker.wake();
+        }
+        if let Some(health) = &self.health {
+            health.wake();
         }
         self.wait();
     }
