@@ -350,7 +350,6 @@ impl Acceptor {
     }
 
     fn dispatch(&mut self, stream: TcpStream, peer: SocketAddr) {
-        Stats::add(&self.shared.stats.connections_received, 1);
         let config = self.shared.config.read();
         if config.server.tcp_nodelay {
             let _ = stream.set_nodelay(true);
@@ -367,6 +366,8 @@ impl Acceptor {
             reject(stream, b"-ERR max number of clients reached\r\n");
             return;
         }
+        // As in Redis, a rejected connection counts in rejected_connections only.
+        Stats::add(&self.shared.stats.connections_received, 1);
         Stats::add(&self.shared.stats.connected_clients, 1);
         let worker = &self.workers[self.next % self.workers.len()];
         self.next = self.next.wrapping_add(1);
