@@ -137,3 +137,74 @@ fn shutdown_command_closes_the_connection_and_exits_zero() {
     let status = wait_for_exit(&mut child, Duration::from_secs(15));
     assert!(status.success(), "exit status {status}");
 }
+
+/// As above with several clients spread over both workers, each counting its own key: every
+/// worker drains, and no client loses a reply or sees one for a command that did not run.
+#[test]
+fn sigterm_drains_every_client_on_every_worker() {
+    const CLIENTS: usize = 4;
+    let (mut child, port) = start();
+    let (progress_tx, progress_rx) = mpsc::channel();
+    let mut readers = Vec::new();
+    let mut writers = Vec::new();
+    for client in 0..CLIENTS {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+        let mut reader = stream.try_clone().expect("clone");
+        let progress = progress_tx.clone();
+        readers.push(thread::spawn(move || {
+            let mut all = Vec::new();
+            let mut buf = [0u8; 65536];
+            let mut announced = false;
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        all.extend_from_slice(&buf[..n]);
+                        if !announced && all.len() >= 4096 {
+                            announced = true;
+                            let _ = progress.send(client);
+                        }
+                    }
+                }
+            }
+            all
+        }));
+        writers.push(thread::spawn(move || {
+            let batch = format!("INCR counter:{client}\r\n")
+                .repeat(100)
+                .into_bytes();
+            while stream.write_all(&batch).is_ok() {}
+        }));
+    }
+    // Every client's load is running before the signal.
+    for _ in 0..CLIENTS {
+        progress_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("replies flow to every client");
+    }
+    let pid = child.0.id().to_string();
+    let sent = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = wait_for_exit(&mut child, Duration::from_secs(15));
+    assert!(status.success(), "exit status {status}");
+    for (client, reader) in readers.into_iter().enumerate() {
+        let text = String::from_utf8(reader.join().expect("reader")).expect("ascii replies");
+        assert!(
+            text.ends_with("\r\n"),
+            "client {client}: a reply was cut short"
+        );
+        for (i, reply) in text.split_terminator("\r\n").enumerate() {
+            assert_eq!(
+                reply,
+                format!(":{}", i + 1),
+                "client {client}: replies must count up without a gap"
+            );
+        }
+    }
+    for writer in writers {
+        writer.join().expect("writer");
+    }
+}

@@ -20,6 +20,7 @@
 //!                                          redistill_store::Store (sharded, RwLock per shard)
 //!
 //!   housekeeping thread: refreshes the coarse clock, runs active expiry
+//!   health thread (health_check_port): HTTP /health and /metrics, its own mio::Poll
 //! ```
 //!
 //! A connection lives on one worker for its whole life. Every complete request in a read
@@ -48,6 +49,8 @@ mod clients;
 mod clock;
 mod cmd;
 mod connection;
+mod health;
+mod metrics;
 mod server;
 mod shutdown;
 mod stats;

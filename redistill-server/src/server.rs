@@ -102,6 +102,7 @@ pub struct Server {
     acceptor_waker: Arc<Waker>,
     workers: Vec<WorkerHandle>,
     threads: Vec<JoinHandle<()>>,
+    health: Option<crate::health::Handle>,
 }
 
 impl Server {
@@ -132,6 +133,7 @@ impl Server {
             .build();
 
         let listeners = bind_all(&config)?;
+        let health_listeners = crate::health::bind(&config)?;
         let addr = listeners[0].local_addr()?;
         let worker_count = config.server.effective_workers().max(1);
         let read_chunk = config.server.buffer_size;
@@ -187,18 +189,30 @@ impl Server {
                 .spawn(move || housekeeping(&housekeeping_shared))?,
         );
 
+        let health =
+            crate::health::spawn(health_listeners, Arc::clone(&shared))?.map(|(handle, thread)| {
+                threads.push(thread);
+                handle
+            });
+
         Ok(Server {
             addr,
             shared,
             acceptor_waker,
             workers,
             threads,
+            health,
         })
     }
 
     /// The address the server listens on (with the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the HTTP health endpoint, when `health_check_port` is set.
+    pub fn health_addr(&self) -> Option<SocketAddr> {
+        self.health.as_ref().map(crate::health::Handle::addr)
     }
 
     /// The store the server serves; an embedder may use it directly.
@@ -241,6 +255,9 @@ impl Server {
         let _ = self.acceptor_waker.wake();
         for worker in &self.workers {
             worker.wake();
+        }
+        if let Some(health) = &self.health {
+            health.wake();
         }
         self.wait();
     }
@@ -338,7 +355,6 @@ impl Acceptor {
     }
 
     fn dispatch(&mut self, stream: TcpStream, peer: SocketAddr) {
-        Stats::add(&self.shared.stats.connections_received, 1);
         let config = self.shared.config.read();
         if config.server.tcp_nodelay {
             let _ = stream.set_nodelay(true);
@@ -355,6 +371,8 @@ impl Acceptor {
             reject(stream, b"-ERR max number of clients reached\r\n");
             return;
         }
+        // As in Redis, a rejected connection counts in rejected_connections only.
+        Stats::add(&self.shared.stats.connections_received, 1);
         Stats::add(&self.shared.stats.connected_clients, 1);
         let worker = &self.workers[self.next % self.workers.len()];
         self.next = self.next.wrapping_add(1);

@@ -75,14 +75,6 @@ fn human_bytes(n: u64) -> String {
     format!("{n}B")
 }
 
-fn rss_bytes() -> u64 {
-    // /proc/self/statm: size resident ... in pages; Linux pages are 4 KiB here.
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4096)
-}
-
 /// INFO [section ...]: `default`/`all`/`everything` or section names, case-insensitive.
 fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     const DEFAULT: &[&str] = &[
@@ -152,7 +144,7 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     });
     section("memory", &|t| {
         let used = shared.store.used_memory() as u64;
-        let rss = rss_bytes();
+        let rss = crate::metrics::rss_bytes();
         let max = config.memory.max_memory;
         let _ = write!(
             t,

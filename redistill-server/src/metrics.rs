@@ -1,0 +1,396 @@
+//! One consistent reading of the server's figures, and its two renderings for the HTTP
+//! endpoint: the `/health` JSON document and the `/metrics` Prometheus text.
+//!
+//! The figures are the ones INFO reports, under the same names where JSON carries them
+//! (`connected_clients`, `used_memory`, ...); Prometheus names follow that format's
+//! conventions instead (`redistill_` prefix, `_total` on counters, base units).
+
+use std::fmt::Write as _;
+
+use crate::server::Shared;
+use crate::stats::Stats;
+
+/// What is known of the last snapshot save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LastSave {
+    /// `"ok"` or `"err"` as INFO's `rdb_last_bgsave_status`; `None` when no save ran.
+    pub status: Option<&'static str>,
+    /// Unix seconds of the last successful save (INFO's `rdb_last_save_time`).
+    pub unix_time: Option<u64>,
+}
+
+/// The last save's outcome. Snapshots are not written by this server yet, so there is
+/// nothing to report; once they are, this reads the persistence state kept in [`Shared`].
+pub(crate) fn last_save(_shared: &Shared) -> LastSave {
+    LastSave {
+        status: None,
+        unix_time: None,
+    }
+}
+
+/// One command's INFO commandstats figures, summed over the workers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CommandFigures {
+    pub name: &'static str,
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected: u64,
+    pub failed: u64,
+}
+
+/// Keys of one non-empty database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DbFigures {
+    pub db: usize,
+    pub keys: usize,
+    pub expires: usize,
+}
+
+/// Every figure the endpoint reports, read once per request.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    pub uptime_in_seconds: u64,
+    pub connected_clients: u64,
+    pub maxclients: u32,
+    pub total_connections_received: u64,
+    pub rejected_connections: u64,
+    pub total_commands_processed: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub evicted_keys: u64,
+    pub auth_failures: u64,
+    pub used_memory: u64,
+    pub used_memory_rss: u64,
+    pub maxmemory: u64,
+    pub dbs: Vec<DbFigures>,
+    pub commands: Vec<CommandFigures>,
+    pub last_save: LastSave,
+}
+
+impl Snapshot {
+    pub fn read(shared: &Shared) -> Snapshot {
+        let (maxclients, maxmemory) = {
+            let config = shared.config.read();
+            (config.server.max_connections, config.memory.max_memory)
+        };
+        let store = shared.store.stats();
+        let dbs = (0..shared.store.databases())
+            .filter_map(|db| {
+                let info = shared.store.db_info(db).ok()?;
+                (info.keys > 0).then_some(DbFigures {
+                    db,
+                    keys: info.keys,
+                    expires: info.expires,
+                })
+            })
+            .collect();
+        Snapshot {
+            uptime_in_seconds: shared.started.elapsed().as_secs(),
+            connected_clients: Stats::get(&shared.stats.connected_clients),
+            maxclients,
+            total_connections_received: Stats::get(&shared.stats.connections_received),
+            rejected_connections: Stats::get(&shared.stats.rejected_connections),
+            total_commands_processed: Stats::get(&shared.stats.commands_processed),
+            keyspace_hits: store.keyspace_hits,
+            keyspace_misses: store.keyspace_misses,
+            expired_keys: store.expired_keys,
+            evicted_keys: store.evicted_keys,
+            auth_failures: Stats::get(&shared.stats.auth_failures),
+            used_memory: shared.store.used_memory() as u64,
+            used_memory_rss: rss_bytes(),
+            maxmemory,
+            dbs,
+            commands: command_figures(shared),
+            last_save: last_save(shared),
+        }
+    }
+
+    /// Keys in every database.
+    pub fn keys(&self) -> u64 {
+        self.dbs.iter().map(|d| d.keys as u64).sum()
+    }
+
+    /// The `/health` document.
+    pub fn health_json(&self) -> String {
+        let db_keys: serde_json::Map<String, serde_json::Value> = self
+            .dbs
+            .iter()
+            .map(|d| (format!("db{}", d.db), d.keys.into()))
+            .collect();
+        serde_json::json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "redis_version": crate::REDIS_VERSION,
+            "uptime_in_seconds": self.uptime_in_seconds,
+            "connected_clients": self.connected_clients,
+            "keys": self.keys(),
+            "db_keys": db_keys,
+            "used_memory": self.used_memory,
+            "used_memory_rss": self.used_memory_rss,
+            "total_commands_processed": self.total_commands_processed,
+            "last_save": {
+                "status": self.last_save.status,
+                "unix_time": self.last_save.unix_time,
+            },
+        })
+        .to_string()
+    }
+
+    /// The `/metrics` page in the Prometheus text exposition format 0.0.4.
+    pub fn prometheus(&self) -> String {
+        let mut out = String::with_capacity(4096 + self.commands.len() * 512);
+        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+            family(&mut out, name, kind, help);
+            let _ = writeln!(out, "redistill_{name} {value}");
+        };
+        metric(
+            "uptime_seconds",
+            "gauge",
+            "Seconds since the server started (INFO uptime_in_seconds).",
+            self.uptime_in_seconds,
+        );
+        metric(
+            "connected_clients",
+            "gauge",
+            "Client connections open now (INFO connected_clients).",
+            self.connected_clients,
+        );
+        metric(
+            "max_clients",
+            "gauge",
+            "Most client connections allowed at once; 0 means no limit (INFO maxclients).",
+            u64::from(self.maxclients),
+        );
+        metric(
+            "connections_received_total",
+            "counter",
+            "Client connections accepted (INFO total_connections_received).",
+            self.total_connections_received,
+        );
+        metric(
+            "rejected_connections_total",
+            "counter",
+            "Connections refused over the maxclients limit (INFO rejected_connections).",
+            self.rejected_connections,
+        );
+        metric(
+            "commands_processed_total",
+            "counter",
+            "Commands run (INFO total_commands_processed).",
+            self.total_commands_processed,
+        );
+        metric(
+            "keyspace_hits_total",
+            "counter",
+            "Key lookups that found the key (INFO keyspace_hits).",
+            self.keyspace_hits,
+        );
+        metric(
+            "keyspace_misses_total",
+            "counter",
+            "Key lookups that did not find the key (INFO keyspace_misses).",
+            self.keyspace_misses,
+        );
+        metric(
+            "expired_keys_total",
+            "counter",
+            "Keys removed because their TTL passed (INFO expired_keys).",
+            self.expired_keys,
+        );
+        metric(
+            "evicted_keys_total",
+            "counter",
+            "Keys evicted to stay under maxmemory (INFO evicted_keys).",
+            self.evicted_keys,
+        );
+        metric(
+            "auth_failures_total",
+            "counter",
+            "Failed AUTH attempts (INFO acl_access_denied_auth).",
+            self.auth_failures,
+        );
+        metric(
+            "used_memory_bytes",
+            "gauge",
+            "Estimated bytes held by the keyspace (INFO used_memory).",
+            self.used_memory,
+        );
+        metric(
+            "used_memory_rss_bytes",
+            "gauge",
+            "Resident set size of the process (INFO used_memory_rss).",
+            self.used_memory_rss,
+        );
+        metric(
+            "maxmemory_bytes",
+            "gauge",
+            "Memory limit; 0 means no limit (INFO maxmemory).",
+            self.maxmemory,
+        );
+        metric("keys", "gauge", "Keys in all databases.", self.keys());
+        if let Some(status) = self.last_save.status {
+            metric(
+                "last_save_ok",
+                "gauge",
+                "1 if the last snapshot save succeeded, else 0 (INFO rdb_last_bgsave_status).",
+                u64::from(status == "ok"),
+            );
+        }
+        if let Some(time) = self.last_save.unix_time {
+            metric(
+                "last_save_timestamp_seconds",
+                "gauge",
+                "Unix time of the last successful snapshot save (INFO rdb_last_save_time).",
+                time,
+            );
+        }
+
+        family(
+            &mut out,
+            "db_keys",
+            "gauge",
+            "Keys per database (INFO keyspace keys=).",
+        );
+        for d in &self.dbs {
+            let _ = writeln!(out, "redistill_db_keys{{db=\"db{}\"}} {}", d.db, d.keys);
+        }
+        family(
+            &mut out,
+            "db_keys_expiring",
+            "gauge",
+            "Keys with a TTL per database (INFO keyspace expires=).",
+        );
+        for d in &self.dbs {
+            let _ = writeln!(
+                out,
+                "redistill_db_keys_expiring{{db=\"db{}\"}} {}",
+                d.db, d.expires
+            );
+        }
+
+        type Field = fn(&CommandFigures) -> String;
+        let per_command: [(&str, &str, Field); 4] = [
+            (
+                "commands_total",
+                "Calls per command (INFO commandstats calls).",
+                |c| c.calls.to_string(),
+            ),
+            (
+                "commands_duration_seconds_total",
+                "Seconds spent running each command (INFO commandstats usec).",
+                |c| seconds(c.usec),
+            ),
+            (
+                "commands_rejected_calls_total",
+                "Calls refused before running, per command (INFO commandstats rejected_calls).",
+                |c| c.rejected.to_string(),
+            ),
+            (
+                "commands_failed_calls_total",
+                "Calls that ran and answered an error, per command (INFO commandstats \
+                 failed_calls).",
+                |c| c.failed.to_string(),
+            ),
+        ];
+        for (name, help, field) in per_command {
+            family(&mut out, name, "counter", help);
+            for c in &self.commands {
+                let _ = writeln!(
+                    out,
+                    "redistill_{name}{{cmd=\"{}\"}} {}",
+                    label_value(c.name),
+                    field(c)
+                );
+            }
+        }
+        out
+    }
+}
+
+/// The `# HELP` and `# TYPE` lines that open a metric family.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP redistill_{name} {help}");
+    let _ = writeln!(out, "# TYPE redistill_{name} {kind}");
+}
+
+/// Microseconds as a decimal number of seconds, exact (no float rounding).
+fn seconds(usec: u64) -> String {
+    format!("{}.{:06}", usec / 1_000_000, usec % 1_000_000)
+}
+
+/// A label value escaped as the text format requires.
+fn label_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Per-command figures of every command called or refused at least once, as INFO
+/// commandstats lists them.
+fn command_figures(shared: &Shared) -> Vec<CommandFigures> {
+    (0..crate::cmd::count())
+        .filter_map(|index| {
+            let name = crate::cmd::name_of(index)?;
+            let mut figures = CommandFigures {
+                name,
+                calls: 0,
+                usec: 0,
+                rejected: 0,
+                failed: 0,
+            };
+            for worker in &shared.command_stats {
+                let (calls, usec, rejected, failed) = worker.get(index);
+                figures.calls += calls;
+                figures.usec += usec;
+                figures.rejected += rejected;
+                figures.failed += failed;
+            }
+            (figures.calls + figures.rejected > 0).then_some(figures)
+        })
+        .collect()
+}
+
+/// The process's resident set size in bytes (`VmRSS`), or 0 where `/proc` is absent.
+pub(crate) fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_exact_decimals() {
+        assert_eq!(seconds(0), "0.000000");
+        assert_eq!(seconds(1), "0.000001");
+        assert_eq!(seconds(2_500_000), "2.500000");
+        assert_eq!(seconds(u64::MAX), "18446744073709.551615");
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label_value("get"), "get");
+        assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn rss_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            assert!(rss_bytes() > 0);
+        }
+    }
+}
