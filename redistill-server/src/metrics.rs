@@ -91,7 +91,7 @@ impl Snapshot {
             maxclients,
             total_connections_received: Stats::get(&shared.stats.connections_received),
             rejected_connections: Stats::get(&shared.stats.rejected_connections),
-            total_commands_processed: Stats::get(&shared.stats.commands_processed),
+            total_commands_processed: shared.commands_processed(),
             keyspace_hits: store.keyspace_hits,
             keyspace_misses: store.keyspace_misses,
             expired_keys: store.expired_keys,

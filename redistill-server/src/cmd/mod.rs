@@ -157,6 +157,11 @@ pub(crate) fn count() -> usize {
     ALL.len()
 }
 
+/// The name of the command at `index`.
+pub(crate) fn name_of(index: usize) -> Option<&'static str> {
+    ALL.get(index).map(|c| c.name)
+}
+
 /// `CLIENT LIST`'s `cmd=` for a request: the command's index, and for a container command
 /// the position of its subcommand plus one (0 for none) in the low byte.
 fn last_command_code(index: usize, command: &Command, args: &[&[u8]]) -> usize {
