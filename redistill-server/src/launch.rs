@@ -40,7 +40,12 @@ pub fn run() -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         server.local_addr(),
     );
-    server.wait_for_shutdown_request();
+    loop {
+        server.wait_for_shutdown_request();
+        if server.prepare_shutdown() {
+            break;
+        }
+    }
     log::info!("Shutting down: no new connections; answering what clients already sent");
     let (commands, connections) = server.totals();
     server.shutdown();

@@ -20,6 +20,7 @@
 //!                                          redistill_store::Store (sharded, RwLock per shard)
 //!
 //!   housekeeping thread: refreshes the coarse clock, runs active expiry
+//!   snapshot thread: periodic saves; BGSAVE runs on a thread of its own
 //! ```
 //!
 //! A connection lives on one worker for its whole life. Every complete request in a read
@@ -48,6 +49,7 @@ mod clients;
 mod clock;
 mod cmd;
 mod connection;
+mod persistence;
 mod server;
 mod shutdown;
 mod stats;
@@ -55,6 +57,7 @@ mod watch;
 mod worker;
 
 pub use clock::CoarseClock;
+pub use persistence::PersistenceStatus;
 pub use server::{Server, ShutdownTrigger};
 
 /// The Redis version reported to clients (HELLO, INFO), which some clients check for
