@@ -535,3 +535,25 @@ proptest! {
         prop_assert_eq!(dump(node.server()), before);
     }
 }
+
+#[test]
+fn periodic_saves_happen_when_something_changed() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let mut cfg = config(&path, true);
+    cfg.persistence.snapshot_interval = 1;
+    let node = Node::start(cfg);
+    let _: () = node.client().set("k", "v").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node.field("rdb_changes_since_last_save") != "0" {
+        assert!(Instant::now() < deadline, "no periodic save");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(path.exists());
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    let records = redistill_persist::SnapshotReader::open(&path)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 1);
+}
