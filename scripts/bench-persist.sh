@@ -47,13 +47,17 @@ now() { date +%s.%N; }
 echo "keys: $KEYS, value size: $VALUE_SIZE bytes, machine: $(nproc) cores (shared, busy)"
 start
 # key:<i> -> VALUE_SIZE bytes, loaded through one pipe.
-VALUE=$(head -c "$VALUE_SIZE" /dev/zero | tr '\0' 'x')
-awk -v n="$KEYS" -v v="$VALUE" 'BEGIN {
-    for (i = 0; i < n; i++) {
-        k = "key:" i
-        printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v
-    }
-}' | redis-cli -p "$PORT" --pipe >/dev/null
+fill() {
+    local value
+    value=$(head -c "$VALUE_SIZE" /dev/zero | tr '\0' 'x')
+    awk -v n="$KEYS" -v v="$value" 'BEGIN {
+        for (i = 0; i < n; i++) {
+            k = "key:" i
+            printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v
+        }
+    }' | redis-cli -p "$PORT" --pipe >/dev/null
+}
+fill
 echo "dbsize: $(redis-cli -p "$PORT" DBSIZE)"
 
 t0=$(now)
@@ -77,19 +81,58 @@ bench_get() {
         | tr -d '"' | awk -F, 'NR == 2 { printf "rps=%s p50=%s ms p99=%s ms max=%s ms\n", $2, $5, $7, $8 }'
 }
 
+rss() { redis-cli -p "$PORT" INFO memory | tr -d '\r' | awk -F: '/^used_memory_rss:/ { print $2 }'; }
+
+# Memory: RSS before a BGSAVE against the highest RSS seen while it runs.
+BASE=$(rss)
+PEAK=$BASE
+redis-cli -p "$PORT" BGSAVE >/dev/null
+while redis-cli -p "$PORT" INFO persistence | grep -q 'rdb_bgsave_in_progress:1'; do
+    r=$(rss)
+    if ((r > PEAK)); then PEAK=$r; fi
+    sleep 0.005
+done
+awk -v b="$BASE" -v p="$PEAK" 'BEGIN {
+    printf "BGSAVE memory: RSS %.1f MB before, peak %.1f MB during (+%.1f MB)\n", b / 1e6, p / 1e6, (p - b) / 1e6 }'
+
 echo "GET idle:          $(bench_get)"
 
-# BGSAVE back to back for as long as the benchmark runs.
-(
-    while true; do
-        redis-cli -p "$PORT" BGSAVE >/dev/null 2>&1 || true
-        while redis-cli -p "$PORT" INFO persistence 2>/dev/null | grep -q 'rdb_bgsave_in_progress:1'; do
-            sleep 0.01
+# GET latency while BGSAVE runs back to back for as long as the benchmark does.
+bench_get_during_bgsave() {
+    (
+        while true; do
+            redis-cli -p "$PORT" BGSAVE >/dev/null 2>&1 || true
+            while redis-cli -p "$PORT" INFO persistence 2>/dev/null | grep -q 'rdb_bgsave_in_progress:1'; do
+                sleep 0.01
+            done
         done
-    done
-) &
-SAVER=$!
-echo "GET during BGSAVE: $(bench_get)"
-kill "$SAVER" 2>/dev/null || true
-wait "$SAVER" 2>/dev/null || true
-redis-cli -p "$PORT" INFO persistence | grep -E 'rdb_saves|rdb_last_bgsave_(status|time_sec)'
+    ) &
+    local saver=$!
+    echo "GET during BGSAVE: $(bench_get)"
+    kill "$saver" 2>/dev/null || true
+    wait "$saver" 2>/dev/null || true
+    redis-cli -p "$PORT" INFO persistence | tr -d '\r' | grep -E '^rdb_saves|^rdb_last_bgsave_(status|time_sec)' | tr '\n' ' '
+    echo
+}
+bench_get_during_bgsave
+stop
+
+# The same against redis-server (fork-based BGSAVE), when it is installed.
+if command -v redis-server >/dev/null; then
+    echo "redis-server $(redis-server --version | grep -o 'v=[0-9.]*'), same load:"
+    redis-server --port "$PORT" --save '' --appendonly no --dir "$WORK" --dbfilename redis.rdb \
+        --logfile "$WORK/redis.log" &
+    PID=$!
+    until redis-cli -p "$PORT" PING >/dev/null 2>&1; do sleep 0.05; done
+    fill
+    t0=$(now)
+    redis-cli -p "$PORT" SAVE >/dev/null
+    t1=$(now)
+    awk -v a="$t0" -v b="$t1" -v s="$(stat -c %s "$WORK/redis.rdb")" 'BEGIN {
+        d = b - a; printf "SAVE: %.3f s, %.1f MB, %.1f MB/s\n", d, s / 1e6, s / 1e6 / d }'
+    echo "GET idle:          $(bench_get)"
+    bench_get_during_bgsave
+    redis-cli -p "$PORT" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
+    wait "$PID" 2>/dev/null || true
+    PID=
+fi
