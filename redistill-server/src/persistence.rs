@@ -360,6 +360,11 @@ impl Persistence {
         let started = Instant::now();
         match load_file(store, path) {
             Ok((loaded, expired)) => {
+                // Loading bypasses the memory limit; an evicting policy catches up now.
+                let limit = store.max_memory();
+                if limit > 0 {
+                    store.set_max_memory(limit);
+                }
                 self.loaded_keys.store(loaded, Ordering::Relaxed);
                 self.expired_at_load.store(expired, Ordering::Relaxed);
                 self.changes_at_save

@@ -298,10 +298,10 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
         let _: () = c.set(format!("k{i}"), i).unwrap();
     }
     let mut raw = node.raw();
-    // 40 keys at 25 ms each: the save runs for about a second.
+    // 40 keys at 40 ms each: the save runs for over a second and a half.
     exchange(
         &mut raw,
-        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "25000"]),
+        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
         "+OK\r\n",
     );
     exchange(
@@ -556,4 +556,35 @@ fn periodic_saves_happen_when_something_changed() {
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
     assert_eq!(records.len(), 1);
+}
+
+#[test]
+fn a_snapshot_over_the_memory_limit_loads_then_evicts_down_to_it() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    {
+        let node = Node::enabled(&path);
+        let store = node.server().store().clone();
+        for i in 0..2_000u32 {
+            store
+                .set(0, &i.to_be_bytes(), &[7u8; 1_000], Default::default())
+                .unwrap();
+        }
+        let mut raw = node.raw();
+        exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+    }
+    let limit = 512 * 1024;
+    let mut cfg = config(&path, true);
+    cfg.memory.max_memory = limit;
+    cfg.memory.eviction_policy = redistill_server::config::EvictionPolicy::AllKeysLru;
+    let node = Node::start(cfg);
+    let store = node.server().store();
+    assert_eq!(node.field("rdb_last_load_keys_loaded"), "2000");
+    assert!(
+        store.used_memory() as u64 <= limit,
+        "{}",
+        store.used_memory()
+    );
+    let kept = store.dbsize(0).unwrap();
+    assert!(kept > 0 && kept < 2_000, "{kept}");
 }
