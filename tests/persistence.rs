@@ -277,8 +277,20 @@ fn kill_9_during_bgsave_leaves_the_previous_snapshot_whole() {
     let _ = child.0.wait();
 
     assert_eq!(std::fs::read(&path).expect("snapshot"), before);
-    let (_child, port, _logs) = start(&path, &[]);
+    let (_child, port, logs) = start(&path, &[]);
     let mut c = Conn::open(port);
     assert_eq!(c.call(&["DBSIZE"]), ":3000");
     assert_eq!(c.call(&["GET", "key:2999"]), old);
+    // The cut-short temporary file is cleaned up at start, and that is logged.
+    let temps = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .count();
+    assert_eq!(temps, 0);
+    let lines: Vec<String> = logs.try_iter().collect();
+    assert!(
+        lines.iter().any(|l| l.contains("did not finish")),
+        "{lines:?}"
+    );
 }

@@ -86,6 +86,9 @@ pub(crate) struct Persistence {
     /// `Store::changes` as of the start of the last successful save.
     changes_at_save: AtomicU64,
     saves: AtomicU64,
+    /// Keys written so far by the running save, and the keyspace size when it started.
+    keys_processed: AtomicU64,
+    keys_total: AtomicU64,
     loaded_keys: AtomicU64,
     expired_at_load: AtomicU64,
     /// Set once SHUTDOWN has dealt with saving, so the exit path does not save again.
@@ -104,10 +107,20 @@ fn unix_now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Writes every live key of `store` to `target`, replacing the file atomically.
-fn write_snapshot(store: &Store, target: &SaveTarget) -> Result<u64, PersistError> {
+/// Writes every live key of `store` to `target`, replacing the file atomically, counting
+/// keys written in `processed`.
+fn write_snapshot(
+    store: &Store,
+    target: &SaveTarget,
+    processed: &AtomicU64,
+) -> Result<u64, PersistError> {
     let stats = save_snapshot(&target.path, unix_now_ms(), |w| {
-        store.for_each_snapshot_shard(|db, entries| write_entries(w, db, entries, target))
+        store.for_each_snapshot_shard(|db, entries| {
+            let n = entries.len() as u64;
+            write_entries(w, db, entries, target)?;
+            processed.fetch_add(n, Ordering::Relaxed);
+            Ok::<(), PersistError>(())
+        })
     })?;
     Ok(stats.bytes)
 }
@@ -151,6 +164,8 @@ impl Persistence {
             last_bgsave_secs: AtomicI64::new(-1),
             changes_at_save: AtomicU64::new(0),
             saves: AtomicU64::new(0),
+            keys_processed: AtomicU64::new(0),
+            keys_total: AtomicU64::new(0),
             loaded_keys: AtomicU64::new(0),
             expired_at_load: AtomicU64::new(0),
             shutdown_handled: AtomicBool::new(false),
@@ -210,7 +225,13 @@ impl Persistence {
     /// Runs a claimed save to its end.
     fn run(&self, store: &Store, target: &SaveTarget, background: bool) -> Result<u64, SaveError> {
         let changes_before = store.changes();
-        let result = write_snapshot(store, target);
+        let total: usize = (0..store.databases())
+            .filter_map(|db| store.db_info(db).ok())
+            .map(|info| info.keys)
+            .sum();
+        self.keys_total.store(total as u64, Ordering::Relaxed);
+        self.keys_processed.store(0, Ordering::Relaxed);
+        let result = write_snapshot(store, target, &self.keys_processed);
         self.end(&result, changes_before, background);
         result.map_err(SaveError::Failed)
     }
@@ -309,11 +330,20 @@ impl Persistence {
         let current = self.running.lock().map_or(-1, |s| {
             i64::try_from(s.elapsed().as_secs()).unwrap_or(i64::MAX)
         });
+        // Redis shows the running save's progress, and zeros when none runs.
+        let (processed, total) = if current >= 0 {
+            (
+                self.keys_processed.load(Ordering::Relaxed),
+                self.keys_total.load(Ordering::Relaxed),
+            )
+        } else {
+            (0, 0)
+        };
         let _ = write!(
             out,
             "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n\
              current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n\
-             current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n\
+             current_save_keys_processed:{processed}\r\ncurrent_save_keys_total:{total}\r\n\
              rdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\n\
              rdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\n\
              rdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\n\
@@ -350,6 +380,7 @@ impl Persistence {
             return Ok(());
         }
         let path = &config.snapshot_path;
+        remove_stale_temp_files(path);
         if !path.exists() {
             log::info!(
                 "No snapshot at {}: starting with an empty keyspace",
@@ -399,6 +430,36 @@ impl Persistence {
                 "{message}. Repair or remove the file, or start with \
                  --start-empty-on-corrupt-snapshot to move it aside and start empty"
             )),
+        }
+    }
+}
+
+/// Removes the temporary files of saves that a crash cut short (`.<name>.<random>.tmp` next
+/// to the snapshot): partial snapshots that nothing will read, possibly as large as a whole
+/// one.
+fn remove_stale_temp_files(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.filter_map(Result::ok) {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => log::info!(
+                    "Removed {}, left by a save that did not finish",
+                    entry.path().display()
+                ),
+                Err(e) => log::warn!("Cannot remove {}: {e}", entry.path().display()),
+            }
         }
     }
 }

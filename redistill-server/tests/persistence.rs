@@ -316,6 +316,7 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     assert_eq!(node.field("rdb_bgsave_in_progress"), "1");
     assert!(node.server().persistence_status().in_progress);
     assert_ne!(node.field("rdb_current_bgsave_time_sec"), "-1");
+    assert_eq!(node.field("current_save_keys_total"), "40");
     // Other clients are served meanwhile.
     assert_eq!(c.get::<_, i64>("k7").unwrap(), 7);
     node.wait_for_bgsave();
@@ -326,6 +327,7 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     );
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     assert_eq!(node.field("rdb_current_bgsave_time_sec"), "-1");
+    assert_eq!(node.field("current_save_keys_total"), "0");
     assert_ne!(node.field("rdb_last_bgsave_time_sec"), "-1");
     exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
 }
