@@ -408,7 +408,10 @@ impl Persistence {
                 );
                 Ok(())
             }
-            Err(message) if config.start_empty_on_corrupt_snapshot => {
+            Err(LoadFailure {
+                message,
+                damaged: true,
+            }) if config.start_empty_on_corrupt_snapshot => {
                 store.flushall();
                 self.changes_at_save
                     .store(store.changes(), Ordering::Relaxed);
@@ -426,10 +429,14 @@ impl Persistence {
                 );
                 Ok(())
             }
-            Err(message) => Err(format!(
+            Err(LoadFailure {
+                message,
+                damaged: true,
+            }) => Err(format!(
                 "{message}. Repair or remove the file, or start with \
                  --start-empty-on-corrupt-snapshot to move it aside and start empty"
             )),
+            Err(LoadFailure { message, .. }) => Err(message),
         }
     }
 }
@@ -464,32 +471,53 @@ fn remove_stale_temp_files(path: &Path) {
     }
 }
 
+/// Why a snapshot did not load.
+struct LoadFailure {
+    message: String,
+    /// The file's bytes are bad (as opposed to unreadable, or fine but not loadable here):
+    /// only then may the operator's flag move it aside.
+    damaged: bool,
+}
+
 /// Reads every record of `path` into `store`: (keys loaded, keys dropped as expired).
-fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), String> {
-    let bad = |offset: u64, e: &dyn fmt::Display| {
-        format!(
-            "Snapshot {} is corrupt or truncated (reading stopped at byte offset {offset}): {e}",
-            path.display()
-        )
+fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
+    let read_error = |offset: u64, e: &PersistError| {
+        let damaged = !matches!(e, PersistError::Io { .. } | PersistError::File { .. });
+        let what = if damaged {
+            "is corrupt or truncated"
+        } else {
+            "cannot be read"
+        };
+        LoadFailure {
+            message: format!(
+                "Snapshot {} {what} (reading stopped at byte offset {offset}): {e}",
+                path.display()
+            ),
+            damaged,
+        }
     };
-    let mut reader = SnapshotReader::open(path).map_err(|e| bad(0, &e))?;
+    let unloadable = |offset: u64, e: String| LoadFailure {
+        message: format!(
+            "Snapshot {} cannot be loaded here (record before byte offset {offset}): {e}",
+            path.display()
+        ),
+        damaged: false,
+    };
+    let mut reader = SnapshotReader::open(path).map_err(|e| read_error(0, &e))?;
     let (mut loaded, mut expired) = (0u64, 0u64);
     loop {
         let record = match reader.next_record() {
             Ok(Some(record)) => record,
             Ok(None) => break,
-            Err(e) => return Err(bad(reader.offset(), &e)),
+            Err(e) => return Err(read_error(reader.offset(), &e)),
         };
         let value = match record.value {
             Value::String(v) => SnapshotValue::String(v),
             Value::Integer(n) => SnapshotValue::Integer(n),
             Value::Hash(fields) => SnapshotValue::Hash(fields),
             other => {
-                let e = format!(
-                    "a value of type {:?} this server cannot hold",
-                    other.value_type()
-                );
-                return Err(bad(reader.offset(), &e));
+                let e = format!("values of type {:?} are not supported", other.value_type());
+                return Err(unloadable(reader.offset(), e));
             }
         };
         let db = usize::try_from(record.db).unwrap_or(usize::MAX);
@@ -497,10 +525,8 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), String> {
             Ok(true) => loaded += 1,
             Ok(false) => expired += 1,
             Err(e) => {
-                return Err(bad(
-                    reader.offset(),
-                    &format!("database {}: {e}", record.db),
-                ));
+                let e = format!("database {}: {e} (raise `databases`)", record.db);
+                return Err(unloadable(reader.offset(), e));
             }
         }
     }

@@ -590,3 +590,28 @@ fn a_snapshot_over_the_memory_limit_loads_then_evicts_down_to_it() {
     let kept = store.dbsize(0).unwrap();
     assert!(kept > 0 && kept < 2_000, "{kept}");
 }
+
+#[test]
+fn a_snapshot_this_server_cannot_hold_is_refused_and_never_moved_aside() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    save_snapshot(&path, 0, |w| {
+        w.write_string(0, b"k", None, b"v")?;
+        w.write_string(40, b"far", None, b"v")?;
+        Ok::<(), redistill_persist::PersistError>(())
+    })
+    .unwrap();
+    let mut cfg = config(&path, true);
+    cfg.persistence.start_empty_on_corrupt_snapshot = true;
+    let err = Server::start(cfg).err().expect("refuses to start");
+    let text = err.to_string();
+    assert!(text.contains("database 40"), "{text}");
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(path.exists(), "an intact file is never moved aside");
+    cfg = config(&path, true);
+    cfg.server.databases = 64;
+    let node = Node::start(cfg);
+    let mut c = node.client();
+    let _: () = redis::cmd("SELECT").arg(40).query(&mut c).unwrap();
+    assert_eq!(c.get::<_, String>("far").unwrap(), "v");
+}
