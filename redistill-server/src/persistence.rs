@@ -1,10 +1,10 @@
 //! The snapshot driver: writing the keyspace to the snapshot file (SAVE, BGSAVE, periodic
 //! and shutdown saves), loading it at start, and the status INFO and LASTSAVE report.
 //!
-//! Saves never fork. A save copies the keyspace one shard at a time under that shard's read
-//! lock (see `redistill_store::Store::for_each_snapshot_shard`) and streams each copy into
-//! the file, so memory grows by about one shard's worth of entries and other clients keep
-//! being served. The file is replaced atomically (`redistill_persist::AtomicFile`): a crash
+//! Saves never fork. A save copies the keyspace in batches of about a thousand entries, each
+//! under one shard's read lock (see `redistill_store::Store::for_each_snapshot_batch`), and
+//! streams each batch into the file, so memory grows by one batch of copies and other
+//! clients keep being served. The file is replaced atomically (`redistill_persist::AtomicFile`): a crash
 //! or a failed write at any point leaves the previous snapshot whole.
 //!
 //! At most one save runs at a time: SAVE and BGSAVE refuse while one runs, a periodic save
@@ -115,7 +115,7 @@ fn write_snapshot(
     processed: &AtomicU64,
 ) -> Result<u64, PersistError> {
     let stats = save_snapshot(&target.path, unix_now_ms(), |w| {
-        store.for_each_snapshot_shard(|db, entries| {
+        store.for_each_snapshot_batch(|db, entries| {
             let n = entries.len() as u64;
             write_entries(w, db, entries, target)?;
             processed.fetch_add(n, Ordering::Relaxed);

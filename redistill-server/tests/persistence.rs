@@ -473,7 +473,7 @@ fn dump(server: &Server) -> Vec<(usize, Bytes, Option<u64>, String)> {
     let mut out = Vec::new();
     server
         .store()
-        .for_each_snapshot_shard(|db, entries| {
+        .for_each_snapshot_batch(|db, entries| {
             for e in entries.drain(..) {
                 let value = match e.value {
                     redistill_store::SnapshotValue::Hash(mut f) => {

@@ -69,6 +69,6 @@ pub use glob::glob_match;
 pub use hashes::FieldValue;
 pub use info::{DbInfo, Stats};
 pub use scan::ScanOptions;
-pub use snapshot::{SnapshotEntry, SnapshotValue};
+pub use snapshot::{SNAPSHOT_BATCH, SnapshotEntry, SnapshotValue};
 pub use store::{Store, StoreBuilder};
 pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions, SetOutcome};

@@ -1,14 +1,15 @@
 //! Snapshots of the keyspace: copying it out shard by shard, loading entries back in, and
 //! the change counter that says whether a new snapshot is due.
 //!
-//! A copy is taken one shard at a time under that shard's read lock, so readers are never
-//! blocked, writers to a shard wait only while that one shard is copied, and the memory a
-//! snapshot needs is one shard's worth of entries, not a second keyspace. Each string entry
-//! is copied with one allocation; its key and value are [`Bytes`] handles into that copy.
+//! A copy is taken in batches of about [`SNAPSHOT_BATCH`] entries, each under one shard's
+//! read lock, walking the keyspace with SCAN's cursor: readers are never blocked, a writer
+//! waits at most for one batch to be copied, and the memory a snapshot needs is one batch of
+//! copies, not a second keyspace. Each string entry is copied with one allocation; its key
+//! and value are [`Bytes`] handles into that copy.
 //!
-//! The result is per-shard consistent rather than a point-in-time image of the whole store:
-//! a write that lands in a shard after that shard was copied is not in the snapshot (it will
-//! be in the next one), exactly as a key written after the save would not be.
+//! The result is consistent per batch rather than a point-in-time image of the whole store:
+//! a write that lands after its batch was copied is not in the snapshot (it will be in the
+//! next one), exactly as a key written after the save would not be.
 
 use std::sync::atomic::Ordering;
 
@@ -18,6 +19,10 @@ use crate::entry::{Entry, KIND_INT, KIND_MASK, head};
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 use crate::table::Slot;
+
+/// Entries a snapshot copies per lock hold: small enough that a writer waits
+/// microseconds, large enough that taking the lock costs nothing next to the copying.
+pub const SNAPSHOT_BATCH: usize = 1024;
 
 /// A value as a snapshot holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,42 +108,69 @@ impl Store {
             .sum()
     }
 
-    /// Copies the live entries of one shard of `db` into `out` (cleared first), under that
-    /// shard's read lock. Keys already expired are left out.
+    /// Copies a batch of live entries of `db` into `out` (cleared first), starting at
+    /// `cursor` (0 to begin), and returns the cursor to continue from, 0 once the database
+    /// is done. Keys already expired are left out.
+    ///
+    /// The cursor is SCAN's (see [`Store::scan`]): every key present for the whole walk is
+    /// copied, none twice, however the tables grow or shrink between calls. One call holds
+    /// one shard's read lock while it copies about [`SNAPSHOT_BATCH`] entries, so a
+    /// writer to that shard waits at most for one batch.
     ///
     /// # Errors
     ///
-    /// [`StoreError::DbIndexOutOfRange`] for a bad `db`. A `shard` past
-    /// [`Store::shards_per_db`] copies nothing.
-    pub fn snapshot_shard(
+    /// [`StoreError::DbIndexOutOfRange`] for a bad `db`.
+    pub fn snapshot_batch(
         &self,
         db: usize,
-        shard: usize,
+        cursor: u64,
         out: &mut Vec<SnapshotEntry>,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         out.clear();
-        let Some(sh) = self.db(db)?.shards.get(shard) else {
-            return Ok(());
-        };
-        if sh.len.load(Ordering::Relaxed) == 0 {
-            return Ok(());
-        }
+        let d = self.db(db)?;
         let now = self.now_ms();
-        let st = sh.state.read();
-        out.reserve(st.table.len());
-        out.extend(
-            st.table
-                .iter()
-                .map(|(_, e)| e)
-                .filter(|e| !e.is_expired(now))
-                .map(copy_entry),
-        );
-        Ok(())
+        let mask = (d.shards.len() - 1) as u64;
+        let mut t = cursor;
+        let mut idx = Vec::new();
+        loop {
+            let shard_idx = (t & mask) as usize;
+            let shard = &d.shards[shard_idx];
+            let mut next = None;
+            if shard.len.load(Ordering::Relaxed) > 0 {
+                let st = shard.state.read();
+                next = Some(t);
+                while let Some(at) = next {
+                    idx.clear();
+                    next = st.table.scan_step(at, &mut idx);
+                    out.extend(
+                        idx.iter()
+                            .map(|&i| st.table.get(i))
+                            .filter(|e| !e.is_expired(now))
+                            .map(copy_entry),
+                    );
+                    if out.len() >= SNAPSHOT_BATCH {
+                        break;
+                    }
+                }
+            }
+            t = match next {
+                Some(n) => n,
+                // This shard is done: the next one starts at threshold 0 of its residue class.
+                None if shard_idx + 1 < d.shards.len() => shard_idx as u64 + 1,
+                None => return Ok(0),
+            };
+            if out.len() >= SNAPSHOT_BATCH {
+                return Ok(t);
+            }
+        }
     }
 
-    /// Visits the whole keyspace shard by shard: `visit(db, entries)` gets one shard's copy
-    /// at a time (see [`Store::snapshot_shard`]), and may drain it. Stops at the first error
-    /// `visit` returns.
+    /// Visits the whole keyspace in batches: `visit(db, entries)` gets one batch at a time
+    /// (see [`Store::snapshot_batch`]) and may drain it. No lock is held while `visit` runs,
+    /// and memory grows by one batch of copies. Stops at the first error `visit` returns.
+    ///
+    /// The result is consistent per batch, not a point-in-time image: a key written after
+    /// its batch was copied is not in it (it will be in the next snapshot).
     ///
     /// # Errors
     ///
@@ -155,7 +187,7 @@ impl Store {
     /// store.hset(1, b"user", &[(b"id", b"1")])?;
     ///
     /// let mut seen = Vec::new();
-    /// store.for_each_snapshot_shard(|db, entries| {
+    /// store.for_each_snapshot_batch(|db, entries| {
     ///     seen.extend(entries.drain(..).map(|e| (db, e.key, e.value)));
     ///     Ok::<(), std::convert::Infallible>(())
     /// }).unwrap();
@@ -164,17 +196,22 @@ impl Store {
     /// assert_eq!(seen[1].2, SnapshotValue::Integer(7));
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
-    pub fn for_each_snapshot_shard<E>(
+    pub fn for_each_snapshot_batch<E>(
         &self,
         mut visit: impl FnMut(usize, &mut Vec<SnapshotEntry>) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let mut buf = Vec::new();
         for db in 0..self.databases() {
-            for shard in 0..self.shards_per_db() {
-                // The index is always in range here.
-                if self.snapshot_shard(db, shard, &mut buf).is_ok() && !buf.is_empty() {
+            let mut cursor = 0;
+            // The index is always in range here.
+            while let Ok(next) = self.snapshot_batch(db, cursor, &mut buf) {
+                if !buf.is_empty() {
                     visit(db, &mut buf)?;
                 }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
             }
         }
         Ok(())
@@ -250,7 +287,7 @@ mod tests {
     fn all(store: &Store) -> Vec<(usize, SnapshotEntry)> {
         let mut out = Vec::new();
         store
-            .for_each_snapshot_shard(|db, entries| {
+            .for_each_snapshot_batch(|db, entries| {
                 out.extend(entries.drain(..).map(|e| (db, e)));
                 Ok::<(), ()>(())
             })
@@ -297,6 +334,52 @@ mod tests {
         assert_eq!(b.object_encoding(0, b"n").unwrap(), Some("int"));
         assert_eq!(b.pttl(1, b"t").unwrap(), 4_990);
         assert_eq!(b.dbsize(2).unwrap(), 2);
+    }
+
+    #[test]
+    fn batches_copy_every_key_present_throughout_exactly_once_while_tables_change() {
+        let s = Store::builder().databases(1).shards(4).seed(7).build();
+        for i in 0..20_000u32 {
+            s.set(
+                0,
+                format!("old:{i}").as_bytes(),
+                b"v",
+                SetOptions::default(),
+            )
+            .unwrap();
+        }
+        let mut seen = std::collections::HashMap::new();
+        let (mut cursor, mut batch, mut round) = (0, Vec::new(), 0u32);
+        loop {
+            cursor = s.snapshot_batch(0, cursor, &mut batch).unwrap();
+            assert!(batch.len() < SNAPSHOT_BATCH + 64, "{}", batch.len());
+            for e in batch.drain(..) {
+                *seen.entry(e.key).or_insert(0u32) += 1;
+            }
+            // Grow the tables between batches, and delete some keys added earlier.
+            for j in 0..500 {
+                s.set(
+                    0,
+                    format!("new:{round}:{j}").as_bytes(),
+                    b"v",
+                    SetOptions::default(),
+                )
+                .unwrap();
+            }
+            if round > 0 {
+                let gone = format!("new:{}:0", round - 1);
+                s.del(0, &[gone.as_bytes()]).unwrap();
+            }
+            round += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..20_000u32 {
+            let key = Bytes::from(format!("old:{i}"));
+            assert_eq!(seen.get(&key), Some(&1), "old:{i}");
+        }
+        assert!(seen.values().all(|&n| n == 1), "no key is copied twice");
     }
 
     #[test]
