@@ -46,13 +46,14 @@ now() { date +%s.%N; }
 
 echo "keys: $KEYS, value size: $VALUE_SIZE bytes, machine: $(nproc) cores (shared, busy)"
 start
-# key:<i> -> VALUE_SIZE bytes, loaded through one pipe.
+# key:<i, 12 digits> -> VALUE_SIZE bytes (redis-benchmark's key names, so its GETs hit),
+# loaded through one pipe.
 fill() {
     local value
     value=$(head -c "$VALUE_SIZE" /dev/zero | tr '\0' 'x')
     awk -v n="$KEYS" -v v="$value" 'BEGIN {
         for (i = 0; i < n; i++) {
-            k = "key:" i
+            k = sprintf("key:%012d", i)
             printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v
         }
     }' | redis-cli -p "$PORT" --pipe >/dev/null
@@ -95,9 +96,15 @@ done
 awk -v b="$BASE" -v p="$PEAK" 'BEGIN {
     printf "BGSAVE memory: RSS %.1f MB before, peak %.1f MB during (+%.1f MB)\n", b / 1e6, p / 1e6, (p - b) / 1e6 }'
 
-echo "GET idle:          $(bench_get)"
+bench_set() {
+    redis-benchmark -p "$PORT" -t set -n "$REQUESTS" -r "$KEYS" -d "$VALUE_SIZE" -c 50 --csv 2>/dev/null \
+        | tr -d '"' | awk -F, 'NR == 2 { printf "rps=%s p50=%s ms p99=%s ms max=%s ms\n", $2, $5, $7, $8 }'
+}
 
-# GET latency while BGSAVE runs back to back for as long as the benchmark does.
+echo "GET idle:          $(bench_get)"
+echo "SET idle:          $(bench_set)"
+
+# GET and SET latency while BGSAVE runs back to back for as long as the benchmarks do.
 bench_get_during_bgsave() {
     (
         while true; do
@@ -109,6 +116,7 @@ bench_get_during_bgsave() {
     ) &
     local saver=$!
     echo "GET during BGSAVE: $(bench_get)"
+    echo "SET during BGSAVE: $(bench_set)"
     kill "$saver" 2>/dev/null || true
     wait "$saver" 2>/dev/null || true
     redis-cli -p "$PORT" INFO persistence | tr -d '\r' | grep -E '^rdb_saves|^rdb_last_bgsave_(status|time_sec)' | tr '\n' ' '
@@ -131,6 +139,7 @@ if command -v redis-server >/dev/null; then
     awk -v a="$t0" -v b="$t1" -v s="$(stat -c %s "$WORK/redis.rdb")" 'BEGIN {
         d = b - a; printf "SAVE: %.3f s, %.1f MB, %.1f MB/s\n", d, s / 1e6, s / 1e6 / d }'
     echo "GET idle:          $(bench_get)"
+    echo "SET idle:          $(bench_set)"
     bench_get_during_bgsave
     redis-cli -p "$PORT" SHUTDOWN NOSAVE >/dev/null 2>&1 || true
     wait "$PID" 2>/dev/null || true
