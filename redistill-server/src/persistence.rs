@@ -173,23 +173,35 @@ impl Persistence {
     }
 
     /// Claims the right to save; false when a save is running.
-    fn try_begin(&self) -> bool {
+    fn try_begin(&self, store: &Store) -> bool {
         let mut running = self.running.lock();
         if running.is_some() {
             return false;
         }
         *running = Some(Instant::now());
-        self.in_progress.store(true, Ordering::Release);
+        self.started(store);
         true
     }
 
     /// Waits for a running save to end, then claims the right to save.
-    fn begin_waiting(&self) {
+    fn begin_waiting(&self, store: &Store) {
         let mut running = self.running.lock();
         while running.is_some() {
             self.idle.wait(&mut running);
         }
         *running = Some(Instant::now());
+        self.started(store);
+    }
+
+    /// Counts a save as it starts, as Redis's `rdb_saves` does, with the keys it will write.
+    fn started(&self, store: &Store) {
+        let total: usize = (0..store.databases())
+            .filter_map(|db| store.db_info(db).ok())
+            .map(|info| info.keys)
+            .sum();
+        self.keys_total.store(total as u64, Ordering::Relaxed);
+        self.keys_processed.store(0, Ordering::Relaxed);
+        self.saves.fetch_add(1, Ordering::Relaxed);
         self.in_progress.store(true, Ordering::Release);
     }
 
@@ -198,7 +210,6 @@ impl Persistence {
         let mut running = self.running.lock();
         let started = running.take();
         let secs = started.map_or(0, |s| s.elapsed().as_secs());
-        self.saves.fetch_add(1, Ordering::Relaxed);
         self.last_try_unix.store(unix_now(), Ordering::Relaxed);
         match result {
             Ok(bytes) => {
@@ -225,12 +236,6 @@ impl Persistence {
     /// Runs a claimed save to its end.
     fn run(&self, store: &Store, target: &SaveTarget, background: bool) -> Result<u64, SaveError> {
         let changes_before = store.changes();
-        let total: usize = (0..store.databases())
-            .filter_map(|db| store.db_info(db).ok())
-            .map(|info| info.keys)
-            .sum();
-        self.keys_total.store(total as u64, Ordering::Relaxed);
-        self.keys_processed.store(0, Ordering::Relaxed);
         let result = write_snapshot(store, target, &self.keys_processed);
         self.end(&result, changes_before, background);
         result.map_err(SaveError::Failed)
@@ -238,7 +243,7 @@ impl Persistence {
 
     /// SAVE: writes the snapshot on the calling thread.
     pub fn save(&self, store: &Store, target: &SaveTarget) -> Result<u64, SaveError> {
-        if !self.try_begin() {
+        if !self.try_begin(store) {
             return Err(SaveError::InProgress);
         }
         self.run(store, target, false)
@@ -246,13 +251,13 @@ impl Persistence {
 
     /// A save that must happen (shutdown): waits for a running one, then saves.
     pub fn save_waiting(&self, store: &Store, target: &SaveTarget) -> Result<u64, SaveError> {
-        self.begin_waiting();
+        self.begin_waiting(store);
         self.run(store, target, false)
     }
 
     /// BGSAVE: starts a save on a thread of its own and returns at once.
     pub fn bgsave(self: &Arc<Self>, store: &Store, target: SaveTarget) -> Result<(), SaveError> {
-        if !self.try_begin() {
+        if !self.try_begin(store) {
             return Err(SaveError::InProgress);
         }
         log::info!("Background saving started");
@@ -558,7 +563,7 @@ pub(crate) fn periodic(shared: &crate::server::Shared) {
                 && persistence.changes_since_save(&shared.store) > 0;
             (due, SaveTarget::from_config(p))
         };
-        if due && persistence.try_begin() {
+        if due && persistence.try_begin(&shared.store) {
             log::info!("Periodic snapshot: saving");
             let _ = persistence.run(&shared.store, &target, true);
         }
