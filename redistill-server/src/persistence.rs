@@ -35,6 +35,9 @@ pub struct PersistenceStatus {
     pub in_progress: bool,
     /// Changes to the keyspace since the last successful save.
     pub changes_since_last_save: u64,
+    /// Saves started since the server started (INFO's `rdb_saves`); 0 means
+    /// `last_save_ok` and `last_save_unix` describe no save yet.
+    pub saves: u64,
 }
 
 /// Why a save did not happen.
@@ -308,6 +311,7 @@ impl Persistence {
             last_save_ok: self.last_ok.load(Ordering::Relaxed),
             in_progress: self.in_progress(),
             changes_since_last_save: self.changes_since_save(store),
+            saves: self.saves.load(Ordering::Relaxed),
         }
     }
 
