@@ -116,6 +116,10 @@ pub struct Cli {
     )]
     pub requirepass: Option<String>,
 
+    /// Start empty when the snapshot is corrupt, moving the file aside (default: refuse)
+    #[arg(long)]
+    pub start_empty_on_corrupt_snapshot: bool,
+
     /// Set any configuration key (repeatable), e.g. --set persistence.enabled=true
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE", value_parser = setting)]
     pub settings: Vec<(String, String)>,
@@ -225,6 +229,13 @@ impl Cli {
             if let Some(value) = value {
                 overrides.push(key, value.as_str(), flag);
             }
+        }
+        if self.start_empty_on_corrupt_snapshot {
+            overrides.push(
+                "persistence.start_empty_on_corrupt_snapshot",
+                "yes",
+                "--start-empty-on-corrupt-snapshot",
+            );
         }
         overrides
     }

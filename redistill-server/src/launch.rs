@@ -10,8 +10,9 @@ use crate::logging;
 /// Runs the server as the `redistill` binary does, until it stops.
 ///
 /// A bad flag, a missing configuration file, an unknown key or a bad value prints a message
-/// naming it and exits with status 2; a failure to start (e.g. the port is taken) exits
-/// with status 1.
+/// naming it and exits with status 2; a failure to start (e.g. the port is taken, or the
+/// snapshot is damaged) exits with status 1. On SIGTERM, SIGINT or SHUTDOWN a configured
+/// snapshot is saved first; if that save fails the server keeps running.
 pub fn run() -> ExitCode {
     let cli = Cli::parse_process_args();
     let loaded = match cli.load_config() {
@@ -40,7 +41,12 @@ pub fn run() -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         server.local_addr(),
     );
-    server.wait_for_shutdown_request();
+    loop {
+        server.wait_for_shutdown_request();
+        if server.prepare_shutdown() {
+            break;
+        }
+    }
     log::info!("Shutting down: no new connections; answering what clients already sent");
     let (commands, connections) = server.totals();
     server.shutdown();

@@ -21,6 +21,7 @@
 //!
 //!   housekeeping thread: refreshes the coarse clock, runs active expiry
 //!   health thread (health_check_port): HTTP /health and /metrics, its own mio::Poll
+//!   snapshot thread: periodic saves; BGSAVE runs on a thread of its own
 //! ```
 //!
 //! A connection lives on one worker for its whole life. Every complete request in a read
@@ -51,6 +52,7 @@ mod cmd;
 mod connection;
 mod health;
 mod metrics;
+mod persistence;
 mod server;
 mod shutdown;
 mod stats;
@@ -58,6 +60,7 @@ mod watch;
 mod worker;
 
 pub use clock::CoarseClock;
+pub use persistence::PersistenceStatus;
 pub use server::{Server, ShutdownTrigger};
 
 /// The Redis version reported to clients (HELLO, INFO), which some clients check for

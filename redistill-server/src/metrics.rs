@@ -19,12 +19,19 @@ pub(crate) struct LastSave {
     pub unix_time: Option<u64>,
 }
 
-/// The last save's outcome. Snapshots are not written by this server yet, so there is
-/// nothing to report; once they are, this reads the persistence state kept in [`Shared`].
-pub(crate) fn last_save(_shared: &Shared) -> LastSave {
+/// The last save's outcome, as INFO's `rdb_last_bgsave_status` and `rdb_last_save_time`
+/// report it; nothing before the first save.
+pub(crate) fn last_save(shared: &Shared) -> LastSave {
+    let status = shared.persistence.status(&shared.store);
+    if status.saves == 0 {
+        return LastSave {
+            status: None,
+            unix_time: None,
+        };
+    }
     LastSave {
-        status: None,
-        unix_time: None,
+        status: Some(if status.last_save_ok { "ok" } else { "err" }),
+        unix_time: Some(status.last_save_unix),
     }
 }
 

@@ -15,6 +15,7 @@ use redistill_store::Store;
 use crate::clients::Registry;
 use crate::clock::CoarseClock;
 use crate::config::Config;
+use crate::persistence::{Persistence, PersistenceStatus, SaveTarget};
 use crate::shutdown::ShutdownRequest;
 use crate::stats::{CommandStats, Stats};
 use crate::watch::Watches;
@@ -45,6 +46,8 @@ pub(crate) struct Shared {
     /// Set by SIGTERM/SIGINT, SHUTDOWN or the embedder; the main thread then stops the
     /// server.
     pub shutdown_request: ShutdownRequest,
+    /// Snapshot state: saves running, last save, its status (INFO, LASTSAVE, health).
+    pub persistence: Arc<Persistence>,
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -131,6 +134,10 @@ impl Server {
             .lfu_log_factor(memory.lfu_log_factor)
             .lfu_decay_time(memory.lfu_decay_time)
             .build();
+        let persistence = Arc::new(Persistence::new());
+        persistence
+            .load(&store, &config.persistence)
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
 
         let listeners = bind_all(&config)?;
         let health_listeners = crate::health::bind(&config)?;
@@ -155,6 +162,7 @@ impl Server {
             kills: (0..worker_count).map(|_| AtomicBool::new(false)).collect(),
             wakers: std::sync::OnceLock::new(),
             shutdown_request: ShutdownRequest::default(),
+            persistence,
         });
 
         let mut workers = Vec::with_capacity(worker_count);
@@ -187,6 +195,12 @@ impl Server {
             thread::Builder::new()
                 .name("redistill-housekeeping".into())
                 .spawn(move || housekeeping(&housekeeping_shared))?,
+        );
+        let snapshot_shared = Arc::clone(&shared);
+        threads.push(
+            thread::Builder::new()
+                .name("redistill-snapshot".into())
+                .spawn(move || crate::persistence::periodic(&snapshot_shared))?,
         );
 
         let health =
@@ -230,6 +244,47 @@ impl Server {
     /// Then call [`Server::shutdown`].
     pub fn wait_for_shutdown_request(&self) {
         self.shared.shutdown_request.wait();
+    }
+
+    /// Snapshot status for health checks: last successful save, whether the last attempt
+    /// succeeded, whether one runs now. Cheap: a few atomic loads and one sum of counters.
+    pub fn persistence_status(&self) -> PersistenceStatus {
+        self.shared.persistence.status(&self.shared.store)
+    }
+
+    /// The snapshot step of a graceful shutdown, to run after a shutdown request and before
+    /// [`Server::shutdown`]. Saves when persistence is enabled with `save_on_shutdown`,
+    /// unless SHUTDOWN already saved (or was told NOSAVE); a running BGSAVE is waited for.
+    ///
+    /// Returns `false` when the save failed: as Redis does, the server then keeps running,
+    /// the request is withdrawn, and the caller goes back to waiting for the next one.
+    pub fn prepare_shutdown(&self) -> bool {
+        let shared = &self.shared;
+        let persistence = &shared.persistence;
+        if persistence.shutdown_handled() {
+            persistence.wait_idle();
+            return true;
+        }
+        let (wanted, target) = {
+            let config = shared.config.read();
+            let p = &config.persistence;
+            (p.enabled && p.save_on_shutdown, SaveTarget::from_config(p))
+        };
+        if !wanted {
+            persistence.wait_idle();
+            return true;
+        }
+        log::info!("Saving the final snapshot before exiting.");
+        match persistence.save_waiting(&shared.store, &target) {
+            Ok(_) => true,
+            Err(e) => {
+                log::warn!(
+                    "Error trying to save the DB, can't exit ({e}). Errors trying to shut down                      the server. Check the logs for more information."
+                );
+                shared.shutdown_request.reset();
+                false
+            }
+        }
     }
 
     /// Commands processed and connections received so far, for the final log line.
@@ -284,7 +339,9 @@ impl ShutdownTrigger {
         thread::Builder::new()
             .name("redistill-signals".into())
             .spawn(move || {
-                if let Some(signal) = signals.forever().next() {
+                // Every signal counts: one whose shutdown failed to save may be followed by
+                // another once the operator fixed the cause.
+                for signal in signals.forever() {
                     let name = if signal == SIGINT {
                         "SIGINT"
                     } else {

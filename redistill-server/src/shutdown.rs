@@ -16,6 +16,11 @@ impl ShutdownRequest {
         self.changed.notify_all();
     }
 
+    /// Withdraws a request that could not be honoured (a shutdown save failed).
+    pub fn reset(&self) {
+        *self.requested.lock() = false;
+    }
+
     pub fn wait(&self) {
         let mut requested = self.requested.lock();
         while !*requested {

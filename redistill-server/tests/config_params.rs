@@ -25,6 +25,8 @@ fn set_error(config: &mut Config, pairs: &[(&str, &str)]) -> String {
 #[test]
 fn defaults_read_as_redis_prints_them() {
     let config = Config::default();
+    // The snapshot's directory, made absolute as Redis's `dir` always is.
+    let cwd = std::env::current_dir().unwrap().display().to_string();
     let expected = [
         ("appendonly", "no"),
         ("bind", "127.0.0.1"),
@@ -35,6 +37,7 @@ fn defaults_read_as_redis_prints_them() {
         ("client-query-buffer-limit", "1073741824"),
         ("databases", "16"),
         ("dbfilename", "redistill.rdb"),
+        ("dir", &cwd),
         ("lfu-decay-time", "1"),
         ("lfu-log-factor", "10"),
         ("loglevel", "notice"),
@@ -45,6 +48,7 @@ fn defaults_read_as_redis_prints_them() {
         ("port", "6379"),
         ("protected-mode", "yes"),
         ("proto-max-bulk-len", "536870912"),
+        ("rdb-key-save-delay", "0"),
         ("requirepass", ""),
         ("save", ""),
         ("tcp-keepalive", "300"),
@@ -94,6 +98,7 @@ fn fixed_and_mutable_parameters() {
             "bind",
             "databases",
             "dbfilename",
+            "dir",
             "port",
             "tls-auth-clients",
             "tls-ca-cert-file",

@@ -187,6 +187,35 @@ fn health_reports_the_servers_figures() {
     assert!(health["last_save"]["unix_time"].is_null());
 }
 
+#[test]
+fn health_and_metrics_report_the_last_save() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("dump.rdst");
+    let server = HealthServer::with_config(|c| c.persistence.snapshot_path = path.clone());
+    let mut s = server.raw();
+    exchange(&mut s, b"SET k v\r\nSAVE\r\n", b"+OK\r\n+OK\r\n");
+    exchange(&mut s, b"LASTSAVE\r\n", b":");
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    while !line.ends_with(b"\r\n") {
+        s.read_exact(&mut byte).expect("LASTSAVE reply");
+        line.push(byte[0]);
+    }
+    let lastsave: u64 = String::from_utf8_lossy(&line)
+        .trim()
+        .parse()
+        .expect("a time");
+    let health = server.get("/health").json();
+    assert_eq!(health["last_save"]["status"], "ok");
+    assert_eq!(health["last_save"]["unix_time"], lastsave);
+    let metrics = parse_metrics(&server.get("/metrics").body);
+    assert_eq!(value(&metrics, "redistill_last_save_ok", None), 1.0);
+    assert_eq!(
+        value(&metrics, "redistill_last_save_timestamp_seconds", None),
+        lastsave as f64
+    );
+}
+
 /// One sample line of the text format: name, labels, value.
 #[derive(Debug)]
 struct Sample {

@@ -23,7 +23,7 @@ impl HashObj {
     }
 
     /// Sets a field; true if it is new.
-    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+    pub(crate) fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
         let h = self.fields.hash(field);
         let f = Field::new(field, value);
         let size = f.footprint();

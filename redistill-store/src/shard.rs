@@ -44,6 +44,8 @@ pub(crate) struct Shard {
     pub(crate) len: AtomicUsize,
     pub(crate) volatile_len: AtomicUsize,
     pub(crate) state: RwLock<ShardState>,
+    /// Changes applied to this shard (Redis's `dirty`), for snapshot bookkeeping.
+    pub(crate) dirty: AtomicU64,
 }
 
 impl Shard {
@@ -60,6 +62,7 @@ impl Shard {
             expired: AtomicU64::new(0),
             len: AtomicUsize::new(0),
             volatile_len: AtomicUsize::new(0),
+            dirty: AtomicU64::new(0),
         }
     }
 
@@ -150,6 +153,7 @@ impl ShardState {
         }
         let i = self.table.insert_new(hash, entry, access);
         self.sync_counts(shard);
+        shard.dirty.fetch_add(1, Ordering::Relaxed);
         i
     }
 
@@ -161,6 +165,7 @@ impl ShardState {
             self.remove_volatile(entry.key());
         }
         self.sync_counts(shard);
+        shard.dirty.fetch_add(1, Ordering::Relaxed);
         entry
     }
 
@@ -171,6 +176,7 @@ impl ShardState {
         i: usize,
         f: impl FnOnce(&mut Entry) -> R,
     ) -> R {
+        shard.dirty.fetch_add(1, Ordering::Relaxed);
         let entry = self.table.get_mut(i);
         let before = entry.footprint();
         let had_ttl = entry.expire().is_some();
@@ -198,11 +204,13 @@ impl ShardState {
         self.entry_bytes = 0;
         self.evict = redistill_evict::ShardState::new();
         self.sync_counts(shard);
+        shard.dirty.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Exchanges contents with another shard (SWAPDB).
     pub(crate) fn swap_with(&mut self, other: &mut ShardState, shard: &Shard, other_shard: &Shard) {
         std::mem::swap(self, other);
+        shard.dirty.fetch_add(1, Ordering::Relaxed);
         self.sync_counts(shard);
         other.sync_counts(other_shard);
     }

@@ -18,6 +18,7 @@ mod connection;
 mod hashes;
 mod keys;
 mod metadata;
+mod persistence;
 mod reply;
 mod scan;
 mod server;
@@ -139,6 +140,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(command::COMMANDS)
         .chain(client::COMMANDS)
         .chain(transactions::COMMANDS)
+        .chain(persistence::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
@@ -250,6 +252,12 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.reply().error("NOAUTH Authentication required.");
         ctx.client.tx.aborted = true;
         ctx.shared.command_stats[ctx.worker].reject(index);
+        return;
+    }
+    if ctx.client.tx.queue.is_some() && command.flags.contains(&"no_multi") {
+        ctx.reply()
+            .error("ERR Command not allowed inside a transaction");
+        ctx.client.tx.aborted = true;
         return;
     }
     if let Some(queue) = &mut ctx.client.tx.queue

@@ -158,11 +158,7 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         );
     });
     section("persistence", &|t| {
-        let _ = write!(
-            t,
-            "loading:0\r\nrdb_bgsave_in_progress:0\r\nrdb_last_bgsave_status:ok\r\n\
-             aof_enabled:0\r\n"
-        );
+        shared.persistence.info(&shared.store, t)
     });
     section("stats", &|t| {
         let store = shared.store.stats();
@@ -369,9 +365,11 @@ fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: a graceful shutdown, as on SIGTERM. Like
-/// Redis, a successful SHUTDOWN sends no reply: the connection closes.
+/// Redis, a successful SHUTDOWN sends no reply: the connection closes. It saves first when
+/// asked (SAVE) or configured (`save_on_shutdown` with persistence on, unless NOSAVE); a
+/// failed save replies an error and the server keeps running.
 fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let (mut save, mut nosave, mut abort) = (false, false, false);
+    let (mut save, mut nosave, mut abort, mut force) = (false, false, false, false);
     for opt in &args[1..] {
         if is(opt, "SAVE") {
             save = true;
@@ -379,7 +377,9 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             nosave = true;
         } else if is(opt, "ABORT") {
             abort = true;
-        } else if !is(opt, "NOW") && !is(opt, "FORCE") {
+        } else if is(opt, "FORCE") {
+            force = true;
+        } else if !is(opt, "NOW") {
             return ctx.reply().error(SYNTAX);
         }
     }
@@ -389,13 +389,33 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     if abort {
         return ctx.reply().error("ERR No shutdown in progress.");
     }
-    if save {
-        log::warn!("SHUTDOWN SAVE refused: this server cannot write snapshots yet");
-        return ctx
-            .reply()
-            .error("ERR Errors trying to SHUTDOWN. Check logs.");
-    }
     log::warn!("User requested shutdown...");
+    let shared = ctx.shared;
+    let (configured, target) = {
+        let config = shared.config.read();
+        let p = &config.persistence;
+        (
+            p.enabled && p.save_on_shutdown,
+            crate::persistence::SaveTarget::from_config(p),
+        )
+    };
+    if save || (configured && !nosave) {
+        log::info!("Saving the final snapshot before exiting.");
+        if let Err(e) = shared.persistence.save_waiting(&shared.store, &target) {
+            if force {
+                log::warn!("Error trying to save the DB, exiting anyway (FORCE): {e}");
+            } else {
+                log::warn!("Error trying to save the DB, can't exit: {e}");
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                return ctx
+                    .reply()
+                    .error("ERR Errors trying to SHUTDOWN. Check logs.");
+            }
+        }
+    }
+    shared.persistence.mark_shutdown_handled();
     ctx.shared.shutdown_request.request();
     ctx.client.close_after_reply = true;
 }

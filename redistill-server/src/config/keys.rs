@@ -230,6 +230,10 @@ static KEYS: &[Key] = &[
         c.persistence.save_on_shutdown = boolean(v)?;
         Ok(())
     }),
+    set("persistence", "start_empty_on_corrupt_snapshot", |c, v| {
+        c.persistence.start_empty_on_corrupt_snapshot = boolean(v)?;
+        Ok(())
+    }),
     // Earlier Redistill files: keys with a meaning here map onto ours.
     alias(
         "performance",

@@ -260,6 +260,13 @@ pub struct PersistenceConfig {
     pub snapshot_interval: u64,
     /// Write a snapshot on graceful shutdown (`save_on_shutdown`, default true).
     pub save_on_shutdown: bool,
+    /// When the snapshot is corrupt at start, move it aside to `<path>.corrupt-<unix time>`
+    /// and start empty instead of refusing to start (`start_empty_on_corrupt_snapshot`,
+    /// default false).
+    pub start_empty_on_corrupt_snapshot: bool,
+    /// Microseconds to pause after each key written by a snapshot; only `CONFIG SET
+    /// rdb-key-save-delay` sets it, as in Redis, to make saves slow on purpose in tests.
+    pub key_save_delay_us: u64,
 }
 
 impl Default for PersistenceConfig {
@@ -269,6 +276,8 @@ impl Default for PersistenceConfig {
             snapshot_path: PathBuf::from("redistill.rdb"),
             snapshot_interval: 300,
             save_on_shutdown: true,
+            start_empty_on_corrupt_snapshot: false,
+            key_save_delay_us: 0,
         }
     }
 }

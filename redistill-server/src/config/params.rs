@@ -76,6 +76,15 @@ fn path_text(path: Option<&Path>) -> String {
     path.map(|p| p.display().to_string()).unwrap_or_default()
 }
 
+/// The directory the snapshot is written in, absolute, as Redis reports its `dir`.
+fn snapshot_dir(path: &Path) -> String {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::path::absolute(dir).map_or_else(|_| path_text(Some(dir)), |d| path_text(Some(&d)))
+}
+
 /// Redis's `argument must be between ...` check for plain integers.
 fn integer(value: &str, min: i64, max: i64) -> Result<i64, String> {
     let n = parse_redis_integer(value)
@@ -146,6 +155,7 @@ static PARAMETERS: &[Parameter] = &[
     fixed("dbfilename", |c| {
         path_text(Some(&c.persistence.snapshot_path))
     }),
+    fixed("dir", |c| snapshot_dir(&c.persistence.snapshot_path)),
     mutable(
         "lfu-decay-time",
         |c| c.memory.lfu_decay_time.to_string(),
@@ -218,6 +228,14 @@ static PARAMETERS: &[Parameter] = &[
         |c| c.server.proto_max_bulk_len.to_string(),
         |c, v| {
             c.server.proto_max_bulk_len = memory(v, 1 << 20, LONG_MAX)?;
+            Ok(())
+        },
+    ),
+    mutable(
+        "rdb-key-save-delay",
+        |c| c.persistence.key_save_delay_us.to_string(),
+        |c, v| {
+            c.persistence.key_save_delay_us = int_as(v, 0, INT_MAX)?;
             Ok(())
         },
     ),

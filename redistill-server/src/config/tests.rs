@@ -344,6 +344,11 @@ fn every_key_parses_and_validates() {
             &[("false", |c| !c.persistence.save_on_shutdown)],
             &["0"],
         ),
+        (
+            "persistence.start_empty_on_corrupt_snapshot",
+            &[("true", |c| c.persistence.start_empty_on_corrupt_snapshot)],
+            &["1"],
+        ),
     ];
     let mut covered: Vec<String> = Vec::new();
     for (key, good, bad) in table {

@@ -1,0 +1,575 @@
+//! The snapshot driver: writing the keyspace to the snapshot file (SAVE, BGSAVE, periodic
+//! and shutdown saves), loading it at start, and the status INFO and LASTSAVE report.
+//!
+//! Saves never fork. A save copies the keyspace in batches of about a thousand entries, each
+//! under one shard's read lock (see `redistill_store::Store::for_each_snapshot_batch`), and
+//! streams each batch into the file, so memory grows by one batch of copies and other
+//! clients keep being served. The file is replaced atomically (`redistill_persist::AtomicFile`): a crash
+//! or a failed write at any point leaves the previous snapshot whole.
+//!
+//! At most one save runs at a time: SAVE and BGSAVE refuse while one runs, a periodic save
+//! skips its turn, and a shutdown save waits for the running one to end.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Condvar, Mutex};
+use redistill_persist::{PersistError, SnapshotReader, SnapshotWriter, Value, save_snapshot};
+use redistill_store::{SnapshotValue, Store};
+
+use crate::config::PersistenceConfig;
+
+/// What a health check wants to know about snapshots, read without locks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PersistenceStatus {
+    /// Unix time (seconds) of the last successful save, or of the start if none yet.
+    pub last_save_unix: u64,
+    /// Whether the last save attempt succeeded (true before any attempt).
+    pub last_save_ok: bool,
+    /// Whether a save is running now.
+    pub in_progress: bool,
+    /// Changes to the keyspace since the last successful save.
+    pub changes_since_last_save: u64,
+    /// Saves started since the server started (INFO's `rdb_saves`); 0 means
+    /// `last_save_ok` and `last_save_unix` describe no save yet.
+    pub saves: u64,
+}
+
+/// Why a save did not happen.
+#[derive(Debug)]
+pub(crate) enum SaveError {
+    /// Another save is running.
+    InProgress,
+    /// Writing the snapshot failed; the previous one is intact.
+    Failed(PersistError),
+}
+
+impl fmt::Display for SaveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SaveError::InProgress => f.write_str("a save is already in progress"),
+            SaveError::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
+/// Where and how a save writes, read from the configuration when it starts.
+#[derive(Debug, Clone)]
+pub(crate) struct SaveTarget {
+    pub path: PathBuf,
+    pub key_delay: Duration,
+}
+
+impl SaveTarget {
+    pub fn from_config(config: &PersistenceConfig) -> Self {
+        SaveTarget {
+            path: config.snapshot_path.clone(),
+            key_delay: Duration::from_micros(config.key_save_delay_us),
+        }
+    }
+}
+
+/// Snapshot bookkeeping shared by the commands, the snapshot thread and shutdown.
+pub(crate) struct Persistence {
+    /// `Some(start)` while a save runs.
+    running: Mutex<Option<Instant>>,
+    idle: Condvar,
+    in_progress: AtomicBool,
+    last_save_unix: AtomicU64,
+    /// Unix time the last save attempt ended, successful or not.
+    last_try_unix: AtomicU64,
+    last_ok: AtomicBool,
+    /// Seconds the last background save took; -1 before the first.
+    last_bgsave_secs: AtomicI64,
+    /// `Store::changes` as of the start of the last successful save.
+    changes_at_save: AtomicU64,
+    saves: AtomicU64,
+    /// Keys written so far by the running save, and the keyspace size when it started.
+    keys_processed: AtomicU64,
+    keys_total: AtomicU64,
+    loaded_keys: AtomicU64,
+    expired_at_load: AtomicU64,
+    /// Set once SHUTDOWN has dealt with saving, so the exit path does not save again.
+    shutdown_handled: AtomicBool,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Writes every live key of `store` to `target`, replacing the file atomically, counting
+/// keys written in `processed`.
+fn write_snapshot(
+    store: &Store,
+    target: &SaveTarget,
+    processed: &AtomicU64,
+) -> Result<u64, PersistError> {
+    let stats = save_snapshot(&target.path, unix_now_ms(), |w| {
+        store.for_each_snapshot_batch(|db, entries| {
+            let n = entries.len() as u64;
+            write_entries(w, db, entries, target)?;
+            processed.fetch_add(n, Ordering::Relaxed);
+            Ok::<(), PersistError>(())
+        })
+    })?;
+    Ok(stats.bytes)
+}
+
+fn write_entries<W: std::io::Write>(
+    w: &mut SnapshotWriter<W>,
+    db: usize,
+    entries: &mut Vec<redistill_store::SnapshotEntry>,
+    target: &SaveTarget,
+) -> Result<(), PersistError> {
+    let db = u32::try_from(db).unwrap_or(u32::MAX);
+    for e in entries.drain(..) {
+        match &e.value {
+            SnapshotValue::String(v) => w.write_string(db, &e.key, e.expire_at_ms, v)?,
+            SnapshotValue::Integer(n) => w.write_integer(db, &e.key, e.expire_at_ms, *n)?,
+            SnapshotValue::Hash(fields) => w.write_hash(
+                db,
+                &e.key,
+                e.expire_at_ms,
+                fields.iter().map(|(f, v)| (&f[..], &v[..])),
+            )?,
+            // The store has no other types yet; a new one must be written here first.
+            _ => {}
+        }
+        if !target.key_delay.is_zero() {
+            thread::sleep(target.key_delay);
+        }
+    }
+    Ok(())
+}
+
+impl Persistence {
+    pub fn new() -> Self {
+        Persistence {
+            running: Mutex::new(None),
+            idle: Condvar::new(),
+            in_progress: AtomicBool::new(false),
+            last_save_unix: AtomicU64::new(unix_now()),
+            last_try_unix: AtomicU64::new(0),
+            last_ok: AtomicBool::new(true),
+            last_bgsave_secs: AtomicI64::new(-1),
+            changes_at_save: AtomicU64::new(0),
+            saves: AtomicU64::new(0),
+            keys_processed: AtomicU64::new(0),
+            keys_total: AtomicU64::new(0),
+            loaded_keys: AtomicU64::new(0),
+            expired_at_load: AtomicU64::new(0),
+            shutdown_handled: AtomicBool::new(false),
+        }
+    }
+
+    /// Claims the right to save; false when a save is running.
+    fn try_begin(&self, store: &Store) -> bool {
+        let mut running = self.running.lock();
+        if running.is_some() {
+            return false;
+        }
+        *running = Some(Instant::now());
+        self.started(store);
+        true
+    }
+
+    /// Waits for a running save to end, then claims the right to save.
+    fn begin_waiting(&self, store: &Store) {
+        let mut running = self.running.lock();
+        while running.is_some() {
+            self.idle.wait(&mut running);
+        }
+        *running = Some(Instant::now());
+        self.started(store);
+    }
+
+    /// Counts a save as it starts, as Redis's `rdb_saves` does, with the keys it will write.
+    fn started(&self, store: &Store) {
+        let total: usize = (0..store.databases())
+            .filter_map(|db| store.db_info(db).ok())
+            .map(|info| info.keys)
+            .sum();
+        self.keys_total.store(total as u64, Ordering::Relaxed);
+        self.keys_processed.store(0, Ordering::Relaxed);
+        self.saves.fetch_add(1, Ordering::Relaxed);
+        self.in_progress.store(true, Ordering::Release);
+    }
+
+    /// Records a save's outcome and lets the next one start.
+    fn end(&self, result: &Result<u64, PersistError>, changes_before: u64, background: bool) {
+        let mut running = self.running.lock();
+        let started = running.take();
+        let secs = started.map_or(0, |s| s.elapsed().as_secs());
+        self.last_try_unix.store(unix_now(), Ordering::Relaxed);
+        match result {
+            Ok(bytes) => {
+                self.last_ok.store(true, Ordering::Relaxed);
+                self.last_save_unix.store(unix_now(), Ordering::Relaxed);
+                self.changes_at_save
+                    .store(changes_before, Ordering::Relaxed);
+                let elapsed = started.map_or(0.0, |s| s.elapsed().as_secs_f64());
+                log::info!("DB saved on disk ({bytes} bytes in {elapsed:.3} seconds)");
+            }
+            Err(e) => {
+                self.last_ok.store(false, Ordering::Relaxed);
+                log::warn!("Error saving the DB on disk: {e}");
+            }
+        }
+        if background {
+            self.last_bgsave_secs
+                .store(i64::try_from(secs).unwrap_or(i64::MAX), Ordering::Relaxed);
+        }
+        self.in_progress.store(false, Ordering::Release);
+        self.idle.notify_all();
+    }
+
+    /// Runs a claimed save to its end.
+    fn run(&self, store: &Store, target: &SaveTarget, background: bool) -> Result<u64, SaveError> {
+        let changes_before = store.changes();
+        let result = write_snapshot(store, target, &self.keys_processed);
+        self.end(&result, changes_before, background);
+        result.map_err(SaveError::Failed)
+    }
+
+    /// SAVE: writes the snapshot on the calling thread.
+    pub fn save(&self, store: &Store, target: &SaveTarget) -> Result<u64, SaveError> {
+        if !self.try_begin(store) {
+            return Err(SaveError::InProgress);
+        }
+        self.run(store, target, false)
+    }
+
+    /// A save that must happen (shutdown): waits for a running one, then saves.
+    pub fn save_waiting(&self, store: &Store, target: &SaveTarget) -> Result<u64, SaveError> {
+        self.begin_waiting(store);
+        self.run(store, target, false)
+    }
+
+    /// BGSAVE: starts a save on a thread of its own and returns at once.
+    pub fn bgsave(self: &Arc<Self>, store: &Store, target: SaveTarget) -> Result<(), SaveError> {
+        if !self.try_begin(store) {
+            return Err(SaveError::InProgress);
+        }
+        log::info!("Background saving started");
+        let this = Arc::clone(self);
+        let store = store.clone();
+        let spawned = thread::Builder::new()
+            .name("redistill-bgsave".into())
+            .spawn(move || {
+                let ok = this.run(&store, &target, true).is_ok();
+                if ok {
+                    log::info!("Background saving terminated with success");
+                } else {
+                    log::warn!("Background saving error");
+                }
+            });
+        if let Err(e) = spawned {
+            let failed = Err(PersistError::from(std::io::Error::new(
+                e.kind(),
+                e.to_string(),
+            )));
+            self.end(&failed, 0, true);
+            return Err(SaveError::Failed(PersistError::from(e)));
+        }
+        Ok(())
+    }
+
+    /// Whether a save is running.
+    pub fn in_progress(&self) -> bool {
+        self.in_progress.load(Ordering::Acquire)
+    }
+
+    /// Unix time of the last successful save (LASTSAVE).
+    pub fn last_save_unix(&self) -> u64 {
+        self.last_save_unix.load(Ordering::Relaxed)
+    }
+
+    /// Changes since the last successful save.
+    pub fn changes_since_save(&self, store: &Store) -> u64 {
+        store
+            .changes()
+            .saturating_sub(self.changes_at_save.load(Ordering::Relaxed))
+    }
+
+    /// The status for health checks.
+    pub fn status(&self, store: &Store) -> PersistenceStatus {
+        PersistenceStatus {
+            last_save_unix: self.last_save_unix(),
+            last_save_ok: self.last_ok.load(Ordering::Relaxed),
+            in_progress: self.in_progress(),
+            changes_since_last_save: self.changes_since_save(store),
+            saves: self.saves.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits until no save runs (one running at shutdown finishes its file).
+    pub fn wait_idle(&self) {
+        let mut running = self.running.lock();
+        while running.is_some() {
+            self.idle.wait(&mut running);
+        }
+    }
+
+    /// Marks that SHUTDOWN has saved (or was told not to), so the exit path does not.
+    pub fn mark_shutdown_handled(&self) {
+        self.shutdown_handled.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether SHUTDOWN already dealt with saving.
+    pub fn shutdown_handled(&self) -> bool {
+        self.shutdown_handled.load(Ordering::SeqCst)
+    }
+
+    /// The `# Persistence` section of INFO, with every field Redis 7.0 prints.
+    pub fn info(&self, store: &Store, out: &mut String) {
+        use std::fmt::Write as _;
+        let current = self.running.lock().map_or(-1, |s| {
+            i64::try_from(s.elapsed().as_secs()).unwrap_or(i64::MAX)
+        });
+        // Redis shows the running save's progress, and zeros when none runs.
+        let (processed, total) = if current >= 0 {
+            (
+                self.keys_processed.load(Ordering::Relaxed),
+                self.keys_total.load(Ordering::Relaxed),
+            )
+        } else {
+            (0, 0)
+        };
+        let _ = write!(
+            out,
+            "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n\
+             current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n\
+             current_save_keys_processed:{processed}\r\ncurrent_save_keys_total:{total}\r\n\
+             rdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\n\
+             rdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\n\
+             rdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{current}\r\n\
+             rdb_saves:{}\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:{}\r\n\
+             rdb_last_load_keys_loaded:{}\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\n\
+             aof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n\
+             aof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\n\
+             aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\n\
+             aof_last_write_status:ok\r\naof_last_cow_size:0\r\n\
+             module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+            self.changes_since_save(store),
+            u8::from(current >= 0),
+            self.last_save_unix(),
+            if self.last_ok.load(Ordering::Relaxed) {
+                "ok"
+            } else {
+                "err"
+            },
+            self.last_bgsave_secs.load(Ordering::Relaxed),
+            self.saves.load(Ordering::Relaxed),
+            self.expired_at_load.load(Ordering::Relaxed),
+            self.loaded_keys.load(Ordering::Relaxed),
+        );
+    }
+
+    /// Loads the snapshot named by `config` into an empty `store`, if persistence is on
+    /// and the file exists.
+    ///
+    /// A damaged file is an error naming the file and the byte offset, unless
+    /// `start_empty_on_corrupt_snapshot` is set: then the file is renamed aside, whatever
+    /// was loaded is dropped, and the server starts empty.
+    pub fn load(&self, store: &Store, config: &PersistenceConfig) -> Result<(), String> {
+        if !config.enabled {
+            return Ok(());
+        }
+        let path = &config.snapshot_path;
+        remove_stale_temp_files(path);
+        if !path.exists() {
+            log::info!(
+                "No snapshot at {}: starting with an empty keyspace",
+                path.display()
+            );
+            return Ok(());
+        }
+        let started = Instant::now();
+        match load_file(store, path) {
+            Ok((loaded, expired)) => {
+                // Loading bypasses the memory limit; an evicting policy catches up now.
+                let limit = store.max_memory();
+                if limit > 0 {
+                    store.set_max_memory(limit);
+                }
+                self.loaded_keys.store(loaded, Ordering::Relaxed);
+                self.expired_at_load.store(expired, Ordering::Relaxed);
+                self.changes_at_save
+                    .store(store.changes(), Ordering::Relaxed);
+                log::info!(
+                    "DB loaded from disk: {loaded} keys loaded, {expired} expired keys dropped, \
+                     in {:.3} seconds ({})",
+                    started.elapsed().as_secs_f64(),
+                    path.display()
+                );
+                Ok(())
+            }
+            Err(LoadFailure {
+                message,
+                damaged: true,
+            }) if config.start_empty_on_corrupt_snapshot => {
+                store.flushall();
+                self.changes_at_save
+                    .store(store.changes(), Ordering::Relaxed);
+                let aside = PathBuf::from(format!("{}.corrupt-{}", path.display(), unix_now()));
+                std::fs::rename(path, &aside).map_err(|e| {
+                    format!(
+                        "{message}; and it cannot be moved aside to {}: {e}",
+                        aside.display()
+                    )
+                })?;
+                log::warn!(
+                    "{message}. Starting empty as start_empty_on_corrupt_snapshot asks; the \
+                     damaged file was moved to {}",
+                    aside.display()
+                );
+                Ok(())
+            }
+            Err(LoadFailure {
+                message,
+                damaged: true,
+            }) => Err(format!(
+                "{message}. Repair or remove the file, or start with \
+                 --start-empty-on-corrupt-snapshot to move it aside and start empty"
+            )),
+            Err(LoadFailure { message, .. }) => Err(message),
+        }
+    }
+}
+
+/// Removes the temporary files of saves that a crash cut short (`.<name>.<random>.tmp` next
+/// to the snapshot): partial snapshots that nothing will read, possibly as large as a whole
+/// one.
+fn remove_stale_temp_files(path: &Path) {
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return;
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.filter_map(Result::ok) {
+        let file = entry.file_name();
+        let file = file.to_string_lossy();
+        if file.starts_with(&prefix) && file.ends_with(".tmp") {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => log::info!(
+                    "Removed {}, left by a save that did not finish",
+                    entry.path().display()
+                ),
+                Err(e) => log::warn!("Cannot remove {}: {e}", entry.path().display()),
+            }
+        }
+    }
+}
+
+/// Why a snapshot did not load.
+struct LoadFailure {
+    message: String,
+    /// The file's bytes are bad (as opposed to unreadable, or fine but not loadable here):
+    /// only then may the operator's flag move it aside.
+    damaged: bool,
+}
+
+/// Reads every record of `path` into `store`: (keys loaded, keys dropped as expired).
+fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
+    let read_error = |offset: u64, e: &PersistError| {
+        let damaged = !matches!(e, PersistError::Io { .. } | PersistError::File { .. });
+        let what = if damaged {
+            "is corrupt or truncated"
+        } else {
+            "cannot be read"
+        };
+        LoadFailure {
+            message: format!(
+                "Snapshot {} {what} (reading stopped at byte offset {offset}): {e}",
+                path.display()
+            ),
+            damaged,
+        }
+    };
+    let unloadable = |offset: u64, e: String| LoadFailure {
+        message: format!(
+            "Snapshot {} cannot be loaded here (record before byte offset {offset}): {e}",
+            path.display()
+        ),
+        damaged: false,
+    };
+    let mut reader = SnapshotReader::open(path).map_err(|e| read_error(0, &e))?;
+    let (mut loaded, mut expired) = (0u64, 0u64);
+    loop {
+        let record = match reader.next_record() {
+            Ok(Some(record)) => record,
+            Ok(None) => break,
+            Err(e) => return Err(read_error(reader.offset(), &e)),
+        };
+        let value = match record.value {
+            Value::String(v) => SnapshotValue::String(v),
+            Value::Integer(n) => SnapshotValue::Integer(n),
+            Value::Hash(fields) => SnapshotValue::Hash(fields),
+            other => {
+                let e = format!("values of type {:?} are not supported", other.value_type());
+                return Err(unloadable(reader.offset(), e));
+            }
+        };
+        let db = usize::try_from(record.db).unwrap_or(usize::MAX);
+        match store.restore(db, &record.key, record.expire_at_ms, value) {
+            Ok(true) => loaded += 1,
+            Ok(false) => expired += 1,
+            Err(e) => {
+                let e = format!("database {}: {e} (raise `databases`)", record.db);
+                return Err(unloadable(reader.offset(), e));
+            }
+        }
+    }
+    Ok((loaded, expired))
+}
+
+/// Seconds between attempts after a failed periodic save (Redis's
+/// `CONFIG_BGSAVE_RETRY_DELAY`).
+const RETRY_DELAY_SECS: u64 = 5;
+
+/// Saves every `snapshot_interval` seconds when something changed, until the server stops.
+/// After a failed save it waits [`RETRY_DELAY_SECS`] before trying again, as Redis does.
+pub(crate) fn periodic(shared: &crate::server::Shared) {
+    // Short, because stopping the server waits for this thread to notice.
+    const TICK: Duration = Duration::from_millis(100);
+    let persistence = &shared.persistence;
+    while !shared.shutdown.load(Ordering::Relaxed) {
+        thread::park_timeout(TICK);
+        let (due, target) = {
+            let config = shared.config.read();
+            let p = &config.persistence;
+            let now = unix_now();
+            let since_save = now.saturating_sub(persistence.last_save_unix());
+            let since_try = now.saturating_sub(persistence.last_try_unix.load(Ordering::Relaxed));
+            let due = p.enabled
+                && p.snapshot_interval > 0
+                && since_save >= p.snapshot_interval
+                && (persistence.last_ok.load(Ordering::Relaxed) || since_try >= RETRY_DELAY_SECS)
+                && persistence.changes_since_save(&shared.store) > 0;
+            (due, SaveTarget::from_config(p))
+        };
+        if due && persistence.try_begin(&shared.store) {
+            log::info!("Periodic snapshot: saving");
+            let _ = persistence.run(&shared.store, &target, true);
+        }
+    }
+}

@@ -1,0 +1,619 @@
+//! Snapshots end to end: SAVE, BGSAVE, LASTSAVE, INFO persistence, SHUTDOWN SAVE/NOSAVE,
+//! loading at start (expired keys dropped, corrupt files refused or moved aside) and write
+//! errors, over real sockets. Replies and error texts are those of Redis 7.0.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use proptest::prelude::*;
+use redis::Commands;
+use redistill_persist::{SnapshotWriter, save_snapshot};
+use redistill_server::Server;
+use redistill_server::config::Config;
+
+/// A server whose snapshot lives at `path`, stopped when dropped.
+struct Node {
+    server: Option<Server>,
+    addr: SocketAddr,
+}
+
+fn config(path: &Path, enabled: bool) -> Config {
+    let mut config = Config::default();
+    config.server.port = 0;
+    config.server.workers = 2;
+    config.persistence.enabled = enabled;
+    config.persistence.snapshot_path = path.to_path_buf();
+    config
+}
+
+impl Node {
+    fn start(config: Config) -> Node {
+        let server = Server::start(config).expect("server starts");
+        let addr = server.local_addr();
+        Node {
+            server: Some(server),
+            addr,
+        }
+    }
+
+    fn enabled(path: &Path) -> Node {
+        Node::start(config(path, true))
+    }
+
+    fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
+    }
+
+    fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://{}/", self.addr))
+            .expect("url")
+            .get_connection()
+            .expect("connects")
+    }
+
+    fn raw(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr).expect("connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        stream
+    }
+
+    fn info(&self) -> String {
+        let mut c = self.client();
+        redis::cmd("INFO")
+            .arg("persistence")
+            .query(&mut c)
+            .expect("info")
+    }
+
+    fn field(&self, name: &str) -> String {
+        let info = self.info();
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("{name} in {info}"))
+            .to_owned()
+    }
+
+    /// Waits (bounded) until no save runs: BGSAVE's outcome is then in INFO.
+    fn wait_for_bgsave(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.field("rdb_bgsave_in_progress") == "1" {
+            assert!(Instant::now() < deadline, "BGSAVE did not end");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown();
+        }
+    }
+}
+
+/// Sends one request and checks the exact reply bytes.
+fn exchange(stream: &mut TcpStream, request: &str, expected: &str) {
+    stream.write_all(request.as_bytes()).expect("write");
+    let mut got = vec![0; expected.len()];
+    stream.read_exact(&mut got).expect("reply");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        expected,
+        "reply to {request:?}"
+    );
+}
+
+fn resp(args: &[&str]) -> String {
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    out
+}
+
+fn dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+#[test]
+fn every_type_and_ttl_survives_save_and_restart() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    {
+        let node = Node::enabled(&path);
+        let mut c = node.client();
+        let _: () = c.set("string", "hello world").unwrap();
+        let _: () = c.set("int", "-12345").unwrap();
+        let _: i64 = c.incr("counter", 41).unwrap();
+        let _: () = c.set("binary", &b"\x00\xff\r\n"[..]).unwrap();
+        let _: () = c
+            .hset_multiple("hash", &[("f1", "v1"), ("f2", "2")])
+            .unwrap();
+        let _: () = c.pset_ex("volatile", "soon", 500_000).unwrap();
+        let _: () = redis::cmd("SELECT").arg(5).query(&mut c).unwrap();
+        let _: () = c.set("in-db-5", "x").unwrap();
+        let _: bool = c.expire("in-db-5", 1_000).unwrap();
+        let mut raw = node.raw();
+        exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+        assert_eq!(node.field("rdb_changes_since_last_save"), "0");
+        assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    }
+    assert!(path.exists());
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    assert_eq!(c.get::<_, String>("string").unwrap(), "hello world");
+    assert_eq!(c.get::<_, i64>("int").unwrap(), -12345);
+    assert_eq!(c.get::<_, i64>("counter").unwrap(), 41);
+    assert_eq!(c.get::<_, Vec<u8>>("binary").unwrap(), b"\x00\xff\r\n");
+    let encoding: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg("counter")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(encoding, "int");
+    let mut hash: Vec<(String, String)> = c.hgetall("hash").unwrap();
+    hash.sort();
+    assert_eq!(
+        hash,
+        [("f1".into(), "v1".into()), ("f2".into(), "2".into())]
+    );
+    let pttl: i64 = c.pttl("volatile").unwrap();
+    assert!((400_000..=500_000).contains(&pttl), "{pttl}");
+    assert_eq!(c.ttl::<_, i64>("string").unwrap(), -1);
+    let _: () = redis::cmd("SELECT").arg(5).query(&mut c).unwrap();
+    assert_eq!(c.get::<_, String>("in-db-5").unwrap(), "x");
+    let ttl: i64 = c.ttl("in-db-5").unwrap();
+    assert!((900..=1_000).contains(&ttl), "{ttl}");
+    assert_eq!(node.field("rdb_last_load_keys_loaded"), "7");
+    assert_eq!(node.field("rdb_changes_since_last_save"), "0");
+}
+
+#[test]
+fn keys_expired_by_load_time_are_dropped() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    save_snapshot(&path, now_ms, |w| {
+        w.write_string(0, b"live", Some(now_ms + 600_000), b"1")?;
+        w.write_string(0, b"dead", Some(now_ms - 1), b"2")?;
+        w.write_integer(0, b"forever", None, 3)?;
+        Ok::<(), redistill_persist::PersistError>(())
+    })
+    .unwrap();
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    assert_eq!(c.get::<_, Option<String>>("dead").unwrap(), None);
+    assert_eq!(c.get::<_, i64>("live").unwrap(), 1);
+    assert_eq!(c.get::<_, i64>("forever").unwrap(), 3);
+    let dbsize: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(dbsize, 2);
+    assert_eq!(node.field("rdb_last_load_keys_loaded"), "2");
+    assert_eq!(node.field("rdb_last_load_keys_expired"), "1");
+}
+
+/// A valid snapshot with a few keys, then cut short by `cut` bytes.
+fn truncated_snapshot(path: &Path, cut: usize) {
+    let mut writer = SnapshotWriter::new(Vec::new(), 0).expect("snapshot written");
+    for i in 0..100u32 {
+        writer
+            .write_string(0, format!("k{i}").as_bytes(), None, b"value")
+            .expect("snapshot written");
+    }
+    let (bytes, _) = writer.finish().expect("snapshot written");
+    std::fs::write(path, &bytes[..bytes.len() - cut]).expect("snapshot written");
+}
+
+#[test]
+fn a_corrupt_snapshot_refuses_to_start_naming_file_and_offset() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    truncated_snapshot(&path, 7);
+    let err = Server::start(config(&path, true))
+        .err()
+        .expect("refuses to start");
+    let text = err.to_string();
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(text.contains("byte offset"), "{text}");
+    assert!(text.contains("--start-empty-on-corrupt-snapshot"), "{text}");
+    assert!(path.exists(), "the file is left for the operator");
+}
+
+#[test]
+fn the_flag_starts_empty_and_moves_the_corrupt_file_aside() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    truncated_snapshot(&path, 1);
+    let damaged = std::fs::read(&path).unwrap();
+    let mut cfg = config(&path, true);
+    cfg.persistence.start_empty_on_corrupt_snapshot = true;
+    let node = Node::start(cfg);
+    let mut c = node.client();
+    let dbsize: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(dbsize, 0, "a partial load is not kept");
+    assert!(!path.exists());
+    let aside: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("dump.rdst.corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), damaged);
+}
+
+#[test]
+fn a_failing_save_replies_err_keeps_serving_and_the_next_good_save_clears_it() {
+    let dir = dir();
+    // The snapshot's parent is a plain file, so no temporary file can be created there.
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let path = blocker.join("dump.rdst");
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    let _: () = c.set("k", "v").unwrap();
+    let mut raw = node.raw();
+    exchange(&mut raw, &resp(&["SAVE"]), "-ERR\r\n");
+    assert_eq!(node.field("rdb_last_bgsave_status"), "err");
+    exchange(
+        &mut raw,
+        &resp(&["BGSAVE"]),
+        "+Background saving started\r\n",
+    );
+    node.wait_for_bgsave();
+    assert_eq!(node.field("rdb_last_bgsave_status"), "err");
+    assert_eq!(node.field("rdb_changes_since_last_save"), "1");
+    let status = node.server().persistence_status();
+    assert!(!status.last_save_ok);
+    assert_eq!(status.saves, 2);
+    // Still serving reads and writes.
+    assert_eq!(c.get::<_, String>("k").unwrap(), "v");
+    let _: () = c.set("k2", "v2").unwrap();
+
+    std::fs::remove_file(&blocker).unwrap();
+    std::fs::create_dir(&blocker).unwrap();
+    exchange(
+        &mut raw,
+        &resp(&["BGSAVE"]),
+        "+Background saving started\r\n",
+    );
+    node.wait_for_bgsave();
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    assert_eq!(node.field("rdb_changes_since_last_save"), "0");
+    assert!(node.server().persistence_status().last_save_ok);
+    assert!(path.exists());
+}
+
+#[test]
+fn save_and_bgsave_refuse_while_a_bgsave_runs() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let node = Node::start(config(&path, false));
+    let mut c = node.client();
+    for i in 0..40 {
+        let _: () = c.set(format!("k{i}"), i).unwrap();
+    }
+    let mut raw = node.raw();
+    // 40 keys at 40 ms each: the save runs for over a second and a half.
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
+        "+OK\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["BGSAVE"]),
+        "+Background saving started\r\n",
+    );
+    let busy = "-ERR Background save already in progress\r\n";
+    exchange(&mut raw, &resp(&["BGSAVE"]), busy);
+    exchange(&mut raw, &resp(&["BGSAVE", "SCHEDULE"]), busy);
+    exchange(&mut raw, &resp(&["SAVE"]), busy);
+    assert_eq!(node.field("rdb_bgsave_in_progress"), "1");
+    assert!(node.server().persistence_status().in_progress);
+    assert_ne!(node.field("rdb_current_bgsave_time_sec"), "-1");
+    assert_eq!(node.field("current_save_keys_total"), "40");
+    // Other clients are served meanwhile.
+    assert_eq!(c.get::<_, i64>("k7").unwrap(), 7);
+    node.wait_for_bgsave();
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n",
+    );
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    assert_eq!(node.field("rdb_current_bgsave_time_sec"), "-1");
+    assert_eq!(node.field("current_save_keys_total"), "0");
+    assert_ne!(node.field("rdb_last_bgsave_time_sec"), "-1");
+    exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+}
+
+#[test]
+fn replies_and_errors_match_redis() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let node = Node::start(config(&path, false));
+    let mut raw = node.raw();
+    let before = node.server().persistence_status().last_save_unix;
+    exchange(&mut raw, &resp(&["BGSAVE", "NOW"]), "-ERR syntax error\r\n");
+    exchange(
+        &mut raw,
+        &resp(&["LASTSAVE", "x"]),
+        "-ERR wrong number of arguments for 'lastsave' command\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["SAVE", "x"]),
+        "-ERR wrong number of arguments for 'save' command\r\n",
+    );
+    exchange(&mut raw, &resp(&["MULTI"]), "+OK\r\n");
+    exchange(
+        &mut raw,
+        &resp(&["SAVE"]),
+        "-ERR Command not allowed inside a transaction\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors.\r\n",
+    );
+    exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+    let mut c = node.client();
+    let lastsave: u64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
+    assert!(lastsave >= before);
+    let cfg: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("dir")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(cfg[1], dir.path().display().to_string());
+    let info = node.info();
+    for field in [
+        "loading:0",
+        "rdb_saves:1",
+        "aof_enabled:0",
+        "rdb_last_bgsave_time_sec:-1",
+        "module_fork_in_progress:0",
+    ] {
+        assert!(info.contains(field), "{field} in {info}");
+    }
+}
+
+#[test]
+fn shutdown_save_saves_even_when_not_configured() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let node = Node::start(config(&path, false));
+    let mut c = node.client();
+    let _: () = c.set("k", "v").unwrap();
+    let mut raw = node.raw();
+    raw.write_all(resp(&["SHUTDOWN", "SAVE"]).as_bytes())
+        .unwrap();
+    let mut rest = Vec::new();
+    raw.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty(), "SHUTDOWN closes without a reply");
+    assert!(path.exists());
+    assert!(node.server().prepare_shutdown());
+    drop(node);
+    let node = Node::enabled(&path);
+    assert_eq!(node.client().get::<_, String>("k").unwrap(), "v");
+}
+
+#[test]
+fn shutdown_nosave_skips_the_configured_save() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let node = Node::enabled(&path);
+    let _: () = node.client().set("k", "v").unwrap();
+    let mut raw = node.raw();
+    raw.write_all(resp(&["SHUTDOWN", "NOSAVE"]).as_bytes())
+        .unwrap();
+    let mut rest = Vec::new();
+    raw.read_to_end(&mut rest).unwrap();
+    assert!(node.server().prepare_shutdown());
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_shutdown_whose_save_fails_replies_an_error_and_keeps_running() {
+    let dir = dir();
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, b"file").unwrap();
+    let node = Node::enabled(&blocker.join("dump.rdst"));
+    let mut raw = node.raw();
+    exchange(
+        &mut raw,
+        &resp(&["SHUTDOWN"]),
+        "-ERR Errors trying to SHUTDOWN. Check logs.\r\n",
+    );
+    exchange(&mut raw, &resp(&["PING"]), "+PONG\r\n");
+    // The exit path of a signal fails the same way and withdraws the request.
+    assert!(!node.server().prepare_shutdown());
+    exchange(&mut raw, &resp(&["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn the_shutdown_step_saves_when_configured() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let node = Node::enabled(&path);
+    let _: () = node.client().set("k", "v").unwrap();
+    assert!(node.server().prepare_shutdown());
+    drop(node);
+    let node = Node::enabled(&path);
+    assert_eq!(node.client().get::<_, String>("k").unwrap(), "v");
+}
+
+#[derive(Debug, Clone)]
+enum Val {
+    Str(Vec<u8>),
+    Int(i64),
+    Hash(Vec<(Vec<u8>, Vec<u8>)>),
+}
+
+fn keyspace() -> impl Strategy<Value = Vec<(u8, Vec<u8>, Val, Option<u32>)>> {
+    let bytes = || prop::collection::vec(any::<u8>(), 0..24);
+    let val = prop_oneof![
+        bytes().prop_map(Val::Str),
+        any::<i64>().prop_map(Val::Int),
+        prop::collection::vec((bytes(), bytes()), 1..6).prop_map(Val::Hash),
+    ];
+    prop::collection::vec(
+        (0u8..4, bytes(), val, prop::option::of(1u32..1_000_000)),
+        0..40,
+    )
+}
+
+/// Everything a keyspace holds, read through the store, sorted.
+fn dump(server: &Server) -> Vec<(usize, Bytes, Option<u64>, String)> {
+    let mut out = Vec::new();
+    server
+        .store()
+        .for_each_snapshot_batch(|db, entries| {
+            for e in entries.drain(..) {
+                let value = match e.value {
+                    redistill_store::SnapshotValue::Hash(mut f) => {
+                        f.sort();
+                        format!("{f:?}")
+                    }
+                    other => format!("{other:?}"),
+                };
+                out.push((db, e.key, e.expire_at_ms, value));
+            }
+            Ok::<(), ()>(())
+        })
+        .expect("infallible");
+    out.sort();
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn random_keyspaces_round_trip(keys in keyspace()) {
+        let dir = dir();
+        let path = dir.path().join("dump.rdst");
+        let node = Node::enabled(&path);
+        let store = node.server().store().clone();
+        for (db, key, val, ttl) in &keys {
+            let db = usize::from(*db);
+            match val {
+                Val::Str(v) => {
+                    store.set(db, key, v, Default::default()).unwrap();
+                }
+                Val::Int(n) => {
+                    store.set(db, key, n.to_string().as_bytes(), Default::default()).unwrap();
+                }
+                Val::Hash(fields) => {
+                    let _ = store.del(db, &[&key[..]]);
+                    let pairs: Vec<(&[u8], &[u8])> =
+                        fields.iter().map(|(f, v)| (&f[..], &v[..])).collect();
+                    store.hset(db, key, &pairs).unwrap();
+                }
+            }
+            if let Some(ttl) = ttl {
+                store
+                    .expire(
+                        db,
+                        key,
+                        i64::from(*ttl) + 60_000,
+                        redistill_store::ExpireCommand::PExpire,
+                        redistill_store::ExpireCondition::Always,
+                    )
+                    .unwrap();
+            }
+        }
+        let before = dump(node.server());
+        let mut raw = node.raw();
+        exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+        drop(raw);
+        drop(node);
+        let node = Node::enabled(&path);
+        prop_assert_eq!(dump(node.server()), before);
+    }
+}
+
+#[test]
+fn periodic_saves_happen_when_something_changed() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let mut cfg = config(&path, true);
+    cfg.persistence.snapshot_interval = 1;
+    let node = Node::start(cfg);
+    let _: () = node.client().set("k", "v").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node.field("rdb_changes_since_last_save") != "0" {
+        assert!(Instant::now() < deadline, "no periodic save");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(path.exists());
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    let records = redistill_persist::SnapshotReader::open(&path)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 1);
+}
+
+#[test]
+fn a_snapshot_over_the_memory_limit_loads_then_evicts_down_to_it() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    {
+        let node = Node::enabled(&path);
+        let store = node.server().store().clone();
+        for i in 0..2_000u32 {
+            store
+                .set(0, &i.to_be_bytes(), &[7u8; 1_000], Default::default())
+                .unwrap();
+        }
+        let mut raw = node.raw();
+        exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+    }
+    let limit = 512 * 1024;
+    let mut cfg = config(&path, true);
+    cfg.memory.max_memory = limit;
+    cfg.memory.eviction_policy = redistill_server::config::EvictionPolicy::AllKeysLru;
+    let node = Node::start(cfg);
+    let store = node.server().store();
+    assert_eq!(node.field("rdb_last_load_keys_loaded"), "2000");
+    assert!(
+        store.used_memory() as u64 <= limit,
+        "{}",
+        store.used_memory()
+    );
+    let kept = store.dbsize(0).unwrap();
+    assert!(kept > 0 && kept < 2_000, "{kept}");
+}
+
+#[test]
+fn a_snapshot_this_server_cannot_hold_is_refused_and_never_moved_aside() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    save_snapshot(&path, 0, |w| {
+        w.write_string(0, b"k", None, b"v")?;
+        w.write_string(40, b"far", None, b"v")?;
+        Ok::<(), redistill_persist::PersistError>(())
+    })
+    .unwrap();
+    let mut cfg = config(&path, true);
+    cfg.persistence.start_empty_on_corrupt_snapshot = true;
+    let err = Server::start(cfg).err().expect("refuses to start");
+    let text = err.to_string();
+    assert!(text.contains("database 40"), "{text}");
+    assert!(text.contains(&path.display().to_string()), "{text}");
+    assert!(path.exists(), "an intact file is never moved aside");
+    cfg = config(&path, true);
+    cfg.server.databases = 64;
+    let node = Node::start(cfg);
+    let mut c = node.client();
+    let _: () = redis::cmd("SELECT").arg(40).query(&mut c).unwrap();
+    assert_eq!(c.get::<_, String>("far").unwrap(), "v");
+}
