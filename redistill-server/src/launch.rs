@@ -48,11 +48,12 @@ pub fn run() -> ExitCode {
         }
     }
     log::info!("Shutting down: no new connections; answering what clients already sent");
-    let (commands, connections) = server.totals();
-    server.shutdown();
+    let totals = server.shutdown();
     log::info!(
-        "Redistill is now ready to exit, bye bye... ({commands} commands processed, \
-         {connections} connections received)"
+        "Redistill is now ready to exit, bye bye... ({} commands processed, {} connections \
+         received)",
+        totals.commands_processed,
+        totals.connections_received,
     );
     ExitCode::SUCCESS
 }

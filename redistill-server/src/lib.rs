@@ -61,7 +61,7 @@ mod worker;
 
 pub use clock::CoarseClock;
 pub use persistence::PersistenceStatus;
-pub use server::{Server, ShutdownTrigger};
+pub use server::{Server, ShutdownTrigger, Totals};
 
 /// The Redis version reported to clients (HELLO, INFO), which some clients check for
 /// feature support.

@@ -96,6 +96,9 @@ pub(crate) struct Persistence {
     expired_at_load: AtomicU64,
     /// Set once SHUTDOWN has dealt with saving, so the exit path does not save again.
     shutdown_handled: AtomicBool,
+    /// Where the shutdown's save went, if it saved: the requests still run while draining
+    /// are saved there too once the workers stop.
+    shutdown_target: parking_lot::Mutex<Option<SaveTarget>>,
 }
 
 fn unix_now() -> u64 {
@@ -172,6 +175,7 @@ impl Persistence {
             loaded_keys: AtomicU64::new(0),
             expired_at_load: AtomicU64::new(0),
             shutdown_handled: AtomicBool::new(false),
+            shutdown_target: parking_lot::Mutex::new(None),
         }
     }
 
@@ -326,6 +330,28 @@ impl Persistence {
     /// Marks that SHUTDOWN has saved (or was told not to), so the exit path does not.
     pub fn mark_shutdown_handled(&self) {
         self.shutdown_handled.store(true, Ordering::SeqCst);
+    }
+
+    /// Records that the shutdown saved to `target`, for [`Persistence::save_drained`].
+    pub fn set_shutdown_target(&self, target: SaveTarget) {
+        *self.shutdown_target.lock() = Some(target);
+    }
+
+    /// After the workers stopped: if the shutdown saved and the requests answered while
+    /// draining changed anything, saves again so that every answered write is in the file.
+    pub fn save_drained(&self, store: &Store) {
+        let Some(target) = self.shutdown_target.lock().take() else {
+            return;
+        };
+        self.wait_idle();
+        let changes = self.changes_since_save(store);
+        if changes == 0 {
+            return;
+        }
+        log::info!("Saving the {changes} change(s) made while draining.");
+        if let Err(e) = self.save_waiting(store, &target) {
+            log::error!("The changes made while draining could not be saved: {e}");
+        }
     }
 
     /// Whether SHUTDOWN already dealt with saving.

@@ -276,23 +276,19 @@ impl Server {
         }
         log::info!("Saving the final snapshot before exiting.");
         match persistence.save_waiting(&shared.store, &target) {
-            Ok(_) => true,
+            Ok(_) => {
+                persistence.set_shutdown_target(target);
+                true
+            }
             Err(e) => {
                 log::warn!(
-                    "Error trying to save the DB, can't exit ({e}). Errors trying to shut down                      the server. Check the logs for more information."
+                    "Error trying to save the DB, can't exit ({e}). Errors trying to shut \
+                     down the server. Check the logs for more information."
                 );
                 shared.shutdown_request.reset();
                 false
             }
         }
-    }
-
-    /// Commands processed and connections received so far, for the final log line.
-    pub fn totals(&self) -> (u64, u64) {
-        (
-            self.shared.commands_processed(),
-            Stats::get(&self.shared.stats.connections_received),
-        )
     }
 
     /// Blocks until the server stops.
@@ -305,8 +301,13 @@ impl Server {
 
     /// Stops accepting; each worker runs the requests its clients already sent, sends their
     /// replies (for up to a few seconds) and closes the connections; then the threads end.
-    pub fn shutdown(self) {
-        self.shared.shutdown.store(true, Ordering::SeqCst);
+    ///
+    /// If the shutdown saved a snapshot ([`Server::prepare_shutdown`] or SHUTDOWN), the
+    /// writes answered while draining are saved too before this returns. Returns the
+    /// final totals.
+    pub fn shutdown(self) -> Totals {
+        let shared = Arc::clone(&self.shared);
+        shared.shutdown.store(true, Ordering::SeqCst);
         let _ = self.acceptor_waker.wake();
         for worker in &self.workers {
             worker.wake();
@@ -315,7 +316,21 @@ impl Server {
             health.wake();
         }
         self.wait();
+        shared.persistence.save_drained(&shared.store);
+        Totals {
+            commands_processed: shared.commands_processed(),
+            connections_received: Stats::get(&shared.stats.connections_received),
+        }
     }
+}
+
+/// What a server did over its life, as [`Server::shutdown`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    /// Requests processed (since the last CONFIG RESETSTAT).
+    pub commands_processed: u64,
+    /// Connections accepted (since the last CONFIG RESETSTAT).
+    pub connections_received: u64,
 }
 
 /// Asks a [`Server`] to shut down; cheap to clone and to send to other threads.

@@ -450,6 +450,24 @@ fn the_shutdown_step_saves_when_configured() {
     assert_eq!(node.client().get::<_, String>("k").unwrap(), "v");
 }
 
+#[test]
+fn writes_answered_while_draining_are_saved_too() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let mut node = Node::enabled(&path);
+    let mut c = node.client();
+    let _: () = c.set("before", "1").unwrap();
+    assert!(node.server().prepare_shutdown());
+    // Between the shutdown's save and the workers stopping, requests still run.
+    let _: () = c.set("while-draining", "2").unwrap();
+    let totals = node.server.take().expect("running").shutdown();
+    assert!(totals.commands_processed >= 2, "{totals:?}");
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    assert_eq!(c.get::<_, String>("before").unwrap(), "1");
+    assert_eq!(c.get::<_, String>("while-draining").unwrap(), "2");
+}
+
 #[derive(Debug, Clone)]
 enum Val {
     Str(Vec<u8>),

@@ -401,10 +401,12 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     };
     if save || (configured && !nosave) {
         log::info!("Saving the final snapshot before exiting.");
-        if let Err(e) = shared.persistence.save_waiting(&shared.store, &target) {
-            if force {
+        match shared.persistence.save_waiting(&shared.store, &target) {
+            Ok(_) => shared.persistence.set_shutdown_target(target),
+            Err(e) if force => {
                 log::warn!("Error trying to save the DB, exiting anyway (FORCE): {e}");
-            } else {
+            }
+            Err(e) => {
                 log::warn!("Error trying to save the DB, can't exit: {e}");
                 log::warn!(
                     "Errors trying to shut down the server. Check the logs for more information."
