@@ -20,6 +20,9 @@ for tool in redis-cli redis-benchmark python3 node npm; do
 done
 
 cargo build --quiet --bin redistill || exit 1
+# Scratch files (mass-insert input, the client venv and node modules) live under target/,
+# which a CARGO_TARGET_DIR elsewhere leaves uncreated.
+mkdir -p target
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "${CARGO_TARGET_DIR:-target}/debug/redistill" --port "$PORT" --loglevel warning &
 SERVER=$!
