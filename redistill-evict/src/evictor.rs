@@ -115,6 +115,7 @@ impl Evictor {
     }
 
     /// The policy in force.
+    #[inline]
     pub fn policy(&self) -> Policy {
         Policy::from_u8(self.policy.load(Ordering::Relaxed))
     }
@@ -219,20 +220,26 @@ impl Evictor {
     /// LFU policies apply Redis's `updateLFU` (decay, then a probabilistic increment);
     /// S3-FIFO bumps its 2-bit frequency; every other policy stores the LRU clock, as Redis
     /// does, so that `OBJECT IDLETIME` works under them.
+    #[inline]
     pub fn on_access(&self, word: &AccessWord, now_ms: u64) {
-        self.on_access_with_random(word, now_ms, rng::thread_random());
+        // Only LFU consumes randomness: the others skip the thread-local generator step.
+        self.access(word, now_ms, rng::thread_random);
     }
 
     /// [`Evictor::on_access`] with the caller's 64 random bits for LFU's probabilistic
     /// increment, for reproducible runs (the simulator, tests); `on_access` draws them
     /// from a per-thread generator.
     pub fn on_access_with_random(&self, word: &AccessWord, now_ms: u64, random: u64) {
-        let policy = self.policy();
-        match policy.kind() {
+        self.access(word, now_ms, || random);
+    }
+
+    #[inline]
+    fn access(&self, word: &AccessWord, now_ms: u64, random: impl FnOnce() -> u64) {
+        match self.policy().kind() {
             Kind::Lfu => {
                 let current = word.get();
                 let counter = lfu::decr_and_return(current, now_ms, self.lfu_decay_time());
-                let r = rng::unit_f64(random);
+                let r = rng::unit_f64(random());
                 let counter = lfu::log_incr(counter, self.lfu_log_factor(), r);
                 let next = lfu::pack(counter, now_ms);
                 if next != current {

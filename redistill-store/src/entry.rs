@@ -97,6 +97,20 @@ pub(crate) fn head(blob: &[u8]) -> Head {
     }
 }
 
+/// Where the key lies in `blob`: the lookup path, so keys shorter than 128 bytes (a
+/// one-byte length) skip the general header decoding.
+#[inline]
+fn key_range(blob: &[u8]) -> (usize, usize) {
+    match blob.get(1) {
+        Some(&len) if len < 0x80 => (2, (2 + usize::from(len)).min(blob.len())),
+        Some(_) => {
+            let h = head(blob);
+            (h.key_start, h.key_end)
+        }
+        None => (0, 0),
+    }
+}
+
 /// Packs header and value into one exactly-sized allocation.
 pub(crate) fn build(flags: u8, key: &[u8], expire: Option<u64>, value: &[u8]) -> Box<[u8]> {
     let flags = if expire.is_some() {
@@ -211,10 +225,11 @@ impl Default for Entry {
 }
 
 impl Slot for Entry {
+    #[inline]
     fn key(&self) -> &[u8] {
         let blob = self.head_blob();
-        let h = head(blob);
-        &blob[h.key_start..h.key_end]
+        let (start, end) = key_range(blob);
+        &blob[start..end]
     }
 }
 
@@ -239,6 +254,7 @@ impl ValueType {
 }
 
 impl Entry {
+    #[inline]
     pub(crate) fn head_blob(&self) -> &[u8] {
         match self {
             Entry::Str(b) => b,
@@ -255,12 +271,14 @@ impl Entry {
     }
 
     /// Whether the entry carries a TTL: one byte read, no header decoding.
+    #[inline]
     pub(crate) fn has_expire(&self) -> bool {
         self.head_blob()
             .first()
             .is_some_and(|f| f & FLAG_EXPIRE != 0)
     }
 
+    #[inline]
     pub(crate) fn is_expired(&self, now: u64) -> bool {
         self.has_expire() && self.expire().is_some_and(|e| e <= now)
     }
@@ -273,12 +291,16 @@ impl Entry {
     }
 
     /// The string value, or `None` for other types.
+    #[inline]
     pub(crate) fn str_value(&self) -> Option<StrRef<'_>> {
         match self {
             Entry::Str(b) => {
-                let h = head(b);
-                let v = &b[h.value_start..];
-                if h.flags & KIND_MASK == KIND_INT {
+                // Only the flags and the key's end are needed to find the value.
+                let flags = b.first().copied().unwrap_or(0);
+                let (_, key_end) = key_range(b);
+                let ttl = if flags & FLAG_EXPIRE != 0 { 8 } else { 0 };
+                let v = b.get(key_end + ttl..).unwrap_or_default();
+                if flags & KIND_MASK == KIND_INT {
                     let mut buf = [0u8; 8];
                     if v.len() == 8 {
                         buf.copy_from_slice(v);

@@ -69,6 +69,7 @@ impl Shard {
     /// locked instruction there costs several percent of GET throughput. The price is that
     /// two threads reading the same shard at the same instant may count once instead of
     /// twice; statistics stay exact whenever accesses to a shard do not overlap.
+    #[inline]
     pub(crate) fn record_lookup(&self, hit: bool) {
         let c = if hit { &self.hits } else { &self.misses };
         c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);

@@ -444,16 +444,19 @@ impl Store {
     /// whenever the store reads its clock (expiry checks, writes with TTLs, OBJECT IDLETIME,
     /// and [`Store::active_expire_cycle`], which a server runs about ten times a second), so
     /// plain GETs and SETs never pay for a clock read.
+    #[inline]
     pub(crate) fn access_now_ms(&self) -> u64 {
         u64::from(self.inner.lru_clock.load(Ordering::Relaxed)) * 1000
     }
 
     /// Records an access in an entry's access word (the policy decides what that means;
     /// the LRU clock is only stored when its second changed, so the line stays clean).
+    #[inline]
     pub(crate) fn touch(&self, word: &AccessWord) {
         self.inner.evictor.on_access(word, self.access_now_ms());
     }
 
+    #[inline]
     pub(crate) fn db(&self, db: usize) -> Result<&Db> {
         self.inner.dbs.get(db).ok_or(StoreError::DbIndexOutOfRange {
             index: db,
@@ -467,6 +470,7 @@ impl Store {
 
     /// The key's hash, rotated so the shard-selecting bits are the lowest ones: tables place
     /// keys by the top bits, and a scan threshold's low bits then name its shard.
+    #[inline]
     pub(crate) fn hash(&self, key: &[u8]) -> u64 {
         self.inner
             .hasher
@@ -474,6 +478,7 @@ impl Store {
             .rotate_left(self.inner.shard_bits)
     }
 
+    #[inline]
     pub(crate) fn shard_index(&self, hash: u64) -> usize {
         (hash & ((1u64 << self.inner.shard_bits) - 1)) as usize
     }
@@ -494,6 +499,7 @@ impl Store {
     ///
     /// Counts a keyspace hit or miss and bumps the entry's access word. An expired entry
     /// reads as absent and is deleted under a write lock afterwards.
+    #[inline]
     pub(crate) fn read<R>(
         &self,
         db: usize,
@@ -505,6 +511,7 @@ impl Store {
 
     /// Like [`Store::read`]; `touch = false` leaves the access word alone, as Redis's
     /// `LOOKUP_NOTOUCH` does for TYPE, EXISTS and TTL (they still count as hits or misses).
+    #[inline]
     pub(crate) fn read_opts<R>(
         &self,
         db: usize,

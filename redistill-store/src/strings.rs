@@ -106,6 +106,7 @@ fn to_bytes(v: StrRef<'_>) -> Bytes {
     }
 }
 
+#[inline]
 fn str_of(e: &Entry) -> Result<StrRef<'_>> {
     e.str_value().ok_or(StoreError::WrongType)
 }
