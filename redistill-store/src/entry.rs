@@ -322,6 +322,47 @@ impl Entry {
         }
     }
 
+    /// Makes this entry the string [`Entry::new_str`] would build for `key` (the key it is
+    /// stored under), reusing the allocation when the new blob has the same length: a SET
+    /// that overwrites a value with one of the same size, the common case for caches and
+    /// counters, then allocates and frees nothing.
+    pub(crate) fn assign_str(&mut self, key: &[u8], value: &[u8], expire: Option<u64>) {
+        let int_bytes;
+        let (kind, v) = match canonical_i64(value) {
+            Some(n) => {
+                int_bytes = n.to_le_bytes();
+                (KIND_INT, &int_bytes[..])
+            }
+            None => (KIND_RAW, value),
+        };
+        if let Entry::Str(b) = self {
+            let (key_start, key_end) = key_range(b);
+            let ttl = if expire.is_some() { 8 } else { 0 };
+            if b.len() == key_end + ttl + v.len()
+                && crate::table::same_key(&b[key_start..key_end], key)
+                && let Some(first) = b.first_mut()
+            {
+                *first = if expire.is_some() {
+                    kind | FLAG_EXPIRE
+                } else {
+                    kind
+                };
+                let rest = &mut b[key_end..];
+                let rest = match expire {
+                    Some(e) => {
+                        let (t, rest) = rest.split_at_mut(8);
+                        t.copy_from_slice(&e.to_le_bytes());
+                        rest
+                    }
+                    None => rest,
+                };
+                rest.copy_from_slice(v);
+                return;
+            }
+        }
+        *self = Entry::Str(build(kind, key, expire, v));
+    }
+
     pub(crate) fn new_raw(key: &[u8], value: &[u8], expire: Option<u64>, flags: u8) -> Entry {
         Entry::Str(build(KIND_RAW | flags, key, expire, value))
     }
@@ -454,6 +495,26 @@ mod tests {
         let e = Entry::new_str(&long, &long, None);
         assert_eq!(e.key(), &long[..]);
         assert_eq!(e.encoding(), "raw");
+    }
+
+    #[test]
+    fn assign_str_matches_a_fresh_entry_whether_or_not_it_reuses_the_blob() {
+        let cases: [(&[u8], Option<u64>); 6] = [
+            (b"hello", None),
+            (b"world", Some(7)),
+            (b"12345", None),
+            (b"-9", Some(9)),
+            (b"much longer value", None),
+            (b"", None),
+        ];
+        for (old, old_ttl) in cases {
+            for (new, new_ttl) in cases {
+                let mut e = Entry::new_str(b"key", old, old_ttl);
+                e.assign_str(b"key", new, new_ttl);
+                let fresh = Entry::new_str(b"key", new, new_ttl);
+                assert_eq!(e.head_blob(), fresh.head_blob(), "{old:?} -> {new:?}");
+            }
+        }
     }
 
     #[test]

@@ -174,11 +174,11 @@ impl ShardState {
     ) -> R {
         let entry = self.table.get_mut(i);
         let before = entry.footprint();
-        let had_ttl = entry.expire().is_some();
+        let had_ttl = entry.has_expire();
         let r = f(entry);
         let entry = self.table.get(i);
         let after = entry.footprint();
-        let has_ttl = entry.expire().is_some();
+        let has_ttl = entry.has_expire();
         self.entry_bytes = self.entry_bytes + after - before;
         if had_ttl != has_ttl {
             let key = entry.key().to_vec();

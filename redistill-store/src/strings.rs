@@ -221,7 +221,12 @@ impl Store {
                     ctx.remove(i);
                 }
             } else {
-                ctx.put(existing, Entry::new_str(key, value, expire));
+                match existing {
+                    Some(i) => ctx.update(i, |e| e.assign_str(key, value, expire)),
+                    None => {
+                        ctx.insert(Entry::new_str(key, value, expire));
+                    }
+                }
             }
             Ok(SetOutcome { written: true, old })
         })
