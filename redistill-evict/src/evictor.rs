@@ -422,7 +422,8 @@ impl<K> ShardState<K> {
     pub fn with_seed(seed: u64) -> Self {
         Self {
             rng: SplitMix64::new(seed),
-            pool: Vec::with_capacity(POOL_SIZE),
+            // Allocated on the first eviction: most shards of most stores never evict.
+            pool: Vec::new(),
             pool_kind: None,
             s3: S3Fifo::default(),
         }
@@ -431,6 +432,27 @@ impl<K> ShardState<K> {
     /// Candidates currently in the eviction pool.
     pub fn pool_len(&self) -> usize {
         self.pool.len()
+    }
+
+    /// Heap bytes this state holds, in O(1): the eviction pool's array, and the S3-FIFO
+    /// queues with their ghost and the key copies they keep (sized by
+    /// [`Keyspace::key_heap_bytes`]). A store adds it to its memory total so that a memory
+    /// limit covers the policy's own state too. Pooled keys of the sampled policies (at most
+    /// [`POOL_SIZE`] handles) are not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_evict::ShardState;
+    ///
+    /// let shard: ShardState<Vec<u8>> = ShardState::new();
+    /// assert_eq!(shard.heap_bytes(), 0);
+    /// ```
+    pub fn heap_bytes(&self) -> usize {
+        self.pool
+            .capacity()
+            .saturating_mul(std::mem::size_of::<Candidate<K>>())
+            .saturating_add(self.s3.heap_bytes())
     }
 }
 

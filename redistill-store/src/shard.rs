@@ -25,7 +25,8 @@ pub(crate) struct ShardState {
     pub(crate) table: Table<Entry, AccessWord>,
     /// Keys that carry a TTL, so expiry samples only keys that can expire.
     pub(crate) volatile: Table<KeyCopy, ()>,
-    /// Heap bytes held by entries and volatile copies (tables' arrays excluded).
+    /// Heap bytes held by entries and volatile copies (tables' arrays and the eviction
+    /// state excluded).
     pub(crate) entry_bytes: usize,
     /// The eviction policy's per-shard state (sample pool, S3-FIFO queues).
     pub(crate) evict: redistill_evict::ShardState<Key>,
@@ -81,9 +82,12 @@ fn key_copy_bytes(key: &[u8]) -> usize {
 }
 
 impl ShardState {
-    /// All heap bytes this shard accounts for.
+    /// All heap bytes this shard accounts for, the eviction policy's state included.
     pub(crate) fn total_bytes(&self) -> usize {
-        self.entry_bytes + self.table.array_bytes() + self.volatile.array_bytes()
+        self.entry_bytes
+            + self.table.array_bytes()
+            + self.volatile.array_bytes()
+            + self.evict.heap_bytes()
     }
 
     fn sync_counts(&self, shard: &Shard) {
