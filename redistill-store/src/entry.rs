@@ -376,13 +376,16 @@ impl Entry {
     pub(crate) fn set_int_in_place(&mut self, n: i64) -> bool {
         match self {
             Entry::Str(b) => {
-                let h = head(b);
-                let v = &mut b[h.value_start..];
-                if h.flags & KIND_MASK != KIND_INT || v.len() != 8 {
-                    return false;
+                let flags = b.first().copied().unwrap_or(0);
+                let (_, key_end) = key_range(b);
+                let ttl = if flags & FLAG_EXPIRE != 0 { 8 } else { 0 };
+                match b.get_mut(key_end + ttl..) {
+                    Some(v) if flags & KIND_MASK == KIND_INT && v.len() == 8 => {
+                        v.copy_from_slice(&n.to_le_bytes());
+                        true
+                    }
+                    _ => false,
                 }
-                v.copy_from_slice(&n.to_le_bytes());
-                true
             }
             Entry::Hash(_) => false,
         }
@@ -437,6 +440,7 @@ impl Entry {
     }
 
     /// Heap bytes this entry holds (allocator rounding included), excluding its table slot.
+    #[inline]
     pub(crate) fn footprint(&self) -> usize {
         match self {
             Entry::Str(b) => alloc_size(b.len()),

@@ -170,6 +170,7 @@ impl ShardState {
     }
 
     /// Runs `f` on the entry in slot `i`, keeping the accounting and volatile index right.
+    #[inline]
     pub(crate) fn update<R>(
         &mut self,
         shard: &Shard,

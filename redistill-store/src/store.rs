@@ -268,6 +268,7 @@ impl WriteCtx<'_> {
     }
 
     /// Slot of the live entry for `key` (the key this context was opened for).
+    #[inline]
     pub(crate) fn live(&mut self, key: &[u8]) -> Option<usize> {
         let (hash, shard) = (self.hash, self.shard);
         let i = self.st.table.find(hash, key)?;
@@ -278,6 +279,7 @@ impl WriteCtx<'_> {
         Some(i)
     }
 
+    #[inline]
     pub(crate) fn entry(&self, i: usize) -> &Entry {
         self.st.table.get(i)
     }
@@ -294,6 +296,7 @@ impl WriteCtx<'_> {
         self.st.remove(shard, i)
     }
 
+    #[inline]
     pub(crate) fn update<R>(&mut self, i: usize, f: impl FnOnce(&mut Entry) -> R) -> R {
         let shard = self.shard;
         self.store.touch(self.st.table.meta(i));
