@@ -103,5 +103,8 @@ fn used_memory_tracks_real_heap_within_15_percent() {
     let used = store.used_memory() as isize - used0;
     let ratio = used as f64 / chunks as f64;
     println!("allkeys-s3fifo: glibc_chunks={chunks} used_memory={used}");
-    assert!((0.9..=1.1).contains(&ratio), "S3-FIFO used/heap = {ratio:.3}");
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "S3-FIFO used/heap = {ratio:.3}"
+    );
 }
