@@ -2,6 +2,12 @@
 //! INCR, on 1 and 2 threads, with uniform and Zipf(0.99) key choice (seeded).
 //!
 //! `cargo bench --bench store`
+//!
+//! With `STORE_BENCH_LOOP=<get|set|incr>:<store|dashmap>:<n>` in the environment the binary
+//! instead runs `n` operations of the uniform trace on one thread and exits: a fixed amount
+//! of work for instruction counts where no hardware counters are available. Run it under
+//! `valgrind --tool=cachegrind --cache-sim=no` with `n` and with 0; the difference of the
+//! two `I refs` totals divided by `n` is the instructions per operation.
 
 // criterion_group! generates an undocumented function.
 #![allow(missing_docs)]
@@ -11,7 +17,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use dashmap::DashMap;
 use redistill_store::{SetOptions, Store};
 
@@ -209,6 +215,64 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// The fixed-work mode described in the module docs.
+fn op_loop(spec: &str) {
+    let mut parts = spec.split(':');
+    let (Some(op), Some(imp), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+        panic!("STORE_BENCH_LOOP wants <op>:<impl>:<n>, got {spec:?}");
+    };
+    let n: usize = n.parse().unwrap_or_else(|e| panic!("{n:?}: {e}"));
+    let keys: Vec<[u8; 16]> = (0..KEYS).map(key).collect();
+    let idx = trace(false, 7);
+    let at = |i: usize| &keys[idx[i % TRACE]];
+    let integers = op == "incr";
+    match imp {
+        "store" => {
+            let store = Store::builder().seed(42).build();
+            for k in &keys {
+                let v: &[u8] = if integers { b"0" } else { &VALUE };
+                store
+                    .set(0, k, v, SetOptions::default())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+            match op {
+                "get" => (0..n).for_each(|i| {
+                    black_box(store.get_with(0, at(i), |v| v.len()).ok());
+                }),
+                "set" => (0..n).for_each(|i| {
+                    black_box(store.set(0, at(i), &VALUE, SetOptions::default()).ok());
+                }),
+                _ => (0..n).for_each(|i| {
+                    black_box(store.incr_by(0, at(i), 1).ok());
+                }),
+            }
+        }
+        _ => {
+            let dash: DashMap<Bytes, Bytes> = DashMap::new();
+            let dash_int: DashMap<Bytes, i64> = DashMap::new();
+            for k in &keys {
+                if integers {
+                    dash_int.insert(Bytes::copy_from_slice(k), 0);
+                } else {
+                    dash.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
+                }
+            }
+            match op {
+                "get" => (0..n).for_each(|i| {
+                    black_box(dash.get(&at(i)[..]).map(|v| v.len()));
+                }),
+                "set" => (0..n).for_each(|i| {
+                    let k = Bytes::copy_from_slice(at(i));
+                    black_box(dash.insert(k, Bytes::copy_from_slice(&VALUE)));
+                }),
+                _ => (0..n).for_each(|i| {
+                    *dash_int.entry(Bytes::copy_from_slice(at(i))).or_insert(0) += 1;
+                }),
+            }
+        }
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -217,4 +281,13 @@ criterion_group! {
         .sample_size(10);
     targets = bench
 }
-criterion_main!(benches);
+
+// `criterion_main!`, plus the fixed-work mode.
+fn main() {
+    if let Ok(spec) = std::env::var("STORE_BENCH_LOOP") {
+        op_loop(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -220,48 +220,36 @@ impl Evictor {
     /// LFU policies apply Redis's `updateLFU` (decay, then a probabilistic increment);
     /// S3-FIFO bumps its 2-bit frequency; every other policy stores the LRU clock, as Redis
     /// does, so that `OBJECT IDLETIME` works under them.
-    #[inline]
+    #[inline(always)]
     pub fn on_access(&self, word: &AccessWord, now_ms: u64) {
-        // Only LFU consumes randomness: the others skip the thread-local generator step.
-        self.access(word, now_ms, rng::thread_random);
+        match self.policy().kind() {
+            // Only LFU consumes randomness: the others skip the thread-local generator step.
+            Kind::Lfu => self.lfu_access(word, now_ms, rng::thread_random()),
+            Kind::S3Fifo => s3_access(word),
+            Kind::None | Kind::Lru | Kind::Random | Kind::Ttl => lru_access(word, now_ms),
+        }
     }
 
     /// [`Evictor::on_access`] with the caller's 64 random bits for LFU's probabilistic
     /// increment, for reproducible runs (the simulator, tests); `on_access` draws them
     /// from a per-thread generator.
     pub fn on_access_with_random(&self, word: &AccessWord, now_ms: u64, random: u64) {
-        self.access(word, now_ms, || random);
+        match self.policy().kind() {
+            Kind::Lfu => self.lfu_access(word, now_ms, random),
+            Kind::S3Fifo => s3_access(word),
+            Kind::None | Kind::Lru | Kind::Random | Kind::Ttl => lru_access(word, now_ms),
+        }
     }
 
-    #[inline]
-    fn access(&self, word: &AccessWord, now_ms: u64, random: impl FnOnce() -> u64) {
-        match self.policy().kind() {
-            Kind::Lfu => {
-                let current = word.get();
-                let counter = lfu::decr_and_return(current, now_ms, self.lfu_decay_time());
-                let r = rng::unit_f64(random());
-                let counter = lfu::log_incr(counter, self.lfu_log_factor(), r);
-                let next = lfu::pack(counter, now_ms);
-                if next != current {
-                    word.set(next);
-                }
-            }
-            Kind::S3Fifo => {
-                // Saturated counters are the common case for hot keys: skip the write.
-                if s3::freq(word.get()) < s3::MAX_FREQ {
-                    let _ = word
-                        .atomic()
-                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                            (s3::freq(w) < s3::MAX_FREQ).then(|| w + 1)
-                        });
-                }
-            }
-            Kind::None | Kind::Lru | Kind::Random | Kind::Ttl => {
-                let clock = word::lru_clock(now_ms);
-                if word.get() != clock {
-                    word.set(clock);
-                }
-            }
+    /// Redis's `updateLFU`: decay, then a probabilistic increment.
+    fn lfu_access(&self, word: &AccessWord, now_ms: u64, random: u64) {
+        let current = word.get();
+        let counter = lfu::decr_and_return(current, now_ms, self.lfu_decay_time());
+        let r = rng::unit_f64(random);
+        let counter = lfu::log_incr(counter, self.lfu_log_factor(), r);
+        let next = lfu::pack(counter, now_ms);
+        if next != current {
+            word.set(next);
         }
     }
 
@@ -382,6 +370,28 @@ struct Candidate<K> {
     key: K,
     word: u32,
     score: u64,
+}
+
+/// S3-FIFO's access: one more read, up to the 2-bit counter's ceiling.
+#[inline(always)]
+fn s3_access(word: &AccessWord) {
+    // Saturated counters are the common case for hot keys: skip the write.
+    if s3::freq(word.get()) < s3::MAX_FREQ {
+        let _ = word
+            .atomic()
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                (s3::freq(w) < s3::MAX_FREQ).then(|| w + 1)
+            });
+    }
+}
+
+/// The LRU clock, stored only when it changed so that re-reads keep the line clean.
+#[inline(always)]
+fn lru_access(word: &AccessWord, now_ms: u64) {
+    let clock = word::lru_clock(now_ms);
+    if word.get() != clock {
+        word.set(clock);
+    }
 }
 
 /// The eviction state one shard keeps, mutated only under the shard's write lock.

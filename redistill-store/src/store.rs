@@ -502,7 +502,7 @@ impl Store {
     ///
     /// Counts a keyspace hit or miss and bumps the entry's access word. An expired entry
     /// reads as absent and is deleted under a write lock afterwards.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read<R>(
         &self,
         db: usize,
@@ -514,7 +514,7 @@ impl Store {
 
     /// Like [`Store::read`]; `touch = false` leaves the access word alone, as Redis's
     /// `LOOKUP_NOTOUCH` does for TYPE, EXISTS and TTL (they still count as hits or misses).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read_opts<R>(
         &self,
         db: usize,

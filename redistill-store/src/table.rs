@@ -135,7 +135,7 @@ impl<E: Slot, M: Default> Table<E, M> {
     /// The walk needs no distance bound: the load limit guarantees an empty slot, and every
     /// entry sits in the unbroken run that starts at its home. Walking slices (the part from
     /// home to the end, then the wrapped part) keeps the per-slot work to the tag test.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
         let home = self.home(hash);
         let t = tag(hash);
