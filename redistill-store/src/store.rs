@@ -171,10 +171,10 @@ impl StoreBuilder {
                 clock: self.clock,
                 max_memory: AtomicUsize::new(self.max_memory),
                 evictor: self.evictor,
-                approx_used: AtomicI64::new(0),
-                evicted: AtomicU64::new(0),
-                evict_ns: AtomicU64::new(0),
-                rng: AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b)),
+                approx_used: Padded(AtomicI64::new(0)),
+                evicted: Padded(AtomicU64::new(0)),
+                evict_ns: Padded(AtomicU64::new(0)),
+                rng: Padded(AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b))),
                 expire_cursor: AtomicUsize::new(0),
                 lru_clock: AtomicU32::new(0),
             }),
@@ -184,6 +184,21 @@ impl StoreBuilder {
         let base = store.used_memory() as i64;
         store.inner.approx_used.store(base, Ordering::Relaxed);
         store
+    }
+}
+
+/// A value on cache lines of its own. The store-wide counters that writers update (the
+/// memory total on every write under a limit, the eviction counters, the random sequence)
+/// would otherwise share lines with fields every operation reads (the shard directory, the
+/// hasher, the clock), and each update would evict those lines from the other cores.
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
     }
 }
 
@@ -202,12 +217,12 @@ pub(crate) struct Inner {
     /// Sum of shard byte deltas, maintained only when a memory limit is set (one shared
     /// atomic add per write is a cost paid only by stores that need the total); set from
     /// a full recount when a limit is turned on.
-    pub(crate) approx_used: AtomicI64,
+    pub(crate) approx_used: Padded<AtomicI64>,
     /// Keys evicted to stay under the limit.
-    pub(crate) evicted: AtomicU64,
+    pub(crate) evicted: Padded<AtomicU64>,
     /// Nanoseconds spent evicting.
-    pub(crate) evict_ns: AtomicU64,
-    pub(crate) rng: AtomicU64,
+    pub(crate) evict_ns: Padded<AtomicU64>,
+    pub(crate) rng: Padded<AtomicU64>,
     pub(crate) expire_cursor: AtomicUsize,
     /// The clock in seconds as last read: what reads store in access words, so a read of a
     /// key without TTL never has to consult the clock (Redis's `lruclock` plays this part).
