@@ -595,4 +595,65 @@ mod tests {
         // Three minutes later, with one-minute decay, the counter has lost three.
         assert_eq!(lfu.lfu_frequency(&w, 180_000), lfu::INIT_VAL - 3);
     }
+
+    /// A keyspace whose keys each report `key_bytes` heap bytes.
+    struct Sized {
+        entries: std::collections::HashMap<u32, AccessWord>,
+        key_bytes: usize,
+    }
+
+    impl Keyspace<u32> for Sized {
+        fn key_count(&self) -> usize {
+            self.entries.len()
+        }
+        fn volatile_count(&self) -> usize {
+            0
+        }
+        fn sample(&self, _: SampleFrom, _: u64) -> Option<(&u32, EntryRef<'_>)> {
+            None
+        }
+        fn lookup(&self, key: &u32) -> Option<EntryRef<'_>> {
+            let access = self.entries.get(key)?;
+            Some(EntryRef {
+                access,
+                expires_at_ms: None,
+            })
+        }
+        fn key_heap_bytes(&self, _: &u32) -> usize {
+            self.key_bytes
+        }
+    }
+
+    /// Runs 50 inserts, deletes half the keys and evicts the rest; returns heap bytes
+    /// after the inserts and at the end.
+    fn s3fifo_heap(key_bytes: usize) -> (usize, usize) {
+        let evictor = Evictor::new(Policy::AllKeysS3Fifo);
+        let mut shard: ShardState<u32> = ShardState::with_seed(1);
+        let mut ks = Sized {
+            entries: std::collections::HashMap::new(),
+            key_bytes,
+        };
+        for key in 0..50 {
+            let word = evictor.on_insert(&mut shard, &ks, &key, 10, 0);
+            ks.entries.insert(key, word);
+        }
+        let full = shard.heap_bytes();
+        // Half the keys are deleted by the user: their slots go stale and are dropped
+        // when popped.
+        ks.entries.retain(|k, _| k % 2 == 0);
+        while let Some(victim) = evictor.evict(&mut shard, &ks, 0) {
+            ks.entries.remove(&victim);
+        }
+        assert!(ks.entries.is_empty());
+        (full, shard.heap_bytes())
+    }
+
+    #[test]
+    fn s3fifo_heap_bytes_count_queued_key_copies_until_they_leave() {
+        let (full, empty) = s3fifo_heap(100);
+        let (full_bare, empty_bare) = s3fifo_heap(0);
+        assert_eq!(full - full_bare, 50 * 100);
+        assert_eq!(empty, empty_bare);
+        assert!(full_bare > 0, "the queue arrays count too");
+    }
 }
