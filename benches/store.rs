@@ -2,15 +2,22 @@
 //! INCR, on 1 and 2 threads, with uniform and Zipf(0.99) key choice (seeded).
 //!
 //! `cargo bench --bench store`
+//!
+//! With `STORE_BENCH_LOOP=<get|set|incr>:<store|dashmap>:<n>` in the environment the binary
+//! instead runs `n` operations of the uniform trace on one thread and exits: a fixed amount
+//! of work for instruction counts where no hardware counters are available. Run it under
+//! `valgrind --tool=cachegrind --cache-sim=no` with `n` and with 0; the difference of the
+//! two `I refs` totals divided by `n` is the instructions per operation.
 
 // criterion_group! generates an undocumented function.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use dashmap::DashMap;
 use redistill_store::{SetOptions, Store};
 
@@ -48,6 +55,10 @@ fn key(i: usize) -> [u8; 16] {
     prefixed(*b"key:000000000000", i)
 }
 
+/// The database the counters live in: apart from the GET/SET keys, so that the store's
+/// tables hold the same 100,000 keys as each DashMap they are compared with.
+const COUNTER_DB: usize = 1;
+
 /// Counter keys, kept apart so INCR never meets the string values SET writes.
 fn counter(i: usize) -> [u8; 16] {
     prefixed(*b"ctr:000000000000", i)
@@ -82,7 +93,11 @@ fn trace(zipf: bool, seed: u64) -> Vec<usize> {
 }
 
 /// Runs `op` on `threads` threads, each doing `iters * BATCH` operations over its own slice
-/// of the trace, and returns the wall time.
+/// of the trace, and returns the longest of the threads' own timings.
+///
+/// Each thread starts its clock after a barrier that every thread has reached, so thread
+/// spawning stays out of the figure and the threads' loops overlap from their first
+/// operation.
 fn run<F: Fn(&[u8; 16]) + Sync>(
     threads: usize,
     iters: u64,
@@ -90,19 +105,28 @@ fn run<F: Fn(&[u8; 16]) + Sync>(
     idx: &[usize],
     op: F,
 ) -> Duration {
-    let start = Instant::now();
+    let barrier = Barrier::new(threads);
     std::thread::scope(|s| {
-        for t in 0..threads {
-            let op = &op;
-            s.spawn(move || {
-                let start = t * (TRACE / threads.max(1));
-                for n in 0..iters * BATCH as u64 {
-                    op(&keys[idx[(start + n as usize) % TRACE]]);
-                }
-            });
-        }
-    });
-    start.elapsed()
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (op, barrier) = (&op, &barrier);
+                s.spawn(move || {
+                    let start = t * (TRACE / threads.max(1));
+                    barrier.wait();
+                    let began = Instant::now();
+                    for n in 0..iters * BATCH as u64 {
+                        op(&keys[idx[(start + n as usize) % TRACE]]);
+                    }
+                    began.elapsed()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| panic!("bench thread panicked")))
+            .max()
+            .unwrap_or_default()
+    })
 }
 
 fn bench(c: &mut Criterion) {
@@ -117,7 +141,7 @@ fn bench(c: &mut Criterion) {
             .set(0, k, &VALUE, SetOptions::default())
             .unwrap_or_else(|e| panic!("{e}"));
         store
-            .set(0, c, b"0", SetOptions::default())
+            .set(COUNTER_DB, c, b"0", SetOptions::default())
             .unwrap_or_else(|e| panic!("{e}"));
         dash.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
         dash_int.insert(Bytes::copy_from_slice(c), 0);
@@ -177,7 +201,7 @@ fn bench(c: &mut Criterion) {
                     run(threads, n, &counters, &idx, |k| {
                         black_box(
                             store
-                                .incr_by(0, &k[..], 1)
+                                .incr_by(COUNTER_DB, &k[..], 1)
                                 .unwrap_or_else(|e| panic!("{e}")),
                         );
                     })
@@ -195,6 +219,64 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// The fixed-work mode described in the module docs.
+fn op_loop(spec: &str) {
+    let mut parts = spec.split(':');
+    let (Some(op), Some(imp), Some(n)) = (parts.next(), parts.next(), parts.next()) else {
+        panic!("STORE_BENCH_LOOP wants <op>:<impl>:<n>, got {spec:?}");
+    };
+    let n: usize = n.parse().unwrap_or_else(|e| panic!("{n:?}: {e}"));
+    let keys: Vec<[u8; 16]> = (0..KEYS).map(key).collect();
+    let idx = trace(false, 7);
+    let at = |i: usize| &keys[idx[i % TRACE]];
+    let integers = op == "incr";
+    match imp {
+        "store" => {
+            let store = Store::builder().seed(42).build();
+            for k in &keys {
+                let v: &[u8] = if integers { b"0" } else { &VALUE };
+                store
+                    .set(0, k, v, SetOptions::default())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+            match op {
+                "get" => (0..n).for_each(|i| {
+                    black_box(store.get_with(0, at(i), |v| v.len()).ok());
+                }),
+                "set" => (0..n).for_each(|i| {
+                    black_box(store.set(0, at(i), &VALUE, SetOptions::default()).ok());
+                }),
+                _ => (0..n).for_each(|i| {
+                    black_box(store.incr_by(0, at(i), 1).ok());
+                }),
+            }
+        }
+        _ => {
+            let dash: DashMap<Bytes, Bytes> = DashMap::new();
+            let dash_int: DashMap<Bytes, i64> = DashMap::new();
+            for k in &keys {
+                if integers {
+                    dash_int.insert(Bytes::copy_from_slice(k), 0);
+                } else {
+                    dash.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
+                }
+            }
+            match op {
+                "get" => (0..n).for_each(|i| {
+                    black_box(dash.get(&at(i)[..]).map(|v| v.len()));
+                }),
+                "set" => (0..n).for_each(|i| {
+                    let k = Bytes::copy_from_slice(at(i));
+                    black_box(dash.insert(k, Bytes::copy_from_slice(&VALUE)));
+                }),
+                _ => (0..n).for_each(|i| {
+                    *dash_int.entry(Bytes::copy_from_slice(at(i))).or_insert(0) += 1;
+                }),
+            }
+        }
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
@@ -203,4 +285,13 @@ criterion_group! {
         .sample_size(10);
     targets = bench
 }
-criterion_main!(benches);
+
+// `criterion_main!`, plus the fixed-work mode.
+fn main() {
+    if let Ok(spec) = std::env::var("STORE_BENCH_LOOP") {
+        op_loop(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -115,6 +115,7 @@ impl Evictor {
     }
 
     /// The policy in force.
+    #[inline]
     pub fn policy(&self) -> Policy {
         Policy::from_u8(self.policy.load(Ordering::Relaxed))
     }
@@ -219,42 +220,36 @@ impl Evictor {
     /// LFU policies apply Redis's `updateLFU` (decay, then a probabilistic increment);
     /// S3-FIFO bumps its 2-bit frequency; every other policy stores the LRU clock, as Redis
     /// does, so that `OBJECT IDLETIME` works under them.
+    #[inline(always)]
     pub fn on_access(&self, word: &AccessWord, now_ms: u64) {
-        self.on_access_with_random(word, now_ms, rng::thread_random());
+        match self.policy().kind() {
+            // Only LFU consumes randomness: the others skip the thread-local generator step.
+            Kind::Lfu => self.lfu_access(word, now_ms, rng::thread_random()),
+            Kind::S3Fifo => s3_access(word),
+            Kind::None | Kind::Lru | Kind::Random | Kind::Ttl => lru_access(word, now_ms),
+        }
     }
 
     /// [`Evictor::on_access`] with the caller's 64 random bits for LFU's probabilistic
     /// increment, for reproducible runs (the simulator, tests); `on_access` draws them
     /// from a per-thread generator.
     pub fn on_access_with_random(&self, word: &AccessWord, now_ms: u64, random: u64) {
-        let policy = self.policy();
-        match policy.kind() {
-            Kind::Lfu => {
-                let current = word.get();
-                let counter = lfu::decr_and_return(current, now_ms, self.lfu_decay_time());
-                let r = rng::unit_f64(random);
-                let counter = lfu::log_incr(counter, self.lfu_log_factor(), r);
-                let next = lfu::pack(counter, now_ms);
-                if next != current {
-                    word.set(next);
-                }
-            }
-            Kind::S3Fifo => {
-                // Saturated counters are the common case for hot keys: skip the write.
-                if s3::freq(word.get()) < s3::MAX_FREQ {
-                    let _ = word
-                        .atomic()
-                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                            (s3::freq(w) < s3::MAX_FREQ).then(|| w + 1)
-                        });
-                }
-            }
-            Kind::None | Kind::Lru | Kind::Random | Kind::Ttl => {
-                let clock = word::lru_clock(now_ms);
-                if word.get() != clock {
-                    word.set(clock);
-                }
-            }
+        match self.policy().kind() {
+            Kind::Lfu => self.lfu_access(word, now_ms, random),
+            Kind::S3Fifo => s3_access(word),
+            Kind::None | Kind::Lru | Kind::Random | Kind::Ttl => lru_access(word, now_ms),
+        }
+    }
+
+    /// Redis's `updateLFU`: decay, then a probabilistic increment.
+    fn lfu_access(&self, word: &AccessWord, now_ms: u64, random: u64) {
+        let current = word.get();
+        let counter = lfu::decr_and_return(current, now_ms, self.lfu_decay_time());
+        let r = rng::unit_f64(random);
+        let counter = lfu::log_incr(counter, self.lfu_log_factor(), r);
+        let next = lfu::pack(counter, now_ms);
+        if next != current {
+            word.set(next);
         }
     }
 
@@ -377,6 +372,28 @@ struct Candidate<K> {
     score: u64,
 }
 
+/// S3-FIFO's access: one more read, up to the 2-bit counter's ceiling.
+#[inline(always)]
+fn s3_access(word: &AccessWord) {
+    // Saturated counters are the common case for hot keys: skip the write.
+    if s3::freq(word.get()) < s3::MAX_FREQ {
+        let _ = word
+            .atomic()
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
+                (s3::freq(w) < s3::MAX_FREQ).then(|| w + 1)
+            });
+    }
+}
+
+/// The LRU clock, stored only when it changed so that re-reads keep the line clean.
+#[inline(always)]
+fn lru_access(word: &AccessWord, now_ms: u64) {
+    let clock = word::lru_clock(now_ms);
+    if word.get() != clock {
+        word.set(clock);
+    }
+}
+
 /// The eviction state one shard keeps, mutated only under the shard's write lock.
 ///
 /// It holds the shard's random generator, its eviction pool (sampled policies) and its
@@ -415,7 +432,8 @@ impl<K> ShardState<K> {
     pub fn with_seed(seed: u64) -> Self {
         Self {
             rng: SplitMix64::new(seed),
-            pool: Vec::with_capacity(POOL_SIZE),
+            // Allocated on the first eviction: most shards of most stores never evict.
+            pool: Vec::new(),
             pool_kind: None,
             s3: S3Fifo::default(),
         }
@@ -424,6 +442,27 @@ impl<K> ShardState<K> {
     /// Candidates currently in the eviction pool.
     pub fn pool_len(&self) -> usize {
         self.pool.len()
+    }
+
+    /// Heap bytes this state holds, in O(1): the eviction pool's array, and the S3-FIFO
+    /// queues with their ghost and the key copies they keep (sized by
+    /// [`Keyspace::key_heap_bytes`]). A store adds it to its memory total so that a memory
+    /// limit covers the policy's own state too. Pooled keys of the sampled policies (at most
+    /// [`POOL_SIZE`] handles) are not counted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_evict::ShardState;
+    ///
+    /// let shard: ShardState<Vec<u8>> = ShardState::new();
+    /// assert_eq!(shard.heap_bytes(), 0);
+    /// ```
+    pub fn heap_bytes(&self) -> usize {
+        self.pool
+            .capacity()
+            .saturating_mul(std::mem::size_of::<Candidate<K>>())
+            .saturating_add(self.s3.heap_bytes())
     }
 }
 
@@ -555,5 +594,66 @@ mod tests {
         assert_eq!(lfu.lfu_frequency(&w, 0), lfu::INIT_VAL);
         // Three minutes later, with one-minute decay, the counter has lost three.
         assert_eq!(lfu.lfu_frequency(&w, 180_000), lfu::INIT_VAL - 3);
+    }
+
+    /// A keyspace whose keys each report `key_bytes` heap bytes.
+    struct Sized {
+        entries: std::collections::HashMap<u32, AccessWord>,
+        key_bytes: usize,
+    }
+
+    impl Keyspace<u32> for Sized {
+        fn key_count(&self) -> usize {
+            self.entries.len()
+        }
+        fn volatile_count(&self) -> usize {
+            0
+        }
+        fn sample(&self, _: SampleFrom, _: u64) -> Option<(&u32, EntryRef<'_>)> {
+            None
+        }
+        fn lookup(&self, key: &u32) -> Option<EntryRef<'_>> {
+            let access = self.entries.get(key)?;
+            Some(EntryRef {
+                access,
+                expires_at_ms: None,
+            })
+        }
+        fn key_heap_bytes(&self, _: &u32) -> usize {
+            self.key_bytes
+        }
+    }
+
+    /// Runs 50 inserts, deletes half the keys and evicts the rest; returns heap bytes
+    /// after the inserts and at the end.
+    fn s3fifo_heap(key_bytes: usize) -> (usize, usize) {
+        let evictor = Evictor::new(Policy::AllKeysS3Fifo);
+        let mut shard: ShardState<u32> = ShardState::with_seed(1);
+        let mut ks = Sized {
+            entries: std::collections::HashMap::new(),
+            key_bytes,
+        };
+        for key in 0..50 {
+            let word = evictor.on_insert(&mut shard, &ks, &key, 10, 0);
+            ks.entries.insert(key, word);
+        }
+        let full = shard.heap_bytes();
+        // Half the keys are deleted by the user: their slots go stale and are dropped
+        // when popped.
+        ks.entries.retain(|k, _| k % 2 == 0);
+        while let Some(victim) = evictor.evict(&mut shard, &ks, 0) {
+            ks.entries.remove(&victim);
+        }
+        assert!(ks.entries.is_empty());
+        (full, shard.heap_bytes())
+    }
+
+    #[test]
+    fn s3fifo_heap_bytes_count_queued_key_copies_until_they_leave() {
+        let (full, empty) = s3fifo_heap(100);
+        let (full_bare, empty_bare) = s3fifo_heap(0);
+        assert_eq!(full - full_bare, 50 * 100);
+        assert_eq!(empty, empty_bare);
+        assert!(full_bare > 0, "the queue arrays count too");
     }
 }

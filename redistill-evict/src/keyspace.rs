@@ -77,4 +77,13 @@ pub trait Keyspace<K> {
 
     /// The entry stored under `key`, if the key is live.
     fn lookup(&self, key: &K) -> Option<EntryRef<'_>>;
+
+    /// Heap bytes one copy of the key handle `key` holds (for example the allocation behind
+    /// an `Arc<[u8]>`), so that [`ShardState::heap_bytes`](crate::ShardState::heap_bytes)
+    /// can count the copies the S3-FIFO queues keep. Must depend on the key alone. The
+    /// default, 0, suits keys that own no heap memory.
+    fn key_heap_bytes(&self, key: &K) -> usize {
+        let _ = key;
+        0
+    }
 }

@@ -142,6 +142,7 @@ impl Policy {
     }
 
     /// Whether entries' access words hold Redis's LFU counter (as `OBJECT FREQ` needs).
+    #[inline]
     pub const fn is_lfu(self) -> bool {
         matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu)
     }
@@ -153,6 +154,7 @@ impl Policy {
         !self.is_lfu() && !matches!(self, Policy::AllKeysS3Fifo)
     }
 
+    #[inline]
     pub(crate) const fn kind(self) -> Kind {
         match self {
             Policy::NoEviction => Kind::None,
@@ -178,6 +180,7 @@ impl Policy {
         }
     }
 
+    #[inline]
     pub(crate) const fn from_u8(v: u8) -> Policy {
         match v {
             1 => Policy::AllKeysLru,

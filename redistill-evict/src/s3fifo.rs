@@ -120,6 +120,9 @@ pub(crate) struct S3Fifo<K> {
     main_bytes: u64,
     ghost: Ghost,
     next_stamp: u32,
+    /// Heap bytes of the queued key copies, as the keyspace sizes them
+    /// ([`Keyspace::key_heap_bytes`]); kept so that memory accounting stays O(1).
+    key_bytes: usize,
 }
 
 impl<K> Default for S3Fifo<K> {
@@ -131,8 +134,19 @@ impl<K> Default for S3Fifo<K> {
             main_bytes: 0,
             ghost: Ghost::default(),
             next_stamp: 0,
+            key_bytes: 0,
         }
     }
+}
+
+/// Heap bytes of a hash map with `capacity` usable slots of `entry` bytes (hashbrown's
+/// layout: buckets are a power of two kept at most 7/8 full, one control byte each).
+fn map_bytes(capacity: usize, entry: usize) -> usize {
+    if capacity == 0 {
+        return 0;
+    }
+    let buckets = (capacity.saturating_mul(8) / 7).next_power_of_two();
+    buckets.saturating_mul(entry + 1).saturating_add(16)
 }
 
 /// A fixed, process-independent fingerprint, so ghost hits are reproducible.
@@ -149,6 +163,21 @@ fn live_word<K, KS: Keyspace<K> + ?Sized>(ks: &KS, slot: &Slot<K>) -> Option<u32
     (s3::stamp(word) == slot.stamp).then_some(word)
 }
 
+impl<K> S3Fifo<K> {
+    /// Heap bytes held by the queues: their arrays, the ghost's, and the key copies.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<Slot<K>>();
+        let arrays = (self.small.capacity() + self.main.capacity()).saturating_mul(slot);
+        let ghost = self
+            .ghost
+            .order
+            .capacity()
+            .saturating_mul(std::mem::size_of::<(u64, u64)>())
+            .saturating_add(map_bytes(self.ghost.present.capacity(), 16));
+        arrays.saturating_add(ghost).saturating_add(self.key_bytes)
+    }
+}
+
 impl<K: Clone + Hash> S3Fifo<K> {
     pub(crate) fn is_empty(&self) -> bool {
         self.small.is_empty() && self.main.is_empty() && self.ghost.len() == 0
@@ -156,6 +185,11 @@ impl<K: Clone + Hash> S3Fifo<K> {
 
     pub(crate) fn clear(&mut self) {
         *self = Self::default();
+    }
+
+    /// Forgets a slot's key copy (popped for good, or dropped as stale).
+    fn release<KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS, slot: &Slot<K>) {
+        self.key_bytes = self.key_bytes.saturating_sub(ks.key_heap_bytes(&slot.key));
     }
 
     pub(crate) fn stats(&self) -> S3FifoStats {
@@ -178,6 +212,7 @@ impl<K: Clone + Hash> S3Fifo<K> {
             size,
             stamp,
         };
+        self.key_bytes = self.key_bytes.saturating_add(ks.key_heap_bytes(key));
         if self.ghost.take(fingerprint(key)) {
             self.main_bytes = self.main_bytes.saturating_add(size);
             self.main.push_back(slot);
@@ -219,6 +254,7 @@ impl<K: Clone + Hash> S3Fifo<K> {
         while let Some(slot) = self.small.pop_front() {
             self.small_bytes = self.small_bytes.saturating_sub(slot.size);
             let Some(word) = live_word(ks, &slot) else {
+                self.release(ks, &slot);
                 continue;
             };
             if s3::freq(word) >= MOVE_TO_MAIN_FREQ {
@@ -230,6 +266,7 @@ impl<K: Clone + Hash> S3Fifo<K> {
             } else {
                 let capacity = self.ghost_capacity();
                 self.ghost.insert(fingerprint(&slot.key), capacity);
+                self.release(ks, &slot);
                 return Some(slot.key);
             }
         }
@@ -243,10 +280,12 @@ impl<K: Clone + Hash> S3Fifo<K> {
         while let Some(slot) = self.main.pop_front() {
             self.main_bytes = self.main_bytes.saturating_sub(slot.size);
             let Some(entry) = ks.lookup(&slot.key) else {
+                self.release(ks, &slot);
                 continue;
             };
             let word = entry.access.get();
             if s3::stamp(word) != slot.stamp {
+                self.release(ks, &slot);
                 continue;
             }
             if s3::freq(word) > 0 && budget > 0 {
@@ -255,6 +294,7 @@ impl<K: Clone + Hash> S3Fifo<K> {
                 self.main_bytes = self.main_bytes.saturating_add(slot.size);
                 self.main.push_back(slot);
             } else {
+                self.release(ks, &slot);
                 return Some(slot.key);
             }
         }
@@ -271,10 +311,12 @@ impl<K: Clone + Hash> S3Fifo<K> {
             return;
         }
         let mut small_bytes: u64 = 0;
+        let mut key_bytes: usize = 0;
         self.small.retain(|slot| {
             let live = live_word(ks, slot).is_some();
             if live {
                 small_bytes = small_bytes.saturating_add(slot.size);
+                key_bytes = key_bytes.saturating_add(ks.key_heap_bytes(&slot.key));
             }
             live
         });
@@ -283,9 +325,14 @@ impl<K: Clone + Hash> S3Fifo<K> {
             let live = live_word(ks, slot).is_some();
             if live {
                 main_bytes = main_bytes.saturating_add(slot.size);
+                key_bytes = key_bytes.saturating_add(ks.key_heap_bytes(&slot.key));
             }
             live
         });
+        // Let the arrays give back what the stale slots took, so accounted memory drops.
+        self.small.shrink_to(self.small.len().saturating_mul(2));
+        self.main.shrink_to(self.main.len().saturating_mul(2));
+        self.key_bytes = key_bytes;
         self.small_bytes = small_bytes;
         self.main_bytes = main_bytes;
         self.trim_ghost();

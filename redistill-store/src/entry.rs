@@ -97,6 +97,20 @@ pub(crate) fn head(blob: &[u8]) -> Head {
     }
 }
 
+/// Where the key lies in `blob`: the lookup path, so keys shorter than 128 bytes (a
+/// one-byte length) skip the general header decoding.
+#[inline]
+fn key_range(blob: &[u8]) -> (usize, usize) {
+    match blob.get(1) {
+        Some(&len) if len < 0x80 => (2, (2 + usize::from(len)).min(blob.len())),
+        Some(_) => {
+            let h = head(blob);
+            (h.key_start, h.key_end)
+        }
+        None => (0, 0),
+    }
+}
+
 /// Packs header and value into one exactly-sized allocation.
 pub(crate) fn build(flags: u8, key: &[u8], expire: Option<u64>, value: &[u8]) -> Box<[u8]> {
     let flags = if expire.is_some() {
@@ -211,10 +225,11 @@ impl Default for Entry {
 }
 
 impl Slot for Entry {
+    #[inline]
     fn key(&self) -> &[u8] {
         let blob = self.head_blob();
-        let h = head(blob);
-        &blob[h.key_start..h.key_end]
+        let (start, end) = key_range(blob);
+        &blob[start..end]
     }
 
     fn heap(&self) -> *const u8 {
@@ -246,6 +261,7 @@ impl ValueType {
 }
 
 impl Entry {
+    #[inline]
     pub(crate) fn head_blob(&self) -> &[u8] {
         match self {
             Entry::Str(b) => b,
@@ -262,12 +278,14 @@ impl Entry {
     }
 
     /// Whether the entry carries a TTL: one byte read, no header decoding.
+    #[inline]
     pub(crate) fn has_expire(&self) -> bool {
         self.head_blob()
             .first()
             .is_some_and(|f| f & FLAG_EXPIRE != 0)
     }
 
+    #[inline]
     pub(crate) fn is_expired(&self, now: u64) -> bool {
         self.has_expire() && self.expire().is_some_and(|e| e <= now)
     }
@@ -280,12 +298,16 @@ impl Entry {
     }
 
     /// The string value, or `None` for other types.
+    #[inline]
     pub(crate) fn str_value(&self) -> Option<StrRef<'_>> {
         match self {
             Entry::Str(b) => {
-                let h = head(b);
-                let v = &b[h.value_start..];
-                if h.flags & KIND_MASK == KIND_INT {
+                // Only the flags and the key's end are needed to find the value.
+                let flags = b.first().copied().unwrap_or(0);
+                let (_, key_end) = key_range(b);
+                let ttl = if flags & FLAG_EXPIRE != 0 { 8 } else { 0 };
+                let v = b.get(key_end + ttl..).unwrap_or_default();
+                if flags & KIND_MASK == KIND_INT {
                     let mut buf = [0u8; 8];
                     if v.len() == 8 {
                         buf.copy_from_slice(v);
@@ -307,6 +329,47 @@ impl Entry {
         }
     }
 
+    /// Makes this entry the string [`Entry::new_str`] would build for `key` (the key it is
+    /// stored under), reusing the allocation when the new blob has the same length: a SET
+    /// that overwrites a value with one of the same size, the common case for caches and
+    /// counters, then allocates and frees nothing.
+    pub(crate) fn assign_str(&mut self, key: &[u8], value: &[u8], expire: Option<u64>) {
+        let int_bytes;
+        let (kind, v) = match canonical_i64(value) {
+            Some(n) => {
+                int_bytes = n.to_le_bytes();
+                (KIND_INT, &int_bytes[..])
+            }
+            None => (KIND_RAW, value),
+        };
+        if let Entry::Str(b) = self {
+            let (key_start, key_end) = key_range(b);
+            let ttl = if expire.is_some() { 8 } else { 0 };
+            if b.len() == key_end + ttl + v.len()
+                && crate::table::same_key(&b[key_start..key_end], key)
+                && let Some(first) = b.first_mut()
+            {
+                *first = if expire.is_some() {
+                    kind | FLAG_EXPIRE
+                } else {
+                    kind
+                };
+                let rest = &mut b[key_end..];
+                let rest = match expire {
+                    Some(e) => {
+                        let (t, rest) = rest.split_at_mut(8);
+                        t.copy_from_slice(&e.to_le_bytes());
+                        rest
+                    }
+                    None => rest,
+                };
+                rest.copy_from_slice(v);
+                return;
+            }
+        }
+        *self = Entry::Str(build(kind, key, expire, v));
+    }
+
     pub(crate) fn new_raw(key: &[u8], value: &[u8], expire: Option<u64>, flags: u8) -> Entry {
         Entry::Str(build(KIND_RAW | flags, key, expire, value))
     }
@@ -320,13 +383,16 @@ impl Entry {
     pub(crate) fn set_int_in_place(&mut self, n: i64) -> bool {
         match self {
             Entry::Str(b) => {
-                let h = head(b);
-                let v = &mut b[h.value_start..];
-                if h.flags & KIND_MASK != KIND_INT || v.len() != 8 {
-                    return false;
+                let flags = b.first().copied().unwrap_or(0);
+                let (_, key_end) = key_range(b);
+                let ttl = if flags & FLAG_EXPIRE != 0 { 8 } else { 0 };
+                match b.get_mut(key_end + ttl..) {
+                    Some(v) if flags & KIND_MASK == KIND_INT && v.len() == 8 => {
+                        v.copy_from_slice(&n.to_le_bytes());
+                        true
+                    }
+                    _ => false,
                 }
-                v.copy_from_slice(&n.to_le_bytes());
-                true
             }
             Entry::Hash(_) => false,
         }
@@ -381,6 +447,7 @@ impl Entry {
     }
 
     /// Heap bytes this entry holds (allocator rounding included), excluding its table slot.
+    #[inline]
     pub(crate) fn footprint(&self) -> usize {
         match self {
             Entry::Str(b) => alloc_size(b.len()),
@@ -439,6 +506,26 @@ mod tests {
         let e = Entry::new_str(&long, &long, None);
         assert_eq!(e.key(), &long[..]);
         assert_eq!(e.encoding(), "raw");
+    }
+
+    #[test]
+    fn assign_str_matches_a_fresh_entry_whether_or_not_it_reuses_the_blob() {
+        let cases: [(&[u8], Option<u64>); 6] = [
+            (b"hello", None),
+            (b"world", Some(7)),
+            (b"12345", None),
+            (b"-9", Some(9)),
+            (b"much longer value", None),
+            (b"", None),
+        ];
+        for (old, old_ttl) in cases {
+            for (new, new_ttl) in cases {
+                let mut e = Entry::new_str(b"key", old, old_ttl);
+                e.assign_str(b"key", new, new_ttl);
+                let fresh = Entry::new_str(b"key", new, new_ttl);
+                assert_eq!(e.head_blob(), fresh.head_blob(), "{old:?} -> {new:?}");
+            }
+        }
     }
 
     #[test]

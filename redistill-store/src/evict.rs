@@ -8,6 +8,9 @@
 //!   access-clock resolution), Redis's LFU counter, or S3-FIFO's frequency bits.
 //! - **Inserts.** A new entry gets its word from [`Evictor::on_insert`] under the shard's
 //!   write lock the insert already holds; only S3-FIFO queues the key (a copy of its bytes).
+//! - **Accounting.** The policy's per-shard state (S3-FIFO's queues, their key copies and
+//!   ghost, the sampled policies' pool) counts towards the shard's bytes, so `max_memory`
+//!   bounds it too; [`redistill_evict::ShardState::heap_bytes`] reports it in O(1).
 //! - **Eviction.** Before a write that may grow memory, the store compares its running
 //!   total with `max_memory`. While over it, it picks a random non-empty shard (one holding
 //!   keys with a TTL for the `volatile-*` policies), takes that shard's write lock alone,
@@ -119,6 +122,15 @@ impl Keyspace<Key> for KeyView<'_> {
         let i = self.table.find(self.table.hash(key), key)?;
         Some(self.entry_ref(i))
     }
+
+    fn key_heap_bytes(&self, key: &Key) -> usize {
+        key_copy_bytes(key)
+    }
+}
+
+/// Heap bytes of one `Key`: the `Arc` allocation (two reference counts, then the bytes).
+pub(crate) fn key_copy_bytes(key: &[u8]) -> usize {
+    crate::memory::alloc_size(2 * std::mem::size_of::<usize>() + key.len())
 }
 
 impl Store {

@@ -227,7 +227,9 @@ impl Store {
             let mut st = shard.state.write();
             let before = st.total_bytes();
             st.clear(shard);
-            self.account(before, 0);
+            // An empty shard still holds its eviction state's arrays.
+            let after = st.total_bytes();
+            self.account(before, after);
         }
         Ok(())
     }

@@ -5,6 +5,7 @@
 /// Models glibc malloc on 64-bit targets (8-byte chunk header, 16-byte granularity, 32-byte
 /// minimum chunk; requests of 128 KiB and more are page-rounded mappings). Other allocators
 /// round differently but within the same few percent for the sizes a cache stores.
+#[inline]
 pub(crate) fn alloc_size(n: usize) -> usize {
     if n == 0 {
         0

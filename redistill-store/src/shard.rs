@@ -25,7 +25,8 @@ pub(crate) struct ShardState {
     pub(crate) table: Table<Entry, AccessWord>,
     /// Keys that carry a TTL, so expiry samples only keys that can expire.
     pub(crate) volatile: Table<KeyCopy, ()>,
-    /// Heap bytes held by entries and volatile copies (tables' arrays excluded).
+    /// Heap bytes held by entries and volatile copies (tables' arrays and the eviction
+    /// state excluded).
     pub(crate) entry_bytes: usize,
     /// The eviction policy's per-shard state (sample pool, S3-FIFO queues).
     pub(crate) evict: redistill_evict::ShardState<Key>,
@@ -72,6 +73,7 @@ impl Shard {
     /// locked instruction there costs several percent of GET throughput. The price is that
     /// two threads reading the same shard at the same instant may count once instead of
     /// twice; statistics stay exact whenever accesses to a shard do not overlap.
+    #[inline]
     pub(crate) fn record_lookup(&self, hit: bool) {
         let c = if hit { &self.hits } else { &self.misses };
         c.store(c.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
@@ -83,9 +85,12 @@ fn key_copy_bytes(key: &[u8]) -> usize {
 }
 
 impl ShardState {
-    /// All heap bytes this shard accounts for.
+    /// All heap bytes this shard accounts for, the eviction policy's state included.
     pub(crate) fn total_bytes(&self) -> usize {
-        self.entry_bytes + self.table.array_bytes() + self.volatile.array_bytes()
+        self.entry_bytes
+            + self.table.array_bytes()
+            + self.volatile.array_bytes()
+            + self.evict.heap_bytes()
     }
 
     fn sync_counts(&self, shard: &Shard) {
@@ -170,6 +175,7 @@ impl ShardState {
     }
 
     /// Runs `f` on the entry in slot `i`, keeping the accounting and volatile index right.
+    #[inline]
     pub(crate) fn update<R>(
         &mut self,
         shard: &Shard,
@@ -179,11 +185,11 @@ impl ShardState {
         shard.dirty.fetch_add(1, Ordering::Relaxed);
         let entry = self.table.get_mut(i);
         let before = entry.footprint();
-        let had_ttl = entry.expire().is_some();
+        let had_ttl = entry.has_expire();
         let r = f(entry);
         let entry = self.table.get(i);
         let after = entry.footprint();
-        let has_ttl = entry.expire().is_some();
+        let has_ttl = entry.has_expire();
         self.entry_bytes = self.entry_bytes + after - before;
         if had_ttl != has_ttl {
             let key = entry.key().to_vec();

@@ -171,10 +171,10 @@ impl StoreBuilder {
                 clock: self.clock,
                 max_memory: AtomicUsize::new(self.max_memory),
                 evictor: self.evictor,
-                approx_used: AtomicI64::new(0),
-                evicted: AtomicU64::new(0),
-                evict_ns: AtomicU64::new(0),
-                rng: AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b)),
+                approx_used: Padded(AtomicI64::new(0)),
+                evicted: Padded(AtomicU64::new(0)),
+                evict_ns: Padded(AtomicU64::new(0)),
+                rng: Padded(AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b))),
                 expire_cursor: AtomicUsize::new(0),
                 lru_clock: AtomicU32::new(0),
             }),
@@ -184,6 +184,21 @@ impl StoreBuilder {
         let base = store.used_memory() as i64;
         store.inner.approx_used.store(base, Ordering::Relaxed);
         store
+    }
+}
+
+/// A value on cache lines of its own. The store-wide counters that writers update (the
+/// memory total on every write under a limit, the eviction counters, the random sequence)
+/// would otherwise share lines with fields every operation reads (the shard directory, the
+/// hasher, the clock), and each update would evict those lines from the other cores.
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for Padded<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
     }
 }
 
@@ -202,12 +217,12 @@ pub(crate) struct Inner {
     /// Sum of shard byte deltas, maintained only when a memory limit is set (one shared
     /// atomic add per write is a cost paid only by stores that need the total); set from
     /// a full recount when a limit is turned on.
-    pub(crate) approx_used: AtomicI64,
+    pub(crate) approx_used: Padded<AtomicI64>,
     /// Keys evicted to stay under the limit.
-    pub(crate) evicted: AtomicU64,
+    pub(crate) evicted: Padded<AtomicU64>,
     /// Nanoseconds spent evicting.
-    pub(crate) evict_ns: AtomicU64,
-    pub(crate) rng: AtomicU64,
+    pub(crate) evict_ns: Padded<AtomicU64>,
+    pub(crate) rng: Padded<AtomicU64>,
     pub(crate) expire_cursor: AtomicUsize,
     /// The clock in seconds as last read: what reads store in access words, so a read of a
     /// key without TTL never has to consult the clock (Redis's `lruclock` plays this part).
@@ -268,6 +283,7 @@ impl WriteCtx<'_> {
     }
 
     /// Slot of the live entry for `key` (the key this context was opened for).
+    #[inline]
     pub(crate) fn live(&mut self, key: &[u8]) -> Option<usize> {
         let (hash, shard) = (self.hash, self.shard);
         let i = self.st.table.find(hash, key)?;
@@ -278,6 +294,7 @@ impl WriteCtx<'_> {
         Some(i)
     }
 
+    #[inline]
     pub(crate) fn entry(&self, i: usize) -> &Entry {
         self.st.table.get(i)
     }
@@ -294,6 +311,7 @@ impl WriteCtx<'_> {
         self.st.remove(shard, i)
     }
 
+    #[inline]
     pub(crate) fn update<R>(&mut self, i: usize, f: impl FnOnce(&mut Entry) -> R) -> R {
         let shard = self.shard;
         self.store.touch(self.st.table.meta(i));
@@ -444,16 +462,19 @@ impl Store {
     /// whenever the store reads its clock (expiry checks, writes with TTLs, OBJECT IDLETIME,
     /// and [`Store::active_expire_cycle`], which a server runs about ten times a second), so
     /// plain GETs and SETs never pay for a clock read.
+    #[inline]
     pub(crate) fn access_now_ms(&self) -> u64 {
         u64::from(self.inner.lru_clock.load(Ordering::Relaxed)) * 1000
     }
 
     /// Records an access in an entry's access word (the policy decides what that means;
     /// the LRU clock is only stored when its second changed, so the line stays clean).
+    #[inline]
     pub(crate) fn touch(&self, word: &AccessWord) {
         self.inner.evictor.on_access(word, self.access_now_ms());
     }
 
+    #[inline]
     pub(crate) fn db(&self, db: usize) -> Result<&Db> {
         self.inner.dbs.get(db).ok_or(StoreError::DbIndexOutOfRange {
             index: db,
@@ -505,6 +526,7 @@ impl Store {
 
     /// The key's hash, rotated so the shard-selecting bits are the lowest ones: tables place
     /// keys by the top bits, and a scan threshold's low bits then name its shard.
+    #[inline]
     pub(crate) fn hash(&self, key: &[u8]) -> u64 {
         self.inner
             .hasher
@@ -512,6 +534,7 @@ impl Store {
             .rotate_left(self.inner.shard_bits)
     }
 
+    #[inline]
     pub(crate) fn shard_index(&self, hash: u64) -> usize {
         (hash & ((1u64 << self.inner.shard_bits) - 1)) as usize
     }
@@ -532,6 +555,7 @@ impl Store {
     ///
     /// Counts a keyspace hit or miss and bumps the entry's access word. An expired entry
     /// reads as absent and is deleted under a write lock afterwards.
+    #[inline(always)]
     pub(crate) fn read<R>(
         &self,
         db: usize,
@@ -543,6 +567,7 @@ impl Store {
 
     /// Like [`Store::read`]; `touch = false` leaves the access word alone, as Redis's
     /// `LOOKUP_NOTOUCH` does for TYPE, EXISTS and TTL (they still count as hits or misses).
+    #[inline(always)]
     pub(crate) fn read_opts<R>(
         &self,
         db: usize,

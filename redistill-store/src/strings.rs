@@ -106,6 +106,26 @@ fn to_bytes(v: StrRef<'_>) -> Bytes {
     }
 }
 
+#[inline]
+/// `n` in decimal, written into `buf` without allocating (a GET of a counter).
+fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    &buf[at..]
+}
+
 fn str_of(e: &Entry) -> Result<StrRef<'_>> {
     e.str_value().ok_or(StoreError::WrongType)
 }
@@ -148,12 +168,11 @@ impl Store {
         key: &[u8],
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<Option<R>> {
-        self.read(db, key, |e| match e {
+        self.read(db, key, |e| match e.map(Entry::str_value) {
             None => Ok(None),
-            Some(e) => match str_of(e)? {
-                StrRef::Raw(b) => Ok(Some(f(b))),
-                StrRef::Int(n) => Ok(Some(f(n.to_string().as_bytes()))),
-            },
+            Some(Some(StrRef::Raw(b))) => Ok(Some(f(b))),
+            Some(Some(StrRef::Int(n))) => Ok(Some(f(format_i64(n, &mut [0; 20])))),
+            Some(None) => Err(StoreError::WrongType),
         })?
     }
 
@@ -220,7 +239,12 @@ impl Store {
                     ctx.remove(i);
                 }
             } else {
-                ctx.put(existing, Entry::new_str(key, value, expire));
+                match existing {
+                    Some(i) => ctx.update(i, |e| e.assign_str(key, value, expire)),
+                    None => {
+                        ctx.insert(Entry::new_str(key, value, expire));
+                    }
+                }
             }
             Ok(SetOutcome { written: true, old })
         })
@@ -578,4 +602,27 @@ pub(crate) fn range(v: &[u8], mut start: i64, mut end: i64) -> &[u8] {
         return &[];
     }
     &v[start as usize..=end as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_i64;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn format_i64_matches_display(n in proptest::prelude::any::<i64>()) {
+            let mut buf = [0; 20];
+            let expected = n.to_string();
+            proptest::prop_assert_eq!(format_i64(n, &mut buf), expected.as_bytes());
+        }
+    }
+
+    #[test]
+    fn format_i64_extremes() {
+        for n in [0, -1, 9, 10, i64::MIN, i64::MAX] {
+            assert_eq!(format_i64(n, &mut [0; 20]), n.to_string().as_bytes());
+        }
+    }
 }

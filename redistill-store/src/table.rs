@@ -90,11 +90,13 @@ impl<E: Slot, M: Default> Table<E, M> {
     }
 
     /// The hash this table uses for `key`.
+    #[inline]
     pub(crate) fn hash(&self, key: &[u8]) -> u64 {
         self.hasher.hash_one(key).rotate_left(self.rot)
     }
 
     /// The home slot: monotone in the hash, for any capacity.
+    #[inline]
     fn home(&self, hash: u64) -> usize {
         ((u128::from(hash) * self.b.len() as u128) >> 64) as usize
     }
@@ -162,29 +164,35 @@ impl<E: Slot, M: Default> Table<E, M> {
     }
 
     /// Slot index of `key`, if present.
+    ///
+    /// The walk needs no distance bound: the load limit guarantees an empty slot, and every
+    /// entry sits in the unbroken run that starts at its home. Walking slices (the part from
+    /// home to the end, then the wrapped part) keeps the per-slot work to the tag test.
+    #[inline(always)]
     pub(crate) fn find(&self, hash: u64, key: &[u8]) -> Option<usize> {
-        if self.len == 0 {
-            return None;
-        }
+        let home = self.home(hash);
         let t = tag(hash);
-        let mut i = self.home(hash);
-        let mut dist = 0usize;
-        loop {
-            let c = self.b[i].c;
-            if c == 0 {
+        let (wrapped, from_home) = self.b.split_at_checked(home)?;
+        for (k, b) in from_home.iter().enumerate() {
+            if b.c == 0 {
                 return None;
             }
-            if c & 0xff == t && self.b[i].e.key() == key {
-                return Some(i);
+            if b.c & 0xff == t && same_key(b.e.key(), key) {
+                return Some(home + k);
             }
-            dist += 1;
-            if dist > MAX_DIST {
-                return None;
-            }
-            i = self.next(i);
         }
+        for (k, b) in wrapped.iter().enumerate() {
+            if b.c == 0 {
+                return None;
+            }
+            if b.c & 0xff == t && same_key(b.e.key(), key) {
+                return Some(k);
+            }
+        }
+        None
     }
 
+    #[inline]
     pub(crate) fn get(&self, i: usize) -> &E {
         &self.b[i].e
     }
@@ -193,6 +201,7 @@ impl<E: Slot, M: Default> Table<E, M> {
         &mut self.b[i].e
     }
 
+    #[inline]
     pub(crate) fn meta(&self, i: usize) -> &M {
         &self.b[i].meta
     }
@@ -388,6 +397,34 @@ impl<E: Slot, M: Default> Table<E, M> {
     }
 }
 
+/// Key equality with the common short lengths done in a few word compares: a call into the
+/// C library's `memcmp` costs more than the comparison itself for keys of 8 to 32 bytes.
+#[inline]
+pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    if (8..=16).contains(&n) {
+        word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
+    } else if (17..=32).contains(&n) {
+        word(a, 0) == word(b, 0)
+            && word(a, 8) == word(b, 8)
+            && word(a, n - 16) == word(b, n - 16)
+            && word(a, n - 8) == word(b, n - 8)
+    } else {
+        a == b
+    }
+}
+
+/// Eight bytes of `s` from `at` as a word (zero past the end, which callers never reach).
+#[inline]
+fn word(s: &[u8], at: usize) -> u64 {
+    s.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+
 /// The smallest hash whose home is bucket `b` (or later), i.e. `ceil(b * 2^64 / cap)`.
 fn bucket_start(b: usize, cap: usize) -> u64 {
     let v = ((b as u128) << 64).div_ceil(cap as u128);
@@ -511,6 +548,31 @@ mod tests {
                 seen.extend(idx.into_iter().map(|i| t.get(i).clone()));
             }
             proptest::prop_assert_eq!(seen.len(), model.len());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// The word-wise comparison agrees with slice equality, also for keys that differ
+        /// in one byte only.
+        #[test]
+        fn same_key_agrees_with_slice_equality(
+            a in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..48),
+            flip in proptest::prelude::any::<proptest::sample::Index>(),
+            extra in proptest::prelude::any::<bool>(),
+        ) {
+            proptest::prop_assert!(same_key(&a, &a.clone()));
+            let mut b = a.clone();
+            if let Some(i) = (!b.is_empty()).then(|| flip.index(b.len())) {
+                b[i] ^= 1;
+                proptest::prop_assert!(!same_key(&a, &b));
+            }
+            let mut c = a.clone();
+            if extra {
+                c.push(0);
+            }
+            proptest::prop_assert_eq!(same_key(&a, &c), a == c);
         }
     }
 

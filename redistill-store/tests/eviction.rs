@@ -178,3 +178,86 @@ fn volatile_policies_evict_only_keys_with_a_ttl_and_refuse_when_none_is_left() {
         assert_eq!(kept(&store), persistent.len(), "{policy}");
     }
 }
+
+/// Keys long enough that S3-FIFO's copies of them are a large share of each entry.
+fn long_key(i: usize) -> String {
+    format!("{i:0>100}")
+}
+
+/// S3-FIFO keeps a copy of every queued key. Those copies, the queues' arrays and the ghost
+/// count towards `used_memory`, so the same keys cost more under S3-FIFO than under LRU, by
+/// at least the copies.
+#[test]
+fn s3fifo_queue_copies_count_towards_used_memory() {
+    let clock = ManualClock::new(1_000_000);
+    let (lru, lru_base) = store(Policy::AllKeysLru, &clock);
+    let (s3, s3_base) = store(Policy::AllKeysS3Fifo, &clock);
+    for i in 0..1000 {
+        let key = long_key(i);
+        lru.set(0, key.as_bytes(), &VALUE, SetOptions::default())
+            .unwrap();
+        s3.set(0, key.as_bytes(), &VALUE, SetOptions::default())
+            .unwrap();
+    }
+    let extra = (s3.used_memory() - s3_base) - (lru.used_memory() - lru_base);
+    // A 100-byte key in an `Arc` is a 128-byte allocation, and its queue slot 32 bytes.
+    assert!(
+        extra >= 1000 * (128 + 32),
+        "S3-FIFO adds only {extra} bytes"
+    );
+    // Deleting the keys releases the copies once the queues drop the stale slots.
+    for i in 0..1000 {
+        s3.del(0, &[long_key(i).as_bytes()]).unwrap();
+    }
+    for i in 0..200 {
+        s3.set(0, long_key(i).as_bytes(), &VALUE, SetOptions::default())
+            .unwrap();
+    }
+    assert!(
+        s3.used_memory() - s3_base < 200 * 1000,
+        "{}",
+        s3.used_memory()
+    );
+}
+
+/// Bytes one of these writes adds: the entry (a 224-byte allocation for its 100-byte key
+/// and value), S3-FIFO's copy of the key (128) and queue slot (32), and a table slot (24).
+const ONE_ENTRY: usize = 224 + 128 + 32 + 24;
+
+/// What a single write may add on top when it grows its shard's arrays: the table by half,
+/// or one of the S3-FIFO queues, the ghost's queue or its index to twice their size. At this
+/// limit a shard holds about 60 keys, so no step exceeds 4 KiB.
+const ARRAY_STEP: usize = 4096;
+
+/// Filling far past the limit under allkeys-s3fifo: after every write, the accounted memory
+/// (queue copies included) is within the limit plus what that one write added, and once
+/// the store evicts to the limit again it is within the limit exactly.
+#[test]
+fn s3fifo_limit_holds_with_queue_copies_counted() {
+    let clock = ManualClock::new(1_000_000);
+    let (store, base) = store(Policy::AllKeysS3Fifo, &clock);
+    let max = base + 200_000;
+    store.set_max_memory(max);
+    for i in 0..10_000 {
+        store
+            .set(0, long_key(i).as_bytes(), &VALUE, SetOptions::default())
+            .unwrap();
+        let used = store.used_memory();
+        assert!(
+            used <= max + ONE_ENTRY + ARRAY_STEP,
+            "write {i}: {used} > {max} + {ONE_ENTRY} + {ARRAY_STEP}"
+        );
+        if i % 1000 == 999 {
+            // Evicts down to the limit, as the next growing write would.
+            store.set_max_memory(max);
+            let used = store.used_memory();
+            assert!(used <= max, "after write {i} and eviction: {used} > {max}");
+        }
+    }
+    let stats = store.stats();
+    assert!(stats.evicted_keys > 9000, "{stats:?}");
+    // At this small scale (about 40 keys a shard) the arrays and the ghost take a good
+    // share, but live entries still hold most of the memory.
+    let keys = store.dbsize(0).unwrap();
+    assert!(keys * ONE_ENTRY > 100_000, "{keys} keys");
+}

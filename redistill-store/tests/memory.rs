@@ -6,7 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
 
-use redistill_store::{SetOptions, Store};
+use redistill_store::{Policy, SetOptions, Store};
 
 struct Counting;
 
@@ -85,4 +85,26 @@ fn used_memory_tracks_real_heap_within_15_percent() {
     let heap_after = LIVE.load(Ordering::Relaxed) - heap0;
     assert!(heap_after < heap / 100, "heap left: {heap_after}");
     assert_eq!(store.used_memory() as isize, used0);
+    drop(store);
+
+    // Under S3-FIFO the queues keep a copy of every key; the total counts those too. (In
+    // this test rather than its own: the counting allocator sees every thread's heap.)
+    let store = Store::builder()
+        .seed(1)
+        .eviction_policy(Policy::AllKeysS3Fifo)
+        .build();
+    let chunks0 = LIVE_CHUNKS.load(Ordering::Relaxed);
+    let used0 = store.used_memory() as isize;
+    for i in 0..KEYS / 5 {
+        key[8..].copy_from_slice(format!("{i:08}").as_bytes());
+        store.set(0, &key, &value, SetOptions::default()).unwrap();
+    }
+    let chunks = LIVE_CHUNKS.load(Ordering::Relaxed) - chunks0;
+    let used = store.used_memory() as isize - used0;
+    let ratio = used as f64 / chunks as f64;
+    println!("allkeys-s3fifo: glibc_chunks={chunks} used_memory={used}");
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "S3-FIFO used/heap = {ratio:.3}"
+    );
 }
