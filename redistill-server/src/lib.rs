@@ -42,7 +42,9 @@ pub mod cli;
 pub mod config;
 pub mod launch;
 pub mod logging;
+pub mod tls;
 
+mod admission;
 mod client;
 mod clients;
 mod clock;
@@ -51,6 +53,7 @@ mod connection;
 mod server;
 mod shutdown;
 mod stats;
+mod transport;
 mod watch;
 mod worker;
 
