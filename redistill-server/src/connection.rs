@@ -181,6 +181,17 @@ impl Connection {
             self.read(shared, scratch, read_closed);
         }
         self.flush();
+        // The flush may have sent everything at once (a large socket buffer, or TLS
+        // taking it into its own): then no WRITABLE event will come to resume a paused
+        // connection, so resume it now.
+        while self.paused && self.pending() <= OUTPUT_PAUSE && self.closing == Closing::No {
+            self.paused = false;
+            self.execute_buffered(shared);
+            if !self.paused {
+                self.read(shared, scratch, true);
+            }
+            self.flush();
+        }
         if self.closing == Closing::Now || (self.closing == Closing::AfterFlush && !self.unsent()) {
             return Status::Closed;
         }
