@@ -25,6 +25,10 @@
 //! A connection lives on one worker for its whole life. Every complete request in a read
 //! runs in order; the replies go out with one `write` where the socket takes them.
 //!
+//! The acceptor owns the plain and TLS listeners and decides who is served (protected mode,
+//! `max_connections`, the new-connection rate and the TLS handshake bound); TLS handshakes
+//! then run on the worker, driven by the same readiness events as everything else.
+//!
 //! # Examples
 //!
 //! ```no_run
