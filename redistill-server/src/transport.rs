@@ -243,7 +243,14 @@ impl TlsStream {
     }
 
     /// Accepts plaintext for encryption, as much as rustls's buffer takes, and sends it.
+    ///
+    /// Nothing is taken before the handshake completes: the connection keeps it (a
+    /// refusal line) in its own buffer, which keeps it counted as unsent, and writes it
+    /// once the handshake is done.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.conn.is_handshaking() {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         loop {
             let accepted = self.conn.writer().write(buf)?;
             if accepted > 0 || buf.is_empty() {

@@ -584,3 +584,53 @@ fn large_pipelined_replies_resume_on_plain_and_tls() {
     tls.write_all(&request).unwrap();
     assert!(read_to_close(&mut tls) == expected, "TLS");
 }
+
+#[test]
+fn refusals_reach_tls_clients_after_the_handshake() {
+    let pki = Pki::new();
+    let server = Running::start(|c| {
+        pki.configure(c);
+        c.server.max_connections = 1;
+    });
+    let mut first = raw_tls(&pki, server.tls_addr());
+    first.write_all(b"PING\r\n").unwrap();
+    let mut pong = [0u8; 7];
+    first.read_exact(&mut pong).unwrap();
+    assert_eq!(&pong, b"+PONG\r\n");
+    let mut second = raw_tls(&pki, server.tls_addr());
+    assert_eq!(
+        String::from_utf8_lossy(&read_to_close(&mut second)),
+        "-ERR max number of clients reached\r\n"
+    );
+    first.write_all(b"PING\r\n").unwrap();
+    first.read_exact(&mut pong).unwrap();
+    assert_eq!(&pong, b"+PONG\r\n", "the connected client is still served");
+}
+
+#[test]
+fn protected_mode_denies_remote_tls_clients_after_the_handshake() {
+    // This machine's non-loopback address, if it has one: connecting through it makes the
+    // server see a remote peer.
+    let ip = std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|s| s.connect("192.0.2.1:9").and_then(|()| s.local_addr()))
+        .map(|addr| addr.ip())
+        .ok()
+        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified());
+    let Some(ip) = ip else {
+        eprintln!("no non-loopback address on this machine: skipping");
+        return;
+    };
+    let pki = Pki::new();
+    let server = Running::start(|c| {
+        pki.configure(c);
+        c.server.bind = vec![std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)];
+    });
+    let mut remote = raw_tls(&pki, SocketAddr::new(ip, server.tls_addr().port()));
+    remote.write_all(b"PING\r\n").unwrap();
+    let reply = String::from_utf8_lossy(&read_to_close(&mut remote)).into_owned();
+    assert!(
+        reply.starts_with("-DENIED Redis is running in protected mode because"),
+        "{reply}"
+    );
+    assert!(reply.ends_with("from the outside.\r\n"), "{reply}");
+}
