@@ -249,8 +249,12 @@ impl Connection {
     }
 
     /// Whether replies are still waiting for the socket (and the connection is usable).
+    /// A TLS connection still in its handshake has nothing it could deliver while the
+    /// server drains, since draining reads nothing more.
     pub fn has_pending_output(&self) -> bool {
-        self.closing != Closing::Now && (self.unsent() || self.next_request < self.batch.len())
+        self.closing != Closing::Now
+            && !self.stream.is_handshaking()
+            && (self.unsent() || self.next_request < self.batch.len())
     }
 
     /// Whether CLIENT KILL asked for this connection to close.
