@@ -634,3 +634,28 @@ fn protected_mode_denies_remote_tls_clients_after_the_handshake() {
     );
     assert!(reply.ends_with("from the outside.\r\n"), "{reply}");
 }
+
+#[test]
+fn with_a_ca_but_no_tls_auth_clients_certificates_are_optional_but_checked() {
+    let pki = Pki::new();
+    let server = Running::start(|c| {
+        pki.configure(c);
+        c.security.tls_ca_cert_path = Some(pki.path("ca.pem"));
+    });
+    let addr = server.tls_addr();
+    let ping = |id: Option<&Identity>| -> redis::RedisResult<String> {
+        let mut conn = pki.client(addr, None, id).get_connection()?;
+        redis::cmd("PING").query(&mut conn)
+    };
+    assert_eq!(ping(None).unwrap(), "PONG", "no certificate");
+    assert_eq!(
+        ping(Some(&pki.issue(&["client"], None))).unwrap(),
+        "PONG",
+        "a valid certificate"
+    );
+    let expired = pki.issue(&["client"], Some(()));
+    assert!(
+        ping(Some(&expired)).is_err(),
+        "a presented certificate is checked"
+    );
+}
