@@ -25,10 +25,6 @@ pub(crate) const OUTPUT_PAUSE: usize = 256 * 1024;
 /// An output buffer grown past this by one big reply is given back once drained.
 const OUTPUT_KEEP: usize = 64 * 1024;
 
-/// A TLS handshake not completed this long after the connection was accepted is given up,
-/// so that idle or stalled peers cannot hold the handshake slots for ever.
-pub(crate) const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
-
 /// What the worker should do with the connection after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
@@ -72,8 +68,10 @@ pub(crate) struct Connection {
     worker: usize,
     /// Coarse time (unix ms) of the last readiness event, for the idle `timeout`.
     last_active_ms: u64,
-    /// Coarse time (unix ms) the connection was adopted, for the TLS handshake timeout.
-    created_ms: u64,
+    /// Coarse time (unix ms) after which a TLS handshake still under way is given up
+    /// (`tls_handshake_timeout`), so that idle or stalled peers cannot hold the handshake
+    /// slots for ever.
+    handshake_deadline_ms: u64,
 }
 
 impl Connection {
@@ -135,7 +133,7 @@ impl Connection {
             output_hard_limit,
             worker,
             last_active_ms: now_ms,
-            created_ms: now_ms,
+            handshake_deadline_ms: now_ms + u64::from(config.security.tls_handshake_timeout) * 1000,
         }
     }
 
@@ -219,10 +217,9 @@ impl Connection {
         self.pending() == 0 && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
     }
 
-    /// Whether a TLS handshake has gone on for longer than [`HANDSHAKE_TIMEOUT_MS`].
+    /// Whether a TLS handshake has gone on for longer than `tls_handshake_timeout`.
     pub fn handshake_expired(&self, now_ms: u64) -> bool {
-        self.stream.is_handshaking()
-            && now_ms.saturating_sub(self.created_ms) > HANDSHAKE_TIMEOUT_MS
+        now_ms > self.handshake_deadline_ms && self.stream.is_handshaking()
     }
 
     /// At shutdown: runs the requests already received (reading nothing more) and writes

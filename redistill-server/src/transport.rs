@@ -181,11 +181,14 @@ impl Drop for HandshakeSlot {
 }
 
 /// TLS over a non-blocking socket.
+///
+/// Fields drop in order: the handshake slot is given back (and a failure counted) before
+/// the socket closes, so a peer that sees the close also sees the slot free.
 pub(crate) struct TlsStream {
-    tcp: TcpStream,
-    conn: rustls::ServerConnection,
     /// Held until the handshake completes.
     slot: Option<HandshakeSlot>,
+    conn: rustls::ServerConnection,
+    tcp: TcpStream,
     /// The socket has reported end of stream.
     eof: bool,
 }
@@ -199,9 +202,9 @@ impl TlsStream {
         let mut conn = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
         conn.set_buffer_limit(Some(TLS_BUFFER_LIMIT));
         Ok(TlsStream {
-            tcp,
-            conn,
             slot,
+            conn,
+            tcp,
             eof: false,
         })
     }

@@ -659,3 +659,20 @@ fn with_a_ca_but_no_tls_auth_clients_certificates_are_optional_but_checked() {
         "a presented certificate is checked"
     );
 }
+
+#[test]
+fn a_stalled_handshake_is_closed_after_the_timeout_and_frees_its_slot() {
+    let pki = Pki::new();
+    let server = Running::start(|c| {
+        pki.configure(c);
+        c.security.tls_handshake_timeout = 1;
+        c.security.tls_max_handshakes = 1;
+    });
+    let addr = server.tls_addr();
+    let mut silent = TcpStream::connect(addr).unwrap();
+    assert!(closed_without_reply(&mut silent), "closed by the server");
+    let mut conn = pki.client(addr, None, None).get_connection().unwrap();
+    let pong: String = redis::cmd("PING").query(&mut conn).unwrap();
+    assert_eq!(pong, "PONG", "the slot is free again");
+    assert_eq!(info_field(&mut conn, "tls_handshake_failures"), 1);
+}

@@ -221,6 +221,10 @@ static KEYS: &[Key] = &[
         c.security.tls_max_handshakes = int(v, 0, i64::from(u32::MAX))?;
         Ok(())
     }),
+    set("security", "tls_handshake_timeout", |c, v| {
+        c.security.tls_handshake_timeout = int(v, 1, 3600)?;
+        Ok(())
+    }),
     set("persistence", "enabled", |c, v| {
         c.persistence.enabled = boolean(v)?;
         Ok(())

@@ -239,6 +239,9 @@ pub struct SecurityConfig {
     /// limit). TLS connections over it are closed at once and counted in
     /// `rejected_connections`.
     pub tls_max_handshakes: u32,
+    /// Seconds a TLS client has to complete its handshake before it is closed
+    /// (`tls_handshake_timeout`, default 10, 1 to 3600).
+    pub tls_handshake_timeout: u32,
 }
 
 impl fmt::Debug for SecurityConfig {
@@ -253,6 +256,7 @@ impl fmt::Debug for SecurityConfig {
             .field("tls_ca_cert_path", &self.tls_ca_cert_path)
             .field("tls_auth_clients", &self.tls_auth_clients)
             .field("tls_max_handshakes", &self.tls_max_handshakes)
+            .field("tls_handshake_timeout", &self.tls_handshake_timeout)
             .finish()
     }
 }
@@ -268,6 +272,7 @@ impl Default for SecurityConfig {
             tls_ca_cert_path: None,
             tls_auth_clients: false,
             tls_max_handshakes: 1000,
+            tls_handshake_timeout: 10,
         }
     }
 }

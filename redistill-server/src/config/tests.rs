@@ -58,6 +58,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.security.tls_ca_cert_path, None);
     assert!(!c.security.tls_auth_clients);
     assert_eq!(c.security.tls_max_handshakes, 1000);
+    assert_eq!(c.security.tls_handshake_timeout, 10);
     assert!(!c.persistence.enabled);
     assert_eq!(c.persistence.snapshot_path, PathBuf::from("redistill.rdb"));
     assert_eq!(c.persistence.snapshot_interval, 300);
@@ -336,6 +337,14 @@ fn every_key_parses_and_validates() {
                 ("64", |c| c.security.tls_max_handshakes == 64),
             ],
             &["-1", "4294967296", "true"],
+        ),
+        (
+            "security.tls_handshake_timeout",
+            &[
+                ("1", |c| c.security.tls_handshake_timeout == 1),
+                ("3600", |c| c.security.tls_handshake_timeout == 3600),
+            ],
+            &["0", "3601", "\"10\""],
         ),
         (
             "persistence.enabled",
