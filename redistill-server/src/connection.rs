@@ -10,7 +10,6 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 
 use bytes::BytesMut;
-use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 use redistill_resp::{Limits, RequestBatch, RequestDecoder};
 
@@ -18,6 +17,7 @@ use crate::client::Client;
 use crate::clients::ClientInfo;
 use crate::cmd::{self, Ctx};
 use crate::server::Shared;
+use crate::transport::Transport;
 
 /// Unsent output above which the connection stops reading and executing.
 pub(crate) const OUTPUT_PAUSE: usize = 256 * 1024;
@@ -43,7 +43,7 @@ enum Closing {
 }
 
 pub(crate) struct Connection {
-    stream: TcpStream,
+    stream: Transport,
     token: Token,
     input: BytesMut,
     output: Vec<u8>,
@@ -68,16 +68,23 @@ pub(crate) struct Connection {
     worker: usize,
     /// Coarse time (unix ms) of the last readiness event, for the idle `timeout`.
     last_active_ms: u64,
+    /// Coarse time (unix ms) after which a TLS handshake still under way is given up
+    /// (`tls_handshake_timeout`), so that idle or stalled peers cannot hold the handshake
+    /// slots for ever.
+    handshake_deadline_ms: u64,
 }
 
 impl Connection {
+    /// A connection over `stream`. With a `refusal`, the connection runs nothing: it sends
+    /// that error line (after the TLS handshake, on TLS) and closes.
     pub fn new(
-        stream: TcpStream,
+        stream: Transport,
         peer: SocketAddr,
         token: Token,
         id: u64,
         worker: usize,
         shared: &Shared,
+        refusal: Option<&'static [u8]>,
     ) -> Self {
         let config = shared.config.read();
         let limits = Limits::default().with_max_bulk_len(
@@ -108,20 +115,25 @@ impl Connection {
             stream,
             token,
             input: BytesMut::with_capacity(config.server.buffer_size.max(512)),
-            output: Vec::new(),
+            output: refusal.map(<[u8]>::to_vec).unwrap_or_default(),
             written: 0,
             decoder,
             batch: RequestBatch::new(),
             next_request: 0,
             protocol_error: None,
             client: Client::new(info, config.security.password.is_none()),
-            closing: Closing::No,
+            closing: if refusal.is_some() {
+                Closing::AfterFlush
+            } else {
+                Closing::No
+            },
             paused: false,
             want_write: false,
             query_limit,
             output_hard_limit,
             worker,
-            last_active_ms: redistill_store::Clock::now_ms(&shared.clock),
+            last_active_ms: now_ms,
+            handshake_deadline_ms: now_ms + u64::from(config.security.tls_handshake_timeout) * 1000,
         }
     }
 
@@ -131,6 +143,9 @@ impl Connection {
 
     /// Stops polling the socket and releases what the client held (its WATCHed keys).
     pub fn close(&mut self, registry: &Registry, shared: &Shared) {
+        if self.closing != Closing::Now {
+            self.stream.close_notify();
+        }
         let _ = registry.deregister(&mut self.stream);
         cmd::disconnect(shared, &mut self.client);
     }
@@ -164,12 +179,21 @@ impl Connection {
             self.read(shared, scratch, read_closed);
         }
         self.flush();
-        if self.closing == Closing::Now
-            || (self.closing == Closing::AfterFlush && self.pending() == 0)
-        {
+        // The flush may have sent everything at once (a large socket buffer, or TLS
+        // taking it into its own): then no WRITABLE event will come to resume a paused
+        // connection, so resume it now.
+        while self.paused && self.pending() <= OUTPUT_PAUSE && self.closing == Closing::No {
+            self.paused = false;
+            self.execute_buffered(shared);
+            if !self.paused {
+                self.read(shared, scratch, true);
+            }
+            self.flush();
+        }
+        if self.closing == Closing::Now || (self.closing == Closing::AfterFlush && !self.unsent()) {
             return Status::Closed;
         }
-        let want_write = self.pending() > 0;
+        let want_write = self.unsent();
         if want_write != self.want_write {
             let interest = if want_write {
                 Interest::READABLE | Interest::WRITABLE
@@ -193,6 +217,11 @@ impl Connection {
         self.pending() == 0 && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
     }
 
+    /// Whether a TLS handshake has gone on for longer than `tls_handshake_timeout`.
+    pub fn handshake_expired(&self, now_ms: u64) -> bool {
+        now_ms > self.handshake_deadline_ms && self.stream.is_handshaking()
+    }
+
     /// At shutdown: runs the requests already received (reading nothing more) and writes
     /// what the socket takes of the replies; call again on each WRITABLE event until
     /// [`Connection::has_pending_output`] is false.
@@ -203,7 +232,7 @@ impl Connection {
             self.execute_buffered(shared);
             self.flush();
         }
-        let want_write = self.pending() > 0;
+        let want_write = self.unsent();
         if want_write && !self.want_write {
             let interest = Interest::READABLE | Interest::WRITABLE;
             if registry
@@ -217,8 +246,12 @@ impl Connection {
     }
 
     /// Whether replies are still waiting for the socket (and the connection is usable).
+    /// A TLS connection still in its handshake has nothing it could deliver while the
+    /// server drains, since draining reads nothing more.
     pub fn has_pending_output(&self) -> bool {
-        self.closing != Closing::Now && (self.pending() > 0 || self.next_request < self.batch.len())
+        self.closing != Closing::Now
+            && !self.stream.is_handshaking()
+            && (self.unsent() || self.next_request < self.batch.len())
     }
 
     /// Whether CLIENT KILL asked for this connection to close.
@@ -233,6 +266,12 @@ impl Connection {
         self.output.len() - self.written
     }
 
+    /// Whether any output has yet to reach the socket: replies not yet written, or (on
+    /// TLS) bytes written and still held encrypted.
+    fn unsent(&self) -> bool {
+        self.pending() > 0 || self.stream.has_buffered()
+    }
+
     /// Reads until the socket is drained, executing requests as they complete.
     ///
     /// A read that returns less than asked for has emptied the socket, and new bytes
@@ -240,16 +279,27 @@ impl Connection {
     /// `WouldBlock` is skipped, unless the peer has closed (`until_eof`): then its EOF
     /// brings no further event and must be read now.
     fn read(&mut self, shared: &Shared, scratch: &mut [u8], until_eof: bool) {
-        while self.closing == Closing::No && !self.paused {
+        // A refused TLS client is still read from until its handshake completes, so that
+        // the refusal can be sent.
+        while (self.closing == Closing::No
+            || (self.closing == Closing::AfterFlush && self.stream.is_handshaking()))
+            && !self.paused
+        {
             match self.stream.read(scratch) {
                 Ok(0) => {
-                    // The peer will send no more; answer what it sent, then close.
-                    self.closing = Closing::AfterFlush;
+                    // The peer will send no more; answer what it sent, then close. Before
+                    // the handshake completes there is nothing it could be sent.
+                    self.closing = if self.stream.is_handshaking() {
+                        Closing::Now
+                    } else {
+                        Closing::AfterFlush
+                    };
                 }
                 Ok(n) => {
                     self.input.extend_from_slice(&scratch[..n]);
                     self.execute_buffered(shared);
-                    let drained = n < scratch.len() && !until_eof;
+                    let drained =
+                        n < scratch.len() && !until_eof && self.stream.short_read_drains();
                     if self.input.len() > self.query_limit {
                         log::warn!(
                             "closing client id={} addr={}: query buffer over client-query-buffer-limit",
@@ -364,6 +414,9 @@ impl Connection {
                     return;
                 }
             }
+        }
+        if self.stream.send_buffered().is_err() {
+            self.closing = Closing::Now;
         }
         self.output.clear();
         self.written = 0;

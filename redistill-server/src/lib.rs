@@ -27,6 +27,10 @@
 //! A connection lives on one worker for its whole life. Every complete request in a read
 //! runs in order; the replies go out with one `write` where the socket takes them.
 //!
+//! The acceptor owns the plain and TLS listeners and decides who is served (protected mode,
+//! `max_connections`, the new-connection rate and the TLS handshake bound); TLS handshakes
+//! then run on the worker, driven by the same readiness events as everything else.
+//!
 //! # Examples
 //!
 //! ```no_run
@@ -44,7 +48,9 @@ pub mod cli;
 pub mod config;
 pub mod launch;
 pub mod logging;
+pub mod tls;
 
+mod admission;
 mod client;
 mod clients;
 mod clock;
@@ -56,6 +62,7 @@ mod persistence;
 mod server;
 mod shutdown;
 mod stats;
+mod transport;
 mod watch;
 mod worker;
 

@@ -19,7 +19,7 @@ use crate::persistence::{Persistence, PersistenceStatus, SaveTarget};
 use crate::shutdown::ShutdownRequest;
 use crate::stats::{CommandStats, Stats};
 use crate::watch::Watches;
-use crate::worker::{self, WorkerHandle};
+use crate::worker::{self, Incoming, WorkerHandle};
 
 /// The acceptor's waker; listener `i` has token `i`.
 const WAKER: Token = Token(usize::MAX);
@@ -48,6 +48,8 @@ pub(crate) struct Shared {
     pub shutdown_request: ShutdownRequest,
     /// Snapshot state: saves running, last save, its status (INFO, LASTSAVE, health).
     pub persistence: Arc<Persistence>,
+    /// The TLS configuration every TLS connection shares, when TLS is enabled.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -101,6 +103,7 @@ impl Shared {
 /// ```
 pub struct Server {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     acceptor_waker: Arc<Waker>,
     workers: Vec<WorkerHandle>,
@@ -113,8 +116,17 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// The address cannot be bound or a thread or poller cannot be created.
+    /// The address cannot be bound or a thread or poller cannot be created; with TLS
+    /// enabled, also a certificate, key or CA file that cannot be used (the error, of kind
+    /// `InvalidInput`, wraps a [`crate::tls::TlsError`] naming the file).
     pub fn start(config: Config) -> io::Result<Server> {
+        let tls = if config.security.tls_enabled {
+            let tls = crate::tls::server_config(&config.security)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            Some(tls)
+        } else {
+            None
+        };
         let clock = CoarseClock::new();
         let mut builder = Store::builder()
             .databases(config.server.databases as usize)
@@ -141,7 +153,11 @@ impl Server {
 
         let listeners = bind_all(&config)?;
         let health_listeners = crate::health::bind(&config)?;
-        let addr = listeners[0].local_addr()?;
+        let addr = listeners[0].0.local_addr()?;
+        let tls_addr = match listeners.iter().find(|(_, is_tls)| *is_tls) {
+            Some((listener, _)) => Some(listener.local_addr()?),
+            None => None,
+        };
         let worker_count = config.server.effective_workers().max(1);
         let read_chunk = config.server.buffer_size;
 
@@ -163,6 +179,7 @@ impl Server {
             wakers: std::sync::OnceLock::new(),
             shutdown_request: ShutdownRequest::default(),
             persistence,
+            tls,
         });
 
         let mut workers = Vec::with_capacity(worker_count);
@@ -184,6 +201,7 @@ impl Server {
             workers: workers.clone(),
             next: 0,
             shared: Arc::clone(&shared),
+            rate_limit: crate::admission::RateLimit::default(),
         };
         threads.push(
             thread::Builder::new()
@@ -211,6 +229,7 @@ impl Server {
 
         Ok(Server {
             addr,
+            tls_addr,
             shared,
             acceptor_waker,
             workers,
@@ -219,7 +238,8 @@ impl Server {
         })
     }
 
-    /// The address the server listens on (with the real port when 0 was asked for).
+    /// The address the server listens on (with the real port when 0 was asked for). With
+    /// TLS on `port` (`tls_port` 0), this address speaks TLS.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -227,6 +247,11 @@ impl Server {
     /// The address of the HTTP health endpoint, when `health_check_port` is set.
     pub fn health_addr(&self) -> Option<SocketAddr> {
         self.health.as_ref().map(crate::health::Handle::addr)
+    }
+
+    /// The address TLS clients connect to, when TLS is enabled.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
     }
 
     /// The store the server serves; an embedder may use it directly.
@@ -373,15 +398,17 @@ impl ShutdownTrigger {
 /// Accepts connections and hands them to workers round-robin.
 struct Acceptor {
     poll: Poll,
-    listeners: Vec<TcpListener>,
+    /// Each listener, and whether it speaks TLS.
+    listeners: Vec<(TcpListener, bool)>,
     workers: Vec<WorkerHandle>,
     next: usize,
     shared: Arc<Shared>,
+    rate_limit: crate::admission::RateLimit,
 }
 
 impl Acceptor {
     fn run(mut self) {
-        for (i, listener) in self.listeners.iter_mut().enumerate() {
+        for (i, (listener, _)) in self.listeners.iter_mut().enumerate() {
             if let Err(e) = self
                 .poll
                 .registry()
@@ -410,11 +437,15 @@ impl Acceptor {
 
     fn accept_all(&mut self, listener: usize) {
         loop {
-            let Some(accepted) = self.listeners.get(listener).map(TcpListener::accept) else {
+            let Some((accepted, tls)) = self
+                .listeners
+                .get(listener)
+                .map(|(listener, tls)| (listener.accept(), *tls))
+            else {
                 return;
             };
             match accepted {
-                Ok((stream, peer)) => self.dispatch(stream, peer),
+                Ok((stream, peer)) => self.dispatch(stream, peer, tls),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -426,8 +457,21 @@ impl Acceptor {
         }
     }
 
-    fn dispatch(&mut self, stream: TcpStream, peer: SocketAddr) {
+    fn dispatch(&mut self, stream: TcpStream, peer: SocketAddr, tls: bool) {
+        use crate::admission::{self, MAX_CLIENTS_REACHED, PROTECTED_MODE_DENIED, RATE_LIMITED};
         let config = self.shared.config.read();
+        let rate = u64::from(config.server.max_new_connections_per_second);
+        if rate > 0 && !self.rate_limit.admit(rate, Instant::now()) {
+            drop(config);
+            Stats::add(&self.shared.stats.rejected_connections, 1);
+            // A TLS client could not read a plain error line; it just sees the close.
+            if !tls {
+                reject(stream, RATE_LIMITED);
+            }
+            return;
+        }
+        let denied = admission::protected_mode_refuses(&config, peer.ip());
+        let handshakes = u64::from(config.security.tls_max_handshakes);
         if config.server.tcp_nodelay {
             let _ = stream.set_nodelay(true);
         }
@@ -438,41 +482,82 @@ impl Acceptor {
         }
         let max = u64::from(config.server.max_connections);
         drop(config);
-        if max > 0 && Stats::get(&self.shared.stats.connected_clients) >= max {
+        let full = max > 0 && Stats::get(&self.shared.stats.connected_clients) >= max;
+        let refusal = if full {
+            Some(MAX_CLIENTS_REACHED)
+        } else if denied {
+            Some(PROTECTED_MODE_DENIED)
+        } else {
+            None
+        };
+        if refusal.is_some() {
             Stats::add(&self.shared.stats.rejected_connections, 1);
-            reject(stream, b"-ERR max number of clients reached\r\n");
-            return;
         }
+        let slot = if tls {
+            let Some(slot) = crate::transport::HandshakeSlot::take(&self.shared, handshakes) else {
+                // Too many handshakes in flight: shed this one before it costs any crypto.
+                if refusal.is_none() {
+                    Stats::add(&self.shared.stats.rejected_connections, 1);
+                }
+                return;
+            };
+            Some(slot)
+        } else {
+            if let Some(refusal) = refusal {
+                reject(stream, refusal);
+                return;
+            }
+            None
+        };
+        // A refused TLS client is answered by a worker after the handshake, as Redis does.
         // As in Redis, a rejected connection counts in rejected_connections only.
-        Stats::add(&self.shared.stats.connections_received, 1);
+        if refusal.is_none() {
+            Stats::add(&self.shared.stats.connections_received, 1);
+        }
         Stats::add(&self.shared.stats.connected_clients, 1);
         let worker = &self.workers[self.next % self.workers.len()];
         self.next = self.next.wrapping_add(1);
-        worker.hand_over(stream, peer);
+        worker.hand_over(Incoming {
+            stream,
+            peer,
+            tls: slot,
+            refusal,
+        });
     }
 }
 
-/// Binds every configured address on the configured port. With port 0 the first bind
-/// picks a free port and the other addresses use the same one.
-fn bind_all(config: &Config) -> io::Result<Vec<TcpListener>> {
-    let mut port = config.server.port;
+/// Binds every configured address on the configured port, and on `tls_port` when TLS has
+/// a port of its own; with TLS enabled and `tls_port` 0, `port` itself speaks TLS. With
+/// port 0 the first bind picks a free port and the other addresses use the same one.
+/// Each listener comes with whether it speaks TLS.
+fn bind_all(config: &Config) -> io::Result<Vec<(TcpListener, bool)>> {
+    let security = &config.security;
+    let mut ports = vec![(
+        config.server.port,
+        security.tls_enabled && security.tls_port == 0,
+    )];
+    if security.tls_enabled && security.tls_port != 0 {
+        ports.push((security.tls_port, true));
+    }
     let mut listeners = Vec::new();
     let addrs = if config.server.bind.is_empty() {
         vec![[127, 0, 0, 1].into()]
     } else {
         config.server.bind.clone()
     };
-    for ip in addrs {
-        let listener = StdListener::bind(SocketAddr::new(ip, port))?;
-        listener.set_nonblocking(true)?;
-        port = listener.local_addr()?.port();
-        listeners.push(TcpListener::from_std(listener));
+    for (mut port, tls) in ports {
+        for ip in &addrs {
+            let listener = StdListener::bind(SocketAddr::new(*ip, port))?;
+            listener.set_nonblocking(true)?;
+            port = listener.local_addr()?.port();
+            listeners.push((TcpListener::from_std(listener), tls));
+        }
     }
     Ok(listeners)
 }
 
 /// Best-effort error line to a connection we will not serve, then close it.
-fn reject(stream: TcpStream, reply: &[u8]) {
+fn reject(stream: TcpStream, reply: &'static [u8]) {
     use std::io::Write;
     let mut stream = stream;
     let _ = stream.write(reply);

@@ -11,6 +11,10 @@ pub(crate) struct Stats {
     pub rejected_connections: AtomicU64,
     /// Failed AUTH and HELLO AUTH attempts (`acl_access_denied_auth`).
     pub auth_failures: AtomicU64,
+    /// TLS handshakes accepted and not yet completed or failed.
+    pub tls_handshakes_in_progress: AtomicU64,
+    /// TLS connections that ended before their handshake completed.
+    pub tls_handshake_failures: AtomicU64,
 }
 
 impl Stats {

@@ -15,6 +15,7 @@ use slab::Slab;
 use crate::connection::{Connection, Status};
 use crate::server::Shared;
 use crate::stats::Stats;
+use crate::transport::{HandshakeSlot, TlsStream, Transport};
 
 /// The waker's token; connections use their slab index.
 const WAKER: Token = Token(usize::MAX);
@@ -25,17 +26,27 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 /// How long a worker sleeps without events before it looks at the shutdown flag anyway.
 const POLL_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// A socket the acceptor hands to a worker.
+pub(crate) struct Incoming {
+    pub stream: TcpStream,
+    pub peer: SocketAddr,
+    /// Set for a socket from a TLS listener: the handshake slot it holds.
+    pub tls: Option<HandshakeSlot>,
+    /// Send this error line and close instead of serving (e.g. protected mode).
+    pub refusal: Option<&'static [u8]>,
+}
+
 /// The acceptor's side of a worker: a channel for new sockets and a waker.
 #[derive(Clone)]
 pub(crate) struct WorkerHandle {
-    sender: Sender<(TcpStream, SocketAddr)>,
+    sender: Sender<Incoming>,
     waker: Arc<Waker>,
 }
 
 impl WorkerHandle {
     /// Gives a freshly accepted socket to the worker.
-    pub fn hand_over(&self, stream: TcpStream, peer: SocketAddr) {
-        if self.sender.send((stream, peer)).is_ok() {
+    pub fn hand_over(&self, incoming: Incoming) {
+        if self.sender.send(incoming).is_ok() {
             let _ = self.waker.wake();
         }
     }
@@ -79,7 +90,7 @@ pub(crate) fn spawn(
 struct Worker {
     id: usize,
     poll: Poll,
-    receiver: Receiver<(TcpStream, SocketAddr)>,
+    receiver: Receiver<Incoming>,
     connections: Slab<Connection>,
     shared: Arc<Shared>,
     scratch: Vec<u8>,
@@ -153,6 +164,9 @@ impl Worker {
             return;
         }
         self.last_idle_check_ms = now;
+        if self.shared.tls.is_some() {
+            self.close_where(|conn| conn.handshake_expired(now));
+        }
         let timeout_ms = u64::from(self.shared.config.read().server.timeout) * 1000;
         if timeout_ms == 0 {
             return;
@@ -169,11 +183,23 @@ impl Worker {
     }
 
     fn adopt_new_connections(&mut self) {
-        while let Ok((stream, peer)) = self.receiver.try_recv() {
+        while let Ok(incoming) = self.receiver.try_recv() {
+            let Some(stream) = self.transport(incoming.stream, incoming.tls) else {
+                Stats::sub(&self.shared.stats.connected_clients, 1);
+                continue;
+            };
             let entry = self.connections.vacant_entry();
             let token = Token(entry.key());
             let id = self.shared.next_client_id();
-            let mut conn = Connection::new(stream, peer, token, id, self.id, &self.shared);
+            let mut conn = Connection::new(
+                stream,
+                incoming.peer,
+                token,
+                id,
+                self.id,
+                &self.shared,
+                incoming.refusal,
+            );
             if let Err(e) = conn.register(self.poll.registry()) {
                 log::warn!("cannot register a connection: {e}");
                 // Also takes it out of the client registry Connection::new put it in.
@@ -184,6 +210,22 @@ impl Worker {
             // Bytes may have arrived before registration; edge-triggered polling would
             // not report them again.
             self.drive(token.0, true, false, false);
+        }
+    }
+
+    /// The stream a new connection speaks over: plain TCP, or TLS when it came with a
+    /// handshake slot.
+    fn transport(&self, stream: TcpStream, tls: Option<HandshakeSlot>) -> Option<Transport> {
+        let Some(slot) = tls else {
+            return Some(Transport::Plain(stream));
+        };
+        let config = self.shared.tls.as_ref()?;
+        match TlsStream::new(stream, Arc::clone(config), Some(slot)) {
+            Ok(tls) => Some(Transport::Tls(Box::new(tls))),
+            Err(e) => {
+                log::warn!("cannot start a TLS session: {e}");
+                None
+            }
         }
     }
 

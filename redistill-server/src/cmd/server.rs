@@ -176,6 +176,14 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             store.keyspace_misses,
             Stats::get(&shared.stats.auth_failures),
         );
+        // Not in Redis: TLS handshakes in flight (bounded by security.tls_max_handshakes)
+        // and those that ended without completing.
+        let _ = write!(
+            t,
+            "tls_handshakes_in_progress:{}\r\ntls_handshake_failures:{}\r\n",
+            Stats::get(&shared.stats.tls_handshakes_in_progress),
+            Stats::get(&shared.stats.tls_handshake_failures),
+        );
     });
     section("keyspace", &|t| {
         for db in 0..shared.store.databases() {
@@ -273,6 +281,7 @@ fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         for counter in [
             &ctx.shared.stats.connections_received,
             &ctx.shared.stats.rejected_connections,
+            &ctx.shared.stats.tls_handshake_failures,
         ] {
             counter.store(0, std::sync::atomic::Ordering::Relaxed);
         }

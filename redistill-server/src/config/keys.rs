@@ -126,6 +126,10 @@ static KEYS: &[Key] = &[
         c.server.max_connections = int(v, 0, i64::from(u32::MAX))?;
         Ok(())
     }),
+    set("server", "max_new_connections_per_second", |c, v| {
+        c.server.max_new_connections_per_second = int(v, 0, i64::from(u32::MAX))?;
+        Ok(())
+    }),
     set("server", "timeout", timeout),
     set("server", "tcp_nodelay", tcp_nodelay),
     set("server", "tcp_keepalive", tcp_keepalive),
@@ -211,6 +215,14 @@ static KEYS: &[Key] = &[
     }),
     set("security", "tls_auth_clients", |c, v| {
         c.security.tls_auth_clients = boolean(v)?;
+        Ok(())
+    }),
+    set("security", "tls_max_handshakes", |c, v| {
+        c.security.tls_max_handshakes = int(v, 0, i64::from(u32::MAX))?;
+        Ok(())
+    }),
+    set("security", "tls_handshake_timeout", |c, v| {
+        c.security.tls_handshake_timeout = int(v, 1, 3600)?;
         Ok(())
     }),
     set("persistence", "enabled", |c, v| {

@@ -122,6 +122,10 @@ pub struct ServerConfig {
     pub databases: u32,
     /// Most clients connected at once (`max_connections`, default 10000; 0 = no limit).
     pub max_connections: u32,
+    /// Most new connections accepted per second (`max_new_connections_per_second`, default
+    /// 0 = no limit). Connections over it are accepted and closed at once (plain TCP
+    /// clients first get an error line) and counted in `rejected_connections`.
+    pub max_new_connections_per_second: u32,
     /// Seconds a client may stay idle before it is closed (`timeout`, default 0 = never).
     pub timeout: u32,
     /// Disable Nagle's algorithm on client sockets (`tcp_nodelay`, default true).
@@ -156,6 +160,7 @@ impl Default for ServerConfig {
             num_shards: 0,
             databases: 16,
             max_connections: 10_000,
+            max_new_connections_per_second: 0,
             timeout: 0,
             tcp_nodelay: true,
             tcp_keepalive: 300,
@@ -211,7 +216,7 @@ impl Default for MemoryConfig {
 }
 
 /// `[security]` keys. Only their shape is checked here; the server loads the files.
-#[derive(Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SecurityConfig {
     /// Password clients must send with `AUTH` (`password`, default none; an empty string
@@ -230,6 +235,13 @@ pub struct SecurityConfig {
     /// Require client certificates (`tls_auth_clients`, default false; needs
     /// `tls_ca_cert_path`).
     pub tls_auth_clients: bool,
+    /// Most TLS handshakes in progress at once (`tls_max_handshakes`, default 1000; 0 = no
+    /// limit). TLS connections over it are closed at once and counted in
+    /// `rejected_connections`.
+    pub tls_max_handshakes: u32,
+    /// Seconds a TLS client has to complete its handshake before it is closed
+    /// (`tls_handshake_timeout`, default 10, 1 to 3600).
+    pub tls_handshake_timeout: u32,
 }
 
 impl fmt::Debug for SecurityConfig {
@@ -243,7 +255,25 @@ impl fmt::Debug for SecurityConfig {
             .field("tls_key_path", &self.tls_key_path)
             .field("tls_ca_cert_path", &self.tls_ca_cert_path)
             .field("tls_auth_clients", &self.tls_auth_clients)
+            .field("tls_max_handshakes", &self.tls_max_handshakes)
+            .field("tls_handshake_timeout", &self.tls_handshake_timeout)
             .finish()
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            password: None,
+            tls_enabled: false,
+            tls_port: 0,
+            tls_cert_path: None,
+            tls_key_path: None,
+            tls_ca_cert_path: None,
+            tls_auth_clients: false,
+            tls_max_handshakes: 1000,
+            tls_handshake_timeout: 10,
+        }
     }
 }
 

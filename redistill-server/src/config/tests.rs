@@ -31,6 +31,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.server.num_shards, 0);
     assert_eq!(c.server.databases, 16);
     assert_eq!(c.server.max_connections, 10_000);
+    assert_eq!(c.server.max_new_connections_per_second, 0);
     assert_eq!(c.server.timeout, 0);
     assert!(c.server.tcp_nodelay);
     assert_eq!(c.server.tcp_keepalive, 300);
@@ -56,6 +57,8 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.security.tls_key_path, None);
     assert_eq!(c.security.tls_ca_cert_path, None);
     assert!(!c.security.tls_auth_clients);
+    assert_eq!(c.security.tls_max_handshakes, 1000);
+    assert_eq!(c.security.tls_handshake_timeout, 10);
     assert!(!c.persistence.enabled);
     assert_eq!(c.persistence.snapshot_path, PathBuf::from("redistill.rdb"));
     assert_eq!(c.persistence.snapshot_interval, 300);
@@ -144,6 +147,14 @@ fn every_key_parses_and_validates() {
                 ("4294967295", |c| c.server.max_connections == u32::MAX),
             ],
             &["4294967296", "-1"],
+        ),
+        (
+            "server.max_new_connections_per_second",
+            &[
+                ("0", |c| c.server.max_new_connections_per_second == 0),
+                ("100", |c| c.server.max_new_connections_per_second == 100),
+            ],
+            &["4294967296", "-1", "\"100\""],
         ),
         (
             "server.timeout",
@@ -318,6 +329,22 @@ fn every_key_parses_and_validates() {
             "security.tls_auth_clients",
             &[("true", |c| c.security.tls_auth_clients)],
             &["1"],
+        ),
+        (
+            "security.tls_max_handshakes",
+            &[
+                ("0", |c| c.security.tls_max_handshakes == 0),
+                ("64", |c| c.security.tls_max_handshakes == 64),
+            ],
+            &["-1", "4294967296", "true"],
+        ),
+        (
+            "security.tls_handshake_timeout",
+            &[
+                ("1", |c| c.security.tls_handshake_timeout == 1),
+                ("3600", |c| c.security.tls_handshake_timeout == 3600),
+            ],
+            &["0", "3601", "\"10\""],
         ),
         (
             "persistence.enabled",
