@@ -30,6 +30,8 @@ const OUTPUT_KEEP: usize = 64 * 1024;
 pub(crate) enum Status {
     Open,
     Closed,
+    /// Replies are waiting: call [`Connection::ready`] again, writable, before polling.
+    FlushLater,
 }
 
 /// Why the connection is ending.
@@ -151,11 +153,19 @@ impl Connection {
     }
 
     /// Handles readiness: writes pending output, reads and executes, writes the replies.
+    ///
+    /// With `defer_flush`, a connection that read and ran requests without pausing returns
+    /// before writing; the worker writes its replies with [`Connection::ready`] once every
+    /// event of the poll round has been handled, as Redis writes in `beforeSleep`. The
+    /// replies of one round then reach their clients together, which spares a client
+    /// driving many connections a wake-up per reply.
+    #[allow(clippy::too_many_arguments)]
     pub fn ready(
         &mut self,
         readable: bool,
         read_closed: bool,
         writable: bool,
+        defer_flush: bool,
         shared: &Shared,
         scratch: &mut [u8],
         registry: &Registry,
@@ -177,6 +187,9 @@ impl Connection {
             }
         } else if (readable || read_closed) && !self.paused {
             self.read(shared, scratch, read_closed);
+            if defer_flush && !self.paused && self.closing == Closing::No {
+                return Status::FlushLater;
+            }
         }
         self.flush();
         // The flush may have sent everything at once (a large socket buffer, or TLS

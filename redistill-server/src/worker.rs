@@ -79,6 +79,7 @@ pub(crate) fn spawn(
         connections: Slab::new(),
         shared,
         scratch: vec![0; read_chunk.max(1024)],
+        flush_later: Vec::new(),
         last_idle_check_ms: 0,
     };
     let thread = thread::Builder::new()
@@ -94,6 +95,8 @@ struct Worker {
     connections: Slab<Connection>,
     shared: Arc<Shared>,
     scratch: Vec<u8>,
+    /// Connections whose replies wait for the end of the poll round.
+    flush_later: Vec<usize>,
     last_idle_check_ms: u64,
 }
 
@@ -121,9 +124,16 @@ impl Worker {
                         event.is_readable(),
                         event.is_read_closed() || event.is_error(),
                         event.is_writable(),
+                        true,
                     ),
                 }
             }
+            // Replies of the whole round go out together.
+            let mut pending = std::mem::take(&mut self.flush_later);
+            for index in pending.drain(..) {
+                self.drive(index, false, false, true, false);
+            }
+            self.flush_later = pending;
         }
         self.drain(&mut events);
         let connections: Vec<Connection> = self.connections.drain().collect();
@@ -209,7 +219,7 @@ impl Worker {
             entry.insert(conn);
             // Bytes may have arrived before registration; edge-triggered polling would
             // not report them again.
-            self.drive(token.0, true, false, false);
+            self.drive(token.0, true, false, false, false);
         }
     }
 
@@ -229,7 +239,14 @@ impl Worker {
         }
     }
 
-    fn drive(&mut self, index: usize, readable: bool, read_closed: bool, writable: bool) {
+    fn drive(
+        &mut self,
+        index: usize,
+        readable: bool,
+        read_closed: bool,
+        writable: bool,
+        defer_flush: bool,
+    ) {
         let Some(conn) = self.connections.get_mut(index) else {
             return;
         };
@@ -237,13 +254,18 @@ impl Worker {
             readable,
             read_closed,
             writable,
+            defer_flush,
             &self.shared,
             &mut self.scratch,
             self.poll.registry(),
         );
-        if status == Status::Closed {
-            let conn = self.connections.remove(index);
-            self.close(conn);
+        match status {
+            Status::Open => {}
+            Status::FlushLater => self.flush_later.push(index),
+            Status::Closed => {
+                let conn = self.connections.remove(index);
+                self.close(conn);
+            }
         }
     }
 
