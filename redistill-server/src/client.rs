@@ -29,6 +29,8 @@ pub(crate) struct Client {
     /// connection clears it before each batch.
     pub timing_mark: Option<std::time::Instant>,
     pub tx: Transaction,
+    /// CLIENT NO-TOUCH ON: this client's reads leave keys' LRU/LFU figures alone.
+    pub no_touch: bool,
 }
 
 /// MULTI/WATCH state.
@@ -58,6 +60,7 @@ impl Client {
             fast_commands: 0,
             timing_mark: None,
             tx: Transaction::default(),
+            no_touch: false,
         }
     }
 

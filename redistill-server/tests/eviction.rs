@@ -195,3 +195,47 @@ fn a_watched_key_that_expires_before_exec_fails_the_transaction() {
     });
     assert_eq!(outcome, None, "EXEC must fail: a watched key expired");
 }
+
+#[test]
+fn client_no_touch_reads_leave_the_lfu_counter_alone() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    config_set(&mut c, "maxmemory-policy", "allkeys-lfu");
+    // Factor 0: every access increments the counter, so the figures are exact.
+    config_set(&mut c, "lfu-log-factor", "0");
+    let () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let freq =
+        |c: &mut Connection| -> i64 { redis::cmd("OBJECT").arg("FREQ").arg("k").query(c).unwrap() };
+    let start = freq(&mut c);
+
+    let mut quiet = server.client();
+    let () = redis::cmd("CLIENT")
+        .arg("NO-TOUCH")
+        .arg("ON")
+        .query(&mut quiet)
+        .unwrap();
+    for _ in 0..10 {
+        let _: String = redis::cmd("GET").arg("k").query(&mut quiet).unwrap();
+    }
+    assert_eq!(freq(&mut c), start, "NO-TOUCH reads do not count");
+
+    let () = redis::cmd("CLIENT")
+        .arg("NO-TOUCH")
+        .arg("OFF")
+        .query(&mut quiet)
+        .unwrap();
+    for _ in 0..10 {
+        let _: String = redis::cmd("GET").arg("k").query(&mut quiet).unwrap();
+    }
+    assert_eq!(
+        freq(&mut c),
+        start + 10,
+        "reads count again after NO-TOUCH OFF"
+    );
+    let err = redis::cmd("CLIENT")
+        .arg("NO-TOUCH")
+        .arg("maybe")
+        .query::<()>(&mut quiet)
+        .unwrap_err();
+    assert!(err.to_string().contains("syntax error"), "{err}");
+}

@@ -1,5 +1,6 @@
 //! The `Store` handle, its builder, and the locking helpers every operation goes through.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
@@ -12,6 +13,11 @@ use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::evict::Policy;
 use crate::shard::{Shard, ShardState};
+
+thread_local! {
+    /// Set while [`Store::without_touching`] runs on this thread.
+    static NO_TOUCH: Cell<bool> = const { Cell::new(false) };
+}
 
 /// Largest shard count the builder accepts per database.
 const MAX_SHARDS: usize = 1 << 12;
@@ -467,6 +473,36 @@ impl Store {
         u64::from(self.inner.lru_clock.load(Ordering::Relaxed)) * 1000
     }
 
+    /// Runs `f` with this thread's reads leaving the keys' access words alone, so that
+    /// inspecting keys does not change which ones eviction picks: Redis's
+    /// `CLIENT NO-TOUCH`. Writes still count as accesses, as a new value does in Redis.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Policy, Store};
+    ///
+    /// let store = Store::builder().eviction_policy(Policy::AllKeysLfu).lfu_log_factor(0).build();
+    /// store.set(0, b"k", b"v", Default::default())?;
+    /// let before = store.object_freq(0, b"k")?;
+    /// Store::without_touching(|| store.get(0, b"k"))?;
+    /// assert_eq!(store.object_freq(0, b"k")?, before);
+    /// store.get(0, b"k")?;
+    /// assert!(store.object_freq(0, b"k")? > before);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn without_touching<R>(f: impl FnOnce() -> R) -> R {
+        /// Puts the previous setting back, also if `f` unwinds.
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                NO_TOUCH.with(|c| c.set(self.0));
+            }
+        }
+        let _restore = Restore(NO_TOUCH.with(|c| c.replace(true)));
+        f()
+    }
+
     /// Records an access in an entry's access word (the policy decides what that means;
     /// the LRU clock is only stored when its second changed, so the line stays clean).
     #[inline]
@@ -587,7 +623,7 @@ impl Store {
                 if e.is_expired(now) {
                     expired_at = Some(now);
                 } else {
-                    if touch {
+                    if touch && !NO_TOUCH.with(Cell::get) {
                         self.touch(st.table.meta(i));
                     }
                     shard.record_lookup(true);

@@ -58,13 +58,17 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     } else if is(sub, "KILL") && argc >= 3 {
         kill(ctx, &args[2..]);
     } else if (is(sub, "NO-EVICT") || is(sub, "NO-TOUCH")) && exact(3) {
-        // Accepted for clients that send them; no per-client eviction or access tracking
-        // exemption exists yet.
-        if is(args[2], "ON") || is(args[2], "OFF") {
-            ctx.reply().ok();
-        } else {
-            ctx.reply().error(SYNTAX);
+        // NO-EVICT exempts a client from client eviction, which this server does not do
+        // (it never evicts clients), so only its syntax matters.
+        let on = match args[2] {
+            a if is(a, "ON") => true,
+            a if is(a, "OFF") => false,
+            _ => return ctx.reply().error(SYNTAX),
+        };
+        if is(sub, "NO-TOUCH") {
+            ctx.client.no_touch = on;
         }
+        ctx.reply().ok();
     } else if [
         "ID", "SETNAME", "GETNAME", "SETINFO", "INFO", "KILL", "NO-EVICT", "NO-TOUCH",
     ]

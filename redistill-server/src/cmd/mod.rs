@@ -283,6 +283,8 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     if command.name == "exec" {
         // EXEC takes every worker's gate itself.
         (command.handler)(ctx, args);
+    } else if ctx.client.no_touch && command.name != "touch" {
+        redistill_store::Store::without_touching(|| run(ctx, command, args));
     } else {
         run(ctx, command, args);
     }
