@@ -4,56 +4,22 @@
 
 #![cfg(target_os = "linux")]
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-/// The server process, killed when the test ends.
-struct Running {
-    child: Child,
-    port: u16,
+mod common;
+
+use common::{Running, redistill};
+
+/// What these tests ask of the server process.
+trait Probe {
+    fn connect(&self) -> TcpStream;
+    fn memory(&self) -> (u64, u64);
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Running {
-    /// Starts the binary with two workers on a free port, read from its start-up line.
-    fn start() -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_redistill"))
-            .args(["--port", "0", "--workers", "2"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("redistill starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("connections on ").nth(1) {
-                    let port = addr
-                        .split([':', ' '])
-                        .nth(1)
-                        .and_then(|p| p.parse::<u16>().ok());
-                    let _ = tx.send(port);
-                }
-            }
-        });
-        let mut running = Running { child, port: 0 };
-        running.port = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("start-up line")
-            .expect("port in the start-up line");
-        running
-    }
-
+impl Probe for Running {
     fn connect(&self) -> TcpStream {
         let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connects");
         s.set_read_timeout(Some(Duration::from_secs(10)))
@@ -99,7 +65,7 @@ const RSS_GROWTH_CAP: u64 = 96 * MIB;
 #[test]
 fn announced_huge_bulks_are_not_allocated_up_front() {
     const CLIENTS: usize = 8;
-    let server = Running::start();
+    let server = Running::start(redistill()).0;
     // One checker per worker: connections are handed to workers in turn.
     let mut checkers = [server.connect(), server.connect()];
     for c in &mut checkers {
@@ -150,7 +116,7 @@ fn clients_that_never_read_large_replies_hold_bounded_memory() {
     const HOGS: usize = 4;
     // 64 MiB of "GET big" would ask for 7 TiB of replies.
     const SEND_CAP: usize = 64 << 20;
-    let server = Running::start();
+    let server = Running::start(redistill()).0;
     let mut checkers = [server.connect(), server.connect()];
     let value = vec![b'v'; MIB as usize];
     let mut set = b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$1048576\r\n".to_vec();

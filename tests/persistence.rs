@@ -5,20 +5,14 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The server process, killed if a test ends before it exits.
-struct Running(Child);
+mod common;
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Running, redistill};
 
 /// A fresh directory for one test under Cargo's scratch space.
 fn scratch(name: &str) -> PathBuf {
@@ -29,56 +23,21 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn command(snapshot: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_redistill"));
-    cmd.args(["--port", "0", "--workers", "2", "--loglevel", "verbose"])
+    let mut cmd = redistill();
+    cmd.args(["--loglevel", "verbose"])
         .arg("--set")
         .arg("persistence.enabled=true")
         .arg("--set")
         .arg(format!("persistence.snapshot_path={}", snapshot.display()))
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .args(extra);
     cmd
 }
 
-/// Starts the binary; returns it, the port it announced, and its later log lines.
+/// Starts the binary; returns it, its port, and its later log lines.
 fn start(snapshot: &Path, extra: &[&str]) -> (Running, u16, mpsc::Receiver<String>) {
-    let mut child = command(snapshot, extra).spawn().expect("redistill starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let child = Running(child);
-    let (port_tx, port_rx) = mpsc::channel();
-    let (log_tx, log_rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("connections on ").nth(1) {
-                let port = addr
-                    .split([':', ' '])
-                    .nth(1)
-                    .and_then(|p| p.parse::<u16>().ok());
-                let _ = port_tx.send(port);
-            }
-            let _ = log_tx.send(line);
-        }
-    });
-    let port = port_rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("start-up line")
-        .expect("port in the start-up line");
-    (child, port, log_rx)
-}
-
-fn wait_for_exit(child: &mut Running, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "redistill did not exit within {limit:?}"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
+    let (running, logs) = Running::start(command(snapshot, extra));
+    let port = running.port;
+    (running, port, logs)
 }
 
 /// A minimal RESP client: one request, one simple reply line (or a whole bulk).
@@ -155,7 +114,7 @@ fn sigterm_saves_when_configured_and_the_next_start_loads_it() {
     c.fill(500, "v1");
     assert_eq!(c.call(&["HSET", "h", "f", "x"]), ":1");
     assert_eq!(c.call(&["SET", "t", "1", "EX", "1000"]), "+OK");
-    let pid = child.0.id().to_string();
+    let pid = child.child.id().to_string();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -163,7 +122,7 @@ fn sigterm_saves_when_configured_and_the_next_start_loads_it() {
             .expect("kill")
             .success()
     );
-    let status = wait_for_exit(&mut child, Duration::from_secs(30));
+    let status = child.wait_for_exit(Duration::from_secs(30));
     assert!(status.success(), "exit status {status}");
     // The process has exited: the log ends, and with it the channel.
     let saved: Vec<String> = logs.iter().collect();
@@ -273,8 +232,8 @@ fn kill_9_during_bgsave_leaves_the_previous_snapshot_whole() {
         thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(c.info_field("rdb_bgsave_in_progress"), "1");
-    child.0.kill().expect("kill -9");
-    let _ = child.0.wait();
+    child.child.kill().expect("kill -9");
+    let _ = child.child.wait();
 
     assert_eq!(std::fs::read(&path).expect("snapshot"), before);
     let (_child, port, logs) = start(&path, &[]);

@@ -1,64 +1,22 @@
 //! The `redistill` binary stops gracefully on SIGTERM and on SHUTDOWN: it exits 0 within a
 //! bounded time, and every reply a client received is complete and reflects its command.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// The server process, killed if a test ends before it exits.
-struct Running(Child);
+mod common;
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{Running, redistill};
 
-/// Starts the binary on a free port; returns it and the port it announced.
+/// Starts the binary on a free port; returns it and its port.
 fn start() -> (Running, u16) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_redistill"))
-        .args(["--port", "0", "--workers", "2"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("redistill starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let child = Running(child);
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(addr) = line.split("connections on ").nth(1) {
-                let port = addr
-                    .split([':', ' '])
-                    .nth(1)
-                    .and_then(|p| p.parse::<u16>().ok());
-                let _ = tx.send(port);
-            }
-        }
-    });
-    let port = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("start-up line")
-        .expect("port in the start-up line");
-    (child, port)
-}
-
-fn wait_for_exit(child: &mut Running, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.0.try_wait().expect("wait") {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "redistill did not exit within {limit:?}"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
+    let (running, _logs) = Running::start(redistill());
+    let port = running.port;
+    (running, port)
 }
 
 #[test]
@@ -92,13 +50,13 @@ fn sigterm_during_pipelined_load_answers_then_exits_zero() {
         .expect("replies flow")
         < 10_000
     {}
-    let pid = child.0.id().to_string();
+    let pid = child.child.id().to_string();
     let sent = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("kill");
     assert!(sent.success());
-    let status = wait_for_exit(&mut child, Duration::from_secs(15));
+    let status = child.wait_for_exit(Duration::from_secs(15));
     assert!(status.success(), "exit status {status}");
     let all = replies.join().expect("reader");
     writer.join().expect("writer");
@@ -134,7 +92,7 @@ fn shutdown_command_closes_the_connection_and_exits_zero() {
     let mut rest = Vec::new();
     s.read_to_end(&mut rest).expect("closed");
     assert!(rest.is_empty(), "SHUTDOWN answers nothing, as in Redis");
-    let status = wait_for_exit(&mut child, Duration::from_secs(15));
+    let status = child.wait_for_exit(Duration::from_secs(15));
     assert!(status.success(), "exit status {status}");
 }
 
@@ -182,13 +140,13 @@ fn sigterm_drains_every_client_on_every_worker() {
             .recv_timeout(Duration::from_secs(10))
             .expect("replies flow to every client");
     }
-    let pid = child.0.id().to_string();
+    let pid = child.child.id().to_string();
     let sent = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("kill");
     assert!(sent.success());
-    let status = wait_for_exit(&mut child, Duration::from_secs(15));
+    let status = child.wait_for_exit(Duration::from_secs(15));
     assert!(status.success(), "exit status {status}");
     for (client, reader) in readers.into_iter().enumerate() {
         let text = String::from_utf8(reader.join().expect("reader")).expect("ascii replies");

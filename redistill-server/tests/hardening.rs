@@ -7,38 +7,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 
-use common::{TestServer, exchange, read_to_close};
+use common::{TestServer, exchange, info, read_to_close};
 use proptest::prelude::*;
 
 /// Redis 7's answer to a connection over `maxclients`, before it closes it.
 const MAX_CLIENTS_REACHED: &[u8] = b"-ERR max number of clients reached\r\n";
-
-/// INFO's `field:value` lines, over a RESP2 connection.
-fn info(s: &mut TcpStream) -> BTreeMap<String, String> {
-    s.write_all(b"INFO\r\n").expect("send");
-    let mut header = Vec::new();
-    let mut byte = [0u8];
-    while !header.ends_with(b"\r\n") {
-        s.read_exact(&mut byte).expect("header");
-        header.push(byte[0]);
-    }
-    let len: usize = std::str::from_utf8(&header[1..header.len() - 2])
-        .expect("ascii")
-        .parse()
-        .expect("bulk length");
-    let mut body = vec![0; len + 2];
-    s.read_exact(&mut body).expect("body");
-    String::from_utf8(body)
-        .expect("utf-8")
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
 
 /// 10,000 connection attempts against `maxclients 1000`: the first 1000 are served and
 /// stay open, the other 9000 each read Redis's error and are closed, INFO counts them as
@@ -102,7 +78,7 @@ fn connection_flood_past_maxclients_is_rejected_cleanly() {
     assert_eq!(rejected, ATTEMPTS - MAX);
     assert!(answered > 0);
 
-    let info = info(&mut established);
+    let info = info(&mut established, "everything");
     assert_eq!(info["rejected_connections"], (ATTEMPTS - MAX).to_string());
     assert_eq!(info["connected_clients"], MAX.to_string());
     // As in Redis, refused connections are not counted as received.

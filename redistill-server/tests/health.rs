@@ -9,7 +9,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
 
-use common::exchange;
+use common::{exchange, info};
 use proptest::prelude::*;
 use redistill_server::Server;
 use redistill_server::config::Config;
@@ -287,30 +287,6 @@ fn value(samples: &[Sample], name: &str, label: Option<(&str, &str)>) -> f64 {
         })
         .unwrap_or_else(|| panic!("no sample {name} {label:?}"))
         .value
-}
-
-/// INFO's `field:value` lines.
-fn info(s: &mut TcpStream, section: &str) -> BTreeMap<String, String> {
-    s.write_all(format!("INFO {section}\r\n").as_bytes())
-        .expect("send");
-    let mut header = Vec::new();
-    let mut byte = [0u8];
-    while !header.ends_with(b"\r\n") {
-        s.read_exact(&mut byte).expect("header");
-        header.push(byte[0]);
-    }
-    let len: usize = std::str::from_utf8(&header[1..header.len() - 2])
-        .expect("ascii")
-        .parse()
-        .expect("bulk length");
-    let mut body = vec![0; len + 2];
-    s.read_exact(&mut body).expect("body");
-    String::from_utf8(body)
-        .expect("utf-8")
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
 }
 
 #[test]

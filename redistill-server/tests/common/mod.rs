@@ -4,6 +4,7 @@
 
 pub mod diff;
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
@@ -84,4 +85,29 @@ pub fn read_to_close(stream: &mut TcpStream) -> Vec<u8> {
     let mut out = Vec::new();
     stream.read_to_end(&mut out).expect("read until close");
     out
+}
+
+/// INFO `section`'s `field:value` lines, over a RESP2 connection.
+pub fn info(stream: &mut TcpStream, section: &str) -> BTreeMap<String, String> {
+    stream
+        .write_all(format!("INFO {section}\r\n").as_bytes())
+        .expect("send");
+    let mut header = Vec::new();
+    let mut byte = [0u8];
+    while !header.ends_with(b"\r\n") {
+        stream.read_exact(&mut byte).expect("header");
+        header.push(byte[0]);
+    }
+    let len: usize = std::str::from_utf8(&header[1..header.len() - 2])
+        .expect("ascii")
+        .parse()
+        .expect("bulk length");
+    let mut body = vec![0; len + 2];
+    stream.read_exact(&mut body).expect("body");
+    String::from_utf8(body)
+        .expect("utf-8")
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }

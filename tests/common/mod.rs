@@ -1,0 +1,79 @@
+//! Runs the `redistill` binary for tests: on a free port, with its log lines, until exit.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The binary with two workers on a port the OS picks; its log goes to a pipe.
+pub fn redistill() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_redistill"));
+    command
+        .args(["--port", "0", "--workers", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// A server process, killed if a test ends before it exits.
+pub struct Running {
+    pub child: Child,
+    /// The port from its start-up line.
+    pub port: u16,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    /// Spawns `command` (see [`redistill`]) and waits for its start-up line; returns the
+    /// process and its log lines from then on.
+    pub fn start(mut command: Command) -> (Running, mpsc::Receiver<String>) {
+        let mut child = command.spawn().expect("redistill starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (port_tx, port_rx) = mpsc::channel();
+        let (log_tx, log_rx) = mpsc::channel();
+        // Reads the log to its end even when nobody listens, so the process never blocks
+        // on a full pipe.
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("connections on ").nth(1) {
+                    let port = addr
+                        .split([':', ' '])
+                        .nth(1)
+                        .and_then(|p| p.parse::<u16>().ok());
+                    let _ = port_tx.send(port);
+                }
+                let _ = log_tx.send(line);
+            }
+        });
+        let mut running = Running { child, port: 0 };
+        running.port = port_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("start-up line")
+            .expect("port in the start-up line");
+        (running, log_rx)
+    }
+
+    /// Waits for the process to exit, failing the test after `limit`.
+    pub fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redistill did not exit within {limit:?}"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
