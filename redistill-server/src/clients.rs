@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -33,6 +33,38 @@ pub(crate) struct ClientInfo {
     pub names: Mutex<Names>,
     /// Set by CLIENT KILL; the owning worker closes the connection.
     pub killed: AtomicBool,
+    /// The socket's file descriptor.
+    pub fd: i32,
+    /// Buffer figures the owning worker publishes after each event it handles.
+    pub buffers: Buffers,
+}
+
+/// A connection's buffers as CLIENT LIST reports them, published with relaxed stores.
+#[derive(Debug)]
+pub(crate) struct Buffers {
+    /// Unparsed bytes in the query buffer, and its capacity.
+    pub query_len: AtomicUsize,
+    pub query_capacity: AtomicUsize,
+    /// Reply bytes not yet written, and the output buffer's capacity.
+    pub output_pending: AtomicUsize,
+    pub output_capacity: AtomicUsize,
+    /// Commands queued by MULTI, or -1 outside MULTI.
+    pub multi: AtomicI64,
+    /// Waiting for the socket to take more output (`events=rw`).
+    pub writing: AtomicBool,
+}
+
+impl Default for Buffers {
+    fn default() -> Self {
+        Buffers {
+            query_len: AtomicUsize::new(0),
+            query_capacity: AtomicUsize::new(0),
+            output_pending: AtomicUsize::new(0),
+            output_capacity: AtomicUsize::new(0),
+            multi: AtomicI64::new(-1),
+            writing: AtomicBool::new(false),
+        }
+    }
 }
 
 /// CLIENT SETNAME and SETINFO values.
@@ -50,6 +82,7 @@ impl ClientInfo {
         local_addr: Option<SocketAddr>,
         worker: usize,
         now_ms: u64,
+        fd: i32,
     ) -> Self {
         ClientInfo {
             id,
@@ -63,11 +96,15 @@ impl ClientInfo {
             last_command: AtomicUsize::new(usize::MAX),
             names: Mutex::new(Names::default()),
             killed: AtomicBool::new(false),
+            fd,
+            buffers: Buffers::default(),
         }
     }
 
-    /// One CLIENT LIST / CLIENT INFO line, with Redis's field names. Buffer sizes are not
-    /// tracked per client and read as 0.
+    /// One CLIENT LIST / CLIENT INFO line, with Redis's field names. Buffers are reported
+    /// as the owning worker last published them: `qbuf` and `rbs` from the query buffer,
+    /// `omem` the unsent replies (`obl`/`oll`, Redis's reply-list internals, read 0),
+    /// `tot-mem` both buffers' capacity.
     pub fn line(&self, now_ms: u64) -> String {
         let names = self.names.lock().clone();
         let text = |b: &Option<Bytes>| {
@@ -76,19 +113,33 @@ impl ClientInfo {
                 .unwrap_or_default()
         };
         let idle = now_ms.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
+        let b = &self.buffers;
+        let get = |a: &AtomicUsize| a.load(Ordering::Relaxed);
+        let (qbuf, rbs) = (get(&b.query_len), get(&b.query_capacity));
+        let (omem, out_capacity) = (get(&b.output_pending), get(&b.output_capacity));
+        let multi = b.multi.load(Ordering::Relaxed);
+        let flags = if multi >= 0 { "x" } else { "N" };
+        let events = if b.writing.load(Ordering::Relaxed) {
+            "rw"
+        } else {
+            "r"
+        };
         let mut line = String::new();
         let _ = writeln!(
             line,
-            "id={} addr={} laddr={} fd=-1 name={} age={} idle={idle} flags=N db={} sub=0 psub=0 \
-             ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 \
-             omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} \
-             lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={idle} flags={flags} db={} sub=0 \
+             psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem=0 \
+             rbs={rbs} rbp={rbs} obl=0 oll=0 omem={omem} tot-mem={} events={events} cmd={} \
+             user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.local_addr.map(|a| a.to_string()).unwrap_or_default(),
+            self.fd,
             text(&names.name),
             self.created.elapsed().as_secs(),
             self.db.load(Ordering::Relaxed),
+            rbs.saturating_sub(qbuf),
+            rbs + out_capacity,
             crate::cmd::last_command_label(self.last_command.load(Ordering::Relaxed)),
             self.resp.load(Ordering::Relaxed),
             text(&names.lib_name),

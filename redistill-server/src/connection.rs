@@ -109,6 +109,7 @@ impl Connection {
             stream.local_addr().ok(),
             worker,
             now_ms,
+            stream.raw_fd(),
         ));
         shared.clients.add(std::sync::Arc::clone(&info));
         let mut decoder = RequestDecoder::with_limits(limits);
@@ -221,7 +222,27 @@ impl Connection {
             }
             self.want_write = want_write;
         }
+        self.publish_buffers();
         Status::Open
+    }
+
+    /// Mirrors the buffer figures into the client registry for CLIENT LIST: a handful of
+    /// relaxed stores per event, never per command.
+    fn publish_buffers(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let b = &self.client.info.buffers;
+        b.query_len.store(self.input.len(), Relaxed);
+        b.query_capacity.store(self.input.capacity(), Relaxed);
+        b.output_pending.store(self.pending(), Relaxed);
+        b.output_capacity.store(self.output.capacity(), Relaxed);
+        let multi = self
+            .client
+            .tx
+            .queue
+            .as_ref()
+            .map_or(-1, |q| i64::try_from(q.len()).unwrap_or(i64::MAX));
+        b.multi.store(multi, Relaxed);
+        b.writing.store(self.want_write, Relaxed);
     }
 
     /// Whether the client has been idle for longer than `timeout_ms` at time `now_ms`.

@@ -79,6 +79,12 @@ impl Transport {
         self.tcp().local_addr()
     }
 
+    /// The socket's file descriptor, for CLIENT LIST's `fd=`.
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.tcp().as_raw_fd()
+    }
+
     fn tcp(&self) -> &TcpStream {
         match self {
             Transport::Plain(tcp) => tcp,

@@ -260,6 +260,27 @@ fn client_list_shows_clients_and_kill_closes_one() {
         "{list}"
     );
     assert!(lines[1].contains(" cmd=client|list "), "{list}");
+    let fd: i32 = lines[0]
+        .split(" fd=")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|fd| fd.parse().ok())
+        .expect("fd=");
+    assert!(fd > 2, "a socket's descriptor: {list}");
+    // A transaction being queued shows in flags and multi.
+    exchange(
+        &mut victim,
+        b"MULTI\r\nSET a 1\r\nSET b 2\r\n",
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n",
+    );
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut admin).unwrap();
+    let victim_line = list.lines().next().unwrap_or_default();
+    assert!(
+        victim_line.contains(" flags=x ") && victim_line.contains(" multi=2 "),
+        "{list}"
+    );
+    assert!(list.lines().nth(1).is_some_and(|l| l.contains(" flags=N ")));
+    exchange(&mut victim, b"DISCARD\r\n", b"+OK\r\n");
     let killed: i64 = redis::cmd("CLIENT")
         .arg("KILL")
         .arg("ID")
