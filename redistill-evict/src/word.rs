@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 ///
 /// Its meaning depends on the policy in force when it was written:
 /// - LRU (and every policy that is neither LFU nor S3-FIFO): the low 32 bits of the last
-///   access time in milliseconds, so idle times are exact up to about 49 days.
+///   access time in milliseconds, so idle times are exact up to about 24 days.
 /// - LFU: Redis's layout, the last decrement time in minutes (16 bits) over an 8-bit
 ///   logarithmic counter; the top 8 bits are unused.
 /// - S3-FIFO: a 2-bit access frequency in bits 0..2 and a 24-bit queue stamp in bits 8..32,
@@ -44,7 +44,8 @@ impl AccessWord {
         self.0.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn set(&self, value: u32) {
+    /// Stores `value` (a relaxed store: the word is a hint, see the module docs).
+    pub fn set(&self, value: u32) {
         self.0.store(value, Ordering::Relaxed);
     }
 
@@ -64,9 +65,15 @@ pub(crate) const fn lru_clock(now_ms: u64) -> u32 {
     now_ms as u32
 }
 
-/// Milliseconds since the LRU clock value `stamp`, wrapping every 2^32 ms.
+/// Milliseconds since the LRU clock value `stamp`, on the clock that wraps every 2^32 ms.
+///
+/// A stamp up to 2^31 ms (about 24.8 days) ahead of `now_ms` reads as idle 0, not as
+/// idle for weeks: with several threads, one may stamp an entry with a newer time than
+/// the `now_ms` another thread read a moment earlier and is ranking candidates with.
+/// Idle times are exact up to 24.8 days and alias after that.
 pub(crate) const fn lru_idle_ms(stamp: u32, now_ms: u64) -> u64 {
-    lru_clock(now_ms).wrapping_sub(stamp) as u64
+    let idle = lru_clock(now_ms).wrapping_sub(stamp);
+    if idle > i32::MAX as u32 { 0 } else { idle as u64 }
 }
 
 /// Redis's LFU counter: the arithmetic of `evict.c`, on the layout of [`AccessWord`].
