@@ -1,21 +1,58 @@
-//! The policy engine: settings shared by all shards, and the state each shard keeps.
+//! The policy engine: the policy in force and Redis's settings, shared by all shards, and
+//! the dispatch from each call to the policy's [`EvictionPolicy`] implementation.
 
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
 use crate::EvictError;
-use crate::keyspace::{EntryRef, Keyspace, SampleFrom};
+use crate::keyspace::{Keyspace, SampleFrom};
+use crate::policies::{EvictionPolicy, Lfu, Lru, NoEviction, Random, S3Fifo, Ttl, Victim};
 use crate::policy::{Kind, Policy};
-use crate::rng::{self, SplitMix64};
-use crate::s3fifo::{S3Fifo, S3FifoStats};
-use crate::word::{self, AccessWord, lfu, s3};
+use crate::rng;
+use crate::shard::ShardState;
+use crate::word::{self, AccessWord, lfu};
 
-/// Size of the eviction pool (Redis's `EVPOOL_SIZE`).
-pub const POOL_SIZE: usize = 16;
-
-/// How many times an eviction refills the pool when every candidate turned out to be gone
-/// or touched since it was sampled, before it gives up and reports nothing to evict.
-const MAX_POOL_ROUNDS: usize = 16;
+/// Runs `$body` with `$p` bound to the [`EvictionPolicy`] of the policy in force, built
+/// from the evictor's current settings (a few relaxed loads): static dispatch, so the read
+/// path inlines.
+macro_rules! dispatch {
+    ($evictor:expr, $p:ident => $body:expr) => {{
+        let evictor = $evictor;
+        match evictor.policy() {
+            Policy::NoEviction => {
+                let $p = NoEviction;
+                $body
+            }
+            Policy::AllKeysLru | Policy::VolatileLru => {
+                let $p = Lru {
+                    from: evictor.from(),
+                    samples: evictor.samples(),
+                };
+                $body
+            }
+            Policy::AllKeysLfu | Policy::VolatileLfu => {
+                let $p = evictor.lfu(evictor.from());
+                $body
+            }
+            Policy::AllKeysRandom | Policy::VolatileRandom => {
+                let $p = Random {
+                    from: evictor.from(),
+                };
+                $body
+            }
+            Policy::VolatileTtl => {
+                let $p = Ttl {
+                    samples: evictor.samples(),
+                };
+                $body
+            }
+            Policy::AllKeysS3Fifo => {
+                let $p = S3Fifo;
+                $body
+            }
+        }
+    }};
+}
 
 /// Default `maxmemory-samples`.
 pub const DEFAULT_SAMPLES: u32 = 5;
@@ -179,14 +216,7 @@ impl Evictor {
     /// Fine for every policy but S3-FIFO, whose entries must also be queued: prefer
     /// [`Evictor::on_insert`] in a store.
     pub fn new_word(&self, now_ms: u64) -> AccessWord {
-        let policy = self.policy();
-        if policy.is_lfu() {
-            AccessWord::new(lfu::pack(lfu::INIT_VAL, now_ms))
-        } else if policy.kind() == Kind::S3Fifo {
-            AccessWord::new(s3::pack(0, 0))
-        } else {
-            AccessWord::new(word::lru_clock(now_ms))
-        }
+        AccessWord::new(dispatch!(self, p => p.initial_word(now_ms)))
     }
 
     /// Registers a new entry for `key` of `size` bytes and returns its access word.
@@ -206,13 +236,8 @@ impl Evictor {
         K: Clone + Eq + Hash,
         KS: Keyspace<K> + ?Sized,
     {
-        let policy = self.policy();
-        shard.forget_other_policies(policy.kind());
-        if policy.kind() == Kind::S3Fifo {
-            AccessWord::new(shard.s3.insert(keyspace, key, size))
-        } else {
-            self.new_word(now_ms)
-        }
+        shard.forget_other_policies(self.policy().kind());
+        dispatch!(self, p => p.on_insert(shard, keyspace, key, size, now_ms))
     }
 
     /// Records a read (or an in-place write) of an entry: O(1), atomics only.
@@ -222,11 +247,12 @@ impl Evictor {
     /// does, so that `OBJECT IDLETIME` works under them.
     #[inline(always)]
     pub fn on_access(&self, word: &AccessWord, now_ms: u64) {
-        match self.policy().kind() {
-            // Only LFU consumes randomness: the others skip the thread-local generator step.
-            Kind::Lfu => self.lfu_access(word, now_ms, rng::thread_random()),
-            Kind::S3Fifo => s3_access(word),
-            Kind::None | Kind::Lru | Kind::Random | Kind::Ttl => lru_access(word, now_ms),
+        // Only LFU consumes randomness: the others skip the thread-local generator step.
+        if self.policy().is_lfu() {
+            self.lfu(SampleFrom::AllKeys)
+                .on_access(word, now_ms, rng::thread_random());
+        } else {
+            dispatch!(self, p => p.on_access(word, now_ms, 0));
         }
     }
 
@@ -234,23 +260,7 @@ impl Evictor {
     /// increment, for reproducible runs (the simulator, tests); `on_access` draws them
     /// from a per-thread generator.
     pub fn on_access_with_random(&self, word: &AccessWord, now_ms: u64, random: u64) {
-        match self.policy().kind() {
-            Kind::Lfu => self.lfu_access(word, now_ms, random),
-            Kind::S3Fifo => s3_access(word),
-            Kind::None | Kind::Lru | Kind::Random | Kind::Ttl => lru_access(word, now_ms),
-        }
-    }
-
-    /// Redis's `updateLFU`: decay, then a probabilistic increment.
-    fn lfu_access(&self, word: &AccessWord, now_ms: u64, random: u64) {
-        let current = word.get();
-        let counter = lfu::decr_and_return(current, now_ms, self.lfu_decay_time());
-        let r = rng::unit_f64(random);
-        let counter = lfu::log_incr(counter, self.lfu_log_factor(), r);
-        let next = lfu::pack(counter, now_ms);
-        if next != current {
-            word.set(next);
-        }
+        dispatch!(self, p => p.on_access(word, now_ms, random));
     }
 
     /// Milliseconds since the entry was last accessed, as `OBJECT IDLETIME` reports it
@@ -263,6 +273,27 @@ impl Evictor {
     /// [`Policy::is_lfu`].
     pub fn lfu_frequency(&self, word: &AccessWord, now_ms: u64) -> u8 {
         lfu::decr_and_return(word.get(), now_ms, self.lfu_decay_time())
+    }
+
+    /// This shard's best victim under a ranking policy (LRU, LFU, TTL), left in place, with
+    /// a rank comparable across shards; `None` for an empty shard and for the policies
+    /// that do not rank (random, S3-FIFO, `noeviction`).
+    ///
+    /// A store that evicts from the better of two shards asks both, then takes the winner
+    /// with [`ShardState::take_candidate`] while still holding its lock. See
+    /// [`EvictionPolicy::candidate`].
+    pub fn candidate<K, KS>(
+        &self,
+        shard: &mut ShardState<K>,
+        keyspace: &KS,
+        now_ms: u64,
+    ) -> Option<Victim<K>>
+    where
+        K: Clone + Eq + Hash,
+        KS: Keyspace<K> + ?Sized,
+    {
+        shard.forget_other_policies(self.policy().kind());
+        dispatch!(self, p => p.candidate(shard, keyspace, now_ms))
     }
 
     /// Chooses the next key to evict from this shard, or `None` when the policy may not
@@ -278,280 +309,39 @@ impl Evictor {
         K: Clone + Eq + Hash,
         KS: Keyspace<K> + ?Sized,
     {
-        let policy = self.policy();
-        let kind = policy.kind();
-        shard.forget_other_policies(kind);
-        let from = if policy.is_volatile() {
+        shard.forget_other_policies(self.policy().kind());
+        dispatch!(self, p => p.evict(shard, keyspace, now_ms))
+    }
+
+    /// Whether [`Evictor::candidate`] ranks victims under the policy in force, so that a
+    /// store gains from comparing shards.
+    pub fn ranks_victims(&self) -> bool {
+        matches!(self.policy().kind(), Kind::Lru | Kind::Lfu | Kind::Ttl)
+    }
+
+    fn from(&self) -> SampleFrom {
+        if self.policy().is_volatile() {
             SampleFrom::Volatile
         } else {
             SampleFrom::AllKeys
-        };
-        match kind {
-            Kind::None => None,
-            Kind::Random => {
-                let (key, _) = keyspace.sample(from, shard.rng.next_u64())?;
-                Some(key.clone())
-            }
-            Kind::S3Fifo => shard.s3.evict(keyspace).or_else(|| {
-                let (key, _) = keyspace.sample(SampleFrom::AllKeys, shard.rng.next_u64())?;
-                Some(key.clone())
-            }),
-            Kind::Lru | Kind::Lfu | Kind::Ttl => {
-                self.evict_from_pool(shard, keyspace, from, kind, now_ms)
-            }
         }
     }
 
-    fn score(&self, kind: Kind, entry: &EntryRef<'_>, now_ms: u64) -> Option<u64> {
-        match kind {
-            Kind::Lru => Some(word::lru_idle_ms(entry.access.get(), now_ms)),
-            Kind::Lfu => {
-                let counter =
-                    lfu::decr_and_return(entry.access.get(), now_ms, self.lfu_decay_time());
-                Some(255 - u64::from(counter))
-            }
-            Kind::Ttl => entry.expires_at_ms.map(|at| u64::MAX - at),
-            Kind::None | Kind::Random | Kind::S3Fifo => None,
+    fn lfu(&self, from: SampleFrom) -> Lfu {
+        Lfu {
+            from,
+            samples: self.samples(),
+            log_factor: self.lfu_log_factor(),
+            decay_time: self.lfu_decay_time(),
         }
-    }
-
-    fn evict_from_pool<K, KS>(
-        &self,
-        shard: &mut ShardState<K>,
-        keyspace: &KS,
-        from: SampleFrom,
-        kind: Kind,
-        now_ms: u64,
-    ) -> Option<K>
-    where
-        K: Clone + Eq + Hash,
-        KS: Keyspace<K> + ?Sized,
-    {
-        let available = match from {
-            SampleFrom::AllKeys => keyspace.key_count(),
-            SampleFrom::Volatile => keyspace.volatile_count(),
-        };
-        if available == 0 {
-            shard.pool.clear();
-            return None;
-        }
-        let samples = self.samples();
-        for _ in 0..MAX_POOL_ROUNDS {
-            for _ in 0..samples {
-                let Some((key, entry)) = keyspace.sample(from, shard.rng.next_u64()) else {
-                    continue;
-                };
-                if let Some(score) = self.score(kind, &entry, now_ms) {
-                    shard.pool_insert(key, entry.access.get(), score);
-                }
-            }
-            while let Some(candidate) = shard.pool.pop() {
-                let Some(entry) = keyspace.lookup(&candidate.key) else {
-                    continue;
-                };
-                if from == SampleFrom::Volatile && entry.expires_at_ms.is_none() {
-                    continue;
-                }
-                // A candidate read since it was sampled is no longer what its score says;
-                // volatile-ttl ranks by expiry, which reads do not change.
-                if kind != Kind::Ttl && entry.access.get() != candidate.word {
-                    continue;
-                }
-                return Some(candidate.key);
-            }
-        }
-        None
-    }
-}
-
-/// One eviction candidate: sorted ascending by `score`, the best victim last.
-#[derive(Debug, Clone)]
-struct Candidate<K> {
-    key: K,
-    word: u32,
-    score: u64,
-}
-
-/// S3-FIFO's access: one more read, up to the 2-bit counter's ceiling.
-#[inline(always)]
-fn s3_access(word: &AccessWord) {
-    // Saturated counters are the common case for hot keys: skip the write.
-    if s3::freq(word.get()) < s3::MAX_FREQ {
-        let _ = word
-            .atomic()
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |w| {
-                (s3::freq(w) < s3::MAX_FREQ).then(|| w + 1)
-            });
-    }
-}
-
-/// The LRU clock, stored only when it changed so that re-reads keep the line clean.
-#[inline(always)]
-fn lru_access(word: &AccessWord, now_ms: u64) {
-    let clock = word::lru_clock(now_ms);
-    if word.get() != clock {
-        word.set(clock);
-    }
-}
-
-/// The eviction state one shard keeps, mutated only under the shard's write lock.
-///
-/// It holds the shard's random generator, its eviction pool (sampled policies) and its
-/// S3-FIFO queues. State of a policy that is no longer in force is dropped lazily.
-///
-/// # Examples
-///
-/// ```
-/// use redistill_evict::ShardState;
-///
-/// let shard: ShardState<Vec<u8>> = ShardState::new();
-/// assert_eq!(shard.s3fifo_stats().small_len, 0);
-/// ```
-#[derive(Debug)]
-pub struct ShardState<K> {
-    rng: SplitMix64,
-    pool: Vec<Candidate<K>>,
-    pool_kind: Option<Kind>,
-    s3: S3Fifo<K>,
-}
-
-impl<K> Default for ShardState<K> {
-    fn default() -> Self {
-        Self::with_seed(rng::next_seed())
-    }
-}
-
-impl<K> ShardState<K> {
-    /// Empty state, seeded from a process-wide sequence: shards of one process sample
-    /// differently, and a single-threaded run is reproducible.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Empty state whose random choices are determined by `seed`.
-    pub fn with_seed(seed: u64) -> Self {
-        Self {
-            rng: SplitMix64::new(seed),
-            // Allocated on the first eviction: most shards of most stores never evict.
-            pool: Vec::new(),
-            pool_kind: None,
-            s3: S3Fifo::default(),
-        }
-    }
-
-    /// Candidates currently in the eviction pool.
-    pub fn pool_len(&self) -> usize {
-        self.pool.len()
-    }
-
-    /// Heap bytes this state holds, in O(1): the eviction pool's array, and the S3-FIFO
-    /// queues with their ghost and the key copies they keep (sized by
-    /// [`Keyspace::key_heap_bytes`]). A store adds it to its memory total so that a memory
-    /// limit covers the policy's own state too. Pooled keys of the sampled policies (at most
-    /// [`POOL_SIZE`] handles) are not counted.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use redistill_evict::ShardState;
-    ///
-    /// let shard: ShardState<Vec<u8>> = ShardState::new();
-    /// assert_eq!(shard.heap_bytes(), 0);
-    /// ```
-    pub fn heap_bytes(&self) -> usize {
-        self.pool
-            .capacity()
-            .saturating_mul(std::mem::size_of::<Candidate<K>>())
-            .saturating_add(self.s3.heap_bytes())
-    }
-}
-
-impl<K: Clone + Eq + Hash> ShardState<K> {
-    /// Queue lengths and bytes of the S3-FIFO state.
-    pub fn s3fifo_stats(&self) -> S3FifoStats {
-        self.s3.stats()
-    }
-
-    /// Checks the S3-FIFO accounting (byte totals match the queued slots; the ghost is no
-    /// longer than the main queue, or its small floor). Meant for tests.
-    ///
-    /// # Errors
-    ///
-    /// A description of the first inconsistency found.
-    pub fn check_invariants(&self) -> Result<(), String> {
-        if self.pool.len() > POOL_SIZE {
-            return Err(format!("pool holds {} candidates", self.pool.len()));
-        }
-        if self.pool.windows(2).any(|w| w[0].score > w[1].score) {
-            return Err("pool out of order".into());
-        }
-        self.s3.check_invariants()
-    }
-
-    /// Live S3-FIFO slots per queue, `(small, main)`: slots whose key is still present
-    /// with the same stamp. Meant for tests.
-    pub fn s3fifo_live_counts<KS: Keyspace<K> + ?Sized>(&self, keyspace: &KS) -> (usize, usize) {
-        self.s3.live_counts(keyspace)
-    }
-
-    fn forget_other_policies(&mut self, kind: Kind) {
-        if kind != Kind::S3Fifo && !self.s3.is_empty() {
-            self.s3.clear();
-        }
-        if self.pool_kind != Some(kind) {
-            self.pool.clear();
-            self.pool_kind = Some(kind);
-        }
-    }
-
-    /// Redis's `evictionPoolPopulate` step for one sample, plus de-duplication: a key
-    /// already pooled keeps one slot, with its fresher score.
-    fn pool_insert(&mut self, key: &K, word: u32, score: u64) {
-        if let Some(i) = self.pool.iter().position(|c| c.key == *key) {
-            self.pool.remove(i);
-        }
-        if self.pool.len() == POOL_SIZE {
-            match self.pool.first() {
-                Some(worst) if score > worst.score => {
-                    self.pool.remove(0);
-                }
-                _ => return,
-            }
-        }
-        let at = self.pool.partition_point(|c| c.score <= score);
-        self.pool.insert(
-            at,
-            Candidate {
-                key: key.clone(),
-                word,
-                score,
-            },
-        );
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pool_keeps_the_best_sixteen_sorted_without_duplicates() {
-        let mut shard: ShardState<u32> = ShardState::with_seed(1);
-        for key in 0..40u32 {
-            shard.pool_insert(&key, 0, u64::from(key % 20));
-        }
-        shard.pool_insert(&39, 0, 100);
-        assert_eq!(shard.pool.len(), POOL_SIZE);
-        assert!(shard.check_invariants().is_ok());
-        let keys: Vec<u32> = shard.pool.iter().map(|c| c.key).collect();
-        let mut unique = keys.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        assert_eq!(unique.len(), keys.len());
-        assert_eq!(shard.pool.last().map(|c| (c.key, c.score)), Some((39, 100)));
-        // Scores below the worst pooled one are not admitted into a full pool.
-        assert!(shard.pool.first().is_some_and(|c| c.score >= 12));
-    }
+    use crate::keyspace::EntryRef;
+    use crate::word::s3;
 
     #[test]
     fn concurrent_reads_keep_s3fifo_stamp_and_saturate_frequency() {

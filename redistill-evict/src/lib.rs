@@ -51,23 +51,27 @@
 //! # Ok::<(), redistill_evict::EvictError>(())
 //! ```
 
+mod choose;
 mod error;
 mod evictor;
 mod keyspace;
+mod policies;
 mod policy;
 mod rng;
 mod s3fifo;
+mod shard;
 pub mod sim;
 mod word;
 
+pub use choose::pick_shards;
 pub use error::EvictError;
-pub use evictor::{
-    DEFAULT_LFU_DECAY_TIME, DEFAULT_LFU_LOG_FACTOR, DEFAULT_SAMPLES, Evictor, POOL_SIZE, ShardState,
-};
+pub use evictor::{DEFAULT_LFU_DECAY_TIME, DEFAULT_LFU_LOG_FACTOR, DEFAULT_SAMPLES, Evictor};
 pub use keyspace::{EntryRef, Keyspace, SampleFrom};
+pub use policies::{EvictionPolicy, Lfu, Lru, NoEviction, Random, S3Fifo, Ttl, Victim};
 pub use policy::Policy;
 pub use rng::SplitMix64;
 pub use s3fifo::S3FifoStats;
+pub use shard::{POOL_SIZE, ShardState};
 pub use sim::{ExactLru, Outcome, SimCache, SimKeyspace, SimStats, TtlSpec, Zipf};
 pub use word::{AccessWord, lfu};
 

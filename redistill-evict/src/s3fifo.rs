@@ -113,7 +113,7 @@ impl Ghost {
 
 /// The queues of one shard.
 #[derive(Debug)]
-pub(crate) struct S3Fifo<K> {
+pub(crate) struct S3FifoQueues<K> {
     small: VecDeque<Slot<K>>,
     main: VecDeque<Slot<K>>,
     small_bytes: u64,
@@ -125,7 +125,7 @@ pub(crate) struct S3Fifo<K> {
     key_bytes: usize,
 }
 
-impl<K> Default for S3Fifo<K> {
+impl<K> Default for S3FifoQueues<K> {
     fn default() -> Self {
         Self {
             small: VecDeque::new(),
@@ -163,7 +163,7 @@ fn live_word<K, KS: Keyspace<K> + ?Sized>(ks: &KS, slot: &Slot<K>) -> Option<u32
     (s3::stamp(word) == slot.stamp).then_some(word)
 }
 
-impl<K> S3Fifo<K> {
+impl<K> S3FifoQueues<K> {
     /// Heap bytes held by the queues: their arrays, the ghost's, and the key copies.
     pub(crate) fn heap_bytes(&self) -> usize {
         let slot = std::mem::size_of::<Slot<K>>();
@@ -178,7 +178,7 @@ impl<K> S3Fifo<K> {
     }
 }
 
-impl<K: Clone + Hash> S3Fifo<K> {
+impl<K: Clone + Hash> S3FifoQueues<K> {
     pub(crate) fn is_empty(&self) -> bool {
         self.small.is_empty() && self.main.is_empty() && self.ghost.len() == 0
     }

@@ -9,7 +9,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::keyspace::{EntryRef, Keyspace, SampleFrom};
 use crate::rng::{SplitMix64, mix};
-use crate::{AccessWord, Evictor, Policy, ShardState};
+use crate::{AccessWord, Evictor, Policy, ShardState, pick_shards};
+
+/// Consecutive shards that may yield no victim before a write is rejected (as the store).
+const MAX_FRUITLESS: usize = 64;
 
 /// A fast hasher for `u64` keys (a 128-bit multiply folded to 64 bits).
 #[derive(Default)]
@@ -253,8 +256,9 @@ struct SimShard {
 
 /// A byte-budgeted cache of one or more shards, each a [`SimKeyspace`] with its
 /// [`ShardState`], sharing one [`Evictor`] and driven the way the store drives them: keys
-/// map to shards by hash, and a write over budget asks shards in round-robin order for
-/// victims until it fits (or every shard says it has none: the write is rejected).
+/// map to shards by hash, and a write over budget evicts, from shards chosen by
+/// [`pick_shards`], until it fits (or no shard has anything to give: the write is
+/// rejected).
 ///
 /// # Examples
 ///
@@ -279,7 +283,6 @@ struct SimShard {
 pub struct SimCache {
     evictor: Evictor,
     shards: Vec<SimShard>,
-    cursor: usize,
     capacity: u64,
     used: u64,
     now_ms: u64,
@@ -306,7 +309,6 @@ impl SimCache {
         Self {
             evictor: Evictor::new(policy),
             shards,
-            cursor: 0,
             capacity,
             used: 0,
             now_ms: 0,
@@ -392,25 +394,73 @@ impl SimCache {
         }
     }
 
-    /// Evicts one key from the next shard, in round-robin order, that has one to give.
+    /// Evicts one key, choosing shards as the store does ([`pick_shards`]): two drawn among
+    /// those with something to evict, the better candidate of the two under a ranking
+    /// policy, the first one's victim otherwise.
     fn evict_one(&mut self) -> bool {
-        let n = self.shards.len();
-        for step in 0..n {
-            let i = (self.cursor + step) % n;
-            let shard = &mut self.shards[i];
-            let Some(victim) = self
-                .evictor
-                .evict(&mut shard.state, &shard.keys, self.now_ms)
-            else {
+        let volatile = self.evictor.policy().is_volatile();
+        let shards = &mut self.shards;
+        let rng = &mut self.rng;
+        let now = self.now_ms;
+        for _ in 0..MAX_FRUITLESS {
+            let Some((a, b)) = pick_shards(
+                shards.len(),
+                || rng.next_u64(),
+                |i| {
+                    let keys = &shards[i].keys;
+                    if volatile {
+                        keys.volatile_count() > 0
+                    } else {
+                        keys.key_count() > 0
+                    }
+                },
+            ) else {
+                return false;
+            };
+            let victim = match b {
+                Some(b) if self.evictor.ranks_victims() => {
+                    // Ties go to the fuller shard, as in the store.
+                    let rank = |s: &mut SimShard, evictor: &Evictor| {
+                        let v = evictor.candidate(&mut s.state, &s.keys, now)?;
+                        Some((v.rank, s.keys.key_count()))
+                    };
+                    let ra = rank(&mut shards[a], &self.evictor);
+                    let rb = rank(&mut shards[b], &self.evictor);
+                    let winner = if rb > ra { b } else { a };
+                    shards[winner]
+                        .state
+                        .take_candidate()
+                        .map(|key| (winner, key))
+                }
+                // Policies that do not rank take from the fuller shard, which keeps the
+                // shards' sizes even, as one global queue or random draw would.
+                _ => {
+                    let count = |s: &SimShard| {
+                        if volatile {
+                            s.keys.volatile_count()
+                        } else {
+                            s.keys.key_count()
+                        }
+                    };
+                    let a = match b {
+                        Some(b) if count(&shards[b]) > count(&shards[a]) => b,
+                        _ => a,
+                    };
+                    let s = &mut shards[a];
+                    self.evictor
+                        .evict(&mut s.state, &s.keys, now)
+                        .map(|key| (a, key))
+                }
+            };
+            let Some((i, key)) = victim else {
                 continue;
             };
             // A policy must only name present keys; a miss here is a bug, not a victim.
-            let Some(freed) = shard.keys.remove(victim) else {
+            let Some(freed) = shards[i].keys.remove(key) else {
                 return false;
             };
             self.used -= freed;
             self.stats.evictions += 1;
-            self.cursor = (i + 1) % n;
             return true;
         }
         false
