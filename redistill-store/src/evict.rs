@@ -12,9 +12,11 @@
 //!   ghost, the sampled policies' pool) counts towards the shard's bytes, so `max_memory`
 //!   bounds it too; [`redistill_evict::ShardState::heap_bytes`] reports it in O(1).
 //! - **Eviction.** Before a write that may grow memory, the store compares its running
-//!   total with `max_memory`. While over it, it picks a random non-empty shard (one holding
-//!   keys with a TTL for the `volatile-*` policies), takes that shard's write lock alone,
-//!   asks the [`Evictor`] for a victim and removes it. `noeviction`, or a volatile policy
+//!   total with `max_memory`. While over it, it draws two shards among those with
+//!   something to evict (keys with a TTL for the `volatile-*` policies; see
+//!   [`pick_shards`]). Under LRU, LFU and TTL it locks both, asks the [`Evictor`] for each
+//!   one's best candidate and removes the better of the two; under the other policies it
+//!   locks the fuller shard alone and removes the victim the policy names there. `noeviction`, or a volatile policy
 //!   with no key with a TTL left, refuses the write with
 //!   [`StoreError::OutOfMemory`]; reads and deletes always work.
 //! - **Sampling.** `KeyView` implements [`Keyspace`] over one shard: a random occupied
@@ -25,11 +27,13 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use redistill_evict::{AccessWord, EntryRef, Evictor, Keyspace, SampleFrom, SplitMix64};
+use redistill_evict::{
+    AccessWord, EntryRef, Evictor, Keyspace, SampleFrom, SplitMix64, pick_shards,
+};
 
 use crate::entry::Entry;
 use crate::error::{Result, StoreError};
-use crate::shard::KeyCopy;
+use crate::shard::{KeyCopy, ShardState};
 use crate::store::Store;
 use crate::table::{Slot, Table};
 
@@ -167,19 +171,27 @@ impl Store {
     fn evict_loop(&self, volatile: bool, over: impl Fn(&Store) -> bool) -> Result<()> {
         let per_db = self.shards_per_db();
         let total = self.databases() * per_db;
+        let evictable = |n: usize| {
+            let sh = self.shard(n / per_db, n % per_db);
+            let len = if volatile { &sh.volatile_len } else { &sh.len };
+            len.load(Ordering::Relaxed)
+        };
+        let ranks = self.evictor().ranks_victims();
         let mut fruitless = 0;
         while over(self) {
-            // A random starting shard, then the first one that has something to evict.
-            let start = (self.next_random() % total as u64) as usize;
-            let found = (0..total).map(|k| (start + k) % total).find(|&n| {
-                let sh = self.shard(n / per_db, n % per_db);
-                let len = if volatile { &sh.volatile_len } else { &sh.len };
-                len.load(Ordering::Relaxed) > 0
-            });
-            let Some(n) = found else {
+            let Some((a, b)) = pick_shards(total, || self.next_random(), |n| evictable(n) > 0)
+            else {
                 return Err(StoreError::OutOfMemory);
             };
-            if self.evict_one(n / per_db, n % per_db) {
+            let id = |n: usize| (n / per_db, n % per_db);
+            let evicted = match b {
+                Some(b) if ranks => self.evict_better(id(a), id(b)),
+                // Policies that do not rank take from the fuller shard, which keeps shards
+                // even, as one global queue or random draw would.
+                Some(b) if evictable(b) > evictable(a) => self.evict_one(id(b)),
+                _ => self.evict_one(id(a)),
+            };
+            if evicted {
                 fruitless = 0;
             } else {
                 fruitless += 1;
@@ -191,36 +203,77 @@ impl Store {
         Ok(())
     }
 
-    /// Evicts one key from a shard, holding only that shard's lock; false if none was.
-    fn evict_one(&self, db: usize, s: usize) -> bool {
-        let shard = self.shard(db, s);
+    /// Scratch cells a view needs for one candidate search: sampled policies draw up to
+    /// `samples` keys per round, for at most 16 rounds; random and S3-FIFO draw one.
+    fn view_samples(&self) -> usize {
         let evictor = self.evictor();
-        let now = self.now_ms();
-        // Sampled policies draw up to `samples` keys per round, for at most 16 rounds;
-        // random and S3-FIFO draw at most one.
-        let samples = match evictor.policy() {
-            Policy::AllKeysRandom | Policy::VolatileRandom | Policy::AllKeysS3Fifo => 2,
-            _ => (evictor.samples() as usize)
+        let samples = if evictor.ranks_victims() {
+            (evictor.samples() as usize)
                 .saturating_mul(16)
-                .saturating_add(2),
+                .saturating_add(2)
+        } else {
+            2
         };
-        let mut guard = shard.state.write();
+        samples.min(1 << 16)
+    }
+
+    /// Evicts one key from a shard, holding only that shard's lock; false if none was.
+    fn evict_one(&self, (db, s): (usize, usize)) -> bool {
+        let now = self.now_ms();
+        let samples = self.view_samples();
+        let mut guard = self.shard(db, s).state.write();
         let st = &mut *guard;
+        // The policy's own state may change size while it searches (S3-FIFO moves keys
+        // between queues and into its ghost): the accounting spans the search too.
         let before = st.total_bytes();
         let victim = {
-            let view = KeyView::new(&st.table, &st.volatile, samples.min(1 << 16));
-            evictor.evict(&mut st.evict, &view, now)
+            let view = KeyView::new(&st.table, &st.volatile, samples);
+            self.evictor().evict(&mut st.evict, &view, now)
         };
-        let Some(key) = victim else {
-            return false;
-        };
-        let Some(i) = st.table.find(st.table.hash(&key), &key) else {
-            return false;
-        };
-        st.remove(shard, i);
-        let after = st.total_bytes();
-        drop(guard);
+        let evicted = victim.is_some_and(|key| self.remove_victim(db, s, st, &key));
+        self.account(before, st.total_bytes());
+        evicted
+    }
+
+    /// Compares the best candidates of two shards, both locked (in the store's global
+    /// order), and evicts the better one; false if neither had one.
+    fn evict_better(&self, a: (usize, usize), b: (usize, usize)) -> bool {
+        let now = self.now_ms();
+        let samples = self.view_samples();
+        let mut guards = self.lock_many(vec![a, b]);
+        let before: usize = guards.iter().map(|(_, g)| g.total_bytes()).sum();
+        // Ties (common under LFU, where fresh keys share one counter value) go to the
+        // fuller shard: favouring either side of a tie by position would drain it.
+        let mut best: Option<(usize, (u64, usize))> = None;
+        for (i, (_, guard)) in guards.iter_mut().enumerate() {
+            let st = &mut **guard;
+            let view = KeyView::new(&st.table, &st.volatile, samples);
+            if let Some(victim) = self.evictor().candidate(&mut st.evict, &view, now) {
+                let key = (victim.rank, st.table.len());
+                if best.is_none_or(|(_, best)| key > best) {
+                    best = Some((i, key));
+                }
+            }
+        }
+        let evicted = best.is_some_and(|(i, _)| {
+            let ((db, s), guard) = &mut guards[i];
+            let st = &mut **guard;
+            st.evict
+                .take_candidate()
+                .is_some_and(|key| self.remove_victim(*db, *s, st, &key))
+        });
+        let after: usize = guards.iter().map(|(_, g)| g.total_bytes()).sum();
         self.account(before, after);
+        evicted
+    }
+
+    /// Removes the policy's victim `key` from a locked shard and counts the eviction; the
+    /// caller accounts for the bytes freed.
+    fn remove_victim(&self, db: usize, s: usize, st: &mut ShardState, key: &[u8]) -> bool {
+        let Some(i) = st.table.find(st.table.hash(key), key) else {
+            return false;
+        };
+        st.remove(self.shard(db, s), i);
         self.inner.evicted.fetch_add(1, Ordering::Relaxed);
         true
     }

@@ -159,7 +159,9 @@ impl Store {
             Ok(true)
         })();
         let after: usize = guards.iter().map(|(_, g)| g.total_bytes()).sum();
+        drop(guards);
         self.account(before, after);
+        self.settle(after.saturating_sub(before));
         result
     }
 

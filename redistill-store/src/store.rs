@@ -684,7 +684,10 @@ impl Store {
         let mut ctx = self.write(db, key)?;
         let before = ctx.st.total_bytes();
         let r = f(&mut ctx);
-        self.account(before, ctx.st.total_bytes());
+        let after = ctx.st.total_bytes();
+        drop(ctx);
+        self.account(before, after);
+        self.settle(after.saturating_sub(before));
         r
     }
 
@@ -693,6 +696,22 @@ impl Store {
             let delta = after as i64 - before as i64;
             self.inner.approx_used.fetch_add(delta, Ordering::Relaxed);
         }
+    }
+
+    /// After a write that grew memory by `grew` bytes, with no lock held: evicts while
+    /// usage is over the limit by more than that growth.
+    ///
+    /// The check before a write passes for every writer that arrives while usage is under
+    /// the limit, so writers on several threads can together overshoot it by one entry
+    /// each; this second check makes each write return with usage over the limit by at most
+    /// what that write itself added. Two relaxed loads when nothing needs evicting.
+    pub(crate) fn settle(&self, grew: usize) {
+        let max = self.inner.max_memory.load(Ordering::Relaxed);
+        if max == 0 || grew == 0 {
+            return;
+        }
+        // A policy that may not evict leaves usage where it is: later writes get OOM.
+        let _ = self.evict_to_limit(max.saturating_add(grew));
     }
 
     /// Evicts down to the limit, or fails with [`StoreError::OutOfMemory`] when a growing
@@ -706,6 +725,10 @@ impl Store {
         if max == 0 {
             return Ok(());
         }
+        // Under a limit the access clock must move even when nothing else reads the clock
+        // (no TTLs, no expiry cycle): otherwise every entry written or read since the last
+        // reading would carry the same LRU time and the policy could not tell them apart.
+        self.now_ms();
         self.evict_to_limit(max)
     }
 

@@ -396,6 +396,7 @@ impl Store {
                 }
             }
         }
+        let mut grew = 0;
         for ((k, v), &h) in pairs.iter().zip(&hashes) {
             let s = self.shard_index(h);
             let Some(p) = pos(&guards, s) else { continue };
@@ -411,7 +412,10 @@ impl Store {
             }
             let after = st.total_bytes();
             self.account(before, after);
+            grew += after.saturating_sub(before);
         }
+        drop(guards);
+        self.settle(grew);
         Ok(true)
     }
 
