@@ -13,8 +13,9 @@
 //! requested once. Volatile policies: `--ttl-fraction` of the keys (by key hash, default
 //! 0.5) have a TTL of one to two hours, longer than the trace, so nothing expires; misses
 //! those policies cannot make room for count as misses (the server would reply OOM).
-//! `--shards N` splits the policies' caches into N shards by key hash, evicting from them
-//! in round-robin order as the store does (exact LRU stays one list).
+//! `--shards N` splits the policies' caches into N shards by key hash; each eviction draws
+//! two shards and takes the better-ranked victim of the two (the fuller shard's, for
+//! policies that do not rank), as the store does. Exact LRU stays one list.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

@@ -7,7 +7,7 @@
 //! two shards uniformly among those that have something to evict; a ranking policy takes
 //! its victim from the one whose best candidate ranks higher (the "power of two choices"),
 //! which keeps sharded LRU and LFU close to their single-pool behaviour, and the other
-//! policies take it from the first.
+//! policies take it from the fuller of the two, which keeps shards evenly filled.
 
 /// Random probes before falling back to counting the eligible shards.
 const PROBES: usize = 32;
@@ -83,7 +83,10 @@ mod tests {
             assert!(a < 16 && b.is_some_and(|b| b < 16 && b != a));
             firsts[a] += 1;
         }
-        assert!(firsts.iter().all(|&n| (700..1300).contains(&n)), "{firsts:?}");
+        assert!(
+            firsts.iter().all(|&n| (700..1300).contains(&n)),
+            "{firsts:?}"
+        );
     }
 
     #[test]

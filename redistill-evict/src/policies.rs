@@ -292,7 +292,12 @@ impl EvictionPolicy for Ttl {
         lru_access(word, now_ms);
     }
 
-    fn candidate<K, KS>(&self, shard: &mut ShardState<K>, ks: &KS, _now_ms: u64) -> Option<Victim<K>>
+    fn candidate<K, KS>(
+        &self,
+        shard: &mut ShardState<K>,
+        ks: &KS,
+        _now_ms: u64,
+    ) -> Option<Victim<K>>
     where
         K: Clone + Eq + Hash,
         KS: Keyspace<K> + ?Sized,

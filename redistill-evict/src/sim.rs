@@ -396,7 +396,7 @@ impl SimCache {
 
     /// Evicts one key, choosing shards as the store does ([`pick_shards`]): two drawn among
     /// those with something to evict, the better candidate of the two under a ranking
-    /// policy, the first one's victim otherwise.
+    /// policy, the fuller one's victim otherwise.
     fn evict_one(&mut self) -> bool {
         let volatile = self.evictor.policy().is_volatile();
         let shards = &mut self.shards;

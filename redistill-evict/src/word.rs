@@ -73,7 +73,11 @@ pub(crate) const fn lru_clock(now_ms: u64) -> u32 {
 /// Idle times are exact up to 24.8 days and alias after that.
 pub(crate) const fn lru_idle_ms(stamp: u32, now_ms: u64) -> u64 {
     let idle = lru_clock(now_ms).wrapping_sub(stamp);
-    if idle > i32::MAX as u32 { 0 } else { idle as u64 }
+    if idle > i32::MAX as u32 {
+        0
+    } else {
+        idle as u64
+    }
 }
 
 /// Redis's LFU counter: the arithmetic of `evict.c`, on the layout of [`AccessWord`].

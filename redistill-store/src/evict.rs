@@ -16,8 +16,8 @@
 //!   something to evict (keys with a TTL for the `volatile-*` policies; see
 //!   [`pick_shards`]). Under LRU, LFU and TTL it locks both, asks the [`Evictor`] for each
 //!   one's best candidate and removes the better of the two; under the other policies it
-//!   locks the fuller shard alone and removes the victim the policy names there. `noeviction`, or a volatile policy
-//!   with no key with a TTL left, refuses the write with
+//!   locks the fuller shard alone and removes the victim the policy names there.
+//!   `noeviction`, or a volatile policy with no key with a TTL left, refuses the write with
 //!   [`StoreError::OutOfMemory`]; reads and deletes always work.
 //! - **Sampling.** `KeyView` implements [`Keyspace`] over one shard: a random occupied
 //!   slot in expected O(1), the volatile-key index for `volatile-*`, lookups by key.

@@ -73,7 +73,10 @@ fn limit_holds_under_every_evicting_policy_from_several_threads() {
         });
         let stats = store.stats();
         assert!(stats.evicted_keys > 4000, "{policy}: {stats:?}");
-        assert!(store.used_memory() <= max + ONE_ENTRY + ARRAY_STEP, "{policy}");
+        assert!(
+            store.used_memory() <= max + ONE_ENTRY + ARRAY_STEP,
+            "{policy}"
+        );
     }
 }
 
@@ -93,9 +96,7 @@ fn each_write_overshoots_the_limit_by_at_most_its_own_entry() {
             } else {
                 SetOptions::default()
             };
-            store
-                .set(0, long_key(i).as_bytes(), &VALUE, opts)
-                .unwrap();
+            store.set(0, long_key(i).as_bytes(), &VALUE, opts).unwrap();
             let used = store.used_memory();
             assert!(
                 used <= max + ONE_ENTRY + ARRAY_STEP,
@@ -162,7 +163,11 @@ fn popular_keys_survive_far_more_often_than_under_random_eviction() {
 /// keys there while older ones stay elsewhere.
 #[test]
 fn lru_keeps_the_most_recent_keys_of_every_shard() {
-    for policy in [Policy::AllKeysLru, Policy::VolatileLru, Policy::AllKeysS3Fifo] {
+    for policy in [
+        Policy::AllKeysLru,
+        Policy::VolatileLru,
+        Policy::AllKeysS3Fifo,
+    ] {
         let clock = ManualClock::new(1_000_000);
         let (store, base) = server_layout(policy, &clock);
         store.set_max_memory(base + 150_000);
