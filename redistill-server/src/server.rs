@@ -139,9 +139,8 @@ impl Server {
                 builder.max_memory(usize::try_from(config.memory.max_memory).unwrap_or(usize::MAX));
         }
         let memory = &config.memory;
-        let policy = memory.eviction_policy.as_str().parse();
         let store = builder
-            .eviction_policy(policy.unwrap_or(redistill_store::Policy::NoEviction))
+            .eviction_policy(memory.eviction_policy)
             .maxmemory_samples(memory.maxmemory_samples)
             .lfu_log_factor(memory.lfu_log_factor)
             .lfu_decay_time(memory.lfu_decay_time)

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redistill_store::{Policy, Store, glob_match};
+use redistill_store::{Store, glob_match};
 
 use super::args::{SYNTAX, is};
 use super::{Command, Ctx};
@@ -207,9 +207,7 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 
 /// Applies the `[memory]` settings to a running store, as `CONFIG SET` must do at once.
 fn apply_memory(store: &Store, memory: &MemoryConfig) {
-    // The names are Redis's in both enums.
-    let policy = memory.eviction_policy.as_str().parse();
-    store.set_eviction_policy(policy.unwrap_or(Policy::NoEviction));
+    store.set_eviction_policy(memory.eviction_policy);
     // The config already checked the ranges these setters check again.
     let _ = store.set_maxmemory_samples(i64::from(memory.maxmemory_samples));
     let _ = store.set_lfu_log_factor(i64::from(memory.lfu_log_factor));

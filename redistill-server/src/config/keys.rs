@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::values::{LogLevel, parse_bind_list};
-use super::{Config, ConfigError, ConfigWarning, EvictionPolicy, parse_memory_size};
+use super::{Config, ConfigError, ConfigWarning, eviction_policy_names, parse_memory_size};
 
 /// A value as given: typed TOML from the file, or text from the environment or a flag.
 pub(crate) enum Input<'a> {
@@ -174,9 +174,9 @@ static KEYS: &[Key] = &[
         Ok(())
     }),
     set("memory", "eviction_policy", |c, v| {
-        let expected = || format!("an eviction policy ({})", EvictionPolicy::names());
+        let expected = || format!("an eviction policy ({})", eviction_policy_names());
         let text = string(v).map_err(|_| expected())?;
-        c.memory.eviction_policy = EvictionPolicy::from_name(&text).ok_or_else(expected)?;
+        c.memory.eviction_policy = text.parse().map_err(|_| expected())?;
         Ok(())
     }),
     set("memory", "maxmemory_samples", maxmemory_samples),

@@ -65,8 +65,8 @@ pub use loader::{
 pub use memory::parse_memory_size;
 pub use params::{Parameter, parameters};
 pub use values::{
-    ClientOutputBufferLimits, EvictionPolicy, LogLevel, OutputBufferLimit, format_bind_list,
-    parse_bind_list, parse_redis_integer, parse_yes_no,
+    ClientOutputBufferLimits, EvictionPolicy, LogLevel, OutputBufferLimit, eviction_policy_names,
+    format_bind_list, parse_bind_list, parse_redis_integer, parse_yes_no,
 };
 
 /// The whole configuration, after every layer has been applied.

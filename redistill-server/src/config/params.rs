@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::values::{
-    EvictionPolicy, LogLevel, format_bind_list, parse_redis_integer, parse_yes_no,
+    LogLevel, eviction_policy_names, format_bind_list, parse_redis_integer, parse_yes_no,
 };
 use super::{Config, ConfigError, parse_memory_size};
 
@@ -201,8 +201,7 @@ static PARAMETERS: &[Parameter] = &[
         "maxmemory-policy",
         |c| c.memory.eviction_policy.to_string(),
         |c, v| {
-            c.memory.eviction_policy =
-                EvictionPolicy::from_name(v).ok_or_else(|| one_of(&EvictionPolicy::names()))?;
+            c.memory.eviction_policy = v.parse().map_err(|_| one_of(&eviction_policy_names()))?;
             Ok(())
         },
     ),

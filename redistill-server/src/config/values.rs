@@ -5,92 +5,33 @@ use std::net::IpAddr;
 
 use super::memory::parse_memory_size;
 
-/// What the server does when a write would take memory use past `max_memory`.
-///
-/// The names are Redis's `maxmemory-policy` names, plus `allkeys-s3fifo`. Parsing is
-/// case-insensitive, as in Redis.
+/// What the server does when a write would take memory use past `max_memory`: the
+/// eviction crate's [`Policy`](redistill_evict::Policy), under Redis's `maxmemory-policy`
+/// names plus `allkeys-s3fifo`, parsed case-insensitively as Redis does.
 ///
 /// # Examples
 ///
 /// ```
-/// use redistill_server::config::EvictionPolicy;
+/// use redistill_server::config::{EvictionPolicy, eviction_policy_names};
 ///
-/// assert_eq!(EvictionPolicy::from_name("ALLKEYS-LRU"), Some(EvictionPolicy::AllKeysLru));
-/// assert_eq!(EvictionPolicy::AllKeysLru.as_str(), "allkeys-lru");
+/// assert_eq!("ALLKEYS-LRU".parse::<EvictionPolicy>().ok(), Some(EvictionPolicy::AllKeysLru));
+/// assert_eq!(EvictionPolicy::AllKeysLru.name(), "allkeys-lru");
 /// assert_eq!(EvictionPolicy::default(), EvictionPolicy::NoEviction);
+/// assert!(eviction_policy_names().ends_with("noeviction, allkeys-s3fifo"));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum EvictionPolicy {
-    /// Refuse writes that need memory (Redis's default).
-    #[default]
-    NoEviction,
-    /// Evict the least recently used key among all keys.
-    AllKeysLru,
-    /// Evict the least frequently used key among all keys.
-    AllKeysLfu,
-    /// Evict a random key.
-    AllKeysRandom,
-    /// Evict with S3-FIFO among all keys.
-    AllKeysS3Fifo,
-    /// Evict the least recently used key among keys with a TTL.
-    VolatileLru,
-    /// Evict the least frequently used key among keys with a TTL.
-    VolatileLfu,
-    /// Evict a random key among keys with a TTL.
-    VolatileRandom,
-    /// Evict the key with the nearest expiry.
-    VolatileTtl,
-}
+pub use redistill_evict::Policy as EvictionPolicy;
 
-impl EvictionPolicy {
-    /// Every policy, in the order Redis lists them in its error message, then ours.
-    pub const ALL: [Self; 9] = [
-        Self::VolatileLru,
-        Self::VolatileLfu,
-        Self::VolatileRandom,
-        Self::VolatileTtl,
-        Self::AllKeysLru,
-        Self::AllKeysLfu,
-        Self::AllKeysRandom,
-        Self::NoEviction,
-        Self::AllKeysS3Fifo,
-    ];
-
-    /// The policy's name as `CONFIG GET maxmemory-policy` prints it.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::NoEviction => "noeviction",
-            Self::AllKeysLru => "allkeys-lru",
-            Self::AllKeysLfu => "allkeys-lfu",
-            Self::AllKeysRandom => "allkeys-random",
-            Self::AllKeysS3Fifo => "allkeys-s3fifo",
-            Self::VolatileLru => "volatile-lru",
-            Self::VolatileLfu => "volatile-lfu",
-            Self::VolatileRandom => "volatile-random",
-            Self::VolatileTtl => "volatile-ttl",
-        }
-    }
-
-    /// Looks a policy up by name, ignoring ASCII case.
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|policy| policy.as_str().eq_ignore_ascii_case(name))
-    }
-
-    /// `"volatile-lru, volatile-lfu, ..."`: the accepted names, for error messages.
-    #[must_use]
-    pub fn names() -> String {
-        join_names(Self::ALL.iter().map(|p| p.as_str()))
-    }
-}
-
-impl fmt::Display for EvictionPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// `"volatile-lru, volatile-lfu, ..."`: the accepted policy names for error messages, in
+/// the order Redis lists its own, then `allkeys-s3fifo`.
+#[must_use]
+pub fn eviction_policy_names() -> String {
+    let ours = EvictionPolicy::ALL
+        .into_iter()
+        .filter(|p| *p != EvictionPolicy::AllKeysS3Fifo);
+    join_names(
+        ours.chain([EvictionPolicy::AllKeysS3Fifo])
+            .map(EvictionPolicy::name),
+    )
 }
 
 /// How much the server logs, with Redis's four `loglevel` names.
@@ -378,15 +319,15 @@ mod tests {
     #[test]
     fn policy_names_round_trip_and_ignore_case() {
         for policy in EvictionPolicy::ALL {
-            assert_eq!(EvictionPolicy::from_name(policy.as_str()), Some(policy));
-            let upper = policy.as_str().to_ascii_uppercase();
-            assert_eq!(EvictionPolicy::from_name(&upper), Some(policy));
-            assert_eq!(policy.to_string(), policy.as_str());
+            assert_eq!(policy.name().parse::<EvictionPolicy>().ok(), Some(policy));
+            let upper = policy.name().to_ascii_uppercase();
+            assert_eq!(upper.parse::<EvictionPolicy>().ok(), Some(policy));
+            assert_eq!(policy.to_string(), policy.name());
         }
-        assert_eq!(EvictionPolicy::from_name("lru"), None);
-        assert_eq!(EvictionPolicy::from_name(""), None);
+        assert!("lru".parse::<EvictionPolicy>().is_err());
+        assert!("".parse::<EvictionPolicy>().is_err());
         assert_eq!(
-            EvictionPolicy::names(),
+            eviction_policy_names(),
             "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, \
              allkeys-lfu, allkeys-random, noeviction, allkeys-s3fifo"
         );
