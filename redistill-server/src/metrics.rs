@@ -66,6 +66,8 @@ pub(crate) struct Snapshot {
     pub keyspace_misses: u64,
     pub expired_keys: u64,
     pub evicted_keys: u64,
+    pub eviction_time_ns: u64,
+    pub eviction_exceeded_ms: u64,
     pub auth_failures: u64,
     pub used_memory: u64,
     pub used_memory_rss: u64,
@@ -103,6 +105,8 @@ impl Snapshot {
             keyspace_misses: store.keyspace_misses,
             expired_keys: store.expired_keys,
             evicted_keys: store.evicted_keys,
+            eviction_time_ns: store.eviction_time_ns,
+            eviction_exceeded_ms: store.eviction_exceeded_ms,
             auth_failures: Stats::get(&shared.stats.auth_failures),
             used_memory: shared.store.used_memory() as u64,
             used_memory_rss: rss_bytes(),
@@ -211,6 +215,26 @@ impl Snapshot {
             "Keys evicted to stay under maxmemory (INFO evicted_keys).",
             self.evicted_keys,
         );
+        for (name, help, usec) in [
+            (
+                "eviction_seconds_total",
+                "Time spent evicting keys to stay under maxmemory.",
+                self.eviction_time_ns / 1000,
+            ),
+            (
+                "eviction_exceeded_seconds_total",
+                "Time used memory stayed over maxmemory because eviction could not bring it \
+                 under (INFO total_eviction_exceeded_time, in seconds).",
+                self.eviction_exceeded_ms.saturating_mul(1000),
+            ),
+        ] {
+            family(&mut out, name, "counter", help);
+            let _ = writeln!(out, "redistill_{name} {}", seconds(usec));
+        }
+        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+            family(&mut out, name, kind, help);
+            let _ = writeln!(out, "redistill_{name} {value}");
+        };
         metric(
             "auth_failures_total",
             "counter",

@@ -239,3 +239,133 @@ fn client_no_touch_reads_leave_the_lfu_counter_alone() {
         .unwrap_err();
     assert!(err.to_string().contains("syntax error"), "{err}");
 }
+
+/// Writes 1 KB values under `prefix` in pipelines of 100 until `total` keys or the first
+/// refusal; returns the first error, if any.
+fn fill(c: &mut Connection, prefix: &str, total: usize, ttl: bool) -> Option<redis::RedisError> {
+    let value = vec![b'v'; 1000];
+    for batch in 0..total / 100 {
+        let mut pipe = redis::pipe();
+        for i in 0..100 {
+            let cmd = pipe
+                .cmd("SET")
+                .arg(format!("{prefix}:{batch}:{i}"))
+                .arg(&value);
+            if ttl {
+                cmd.arg("EX").arg(3600);
+            }
+            cmd.ignore();
+        }
+        if let Err(e) = pipe.query::<()>(c) {
+            return Some(e);
+        }
+    }
+    None
+}
+
+#[test]
+fn volatile_lru_evicts_only_keys_with_a_ttl_and_refuses_writes_once_none_is_left() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    config_set(&mut c, "maxmemory", "2mb");
+    config_set(&mut c, "maxmemory-policy", "volatile-lru");
+    assert!(fill(&mut c, "cache", 1000, true).is_none());
+    assert!(
+        fill(&mut c, "data", 1500, false).is_none(),
+        "TTL keys make room"
+    );
+    let evicted: u64 = info_field(&mut c, "stats", "evicted_keys").parse().unwrap();
+    assert!(evicted >= 500, "evicted_keys:{evicted}");
+    let data: Vec<String> = redis::cmd("KEYS").arg("data:*").query(&mut c).unwrap();
+    assert_eq!(data.len(), 1500, "keys without a TTL are never evicted");
+
+    // Once only keys without a TTL are left, writes get Redis's OOM error.
+    let err = fill(&mut c, "more", 2000, false).expect("a refusal");
+    assert!(err.to_string().contains("OOM"), "{err}");
+    let mut raw = server.raw();
+    exchange(
+        &mut raw,
+        b"*3\r\n$3\r\nSET\r\n$3\r\none\r\n$3\r\nmore\r\n",
+        b"-OOM command not allowed when used memory > 'maxmemory'.\r\n",
+    );
+    let ttl_keys: i64 = {
+        let info: String = redis::cmd("INFO").arg("keyspace").query(&mut c).unwrap();
+        let db0 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("db0:"))
+            .unwrap()
+            .to_owned();
+        db0.split(',')
+            .find_map(|f| f.strip_prefix("expires="))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(ttl_keys, 0, "every key with a TTL was evicted first");
+    let got: Option<Vec<u8>> = redis::cmd("GET").arg("data:0:0").query(&mut c).unwrap();
+    assert!(got.is_some(), "reads still work");
+}
+
+#[test]
+fn allkeys_s3fifo_over_the_wire_holds_the_limit_and_keeps_a_hot_key() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    config_set(&mut c, "maxmemory", "2mb");
+    config_set(&mut c, "maxmemory-policy", "allkeys-s3fifo");
+    assert_eq!(
+        info_field(&mut c, "memory", "maxmemory_policy"),
+        "allkeys-s3fifo"
+    );
+    let value = vec![b'v'; 1000];
+    let () = redis::cmd("SET")
+        .arg("hot")
+        .arg(&value)
+        .query(&mut c)
+        .unwrap();
+    for batch in 0..100 {
+        let mut pipe = redis::pipe();
+        for i in 0..100 {
+            pipe.set(format!("cold:{batch}:{i}"), &value).ignore();
+            if i % 10 == 0 {
+                pipe.get("hot").ignore();
+            }
+        }
+        let () = pipe.query(&mut c).unwrap();
+    }
+    let evicted: u64 = info_field(&mut c, "stats", "evicted_keys").parse().unwrap();
+    assert!(evicted > 5000, "evicted_keys:{evicted}");
+    let used: u64 = info_field(&mut c, "memory", "used_memory").parse().unwrap();
+    assert!(used <= 2 * 1024 * 1024 + 64 * 1024, "used_memory:{used}");
+    let hot: Option<Vec<u8>> = redis::cmd("GET").arg("hot").query(&mut c).unwrap();
+    assert_eq!(
+        hot.as_deref(),
+        Some(&value[..]),
+        "a key read often survives"
+    );
+}
+
+#[test]
+fn info_reports_the_time_spent_over_maxmemory() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    config_set(&mut c, "maxmemory", "1mb");
+    let field =
+        |c: &mut Connection, name: &str| -> u64 { info_field(c, "stats", name).parse().unwrap() };
+    assert_eq!(field(&mut c, "total_eviction_exceeded_time"), 0);
+    let err = fill(&mut c, "k", 3000, false).expect("noeviction refuses");
+    assert!(err.to_string().contains("OOM"), "{err}");
+    // The stretch started at the refusal; wait until the server's clock has moved on.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while field(&mut c, "current_eviction_exceeded_time") < 20 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stretch never grew"
+        );
+        std::thread::yield_now();
+    }
+    // Making room and writing again ends it; the total keeps it.
+    let () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
+    let () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    assert_eq!(field(&mut c, "current_eviction_exceeded_time"), 0);
+    assert!(field(&mut c, "total_eviction_exceeded_time") >= 20);
+}

@@ -309,6 +309,8 @@ fn metrics_are_prometheus_text_matching_info() {
     assert_eq!(v("redistill_keyspace_misses_total"), 1.0);
     assert_eq!(v("redistill_expired_keys_total"), 0.0);
     assert_eq!(v("redistill_evicted_keys_total"), 0.0);
+    assert_eq!(v("redistill_eviction_seconds_total"), 0.0);
+    assert_eq!(v("redistill_eviction_exceeded_seconds_total"), 0.0);
     assert_eq!(v("redistill_keys"), 6.0);
     assert_eq!(v("redistill_max_clients"), 10_000.0);
     assert!(v("redistill_used_memory_bytes") > 0.0);

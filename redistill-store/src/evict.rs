@@ -168,6 +168,30 @@ impl Store {
         result
     }
 
+    /// Starts or ends a stretch of time over the limit, for INFO's
+    /// `current_eviction_exceeded_time` and `total_eviction_exceeded_time`: `over` says the
+    /// check just made could not get usage under the limit. One relaxed load when nothing
+    /// changes.
+    pub(crate) fn track_over_limit(&self, over: bool) {
+        let since = &self.inner.over_limit_since_ms;
+        let start = since.load(Ordering::Relaxed);
+        if over {
+            if start == 0 {
+                let now = self.now_ms().max(1);
+                let _ = since.compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+            }
+        } else if start != 0
+            && since
+                .compare_exchange(start, 0, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let elapsed = self.now_ms().saturating_sub(start);
+            self.inner
+                .over_limit_total_ms
+                .fetch_add(elapsed, Ordering::Relaxed);
+        }
+    }
+
     fn evict_loop(&self, volatile: bool, over: impl Fn(&Store) -> bool) -> Result<()> {
         let per_db = self.shards_per_db();
         let total = self.databases() * per_db;

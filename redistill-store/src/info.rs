@@ -19,6 +19,14 @@ pub struct Stats {
     pub evicted_keys: u64,
     /// Total time spent evicting, in nanoseconds.
     pub eviction_time_ns: u64,
+    /// Milliseconds the store has spent over `max_memory` because eviction could not bring
+    /// it under (`noeviction`, no volatile key left), the current stretch included
+    /// (`total_eviction_exceeded_time`). A stretch starts when a write finds usage over the
+    /// limit and cannot evict enough, and ends at the next write that finds it under.
+    pub eviction_exceeded_ms: u64,
+    /// Milliseconds of the current stretch over the limit, 0 when under it
+    /// (`current_eviction_exceeded_time`).
+    pub current_eviction_exceeded_ms: u64,
 }
 
 /// Per-database counts, as INFO `keyspace` reports them.
@@ -38,6 +46,12 @@ impl Store {
             eviction_time_ns: self.inner.evict_ns.load(Ordering::Relaxed),
             ..Stats::default()
         };
+        let since = self.inner.over_limit_since_ms.load(Ordering::Relaxed);
+        if since != 0 {
+            s.current_eviction_exceeded_ms = self.now_ms().saturating_sub(since);
+        }
+        s.eviction_exceeded_ms =
+            self.inner.over_limit_total_ms.load(Ordering::Relaxed) + s.current_eviction_exceeded_ms;
         for db in self.inner.dbs.iter() {
             for sh in db.shards.iter() {
                 s.keyspace_hits += sh.hits.load(Ordering::Relaxed);

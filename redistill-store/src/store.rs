@@ -180,6 +180,8 @@ impl StoreBuilder {
                 approx_used: Padded(AtomicI64::new(0)),
                 evicted: Padded(AtomicU64::new(0)),
                 evict_ns: Padded(AtomicU64::new(0)),
+                over_limit_since_ms: Padded(AtomicU64::new(0)),
+                over_limit_total_ms: AtomicU64::new(0),
                 rng: Padded(AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b))),
                 expire_cursor: AtomicUsize::new(0),
                 lru_clock: AtomicU32::new(0),
@@ -228,6 +230,12 @@ pub(crate) struct Inner {
     pub(crate) evicted: Padded<AtomicU64>,
     /// Nanoseconds spent evicting.
     pub(crate) evict_ns: Padded<AtomicU64>,
+    /// When the current stretch over the limit began (store clock, ms; 0 = not over): the
+    /// first check that could not get under the limit starts it, the next check that finds
+    /// usage under the limit ends it (Redis's `stat_last_eviction_exceeded_time`).
+    pub(crate) over_limit_since_ms: Padded<AtomicU64>,
+    /// Milliseconds of the stretches over the limit that have ended.
+    pub(crate) over_limit_total_ms: AtomicU64,
     pub(crate) rng: Padded<AtomicU64>,
     pub(crate) expire_cursor: AtomicUsize,
     /// The clock in seconds as last read: what reads store in access words, so a read of a
@@ -723,13 +731,16 @@ impl Store {
     pub(crate) fn check_memory(&self) -> Result<()> {
         let max = self.inner.max_memory.load(Ordering::Relaxed);
         if max == 0 {
+            self.track_over_limit(false);
             return Ok(());
         }
         // Under a limit the access clock must move even when nothing else reads the clock
         // (no TTLs, no expiry cycle): otherwise every entry written or read since the last
         // reading would carry the same LRU time and the policy could not tell them apart.
         self.now_ms();
-        self.evict_to_limit(max)
+        let result = self.evict_to_limit(max);
+        self.track_over_limit(result.is_err());
+        result
     }
 
     /// Write guards on several shards, taken in ascending (db, shard) order so that any two

@@ -348,3 +348,69 @@ fn s3fifo_limit_holds_with_queue_copies_counted() {
     let keys = store.dbsize(0).unwrap();
     assert!(keys * ONE_ENTRY > 100_000, "{keys} keys");
 }
+
+/// Redis's `current_eviction_exceeded_time` / `total_eviction_exceeded_time`: a stretch over
+/// the limit starts at the first write that cannot evict enough and ends at the next write
+/// that finds usage under the limit.
+#[test]
+fn time_over_the_limit_is_counted_from_the_first_refusal_to_the_next_write_under_it() {
+    let clock = ManualClock::new(1_000_000);
+    let (store, base) = store(Policy::NoEviction, &clock);
+    store.set_max_memory(base + 20_000);
+    let mut written = 0;
+    // The write that fails here starts the stretch, at time 1_000_000.
+    while store
+        .set(
+            0,
+            long_key(written).as_bytes(),
+            &VALUE,
+            SetOptions::default(),
+        )
+        .is_ok()
+    {
+        written += 1;
+    }
+    assert!(written > 10);
+    let stats = store.stats();
+    assert_eq!(
+        (
+            stats.current_eviction_exceeded_ms,
+            stats.eviction_exceeded_ms
+        ),
+        (0, 0)
+    );
+
+    clock.advance(700);
+    let refused = store.set(0, b"one more", &VALUE, SetOptions::default());
+    assert_eq!(refused, Err(StoreError::OutOfMemory));
+    let stats = store.stats();
+    assert_eq!(
+        (
+            stats.current_eviction_exceeded_ms,
+            stats.eviction_exceeded_ms
+        ),
+        (700, 700),
+        "the stretch started at the first refusal"
+    );
+
+    // Reads and deletes work and end nothing by themselves; the next write under the
+    // limit ends the stretch.
+    clock.advance(300);
+    for i in 0..written {
+        store.del(0, &[long_key(i).as_bytes()]).unwrap();
+    }
+    assert_eq!(store.stats().current_eviction_exceeded_ms, 1000);
+    clock.advance(200);
+    store
+        .set(0, b"fits again", &VALUE, SetOptions::default())
+        .unwrap();
+    clock.advance(5_000);
+    let stats = store.stats();
+    assert_eq!(
+        (
+            stats.current_eviction_exceeded_ms,
+            stats.eviction_exceeded_ms
+        ),
+        (0, 1200)
+    );
+}

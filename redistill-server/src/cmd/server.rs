@@ -166,12 +166,15 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             t,
             "total_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
              rejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\n\
+             total_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\n\
              keyspace_hits:{}\r\nkeyspace_misses:{}\r\nacl_access_denied_auth:{}\r\n",
             Stats::get(&shared.stats.connections_received),
             shared.commands_processed(),
             Stats::get(&shared.stats.rejected_connections),
             store.expired_keys,
             store.evicted_keys,
+            store.eviction_exceeded_ms,
+            store.current_eviction_exceeded_ms,
             store.keyspace_hits,
             store.keyspace_misses,
             Stats::get(&shared.stats.auth_failures),
