@@ -11,6 +11,7 @@
 //! skips its turn, and a shutdown save waits for the running one to end.
 
 use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -18,7 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Condvar, Mutex};
-use redistill_persist::{PersistError, SnapshotReader, SnapshotWriter, Value, save_snapshot};
+use redistill_persist::{AtomicFile, PersistError, SnapshotReader, SnapshotWriter, Value};
 use redistill_store::{SnapshotValue, Store};
 
 use crate::config::PersistenceConfig;
@@ -38,6 +39,55 @@ pub struct PersistenceStatus {
     /// Saves started since the server started (INFO's `rdb_saves`); 0 means
     /// `last_save_ok` and `last_save_unix` describe no save yet.
     pub saves: u64,
+}
+
+/// Where saves write their bytes: the seam between the snapshot driver and the file
+/// system.
+///
+/// The server's own sink is [`FileSink`], which writes each snapshot crash-safely with
+/// [`AtomicFile`]. Another one goes in through [`crate::Server::start_with_snapshot_sink`]; it
+/// exists for tests and embedders: to inject write errors and check how the server reports
+/// them, or to wrap the file (count bytes, throttle). Loading at start always reads the file
+/// at `snapshot_path`, so a sink that writes elsewhere only sees its own saves back when it
+/// also leaves them there.
+pub trait SnapshotSink: Send + Sync {
+    /// Opens the destination of one save meant to replace the snapshot at `path`.
+    ///
+    /// # Errors
+    ///
+    /// The destination cannot be created; the save then fails as a write would.
+    fn create(&self, path: &Path) -> Result<Box<dyn SnapshotFile>, PersistError>;
+}
+
+/// One save's destination: the snapshot's bytes are written to it, then it is committed
+/// once the snapshot is complete.
+///
+/// A destination dropped without [`commit`](SnapshotFile::commit) (because a write failed)
+/// must leave the previous snapshot as it was.
+pub trait SnapshotFile: Write + Send {
+    /// Makes the written snapshot the current one.
+    ///
+    /// # Errors
+    ///
+    /// The snapshot could not be made durable or put in place.
+    fn commit(self: Box<Self>) -> Result<(), PersistError>;
+}
+
+impl SnapshotFile for AtomicFile {
+    fn commit(self: Box<Self>) -> Result<(), PersistError> {
+        AtomicFile::commit(*self)
+    }
+}
+
+/// The server's own [`SnapshotSink`]: an [`AtomicFile`] at the snapshot's path (temporary
+/// file, fsync, rename, fsync of the directory).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileSink;
+
+impl SnapshotSink for FileSink {
+    fn create(&self, path: &Path) -> Result<Box<dyn SnapshotFile>, PersistError> {
+        Ok(Box::new(AtomicFile::create(path)?))
+    }
 }
 
 /// Why a save did not happen.
@@ -76,6 +126,7 @@ impl SaveTarget {
 
 /// Snapshot bookkeeping shared by the commands, the snapshot thread and shutdown.
 pub(crate) struct Persistence {
+    sink: Arc<dyn SnapshotSink>,
     /// `Some(start)` while a save runs.
     running: Mutex<Option<Instant>>,
     idle: Condvar,
@@ -113,21 +164,24 @@ fn unix_now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Writes every live key of `store` to `target`, replacing the file atomically, counting
-/// keys written in `processed`.
+/// Writes every live key of `store` to a destination of `sink` for `target`, committing
+/// it only once complete, counting keys written in `processed`.
 fn write_snapshot(
+    sink: &dyn SnapshotSink,
     store: &Store,
     target: &SaveTarget,
     processed: &AtomicU64,
 ) -> Result<u64, PersistError> {
-    let stats = save_snapshot(&target.path, unix_now_ms(), |w| {
-        store.for_each_snapshot_batch(|db, entries| {
-            let n = entries.len() as u64;
-            write_entries(w, db, entries, target)?;
-            processed.fetch_add(n, Ordering::Relaxed);
-            Ok::<(), PersistError>(())
-        })
+    let file = sink.create(&target.path)?;
+    let mut w = SnapshotWriter::new(file, unix_now_ms())?;
+    store.for_each_snapshot_batch(|db, entries| {
+        let n = entries.len() as u64;
+        write_entries(&mut w, db, entries, target)?;
+        processed.fetch_add(n, Ordering::Relaxed);
+        Ok::<(), PersistError>(())
     })?;
+    let (file, stats) = w.finish()?;
+    file.commit()?;
     Ok(stats.bytes)
 }
 
@@ -159,8 +213,9 @@ fn write_entries<W: std::io::Write>(
 }
 
 impl Persistence {
-    pub fn new() -> Self {
+    pub fn new(sink: Arc<dyn SnapshotSink>) -> Self {
         Persistence {
+            sink,
             running: Mutex::new(None),
             idle: Condvar::new(),
             in_progress: AtomicBool::new(false),
@@ -243,7 +298,7 @@ impl Persistence {
     /// Runs a claimed save to its end.
     fn run(&self, store: &Store, target: &SaveTarget, background: bool) -> Result<u64, SaveError> {
         let changes_before = store.changes();
-        let result = write_snapshot(store, target, &self.keys_processed);
+        let result = write_snapshot(&*self.sink, store, target, &self.keys_processed);
         self.end(&result, changes_before, background);
         result.map_err(SaveError::Failed)
     }

@@ -5,14 +5,16 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proptest::prelude::*;
 use redis::Commands;
-use redistill_persist::{SnapshotWriter, save_snapshot};
-use redistill_server::Server;
+use redistill_persist::{PersistError, SnapshotWriter, save_snapshot};
 use redistill_server::config::Config;
+use redistill_server::{FileSink, Server, SnapshotFile, SnapshotSink};
 
 /// A server whose snapshot lives at `path`, stopped when dropped.
 struct Node {
@@ -288,6 +290,127 @@ fn a_failing_save_replies_err_keeps_serving_and_the_next_good_save_clears_it() {
     assert_eq!(node.field("rdb_changes_since_last_save"), "0");
     assert!(node.server().persistence_status().last_save_ok);
     assert!(path.exists());
+}
+
+/// Writes through the server's own file sink, but every write fails while `failing` is set:
+/// the error comes from inside the snapshot writer, as a full disk's would.
+struct FlakySink {
+    failing: Arc<AtomicBool>,
+}
+
+struct FlakyFile {
+    inner: Box<dyn SnapshotFile>,
+    failing: Arc<AtomicBool>,
+}
+
+impl SnapshotSink for FlakySink {
+    fn create(&self, path: &Path) -> Result<Box<dyn SnapshotFile>, PersistError> {
+        Ok(Box::new(FlakyFile {
+            inner: FileSink.create(path)?,
+            failing: Arc::clone(&self.failing),
+        }))
+    }
+}
+
+impl Write for FlakyFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("injected write error"));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl SnapshotFile for FlakyFile {
+    fn commit(self: Box<Self>) -> Result<(), PersistError> {
+        self.inner.commit()
+    }
+}
+
+/// `GET /health` on `addr`, as JSON.
+fn health(addr: SocketAddr) -> serde_json::Value {
+    let mut s = TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("response");
+    let (_, body) = response.split_once("\r\n\r\n").expect("a body");
+    serde_json::from_str(body).expect("JSON")
+}
+
+#[test]
+fn an_injected_write_error_fails_save_and_bgsave_until_a_good_save_clears_it() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let failing = Arc::new(AtomicBool::new(false));
+    // The health port must be named; another process may take a free one first.
+    let server = (0..10)
+        .find_map(|_| {
+            let mut cfg = config(&path, true);
+            cfg.server.health_check_port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let sink = FlakySink {
+                failing: Arc::clone(&failing),
+            };
+            Server::start_with_snapshot_sink(cfg, Arc::new(sink)).ok()
+        })
+        .expect("server starts");
+    let health_addr = server.health_addr().expect("health endpoint on");
+    let node = Node {
+        addr: server.local_addr(),
+        server: Some(server),
+    };
+    let mut c = node.client();
+    let mut raw = node.raw();
+    let _: () = c.set("k", "v").unwrap();
+    exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+    let good = std::fs::read(&path).unwrap();
+
+    failing.store(true, Ordering::SeqCst);
+    let _: () = c.set("k2", "v2").unwrap();
+    exchange(&mut raw, &resp(&["SAVE"]), "-ERR\r\n");
+    assert_eq!(node.field("rdb_last_bgsave_status"), "err");
+    assert_eq!(health(health_addr)["last_save"]["status"], "err");
+    exchange(
+        &mut raw,
+        &resp(&["BGSAVE"]),
+        "+Background saving started\r\n",
+    );
+    node.wait_for_bgsave();
+    assert_eq!(node.field("rdb_last_bgsave_status"), "err");
+    assert_eq!(node.field("rdb_changes_since_last_save"), "1");
+    assert!(!node.server().persistence_status().last_save_ok);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        good,
+        "the last good snapshot stays"
+    );
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 1, "failed saves leave no temporary file");
+    // Reads, writes and other commands are served as before.
+    assert_eq!(c.get::<_, String>("k").unwrap(), "v");
+    let _: () = c.set("k3", "v3").unwrap();
+    exchange(&mut raw, &resp(&["PING"]), "+PONG\r\n");
+
+    failing.store(false, Ordering::SeqCst);
+    exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    assert_eq!(node.field("rdb_changes_since_last_save"), "0");
+    assert_eq!(health(health_addr)["last_save"]["status"], "ok");
+    assert!(node.server().persistence_status().last_save_ok);
+    let records = redistill_persist::SnapshotReader::open(&path)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 3);
 }
 
 #[test]
