@@ -22,7 +22,7 @@ use parking_lot::{Condvar, Mutex};
 use redistill_persist::{AtomicFile, PersistError, SnapshotReader, SnapshotWriter, Value};
 use redistill_store::{SnapshotValue, Store};
 
-use crate::config::PersistenceConfig;
+use crate::config::{PersistenceConfig, SavePoint};
 
 /// What a health check wants to know about snapshots, read without locks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -627,8 +627,27 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
 /// `CONFIG_BGSAVE_RETRY_DELAY`).
 const RETRY_DELAY_SECS: u64 = 5;
 
-/// Saves every `snapshot_interval` seconds when something changed, until the server stops.
-/// After a failed save it waits [`RETRY_DELAY_SECS`] before trying again, as Redis does.
+/// What the schedule looks at, all in whole unix seconds as Redis keeps them.
+#[derive(Debug, Clone, Copy)]
+struct SaveClock {
+    now: u64,
+    last_save: u64,
+    last_try: u64,
+    last_ok: bool,
+    changes: u64,
+}
+
+/// The first save point that is due, as Redis's `serverCron` decides: at least `changes`
+/// writes and more than `seconds` since the last successful save, and, after a failed
+/// save, more than [`RETRY_DELAY_SECS`] since that attempt.
+fn due_point(points: &[SavePoint], c: SaveClock) -> Option<SavePoint> {
+    let retry_ok = c.last_ok || c.now.saturating_sub(c.last_try) > RETRY_DELAY_SECS;
+    points.iter().copied().find(|p| {
+        retry_ok && c.changes >= p.changes && c.now.saturating_sub(c.last_save) > p.seconds
+    })
+}
+
+/// Saves whenever a save point of the configuration is due, until the server stops.
 pub(crate) fn periodic(shared: &crate::server::Shared) {
     // Short, because stopping the server waits for this thread to notice.
     const TICK: Duration = Duration::from_millis(100);
@@ -638,19 +657,111 @@ pub(crate) fn periodic(shared: &crate::server::Shared) {
         let (due, target) = {
             let config = shared.config.read();
             let p = &config.persistence;
-            let now = unix_now();
-            let since_save = now.saturating_sub(persistence.last_save_unix());
-            let since_try = now.saturating_sub(persistence.last_try_unix.load(Ordering::Relaxed));
-            let due = p.enabled
-                && p.snapshot_interval > 0
-                && since_save >= p.snapshot_interval
-                && (persistence.last_ok.load(Ordering::Relaxed) || since_try >= RETRY_DELAY_SECS)
-                && persistence.changes_since_save(&shared.store) > 0;
+            let due = if p.enabled {
+                let clock = SaveClock {
+                    now: unix_now(),
+                    last_save: persistence.last_save_unix(),
+                    last_try: persistence.last_try_unix.load(Ordering::Relaxed),
+                    last_ok: persistence.last_ok.load(Ordering::Relaxed),
+                    changes: persistence.changes_since_save(&shared.store),
+                };
+                due_point(&p.save_points(), clock)
+            } else {
+                None
+            };
             (due, SaveTarget::from_config(p))
         };
-        if due && persistence.try_begin(&shared.store) {
-            log::info!("Periodic snapshot: saving");
+        if let Some(point) = due
+            && persistence.try_begin(&shared.store)
+        {
+            log::info!(
+                "{} changes in {} seconds. Saving...",
+                point.changes,
+                point.seconds
+            );
             let _ = persistence.run(&shared.store, &target, true);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points(text: &str) -> Vec<SavePoint> {
+        SavePoint::parse_list(text).expect("valid save points")
+    }
+
+    fn clock(now: u64, changes: u64) -> SaveClock {
+        SaveClock {
+            now,
+            last_save: 1000,
+            last_try: 1000,
+            last_ok: true,
+            changes,
+        }
+    }
+
+    #[test]
+    fn a_point_is_due_after_more_than_its_seconds_with_enough_changes() {
+        let rules = points("3600 1 300 100 60 10000");
+        assert_eq!(
+            due_point(&rules, clock(1060, 20_000)),
+            None,
+            "60 s is not more than 60"
+        );
+        assert_eq!(
+            due_point(&rules, clock(1061, 10_000)),
+            Some(SavePoint {
+                seconds: 60,
+                changes: 10_000
+            })
+        );
+        assert_eq!(due_point(&rules, clock(1061, 9_999)), None);
+        assert_eq!(
+            due_point(&rules, clock(1301, 100)),
+            Some(SavePoint {
+                seconds: 300,
+                changes: 100
+            })
+        );
+        assert_eq!(due_point(&rules, clock(3000, 99)), None);
+        assert_eq!(
+            due_point(&rules, clock(4601, 1)),
+            Some(SavePoint {
+                seconds: 3600,
+                changes: 1
+            })
+        );
+        assert_eq!(
+            due_point(&rules, clock(1_000_000, 0)),
+            None,
+            "nothing changed"
+        );
+        assert_eq!(due_point(&[], clock(1_000_000, 1_000_000)), None);
+    }
+
+    #[test]
+    fn zero_changes_saves_on_time_alone() {
+        assert!(due_point(&points("10 0"), clock(1011, 0)).is_some());
+        assert!(due_point(&points("10 0"), clock(1010, 0)).is_none());
+    }
+
+    #[test]
+    fn after_a_failure_the_next_try_waits_more_than_the_retry_delay() {
+        let rules = points("1 1");
+        let failed = |now, last_try| SaveClock {
+            last_ok: false,
+            last_try,
+            ..clock(now, 5)
+        };
+        assert!(due_point(&rules, failed(2000, 1996)).is_none());
+        assert!(due_point(&rules, failed(2000, 1995)).is_none());
+        assert!(due_point(&rules, failed(2000, 1994)).is_some());
+    }
+
+    #[test]
+    fn the_clock_going_back_never_makes_a_point_due() {
+        assert!(due_point(&points("1 0"), clock(10, 5)).is_none());
     }
 }

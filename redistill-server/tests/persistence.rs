@@ -703,6 +703,71 @@ fn periodic_saves_happen_when_something_changed() {
     assert_eq!(records.len(), 1);
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+#[test]
+fn save_points_set_by_config_set_save_once_enough_changes_are_made_in_time() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let mut cfg = config(&path, true);
+    cfg.persistence.snapshot_interval = 0;
+    let node = Node::start(cfg);
+    let mut c = node.client();
+    let mut raw = node.raw();
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "GET", "save"]),
+        "*2\r\n$4\r\nsave\r\n$0\r\n\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "SET", "save", "1 2"]),
+        "+OK\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "GET", "save"]),
+        "*2\r\n$4\r\nsave\r\n$3\r\n1 2\r\n",
+    );
+    let _: () = c.set("a", 1).unwrap();
+    let lastsave: u64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
+    // One change is short of the point however long it waits: give the schedule over a
+    // second of ticks past the point's time.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while unix_now() < lastsave + 3 {
+        assert!(Instant::now() < deadline, "the clock stands still");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(node.field("rdb_changes_since_last_save"), "1");
+    assert!(!path.exists(), "one change of two saved nothing");
+
+    let _: () = c.set("b", 2).unwrap();
+    while node.field("rdb_changes_since_last_save") != "0" {
+        assert!(Instant::now() < deadline, "the save point did not save");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    let records = redistill_persist::SnapshotReader::open(&path)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    let saved_at: u64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
+    assert!(saved_at > lastsave + 1, "{saved_at} vs {lastsave}");
+
+    exchange(&mut raw, &resp(&["CONFIG", "SET", "save", ""]), "+OK\r\n");
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "GET", "save"]),
+        "*2\r\n$4\r\nsave\r\n$0\r\n\r\n",
+    );
+}
+
 #[test]
 fn a_snapshot_over_the_memory_limit_loads_then_evicts_down_to_it() {
     let dir = dir();
