@@ -129,6 +129,8 @@ pub(crate) struct Persistence {
     sink: Arc<dyn SnapshotSink>,
     /// `Some(start)` while a save runs.
     running: Mutex<Option<Instant>>,
+    /// A BGSAVE inside EXEC asked for a save that the snapshot thread has not started yet.
+    scheduled: AtomicBool,
     idle: Condvar,
     in_progress: AtomicBool,
     last_save_unix: AtomicU64,
@@ -217,6 +219,7 @@ impl Persistence {
         Persistence {
             sink,
             running: Mutex::new(None),
+            scheduled: AtomicBool::new(false),
             idle: Condvar::new(),
             in_progress: AtomicBool::new(false),
             last_save_unix: AtomicU64::new(unix_now()),
@@ -255,8 +258,21 @@ impl Persistence {
         self.started(store);
     }
 
+    /// Asks the snapshot thread for a background save (BGSAVE inside EXEC); refused while
+    /// one runs, as Redis refuses it.
+    pub fn schedule(&self) -> Result<(), SaveError> {
+        let running = self.running.lock();
+        if running.is_some() {
+            return Err(SaveError::InProgress);
+        }
+        self.scheduled.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Counts a save as it starts, as Redis's `rdb_saves` does, with the keys it will write.
+    /// Any save that starts satisfies a scheduled one.
     fn started(&self, store: &Store) {
+        self.scheduled.store(false, Ordering::Relaxed);
         let total: usize = (0..store.databases())
             .filter_map(|db| store.db_info(db).ok())
             .map(|info| info.keys)
@@ -344,6 +360,15 @@ impl Persistence {
             return Err(SaveError::Failed(PersistError::from(e)));
         }
         Ok(())
+    }
+
+    /// Whether a save that nobody waits for may start now (see [`retry_ok`]).
+    fn retry_ok(&self) -> bool {
+        retry_ok(
+            self.last_ok.load(Ordering::Relaxed),
+            unix_now(),
+            self.last_try_unix.load(Ordering::Relaxed),
+        )
     }
 
     /// Whether a save is running.
@@ -627,6 +652,12 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
 /// `CONFIG_BGSAVE_RETRY_DELAY`).
 const RETRY_DELAY_SECS: u64 = 5;
 
+/// Whether a save may start on its own: the last one succeeded, or failed more than
+/// [`RETRY_DELAY_SECS`] ago.
+fn retry_ok(last_ok: bool, now: u64, last_try: u64) -> bool {
+    last_ok || now.saturating_sub(last_try) > RETRY_DELAY_SECS
+}
+
 /// What the schedule looks at, all in whole unix seconds as Redis keeps them.
 #[derive(Debug, Clone, Copy)]
 struct SaveClock {
@@ -641,7 +672,7 @@ struct SaveClock {
 /// writes and more than `seconds` since the last successful save, and, after a failed
 /// save, more than [`RETRY_DELAY_SECS`] since that attempt.
 fn due_point(points: &[SavePoint], c: SaveClock) -> Option<SavePoint> {
-    let retry_ok = c.last_ok || c.now.saturating_sub(c.last_try) > RETRY_DELAY_SECS;
+    let retry_ok = retry_ok(c.last_ok, c.now, c.last_try);
     points.iter().copied().find(|p| {
         retry_ok && c.changes >= p.changes && c.now.saturating_sub(c.last_save) > p.seconds
     })
@@ -671,14 +702,16 @@ pub(crate) fn periodic(shared: &crate::server::Shared) {
             };
             (due, SaveTarget::from_config(p))
         };
-        if let Some(point) = due
-            && persistence.try_begin(&shared.store)
-        {
-            log::info!(
-                "{} changes in {} seconds. Saving...",
-                point.changes,
-                point.seconds
-            );
+        let scheduled = persistence.scheduled.load(Ordering::Relaxed) && persistence.retry_ok();
+        if (due.is_some() || scheduled) && persistence.try_begin(&shared.store) {
+            match due {
+                Some(point) => log::info!(
+                    "{} changes in {} seconds. Saving...",
+                    point.changes,
+                    point.seconds
+                ),
+                None => log::info!("Background saving started (scheduled)"),
+            }
             let _ = persistence.run(&shared.store, &target, true);
         }
     }

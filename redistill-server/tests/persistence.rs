@@ -458,6 +458,92 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
 }
 
 #[test]
+fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let node = Node::start(config(&path, false));
+    let mut raw = node.raw();
+    exchange(
+        &mut raw,
+        &format!(
+            "{}{}{}{}",
+            resp(&["MULTI"]),
+            resp(&["SET", "k", "v"]),
+            resp(&["BGSAVE"]),
+            resp(&["EXEC"])
+        ),
+        "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n+Background saving scheduled\r\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node.field("rdb_changes_since_last_save") != "0" {
+        assert!(Instant::now() < deadline, "the scheduled save did not run");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    node.wait_for_bgsave();
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    assert_eq!(node.field("rdb_saves"), "1");
+    let records = redistill_persist::SnapshotReader::open(&path)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 1);
+
+    // SCHEDULE reads the same; errors are per command, in the EXEC reply.
+    exchange(
+        &mut raw,
+        &format!(
+            "{}{}{}{}",
+            resp(&["MULTI"]),
+            resp(&["BGSAVE", "SCHEDULE"]),
+            resp(&["BGSAVE", "NOW"]),
+            resp(&["EXEC"])
+        ),
+        "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+Background saving scheduled\r\n\
+         -ERR syntax error\r\n",
+    );
+    node.wait_for_bgsave();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node.field("rdb_saves") != "2" {
+        assert!(Instant::now() < deadline, "the scheduled save did not run");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // While a save runs, EXEC's BGSAVE is refused as a plain one is.
+    let mut c = node.client();
+    for i in 0..40 {
+        let _: () = c.set(format!("k{i}"), i).unwrap();
+    }
+    node.wait_for_bgsave();
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
+        "+OK\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["BGSAVE"]),
+        "+Background saving started\r\n",
+    );
+    exchange(
+        &mut raw,
+        &format!(
+            "{}{}{}",
+            resp(&["MULTI"]),
+            resp(&["BGSAVE"]),
+            resp(&["EXEC"])
+        ),
+        "+OK\r\n+QUEUED\r\n*1\r\n-ERR Background save already in progress\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n",
+    );
+    node.wait_for_bgsave();
+    assert_eq!(node.field("rdb_saves"), "3", "nothing was left scheduled");
+}
+
+#[test]
 fn replies_and_errors_match_redis() {
     let dir = dir();
     let path = dir.path().join("dump.rdst");
