@@ -1,6 +1,8 @@
-//! Snapshots end to end: SAVE, BGSAVE, LASTSAVE, INFO persistence, SHUTDOWN SAVE/NOSAVE,
-//! loading at start (expired keys dropped, corrupt files refused or moved aside) and write
-//! errors, over real sockets. Replies and error texts are those of Redis 7.0.
+//! Snapshots end to end: SAVE, BGSAVE (also inside EXEC), LASTSAVE, INFO persistence,
+//! save points, SHUTDOWN SAVE/NOSAVE, loading at start (expired keys dropped, corrupt files
+//! refused or moved aside), write errors injected through the snapshot sink, and a server
+//! process killed with SIGKILL in the middle of a BGSAVE, over real sockets. Replies and
+//! error texts are those of Redis 7.0.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -226,6 +228,36 @@ fn a_corrupt_snapshot_refuses_to_start_naming_file_and_offset() {
     assert!(text.contains("byte offset"), "{text}");
     assert!(text.contains("--start-empty-on-corrupt-snapshot"), "{text}");
     assert!(path.exists(), "the file is left for the operator");
+}
+
+#[test]
+fn a_flipped_byte_anywhere_refuses_to_start_naming_file_and_offset() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    truncated_snapshot(&path, 0);
+    let good = std::fs::read(&path).unwrap();
+    // The header, the first record, the middle, the footer's checksum.
+    for pos in [
+        3,
+        redistill_persist::HEADER_LEN + 9,
+        good.len() / 2,
+        good.len() - 1,
+    ] {
+        let mut damaged = good.clone();
+        damaged[pos] ^= 0x20;
+        std::fs::write(&path, &damaged).unwrap();
+        let err = Server::start(config(&path, true))
+            .err()
+            .unwrap_or_else(|| panic!("a flip at {pos} went unnoticed"));
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("byte offset"), "{text}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            damaged,
+            "the file is left as it was"
+        );
+    }
 }
 
 #[test]
@@ -541,6 +573,122 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
     );
     node.wait_for_bgsave();
     assert_eq!(node.field("rdb_saves"), "3", "nothing was left scheduled");
+}
+
+/// Names the snapshot of the server [`crash_child`] runs in a process of its own.
+const CRASH_CHILD_SNAPSHOT: &str = "REDISTILL_TEST_CRASH_SNAPSHOT";
+
+/// Not a test on its own: [`kill_9_during_bgsave_leaves_the_previous_snapshot_loadable`]
+/// runs this test binary again with only this one, so that it has a server process to
+/// kill. It serves the snapshot named by the variable, prints its port and waits.
+#[test]
+#[ignore = "started by kill_9_during_bgsave_leaves_the_previous_snapshot_loadable"]
+fn crash_child() {
+    let Some(path) = std::env::var_os(CRASH_CHILD_SNAPSHOT) else {
+        return;
+    };
+    let server = Server::start(config(Path::new(&path), true)).expect("server starts");
+    println!("port={}", server.local_addr().port());
+    std::io::stdout().flush().expect("stdout");
+    loop {
+        std::thread::sleep(Duration::from_secs(60));
+    }
+}
+
+/// The child process, killed if the test ends early.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn temp_files(dir: &Path) -> Vec<(PathBuf, u64)> {
+    std::fs::read_dir(dir)
+        .expect("the directory lists")
+        .map(|e| e.expect("an entry"))
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .map(|e| (e.path(), e.metadata().expect("its size").len()))
+        .collect()
+}
+
+#[test]
+fn kill_9_during_bgsave_leaves_the_previous_snapshot_loadable() {
+    use std::io::BufRead;
+
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let mut child = Child(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["crash_child", "--exact", "--ignored", "--nocapture"])
+            .env(CRASH_CHILD_SNAPSHOT, &path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the child starts"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let port: u16 = std::io::BufReader::new(stdout)
+        .lines()
+        .map(|l| l.expect("child output"))
+        .find_map(|l| l.strip_prefix("port=").map(|p| p.parse().unwrap()))
+        .expect("the child prints its port");
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .expect("connects");
+    let value = "x".repeat(20_000);
+    for i in 0..20 {
+        let _: () = c.set(format!("old{i}"), &value).unwrap();
+    }
+    let _: () = redis::cmd("SAVE").query(&mut c).unwrap();
+    let good = std::fs::read(&path).unwrap();
+
+    for i in 0..60 {
+        let _: () = c.set(format!("new{i}"), &value).unwrap();
+    }
+    // 80 keys at 20 ms each: the save runs for over a second and a half.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("rdb-key-save-delay")
+        .arg("20000")
+        .query(&mut c)
+        .unwrap();
+    let reply: String = redis::cmd("BGSAVE").query(&mut c).unwrap();
+    assert_eq!(reply, "Background saving started");
+    // Kill it once the new snapshot is partly on disk: more than one block written.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !temp_files(dir.path())
+        .iter()
+        .any(|(_, len)| *len > redistill_persist::DEFAULT_BLOCK_SIZE as u64)
+    {
+        assert!(Instant::now() < deadline, "the save wrote nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
+    assert!(info.contains("rdb_bgsave_in_progress:1"), "{info}");
+    child.0.kill().expect("SIGKILL");
+    child.0.wait().expect("the child ends");
+
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        good,
+        "the previous snapshot is whole"
+    );
+    assert_eq!(
+        temp_files(dir.path()).len(),
+        1,
+        "the partial file is left behind"
+    );
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    let dbsize: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(dbsize, 20);
+    assert_eq!(c.get::<_, String>("old7").unwrap(), value);
+    assert_eq!(node.field("rdb_last_load_keys_loaded"), "20");
+    assert!(temp_files(dir.path()).is_empty(), "removed at start");
 }
 
 #[test]
