@@ -2,13 +2,17 @@
 # Snapshot figures for the README: SAVE and load of N keys (seconds, MB/s), and GET
 # latency from redis-benchmark while BGSAVE runs back to back, against the idle figure.
 #
-#   scripts/bench-persist.sh [keys] [port]      (defaults: 1000000, 7150)
+#   [WORKERS=n] scripts/bench-persist.sh [keys] [port]      (defaults: 1, 1000000, 7150)
+#
+# WORKERS is the server's worker threads; on a machine with few cores one leaves the
+# benchmark client and the save a core to themselves.
 #
 # Needs redis-cli and redis-benchmark on PATH. Builds the release binary first.
 set -euo pipefail
 
 KEYS=${1:-1000000}
 PORT=${2:-7150}
+WORKERS=${WORKERS:-1}
 VALUE_SIZE=100
 REQUESTS=$((KEYS / 2))
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +31,7 @@ cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml" --bin redistill
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/redistill"
 
 start() {
-    "$BIN" --port "$PORT" --workers 2 \
+    "$BIN" --port "$PORT" --workers "$WORKERS" \
         --set persistence.enabled=true \
         --set "persistence.snapshot_path=$SNAPSHOT" \
         --set persistence.snapshot_interval=0 \
@@ -44,7 +48,7 @@ stop() {
 
 now() { date +%s.%N; }
 
-echo "keys: $KEYS, value size: $VALUE_SIZE bytes, machine: $(nproc) cores (shared, busy)"
+echo "keys: $KEYS, value size: $VALUE_SIZE bytes, workers: $WORKERS, machine: $(nproc) cores (shared, busy)"
 start
 # key:<i, 12 digits> -> VALUE_SIZE bytes (redis-benchmark's key names, so its GETs hit),
 # loaded through one pipe.

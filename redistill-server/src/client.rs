@@ -47,6 +47,8 @@ pub(crate) struct Transaction {
     pub existed_when_watched: Vec<(usize, Bytes)>,
     /// Set by writers of a watched key.
     pub dirty: DirtyFlag,
+    /// EXEC is running the queued commands (BGSAVE then schedules its save, as in Redis).
+    pub in_exec: bool,
 }
 
 impl Client {

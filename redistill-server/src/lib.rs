@@ -67,7 +67,7 @@ mod watch;
 mod worker;
 
 pub use clock::CoarseClock;
-pub use persistence::PersistenceStatus;
+pub use persistence::{FileSink, PersistenceStatus, SnapshotFile, SnapshotSink};
 pub use server::{Server, ShutdownTrigger, Totals};
 
 /// The Redis version reported to clients (HELLO, INFO), which some clients check for

@@ -11,6 +11,7 @@
 //! skips its turn, and a shutdown save waits for the running one to end.
 
 use std::fmt;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -18,10 +19,10 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Condvar, Mutex};
-use redistill_persist::{PersistError, SnapshotReader, SnapshotWriter, Value, save_snapshot};
+use redistill_persist::{AtomicFile, PersistError, SnapshotReader, SnapshotWriter, Value};
 use redistill_store::{SnapshotValue, Store};
 
-use crate::config::PersistenceConfig;
+use crate::config::{PersistenceConfig, SavePoint};
 
 /// What a health check wants to know about snapshots, read without locks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,55 @@ pub struct PersistenceStatus {
     /// Saves started since the server started (INFO's `rdb_saves`); 0 means
     /// `last_save_ok` and `last_save_unix` describe no save yet.
     pub saves: u64,
+}
+
+/// Where saves write their bytes: the seam between the snapshot driver and the file
+/// system.
+///
+/// The server's own sink is [`FileSink`], which writes each snapshot crash-safely with
+/// [`AtomicFile`]. Another one goes in through [`crate::Server::start_with_snapshot_sink`]; it
+/// exists for tests and embedders: to inject write errors and check how the server reports
+/// them, or to wrap the file (count bytes, throttle). Loading at start always reads the file
+/// at `snapshot_path`, so a sink that writes elsewhere only sees its own saves back when it
+/// also leaves them there.
+pub trait SnapshotSink: Send + Sync {
+    /// Opens the destination of one save meant to replace the snapshot at `path`.
+    ///
+    /// # Errors
+    ///
+    /// The destination cannot be created; the save then fails as a write would.
+    fn create(&self, path: &Path) -> Result<Box<dyn SnapshotFile>, PersistError>;
+}
+
+/// One save's destination: the snapshot's bytes are written to it, then it is committed
+/// once the snapshot is complete.
+///
+/// A destination dropped without [`commit`](SnapshotFile::commit) (because a write failed)
+/// must leave the previous snapshot as it was.
+pub trait SnapshotFile: Write + Send {
+    /// Makes the written snapshot the current one.
+    ///
+    /// # Errors
+    ///
+    /// The snapshot could not be made durable or put in place.
+    fn commit(self: Box<Self>) -> Result<(), PersistError>;
+}
+
+impl SnapshotFile for AtomicFile {
+    fn commit(self: Box<Self>) -> Result<(), PersistError> {
+        AtomicFile::commit(*self)
+    }
+}
+
+/// The server's own [`SnapshotSink`]: an [`AtomicFile`] at the snapshot's path (temporary
+/// file, fsync, rename, fsync of the directory).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileSink;
+
+impl SnapshotSink for FileSink {
+    fn create(&self, path: &Path) -> Result<Box<dyn SnapshotFile>, PersistError> {
+        Ok(Box::new(AtomicFile::create(path)?))
+    }
 }
 
 /// Why a save did not happen.
@@ -76,8 +126,11 @@ impl SaveTarget {
 
 /// Snapshot bookkeeping shared by the commands, the snapshot thread and shutdown.
 pub(crate) struct Persistence {
+    sink: Arc<dyn SnapshotSink>,
     /// `Some(start)` while a save runs.
     running: Mutex<Option<Instant>>,
+    /// A BGSAVE inside EXEC asked for a save that the snapshot thread has not started yet.
+    scheduled: AtomicBool,
     idle: Condvar,
     in_progress: AtomicBool,
     last_save_unix: AtomicU64,
@@ -113,21 +166,24 @@ fn unix_now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Writes every live key of `store` to `target`, replacing the file atomically, counting
-/// keys written in `processed`.
+/// Writes every live key of `store` to a destination of `sink` for `target`, committing
+/// it only once complete, counting keys written in `processed`.
 fn write_snapshot(
+    sink: &dyn SnapshotSink,
     store: &Store,
     target: &SaveTarget,
     processed: &AtomicU64,
 ) -> Result<u64, PersistError> {
-    let stats = save_snapshot(&target.path, unix_now_ms(), |w| {
-        store.for_each_snapshot_batch(|db, entries| {
-            let n = entries.len() as u64;
-            write_entries(w, db, entries, target)?;
-            processed.fetch_add(n, Ordering::Relaxed);
-            Ok::<(), PersistError>(())
-        })
+    let file = sink.create(&target.path)?;
+    let mut w = SnapshotWriter::new(file, unix_now_ms())?;
+    store.for_each_snapshot_batch(|db, entries| {
+        let n = entries.len() as u64;
+        write_entries(&mut w, db, entries, target)?;
+        processed.fetch_add(n, Ordering::Relaxed);
+        Ok::<(), PersistError>(())
     })?;
+    let (file, stats) = w.finish()?;
+    file.commit()?;
     Ok(stats.bytes)
 }
 
@@ -159,9 +215,11 @@ fn write_entries<W: std::io::Write>(
 }
 
 impl Persistence {
-    pub fn new() -> Self {
+    pub fn new(sink: Arc<dyn SnapshotSink>) -> Self {
         Persistence {
+            sink,
             running: Mutex::new(None),
+            scheduled: AtomicBool::new(false),
             idle: Condvar::new(),
             in_progress: AtomicBool::new(false),
             last_save_unix: AtomicU64::new(unix_now()),
@@ -200,8 +258,21 @@ impl Persistence {
         self.started(store);
     }
 
+    /// Asks the snapshot thread for a background save (BGSAVE inside EXEC); refused while
+    /// one runs, as Redis refuses it.
+    pub fn schedule(&self) -> Result<(), SaveError> {
+        let running = self.running.lock();
+        if running.is_some() {
+            return Err(SaveError::InProgress);
+        }
+        self.scheduled.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Counts a save as it starts, as Redis's `rdb_saves` does, with the keys it will write.
+    /// Any save that starts satisfies a scheduled one.
     fn started(&self, store: &Store) {
+        self.scheduled.store(false, Ordering::Relaxed);
         let total: usize = (0..store.databases())
             .filter_map(|db| store.db_info(db).ok())
             .map(|info| info.keys)
@@ -243,7 +314,7 @@ impl Persistence {
     /// Runs a claimed save to its end.
     fn run(&self, store: &Store, target: &SaveTarget, background: bool) -> Result<u64, SaveError> {
         let changes_before = store.changes();
-        let result = write_snapshot(store, target, &self.keys_processed);
+        let result = write_snapshot(&*self.sink, store, target, &self.keys_processed);
         self.end(&result, changes_before, background);
         result.map_err(SaveError::Failed)
     }
@@ -289,6 +360,15 @@ impl Persistence {
             return Err(SaveError::Failed(PersistError::from(e)));
         }
         Ok(())
+    }
+
+    /// Whether a save that nobody waits for may start now (see [`retry_ok`]).
+    fn retry_ok(&self) -> bool {
+        retry_ok(
+            self.last_ok.load(Ordering::Relaxed),
+            unix_now(),
+            self.last_try_unix.load(Ordering::Relaxed),
+        )
     }
 
     /// Whether a save is running.
@@ -572,8 +652,33 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
 /// `CONFIG_BGSAVE_RETRY_DELAY`).
 const RETRY_DELAY_SECS: u64 = 5;
 
-/// Saves every `snapshot_interval` seconds when something changed, until the server stops.
-/// After a failed save it waits [`RETRY_DELAY_SECS`] before trying again, as Redis does.
+/// Whether a save may start on its own: the last one succeeded, or failed more than
+/// [`RETRY_DELAY_SECS`] ago.
+fn retry_ok(last_ok: bool, now: u64, last_try: u64) -> bool {
+    last_ok || now.saturating_sub(last_try) > RETRY_DELAY_SECS
+}
+
+/// What the schedule looks at, all in whole unix seconds as Redis keeps them.
+#[derive(Debug, Clone, Copy)]
+struct SaveClock {
+    now: u64,
+    last_save: u64,
+    last_try: u64,
+    last_ok: bool,
+    changes: u64,
+}
+
+/// The first save point that is due, as Redis's `serverCron` decides: at least `changes`
+/// writes and more than `seconds` since the last successful save, and, after a failed
+/// save, more than [`RETRY_DELAY_SECS`] since that attempt.
+fn due_point(points: &[SavePoint], c: SaveClock) -> Option<SavePoint> {
+    let retry_ok = retry_ok(c.last_ok, c.now, c.last_try);
+    points.iter().copied().find(|p| {
+        retry_ok && c.changes >= p.changes && c.now.saturating_sub(c.last_save) > p.seconds
+    })
+}
+
+/// Saves whenever a save point of the configuration is due, until the server stops.
 pub(crate) fn periodic(shared: &crate::server::Shared) {
     // Short, because stopping the server waits for this thread to notice.
     const TICK: Duration = Duration::from_millis(100);
@@ -583,19 +688,113 @@ pub(crate) fn periodic(shared: &crate::server::Shared) {
         let (due, target) = {
             let config = shared.config.read();
             let p = &config.persistence;
-            let now = unix_now();
-            let since_save = now.saturating_sub(persistence.last_save_unix());
-            let since_try = now.saturating_sub(persistence.last_try_unix.load(Ordering::Relaxed));
-            let due = p.enabled
-                && p.snapshot_interval > 0
-                && since_save >= p.snapshot_interval
-                && (persistence.last_ok.load(Ordering::Relaxed) || since_try >= RETRY_DELAY_SECS)
-                && persistence.changes_since_save(&shared.store) > 0;
+            let due = if p.enabled {
+                let clock = SaveClock {
+                    now: unix_now(),
+                    last_save: persistence.last_save_unix(),
+                    last_try: persistence.last_try_unix.load(Ordering::Relaxed),
+                    last_ok: persistence.last_ok.load(Ordering::Relaxed),
+                    changes: persistence.changes_since_save(&shared.store),
+                };
+                due_point(&p.save_points(), clock)
+            } else {
+                None
+            };
             (due, SaveTarget::from_config(p))
         };
-        if due && persistence.try_begin(&shared.store) {
-            log::info!("Periodic snapshot: saving");
+        let scheduled = persistence.scheduled.load(Ordering::Relaxed) && persistence.retry_ok();
+        if (due.is_some() || scheduled) && persistence.try_begin(&shared.store) {
+            match due {
+                Some(point) => log::info!(
+                    "{} changes in {} seconds. Saving...",
+                    point.changes,
+                    point.seconds
+                ),
+                None => log::info!("Background saving started (scheduled)"),
+            }
             let _ = persistence.run(&shared.store, &target, true);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn points(text: &str) -> Vec<SavePoint> {
+        SavePoint::parse_list(text).expect("valid save points")
+    }
+
+    fn clock(now: u64, changes: u64) -> SaveClock {
+        SaveClock {
+            now,
+            last_save: 1000,
+            last_try: 1000,
+            last_ok: true,
+            changes,
+        }
+    }
+
+    #[test]
+    fn a_point_is_due_after_more_than_its_seconds_with_enough_changes() {
+        let rules = points("3600 1 300 100 60 10000");
+        assert_eq!(
+            due_point(&rules, clock(1060, 20_000)),
+            None,
+            "60 s is not more than 60"
+        );
+        assert_eq!(
+            due_point(&rules, clock(1061, 10_000)),
+            Some(SavePoint {
+                seconds: 60,
+                changes: 10_000
+            })
+        );
+        assert_eq!(due_point(&rules, clock(1061, 9_999)), None);
+        assert_eq!(
+            due_point(&rules, clock(1301, 100)),
+            Some(SavePoint {
+                seconds: 300,
+                changes: 100
+            })
+        );
+        assert_eq!(due_point(&rules, clock(3000, 99)), None);
+        assert_eq!(
+            due_point(&rules, clock(4601, 1)),
+            Some(SavePoint {
+                seconds: 3600,
+                changes: 1
+            })
+        );
+        assert_eq!(
+            due_point(&rules, clock(1_000_000, 0)),
+            None,
+            "nothing changed"
+        );
+        assert_eq!(due_point(&[], clock(1_000_000, 1_000_000)), None);
+    }
+
+    #[test]
+    fn zero_changes_saves_on_time_alone() {
+        assert!(due_point(&points("10 0"), clock(1011, 0)).is_some());
+        assert!(due_point(&points("10 0"), clock(1010, 0)).is_none());
+    }
+
+    #[test]
+    fn after_a_failure_the_next_try_waits_more_than_the_retry_delay() {
+        let rules = points("1 1");
+        let failed = |now, last_try| SaveClock {
+            last_ok: false,
+            last_try,
+            ..clock(now, 5)
+        };
+        assert!(due_point(&rules, failed(2000, 1996)).is_none());
+        assert!(due_point(&rules, failed(2000, 1995)).is_none());
+        assert!(due_point(&rules, failed(2000, 1994)).is_some());
+    }
+
+    #[test]
+    fn the_clock_going_back_never_makes_a_point_due() {
+        assert!(due_point(&points("1 0"), clock(10, 5)).is_none());
     }
 }

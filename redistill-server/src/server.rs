@@ -120,6 +120,23 @@ impl Server {
     /// enabled, also a certificate, key or CA file that cannot be used (the error, of kind
     /// `InvalidInput`, wraps a [`crate::tls::TlsError`] naming the file).
     pub fn start(config: Config) -> io::Result<Server> {
+        Self::start_with_snapshot_sink(config, Arc::new(crate::FileSink))
+    }
+
+    /// [`Server::start`], with saves (SAVE, BGSAVE, periodic, shutdown) writing through
+    /// `sink` instead of the snapshot file directly.
+    ///
+    /// For tests and embedders: a sink that fails on purpose shows how the server reports
+    /// a failed save (`-ERR`, `rdb_last_bgsave_status:err`) while it keeps serving. Loading
+    /// at start still reads `snapshot_path`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::start`].
+    pub fn start_with_snapshot_sink(
+        config: Config,
+        sink: Arc<dyn crate::SnapshotSink>,
+    ) -> io::Result<Server> {
         let tls = if config.security.tls_enabled {
             let tls = crate::tls::server_config(&config.security)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -145,7 +162,7 @@ impl Server {
             .lfu_log_factor(memory.lfu_log_factor)
             .lfu_decay_time(memory.lfu_decay_time)
             .build();
-        let persistence = Arc::new(Persistence::new());
+        let persistence = Arc::new(Persistence::new(sink));
         persistence
             .load(&store, &config.persistence)
             .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;

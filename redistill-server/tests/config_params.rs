@@ -2,7 +2,7 @@
 //! were taken from Redis 7.0.15 answering the same commands.
 
 use proptest::prelude::*;
-use redistill_server::config::{Config, ConfigError, parameters};
+use redistill_server::config::{Config, ConfigError, SavePoint, parameters};
 
 fn get(config: &Config, name: &str) -> String {
     config
@@ -181,7 +181,9 @@ fn set_values_are_parsed_like_redis() {
         ("requirepass", "x y", "x y"),
         ("requirepass", "", ""),
         ("save", "900 1", "900 1"),
-        ("save", "900 1 300 10", "300 1"),
+        ("save", "900 1 300 10", "900 1 300 10"),
+        ("save", "10 0", "10 0"),
+        ("save", "+10 05", "10 5"),
         ("save", "", ""),
         (
             "client-output-buffer-limit",
@@ -371,6 +373,10 @@ fn refused_values_get_redis_texts() {
         ("save", "0 1", failed("save", "Invalid save parameters")),
         ("save", "900 -1", failed("save", "Invalid save parameters")),
         ("save", "900 x", failed("save", "Invalid save parameters")),
+        ("save", "0 0", failed("save", "Invalid save parameters")),
+        ("save", "10  5", failed("save", "Invalid save parameters")),
+        ("save", " 10 5", failed("save", "Invalid save parameters")),
+        ("save", "10 5 ", failed("save", "Invalid save parameters")),
         (
             "databases",
             "4",
@@ -445,21 +451,34 @@ fn multi_parameter_set_is_all_or_nothing_like_redis() {
 }
 
 #[test]
-fn save_maps_onto_periodic_snapshots() {
+fn save_is_the_schedule_of_periodic_snapshots() {
     let mut config = Config::default();
     assert_eq!(get(&config, "save"), "", "persistence is off by default");
     config
         .set_parameter("save", "3600 1 300 100 60 10000")
         .unwrap();
     assert!(config.persistence.enabled);
-    assert_eq!(config.persistence.snapshot_interval, 60);
-    assert_eq!(get(&config, "save"), "60 1");
+    assert_eq!(get(&config, "save"), "3600 1 300 100 60 10000");
+    assert_eq!(
+        config.persistence.save_points()[1],
+        SavePoint {
+            seconds: 300,
+            changes: 100
+        }
+    );
     config.set_parameter("save", "").unwrap();
-    assert_eq!(config.persistence.snapshot_interval, 0);
+    assert!(config.persistence.save_points().is_empty());
     assert!(
         config.persistence.enabled,
         "SAVE and shutdown snapshots stay on"
     );
+    assert_eq!(get(&config, "save"), "");
+
+    // `snapshot_interval` reads as its save point.
+    let mut config = Config::default();
+    config.persistence.enabled = true;
+    assert_eq!(get(&config, "save"), "300 1");
+    config.persistence.snapshot_interval = 0;
     assert_eq!(get(&config, "save"), "");
 }
 

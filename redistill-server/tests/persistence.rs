@@ -1,18 +1,22 @@
-//! Snapshots end to end: SAVE, BGSAVE, LASTSAVE, INFO persistence, SHUTDOWN SAVE/NOSAVE,
-//! loading at start (expired keys dropped, corrupt files refused or moved aside) and write
-//! errors, over real sockets. Replies and error texts are those of Redis 7.0.
+//! Snapshots end to end: SAVE, BGSAVE (also inside EXEC), LASTSAVE, INFO persistence,
+//! save points, SHUTDOWN SAVE/NOSAVE, loading at start (expired keys dropped, corrupt files
+//! refused or moved aside), write errors injected through the snapshot sink, and a server
+//! process killed with SIGKILL in the middle of a BGSAVE, over real sockets. Replies and
+//! error texts are those of Redis 7.0.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use proptest::prelude::*;
 use redis::Commands;
-use redistill_persist::{SnapshotWriter, save_snapshot};
-use redistill_server::Server;
+use redistill_persist::{PersistError, SnapshotWriter, save_snapshot};
 use redistill_server::config::Config;
+use redistill_server::{FileSink, Server, SnapshotFile, SnapshotSink};
 
 /// A server whose snapshot lives at `path`, stopped when dropped.
 struct Node {
@@ -227,6 +231,36 @@ fn a_corrupt_snapshot_refuses_to_start_naming_file_and_offset() {
 }
 
 #[test]
+fn a_flipped_byte_anywhere_refuses_to_start_naming_file_and_offset() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    truncated_snapshot(&path, 0);
+    let good = std::fs::read(&path).unwrap();
+    // The header, the first record, the middle, the footer's checksum.
+    for pos in [
+        3,
+        redistill_persist::HEADER_LEN + 9,
+        good.len() / 2,
+        good.len() - 1,
+    ] {
+        let mut damaged = good.clone();
+        damaged[pos] ^= 0x20;
+        std::fs::write(&path, &damaged).unwrap();
+        let err = Server::start(config(&path, true))
+            .err()
+            .unwrap_or_else(|| panic!("a flip at {pos} went unnoticed"));
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("byte offset"), "{text}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            damaged,
+            "the file is left as it was"
+        );
+    }
+}
+
+#[test]
 fn the_flag_starts_empty_and_moves_the_corrupt_file_aside() {
     let dir = dir();
     let path = dir.path().join("dump.rdst");
@@ -290,6 +324,127 @@ fn a_failing_save_replies_err_keeps_serving_and_the_next_good_save_clears_it() {
     assert!(path.exists());
 }
 
+/// Writes through the server's own file sink, but every write fails while `failing` is set:
+/// the error comes from inside the snapshot writer, as a full disk's would.
+struct FlakySink {
+    failing: Arc<AtomicBool>,
+}
+
+struct FlakyFile {
+    inner: Box<dyn SnapshotFile>,
+    failing: Arc<AtomicBool>,
+}
+
+impl SnapshotSink for FlakySink {
+    fn create(&self, path: &Path) -> Result<Box<dyn SnapshotFile>, PersistError> {
+        Ok(Box::new(FlakyFile {
+            inner: FileSink.create(path)?,
+            failing: Arc::clone(&self.failing),
+        }))
+    }
+}
+
+impl Write for FlakyFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("injected write error"));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl SnapshotFile for FlakyFile {
+    fn commit(self: Box<Self>) -> Result<(), PersistError> {
+        self.inner.commit()
+    }
+}
+
+/// `GET /health` on `addr`, as JSON.
+fn health(addr: SocketAddr) -> serde_json::Value {
+    let mut s = TcpStream::connect(addr).expect("connects");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("response");
+    let (_, body) = response.split_once("\r\n\r\n").expect("a body");
+    serde_json::from_str(body).expect("JSON")
+}
+
+#[test]
+fn an_injected_write_error_fails_save_and_bgsave_until_a_good_save_clears_it() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let failing = Arc::new(AtomicBool::new(false));
+    // The health port must be named; another process may take a free one first.
+    let server = (0..10)
+        .find_map(|_| {
+            let mut cfg = config(&path, true);
+            cfg.server.health_check_port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let sink = FlakySink {
+                failing: Arc::clone(&failing),
+            };
+            Server::start_with_snapshot_sink(cfg, Arc::new(sink)).ok()
+        })
+        .expect("server starts");
+    let health_addr = server.health_addr().expect("health endpoint on");
+    let node = Node {
+        addr: server.local_addr(),
+        server: Some(server),
+    };
+    let mut c = node.client();
+    let mut raw = node.raw();
+    let _: () = c.set("k", "v").unwrap();
+    exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+    let good = std::fs::read(&path).unwrap();
+
+    failing.store(true, Ordering::SeqCst);
+    let _: () = c.set("k2", "v2").unwrap();
+    exchange(&mut raw, &resp(&["SAVE"]), "-ERR\r\n");
+    assert_eq!(node.field("rdb_last_bgsave_status"), "err");
+    assert_eq!(health(health_addr)["last_save"]["status"], "err");
+    exchange(
+        &mut raw,
+        &resp(&["BGSAVE"]),
+        "+Background saving started\r\n",
+    );
+    node.wait_for_bgsave();
+    assert_eq!(node.field("rdb_last_bgsave_status"), "err");
+    assert_eq!(node.field("rdb_changes_since_last_save"), "1");
+    assert!(!node.server().persistence_status().last_save_ok);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        good,
+        "the last good snapshot stays"
+    );
+    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(leftovers, 1, "failed saves leave no temporary file");
+    // Reads, writes and other commands are served as before.
+    assert_eq!(c.get::<_, String>("k").unwrap(), "v");
+    let _: () = c.set("k3", "v3").unwrap();
+    exchange(&mut raw, &resp(&["PING"]), "+PONG\r\n");
+
+    failing.store(false, Ordering::SeqCst);
+    exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    assert_eq!(node.field("rdb_changes_since_last_save"), "0");
+    assert_eq!(health(health_addr)["last_save"]["status"], "ok");
+    assert!(node.server().persistence_status().last_save_ok);
+    let records = redistill_persist::SnapshotReader::open(&path)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 3);
+}
+
 #[test]
 fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     let dir = dir();
@@ -332,6 +487,208 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     assert_eq!(node.field("current_save_keys_total"), "0");
     assert_ne!(node.field("rdb_last_bgsave_time_sec"), "-1");
     exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+}
+
+#[test]
+fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let node = Node::start(config(&path, false));
+    let mut raw = node.raw();
+    exchange(
+        &mut raw,
+        &format!(
+            "{}{}{}{}",
+            resp(&["MULTI"]),
+            resp(&["SET", "k", "v"]),
+            resp(&["BGSAVE"]),
+            resp(&["EXEC"])
+        ),
+        "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n+Background saving scheduled\r\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node.field("rdb_changes_since_last_save") != "0" {
+        assert!(Instant::now() < deadline, "the scheduled save did not run");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    node.wait_for_bgsave();
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    assert_eq!(node.field("rdb_saves"), "1");
+    let records = redistill_persist::SnapshotReader::open(&path)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 1);
+
+    // SCHEDULE reads the same; errors are per command, in the EXEC reply.
+    exchange(
+        &mut raw,
+        &format!(
+            "{}{}{}{}",
+            resp(&["MULTI"]),
+            resp(&["BGSAVE", "SCHEDULE"]),
+            resp(&["BGSAVE", "NOW"]),
+            resp(&["EXEC"])
+        ),
+        "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+Background saving scheduled\r\n\
+         -ERR syntax error\r\n",
+    );
+    node.wait_for_bgsave();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while node.field("rdb_saves") != "2" {
+        assert!(Instant::now() < deadline, "the scheduled save did not run");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // While a save runs, EXEC's BGSAVE is refused as a plain one is.
+    let mut c = node.client();
+    for i in 0..40 {
+        let _: () = c.set(format!("k{i}"), i).unwrap();
+    }
+    node.wait_for_bgsave();
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
+        "+OK\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["BGSAVE"]),
+        "+Background saving started\r\n",
+    );
+    exchange(
+        &mut raw,
+        &format!(
+            "{}{}{}",
+            resp(&["MULTI"]),
+            resp(&["BGSAVE"]),
+            resp(&["EXEC"])
+        ),
+        "+OK\r\n+QUEUED\r\n*1\r\n-ERR Background save already in progress\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n",
+    );
+    node.wait_for_bgsave();
+    assert_eq!(node.field("rdb_saves"), "3", "nothing was left scheduled");
+}
+
+/// Names the snapshot of the server [`crash_child`] runs in a process of its own.
+const CRASH_CHILD_SNAPSHOT: &str = "REDISTILL_TEST_CRASH_SNAPSHOT";
+
+/// Not a test on its own: [`kill_9_during_bgsave_leaves_the_previous_snapshot_loadable`]
+/// runs this test binary again with only this one, so that it has a server process to
+/// kill. It serves the snapshot named by the variable, prints its port and waits.
+#[test]
+#[ignore = "started by kill_9_during_bgsave_leaves_the_previous_snapshot_loadable"]
+fn crash_child() {
+    let Some(path) = std::env::var_os(CRASH_CHILD_SNAPSHOT) else {
+        return;
+    };
+    let server = Server::start(config(Path::new(&path), true)).expect("server starts");
+    println!("port={}", server.local_addr().port());
+    std::io::stdout().flush().expect("stdout");
+    loop {
+        std::thread::sleep(Duration::from_secs(60));
+    }
+}
+
+/// The child process, killed if the test ends early.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn temp_files(dir: &Path) -> Vec<(PathBuf, u64)> {
+    std::fs::read_dir(dir)
+        .expect("the directory lists")
+        .map(|e| e.expect("an entry"))
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .map(|e| (e.path(), e.metadata().expect("its size").len()))
+        .collect()
+}
+
+#[test]
+fn kill_9_during_bgsave_leaves_the_previous_snapshot_loadable() {
+    use std::io::BufRead;
+
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let mut child = Child(
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["crash_child", "--exact", "--ignored", "--nocapture"])
+            .env(CRASH_CHILD_SNAPSHOT, &path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("the child starts"),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let port: u16 = std::io::BufReader::new(stdout)
+        .lines()
+        .map(|l| l.expect("child output"))
+        .find_map(|l| l.strip_prefix("port=").map(|p| p.parse().unwrap()))
+        .expect("the child prints its port");
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .expect("connects");
+    let value = "x".repeat(20_000);
+    for i in 0..20 {
+        let _: () = c.set(format!("old{i}"), &value).unwrap();
+    }
+    let _: () = redis::cmd("SAVE").query(&mut c).unwrap();
+    let good = std::fs::read(&path).unwrap();
+
+    for i in 0..60 {
+        let _: () = c.set(format!("new{i}"), &value).unwrap();
+    }
+    // 80 keys at 20 ms each: the save runs for over a second and a half.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("rdb-key-save-delay")
+        .arg("20000")
+        .query(&mut c)
+        .unwrap();
+    let reply: String = redis::cmd("BGSAVE").query(&mut c).unwrap();
+    assert_eq!(reply, "Background saving started");
+    // Kill it once the new snapshot is partly on disk: more than one block written.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !temp_files(dir.path())
+        .iter()
+        .any(|(_, len)| *len > redistill_persist::DEFAULT_BLOCK_SIZE as u64)
+    {
+        assert!(Instant::now() < deadline, "the save wrote nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
+    assert!(info.contains("rdb_bgsave_in_progress:1"), "{info}");
+    child.0.kill().expect("SIGKILL");
+    child.0.wait().expect("the child ends");
+
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        good,
+        "the previous snapshot is whole"
+    );
+    assert_eq!(
+        temp_files(dir.path()).len(),
+        1,
+        "the partial file is left behind"
+    );
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    let dbsize: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(dbsize, 20);
+    assert_eq!(c.get::<_, String>("old7").unwrap(), value);
+    assert_eq!(node.field("rdb_last_load_keys_loaded"), "20");
+    assert!(temp_files(dir.path()).is_empty(), "removed at start");
 }
 
 #[test]
@@ -578,6 +935,71 @@ fn periodic_saves_happen_when_something_changed() {
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
     assert_eq!(records.len(), 1);
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+#[test]
+fn save_points_set_by_config_set_save_once_enough_changes_are_made_in_time() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let mut cfg = config(&path, true);
+    cfg.persistence.snapshot_interval = 0;
+    let node = Node::start(cfg);
+    let mut c = node.client();
+    let mut raw = node.raw();
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "GET", "save"]),
+        "*2\r\n$4\r\nsave\r\n$0\r\n\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "SET", "save", "1 2"]),
+        "+OK\r\n",
+    );
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "GET", "save"]),
+        "*2\r\n$4\r\nsave\r\n$3\r\n1 2\r\n",
+    );
+    let _: () = c.set("a", 1).unwrap();
+    let lastsave: u64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
+    // One change is short of the point however long it waits: give the schedule over a
+    // second of ticks past the point's time.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while unix_now() < lastsave + 3 {
+        assert!(Instant::now() < deadline, "the clock stands still");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(node.field("rdb_changes_since_last_save"), "1");
+    assert!(!path.exists(), "one change of two saved nothing");
+
+    let _: () = c.set("b", 2).unwrap();
+    while node.field("rdb_changes_since_last_save") != "0" {
+        assert!(Instant::now() < deadline, "the save point did not save");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
+    let records = redistill_persist::SnapshotReader::open(&path)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    assert_eq!(records.len(), 2);
+    let saved_at: u64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
+    assert!(saved_at > lastsave + 1, "{saved_at} vs {lastsave}");
+
+    exchange(&mut raw, &resp(&["CONFIG", "SET", "save", ""]), "+OK\r\n");
+    exchange(
+        &mut raw,
+        &resp(&["CONFIG", "GET", "save"]),
+        "*2\r\n$4\r\nsave\r\n$0\r\n\r\n",
+    );
 }
 
 #[test]

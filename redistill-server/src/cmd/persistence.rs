@@ -47,12 +47,19 @@ fn save(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
 
 /// BGSAVE [SCHEDULE]: starts a save on a thread of its own. With no other kind of
 /// background job here, SCHEDULE behaves as in Redis when only a snapshot could be running:
-/// it refuses while one is.
+/// it refuses while one is. Inside EXEC the save is scheduled, as Redis does, and the
+/// snapshot thread starts it within one of its ticks, once the transaction is over.
 fn bgsave(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     match args {
         [_] => {}
         [_, opt] if is(opt, "SCHEDULE") => {}
         _ => return ctx.reply().error(SYNTAX),
+    }
+    if ctx.client.tx.in_exec {
+        return match ctx.shared.persistence.schedule() {
+            Ok(()) => ctx.reply().simple(b"Background saving scheduled"),
+            Err(_) => ctx.reply().error(IN_PROGRESS),
+        };
     }
     let target = target(ctx);
     match ctx.shared.persistence.bgsave(&ctx.shared.store, target) {

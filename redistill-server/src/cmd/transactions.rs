@@ -101,12 +101,14 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
         return ctx.reply().null_array();
     }
     ctx.reply().array(queue.len());
+    ctx.client.tx.in_exec = true;
     for queued in &queue {
         let args: Vec<&[u8]> = queued.iter().map(|a| a.as_ref()).collect();
         if let Some(command) = super::lookup(args[0]) {
             super::run(ctx, command, &args);
         }
     }
+    ctx.client.tx.in_exec = false;
 }
 
 fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) {

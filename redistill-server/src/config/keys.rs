@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::values::{LogLevel, parse_bind_list};
-use super::{Config, ConfigError, ConfigWarning, eviction_policy_names, parse_memory_size};
+use super::{
+    Config, ConfigError, ConfigWarning, SavePoint, eviction_policy_names, parse_memory_size,
+};
 
 /// A value as given: typed TOML from the file, or text from the environment or a flag.
 pub(crate) enum Input<'a> {
@@ -236,8 +238,25 @@ static KEYS: &[Key] = &[
     }),
     set("persistence", "snapshot_interval", |c, v| {
         c.persistence.snapshot_interval = int(v, 0, i64::MAX)?;
+        c.persistence.save = None;
         Ok(())
     }),
+    // Redis's form of the same schedule, so a file may give one or the other, not both.
+    alias(
+        "persistence",
+        "save",
+        "persistence.snapshot_interval",
+        |c, v| {
+            let expected = || {
+                "Redis's save points, \"<seconds> <changes>\" pairs such as \"3600 1 300 100\" \
+                 (\"\" for none)"
+                    .to_owned()
+            };
+            let text = v.text().ok_or_else(expected)?;
+            c.persistence.save = Some(SavePoint::parse_list(text).ok_or_else(expected)?);
+            Ok(())
+        },
+    ),
     set("persistence", "save_on_shutdown", |c, v| {
         c.persistence.save_on_shutdown = boolean(v)?;
         Ok(())

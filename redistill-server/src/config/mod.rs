@@ -286,8 +286,13 @@ pub struct PersistenceConfig {
     /// Snapshot file (`snapshot_path`, default `redistill.rdb`).
     pub snapshot_path: PathBuf,
     /// Seconds between periodic snapshots (`snapshot_interval`, default 300; 0 = only on
-    /// `SAVE`/`BGSAVE` and shutdown).
+    /// `SAVE`/`BGSAVE` and shutdown): the save point `<snapshot_interval> 1`. Unused while
+    /// [`save`](Self::save) is set.
     pub snapshot_interval: u64,
+    /// Redis's save points (`save = "3600 1 300 100"`, `CONFIG SET save`), which replace
+    /// `snapshot_interval` when set; `Some(vec![])` means no periodic snapshots. Whichever
+    /// of the two a later layer sets wins. See [`PersistenceConfig::save_points`].
+    pub save: Option<Vec<SavePoint>>,
     /// Write a snapshot on graceful shutdown (`save_on_shutdown`, default true).
     pub save_on_shutdown: bool,
     /// When the snapshot is corrupt at start, move it aside to `<path>.corrupt-<unix time>`
@@ -305,9 +310,84 @@ impl Default for PersistenceConfig {
             enabled: false,
             snapshot_path: PathBuf::from("redistill.rdb"),
             snapshot_interval: 300,
+            save: None,
             save_on_shutdown: true,
             start_empty_on_corrupt_snapshot: false,
             key_save_delay_us: 0,
+        }
+    }
+}
+
+/// One of Redis's save points: snapshot once more than `seconds` have passed since the last
+/// successful save and at least `changes` writes were made since.
+///
+/// # Examples
+///
+/// ```
+/// use redistill_server::config::SavePoint;
+///
+/// let points = SavePoint::parse_list("3600 1 300 100").unwrap();
+/// assert_eq!(points[1], SavePoint { seconds: 300, changes: 100 });
+/// assert_eq!(SavePoint::render_list(&points), "3600 1 300 100");
+/// assert!(SavePoint::parse_list("0 1").is_none(), "seconds start at 1");
+/// assert_eq!(SavePoint::parse_list(""), Some(vec![]));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavePoint {
+    /// Seconds since the last successful save, at least 1.
+    pub seconds: u64,
+    /// Writes since the last successful save; 0 saves every `seconds` even when idle, as
+    /// in Redis.
+    pub changes: u64,
+}
+
+impl SavePoint {
+    /// Reads Redis's form, `<seconds> <changes>` pairs separated by blanks (`""` is no
+    /// point at all); `None` for an odd count, a word that is not an integer, seconds
+    /// below 1 or negative changes, which Redis refuses as "Invalid save parameters".
+    #[must_use]
+    pub fn parse_list(text: &str) -> Option<Vec<SavePoint>> {
+        let words: Vec<&str> = text.split_ascii_whitespace().collect();
+        if !words.len().is_multiple_of(2) {
+            return None;
+        }
+        words
+            .chunks_exact(2)
+            .map(|pair| {
+                let seconds = pair.first()?.parse::<i64>().ok()?;
+                let changes = pair.get(1)?.parse::<i64>().ok()?;
+                Some(SavePoint {
+                    seconds: u64::try_from(seconds).ok().filter(|s| *s >= 1)?,
+                    changes: u64::try_from(changes).ok()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Redis's form of `points`, as `CONFIG GET save` prints it.
+    #[must_use]
+    pub fn render_list(points: &[SavePoint]) -> String {
+        points
+            .iter()
+            .map(|p| format!("{} {}", p.seconds, p.changes))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl PersistenceConfig {
+    /// The periodic snapshot schedule: [`save`](Self::save) if set, else
+    /// `<snapshot_interval> 1` (none when the interval is 0). Persistence must also be
+    /// [`enabled`](Self::enabled) for it to run.
+    #[must_use]
+    pub fn save_points(&self) -> Vec<SavePoint> {
+        match &self.save {
+            Some(points) => points.clone(),
+            None if self.snapshot_interval > 0 => vec![SavePoint {
+                seconds: self.snapshot_interval,
+                changes: 1,
+            }],
+            None => Vec::new(),
         }
     }
 }

@@ -3,14 +3,14 @@
 //! Values are formatted and parsed exactly as Redis 7.0 does (`maxmemory` in bytes,
 //! booleans as `yes`/`no`, `CONFIG SET maxmemory 2gb`), and refused with Redis's texts.
 //! Where a parameter has no equivalent here it is either absent or fixed: `appendonly` is
-//! always `no`; `save` maps onto periodic snapshots.
+//! always `no`; `save` is the schedule of periodic snapshots.
 
 use std::path::Path;
 
 use super::values::{
     LogLevel, eviction_policy_names, format_bind_list, parse_redis_integer, parse_yes_no,
 };
-use super::{Config, ConfigError, parse_memory_size};
+use super::{Config, ConfigError, SavePoint, parse_memory_size};
 
 type Getter = fn(&Config) -> String;
 type Setter = fn(&mut Config, &str) -> Result<(), String>;
@@ -282,46 +282,33 @@ static PARAMETERS: &[Parameter] = &[
     }),
 ];
 
-/// Periodic snapshots render as one Redis save point, `"<interval> 1"`; none as `""`.
+/// The save points of periodic snapshots in Redis's form; `""` when persistence is off.
 fn get_save(c: &Config) -> String {
-    if c.persistence.enabled && c.persistence.snapshot_interval > 0 {
-        format!("{} 1", c.persistence.snapshot_interval)
+    if c.persistence.enabled {
+        SavePoint::render_list(&c.persistence.save_points())
     } else {
         String::new()
     }
 }
 
-/// Snapshots here are periodic rather than counted, so of Redis's `<seconds> <changes>`
-/// pairs the shortest period is kept, and persistence is turned on; `""` stops periodic
-/// snapshots.
+/// Sets Redis's save points and turns persistence on, as `save` turns RDB on in Redis; `""`
+/// stops periodic snapshots (SAVE, BGSAVE and shutdown still save). Words are separated by
+/// single spaces, as Redis splits them.
 fn set_save(c: &mut Config, v: &str) -> Result<(), String> {
     const INVALID: &str = "Invalid save parameters";
-    let words: Vec<&str> = v.split_ascii_whitespace().collect();
-    if !words.len().is_multiple_of(2) {
+    if !v.is_empty() && v.split(' ').any(str::is_empty) {
         return Err(INVALID.to_owned());
     }
-    let mut shortest: Option<u64> = None;
-    for pair in words.chunks_exact(2) {
-        let seconds = pair.first().and_then(|s| s.parse::<i64>().ok());
-        let changes = pair.get(1).and_then(|s| s.parse::<i64>().ok());
-        let (Some(seconds), Some(changes)) = (seconds, changes) else {
-            return Err(INVALID.to_owned());
-        };
-        if seconds < 1 || changes < 0 {
-            return Err(INVALID.to_owned());
-        }
-        let seconds = seconds.unsigned_abs();
-        shortest = Some(shortest.map_or(seconds, |s| s.min(seconds)));
-    }
-    match shortest {
-        Some(seconds) => {
+    let points = SavePoint::parse_list(v).ok_or_else(|| INVALID.to_owned())?;
+    match (points.is_empty(), c.persistence.enabled) {
+        // No schedule runs with persistence off, and `""` is what CONFIG GET shows then:
+        // setting it back changes nothing.
+        (true, false) => {}
+        (true, true) => c.persistence.save = Some(points),
+        (false, _) => {
             c.persistence.enabled = true;
-            c.persistence.snapshot_interval = seconds;
+            c.persistence.save = Some(points);
         }
-        // With persistence off there are no periodic snapshots to stop, and the interval
-        // is kept for when it is turned on.
-        None if c.persistence.enabled => c.persistence.snapshot_interval = 0,
-        None => {}
     }
     Ok(())
 }

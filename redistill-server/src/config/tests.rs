@@ -775,3 +775,64 @@ fn overrides_name_their_origin() {
     assert!(matches!(err, ConfigError::UnknownKey { .. }), "{err:?}");
     assert!(Overrides::default().is_empty());
 }
+
+#[test]
+fn save_points_load_in_redis_form_instead_of_snapshot_interval() {
+    let c = load_key("persistence.save", "\"3600 1  300 100\\t60 10000\"").unwrap();
+    assert_eq!(
+        c.persistence.save_points(),
+        [(3600, 1), (300, 100), (60, 10_000)]
+            .map(|(seconds, changes)| SavePoint { seconds, changes })
+    );
+    let c = load_key("persistence.save", "\"\"").unwrap();
+    assert!(c.persistence.save_points().is_empty());
+    let c = load_key("persistence.snapshot_interval", "60").unwrap();
+    assert_eq!(
+        c.persistence.save_points(),
+        [SavePoint {
+            seconds: 60,
+            changes: 1
+        }]
+    );
+    for bad in ["\"3600\"", "\"0 1\"", "\"60 -1\"", "\"60 x\"", "3600"] {
+        let err = load_key("persistence.save", bad).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::InvalidValue { key, .. } if key == "persistence.save"),
+            "{bad}: {err:?}"
+        );
+    }
+    let err = load("[persistence]\nsnapshot_interval = 60\nsave = \"60 1\"\n").unwrap_err();
+    assert!(
+        matches!(err, ConfigError::ConflictingKeys { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_later_layer_setting_either_form_of_the_schedule_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("redistill.toml");
+    std::fs::write(&file, "[persistence]\nsave = \"900 1 300 10\"\n").unwrap();
+    let c = ConfigLoader::new()
+        .file(&file)
+        .env([("REDISTILL_PERSISTENCE_SNAPSHOT_INTERVAL", "30")])
+        .load()
+        .unwrap()
+        .config;
+    assert_eq!(c.persistence.save, None);
+    assert_eq!(c.persistence.save_points()[0].seconds, 30);
+    let c = ConfigLoader::new()
+        .file(&file)
+        .env([("REDISTILL_PERSISTENCE_SNAPSHOT_INTERVAL", "30")])
+        .overrides(Overrides::single("persistence.save", "10 5"))
+        .load()
+        .unwrap()
+        .config;
+    assert_eq!(
+        c.persistence.save_points(),
+        [SavePoint {
+            seconds: 10,
+            changes: 5
+        }]
+    );
+}
