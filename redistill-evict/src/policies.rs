@@ -48,14 +48,6 @@ use crate::word::{self, AccessWord, lfu, s3};
 ///             Some((now_ms as u32).wrapping_sub(e.access.get()) as u64)
 ///         })
 ///     }
-///     fn evict<K, KS>(&self, shard: &mut ShardState<K>, keys: &KS, now_ms: u64) -> Option<K>
-///     where
-///         K: Clone + Eq + Hash,
-///         KS: Keyspace<K> + ?Sized,
-///     {
-///         self.candidate(shard, keys, now_ms)?;
-///         shard.take_candidate()
-///     }
 /// }
 ///
 /// let policy = OldestInserted;
@@ -119,10 +111,17 @@ pub trait EvictionPolicy {
     /// Chooses the shard's next victim, drops it from the policy's own state and returns
     /// its key; the caller removes the key from the keyspace. `None` when the policy may not
     /// evict anything from this shard.
+    ///
+    /// The default takes the victim [`EvictionPolicy::candidate`] names; policies that do
+    /// not rank override it.
     fn evict<K, KS>(&self, shard: &mut ShardState<K>, keyspace: &KS, now_ms: u64) -> Option<K>
     where
         K: Clone + Eq + Hash,
-        KS: Keyspace<K> + ?Sized;
+        KS: Keyspace<K> + ?Sized,
+    {
+        self.candidate(shard, keyspace, now_ms)?;
+        shard.take_candidate()
+    }
 }
 
 /// A shard's best eviction candidate, as [`EvictionPolicy::candidate`] reports it.
@@ -186,15 +185,6 @@ impl EvictionPolicy for Lru {
             Some(word::lru_idle_ms(e.access.get(), now_ms))
         })
     }
-
-    fn evict<K, KS>(&self, shard: &mut ShardState<K>, ks: &KS, now_ms: u64) -> Option<K>
-    where
-        K: Clone + Eq + Hash,
-        KS: Keyspace<K> + ?Sized,
-    {
-        self.candidate(shard, ks, now_ms)?;
-        shard.take_candidate()
-    }
 }
 
 /// `allkeys-lfu` and `volatile-lfu`: the lowest decayed logarithmic counter among sampled
@@ -237,15 +227,6 @@ impl EvictionPolicy for Lfu {
             let counter = lfu::decr_and_return(e.access.get(), now_ms, self.decay_time);
             Some(255 - u64::from(counter))
         })
-    }
-
-    fn evict<K, KS>(&self, shard: &mut ShardState<K>, ks: &KS, now_ms: u64) -> Option<K>
-    where
-        K: Clone + Eq + Hash,
-        KS: Keyspace<K> + ?Sized,
-    {
-        self.candidate(shard, ks, now_ms)?;
-        shard.take_candidate()
     }
 }
 
@@ -306,15 +287,6 @@ impl EvictionPolicy for Ttl {
         shard.pooled_candidate(ks, SampleFrom::Volatile, self.samples, false, |e| {
             e.expires_at_ms.map(|at| u64::MAX - at)
         })
-    }
-
-    fn evict<K, KS>(&self, shard: &mut ShardState<K>, ks: &KS, now_ms: u64) -> Option<K>
-    where
-        K: Clone + Eq + Hash,
-        KS: Keyspace<K> + ?Sized,
-    {
-        self.candidate(shard, ks, now_ms)?;
-        shard.take_candidate()
     }
 }
 
