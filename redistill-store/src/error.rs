@@ -116,6 +116,17 @@ pub enum StoreError {
     /// Reply: `ERR value is out of range`.
     #[error("ERR value is out of range")]
     ValueOutOfRange,
+    /// `active-expire-effort` outside 1 to 10.
+    ///
+    /// Reply: `ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') -
+    /// argument must be between 1 and 10 inclusive`.
+    #[error(
+        "ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') - argument must be between 1 and 10 inclusive"
+    )]
+    InvalidExpireEffort {
+        /// The value asked for.
+        effort: i64,
+    },
     /// An eviction setting (`maxmemory-samples`, `lfu-log-factor`, `lfu-decay-time`)
     /// outside the range Redis accepts.
     #[error("ERR {0}")]
