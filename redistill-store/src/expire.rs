@@ -8,7 +8,7 @@
 //! deletes the expired ones, and samples again while more than 10% of a sample had expired.
 //! `active-expire-effort` (1 to 10) raises the sample size and lowers that threshold as in
 //! Redis. The cycle stops at a time limit (a quarter of the cycle period, plus 2% per effort
-//! step, checked every 16 samples) or at the caller's budget of keys examined, and the next
+//! step, checked every 16 loops) or at the caller's budget of keys examined, and the next
 //! cycle resumes where it stopped, so keys nobody touches are all reclaimed within a
 //! bounded number of cycles.
 //!
