@@ -1,8 +1,10 @@
-//! Several threads against one store: no lost updates, atomic multi-key writes, and SCAN's
-//! guarantee while another thread inserts and deletes.
+//! Several threads against one store: no lost updates, atomic multi-key writes (MSET, and
+//! MSETNX racing over overlapping keys), and SCAN's guarantee while other threads insert
+//! and delete.
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 use std::collections::HashSet;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use proptest::prelude::*;
@@ -75,6 +77,67 @@ fn mset_is_never_seen_half_applied() {
             }
         });
     });
+}
+
+#[test]
+fn overlapping_msetnx_has_exactly_one_winner_and_is_never_seen_mixed() {
+    let store = Store::builder().shards(16).build();
+    let rounds = 400;
+    // A writes k0..k11, B writes k6..k17: six keys in common, over many shards.
+    let keys = |r: usize, range: std::ops::Range<usize>| -> Vec<Vec<u8>> {
+        range.map(|i| format!("r{r}:k{i}").into_bytes()).collect()
+    };
+    let barrier = Barrier::new(3);
+    let wins = [AtomicUsize::new(0), AtomicUsize::new(0)];
+    std::thread::scope(|s| {
+        for (w, (range, value)) in [(0..12, b"A"), (6..18, b"B")].into_iter().enumerate() {
+            let (store, barrier, wins, keys) = (&store, &barrier, &wins, &keys);
+            s.spawn(move || {
+                for r in 0..rounds {
+                    let ks = keys(r, range.clone());
+                    let pairs: Vec<(&[u8], &[u8])> =
+                        ks.iter().map(|k| (k.as_slice(), &value[..])).collect();
+                    barrier.wait();
+                    if store.msetnx(0, &pairs).unwrap() {
+                        wins[w].fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+        // A reader racing both: MGET over all 18 keys sees nothing yet, or one side whole.
+        let (store, barrier, keys) = (&store, &barrier, &keys);
+        s.spawn(move || {
+            for r in 0..rounds {
+                let ks = keys(r, 0..18);
+                let refs: Vec<&[u8]> = ks.iter().map(Vec::as_slice).collect();
+                barrier.wait();
+                for _ in 0..20 {
+                    let vals = store.mget(0, &refs).unwrap();
+                    let seen: Vec<Option<&[u8]>> = vals.iter().map(|v| v.as_deref()).collect();
+                    let only = |side: &[u8], range: std::ops::Range<usize>| {
+                        (0..18).all(|i| seen[i] == range.contains(&i).then_some(side))
+                    };
+                    assert!(
+                        seen.iter().all(Option::is_none) || only(b"A", 0..12) || only(b"B", 6..18),
+                        "round {r}: {seen:?}"
+                    );
+                }
+            }
+        });
+    });
+    // Every round had exactly one winner, and its keys hold its value alone.
+    assert_eq!(
+        wins[0].load(Ordering::Relaxed) + wins[1].load(Ordering::Relaxed),
+        rounds
+    );
+    for r in 0..rounds {
+        let ks = keys(r, 0..18);
+        let refs: Vec<&[u8]> = ks.iter().map(Vec::as_slice).collect();
+        let vals = store.mget(0, &refs).unwrap();
+        let a = (0..18).all(|i| vals[i].as_deref() == (i < 12).then_some(&b"A"[..]));
+        let b = (0..18).all(|i| vals[i].as_deref() == (i >= 6).then_some(&b"B"[..]));
+        assert!(a ^ b, "round {r}: {vals:?}");
+    }
 }
 
 /// Waits (yielding) until `counter` moves past `seen`, at most about two seconds, so the
