@@ -111,11 +111,34 @@ pub enum StoreError {
     /// Reply: `ERR source and destination objects are the same`.
     #[error("ERR source and destination objects are the same")]
     SameObject,
-    /// HRANDFIELD with a count whose magnitude overflows.
+    /// HRANDFIELD with a count whose magnitude overflows: beyond `i64::MAX / 2` with
+    /// values, or more repeated fields than can be held in memory.
     ///
     /// Reply: `ERR value is out of range`.
     #[error("ERR value is out of range")]
     ValueOutOfRange,
+    /// A number outside the range a command reads it in (HRANDFIELD's count is read in
+    /// `-i64::MAX..=i64::MAX`, so `i64::MIN` has no magnitude).
+    ///
+    /// Reply: `ERR value is out of range, value must between <min> and <max>` (sic).
+    #[error("ERR value is out of range, value must between {min} and {max}")]
+    ValueOutOfBounds {
+        /// Smallest accepted value.
+        min: i64,
+        /// Largest accepted value.
+        max: i64,
+    },
+    /// `active-expire-effort` outside 1 to 10.
+    ///
+    /// Reply: `ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') -
+    /// argument must be between 1 and 10 inclusive`.
+    #[error(
+        "ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') - argument must be between 1 and 10 inclusive"
+    )]
+    InvalidExpireEffort {
+        /// The value asked for.
+        effort: i64,
+    },
     /// An eviction setting (`maxmemory-samples`, `lfu-log-factor`, `lfu-decay-time`)
     /// outside the range Redis accepts.
     #[error("ERR {0}")]

@@ -1,21 +1,42 @@
 //! TTL commands and the active expiry cycle.
 //!
 //! Expiry is lazy (an expired key reads as absent and is deleted when touched) plus active:
-//! [`Store::active_expire_cycle`] runs Redis's adaptive sampling over each shard's table of
-//! keys that carry a TTL: sample 20, delete the expired ones, and go again on the same shard
-//! while more than a quarter of the sample had expired, within a budget of keys examined.
+//! [`Store::active_expire_cycle`] is Redis 7's slow `activeExpireCycle`. Each database keeps
+//! a cursor over its keys that carry a TTL (each shard indexes them in a table kept in hash
+//! order, so the cursor is a SCAN-style hash threshold that survives resizes). A cycle visits
+//! up to 16 databases; in each it samples the next 20 keys with a TTL from the cursor,
+//! deletes the expired ones, and samples again while more than 10% of a sample had expired.
+//! `active-expire-effort` (1 to 10) raises the sample size and lowers that threshold as in
+//! Redis. The cycle stops at a time limit (a quarter of the cycle period, plus 2% per effort
+//! step, checked every 16 loops) or at the caller's budget of keys examined, and the next
+//! cycle resumes where it stopped, so keys nobody touches are all reclaimed within a
+//! bounded number of cycles.
+//!
+//! Redis also has a "fast" cycle run before each event loop sleep; the store has no event
+//! loop, so only the slow cycle exists, and a caller that wants more calls it more often.
 
 use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 use crate::table::Slot;
 
-/// Keys sampled per round, as Redis's `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`.
-const SAMPLE: usize = 20;
+/// Keys sampled per loop at effort 1: Redis's `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`.
+const KEYS_PER_LOOP: usize = 20;
+/// Percent of the cycle period a cycle may run at effort 1 (`..._SLOW_TIME_PERC`).
+const SLOW_TIME_PERC: u32 = 25;
+/// Percent of a sample that may be expired before the database is sampled again
+/// (`ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE`).
+const ACCEPTABLE_STALE: usize = 10;
+/// Databases visited per cycle unless the last one ran out of time (`CRON_DBS_PER_CALL`).
+const DBS_PER_CALL: usize = 16;
+/// The period [`Store::active_expire_cycle`] assumes: Redis's default `hz` of 10.
+const DEFAULT_PERIOD: Duration = Duration::from_millis(100);
+/// Highest `active-expire-effort`.
+pub const MAX_EXPIRE_EFFORT: u32 = 10;
 
 /// Which EXPIRE-family command is running: fixes the unit, base and error text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +87,32 @@ pub struct ExpireCycleStats {
     pub sampled: usize,
     /// Keys found expired and deleted.
     pub expired: usize,
+    /// Sampling loops run (each examines up to 20 keys at effort 1).
+    pub loops: usize,
+    /// The cycle stopped at its time limit or its budget before every database it visited
+    /// was below the stale threshold; the next cycle then visits every database.
+    pub cut_short: bool,
+}
+
+/// Effort-scaled settings of one cycle, as `activeExpireCycle` derives them.
+#[derive(Debug, Clone, Copy)]
+struct CycleParams {
+    keys_per_loop: usize,
+    acceptable_stale: usize,
+    time_limit: Duration,
+}
+
+impl CycleParams {
+    fn new(effort: u32, period: Duration) -> Self {
+        let e = effort.clamp(1, MAX_EXPIRE_EFFORT) - 1;
+        let perc = SLOW_TIME_PERC + 2 * e;
+        Self {
+            keys_per_loop: KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * e as usize,
+            acceptable_stale: ACCEPTABLE_STALE - e as usize,
+            // Redis: at least one microsecond.
+            time_limit: (period * perc / 100).max(Duration::from_micros(1)),
+        }
+    }
 }
 
 impl Store {
@@ -179,10 +226,17 @@ impl Store {
         self.ttl_raw(db, key, true)
     }
 
-    /// One active expiry pass over all databases, examining at most about `budget` keys.
+    /// One active expiry cycle (Redis's slow `activeExpireCycle` at `hz 10`), examining at
+    /// most about `budget` keys.
     ///
-    /// Shards are visited round-robin across calls, so a small budget still covers the whole
-    /// keyspace over successive calls. A server calls this about ten times a second.
+    /// Visits up to 16 databases from where the last cycle stopped (all of them if the last
+    /// cycle was cut short). In each, samples the next 20 keys that have a TTL (more at a
+    /// higher [`Store::set_active_expire_effort`]), deletes the expired ones, and samples
+    /// again while more than 10% had expired. Stops when `budget` keys have been examined or
+    /// after 25 ms (a quarter of the 100 ms period; see [`Store::active_expire_cycle_for`]).
+    /// Each database's cursor carries over, so successive cycles walk all its keys with a
+    /// TTL: a key nobody reads is reclaimed within about (keys with a TTL / 20) cycles of
+    /// expiring even when few of them are expired. A server calls this ten times a second.
     ///
     /// # Examples
     ///
@@ -198,56 +252,193 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn active_expire_cycle(&self, budget: usize) -> ExpireCycleStats {
+        self.active_expire_cycle_for(budget, DEFAULT_PERIOD)
+    }
+
+    /// [`Store::active_expire_cycle`] for a caller that runs it every `period`: the time
+    /// limit is 25% of `period` at effort 1, plus 2% per effort step (Redis's
+    /// `ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC` over `1/hz`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use redistill_store::{ManualClock, Store};
+    /// let clock = ManualClock::new(0);
+    /// let store = Store::builder().databases(1).clock(clock.clone()).build();
+    /// for i in 0..100u32 {
+    ///     store.psetex(0, &i.to_be_bytes(), 10, b"v")?;
+    /// }
+    /// clock.advance(10);
+    /// // All expired: the database is sampled again and again until it is empty.
+    /// let stats = store.active_expire_cycle_for(10_000, Duration::from_millis(250));
+    /// assert_eq!((stats.sampled, stats.expired), (100, 100));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn active_expire_cycle_for(&self, budget: usize, period: Duration) -> ExpireCycleStats {
+        let params = CycleParams::new(self.active_expire_effort(), period);
+        let started = Instant::now();
         let mut stats = ExpireCycleStats::default();
-        let per_db = self.shards_per_db();
-        let total = per_db * self.databases();
-        let start = self.inner.expire_cursor.load(Ordering::Relaxed);
+        let ndb = self.databases();
+        let cut_before = self.inner.expire_cut_short.load(Ordering::Relaxed);
+        let dbs = if cut_before {
+            ndb
+        } else {
+            DBS_PER_CALL.min(ndb)
+        };
+        let first = self.inner.expire_cursor.fetch_add(dbs, Ordering::Relaxed);
         let now = self.now_ms();
-        let mut visited = 0;
-        while visited < total && stats.sampled < budget {
-            let pos = (start + visited) % total;
-            visited += 1;
-            let (db, s) = (pos / per_db, pos % per_db);
-            let shard = self.shard(db, s);
-            if shard.volatile_len.load(Ordering::Relaxed) == 0 {
-                continue;
+        let mut keys = Vec::new();
+        for j in 0..dbs {
+            if stats.cut_short {
+                break;
             }
-            let mut st = shard.state.write();
-            let before = st.total_bytes();
-            loop {
-                let n = st.volatile.len().min(SAMPLE);
-                if n == 0 {
-                    break;
-                }
-                let mut expired = 0;
-                for _ in 0..n {
-                    let Some(vi) = st.volatile.random_slot(|| self.next_random()) else {
-                        break;
-                    };
-                    let key = st.volatile.get(vi).key().to_vec();
-                    let h = st.table.hash(&key);
-                    if let Some(i) = st.table.find(h, &key)
-                        && st.table.get(i).is_expired(now)
-                    {
-                        st.remove(shard, i);
-                        shard.expired.fetch_add(1, Ordering::Relaxed);
-                        expired += 1;
-                    }
-                }
-                stats.sampled += n;
+            let db = first.wrapping_add(j) % ndb;
+            let mut remaining = self.volatile_len(db);
+            while remaining > 0 {
+                stats.loops += 1;
+                let num = remaining.min(params.keys_per_loop);
+                let (sampled, expired) = self.expire_sample(db, num, now, &mut keys);
+                stats.sampled += sampled;
                 stats.expired += expired;
-                // Redis's rule: keep going while more than 25% of the sample had expired.
-                if expired * 4 <= n || stats.sampled >= budget {
+                remaining = if sampled == 0 {
+                    // Only when the walk found nothing in its bucket allowance: recount, as
+                    // other threads may have removed the keys.
+                    self.volatile_len(db)
+                } else {
+                    remaining.saturating_sub(expired)
+                };
+                // Redis reads the time every 16 loops only; a loop is cheap.
+                if (stats.loops % 16 == 0 && started.elapsed() > params.time_limit)
+                    || stats.sampled >= budget
+                {
+                    stats.cut_short = true;
+                    break;
+                }
+                if sampled != 0 && expired * 100 / sampled <= params.acceptable_stale {
                     break;
                 }
             }
-            let after = st.total_bytes();
-            self.account(before, after);
         }
         self.inner
-            .expire_cursor
-            .store((start + visited) % total.max(1), Ordering::Relaxed);
+            .expire_cut_short
+            .store(stats.cut_short, Ordering::Relaxed);
         stats
+    }
+
+    /// Keys with a TTL in `db`, from the shards' counters.
+    fn volatile_len(&self, db: usize) -> usize {
+        self.inner.dbs[db]
+            .shards
+            .iter()
+            .map(|s| s.volatile_len.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    /// One sampling loop: examines the next `num` keys with a TTL from `db`'s expiry cursor
+    /// (fewer if `num * 20` buckets held fewer, as Redis bounds its walk), deletes the
+    /// expired ones, and moves the cursor past them. Returns (sampled, expired).
+    fn expire_sample(
+        &self,
+        db: usize,
+        num: usize,
+        now: u64,
+        keys: &mut Vec<(u64, Vec<u8>)>,
+    ) -> (usize, usize) {
+        let d = &self.inner.dbs[db];
+        let nshards = d.shards.len();
+        let mask = (nshards - 1) as u64;
+        let max_buckets = num * 20;
+        let (mut sampled, mut expired, mut buckets) = (0, 0, 0);
+        let mut cursor = d.expire_cursor.load(Ordering::Relaxed);
+        let mut idx = Vec::new();
+        while sampled < num && buckets < max_buckets {
+            let s = (cursor & mask) as usize;
+            let shard = &d.shards[s];
+            let mut next = None;
+            if shard.volatile_len.load(Ordering::Relaxed) == 0 {
+                buckets += 1;
+            } else {
+                let mut st = shard.state.write();
+                let before = st.total_bytes();
+                next = Some(cursor);
+                while let Some(t) = next {
+                    if sampled >= num || buckets >= max_buckets {
+                        break;
+                    }
+                    buckets += 1;
+                    idx.clear();
+                    let after_bucket = st.volatile.scan_step(t, &mut idx);
+                    keys.clear();
+                    keys.extend(idx.iter().map(|&i| {
+                        let k = st.volatile.get(i).key();
+                        (st.volatile.hash(k), k.to_vec())
+                    }));
+                    // In hash order, so a loop that stops inside a bucket resumes at the
+                    // first key it did not examine.
+                    keys.sort_unstable_by_key(|k| k.0);
+                    let take = keys.len().min(num - sampled);
+                    for (h, key) in &keys[..take] {
+                        sampled += 1;
+                        if let Some(i) = st.table.find(*h, key)
+                            && st.table.get(i).is_expired(now)
+                        {
+                            st.remove(shard, i);
+                            shard.expired.fetch_add(1, Ordering::Relaxed);
+                            expired += 1;
+                        }
+                    }
+                    next = match keys.get(take) {
+                        Some((h, _)) => Some(*h),
+                        None => after_bucket,
+                    };
+                }
+                let after = st.total_bytes();
+                drop(st);
+                self.account(before, after);
+            }
+            cursor = match next {
+                Some(t) => t,
+                // This shard is done: the next one starts at the bottom of its residue class,
+                // and after the last shard the walk starts over.
+                None if s + 1 < nshards => s as u64 + 1,
+                None => 0,
+            };
+        }
+        d.expire_cursor.store(cursor, Ordering::Relaxed);
+        (sampled, expired)
+    }
+
+    /// `active-expire-effort`, 1 (the default) to 10.
+    pub fn active_expire_effort(&self) -> u32 {
+        self.inner.expire_effort.load(Ordering::Relaxed)
+    }
+
+    /// Sets `active-expire-effort`: 1 (the default) to 10, as `CONFIG SET
+    /// active-expire-effort`. Each step above 1 samples 5 more keys per loop, lowers the
+    /// stale threshold by one point from 10%, and lets a cycle use 2% more of its period.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidExpireEffort`] outside 1 to 10.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::Store;
+    /// let store = Store::new();
+    /// store.set_active_expire_effort(10)?;
+    /// assert_eq!(store.active_expire_effort(), 10);
+    /// assert!(store.set_active_expire_effort(11).is_err());
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn set_active_expire_effort(&self, effort: i64) -> Result<()> {
+        let e = u32::try_from(effort)
+            .ok()
+            .filter(|e| (1..=MAX_EXPIRE_EFFORT).contains(e))
+            .ok_or(StoreError::InvalidExpireEffort { effort })?;
+        self.inner.expire_effort.store(e, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Starts a thread that runs [`Store::active_expire_cycle`] every `interval`.
@@ -262,7 +453,7 @@ impl Store {
             .spawn(move || {
                 // Wakes every interval; a message or a dropped sender ends the loop.
                 while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(interval) {
-                    store.active_expire_cycle(budget);
+                    store.active_expire_cycle_for(budget, interval);
                 }
             })
             .ok();

@@ -267,12 +267,65 @@ impl Store {
         )
     }
 
+    /// Whether HRANDFIELD accepts `count`, before any key is looked up (as Redis checks it):
+    /// `i64::MIN` is [`StoreError::ValueOutOfBounds`] (Redis reads the count in
+    /// `-i64::MAX..=i64::MAX`), and with values a magnitude over `i64::MAX / 2` is
+    /// [`StoreError::ValueOutOfRange`] (the reply would hold twice as many elements).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Store, StoreError};
+    /// assert!(Store::check_hrandfield_count(-5, true).is_ok());
+    /// assert_eq!(
+    ///     Store::check_hrandfield_count(i64::MIN, false),
+    ///     Err(StoreError::ValueOutOfBounds { min: -i64::MAX, max: i64::MAX })
+    /// );
+    /// assert_eq!(
+    ///     Store::check_hrandfield_count(i64::MAX / 2 + 1, true),
+    ///     Err(StoreError::ValueOutOfRange)
+    /// );
+    /// ```
+    pub fn check_hrandfield_count(count: i64, with_values: bool) -> Result<()> {
+        if count == i64::MIN {
+            return Err(StoreError::ValueOutOfBounds {
+                min: -i64::MAX,
+                max: i64::MAX,
+            });
+        }
+        if with_values && count.unsigned_abs() > (i64::MAX / 2) as u64 {
+            return Err(StoreError::ValueOutOfRange);
+        }
+        Ok(())
+    }
+
     /// HRANDFIELD.
     ///
     /// With `count = None`: one random field (`None` result list if the key is absent).
     /// A positive count returns up to that many *distinct* fields; a negative count returns
     /// exactly `-count` fields, possibly repeated. With `with_values` each field comes with
     /// its value.
+    ///
+    /// # Errors
+    ///
+    /// The count errors of [`Store::check_hrandfield_count`], whether or not the key exists;
+    /// and [`StoreError::ValueOutOfRange`] for a negative count whose repeated fields cannot
+    /// be allocated (Redis would stream them until the client's output limit closed it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::Store;
+    /// let store = Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2"), (b"c", b"3")])?;
+    /// assert_eq!(store.hrandfield(0, b"h", Some(2), false)?.len(), 2); // distinct
+    /// assert_eq!(store.hrandfield(0, b"h", Some(10), false)?.len(), 3); // all of them
+    /// let repeated = store.hrandfield(0, b"h", Some(-5), true)?; // may repeat
+    /// assert_eq!(repeated.len(), 5);
+    /// assert!(repeated.iter().all(|(_, v)| v.is_some()));
+    /// assert!(store.hrandfield(0, b"h", Some(i64::MIN), false).is_err());
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hrandfield(
         &self,
         db: usize,
@@ -280,31 +333,39 @@ impl Store {
         count: Option<i64>,
         with_values: bool,
     ) -> Result<Vec<(Bytes, Option<Bytes>)>> {
-        if let Some(c) = count
-            && c < -(i64::MAX / 2)
-            && with_values
-        {
-            return Err(StoreError::ValueOutOfRange);
+        if let Some(c) = count {
+            Self::check_hrandfield_count(c, with_values)?;
         }
         self.read_hash(db, key, |h| {
-            let Some(h) = h else { return Vec::new() };
+            let Some(h) = h else { return Ok(Vec::new()) };
             let len = h.fields.len();
             let pick = |i: usize| {
                 let f = h.fields.get(i);
                 (b(f.key()), with_values.then(|| b(f.value())))
             };
             let rnd = || self.next_random();
-            match count {
+            Ok(match count {
                 None => h.fields.random_slot(rnd).map(pick).into_iter().collect(),
-                Some(c) if c < 0 => (0..c.unsigned_abs())
-                    .filter_map(|_| h.fields.random_slot(rnd))
-                    .map(pick)
-                    .collect(),
+                Some(c) if c < 0 => {
+                    // Reserved up front, so a count no memory can hold is an error rather
+                    // than a capacity overflow panic or an aborting allocation.
+                    let mut out = Vec::new();
+                    usize::try_from(c.unsigned_abs())
+                        .ok()
+                        .and_then(|n| out.try_reserve_exact(n).ok())
+                        .ok_or(StoreError::ValueOutOfRange)?;
+                    out.extend(
+                        (0..c.unsigned_abs())
+                            .filter_map(|_| h.fields.random_slot(rnd))
+                            .map(pick),
+                    );
+                    out
+                }
                 Some(c) => {
                     let c = c as u64;
                     let mut all: Vec<usize> = h.fields.iter().map(|(i, _)| i).collect();
                     if c as usize >= len {
-                        return all.into_iter().map(pick).collect();
+                        return Ok(all.into_iter().map(pick).collect());
                     }
                     // Partial Fisher-Yates: the first `c` slots become a uniform sample.
                     for k in 0..c as usize {
@@ -314,8 +375,8 @@ impl Store {
                     all.truncate(c as usize);
                     all.into_iter().map(pick).collect()
                 }
-            }
-        })
+            })
+        })?
     }
 
     /// HSCAN: returns the next cursor (0 when done) and a batch of fields with values.

@@ -64,7 +64,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::ValueType;
 pub use error::{Result, StoreError};
 pub use evict::{EvictionPolicy, Policy};
-pub use expire::{ExpireCommand, ExpireCondition, ExpireCycleStats, ExpiryThread};
+pub use expire::{
+    ExpireCommand, ExpireCondition, ExpireCycleStats, ExpiryThread, MAX_EXPIRE_EFFORT,
+};
 pub use glob::glob_match;
 pub use hashes::FieldValue;
 pub use info::{DbInfo, Stats};

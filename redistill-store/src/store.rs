@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use ahash::RandomState;
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
@@ -167,6 +167,7 @@ impl StoreBuilder {
                 shards: (0..shards)
                     .map(|_| Shard::new(&hasher, shards.trailing_zeros()))
                     .collect(),
+                expire_cursor: AtomicU64::new(0),
             })
             .collect();
         let store = Store {
@@ -184,6 +185,8 @@ impl StoreBuilder {
                 over_limit_total_ms: AtomicU64::new(0),
                 rng: Padded(AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b))),
                 expire_cursor: AtomicUsize::new(0),
+                expire_cut_short: AtomicBool::new(false),
+                expire_effort: AtomicU32::new(1),
                 lru_clock: AtomicU32::new(0),
             }),
         };
@@ -212,6 +215,8 @@ impl<T> std::ops::Deref for Padded<T> {
 
 pub(crate) struct Db {
     pub(crate) shards: Box<[Shard]>,
+    /// Where active expiry resumes: a SCAN-style cursor over the shards' TTL indexes.
+    pub(crate) expire_cursor: AtomicU64,
 }
 
 pub(crate) struct Inner {
@@ -237,7 +242,12 @@ pub(crate) struct Inner {
     /// Milliseconds of the stretches over the limit that have ended.
     pub(crate) over_limit_total_ms: AtomicU64,
     pub(crate) rng: Padded<AtomicU64>,
+    /// The database the next active expiry cycle starts with.
     pub(crate) expire_cursor: AtomicUsize,
+    /// The last cycle hit its time limit or budget (Redis's `timelimit_exit`).
+    pub(crate) expire_cut_short: AtomicBool,
+    /// `active-expire-effort`, 1 to 10.
+    pub(crate) expire_effort: AtomicU32,
     /// The clock in seconds as last read: what reads store in access words, so a read of a
     /// key without TTL never has to consult the clock (Redis's `lruclock` plays this part).
     pub(crate) lru_clock: AtomicU32,

@@ -302,6 +302,24 @@ impl Store {
 
     /// GETEX: return the value, optionally changing its expiry (errors name `'getex'`).
     /// A time in the past deletes the key after reading it, as Redis does.
+    ///
+    /// As in Redis 7, a missing key is `None` and a non-string `WrongType` before the
+    /// expiry is validated: `GETEX missing PX 0` is `Ok(None)`, not an error.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Expiry, GetExOption, ManualClock, Store};
+    /// let clock = ManualClock::new(1_000_000);
+    /// let store = Store::builder().clock(clock.clone()).build();
+    /// store.set(0, b"k", b"v", Default::default())?;
+    /// let px = |ms| Some(GetExOption::Expire(Expiry::Px(ms)));
+    /// assert_eq!(store.getex(0, b"k", px(500))?.as_deref(), Some(&b"v"[..]));
+    /// assert_eq!(store.pttl(0, b"k")?, 500);
+    /// assert!(store.getex(0, b"k", px(0)).is_err());
+    /// assert_eq!(store.getex(0, b"missing", px(0))?, None);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn getex(
         &self,
         db: usize,
@@ -309,10 +327,6 @@ impl Store {
         option: Option<GetExOption>,
     ) -> Result<Option<Bytes>> {
         self.check_db(db)?;
-        let expire = match option {
-            Some(GetExOption::Expire(e)) => Some(e.resolve(self.now_ms(), "getex")?),
-            _ => None,
-        };
         self.with_write(db, key, |ctx| {
             let Some(i) = ctx.live(key) else {
                 ctx.shard.record_lookup(false);
@@ -320,6 +334,10 @@ impl Store {
             };
             ctx.shard.record_lookup(true);
             let v = to_bytes(str_of(ctx.entry(i))?);
+            let expire = match option {
+                Some(GetExOption::Expire(e)) => Some(e.resolve(ctx.now(), "getex")?),
+                _ => None,
+            };
             match option {
                 None => {}
                 Some(GetExOption::Persist) => ctx.update(i, |e| {

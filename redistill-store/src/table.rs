@@ -66,6 +66,15 @@ pub(crate) struct Table<E, M> {
     hasher: RandomState,
     /// Rotation applied to hashes (the store moves the shard-selecting bits to the bottom).
     rot: u32,
+    /// No shrink is tried until `len` drops below this. A shrink fails (falls back to the
+    /// old capacity) when the entries left are bunched in part of the hash range, as
+    /// deleting keys in SCAN or active-expiry order leaves them: homes are monotone in the
+    /// hash, so half the slots cannot hold them. Without this, every later deletion would
+    /// retry the O(n) rebuild.
+    shrink_below: usize,
+    /// Entries moved by rebuilds, so tests can bound the work.
+    #[cfg(test)]
+    moved: usize,
 }
 
 /// Tag bits come from the middle of the hash: the top bits pick the home slot and the low
@@ -86,6 +95,9 @@ impl<E: Slot, M: Default> Table<E, M> {
             len: 0,
             hasher,
             rot,
+            shrink_below: usize::MAX,
+            #[cfg(test)]
+            moved: 0,
         }
     }
 
@@ -210,6 +222,7 @@ impl<E: Slot, M: Default> Table<E, M> {
     pub(crate) fn insert_new(&mut self, hash: u64, entry: E, meta: M) -> usize {
         if over_load(self.len + 1, self.capacity()) {
             self.resize((self.capacity() * 3 / 2).max(MIN_CAP));
+            self.shrink_below = usize::MAX;
         }
         loop {
             match self.place(hash) {
@@ -265,8 +278,18 @@ impl<E: Slot, M: Default> Table<E, M> {
         }
         if self.len == 0 {
             self.clear();
-        } else if self.capacity() > MIN_CAP && self.len * 4 < self.capacity() {
-            self.resize(self.capacity() / 2);
+        } else if self.capacity() > MIN_CAP
+            && self.len * 4 < self.capacity()
+            && self.len < self.shrink_below
+        {
+            let old = self.capacity();
+            self.resize(old / 2);
+            // Retry only after half the entries are gone: amortised O(1) per deletion.
+            self.shrink_below = if self.capacity() >= old {
+                self.len / 2
+            } else {
+                usize::MAX
+            };
         }
         (entry, meta)
     }
@@ -275,6 +298,7 @@ impl<E: Slot, M: Default> Table<E, M> {
     pub(crate) fn clear(&mut self) {
         self.b = Vec::new();
         self.len = 0;
+        self.shrink_below = usize::MAX;
     }
 
     /// Takes every entry out, leaving the table empty.
@@ -294,6 +318,10 @@ impl<E: Slot, M: Default> Table<E, M> {
 
     fn resize(&mut self, cap: usize) {
         let mut pending = self.drain();
+        #[cfg(test)]
+        {
+            self.moved += pending.len();
+        }
         let mut cap = cap.max(MIN_CAP);
         while over_load(pending.len(), cap) {
             cap = cap * 3 / 2;
@@ -510,6 +538,31 @@ mod tests {
         }
         assert_eq!(t.len(), 0);
         assert_eq!(t.capacity(), 0);
+    }
+
+    #[test]
+    fn deleting_in_hash_order_stays_linear() {
+        // SCAN-then-DEL and active expiry delete in hash order, which leaves the survivors
+        // bunched at the top of the hash range where half the slots cannot hold them.
+        let mut t = table();
+        let n = 20_000u32;
+        for i in 0..n {
+            let k = i.to_be_bytes();
+            t.insert_new(t.hash(&k), K(Box::new(k)), ());
+        }
+        let mut keys: Vec<(u64, u32)> = (0..n).map(|i| (t.hash(&i.to_be_bytes()), i)).collect();
+        keys.sort_unstable();
+        let grown = t.moved;
+        for (h, i) in keys {
+            let idx = t.find(h, &i.to_be_bytes()).unwrap();
+            t.remove_at(idx);
+        }
+        assert_eq!(t.len(), 0);
+        let rebuilt = t.moved - grown;
+        assert!(
+            rebuilt < 4 * n as usize,
+            "{rebuilt} entries moved by shrinks"
+        );
     }
 
     proptest::proptest! {

@@ -198,8 +198,9 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 /// hash would answer more than the normal clients' hard output limit: every element takes
 /// at least 6 bytes (`$0\r\n\r\n`).
 fn reply_over_output_limit(ctx: &Ctx<'_>, key: &[u8], count: i64, with_values: bool) -> bool {
-    // Below this Redis answers "value is out of range" for WITHVALUES; the store does too.
-    if count >= 0 || (with_values && count < -(i64::MAX / 2)) {
+    // Counts Redis answers "value is out of range" for (i64::MIN; beyond i64::MAX / 2 with
+    // WITHVALUES) get that error from the store, key or no key.
+    if count >= 0 || redistill_store::Store::check_hrandfield_count(count, with_values).is_err() {
         return false;
     }
     let limit = ctx
