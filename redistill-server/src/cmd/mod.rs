@@ -23,6 +23,7 @@ mod reply;
 mod scan;
 mod server;
 mod strings;
+mod touched;
 mod transactions;
 
 pub(crate) use reply::{Answer, Reply};
@@ -332,23 +333,16 @@ pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {
     }
 }
 
-/// Runs a command whose arity was checked, and flags transactions watching what it wrote.
+/// Runs a command whose arity was checked, and flags transactions watching what it changed.
 fn run(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
+    if ctx.shared.watches.is_empty() || !command.write {
+        return (command.handler)(ctx, args);
+    }
+    let before = touched::before(ctx, command, args);
+    let reply_at = ctx.out.len();
     (command.handler)(ctx, args);
-    let watches = &ctx.shared.watches;
-    if watches.is_empty() || !command.write {
-        return;
-    }
-    let db = ctx.client.db;
-    match command.name {
-        "flushdb" => watches.touch_all(Some(db)),
-        "flushall" | "swapdb" => watches.touch_all(None),
-        _ => {
-            for key in key_args(command, args) {
-                watches.touch(db, key);
-            }
-        }
-    }
+    let reply = &ctx.out[reply_at..];
+    touched::signal(ctx.shared, ctx.client.db, command, args, reply, before);
 }
 
 /// The key arguments of a request, from the command's (first, last, step) key spec.
