@@ -18,6 +18,7 @@
 //! | `?sorted` | array replies' elements as multisets, at every depth (KEYS, HKEYS, SCAN: order is unspecified) |
 //! | `?pairs` | a map or flat field/value array as a set of pairs (HGETALL) |
 //! | `?type` | only the reply's type (INFO text, CLIENT ID, TIME, RANDOMKEY) |
+//! | `?noreply` | nothing: the command is sent without waiting for a reply (CLIENT REPLY OFF); a reply it should not have sent shows as the next line's |
 //!
 //! A line may also begin with `@2` (after any rule it comes first): it runs on a second
 //! connection, opened with the first, so that a script can watch a key on one connection
@@ -46,6 +47,7 @@ enum Rule {
     Sorted,
     Pairs,
     Type,
+    NoReply,
 }
 
 struct Line {
@@ -92,6 +94,7 @@ fn parse_script(path: &Path) -> Vec<Line> {
             Some(("?sorted", rest)) => (Rule::Sorted, rest),
             Some(("?pairs", rest)) => (Rule::Pairs, rest),
             Some(("?type", rest)) => (Rule::Type, rest),
+            Some(("?noreply", rest)) => (Rule::NoReply, rest),
             _ => (Rule::Exact, command),
         };
         let args = split_args(command.as_bytes())
@@ -156,6 +159,7 @@ fn matches(rule: Rule, ours: &[u8], theirs: &[u8]) -> bool {
     match rule {
         Rule::Exact => ours == theirs,
         Rule::Type => ours.first() == theirs.first(),
+        Rule::NoReply => true,
         Rule::Sorted => {
             ours.first() == theirs.first()
                 && encoded(&sorted(frame_of(ours))) == encoded(&sorted(frame_of(theirs)))
@@ -252,6 +256,10 @@ fn replies_match_redis() {
                     Some(second) if line.second => second,
                     _ => &mut conns.0,
                 };
+                if line.rule == Rule::NoReply {
+                    conn.send(&line.args);
+                    return Vec::new();
+                }
                 conn.request(&line.args)
             };
             let our_reply = pick(&mut ours);

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::client::Client;
+use crate::client::{Client, ReplyMode};
 use crate::server::Shared;
 
 mod args;
@@ -222,11 +222,29 @@ pub(crate) fn is_exec(args: &[&[u8]]) -> bool {
         .is_some_and(|name| name.eq_ignore_ascii_case(b"exec"))
 }
 
-/// Runs one request and appends its reply.
+/// Runs one request and appends its reply, unless CLIENT REPLY silences it.
 ///
 /// The caller holds its worker's gate for reading (see `transactions`), except for EXEC
 /// ([`is_exec`]), which takes every gate itself.
 pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let reply_at = ctx.out.len();
+    if ctx.client.reply_mode == ReplyMode::SkipNext {
+        ctx.client.reply_mode = ReplyMode::Skip;
+    }
+    execute_replying(ctx, args);
+    match ctx.client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => ctx.out.truncate(reply_at),
+        ReplyMode::Skip => {
+            ctx.out.truncate(reply_at);
+            ctx.client.reply_mode = ReplyMode::On;
+        }
+        // This request was CLIENT REPLY SKIP, which answers nothing.
+        ReplyMode::SkipNext => ctx.out.truncate(reply_at),
+    }
+}
+
+fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let Some(name) = args.first() else {
         return;
     };
