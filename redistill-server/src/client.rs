@@ -31,6 +31,23 @@ pub(crate) struct Client {
     pub tx: Transaction,
     /// CLIENT NO-TOUCH ON: this client's reads leave keys' LRU/LFU figures alone.
     pub no_touch: bool,
+    /// CLIENT NO-EVICT ON. This server never evicts clients, so it is only reported.
+    pub no_evict: bool,
+    /// CLIENT REPLY: whether replies are sent.
+    pub reply_mode: ReplyMode,
+}
+
+/// CLIENT REPLY's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum ReplyMode {
+    #[default]
+    On,
+    /// CLIENT REPLY OFF: no replies until CLIENT REPLY ON.
+    Off,
+    /// CLIENT REPLY SKIP was the last command: the next command's reply is dropped.
+    SkipNext,
+    /// The reply of the command now running is dropped.
+    Skip,
 }
 
 /// MULTI/WATCH state.
@@ -63,6 +80,8 @@ impl Client {
             timing_mark: None,
             tx: Transaction::default(),
             no_touch: false,
+            no_evict: false,
+            reply_mode: ReplyMode::On,
         }
     }
 

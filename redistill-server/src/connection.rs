@@ -8,6 +8,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 
 use bytes::BytesMut;
 use mio::{Interest, Registry, Token};
@@ -65,7 +66,6 @@ pub(crate) struct Connection {
     /// WRITABLE interest is registered.
     want_write: bool,
     query_limit: usize,
-    output_hard_limit: usize,
     /// The worker that owns this connection.
     worker: usize,
     /// Coarse time (unix ms) of the last readiness event, for the idle `timeout`.
@@ -94,14 +94,6 @@ impl Connection {
         );
         let query_limit =
             usize::try_from(config.server.client_query_buffer_limit).unwrap_or(usize::MAX);
-        let output_hard_limit = usize::try_from(
-            config
-                .server
-                .client_output_buffer_limit
-                .normal
-                .hard_limit_bytes,
-        )
-        .unwrap_or(usize::MAX);
         let now_ms = redistill_store::Clock::now_ms(&shared.clock);
         let info = std::sync::Arc::new(ClientInfo::new(
             id,
@@ -133,7 +125,6 @@ impl Connection {
             paused: false,
             want_write: false,
             query_limit,
-            output_hard_limit,
             worker,
             last_active_ms: now_ms,
             handshake_deadline_ms: now_ms + u64::from(config.security.tls_handshake_timeout) * 1000,
@@ -389,11 +380,12 @@ impl Connection {
                     out: &mut self.output,
                 };
                 cmd::execute(&mut ctx, &argv);
+                let hard_limit = shared.output_hard_limit.load(Ordering::Relaxed);
                 if self.client.close_after_reply {
                     self.closing = Closing::AfterFlush;
-                } else if self.output_hard_limit > 0
-                    && self.output.len() - self.written > self.output_hard_limit
-                {
+                } else if hard_limit > 0 && self.output.len() - self.written > hard_limit {
+                    // As Redis: the client is closed at once, and nothing more of its
+                    // output is sent, the reply that went over the limit included.
                     log::warn!(
                         "closing client id={} addr={}: output over client-output-buffer-limit",
                         self.client.id(),
@@ -432,8 +424,12 @@ impl Connection {
         }
     }
 
-    /// Writes as much pending output as the socket takes.
+    /// Writes as much pending output as the socket takes; nothing once the connection
+    /// is being dropped.
     fn flush(&mut self) {
+        if self.closing == Closing::Now {
+            return;
+        }
         while self.pending() > 0 {
             match self.stream.write(&self.output[self.written..]) {
                 Ok(0) => {

@@ -3,7 +3,7 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -50,6 +50,9 @@ pub(crate) struct Shared {
     pub persistence: Arc<Persistence>,
     /// The TLS configuration every TLS connection shares, when TLS is enabled.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// `client-output-buffer-limit`'s normal hard limit in bytes (0: none), kept here so
+    /// that connections see CONFIG SET without reading the configuration per command.
+    pub output_hard_limit: AtomicUsize,
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -66,6 +69,20 @@ impl std::ops::Deref for Gate {
 }
 
 impl Shared {
+    /// Copies what connections read on every command out of the configuration; called at
+    /// start and after each CONFIG SET.
+    pub fn refresh_limits(&self, config: &Config) {
+        let hard = config
+            .server
+            .client_output_buffer_limit
+            .normal
+            .hard_limit_bytes;
+        self.output_hard_limit.store(
+            usize::try_from(hard).unwrap_or(usize::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
     /// Requests processed by every worker since start or CONFIG RESETSTAT.
     pub fn commands_processed(&self) -> u64 {
         self.command_stats.iter().map(|w| w.processed.get()).sum()
@@ -196,7 +213,9 @@ impl Server {
             shutdown_request: ShutdownRequest::default(),
             persistence,
             tls,
+            output_hard_limit: AtomicUsize::new(0),
         });
+        shared.refresh_limits(&shared.config.read());
 
         let mut workers = Vec::with_capacity(worker_count);
         let mut threads = Vec::with_capacity(worker_count + 2);

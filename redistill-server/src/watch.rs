@@ -2,7 +2,8 @@
 //! key makes their EXEC fail.
 //!
 //! Writers consult the registry only while some key is watched ([`Watches::is_empty`] is
-//! one relaxed load), so the common path pays nothing.
+//! one relaxed load), so the common path pays nothing. Which keys a write really changed
+//! is decided in `cmd::touched`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -71,18 +72,28 @@ impl Watches {
         }
     }
 
-    /// Every key of `db` (or of every database) may have changed: FLUSHDB, FLUSHALL, SWAPDB.
-    pub fn touch_all(&self, db: Option<usize>) {
+    /// Whether some transaction watches `key` of `db`.
+    pub fn is_watched(&self, db: usize, key: &[u8]) -> bool {
+        !self.is_empty()
+            && self
+                .by_db
+                .lock()
+                .get(&db)
+                .is_some_and(|keys| keys.contains_key(key))
+    }
+
+    /// The watched keys of `db`, or of every database: what FLUSHDB, FLUSHALL and SWAPDB
+    /// look at before they run.
+    pub fn watched_in(&self, db: Option<usize>) -> Vec<(usize, Bytes)> {
         if self.is_empty() {
-            return;
+            return Vec::new();
         }
-        for (&watched_db, keys) in self.by_db.lock().iter() {
-            if db.is_none_or(|db| db == watched_db) {
-                for flag in keys.values().flatten() {
-                    flag.store(true, Ordering::Relaxed);
-                }
-            }
-        }
+        let by_db = self.by_db.lock();
+        by_db
+            .iter()
+            .filter(|(watched_db, _)| db.is_none_or(|db| db == **watched_db))
+            .flat_map(|(db, keys)| keys.keys().map(|key| (*db, key.clone())))
+            .collect()
     }
 }
 
@@ -102,8 +113,10 @@ mod tests {
         watches.touch(0, b"k");
         assert!(a.load(Ordering::Relaxed));
         assert!(!b.load(Ordering::Relaxed));
-        watches.touch_all(Some(1));
-        assert!(b.load(Ordering::Relaxed));
+        assert!(watches.is_watched(1, b"k"));
+        assert!(!watches.is_watched(2, b"k"));
+        assert_eq!(watches.watched_in(Some(1)), [(1, Bytes::from_static(b"k"))]);
+        assert_eq!(watches.watched_in(None).len(), 2);
     }
 
     #[test]

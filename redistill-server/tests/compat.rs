@@ -18,6 +18,11 @@
 //! | `?sorted` | array replies' elements as multisets, at every depth (KEYS, HKEYS, SCAN: order is unspecified) |
 //! | `?pairs` | a map or flat field/value array as a set of pairs (HGETALL) |
 //! | `?type` | only the reply's type (INFO text, CLIENT ID, TIME, RANDOMKEY) |
+//! | `?noreply` | nothing: the command is sent without waiting for a reply (CLIENT REPLY OFF); a reply it should not have sent shows as the next line's |
+//!
+//! A line may also begin with `@2` (after any rule it comes first): it runs on a second
+//! connection, opened with the first, so that a script can watch a key on one connection
+//! and write it from the other. `!sleep <ms>` on its own line waits, for keys to expire.
 //!
 //! A line may end with `=> <reply>` (escaped as Rust byte strings print): the expected reply
 //! is pinned instead of recorded. It is used where Redis 7.2, which current clients
@@ -42,10 +47,15 @@ enum Rule {
     Sorted,
     Pairs,
     Type,
+    NoReply,
 }
 
 struct Line {
     number: usize,
+    /// Milliseconds to wait instead of sending a command (`!sleep`).
+    sleep: Option<u64>,
+    /// Runs on the second connection (`@2`).
+    second: bool,
     text: String,
     args: Vec<Vec<u8>>,
     rule: Rule,
@@ -60,6 +70,22 @@ fn parse_script(path: &Path) -> Vec<Line> {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             continue;
         }
+        if let Some(ms) = trimmed.strip_prefix("!sleep ") {
+            lines.push(Line {
+                number: i + 1,
+                sleep: Some(ms.trim().parse().expect("!sleep <milliseconds>")),
+                second: false,
+                text: String::new(),
+                args: Vec::new(),
+                rule: Rule::Exact,
+                pinned: None,
+            });
+            continue;
+        }
+        let (second, trimmed) = match trimmed.strip_prefix("@2 ") {
+            Some(rest) => (true, rest.trim_start()),
+            None => (false, trimmed),
+        };
         let (command, pinned) = match trimmed.rsplit_once(" => ") {
             Some((c, reply)) => (c.trim(), Some(unescape(reply.trim()))),
             None => (trimmed, None),
@@ -68,12 +94,15 @@ fn parse_script(path: &Path) -> Vec<Line> {
             Some(("?sorted", rest)) => (Rule::Sorted, rest),
             Some(("?pairs", rest)) => (Rule::Pairs, rest),
             Some(("?type", rest)) => (Rule::Type, rest),
+            Some(("?noreply", rest)) => (Rule::NoReply, rest),
             _ => (Rule::Exact, command),
         };
         let args = split_args(command.as_bytes())
             .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), i + 1));
         lines.push(Line {
             number: i + 1,
+            sleep: None,
+            second,
             text: command.to_owned(),
             args,
             rule,
@@ -130,6 +159,7 @@ fn matches(rule: Rule, ours: &[u8], theirs: &[u8]) -> bool {
     match rule {
         Rule::Exact => ours == theirs,
         Rule::Type => ours.first() == theirs.first(),
+        Rule::NoReply => true,
         Rule::Sorted => {
             ours.first() == theirs.first()
                 && encoded(&sorted(frame_of(ours))) == encoded(&sorted(frame_of(theirs)))
@@ -206,13 +236,34 @@ fn replies_match_redis() {
     for script in scripts() {
         let lines = parse_script(&script);
         let expected_path = script.with_extension("expected");
-        let mut ours = Conn::open(server.addr.port());
-        let mut theirs = real.as_ref().map(|r| Conn::open(r.port));
+        let two = lines.iter().any(|l| l.second);
+        let open = |port: u16| {
+            let first = Conn::open(port);
+            (first, two.then(|| Conn::open(port)))
+        };
+        let mut ours = open(server.addr.port());
+        let mut theirs = real.as_ref().map(|r| open(r.port));
         let mut recorded = Vec::new();
         let previous = (mode != "record").then(|| read_expected(&expected_path));
-        for (i, line) in lines.iter().enumerate() {
-            let our_reply = ours.request(&line.args);
-            let live = theirs.as_mut().map(|c| c.request(&line.args));
+        let mut i = 0;
+        for line in &lines {
+            if let Some(ms) = line.sleep {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                continue;
+            }
+            let pick = |conns: &mut (Conn, Option<Conn>)| -> Vec<u8> {
+                let conn = match &mut conns.1 {
+                    Some(second) if line.second => second,
+                    _ => &mut conns.0,
+                };
+                if line.rule == Rule::NoReply {
+                    conn.send(&line.args);
+                    return Vec::new();
+                }
+                conn.request(&line.args)
+            };
+            let our_reply = pick(&mut ours);
+            let live = theirs.as_mut().map(pick);
             let expected = match (&line.pinned, &live) {
                 (Some(pinned), _) => pinned.clone(),
                 (None, Some(live)) => live.clone(),
@@ -236,7 +287,9 @@ fn replies_match_redis() {
                     escape(&our_reply)
                 ));
             }
-            recorded.push(format!("{} => {}", line.text, escape(&expected)));
+            let marker = if line.second { "@2 " } else { "" };
+            recorded.push(format!("{marker}{} => {}", line.text, escape(&expected)));
+            i += 1;
         }
         if mode == "record" {
             fs::write(&expected_path, recorded.join("\n") + "\n").expect("write recording");

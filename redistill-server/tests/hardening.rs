@@ -149,6 +149,40 @@ fn a_trickled_bulk_is_waited_for_without_blocking_others() {
     exchange(&mut other, b"STRLEN slow\r\n", b":100000\r\n");
 }
 
+/// A reply that takes a client past the normal class's hard output limit closes it, and
+/// nothing of its pending output is sent, the oversize reply included (Redis 7.0 with
+/// `client-output-buffer-limit "normal 1mb 0 0"` sends 0 bytes too). CONFIG SET applies
+/// to connections already open, and other clients are served throughout.
+#[test]
+fn a_reply_over_the_hard_output_limit_closes_only_that_client() {
+    let server = TestServer::start();
+    let mut other = server.raw();
+    let mut s = server.raw();
+    exchange(
+        &mut other,
+        b"CONFIG SET client-output-buffer-limit \"normal 1mb 0 0\"\r\n",
+        b"+OK\r\n",
+    );
+    let value = vec![b'x'; 2 << 20];
+    s.write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$2097152\r\n")
+        .expect("send");
+    exchange(&mut s, &[&value[..], b"\r\n"].concat(), b"+OK\r\n");
+    exchange(&mut s, b"GETRANGE big 0 9\r\n", b"$10\r\nxxxxxxxxxx\r\n");
+    s.write_all(b"PING\r\nGET big\r\nPING\r\n").expect("send");
+    assert_eq!(read_to_close(&mut s), b"");
+    exchange(&mut other, b"STRLEN big\r\n", b":2097152\r\n");
+    // Without a limit the same reply is sent whole.
+    exchange(
+        &mut other,
+        b"CONFIG SET client-output-buffer-limit \"normal 0 0 0\"\r\n",
+        b"+OK\r\n",
+    );
+    let mut expected = b"$2097152\r\n".to_vec();
+    expected.extend_from_slice(&value);
+    expected.extend_from_slice(b"\r\n");
+    exchange(&mut other, b"GET big\r\n", &expected);
+}
+
 /// One server for every proptest case.
 fn shared_server() -> &'static TestServer {
     static SERVER: std::sync::OnceLock<TestServer> = std::sync::OnceLock::new();

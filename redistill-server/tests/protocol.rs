@@ -347,6 +347,29 @@ fn auth_gates_commands_until_the_password_is_given() {
     assert!(info.contains("acl_access_denied_auth:4\r\n"), "{info}");
 }
 
+/// RESET logs out when a password is set; replies checked against redis-server 7.0
+/// started with `--requirepass secret`.
+#[test]
+fn reset_logs_out_and_restores_a_fresh_connection() {
+    let server = TestServer::with_config(|c| c.security.password = Some("secret".into()));
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        b"AUTH secret\r\nCLIENT SETNAME foo\r\nSELECT 3\r\nMULTI\r\nSET a 1\r\nRESET\r\n",
+        b"+OK\r\n+OK\r\n+OK\r\n+OK\r\n+QUEUED\r\n+RESET\r\n",
+    );
+    exchange(
+        &mut s,
+        b"CLIENT GETNAME\r\nGET a\r\n",
+        b"-NOAUTH Authentication required.\r\n-NOAUTH Authentication required.\r\n",
+    );
+    exchange(
+        &mut s,
+        b"AUTH secret\r\nCLIENT GETNAME\r\nEXEC\r\nDBSIZE\r\n",
+        b"+OK\r\n$-1\r\n-ERR EXEC without MULTI\r\n:0\r\n",
+    );
+}
+
 #[test]
 fn auth_without_a_password_set_behaves_as_redis() {
     let server = TestServer::start();

@@ -8,11 +8,13 @@ use redistill_store::Clock;
 
 use super::args::{SYNTAX, is, parse_i64};
 use super::{Command, Ctx};
+use crate::client::ReplyMode;
 use crate::clients::ClientInfo;
 
 pub(super) static COMMANDS: &[Command] = &[Command::new("client", -2, &[], (0, 0, 0), client)
     .with_subcommands(&[
-        "getname", "id", "info", "kill", "list", "no-evict", "no-touch", "setinfo", "setname",
+        "getname", "id", "info", "kill", "list", "no-evict", "no-touch", "reply", "setinfo",
+        "setname",
     ])];
 
 fn arity_error(ctx: &mut Ctx<'_>, sub: &[u8]) {
@@ -27,6 +29,15 @@ fn printable_without_spaces(s: &[u8]) -> bool {
     s.iter().all(|&b| (b'!'..=b'~').contains(&b))
 }
 
+/// Whether CLIENT SETNAME and HELLO SETNAME take `name` (empty clears the name).
+pub(super) fn valid_name(name: &[u8]) -> bool {
+    printable_without_spaces(name)
+}
+
+/// The error for a name that [`valid_name`] refuses.
+pub(super) const BAD_NAME: &str =
+    "ERR Client names cannot contain spaces, newlines or special characters.";
+
 fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
     let argc = args.len();
@@ -36,10 +47,8 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.reply().int(id);
     } else if is(sub, "SETNAME") && exact(3) {
         let name = args[2];
-        if !printable_without_spaces(name) {
-            return ctx
-                .reply()
-                .error("ERR Client names cannot contain spaces, newlines or special characters.");
+        if !valid_name(name) {
+            return ctx.reply().error(BAD_NAME);
         }
         ctx.client
             .set_name((!name.is_empty()).then(|| Bytes::copy_from_slice(name)));
@@ -67,10 +76,14 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         };
         if is(sub, "NO-TOUCH") {
             ctx.client.no_touch = on;
+        } else {
+            ctx.client.no_evict = on;
         }
         ctx.reply().ok();
+    } else if is(sub, "REPLY") && exact(3) {
+        reply_mode(ctx, args[2]);
     } else if [
-        "ID", "SETNAME", "GETNAME", "SETINFO", "INFO", "KILL", "NO-EVICT", "NO-TOUCH",
+        "ID", "SETNAME", "GETNAME", "SETINFO", "INFO", "KILL", "NO-EVICT", "NO-TOUCH", "REPLY",
     ]
     .iter()
     .any(|known| is(sub, known))
@@ -81,6 +94,23 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.reply().error_fmt(format_args!(
             "ERR unknown subcommand '{sub}'. Try CLIENT HELP."
         ));
+    }
+}
+
+/// CLIENT REPLY ON|OFF|SKIP. OFF and SKIP answer nothing; [`super::execute`] drops the
+/// replies they silence.
+fn reply_mode(ctx: &mut Ctx<'_>, mode: &[u8]) {
+    if is(mode, "ON") {
+        ctx.client.reply_mode = ReplyMode::On;
+        ctx.reply().ok();
+    } else if is(mode, "OFF") {
+        ctx.client.reply_mode = ReplyMode::Off;
+    } else if is(mode, "SKIP") {
+        if ctx.client.reply_mode != ReplyMode::Off {
+            ctx.client.reply_mode = ReplyMode::SkipNext;
+        }
+    } else {
+        ctx.reply().error(SYNTAX);
     }
 }
 

@@ -5,6 +5,7 @@ use redistill_resp::Version;
 
 use super::args::{int_arg, is};
 use super::{Command, Ctx};
+use crate::client::ReplyMode;
 
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("ping", -1, &["fast"], (0, 0, 0), ping),
@@ -140,7 +141,10 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         );
     }
     if let Some(name) = name {
-        ctx.client.set_name(Some(name));
+        if !super::client::valid_name(&name) {
+            return ctx.reply().error(super::client::BAD_NAME);
+        }
+        ctx.client.set_name((!name.is_empty()).then_some(name));
     }
     ctx.client.set_version(version);
     let id = i64::try_from(ctx.client.id()).unwrap_or(i64::MAX);
@@ -163,8 +167,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     reply.array(0);
 }
 
-/// RESET: back to a fresh connection's state (MULTI discarded, keys unwatched, db 0,
-/// RESP2, no name).
+/// RESET: back to a fresh connection's state: MULTI discarded, keys unwatched, db 0,
+/// RESP2, no name, logged out when a password is set, CLIENT NO-EVICT, NO-TOUCH and REPLY
+/// back to their defaults.
 fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     ctx.client.tx.queue = None;
     ctx.client.tx.aborted = false;
@@ -172,5 +177,9 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     ctx.client.select(0);
     ctx.client.set_version(Version::Resp2);
     ctx.client.set_name(None);
+    ctx.client.authenticated = ctx.shared.config.read().security.password.is_none();
+    ctx.client.no_touch = false;
+    ctx.client.no_evict = false;
+    ctx.client.reply_mode = ReplyMode::On;
     ctx.reply().simple(b"RESET");
 }

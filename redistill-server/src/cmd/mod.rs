@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
-use crate::client::Client;
+use crate::client::{Client, ReplyMode};
 use crate::server::Shared;
 
 mod args;
@@ -23,6 +23,7 @@ mod reply;
 mod scan;
 mod server;
 mod strings;
+mod touched;
 mod transactions;
 
 pub(crate) use reply::{Answer, Reply};
@@ -221,11 +222,29 @@ pub(crate) fn is_exec(args: &[&[u8]]) -> bool {
         .is_some_and(|name| name.eq_ignore_ascii_case(b"exec"))
 }
 
-/// Runs one request and appends its reply.
+/// Runs one request and appends its reply, unless CLIENT REPLY silences it.
 ///
 /// The caller holds its worker's gate for reading (see `transactions`), except for EXEC
 /// ([`is_exec`]), which takes every gate itself.
 pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let reply_at = ctx.out.len();
+    if ctx.client.reply_mode == ReplyMode::SkipNext {
+        ctx.client.reply_mode = ReplyMode::Skip;
+    }
+    execute_replying(ctx, args);
+    match ctx.client.reply_mode {
+        ReplyMode::On => {}
+        ReplyMode::Off => ctx.out.truncate(reply_at),
+        ReplyMode::Skip => {
+            ctx.out.truncate(reply_at);
+            ctx.client.reply_mode = ReplyMode::On;
+        }
+        // This request was CLIENT REPLY SKIP, which answers nothing.
+        ReplyMode::SkipNext => ctx.out.truncate(reply_at),
+    }
+}
+
+fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let Some(name) = args.first() else {
         return;
     };
@@ -332,23 +351,16 @@ pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {
     }
 }
 
-/// Runs a command whose arity was checked, and flags transactions watching what it wrote.
+/// Runs a command whose arity was checked, and flags transactions watching what it changed.
 fn run(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
+    if ctx.shared.watches.is_empty() || !command.write {
+        return (command.handler)(ctx, args);
+    }
+    let before = touched::before(ctx, command, args);
+    let reply_at = ctx.out.len();
     (command.handler)(ctx, args);
-    let watches = &ctx.shared.watches;
-    if watches.is_empty() || !command.write {
-        return;
-    }
-    let db = ctx.client.db;
-    match command.name {
-        "flushdb" => watches.touch_all(Some(db)),
-        "flushall" | "swapdb" => watches.touch_all(None),
-        _ => {
-            for key in key_args(command, args) {
-                watches.touch(db, key);
-            }
-        }
-    }
+    let reply = &ctx.out[reply_at..];
+    touched::signal(ctx.shared, ctx.client.db, command, args, reply, before);
 }
 
 /// The key arguments of a request, from the command's (first, last, step) key spec.

@@ -264,6 +264,7 @@ fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         match config.set_parameters(&pairs) {
             Ok(()) => {
                 crate::logging::set_level(config.server.log_level);
+                ctx.shared.refresh_limits(&config);
                 let memory = config.memory.clone();
                 drop(config);
                 // After the config lock is released: lowering maxmemory may evict at once.

@@ -34,10 +34,7 @@ impl Conn {
 
     /// Sends one command and returns its reply's raw bytes.
     pub fn request(&mut self, args: &[Vec<u8>]) -> Vec<u8> {
-        let frame = Frame::Array(args.iter().map(|a| Frame::bulk(a.clone())).collect());
-        self.stream
-            .write_all(&frame.to_vec(Version::Resp3))
-            .expect("send");
+        self.send(args);
         loop {
             let bytes = Bytes::copy_from_slice(&self.buf);
             if let Some((_, used)) = decode(&bytes).expect("valid reply") {
@@ -49,6 +46,16 @@ impl Conn {
             assert!(n > 0, "server closed the connection");
             self.buf.extend_from_slice(&chunk[..n]);
         }
+    }
+}
+
+impl Conn {
+    /// Sends one command without waiting for a reply (CLIENT REPLY OFF sends none).
+    pub fn send(&mut self, args: &[Vec<u8>]) {
+        let frame = Frame::Array(args.iter().map(|a| Frame::bulk(a.clone())).collect());
+        self.stream
+            .write_all(&frame.to_vec(Version::Resp3))
+            .expect("send");
     }
 }
 
