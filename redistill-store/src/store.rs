@@ -347,11 +347,27 @@ impl WriteCtx<'_> {
 
 impl Store {
     /// A builder with the documented defaults.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::Store;
+    /// let store = Store::builder().databases(1).shards(4).build();
+    /// assert_eq!((store.databases(), store.shards_per_db()), (1, 4));
+    /// ```
     pub fn builder() -> StoreBuilder {
         StoreBuilder::default()
     }
 
     /// A store with all defaults: 16 databases, no memory limit, system clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let store = redistill_store::Store::new();
+    /// assert_eq!(store.databases(), 16);
+    /// assert_eq!(store.max_memory(), 0);
+    /// ```
     pub fn new() -> Self {
         Self::builder().build()
     }
