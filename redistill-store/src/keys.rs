@@ -245,42 +245,62 @@ impl Store {
 
     /// RANDOMKEY: a random live key, `None` if the database is empty.
     ///
+    /// As Redis's `dbRandomKey` on a primary: a sampled key that has expired is deleted
+    /// (lazy expiry) and another is drawn, so a live key is found however many expired
+    /// ones are still waiting for the active cycle, and `None` means no live key is left.
+    /// (Redis gives up after 100 draws and may return an expired key only on a replica,
+    /// which may not delete keys; the store always may.) Each draw picks a random
+    /// non-empty shard, then a random key in it.
+    ///
     /// # Examples
     ///
     /// ```
-    /// # let store = redistill_store::Store::new();
+    /// use redistill_store::{ManualClock, Store};
+    /// let clock = ManualClock::new(1_000_000);
+    /// let store = Store::builder().clock(clock.clone()).build();
     /// assert_eq!(store.random_key(0)?, None);
-    /// store.set(0, b"only", b"v", Default::default())?;
-    /// assert_eq!(store.random_key(0)?.as_deref(), Some(&b"only"[..]));
+    /// for i in 0..1000u32 {
+    ///     store.psetex(0, &i.to_be_bytes(), 10, b"v")?;
+    /// }
+    /// store.set(0, b"live", b"v", Default::default())?;
+    /// clock.advance(10);
+    /// assert_eq!(store.random_key(0)?.as_deref(), Some(&b"live"[..]));
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn random_key(&self, db: usize) -> Result<Option<Bytes>> {
+        use std::sync::atomic::Ordering::Relaxed;
         let d = self.db(db)?;
         let n = d.shards.len();
         let now = self.now_ms();
-        let start = self.next_random() as usize;
-        // Try random shards first; fall back to a sweep so a sparse db still finds its keys.
-        for attempt in 0..(n * 2 + 16) {
-            let s = if attempt < 16 {
-                (start.wrapping_add(self.next_random() as usize)) & (n - 1)
-            } else {
-                (start + attempt) & (n - 1)
+        loop {
+            // A random shard, or the first non-empty one after it; none left: empty.
+            let start = self.next_random() as usize & (n - 1);
+            let Some(s) = (0..n)
+                .map(|k| (start + k) & (n - 1))
+                .find(|&s| d.shards[s].len.load(Relaxed) > 0)
+            else {
+                return Ok(None);
             };
             let shard = &d.shards[s];
-            if shard.len.load(std::sync::atomic::Ordering::Relaxed) == 0 {
-                continue;
-            }
-            let st = shard.state.read();
-            for _ in 0..8 {
-                if let Some(i) = st.table.random_slot(|| self.next_random()) {
-                    let e = st.table.get(i);
-                    if !e.is_expired(now) {
-                        return Ok(Some(Bytes::copy_from_slice(crate::table::Slot::key(e))));
-                    }
+            let expired = {
+                let st = shard.state.read();
+                let Some(i) = st.table.random_slot(|| self.next_random()) else {
+                    continue;
+                };
+                let e = st.table.get(i);
+                if !e.is_expired(now) {
+                    return Ok(Some(Bytes::copy_from_slice(crate::table::Slot::key(e))));
                 }
-            }
+                crate::table::Slot::key(e).to_vec()
+            };
+            // Every expired draw deletes a key, so the loop ends within the number of keys.
+            let mut st = shard.state.write();
+            let before = st.total_bytes();
+            st.live(shard, self.hash(&expired), &expired, now);
+            let after = st.total_bytes();
+            drop(st);
+            self.account(before, after);
         }
-        Ok(None)
     }
 
     /// KEYS: every live key matching the glob `pattern` (see [`glob_match`]).
