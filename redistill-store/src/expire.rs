@@ -344,13 +344,15 @@ impl Store {
         } else {
             DBS_PER_CALL.min(ndb)
         };
-        let first = self.inner.expire_cursor.fetch_add(dbs, Ordering::Relaxed);
+        let first = self.inner.expire_cursor.load(Ordering::Relaxed);
         let now = self.now_ms();
         let mut keys = Vec::new();
+        let mut visited = 0;
         for j in 0..dbs {
             if stats.cut_short {
                 break;
             }
+            visited += 1;
             let db = first.wrapping_add(j) % ndb;
             let mut remaining = self.volatile_len(db);
             while remaining > 0 {
@@ -378,6 +380,12 @@ impl Store {
                 }
             }
         }
+        // Past the databases visited only, as Redis's `current_db`: the next cycle starts
+        // after the one that was cut short, so a database full of expired keys cannot keep
+        // the others from ever being visited.
+        self.inner
+            .expire_cursor
+            .store((first + visited) % ndb, Ordering::Relaxed);
         self.inner
             .expire_cut_short
             .store(stats.cut_short, Ordering::Relaxed);
