@@ -180,6 +180,17 @@ impl Store {
     }
 
     /// PERSIST: removes the TTL; true if there was one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.psetex(0, b"k", 10_000, b"v")?;
+    /// assert!(store.persist(0, b"k")?);
+    /// assert_eq!(store.pttl(0, b"k")?, -1);
+    /// assert!(!store.persist(0, b"k")?); // no TTL left to remove
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn persist(&self, db: usize, key: &[u8]) -> Result<bool> {
         self.with_write(db, key, |ctx| {
             let Some(i) = ctx.live(key) else {
@@ -207,21 +218,68 @@ impl Store {
     }
 
     /// TTL: seconds left (rounded as Redis does), -2 if missing, -1 if no TTL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{ManualClock, Store};
+    /// let clock = ManualClock::new(1_000_000);
+    /// let store = Store::builder().clock(clock.clone()).build();
+    /// store.setex(0, b"k", 10, b"v")?;
+    /// clock.advance(2_400);
+    /// assert_eq!(store.ttl(0, b"k")?, 8); // 7.6 s rounds to 8, as in Redis
+    /// store.set(0, b"plain", b"v", Default::default())?;
+    /// assert_eq!(store.ttl(0, b"plain")?, -1);
+    /// assert_eq!(store.ttl(0, b"missing")?, -2);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn ttl(&self, db: usize, key: &[u8]) -> Result<i64> {
         self.ttl_raw(db, key, false).map(secs)
     }
 
     /// PTTL: milliseconds left, -2 if missing, -1 if no TTL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{ManualClock, Store};
+    /// let clock = ManualClock::new(1_000_000);
+    /// let store = Store::builder().clock(clock.clone()).build();
+    /// store.psetex(0, b"k", 1_500, b"v")?;
+    /// clock.advance(500);
+    /// assert_eq!(store.pttl(0, b"k")?, 1_000);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn pttl(&self, db: usize, key: &[u8]) -> Result<i64> {
         self.ttl_raw(db, key, false)
     }
 
     /// EXPIRETIME: absolute expiry in unix seconds, -2 if missing, -1 if no TTL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{ManualClock, Store};
+    /// let store = Store::builder().clock(ManualClock::new(1_700_000_000_000)).build();
+    /// store.setex(0, b"k", 60, b"v")?;
+    /// assert_eq!(store.expiretime(0, b"k")?, 1_700_000_060);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn expiretime(&self, db: usize, key: &[u8]) -> Result<i64> {
         self.ttl_raw(db, key, true).map(secs)
     }
 
     /// PEXPIRETIME: absolute expiry in unix milliseconds, -2 if missing, -1 if no TTL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{ManualClock, Store};
+    /// let store = Store::builder().clock(ManualClock::new(1_700_000_000_000)).build();
+    /// store.psetex(0, b"k", 1_234, b"v")?;
+    /// assert_eq!(store.pexpiretime(0, b"k")?, 1_700_000_001_234);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn pexpiretime(&self, db: usize, key: &[u8]) -> Result<i64> {
         self.ttl_raw(db, key, true)
     }
@@ -286,13 +344,15 @@ impl Store {
         } else {
             DBS_PER_CALL.min(ndb)
         };
-        let first = self.inner.expire_cursor.fetch_add(dbs, Ordering::Relaxed);
+        let first = self.inner.expire_cursor.load(Ordering::Relaxed);
         let now = self.now_ms();
         let mut keys = Vec::new();
+        let mut visited = 0;
         for j in 0..dbs {
             if stats.cut_short {
                 break;
             }
+            visited += 1;
             let db = first.wrapping_add(j) % ndb;
             let mut remaining = self.volatile_len(db);
             while remaining > 0 {
@@ -320,6 +380,12 @@ impl Store {
                 }
             }
         }
+        // Past the databases visited only, as Redis's `current_db`: the next cycle starts
+        // after the one that was cut short, so a database full of expired keys cannot keep
+        // the others from ever being visited.
+        self.inner
+            .expire_cursor
+            .store((first + visited) % ndb, Ordering::Relaxed);
         self.inner
             .expire_cut_short
             .store(stats.cut_short, Ordering::Relaxed);
@@ -445,6 +511,22 @@ impl Store {
     ///
     /// The store never starts threads by itself; this one stops when the returned handle is
     /// stopped or dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// # let store = redistill_store::Store::new();
+    /// store.psetex(0, b"k", 1, b"v")?;
+    /// let expiry = store.spawn_active_expiry(Duration::from_millis(10), 1_000);
+    /// let deadline = Instant::now() + Duration::from_secs(10);
+    /// while store.dbsize(0)? > 0 && Instant::now() < deadline {
+    ///     std::thread::sleep(Duration::from_millis(5));
+    /// }
+    /// expiry.stop();
+    /// assert_eq!(store.dbsize(0)?, 0); // reclaimed without being read
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn spawn_active_expiry(&self, interval: Duration, budget: usize) -> ExpiryThread {
         let (tx, rx) = mpsc::channel::<()>();
         let store = self.clone();

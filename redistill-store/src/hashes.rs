@@ -149,6 +149,16 @@ impl Store {
     }
 
     /// HSETNX: sets the field only if absent; true if set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert!(store.hsetnx(0, b"h", b"f", b"1")?);
+    /// assert!(!store.hsetnx(0, b"h", b"f", b"2")?);
+    /// assert_eq!(store.hget(0, b"h", b"f")?.as_deref(), Some(&b"1"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hsetnx(&self, db: usize, key: &[u8], field: &[u8], value: &[u8]) -> Result<bool> {
         self.write_hash(
             db,
@@ -160,11 +170,35 @@ impl Store {
     }
 
     /// HGET.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"user:1", &[(b"name", b"alice")])?;
+    /// assert_eq!(store.hget(0, b"user:1", b"name")?.as_deref(), Some(&b"alice"[..]));
+    /// assert_eq!(store.hget(0, b"user:1", b"age")?, None);
+    /// store.set(0, b"s", b"v", Default::default())?;
+    /// assert!(store.hget(0, b"s", b"f").is_err()); // WRONGTYPE
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hget(&self, db: usize, key: &[u8], field: &[u8]) -> Result<Option<Bytes>> {
         self.read_hash(db, key, |h| h.and_then(|h| h.get(field)).map(b))
     }
 
     /// HMGET: values in order, `None` for missing fields.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2")])?;
+    /// let v = store.hmget(0, b"h", &[b"a", b"x", b"b"])?;
+    /// assert_eq!(v[0].as_deref(), Some(&b"1"[..]));
+    /// assert_eq!(v[1], None);
+    /// assert_eq!(v[2].as_deref(), Some(&b"2"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hmget(&self, db: usize, key: &[u8], fields: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
         self.read_hash(db, key, |h| {
             fields
@@ -175,6 +209,19 @@ impl Store {
     }
 
     /// HGETALL: every field and value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2")])?;
+    /// let mut all = store.hgetall(0, b"h")?;
+    /// all.sort();
+    /// assert_eq!(all[0], (b"a"[..].into(), b"1"[..].into()));
+    /// assert_eq!(all.len(), 2);
+    /// assert!(store.hgetall(0, b"missing")?.is_empty());
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hgetall(&self, db: usize, key: &[u8]) -> Result<Vec<FieldValue>> {
         self.read_hash(db, key, |h| {
             h.map(|h| h.pairs().map(|(f, v)| (b(f), b(v))).collect())
@@ -183,6 +230,17 @@ impl Store {
     }
 
     /// HKEYS.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2")])?;
+    /// let mut keys = store.hkeys(0, b"h")?;
+    /// keys.sort();
+    /// assert_eq!(keys, vec![&b"a"[..], &b"b"[..]]);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hkeys(&self, db: usize, key: &[u8]) -> Result<Vec<Bytes>> {
         self.read_hash(db, key, |h| {
             h.map(|h| h.pairs().map(|(f, _)| b(f)).collect())
@@ -191,6 +249,17 @@ impl Store {
     }
 
     /// HVALS.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2")])?;
+    /// let mut vals = store.hvals(0, b"h")?;
+    /// vals.sort();
+    /// assert_eq!(vals, vec![&b"1"[..], &b"2"[..]]);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hvals(&self, db: usize, key: &[u8]) -> Result<Vec<Bytes>> {
         self.read_hash(db, key, |h| {
             h.map(|h| h.pairs().map(|(_, v)| b(v)).collect())
@@ -199,6 +268,17 @@ impl Store {
     }
 
     /// HDEL: removes fields, returns how many existed. Deletes the key when emptied.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2")])?;
+    /// assert_eq!(store.hdel(0, b"h", &[b"a", b"x"])?, 1);
+    /// assert_eq!(store.hdel(0, b"h", &[b"b"])?, 1);
+    /// assert_eq!(store.exists(0, &[b"h"])?, 0); // the emptied hash is gone
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hdel(&self, db: usize, key: &[u8], fields: &[&[u8]]) -> Result<usize> {
         self.write_hash(
             db,
@@ -210,16 +290,46 @@ impl Store {
     }
 
     /// HLEN.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2")])?;
+    /// assert_eq!(store.hlen(0, b"h")?, 2);
+    /// assert_eq!(store.hlen(0, b"missing")?, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hlen(&self, db: usize, key: &[u8]) -> Result<usize> {
         self.read_hash(db, key, |h| h.map_or(0, |h| h.fields.len()))
     }
 
     /// HEXISTS.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"1")])?;
+    /// assert!(store.hexists(0, b"h", b"a")?);
+    /// assert!(!store.hexists(0, b"h", b"b")?);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hexists(&self, db: usize, key: &[u8], field: &[u8]) -> Result<bool> {
         self.read_hash(db, key, |h| h.is_some_and(|h| h.get(field).is_some()))
     }
 
     /// HSTRLEN: length of the field's value, 0 if absent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.hset(0, b"h", &[(b"a", b"hello")])?;
+    /// assert_eq!(store.hstrlen(0, b"h", b"a")?, 5);
+    /// assert_eq!(store.hstrlen(0, b"h", b"b")?, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hstrlen(&self, db: usize, key: &[u8], field: &[u8]) -> Result<usize> {
         self.read_hash(db, key, |h| {
             h.and_then(|h| h.get(field)).map_or(0, <[u8]>::len)
@@ -227,6 +337,17 @@ impl Store {
     }
 
     /// HINCRBY: adds to an integer field, returns the new value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.hincrby(0, b"h", b"n", 5)?, 5);
+    /// assert_eq!(store.hincrby(0, b"h", b"n", -7)?, -2);
+    /// store.hset(0, b"h", &[(b"s", b"abc")])?;
+    /// assert!(store.hincrby(0, b"h", b"s", 1).is_err()); // hash value is not an integer
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hincrby(&self, db: usize, key: &[u8], field: &[u8], delta: i64) -> Result<i64> {
         self.write_hash(
             db,
@@ -246,6 +367,16 @@ impl Store {
     }
 
     /// HINCRBYFLOAT: adds a float given as text, returns the new value as Redis formats it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(&store.hincrbyfloat(0, b"h", b"f", b"10.5")?[..], b"10.5");
+    /// assert_eq!(&store.hincrbyfloat(0, b"h", b"f", b"0.1")?[..], b"10.6");
+    /// assert_eq!(&store.hincrbyfloat(0, b"h", b"f", b"-0.6")?[..], b"10");
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hincrbyfloat(&self, db: usize, key: &[u8], field: &[u8], incr: &[u8]) -> Result<Bytes> {
         if !float::is_valid(incr) {
             return Err(StoreError::NotFloat);
@@ -383,6 +514,25 @@ impl Store {
     ///
     /// Small hashes come back whole with cursor 0, as Redis does for listpack hashes; big
     /// ones are walked with the same resize-proof cursor as SCAN.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// let fields: Vec<(Vec<u8>, Vec<u8>)> =
+    ///     (0..500).map(|i| (format!("f{i}").into_bytes(), b"v".to_vec())).collect();
+    /// let pairs: Vec<(&[u8], &[u8])> = fields.iter().map(|(f, v)| (&f[..], &v[..])).collect();
+    /// store.hset(0, b"big", &pairs)?;
+    /// let (mut cursor, mut seen) = (0, 0);
+    /// loop {
+    ///     let (next, batch) = store.hscan(0, b"big", cursor, None, 50)?;
+    ///     seen += batch.len();
+    ///     cursor = next;
+    ///     if cursor == 0 { break; }
+    /// }
+    /// assert_eq!(seen, 500);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn hscan(
         &self,
         db: usize,

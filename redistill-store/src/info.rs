@@ -40,6 +40,23 @@ pub struct DbInfo {
 
 impl Store {
     /// Hit, miss and expiry counters summed over all shards, and the eviction counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{ManualClock, Store};
+    /// let clock = ManualClock::new(0);
+    /// let store = Store::builder().clock(clock.clone()).build();
+    /// store.psetex(0, b"k", 10, b"v")?;
+    /// store.get(0, b"k")?;
+    /// store.get(0, b"missing")?;
+    /// clock.advance(10);
+    /// store.get(0, b"k")?; // expired: deleted on access, and a miss
+    /// let stats = store.stats();
+    /// assert_eq!((stats.keyspace_hits, stats.keyspace_misses), (1, 2));
+    /// assert_eq!(stats.expired_keys, 1);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         let mut s = Stats {
             evicted_keys: self.inner.evicted.load(Ordering::Relaxed),
@@ -63,6 +80,17 @@ impl Store {
     }
 
     /// Key and TTL counts of one database.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// store.psetex(0, b"b", 60_000, b"2")?;
+    /// let info = store.db_info(0)?;
+    /// assert_eq!((info.keys, info.expires), (2, 1));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn db_info(&self, db: usize) -> Result<DbInfo> {
         let d = self.db(db)?;
         let mut info = DbInfo::default();
@@ -97,11 +125,35 @@ impl Store {
     }
 
     /// OBJECT ENCODING: `"int"`, `"embstr"`, `"raw"`, `"listpack"` or `"hashtable"`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"n", b"12345", Default::default())?;
+    /// store.set(0, b"s", b"hello", Default::default())?;
+    /// assert_eq!(store.object_encoding(0, b"n")?, Some("int"));
+    /// assert_eq!(store.object_encoding(0, b"s")?, Some("embstr"));
+    /// assert_eq!(store.object_encoding(0, b"missing")?, None);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn object_encoding(&self, db: usize, key: &[u8]) -> Result<Option<&'static str>> {
         self.peek(db, key, |e, _| e.map(|e| e.encoding()))
     }
 
     /// OBJECT IDLETIME: seconds since the key was last read or written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{ManualClock, Store};
+    /// let clock = ManualClock::new(1_000_000);
+    /// let store = Store::builder().clock(clock.clone()).build();
+    /// store.set(0, b"k", b"v", Default::default())?;
+    /// clock.advance(5_000);
+    /// assert_eq!(store.object_idletime(0, b"k")?, Some(5));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn object_idletime(&self, db: usize, key: &[u8]) -> Result<Option<u64>> {
         let now = self.now_ms();
         let evictor = self.evictor();
@@ -127,6 +179,16 @@ impl Store {
 
     /// MEMORY USAGE: bytes attributable to the key (its allocations, its table slot, and its
     /// TTL-index copy if it has a TTL).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"k", &[0u8; 1000], Default::default())?;
+    /// assert!(store.memory_usage(0, b"k")?.unwrap() >= 1000);
+    /// assert_eq!(store.memory_usage(0, b"missing")?, None);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn memory_usage(&self, db: usize, key: &[u8]) -> Result<Option<usize>> {
         self.peek(db, key, |e, _| {
             e.map(|e| {

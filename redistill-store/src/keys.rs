@@ -36,11 +36,29 @@ impl Store {
     }
 
     /// UNLINK: same as [`Store::del`]; values are freed inline (they are small, compact blobs).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// assert_eq!(store.unlink(0, &[b"a", b"b"])?, 1);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn unlink(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
         self.del(db, keys)
     }
 
     /// EXISTS: how many of the keys exist, duplicates counted each time.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// assert_eq!(store.exists(0, &[b"a", b"a", b"b"])?, 2);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn exists(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
         let mut n = 0;
         for k in keys {
@@ -52,16 +70,52 @@ impl Store {
     }
 
     /// TYPE: the value's type, `None` if absent (Redis replies `none`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Store, ValueType};
+    /// let store = Store::new();
+    /// store.set(0, b"s", b"v", Default::default())?;
+    /// store.hset(0, b"h", &[(b"f", b"v")])?;
+    /// assert_eq!(store.value_type(0, b"s")?, Some(ValueType::String));
+    /// assert_eq!(store.value_type(0, b"h")?, Some(ValueType::Hash));
+    /// assert_eq!(store.value_type(0, b"missing")?, None);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn value_type(&self, db: usize, key: &[u8]) -> Result<Option<ValueType>> {
         self.read_opts(db, key, false, |e| e.map(|e| e.value_type()))
     }
 
     /// RENAME: moves `src` to `dst` (overwriting it), keeping the TTL.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.psetex(0, b"old", 60_000, b"v")?;
+    /// store.rename(0, b"old", b"new")?;
+    /// assert_eq!(store.get(0, b"new")?.as_deref(), Some(&b"v"[..]));
+    /// assert!(store.pttl(0, b"new")? > 0); // the TTL moves with the value
+    /// assert!(store.rename(0, b"old", b"new").is_err()); // no such key
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn rename(&self, db: usize, src: &[u8], dst: &[u8]) -> Result<()> {
         self.rename_impl(db, src, dst, false).map(|_| ())
     }
 
     /// RENAMENX: like RENAME but only if `dst` does not exist; true if renamed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// store.set(0, b"b", b"2", Default::default())?;
+    /// assert!(!store.renamenx(0, b"a", b"b")?);
+    /// assert!(store.renamenx(0, b"a", b"c")?);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn renamenx(&self, db: usize, src: &[u8], dst: &[u8]) -> Result<bool> {
         self.rename_impl(db, src, dst, true)
     }
@@ -73,6 +127,19 @@ impl Store {
     /// COPY: copies `src` in `db` to `dst` in `dst_db`; true if copied.
     ///
     /// Without `replace` an existing destination is left alone (returns false).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"src", b"v", Default::default())?;
+    /// assert!(store.copy(0, b"src", 1, b"dst", false)?);
+    /// assert!(!store.copy(0, b"src", 1, b"dst", false)?); // destination exists
+    /// assert!(store.copy(0, b"src", 1, b"dst", true)?); // REPLACE
+    /// assert!(store.copy(0, b"src", 0, b"src", false).is_err()); // same object
+    /// assert_eq!(store.get(1, b"dst")?.as_deref(), Some(&b"v"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn copy(
         &self,
         db: usize,
@@ -90,6 +157,17 @@ impl Store {
     }
 
     /// MOVE: moves `key` to `dst_db` if it is absent there; true if moved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"k", b"v", Default::default())?;
+    /// assert!(store.move_key(0, b"k", 3)?);
+    /// assert_eq!(store.exists(0, &[b"k"])?, 0);
+    /// assert_eq!(store.exists(3, &[b"k"])?, 1);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn move_key(&self, db: usize, key: &[u8], dst_db: usize) -> Result<bool> {
         self.check_db(db)?;
         self.check_db(dst_db)?;
@@ -166,36 +244,79 @@ impl Store {
     }
 
     /// RANDOMKEY: a random live key, `None` if the database is empty.
+    ///
+    /// As Redis's `dbRandomKey` on a primary: a sampled key that has expired is deleted
+    /// (lazy expiry) and another is drawn, so a live key is found however many expired
+    /// ones are still waiting for the active cycle, and `None` means no live key is left.
+    /// (Redis gives up after 100 draws and may return an expired key only on a replica,
+    /// which may not delete keys; the store always may.) Each draw picks a random
+    /// non-empty shard, then a random key in it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{ManualClock, Store};
+    /// let clock = ManualClock::new(1_000_000);
+    /// let store = Store::builder().clock(clock.clone()).build();
+    /// assert_eq!(store.random_key(0)?, None);
+    /// for i in 0..1000u32 {
+    ///     store.psetex(0, &i.to_be_bytes(), 10, b"v")?;
+    /// }
+    /// store.set(0, b"live", b"v", Default::default())?;
+    /// clock.advance(10);
+    /// assert_eq!(store.random_key(0)?.as_deref(), Some(&b"live"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn random_key(&self, db: usize) -> Result<Option<Bytes>> {
+        use std::sync::atomic::Ordering::Relaxed;
         let d = self.db(db)?;
         let n = d.shards.len();
         let now = self.now_ms();
-        let start = self.next_random() as usize;
-        // Try random shards first; fall back to a sweep so a sparse db still finds its keys.
-        for attempt in 0..(n * 2 + 16) {
-            let s = if attempt < 16 {
-                (start.wrapping_add(self.next_random() as usize)) & (n - 1)
-            } else {
-                (start + attempt) & (n - 1)
+        loop {
+            // A random shard, or the first non-empty one after it; none left: empty.
+            let start = self.next_random() as usize & (n - 1);
+            let Some(s) = (0..n)
+                .map(|k| (start + k) & (n - 1))
+                .find(|&s| d.shards[s].len.load(Relaxed) > 0)
+            else {
+                return Ok(None);
             };
             let shard = &d.shards[s];
-            if shard.len.load(std::sync::atomic::Ordering::Relaxed) == 0 {
-                continue;
-            }
-            let st = shard.state.read();
-            for _ in 0..8 {
-                if let Some(i) = st.table.random_slot(|| self.next_random()) {
-                    let e = st.table.get(i);
-                    if !e.is_expired(now) {
-                        return Ok(Some(Bytes::copy_from_slice(crate::table::Slot::key(e))));
-                    }
+            let expired = {
+                let st = shard.state.read();
+                let Some(i) = st.table.random_slot(|| self.next_random()) else {
+                    continue;
+                };
+                let e = st.table.get(i);
+                if !e.is_expired(now) {
+                    return Ok(Some(Bytes::copy_from_slice(crate::table::Slot::key(e))));
                 }
-            }
+                crate::table::Slot::key(e).to_vec()
+            };
+            // Every expired draw deletes a key, so the loop ends within the number of keys.
+            let mut st = shard.state.write();
+            let before = st.total_bytes();
+            st.live(shard, self.hash(&expired), &expired, now);
+            let after = st.total_bytes();
+            drop(st);
+            self.account(before, after);
         }
-        Ok(None)
     }
 
     /// KEYS: every live key matching the glob `pattern` (see [`glob_match`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// for k in [&b"user:1"[..], b"user:2", b"order:1"] {
+    ///     store.set(0, k, b"v", Default::default())?;
+    /// }
+    /// let mut users = store.keys(0, b"user:*")?;
+    /// users.sort();
+    /// assert_eq!(users, vec![&b"user:1"[..], &b"user:2"[..]]);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn keys(&self, db: usize, pattern: &[u8]) -> Result<Vec<Bytes>> {
         let d = self.db(db)?;
         let now = self.now_ms();
@@ -214,6 +335,17 @@ impl Store {
     }
 
     /// DBSIZE: number of keys in `db` (keys expired but not yet reclaimed included, as in Redis).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// store.hset(0, b"h", &[(b"f", b"v")])?;
+    /// assert_eq!(store.dbsize(0)?, 2);
+    /// assert_eq!(store.dbsize(1)?, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn dbsize(&self, db: usize) -> Result<usize> {
         let d = self.db(db)?;
         Ok(d.shards
@@ -223,6 +355,17 @@ impl Store {
     }
 
     /// FLUSHDB: removes every key of `db`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// store.set(1, b"b", b"1", Default::default())?;
+    /// store.flushdb(0)?;
+    /// assert_eq!((store.dbsize(0)?, store.dbsize(1)?), (0, 1));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn flushdb(&self, db: usize) -> Result<()> {
         let d = self.db(db)?;
         for shard in d.shards.iter() {
@@ -237,6 +380,17 @@ impl Store {
     }
 
     /// FLUSHALL: removes every key of every database.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// store.set(1, b"b", b"1", Default::default())?;
+    /// store.flushall();
+    /// assert_eq!((store.dbsize(0)?, store.dbsize(1)?), (0, 0));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn flushall(&self) {
         for db in 0..self.databases() {
             // Indexes come from our own range, so this cannot fail.
@@ -245,6 +399,17 @@ impl Store {
     }
 
     /// SWAPDB: exchanges the contents of two databases atomically.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"in 0", Default::default())?;
+    /// store.swapdb(0, 1)?;
+    /// assert_eq!(store.get(1, b"a")?.as_deref(), Some(&b"in 0"[..]));
+    /// assert_eq!(store.dbsize(0)?, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn swapdb(&self, a: usize, b: usize) -> Result<()> {
         self.check_db(a)?;
         self.check_db(b)?;

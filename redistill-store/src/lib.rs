@@ -60,6 +60,11 @@ mod store;
 mod strings;
 mod table;
 
+/// The README's examples, compiled and run as doc tests so they cannot go stale.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::ValueType;
 pub use error::{Result, StoreError};

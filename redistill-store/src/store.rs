@@ -44,6 +44,7 @@ pub struct StoreBuilder {
     evictor: Evictor,
     clock: Arc<dyn Clock>,
     seed: Option<u64>,
+    expire_effort: u32,
 }
 
 impl Default for StoreBuilder {
@@ -55,6 +56,7 @@ impl Default for StoreBuilder {
             evictor: Evictor::new(Policy::NoEviction),
             clock: Arc::new(SystemClock),
             seed: None,
+            expire_effort: 1,
         }
     }
 }
@@ -149,6 +151,21 @@ impl StoreBuilder {
         self
     }
 
+    /// `active-expire-effort`, 1 (the default) to 10; values outside are clamped. See
+    /// [`Store::set_active_expire_effort`] for what it changes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::Store;
+    /// let store = Store::builder().active_expire_effort(4).build();
+    /// assert_eq!(store.active_expire_effort(), 4);
+    /// ```
+    pub fn active_expire_effort(mut self, effort: u32) -> Self {
+        self.expire_effort = effort.clamp(1, crate::expire::MAX_EXPIRE_EFFORT);
+        self
+    }
+
     /// Fixes the hash seed (reproducible layouts in tests and benches). Default: random.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
@@ -186,7 +203,7 @@ impl StoreBuilder {
                 rng: Padded(AtomicU64::new(self.seed.unwrap_or(0x853c_49e6_748f_ea9b))),
                 expire_cursor: AtomicUsize::new(0),
                 expire_cut_short: AtomicBool::new(false),
-                expire_effort: AtomicU32::new(1),
+                expire_effort: AtomicU32::new(self.expire_effort),
                 lru_clock: AtomicU32::new(0),
             }),
         };
@@ -355,11 +372,27 @@ impl WriteCtx<'_> {
 
 impl Store {
     /// A builder with the documented defaults.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::Store;
+    /// let store = Store::builder().databases(1).shards(4).build();
+    /// assert_eq!((store.databases(), store.shards_per_db()), (1, 4));
+    /// ```
     pub fn builder() -> StoreBuilder {
         StoreBuilder::default()
     }
 
     /// A store with all defaults: 16 databases, no memory limit, system clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let store = redistill_store::Store::new();
+    /// assert_eq!(store.databases(), 16);
+    /// assert_eq!(store.max_memory(), 0);
+    /// ```
     pub fn new() -> Self {
         Self::builder().build()
     }

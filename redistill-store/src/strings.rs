@@ -251,6 +251,16 @@ impl Store {
     }
 
     /// SETNX: set only if absent; true if written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert!(store.setnx(0, b"k", b"1")?);
+    /// assert!(!store.setnx(0, b"k", b"2")?);
+    /// assert_eq!(store.get(0, b"k")?.as_deref(), Some(&b"1"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn setnx(&self, db: usize, key: &[u8], value: &[u8]) -> Result<bool> {
         let opts = SetOptions {
             condition: SetCondition::IfAbsent,
@@ -260,6 +270,16 @@ impl Store {
     }
 
     /// SETEX: set with a TTL in seconds (errors name `'setex'`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.setex(0, b"k", 60, b"v")?;
+    /// assert_eq!(store.ttl(0, b"k")?, 60);
+    /// assert!(store.setex(0, b"k", 0, b"v").is_err()); // invalid expire time in 'setex'
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn setex(&self, db: usize, key: &[u8], seconds: i64, value: &[u8]) -> Result<()> {
         let opts = SetOptions {
             expiry: Some(Expiry::Ex(seconds)),
@@ -269,6 +289,15 @@ impl Store {
     }
 
     /// PSETEX: set with a TTL in milliseconds (errors name `'psetex'`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.psetex(0, b"k", 1_500, b"v")?;
+    /// assert!(store.pttl(0, b"k")? > 1_000);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn psetex(&self, db: usize, key: &[u8], millis: i64, value: &[u8]) -> Result<()> {
         let opts = SetOptions {
             expiry: Some(Expiry::Px(millis)),
@@ -278,6 +307,15 @@ impl Store {
     }
 
     /// GETSET: set and return the old value (the TTL is dropped, as SET does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.getset(0, b"k", b"1")?, None);
+    /// assert_eq!(store.getset(0, b"k", b"2")?.as_deref(), Some(&b"1"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn getset(&self, db: usize, key: &[u8], value: &[u8]) -> Result<Option<Bytes>> {
         let opts = SetOptions {
             get: true,
@@ -287,6 +325,16 @@ impl Store {
     }
 
     /// GETDEL: return the value and delete the key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"k", b"v", Default::default())?;
+    /// assert_eq!(store.getdel(0, b"k")?.as_deref(), Some(&b"v"[..]));
+    /// assert_eq!(store.getdel(0, b"k")?, None);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn getdel(&self, db: usize, key: &[u8]) -> Result<Option<Bytes>> {
         self.with_write(db, key, |ctx| {
             let Some(i) = ctx.live(key) else {
@@ -360,6 +408,18 @@ impl Store {
     ///
     /// All shards involved are read-locked together, so a concurrent MSET is seen whole
     /// or not at all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// store.hset(0, b"h", &[(b"f", b"v")])?;
+    /// let v = store.mget(0, &[b"a", b"missing", b"h"])?;
+    /// assert_eq!(v[0].as_deref(), Some(&b"1"[..]));
+    /// assert_eq!((v[1].clone(), v[2].clone()), (None, None)); // a hash reads as nil
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn mget(&self, db: usize, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
         self.check_db(db)?;
         let now = self.now_ms();
@@ -386,11 +446,30 @@ impl Store {
     }
 
     /// MSET: sets all pairs atomically (every shard involved is locked first).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.mset(0, &[(b"a", b"1"), (b"b", b"2")])?;
+    /// assert_eq!(store.get(0, b"b")?.as_deref(), Some(&b"2"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn mset(&self, db: usize, pairs: &[(&[u8], &[u8])]) -> Result<()> {
         self.msetnx_impl(db, pairs, false).map(|_| ())
     }
 
     /// MSETNX: sets all pairs only if none of the keys exists; true if written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert!(store.msetnx(0, &[(b"a", b"1"), (b"b", b"2")])?);
+    /// assert!(!store.msetnx(0, &[(b"b", b"x"), (b"c", b"3")])?); // b exists: nothing set
+    /// assert_eq!(store.exists(0, &[b"c"])?, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn msetnx(&self, db: usize, pairs: &[(&[u8], &[u8])]) -> Result<bool> {
         self.msetnx_impl(db, pairs, true)
     }
@@ -438,6 +517,16 @@ impl Store {
     }
 
     /// APPEND: appends and returns the new length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.append(0, b"k", b"Hello")?, 5);
+    /// assert_eq!(store.append(0, b"k", b" World")?, 11);
+    /// assert_eq!(store.get(0, b"k")?.as_deref(), Some(&b"Hello World"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn append(&self, db: usize, key: &[u8], value: &[u8]) -> Result<usize> {
         self.check_memory()?;
         self.with_write(db, key, |ctx| {
@@ -461,6 +550,16 @@ impl Store {
     }
 
     /// STRLEN: length of the value, 0 if absent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"k", b"hello", Default::default())?;
+    /// assert_eq!(store.strlen(0, b"k")?, 5);
+    /// assert_eq!(store.strlen(0, b"missing")?, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn strlen(&self, db: usize, key: &[u8]) -> Result<usize> {
         self.read(db, key, |e| match e {
             None => Ok(0),
@@ -472,6 +571,17 @@ impl Store {
     }
 
     /// GETRANGE with Redis's index rules (negative from the end, clamped).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"k", b"This is a string", Default::default())?;
+    /// assert_eq!(&store.getrange(0, b"k", 0, 3)?[..], b"This");
+    /// assert_eq!(&store.getrange(0, b"k", -3, -1)?[..], b"ing");
+    /// assert_eq!(&store.getrange(0, b"k", 10, 100)?[..], b"string");
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn getrange(&self, db: usize, key: &[u8], start: i64, end: i64) -> Result<Bytes> {
         self.read(db, key, |e| {
             let Some(e) = e else { return Ok(Bytes::new()) };
@@ -481,6 +591,18 @@ impl Store {
     }
 
     /// SETRANGE: overwrites from `offset` (zero-padding), returns the new length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"k", b"Hello World", Default::default())?;
+    /// assert_eq!(store.setrange(0, b"k", 6, b"Redis")?, 11);
+    /// assert_eq!(store.get(0, b"k")?.as_deref(), Some(&b"Hello Redis"[..]));
+    /// assert_eq!(store.setrange(0, b"pad", 3, b"x")?, 4); // zero-padded
+    /// assert_eq!(store.get(0, b"pad")?.as_deref(), Some(&b"\0\0\0x"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn setrange(&self, db: usize, key: &[u8], offset: i64, value: &[u8]) -> Result<usize> {
         if offset < 0 {
             return Err(StoreError::OffsetOutOfRange);
@@ -560,6 +682,16 @@ impl Store {
 
     /// DECRBY: like [`Store::incr_by`] with the amount negated; `i64::MIN` is refused with
     /// [`StoreError::DecrementOverflow`] as Redis does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"n", b"10", Default::default())?;
+    /// assert_eq!(store.decr_by(0, b"n", 3)?, 7);
+    /// assert!(store.decr_by(0, b"n", i64::MIN).is_err()); // decrement would overflow
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn decr_by(&self, db: usize, key: &[u8], delta: i64) -> Result<i64> {
         let neg = delta.checked_neg().ok_or(StoreError::DecrementOverflow)?;
         self.incr_by(db, key, neg)

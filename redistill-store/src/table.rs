@@ -285,7 +285,7 @@ impl<E: Slot, M: Default> Table<E, M> {
             let old = self.capacity();
             self.resize(old / 2);
             // Retry only after half the entries are gone: amortised O(1) per deletion.
-            self.shrink_below = if self.capacity() >= old {
+            self.shrink_below = if self.capacity() > (old / 2).max(MIN_CAP) {
                 self.len / 2
             } else {
                 usize::MAX

@@ -174,3 +174,24 @@ fn a_cycle_visits_sixteen_databases_unless_the_last_was_cut_short() {
     assert_eq!(st.expired, 20 * 40 - 40);
     assert_eq!((0..20).map(|db| s.dbsize(db).unwrap()).sum::<usize>(), 0);
 }
+
+#[test]
+fn a_database_full_of_expired_keys_does_not_starve_the_others() {
+    let clock = ManualClock::new(T0);
+    let s = Store::builder()
+        .databases(16)
+        .shards(2)
+        .clock(clock.clone())
+        .build();
+    for i in 0..10_000u32 {
+        s.psetex(0, &i.to_be_bytes(), 10, b"v").unwrap();
+    }
+    s.psetex(1, b"k", 10, b"v").unwrap();
+    clock.advance(10);
+    // Database 0 uses up the budget; the next cycle starts after it, as Redis's does.
+    let st = s.active_expire_cycle_for(100, LONG);
+    assert!(st.cut_short);
+    assert_eq!(s.dbsize(1).unwrap(), 1);
+    s.active_expire_cycle_for(100, LONG);
+    assert_eq!(s.dbsize(1).unwrap(), 0);
+}

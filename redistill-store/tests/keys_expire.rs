@@ -472,3 +472,31 @@ fn type_exists_and_ttl_do_not_touch_the_access_word() {
     assert_eq!(s.object_idletime(0, b"k").unwrap(), Some(0));
     assert_eq!(s.stats().keyspace_hits, 4);
 }
+
+#[test]
+fn randomkey_finds_a_live_key_among_many_expired_ones() {
+    let (s, clock) = store();
+    for i in 0..20_000u32 {
+        s.psetex(0, format!("gone:{i}").as_bytes(), 10, b"v")
+            .unwrap();
+    }
+    let live: Vec<Vec<u8>> = (0..5).map(|i| format!("live:{i}").into_bytes()).collect();
+    for k in &live {
+        set(&s, 0, k, b"v");
+    }
+    clock.advance(10);
+    // 5 live keys in 20,005: sampling alone would miss them; Redis deletes each expired
+    // key it draws and draws again, so it always answers with a live one.
+    for _ in 0..20 {
+        let k = s.random_key(0).unwrap().expect("a live key is left");
+        assert!(live.contains(&k.to_vec()), "{k:?}");
+    }
+    assert!(s.stats().expired_keys > 0, "expired draws were deleted");
+    // With only expired keys left, every one is deleted on the way to "empty".
+    s.del(0, &live.iter().map(Vec::as_slice).collect::<Vec<_>>())
+        .unwrap();
+    assert_eq!(s.random_key(0).unwrap(), None);
+    assert_eq!(s.dbsize(0).unwrap(), 0);
+    assert_eq!(s.stats().expired_keys, 20_000);
+    assert_eq!(s.db_info(0).unwrap().expires, 0);
+}

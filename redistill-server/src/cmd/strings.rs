@@ -1,6 +1,6 @@
 //! String commands: GET/SET and their variants, counters, ranges.
 
-use redistill_store::{Expiry, GetExOption, SetCondition, SetOptions, StoreError};
+use redistill_store::{Expiry, GetExOption, SetCondition, SetOptions, StoreError, ValueType};
 
 use super::args::{SYNTAX, int_arg, is, pairs};
 use super::{Command, Ctx};
@@ -156,12 +156,22 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 }
 
 fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let db = ctx.client.db;
     let option = match parse_set_options(&args[2..], true) {
         Ok((_, true)) => Some(GetExOption::Persist),
         Ok((opts, false)) => opts.expiry.map(GetExOption::Expire),
+        // The options parsed but the time is not a number. Redis looks the key up and
+        // checks its type before reading the time: a missing key is nil, a hash WRONGTYPE.
+        Err(e) if e == super::args::NOT_INTEGER => {
+            return match ctx.shared.store.value_type(db, args[1]) {
+                Ok(None) => ctx.reply().null(),
+                Ok(Some(ValueType::String)) => ctx.reply().error(e),
+                Ok(Some(_)) => ctx.reply().store_error(&StoreError::WrongType),
+                Err(err) => ctx.reply().store_error(&err),
+            };
+        }
         Err(e) => return ctx.reply().error(e),
     };
-    let db = ctx.client.db;
     let result = ctx.shared.store.getex(db, args[1], option);
     ctx.answer(result);
 }
