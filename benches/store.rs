@@ -12,6 +12,7 @@
 // criterion_group! generates an undocumented function.
 #![allow(missing_docs)]
 
+use std::cell::Cell;
 use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
@@ -92,6 +93,15 @@ fn trace(zipf: bool, seed: u64) -> Vec<usize> {
         .collect()
 }
 
+/// The database of the `own-db` variants: each thread reads a copy of the keys in a
+/// database of its own.
+const OWN_DB_BASE: usize = 2;
+
+thread_local! {
+    /// The bench thread's index, for the `own-db` variants.
+    static THREAD: Cell<usize> = const { Cell::new(0) };
+}
+
 /// Runs `op` on `threads` threads, each doing `iters * BATCH` operations over its own slice
 /// of the trace, and returns the longest of the threads' own timings.
 ///
@@ -112,6 +122,7 @@ fn run<F: Fn(&[u8; 16]) + Sync>(
                 let (op, barrier) = (&op, &barrier);
                 s.spawn(move || {
                     let start = t * (TRACE / threads.max(1));
+                    THREAD.with(|c| c.set(t));
                     barrier.wait();
                     let began = Instant::now();
                     for n in 0..iters * BATCH as u64 {
@@ -143,6 +154,11 @@ fn bench(c: &mut Criterion) {
         store
             .set(COUNTER_DB, c, b"0", SetOptions::default())
             .unwrap_or_else(|e| panic!("{e}"));
+        for db in [OWN_DB_BASE, OWN_DB_BASE + 1] {
+            store
+                .set(db, k, &VALUE, SetOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
         dash.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
         dash_int.insert(Bytes::copy_from_slice(c), 0);
         moka.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
@@ -156,6 +172,17 @@ fn bench(c: &mut Criterion) {
                 b.iter_custom(|n| {
                     run(threads, n, &keys, &idx, |k| {
                         black_box(store.get_with(0, k, |v| v.len()).ok());
+                    })
+                })
+            });
+            // The same reads, but each thread in a database of its own, so the threads
+            // never touch the same shard: the difference from `store` is what sharing
+            // shards (their lock words) between cores costs.
+            g.bench_function(BenchmarkId::new("get", "store-own-db"), |b| {
+                b.iter_custom(|n| {
+                    run(threads, n, &keys, &idx, |k| {
+                        let db = OWN_DB_BASE + THREAD.with(Cell::get);
+                        black_box(store.get_with(db, k, |v| v.len()).ok());
                     })
                 })
             });
