@@ -328,6 +328,9 @@ fn auth_gates_commands_until_the_password_is_given() {
     exchange(&mut s, b"AUTH wrong\r\n", wrongpass);
     exchange(&mut s, b"AUTH default wrong\r\n", wrongpass);
     exchange(&mut s, b"AUTH bob secret\r\n", wrongpass);
+    // A prefix or an extension of the password is as wrong as any other.
+    exchange(&mut s, b"AUTH secre\r\n", wrongpass);
+    exchange(&mut s, b"AUTH secrets\r\n", wrongpass);
     exchange(&mut s, b"HELLO 3 AUTH default wrong\r\n", wrongpass);
     exchange(
         &mut s,
@@ -344,7 +347,7 @@ fn auth_gates_commands_until_the_password_is_given() {
     );
     let mut hello = server.client_with_password("secret");
     let info: String = redis::cmd("INFO").arg("stats").query(&mut hello).unwrap();
-    assert!(info.contains("acl_access_denied_auth:4\r\n"), "{info}");
+    assert!(info.contains("acl_access_denied_auth:6\r\n"), "{info}");
 }
 
 #[test]
