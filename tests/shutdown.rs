@@ -298,7 +298,8 @@ fn signal_during_pipelined_writes_saves_every_answered_one(signal: &str) {
     let keys: u64 = call(port, "DBSIZE\r\n")[1..].parse().expect("dbsize");
     assert!(keys > sets, "{keys} keys for {sets} answered SETs");
     eprintln!(
-        "SIG{signal}: {answered} INCRs and {sets} SETs answered, {counter} INCRs and {keys} keys after reload"
+        "SIG{signal}: {answered} INCRs and {sets} SETs answered, \
+         {counter} INCRs and {keys} keys after reload"
     );
 }
 
