@@ -29,12 +29,17 @@ pub(crate) enum Raised {
 
 /// The soft limit wanted for `max_connections` clients (0: no limit, so as many as the
 /// hard limit allows).
-fn wanted(max_connections: u32, hard: Option<u64>) -> Option<u64> {
+fn wanted(max_connections: u32, hard: Option<u64>) -> u64 {
     match max_connections {
-        0 => hard,
-        n => Some(u64::from(n) + RESERVED),
+        // An unlimited hard limit still stops at the kernel's `nr_open`, which a soft limit
+        // may not pass: ask for its default, 2^20.
+        0 => hard.unwrap_or(UNLIMITED_CAP).min(UNLIMITED_CAP),
+        n => u64::from(n) + RESERVED,
     }
 }
+
+/// The soft limit asked for when neither `max_connections` nor the hard limit bound it.
+const UNLIMITED_CAP: u64 = 1 << 20;
 
 /// Raises the soft `RLIMIT_NOFILE` toward `max_connections` plus [`RESERVED`], clamped to
 /// the hard limit; never lowers it. Logs a warning when `max_connections` cannot be
@@ -59,7 +64,7 @@ fn raise(max_connections: u32) -> io::Result<Raised> {
     // `None` is RLIM_INFINITY.
     let soft = limit.current.unwrap_or(u64::MAX);
     let hard = limit.maximum;
-    let want = wanted(max_connections, hard).unwrap_or(u64::MAX);
+    let want = wanted(max_connections, hard);
     let target = hard.map_or(want, |hard| want.min(hard));
     let soft = if target > soft {
         setrlimit(
@@ -139,9 +144,10 @@ mod tests {
 
     #[test]
     fn wanted_covers_clients_and_the_reserve() {
-        assert_eq!(wanted(10_000, Some(1 << 20)), Some(10_000 + RESERVED));
-        assert_eq!(wanted(0, Some(4096)), Some(4096));
-        assert_eq!(wanted(0, None), None);
+        assert_eq!(wanted(10_000, Some(1 << 20)), 10_000 + RESERVED);
+        assert_eq!(wanted(0, Some(4096)), 4096);
+        assert_eq!(wanted(0, Some(u64::MAX)), UNLIMITED_CAP);
+        assert_eq!(wanted(0, None), UNLIMITED_CAP);
     }
 
     #[test]
