@@ -1,4 +1,4 @@
-//! The `redistill` binary's memory stays bounded whatever clients announce or fail to read:
+//! The `redistill` binary's memory stays bounded whatever clients send, announce or fail to read:
 //! measured from `/proc/PID/status` of the server process while the clients misbehave, and
 //! other clients are answered meanwhile. Linux only (it reads `/proc`).
 
@@ -150,6 +150,16 @@ fn clients_that_never_read_large_replies_hold_bounded_memory() {
             })
         })
         .collect();
+    // Both workers answer while the hogs push.
+    let mut answered = 0u64;
+    while !writers.iter().all(|w| w.is_finished()) {
+        for c in &mut checkers {
+            exchange(c, b"PING\r\n", b"+PONG\r\n");
+        }
+        answered += 1;
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(answered > 0);
     for writer in writers {
         let sent = writer.join().expect("writer");
         assert!(
@@ -178,4 +188,141 @@ fn clients_that_never_read_large_replies_hold_bounded_memory() {
         exchange(c, b"GET big\r\n", &expected);
     }
     drop(hogs);
+}
+
+/// Bulk headers announcing 1 GB, over the 512 MB `proto-max-bulk-len`: each such client is
+/// refused at the header with Redis's text and closed, nothing is reserved for it, and the
+/// other clients are answered in between.
+#[test]
+fn gigabyte_bulk_headers_are_refused_without_memory() {
+    const CLIENTS: usize = 32;
+    let server = Running::start(redistill()).0;
+    let mut checkers = [server.connect(), server.connect()];
+    for c in &mut checkers {
+        exchange(c, b"SET k v\r\n", b"+OK\r\n");
+    }
+    let (rss_before, vm_before) = server.memory();
+    let mut peak = rss_before;
+    for _ in 0..CLIENTS {
+        let mut s = server.connect();
+        s.write_all(b"*3\r\n$3\r\nSET\r\n$4\r\nhuge\r\n$1000000000\r\n")
+            .expect("header");
+        // Whatever follows the header is not read into a buffer for it.
+        let _ = s.write_all(&[b'x'; 64 * 1024]);
+        let mut reply = Vec::new();
+        let _ = s.read_to_end(&mut reply);
+        assert_eq!(
+            String::from_utf8_lossy(&reply),
+            "-ERR Protocol error: invalid bulk length\r\n"
+        );
+        for c in &mut checkers {
+            exchange(c, b"GET k\r\n", b"$1\r\nv\r\n");
+        }
+        peak = peak.max(server.memory().0);
+    }
+    let (rss, vm) = server.memory();
+    eprintln!(
+        "1 GB bulk headers: VmRSS {} -> {} KiB (peak {} KiB), VmSize {} -> {} KiB",
+        rss_before / 1024,
+        rss / 1024,
+        peak / 1024,
+        vm_before / 1024,
+        vm / 1024
+    );
+    let grew = peak.saturating_sub(rss_before);
+    assert!(
+        grew < RSS_GROWTH_CAP,
+        "resident memory grew {} MiB",
+        grew / MIB
+    );
+    let vm_grew = vm.saturating_sub(vm_before);
+    assert!(
+        vm_grew < 1024 * MIB,
+        "virtual memory grew {} MiB",
+        vm_grew / MIB
+    );
+}
+
+/// Clients pour seeded random bytes at the server and never read: whatever the server
+/// makes of them (inline commands, protocol errors, error replies nobody reads), its
+/// memory stays bounded and other clients are answered meanwhile.
+#[test]
+fn garbage_bytes_hold_bounded_memory() {
+    const CLIENTS: usize = 4;
+    /// Per client.
+    const SEND_CAP: usize = 16 << 20;
+    let server = Running::start(redistill()).0;
+    let mut checkers = [server.connect(), server.connect()];
+    for c in &mut checkers {
+        exchange(c, b"SET k v\r\n", b"+OK\r\n");
+    }
+    let (rss_before, _) = server.memory();
+    let port = server.port;
+    let writers: Vec<_> = (0..CLIENTS as u64)
+        .map(|seed| {
+            thread::spawn(move || {
+                // xorshift64*, seeded per client: the same bytes on every run.
+                let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (seed + 1);
+                let mut chunk = vec![0u8; 64 * 1024];
+                let mut sent = 0;
+                let mut connections = 0;
+                let started = std::time::Instant::now();
+                // A connection closed for a protocol error is replaced by a new one.
+                while sent < SEND_CAP && started.elapsed() < Duration::from_secs(10) {
+                    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+                    s.set_write_timeout(Some(Duration::from_secs(2)))
+                        .expect("timeout");
+                    connections += 1;
+                    while sent < SEND_CAP {
+                        for b in chunk.iter_mut() {
+                            state ^= state >> 12;
+                            state ^= state << 25;
+                            state ^= state >> 27;
+                            *b = (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8;
+                        }
+                        match s.write(&chunk) {
+                            Ok(n) => sent += n,
+                            // Closed for a protocol error, or no longer read.
+                            Err(_) => break,
+                        }
+                    }
+                }
+                (sent, connections)
+            })
+        })
+        .collect();
+    let mut peak = rss_before;
+    let mut answered = 0u64;
+    while !writers.iter().all(|w| w.is_finished()) {
+        for c in &mut checkers {
+            exchange(c, b"GET k\r\n", b"$1\r\nv\r\n");
+        }
+        answered += 1;
+        peak = peak.max(server.memory().0);
+        thread::sleep(Duration::from_millis(20));
+    }
+    let (sent, connections) = writers
+        .into_iter()
+        .map(|w| w.join().expect("writer"))
+        .fold((0, 0), |(s, c), (sent, conns)| (s + sent, c + conns));
+    let (rss, _) = server.memory();
+    peak = peak.max(rss);
+    eprintln!(
+        "garbage: {} MiB sent over {connections} connections, \
+         VmRSS {} -> {} KiB (peak {} KiB), {answered} checks answered",
+        sent >> 20,
+        rss_before / 1024,
+        rss / 1024,
+        peak / 1024
+    );
+    assert!(answered > 0);
+    let grew = peak.saturating_sub(rss_before);
+    assert!(
+        grew < RSS_GROWTH_CAP,
+        "resident memory grew {} MiB",
+        grew / MIB
+    );
+    for c in &mut checkers {
+        exchange(c, b"GET k\r\n", b"$1\r\nv\r\n");
+    }
 }

@@ -56,6 +56,7 @@ mod clients;
 mod clock;
 mod cmd;
 mod connection;
+mod fdlimit;
 mod health;
 mod metrics;
 mod persistence;

@@ -122,15 +122,21 @@ impl Snapshot {
         self.dbs.iter().map(|d| d.keys as u64).sum()
     }
 
-    /// The `/health` document.
+    /// The `/health` document. Its `status` is `"error"` while the last snapshot save
+    /// failed (writes since then would be lost on a restart), else `"ok"`.
     pub fn health_json(&self) -> String {
+        let status = if self.last_save.status == Some("err") {
+            "error"
+        } else {
+            "ok"
+        };
         let db_keys: serde_json::Map<String, serde_json::Value> = self
             .dbs
             .iter()
             .map(|d| (format!("db{}", d.db), d.keys.into()))
             .collect();
         serde_json::json!({
-            "status": "ok",
+            "status": status,
             "version": env!("CARGO_PKG_VERSION"),
             "redis_version": crate::REDIS_VERSION,
             "uptime_in_seconds": self.uptime_in_seconds,

@@ -184,6 +184,9 @@ impl Server {
             .load(&store, &config.persistence)
             .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
 
+        if let Err(e) = crate::fdlimit::raise_for(config.server.max_connections) {
+            log::warn!("cannot raise the open-file limit: {e}");
+        }
         let listeners = bind_all(&config)?;
         let health_listeners = crate::health::bind(&config)?;
         let addr = listeners[0].0.local_addr()?;
@@ -237,6 +240,8 @@ impl Server {
             next: 0,
             shared: Arc::clone(&shared),
             rate_limit: crate::admission::RateLimit::default(),
+            reserve: crate::fdlimit::Reserve::new(),
+            last_fd_warning: None,
         };
         threads.push(
             thread::Builder::new()
@@ -439,6 +444,10 @@ struct Acceptor {
     next: usize,
     shared: Arc<Shared>,
     rate_limit: crate::admission::RateLimit,
+    /// The spare descriptor that lets the acceptor refuse connections when none are left.
+    reserve: crate::fdlimit::Reserve,
+    /// When running out of descriptors was last logged: once a second is enough.
+    last_fd_warning: Option<Instant>,
 }
 
 impl Acceptor {
@@ -483,12 +492,51 @@ impl Acceptor {
                 Ok((stream, peer)) => self.dispatch(stream, peer, tls),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if crate::fdlimit::out_of_descriptors(&e) => {
+                    if !self.refuse_without_descriptors(listener, &e) {
+                        return;
+                    }
+                }
                 Err(e) => {
-                    // EMFILE and friends: log, and let the next readiness event retry.
+                    // ECONNABORTED and friends concern one connection only.
                     log::warn!("accept failed: {e}");
                     return;
                 }
             }
+        }
+    }
+
+    /// Out of descriptors: the connection at the head of the backlog is accepted into the
+    /// spare descriptor, told it is refused (a TLS client only sees the close) and closed,
+    /// so that it neither waits unanswered nor keeps the listener readable for nothing.
+    /// Returns whether a connection was taken off the backlog, so the caller goes on.
+    fn refuse_without_descriptors(&mut self, listener: usize, error: &io::Error) -> bool {
+        let now = Instant::now();
+        if self
+            .last_fd_warning
+            .is_none_or(|last| now.saturating_duration_since(last) >= Duration::from_secs(1))
+        {
+            self.last_fd_warning = Some(now);
+            log::warn!("accept failed: {error}; refusing new connections until clients leave");
+        }
+        let Some((listener, tls)) = self.listeners.get(listener) else {
+            return false;
+        };
+        let tls = *tls;
+        let refused = self.reserve.without(|| match listener.accept() {
+            Ok((stream, _)) => {
+                if !tls {
+                    reject(stream, crate::admission::MAX_CLIENTS_REACHED);
+                }
+                true
+            }
+            Err(_) => false,
+        });
+        if refused == Some(true) {
+            Stats::add(&self.shared.stats.rejected_connections, 1);
+            true
+        } else {
+            false
         }
     }
 

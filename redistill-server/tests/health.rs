@@ -216,6 +216,32 @@ fn health_and_metrics_report_the_last_save() {
     );
 }
 
+/// A failed save turns `status` to `"error"`, with the save's own status `"err"` as INFO
+/// spells it; the next good save turns it back.
+#[test]
+fn health_status_is_error_while_the_last_save_failed() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    // The snapshot's parent is a plain file, so no temporary file can be created there.
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, b"not a directory").expect("write");
+    let path = blocker.join("dump.rdst");
+    let server = HealthServer::with_config(|c| c.persistence.snapshot_path = path.clone());
+    let mut s = server.raw();
+    exchange(&mut s, b"SET k v\r\nSAVE\r\n", b"+OK\r\n-ERR\r\n");
+    let health = server.get("/health").json();
+    assert_eq!(health["status"], "error", "{health}");
+    assert_eq!(health["last_save"]["status"], "err");
+    let metrics = parse_metrics(&server.get("/metrics").body);
+    assert_eq!(value(&metrics, "redistill_last_save_ok", None), 0.0);
+
+    std::fs::remove_file(&blocker).expect("remove");
+    std::fs::create_dir(&blocker).expect("mkdir");
+    exchange(&mut s, b"SAVE\r\n", b"+OK\r\n");
+    let health = server.get("/health").json();
+    assert_eq!(health["status"], "ok", "{health}");
+    assert_eq!(health["last_save"]["status"], "ok");
+}
+
 /// One sample line of the text format: name, labels, value.
 #[derive(Debug)]
 struct Sample {
@@ -469,22 +495,46 @@ fn shared_server() -> &'static HealthServer {
     SERVER.get_or_init(HealthServer::start)
 }
 
-/// A client that sends half a request and stalls does not hold up anyone else; it is
-/// itself cut off with `408` at its deadline.
+/// Clients that send nothing, stall mid-request, or dribble a request a byte at a time do
+/// not hold up anyone else: with all of them open, each `GET /health` is answered well
+/// within the stalled clients' deadline. They are themselves cut off with `408` at their
+/// deadline, which trickled bytes do not extend.
 #[test]
 fn slowloris_does_not_delay_other_clients() {
+    use std::time::Instant;
     let server = HealthServer::start();
+    let silent: Vec<TcpStream> = (0..8).map(|_| server.http()).collect();
     let mut slow = server.http();
     slow.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ")
         .expect("send");
     let mut slow_bytes = server.http();
     slow_bytes.write_all(b"G").expect("send");
-    for _ in 0..20 {
+    let request = b"GET /health HTTP/1.1\r\nHost: localhost\r\n";
+    let mut dribblers: Vec<TcpStream> = (0..4).map(|_| server.http()).collect();
+    let opened = Instant::now();
+    for i in 0..20 {
+        // One more byte from each dribbler, never the end of the head.
+        for d in &mut dribblers {
+            d.write_all(&request[i..=i]).expect("dribble");
+        }
+        let asked = Instant::now();
         let health = server.get("/health").json();
         assert_eq!(health["status"], "ok");
+        let took = asked.elapsed();
+        assert!(
+            took < Duration::from_secs(1),
+            "GET /health took {took:?} beside stalled clients"
+        );
     }
+    assert!(
+        opened.elapsed() < Duration::from_secs(4),
+        "the stalled clients' deadline passed before the checks ended"
+    );
     // The stalled clients were still open while the others were served: nothing to read.
-    for stalled in [&mut slow, &mut slow_bytes] {
+    for stalled in [&mut slow, &mut slow_bytes]
+        .into_iter()
+        .chain(dribblers.iter_mut())
+    {
         stalled.set_nonblocking(true).expect("nonblocking");
         let mut buf = [0u8; 64];
         let err = stalled.read(&mut buf).expect_err("no answer yet");
@@ -493,6 +543,17 @@ fn slowloris_does_not_delay_other_clients() {
     }
     assert_eq!(Response::read(&mut slow).status, 408);
     assert_eq!(Response::read(&mut slow_bytes).status, 408);
+    for d in &mut dribblers {
+        assert_eq!(Response::read(d).status, 408);
+    }
+    for mut s in silent {
+        assert_eq!(Response::read(&mut s).status, 408);
+    }
+    let cut_off = opened.elapsed();
+    assert!(
+        cut_off < Duration::from_secs(9),
+        "stalled clients were cut off only after {cut_off:?}"
+    );
 }
 
 /// Past the cap on open HTTP connections, new ones are answered `503` and closed; the

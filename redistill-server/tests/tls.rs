@@ -175,6 +175,28 @@ fn eventually(mut condition: impl FnMut() -> bool) -> bool {
     condition()
 }
 
+/// `redis-cli --tls --cacert ca.pem -h 127.0.0.1 -p port`, then `args`. The tests that use
+/// it fail when redis-cli is missing rather than pass without checking anything.
+fn redis_cli(pki: &Pki, port: u16, args: &[&str]) -> std::process::Output {
+    Command::new("redis-cli")
+        .args(["--tls", "--cacert"])
+        .arg(pki.path("ca.pem"))
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("redis-cli (Debian's redis-tools, built with TLS) is needed here: {e}")
+        })
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).trim().to_owned()
+}
+
 #[test]
 fn redis_cli_pings_over_tls() {
     let pki = Pki::new();
@@ -185,22 +207,108 @@ fn redis_cli_pings_over_tls() {
         server.server().local_addr(),
         "tls_port 0: TLS on port"
     );
-    let output = match Command::new("redis-cli")
-        .args(["--tls", "--cacert"])
-        .arg(pki.path("ca.pem"))
-        .args(["-h", "127.0.0.1", "-p", &addr.port().to_string(), "PING"])
-        .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            eprintln!("redis-cli is not installed: skipping");
-            return;
-        }
-        Err(e) => panic!("redis-cli: {e}"),
-    };
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let output = redis_cli(&pki, addr.port(), &["PING"]);
     assert!(output.status.success(), "{output:?}");
-    assert_eq!(stdout.trim(), "PONG", "{output:?}");
+    assert_eq!(stdout(&output), "PONG", "{output:?}");
+}
+
+/// redis-cli over TLS with no password, a wrong one and the right one: Redis's texts, as
+/// redis-cli shows them against redis-server 7.0.
+#[test]
+fn redis_cli_auth_over_tls() {
+    let pki = Pki::new();
+    let server = Running::start(|c| {
+        pki.configure(c);
+        c.security.password = Some("s3cret".to_owned());
+    });
+    let port = server.tls_addr().port();
+
+    let missing = redis_cli(&pki, port, &["GET", "k"]);
+    assert_eq!(
+        stdout(&missing),
+        "NOAUTH Authentication required.",
+        "{missing:?}"
+    );
+
+    let wrong = redis_cli(&pki, port, &["--no-auth-warning", "-a", "nope", "GET", "k"]);
+    assert_eq!(
+        stderr(&wrong),
+        "AUTH failed: WRONGPASS invalid username-password pair or user is disabled.",
+        "{wrong:?}"
+    );
+    assert_eq!(stdout(&wrong), "NOAUTH Authentication required.");
+
+    let right = |args: &[&str]| {
+        let mut all = vec!["--no-auth-warning", "-a", "s3cret"];
+        all.extend_from_slice(args);
+        let output = redis_cli(&pki, port, &all);
+        assert!(output.status.success(), "{output:?}");
+        assert_eq!(stderr(&output), "", "{output:?}");
+        stdout(&output)
+    };
+    assert_eq!(right(&["SET", "k", "over tls"]), "OK");
+    assert_eq!(right(&["GET", "k"]), "over tls");
+    assert!(right(&["INFO", "stats"]).contains("acl_access_denied_auth:1"));
+}
+
+/// With `tls_auth_clients`, redis-cli gets in with a certificate the CA signed, and is
+/// turned away without one, with a self-signed one and with an expired one.
+#[test]
+fn redis_cli_client_certificates_over_tls() {
+    let pki = Pki::new();
+    let server = Running::start(|c| {
+        pki.configure(c);
+        c.security.tls_ca_cert_path = Some(pki.path("ca.pem"));
+        c.security.tls_auth_clients = true;
+    });
+    let port = server.tls_addr().port();
+    let write = |name: &str, id: &Identity| {
+        std::fs::write(pki.path(&format!("{name}.pem")), &id.cert).expect("test fixture");
+        std::fs::write(pki.path(&format!("{name}.key")), &id.key).expect("test fixture");
+    };
+    write("valid", &pki.issue(&["client"], None));
+    write("expired", &pki.issue(&["client"], Some(())));
+    let stranger = rcgen::generate_simple_self_signed(vec!["client".to_owned()]).unwrap();
+    write(
+        "stranger",
+        &Identity {
+            cert: stranger.cert.pem(),
+            key: stranger.signing_key.serialize_pem(),
+        },
+    );
+    let ping = |name: Option<&str>| {
+        let files: Vec<String> = name
+            .map(|n| {
+                let path = |ext: &str| pki.path(&format!("{n}.{ext}")).display().to_string();
+                vec![
+                    "--cert".to_owned(),
+                    path("pem"),
+                    "--key".to_owned(),
+                    path("key"),
+                ]
+            })
+            .unwrap_or_default();
+        let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
+        args.push("PING");
+        redis_cli(&pki, port, &args)
+    };
+
+    let valid = ping(Some("valid"));
+    assert!(valid.status.success(), "{valid:?}");
+    assert_eq!(stdout(&valid), "PONG", "{valid:?}");
+    for refused in [None, Some("stranger"), Some("expired")] {
+        let output = ping(refused);
+        // The handshake ends before PING is answered; redis-cli 7.0 reports
+        // "Error: Server closed the connection" and exits 1.
+        assert_eq!(stdout(&output), "", "{refused:?}: {output:?}");
+        assert!(!output.status.success(), "{refused:?}: {output:?}");
+        assert!(
+            stderr(&output).starts_with("Error:"),
+            "{refused:?}: {output:?}"
+        );
+    }
+    let valid = ping(Some("valid"));
+    assert_eq!(stdout(&valid), "PONG", "still served after the refusals");
 }
 
 #[test]
@@ -408,9 +516,21 @@ fn passwords_on_plain_and_tls_ports() {
 fn plaintext_client_on_the_tls_port_is_closed_and_counted() {
     let pki = Pki::new();
     let server = Running::start(|c| pki.configure(c));
+    // A TLS client connected before, mid-pipeline while the plaintext one arrives.
+    let mut established = pki
+        .client(server.tls_addr(), None, None)
+        .get_connection()
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("k")
+        .arg("1")
+        .query(&mut established)
+        .unwrap();
     let mut raw = TcpStream::connect(server.tls_addr()).unwrap();
     raw.write_all(b"PING\r\n").unwrap();
     assert!(closed_without_reply_or_alert(&mut raw));
+    let n: i64 = redis::cmd("INCR").arg("k").query(&mut established).unwrap();
+    assert_eq!(n, 2, "the established client is unharmed");
 
     let mut conn = pki
         .client(server.tls_addr(), None, None)
@@ -501,6 +621,20 @@ fn start_up_errors_name_the_file() {
     let err = Server::start(config).err().expect("refuses to start");
     assert!(err.to_string().contains(&display(&garbage)), "{err}");
     assert!(err.to_string().contains("security.tls_key_path"), "{err}");
+
+    // A CA bundle for client certificates that is not there.
+    let missing_ca = pki.path("missing-ca.pem");
+    let mut config = Config::default();
+    config.server.port = 0;
+    pki.configure(&mut config);
+    config.security.tls_ca_cert_path = Some(missing_ca.clone());
+    config.security.tls_auth_clients = true;
+    let err = Server::start(config).err().expect("refuses to start");
+    assert!(err.to_string().contains(&display(&missing_ca)), "{err}");
+    assert!(
+        err.to_string().contains("security.tls_ca_cert_path"),
+        "{err}"
+    );
 }
 
 fn display(path: &Path) -> String {

@@ -50,8 +50,7 @@ pub(super) fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> b
     let ok = user == b"default"
         && match &ctx.shared.config.read().security.password {
             None => true,
-            // Compare in constant time so the reply's timing tells nothing of the password.
-            Some(expected) => constant_time_eq::constant_time_eq(expected.as_bytes(), password),
+            Some(expected) => passwords_match(expected.as_bytes(), password),
         };
     if ok {
         ctx.client.authenticated = true;
@@ -61,7 +60,39 @@ pub(super) fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], password: &[u8]) -> b
     ok
 }
 
+/// Whether `given` is the password `expected`, in time that tells nothing of either.
+///
+/// Comparing the raw bytes in constant time is not enough: such comparisons return at once
+/// when the lengths differ, which tells a client probing with growing passwords the length
+/// of the real one. The SHA-256 digests are always 32 bytes, so the comparison of those
+/// takes the same time whatever was sent.
+fn passwords_match(expected: &[u8], given: &[u8]) -> bool {
+    let digest = |bytes: &[u8]| {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+        out
+    };
+    constant_time_eq::constant_time_eq_32(&digest(expected), &digest(given))
+}
+
 /// The error for a failed HELLO AUTH.
 pub(super) fn wrong_password(ctx: &mut Ctx<'_>) {
     ctx.reply().error(WRONGPASS);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::passwords_match;
+
+    #[test]
+    fn only_the_same_bytes_match() {
+        assert!(passwords_match(b"secret", b"secret"));
+        assert!(passwords_match(b"", b""));
+        for wrong in [&b""[..], b"s", b"secre", b"secret ", b"Secret", b"secret\0"] {
+            assert!(!passwords_match(b"secret", wrong), "{wrong:?}");
+        }
+        let long = vec![b'x'; 10_000];
+        assert!(passwords_match(&long, &long));
+        assert!(!passwords_match(&long, &long[..9_999]));
+    }
 }
