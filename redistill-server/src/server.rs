@@ -590,6 +590,12 @@ fn housekeeping(shared: &Shared) {
     while !shared.shutdown.load(Ordering::Relaxed) {
         shared.clock.refresh();
         shared.store.active_expire_cycle(EXPIRE_BUDGET);
+        let stats = &shared.stats;
+        stats
+            .ops_rate
+            .sample(Instant::now(), shared.commands_processed());
+        let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
+        stats.memory_peak.fetch_max(used, Ordering::Relaxed);
         thread::park_timeout(TICK);
     }
 }

@@ -1,7 +1,10 @@
 //! Server-wide counters behind INFO.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 /// Counters shared by every worker; relaxed atomics, read only for reporting.
 #[derive(Debug, Default)]
@@ -15,6 +18,114 @@ pub(crate) struct Stats {
     pub tls_handshakes_in_progress: AtomicU64,
     /// TLS connections that ended before their handshake completed.
     pub tls_handshake_failures: AtomicU64,
+    /// Error replies by prefix (INFO errorstats).
+    pub errors: ErrorStats,
+    /// The store's counters at the last CONFIG RESETSTAT, which INFO reports from.
+    pub store_baseline: Mutex<redistill_store::Stats>,
+    /// The largest `used_memory` seen (`used_memory_peak`), sampled ten times a second.
+    pub memory_peak: AtomicU64,
+    /// `instantaneous_ops_per_sec`.
+    pub ops_rate: OpsRate,
+}
+
+impl Stats {
+    /// The store's counters since the last CONFIG RESETSTAT.
+    pub fn store_since_reset(&self, now: redistill_store::Stats) -> redistill_store::Stats {
+        let base = *self.store_baseline.lock();
+        redistill_store::Stats {
+            keyspace_hits: now.keyspace_hits.saturating_sub(base.keyspace_hits),
+            keyspace_misses: now.keyspace_misses.saturating_sub(base.keyspace_misses),
+            expired_keys: now.expired_keys.saturating_sub(base.expired_keys),
+            evicted_keys: now.evicted_keys.saturating_sub(base.evicted_keys),
+            eviction_time_ns: now.eviction_time_ns.saturating_sub(base.eviction_time_ns),
+        }
+    }
+}
+
+/// Redis's `instantaneous_ops_per_sec`: the mean rate of the last 16 samples, one taken
+/// every 100 ms by the housekeeping thread.
+#[derive(Debug, Default)]
+pub(crate) struct OpsRate {
+    state: Mutex<OpsRateState>,
+}
+
+#[derive(Debug, Default)]
+struct OpsRateState {
+    last: Option<(std::time::Instant, u64)>,
+    samples: [u64; OPS_SAMPLES],
+    next: usize,
+}
+
+const OPS_SAMPLES: usize = 16;
+
+impl OpsRate {
+    /// Records that `ops` commands had been processed in all at `now`.
+    pub fn sample(&self, now: std::time::Instant, ops: u64) {
+        let mut state = self.state.lock();
+        if let Some((then, before)) = state.last {
+            let ms = now.duration_since(then).as_millis().max(1);
+            let rate = u128::from(ops.saturating_sub(before)) * 1000 / ms;
+            let next = state.next;
+            state.samples[next] = u64::try_from(rate).unwrap_or(u64::MAX);
+            state.next = (next + 1) % OPS_SAMPLES;
+        }
+        state.last = Some((now, ops));
+    }
+
+    pub fn per_second(&self) -> u64 {
+        self.state.lock().samples.iter().sum::<u64>() / OPS_SAMPLES as u64
+    }
+}
+
+/// Error replies counted by their first word (`ERR`, `WRONGTYPE`), as INFO errorstats and
+/// `total_error_replies` report them. Errors are the rare path, so one lock will do.
+#[derive(Debug, Default)]
+pub(crate) struct ErrorStats {
+    total: AtomicU64,
+    by_prefix: Mutex<BTreeMap<String, u64>>,
+}
+
+/// Redis stops adding error prefixes past this many, so that clients sending made-up
+/// errors cannot grow the table.
+const ERROR_PREFIXES_MAX: usize = 128;
+
+impl ErrorStats {
+    /// Counts an error reply (`-ERR ...\r\n`).
+    pub fn record(&self, reply: &[u8]) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let text = reply.strip_prefix(b"-").unwrap_or(reply);
+        let head = &text[..text.len().min(32)];
+        let end = head
+            .iter()
+            .position(|&b| b == b' ' || b == b'\r')
+            .unwrap_or(head.len());
+        let prefix = String::from_utf8_lossy(&text[..end]);
+        let mut by_prefix = self.by_prefix.lock();
+        if let Some(n) = by_prefix.get_mut(prefix.as_ref()) {
+            *n += 1;
+        } else if by_prefix.len() < ERROR_PREFIXES_MAX {
+            by_prefix.insert(prefix.into_owned(), 1);
+        }
+    }
+
+    /// Every error reply since the last reset (`total_error_replies`).
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// (prefix, count), sorted by prefix.
+    pub fn by_prefix(&self) -> Vec<(String, u64)> {
+        self.by_prefix
+            .lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    pub fn reset(&self) {
+        self.total.store(0, Ordering::Relaxed);
+        self.by_prefix.lock().clear();
+    }
 }
 
 impl Stats {
@@ -89,8 +200,8 @@ impl CommandStats {
     }
 
     /// Counts a call; `elapsed` is its (possibly sampled and scaled) time, if measured.
-    pub fn record(&self, index: usize, elapsed: Option<Duration>, failed: bool) {
-        if let Some(c) = self.commands.get(index) {
+    pub fn record(&self, slot: Option<usize>, elapsed: Option<Duration>, failed: bool) {
+        if let Some(c) = slot.and_then(|slot| self.commands.get(slot)) {
             c.calls.add(1);
             if let Some(elapsed) = elapsed {
                 c.usec
@@ -103,8 +214,8 @@ impl CommandStats {
     }
 
     /// Counts a call refused before it ran.
-    pub fn reject(&self, index: usize) {
-        if let Some(c) = self.commands.get(index) {
+    pub fn reject(&self, slot: Option<usize>) {
+        if let Some(c) = slot.and_then(|slot| self.commands.get(slot)) {
             c.rejected.add(1);
         }
     }
@@ -135,6 +246,27 @@ impl CommandStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_counted_by_their_first_word() {
+        let e = ErrorStats::default();
+        e.record(b"-ERR syntax error\r\n");
+        e.record(b"-WRONGTYPE Operation against a key\r\n");
+        e.record(b"-ERR no such key\r\n");
+        e.record(b"-NOPROTO\r\n");
+        assert_eq!(e.total(), 4);
+        assert_eq!(
+            e.by_prefix(),
+            [
+                ("ERR".to_owned(), 2),
+                ("NOPROTO".to_owned(), 1),
+                ("WRONGTYPE".to_owned(), 1)
+            ]
+        );
+        e.reset();
+        assert_eq!(e.total(), 0);
+        assert!(e.by_prefix().is_empty());
+    }
 
     #[test]
     fn an_owned_counter_counts_from_its_last_reset() {
