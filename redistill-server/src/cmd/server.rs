@@ -11,13 +11,14 @@ use crate::config::MemoryConfig;
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("config", -2, &[], (0, 0, 0), config).with_subcommands(&[
         "get",
+        "help",
         "resetstat",
         "set",
     ]),
     Command::new("time", 1, &["loading", "stale", "fast"], (0, 0, 0), time),
     Command::new("object", -2, &[], (0, 0, 0), object)
-        .with_subcommands(&["encoding", "freq", "idletime", "refcount"]),
-    Command::new("memory", -2, &[], (0, 0, 0), memory).with_subcommands(&["usage"]),
+        .with_subcommands(&["encoding", "freq", "help", "idletime", "refcount"]),
+    Command::new("memory", -2, &[], (0, 0, 0), memory).with_subcommands(&["help", "usage"]),
     Command::new(
         "shutdown",
         -1,
@@ -61,10 +62,62 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) {
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
 }
 
-/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT
+/// `CONFIG HELP`, Redis's text for the subcommands this server has.
+const CONFIG_HELP: &[&str] = &[
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `OBJECT HELP`, as Redis's.
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `MEMORY HELP`, Redis's text for the subcommands this server has.
+const MEMORY_HELP: &[&str] = &[
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `<CMD> HELP`; with arguments it is an arity error (`config|help`), as in Redis.
+fn help(ctx: &mut Ctx<'_>, args: &[&[u8]], lines: &[&str]) {
+    if args.len() != 2 {
+        return subcommand_arity(ctx, args);
+    }
+    ctx.reply().help(lines);
+}
+
+/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | HELP
 fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
-    if is(sub, "GET") {
+    if is(sub, "HELP") {
+        help(ctx, args, CONFIG_HELP)
+    } else if is(sub, "GET") {
         if args.len() < 3 {
             return subcommand_arity(ctx, args);
         }
@@ -161,6 +214,9 @@ fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key
 fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
+    if is(sub, "HELP") {
+        return help(ctx, args, OBJECT_HELP);
+    }
     let known = ["ENCODING", "FREQ", "IDLETIME", "REFCOUNT"];
     if !known.iter().any(|k| is(sub, k)) {
         return unknown_subcommand(ctx, sub, "OBJECT");
@@ -211,6 +267,9 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 /// MEMORY USAGE key [SAMPLES n]
 fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
+    if is(sub, "HELP") {
+        return help(ctx, args, MEMORY_HELP);
+    }
     if !is(sub, "USAGE") {
         return unknown_subcommand(ctx, sub, "MEMORY");
     }
