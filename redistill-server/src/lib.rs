@@ -61,6 +61,7 @@ mod metrics;
 mod persistence;
 mod server;
 mod shutdown;
+mod slowlog;
 mod stats;
 mod transport;
 mod watch;

@@ -53,6 +53,7 @@ pub(crate) struct Shared {
     /// `client-output-buffer-limit`'s normal hard limit in bytes (0: none), kept here so
     /// that connections see CONFIG SET without reading the configuration per command.
     pub output_hard_limit: AtomicUsize,
+    pub slowlog: crate::slowlog::SlowLog,
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -80,6 +81,10 @@ impl Shared {
         self.output_hard_limit.store(
             usize::try_from(hard).unwrap_or(usize::MAX),
             Ordering::Relaxed,
+        );
+        self.slowlog.configure(
+            config.server.slowlog_log_slower_than,
+            config.server.slowlog_max_len,
         );
     }
 
@@ -198,6 +203,7 @@ impl Server {
             persistence,
             tls,
             output_hard_limit: AtomicUsize::new(0),
+            slowlog: crate::slowlog::SlowLog::default(),
         });
         shared.refresh_limits(&shared.config.read());
 

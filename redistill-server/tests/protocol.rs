@@ -347,6 +347,89 @@ fn auth_gates_commands_until_the_password_is_given() {
     assert!(info.contains("acl_access_denied_auth:4\r\n"), "{info}");
 }
 
+/// SLOWLOG with `slowlog-log-slower-than 0`: every command is logged, newest first, with
+/// its arguments shortened and passwords redacted as Redis does; fast commands too,
+/// though INFO times only a sample of them.
+#[test]
+fn slowlog_logs_commands_over_the_threshold() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg("logger")
+        .query(&mut c)
+        .unwrap();
+    let long = "x".repeat(200);
+    let _: () = redis::cmd("SET").arg("k").arg(&long).query(&mut c).unwrap();
+    for _ in 0..20 {
+        let _: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    }
+    let _ = redis::cmd("AUTH").arg("secret").query::<String>(&mut c);
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    // SLOWLOG RESET, CLIENT SETNAME, SET, 20 GETs and AUTH; ids go on from before the
+    // reset, where CONFIG SET was 0.
+    assert_eq!(entries.len(), 24, "{entries:?}");
+    let fields = |entry: &redis::Value| -> (i64, Vec<String>, String) {
+        let redis::Value::Array(f) = entry else {
+            panic!("an entry is an array: {entry:?}");
+        };
+        assert_eq!(f.len(), 6);
+        let id: i64 = redis::from_redis_value(f[0].clone()).unwrap();
+        let args: Vec<String> = redis::from_redis_value(f[3].clone()).unwrap();
+        let name: String = redis::from_redis_value(f[5].clone()).unwrap();
+        (id, args, name)
+    };
+    let (id, args, name) = fields(&entries[0]);
+    assert_eq!(
+        (id, args, name.as_str()),
+        (
+            24,
+            vec!["AUTH".to_owned(), "(redacted)".to_owned()],
+            "logger"
+        )
+    );
+    let (_, args, _) = fields(&entries[21]);
+    assert_eq!(args[2], format!("{}... (72 more bytes)", &long[..128]));
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert_eq!(len, 25);
+    let two: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(2)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(two.len(), 2);
+    // A negative threshold logs nothing; a short log keeps the newest entries.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-max-len")
+        .arg(3)
+        .query(&mut c)
+        .unwrap();
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert_eq!(len, 3);
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let _: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert_eq!(len, 0);
+}
+
 /// RESET logs out when a password is set; replies checked against redis-server 7.0
 /// started with `--requirepass secret`.
 #[test]

@@ -15,6 +15,7 @@ mod auth;
 mod client;
 mod command;
 mod connection;
+mod diagnostics;
 mod hashes;
 mod info;
 mod keys;
@@ -144,6 +145,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(client::COMMANDS)
         .chain(transactions::COMMANDS)
         .chain(persistence::COMMANDS)
+        .chain(diagnostics::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
@@ -324,8 +326,10 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     // A clock read costs as much as a fast command itself: fast commands are timed one
     // call in FAST_TIMING_SAMPLE and their time scaled up; the others always, and a run
     // of them shares reads (one command's end is the next one's start).
-    let fast = command.fast;
-    let timed = !fast || ctx.client.next_fast_sample();
+    // With slowlog-log-slower-than 0 every command is logged, so every one is timed.
+    let shared = ctx.shared;
+    let sampled = command.fast && !shared.slowlog.logs_everything();
+    let timed = !sampled || ctx.client.next_fast_sample();
     let started = if timed {
         Some(ctx.client.timing_mark.take().unwrap_or_else(Instant::now))
     } else {
@@ -342,14 +346,23 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         run(ctx, command, args);
     }
     let failed = ctx.out.get(reply_at) == Some(&b'-');
-    let elapsed = started.map(|s| {
+    let took = started.map(|s| {
         let now = Instant::now();
-        if !fast {
+        if !command.fast {
             ctx.client.timing_mark = Some(now);
         }
-        let scale = if fast { FAST_TIMING_SAMPLE } else { 1 };
-        now.duration_since(s) * scale
+        now.duration_since(s)
     });
+    if let Some(took) = took {
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        if shared.slowlog.is_slow(micros) && !command.flags.contains(&"skip_slowlog") {
+            let name = ctx.client.name().unwrap_or_default();
+            let addr = ctx.client.info.addr.to_string();
+            shared.slowlog.push(args, micros, addr, name);
+        }
+    }
+    let scale = if sampled { FAST_TIMING_SAMPLE } else { 1 };
+    let elapsed = took.map(|t| t * scale);
     stats.record(slot, elapsed, failed);
 }
 

@@ -156,6 +156,8 @@ static PARAMETERS: &[Parameter] = &[
         path_text(Some(&c.persistence.snapshot_path))
     }),
     fixed("dir", |c| snapshot_dir(&c.persistence.snapshot_path)),
+    // Redis's I/O threads; the workers here each do their own I/O.
+    fixed("io-threads", |_| "1".to_owned()),
     mutable(
         "lfu-decay-time",
         |c| c.memory.lfu_decay_time.to_string(),
@@ -248,6 +250,22 @@ static PARAMETERS: &[Parameter] = &[
         },
     ),
     mutable("save", get_save, set_save),
+    mutable(
+        "slowlog-log-slower-than",
+        |c| c.server.slowlog_log_slower_than.to_string(),
+        |c, v| {
+            c.server.slowlog_log_slower_than = int_as(v, i64::MIN, i64::MAX)?;
+            Ok(())
+        },
+    ),
+    mutable(
+        "slowlog-max-len",
+        |c| c.server.slowlog_max_len.to_string(),
+        |c, v| {
+            c.server.slowlog_max_len = int_as(v, 0, i64::MAX)?;
+            Ok(())
+        },
+    ),
     mutable(
         "tcp-keepalive",
         |c| c.server.tcp_keepalive.to_string(),
