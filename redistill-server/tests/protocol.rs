@@ -347,6 +347,38 @@ fn auth_gates_commands_until_the_password_is_given() {
     assert!(info.contains("acl_access_denied_auth:4\r\n"), "{info}");
 }
 
+/// CONFIG REWRITE edits the file the server started from, keeping its comments, and
+/// refuses as Redis does when there is none.
+#[test]
+fn config_rewrite_writes_set_values_into_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("redistill.toml");
+    std::fs::write(&path, "# kept\n[server]\ntimeout = 7\n").unwrap();
+    let file = path.clone();
+    let server = TestServer::with_config(move |c| {
+        c.server.timeout = 7;
+        c.source = redistill_server::config::ConfigSource::File(file);
+    });
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        b"CONFIG SET maxmemory 1mb timeout 0\r\nCONFIG REWRITE\r\n",
+        b"+OK\r\n+OK\r\n",
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text,
+        "# kept\n[server]\ntimeout = 0\n\n[memory]\nmax_memory = 1048576\n"
+    );
+    let plain = TestServer::start();
+    let mut s = plain.raw();
+    exchange(
+        &mut s,
+        b"CONFIG REWRITE\r\n",
+        b"-ERR The server is running without a config file\r\n",
+    );
+}
+
 /// SLOWLOG with `slowlog-log-slower-than 0`: every command is logged, newest first, with
 /// its arguments shortened and passwords redacted as Redis does; fast commands too,
 /// though INFO times only a sample of them.

@@ -13,6 +13,7 @@ pub(super) static COMMANDS: &[Command] = &[
         "get",
         "help",
         "resetstat",
+        "rewrite",
         "set",
     ]),
     Command::new("time", 1, &["loading", "stale", "fast"], (0, 0, 0), time),
@@ -62,7 +63,7 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) {
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
 }
 
-/// `CONFIG HELP`, Redis's text for the subcommands this server has.
+/// `CONFIG HELP`, as Redis's.
 const CONFIG_HELP: &[&str] = &[
     "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "GET <pattern>",
@@ -71,6 +72,8 @@ const CONFIG_HELP: &[&str] = &[
     "    Set the configuration <directive> to <value>.",
     "RESETSTAT",
     "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
     "HELP",
     "    Prints this help.",
 ];
@@ -112,7 +115,8 @@ fn help(ctx: &mut Ctx<'_>, args: &[&[u8]], lines: &[&str]) {
     ctx.reply().help(lines);
 }
 
-/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | HELP
+/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE
+/// | HELP
 fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
     if is(sub, "HELP") {
@@ -170,6 +174,30 @@ fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             Err(e) => {
                 drop(config);
                 ctx.reply().error(&e.to_redis_error());
+            }
+        }
+    } else if is(sub, "REWRITE") {
+        if args.len() != 2 {
+            return subcommand_arity(ctx, args);
+        }
+        let config = ctx.shared.config.read();
+        let crate::config::ConfigSource::File(path) = &config.source else {
+            drop(config);
+            return ctx
+                .reply()
+                .error("ERR The server is running without a config file");
+        };
+        match crate::config::rewrite_file(path, &config) {
+            Ok(()) => {
+                log::info!("CONFIG REWRITE executed with success.");
+                drop(config);
+                ctx.reply().ok();
+            }
+            Err(e) => {
+                log::warn!("CONFIG REWRITE failed: {e}");
+                drop(config);
+                ctx.reply()
+                    .error_fmt(format_args!("ERR Rewriting config file: {e}"));
             }
         }
     } else if is(sub, "RESETSTAT") {

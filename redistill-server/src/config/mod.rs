@@ -52,6 +52,7 @@ mod keys;
 mod loader;
 mod memory;
 mod params;
+mod rewrite;
 mod values;
 
 use std::fmt;
@@ -64,6 +65,7 @@ pub use loader::{
 };
 pub use memory::parse_memory_size;
 pub use params::{Parameter, parameters};
+pub use rewrite::rewrite_file;
 pub use values::{
     ClientOutputBufferLimits, EvictionPolicy, LogLevel, OutputBufferLimit, format_bind_list,
     parse_bind_list, parse_redis_integer, parse_yes_no,
