@@ -61,8 +61,12 @@ pub(crate) struct Connection {
     protocol_error: Option<redistill_resp::Error>,
     client: Client,
     closing: Closing,
-    /// Stopped reading because the output is over [`OUTPUT_PAUSE`].
+    /// Stopped reading because the output is over [`OUTPUT_PAUSE`], or (with `held`)
+    /// because CLIENT PAUSE holds the next request.
     paused: bool,
+    /// CLIENT PAUSE holds the next request; the worker drives the connection again when
+    /// the pause ends.
+    held: bool,
     /// WRITABLE interest is registered.
     want_write: bool,
     query_limit: usize,
@@ -123,6 +127,7 @@ impl Connection {
                 Closing::No
             },
             paused: false,
+            held: false,
             want_write: false,
             query_limit,
             worker,
@@ -187,7 +192,11 @@ impl Connection {
         // The flush may have sent everything at once (a large socket buffer, or TLS
         // taking it into its own): then no WRITABLE event will come to resume a paused
         // connection, so resume it now.
-        while self.paused && self.pending() <= OUTPUT_PAUSE && self.closing == Closing::No {
+        while self.paused
+            && !self.held
+            && self.pending() <= OUTPUT_PAUSE
+            && self.closing == Closing::No
+        {
             self.paused = false;
             self.execute_buffered(shared);
             if !self.paused {
@@ -279,6 +288,11 @@ impl Connection {
             && (self.unsent() || self.next_request < self.batch.len())
     }
 
+    /// Whether CLIENT PAUSE holds this connection's next request.
+    pub fn is_held(&self) -> bool {
+        self.held
+    }
+
     /// Whether CLIENT KILL asked for this connection to close.
     pub fn is_killed(&self) -> bool {
         self.client
@@ -366,6 +380,11 @@ impl Connection {
                 argv.clear();
                 if let Some(request) = self.batch.get(self.next_request) {
                     argv.extend(request.iter());
+                }
+                self.held = cmd::held_by_pause(shared, &self.client, &argv);
+                if self.held {
+                    self.paused = true;
+                    return;
                 }
                 self.next_request += 1;
                 if cmd::is_exec(&argv) {

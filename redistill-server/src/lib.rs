@@ -58,6 +58,7 @@ mod cmd;
 mod connection;
 mod health;
 mod metrics;
+mod pause;
 mod persistence;
 mod server;
 mod shutdown;

@@ -54,6 +54,7 @@ pub(crate) struct Shared {
     /// that connections see CONFIG SET without reading the configuration per command.
     pub output_hard_limit: AtomicUsize,
     pub slowlog: crate::slowlog::SlowLog,
+    pub pause: crate::pause::Pause,
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -95,6 +96,13 @@ impl Shared {
 
     pub fn next_client_id(&self) -> u64 {
         self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Wakes every worker, so that connections held by CLIENT PAUSE run again.
+    pub fn wake_workers(&self) {
+        for waker in self.wakers.get().into_iter().flatten() {
+            let _ = waker.wake();
+        }
     }
 
     /// Asks the worker owning `client` to close it.
@@ -204,6 +212,7 @@ impl Server {
             tls,
             output_hard_limit: AtomicUsize::new(0),
             slowlog: crate::slowlog::SlowLog::default(),
+            pause: crate::pause::Pause::default(),
         });
         shared.refresh_limits(&shared.config.read());
 

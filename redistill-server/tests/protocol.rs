@@ -347,6 +347,46 @@ fn auth_gates_commands_until_the_password_is_given() {
     assert!(info.contains("acl_access_denied_auth:4\r\n"), "{info}");
 }
 
+/// CLIENT PAUSE holds writes (WRITE) or every command (ALL) until its timeout or CLIENT
+/// UNPAUSE, as redis-server 7.0 does; reads go on under WRITE, and queueing inside MULTI
+/// is not held, only EXEC.
+#[test]
+fn client_pause_holds_commands_until_it_ends() {
+    use std::time::Instant;
+    let server = TestServer::start();
+    let mut admin = server.raw();
+    let mut s = server.raw();
+    exchange(&mut admin, b"CLIENT PAUSE 400 WRITE\r\n", b"+OK\r\n");
+    let start = Instant::now();
+    exchange(&mut s, b"GET k\r\n", b"$-1\r\n");
+    exchange(&mut s, b"MULTI\r\nSET k 1\r\n", b"+OK\r\n+QUEUED\r\n");
+    assert!(
+        start.elapsed() < Duration::from_millis(300),
+        "reads are not held"
+    );
+    exchange(&mut s, b"EXEC\r\n", b"*1\r\n+OK\r\n");
+    let held = start.elapsed();
+    assert!(
+        held >= Duration::from_millis(350),
+        "EXEC ran after {held:?}"
+    );
+    assert!(held < Duration::from_secs(3), "EXEC ran after {held:?}");
+
+    exchange(&mut admin, b"CLIENT PAUSE 100000 WRITE\r\n", b"+OK\r\n");
+    let start = Instant::now();
+    s.write_all(b"SET k 2\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    exchange(&mut admin, b"CLIENT UNPAUSE\r\n", b"+OK\r\n");
+    exchange(&mut s, b"", b"+OK\r\n");
+    assert!(start.elapsed() < Duration::from_secs(3));
+
+    exchange(&mut admin, b"CLIENT PAUSE 300 ALL\r\n", b"+OK\r\n");
+    let start = Instant::now();
+    exchange(&mut s, b"PING\r\n", b"+PONG\r\n");
+    assert!(start.elapsed() >= Duration::from_millis(250));
+    exchange(&mut admin, b"GET k\r\n", b"$1\r\n2\r\n");
+}
+
 /// CONFIG REWRITE edits the file the server started from, keeping its comments, and
 /// refuses as Redis does when there is none.
 #[test]

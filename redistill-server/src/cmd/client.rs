@@ -10,6 +10,7 @@ use super::args::{SYNTAX, is, parse_i64};
 use super::{Command, Ctx};
 use crate::client::ReplyMode;
 use crate::clients::ClientInfo;
+use crate::pause::PauseMode;
 
 pub(super) static COMMANDS: &[Command] = &[Command::new("client", -2, &[], (0, 0, 0), client)
     .with_subcommands(&[
@@ -22,11 +23,13 @@ pub(super) static COMMANDS: &[Command] = &[Command::new("client", -2, &[], (0, 0
         "list",
         "no-evict",
         "no-touch",
+        "pause",
         "reply",
         "setinfo",
         "setname",
         "trackinginfo",
         "unblock",
+        "unpause",
     ])];
 
 fn arity_error(ctx: &mut Ctx<'_>, sub: &[u8]) {
@@ -113,6 +116,16 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.reply().error(
             "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.",
         );
+    } else if is(sub, "PAUSE") && (exact(3) || exact(4)) {
+        pause(ctx, &args[2..]);
+    } else if is(sub, "PAUSE") && argc > 4 {
+        ctx.reply().error(
+            "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
+        );
+    } else if is(sub, "UNPAUSE") && exact(2) {
+        ctx.shared.pause.unpause();
+        ctx.shared.wake_workers();
+        ctx.reply().ok();
     } else if is(sub, "HELP") && exact(2) {
         ctx.reply().help(HELP);
     } else if [
@@ -128,6 +141,8 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         "GETREDIR",
         "TRACKINGINFO",
         "UNBLOCK",
+        "PAUSE",
+        "UNPAUSE",
         "HELP",
     ]
     .iter()
@@ -140,6 +155,34 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             "ERR unknown subcommand '{sub}'. Try CLIENT HELP."
         ));
     }
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]
+fn pause(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
+    let timeout = match parse_i64(opts[0]) {
+        None => {
+            return ctx
+                .reply()
+                .error("ERR timeout is not an integer or out of range");
+        }
+        Some(t) if t < 0 => return ctx.reply().error("ERR timeout is negative"),
+        Some(t) => t.unsigned_abs(),
+    };
+    let mode = match opts.get(1) {
+        None => PauseMode::All,
+        Some(m) if is(m, "ALL") => PauseMode::All,
+        Some(m) if is(m, "WRITE") => PauseMode::Write,
+        Some(_) => {
+            return ctx
+                .reply()
+                .error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+        }
+    };
+    let now = ctx.shared.clock.now_ms();
+    ctx.shared
+        .pause
+        .pause(now, now.saturating_add(timeout), mode);
+    ctx.reply().ok();
 }
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: no command blocks here, so none is unblocked.
@@ -187,6 +230,10 @@ const HELP: &[&str] = &[
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
     "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)",
     "    Control the replies sent to the current connection.",
     "SETNAME <name>",

@@ -247,6 +247,29 @@ fn lookup_indexed(name: &[u8]) -> Option<(usize, &'static Command)> {
     Some((index, ALL[index]))
 }
 
+/// Whether CLIENT PAUSE holds this request now: every request under PAUSE ALL; under
+/// PAUSE WRITE the commands that may write, and EXEC of a transaction that queued one
+/// (queueing itself is not held), as in Redis.
+pub(crate) fn held_by_pause(shared: &Shared, client: &Client, args: &[&[u8]]) -> bool {
+    use redistill_store::Clock as _;
+    let Some(mode) = shared.pause.active(shared.clock.now_ms()) else {
+        return false;
+    };
+    if mode == crate::pause::PauseMode::All {
+        return true;
+    }
+    let Some(command) = args.first().and_then(|name| lookup(name)) else {
+        return false;
+    };
+    match &client.tx.queue {
+        Some(queue) if command.name == "exec" => queue
+            .iter()
+            .any(|q| q.first().and_then(|n| lookup(n)).is_some_and(|c| c.write)),
+        Some(_) => false,
+        None => command.write,
+    }
+}
+
 /// Whether a request is EXEC, which [`execute`] must be called for without the gate.
 pub(crate) fn is_exec(args: &[&[u8]]) -> bool {
     args.first()
