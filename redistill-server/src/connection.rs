@@ -67,6 +67,9 @@ pub(crate) struct Connection {
     /// CLIENT PAUSE holds the next request; the worker drives the connection again when
     /// the pause ends.
     held: bool,
+    /// Bytes written and write calls since they were last added to the worker's INFO
+    /// counters (`flush` has no access to them).
+    unpublished_output: (u64, u64),
     /// WRITABLE interest is registered.
     want_write: bool,
     query_limit: usize,
@@ -128,6 +131,7 @@ impl Connection {
             },
             paused: false,
             held: false,
+            unpublished_output: (0, 0),
             want_write: false,
             query_limit,
             worker,
@@ -158,6 +162,41 @@ impl Connection {
     /// driving many connections a wake-up per reply.
     #[allow(clippy::too_many_arguments)]
     pub fn ready(
+        &mut self,
+        readable: bool,
+        read_closed: bool,
+        writable: bool,
+        defer_flush: bool,
+        shared: &Shared,
+        scratch: &mut [u8],
+        registry: &Registry,
+    ) -> Status {
+        let status = self.handle(
+            readable,
+            read_closed,
+            writable,
+            defer_flush,
+            shared,
+            scratch,
+            registry,
+        );
+        self.publish_output(shared);
+        status
+    }
+
+    /// Adds what was written since the last call to INFO's `total_net_output_bytes` and
+    /// `total_writes_processed`.
+    fn publish_output(&mut self, shared: &Shared) {
+        let (bytes, writes) = std::mem::take(&mut self.unpublished_output);
+        if writes > 0 {
+            let stats = &shared.command_stats[self.worker];
+            stats.net_output.add(bytes);
+            stats.writes.add(writes);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle(
         &mut self,
         readable: bool,
         read_closed: bool,
@@ -261,6 +300,7 @@ impl Connection {
     /// [`Connection::has_pending_output`] is false.
     pub fn finish(&mut self, shared: &Shared, registry: &Registry) {
         self.flush();
+        self.publish_output(shared);
         if self.pending() <= OUTPUT_PAUSE && self.closing != Closing::Now {
             self.paused = false;
             self.execute_buffered(shared);
@@ -335,6 +375,9 @@ impl Connection {
                     };
                 }
                 Ok(n) => {
+                    let stats = &shared.command_stats[self.worker];
+                    stats.net_input.add(n as u64);
+                    stats.reads.add(1);
                     self.input.extend_from_slice(&scratch[..n]);
                     self.execute_buffered(shared);
                     let drained =
@@ -455,7 +498,11 @@ impl Connection {
                     self.closing = Closing::Now;
                     return;
                 }
-                Ok(n) => self.written += n,
+                Ok(n) => {
+                    self.written += n;
+                    self.unpublished_output.0 += n as u64;
+                    self.unpublished_output.1 += 1;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => {

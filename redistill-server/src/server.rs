@@ -94,6 +94,20 @@ impl Shared {
         self.command_stats.iter().map(|w| w.processed.get()).sum()
     }
 
+    /// Bytes read from and written to clients since start or CONFIG RESETSTAT.
+    pub fn net_bytes(&self) -> (u64, u64) {
+        self.command_stats.iter().fold((0, 0), |(i, o), w| {
+            (i + w.net_input.get(), o + w.net_output.get())
+        })
+    }
+
+    /// Socket reads and writes since start or CONFIG RESETSTAT.
+    pub fn net_calls(&self) -> (u64, u64) {
+        self.command_stats
+            .iter()
+            .fold((0, 0), |(r, w), s| (r + s.reads.get(), w + s.writes.get()))
+    }
+
     pub fn next_client_id(&self) -> u64 {
         self.next_client_id.fetch_add(1, Ordering::Relaxed)
     }

@@ -24,8 +24,10 @@ pub(crate) struct Stats {
     pub store_baseline: Mutex<redistill_store::Stats>,
     /// The largest `used_memory` seen (`used_memory_peak`), sampled ten times a second.
     pub memory_peak: AtomicU64,
-    /// `instantaneous_ops_per_sec`.
-    pub ops_rate: OpsRate,
+    /// `instantaneous_ops_per_sec`, `instantaneous_input_kbps`, `instantaneous_output_kbps`.
+    pub ops_rate: Rate,
+    pub input_rate: Rate,
+    pub output_rate: Rate,
 }
 
 impl Stats {
@@ -42,15 +44,15 @@ impl Stats {
     }
 }
 
-/// Redis's `instantaneous_ops_per_sec`: the mean rate of the last 16 samples, one taken
-/// every 100 ms by the housekeeping thread.
+/// Redis's `instantaneous_*` figures: the mean rate of the last 16 samples of a counter,
+/// one taken every 100 ms by the housekeeping thread.
 #[derive(Debug, Default)]
-pub(crate) struct OpsRate {
-    state: Mutex<OpsRateState>,
+pub(crate) struct Rate {
+    state: Mutex<RateState>,
 }
 
 #[derive(Debug, Default)]
-struct OpsRateState {
+struct RateState {
     last: Option<(std::time::Instant, u64)>,
     samples: [u64; OPS_SAMPLES],
     next: usize,
@@ -58,8 +60,8 @@ struct OpsRateState {
 
 const OPS_SAMPLES: usize = 16;
 
-impl OpsRate {
-    /// Records that `ops` commands had been processed in all at `now`.
+impl Rate {
+    /// Records that the counter read `ops` at `now`.
     pub fn sample(&self, now: std::time::Instant, ops: u64) {
         let mut state = self.state.lock();
         if let Some((then, before)) = state.last {
@@ -177,6 +179,14 @@ impl OwnedCounter {
 pub(crate) struct CommandStats {
     /// Every request run or refused (`total_commands_processed`).
     pub processed: OwnedCounter,
+    /// Bytes read from clients (`total_net_input_bytes`) and reads that returned some
+    /// (`total_reads_processed`).
+    pub net_input: OwnedCounter,
+    pub reads: OwnedCounter,
+    /// Bytes written to clients (`total_net_output_bytes`) and writes
+    /// (`total_writes_processed`).
+    pub net_output: OwnedCounter,
+    pub writes: OwnedCounter,
     commands: Box<[CommandCounters]>,
 }
 
@@ -195,6 +205,10 @@ impl CommandStats {
     pub fn new(commands: usize) -> Self {
         CommandStats {
             processed: OwnedCounter::default(),
+            net_input: OwnedCounter::default(),
+            reads: OwnedCounter::default(),
+            net_output: OwnedCounter::default(),
+            writes: OwnedCounter::default(),
             commands: (0..commands).map(|_| CommandCounters::default()).collect(),
         }
     }
@@ -234,7 +248,15 @@ impl CommandStats {
 
     /// CONFIG RESETSTAT: every figure from zero again.
     pub fn reset(&self) {
-        self.processed.reset();
+        for counter in [
+            &self.processed,
+            &self.net_input,
+            &self.reads,
+            &self.net_output,
+            &self.writes,
+        ] {
+            counter.reset();
+        }
         for c in self.commands.iter() {
             for counter in [&c.calls, &c.usec, &c.rejected, &c.failed] {
                 counter.reset();

@@ -364,6 +364,17 @@ fn info_sections_errorstats_and_resetstat_follow_redis() {
     }
     // An unknown subcommand is no command: Redis lists neither `config` nor `config|nosuch`.
     assert!(!all.contains("cmdstat_config:"), "{all}");
+    let field = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    // Every request so far was read and answered (the last INFO's answer is not written yet).
+    assert!(field(&all, "total_net_input_bytes") > 100, "{all}");
+    assert!(field(&all, "total_net_output_bytes") > 100, "{all}");
+    assert!(field(&all, "total_reads_processed") >= 10, "{all}");
+    assert!(field(&all, "total_writes_processed") >= 10, "{all}");
 
     let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
     let all: String = redis::cmd("INFO").arg("everything").query(&mut c).unwrap();

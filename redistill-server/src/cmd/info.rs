@@ -230,12 +230,15 @@ fn memory(shared: &Shared, t: &mut String) {
 fn stats(shared: &Shared, t: &mut String) {
     let s = &shared.stats;
     let store = s.store_since_reset(shared.store.stats());
+    let (input, output) = shared.net_bytes();
+    let (reads, writes) = shared.net_calls();
     let _ = write!(
         t,
         "total_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
-         instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:0\r\ntotal_net_output_bytes:0\r\n\
-         total_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\n\
-         instantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\n\
+         instantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{input}\r\n\
+         total_net_output_bytes:{output}\r\ntotal_net_repl_input_bytes:0\r\n\
+         total_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{:.2}\r\n\
+         instantaneous_output_kbps:{:.2}\r\n\
          instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n\
          rejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n\
          expired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n\
@@ -248,11 +251,14 @@ fn stats(shared: &Shared, t: &mut String) {
          total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n\
          tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n\
          unexpected_error_replies:0\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\n\
+         total_reads_processed:{reads}\r\ntotal_writes_processed:{writes}\r\n\
          io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n\
          acl_access_denied_auth:{}\r\n",
         Stats::get(&s.connections_received),
         shared.commands_processed(),
         s.ops_rate.per_second(),
+        s.input_rate.per_second() as f64 / 1024.0,
+        s.output_rate.per_second() as f64 / 1024.0,
         Stats::get(&s.rejected_connections),
         store.expired_keys,
         store.evicted_keys,
