@@ -27,6 +27,12 @@ pub(crate) struct Pause {
 }
 
 impl Pause {
+    /// Whether a pause was set and not yet lifted (it may have ended): one relaxed load, for
+    /// the path every command takes.
+    pub fn is_set(&self) -> bool {
+        self.until_ms.load(Ordering::Relaxed) != 0
+    }
+
     /// The pause in force at `now_ms`, if any.
     pub fn active(&self, now_ms: u64) -> Option<PauseMode> {
         let until = self.until_ms.load(Ordering::Acquire);

@@ -252,6 +252,9 @@ fn lookup_indexed(name: &[u8]) -> Option<(usize, &'static Command)> {
 /// (queueing itself is not held), as in Redis.
 pub(crate) fn held_by_pause(shared: &Shared, client: &Client, args: &[&[u8]]) -> bool {
     use redistill_store::Clock as _;
+    if !shared.pause.is_set() {
+        return false;
+    }
     let Some(mode) = shared.pause.active(shared.clock.now_ms()) else {
         return false;
     };
