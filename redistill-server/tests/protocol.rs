@@ -523,6 +523,24 @@ fn reset_logs_out_and_restores_a_fresh_connection() {
         b"AUTH secret\r\nCLIENT GETNAME\r\nEXEC\r\nDBSIZE\r\n",
         b"+OK\r\n$-1\r\n-ERR EXEC without MULTI\r\n:0\r\n",
     );
+    // CLIENT NO-EVICT and NO-TOUCH show as flags `e` and `T`; RESET clears both, as
+    // Redis 7.2 does (7.0 kept NO-EVICT).
+    let flags = |s: &mut std::net::TcpStream| -> String {
+        s.write_all(b"CLIENT INFO\r\n").unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let at = text.find(" flags=").expect("flags") + 7;
+        text[at..].split(' ').next().unwrap().to_owned()
+    };
+    exchange(
+        &mut s,
+        b"CLIENT NO-EVICT on\r\nCLIENT NO-TOUCH on\r\n",
+        b"+OK\r\n+OK\r\n",
+    );
+    assert_eq!(flags(&mut s), "eT");
+    exchange(&mut s, b"RESET\r\nAUTH secret\r\n", b"+RESET\r\n+OK\r\n");
+    assert_eq!(flags(&mut s), "N");
 }
 
 #[test]

@@ -90,9 +90,9 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             _ => return ctx.reply().error(SYNTAX),
         };
         if is(sub, "NO-TOUCH") {
-            ctx.client.no_touch = on;
+            ctx.client.set_no_touch(on);
         } else {
-            ctx.client.no_evict = on;
+            ctx.client.set_no_evict(on);
         }
         ctx.reply().ok();
     } else if is(sub, "REPLY") && exact(3) {
