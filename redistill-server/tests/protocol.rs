@@ -481,6 +481,26 @@ fn slowlog_logs_commands_over_the_threshold() {
         .query(&mut c)
         .unwrap();
     assert_eq!(two.len(), 2);
+    // Inside a transaction each command is logged on its own, and EXEC is not.
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let (): () = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("t")
+        .arg(1)
+        .ignore()
+        .cmd("INCR")
+        .arg("t")
+        .ignore()
+        .query(&mut c)
+        .unwrap();
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    let names: Vec<String> = entries.iter().map(|e| fields(e).1[0].clone()).collect();
+    assert_eq!(names, ["INCR", "SET", "MULTI", "SLOWLOG"], "{names:?}");
     // A negative threshold logs nothing; a short log keeps the newest entries.
     let _: () = redis::cmd("CONFIG")
         .arg("SET")

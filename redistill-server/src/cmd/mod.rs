@@ -423,20 +423,31 @@ pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {
     }
 }
 
-/// Runs a queued command of a transaction: counted in INFO as Redis counts it, but not
-/// timed (EXEC is).
+/// Runs a queued command of a transaction, counted, timed and slow-logged on its own as
+/// Redis does (EXEC itself is not slow-logged). Transactions are not the hot path, so
+/// every queued command is timed.
 fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let Some((index, command)) = lookup_indexed(args[0]) else {
         return;
     };
     let slot = slot_of(last_command_code(index, command, args));
     let reply_at = ctx.out.len();
+    let started = Instant::now();
     run(ctx, command, args);
+    let took = started.elapsed();
     let failed = ctx.out.get(reply_at) == Some(&b'-');
+    let shared = ctx.shared;
     if failed {
-        ctx.shared.stats.errors.record(&ctx.out[reply_at..]);
+        shared.stats.errors.record(&ctx.out[reply_at..]);
     }
-    ctx.shared.command_stats[ctx.worker].record(Some(slot), None, failed);
+    let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+    if shared.slowlog.is_slow(micros) {
+        let name = ctx.client.name().unwrap_or_default();
+        shared
+            .slowlog
+            .push(args, micros, ctx.client.info.addr.to_string(), name);
+    }
+    shared.command_stats[ctx.worker].record(Some(slot), Some(took), failed);
 }
 
 /// Runs a command whose arity was checked, and flags transactions watching what it changed.
