@@ -1,5 +1,5 @@
-//! SLOWLOG and LATENCY, and the replication commands of a master without replicas
-//! (ROLE, WAIT).
+//! SLOWLOG and LATENCY, the replication commands of a master without replicas (ROLE,
+//! WAIT), and LOLWUT.
 
 use super::args::{NOT_INTEGER, is, parse_i64};
 use super::{Command, Ctx};
@@ -17,6 +17,7 @@ pub(super) static COMMANDS: &[Command] = &[
         role,
     ),
     Command::new("wait", 3, &["noscript"], (0, 0, 0), wait),
+    Command::new("lolwut", -1, &["readonly", "fast"], (0, 0, 0), lolwut),
 ];
 
 fn subcommand_arity(ctx: &mut Ctx<'_>, command: &str, sub: &[u8]) {
@@ -169,4 +170,15 @@ fn wait(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         Some(t) if t < 0 => ctx.reply().error("ERR timeout is negative"),
         Some(_) => ctx.reply().int(0),
     }
+}
+
+/// LOLWUT [VERSION v]: the version line Redis 7 prints by default. Redis draws art for
+/// versions 5 and 6; this server prints the line for every version.
+fn lolwut(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    if args.len() >= 3 && is(args[1], "VERSION") && parse_i64(args[2]).is_none() {
+        return ctx.reply().error(NOT_INTEGER);
+    }
+    let text = format!("Redis ver. {}\n", crate::REDIS_VERSION);
+    let version = ctx.client.version;
+    redistill_resp::encode::write_verbatim(ctx.out, version, *b"txt", text.as_bytes());
 }
