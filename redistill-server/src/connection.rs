@@ -67,6 +67,8 @@ pub(crate) struct Connection {
     /// CLIENT PAUSE holds the next request; the worker drives the connection again when
     /// the pause ends.
     held: bool,
+    /// When (unix seconds) the unsent output went over the soft output limit, while it is.
+    soft_limit_since: Option<u64>,
     /// Bytes written and write calls since they were last added to the worker's INFO
     /// counters (`flush` has no access to them).
     unpublished_output: (u64, u64),
@@ -131,6 +133,7 @@ impl Connection {
             },
             paused: false,
             held: false,
+            soft_limit_since: None,
             unpublished_output: (0, 0),
             want_write: false,
             query_limit,
@@ -328,6 +331,14 @@ impl Connection {
             && (self.unsent() || self.next_request < self.batch.len())
     }
 
+    /// Whether the unsent output has been over the soft output limit for longer than its
+    /// seconds. A client that stopped reading no longer runs commands (its output is
+    /// paused), so its worker asks this once a second rather than wait for a reply.
+    pub fn over_soft_output_limit(&mut self, shared: &Shared) -> bool {
+        let pending = self.pending();
+        pending > 0 && over_output_limit(pending, &mut self.soft_limit_since, shared)
+    }
+
     /// Whether CLIENT PAUSE holds this connection's next request.
     pub fn is_held(&self) -> bool {
         self.held
@@ -442,10 +453,13 @@ impl Connection {
                     out: &mut self.output,
                 };
                 cmd::execute(&mut ctx, &argv);
-                let hard_limit = shared.output_hard_limit.load(Ordering::Relaxed);
                 if self.client.close_after_reply {
                     self.closing = Closing::AfterFlush;
-                } else if hard_limit > 0 && self.output.len() - self.written > hard_limit {
+                } else if over_output_limit(
+                    self.output.len() - self.written,
+                    &mut self.soft_limit_since,
+                    shared,
+                ) {
                     // As Redis: the client is closed at once, and nothing more of its
                     // output is sent, the reply that went over the limit included.
                     log::warn!(
@@ -519,5 +533,29 @@ impl Connection {
         if self.output.capacity() > OUTPUT_KEEP {
             self.output.shrink_to(OUTPUT_KEEP);
         }
+    }
+}
+
+/// Redis's client-output-buffer-limit rule for normal clients, checked as Redis does when
+/// a reply is added: `pending` unsent bytes at or over the hard limit, or at or over the
+/// soft limit for longer than its seconds (`since` keeps when it was first over).
+fn over_output_limit(pending: usize, since: &mut Option<u64>, shared: &Shared) -> bool {
+    let limits = &shared.output_limits;
+    let hard = limits.hard.load(Ordering::Relaxed);
+    let soft = limits.soft.load(Ordering::Relaxed);
+    if hard > 0 && pending >= hard {
+        return true;
+    }
+    if soft == 0 || pending < soft {
+        *since = None;
+        return false;
+    }
+    let now = redistill_store::Clock::now_ms(&shared.clock) / 1000;
+    match *since {
+        None => {
+            *since = Some(now);
+            false
+        }
+        Some(first) => now.saturating_sub(first) > limits.soft_seconds.load(Ordering::Relaxed),
     }
 }

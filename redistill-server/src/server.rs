@@ -50,11 +50,19 @@ pub(crate) struct Shared {
     pub persistence: Arc<Persistence>,
     /// The TLS configuration every TLS connection shares, when TLS is enabled.
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// `client-output-buffer-limit`'s normal hard limit in bytes (0: none), kept here so
-    /// that connections see CONFIG SET without reading the configuration per command.
-    pub output_hard_limit: AtomicUsize,
+    /// `client-output-buffer-limit` for normal clients, kept here so that connections see
+    /// CONFIG SET without reading the configuration per command.
+    pub output_limits: OutputLimits,
     pub slowlog: crate::slowlog::SlowLog,
     pub pause: crate::pause::Pause,
+}
+
+/// The normal class's output buffer limits in bytes and seconds; 0 for none.
+#[derive(Debug, Default)]
+pub(crate) struct OutputLimits {
+    pub hard: AtomicUsize,
+    pub soft: AtomicUsize,
+    pub soft_seconds: AtomicU64,
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -74,15 +82,18 @@ impl Shared {
     /// Copies what connections read on every command out of the configuration; called at
     /// start and after each CONFIG SET.
     pub fn refresh_limits(&self, config: &Config) {
-        let hard = config
-            .server
-            .client_output_buffer_limit
-            .normal
-            .hard_limit_bytes;
-        self.output_hard_limit.store(
-            usize::try_from(hard).unwrap_or(usize::MAX),
-            Ordering::Relaxed,
-        );
+        let normal = config.server.client_output_buffer_limit.normal;
+        let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let limits = &self.output_limits;
+        limits
+            .hard
+            .store(bytes(normal.hard_limit_bytes), Ordering::Relaxed);
+        limits
+            .soft
+            .store(bytes(normal.soft_limit_bytes), Ordering::Relaxed);
+        limits
+            .soft_seconds
+            .store(normal.soft_limit_seconds, Ordering::Relaxed);
         self.slowlog.configure(
             config.server.slowlog_log_slower_than,
             config.server.slowlog_max_len,
@@ -224,7 +235,7 @@ impl Server {
             shutdown_request: ShutdownRequest::default(),
             persistence,
             tls,
-            output_hard_limit: AtomicUsize::new(0),
+            output_limits: OutputLimits::default(),
             slowlog: crate::slowlog::SlowLog::default(),
             pause: crate::pause::Pause::default(),
         });

@@ -181,6 +181,17 @@ impl Worker {
         if self.shared.tls.is_some() {
             self.close_where(|conn| conn.handshake_expired(now));
         }
+        let shared = &self.shared;
+        let over_limit: Vec<usize> = self
+            .connections
+            .iter_mut()
+            .filter_map(|(index, conn)| conn.over_soft_output_limit(shared).then_some(index))
+            .collect();
+        for index in over_limit {
+            log::warn!("closing a client: output over client-output-buffer-limit's soft limit");
+            let conn = self.connections.remove(index);
+            self.close(conn);
+        }
         let timeout_ms = u64::from(self.shared.config.read().server.timeout) * 1000;
         if timeout_ms == 0 {
             return;
