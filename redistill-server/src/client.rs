@@ -29,10 +29,9 @@ pub(crate) struct Client {
     /// connection clears it before each batch.
     pub timing_mark: Option<std::time::Instant>,
     pub tx: Transaction,
-    /// CLIENT NO-TOUCH ON: this client's reads leave keys' LRU/LFU figures alone.
+    /// CLIENT NO-TOUCH ON: this client's reads leave keys' LRU/LFU figures alone; change
+    /// it with [`Client::set_no_touch`].
     pub no_touch: bool,
-    /// CLIENT NO-EVICT ON. This server never evicts clients, so it is only reported.
-    pub no_evict: bool,
     /// CLIENT REPLY: whether replies are sent.
     pub reply_mode: ReplyMode,
 }
@@ -80,7 +79,6 @@ impl Client {
             timing_mark: None,
             tx: Transaction::default(),
             no_touch: false,
-            no_evict: false,
             reply_mode: ReplyMode::On,
         }
     }
@@ -104,6 +102,16 @@ impl Client {
         self.version = version;
         let resp = if version == Version::Resp3 { 3 } else { 2 };
         self.info.resp.store(resp, Ordering::Relaxed);
+    }
+
+    pub fn set_no_touch(&mut self, on: bool) {
+        self.no_touch = on;
+        self.info.no_touch.store(on, Ordering::Relaxed);
+    }
+
+    /// CLIENT NO-EVICT: this server never evicts clients, so it is only reported.
+    pub fn set_no_evict(&self, on: bool) {
+        self.info.no_evict.store(on, Ordering::Relaxed);
     }
 
     pub fn name(&self) -> Option<Bytes> {

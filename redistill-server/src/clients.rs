@@ -33,6 +33,9 @@ pub(crate) struct ClientInfo {
     pub names: Mutex<Names>,
     /// Set by CLIENT KILL; the owning worker closes the connection.
     pub killed: AtomicBool,
+    /// CLIENT NO-EVICT and NO-TOUCH, for the `e` and `T` flags.
+    pub no_evict: AtomicBool,
+    pub no_touch: AtomicBool,
     /// The socket's file descriptor.
     pub fd: i32,
     /// Buffer figures the owning worker publishes after each event it handles.
@@ -96,6 +99,8 @@ impl ClientInfo {
             last_command: AtomicUsize::new(usize::MAX),
             names: Mutex::new(Names::default()),
             killed: AtomicBool::new(false),
+            no_evict: AtomicBool::new(false),
+            no_touch: AtomicBool::new(false),
             fd,
             buffers: Buffers::default(),
         }
@@ -118,7 +123,20 @@ impl ClientInfo {
         let (qbuf, rbs) = (get(&b.query_len), get(&b.query_capacity));
         let (omem, out_capacity) = (get(&b.output_pending), get(&b.output_capacity));
         let multi = b.multi.load(Ordering::Relaxed);
-        let flags = if multi >= 0 { "x" } else { "N" };
+        // Redis's letters, in its order: MULTI, no-evict, no-touch; N for none.
+        let mut flags = String::new();
+        for (on, letter) in [
+            (multi >= 0, 'x'),
+            (self.no_evict.load(Ordering::Relaxed), 'e'),
+            (self.no_touch.load(Ordering::Relaxed), 'T'),
+        ] {
+            if on {
+                flags.push(letter);
+            }
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         let events = if b.writing.load(Ordering::Relaxed) {
             "rw"
         } else {

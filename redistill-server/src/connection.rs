@@ -61,8 +61,17 @@ pub(crate) struct Connection {
     protocol_error: Option<redistill_resp::Error>,
     client: Client,
     closing: Closing,
-    /// Stopped reading because the output is over [`OUTPUT_PAUSE`].
+    /// Stopped reading because the output is over [`OUTPUT_PAUSE`], or (with `held`)
+    /// because CLIENT PAUSE holds the next request.
     paused: bool,
+    /// CLIENT PAUSE holds the next request; the worker drives the connection again when
+    /// the pause ends.
+    held: bool,
+    /// When (unix seconds) the unsent output went over the soft output limit, while it is.
+    soft_limit_since: Option<u64>,
+    /// Bytes written and write calls since they were last added to the worker's INFO
+    /// counters (`flush` has no access to them).
+    unpublished_output: (u64, u64),
     /// WRITABLE interest is registered.
     want_write: bool,
     query_limit: usize,
@@ -123,6 +132,9 @@ impl Connection {
                 Closing::No
             },
             paused: false,
+            held: false,
+            soft_limit_since: None,
+            unpublished_output: (0, 0),
             want_write: false,
             query_limit,
             worker,
@@ -162,6 +174,41 @@ impl Connection {
         scratch: &mut [u8],
         registry: &Registry,
     ) -> Status {
+        let status = self.handle(
+            readable,
+            read_closed,
+            writable,
+            defer_flush,
+            shared,
+            scratch,
+            registry,
+        );
+        self.publish_output(shared);
+        status
+    }
+
+    /// Adds what was written since the last call to INFO's `total_net_output_bytes` and
+    /// `total_writes_processed`.
+    fn publish_output(&mut self, shared: &Shared) {
+        let (bytes, writes) = std::mem::take(&mut self.unpublished_output);
+        if writes > 0 {
+            let stats = &shared.command_stats[self.worker];
+            stats.net_output.add(bytes);
+            stats.writes.add(writes);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle(
+        &mut self,
+        readable: bool,
+        read_closed: bool,
+        writable: bool,
+        defer_flush: bool,
+        shared: &Shared,
+        scratch: &mut [u8],
+        registry: &Registry,
+    ) -> Status {
         self.last_active_ms = redistill_store::Clock::now_ms(&shared.clock);
         self.client
             .info
@@ -187,7 +234,11 @@ impl Connection {
         // The flush may have sent everything at once (a large socket buffer, or TLS
         // taking it into its own): then no WRITABLE event will come to resume a paused
         // connection, so resume it now.
-        while self.paused && self.pending() <= OUTPUT_PAUSE && self.closing == Closing::No {
+        while self.paused
+            && !self.held
+            && self.pending() <= OUTPUT_PAUSE
+            && self.closing == Closing::No
+        {
             self.paused = false;
             self.execute_buffered(shared);
             if !self.paused {
@@ -252,6 +303,7 @@ impl Connection {
     /// [`Connection::has_pending_output`] is false.
     pub fn finish(&mut self, shared: &Shared, registry: &Registry) {
         self.flush();
+        self.publish_output(shared);
         if self.pending() <= OUTPUT_PAUSE && self.closing != Closing::Now {
             self.paused = false;
             self.execute_buffered(shared);
@@ -277,6 +329,19 @@ impl Connection {
         self.closing != Closing::Now
             && !self.stream.is_handshaking()
             && (self.unsent() || self.next_request < self.batch.len())
+    }
+
+    /// Whether the unsent output has been over the soft output limit for longer than its
+    /// seconds. A client that stopped reading no longer runs commands (its output is
+    /// paused), so its worker asks this once a second rather than wait for a reply.
+    pub fn over_soft_output_limit(&mut self, shared: &Shared) -> bool {
+        let pending = self.pending();
+        pending > 0 && over_output_limit(pending, &mut self.soft_limit_since, shared)
+    }
+
+    /// Whether CLIENT PAUSE holds this connection's next request.
+    pub fn is_held(&self) -> bool {
+        self.held
     }
 
     /// Whether CLIENT KILL asked for this connection to close.
@@ -321,6 +386,9 @@ impl Connection {
                     };
                 }
                 Ok(n) => {
+                    let stats = &shared.command_stats[self.worker];
+                    stats.net_input.add(n as u64);
+                    stats.reads.add(1);
                     self.input.extend_from_slice(&scratch[..n]);
                     self.execute_buffered(shared);
                     let drained =
@@ -367,6 +435,11 @@ impl Connection {
                 if let Some(request) = self.batch.get(self.next_request) {
                     argv.extend(request.iter());
                 }
+                self.held = cmd::held_by_pause(shared, &self.client, &argv);
+                if self.held {
+                    self.paused = true;
+                    return;
+                }
                 self.next_request += 1;
                 if cmd::is_exec(&argv) {
                     gate = None;
@@ -380,10 +453,13 @@ impl Connection {
                     out: &mut self.output,
                 };
                 cmd::execute(&mut ctx, &argv);
-                let hard_limit = shared.output_hard_limit.load(Ordering::Relaxed);
                 if self.client.close_after_reply {
                     self.closing = Closing::AfterFlush;
-                } else if hard_limit > 0 && self.output.len() - self.written > hard_limit {
+                } else if over_output_limit(
+                    self.output.len() - self.written,
+                    &mut self.soft_limit_since,
+                    shared,
+                ) {
                     // As Redis: the client is closed at once, and nothing more of its
                     // output is sent, the reply that went over the limit included.
                     log::warn!(
@@ -436,7 +512,11 @@ impl Connection {
                     self.closing = Closing::Now;
                     return;
                 }
-                Ok(n) => self.written += n,
+                Ok(n) => {
+                    self.written += n;
+                    self.unpublished_output.0 += n as u64;
+                    self.unpublished_output.1 += 1;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => {
@@ -453,5 +533,29 @@ impl Connection {
         if self.output.capacity() > OUTPUT_KEEP {
             self.output.shrink_to(OUTPUT_KEEP);
         }
+    }
+}
+
+/// Redis's client-output-buffer-limit rule for normal clients, checked as Redis does when
+/// a reply is added: `pending` unsent bytes at or over the hard limit, or at or over the
+/// soft limit for longer than its seconds (`since` keeps when it was first over).
+fn over_output_limit(pending: usize, since: &mut Option<u64>, shared: &Shared) -> bool {
+    let limits = &shared.output_limits;
+    let hard = limits.hard.load(Ordering::Relaxed);
+    let soft = limits.soft.load(Ordering::Relaxed);
+    if hard > 0 && pending >= hard {
+        return true;
+    }
+    if soft == 0 || pending < soft {
+        *since = None;
+        return false;
+    }
+    let now = redistill_store::Clock::now_ms(&shared.clock) / 1000;
+    match *since {
+        None => {
+            *since = Some(now);
+            false
+        }
+        Some(first) => now.saturating_sub(first) > limits.soft_seconds.load(Ordering::Relaxed),
     }
 }

@@ -50,9 +50,19 @@ pub(crate) struct Shared {
     pub persistence: Arc<Persistence>,
     /// The TLS configuration every TLS connection shares, when TLS is enabled.
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// `client-output-buffer-limit`'s normal hard limit in bytes (0: none), kept here so
-    /// that connections see CONFIG SET without reading the configuration per command.
-    pub output_hard_limit: AtomicUsize,
+    /// `client-output-buffer-limit` for normal clients, kept here so that connections see
+    /// CONFIG SET without reading the configuration per command.
+    pub output_limits: OutputLimits,
+    pub slowlog: crate::slowlog::SlowLog,
+    pub pause: crate::pause::Pause,
+}
+
+/// The normal class's output buffer limits in bytes and seconds; 0 for none.
+#[derive(Debug, Default)]
+pub(crate) struct OutputLimits {
+    pub hard: AtomicUsize,
+    pub soft: AtomicUsize,
+    pub soft_seconds: AtomicU64,
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -72,14 +82,21 @@ impl Shared {
     /// Copies what connections read on every command out of the configuration; called at
     /// start and after each CONFIG SET.
     pub fn refresh_limits(&self, config: &Config) {
-        let hard = config
-            .server
-            .client_output_buffer_limit
-            .normal
-            .hard_limit_bytes;
-        self.output_hard_limit.store(
-            usize::try_from(hard).unwrap_or(usize::MAX),
-            Ordering::Relaxed,
+        let normal = config.server.client_output_buffer_limit.normal;
+        let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let limits = &self.output_limits;
+        limits
+            .hard
+            .store(bytes(normal.hard_limit_bytes), Ordering::Relaxed);
+        limits
+            .soft
+            .store(bytes(normal.soft_limit_bytes), Ordering::Relaxed);
+        limits
+            .soft_seconds
+            .store(normal.soft_limit_seconds, Ordering::Relaxed);
+        self.slowlog.configure(
+            config.server.slowlog_log_slower_than,
+            config.server.slowlog_max_len,
         );
     }
 
@@ -88,8 +105,29 @@ impl Shared {
         self.command_stats.iter().map(|w| w.processed.get()).sum()
     }
 
+    /// Bytes read from and written to clients since start or CONFIG RESETSTAT.
+    pub fn net_bytes(&self) -> (u64, u64) {
+        self.command_stats.iter().fold((0, 0), |(i, o), w| {
+            (i + w.net_input.get(), o + w.net_output.get())
+        })
+    }
+
+    /// Socket reads and writes since start or CONFIG RESETSTAT.
+    pub fn net_calls(&self) -> (u64, u64) {
+        self.command_stats
+            .iter()
+            .fold((0, 0), |(r, w), s| (r + s.reads.get(), w + s.writes.get()))
+    }
+
     pub fn next_client_id(&self) -> u64 {
         self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Wakes every worker, so that connections held by CLIENT PAUSE run again.
+    pub fn wake_workers(&self) {
+        for waker in self.wakers.get().into_iter().flatten() {
+            let _ = waker.wake();
+        }
     }
 
     /// Asks the worker owning `client` to close it.
@@ -216,7 +254,9 @@ impl Server {
             shutdown_request: ShutdownRequest::default(),
             persistence,
             tls,
-            output_hard_limit: AtomicUsize::new(0),
+            output_limits: OutputLimits::default(),
+            slowlog: crate::slowlog::SlowLog::default(),
+            pause: crate::pause::Pause::default(),
         });
         shared.refresh_limits(&shared.config.read());
 
@@ -655,6 +695,12 @@ fn housekeeping(shared: &Shared) {
         // the default effort), not by a key count, so a large batch of expired keys is
         // reclaimed at the rate the cycle can delete them.
         shared.store.active_expire_cycle_for(usize::MAX, TICK);
+        let stats = &shared.stats;
+        stats
+            .ops_rate
+            .sample(Instant::now(), shared.commands_processed());
+        let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
+        stats.memory_peak.fetch_max(used, Ordering::Relaxed);
         thread::park_timeout(TICK);
     }
 }

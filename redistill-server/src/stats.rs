@@ -1,7 +1,10 @@
 //! Server-wide counters behind INFO.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use parking_lot::Mutex;
 
 /// Counters shared by every worker; relaxed atomics, read only for reporting.
 #[derive(Debug, Default)]
@@ -15,6 +18,122 @@ pub(crate) struct Stats {
     pub tls_handshakes_in_progress: AtomicU64,
     /// TLS connections that ended before their handshake completed.
     pub tls_handshake_failures: AtomicU64,
+    /// Error replies by prefix (INFO errorstats).
+    pub errors: ErrorStats,
+    /// The store's counters at the last CONFIG RESETSTAT, which INFO reports from.
+    pub store_baseline: Mutex<redistill_store::Stats>,
+    /// The largest `used_memory` seen (`used_memory_peak`), sampled ten times a second.
+    pub memory_peak: AtomicU64,
+    /// `instantaneous_ops_per_sec`, `instantaneous_input_kbps`, `instantaneous_output_kbps`.
+    pub ops_rate: Rate,
+    pub input_rate: Rate,
+    pub output_rate: Rate,
+}
+
+impl Stats {
+    /// The store's counters since the last CONFIG RESETSTAT.
+    pub fn store_since_reset(&self, now: redistill_store::Stats) -> redistill_store::Stats {
+        let base = *self.store_baseline.lock();
+        let exceeded = now
+            .eviction_exceeded_ms
+            .saturating_sub(base.eviction_exceeded_ms);
+        redistill_store::Stats {
+            keyspace_hits: now.keyspace_hits.saturating_sub(base.keyspace_hits),
+            keyspace_misses: now.keyspace_misses.saturating_sub(base.keyspace_misses),
+            expired_keys: now.expired_keys.saturating_sub(base.expired_keys),
+            evicted_keys: now.evicted_keys.saturating_sub(base.evicted_keys),
+            eviction_time_ns: now.eviction_time_ns.saturating_sub(base.eviction_time_ns),
+            eviction_exceeded_ms: exceeded,
+            // A stretch over the limit that began before the reset counts from the reset.
+            current_eviction_exceeded_ms: now.current_eviction_exceeded_ms.min(exceeded),
+        }
+    }
+}
+
+/// Redis's `instantaneous_*` figures: the mean rate of the last 16 samples of a counter,
+/// one taken every 100 ms by the housekeeping thread.
+#[derive(Debug, Default)]
+pub(crate) struct Rate {
+    state: Mutex<RateState>,
+}
+
+#[derive(Debug, Default)]
+struct RateState {
+    last: Option<(std::time::Instant, u64)>,
+    samples: [u64; OPS_SAMPLES],
+    next: usize,
+}
+
+const OPS_SAMPLES: usize = 16;
+
+impl Rate {
+    /// Records that the counter read `ops` at `now`.
+    pub fn sample(&self, now: std::time::Instant, ops: u64) {
+        let mut state = self.state.lock();
+        if let Some((then, before)) = state.last {
+            let ms = now.duration_since(then).as_millis().max(1);
+            let rate = u128::from(ops.saturating_sub(before)) * 1000 / ms;
+            let next = state.next;
+            state.samples[next] = u64::try_from(rate).unwrap_or(u64::MAX);
+            state.next = (next + 1) % OPS_SAMPLES;
+        }
+        state.last = Some((now, ops));
+    }
+
+    pub fn per_second(&self) -> u64 {
+        self.state.lock().samples.iter().sum::<u64>() / OPS_SAMPLES as u64
+    }
+}
+
+/// Error replies counted by their first word (`ERR`, `WRONGTYPE`), as INFO errorstats and
+/// `total_error_replies` report them. Errors are the rare path, so one lock will do.
+#[derive(Debug, Default)]
+pub(crate) struct ErrorStats {
+    total: AtomicU64,
+    by_prefix: Mutex<BTreeMap<String, u64>>,
+}
+
+/// Redis stops adding error prefixes past this many, so that clients sending made-up
+/// errors cannot grow the table.
+const ERROR_PREFIXES_MAX: usize = 128;
+
+impl ErrorStats {
+    /// Counts an error reply (`-ERR ...\r\n`).
+    pub fn record(&self, reply: &[u8]) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let text = reply.strip_prefix(b"-").unwrap_or(reply);
+        let head = &text[..text.len().min(32)];
+        let end = head
+            .iter()
+            .position(|&b| b == b' ' || b == b'\r')
+            .unwrap_or(head.len());
+        let prefix = String::from_utf8_lossy(&text[..end]);
+        let mut by_prefix = self.by_prefix.lock();
+        if let Some(n) = by_prefix.get_mut(prefix.as_ref()) {
+            *n += 1;
+        } else if by_prefix.len() < ERROR_PREFIXES_MAX {
+            by_prefix.insert(prefix.into_owned(), 1);
+        }
+    }
+
+    /// Every error reply since the last reset (`total_error_replies`).
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// (prefix, count), sorted by prefix.
+    pub fn by_prefix(&self) -> Vec<(String, u64)> {
+        self.by_prefix
+            .lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    pub fn reset(&self) {
+        self.total.store(0, Ordering::Relaxed);
+        self.by_prefix.lock().clear();
+    }
 }
 
 impl Stats {
@@ -66,6 +185,14 @@ impl OwnedCounter {
 pub(crate) struct CommandStats {
     /// Every request run or refused (`total_commands_processed`).
     pub processed: OwnedCounter,
+    /// Bytes read from clients (`total_net_input_bytes`) and reads that returned some
+    /// (`total_reads_processed`).
+    pub net_input: OwnedCounter,
+    pub reads: OwnedCounter,
+    /// Bytes written to clients (`total_net_output_bytes`) and writes
+    /// (`total_writes_processed`).
+    pub net_output: OwnedCounter,
+    pub writes: OwnedCounter,
     commands: Box<[CommandCounters]>,
 }
 
@@ -84,13 +211,17 @@ impl CommandStats {
     pub fn new(commands: usize) -> Self {
         CommandStats {
             processed: OwnedCounter::default(),
+            net_input: OwnedCounter::default(),
+            reads: OwnedCounter::default(),
+            net_output: OwnedCounter::default(),
+            writes: OwnedCounter::default(),
             commands: (0..commands).map(|_| CommandCounters::default()).collect(),
         }
     }
 
     /// Counts a call; `elapsed` is its (possibly sampled and scaled) time, if measured.
-    pub fn record(&self, index: usize, elapsed: Option<Duration>, failed: bool) {
-        if let Some(c) = self.commands.get(index) {
+    pub fn record(&self, slot: Option<usize>, elapsed: Option<Duration>, failed: bool) {
+        if let Some(c) = slot.and_then(|slot| self.commands.get(slot)) {
             c.calls.add(1);
             if let Some(elapsed) = elapsed {
                 c.usec
@@ -103,8 +234,8 @@ impl CommandStats {
     }
 
     /// Counts a call refused before it ran.
-    pub fn reject(&self, index: usize) {
-        if let Some(c) = self.commands.get(index) {
+    pub fn reject(&self, slot: Option<usize>) {
+        if let Some(c) = slot.and_then(|slot| self.commands.get(slot)) {
             c.rejected.add(1);
         }
     }
@@ -123,7 +254,15 @@ impl CommandStats {
 
     /// CONFIG RESETSTAT: every figure from zero again.
     pub fn reset(&self) {
-        self.processed.reset();
+        for counter in [
+            &self.processed,
+            &self.net_input,
+            &self.reads,
+            &self.net_output,
+            &self.writes,
+        ] {
+            counter.reset();
+        }
         for c in self.commands.iter() {
             for counter in [&c.calls, &c.usec, &c.rejected, &c.failed] {
                 counter.reset();
@@ -135,6 +274,27 @@ impl CommandStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_are_counted_by_their_first_word() {
+        let e = ErrorStats::default();
+        e.record(b"-ERR syntax error\r\n");
+        e.record(b"-WRONGTYPE Operation against a key\r\n");
+        e.record(b"-ERR no such key\r\n");
+        e.record(b"-NOPROTO\r\n");
+        assert_eq!(e.total(), 4);
+        assert_eq!(
+            e.by_prefix(),
+            [
+                ("ERR".to_owned(), 2),
+                ("NOPROTO".to_owned(), 1),
+                ("WRONGTYPE".to_owned(), 1)
+            ]
+        );
+        e.reset();
+        assert_eq!(e.total(), 0);
+        assert!(e.by_prefix().is_empty());
+    }
 
     #[test]
     fn an_owned_counter_counts_from_its_last_reset() {

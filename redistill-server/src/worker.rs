@@ -80,6 +80,7 @@ pub(crate) fn spawn(
         shared,
         scratch: vec![0; read_chunk.max(1024)],
         flush_later: Vec::new(),
+        held: Vec::new(),
         last_idle_check_ms: 0,
     };
     let thread = thread::Builder::new()
@@ -97,6 +98,8 @@ struct Worker {
     scratch: Vec<u8>,
     /// Connections whose replies wait for the end of the poll round.
     flush_later: Vec<usize>,
+    /// Connections CLIENT PAUSE holds, driven again when it ends.
+    held: Vec<usize>,
     last_idle_check_ms: u64,
 }
 
@@ -104,7 +107,7 @@ impl Worker {
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         while !self.shared.shutdown.load(Ordering::Relaxed) {
-            if let Err(e) = self.poll.poll(&mut events, Some(POLL_TIMEOUT)) {
+            if let Err(e) = self.poll.poll(&mut events, Some(self.poll_timeout())) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -113,6 +116,7 @@ impl Worker {
             }
             self.shared.clock.refresh();
             self.close_idle_clients();
+            self.resume_held();
             for event in &events {
                 match event.token() {
                     WAKER => {
@@ -176,6 +180,17 @@ impl Worker {
         self.last_idle_check_ms = now;
         if self.shared.tls.is_some() {
             self.close_where(|conn| conn.handshake_expired(now));
+        }
+        let shared = &self.shared;
+        let over_limit: Vec<usize> = self
+            .connections
+            .iter_mut()
+            .filter_map(|(index, conn)| conn.over_soft_output_limit(shared).then_some(index))
+            .collect();
+        for index in over_limit {
+            log::warn!("closing a client: output over client-output-buffer-limit's soft limit");
+            let conn = self.connections.remove(index);
+            self.close(conn);
         }
         let timeout_ms = u64::from(self.shared.config.read().server.timeout) * 1000;
         if timeout_ms == 0 {
@@ -259,6 +274,9 @@ impl Worker {
             &mut self.scratch,
             self.poll.registry(),
         );
+        if conn.is_held() && !self.held.contains(&index) {
+            self.held.push(index);
+        }
         match status {
             Status::Open => {}
             Status::FlushLater => self.flush_later.push(index),
@@ -266,6 +284,37 @@ impl Worker {
                 let conn = self.connections.remove(index);
                 self.close(conn);
             }
+        }
+    }
+
+    /// How long to wait for events: until the CLIENT PAUSE holding connections ends, at
+    /// most [`POLL_TIMEOUT`].
+    fn poll_timeout(&self) -> Duration {
+        if self.held.is_empty() {
+            return POLL_TIMEOUT;
+        }
+        let now = redistill_store::Clock::now_ms(&self.shared.clock);
+        self.shared
+            .pause
+            .ends_at(now)
+            .map_or(Duration::ZERO, |end| {
+                Duration::from_millis(end - now).min(POLL_TIMEOUT)
+            })
+    }
+
+    /// Drives the connections CLIENT PAUSE held, once it no longer holds everything; those
+    /// it still holds (writes under PAUSE WRITE) come back to the list.
+    fn resume_held(&mut self) {
+        if self.held.is_empty() {
+            return;
+        }
+        let now = redistill_store::Clock::now_ms(&self.shared.clock);
+        if self.shared.pause.active(now) == Some(crate::pause::PauseMode::All) {
+            return;
+        }
+        for index in std::mem::take(&mut self.held) {
+            // A slot freed and reused by a new connection is driven harmlessly.
+            self.drive(index, false, false, true, false);
         }
     }
 

@@ -269,6 +269,128 @@ fn info_reports_sections_and_command_stats() {
     assert!(!stats.contains("cmdstat_set"), "{stats}");
 }
 
+/// Section lists, subcommand names, errorstats and RESETSTAT as Redis 7.0 prints them
+/// (the same commands against redis-server 7.0 give these counts).
+#[test]
+fn info_sections_errorstats_and_resetstat_follow_redis() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    let headers = |c: &mut redis::Connection, args: &[&str]| -> Vec<String> {
+        let text: String = redis::cmd("INFO").arg(args).query(c).unwrap();
+        text.lines()
+            .filter(|l| l.starts_with("# "))
+            .map(|l| l[2..].to_owned())
+            .collect()
+    };
+    let default = [
+        "Server",
+        "Clients",
+        "Memory",
+        "Persistence",
+        "Stats",
+        "Replication",
+        "CPU",
+        "Modules",
+        "Errorstats",
+        "Cluster",
+        "Keyspace",
+    ];
+    assert_eq!(headers(&mut c, &[]), default);
+    assert_eq!(headers(&mut c, &["default"]), default);
+    let everything = headers(&mut c, &["everything"]);
+    assert!(
+        everything.contains(&"Commandstats".to_owned()),
+        "{everything:?}"
+    );
+    assert_eq!(headers(&mut c, &["all"]), everything);
+    // Several sections, printed in Redis's order whatever the order asked.
+    assert_eq!(
+        headers(&mut c, &["keyspace", "CPU", "server"]),
+        ["Server", "CPU", "Keyspace"]
+    );
+    assert!(headers(&mut c, &["nosuch"]).is_empty());
+
+    let replication: String = redis::cmd("INFO").arg("replication").query(&mut c).unwrap();
+    for field in [
+        "role:master\r\n",
+        "connected_slaves:0\r\n",
+        "master_repl_offset:0\r\n",
+        "master_replid:",
+    ] {
+        assert!(replication.contains(field), "{field} in {replication}");
+    }
+    let cpu: String = redis::cmd("INFO").arg("cpu").query(&mut c).unwrap();
+    for field in [
+        "used_cpu_sys:",
+        "used_cpu_user:",
+        "used_cpu_sys_children:",
+        "used_cpu_user_children:",
+    ] {
+        assert!(cpu.contains(field), "{field} in {cpu}");
+    }
+
+    let _: () = c.set("k", "v").unwrap();
+    let _: Option<String> = c.get("k").unwrap();
+    let _: Option<String> = c.get("missing").unwrap();
+    let _ = redis::cmd("HGET").arg("k").arg("f").query::<String>(&mut c);
+    let _ = redis::cmd("INCR").arg("k").query::<i64>(&mut c);
+    let _ = redis::cmd("CONFIG").arg("NOSUCH").query::<String>(&mut c);
+    let _: HashMap<String, String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("maxmemory")
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg("x")
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("MULTI").query(&mut c).unwrap();
+    let _: String = redis::cmd("INCR").arg("k").query(&mut c).unwrap();
+    let _ = redis::cmd("EXEC").query::<Value>(&mut c);
+    let all: String = redis::cmd("INFO").arg("everything").query(&mut c).unwrap();
+    for line in [
+        "errorstat_ERR:count=3\r\n",
+        "errorstat_WRONGTYPE:count=1\r\n",
+        "total_error_replies:4\r\n",
+        "cmdstat_config|get:calls=1,",
+        "cmdstat_client|setname:calls=1,",
+        "cmdstat_incr:calls=2,usec=",
+        ",rejected_calls=0,failed_calls=2\r\n",
+        "keyspace_hits:2\r\n",
+        "keyspace_misses:1\r\n",
+    ] {
+        assert!(all.contains(line), "{line} in {all}");
+    }
+    // An unknown subcommand is no command: Redis lists neither `config` nor `config|nosuch`.
+    assert!(!all.contains("cmdstat_config:"), "{all}");
+    let field = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {text}"))
+    };
+    // Every request so far was read and answered (the last INFO's answer is not written yet).
+    assert!(field(&all, "total_net_input_bytes") > 100, "{all}");
+    assert!(field(&all, "total_net_output_bytes") > 100, "{all}");
+    assert!(field(&all, "total_reads_processed") >= 10, "{all}");
+    assert!(field(&all, "total_writes_processed") >= 10, "{all}");
+
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut c).unwrap();
+    let all: String = redis::cmd("INFO").arg("everything").query(&mut c).unwrap();
+    for line in [
+        "keyspace_hits:0\r\n",
+        "keyspace_misses:0\r\n",
+        "expired_keys:0\r\n",
+        "evicted_keys:0\r\n",
+        "total_error_replies:0\r\n",
+        "# Errorstats\r\n\r\n",
+    ] {
+        assert!(all.contains(line), "{line} in {all}");
+    }
+    assert!(!all.contains("errorstat_"), "{all}");
+}
+
 /// The `usec=` of one command in INFO commandstats.
 fn command_usec(c: &mut redis::Connection, command: &str) -> u64 {
     let stats: String = redis::cmd("INFO")

@@ -183,6 +183,33 @@ fn a_reply_over_the_hard_output_limit_closes_only_that_client() {
     exchange(&mut other, b"GET big\r\n", &expected);
 }
 
+/// A client that stops reading while its unsent output stays over the normal class's soft
+/// limit for longer than the limit's seconds is closed; one under it is not.
+#[test]
+fn output_over_the_soft_limit_for_too_long_closes_the_client() {
+    let server = TestServer::with_config(|c| {
+        c.server.client_output_buffer_limit.normal =
+            redistill_server::config::OutputBufferLimit::new(0, 64 << 10, 1);
+    });
+    let mut other = server.raw();
+    let value = vec![b'x'; 64 << 10];
+    other
+        .write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$65536\r\n")
+        .expect("send");
+    exchange(&mut other, &[&value[..], b"\r\n"].concat(), b"+OK\r\n");
+    let mut hog = server.raw();
+    // 64 MiB of replies, far more than the sockets hold.
+    hog.write_all(&b"GET big\r\n".repeat(1000)).expect("send");
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let got = read_to_close(&mut hog);
+    assert!(
+        got.len() < 1000 * value.len(),
+        "closed before all replies: {}",
+        got.len()
+    );
+    exchange(&mut other, b"PING\r\n", b"+PONG\r\n");
+}
+
 /// One server for every proptest case.
 fn shared_server() -> &'static TestServer {
     static SERVER: std::sync::OnceLock<TestServer> = std::sync::OnceLock::new();

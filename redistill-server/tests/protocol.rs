@@ -410,6 +410,181 @@ fn auth_gates_commands_until_the_password_is_given() {
     assert!(info.contains("acl_access_denied_auth:6\r\n"), "{info}");
 }
 
+/// CLIENT PAUSE holds writes (WRITE) or every command (ALL) until its timeout or CLIENT
+/// UNPAUSE, as redis-server 7.0 does; reads go on under WRITE, and queueing inside MULTI
+/// is not held, only EXEC.
+#[test]
+fn client_pause_holds_commands_until_it_ends() {
+    use std::time::Instant;
+    let server = TestServer::start();
+    let mut admin = server.raw();
+    let mut s = server.raw();
+    exchange(&mut admin, b"CLIENT PAUSE 400 WRITE\r\n", b"+OK\r\n");
+    let start = Instant::now();
+    exchange(&mut s, b"GET k\r\n", b"$-1\r\n");
+    exchange(&mut s, b"MULTI\r\nSET k 1\r\n", b"+OK\r\n+QUEUED\r\n");
+    assert!(
+        start.elapsed() < Duration::from_millis(300),
+        "reads are not held"
+    );
+    exchange(&mut s, b"EXEC\r\n", b"*1\r\n+OK\r\n");
+    let held = start.elapsed();
+    assert!(
+        held >= Duration::from_millis(350),
+        "EXEC ran after {held:?}"
+    );
+    assert!(held < Duration::from_secs(3), "EXEC ran after {held:?}");
+
+    exchange(&mut admin, b"CLIENT PAUSE 100000 WRITE\r\n", b"+OK\r\n");
+    let start = Instant::now();
+    s.write_all(b"SET k 2\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    exchange(&mut admin, b"CLIENT UNPAUSE\r\n", b"+OK\r\n");
+    exchange(&mut s, b"", b"+OK\r\n");
+    assert!(start.elapsed() < Duration::from_secs(3));
+
+    exchange(&mut admin, b"CLIENT PAUSE 300 ALL\r\n", b"+OK\r\n");
+    let start = Instant::now();
+    exchange(&mut s, b"PING\r\n", b"+PONG\r\n");
+    assert!(start.elapsed() >= Duration::from_millis(250));
+    exchange(&mut admin, b"GET k\r\n", b"$1\r\n2\r\n");
+}
+
+/// CONFIG REWRITE edits the file the server started from, keeping its comments, and
+/// refuses as Redis does when there is none.
+#[test]
+fn config_rewrite_writes_set_values_into_the_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("redistill.toml");
+    std::fs::write(&path, "# kept\n[server]\ntimeout = 7\n").unwrap();
+    let file = path.clone();
+    let server = TestServer::with_config(move |c| {
+        c.server.timeout = 7;
+        c.source = redistill_server::config::ConfigSource::File(file);
+    });
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        b"CONFIG SET maxmemory 1mb timeout 0\r\nCONFIG REWRITE\r\n",
+        b"+OK\r\n+OK\r\n",
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text,
+        "# kept\n[server]\ntimeout = 0\n\n[memory]\nmax_memory = 1048576\n"
+    );
+    let plain = TestServer::start();
+    let mut s = plain.raw();
+    exchange(
+        &mut s,
+        b"CONFIG REWRITE\r\n",
+        b"-ERR The server is running without a config file\r\n",
+    );
+}
+
+/// SLOWLOG with `slowlog-log-slower-than 0`: every command is logged, newest first, with
+/// its arguments shortened and passwords redacted as Redis does; fast commands too,
+/// though INFO times only a sample of them.
+#[test]
+fn slowlog_logs_commands_over_the_threshold() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(0)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg("logger")
+        .query(&mut c)
+        .unwrap();
+    let long = "x".repeat(200);
+    let _: () = redis::cmd("SET").arg("k").arg(&long).query(&mut c).unwrap();
+    for _ in 0..20 {
+        let _: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    }
+    let _ = redis::cmd("AUTH").arg("secret").query::<String>(&mut c);
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    // SLOWLOG RESET, CLIENT SETNAME, SET, 20 GETs and AUTH; ids go on from before the
+    // reset, where CONFIG SET was 0.
+    assert_eq!(entries.len(), 24, "{entries:?}");
+    let fields = |entry: &redis::Value| -> (i64, Vec<String>, String) {
+        let redis::Value::Array(f) = entry else {
+            panic!("an entry is an array: {entry:?}");
+        };
+        assert_eq!(f.len(), 6);
+        let id: i64 = redis::from_redis_value(f[0].clone()).unwrap();
+        let args: Vec<String> = redis::from_redis_value(f[3].clone()).unwrap();
+        let name: String = redis::from_redis_value(f[5].clone()).unwrap();
+        (id, args, name)
+    };
+    let (id, args, name) = fields(&entries[0]);
+    assert_eq!(
+        (id, args, name.as_str()),
+        (
+            24,
+            vec!["AUTH".to_owned(), "(redacted)".to_owned()],
+            "logger"
+        )
+    );
+    let (_, args, _) = fields(&entries[21]);
+    assert_eq!(args[2], format!("{}... (72 more bytes)", &long[..128]));
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert_eq!(len, 25);
+    let two: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(2)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(two.len(), 2);
+    // Inside a transaction each command is logged on its own, and EXEC is not.
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let (): () = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("t")
+        .arg(1)
+        .ignore()
+        .cmd("INCR")
+        .arg("t")
+        .ignore()
+        .query(&mut c)
+        .unwrap();
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    let names: Vec<String> = entries.iter().map(|e| fields(e).1[0].clone()).collect();
+    assert_eq!(names, ["INCR", "SET", "MULTI", "SLOWLOG"], "{names:?}");
+    // A negative threshold logs nothing; a short log keeps the newest entries.
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-max-len")
+        .arg(3)
+        .query(&mut c)
+        .unwrap();
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert_eq!(len, 3);
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg(-1)
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut c).unwrap();
+    let _: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut c).unwrap();
+    assert_eq!(len, 0);
+}
+
 /// RESET logs out when a password is set; replies checked against redis-server 7.0
 /// started with `--requirepass secret`.
 #[test]
@@ -431,6 +606,24 @@ fn reset_logs_out_and_restores_a_fresh_connection() {
         b"AUTH secret\r\nCLIENT GETNAME\r\nEXEC\r\nDBSIZE\r\n",
         b"+OK\r\n$-1\r\n-ERR EXEC without MULTI\r\n:0\r\n",
     );
+    // CLIENT NO-EVICT and NO-TOUCH show as flags `e` and `T`; RESET clears both, as
+    // Redis 7.2 does (7.0 kept NO-EVICT).
+    let flags = |s: &mut std::net::TcpStream| -> String {
+        s.write_all(b"CLIENT INFO\r\n").unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = s.read(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let at = text.find(" flags=").expect("flags") + 7;
+        text[at..].split(' ').next().unwrap().to_owned()
+    };
+    exchange(
+        &mut s,
+        b"CLIENT NO-EVICT on\r\nCLIENT NO-TOUCH on\r\n",
+        b"+OK\r\n+OK\r\n",
+    );
+    assert_eq!(flags(&mut s), "eT");
+    exchange(&mut s, b"RESET\r\nAUTH secret\r\n", b"+RESET\r\n+OK\r\n");
+    assert_eq!(flags(&mut s), "N");
 }
 
 #[test]

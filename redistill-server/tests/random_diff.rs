@@ -1,6 +1,7 @@
 //! Randomized differential testing: seeded random sequences of string, counter, hash, key
 //! and expiry commands run against redistill and a real `redis-server`; every reply must
-//! match. A mismatch is minimized to a short reproduction before it is reported, with the
+//! match. A second test watches keys on one connection while another writes them, so
+//! that which writes fail a transaction is compared too. A mismatch is minimized to a short reproduction before it is reported, with the
 //! seed that produced it.
 //!
 //! Needs `redis-server` on PATH, so it is ignored by a plain `cargo test`;
@@ -126,44 +127,83 @@ fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
 }
 
-fn show(cmd: &[Vec<u8>]) -> String {
-    cmd.iter()
+/// One step of a sequence: the connection (0 or 1) and the command.
+type Step = (usize, Vec<Vec<u8>>);
+
+fn show((conn, cmd): &Step) -> String {
+    let args = cmd
+        .iter()
         .map(|a| format!("{:?}", String::from_utf8_lossy(a)))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    if *conn == 1 {
+        format!("@2 {args}")
+    } else {
+        args
+    }
 }
 
-/// Runs `cmds` on fresh keyspaces of both servers; the index of the first differing reply.
-fn first_difference(
-    ours: u16,
-    theirs: u16,
-    cmds: &[Vec<Vec<u8>>],
-) -> Option<(usize, Vec<u8>, Vec<u8>)> {
-    let mut a = Conn::open(ours);
-    let mut b = Conn::open(theirs);
-    cmds.iter().enumerate().find_map(|(i, cmd)| {
-        let (x, y) = (a.request(cmd), b.request(cmd));
+/// Runs `steps` on fresh keyspaces of both servers, each with two connections; the index
+/// of the first differing reply.
+fn first_difference(ours: u16, theirs: u16, steps: &[Step]) -> Option<(usize, Vec<u8>, Vec<u8>)> {
+    let mut a = [Conn::open(ours), Conn::open(ours)];
+    let mut b = [Conn::open(theirs), Conn::open(theirs)];
+    steps.iter().enumerate().find_map(|(i, (conn, cmd))| {
+        let (x, y) = (a[*conn].request(cmd), b[*conn].request(cmd));
         (x != y).then_some((i, x, y))
     })
 }
 
-/// Drops commands one at a time while the last command still differs.
-fn minimize(ours: u16, theirs: u16, mut cmds: Vec<Vec<Vec<u8>>>) -> Vec<Vec<Vec<u8>>> {
+/// Drops steps one at a time while the last step still differs.
+fn minimize(ours: u16, theirs: u16, mut steps: Vec<Step>) -> Vec<Step> {
     let mut i = 0;
-    while i + 1 < cmds.len() {
-        let mut shorter = cmds.clone();
+    while i + 1 < steps.len() {
+        let mut shorter = steps.clone();
         shorter.remove(i);
         match first_difference(ours, theirs, &shorter) {
-            Some((at, _, _)) if at + 1 == shorter.len() => cmds = shorter,
+            Some((at, _, _)) if at + 1 == shorter.len() => steps = shorter,
             _ => i += 1,
         }
     }
-    cmds
+    steps
 }
 
-#[test]
-#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
-fn random_command_sequences_match_redis() {
+/// A step of the WATCH sequences: the first connection watches and runs transactions,
+/// the second writes, moves keys between databases and flushes.
+fn watch_step(rng: &mut Rng) -> Step {
+    let k = rng.pick(KEYS);
+    let k2 = rng.pick(KEYS);
+    let words: Vec<&str> = match rng.below(24) {
+        0..=2 => vec!["WATCH", k, k2],
+        3 | 4 => vec!["MULTI"],
+        5..=7 => vec!["EXEC"],
+        8 => vec!["UNWATCH"],
+        9 => vec!["DISCARD"],
+        10 => vec!["SELECT", rng.pick(&["0", "0", "1"])],
+        11 => vec!["INCR", k],
+        12 => vec!["TOUCH", k, k2],
+        _ => {
+            let words: Vec<&str> = match rng.below(12) {
+                0 => vec!["MOVE", k, rng.pick(&["0", "1"])],
+                1 => vec!["COPY", k, k2, "DB", rng.pick(&["0", "1"])],
+                2 => vec!["SWAPDB", "0", "1"],
+                3 => vec![rng.pick(&["FLUSHDB", "FLUSHALL"])],
+                4 => vec!["UNLINK", k],
+                5 => vec!["GETEX", k, rng.pick(&["PERSIST", "EX", ""]), "100"],
+                _ => {
+                    let cmd = command(rng);
+                    return (1, cmd);
+                }
+            };
+            let words: Vec<&str> = words.into_iter().filter(|w| !w.is_empty()).collect();
+            return (1, words.iter().map(|w| w.as_bytes().to_vec()).collect());
+        }
+    };
+    (0, words.iter().map(|w| w.as_bytes().to_vec()).collect())
+}
+
+/// Runs `steps_of(seed)` for every seed; panics with a minimized reproduction.
+fn compare_seeds(steps_of: impl Fn(&mut Rng) -> Vec<Step>) {
     let real = RealRedis::start();
     let server = TestServer::start();
     let ours = server.addr.port();
@@ -175,18 +215,29 @@ fn random_command_sequences_match_redis() {
         }
     };
     for seed in seeds {
-        let mut rng = Rng(seed);
-        let cmds: Vec<_> = (0..200).map(|_| command(&mut rng)).collect();
-        if let Some((at, _, _)) = first_difference(ours, real.port, &cmds) {
-            let repro = minimize(ours, real.port, cmds[..=at].to_vec());
+        let steps = steps_of(&mut Rng(seed));
+        if let Some((at, _, _)) = first_difference(ours, real.port, &steps) {
+            let repro = minimize(ours, real.port, steps[..=at].to_vec());
             let (_, x, y) = first_difference(ours, real.port, &repro).expect("still differs");
-            let steps: Vec<String> = repro.iter().map(|c| show(c)).collect();
+            let shown: Vec<String> = repro.iter().map(show).collect();
             panic!(
                 "seed {seed} (RANDOM_DIFF_SEED={seed}): replies differ after\n  {}\n  redis:     {}\n  redistill: {}",
-                steps.join("\n  "),
+                shown.join("\n  "),
                 y.escape_ascii(),
                 x.escape_ascii()
             );
         }
     }
+}
+
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_command_sequences_match_redis() {
+    compare_seeds(|rng| (0..200).map(|_| (0, command(rng))).collect());
+}
+
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_watch_sequences_match_redis() {
+    compare_seeds(|rng| (0..200).map(|_| watch_step(rng)).collect());
 }

@@ -10,11 +10,26 @@ use super::args::{SYNTAX, is, parse_i64};
 use super::{Command, Ctx};
 use crate::client::ReplyMode;
 use crate::clients::ClientInfo;
+use crate::pause::PauseMode;
 
 pub(super) static COMMANDS: &[Command] = &[Command::new("client", -2, &[], (0, 0, 0), client)
     .with_subcommands(&[
-        "getname", "id", "info", "kill", "list", "no-evict", "no-touch", "reply", "setinfo",
+        "getname",
+        "getredir",
+        "help",
+        "id",
+        "info",
+        "kill",
+        "list",
+        "no-evict",
+        "no-touch",
+        "pause",
+        "reply",
+        "setinfo",
         "setname",
+        "trackinginfo",
+        "unblock",
+        "unpause",
     ])];
 
 fn arity_error(ctx: &mut Ctx<'_>, sub: &[u8]) {
@@ -75,15 +90,60 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             _ => return ctx.reply().error(SYNTAX),
         };
         if is(sub, "NO-TOUCH") {
-            ctx.client.no_touch = on;
+            ctx.client.set_no_touch(on);
         } else {
-            ctx.client.no_evict = on;
+            ctx.client.set_no_evict(on);
         }
         ctx.reply().ok();
     } else if is(sub, "REPLY") && exact(3) {
         reply_mode(ctx, args[2]);
+    } else if is(sub, "GETREDIR") && exact(2) {
+        // No client tracking here, so no redirection.
+        ctx.reply().int(-1);
+    } else if is(sub, "TRACKINGINFO") && exact(2) {
+        let mut reply = ctx.reply();
+        reply.map(3);
+        reply.bulk(b"flags");
+        reply.set(1);
+        reply.bulk(b"off");
+        reply.bulk(b"redirect");
+        reply.int(-1);
+        reply.bulk(b"prefixes");
+        reply.array(0);
+    } else if is(sub, "UNBLOCK") && (exact(3) || exact(4)) {
+        unblock(ctx, &args[2..]);
+    } else if is(sub, "UNBLOCK") && argc > 4 {
+        ctx.reply().error(
+            "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.",
+        );
+    } else if is(sub, "PAUSE") && (exact(3) || exact(4)) {
+        pause(ctx, &args[2..]);
+    } else if is(sub, "PAUSE") && argc > 4 {
+        ctx.reply().error(
+            "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
+        );
+    } else if is(sub, "UNPAUSE") && exact(2) {
+        ctx.shared.pause.unpause();
+        ctx.shared.wake_workers();
+        ctx.reply().ok();
+    } else if is(sub, "HELP") && exact(2) {
+        ctx.reply().help(HELP);
     } else if [
-        "ID", "SETNAME", "GETNAME", "SETINFO", "INFO", "KILL", "NO-EVICT", "NO-TOUCH", "REPLY",
+        "ID",
+        "SETNAME",
+        "GETNAME",
+        "SETINFO",
+        "INFO",
+        "KILL",
+        "NO-EVICT",
+        "NO-TOUCH",
+        "REPLY",
+        "GETREDIR",
+        "TRACKINGINFO",
+        "UNBLOCK",
+        "PAUSE",
+        "UNPAUSE",
+        "HELP",
     ]
     .iter()
     .any(|known| is(sub, known))
@@ -96,6 +156,103 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ));
     }
 }
+
+/// CLIENT PAUSE timeout [WRITE|ALL]
+fn pause(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
+    let timeout = match parse_i64(opts[0]) {
+        None => {
+            return ctx
+                .reply()
+                .error("ERR timeout is not an integer or out of range");
+        }
+        Some(t) if t < 0 => return ctx.reply().error("ERR timeout is negative"),
+        Some(t) => t.unsigned_abs(),
+    };
+    let mode = match opts.get(1) {
+        None => PauseMode::All,
+        Some(m) if is(m, "ALL") => PauseMode::All,
+        Some(m) if is(m, "WRITE") => PauseMode::Write,
+        Some(_) => {
+            return ctx
+                .reply()
+                .error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+        }
+    };
+    let now = ctx.shared.clock.now_ms();
+    ctx.shared
+        .pause
+        .pause(now, now.saturating_add(timeout), mode);
+    ctx.reply().ok();
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: no command blocks here, so none is unblocked.
+fn unblock(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
+    if parse_i64(opts[0]).is_none() {
+        return ctx.reply().error(super::args::NOT_INTEGER);
+    }
+    if let Some(reason) = opts.get(1)
+        && !is(reason, "TIMEOUT")
+        && !is(reason, "ERROR")
+    {
+        return ctx
+            .reply()
+            .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
+    ctx.reply().int(0);
+}
+
+/// `CLIENT HELP`: Redis 7.2's text for the subcommands this server has.
+const HELP: &[&str] = &[
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "SETINFO <option> <value>",
+    "    Set client meta attr. Options are:",
+    "    * LIB-NAME: the client lib name.",
+    "    * LIB-VER: the client lib version.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
+    "HELP",
+    "    Prints this help.",
+];
 
 /// CLIENT REPLY ON|OFF|SKIP. OFF and SKIP answer nothing; [`super::execute`] drops the
 /// replies they silence.

@@ -77,13 +77,7 @@ fn command(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         "INFO" => info(ctx, &args[2..]),
         "DOCS" => docs(ctx, &args[2..]),
         "GETKEYS" => getkeys(ctx, &args[2..]),
-        _ => {
-            let mut reply = ctx.reply();
-            reply.array(HELP.len());
-            for line in HELP {
-                reply.simple(line.as_bytes());
-            }
-        }
+        _ => ctx.reply().help(HELP),
     }
 }
 

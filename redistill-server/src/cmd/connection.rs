@@ -178,8 +178,8 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     ctx.client.set_version(Version::Resp2);
     ctx.client.set_name(None);
     ctx.client.authenticated = ctx.shared.config.read().security.password.is_none();
-    ctx.client.no_touch = false;
-    ctx.client.no_evict = false;
+    ctx.client.set_no_touch(false);
+    ctx.client.set_no_evict(false);
     ctx.client.reply_mode = ReplyMode::On;
     ctx.reply().simple(b"RESET");
 }

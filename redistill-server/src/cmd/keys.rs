@@ -1,6 +1,6 @@
-//! Keyspace commands: DEL, EXISTS, TYPE, RENAME, COPY, MOVE, KEYS, expiry and databases.
+//! Keyspace commands: DEL, EXISTS, TOUCH, TYPE, RENAME, COPY, MOVE, KEYS, expiry and databases.
 
-use redistill_store::{ExpireCommand, ExpireCondition, ValueType};
+use redistill_store::{ExpireCommand, ExpireCondition, StoreError, ValueType};
 
 use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
 use super::{Command, Ctx};
@@ -14,6 +14,7 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("unlink", -2, WF, (1, -1, 1), unlink),
     Command::new("exists", -2, RF, (1, -1, 1), exists),
     Command::new("type", 2, RF, (1, 1, 1), type_),
+    Command::new("touch", -2, RF, (1, -1, 1), touch),
     Command::new("rename", 3, W, (1, 2, 1), rename),
     Command::new("renamenx", 3, WF, (1, 2, 1), renamenx),
     Command::new("copy", -3, &["write", "denyoom"], (1, 2, 1), copy),
@@ -48,6 +49,22 @@ fn unlink(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 fn exists(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let result = ctx.shared.store.exists(ctx.client.db, &args[1..]);
     ctx.answer(result);
+}
+
+/// TOUCH key [key ...]: counts the keys that exist, updating their access time as a
+/// read does (even for a CLIENT NO-TOUCH client, as in Redis).
+fn touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let store = &ctx.shared.store;
+    let mut touched = 0;
+    for key in &args[1..] {
+        // A read of any type touches the key first; WRONGTYPE still means it exists.
+        match store.get_with(ctx.client.db, key, |_| ()) {
+            Ok(Some(())) | Err(StoreError::WrongType) => touched += 1,
+            Ok(None) => {}
+            Err(e) => return ctx.reply().store_error(&e),
+        }
+    }
+    ctx.reply().len(touched);
 }
 
 fn type_(ctx: &mut Ctx<'_>, args: &[&[u8]]) {

@@ -15,7 +15,9 @@ mod auth;
 mod client;
 mod command;
 mod connection;
+mod diagnostics;
 mod hashes;
+mod info;
 mod keys;
 mod metadata;
 mod persistence;
@@ -137,11 +139,13 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(keys::COMMANDS)
         .chain(hashes::COMMANDS)
         .chain(scan::COMMANDS)
+        .chain(info::COMMANDS)
         .chain(server::COMMANDS)
         .chain(command::COMMANDS)
         .chain(client::COMMANDS)
         .chain(transactions::COMMANDS)
         .chain(persistence::COMMANDS)
+        .chain(diagnostics::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
@@ -155,14 +159,41 @@ static TABLE: LazyLock<ahash::HashMap<&'static [u8], usize>> = LazyLock::new(|| 
         .collect()
 });
 
-/// How many commands the table has.
+/// First INFO commandstats slot of each command: a command has one slot of its own, then
+/// one per subcommand (`config|get`), as Redis counts them.
+static SLOT_BASES: LazyLock<Vec<usize>> = LazyLock::new(|| {
+    ALL.iter()
+        .scan(0, |next, c| {
+            let base = *next;
+            *next += 1 + c.subcommands.len();
+            Some(base)
+        })
+        .collect()
+});
+
+/// INFO commandstats names, by slot: `get`, `config`, `config|get`, ...
+static SLOT_NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    ALL.iter()
+        .flat_map(|c| {
+            std::iter::once(c.name.to_owned())
+                .chain(c.subcommands.iter().map(|s| format!("{}|{s}", c.name)))
+        })
+        .collect()
+});
+
+/// How many INFO commandstats slots there are (commands and subcommands).
 pub(crate) fn count() -> usize {
-    ALL.len()
+    SLOT_NAMES.len()
 }
 
-/// The name of the command at `index`.
-pub(crate) fn name_of(index: usize) -> Option<&'static str> {
-    ALL.get(index).map(|c| c.name)
+/// The INFO commandstats name of `slot`: `get`, or `config|get` for a subcommand.
+pub(crate) fn name_of(slot: usize) -> Option<&'static str> {
+    SLOT_NAMES.get(slot).map(String::as_str)
+}
+
+/// The commandstats slot of a [`last_command_code`].
+fn slot_of(code: usize) -> usize {
+    SLOT_BASES[code >> 8] + (code & 0xff)
 }
 
 /// `CLIENT LIST`'s `cmd=` for a request: the command's index, and for a container command
@@ -216,6 +247,32 @@ fn lookup_indexed(name: &[u8]) -> Option<(usize, &'static Command)> {
     Some((index, ALL[index]))
 }
 
+/// Whether CLIENT PAUSE holds this request now: every request under PAUSE ALL; under
+/// PAUSE WRITE the commands that may write, and EXEC of a transaction that queued one
+/// (queueing itself is not held), as in Redis.
+pub(crate) fn held_by_pause(shared: &Shared, client: &Client, args: &[&[u8]]) -> bool {
+    use redistill_store::Clock as _;
+    if !shared.pause.is_set() {
+        return false;
+    }
+    let Some(mode) = shared.pause.active(shared.clock.now_ms()) else {
+        return false;
+    };
+    if mode == crate::pause::PauseMode::All {
+        return true;
+    }
+    let Some(command) = args.first().and_then(|name| lookup(name)) else {
+        return false;
+    };
+    match &client.tx.queue {
+        Some(queue) if command.name == "exec" => queue
+            .iter()
+            .any(|q| q.first().and_then(|n| lookup(n)).is_some_and(|c| c.write)),
+        Some(_) => false,
+        None => command.write,
+    }
+}
+
 /// Whether a request is EXEC, which [`execute`] must be called for without the gate.
 pub(crate) fn is_exec(args: &[&[u8]]) -> bool {
     args.first()
@@ -232,6 +289,9 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.client.reply_mode = ReplyMode::Skip;
     }
     execute_replying(ctx, args);
+    if ctx.out.get(reply_at) == Some(&b'-') {
+        ctx.shared.stats.errors.record(&ctx.out[reply_at..]);
+    }
     match ctx.client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => ctx.out.truncate(reply_at),
@@ -254,23 +314,26 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.client.tx.aborted = true;
         return;
     };
-    ctx.client
-        .info
-        .last_command
-        .store(last_command_code(index, command, args), Ordering::Relaxed);
+    let code = last_command_code(index, command, args);
+    ctx.client.info.last_command.store(code, Ordering::Relaxed);
+    // Redis counts an unknown subcommand as no command at all.
+    let unknown_sub = code & 0xff == 0 && !command.subcommands.is_empty() && args.len() > 1;
+    let shared = ctx.shared;
+    let stats = &shared.command_stats[ctx.worker];
+    let slot = (!unknown_sub).then(|| slot_of(code));
     if !arity_ok(command.arity, args.len()) {
         ctx.reply().error_fmt(format_args!(
             "ERR wrong number of arguments for '{}' command",
             command.name
         ));
         ctx.client.tx.aborted = true;
-        ctx.shared.command_stats[ctx.worker].reject(index);
+        stats.reject(slot);
         return;
     }
     if !ctx.client.authenticated && !command.no_auth {
         ctx.reply().error("NOAUTH Authentication required.");
         ctx.client.tx.aborted = true;
-        ctx.shared.command_stats[ctx.worker].reject(index);
+        stats.reject(slot);
         return;
     }
     if ctx.client.tx.queue.is_some() && command.flags.contains(&"no_multi") {
@@ -286,12 +349,13 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.reply().simple(b"QUEUED");
         return;
     }
-    let shared = ctx.shared;
     // A clock read costs as much as a fast command itself: fast commands are timed one
     // call in FAST_TIMING_SAMPLE and their time scaled up; the others always, and a run
     // of them shares reads (one command's end is the next one's start).
-    let fast = command.fast;
-    let timed = !fast || ctx.client.next_fast_sample();
+    // With slowlog-log-slower-than 0 every command is logged, so every one is timed.
+    let shared = ctx.shared;
+    let sampled = command.fast && !shared.slowlog.logs_everything();
+    let timed = !sampled || ctx.client.next_fast_sample();
     let started = if timed {
         Some(ctx.client.timing_mark.take().unwrap_or_else(Instant::now))
     } else {
@@ -308,27 +372,36 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         run(ctx, command, args);
     }
     let failed = ctx.out.get(reply_at) == Some(&b'-');
-    let elapsed = started.map(|s| {
+    let took = started.map(|s| {
         let now = Instant::now();
-        if !fast {
+        if !command.fast {
             ctx.client.timing_mark = Some(now);
         }
-        let scale = if fast { FAST_TIMING_SAMPLE } else { 1 };
-        now.duration_since(s) * scale
+        now.duration_since(s)
     });
-    shared.command_stats[ctx.worker].record(index, elapsed, failed);
+    if let Some(took) = took {
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        if shared.slowlog.is_slow(micros) && !command.flags.contains(&"skip_slowlog") {
+            let name = ctx.client.name().unwrap_or_default();
+            let addr = ctx.client.info.addr.to_string();
+            shared.slowlog.push(args, micros, addr, name);
+        }
+    }
+    let scale = if sampled { FAST_TIMING_SAMPLE } else { 1 };
+    let elapsed = took.map(|t| t * scale);
+    stats.record(slot, elapsed, failed);
 }
 
 /// One fast command in this many is timed for INFO commandstats.
 pub(crate) const FAST_TIMING_SAMPLE: u32 = 16;
 
-/// INFO commandstats lines for every command called since the last reset.
+/// INFO commandstats lines for every command and subcommand called since the last reset.
 pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {
     use std::fmt::Write as _;
-    for (index, command) in ALL.iter().enumerate() {
+    for (slot, name) in SLOT_NAMES.iter().enumerate() {
         let (mut calls, mut usec, mut rejected, mut failed) = (0, 0, 0, 0);
         for worker in &shared.command_stats {
-            let (c, u, r, f) = worker.get(index);
+            let (c, u, r, f) = worker.get(slot);
             calls += c;
             usec += u;
             rejected += r;
@@ -344,11 +417,37 @@ pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {
         };
         let _ = write!(
             out,
-            "cmdstat_{}:calls={calls},usec={usec},usec_per_call={per_call:.2},\
+            "cmdstat_{name}:calls={calls},usec={usec},usec_per_call={per_call:.2},\
              rejected_calls={rejected},failed_calls={failed}\r\n",
-            command.name
         );
     }
+}
+
+/// Runs a queued command of a transaction, counted, timed and slow-logged on its own as
+/// Redis does (EXEC itself is not slow-logged). Transactions are not the hot path, so
+/// every queued command is timed.
+fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    let Some((index, command)) = lookup_indexed(args[0]) else {
+        return;
+    };
+    let slot = slot_of(last_command_code(index, command, args));
+    let reply_at = ctx.out.len();
+    let started = Instant::now();
+    run(ctx, command, args);
+    let took = started.elapsed();
+    let failed = ctx.out.get(reply_at) == Some(&b'-');
+    let shared = ctx.shared;
+    if failed {
+        shared.stats.errors.record(&ctx.out[reply_at..]);
+    }
+    let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+    if shared.slowlog.is_slow(micros) {
+        let name = ctx.client.name().unwrap_or_default();
+        shared
+            .slowlog
+            .push(args, micros, ctx.client.info.addr.to_string(), name);
+    }
+    shared.command_stats[ctx.worker].record(Some(slot), Some(took), failed);
 }
 
 /// Runs a command whose arity was checked, and flags transactions watching what it changed.

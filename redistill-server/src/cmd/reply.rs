@@ -72,8 +72,25 @@ impl<'a> Reply<'a> {
         encode::write_null_array(self.out, self.version);
     }
 
+    /// A `<CMD> HELP` answer: one status line each, as Redis's `addReplyHelp`.
+    pub fn help(&mut self, lines: &[&str]) {
+        self.array(lines.len());
+        for line in lines {
+            self.simple(line.as_bytes());
+        }
+    }
+
     pub fn array(&mut self, n: usize) {
         encode::write_array_header(self.out, n);
+    }
+
+    /// A set header: `~n` in RESP3, an array in RESP2.
+    pub fn set(&mut self, n: usize) {
+        if self.version == Version::Resp3 {
+            let _ = write!(self.out, "~{n}\r\n");
+        } else {
+            self.array(n);
+        }
     }
 
     pub fn map(&mut self, pairs: usize) {

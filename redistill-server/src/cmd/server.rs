@@ -1,6 +1,5 @@
-//! Server commands: INFO, CONFIG, TIME, OBJECT, MEMORY, SHUTDOWN.
+//! Server commands: CONFIG, TIME, OBJECT, MEMORY, SHUTDOWN.
 
-use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use redistill_store::{Store, glob_match};
@@ -8,19 +7,19 @@ use redistill_store::{Store, glob_match};
 use super::args::{SYNTAX, is};
 use super::{Command, Ctx};
 use crate::config::MemoryConfig;
-use crate::stats::Stats;
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new("info", -1, &["loading", "stale"], (0, 0, 0), info),
     Command::new("config", -2, &[], (0, 0, 0), config).with_subcommands(&[
         "get",
+        "help",
         "resetstat",
+        "rewrite",
         "set",
     ]),
     Command::new("time", 1, &["loading", "stale", "fast"], (0, 0, 0), time),
     Command::new("object", -2, &[], (0, 0, 0), object)
-        .with_subcommands(&["encoding", "freq", "idletime", "refcount"]),
-    Command::new("memory", -2, &[], (0, 0, 0), memory).with_subcommands(&["usage"]),
+        .with_subcommands(&["encoding", "freq", "help", "idletime", "refcount"]),
+    Command::new("memory", -2, &[], (0, 0, 0), memory).with_subcommands(&["help", "usage"]),
     Command::new(
         "shutdown",
         -1,
@@ -52,162 +51,6 @@ fn subcommand_arity(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     ));
 }
 
-/// Writes a text reply as Redis does for INFO: a bulk string, or RESP3's verbatim `txt`.
-fn text_reply(ctx: &mut Ctx<'_>, text: &str) {
-    let version = ctx.client.version;
-    redistill_resp::encode::write_verbatim(ctx.out, version, *b"txt", text.as_bytes());
-}
-
-fn human_bytes(n: u64) -> String {
-    // Redis's bytesToHuman: two decimals and a unit letter.
-    let units = [
-        (1u64 << 50, 'P'),
-        (1 << 40, 'T'),
-        (1 << 30, 'G'),
-        (1 << 20, 'M'),
-        (1 << 10, 'K'),
-    ];
-    for (size, unit) in units {
-        if n >= size {
-            return format!("{:.2}{unit}", n as f64 / size as f64);
-        }
-    }
-    format!("{n}B")
-}
-
-/// INFO [section ...]: `default`/`all`/`everything` or section names, case-insensitive.
-fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    const DEFAULT: &[&str] = &[
-        "server",
-        "clients",
-        "memory",
-        "persistence",
-        "stats",
-        "keyspace",
-    ];
-    let wanted: Vec<String> = args[1..]
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
-        .collect();
-    let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
-    let all = wanted.iter().any(|w| w == "all" || w == "everything");
-    let include = |section: &str| {
-        all || (default && DEFAULT.contains(&section)) || wanted.iter().any(|w| w == section)
-    };
-    let shared = ctx.shared;
-    let config = shared.config.read();
-    let mut text = String::new();
-    let mut section = |name: &str, body: &dyn Fn(&mut String)| {
-        if !include(name) {
-            return;
-        }
-        if !text.is_empty() {
-            text.push_str("\r\n");
-        }
-        let _ = write!(
-            text,
-            "# {}{}\r\n",
-            name[..1].to_ascii_uppercase(),
-            &name[1..]
-        );
-        body(&mut text);
-    };
-    section("server", &|t| {
-        let uptime = shared.started.elapsed().as_secs();
-        let _ = write!(
-            t,
-            "redis_version:{}\r\nredistill_version:{}\r\nredis_mode:standalone\r\nos:{} {}\r\n\
-             arch_bits:{}\r\nmultiplexing_api:epoll\r\nprocess_id:{}\r\ntcp_port:{}\r\n\
-             uptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nio_threads_active:0\r\n\
-             config_file:{}\r\n",
-            crate::REDIS_VERSION,
-            env!("CARGO_PKG_VERSION"),
-            std::env::consts::OS,
-            std::env::consts::ARCH,
-            usize::BITS,
-            std::process::id(),
-            config.server.port,
-            uptime / 86_400,
-            match &config.source {
-                crate::config::ConfigSource::File(path) => path.display().to_string(),
-                _ => String::new(),
-            },
-        );
-    });
-    section("clients", &|t| {
-        let _ = write!(
-            t,
-            "connected_clients:{}\r\nmaxclients:{}\r\nblocked_clients:0\r\n",
-            Stats::get(&shared.stats.connected_clients),
-            config.server.max_connections,
-        );
-    });
-    section("memory", &|t| {
-        let used = shared.store.used_memory() as u64;
-        let rss = crate::metrics::rss_bytes();
-        let max = config.memory.max_memory;
-        let _ = write!(
-            t,
-            "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
-             used_memory_rss_human:{}\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\n\
-             maxmemory_policy:{}\r\nmem_allocator:libc\r\n",
-            human_bytes(used),
-            human_bytes(rss),
-            human_bytes(max),
-            config.memory.eviction_policy,
-        );
-    });
-    section("persistence", &|t| {
-        shared.persistence.info(&shared.store, t)
-    });
-    section("stats", &|t| {
-        let store = shared.store.stats();
-        let _ = write!(
-            t,
-            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
-             rejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\n\
-             total_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\n\
-             keyspace_hits:{}\r\nkeyspace_misses:{}\r\nacl_access_denied_auth:{}\r\n",
-            Stats::get(&shared.stats.connections_received),
-            shared.commands_processed(),
-            Stats::get(&shared.stats.rejected_connections),
-            store.expired_keys,
-            store.evicted_keys,
-            store.eviction_exceeded_ms,
-            store.current_eviction_exceeded_ms,
-            store.keyspace_hits,
-            store.keyspace_misses,
-            Stats::get(&shared.stats.auth_failures),
-        );
-        // Not in Redis: TLS handshakes in flight (bounded by security.tls_max_handshakes)
-        // and those that ended without completing.
-        let _ = write!(
-            t,
-            "tls_handshakes_in_progress:{}\r\ntls_handshake_failures:{}\r\n",
-            Stats::get(&shared.stats.tls_handshakes_in_progress),
-            Stats::get(&shared.stats.tls_handshake_failures),
-        );
-    });
-    section("keyspace", &|t| {
-        for db in 0..shared.store.databases() {
-            if let Ok(info) = shared.store.db_info(db)
-                && info.keys > 0
-            {
-                let _ = write!(
-                    t,
-                    "db{db}:keys={},expires={},avg_ttl=0\r\n",
-                    info.keys, info.expires
-                );
-            }
-        }
-    });
-    section("commandstats", &|t| {
-        crate::cmd::command_stats_text(shared, t)
-    });
-    drop(config);
-    text_reply(ctx, &text);
-}
-
 /// Applies the `[memory]` settings to a running store, as `CONFIG SET` must do at once.
 fn apply_memory(store: &Store, memory: &MemoryConfig) {
     store.set_eviction_policy(memory.eviction_policy);
@@ -218,10 +61,65 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) {
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
 }
 
-/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT
+/// `CONFIG HELP`, as Redis's.
+const CONFIG_HELP: &[&str] = &[
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `OBJECT HELP`, as Redis's.
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `MEMORY HELP`, Redis's text for the subcommands this server has.
+const MEMORY_HELP: &[&str] = &[
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// `<CMD> HELP`; with arguments it is an arity error (`config|help`), as in Redis.
+fn help(ctx: &mut Ctx<'_>, args: &[&[u8]], lines: &[&str]) {
+    if args.len() != 2 {
+        return subcommand_arity(ctx, args);
+    }
+    ctx.reply().help(lines);
+}
+
+/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE
+/// | HELP
 fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
-    if is(sub, "GET") {
+    if is(sub, "HELP") {
+        help(ctx, args, CONFIG_HELP)
+    } else if is(sub, "GET") {
         if args.len() < 3 {
             return subcommand_arity(ctx, args);
         }
@@ -276,20 +174,53 @@ fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
                 ctx.reply().error(&e.to_redis_error());
             }
         }
+    } else if is(sub, "REWRITE") {
+        if args.len() != 2 {
+            return subcommand_arity(ctx, args);
+        }
+        let config = ctx.shared.config.read();
+        let crate::config::ConfigSource::File(path) = &config.source else {
+            drop(config);
+            return ctx
+                .reply()
+                .error("ERR The server is running without a config file");
+        };
+        match crate::config::rewrite_file(path, &config) {
+            Ok(()) => {
+                log::info!("CONFIG REWRITE executed with success.");
+                drop(config);
+                ctx.reply().ok();
+            }
+            Err(e) => {
+                log::warn!("CONFIG REWRITE failed: {e}");
+                drop(config);
+                ctx.reply()
+                    .error_fmt(format_args!("ERR Rewriting config file: {e}"));
+            }
+        }
     } else if is(sub, "RESETSTAT") {
         if args.len() != 2 {
             return subcommand_arity(ctx, args);
         }
+        let shared = ctx.shared;
+        let stats = &shared.stats;
         for counter in [
-            &ctx.shared.stats.connections_received,
-            &ctx.shared.stats.rejected_connections,
-            &ctx.shared.stats.tls_handshake_failures,
+            &stats.connections_received,
+            &stats.rejected_connections,
+            &stats.tls_handshake_failures,
+            &stats.auth_failures,
         ] {
             counter.store(0, std::sync::atomic::Ordering::Relaxed);
         }
-        for worker in &ctx.shared.command_stats {
+        for worker in &shared.command_stats {
             worker.reset();
         }
+        stats.errors.reset();
+        *stats.store_baseline.lock() = shared.store.stats();
+        let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
+        stats
+            .memory_peak
+            .store(used, std::sync::atomic::Ordering::Relaxed);
         ctx.reply().ok();
     } else {
         unknown_subcommand(ctx, sub, "CONFIG");
@@ -309,6 +240,9 @@ fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
 /// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key
 fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
+    if is(sub, "HELP") {
+        return help(ctx, args, OBJECT_HELP);
+    }
     let known = ["ENCODING", "FREQ", "IDLETIME", "REFCOUNT"];
     if !known.iter().any(|k| is(sub, k)) {
         return unknown_subcommand(ctx, sub, "OBJECT");
@@ -359,6 +293,9 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 /// MEMORY USAGE key [SAMPLES n]
 fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
+    if is(sub, "HELP") {
+        return help(ctx, args, MEMORY_HELP);
+    }
     if !is(sub, "USAGE") {
         return unknown_subcommand(ctx, sub, "MEMORY");
     }

@@ -153,9 +153,9 @@ pub(super) fn signal(
         }
         "copy" => {
             if applied {
-                let dst = args
-                    .iter()
-                    .position(|a| is(a, "DB"))
+                // Options start after the two keys, which may themselves be named "db".
+                let dst = (3..args.len())
+                    .find(|&i| is(args[i], "DB"))
                     .and_then(|i| args.get(i + 1))
                     .and_then(|a| db_arg(a))
                     .unwrap_or(db);

@@ -104,9 +104,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     ctx.client.tx.in_exec = true;
     for queued in &queue {
         let args: Vec<&[u8]> = queued.iter().map(|a| a.as_ref()).collect();
-        if let Some(command) = super::lookup(args[0]) {
-            super::run(ctx, command, &args);
-        }
+        super::run_queued(ctx, &args);
     }
     ctx.client.tx.in_exec = false;
 }

@@ -171,6 +171,14 @@ static KEYS: &[Key] = &[
         c.server.protected_mode = boolean(v)?;
         Ok(())
     }),
+    set("server", "slowlog_log_slower_than", |c, v| {
+        c.server.slowlog_log_slower_than = int(v, i64::MIN, i64::MAX)?;
+        Ok(())
+    }),
+    set("server", "slowlog_max_len", |c, v| {
+        c.server.slowlog_max_len = int(v, 0, i64::MAX)?;
+        Ok(())
+    }),
     set("memory", "max_memory", |c, v| {
         c.memory.max_memory = memory(v, 0, u64::MAX)?;
         Ok(())

@@ -52,6 +52,7 @@ mod keys;
 mod loader;
 mod memory;
 mod params;
+mod rewrite;
 mod values;
 
 use std::fmt;
@@ -64,6 +65,7 @@ pub use loader::{
 };
 pub use memory::parse_memory_size;
 pub use params::{Parameter, parameters};
+pub use rewrite::rewrite_file;
 pub use values::{
     ClientOutputBufferLimits, EvictionPolicy, LogLevel, OutputBufferLimit, eviction_policy_names,
     format_bind_list, parse_bind_list, parse_redis_integer, parse_yes_no,
@@ -149,6 +151,12 @@ pub struct ServerConfig {
     /// Refuse clients from other hosts when no password is set and the server listens on a
     /// non-loopback address (`protected_mode`, default true as in Redis).
     pub protected_mode: bool,
+    /// Commands that take at least this many microseconds go to the SLOWLOG
+    /// (`slowlog_log_slower_than`, default 10000 as in Redis; 0 logs every command, a
+    /// negative value none).
+    pub slowlog_log_slower_than: i64,
+    /// Entries the SLOWLOG keeps (`slowlog_max_len`, default 128 as in Redis).
+    pub slowlog_max_len: u64,
 }
 
 impl Default for ServerConfig {
@@ -171,6 +179,8 @@ impl Default for ServerConfig {
             health_check_port: 0,
             log_level: LogLevel::Notice,
             protected_mode: true,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
         }
     }
 }

@@ -151,11 +151,21 @@ static PARAMETERS: &[Parameter] = &[
             Ok(())
         },
     ),
+    // No cluster mode.
+    fixed("cluster-enabled", |_| "no".to_owned()),
+    // The server runs in the foreground; supervisors keep it running.
+    fixed("daemonize", |_| "no".to_owned()),
     fixed("databases", |c| c.server.databases.to_string()),
     fixed("dbfilename", |c| {
         path_text(Some(&c.persistence.snapshot_path))
     }),
     fixed("dir", |c| snapshot_dir(&c.persistence.snapshot_path)),
+    // Expiry and housekeeping run ten times a second, Redis's default `hz`.
+    fixed("hz", |_| "10".to_owned()),
+    // Redis's I/O threads; the workers here each do their own I/O.
+    fixed("io-threads", |_| "1".to_owned()),
+    // There is no latency monitor (see LATENCY).
+    fixed("latency-monitor-threshold", |_| "0".to_owned()),
     mutable(
         "lfu-decay-time",
         |c| c.memory.lfu_decay_time.to_string(),
@@ -197,6 +207,8 @@ static PARAMETERS: &[Parameter] = &[
             Ok(())
         },
     ),
+    // Clients are never evicted.
+    fixed("maxmemory-clients", |_| "0".to_owned()),
     mutable(
         "maxmemory-policy",
         |c| c.memory.eviction_policy.to_string(),
@@ -213,6 +225,8 @@ static PARAMETERS: &[Parameter] = &[
             Ok(())
         },
     ),
+    // No keyspace notifications: there is no pub/sub.
+    fixed("notify-keyspace-events", |_| String::new()),
     fixed("port", |c| c.server.port.to_string()),
     mutable(
         "protected-mode",
@@ -247,6 +261,22 @@ static PARAMETERS: &[Parameter] = &[
         },
     ),
     mutable("save", get_save, set_save),
+    mutable(
+        "slowlog-log-slower-than",
+        |c| c.server.slowlog_log_slower_than.to_string(),
+        |c, v| {
+            c.server.slowlog_log_slower_than = int_as(v, i64::MIN, i64::MAX)?;
+            Ok(())
+        },
+    ),
+    mutable(
+        "slowlog-max-len",
+        |c| c.server.slowlog_max_len.to_string(),
+        |c, v| {
+            c.server.slowlog_max_len = int_as(v, 0, i64::MAX)?;
+            Ok(())
+        },
+    ),
     mutable(
         "tcp-keepalive",
         |c| c.server.tcp_keepalive.to_string(),

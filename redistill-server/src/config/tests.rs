@@ -240,6 +240,19 @@ fn every_key_parses_and_validates() {
             &["\"yes\""],
         ),
         (
+            "server.slowlog_log_slower_than",
+            &[
+                ("0", |c| c.server.slowlog_log_slower_than == 0),
+                ("-1", |c| c.server.slowlog_log_slower_than == -1),
+            ],
+            &["\"fast\"", "1.5"],
+        ),
+        (
+            "server.slowlog_max_len",
+            &[("1000", |c| c.server.slowlog_max_len == 1000)],
+            &["-1", "\"x\""],
+        ),
+        (
             "memory.max_memory",
             &[
                 ("0", |c| c.memory.max_memory == 0),
