@@ -48,11 +48,7 @@ fn settings(c: &Config) -> Vec<(&'static str, &'static str, toml::Value)> {
         ),
         ("server", "slowlog_max_len", int(s.slowlog_max_len)),
         ("memory", "max_memory", int(m.max_memory)),
-        (
-            "memory",
-            "eviction_policy",
-            text(m.eviction_policy.name()),
-        ),
+        ("memory", "eviction_policy", text(m.eviction_policy.name())),
         (
             "memory",
             "maxmemory_samples",
