@@ -15,22 +15,18 @@ fn ttl() -> SetOptions {
 
 /// A one-database store with no limit yet, and the bytes it uses while empty.
 fn store(policy: Policy, clock: &ManualClock) -> (Store, usize) {
-    let store = Store::builder()
-        .databases(1)
-        .shards(8)
-        .eviction_policy(policy)
-        .lfu_decay_time(0)
-        .clock(clock.clone())
-        .seed(11)
-        .build();
-    let base = store.used_memory();
-    (store, base)
+    with_databases(1, policy, clock)
 }
 
 /// A store with Redis's 16 databases, only the first of them used: the layout a server
 /// has, in which an eviction must still spread over the shards that hold keys.
 fn server_layout(policy: Policy, clock: &ManualClock) -> (Store, usize) {
+    with_databases(16, policy, clock)
+}
+
+fn with_databases(databases: usize, policy: Policy, clock: &ManualClock) -> (Store, usize) {
     let store = Store::builder()
+        .databases(databases)
         .shards(8)
         .eviction_policy(policy)
         .lfu_decay_time(0)
