@@ -19,13 +19,11 @@ fn start() -> (Running, u16) {
     (running, port)
 }
 
-#[test]
-fn sigterm_during_pipelined_load_answers_then_exits_zero() {
-    let (mut child, port) = start();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+/// Reads `stream` on a thread until the server closes it; the thread returns every byte
+/// read, and the receiver gets the running total after each read.
+fn read_until_closed(stream: &TcpStream) -> (thread::JoinHandle<Vec<u8>>, mpsc::Receiver<usize>) {
     let mut reader = stream.try_clone().expect("clone");
     let (progress_tx, progress_rx) = mpsc::channel();
-    // Reads replies until the server closes; they must be :1, :2, ... without a gap.
     let replies = thread::spawn(move || {
         let mut all = Vec::new();
         let mut buf = [0u8; 65536];
@@ -40,6 +38,15 @@ fn sigterm_during_pipelined_load_answers_then_exits_zero() {
         }
         all
     });
+    (replies, progress_rx)
+}
+
+#[test]
+fn sigterm_during_pipelined_load_answers_then_exits_zero() {
+    let (mut child, port) = start();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    // Replies until the server closes; they must be :1, :2, ... without a gap.
+    let (replies, progress_rx) = read_until_closed(&stream);
     let writer = thread::spawn(move || {
         let batch = b"INCR counter\r\n".repeat(100);
         while stream.write_all(&batch).is_ok() {}
@@ -221,22 +228,7 @@ fn signal_during_pipelined_writes_saves_every_answered_one(signal: &str) {
     let (mut child, _logs) = Running::start(persistent(&path));
     let port = child.port;
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    let mut reader = stream.try_clone().expect("clone");
-    let (progress_tx, progress_rx) = mpsc::channel();
-    let replies = thread::spawn(move || {
-        let mut all = Vec::new();
-        let mut buf = [0u8; 65536];
-        loop {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    all.extend_from_slice(&buf[..n]);
-                    let _ = progress_tx.send(all.len());
-                }
-            }
-        }
-        all
-    });
+    let (replies, progress_rx) = read_until_closed(&stream);
     let writer = thread::spawn(move || {
         let mut i = 0u64;
         loop {
