@@ -84,12 +84,41 @@ impl Node {
 
     /// Waits (bounded) until no save runs: BGSAVE's outcome is then in INFO.
     fn wait_for_bgsave(&self) {
+        self.wait_for_field("rdb_bgsave_in_progress", "0", "BGSAVE did not end");
+    }
+
+    /// Waits (bounded) until INFO's `name` reads `value`.
+    fn wait_for_field(&self, name: &str, value: &str, failure: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while self.field("rdb_bgsave_in_progress") == "1" {
-            assert!(Instant::now() < deadline, "BGSAVE did not end");
+        while self.field(name) != value {
+            assert!(Instant::now() < deadline, "{failure}");
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+
+    /// Writes keys `k0`..`k39` and starts a BGSAVE that takes over a second and a half
+    /// (`rdb-key-save-delay` of 40 ms a key) until [`end_slow_saves`].
+    fn start_slow_bgsave(&self, raw: &mut TcpStream) {
+        let mut c = self.client();
+        for i in 0..40 {
+            let _: () = c.set(format!("k{i}"), i).expect("SET");
+        }
+        exchange(
+            raw,
+            &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
+            "+OK\r\n",
+        );
+        exchange(raw, &resp(&["BGSAVE"]), "+Background saving started\r\n");
+    }
+}
+
+/// Lets the save that [`Node::start_slow_bgsave`] began run at full speed.
+fn end_slow_saves(raw: &mut TcpStream) {
+    exchange(
+        raw,
+        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
+        "+OK\r\n",
+    );
 }
 
 impl Drop for Node {
@@ -451,21 +480,8 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     let path = dir.path().join("dump.rdst");
     let node = Node::start(config(&path, false));
     let mut c = node.client();
-    for i in 0..40 {
-        let _: () = c.set(format!("k{i}"), i).unwrap();
-    }
     let mut raw = node.raw();
-    // 40 keys at 40 ms each: the save runs for over a second and a half.
-    exchange(
-        &mut raw,
-        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
-        "+OK\r\n",
-    );
-    exchange(
-        &mut raw,
-        &resp(&["BGSAVE"]),
-        "+Background saving started\r\n",
-    );
+    node.start_slow_bgsave(&mut raw);
     let busy = "-ERR Background save already in progress\r\n";
     exchange(&mut raw, &resp(&["BGSAVE"]), busy);
     exchange(&mut raw, &resp(&["BGSAVE", "SCHEDULE"]), busy);
@@ -477,11 +493,7 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     // Other clients are served meanwhile.
     assert_eq!(c.get::<_, i64>("k7").unwrap(), 7);
     node.wait_for_bgsave();
-    exchange(
-        &mut raw,
-        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
-        "+OK\r\n",
-    );
+    end_slow_saves(&mut raw);
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     assert_eq!(node.field("rdb_current_bgsave_time_sec"), "-1");
     assert_eq!(node.field("current_save_keys_total"), "0");
@@ -506,11 +518,11 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
         ),
         "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n+Background saving scheduled\r\n",
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while node.field("rdb_changes_since_last_save") != "0" {
-        assert!(Instant::now() < deadline, "the scheduled save did not run");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    node.wait_for_field(
+        "rdb_changes_since_last_save",
+        "0",
+        "the scheduled save did not run",
+    );
     node.wait_for_bgsave();
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     assert_eq!(node.field("rdb_saves"), "1");
@@ -534,28 +546,10 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
          -ERR syntax error\r\n",
     );
     node.wait_for_bgsave();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while node.field("rdb_saves") != "2" {
-        assert!(Instant::now() < deadline, "the scheduled save did not run");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    node.wait_for_field("rdb_saves", "2", "the scheduled save did not run");
 
     // While a save runs, EXEC's BGSAVE is refused as a plain one is.
-    let mut c = node.client();
-    for i in 0..40 {
-        let _: () = c.set(format!("k{i}"), i).unwrap();
-    }
-    node.wait_for_bgsave();
-    exchange(
-        &mut raw,
-        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
-        "+OK\r\n",
-    );
-    exchange(
-        &mut raw,
-        &resp(&["BGSAVE"]),
-        "+Background saving started\r\n",
-    );
+    node.start_slow_bgsave(&mut raw);
     exchange(
         &mut raw,
         &format!(
@@ -566,11 +560,7 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
         ),
         "+OK\r\n+QUEUED\r\n*1\r\n-ERR Background save already in progress\r\n",
     );
-    exchange(
-        &mut raw,
-        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
-        "+OK\r\n",
-    );
+    end_slow_saves(&mut raw);
     node.wait_for_bgsave();
     assert_eq!(node.field("rdb_saves"), "3", "nothing was left scheduled");
 }
