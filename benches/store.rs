@@ -8,6 +8,12 @@
 //! of work for instruction counts where no hardware counters are available. Run it under
 //! `valgrind --tool=cachegrind --cache-sim=no` with `n` and with 0; the difference of the
 //! two `I refs` totals divided by `n` is the instructions per operation.
+//!
+//! With `STORE_BENCH_SCALING=<rounds>[:<filter>]` it instead prints the one-to-two-thread
+//! scaling of each uniform case (those whose `op/impl` name contains the filter) from
+//! paired rounds: a one-thread run and a two-thread run back to back, the median of the
+//! rounds' ratios. On a machine shared with other work this is the figure to trust, not
+//! the ratio of two criterion medians taken apart.
 
 // criterion_group! generates an undocumented function.
 #![allow(missing_docs)]
@@ -102,30 +108,35 @@ thread_local! {
     static THREAD: Cell<usize> = const { Cell::new(0) };
 }
 
-/// Runs `op` on `threads` threads, each doing `iters * BATCH` operations over its own slice
-/// of the trace, and returns the longest of the threads' own timings.
+/// Runs `op` `ops` times on each of `threads` threads, each over its own slice of the
+/// trace, and returns the longest of the threads' own timings.
 ///
-/// Each thread starts its clock after a barrier that every thread has reached, so thread
-/// spawning stays out of the figure and the threads' loops overlap from their first
-/// operation.
+/// Thread `t` is pinned to core `t`, in the one-thread runs as in the two-thread ones, so
+/// that a run never pays for the scheduler moving a thread off its warm caches. Each thread
+/// starts its clock after a barrier that every thread has reached, so spawning stays out of
+/// the figure and the threads' loops overlap from their first operation.
 fn run<F: Fn(&[u8; 16]) + Sync>(
     threads: usize,
-    iters: u64,
+    ops: u64,
     keys: &[[u8; 16]],
     idx: &[usize],
-    op: F,
+    op: &F,
 ) -> Duration {
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
     let barrier = Barrier::new(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (op, barrier) = (&op, &barrier);
+                let (barrier, core) = (&barrier, cores.get(t % cores.len().max(1)).copied());
                 s.spawn(move || {
+                    if let Some(core) = core {
+                        core_affinity::set_for_current(core);
+                    }
                     let start = t * (TRACE / threads.max(1));
                     THREAD.with(|c| c.set(t));
                     barrier.wait();
                     let began = Instant::now();
-                    for n in 0..iters * BATCH as u64 {
+                    for n in 0..ops {
                         op(&keys[idx[(start + n as usize) % TRACE]]);
                     }
                     began.elapsed()
@@ -140,110 +151,210 @@ fn run<F: Fn(&[u8; 16]) + Sync>(
     })
 }
 
-fn bench(c: &mut Criterion) {
-    let keys: Vec<[u8; 16]> = (0..KEYS).map(key).collect();
-    let counters: Vec<[u8; 16]> = (0..KEYS).map(counter).collect();
-    let store = Store::builder().seed(42).build();
-    let dash: DashMap<Bytes, Bytes> = DashMap::new();
-    let dash_int: DashMap<Bytes, i64> = DashMap::new();
-    let moka: moka::sync::Cache<Bytes, Bytes> = moka::sync::Cache::new(KEYS as u64 * 2);
-    for (k, c) in keys.iter().zip(&counters) {
-        store
-            .set(0, k, &VALUE, SetOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-        store
-            .set(COUNTER_DB, c, b"0", SetOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"));
-        for db in [OWN_DB_BASE, OWN_DB_BASE + 1] {
+/// What is done with each (operation, implementation) pair: timed by criterion, or run in
+/// paired rounds for the scaling figures.
+trait Visit {
+    fn case<F: Fn(&[u8; 16]) + Sync>(&mut self, op: &str, imp: &str, keys: &[[u8; 16]], f: F);
+}
+
+/// The structures under test, each filled with the same 100,000 keys.
+struct Subjects {
+    keys: Vec<[u8; 16]>,
+    counters: Vec<[u8; 16]>,
+    store: Store,
+    dash: DashMap<Bytes, Bytes>,
+    dash_int: DashMap<Bytes, i64>,
+    moka: moka::sync::Cache<Bytes, Bytes>,
+}
+
+impl Subjects {
+    fn new() -> Self {
+        let keys: Vec<[u8; 16]> = (0..KEYS).map(key).collect();
+        let counters: Vec<[u8; 16]> = (0..KEYS).map(counter).collect();
+        let store = Store::builder().seed(42).build();
+        let dash: DashMap<Bytes, Bytes> = DashMap::new();
+        let dash_int: DashMap<Bytes, i64> = DashMap::new();
+        let moka: moka::sync::Cache<Bytes, Bytes> = moka::sync::Cache::new(KEYS as u64 * 2);
+        for (k, c) in keys.iter().zip(&counters) {
             store
-                .set(db, k, &VALUE, SetOptions::default())
+                .set(0, k, &VALUE, SetOptions::default())
                 .unwrap_or_else(|e| panic!("{e}"));
+            store
+                .set(COUNTER_DB, c, b"0", SetOptions::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            for db in [OWN_DB_BASE, OWN_DB_BASE + 1] {
+                store
+                    .set(db, k, &VALUE, SetOptions::default())
+                    .unwrap_or_else(|e| panic!("{e}"));
+            }
+            dash.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
+            dash_int.insert(Bytes::copy_from_slice(c), 0);
+            moka.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
         }
-        dash.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
-        dash_int.insert(Bytes::copy_from_slice(c), 0);
-        moka.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
+        Self {
+            keys,
+            counters,
+            store,
+            dash,
+            dash_int,
+            moka,
+        }
     }
+
+    /// Every case, in the order the groups print.
+    fn visit(&self, v: &mut impl Visit) {
+        let Self {
+            keys,
+            counters,
+            store,
+            dash,
+            dash_int,
+            moka,
+        } = self;
+        v.case("get", "store", keys, |k| {
+            black_box(store.get_with(0, k, |v| v.len()).ok());
+        });
+        // The same reads, but each thread in a database of its own, so the threads never
+        // touch the same shard: the difference from `store` is what sharing shards (their
+        // lock words) between cores costs.
+        v.case("get", "store-own-db", keys, |k| {
+            let db = OWN_DB_BASE + THREAD.with(Cell::get);
+            black_box(store.get_with(db, k, |v| v.len()).ok());
+        });
+        v.case("get", "dashmap", keys, |k| {
+            black_box(dash.get(&k[..]).map(|v| v.len()));
+        });
+        v.case("get", "moka", keys, |k| {
+            black_box(moka.get(&k[..]).map(|v| v.len()));
+        });
+        v.case("set", "store", keys, |k| {
+            black_box(store.set(0, k, &VALUE, SetOptions::default()).ok());
+        });
+        v.case("set", "dashmap", keys, |k| {
+            black_box(dash.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE)));
+        });
+        v.case("set", "moka", keys, |k| {
+            moka.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
+        });
+        v.case("incr", "store", counters, |k| {
+            black_box(
+                store
+                    .incr_by(COUNTER_DB, &k[..], 1)
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
+        });
+        v.case("incr", "dashmap", counters, |k| {
+            *dash_int.entry(Bytes::copy_from_slice(k)).or_insert(0) += 1;
+        });
+    }
+}
+
+/// Criterion timing: one group per distribution and operation, each implementation's
+/// one-thread and two-thread runs side by side (`uniform/set/store/1t`, `.../2t`), so the
+/// two runs a scaling figure divides are taken minutes apart at most.
+struct Timed<'a> {
+    c: &'a mut Criterion,
+    dist: &'static str,
+    idx: Vec<usize>,
+}
+
+impl Visit for Timed<'_> {
+    fn case<F: Fn(&[u8; 16]) + Sync>(&mut self, op: &str, imp: &str, keys: &[[u8; 16]], f: F) {
+        let mut g = self.c.benchmark_group(format!("{}/{op}", self.dist));
+        for threads in [1usize, 2] {
+            g.throughput(Throughput::Elements((BATCH * threads) as u64));
+            g.bench_function(BenchmarkId::new(imp, format!("{threads}t")), |b| {
+                b.iter_custom(|n| run(threads, n * BATCH as u64, keys, &self.idx, &f))
+            });
+        }
+        g.finish();
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let subjects = Subjects::new();
     for (dist, zipf) in [("uniform", false), ("zipf", true)] {
         let idx = trace(zipf, 7);
-        for threads in [1usize, 2] {
-            let mut g = c.benchmark_group(format!("{dist}/{threads}t"));
-            g.throughput(Throughput::Elements((BATCH * threads) as u64));
-            g.bench_function(BenchmarkId::new("get", "store"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &keys, &idx, |k| {
-                        black_box(store.get_with(0, k, |v| v.len()).ok());
-                    })
-                })
-            });
-            // The same reads, but each thread in a database of its own, so the threads
-            // never touch the same shard: the difference from `store` is what sharing
-            // shards (their lock words) between cores costs.
-            g.bench_function(BenchmarkId::new("get", "store-own-db"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &keys, &idx, |k| {
-                        let db = OWN_DB_BASE + THREAD.with(Cell::get);
-                        black_box(store.get_with(db, k, |v| v.len()).ok());
-                    })
-                })
-            });
-            g.bench_function(BenchmarkId::new("get", "dashmap"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &keys, &idx, |k| {
-                        black_box(dash.get(&k[..]).map(|v| v.len()));
-                    })
-                })
-            });
-            g.bench_function(BenchmarkId::new("get", "moka"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &keys, &idx, |k| {
-                        black_box(moka.get(&k[..]).map(|v| v.len()));
-                    })
-                })
-            });
-            g.bench_function(BenchmarkId::new("set", "store"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &keys, &idx, |k| {
-                        black_box(store.set(0, k, &VALUE, SetOptions::default()).ok());
-                    })
-                })
-            });
-            g.bench_function(BenchmarkId::new("set", "dashmap"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &keys, &idx, |k| {
-                        black_box(
-                            dash.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE)),
-                        );
-                    })
-                })
-            });
-            g.bench_function(BenchmarkId::new("set", "moka"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &keys, &idx, |k| {
-                        moka.insert(Bytes::copy_from_slice(k), Bytes::copy_from_slice(&VALUE));
-                    })
-                })
-            });
-            g.bench_function(BenchmarkId::new("incr", "store"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &counters, &idx, |k| {
-                        black_box(
-                            store
-                                .incr_by(COUNTER_DB, &k[..], 1)
-                                .unwrap_or_else(|e| panic!("{e}")),
-                        );
-                    })
-                })
-            });
-            g.bench_function(BenchmarkId::new("incr", "dashmap"), |b| {
-                b.iter_custom(|n| {
-                    run(threads, n, &counters, &idx, |k| {
-                        *dash_int.entry(Bytes::copy_from_slice(k)).or_insert(0) += 1;
-                    })
-                })
-            });
-            g.finish();
-        }
+        subjects.visit(&mut Timed { c, dist, idx });
     }
+}
+
+/// Paired rounds for the scaling figures: each round times a one-thread run and then a
+/// two-thread run of the same work per thread, back to back, and the figure is the median
+/// of the rounds' ratios. On a machine shared with other work, throughput drifts by tens
+/// of percent over minutes; a ratio of two runs a fraction of a second apart does not.
+struct Paired {
+    /// Only cases whose `op/impl` name contains this.
+    filter: String,
+    rounds: usize,
+    ops: u64,
+    idx: Vec<usize>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+impl Visit for Paired {
+    fn case<F: Fn(&[u8; 16]) + Sync>(&mut self, op: &str, imp: &str, keys: &[[u8; 16]], f: F) {
+        if !format!("{op}/{imp}").contains(&self.filter) {
+            return;
+        }
+        let rate = |threads: usize| {
+            let t = run(threads, self.ops, keys, &self.idx, &f);
+            (self.ops * threads as u64) as f64 / t.as_secs_f64()
+        };
+        let (mut one, mut two, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..self.rounds {
+            // Alternate which run goes first, so a drift within a round favours neither.
+            let (a, b) = if round % 2 == 0 {
+                let a = rate(1);
+                (a, rate(2))
+            } else {
+                let b = rate(2);
+                (rate(1), b)
+            };
+            one.push(a);
+            two.push(b);
+            ratio.push(b / a);
+        }
+        let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+        let (best_one, best_two) = (best(&one), best(&two));
+        let (lo, hi) = {
+            let mut r = ratio.clone();
+            r.sort_by(f64::total_cmp);
+            (r[r.len() / 4], r[r.len() * 3 / 4])
+        };
+        println!(
+            "uniform/{op}/{imp}: median 1t {:.2} M/s, 2t {:.2} M/s; paired scaling median \
+             {:.2}x (quartiles {lo:.2}..{hi:.2}); best 1t {:.2} M/s, 2t {:.2} M/s: {:.2}x",
+            median(one) / 1e6,
+            median(two) / 1e6,
+            median(ratio),
+            best_one / 1e6,
+            best_two / 1e6,
+            best_two / best_one,
+        );
+    }
+}
+
+/// `STORE_BENCH_SCALING=<rounds>[:<filter>]`: the paired scaling figures on uniform keys,
+/// for the cases whose `op/impl` name contains the filter.
+fn scaling(spec: &str) {
+    let (rounds, filter) = spec.split_once(':').unwrap_or((spec, ""));
+    let rounds: usize = rounds.parse().unwrap_or_else(|e| panic!("{rounds:?}: {e}"));
+    let ops = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        250_000
+    };
+    Subjects::new().visit(&mut Paired {
+        filter: filter.to_owned(),
+        rounds: rounds.max(1),
+        ops,
+        idx: trace(false, 7),
+    });
 }
 
 /// The fixed-work mode described in the module docs.
@@ -317,6 +428,10 @@ criterion_group! {
 fn main() {
     if let Ok(spec) = std::env::var("STORE_BENCH_LOOP") {
         op_loop(&spec);
+        return;
+    }
+    if let Ok(rounds) = std::env::var("STORE_BENCH_SCALING") {
+        scaling(&rounds);
         return;
     }
     benches();
