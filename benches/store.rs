@@ -349,12 +349,22 @@ fn scaling(spec: &str) {
     } else {
         250_000
     };
-    Subjects::new().visit(&mut Paired {
+    let mut paired = Paired {
         filter: filter.to_owned(),
         rounds: rounds.max(1),
         ops,
         idx: trace(false, 7),
+    };
+    // A control that shares nothing between the threads: arithmetic on the key, about as
+    // long as a GET. Its scaling is what the machine gives two independent threads.
+    paired.case("control", "arithmetic", &vec![[1u8; 16]; KEYS], |k| {
+        let mut x = u64::from(k[0]) | 1;
+        for _ in 0..100 {
+            x = black_box(x.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(7));
+        }
+        black_box(x);
     });
+    Subjects::new().visit(&mut paired);
 }
 
 /// The fixed-work mode described in the module docs.
