@@ -203,14 +203,8 @@ impl Subjects {
 
     /// Every case, in the order the groups print.
     fn visit(&self, v: &mut impl Visit) {
-        let Self {
-            keys,
-            counters,
-            store,
-            dash,
-            dash_int,
-            moka,
-        } = self;
+        let (keys, counters) = (&self.keys, &self.counters);
+        let (store, dash, dash_int, moka) = (&self.store, &self.dash, &self.dash_int, &self.moka);
         v.case("get", "store", keys, |k| {
             black_box(store.get_with(0, k, |v| v.len()).ok());
         });

@@ -236,3 +236,35 @@ impl ShardState {
         other.sync_counts(other_shard);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Shard;
+
+    fn addr<T>(r: &T) -> usize {
+        std::ptr::from_ref(r).addr()
+    }
+
+    /// The layout `Shard` documents: the lock word, the counters every access writes and
+    /// the state's `entry_bytes` in one cache line, so an access moves one line between
+    /// cores. A field added in the wrong place, or a lock type that puts its word after the
+    /// data, fails here.
+    #[test]
+    fn what_every_access_writes_shares_the_lock_word_line() {
+        let shard = Shard::new(&ahash::RandomState::new(), 0);
+        let base = addr(&shard);
+        let lock = addr(&shard.state) - base;
+        let st = shard.state.read();
+        // The lock word precedes the data it guards.
+        assert_eq!(addr(&*st) - base, lock + std::mem::size_of::<usize>());
+        for (name, at) in [
+            ("hits", addr(&shard.hits)),
+            ("misses", addr(&shard.misses)),
+            ("dirty", addr(&shard.dirty)),
+            ("entry_bytes", addr(&st.entry_bytes)),
+        ] {
+            let off = at - base;
+            assert_eq!(off / 64, lock / 64, "{name} at {off}, lock word at {lock}");
+        }
+    }
+}
