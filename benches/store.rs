@@ -14,6 +14,8 @@
 //! paired rounds: a one-thread run and a two-thread run back to back, the median of the
 //! rounds' ratios. On a machine shared with other work this is the figure to trust, not
 //! the ratio of two criterion medians taken apart.
+//!
+//! `STORE_BENCH_KEYS=<n>` sets the number of keys (default 100,000) in every mode.
 
 // criterion_group! generates an undocumented function.
 #![allow(missing_docs)]
@@ -28,13 +30,21 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use dashmap::DashMap;
 use redistill_store::{SetOptions, Store};
 
-/// Keys in the working set; `cargo test` runs each bench once in a debug build, so it gets
-/// a smaller one.
-const KEYS: usize = if cfg!(debug_assertions) {
-    10_000
-} else {
-    100_000
-};
+/// Keys in the working set: 100,000, or `STORE_BENCH_KEYS` where set (to put the data in a
+/// core's own cache, or far past the shared one). `cargo test` runs each bench once in a
+/// debug build, so it gets a smaller default.
+fn key_count() -> usize {
+    static KEYS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *KEYS.get_or_init(|| match std::env::var("STORE_BENCH_KEYS") {
+        Ok(n) => n
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .unwrap_or_else(|| panic!("STORE_BENCH_KEYS wants a positive count, got {n:?}")),
+        Err(_) if cfg!(debug_assertions) => 10_000,
+        Err(_) => 100_000,
+    })
+}
 const VALUE: [u8; 64] = [b'v'; 64];
 /// Operations per thread per criterion iteration.
 const BATCH: usize = 1_000;
@@ -63,7 +73,7 @@ fn key(i: usize) -> [u8; 16] {
 }
 
 /// The database the counters live in: apart from the GET/SET keys, so that the store's
-/// tables hold the same 100,000 keys as each DashMap they are compared with.
+/// tables hold as many keys as each DashMap they are compared with.
 const COUNTER_DB: usize = 1;
 
 /// Counter keys, kept apart so INCR never meets the string values SET writes.
@@ -81,11 +91,13 @@ fn prefixed(mut k: [u8; 16], i: usize) -> [u8; 16] {
 fn trace(zipf: bool, seed: u64) -> Vec<usize> {
     let mut rng = Rng(seed | 1);
     if !zipf {
-        return (0..TRACE).map(|_| rng.next() as usize % KEYS).collect();
+        return (0..TRACE)
+            .map(|_| rng.next() as usize % key_count())
+            .collect();
     }
-    let mut cdf = Vec::with_capacity(KEYS);
+    let mut cdf = Vec::with_capacity(key_count());
     let mut sum = 0.0;
-    for r in 1..=KEYS {
+    for r in 1..=key_count() {
         sum += 1.0 / (r as f64).powf(0.99);
         cdf.push(sum);
     }
@@ -93,8 +105,8 @@ fn trace(zipf: bool, seed: u64) -> Vec<usize> {
         .map(|_| {
             let u = rng.unit() * sum;
             // Rank r -> a scattered key, so hot keys do not share a shard by construction.
-            let r = cdf.partition_point(|&c| c < u).min(KEYS - 1);
-            (r.wrapping_mul(2_654_435_761)) % KEYS
+            let r = cdf.partition_point(|&c| c < u).min(key_count() - 1);
+            (r.wrapping_mul(2_654_435_761)) % key_count()
         })
         .collect()
 }
@@ -157,7 +169,7 @@ trait Visit {
     fn case<F: Fn(&[u8; 16]) + Sync>(&mut self, op: &str, imp: &str, keys: &[[u8; 16]], f: F);
 }
 
-/// The structures under test, each filled with the same 100,000 keys.
+/// The structures under test, each filled with the same [`key_count()`] keys.
 struct Subjects {
     keys: Vec<[u8; 16]>,
     counters: Vec<[u8; 16]>,
@@ -169,12 +181,12 @@ struct Subjects {
 
 impl Subjects {
     fn new() -> Self {
-        let keys: Vec<[u8; 16]> = (0..KEYS).map(key).collect();
-        let counters: Vec<[u8; 16]> = (0..KEYS).map(counter).collect();
+        let keys: Vec<[u8; 16]> = (0..key_count()).map(key).collect();
+        let counters: Vec<[u8; 16]> = (0..key_count()).map(counter).collect();
         let store = Store::builder().seed(42).build();
         let dash: DashMap<Bytes, Bytes> = DashMap::new();
         let dash_int: DashMap<Bytes, i64> = DashMap::new();
-        let moka: moka::sync::Cache<Bytes, Bytes> = moka::sync::Cache::new(KEYS as u64 * 2);
+        let moka: moka::sync::Cache<Bytes, Bytes> = moka::sync::Cache::new(key_count() as u64 * 2);
         for (k, c) in keys.iter().zip(&counters) {
             store
                 .set(0, k, &VALUE, SetOptions::default())
@@ -329,6 +341,46 @@ impl Visit for Paired {
     }
 }
 
+/// The time for one cache line to move from core 0 to core 1 and back, in nanoseconds
+/// (median of several runs): two pinned threads take turns bumping one counter. Every
+/// write one core makes to a line the other core wrote last pays about half of this, so it
+/// says how much the shared lines of a lock cost on this machine at this moment; on a
+/// virtual machine it changes as the host moves the two cores about.
+fn line_round_trip_ns() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const TURNS: u64 = 200_000;
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    let mut runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let turn = AtomicU64::new(0);
+            let began = Instant::now();
+            std::thread::scope(|s| {
+                for t in 0..2u64 {
+                    let (turn, core) = (&turn, cores.get(t as usize).copied());
+                    s.spawn(move || {
+                        if let Some(core) = core {
+                            core_affinity::set_for_current(core);
+                        }
+                        let mut next = t;
+                        while next < 2 * TURNS {
+                            if turn.load(Ordering::Acquire) == next {
+                                turn.store(next + 1, Ordering::Release);
+                                next += 2;
+                            } else {
+                                std::hint::spin_loop();
+                            }
+                        }
+                    });
+                }
+            });
+            // Each turn is one one-way move; a round trip is two.
+            began.elapsed().as_secs_f64() * 1e9 / TURNS as f64
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    runs[runs.len() / 2]
+}
+
 /// `STORE_BENCH_SCALING=<rounds>[:<filter>]`: the paired scaling figures on uniform keys,
 /// for the cases whose `op/impl` name contains the filter.
 fn scaling(spec: &str) {
@@ -339,6 +391,11 @@ fn scaling(spec: &str) {
     } else {
         250_000
     };
+    println!(
+        "{} keys; a cache line's round trip between cores 0 and 1: {:.0} ns",
+        key_count(),
+        line_round_trip_ns()
+    );
     let mut paired = Paired {
         filter: filter.to_owned(),
         rounds: rounds.max(1),
@@ -347,13 +404,18 @@ fn scaling(spec: &str) {
     };
     // A control that shares nothing between the threads: arithmetic on the key, about as
     // long as a GET. Its scaling is what the machine gives two independent threads.
-    paired.case("control", "arithmetic", &vec![[1u8; 16]; KEYS], |k| {
-        let mut x = u64::from(k[0]) | 1;
-        for _ in 0..100 {
-            x = black_box(x.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(7));
-        }
-        black_box(x);
-    });
+    paired.case(
+        "control",
+        "arithmetic",
+        &vec![[1u8; 16]; key_count()],
+        |k| {
+            let mut x = u64::from(k[0]) | 1;
+            for _ in 0..100 {
+                x = black_box(x.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(7));
+            }
+            black_box(x);
+        },
+    );
     Subjects::new().visit(&mut paired);
 }
 
@@ -364,7 +426,7 @@ fn op_loop(spec: &str) {
         panic!("STORE_BENCH_LOOP wants <op>:<impl>:<n>, got {spec:?}");
     };
     let n: usize = n.parse().unwrap_or_else(|e| panic!("{n:?}: {e}"));
-    let keys: Vec<[u8; 16]> = (0..KEYS).map(key).collect();
+    let keys: Vec<[u8; 16]> = (0..key_count()).map(key).collect();
     let idx = trace(false, 7);
     let at = |i: usize| &keys[idx[i % TRACE]];
     let integers = op == "incr";
