@@ -216,6 +216,7 @@ impl Server {
             .maxmemory_samples(memory.maxmemory_samples)
             .lfu_log_factor(memory.lfu_log_factor)
             .lfu_decay_time(memory.lfu_decay_time)
+            .active_expire_effort(memory.active_expire_effort)
             .build();
         let persistence = Arc::new(Persistence::new(sink));
         persistence

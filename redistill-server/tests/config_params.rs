@@ -28,6 +28,7 @@ fn defaults_read_as_redis_prints_them() {
     // The snapshot's directory, made absolute as Redis's `dir` always is.
     let cwd = std::env::current_dir().unwrap().display().to_string();
     let expected = [
+        ("active-expire-effort", "1"),
         ("appendonly", "no"),
         ("bind", "127.0.0.1"),
         (
@@ -143,6 +144,7 @@ fn every_mutable_parameter_round_trips() {
     let mut changed = Config::default();
     changed
         .set_parameters(&[
+            ("active-expire-effort", "7"),
             (
                 "client-output-buffer-limit",
                 "normal 1mb 512kb 30 pubsub 1 2 3",
@@ -290,6 +292,22 @@ fn refused_values_get_redis_texts() {
             ),
         ),
         ("tcp-keepalive", "abc", failed("tcp-keepalive", integer)),
+        (
+            "active-expire-effort",
+            "0",
+            failed(
+                "active-expire-effort",
+                "argument must be between 1 and 10 inclusive",
+            ),
+        ),
+        (
+            "active-expire-effort",
+            "11",
+            failed(
+                "active-expire-effort",
+                "argument must be between 1 and 10 inclusive",
+            ),
+        ),
         (
             "protected-mode",
             "maybe",

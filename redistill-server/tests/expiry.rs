@@ -55,3 +55,40 @@ fn a_hundred_thousand_untouched_expired_keys_are_reclaimed_within_seconds() {
     let kept: Option<String> = redis::cmd("GET").arg("keep").query(&mut c).unwrap();
     assert_eq!(kept.as_deref(), Some("v"));
 }
+
+#[test]
+fn active_expire_effort_from_the_config_and_from_config_set_reaches_the_store() {
+    let server = TestServer::with_config(|c| c.memory.active_expire_effort = 3);
+    assert_eq!(server.store().active_expire_effort(), 3);
+    let mut c = server.client();
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("active-expire-effort")
+        .arg(10)
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(server.store().active_expire_effort(), 10);
+    let got: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("active-expire-effort")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(got, ["active-expire-effort", "10"]);
+
+    let err = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("active-expire-effort")
+        .arg(0)
+        .query::<()>(&mut c)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("argument must be between 1 and 10 inclusive"),
+        "{err}"
+    );
+    assert_eq!(
+        server.store().active_expire_effort(),
+        10,
+        "a refused value changes nothing"
+    );
+}

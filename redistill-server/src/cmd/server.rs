@@ -58,6 +58,7 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) {
     let _ = store.set_maxmemory_samples(i64::from(memory.maxmemory_samples));
     let _ = store.set_lfu_log_factor(i64::from(memory.lfu_log_factor));
     let _ = store.set_lfu_decay_time(i64::from(memory.lfu_decay_time));
+    let _ = store.set_active_expire_effort(i64::from(memory.active_expire_effort));
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
 }
 

@@ -198,6 +198,10 @@ static KEYS: &[Key] = &[
         c.memory.lfu_decay_time = int(v, 0, i64::from(i32::MAX))?;
         Ok(())
     }),
+    set("memory", "active_expire_effort", |c, v| {
+        c.memory.active_expire_effort = int(v, 1, 10)?;
+        Ok(())
+    }),
     set("security", "password", |c, v| {
         let password = string(v)?;
         c.security.password = (!password.is_empty()).then_some(password);

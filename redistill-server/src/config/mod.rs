@@ -211,6 +211,9 @@ pub struct MemoryConfig {
     pub lfu_log_factor: u32,
     /// Minutes for an LFU counter to halve (`lfu_decay_time`, default 1).
     pub lfu_decay_time: u32,
+    /// How hard the active expiry cycle works to reclaim expired keys, 1 to 10
+    /// (`active_expire_effort`, default 1, Redis's `active-expire-effort`).
+    pub active_expire_effort: u32,
 }
 
 impl Default for MemoryConfig {
@@ -221,6 +224,7 @@ impl Default for MemoryConfig {
             maxmemory_samples: 5,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            active_expire_effort: 1,
         }
     }
 }

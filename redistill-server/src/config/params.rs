@@ -125,6 +125,14 @@ const LONG_MAX: u64 = i64::MAX as u64;
 /// Sorted by name, as a client listing `CONFIG GET *` would expect to scan them.
 static PARAMETERS: &[Parameter] = &[
     mutable(
+        "active-expire-effort",
+        |c| c.memory.active_expire_effort.to_string(),
+        |c, v| {
+            c.memory.active_expire_effort = int_as(v, 1, 10)?;
+            Ok(())
+        },
+    ),
+    mutable(
         "appendonly",
         |_| "no".to_owned(),
         |_, v| match boolean(v)? {

@@ -56,6 +56,11 @@ fn settings(c: &Config) -> Vec<(&'static str, &'static str, toml::Value)> {
         ),
         ("memory", "lfu_log_factor", int(u64::from(m.lfu_log_factor))),
         ("memory", "lfu_decay_time", int(u64::from(m.lfu_decay_time))),
+        (
+            "memory",
+            "active_expire_effort",
+            int(u64::from(m.active_expire_effort)),
+        ),
         ("persistence", "enabled", Value::Boolean(p.enabled)),
         ("persistence", "snapshot_interval", int(p.snapshot_interval)),
     ];

@@ -50,6 +50,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.memory.maxmemory_samples, 5);
     assert_eq!(c.memory.lfu_log_factor, 10);
     assert_eq!(c.memory.lfu_decay_time, 1);
+    assert_eq!(c.memory.active_expire_effort, 1);
     assert_eq!(c.security.password, None);
     assert!(!c.security.tls_enabled);
     assert_eq!(c.security.tls_port, 0);
@@ -296,6 +297,14 @@ fn every_key_parses_and_validates() {
             "memory.lfu_decay_time",
             &[("0", |c| c.memory.lfu_decay_time == 0)],
             &["-1", "\"1\""],
+        ),
+        (
+            "memory.active_expire_effort",
+            &[
+                ("1", |c| c.memory.active_expire_effort == 1),
+                ("10", |c| c.memory.active_expire_effort == 10),
+            ],
+            &["0", "11", "\"5\""],
         ),
         (
             "security.password",

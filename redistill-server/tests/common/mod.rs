@@ -50,6 +50,11 @@ impl TestServer {
             .expect("connects and authenticates")
     }
 
+    /// The running server's keyspace, to check what a command changed in it.
+    pub fn store(&self) -> &redistill_store::Store {
+        self.server.as_ref().expect("running").store()
+    }
+
     pub fn raw(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr).expect("connects");
         stream
