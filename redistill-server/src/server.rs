@@ -695,8 +695,10 @@ fn housekeeping(shared: &Shared) {
         // Redis's slow expiry cycle at hz 10: bounded by time (a quarter of the tick at
         // the default effort), not by a key count, so a large batch of expired keys is
         // reclaimed at the rate the cycle can delete them.
-        shared.store.active_expire_cycle_for(usize::MAX, TICK);
+        let began = Instant::now();
+        let cycle = shared.store.active_expire_cycle_for(usize::MAX, TICK);
         let stats = &shared.stats;
+        stats.expiry.record(&cycle, began.elapsed());
         stats
             .ops_rate
             .sample(Instant::now(), shared.commands_processed());

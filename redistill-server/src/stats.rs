@@ -22,6 +22,8 @@ pub(crate) struct Stats {
     pub errors: ErrorStats,
     /// The store's counters at the last CONFIG RESETSTAT, which INFO reports from.
     pub store_baseline: Mutex<redistill_store::Stats>,
+    /// What the active expiry cycles did (`expired_stale_perc` and the two after it).
+    pub expiry: ExpiryStats,
     /// The largest `used_memory` seen (`used_memory_peak`), sampled ten times a second.
     pub memory_peak: AtomicU64,
     /// `instantaneous_ops_per_sec`, `instantaneous_input_kbps`, `instantaneous_output_kbps`.
@@ -47,6 +49,52 @@ impl Stats {
             // A stretch over the limit that began before the reset counts from the reset.
             current_eviction_exceeded_ms: now.current_eviction_exceeded_ms.min(exceeded),
         }
+    }
+}
+
+/// Redis's figures about its active expiry cycles, kept as `activeExpireCycle` keeps them.
+#[derive(Debug, Default)]
+pub(crate) struct ExpiryStats {
+    state: Mutex<ExpiryState>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct ExpiryState {
+    /// Running estimate of the fraction of keys with a TTL that have expired but are still
+    /// held: each cycle's expired/sampled counts 5%.
+    stale: f64,
+    /// Cycles that stopped at their time limit.
+    time_cap_reached: u64,
+    /// Time spent in cycles, in microseconds.
+    cycle_us: u64,
+}
+
+impl ExpiryStats {
+    /// Records one cycle and the time it took.
+    pub fn record(&self, cycle: &redistill_store::ExpireCycleStats, took: Duration) {
+        let current = if cycle.sampled == 0 {
+            0.0
+        } else {
+            cycle.expired as f64 / cycle.sampled as f64
+        };
+        let mut s = self.state.lock();
+        s.stale = current * 0.05 + s.stale * 0.95;
+        s.time_cap_reached += u64::from(cycle.cut_short);
+        s.cycle_us = s
+            .cycle_us
+            .saturating_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    /// (`expired_stale_perc`, `expired_time_cap_reached_count`,
+    /// `expire_cycle_cpu_milliseconds`), as INFO prints them.
+    pub fn report(&self) -> (f64, u64, u64) {
+        let s = *self.state.lock();
+        (s.stale * 100.0, s.time_cap_reached, s.cycle_us / 1000)
+    }
+
+    /// CONFIG RESETSTAT.
+    pub fn reset(&self) {
+        *self.state.lock() = ExpiryState::default();
     }
 }
 
@@ -274,6 +322,28 @@ impl CommandStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expiry_figures_follow_redis_running_estimates() {
+        let e = ExpiryStats::default();
+        let cycle = |sampled, expired, cut_short| redistill_store::ExpireCycleStats {
+            sampled,
+            expired,
+            loops: 1,
+            cut_short,
+        };
+        e.record(&cycle(20, 20, true), Duration::from_micros(1500));
+        let (stale, caps, ms) = e.report();
+        assert!((stale - 5.0).abs() < 1e-9, "{stale}");
+        assert_eq!((caps, ms), (1, 1));
+        // A cycle that sampled nothing counts as none stale.
+        e.record(&cycle(0, 0, false), Duration::from_micros(600));
+        let (stale, caps, ms) = e.report();
+        assert!((stale - 4.75).abs() < 1e-9, "{stale}");
+        assert_eq!((caps, ms), (1, 2));
+        e.reset();
+        assert_eq!(e.report(), (0.0, 0, 0));
+    }
 
     #[test]
     fn errors_are_counted_by_their_first_word() {

@@ -52,6 +52,14 @@ fn a_hundred_thousand_untouched_expired_keys_are_reclaimed_within_seconds() {
         .parse()
         .unwrap();
     assert_eq!(expired, KEYS, "every key went through active expiry");
+    // Cycles that found every sampled key expired moved the stale estimate off zero.
+    let stale: f64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("expired_stale_perc:"))
+        .expect("expired_stale_perc")
+        .parse()
+        .unwrap();
+    assert!(stale > 0.0 && stale <= 100.0, "expired_stale_perc:{stale}");
     let kept: Option<String> = redis::cmd("GET").arg("keep").query(&mut c).unwrap();
     assert_eq!(kept.as_deref(), Some("v"));
 }
@@ -90,5 +98,52 @@ fn active_expire_effort_from_the_config_and_from_config_set_reaches_the_store() 
         server.store().active_expire_effort(),
         10,
         "a refused value changes nothing"
+    );
+}
+
+#[test]
+fn info_keyspace_reports_the_average_ttl_the_expiry_cycle_samples() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    let mut pipe = redis::pipe();
+    for i in 0..1000 {
+        pipe.cmd("SET")
+            .arg(format!("k:{i}"))
+            .arg("v")
+            .arg("EX")
+            .arg(1000)
+            .ignore();
+    }
+    let () = pipe.query(&mut c).expect("SETs");
+    let () = redis::cmd("SET")
+        .arg("plain")
+        .arg("v")
+        .query(&mut c)
+        .unwrap();
+
+    // The housekeeping cycle samples ten times a second; poll until it has.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let avg_ttl = loop {
+        let info: String = redis::cmd("INFO").arg("keyspace").query(&mut c).unwrap();
+        let line = info
+            .lines()
+            .find_map(|l| l.strip_prefix("db0:"))
+            .expect("db0 line")
+            .to_owned();
+        assert!(
+            line.starts_with("keys=1001,expires=1000,avg_ttl="),
+            "{line}"
+        );
+        let avg: u64 = line.rsplit('=').next().unwrap().parse().unwrap();
+        if avg > 0 {
+            break avg;
+        }
+        assert!(Instant::now() < deadline, "avg_ttl still 0 after 10 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Milliseconds left of a 1000-second TTL set moments ago.
+    assert!(
+        (980_000..=1_000_000).contains(&avg_ttl),
+        "avg_ttl={avg_ttl}"
     );
 }

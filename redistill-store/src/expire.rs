@@ -94,6 +94,19 @@ pub struct ExpireCycleStats {
     pub cut_short: bool,
 }
 
+/// What one sampling loop found.
+#[derive(Default)]
+struct Sample {
+    /// Keys examined.
+    sampled: usize,
+    /// Keys found expired and deleted.
+    expired: usize,
+    /// Remaining milliseconds summed over the examined keys that had not expired.
+    ttl_sum: u64,
+    /// How many keys `ttl_sum` adds up.
+    ttl_samples: u64,
+}
+
 /// Effort-scaled settings of one cycle, as `activeExpireCycle` derives them.
 #[derive(Debug, Clone, Copy)]
 struct CycleParams {
@@ -358,7 +371,15 @@ impl Store {
             while remaining > 0 {
                 stats.loops += 1;
                 let num = remaining.min(params.keys_per_loop);
-                let (sampled, expired) = self.expire_sample(db, num, now, &mut keys);
+                let Sample {
+                    sampled,
+                    expired,
+                    ttl_sum,
+                    ttl_samples,
+                } = self.expire_sample(db, num, now, &mut keys);
+                if let Some(loop_avg) = ttl_sum.checked_div(ttl_samples) {
+                    self.update_avg_ttl(db, loop_avg);
+                }
                 stats.sampled += sampled;
                 stats.expired += expired;
                 remaining = if sampled == 0 {
@@ -401,20 +422,32 @@ impl Store {
             .sum()
     }
 
+    /// Folds one sampling loop's mean remaining TTL into `db`'s `avg_ttl` as Redis does:
+    /// the first sample as it is, then each new one with a weight of 2%.
+    fn update_avg_ttl(&self, db: usize, loop_avg: u64) {
+        let avg = &self.inner.dbs[db].avg_ttl_ms;
+        let mut old = avg.load(Ordering::Relaxed);
+        if old == 0 {
+            old = loop_avg;
+        }
+        avg.store(old / 50 * 49 + loop_avg / 50, Ordering::Relaxed);
+    }
+
     /// One sampling loop: examines the next `num` keys with a TTL from `db`'s expiry cursor
     /// (fewer if `num * 20` buckets held fewer, as Redis bounds its walk), deletes the
-    /// expired ones, and moves the cursor past them. Returns (sampled, expired).
+    /// expired ones, and moves the cursor past them.
     fn expire_sample(
         &self,
         db: usize,
         num: usize,
         now: u64,
         keys: &mut Vec<(u64, Vec<u8>)>,
-    ) -> (usize, usize) {
+    ) -> Sample {
         let d = &self.inner.dbs[db];
         let nshards = d.shards.len();
         let mask = (nshards - 1) as u64;
         let max_buckets = num * 20;
+        let mut out = Sample::default();
         let (mut sampled, mut expired, mut buckets) = (0, 0, 0);
         let mut cursor = d.expire_cursor.load(Ordering::Relaxed);
         let mut idx = Vec::new();
@@ -446,12 +479,19 @@ impl Store {
                     let take = keys.len().min(num - sampled);
                     for (h, key) in &keys[..take] {
                         sampled += 1;
-                        if let Some(i) = st.table.find(*h, key)
-                            && st.table.get(i).is_expired(now)
-                        {
+                        let Some(i) = st.table.find(*h, key) else {
+                            continue;
+                        };
+                        let e = st.table.get(i);
+                        if e.is_expired(now) {
                             st.remove(shard, i);
                             shard.expired.fetch_add(1, Ordering::Relaxed);
                             expired += 1;
+                        } else if let Some(at) = e.expire()
+                            && at > now
+                        {
+                            out.ttl_sum += at - now;
+                            out.ttl_samples += 1;
                         }
                     }
                     next = match keys.get(take) {
@@ -472,7 +512,9 @@ impl Store {
             };
         }
         d.expire_cursor.store(cursor, Ordering::Relaxed);
-        (sampled, expired)
+        out.sampled = sampled;
+        out.expired = expired;
+        out
     }
 
     /// `active-expire-effort`, 1 (the default) to 10.

@@ -36,6 +36,9 @@ pub struct DbInfo {
     pub keys: usize,
     /// Keys with a TTL (`expires=`).
     pub expires: usize,
+    /// Running average of the remaining TTLs the active expiry cycle samples, in
+    /// milliseconds (`avg_ttl=`); 0 until a cycle has sampled a key that has not expired.
+    pub avg_ttl_ms: u64,
 }
 
 impl Store {
@@ -93,7 +96,10 @@ impl Store {
     /// ```
     pub fn db_info(&self, db: usize) -> Result<DbInfo> {
         let d = self.db(db)?;
-        let mut info = DbInfo::default();
+        let mut info = DbInfo {
+            avg_ttl_ms: d.avg_ttl_ms.load(Ordering::Relaxed),
+            ..DbInfo::default()
+        };
         for sh in d.shards.iter() {
             info.keys += sh.len.load(Ordering::Relaxed);
             info.expires += sh.volatile_len.load(Ordering::Relaxed);

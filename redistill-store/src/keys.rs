@@ -1,5 +1,7 @@
 //! Keyspace commands: DEL, EXISTS, TYPE, RENAME, COPY, MOVE, RANDOMKEY, KEYS, FLUSH*, SWAPDB.
 
+use std::sync::atomic::Ordering;
+
 use bytes::Bytes;
 
 use crate::entry::ValueType;
@@ -376,6 +378,7 @@ impl Store {
             let after = st.total_bytes();
             self.account(before, after);
         }
+        d.avg_ttl_ms.store(0, Ordering::Relaxed);
         Ok(())
     }
 
@@ -425,6 +428,11 @@ impl Store {
         for (s, ((_, ga), (_, gb))) in first.iter_mut().zip(second.iter_mut()).enumerate() {
             ga.swap_with(gb, self.shard(lo, s), self.shard(hi, s));
         }
+        // The TTL estimate describes the keys, so it moves with them, as in Redis.
+        let (da, db) = (&self.inner.dbs[lo], &self.inner.dbs[hi]);
+        let t = da.avg_ttl_ms.load(Ordering::Relaxed);
+        da.avg_ttl_ms
+            .store(db.avg_ttl_ms.swap(t, Ordering::Relaxed), Ordering::Relaxed);
         Ok(())
     }
 }

@@ -185,6 +185,7 @@ impl StoreBuilder {
                     .map(|_| Shard::new(&hasher, shards.trailing_zeros()))
                     .collect(),
                 expire_cursor: AtomicU64::new(0),
+                avg_ttl_ms: AtomicU64::new(0),
             })
             .collect();
         let store = Store {
@@ -234,6 +235,9 @@ pub(crate) struct Db {
     pub(crate) shards: Box<[Shard]>,
     /// Where active expiry resumes: a SCAN-style cursor over the shards' TTL indexes.
     pub(crate) expire_cursor: AtomicU64,
+    /// Redis's `avg_ttl`: a running average, in milliseconds, of the remaining TTLs the
+    /// active expiry cycle finds on the keys it samples; 0 until it has sampled one.
+    pub(crate) avg_ttl_ms: AtomicU64,
 }
 
 pub(crate) struct Inner {

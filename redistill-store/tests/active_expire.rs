@@ -195,3 +195,42 @@ fn a_database_full_of_expired_keys_does_not_starve_the_others() {
     s.active_expire_cycle_for(100, LONG);
     assert_eq!(s.dbsize(1).unwrap(), 0);
 }
+
+#[test]
+fn avg_ttl_is_redis_running_average_of_the_sampled_ttls() {
+    let clock = ManualClock::new(T0);
+    let s = Store::builder()
+        .databases(2)
+        .shards(4)
+        .clock(clock.clone())
+        .build();
+    for i in 0..100 {
+        s.psetex(0, format!("k:{i}").as_bytes(), 10_000, b"v")
+            .unwrap();
+    }
+    s.set(1, b"plain", b"v", SetOptions::default()).unwrap();
+    assert_eq!(s.db_info(0).unwrap().avg_ttl_ms, 0, "nothing sampled yet");
+
+    // Nothing expired: one loop of 20 keys per cycle, whose mean (10 s) is taken as it is
+    // the first time.
+    let stats = s.active_expire_cycle_for(usize::MAX, LONG);
+    assert_eq!((stats.loops, stats.expired), (1, 0));
+    assert_eq!(s.db_info(0).unwrap().avg_ttl_ms, 10_000);
+    // Then each loop's mean counts 2%: 10000/50*49 + 5000/50.
+    clock.advance(5_000);
+    s.active_expire_cycle_for(usize::MAX, LONG);
+    assert_eq!(s.db_info(0).unwrap().avg_ttl_ms, 9_900);
+    assert_eq!(s.db_info(1).unwrap().avg_ttl_ms, 0, "no key with a TTL");
+
+    // The estimate travels with the keys and goes with them.
+    s.swapdb(0, 1).unwrap();
+    assert_eq!(
+        (
+            s.db_info(0).unwrap().avg_ttl_ms,
+            s.db_info(1).unwrap().avg_ttl_ms
+        ),
+        (0, 9_900)
+    );
+    s.flushdb(1).unwrap();
+    assert_eq!(s.db_info(1).unwrap().avg_ttl_ms, 0);
+}

@@ -232,6 +232,7 @@ fn stats(shared: &Shared, t: &mut String) {
     let store = s.store_since_reset(shared.store.stats());
     let (input, output) = shared.net_bytes();
     let (reads, writes) = shared.net_calls();
+    let (stale, time_caps, cycle_ms) = s.expiry.report();
     let _ = write!(
         t,
         "total_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
@@ -241,8 +242,9 @@ fn stats(shared: &Shared, t: &mut String) {
          instantaneous_output_kbps:{:.2}\r\n\
          instantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\n\
          rejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n\
-         expired_keys:{}\r\nexpired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n\
-         expire_cycle_cpu_milliseconds:0\r\nevicted_keys:{}\r\nevicted_clients:0\r\n\
+         expired_keys:{}\r\nexpired_stale_perc:{stale:.2}\r\n\
+         expired_time_cap_reached_count:{time_caps}\r\n\
+         expire_cycle_cpu_milliseconds:{cycle_ms}\r\nevicted_keys:{}\r\nevicted_clients:0\r\n\
          total_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\n\
          keyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\n\
          pubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
@@ -364,8 +366,8 @@ fn keyspace(shared: &Shared, t: &mut String) {
         {
             let _ = write!(
                 t,
-                "db{db}:keys={},expires={},avg_ttl=0\r\n",
-                info.keys, info.expires
+                "db{db}:keys={},expires={},avg_ttl={}\r\n",
+                info.keys, info.expires, info.avg_ttl_ms
             );
         }
     }

@@ -217,6 +217,7 @@ fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             worker.reset();
         }
         stats.errors.reset();
+        stats.expiry.reset();
         *stats.store_baseline.lock() = shared.store.stats();
         let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
         stats
