@@ -7,29 +7,36 @@ use std::time::{Duration, Instant};
 
 use common::TestServer;
 
+/// SETs `{prefix}:{i}` for `i` below `n`, each with `ttl` (such as `("PX", 300)`), in
+/// pipelines of a thousand.
+fn set_volatile(c: &mut redis::Connection, prefix: &str, n: usize, ttl: (&str, u64)) {
+    for start in (0..n).step_by(1000) {
+        let mut pipe = redis::pipe();
+        for i in start..n.min(start + 1000) {
+            pipe.cmd("SET")
+                .arg(format!("{prefix}:{i}"))
+                .arg("v")
+                .arg(ttl.0)
+                .arg(ttl.1)
+                .ignore();
+        }
+        let () = pipe.query(c).expect("SETs");
+    }
+}
+
+/// SETs `key` with no TTL.
+fn set_plain(c: &mut redis::Connection, key: &str) {
+    let () = redis::cmd("SET").arg(key).arg("v").query(c).expect("SET");
+}
+
 #[test]
 fn a_hundred_thousand_untouched_expired_keys_are_reclaimed_within_seconds() {
     const KEYS: usize = 100_000;
     let server = TestServer::start();
     let mut c = server.client();
-    for batch in 0..KEYS / 1000 {
-        let mut pipe = redis::pipe();
-        for i in 0..1000 {
-            pipe.cmd("SET")
-                .arg(format!("session:{batch}:{i}"))
-                .arg("v")
-                .arg("PX")
-                .arg(300)
-                .ignore();
-        }
-        let () = pipe.query(&mut c).expect("SETs");
-    }
+    set_volatile(&mut c, "session", KEYS, ("PX", 300));
     // A key without a TTL is left alone.
-    let () = redis::cmd("SET")
-        .arg("keep")
-        .arg("v")
-        .query(&mut c)
-        .unwrap();
+    set_plain(&mut c, "keep");
 
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -105,21 +112,8 @@ fn active_expire_effort_from_the_config_and_from_config_set_reaches_the_store() 
 fn info_keyspace_reports_the_average_ttl_the_expiry_cycle_samples() {
     let server = TestServer::start();
     let mut c = server.client();
-    let mut pipe = redis::pipe();
-    for i in 0..1000 {
-        pipe.cmd("SET")
-            .arg(format!("k:{i}"))
-            .arg("v")
-            .arg("EX")
-            .arg(1000)
-            .ignore();
-    }
-    let () = pipe.query(&mut c).expect("SETs");
-    let () = redis::cmd("SET")
-        .arg("plain")
-        .arg("v")
-        .query(&mut c)
-        .unwrap();
+    set_volatile(&mut c, "k", 1000, ("EX", 1000));
+    set_plain(&mut c, "plain");
 
     // The housekeeping cycle samples ten times a second; poll until it has.
     let deadline = Instant::now() + Duration::from_secs(10);

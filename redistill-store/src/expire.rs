@@ -448,10 +448,10 @@ impl Store {
         let mask = (nshards - 1) as u64;
         let max_buckets = num * 20;
         let mut out = Sample::default();
-        let (mut sampled, mut expired, mut buckets) = (0, 0, 0);
+        let mut buckets = 0;
         let mut cursor = d.expire_cursor.load(Ordering::Relaxed);
         let mut idx = Vec::new();
-        while sampled < num && buckets < max_buckets {
+        while out.sampled < num && buckets < max_buckets {
             let s = (cursor & mask) as usize;
             let shard = &d.shards[s];
             let mut next = None;
@@ -462,7 +462,7 @@ impl Store {
                 let before = st.total_bytes();
                 next = Some(cursor);
                 while let Some(t) = next {
-                    if sampled >= num || buckets >= max_buckets {
+                    if out.sampled >= num || buckets >= max_buckets {
                         break;
                     }
                     buckets += 1;
@@ -476,9 +476,9 @@ impl Store {
                     // In hash order, so a loop that stops inside a bucket resumes at the
                     // first key it did not examine.
                     keys.sort_unstable_by_key(|k| k.0);
-                    let take = keys.len().min(num - sampled);
+                    let take = keys.len().min(num - out.sampled);
                     for (h, key) in &keys[..take] {
-                        sampled += 1;
+                        out.sampled += 1;
                         let Some(i) = st.table.find(*h, key) else {
                             continue;
                         };
@@ -486,7 +486,7 @@ impl Store {
                         if e.is_expired(now) {
                             st.remove(shard, i);
                             shard.expired.fetch_add(1, Ordering::Relaxed);
-                            expired += 1;
+                            out.expired += 1;
                         } else if let Some(at) = e.expire()
                             && at > now
                         {
@@ -512,8 +512,6 @@ impl Store {
             };
         }
         d.expire_cursor.store(cursor, Ordering::Relaxed);
-        out.sampled = sampled;
-        out.expired = expired;
         out
     }
 

@@ -204,10 +204,7 @@ fn avg_ttl_is_redis_running_average_of_the_sampled_ttls() {
         .shards(4)
         .clock(clock.clone())
         .build();
-    for i in 0..100 {
-        s.psetex(0, format!("k:{i}").as_bytes(), 10_000, b"v")
-            .unwrap();
-    }
+    volatile(&s, "k", 100, 10_000);
     s.set(1, b"plain", b"v", SetOptions::default()).unwrap();
     assert_eq!(s.db_info(0).unwrap().avg_ttl_ms, 0, "nothing sampled yet");
 
