@@ -10,7 +10,8 @@
 //! two `I refs` totals divided by `n` is the instructions per operation.
 //!
 //! With `STORE_BENCH_SCALING=<rounds>[:<filter>]` it instead prints the one-to-two-thread
-//! scaling of each uniform case (those whose `op/impl` name contains the filter) from
+//! scaling of each case, uniform then Zipf (those whose `dist/op/impl` name contains the
+//! filter), from
 //! paired rounds: a one-thread run and a two-thread run back to back, the median of the
 //! rounds' ratios. On a machine shared with other work this is the figure to trust, not
 //! the ratio of two criterion medians taken apart.
@@ -290,8 +291,10 @@ fn bench(c: &mut Criterion) {
 /// of the rounds' ratios. On a machine shared with other work, throughput drifts by tens
 /// of percent over minutes; a ratio of two runs a fraction of a second apart does not.
 struct Paired {
-    /// Only cases whose `op/impl` name contains this.
+    /// Only cases whose `dist/op/impl` name contains this.
     filter: String,
+    /// The key distribution `idx` follows, for the figures' names.
+    dist: &'static str,
     rounds: usize,
     ops: u64,
     idx: Vec<usize>,
@@ -306,7 +309,8 @@ fn quartiles(mut v: Vec<f64>) -> [f64; 4] {
 
 impl Visit for Paired {
     fn case<F: Fn(&[u8; 16]) + Sync>(&mut self, op: &str, imp: &str, keys: &[[u8; 16]], f: F) {
-        if !format!("{op}/{imp}").contains(&self.filter) {
+        let name = format!("{}/{op}/{imp}", self.dist);
+        if !name.contains(&self.filter) {
             return;
         }
         let rate = |threads: usize| {
@@ -330,7 +334,7 @@ impl Visit for Paired {
         let ([_, one, _, best_one], [_, two, _, best_two]) = (quartiles(one), quartiles(two));
         let [lo, ratio, hi, _] = quartiles(ratio);
         println!(
-            "uniform/{op}/{imp}: median 1t {:.2} M/s, 2t {:.2} M/s; paired scaling median \
+            "{name}: median 1t {:.2} M/s, 2t {:.2} M/s; paired scaling median \
              {ratio:.2}x (quartiles {lo:.2}..{hi:.2}); best 1t {:.2} M/s, 2t {:.2} M/s: {:.2}x",
             one / 1e6,
             two / 1e6,
@@ -381,8 +385,8 @@ fn line_round_trip_ns() -> f64 {
     runs[runs.len() / 2]
 }
 
-/// `STORE_BENCH_SCALING=<rounds>[:<filter>]`: the paired scaling figures on uniform keys,
-/// for the cases whose `op/impl` name contains the filter.
+/// `STORE_BENCH_SCALING=<rounds>[:<filter>]`: the paired scaling figures on uniform and
+/// then Zipf keys, for the cases whose `dist/op/impl` name contains the filter.
 fn scaling(spec: &str) {
     let (rounds, filter) = spec.split_once(':').unwrap_or((spec, ""));
     let rounds: usize = rounds.parse().unwrap_or_else(|e| panic!("{rounds:?}: {e}"));
@@ -399,6 +403,7 @@ fn scaling(spec: &str) {
     let mut paired = Paired {
         filter: filter.to_owned(),
         rounds: rounds.max(1),
+        dist: "uniform",
         ops,
         idx: trace(false, 7),
     };
@@ -416,7 +421,12 @@ fn scaling(spec: &str) {
             black_box(x);
         },
     );
-    Subjects::new().visit(&mut paired);
+    let subjects = Subjects::new();
+    for (dist, zipf) in [("uniform", false), ("zipf", true)] {
+        paired.dist = dist;
+        paired.idx = trace(zipf, 7);
+        subjects.visit(&mut paired);
+    }
 }
 
 /// The fixed-work mode described in the module docs.
