@@ -51,6 +51,7 @@ pub(crate) struct DbFigures {
     pub db: usize,
     pub keys: usize,
     pub expires: usize,
+    pub avg_ttl_ms: u64,
 }
 
 /// Every figure the endpoint reports, read once per request.
@@ -91,6 +92,7 @@ impl Snapshot {
                     db,
                     keys: info.keys,
                     expires: info.expires,
+                    avg_ttl_ms: info.avg_ttl_ms,
                 })
             })
             .collect();
@@ -303,6 +305,21 @@ impl Snapshot {
                 out,
                 "redistill_db_keys_expiring{{db=\"db{}\"}} {}",
                 d.db, d.expires
+            );
+        }
+        family(
+            &mut out,
+            "db_avg_ttl_seconds",
+            "gauge",
+            "Average remaining TTL of the keys the expiry cycle samples, per database (INFO \
+             keyspace avg_ttl=, in seconds).",
+        );
+        for d in &self.dbs {
+            let _ = writeln!(
+                out,
+                "redistill_db_avg_ttl_seconds{{db=\"db{}\"}} {}",
+                d.db,
+                seconds(d.avg_ttl_ms.saturating_mul(1000))
             );
         }
 

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{exchange, info};
 use proptest::prelude::*;
@@ -389,6 +389,47 @@ fn metrics_are_prometheus_text_matching_info() {
     assert!(info["cmdstat_set"].starts_with("calls=6,usec="));
     assert!(info["cmdstat_incr"].ends_with("rejected_calls=0,failed_calls=1"));
     assert!(info["db0"].starts_with("keys=5,expires=0"));
+}
+
+#[test]
+fn db_avg_ttl_is_info_avg_ttl_in_seconds() {
+    let server = HealthServer::start();
+    let mut s = server.raw();
+    for i in 0..100 {
+        exchange(
+            &mut s,
+            format!("SET t{i} v EX 1000\r\n").as_bytes(),
+            b"+OK\r\n",
+        );
+    }
+    // The expiry cycle samples ten times a second; poll until it has.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let metric = loop {
+        let samples = parse_metrics(&server.get("/metrics").body);
+        let avg = value(
+            &samples,
+            "redistill_db_avg_ttl_seconds",
+            Some(("db", "db0")),
+        );
+        if avg > 0.0 {
+            break avg;
+        }
+        assert!(Instant::now() < deadline, "avg_ttl still 0 after 10 s");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!((980.0..=1000.0).contains(&metric), "{metric}");
+    let info = info(&mut s, "keyspace");
+    let avg_ms: f64 = info["db0"]
+        .rsplit_once("avg_ttl=")
+        .expect("avg_ttl")
+        .1
+        .parse()
+        .unwrap();
+    // Read a moment later, after perhaps another cycle or two.
+    assert!(
+        (avg_ms / 1000.0 - metric).abs() < 2.0,
+        "{avg_ms} ms, {metric} s"
+    );
 }
 
 #[test]
