@@ -687,23 +687,54 @@ fn reject(stream: TcpStream, reply: &'static [u8]) {
     let _ = stream.write(reply);
 }
 
-/// Refreshes the coarse clock while workers sleep, and reclaims expired keys.
+/// Refreshes the coarse clock while workers sleep, reclaims expired keys `hz` times a
+/// second, and samples the rates and the memory peak every 100 ms.
 fn housekeeping(shared: &Shared) {
-    const TICK: Duration = Duration::from_millis(100);
+    const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+    let (mut next_cycle, mut next_sample) = (Instant::now(), Instant::now());
     while !shared.shutdown.load(Ordering::Relaxed) {
         shared.clock.refresh();
-        // Redis's slow expiry cycle at hz 10: bounded by time (a quarter of the tick at
-        // the default effort), not by a key count, so a large batch of expired keys is
-        // reclaimed at the rate the cycle can delete them.
-        let began = Instant::now();
-        let cycle = shared.store.active_expire_cycle_for(usize::MAX, TICK);
         let stats = &shared.stats;
-        stats.expiry.record(&cycle, began.elapsed());
-        stats
-            .ops_rate
-            .sample(Instant::now(), shared.commands_processed());
-        let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
-        stats.memory_peak.fetch_max(used, Ordering::Relaxed);
-        thread::park_timeout(TICK);
+        let now = Instant::now();
+        if now >= next_cycle {
+            // Redis's slow expiry cycle: bounded by time (a quarter of its period at the
+            // default effort), not by a key count, so a large batch of expired keys is
+            // reclaimed at the rate the cycle can delete them.
+            let period = expiry_period(shared.config.read().server.hz);
+            let cycle = shared.store.active_expire_cycle_for(usize::MAX, period);
+            stats.expiry.record(&cycle, now.elapsed());
+            next_cycle = now + period;
+        }
+        if now >= next_sample {
+            stats.ops_rate.sample(now, shared.commands_processed());
+            let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
+            stats.memory_peak.fetch_max(used, Ordering::Relaxed);
+            next_sample = now + SAMPLE_EVERY;
+        }
+        thread::park_timeout(
+            next_cycle
+                .min(next_sample)
+                .saturating_duration_since(Instant::now()),
+        );
+    }
+}
+
+/// The time between active expiry cycles at `hz` cycles a second (kept within Redis's 1
+/// to 500).
+fn expiry_period(hz: u32) -> Duration {
+    Duration::from_secs(1) / hz.clamp(1, 500)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_cycles_run_hz_times_a_second_within_redis_bounds() {
+        assert_eq!(expiry_period(10), Duration::from_millis(100));
+        assert_eq!(expiry_period(100), Duration::from_millis(10));
+        assert_eq!(expiry_period(500), Duration::from_millis(2));
+        assert_eq!(expiry_period(5000), Duration::from_millis(2));
+        assert_eq!(expiry_period(0), Duration::from_secs(1));
     }
 }

@@ -111,7 +111,6 @@ fn fixed_and_mutable_parameters() {
             "databases",
             "dbfilename",
             "dir",
-            "hz",
             "io-threads",
             "latency-monitor-threshold",
             "maxmemory-clients",
@@ -145,6 +144,7 @@ fn every_mutable_parameter_round_trips() {
     changed
         .set_parameters(&[
             ("active-expire-effort", "7"),
+            ("hz", "50"),
             (
                 "client-output-buffer-limit",
                 "normal 1mb 512kb 30 pubsub 1 2 3",
@@ -292,6 +292,12 @@ fn refused_values_get_redis_texts() {
             ),
         ),
         ("tcp-keepalive", "abc", failed("tcp-keepalive", integer)),
+        (
+            "hz",
+            "-1",
+            failed("hz", "argument must be between 0 and 2147483647 inclusive"),
+        ),
+        ("hz", "abc", failed("hz", integer)),
         (
             "active-expire-effort",
             "0",

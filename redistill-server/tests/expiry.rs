@@ -141,3 +141,28 @@ fn info_keyspace_reports_the_average_ttl_the_expiry_cycle_samples() {
         "avg_ttl={avg_ttl}"
     );
 }
+
+#[test]
+fn hz_from_the_config_and_from_config_set_shows_in_info() {
+    let server = TestServer::with_config(|c| c.server.hz = 25);
+    let mut c = server.client();
+    let hz = |c: &mut redis::Connection| -> (String, String) {
+        let info: String = redis::cmd("INFO").arg("server").query(c).unwrap();
+        let field = |name: &str| {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("INFO lacks {name}"))
+                .to_owned()
+        };
+        (field("hz:"), field("configured_hz:"))
+    };
+    assert_eq!(hz(&mut c), ("25".to_owned(), "25".to_owned()));
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("hz")
+        .arg(1000)
+        .query(&mut c)
+        .unwrap();
+    // Redis keeps hz within 1 to 500.
+    assert_eq!(hz(&mut c), ("500".to_owned(), "500".to_owned()));
+}

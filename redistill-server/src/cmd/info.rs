@@ -138,6 +138,8 @@ fn server(shared: &Shared, t: &mut String) {
         crate::config::ConfigSource::File(path) => path.display().to_string(),
         _ => String::new(),
     };
+    // No dynamic hz: the frequency in force is always the configured one.
+    let hz = config.server.hz;
     let _ = write!(
         t,
         "redis_version:{}\r\nredistill_version:{}\r\nredis_git_sha1:00000000\r\n\
@@ -145,7 +147,7 @@ fn server(shared: &Shared, t: &mut String) {
          arch_bits:{}\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\n\
          atomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\n\
          process_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\n\
-         uptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:10\r\nconfigured_hz:10\r\n\
+         uptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{hz}\r\nconfigured_hz:{hz}\r\n\
          lru_clock:{}\r\nexecutable:{executable}\r\nconfig_file:{config_file}\r\n\
          io_threads_active:0\r\n",
         crate::REDIS_VERSION,

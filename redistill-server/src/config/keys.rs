@@ -135,6 +135,10 @@ static KEYS: &[Key] = &[
     set("server", "timeout", timeout),
     set("server", "tcp_nodelay", tcp_nodelay),
     set("server", "tcp_keepalive", tcp_keepalive),
+    set("server", "hz", |c, v| {
+        c.server.hz = int(v, 1, 500)?;
+        Ok(())
+    }),
     set("server", "buffer_size", |c, v| {
         c.server.buffer_size = usize::try_from(memory(v, 1024, 64 << 20)?)
             .map_err(|_| "a memory size between 1024 and 67108864".to_owned())?;

@@ -134,6 +134,8 @@ pub struct ServerConfig {
     pub tcp_nodelay: bool,
     /// TCP keepalive interval in seconds (`tcp_keepalive`, default 300 as in Redis; 0 = off).
     pub tcp_keepalive: u32,
+    /// Active expiry cycles per second, 1 to 500 (`hz`, default 10 as in Redis).
+    pub hz: u32,
     /// Bytes read from a socket at a time (`buffer_size`, default 16384).
     pub buffer_size: usize,
     /// Output buffer limits per client class (`client_output_buffer_limit`).
@@ -172,6 +174,7 @@ impl Default for ServerConfig {
             timeout: 0,
             tcp_nodelay: true,
             tcp_keepalive: 300,
+            hz: 10,
             buffer_size: 16 * 1024,
             client_output_buffer_limit: ClientOutputBufferLimits::default(),
             client_query_buffer_limit: 1 << 30,

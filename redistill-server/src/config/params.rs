@@ -168,8 +168,15 @@ static PARAMETERS: &[Parameter] = &[
         path_text(Some(&c.persistence.snapshot_path))
     }),
     fixed("dir", |c| snapshot_dir(&c.persistence.snapshot_path)),
-    // Expiry and housekeeping run ten times a second, Redis's default `hz`.
-    fixed("hz", |_| "10".to_owned()),
+    mutable(
+        "hz",
+        |c| c.server.hz.to_string(),
+        |c, v| {
+            // Redis takes any non-negative int and keeps it within 1 to 500.
+            c.server.hz = int_as::<u32>(v, 0, INT_MAX)?.clamp(1, 500);
+            Ok(())
+        },
+    ),
     // Redis's I/O threads; the workers here each do their own I/O.
     fixed("io-threads", |_| "1".to_owned()),
     // There is no latency monitor (see LATENCY).

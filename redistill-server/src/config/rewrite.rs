@@ -28,6 +28,7 @@ fn settings(c: &Config) -> Vec<(&'static str, &'static str, toml::Value)> {
         ),
         ("server", "timeout", int(u64::from(s.timeout))),
         ("server", "tcp_keepalive", int(u64::from(s.tcp_keepalive))),
+        ("server", "hz", int(u64::from(s.hz))),
         (
             "server",
             "client_output_buffer_limit",

@@ -51,6 +51,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.memory.lfu_log_factor, 10);
     assert_eq!(c.memory.lfu_decay_time, 1);
     assert_eq!(c.memory.active_expire_effort, 1);
+    assert_eq!(c.server.hz, 10);
     assert_eq!(c.security.password, None);
     assert!(!c.security.tls_enabled);
     assert_eq!(c.security.tls_port, 0);
@@ -177,6 +178,11 @@ fn every_key_parses_and_validates() {
                 ("60", |c| c.server.tcp_keepalive == 60),
             ],
             &["-1", "2147483648"],
+        ),
+        (
+            "server.hz",
+            &[("1", |c| c.server.hz == 1), ("500", |c| c.server.hz == 500)],
+            &["0", "501", "\"10\""],
         ),
         (
             "server.buffer_size",
