@@ -24,6 +24,14 @@ fn set_volatile(c: &mut redis::Connection, prefix: &str, n: usize, ttl: (&str, u
     }
 }
 
+/// The value of INFO field `name` (without its colon) in `info`.
+fn info_field<T: std::str::FromStr>(info: &str, name: &str) -> T {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("INFO lacks a readable {name}"))
+}
+
 /// SETs `key` with no TTL.
 fn set_plain(c: &mut redis::Connection, key: &str) {
     let () = redis::cmd("SET").arg(key).arg("v").query(c).expect("SET");
@@ -52,20 +60,10 @@ fn a_hundred_thousand_untouched_expired_keys_are_reclaimed_within_seconds() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let info: String = redis::cmd("INFO").arg("stats").query(&mut c).unwrap();
-    let expired: usize = info
-        .lines()
-        .find_map(|l| l.strip_prefix("expired_keys:"))
-        .expect("expired_keys")
-        .parse()
-        .unwrap();
+    let expired: usize = info_field(&info, "expired_keys");
     assert_eq!(expired, KEYS, "every key went through active expiry");
     // Cycles that found every sampled key expired moved the stale estimate off zero.
-    let stale: f64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("expired_stale_perc:"))
-        .expect("expired_stale_perc")
-        .parse()
-        .unwrap();
+    let stale: f64 = info_field(&info, "expired_stale_perc");
     assert!(stale > 0.0 && stale <= 100.0, "expired_stale_perc:{stale}");
     let kept: Option<String> = redis::cmd("GET").arg("keep").query(&mut c).unwrap();
     assert_eq!(kept.as_deref(), Some("v"));
@@ -146,17 +144,11 @@ fn info_keyspace_reports_the_average_ttl_the_expiry_cycle_samples() {
 fn hz_from_the_config_and_from_config_set_shows_in_info() {
     let server = TestServer::with_config(|c| c.server.hz = 25);
     let mut c = server.client();
-    let hz = |c: &mut redis::Connection| -> (String, String) {
+    let hz = |c: &mut redis::Connection| -> (u32, u32) {
         let info: String = redis::cmd("INFO").arg("server").query(c).unwrap();
-        let field = |name: &str| {
-            info.lines()
-                .find_map(|l| l.strip_prefix(name))
-                .unwrap_or_else(|| panic!("INFO lacks {name}"))
-                .to_owned()
-        };
-        (field("hz:"), field("configured_hz:"))
+        (info_field(&info, "hz"), info_field(&info, "configured_hz"))
     };
-    assert_eq!(hz(&mut c), ("25".to_owned(), "25".to_owned()));
+    assert_eq!(hz(&mut c), (25, 25));
     let () = redis::cmd("CONFIG")
         .arg("SET")
         .arg("hz")
@@ -164,5 +156,5 @@ fn hz_from_the_config_and_from_config_set_shows_in_info() {
         .query(&mut c)
         .unwrap();
     // Redis keeps hz within 1 to 500.
-    assert_eq!(hz(&mut c), ("500".to_owned(), "500".to_owned()));
+    assert_eq!(hz(&mut c), (500, 500));
 }
