@@ -11,10 +11,9 @@
 //!
 //! With `STORE_BENCH_SCALING=<rounds>[:<filter>]` it instead prints the one-to-two-thread
 //! scaling of each case, uniform then Zipf (those whose `dist/op/impl` name contains the
-//! filter), from
-//! paired rounds: a one-thread run and a two-thread run back to back, the median of the
-//! rounds' ratios. On a machine shared with other work this is the figure to trust, not
-//! the ratio of two criterion medians taken apart.
+//! filter), from paired rounds: a one-thread run and a two-thread run back to back, the
+//! median of the rounds' ratios. On a machine shared with other work this is the figure to
+//! trust, not the ratio of two criterion medians taken apart.
 //!
 //! `STORE_BENCH_KEYS=<n>` sets the number of keys (default 100,000) in every mode.
 
@@ -91,14 +90,13 @@ fn prefixed(mut k: [u8; 16], i: usize) -> [u8; 16] {
 /// Key indexes: uniform, or Zipf(0.99) by inverting the cumulative distribution.
 fn trace(zipf: bool, seed: u64) -> Vec<usize> {
     let mut rng = Rng(seed | 1);
+    let n = key_count();
     if !zipf {
-        return (0..TRACE)
-            .map(|_| rng.next() as usize % key_count())
-            .collect();
+        return (0..TRACE).map(|_| rng.next() as usize % n).collect();
     }
-    let mut cdf = Vec::with_capacity(key_count());
+    let mut cdf = Vec::with_capacity(n);
     let mut sum = 0.0;
-    for r in 1..=key_count() {
+    for r in 1..=n {
         sum += 1.0 / (r as f64).powf(0.99);
         cdf.push(sum);
     }
@@ -106,8 +104,8 @@ fn trace(zipf: bool, seed: u64) -> Vec<usize> {
         .map(|_| {
             let u = rng.unit() * sum;
             // Rank r -> a scattered key, so hot keys do not share a shard by construction.
-            let r = cdf.partition_point(|&c| c < u).min(key_count() - 1);
-            (r.wrapping_mul(2_654_435_761)) % key_count()
+            let r = cdf.partition_point(|&c| c < u).min(n - 1);
+            (r.wrapping_mul(2_654_435_761)) % n
         })
         .collect()
 }
@@ -182,12 +180,13 @@ struct Subjects {
 
 impl Subjects {
     fn new() -> Self {
-        let keys: Vec<[u8; 16]> = (0..key_count()).map(key).collect();
-        let counters: Vec<[u8; 16]> = (0..key_count()).map(counter).collect();
+        let n = key_count();
+        let keys: Vec<[u8; 16]> = (0..n).map(key).collect();
+        let counters: Vec<[u8; 16]> = (0..n).map(counter).collect();
         let store = Store::builder().seed(42).build();
         let dash: DashMap<Bytes, Bytes> = DashMap::new();
         let dash_int: DashMap<Bytes, i64> = DashMap::new();
-        let moka: moka::sync::Cache<Bytes, Bytes> = moka::sync::Cache::new(key_count() as u64 * 2);
+        let moka: moka::sync::Cache<Bytes, Bytes> = moka::sync::Cache::new(n as u64 * 2);
         for (k, c) in keys.iter().zip(&counters) {
             store
                 .set(0, k, &VALUE, SetOptions::default())

@@ -719,10 +719,10 @@ fn housekeeping(shared: &Shared) {
     }
 }
 
-/// The time between active expiry cycles at `hz` cycles a second (kept within Redis's 1
-/// to 500).
+/// The time between active expiry cycles at `hz` cycles a second, kept within Redis's
+/// bounds (a `Config` built in code is not range-checked).
 fn expiry_period(hz: u32) -> Duration {
-    Duration::from_secs(1) / hz.clamp(1, 500)
+    Duration::from_secs(1) / hz.clamp(crate::config::HZ_MIN, crate::config::HZ_MAX)
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ pub(crate) struct ExpiryStats {
     state: Mutex<ExpiryState>,
 }
 
-#[derive(Debug, Default, Clone, Copy, PartialEq)]
+#[derive(Debug, Default, Clone, Copy)]
 struct ExpiryState {
     /// Running estimate of the fraction of keys with a TTL that have expired but are still
     /// held: each cycle's expired/sampled counts 5%.

@@ -482,16 +482,17 @@ impl Store {
                         let Some(i) = st.table.find(*h, key) else {
                             continue;
                         };
-                        let e = st.table.get(i);
-                        if e.is_expired(now) {
-                            st.remove(shard, i);
-                            shard.expired.fetch_add(1, Ordering::Relaxed);
-                            out.expired += 1;
-                        } else if let Some(at) = e.expire()
-                            && at > now
-                        {
-                            out.ttl_sum += at - now;
-                            out.ttl_samples += 1;
+                        match st.table.get(i).expire() {
+                            Some(at) if at <= now => {
+                                st.remove(shard, i);
+                                shard.expired.fetch_add(1, Ordering::Relaxed);
+                                out.expired += 1;
+                            }
+                            Some(at) => {
+                                out.ttl_sum += at - now;
+                                out.ttl_samples += 1;
+                            }
+                            None => {}
                         }
                     }
                     next = match keys.get(take) {

@@ -11,10 +11,16 @@ const T0: u64 = 1_700_000_000_000;
 /// has a test of its own): what a cycle does is then a function of the keys alone.
 const LONG: Duration = Duration::from_secs(3600);
 
+/// One database of `shards` shards on a manual clock.
 fn store(shards: usize) -> (Store, ManualClock) {
+    store_of(1, shards)
+}
+
+/// `databases` databases of `shards` shards each, on a manual clock.
+fn store_of(databases: usize, shards: usize) -> (Store, ManualClock) {
     let clock = ManualClock::new(T0);
     let store = Store::builder()
-        .databases(1)
+        .databases(databases)
         .shards(shards)
         .clock(clock.clone())
         .seed(7)
@@ -144,12 +150,7 @@ fn a_cycle_with_few_expired_keys_stops_after_one_loop() {
 
 #[test]
 fn a_cycle_visits_sixteen_databases_unless_the_last_was_cut_short() {
-    let clock = ManualClock::new(T0);
-    let s = Store::builder()
-        .databases(20)
-        .shards(2)
-        .clock(clock.clone())
-        .build();
+    let (s, clock) = store_of(20, 2);
     for db in [3, 18] {
         s.psetex(db, b"k", 10, b"v").unwrap();
     }
@@ -177,12 +178,7 @@ fn a_cycle_visits_sixteen_databases_unless_the_last_was_cut_short() {
 
 #[test]
 fn a_database_full_of_expired_keys_does_not_starve_the_others() {
-    let clock = ManualClock::new(T0);
-    let s = Store::builder()
-        .databases(16)
-        .shards(2)
-        .clock(clock.clone())
-        .build();
+    let (s, clock) = store_of(16, 2);
     for i in 0..10_000u32 {
         s.psetex(0, &i.to_be_bytes(), 10, b"v").unwrap();
     }
@@ -198,12 +194,7 @@ fn a_database_full_of_expired_keys_does_not_starve_the_others() {
 
 #[test]
 fn avg_ttl_is_redis_running_average_of_the_sampled_ttls() {
-    let clock = ManualClock::new(T0);
-    let s = Store::builder()
-        .databases(2)
-        .shards(4)
-        .clock(clock.clone())
-        .build();
+    let (s, clock) = store_of(2, 4);
     volatile(&s, "k", 100, 10_000);
     s.set(1, b"plain", b"v", SetOptions::default()).unwrap();
     assert_eq!(s.db_info(0).unwrap().avg_ttl_ms, 0, "nothing sampled yet");

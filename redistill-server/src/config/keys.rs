@@ -136,7 +136,7 @@ static KEYS: &[Key] = &[
     set("server", "tcp_nodelay", tcp_nodelay),
     set("server", "tcp_keepalive", tcp_keepalive),
     set("server", "hz", |c, v| {
-        c.server.hz = int(v, 1, 500)?;
+        c.server.hz = int(v, i64::from(super::HZ_MIN), i64::from(super::HZ_MAX))?;
         Ok(())
     }),
     set("server", "buffer_size", |c, v| {

@@ -106,6 +106,11 @@ impl fmt::Display for ConfigSource {
     }
 }
 
+/// Fewest active expiry cycles per second (`hz`), as Redis's `CONFIG_MIN_HZ`.
+pub const HZ_MIN: u32 = 1;
+/// Most active expiry cycles per second (`hz`), as Redis's `CONFIG_MAX_HZ`.
+pub const HZ_MAX: u32 = 500;
+
 /// `[server]` keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -134,7 +139,8 @@ pub struct ServerConfig {
     pub tcp_nodelay: bool,
     /// TCP keepalive interval in seconds (`tcp_keepalive`, default 300 as in Redis; 0 = off).
     pub tcp_keepalive: u32,
-    /// Active expiry cycles per second, 1 to 500 (`hz`, default 10 as in Redis).
+    /// Active expiry cycles per second, [`HZ_MIN`] to [`HZ_MAX`] (`hz`, default 10 as in
+    /// Redis).
     pub hz: u32,
     /// Bytes read from a socket at a time (`buffer_size`, default 16384).
     pub buffer_size: usize,

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::values::{
     LogLevel, eviction_policy_names, format_bind_list, parse_redis_integer, parse_yes_no,
 };
-use super::{Config, ConfigError, SavePoint, parse_memory_size};
+use super::{Config, ConfigError, HZ_MAX, HZ_MIN, SavePoint, parse_memory_size};
 
 type Getter = fn(&Config) -> String;
 type Setter = fn(&mut Config, &str) -> Result<(), String>;
@@ -172,8 +172,8 @@ static PARAMETERS: &[Parameter] = &[
         "hz",
         |c| c.server.hz.to_string(),
         |c, v| {
-            // Redis takes any non-negative int and keeps it within 1 to 500.
-            c.server.hz = int_as::<u32>(v, 0, INT_MAX)?.clamp(1, 500);
+            // Redis takes any non-negative int and keeps it within its bounds.
+            c.server.hz = int_as::<u32>(v, 0, INT_MAX)?.clamp(HZ_MIN, HZ_MAX);
             Ok(())
         },
     ),
