@@ -7,8 +7,11 @@
 //! ```
 //!
 //! where the value is the raw bytes, or 8 bytes of `i64` for the integer form counters use.
-//! A hash entry boxes the same header (without a value) next to its field table. Entries are
-//! 16 bytes in the table; an empty boxed slice (no allocation) marks vacant slots.
+//! Every other value is an [`Obj`]: the same header (without a value) boxed next to a value
+//! in allocations of its own: a hash's field table, or a string longer than [`INLINE_MAX`]
+//! or edited in place (APPEND, SETRANGE), kept with spare room to grow as Redis's sds is.
+//! RENAME then rebuilds only the header and moves the value. Entries are 16 bytes in the
+//! table; an empty boxed slice (no allocation) marks vacant slots.
 
 use crate::memory::alloc_size;
 use crate::table::{Slot, Table};
@@ -17,11 +20,15 @@ pub(crate) const KIND_MASK: u8 = 0b11;
 pub(crate) const KIND_RAW: u8 = 0;
 pub(crate) const KIND_INT: u8 = 1;
 pub(crate) const FLAG_EXPIRE: u8 = 0b100;
-/// Set by APPEND/SETRANGE: Redis reports such strings as "raw" whatever their length.
-pub(crate) const FLAG_RAW_ENC: u8 = 0b1000;
-
 /// Longest string Redis calls "embstr".
 const EMBSTR_MAX: usize = 44;
+/// Longest string value kept in the entry's own blob. Longer ones live in a buffer of their
+/// own, so that RENAME and MOVE never copy them; up to here a copy costs less than the two
+/// extra allocations would in memory.
+pub(crate) const INLINE_MAX: usize = 4096;
+/// Redis's `SDS_MAX_PREALLOC`: a growing string gets as much spare room as it holds, up to
+/// this much.
+const MAX_PREALLOC: usize = 1 << 20;
 /// Redis keeps hashes as listpacks up to these limits (hash-max-listpack-*).
 pub(crate) const LISTPACK_MAX_ENTRIES: usize = 128;
 pub(crate) const LISTPACK_MAX_VALUE: usize = 64;
@@ -165,10 +172,8 @@ pub(crate) fn canonical_i64(v: &[u8]) -> Option<i64> {
     Some(acc)
 }
 
-/// The value of a hash, with its own field table.
+/// The value of a hash: its own field table.
 pub(crate) struct HashObj {
-    /// Header blob (flags, key, expiry) with no value part.
-    pub(crate) head: Box<[u8]>,
     pub(crate) fields: Table<Field, ()>,
     /// Sum of the fields' allocations, kept so memory accounting stays O(1).
     pub(crate) field_bytes: usize,
@@ -210,12 +215,39 @@ impl Slot for Field {
     }
 }
 
+/// A value boxed apart from its header.
+pub(crate) struct Obj {
+    /// Header blob (flags, key, expiry) with no value part.
+    pub(crate) head: Box<[u8]>,
+    pub(crate) value: ObjValue,
+}
+
+/// The values an [`Obj`] holds.
+pub(crate) enum ObjValue {
+    /// A string in a growable buffer (Redis's "raw" encoding).
+    Str(Vec<u8>),
+    /// A hash.
+    Hash(HashObj),
+}
+
 /// One keyspace entry.
 pub(crate) enum Entry {
-    /// A string: header and value in one blob.
+    /// A string of at most [`INLINE_MAX`] bytes: header and value in one blob.
     Str(Box<[u8]>),
-    /// A hash.
-    Hash(Box<HashObj>),
+    /// Any other value.
+    Obj(Box<Obj>),
+}
+
+/// Grows `buf` to hold `additional` more bytes as Redis's `sdsMakeRoomFor` does: the new
+/// length again as spare room, at most [`MAX_PREALLOC`], so that a run of appends costs
+/// amortized O(1) each while the slack stays bounded.
+fn reserve_greedy(buf: &mut Vec<u8>, additional: usize) {
+    let needed = buf.len().saturating_add(additional);
+    if needed <= buf.capacity() {
+        return;
+    }
+    let target = needed.saturating_add(needed.min(MAX_PREALLOC));
+    buf.reserve_exact(target - buf.len());
 }
 
 impl Default for Entry {
@@ -235,7 +267,7 @@ impl Slot for Entry {
     fn heap(&self) -> *const u8 {
         match self {
             Entry::Str(b) => b.as_ptr(),
-            Entry::Hash(h) => std::ptr::from_ref::<HashObj>(h).cast(),
+            Entry::Obj(o) => std::ptr::from_ref::<Obj>(o).cast(),
         }
     }
 }
@@ -265,7 +297,7 @@ impl Entry {
     pub(crate) fn head_blob(&self) -> &[u8] {
         match self {
             Entry::Str(b) => b,
-            Entry::Hash(h) => &h.head,
+            Entry::Obj(o) => &o.head,
         }
     }
 
@@ -293,7 +325,32 @@ impl Entry {
     pub(crate) fn value_type(&self) -> ValueType {
         match self {
             Entry::Str(_) => ValueType::String,
-            Entry::Hash(_) => ValueType::Hash,
+            Entry::Obj(o) => match o.value {
+                ObjValue::Str(_) => ValueType::String,
+                ObjValue::Hash(_) => ValueType::Hash,
+            },
+        }
+    }
+
+    /// The hash, or `None` for other types.
+    pub(crate) fn as_hash(&self) -> Option<&HashObj> {
+        match self {
+            Entry::Obj(o) => match &o.value {
+                ObjValue::Hash(h) => Some(h),
+                ObjValue::Str(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The hash, mutably, or `None` for other types.
+    pub(crate) fn as_hash_mut(&mut self) -> Option<&mut HashObj> {
+        match self {
+            Entry::Obj(o) => match &mut o.value {
+                ObjValue::Hash(h) => Some(h),
+                ObjValue::Str(_) => None,
+            },
+            Entry::Str(_) => None,
         }
     }
 
@@ -317,16 +374,85 @@ impl Entry {
                     Some(StrRef::Raw(v))
                 }
             }
-            Entry::Hash(_) => None,
+            Entry::Obj(o) => match &o.value {
+                ObjValue::Str(v) => Some(StrRef::Raw(v)),
+                ObjValue::Hash(_) => None,
+            },
         }
     }
 
-    /// A string entry for `value`, in integer form when Redis would use it.
+    /// A string entry for `value`: in integer form when Redis would use it, else as
+    /// [`Entry::new_text`] stores it.
     pub(crate) fn new_str(key: &[u8], value: &[u8], expire: Option<u64>) -> Entry {
         match canonical_i64(value) {
             Some(n) => Entry::new_int(key, n, expire),
-            None => Entry::Str(build(KIND_RAW, key, expire, value)),
+            None => Entry::new_text(key, value, expire),
         }
+    }
+
+    /// A string entry for `value` as bytes, never in integer form (INCRBYFLOAT's results):
+    /// in the blob up to [`INLINE_MAX`] bytes, else in a buffer of its own.
+    pub(crate) fn new_text(key: &[u8], value: &[u8], expire: Option<u64>) -> Entry {
+        if value.len() > INLINE_MAX {
+            Entry::new_obj(key, expire, ObjValue::Str(value.to_vec()))
+        } else {
+            Entry::Str(build(KIND_RAW, key, expire, value))
+        }
+    }
+
+    fn new_obj(key: &[u8], expire: Option<u64>, value: ObjValue) -> Entry {
+        Entry::Obj(Box::new(Obj {
+            head: build(0, key, expire, &[]),
+            value,
+        }))
+    }
+
+    /// The string's growable buffer, moving an inline or integer string (stored under
+    /// `key`) into one first; `None` for other types. What APPEND and SETRANGE edit in
+    /// place; the string is then "raw", as Redis reports such strings.
+    pub(crate) fn str_buf_mut(&mut self) -> Option<&mut Vec<u8>> {
+        if let Entry::Str(_) = self {
+            let value = match self.str_value()? {
+                StrRef::Raw(b) => b.to_vec(),
+                StrRef::Int(n) => n.to_string().into_bytes(),
+            };
+            let h = self.head();
+            let moved = Entry::new_obj(
+                &self.head_blob()[h.key_start..h.key_end],
+                h.expire,
+                ObjValue::Str(value),
+            );
+            *self = moved;
+        }
+        match self {
+            Entry::Obj(o) => match &mut o.value {
+                ObjValue::Str(v) => Some(v),
+                ObjValue::Hash(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// APPEND: adds `tail` to a string in place (amortized O(`tail`)); the new length, or
+    /// `None` for other types.
+    pub(crate) fn append(&mut self, tail: &[u8]) -> Option<usize> {
+        let buf = self.str_buf_mut()?;
+        reserve_greedy(buf, tail.len());
+        buf.extend_from_slice(tail);
+        Some(buf.len())
+    }
+
+    /// SETRANGE: writes `bytes` at `offset`, zero-padding a gap, in place; the new length,
+    /// or `None` for other types.
+    pub(crate) fn set_range(&mut self, offset: usize, bytes: &[u8]) -> Option<usize> {
+        let buf = self.str_buf_mut()?;
+        let end = offset + bytes.len();
+        if buf.len() < end {
+            reserve_greedy(buf, end - buf.len());
+            buf.resize(end, 0);
+        }
+        buf[offset..end].copy_from_slice(bytes);
+        Some(buf.len())
     }
 
     /// Makes this entry the string [`Entry::new_str`] would build for `key` (the key it is
@@ -367,11 +493,7 @@ impl Entry {
                 return;
             }
         }
-        *self = Entry::Str(build(kind, key, expire, v));
-    }
-
-    pub(crate) fn new_raw(key: &[u8], value: &[u8], expire: Option<u64>, flags: u8) -> Entry {
-        Entry::Str(build(KIND_RAW | flags, key, expire, value))
+        *self = Entry::new_str(key, value, expire);
     }
 
     pub(crate) fn new_int(key: &[u8], n: i64, expire: Option<u64>) -> Entry {
@@ -394,54 +516,73 @@ impl Entry {
                     _ => false,
                 }
             }
-            Entry::Hash(_) => false,
+            Entry::Obj(_) => false,
         }
     }
 
     pub(crate) fn new_hash(key: &[u8], hasher: ahash::RandomState) -> Entry {
-        Entry::Hash(Box::new(HashObj {
-            head: build(0, key, None, &[]),
-            fields: Table::new(hasher, 0),
-            field_bytes: 0,
-            big: false,
-        }))
+        Entry::new_obj(
+            key,
+            None,
+            ObjValue::Hash(HashObj {
+                fields: Table::new(hasher, 0),
+                field_bytes: 0,
+                big: false,
+            }),
+        )
     }
 
-    /// Replaces the expiry, rebuilding the header.
+    /// Replaces the expiry, rebuilding the header (the blob of an inline string).
     pub(crate) fn set_expire(&mut self, expire: Option<u64>) {
-        match self {
-            Entry::Str(b) => {
-                let h = head(b);
-                let key = &b[h.key_start..h.key_end];
-                *b = build(h.flags, key, expire, &b[h.value_start..]);
-            }
-            Entry::Hash(obj) => {
-                let h = head(&obj.head);
-                obj.head = build(h.flags, &obj.head[h.key_start..h.key_end], expire, &[]);
-            }
-        }
+        let blob = match self {
+            Entry::Str(b) => b,
+            Entry::Obj(o) => &mut o.head,
+        };
+        let h = head(blob);
+        *blob = build(
+            h.flags,
+            &blob[h.key_start..h.key_end],
+            expire,
+            &blob[h.value_start..],
+        );
     }
 
-    /// The same value under another key, with the given expiry.
-    pub(crate) fn rekeyed(&self, key: &[u8], expire: Option<u64>) -> Entry {
+    /// Puts the entry under another key, keeping its expiry. A value of its own allocation
+    /// stays where it is: only the header is rebuilt (RENAME).
+    pub(crate) fn rekey(&mut self, key: &[u8]) {
+        let blob = match self {
+            Entry::Str(b) => b,
+            Entry::Obj(o) => &mut o.head,
+        };
+        let h = head(blob);
+        *blob = build(h.flags, key, h.expire, &blob[h.value_start..]);
+    }
+
+    /// A copy of the value under another key, with the same expiry (COPY).
+    pub(crate) fn duplicate(&self, key: &[u8]) -> Entry {
+        let expire = self.expire();
         match self {
             Entry::Str(b) => {
                 let h = head(b);
                 Entry::Str(build(h.flags, key, expire, &b[h.value_start..]))
             }
-            Entry::Hash(obj) => {
-                let mut fields = Table::new(obj.fields.hasher().clone(), 0);
-                for (_, f) in obj.fields.iter() {
-                    let h = fields.hash(f.key());
-                    fields.insert_new(h, Field(f.0.clone()), ());
-                }
-                let flags = head(&obj.head).flags;
-                Entry::Hash(Box::new(HashObj {
-                    head: build(flags, key, expire, &[]),
-                    fields,
-                    field_bytes: obj.field_bytes,
-                    big: obj.big,
-                }))
+            Entry::Obj(o) => {
+                let value = match &o.value {
+                    ObjValue::Str(v) => ObjValue::Str(v.as_slice().to_vec()),
+                    ObjValue::Hash(hash) => {
+                        let mut fields = Table::new(hash.fields.hasher().clone(), 0);
+                        for (_, f) in hash.fields.iter() {
+                            let h = fields.hash(f.key());
+                            fields.insert_new(h, Field(f.0.clone()), ());
+                        }
+                        ObjValue::Hash(HashObj {
+                            fields,
+                            field_bytes: hash.field_bytes,
+                            big: hash.big,
+                        })
+                    }
+                };
+                Entry::new_obj(key, expire, value)
             }
         }
     }
@@ -451,11 +592,12 @@ impl Entry {
     pub(crate) fn footprint(&self) -> usize {
         match self {
             Entry::Str(b) => alloc_size(b.len()),
-            Entry::Hash(h) => {
-                alloc_size(std::mem::size_of::<HashObj>())
-                    + alloc_size(h.head.len())
-                    + alloc_size(h.fields.array_bytes())
-                    + h.field_bytes
+            Entry::Obj(o) => {
+                let value = match &o.value {
+                    ObjValue::Str(v) => alloc_size(v.capacity()),
+                    ObjValue::Hash(h) => alloc_size(h.fields.array_bytes()) + h.field_bytes,
+                };
+                alloc_size(std::mem::size_of::<Obj>()) + alloc_size(o.head.len()) + value
             }
         }
     }
@@ -467,19 +609,17 @@ impl Entry {
                 let h = head(b);
                 if h.flags & KIND_MASK == KIND_INT {
                     "int"
-                } else if h.flags & FLAG_RAW_ENC == 0 && b.len() - h.value_start <= EMBSTR_MAX {
+                } else if b.len() - h.value_start <= EMBSTR_MAX {
                     "embstr"
                 } else {
                     "raw"
                 }
             }
-            Entry::Hash(h) => {
-                if h.big {
-                    "hashtable"
-                } else {
-                    "listpack"
-                }
-            }
+            Entry::Obj(o) => match &o.value {
+                ObjValue::Str(_) => "raw",
+                ObjValue::Hash(h) if h.big => "hashtable",
+                ObjValue::Hash(_) => "listpack",
+            },
         }
     }
 }
@@ -526,6 +666,78 @@ mod tests {
                 assert_eq!(e.head_blob(), fresh.head_blob(), "{old:?} -> {new:?}");
             }
         }
+    }
+
+    fn str_buf_ptr(e: &Entry) -> *const u8 {
+        match e {
+            Entry::Obj(o) => match &o.value {
+                ObjValue::Str(v) => v.as_ptr(),
+                ObjValue::Hash(_) => panic!("a hash"),
+            },
+            Entry::Str(_) => panic!("inline"),
+        }
+    }
+
+    #[test]
+    fn long_strings_live_apart_and_rekeying_moves_them_without_a_copy() {
+        let long = vec![b'v'; INLINE_MAX + 1];
+        let mut e = Entry::new_str(b"a", &long, Some(9));
+        assert_eq!(e.encoding(), "raw");
+        let before = str_buf_ptr(&e);
+        e.rekey(b"renamed");
+        assert_eq!(str_buf_ptr(&e), before);
+        assert_eq!((e.key(), e.expire()), (&b"renamed"[..], Some(9)));
+        assert_eq!(e.str_value(), Some(StrRef::Raw(&long)));
+        let copy = e.duplicate(b"copy");
+        assert_ne!(str_buf_ptr(&copy), before);
+        assert_eq!(copy.str_value(), e.str_value());
+        let short = Entry::new_str(b"s", &long[..INLINE_MAX], None);
+        assert!(matches!(short, Entry::Str(_)));
+    }
+
+    #[test]
+    fn appends_grow_in_place_with_bounded_spare_room() {
+        let mut e = Entry::new_str(b"k", b"12", Some(5));
+        let mut reallocations = 0;
+        let mut last = std::ptr::null();
+        let mut expected = b"12".to_vec();
+        for i in 0..20_000u32 {
+            let chunk = [b'a' + (i % 26) as u8; 100];
+            expected.extend_from_slice(&chunk);
+            assert_eq!(e.append(&chunk), Some(expected.len()));
+            let now = str_buf_ptr(&e);
+            if now != last {
+                reallocations += 1;
+                last = now;
+            }
+        }
+        assert_eq!(e.str_value(), Some(StrRef::Raw(&expected)));
+        assert_eq!(
+            (e.key(), e.expire(), e.encoding()),
+            (&b"k"[..], Some(5), "raw")
+        );
+        // Doubling up to 1 MB, then 1 MB steps: a few dozen moves for 2 MB, not 20,000.
+        assert!(reallocations < 40, "{reallocations} reallocations");
+        let spare = e.footprint() - expected.len();
+        assert!(spare <= (1 << 20) + 4096, "{spare} bytes spare");
+    }
+
+    #[test]
+    fn set_range_overwrites_in_place_and_zero_pads() {
+        let mut e = Entry::new_str(b"k", b"Hello World", None);
+        assert_eq!(e.set_range(6, b"Redis"), Some(11));
+        assert_eq!(e.str_value(), Some(StrRef::Raw(b"Hello Redis")));
+        let at = str_buf_ptr(&e);
+        assert_eq!(e.set_range(0, b"J"), Some(11));
+        assert_eq!(str_buf_ptr(&e), at);
+        assert_eq!(e.set_range(13, b"!"), Some(14));
+        assert_eq!(e.str_value(), Some(StrRef::Raw(b"Jello Redis\0\0!")));
+        let mut n = Entry::new_str(b"n", b"-42", None);
+        assert_eq!(n.set_range(0, b"+"), Some(3));
+        assert_eq!(n.str_value(), Some(StrRef::Raw(b"+42")));
+        let mut h = Entry::new_hash(b"h", ahash::RandomState::new());
+        assert_eq!(h.set_range(0, b"x"), None);
+        assert_eq!(h.append(b"x"), None);
     }
 
     #[test]

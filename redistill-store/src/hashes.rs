@@ -66,10 +66,7 @@ impl HashObj {
 }
 
 fn hash_of(e: &Entry) -> Result<&HashObj> {
-    match e {
-        Entry::Hash(h) => Ok(h),
-        _ => Err(StoreError::WrongType),
-    }
+    e.as_hash().ok_or(StoreError::WrongType)
 }
 
 fn b(s: &[u8]) -> Bytes {
@@ -113,14 +110,11 @@ impl Store {
                 None if create => ctx.insert(Entry::new_hash(key, hasher)),
                 None => return Ok(absent()),
             };
-            let r = ctx.update(i, |e| match e {
-                Entry::Hash(h) => f(h),
-                _ => Err(StoreError::WrongType),
-            });
+            let r = ctx.update(i, |e| e.as_hash_mut().map_or(Err(StoreError::WrongType), f));
             // Find again: the insert above may be the only thing that moved, but an emptied
             // hash must go either way.
             if let Some(i) = ctx.live(key)
-                && matches!(ctx.entry(i), Entry::Hash(h) if h.fields.is_empty())
+                && ctx.entry(i).as_hash().is_some_and(|h| h.fields.is_empty())
             {
                 ctx.remove(i);
             }

@@ -225,11 +225,17 @@ impl Store {
             if dst_live && !may_overwrite {
                 return Ok(false);
             }
-            let src_entry = guards[pos_s].1.table.get(si);
-            let new = src_entry.rekeyed(dst, src_entry.expire());
-            if !matches!(kind, Transfer::Copy { .. }) {
-                guards[pos_s].1.remove(shard_s, si);
-            }
+            // RENAME and MOVE move the value itself: only its header is rebuilt.
+            let new = match kind {
+                Transfer::Copy { .. } => guards[pos_s].1.table.get(si).duplicate(dst),
+                Transfer::Rename { .. } | Transfer::Move => {
+                    let mut entry = guards[pos_s].1.remove(shard_s, si);
+                    if src != dst {
+                        entry.rekey(dst);
+                    }
+                    entry
+                }
+            };
             // The removal above may have shifted slots; look the destination up again.
             let st_d = &mut guards[pos_d].1;
             if let Some(i) = st_d.table.find(hd, dst) {

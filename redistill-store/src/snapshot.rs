@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
-use crate::entry::{Entry, KIND_INT, KIND_MASK, head};
+use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, head};
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 use crate::table::Slot;
@@ -66,20 +66,23 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
                 value,
             }
         }
-        Entry::Hash(obj) => SnapshotEntry {
+        Entry::Obj(obj) => SnapshotEntry {
             key: Bytes::copy_from_slice(e.key()),
             expire_at_ms: e.expire(),
-            value: SnapshotValue::Hash(
-                obj.fields
-                    .iter()
-                    .map(|(_, f)| {
-                        (
-                            Bytes::copy_from_slice(f.key()),
-                            Bytes::copy_from_slice(f.value()),
-                        )
-                    })
-                    .collect(),
-            ),
+            value: match &obj.value {
+                ObjValue::Str(v) => SnapshotValue::String(Bytes::copy_from_slice(v)),
+                ObjValue::Hash(hash) => SnapshotValue::Hash(
+                    hash.fields
+                        .iter()
+                        .map(|(_, f)| {
+                            (
+                                Bytes::copy_from_slice(f.key()),
+                                Bytes::copy_from_slice(f.value()),
+                            )
+                        })
+                        .collect(),
+                ),
+            },
         },
     }
 }
@@ -260,9 +263,9 @@ impl Store {
                     return Ok(false);
                 }
                 let mut entry = Entry::new_hash(key, self.inner.hasher.clone());
-                if let Entry::Hash(obj) = &mut entry {
+                if let Some(hash) = entry.as_hash_mut() {
                     for (f, v) in &fields {
-                        obj.set(f, v);
+                        hash.set(f, v);
                     }
                 }
                 if expire_at_ms.is_some() {

@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::entry::{Entry, FLAG_RAW_ENC, StrRef};
+use crate::entry::{Entry, StrRef};
 use crate::error::{Result, StoreError};
 use crate::float::{self, FloatError};
 use crate::store::Store;
@@ -530,22 +530,17 @@ impl Store {
     pub fn append(&self, db: usize, key: &[u8], value: &[u8]) -> Result<usize> {
         self.check_memory()?;
         self.with_write(db, key, |ctx| {
-            let existing = ctx.live(key);
-            let Some(i) = existing else {
-                ctx.insert(Entry::new_raw(key, value, None, 0));
+            let Some(i) = ctx.live(key) else {
+                // A new key is stored as SET stores it (Redis's APPEND does the same).
+                ctx.insert(Entry::new_str(key, value, None));
                 return Ok(value.len());
             };
-            let e = ctx.entry(i);
-            let mut cur = to_vec(str_of(e)?);
-            let total = cur.len() as u64 + value.len() as u64;
+            let total = str_len(str_of(ctx.entry(i))?) as u64 + value.len() as u64;
             if total > MAX_STRING_LEN {
                 return Err(StoreError::StringTooLong { requested: total });
             }
-            cur.extend_from_slice(value);
-            let expire = e.expire();
-            let n = cur.len();
-            ctx.update(i, |e| *e = Entry::new_raw(key, &cur, expire, FLAG_RAW_ENC));
-            Ok(n)
+            ctx.update(i, |e| e.append(value))
+                .ok_or(StoreError::WrongType)
         })
     }
 
@@ -561,13 +556,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn strlen(&self, db: usize, key: &[u8]) -> Result<usize> {
-        self.read(db, key, |e| match e {
-            None => Ok(0),
-            Some(e) => Ok(match str_of(e)? {
-                StrRef::Raw(b) => b.len(),
-                StrRef::Int(n) => n.to_string().len(),
-            }),
-        })?
+        self.read(db, key, |e| e.map_or(Ok(0), |e| str_of(e).map(str_len)))?
     }
 
     /// GETRANGE with Redis's index rules (negative from the end, clamped).
@@ -585,8 +574,13 @@ impl Store {
     pub fn getrange(&self, db: usize, key: &[u8], start: i64, end: i64) -> Result<Bytes> {
         self.read(db, key, |e| {
             let Some(e) = e else { return Ok(Bytes::new()) };
-            let v = to_vec(str_of(e)?);
-            Ok(Bytes::copy_from_slice(range(&v, start, end)))
+            // Only the range is copied, whatever the length of the value.
+            let mut digits = [0u8; 20];
+            let v = match str_of(e)? {
+                StrRef::Raw(b) => b,
+                StrRef::Int(n) => format_i64(n, &mut digits),
+            };
+            Ok(Bytes::copy_from_slice(range(v, start, end)))
         })?
     }
 
@@ -612,11 +606,10 @@ impl Store {
         self.check_memory()?;
         self.with_write(db, key, |ctx| {
             let existing = ctx.live(key);
-            let cur = match existing {
-                Some(i) => Some(to_vec(str_of(ctx.entry(i))?)),
-                None => None,
+            let cur_len = match existing {
+                Some(i) => str_len(str_of(ctx.entry(i))?),
+                None => 0,
             };
-            let cur_len = cur.as_ref().map_or(0, Vec::len);
             if value.is_empty() {
                 return Ok(cur_len);
             }
@@ -624,16 +617,12 @@ impl Store {
             if total > MAX_STRING_LEN {
                 return Err(StoreError::StringTooLong { requested: total });
             }
-            let mut buf = cur.unwrap_or_default();
-            let off = offset as usize;
-            if buf.len() < off + value.len() {
-                buf.resize(off + value.len(), 0);
-            }
-            buf[off..off + value.len()].copy_from_slice(value);
-            let expire = existing.and_then(|i| ctx.entry(i).expire());
-            let n = buf.len();
-            ctx.put(existing, Entry::new_raw(key, &buf, expire, FLAG_RAW_ENC));
-            Ok(n)
+            let i = match existing {
+                Some(i) => i,
+                None => ctx.insert(Entry::new_text(key, b"", None)),
+            };
+            ctx.update(i, |e| e.set_range(offset as usize, value))
+                .ok_or(StoreError::WrongType)
         })
     }
 
@@ -722,9 +711,17 @@ impl Store {
                 FloatError::NotFloat => StoreError::NotFloat,
                 FloatError::NanOrInfinity => StoreError::NanOrInfinity,
             })?;
-            ctx.put(existing, Entry::new_raw(key, &out, expire, 0));
+            ctx.put(existing, Entry::new_text(key, &out, expire));
             Ok(Bytes::from(out))
         })
+    }
+}
+
+/// The length of a string value: an integer's in decimal.
+fn str_len(v: StrRef<'_>) -> usize {
+    match v {
+        StrRef::Raw(b) => b.len(),
+        StrRef::Int(n) => format_i64(n, &mut [0; 20]).len(),
     }
 }
 
