@@ -21,20 +21,17 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn del(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
-        self.check_db(db)?;
-        let mut n = 0;
-        for k in keys {
-            n += self.with_write(db, k, |ctx| {
-                Ok(match ctx.live(k) {
-                    Some(i) => {
-                        ctx.remove(i);
-                        1
-                    }
-                    None => 0,
-                })
-            })?;
+        if let [key] = keys {
+            return self.with_write(db, key, |ctx| {
+                Ok(ctx.live(key).map(|i| ctx.remove(i)).is_some().into())
+            });
         }
-        Ok(n)
+        self.write_keys(db, keys, |ctx| {
+            keys.iter()
+                .enumerate()
+                .filter(|&(i, k)| ctx.remove(i, k))
+                .count()
+        })
     }
 
     /// UNLINK: same as [`Store::del`]; values are freed inline (they are small, compact blobs).
@@ -62,12 +59,34 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn exists(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
-        let mut n = 0;
-        for k in keys {
-            if self.read_opts(db, k, false, |e| e.is_some())? {
-                n += 1;
-            }
+        self.count_live(db, keys, false)
+    }
+
+    /// TOUCH: how many of the keys exist (duplicates counted each time), recording an
+    /// access to each as a read does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Policy, Store};
+    /// let store = Store::builder().eviction_policy(Policy::AllKeysLfu).lfu_log_factor(0).build();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// let before = store.object_freq(0, b"a")?;
+    /// assert_eq!(store.touch(0, &[b"a", b"b"])?, 1);
+    /// assert!(store.object_freq(0, b"a")? > before);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn touch(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
+        self.count_live(db, keys, true)
+    }
+
+    /// EXISTS and TOUCH: the live keys among `keys`, all looked at in one instant.
+    fn count_live(&self, db: usize, keys: &[&[u8]], touch: bool) -> Result<usize> {
+        if let [key] = keys {
+            return self.read_opts(db, key, touch, |e| usize::from(e.is_some()));
         }
+        let mut n = 0;
+        self.read_keys(db, keys, touch, |_, e| n += usize::from(e.is_some()))?;
         Ok(n)
     }
 
@@ -330,8 +349,9 @@ impl Store {
         let now = self.now_ms();
         let all = pattern == b"*";
         let mut out = Vec::new();
-        for shard in d.shards.iter() {
-            let st = shard.state.read();
+        // Every shard at once, so the answer is the keyspace of one instant.
+        let guards: Vec<_> = d.shards.iter().map(|s| s.state.read()).collect();
+        for st in &guards {
             for (_, e) in st.table.iter() {
                 let k = crate::table::Slot::key(e);
                 if !e.is_expired(now) && (all || glob_match(pattern, k)) {
@@ -356,10 +376,10 @@ impl Store {
     /// ```
     pub fn dbsize(&self, db: usize) -> Result<usize> {
         let d = self.db(db)?;
-        Ok(d.shards
-            .iter()
-            .map(|s| s.len.load(std::sync::atomic::Ordering::Relaxed))
-            .sum())
+        // Counted under every shard's read lock, so a RENAME between two shards is seen
+        // before or after, never half done.
+        let guards: Vec<_> = d.shards.iter().map(|s| s.state.read()).collect();
+        Ok(guards.iter().map(|st| st.table.len()).sum())
     }
 
     /// FLUSHDB: removes every key of `db`.
@@ -375,16 +395,8 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn flushdb(&self, db: usize) -> Result<()> {
-        let d = self.db(db)?;
-        for shard in d.shards.iter() {
-            let mut st = shard.state.write();
-            let before = st.total_bytes();
-            st.clear(shard);
-            // An empty shard still holds its eviction state's arrays.
-            let after = st.total_bytes();
-            self.account(before, after);
-        }
-        d.avg_ttl_ms.store(0, Ordering::Relaxed);
+        self.check_db(db)?;
+        self.flush(db..db + 1);
         Ok(())
     }
 
@@ -401,10 +413,29 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn flushall(&self) {
-        for db in 0..self.databases() {
-            // Indexes come from our own range, so this cannot fail.
-            let _ = self.flushdb(db);
+        self.flush(0..self.databases());
+    }
+
+    /// Empties the databases in `dbs` in one step: every shard of them is locked before
+    /// any is emptied, and the entries are freed after the locks are released.
+    fn flush(&self, dbs: std::ops::Range<usize>) {
+        let mut guards: Vec<_> = self.inner.dbs[dbs.clone()]
+            .iter()
+            .flat_map(|d| d.shards.iter())
+            .map(|shard| (shard, shard.state.write()))
+            .collect();
+        let mut freed = Vec::with_capacity(guards.len());
+        for (shard, st) in &mut guards {
+            let before = st.total_bytes();
+            freed.push(st.take_all(shard));
+            // An empty shard still holds its eviction state's arrays.
+            self.account(before, st.total_bytes());
         }
+        for d in &self.inner.dbs[dbs] {
+            d.avg_ttl_ms.store(0, Ordering::Relaxed);
+        }
+        drop(guards);
+        drop(freed);
     }
 
     /// SWAPDB: exchanges the contents of two databases atomically.

@@ -53,6 +53,7 @@ mod hashes;
 mod info;
 mod keys;
 mod memory;
+mod multikey;
 mod scan;
 mod shard;
 mod snapshot;

@@ -218,14 +218,16 @@ impl ShardState {
         r
     }
 
-    /// Drops everything.
-    pub(crate) fn clear(&mut self, shard: &Shard) {
-        self.table.clear();
+    /// Empties the shard, handing back its entries so that the caller frees them after
+    /// releasing the lock.
+    pub(crate) fn take_all(&mut self, shard: &Shard) -> Table<Entry, AccessWord> {
+        let entries = self.table.take();
         self.volatile.clear();
         self.entry_bytes = 0;
         self.evict = redistill_evict::ShardState::new();
         self.sync_counts(shard);
         shard.record_change();
+        entries
     }
 
     /// Exchanges contents with another shard (SWAPDB).

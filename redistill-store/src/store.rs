@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use ahash::RandomState;
-use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+use parking_lot::RwLockWriteGuard;
 use redistill_evict::{AccessWord, Evictor};
 
 use crate::clock::{Clock, SystemClock};
@@ -16,7 +16,7 @@ use crate::shard::{Shard, ShardState};
 
 thread_local! {
     /// Set while [`Store::without_touching`] runs on this thread.
-    static NO_TOUCH: Cell<bool> = const { Cell::new(false) };
+    pub(crate) static NO_TOUCH: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Largest shard count the builder accepts per database.
@@ -359,7 +359,7 @@ impl WriteCtx<'_> {
     #[inline]
     pub(crate) fn update<R>(&mut self, i: usize, f: impl FnOnce(&mut Entry) -> R) -> R {
         let shard = self.shard;
-        self.store.touch(self.st.table.meta(i));
+        self.store.record_access(self.st.table.meta(i));
         self.st.update(shard, i, f)
     }
 
@@ -561,7 +561,7 @@ impl Store {
     /// Records an access in an entry's access word (the policy decides what that means;
     /// the LRU clock is only stored when its second changed, so the line stays clean).
     #[inline]
-    pub(crate) fn touch(&self, word: &AccessWord) {
+    pub(crate) fn record_access(&self, word: &AccessWord) {
         self.inner.evictor.on_access(word, self.access_now_ms());
     }
 
@@ -679,7 +679,7 @@ impl Store {
                     expired_at = Some(now);
                 } else {
                     if touch && !NO_TOUCH.with(Cell::get) {
-                        self.touch(st.table.meta(i));
+                        self.record_access(st.table.meta(i));
                     }
                     shard.record_lookup(true);
                     return Ok(f(Some(e)));
@@ -800,18 +800,6 @@ impl Store {
         ids.dedup();
         ids.into_iter()
             .map(|(db, s)| ((db, s), self.inner.dbs[db].shards[s].state.write()))
-            .collect()
-    }
-
-    /// Read guards on several shards, in the same global order as [`Store::lock_many`].
-    pub(crate) fn read_many(
-        &self,
-        mut ids: Vec<(usize, usize)>,
-    ) -> Vec<((usize, usize), RwLockReadGuard<'_, ShardState>)> {
-        ids.sort_unstable();
-        ids.dedup();
-        ids.into_iter()
-            .map(|(db, s)| ((db, s), self.inner.dbs[db].shards[s].state.read()))
             .collect()
     }
 

@@ -421,27 +421,10 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn mget(&self, db: usize, keys: &[&[u8]]) -> Result<Vec<Option<Bytes>>> {
-        self.check_db(db)?;
-        let now = self.now_ms();
-        let hashes: Vec<u64> = keys.iter().map(|k| self.hash(k)).collect();
-        let ids = hashes.iter().map(|&h| (db, self.shard_index(h))).collect();
-        let guards = self.read_many(ids);
         let mut out = Vec::with_capacity(keys.len());
-        for (k, &h) in keys.iter().zip(&hashes) {
-            let id = (db, self.shard_index(h));
-            let Some((_, st)) = guards.iter().find(|(g, _)| *g == id) else {
-                out.push(None);
-                continue;
-            };
-            let shard = self.shard(id.0, id.1);
-            let v = st
-                .table
-                .find(h, k)
-                .map(|i| st.table.get(i))
-                .filter(|e| !e.is_expired(now));
-            shard.record_lookup(v.is_some());
-            out.push(v.and_then(|e| e.str_value()).map(to_bytes));
-        }
+        self.read_keys(db, keys, true, |_, e| {
+            out.push(e.and_then(Entry::str_value).map(to_bytes));
+        })?;
         Ok(out)
     }
 
@@ -477,43 +460,16 @@ impl Store {
     fn msetnx_impl(&self, db: usize, pairs: &[(&[u8], &[u8])], nx: bool) -> Result<bool> {
         self.check_db(db)?;
         self.check_memory()?;
-        let now = self.now_ms();
-        let hashes: Vec<u64> = pairs.iter().map(|(k, _)| self.hash(k)).collect();
-        let ids = hashes.iter().map(|&h| (db, self.shard_index(h))).collect();
-        let mut guards = self.lock_many(ids);
-        let pos =
-            |guards: &[((usize, usize), _)], s: usize| guards.iter().position(|(g, _)| g.1 == s);
-        if nx {
-            for ((k, _), &h) in pairs.iter().zip(&hashes) {
-                let s = self.shard_index(h);
-                let Some(p) = pos(&guards, s) else { continue };
-                let shard = self.shard(db, s);
-                if guards[p].1.live(shard, h, k, now).is_some() {
-                    return Ok(false);
-                }
+        let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| *k).collect();
+        self.write_keys(db, &keys, |ctx| {
+            if nx && keys.iter().enumerate().any(|(i, k)| ctx.exists(i, k)) {
+                return false;
             }
-        }
-        let mut grew = 0;
-        for ((k, v), &h) in pairs.iter().zip(&hashes) {
-            let s = self.shard_index(h);
-            let Some(p) = pos(&guards, s) else { continue };
-            let shard = self.shard(db, s);
-            let st = &mut guards[p].1;
-            let before = st.total_bytes();
-            let entry = Entry::new_str(k, v, None);
-            match st.live(shard, h, k, now) {
-                Some(i) => st.update(shard, i, |e| *e = entry),
-                None => {
-                    st.insert(shard, h, entry, self.evictor(), now);
-                }
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                ctx.put(i, Entry::new_str(k, v, None));
             }
-            let after = st.total_bytes();
-            self.account(before, after);
-            grew += after.saturating_sub(before);
-        }
-        drop(guards);
-        self.settle(grew);
-        Ok(true)
+            true
+        })
     }
 
     /// APPEND: appends and returns the new length.

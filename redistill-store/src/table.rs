@@ -301,6 +301,16 @@ impl<E: Slot, M: Default> Table<E, M> {
         self.shrink_below = usize::MAX;
     }
 
+    /// Moves every entry into a table returned, leaving this one empty: what a caller
+    /// frees after releasing its lock.
+    pub(crate) fn take(&mut self) -> Self {
+        let mut taken = Self::new(self.hasher.clone(), self.rot);
+        taken.b = std::mem::take(&mut self.b);
+        taken.len = std::mem::take(&mut self.len);
+        self.shrink_below = usize::MAX;
+        taken
+    }
+
     /// Takes every entry out, leaving the table empty.
     pub(crate) fn drain(&mut self) -> Vec<(E, M)> {
         let b = std::mem::take(&mut self.b);

@@ -1,6 +1,6 @@
 //! Keyspace commands: DEL, EXISTS, TOUCH, TYPE, RENAME, COPY, MOVE, KEYS, expiry and databases.
 
-use redistill_store::{ExpireCommand, ExpireCondition, StoreError, ValueType};
+use redistill_store::{ExpireCommand, ExpireCondition, ValueType};
 
 use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
 use super::{Command, Ctx};
@@ -54,17 +54,8 @@ fn exists(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 /// TOUCH key [key ...]: counts the keys that exist, updating their access time as a
 /// read does (even for a CLIENT NO-TOUCH client, as in Redis).
 fn touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let store = &ctx.shared.store;
-    let mut touched = 0;
-    for key in &args[1..] {
-        // A read of any type touches the key first; WRONGTYPE still means it exists.
-        match store.get_with(ctx.client.db, key, |_| ()) {
-            Ok(Some(())) | Err(StoreError::WrongType) => touched += 1,
-            Ok(None) => {}
-            Err(e) => return ctx.reply().store_error(&e),
-        }
-    }
-    ctx.reply().len(touched);
+    let result = ctx.shared.store.touch(ctx.client.db, &args[1..]);
+    ctx.answer(result);
 }
 
 fn type_(ctx: &mut Ctx<'_>, args: &[&[u8]]) {

@@ -1,0 +1,265 @@
+//! Commands on several keys at one point in time.
+//!
+//! A command that names several keys (EXISTS, MGET, DEL, MSET, ...) locks every shard
+//! holding one of them before it looks at any, in the store's global (database, shard)
+//! order, and releases them together: another command sees all of its effects or none,
+//! and it sees all of its keys as they were at one instant, as Redis's single thread
+//! gives. Reads take read locks; writes take write locks.
+
+use std::cell::Cell;
+
+use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
+
+use crate::entry::Entry;
+use crate::error::Result;
+use crate::shard::{Shard, ShardState};
+use crate::store::{NO_TOUCH, Store};
+
+/// Guards on the shards of a set of keys, with each key's hash; the keys' order is kept.
+struct Locked<G> {
+    hashes: Vec<u64>,
+    /// Shard index of each guard, ascending, and the guard.
+    guards: Vec<(usize, G)>,
+}
+
+impl<G> Locked<G> {
+    /// The guard of the shard holding key `i`, and the key's hash.
+    fn of(&mut self, i: usize, shard_of: impl Fn(u64) -> usize) -> Option<(&mut G, u64)> {
+        let hash = *self.hashes.get(i)?;
+        let s = shard_of(hash);
+        let at = self.guards.binary_search_by_key(&s, |(s, _)| *s).ok()?;
+        Some((&mut self.guards[at].1, hash))
+    }
+}
+
+impl Store {
+    fn lock_keys<'a, G>(
+        &'a self,
+        db: usize,
+        keys: &[&[u8]],
+        lock: impl Fn(&'a Shard) -> G,
+    ) -> Result<Locked<G>> {
+        let d = self.db(db)?;
+        let hashes: Vec<u64> = keys.iter().map(|k| self.hash(k)).collect();
+        let mut shards: Vec<usize> = hashes.iter().map(|&h| self.shard_index(h)).collect();
+        shards.sort_unstable();
+        shards.dedup();
+        let guards = shards
+            .into_iter()
+            .map(|s| (s, lock(&d.shards[s])))
+            .collect();
+        Ok(Locked { hashes, guards })
+    }
+
+    /// Hands `f` each key's live entry (`None` if absent or expired), in the keys' order,
+    /// with every shard involved read-locked for the whole call.
+    ///
+    /// Counts a hit or miss per key; with `touch`, a found key's access word is bumped as a
+    /// read does (unless [`Store::without_touching`] is in force). Expired keys read as
+    /// absent and are left to the active cycle or the next single-key access.
+    pub(crate) fn read_keys(
+        &self,
+        db: usize,
+        keys: &[&[u8]],
+        touch: bool,
+        mut f: impl FnMut(usize, Option<&Entry>),
+    ) -> Result<()> {
+        let now = self.now_ms();
+        let mut locked = self.lock_keys(db, keys, |shard| shard.state.read())?;
+        let touch = touch && !NO_TOUCH.with(Cell::get);
+        for (i, key) in keys.iter().enumerate() {
+            let Some((st, hash)) = locked.of(i, |h| self.shard_index(h)) else {
+                continue;
+            };
+            let st: &RwLockReadGuard<'_, ShardState> = st;
+            let found = st
+                .table
+                .find(hash, key)
+                .filter(|&slot| !st.table.get(slot).is_expired(now));
+            if let Some(slot) = found
+                && touch
+            {
+                self.record_access(st.table.meta(slot));
+            }
+            self.shard(db, self.shard_index(hash))
+                .record_lookup(found.is_some());
+            f(i, found.map(|slot| st.table.get(slot)));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` with every shard holding one of `keys` write-locked, keeping the
+    /// memory-limit total current (and evicting after a write that grew it, as single-key
+    /// writes do).
+    pub(crate) fn write_keys<R>(
+        &self,
+        db: usize,
+        keys: &[&[u8]],
+        f: impl FnOnce(&mut KeysWrite<'_>) -> R,
+    ) -> Result<R> {
+        let locked = self.lock_keys(db, keys, |shard| shard.state.write())?;
+        let mut ctx = KeysWrite {
+            store: self,
+            db,
+            now: self.now_ms(),
+            locked,
+        };
+        let total = |ctx: &KeysWrite<'_>| -> usize {
+            ctx.locked.guards.iter().map(|(_, g)| g.total_bytes()).sum()
+        };
+        let before = total(&ctx);
+        let r = f(&mut ctx);
+        let after = total(&ctx);
+        drop(ctx);
+        self.account(before, after);
+        self.settle(after.saturating_sub(before));
+        Ok(r)
+    }
+}
+
+/// Write access to the shards of several keys of one database, all locked (see
+/// [`Store::write_keys`]). Keys are named by their position in the slice given there.
+pub(crate) struct KeysWrite<'a> {
+    store: &'a Store,
+    db: usize,
+    now: u64,
+    locked: Locked<RwLockWriteGuard<'a, ShardState>>,
+}
+
+impl KeysWrite<'_> {
+    /// The locked state of key `i`'s shard, the shard, and the key's hash.
+    fn shard_of(&mut self, i: usize) -> Option<(&mut ShardState, &Shard, u64)> {
+        let store = self.store;
+        let (st, hash) = self.locked.of(i, |h| store.shard_index(h))?;
+        Some((
+            &mut **st,
+            store.shard(self.db, store.shard_index(hash)),
+            hash,
+        ))
+    }
+
+    /// Whether key `i` (`key`) is live; an expired one is deleted on the way.
+    pub(crate) fn exists(&mut self, i: usize, key: &[u8]) -> bool {
+        let now = self.now;
+        self.shard_of(i)
+            .is_some_and(|(st, shard, hash)| st.live(shard, hash, key, now).is_some())
+    }
+
+    /// Deletes key `i` (`key`); true if it was live.
+    pub(crate) fn remove(&mut self, i: usize, key: &[u8]) -> bool {
+        let now = self.now;
+        let Some((st, shard, hash)) = self.shard_of(i) else {
+            return false;
+        };
+        match st.live(shard, hash, key, now) {
+            Some(slot) => {
+                st.remove(shard, slot);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stores `entry` as key `i`'s value, replacing any.
+    pub(crate) fn put(&mut self, i: usize, entry: Entry) {
+        let (now, store) = (self.now, self.store);
+        let Some((st, shard, hash)) = self.shard_of(i) else {
+            return;
+        };
+        let key = crate::table::Slot::key(&entry);
+        match st.live(shard, hash, key, now) {
+            Some(slot) => {
+                store.record_access(st.table.meta(slot));
+                st.update(shard, slot, |e| *e = entry);
+            }
+            None => {
+                st.insert(shard, hash, entry, store.evictor(), store.access_now_ms());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use crate::{SetOptions, Store};
+
+    /// A store of 16 shards and two keys that live on different ones.
+    fn two_shards() -> (Store, Vec<u8>, Vec<u8>) {
+        let store = Store::builder().shards(16).build();
+        let shard = |k: &[u8]| store.shard_index(store.hash(k));
+        let a = b"rA".to_vec();
+        let b = (0..)
+            .map(|i| format!("rB{i}").into_bytes())
+            .find(|b| shard(b) != shard(&a))
+            .expect("a key on another shard");
+        (store, a, b)
+    }
+
+    /// Runs `writer` to completion on one thread while `check` runs in a loop on another
+    /// (at least once, and until the writer is done).
+    fn while_writing(writer: impl FnOnce() + Send, check: impl Fn() + Send + Sync) {
+        let done = AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                writer();
+                done.store(true, Ordering::Release);
+            });
+            s.spawn(|| {
+                check();
+                while !done.load(Ordering::Acquire) {
+                    check();
+                }
+            });
+        });
+    }
+
+    #[test]
+    fn multi_key_reads_never_see_a_rename_half_done() {
+        let (store, a, b) = two_shards();
+        store.set(0, &a, b"v", SetOptions::default()).unwrap();
+        let pair: [&[u8]; 2] = [&a, &b];
+        while_writing(
+            || {
+                for _ in 0..20_000 {
+                    store.rename(0, &a, &b).unwrap();
+                    store.rename(0, &b, &a).unwrap();
+                }
+            },
+            || {
+                assert_eq!(store.exists(0, &pair).unwrap(), 1, "EXISTS mid-rename");
+                assert_eq!(store.touch(0, &pair).unwrap(), 1, "TOUCH mid-rename");
+                let values = store.mget(0, &pair).unwrap();
+                assert_eq!(values.iter().flatten().count(), 1, "MGET: {values:?}");
+                assert_eq!(store.dbsize(0).unwrap(), 1, "DBSIZE mid-rename");
+                assert_eq!(store.keys(0, b"*").unwrap().len(), 1, "KEYS mid-rename");
+            },
+        );
+    }
+
+    #[test]
+    fn multi_key_deletes_and_flushes_are_never_seen_half_done() {
+        let (store, a, b) = two_shards();
+        let pair: [&[u8]; 2] = [&a, &b];
+        while_writing(
+            || {
+                for round in 0..10_000 {
+                    store.mset(0, &[(&a, b"1"), (&b, b"1")]).unwrap();
+                    if round % 2 == 0 {
+                        assert_eq!(store.del(0, &pair).unwrap(), 2);
+                    } else {
+                        store.flushdb(0).unwrap();
+                    }
+                }
+            },
+            || {
+                let n = store.exists(0, &pair).unwrap();
+                assert!(
+                    n == 0 || n == 2,
+                    "EXISTS saw {n} of two keys written together"
+                );
+            },
+        );
+    }
+}
