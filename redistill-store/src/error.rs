@@ -48,6 +48,11 @@ pub enum StoreError {
     /// Reply: `ERR increment would produce NaN or Infinity`.
     #[error("ERR increment would produce NaN or Infinity")]
     NanOrInfinity,
+    /// HINCRBYFLOAT's increment is an infinity.
+    ///
+    /// Reply: `ERR value is NaN or Infinity`.
+    #[error("ERR value is NaN or Infinity")]
+    IncrementNanOrInfinity,
     /// The key does not exist (RENAME, RENAMENX).
     ///
     /// Reply: `ERR no such key`.

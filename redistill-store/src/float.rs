@@ -498,6 +498,12 @@ pub(crate) fn is_valid(s: &[u8]) -> bool {
     parse80(s).is_some()
 }
 
+/// Whether `s` spells an infinity (`inf`, `-Infinity`, ...), which HINCRBYFLOAT refuses as
+/// an increment before adding.
+pub(crate) fn is_infinite(s: &[u8]) -> bool {
+    matches!(parse80(s), Some(F80::Inf))
+}
+
 /// `current + incr`, formatted as Redis stores the result.
 pub(crate) fn add(current: &[u8], incr: &[u8]) -> Result<Vec<u8>, FloatError> {
     let a = parse80(current).ok_or(FloatError::NotFloat)?;

@@ -375,6 +375,9 @@ impl Store {
         if !float::is_valid(incr) {
             return Err(StoreError::NotFloat);
         }
+        if float::is_infinite(incr) {
+            return Err(StoreError::IncrementNanOrInfinity);
+        }
         self.write_hash(
             db,
             key,

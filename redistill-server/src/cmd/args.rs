@@ -13,6 +13,23 @@ pub(crate) fn int_arg(s: &[u8]) -> Result<i64, &'static str> {
 /// Redis's reply for an argument that is not an integer.
 pub(crate) const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 
+/// Redis's reply for an integer argument outside a C `int` (`getIntFromObjectOrReply`).
+pub(crate) const NOT_INT32: &str =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+
+/// Redis's reply for a database index that names no database.
+pub(crate) const DB_OUT_OF_RANGE: &str = "ERR DB index is out of range";
+
+/// A database index as SELECT, MOVE and COPY's DB option read it: an integer that fits a C
+/// `int`, then one of the `databases`.
+pub(crate) fn db_index_arg(s: &[u8], databases: usize) -> Result<usize, &'static str> {
+    let n = i32::try_from(int_arg(s)?).map_err(|_| NOT_INT32)?;
+    usize::try_from(n)
+        .ok()
+        .filter(|&db| db < databases)
+        .ok_or(DB_OUT_OF_RANGE)
+}
+
 /// Redis's reply for options it cannot parse.
 pub(crate) const SYNTAX: &str = "ERR syntax error";
 

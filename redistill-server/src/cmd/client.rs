@@ -179,9 +179,14 @@ fn pause(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
         }
     };
     let now = ctx.shared.clock.now_ms();
-    ctx.shared
-        .pause
-        .pause(now, now.saturating_add(timeout), mode);
+    // Redis 7.0 adds the timeout to the clock as a signed 64-bit sum: one that overflows
+    // wraps into the past, and the pause ends before it begins.
+    if let Some(end) = now
+        .checked_add(timeout)
+        .filter(|&end| end <= i64::MAX as u64)
+    {
+        ctx.shared.pause.pause(now, end, mode);
+    }
     ctx.reply().ok();
 }
 

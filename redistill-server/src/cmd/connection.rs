@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use redistill_resp::Version;
 
-use super::args::{int_arg, is};
+use super::args::{db_index_arg, int_arg, is};
 use super::{Command, Ctx};
 use crate::client::ReplyMode;
 
@@ -81,16 +81,12 @@ fn quit(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
 }
 
 fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let index = match int_arg(args[1]) {
-        Ok(i) => i,
-        Err(e) => return ctx.reply().error(e),
-    };
-    match usize::try_from(index) {
-        Ok(db) if db < ctx.shared.store.databases() => {
+    match db_index_arg(args[1], ctx.shared.store.databases()) {
+        Ok(db) => {
             ctx.client.select(db);
             ctx.reply().ok();
         }
-        _ => ctx.reply().error("ERR DB index is out of range"),
+        Err(e) => ctx.reply().error(e),
     }
 }
 

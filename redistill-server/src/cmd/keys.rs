@@ -2,7 +2,7 @@
 
 use redistill_store::{ExpireCommand, ExpireCondition, ValueType};
 
-use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
+use super::args::{DB_OUT_OF_RANGE, SYNTAX, db_index_arg, int_arg, is, parse_i64};
 use super::{Command, Ctx};
 
 const W: &[&str] = &["write"];
@@ -86,10 +86,9 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         if is(args[i], "REPLACE") {
             replace = true;
         } else if is(args[i], "DB") && i + 1 < args.len() {
-            dst_db = match parse_i64(args[i + 1]).map(usize::try_from) {
-                Some(Ok(db)) if db < ctx.shared.store.databases() => db,
-                Some(_) => return ctx.reply().error("ERR DB index is out of range"),
-                None => return ctx.reply().error(NOT_INTEGER),
+            dst_db = match db_index_arg(args[i + 1], ctx.shared.store.databases()) {
+                Ok(db) => db,
+                Err(e) => return ctx.reply().error(e),
             };
             i += 1;
         } else {
@@ -105,10 +104,9 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 }
 
 fn move_(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let dst = match parse_i64(args[2]).map(usize::try_from) {
-        Some(Ok(db)) if db < ctx.shared.store.databases() => db,
-        Some(_) => return ctx.reply().error("ERR DB index is out of range"),
-        None => return ctx.reply().error(NOT_INTEGER),
+    let dst = match db_index_arg(args[2], ctx.shared.store.databases()) {
+        Ok(db) => db,
+        Err(e) => return ctx.reply().error(e),
     };
     let result = ctx.shared.store.move_key(ctx.client.db, args[1], dst);
     ctx.answer(result);
@@ -156,10 +154,11 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 }
 
 fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let Some(a) = parse_i64(args[1]) else {
+    let c_int = |arg| parse_i64(arg).and_then(|n| i32::try_from(n).ok());
+    let Some(a) = c_int(args[1]) else {
         return ctx.reply().error("ERR invalid first DB index");
     };
-    let Some(b) = parse_i64(args[2]) else {
+    let Some(b) = c_int(args[2]) else {
         return ctx.reply().error("ERR invalid second DB index");
     };
     let databases = ctx.shared.store.databases();
@@ -168,7 +167,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             let result = ctx.shared.store.swapdb(a, b);
             ctx.answer(result);
         }
-        _ => ctx.reply().error("ERR DB index is out of range"),
+        _ => ctx.reply().error(DB_OUT_OF_RANGE),
     }
 }
 

@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redistill_store::{Store, glob_match};
 
-use super::args::{SYNTAX, is};
+use super::args::{SYNTAX, int_arg, is};
 use super::{Command, Ctx};
 use crate::config::MemoryConfig;
 
@@ -301,11 +301,21 @@ fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     if !is(sub, "USAGE") {
         return unknown_subcommand(ctx, sub, "MEMORY");
     }
-    match args.len() {
-        3 => {}
-        5 if is(args[3], "SAMPLES") => {}
-        n if n < 3 => return subcommand_arity(ctx, args),
-        _ => return ctx.reply().error(SYNTAX),
+    if args.len() < 3 {
+        return subcommand_arity(ctx, args);
+    }
+    // SAMPLES may repeat; each count must be an integer of at least 0, as in Redis.
+    let mut options = &args[3..];
+    while !options.is_empty() {
+        let [samples, count, rest @ ..] = options else {
+            return ctx.reply().error(SYNTAX);
+        };
+        match int_arg(count) {
+            _ if !is(samples, "SAMPLES") => return ctx.reply().error(SYNTAX),
+            Err(e) => return ctx.reply().error(e),
+            Ok(n) if n < 0 => return ctx.reply().error(SYNTAX),
+            Ok(_) => options = rest,
+        }
     }
     match ctx.shared.store.memory_usage(ctx.client.db, args[2]) {
         Ok(Some(n)) => ctx.reply().len(n),
