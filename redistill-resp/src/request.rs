@@ -598,6 +598,26 @@ impl RequestBatch {
         Self::default()
     }
 
+    /// Bytes of request data the batch holds on to (the requests' text, and arguments an
+    /// inline request had to copy): what it costs in memory beyond its small index.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use redistill_resp::{RequestBatch, RequestDecoder};
+    ///
+    /// let mut batch = RequestBatch::new();
+    /// let mut buf = BytesMut::from(&b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"[..]);
+    /// RequestDecoder::new().decode_batch(&mut buf, &mut batch).unwrap();
+    /// assert_eq!(batch.byte_len(), 20);
+    /// batch.clear();
+    /// assert_eq!(batch.byte_len(), 0);
+    /// ```
+    pub fn byte_len(&self) -> usize {
+        self.data.len() + self.owned.iter().map(Bytes::len).sum::<usize>()
+    }
+
     /// Empties the batch, keeping its capacity.
     pub fn clear(&mut self) {
         self.data = Bytes::new();

@@ -65,6 +65,24 @@ pub(crate) struct Transaction {
     pub dirty: DirtyFlag,
     /// EXEC is running the queued commands (BGSAVE then schedules its save, as in Redis).
     pub in_exec: bool,
+    /// Bytes of the queued commands' arguments, which count as the client's memory.
+    pub queued_bytes: usize,
+}
+
+impl Transaction {
+    /// Queues a command of the transaction (a copy of its arguments).
+    pub fn enqueue(&mut self, args: &[&[u8]]) {
+        if let Some(queue) = &mut self.queue {
+            self.queued_bytes += args.iter().map(|a| a.len()).sum::<usize>();
+            queue.push(args.iter().map(|a| Bytes::copy_from_slice(a)).collect());
+        }
+    }
+
+    /// Ends MULTI, handing back what was queued (`None` outside MULTI).
+    pub fn take_queue(&mut self) -> Option<Vec<Vec<Bytes>>> {
+        self.queued_bytes = 0;
+        self.queue.take()
+    }
 }
 
 impl Client {

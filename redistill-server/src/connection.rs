@@ -26,6 +26,16 @@ pub(crate) const OUTPUT_PAUSE: usize = 256 * 1024;
 /// An output buffer grown past this by one big reply is given back once drained.
 const OUTPUT_KEEP: usize = 64 * 1024;
 
+/// Bytes one connection may read in one turn before the worker serves the others: a
+/// client that streams a long pipeline (or a huge value) then shares its worker with the
+/// rest, as Redis reads a client a chunk per event, and goes on in the worker's next round.
+const READ_BUDGET: usize = 1 << 20;
+
+/// What a connection costs besides its buffers: its own state and its client record,
+/// counted in `used_memory` as Redis counts its client structure.
+const CONNECTION_OVERHEAD: usize =
+    std::mem::size_of::<Connection>() + std::mem::size_of::<ClientInfo>();
+
 /// What the worker should do with the connection after an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Status {
@@ -67,6 +77,9 @@ pub(crate) struct Connection {
     /// CLIENT PAUSE holds the next request; the worker drives the connection again when
     /// the pause ends.
     held: bool,
+    /// The last read stopped at [`READ_BUDGET`] with input maybe still waiting: no new
+    /// readiness event will report it, so the worker reads on in its next round.
+    read_again: bool,
     /// When (unix seconds) the unsent output went over the soft output limit, while it is.
     soft_limit_since: Option<u64>,
     /// Bytes written and write calls since they were last added to the worker's INFO
@@ -75,6 +88,8 @@ pub(crate) struct Connection {
     /// WRITABLE interest is registered.
     want_write: bool,
     query_limit: usize,
+    /// This connection's bytes in the memory count.
+    memory: MemoryShare,
     /// The worker that owns this connection.
     worker: usize,
     /// Coarse time (unix ms) of the last readiness event, for the idle `timeout`.
@@ -133,10 +148,15 @@ impl Connection {
             },
             paused: false,
             held: false,
+            read_again: false,
             soft_limit_since: None,
             unpublished_output: (0, 0),
             want_write: false,
             query_limit,
+            memory: MemoryShare {
+                buffer_size: config.server.buffer_size.max(512),
+                counted: 0,
+            },
             worker,
             last_active_ms: now_ms,
             handshake_deadline_ms: now_ms + u64::from(config.security.tls_handshake_timeout) * 1000,
@@ -147,13 +167,33 @@ impl Connection {
         registry.register(&mut self.stream, self.token, Interest::READABLE)
     }
 
-    /// Stops polling the socket and releases what the client held (its WATCHed keys).
+    /// Stops polling the socket and releases what the client held (its WATCHed keys and
+    /// its share of the memory count).
     pub fn close(&mut self, registry: &Registry, shared: &Shared) {
         if self.closing != Closing::Now {
             self.stream.close_notify();
         }
         let _ = registry.deregister(&mut self.stream);
         cmd::disconnect(shared, &mut self.client);
+        self.memory.release(shared);
+    }
+
+    /// Brings this connection's part of the store's external memory up to date (see
+    /// [`MemoryShare`]).
+    fn account_memory(&mut self, shared: &Shared) {
+        self.memory
+            .update(&self.input, &self.batch, &self.output, &self.client, shared);
+    }
+
+    /// Gives back a query buffer that a big request grew, once little of it is in use.
+    fn shrink_input(&mut self) {
+        let nominal = self.memory.buffer_size;
+        if self.input.capacity() > 2 * nominal && self.input.len() <= nominal / 2 {
+            // The decoder's offsets count from the buffer's start, which the copy keeps.
+            let mut fresh = BytesMut::with_capacity(nominal);
+            fresh.extend_from_slice(&self.input);
+            self.input = fresh;
+        }
     }
 
     /// Handles readiness: writes pending output, reads and executes, writes the replies.
@@ -264,14 +304,15 @@ impl Connection {
             }
             self.want_write = want_write;
         }
-        self.publish_buffers();
+        self.publish_buffers(shared);
         Status::Open
     }
 
     /// Mirrors the buffer figures into the client registry for CLIENT LIST: a handful of
     /// relaxed stores per event, never per command.
-    fn publish_buffers(&self) {
+    fn publish_buffers(&mut self, shared: &Shared) {
         use std::sync::atomic::Ordering::Relaxed;
+        self.account_memory(shared);
         let b = &self.client.info.buffers;
         b.query_len.store(self.input.len(), Relaxed);
         b.query_capacity.store(self.input.capacity(), Relaxed);
@@ -344,6 +385,12 @@ impl Connection {
         self.held
     }
 
+    /// Whether the connection stopped reading at its budget with input maybe left: the
+    /// worker should drive it again, readable, after the other connections had a turn.
+    pub fn wants_to_read(&self) -> bool {
+        self.read_again && self.closing == Closing::No && !self.paused
+    }
+
     /// Whether CLIENT KILL asked for this connection to close.
     pub fn is_killed(&self) -> bool {
         self.client
@@ -369,6 +416,8 @@ impl Connection {
     /// `WouldBlock` is skipped, unless the peer has closed (`until_eof`): then its EOF
     /// brings no further event and must be read now.
     fn read(&mut self, shared: &Shared, scratch: &mut [u8], until_eof: bool) {
+        self.read_again = false;
+        let mut budget = READ_BUDGET;
         // A refused TLS client is still read from until its handshake completes, so that
         // the refusal can be sent.
         while (self.closing == Closing::No
@@ -390,6 +439,9 @@ impl Connection {
                     stats.net_input.add(n as u64);
                     stats.reads.add(1);
                     self.input.extend_from_slice(&scratch[..n]);
+                    // Counted before it runs: a big argument may have to evict, or be
+                    // refused, first.
+                    self.account_memory(shared);
                     self.execute_buffered(shared);
                     let drained =
                         n < scratch.len() && !until_eof && self.stream.short_read_drains();
@@ -402,6 +454,11 @@ impl Connection {
                         self.closing = Closing::Now;
                     }
                     if drained {
+                        return;
+                    }
+                    budget = budget.saturating_sub(n);
+                    if budget == 0 {
+                        self.read_again = true;
                         return;
                     }
                 }
@@ -453,6 +510,8 @@ impl Connection {
                     out: &mut self.output,
                 };
                 cmd::execute(&mut ctx, &argv);
+                self.memory
+                    .update(&self.input, &self.batch, &self.output, &self.client, shared);
                 if self.client.close_after_reply {
                     self.closing = Closing::AfterFlush;
                 } else if over_output_limit(
@@ -486,7 +545,10 @@ impl Connection {
             drop(gate);
             drop(argv);
             match self.decoder.decode_batch(&mut self.input, &mut self.batch) {
-                Ok(0) => return,
+                Ok(0) => {
+                    self.shrink_input();
+                    return;
+                }
                 Ok(n) => {
                     // Most pipelined requests name a key first: start fetching them all
                     // (a request whose first argument is no key only wastes a hint).
@@ -533,6 +595,52 @@ impl Connection {
         if self.output.capacity() > OUTPUT_KEEP {
             self.output.shrink_to(OUTPUT_KEEP);
         }
+    }
+}
+
+/// A connection's bytes in the store's external memory, which `used_memory` and the
+/// memory limit count as Redis counts its clients' memory: the query buffer with the
+/// requests being run, the output buffer, the queued transaction and the connection's own
+/// state.
+struct MemoryShare {
+    /// The query buffer's size when nothing big is in it (`buffer_size`).
+    buffer_size: usize,
+    /// What this connection has added to the count.
+    counted: usize,
+}
+
+impl MemoryShare {
+    /// Recounts after reading (before the requests run, so that a big argument may have to
+    /// evict or be refused first) and after each command (a big reply); a comparison when
+    /// nothing changed. A query buffer up to twice its nominal size counts as that size, so
+    /// the figure moves when a request outgrows the buffer, not with every small request.
+    fn update(
+        &mut self,
+        input: &BytesMut,
+        batch: &RequestBatch,
+        output: &Vec<u8>,
+        client: &Client,
+        shared: &Shared,
+    ) {
+        let query = input.capacity() + batch.byte_len();
+        let query = if query <= 2 * self.buffer_size {
+            self.buffer_size
+        } else {
+            query
+        };
+        let now = CONNECTION_OVERHEAD + query + output.capacity() + client.tx.queued_bytes;
+        if now != self.counted {
+            shared
+                .store
+                .add_external_memory(now as i64 - self.counted as i64);
+            self.counted = now;
+        }
+    }
+
+    /// Takes the connection's bytes out of the count (it is closing).
+    fn release(&mut self, shared: &Shared) {
+        shared.store.add_external_memory(-(self.counted as i64));
+        self.counted = 0;
     }
 }
 

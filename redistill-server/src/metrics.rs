@@ -110,7 +110,7 @@ impl Snapshot {
             eviction_time_ns: store.eviction_time_ns,
             eviction_exceeded_ms: store.eviction_exceeded_ms,
             auth_failures: Stats::get(&shared.stats.auth_failures),
-            used_memory: shared.store.used_memory() as u64,
+            used_memory: shared.used_memory(),
             used_memory_rss: rss_bytes(),
             maxmemory,
             dbs,

@@ -100,6 +100,13 @@ impl Shared {
         );
     }
 
+    /// Redis's `used_memory`: the keyspace's bytes plus what clients hold (buffers, queued
+    /// transactions), the figure `maxmemory` is compared with.
+    pub fn used_memory(&self) -> u64 {
+        let used = self.store.used_memory() + self.store.external_memory();
+        u64::try_from(used).unwrap_or(u64::MAX)
+    }
+
     /// Requests processed by every worker since start or CONFIG RESETSTAT.
     pub fn commands_processed(&self) -> u64 {
         self.command_stats.iter().map(|w| w.processed.get()).sum()
@@ -707,8 +714,9 @@ fn housekeeping(shared: &Shared) {
         }
         if now >= next_sample {
             stats.ops_rate.sample(now, shared.commands_processed());
-            let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
-            stats.memory_peak.fetch_max(used, Ordering::Relaxed);
+            stats
+                .memory_peak
+                .fetch_max(shared.used_memory(), Ordering::Relaxed);
             next_sample = now + SAMPLE_EVERY;
         }
         thread::park_timeout(

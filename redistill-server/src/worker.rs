@@ -81,6 +81,7 @@ pub(crate) fn spawn(
         scratch: vec![0; read_chunk.max(1024)],
         flush_later: Vec::new(),
         held: Vec::new(),
+        read_later: Vec::new(),
         last_idle_check_ms: 0,
     };
     let thread = thread::Builder::new()
@@ -100,6 +101,8 @@ struct Worker {
     flush_later: Vec<usize>,
     /// Connections CLIENT PAUSE holds, driven again when it ends.
     held: Vec<usize>,
+    /// Connections that read their budget in this round and may have more waiting.
+    read_later: Vec<usize>,
     last_idle_check_ms: u64,
 }
 
@@ -131,6 +134,10 @@ impl Worker {
                         true,
                     ),
                 }
+            }
+            // Connections stopped at their read budget go on once everyone had a turn.
+            for index in std::mem::take(&mut self.read_later) {
+                self.drive(index, true, false, false, true);
             }
             // Replies of the whole round go out together.
             let mut pending = std::mem::take(&mut self.flush_later);
@@ -277,6 +284,9 @@ impl Worker {
         if conn.is_held() && !self.held.contains(&index) {
             self.held.push(index);
         }
+        if conn.wants_to_read() && !self.read_later.contains(&index) {
+            self.read_later.push(index);
+        }
         match status {
             Status::Open => {}
             Status::FlushLater => self.flush_later.push(index),
@@ -290,6 +300,10 @@ impl Worker {
     /// How long to wait for events: until the CLIENT PAUSE holding connections ends, at
     /// most [`POLL_TIMEOUT`].
     fn poll_timeout(&self) -> Duration {
+        if !self.read_later.is_empty() {
+            // Input is waiting already: only look for other events.
+            return Duration::ZERO;
+        }
         if self.held.is_empty() {
             return POLL_TIMEOUT;
         }

@@ -67,17 +67,19 @@ fn noeviction_refuses_writes_with_redis_text_and_object_freq_follows_the_policy(
     );
     config_set(&mut c, "maxmemory-policy", "allkeys-lfu");
     config_set(&mut c, "lfu-log-factor", "0");
-    let () = redis::cmd("SET").arg("hot").arg("1").query(&mut c).unwrap();
+    // A key written before the switch holds an LRU clock, which reads as an LFU counter
+    // that depends on the time of day (in Redis too): start from a fresh key.
+    let () = redis::cmd("DEL").arg("hot").query(&mut c).unwrap();
+    let () = redis::cmd("SET").arg("hot").arg("v").query(&mut c).unwrap();
     for _ in 0..10 {
         let _: Option<String> = redis::cmd("GET").arg("hot").query(&mut c).unwrap();
     }
-    // With log factor 0 every access counts. The key still holds an LRU clock from before
-    // the switch, which decays to 0; the SET and ten reads make 11, as Redis 7.0 answers
-    // for the same sequence.
+    // A new key starts at 5; with log factor 0 every read counts: 15, as Redis 7.0
+    // answers for the same sequence.
     exchange(
         &mut raw,
         b"*3\r\n$6\r\nOBJECT\r\n$4\r\nFREQ\r\n$3\r\nhot\r\n",
-        b":11\r\n",
+        b":15\r\n",
     );
 
     config_set(&mut c, "maxmemory-policy", "noeviction");
@@ -368,4 +370,148 @@ fn info_reports_the_time_spent_over_maxmemory() {
     let () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
     assert_eq!(field(&mut c, "current_eviction_exceeded_time"), 0);
     assert!(field(&mut c, "total_eviction_exceeded_time") >= 20);
+}
+
+fn info_number(c: &mut Connection, section: &str, field: &str) -> u64 {
+    info_field(c, section, field).parse().expect("a number")
+}
+
+/// Polls `check` until it holds, failing after 20 s with `what`.
+fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !check() {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn a_big_argument_counts_against_maxmemory_before_the_command_runs() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    let () = redis::cmd("SET")
+        .arg("small")
+        .arg("v")
+        .query(&mut c)
+        .unwrap();
+    let used = info_number(&mut c, "memory", "used_memory");
+    config_set(&mut c, "maxmemory", &(used + 200_000).to_string());
+    // The 2 MB value alone would fit the store's accounting before the write; held in the
+    // query buffer it already counts, as in Redis, and noeviction refuses the SET.
+    let big = vec![b'x'; 2 << 20];
+    let err = redis::cmd("SET")
+        .arg("big")
+        .arg(&big)
+        .query::<()>(&mut c)
+        .expect_err("over the limit with the argument counted");
+    assert!(err.to_string().contains("OOM"), "{err}");
+    // Once it is gone the buffer is given back, and a small write fits again.
+    let () = redis::cmd("SET")
+        .arg("small2")
+        .arg("v")
+        .query(&mut c)
+        .unwrap();
+    let used = info_number(&mut c, "memory", "used_memory");
+    let max = info_number(&mut c, "memory", "maxmemory");
+    assert!(used <= max, "used_memory:{used} over maxmemory:{max}");
+}
+
+#[test]
+fn clients_holding_unfinished_big_requests_count_and_make_room_by_eviction() {
+    use std::io::Write;
+    let server = TestServer::start();
+    let mut c = server.client();
+    config_set(&mut c, "maxmemory", "16mb");
+    config_set(&mut c, "maxmemory-policy", "allkeys-lru");
+    let value = vec![b'v'; 1000];
+    for batch in 0..4 {
+        let mut pipe = redis::pipe();
+        for i in 0..1000 {
+            pipe.set(format!("key:{batch}:{i}"), &value).ignore();
+        }
+        let () = pipe.query(&mut c).unwrap();
+    }
+    assert_eq!(info_number(&mut c, "stats", "evicted_keys"), 0);
+    // Five clients each send 3 MB of a 9 MB SET and stop there.
+    let chunk = vec![b'x'; 3 << 20];
+    let holders: Vec<_> = (0..5)
+        .map(|_| {
+            let mut s = server.raw();
+            s.write_all(b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$9000000\r\n")
+                .unwrap();
+            s.write_all(&chunk).unwrap();
+            s
+        })
+        .collect();
+    wait_for("the held requests to show in mem_clients_normal", || {
+        info_number(&mut c, "memory", "mem_clients_normal") >= 15 << 20
+    });
+    // Any command, here INFO itself, evicts keys to make room for the buffers.
+    let evicted = info_number(&mut c, "stats", "evicted_keys");
+    assert!(evicted > 0, "nothing evicted for 15 MB of client buffers");
+    let used = info_number(&mut c, "memory", "used_memory");
+    assert!(
+        used >= 15 << 20,
+        "used_memory:{used} leaves the buffers out"
+    );
+    drop(holders);
+    wait_for("the closed clients' buffers to leave the count", || {
+        info_number(&mut c, "memory", "mem_clients_normal") < 1 << 20
+    });
+}
+
+#[test]
+fn a_command_of_any_kind_evicts_once_memory_is_over_the_limit() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    config_set(&mut c, "maxmemory", "20mb");
+    config_set(&mut c, "maxmemory-policy", "allkeys-lru");
+    let () = redis::cmd("SET")
+        .arg("other")
+        .arg("v")
+        .query(&mut c)
+        .unwrap();
+    // Under the limit when it starts, SETRANGE may allocate 64 MB, as in Redis.
+    let n: u64 = redis::cmd("SETRANGE")
+        .arg("big")
+        .arg(64 * 1024 * 1024 - 1)
+        .arg("x")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(n, 64 << 20);
+    // A read, not a write, is the next command: it evicts first.
+    let _: Option<String> = redis::cmd("GET").arg("nokey").query(&mut c).unwrap();
+    let used = info_number(&mut c, "memory", "used_memory");
+    assert!(
+        used <= 20 << 20,
+        "used_memory:{used} after the next command"
+    );
+    assert!(info_number(&mut c, "stats", "evicted_keys") >= 1);
+}
+
+#[test]
+fn transactions_under_oom_are_refused_as_redis_refuses_them() {
+    let server = TestServer::start();
+    let mut c = server.client();
+    let mut admin = server.client();
+    let () = redis::cmd("SET").arg("x").arg("1").query(&mut c).unwrap();
+    let () = redis::cmd("MULTI").query(&mut c).unwrap();
+    let queued: String = redis::cmd("SET").arg("x").arg("2").query(&mut c).unwrap();
+    assert_eq!(queued, "QUEUED");
+    config_set(&mut admin, "maxmemory", "1");
+    let err = redis::cmd("EXEC").query::<()>(&mut c).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ExecAbort: Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'."
+    );
+    let x: String = redis::cmd("GET").arg("x").query(&mut c).unwrap();
+    assert_eq!(x, "1");
+    let err = redis::cmd("SET")
+        .arg("x")
+        .arg("3")
+        .query::<()>(&mut c)
+        .unwrap_err();
+    assert_eq!(err.code(), Some("OOM"), "{err}");
+    let deleted: u64 = redis::cmd("DEL").arg("x").query(&mut c).unwrap();
+    assert_eq!(deleted, 1);
 }

@@ -150,10 +150,7 @@ impl Store {
     /// [`StoreError::OutOfMemory`] when over the limit and the policy cannot evict
     /// anything (`noeviction`, or no key with a TTL under a volatile policy).
     pub(crate) fn evict_to_limit(&self, max: usize) -> Result<()> {
-        let over = |s: &Store| {
-            let used = s.inner.approx_used.load(Ordering::Relaxed);
-            used > 0 && used as usize > max
-        };
+        let over = |s: &Store| s.limited_usage() > max;
         if !over(self) {
             return Ok(());
         }

@@ -197,6 +197,7 @@ impl StoreBuilder {
                 max_memory: AtomicUsize::new(self.max_memory),
                 evictor: self.evictor,
                 approx_used: Padded(AtomicI64::new(0)),
+                external: Padded(AtomicI64::new(0)),
                 evicted: Padded(AtomicU64::new(0)),
                 evict_ns: Padded(AtomicU64::new(0)),
                 over_limit_since_ms: Padded(AtomicU64::new(0)),
@@ -252,6 +253,9 @@ pub(crate) struct Inner {
     /// atomic add per write is a cost paid only by stores that need the total); set from
     /// a full recount when a limit is turned on.
     pub(crate) approx_used: Padded<AtomicI64>,
+    /// Bytes held outside the keyspace on its behalf that count against the limit (see
+    /// [`Store::add_external_memory`]).
+    pub(crate) external: Padded<AtomicI64>,
     /// Keys evicted to stay under the limit.
     pub(crate) evicted: Padded<AtomicU64>,
     /// Nanoseconds spent evicting.
@@ -453,6 +457,75 @@ impl Store {
         }
         // Nothing to evict, or a policy that may not evict: later writes report OOM.
         let _ = self.evict_to_limit(bytes);
+    }
+
+    /// Records `delta` bytes more (or fewer) of memory held outside the keyspace that
+    /// `max_memory` should count: a server's client buffers, say, which Redis counts in
+    /// `used_memory` and evicts for. The limit is then checked against the keyspace's bytes
+    /// plus these.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Policy, SetOptions, Store};
+    /// let store = Store::builder()
+    ///     .databases(1)
+    ///     .shards(4)
+    ///     .max_memory(1 << 20)
+    ///     .eviction_policy(Policy::AllKeysLru)
+    ///     .build();
+    /// for i in 0..1000u32 {
+    ///     store.set(0, &i.to_be_bytes(), &[0u8; 500], SetOptions::default())?;
+    /// }
+    /// // 600 KB of request buffers elsewhere: the next check evicts to make room for them.
+    /// store.add_external_memory(600 << 10);
+    /// assert!(store.over_memory_limit());
+    /// store.enforce_memory_limit()?;
+    /// assert!(store.used_memory() + store.external_memory() <= 1 << 20);
+    /// store.add_external_memory(-(600 << 10));
+    /// assert_eq!(store.external_memory(), 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn add_external_memory(&self, delta: i64) {
+        if delta != 0 {
+            self.inner.external.fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+
+    /// The bytes recorded with [`Store::add_external_memory`].
+    pub fn external_memory(&self) -> usize {
+        usize::try_from(self.inner.external.load(Ordering::Relaxed)).unwrap_or(0)
+    }
+
+    /// Whether memory in use, the keyspace's and the external bytes together, is over
+    /// `max_memory` (false when there is no limit): two relaxed loads, cheap enough to ask
+    /// before every command.
+    #[inline]
+    pub fn over_memory_limit(&self) -> bool {
+        let max = self.inner.max_memory.load(Ordering::Relaxed);
+        max > 0 && self.limited_usage() > max
+    }
+
+    /// The figure the limit is compared with: the running keyspace total plus the
+    /// external bytes.
+    #[inline]
+    pub(crate) fn limited_usage(&self) -> usize {
+        let used = self.inner.approx_used.load(Ordering::Relaxed)
+            + self.inner.external.load(Ordering::Relaxed);
+        usize::try_from(used).unwrap_or(0)
+    }
+
+    /// Evicts until memory in use is under `max_memory`, as Redis does before every
+    /// command; an embedder calls this where Redis would, the store itself calls it before
+    /// each write that may grow memory.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::OutOfMemory`] while usage stays over the limit: `noeviction`, or no key
+    /// left that the policy may evict. A caller refuses commands that may grow memory
+    /// then, and runs the others.
+    pub fn enforce_memory_limit(&self) -> Result<()> {
+        self.check_memory()
     }
 
     /// The eviction policy in force.

@@ -167,7 +167,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 /// RESP2, no name, logged out when a password is set, CLIENT NO-EVICT, NO-TOUCH and REPLY
 /// back to their defaults.
 fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
-    ctx.client.tx.queue = None;
+    ctx.client.tx.take_queue();
     ctx.client.tx.aborted = false;
     super::transactions::unwatch_all(ctx);
     ctx.client.select(0);

@@ -181,7 +181,9 @@ fn memory(shared: &Shared, t: &mut String) {
         let config = shared.config.read();
         (config.memory.max_memory, config.memory.eviction_policy)
     };
-    let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
+    let clients = u64::try_from(shared.store.external_memory()).unwrap_or(u64::MAX);
+    let used = shared.used_memory();
+    let dataset = used.saturating_sub(clients);
     let peak = shared
         .stats
         .memory_peak
@@ -205,8 +207,8 @@ fn memory(shared: &Shared, t: &mut String) {
         t,
         "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
          used_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\n\
-         used_memory_peak_perc:{:.2}%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\n\
-         used_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\n\
+         used_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{clients}\r\nused_memory_startup:0\r\n\
+         used_memory_dataset:{dataset}\r\nused_memory_dataset_perc:{:.2}%\r\n\
          total_system_memory:{system}\r\ntotal_system_memory_human:{}\r\n\
          used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n\
          used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n\
@@ -216,13 +218,14 @@ fn memory(shared: &Shared, t: &mut String) {
          maxmemory_policy:{policy}\r\nmem_fragmentation_ratio:{fragmentation:.2}\r\n\
          mem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\n\
          mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n\
-         mem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\n\
+         mem_clients_slaves:0\r\nmem_clients_normal:{clients}\r\nmem_cluster_links:0\r\n\
          mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\n\
          lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
         human_bytes(used),
         human_bytes(rss),
         human_bytes(peak),
         percent(used, peak),
+        percent(dataset, used),
         human_bytes(system),
         human_bytes(max),
         i128::from(rss) - i128::from(used),

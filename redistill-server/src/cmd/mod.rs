@@ -5,8 +5,6 @@ use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use bytes::Bytes;
-
 use crate::client::{Client, ReplyMode};
 use crate::server::Shared;
 
@@ -78,6 +76,9 @@ pub(crate) struct Command {
     pub write: bool,
     /// `flags` has `no_auth`: it runs before AUTH.
     pub no_auth: bool,
+    /// `flags` has `denyoom`: it may grow memory, so it is refused while memory stays over
+    /// `maxmemory`.
+    pub denyoom: bool,
 }
 
 /// Whether `flags` holds `flag`; usable in constants.
@@ -118,6 +119,7 @@ impl Command {
             fast: has_flag(flags, "fast"),
             write: has_flag(flags, "write"),
             no_auth: has_flag(flags, "no_auth"),
+            denyoom: has_flag(flags, "denyoom"),
         }
     }
 
@@ -342,10 +344,12 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.client.tx.aborted = true;
         return;
     }
-    if let Some(queue) = &mut ctx.client.tx.queue
-        && !transactions::runs_inside_multi(command.name)
-    {
-        queue.push(args.iter().map(|a| Bytes::copy_from_slice(a)).collect());
+    if shared.store.over_memory_limit() && refused_for_memory(ctx, command) {
+        stats.reject(slot);
+        return;
+    }
+    if ctx.client.tx.queue.is_some() && !transactions::runs_inside_multi(command.name) {
+        ctx.client.tx.enqueue(args);
         ctx.reply().simple(b"QUEUED");
         return;
     }
@@ -390,6 +394,23 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let scale = if sampled { FAST_TIMING_SAMPLE } else { 1 };
     let elapsed = took.map(|t| t * scale);
     stats.record(slot, elapsed, failed);
+}
+
+/// Redis's check before a command while memory is over `maxmemory`: evict first, and if
+/// usage stays over the limit, refuse what may grow memory: a command flagged `denyoom`,
+/// and anything but the transaction commands inside MULTI (queueing holds memory too).
+/// EXEC checks its queued commands itself. True if the command was refused.
+fn refused_for_memory(ctx: &mut Ctx<'_>, command: &Command) -> bool {
+    let Err(oom) = ctx.shared.store.enforce_memory_limit() else {
+        return false;
+    };
+    let queueing = ctx.client.tx.queue.is_some() && !transactions::runs_inside_multi(command.name);
+    if !command.denyoom && !queueing {
+        return false;
+    }
+    ctx.reply().store_error(&oom);
+    ctx.client.tx.aborted = true;
+    true
 }
 
 /// One fast command in this many is timed for INFO commandstats.
@@ -526,6 +547,7 @@ mod tests {
             assert_eq!(c.fast, c.flags.contains(&"fast"), "{}", c.name);
             assert_eq!(c.write, c.flags.contains(&"write"), "{}", c.name);
             assert_eq!(c.no_auth, c.flags.contains(&"no_auth"), "{}", c.name);
+            assert_eq!(c.denyoom, c.flags.contains(&"denyoom"), "{}", c.name);
         }
         assert!(lookup(b"get").is_some_and(|c| c.fast && !c.write));
         assert!(lookup(b"set").is_some_and(|c| !c.fast && c.write));

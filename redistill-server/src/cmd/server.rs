@@ -219,10 +219,9 @@ fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         stats.errors.reset();
         stats.expiry.reset();
         *stats.store_baseline.lock() = shared.store.stats();
-        let used = u64::try_from(shared.store.used_memory()).unwrap_or(u64::MAX);
         stats
             .memory_peak
-            .store(used, std::sync::atomic::Ordering::Relaxed);
+            .store(shared.used_memory(), std::sync::atomic::Ordering::Relaxed);
         ctx.reply().ok();
     } else {
         unknown_subcommand(ctx, sub, "CONFIG");

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
+use redistill_store::StoreError;
 
 use super::{Command, Ctx};
 
@@ -68,7 +69,7 @@ fn multi(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
 }
 
 fn discard(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
-    if ctx.client.tx.queue.take().is_none() {
+    if ctx.client.tx.take_queue().is_none() {
         return ctx.reply().error("ERR DISCARD without MULTI");
     }
     unwatch_all(ctx);
@@ -76,7 +77,7 @@ fn discard(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
 }
 
 fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
-    let Some(queue) = ctx.client.tx.queue.take() else {
+    let Some(queue) = ctx.client.tx.take_queue() else {
         return ctx.reply().error("ERR EXEC without MULTI");
     };
     if ctx.client.tx.aborted {
@@ -86,6 +87,21 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
             .error("EXECABORT Transaction discarded because of previous errors.");
     }
     let shared = ctx.shared;
+    // The check before every command has already tried to evict: still over the limit, a
+    // transaction that may grow memory is discarded whole, as Redis does.
+    if shared.store.over_memory_limit()
+        && queue.iter().any(|q| {
+            q.first()
+                .and_then(|name| super::lookup(name))
+                .is_some_and(|c| c.denyoom)
+        })
+    {
+        unwatch_all(ctx);
+        return ctx.reply().error_fmt(format_args!(
+            "EXECABORT Transaction discarded because of: {}",
+            StoreError::OutOfMemory
+        ));
+    }
     // With every gate held no other command runs, so what the watch check sees holds
     // until the queued commands have run.
     let _exclusive: Vec<_> = shared.gates.iter().map(|gate| gate.write()).collect();
