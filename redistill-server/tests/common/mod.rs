@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod diff;
+pub mod keyspace_model;
 pub mod linearizability;
 
 use std::collections::BTreeMap;
