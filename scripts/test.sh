@@ -23,6 +23,9 @@ cargo test --workspace --doc
 # Random command sequences against redis-server (ignored by a plain cargo test, which may
 # run where redis-server is absent).
 cargo test -p redistill-server --test random_diff -- --ignored
+# The atomicity workload against redis-server, whose commands are atomic: the
+# linearizability checker must find nothing there.
+cargo test -p redistill-server --test linearizability -- --ignored --exact redis_server_passes_the_same_check
 
 # Real clients (redis-cli, redis-benchmark, redis-py, ioredis) against a running server.
 scripts/client-tests.sh

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod diff;
+pub mod keyspace_model;
+pub mod linearizability;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
