@@ -68,7 +68,7 @@ fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
     let f = rng.pick(FIELDS);
     let v = rng.pick(VALUES);
     let n = rng.pick(INTS);
-    let words: Vec<&str> = match rng.below(34) {
+    let words: Vec<&str> = match rng.below(37) {
         0 => vec!["SET", k, v],
         1 => {
             let mut w = vec!["SET", k, v];
@@ -122,6 +122,10 @@ fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
             rng.pick(&["1.5", "-0.25", "10", "abc", "1e3"]),
         ],
         32 => vec!["HSETNX", k, f, v],
+        // Offsets that take a string past the length kept inline, and back under it.
+        33 => vec!["SETRANGE", k, rng.pick(&["4090", "4096", "5000"]), v],
+        34 => vec!["OBJECT", "ENCODING", k],
+        35 => vec!["TOUCH", k, k2, "missing"],
         _ => vec!["HINCRBYFLOAT", k, f, rng.pick(&["1.5", "-2", "x"])],
     };
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
