@@ -12,6 +12,9 @@ use crate::store::Store;
 impl Store {
     /// DEL (and UNLINK): deletes the keys, returns how many existed.
     ///
+    /// The values are freed after the shard locks are released, so deleting a big hash or
+    /// string holds up no other command on its shard.
+    ///
     /// # Examples
     ///
     /// ```
@@ -22,19 +25,20 @@ impl Store {
     /// ```
     pub fn del(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
         if let [key] = keys {
-            return self.with_write(db, key, |ctx| {
-                Ok(ctx.live(key).map(|i| ctx.remove(i)).is_some().into())
-            });
+            let removed =
+                self.with_write(db, key, |ctx| Ok(ctx.live(key).map(|i| ctx.remove(i))))?;
+            return Ok(usize::from(removed.is_some()));
         }
-        self.write_keys(db, keys, |ctx| {
+        let removed = self.write_keys(db, keys, |ctx| {
             keys.iter()
                 .enumerate()
-                .filter(|&(i, k)| ctx.remove(i, k))
-                .count()
-        })
+                .filter_map(|(i, k)| ctx.remove(i, k))
+                .collect::<Vec<_>>()
+        })?;
+        Ok(removed.len())
     }
 
-    /// UNLINK: same as [`Store::del`]; values are freed inline (they are small, compact blobs).
+    /// UNLINK: the same as [`Store::del`], which already frees values outside the locks.
     ///
     /// # Examples
     ///

@@ -26,12 +26,17 @@
 //!
 //! - [`Store`] is an `Arc` handle; clone it into every thread. Each database is split into a
 //!   power-of-two number of shards, each a hash table (ahash) behind a `parking_lot::RwLock`.
-//!   Reads take a read lock only; there is no global lock on any per-key path. Multi-key
-//!   operations (MSET, MSETNX, MGET, RENAME, COPY, MOVE, SWAPDB) lock the shards they touch in
-//!   one global order.
-//! - Entries are compact: key, optional expiry and value share one allocation, 16 bytes in
-//!   the table plus a 2-byte control word and the 4-byte eviction access word (see [`evict`]).
-//!   Values passed in are always copied, so a caller's network buffer is never pinned.
+//!   Reads take a read lock only; there is no global lock on any per-key path. A command on
+//!   several keys (EXISTS, TOUCH, MGET, DEL, MSET, MSETNX, RENAME, COPY, MOVE) locks the
+//!   shards of all its keys first, in one global order, so it is atomic against every other
+//!   command, as in Redis; KEYS, DBSIZE, FLUSHDB, FLUSHALL and SWAPDB hold every shard of
+//!   their databases at once.
+//! - Entries are compact: a string's key, optional expiry and value share one allocation, 16
+//!   bytes in the table plus a 2-byte control word and the 4-byte eviction access word (see
+//!   [`evict`]). Strings over 4 KiB, strings edited in place and hashes keep their value in
+//!   allocations of its own, grown in place (APPEND, SETRANGE) and moved, not copied, by
+//!   RENAME and MOVE. Values passed in are always copied, so a caller's network buffer is never
+//!   pinned.
 //! - Time comes from a [`Clock`]; tests use [`ManualClock`]. Expiry is lazy on access plus
 //!   [`Store::active_expire_cycle`], which the embedder (or the server's housekeeping) calls,
 //!   or runs on a thread with [`Store::spawn_active_expiry`]. Nothing spawns threads unasked.

@@ -145,19 +145,13 @@ impl KeysWrite<'_> {
             .is_some_and(|(st, shard, hash)| st.live(shard, hash, key, now).is_some())
     }
 
-    /// Deletes key `i` (`key`); true if it was live.
-    pub(crate) fn remove(&mut self, i: usize, key: &[u8]) -> bool {
+    /// Deletes key `i` (`key`), handing back its entry (for the caller to free after the
+    /// locks are released); `None` if it was not live.
+    pub(crate) fn remove(&mut self, i: usize, key: &[u8]) -> Option<Entry> {
         let now = self.now;
-        let Some((st, shard, hash)) = self.shard_of(i) else {
-            return false;
-        };
-        match st.live(shard, hash, key, now) {
-            Some(slot) => {
-                st.remove(shard, slot);
-                true
-            }
-            None => false,
-        }
+        let (st, shard, hash) = self.shard_of(i)?;
+        let slot = st.live(shard, hash, key, now)?;
+        Some(st.remove(shard, slot))
     }
 
     /// Stores `entry` as key `i`'s value, replacing any.
