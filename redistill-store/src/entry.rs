@@ -493,7 +493,10 @@ impl Entry {
                 return;
             }
         }
-        *self = Entry::new_str(key, value, expire);
+        *self = match kind {
+            KIND_INT => Entry::Str(build(kind, key, expire, v)),
+            _ => Entry::new_text(key, value, expire),
+        };
     }
 
     pub(crate) fn new_int(key: &[u8], n: i64, expire: Option<u64>) -> Entry {
