@@ -30,6 +30,7 @@ use common::TestServer;
 use common::diff::RealRedis;
 use common::keyspace_model::{Command, Key, KeyspaceModel, Reply, Value};
 use common::linearizability::{Operation, check};
+use common::rng::Rng;
 use redistill_resp::{Decoder, Frame, Version};
 
 /// Clients per round, each on its own connection and thread.
@@ -274,22 +275,13 @@ fn clock_seed() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// A small deterministic generator (SplitMix64), so a seed reproduces the scripts.
-struct Rng(u64);
+/// Key choices for the scripts.
+trait KeyChoice {
+    fn two_keys(&mut self) -> (Key, Key);
+    fn keys(&mut self) -> Vec<Key>;
+}
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
+impl KeyChoice for Rng {
     /// Two different keys.
     fn two_keys(&mut self) -> (Key, Key) {
         let from = self.below(KEYS);

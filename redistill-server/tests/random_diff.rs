@@ -13,27 +13,7 @@ mod common;
 
 use common::TestServer;
 use common::diff::{Conn, RealRedis};
-
-/// A small deterministic generator (SplitMix64), so a seed reproduces a sequence exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+use common::rng::Rng;
 
 const KEYS: &[&str] = &["k1", "k2", "k3", "h1", "h2", "n1"];
 const FIELDS: &[&str] = &["f1", "f2", "f3"];

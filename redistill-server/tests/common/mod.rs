@@ -5,6 +5,7 @@
 pub mod diff;
 pub mod keyspace_model;
 pub mod linearizability;
+pub mod rng;
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
