@@ -17,31 +17,11 @@ cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-1000000}
 KEYSPACE=${KEYSPACE:-100000}
-WORKERS=${WORKERS:-1}
-SERVER_CPU=${SERVER_CPU:-1}
-CLIENT_CPU=${CLIENT_CPU:-0}
 WORKLOADS=${WORKLOADS:-"SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3 GET:50:16:3 SET:100:64:3 GET:100:64:3 SET:50:16:1024 GET:50:16:1024"}
-REDIS_PORT=${REDIS_PORT:-16379}
-OURS_PORT=${OURS_PORT:-16380}
 HZ=$(getconf CLK_TCK)
 
-for tool in redis-server redis-benchmark redis-cli taskset; do
-  command -v "$tool" >/dev/null || { echo "bench: missing $tool (apt-get install redis-server redis-tools util-linux)" >&2; exit 2; }
-done
-
-cargo build --release --quiet
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-  --loglevel warning &
-PIDS+=($!); REDIS_PID=$!
-taskset -c "$SERVER_CPU" "${CARGO_TARGET_DIR:-target}/release/redistill" --port "$OURS_PORT" --workers "$WORKERS" --loglevel warning &
-PIDS+=($!); OURS_PID=$!
-for port in "$REDIS_PORT" "$OURS_PORT"; do
-  for _ in $(seq 100); do redis-cli -p "$port" PING >/dev/null 2>&1 && break; sleep 0.1; done
-done
+# shellcheck source=scripts/bench-servers.sh
+source scripts/bench-servers.sh redis-benchmark
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
