@@ -4,6 +4,8 @@
 //! process killed with SIGKILL in the middle of a BGSAVE, over real sockets. Replies and
 //! error texts are those of Redis 7.0.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -82,18 +84,17 @@ impl Node {
             .to_owned()
     }
 
-    /// Waits (bounded) until no save runs: BGSAVE's outcome is then in INFO.
+    /// Waits until no save runs: BGSAVE's outcome is then in INFO.
     fn wait_for_bgsave(&self) {
-        self.wait_for_field("rdb_bgsave_in_progress", "0", "BGSAVE did not end");
+        self.wait_for_field("rdb_bgsave_in_progress", "0", "the running save to end");
     }
 
-    /// Waits (bounded) until INFO's `name` reads `value`.
-    fn wait_for_field(&self, name: &str, value: &str, failure: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.field(name) != value {
-            assert!(Instant::now() < deadline, "{failure}");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+    /// Waits until INFO's `name` reads `value`; `what` says what that means, for the
+    /// failure message.
+    fn wait_for_field(&self, name: &str, value: &str, what: &str) {
+        common::wait_until(&format!("{what} ({name}:{value})"), || {
+            self.field(name) == value
+        });
     }
 
     /// Writes keys `k0`..`k39` and starts a BGSAVE that takes over a second and a half
@@ -521,7 +522,7 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
     node.wait_for_field(
         "rdb_changes_since_last_save",
         "0",
-        "the scheduled save did not run",
+        "the scheduled save to succeed",
     );
     node.wait_for_bgsave();
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
@@ -545,8 +546,10 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
         "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+Background saving scheduled\r\n\
          -ERR syntax error\r\n",
     );
+    // No save runs until the snapshot thread starts the scheduled one: wait for it to
+    // start, then to end, so that the BGSAVE below does not meet it.
+    node.wait_for_field("rdb_saves", "2", "the scheduled save to start");
     node.wait_for_bgsave();
-    node.wait_for_field("rdb_saves", "2", "the scheduled save did not run");
 
     // While a save runs, EXEC's BGSAVE is refused as a plain one is.
     node.start_slow_bgsave(&mut raw);
