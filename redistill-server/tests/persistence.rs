@@ -97,29 +97,56 @@ impl Node {
         });
     }
 
-    /// Writes keys `k0`..`k39` and starts a BGSAVE that takes over a second and a half
-    /// (`rdb-key-save-delay` of 40 ms a key) until [`end_slow_saves`].
-    fn start_slow_bgsave(&self, raw: &mut TcpStream) {
+    /// A server whose saves all pass through `gate`.
+    fn gated(config: Config, gate: &Gate) -> Node {
+        let server = Server::start_with_snapshot_sink(config, Arc::new(gate.clone()))
+            .expect("server starts");
+        Node {
+            addr: server.local_addr(),
+            server: Some(server),
+        }
+    }
+
+    /// Writes keys `k0`..`k39`, closes `gate` and starts a BGSAVE: it stays in progress
+    /// until the gate opens.
+    fn start_held_bgsave(&self, raw: &mut TcpStream, gate: &Gate) {
         let mut c = self.client();
         for i in 0..40 {
             let _: () = c.set(format!("k{i}"), i).expect("SET");
         }
-        exchange(
-            raw,
-            &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
-            "+OK\r\n",
-        );
+        gate.close();
         exchange(raw, &resp(&["BGSAVE"]), "+Background saving started\r\n");
     }
 }
 
-/// Lets the save that [`Node::start_slow_bgsave`] began run at full speed.
-fn end_slow_saves(raw: &mut TcpStream) {
-    exchange(
-        raw,
-        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
-        "+OK\r\n",
-    );
+/// A snapshot sink that holds every save at its start while it is closed, so that a save
+/// stays in progress for as long as a test needs, however slow or fast the machine.
+#[derive(Clone, Default)]
+struct Gate(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    fn set_closed(&self, closed: bool) {
+        let (lock, changed) = &*self.0;
+        *lock.lock().expect("gate") = closed;
+        changed.notify_all();
+    }
+
+    fn close(&self) {
+        self.set_closed(true);
+    }
+
+    fn open(&self) {
+        self.set_closed(false);
+    }
+}
+
+impl SnapshotSink for Gate {
+    fn create(&self, path: &Path) -> Result<Box<dyn SnapshotFile>, PersistError> {
+        let (lock, changed) = &*self.0;
+        let closed = lock.lock().expect("gate");
+        drop(changed.wait_while(closed, |closed| *closed).expect("gate"));
+        FileSink.create(path)
+    }
 }
 
 impl Drop for Node {
@@ -479,10 +506,11 @@ fn an_injected_write_error_fails_save_and_bgsave_until_a_good_save_clears_it() {
 fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     let dir = dir();
     let path = dir.path().join("dump.rdst");
-    let node = Node::start(config(&path, false));
+    let gate = Gate::default();
+    let node = Node::gated(config(&path, false), &gate);
     let mut c = node.client();
     let mut raw = node.raw();
-    node.start_slow_bgsave(&mut raw);
+    node.start_held_bgsave(&mut raw, &gate);
     let busy = "-ERR Background save already in progress\r\n";
     exchange(&mut raw, &resp(&["BGSAVE"]), busy);
     exchange(&mut raw, &resp(&["BGSAVE", "SCHEDULE"]), busy);
@@ -493,8 +521,8 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     assert_eq!(node.field("current_save_keys_total"), "40");
     // Other clients are served meanwhile.
     assert_eq!(c.get::<_, i64>("k7").unwrap(), 7);
+    gate.open();
     node.wait_for_bgsave();
-    end_slow_saves(&mut raw);
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     assert_eq!(node.field("rdb_current_bgsave_time_sec"), "-1");
     assert_eq!(node.field("current_save_keys_total"), "0");
@@ -506,7 +534,8 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
 fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
     let dir = dir();
     let path = dir.path().join("dump.rdst");
-    let node = Node::start(config(&path, false));
+    let gate = Gate::default();
+    let node = Node::gated(config(&path, false), &gate);
     let mut raw = node.raw();
     exchange(
         &mut raw,
@@ -552,7 +581,7 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
     node.wait_for_bgsave();
 
     // While a save runs, EXEC's BGSAVE is refused as a plain one is.
-    node.start_slow_bgsave(&mut raw);
+    node.start_held_bgsave(&mut raw, &gate);
     exchange(
         &mut raw,
         &format!(
@@ -563,7 +592,7 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
         ),
         "+OK\r\n+QUEUED\r\n*1\r\n-ERR Background save already in progress\r\n",
     );
-    end_slow_saves(&mut raw);
+    gate.open();
     node.wait_for_bgsave();
     assert_eq!(node.field("rdb_saves"), "3", "nothing was left scheduled");
 }
