@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use proptest::prelude::*;
@@ -63,7 +63,7 @@ impl Node {
     fn raw(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr).expect("connects");
         stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
+            .set_read_timeout(Some(common::PATIENCE))
             .expect("timeout");
         stream
     }
@@ -423,8 +423,7 @@ impl SnapshotFile for FlakyFile {
 /// `GET /health` on `addr`, as JSON.
 fn health(addr: SocketAddr) -> serde_json::Value {
     let mut s = TcpStream::connect(addr).expect("connects");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    s.set_read_timeout(Some(common::PATIENCE)).expect("timeout");
     s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         .expect("request");
     let mut response = String::new();
@@ -671,24 +670,23 @@ fn kill_9_during_bgsave_leaves_the_previous_snapshot_loadable() {
     for i in 0..60 {
         let _: () = c.set(format!("new{i}"), &value).unwrap();
     }
-    // 80 keys at 20 ms each: the save runs for over a second and a half.
+    // 80 keys at 200 ms each: the save writes its first block within a second, then runs
+    // on for a quarter of a minute, long enough to be killed in the middle however slowly
+    // this test gets to it.
     let _: () = redis::cmd("CONFIG")
         .arg("SET")
         .arg("rdb-key-save-delay")
-        .arg("20000")
+        .arg("200000")
         .query(&mut c)
         .unwrap();
     let reply: String = redis::cmd("BGSAVE").query(&mut c).unwrap();
     assert_eq!(reply, "Background saving started");
     // Kill it once the new snapshot is partly on disk: more than one block written.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !temp_files(dir.path())
-        .iter()
-        .any(|(_, len)| *len > redistill_persist::DEFAULT_BLOCK_SIZE as u64)
-    {
-        assert!(Instant::now() < deadline, "the save wrote nothing");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    common::wait_until("the save to write its first block", || {
+        temp_files(dir.path())
+            .iter()
+            .any(|(_, len)| *len > redistill_persist::DEFAULT_BLOCK_SIZE as u64)
+    });
     let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
     assert!(info.contains("rdb_bgsave_in_progress:1"), "{info}");
     child.0.kill().expect("SIGKILL");
@@ -945,11 +943,7 @@ fn periodic_saves_happen_when_something_changed() {
     cfg.persistence.snapshot_interval = 1;
     let node = Node::start(cfg);
     let _: () = node.client().set("k", "v").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while node.field("rdb_changes_since_last_save") != "0" {
-        assert!(Instant::now() < deadline, "no periodic save");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    node.wait_for_field("rdb_changes_since_last_save", "0", "a periodic save");
     assert!(path.exists());
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     let records = redistill_persist::SnapshotReader::open(&path)
@@ -994,19 +988,14 @@ fn save_points_set_by_config_set_save_once_enough_changes_are_made_in_time() {
     let lastsave: u64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
     // One change is short of the point however long it waits: give the schedule over a
     // second of ticks past the point's time.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while unix_now() < lastsave + 3 {
-        assert!(Instant::now() < deadline, "the clock stands still");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_until("two seconds past the last save", || {
+        unix_now() >= lastsave + 3
+    });
     assert_eq!(node.field("rdb_changes_since_last_save"), "1");
     assert!(!path.exists(), "one change of two saved nothing");
 
     let _: () = c.set("b", 2).unwrap();
-    while node.field("rdb_changes_since_last_save") != "0" {
-        assert!(Instant::now() < deadline, "the save point did not save");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    node.wait_for_field("rdb_changes_since_last_save", "0", "the save point's save");
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     let records = redistill_persist::SnapshotReader::open(&path)
         .unwrap()
