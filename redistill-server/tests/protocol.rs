@@ -7,7 +7,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use common::{TestServer, exchange, info, read_to_close};
+use common::{TestServer, exchange, info, read_to_close, wait_for};
 
 #[test]
 fn pipelined_requests_answer_in_order() {
@@ -327,18 +327,18 @@ fn client_list_shows_clients_and_kill_closes_one() {
         .and_then(|fd| fd.parse().ok())
         .expect("fd=");
     assert!(fd > 2, "a socket's descriptor: {list}");
-    // A transaction being queued shows in flags and multi.
+    // A transaction being queued shows in flags and multi, once the victim's worker has
+    // published them: it does so after writing the replies, so the admin may look first.
     exchange(
         &mut victim,
         b"MULTI\r\nSET a 1\r\nSET b 2\r\n",
         b"+OK\r\n+QUEUED\r\n+QUEUED\r\n",
     );
-    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut admin).unwrap();
-    let victim_line = list.lines().next().unwrap_or_default();
-    assert!(
-        victim_line.contains(" flags=x ") && victim_line.contains(" multi=2 "),
-        "{list}"
-    );
+    let list = wait_for("CLIENT LIST to show the victim's transaction", || {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut admin).unwrap();
+        let victim_line = list.lines().next().unwrap_or_default();
+        (victim_line.contains(" flags=x ") && victim_line.contains(" multi=2 ")).then_some(list)
+    });
     assert!(list.lines().nth(1).is_some_and(|l| l.contains(" flags=N ")));
     exchange(&mut victim, b"DISCARD\r\n", b"+OK\r\n");
     let killed: i64 = redis::cmd("CLIENT")
