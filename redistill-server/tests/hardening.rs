@@ -197,6 +197,8 @@ fn output_over_the_soft_limit_for_too_long_closes_the_client() {
         .expect("send");
     exchange(&mut other, &[&value[..], b"\r\n"].concat(), b"+OK\r\n");
     let mut hog = server.raw();
+    // Served once, so that INFO counts it among the connected clients from now on.
+    exchange(&mut hog, b"PING\r\n", b"+PONG\r\n");
     // 64 MiB of replies, far more than the sockets hold.
     hog.write_all(&b"GET big\r\n".repeat(1000)).expect("send");
     // Not reading, the hog stays over the soft limit until the server closes it.
