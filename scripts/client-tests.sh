@@ -20,15 +20,26 @@ for tool in redis-cli redis-benchmark python3 node npm; do
 done
 
 cargo build --quiet --bin redistill || exit 1
-# Scratch files (mass-insert input, the client venv and node modules) live under target/,
-# which a CARGO_TARGET_DIR elsewhere leaves uncreated.
+# Scratch files (mass-insert input, the server's log, the client venv and node modules)
+# live under target/, which a CARGO_TARGET_DIR elsewhere leaves uncreated.
 mkdir -p target
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"${CARGO_TARGET_DIR:-target}/debug/redistill" --port "$PORT" --loglevel warning &
+# The server takes a free port itself and names it in its start-up line, so no other
+# process can take the port in between.
+LOG=target/client-tests-server.log
+"${CARGO_TARGET_DIR:-target}/debug/redistill" --port 0 --loglevel notice 2>"$LOG" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null' EXIT
-for _ in $(seq 100); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
-redis-cli -p "$PORT" PING >/dev/null 2>&1 || { echo "client-tests: redistill did not start"; echo "0 passed, 1 failed"; exit 1; }
+PORT=""
+for _ in $(seq 300); do  # 30 s
+  PORT=$(sed -n 's/.*ready to accept connections on [^ ]*:\([0-9]*\) .*/\1/p' "$LOG" | head -1)
+  [[ -n $PORT ]] && break
+  kill -0 "$SERVER" 2>/dev/null || break  # it exited
+  sleep 0.1
+done
+if [[ -z $PORT ]] || ! redis-cli -p "$PORT" PING >/dev/null 2>&1; then
+  echo "client-tests: redistill did not start; its log:"; cat "$LOG"
+  echo "0 passed, 1 failed"; exit 1
+fi
 cli() { redis-cli -p "$PORT" "$@"; }
 
 echo "== redis-cli"

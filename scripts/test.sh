@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace: unit, integration, property, differential and doc tests.
+# Runs every test: the workspace's unit, integration, property and differential tests, its
+# doc tests, the random differential run and the linearizability check against redis-server,
+# and real clients (scripts/client-tests.sh). Each stage runs even when an earlier one failed, and each
+# cargo test stage runs all its test binaries; a closing summary names every stage as
+# passed or FAILED, and the exit status is non-zero if any failed.
 #
 # The differential tests compare redistill's replies with a real redis-server's. This script
 # installs Debian's redis-server when it is missing (apt-get, as root or through sudo) and
 # runs them live; without redis-server they would only compare against the recorded replies.
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v redis-server >/dev/null 2>&1; then
@@ -18,14 +22,36 @@ fi
 command -v redis-server >/dev/null || { echo "test.sh: redis-server is required and could not be installed" >&2; exit 1; }
 
 export REDIS_DIFF=live
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+SUMMARY=()
+FAILED=0
+# stage NAME COMMAND...: runs one stage and records how it went.
+stage() {
+  local name=$1
+  shift
+  echo "== $name: $*"
+  if "$@"; then
+    SUMMARY+=("passed  $name")
+  else
+    SUMMARY+=("FAILED  $name")
+    FAILED=$((FAILED + 1))
+  fi
+}
+
+stage "tests" cargo test --workspace --all-targets --no-fail-fast
+stage "doc tests" cargo test --workspace --doc --no-fail-fast
 # Random command sequences against redis-server (ignored by a plain cargo test, which may
 # run where redis-server is absent).
-cargo test -p redistill-server --test random_diff -- --ignored
+stage "random differential run" cargo test -p redistill-server --test random_diff -- --ignored
 # The atomicity workload against redis-server, whose commands are atomic: the
 # linearizability checker must find nothing there.
-cargo test -p redistill-server --test linearizability -- --ignored --exact redis_server_passes_the_same_check
-
+stage "linearizability check of redis-server" cargo test -p redistill-server --test linearizability \
+  -- --ignored --exact redis_server_passes_the_same_check
 # Real clients (redis-cli, redis-benchmark, redis-py, ioredis) against a running server.
-scripts/client-tests.sh
+stage "real clients" scripts/client-tests.sh
+
+echo "== summary"
+printf '%s\n' "${SUMMARY[@]}"
+if [ "$FAILED" -ne 0 ]; then
+  echo "test.sh: $FAILED of ${#SUMMARY[@]} stages failed" >&2
+  exit 1
+fi

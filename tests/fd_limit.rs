@@ -9,11 +9,11 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 mod common;
 
-use common::Running;
+use common::{PATIENCE, Running, wait_for};
 
 /// Hard and soft open-file limit the server runs under.
 const LIMIT: u32 = 64;
@@ -36,8 +36,7 @@ fn limited() -> Command {
 
 fn connect(port: u16) -> TcpStream {
     let s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    s.set_read_timeout(Some(PATIENCE)).expect("timeout");
     s
 }
 
@@ -82,6 +81,8 @@ fn out_of_descriptors_refuses_cleanly_and_keeps_serving() {
     established.read_exact(&mut ok).expect("reply");
     assert_eq!(&ok, b"+OK\r\n");
 
+    // Each connection is answered or refused at once: one left waiting in the backlog,
+    // with no client leaving to make room, would fail its read.
     let mut held = Vec::new();
     let mut refused = 0;
     let started = Instant::now();
@@ -91,15 +92,13 @@ fn out_of_descriptors_refuses_cleanly_and_keeps_serving() {
             None => refused += 1,
         }
     }
-    let took = started.elapsed();
     eprintln!(
-        "{} served, {refused} refused in {took:?} under ulimit -n {LIMIT}",
-        held.len()
+        "{} served, {refused} refused in {:?} under ulimit -n {LIMIT}",
+        held.len(),
+        started.elapsed()
     );
     assert!(held.len() >= 16, "only {} clients served", held.len());
     assert!(refused >= LIMIT as usize, "only {refused} refused");
-    // Refusing is immediate, not a wait in the backlog for the read timeout.
-    assert!(took < Duration::from_secs(10), "took {took:?}");
 
     // Everyone connected is still served.
     for s in held.iter_mut().chain(std::iter::once(&mut established)) {
@@ -111,12 +110,7 @@ fn out_of_descriptors_refuses_cleanly_and_keeps_serving() {
 
     // Room returns once clients leave (each worker sees the closes in its own time).
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut admitted = None;
-    while admitted.is_none() && Instant::now() < deadline {
-        admitted = ping(port);
-    }
-    let mut admitted = admitted.expect("no room after clients left");
+    let mut admitted = wait_for("room for a client after the others left", || ping(port));
     admitted.write_all(b"INFO stats\r\n").expect("info");
     let mut info = Vec::new();
     let mut buf = [0u8; 4096];

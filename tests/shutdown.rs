@@ -6,11 +6,10 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 mod common;
 
-use common::{Running, redistill};
+use common::{PATIENCE, Running, redistill};
 
 /// Starts the binary on a free port; returns it and its port.
 fn start() -> (Running, u16) {
@@ -52,18 +51,14 @@ fn sigterm_during_pipelined_load_answers_then_exits_zero() {
         while stream.write_all(&batch).is_ok() {}
     });
     // Some replies have arrived: the load is running.
-    while progress_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("replies flow")
-        < 10_000
-    {}
+    while progress_rx.recv_timeout(PATIENCE).expect("replies flow") < 10_000 {}
     let pid = child.child.id().to_string();
     let sent = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("kill");
     assert!(sent.success());
-    let status = child.wait_for_exit(Duration::from_secs(15));
+    let status = child.wait_for_exit();
     assert!(status.success(), "exit status {status}");
     let all = replies.join().expect("reader");
     writer.join().expect("writer");
@@ -87,8 +82,7 @@ fn sigterm_during_pipelined_load_answers_then_exits_zero() {
 fn shutdown_command_closes_the_connection_and_exits_zero() {
     let (mut child, port) = start();
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    s.set_read_timeout(Some(PATIENCE)).expect("timeout");
     s.write_all(b"SHUTDOWN ABORT\r\nSHUTDOWN SAVE NOSAVE\r\n")
         .expect("send");
     let expected = b"-ERR No shutdown in progress.\r\n-ERR syntax error\r\n";
@@ -99,7 +93,7 @@ fn shutdown_command_closes_the_connection_and_exits_zero() {
     let mut rest = Vec::new();
     s.read_to_end(&mut rest).expect("closed");
     assert!(rest.is_empty(), "SHUTDOWN answers nothing, as in Redis");
-    let status = child.wait_for_exit(Duration::from_secs(15));
+    let status = child.wait_for_exit();
     assert!(status.success(), "exit status {status}");
 }
 
@@ -144,7 +138,7 @@ fn sigterm_drains_every_client_on_every_worker() {
     // Every client's load is running before the signal.
     for _ in 0..CLIENTS {
         progress_rx
-            .recv_timeout(Duration::from_secs(10))
+            .recv_timeout(PATIENCE)
             .expect("replies flow to every client");
     }
     let pid = child.child.id().to_string();
@@ -153,7 +147,7 @@ fn sigterm_drains_every_client_on_every_worker() {
         .status()
         .expect("kill");
     assert!(sent.success());
-    let status = child.wait_for_exit(Duration::from_secs(15));
+    let status = child.wait_for_exit();
     assert!(status.success(), "exit status {status}");
     for (client, reader) in readers.into_iter().enumerate() {
         let text = String::from_utf8(reader.join().expect("reader")).expect("ascii replies");
@@ -196,8 +190,7 @@ fn persistent(path: &std::path::Path) -> Command {
 /// One request, one reply line (a bulk's contents for a bulk), over a fresh connection.
 fn call(port: u16, request: &str) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    s.set_read_timeout(Some(PATIENCE)).expect("timeout");
     s.write_all(request.as_bytes()).expect("send");
     let mut reply = Vec::new();
     let mut byte = [0u8];
@@ -242,18 +235,14 @@ fn signal_during_pipelined_writes_saves_every_answered_one(signal: &str) {
             }
         }
     });
-    while progress_rx
-        .recv_timeout(Duration::from_secs(10))
-        .expect("replies flow")
-        < 20_000
-    {}
+    while progress_rx.recv_timeout(PATIENCE).expect("replies flow") < 20_000 {}
     let pid = child.child.id().to_string();
     let sent = Command::new("kill")
         .args([&format!("-{signal}"), &pid])
         .status()
         .expect("kill");
     assert!(sent.success());
-    let status = child.wait_for_exit(Duration::from_secs(30));
+    let status = child.wait_for_exit();
     assert!(status.success(), "exit status {status} after SIG{signal}");
     let sent = writer.join().expect("writer");
     let text = String::from_utf8(replies.join().expect("reader")).expect("ascii replies");

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{TestServer, exchange};
+use common::{TestServer, exchange, wait_until};
 use redis::Connection;
 
 fn info_field(c: &mut Connection, section: &str, field: &str) -> String {
@@ -173,28 +173,42 @@ fn a_watched_key_that_expires_before_exec_fails_the_transaction() {
     let outcome = exec_after(&server, "watched", |_| {});
     assert_eq!(outcome, Some(vec!["OK".to_string()]), "nothing changed");
 
-    let () = redis::cmd("SET")
-        .arg("watched")
-        .arg("v")
-        .arg("PX")
-        .arg(50)
-        .query(&mut other)
-        .unwrap();
-    let outcome = exec_after(&server, "watched", |other| {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while redis::cmd("EXISTS")
+    // The key must still be alive when WATCH runs; where the machine took longer than a
+    // short TTL between SET and WATCH, a longer one is tried.
+    let mut c = server.client();
+    let alive_when_watched = [100, 1_000, 10_000].into_iter().any(|ttl_ms| {
+        let () = redis::cmd("SET")
             .arg("watched")
-            .query::<i64>(other)
-            .unwrap()
-            == 1
-        {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the key never expired"
-            );
-            std::thread::yield_now();
+            .arg("v")
+            .arg("PX")
+            .arg(ttl_ms)
+            .query(&mut other)
+            .unwrap();
+        let () = redis::cmd("WATCH").arg("watched").query(&mut c).unwrap();
+        let pttl: i64 = redis::cmd("PTTL").arg("watched").query(&mut c).unwrap();
+        if pttl <= 0 {
+            let () = redis::cmd("UNWATCH").query(&mut c).unwrap();
         }
+        pttl > 0
     });
+    assert!(
+        alive_when_watched,
+        "the key expired before WATCH on every try"
+    );
+    let () = redis::cmd("MULTI").query(&mut c).unwrap();
+    let () = redis::cmd("SET")
+        .arg("marker")
+        .arg("1")
+        .query(&mut c)
+        .unwrap();
+    wait_until("the watched key to expire", || {
+        redis::cmd("EXISTS")
+            .arg("watched")
+            .query::<i64>(&mut other)
+            .unwrap()
+            == 0
+    });
+    let outcome: Option<Vec<String>> = redis::cmd("EXEC").query(&mut c).unwrap();
     assert_eq!(outcome, None, "EXEC must fail: a watched key expired");
 }
 
@@ -357,14 +371,9 @@ fn info_reports_the_time_spent_over_maxmemory() {
     let err = fill(&mut c, "k", 3000, false).expect("noeviction refuses");
     assert!(err.to_string().contains("OOM"), "{err}");
     // The stretch started at the refusal; wait until the server's clock has moved on.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while field(&mut c, "current_eviction_exceeded_time") < 20 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the stretch never grew"
-        );
-        std::thread::yield_now();
-    }
+    wait_until("the stretch over maxmemory to reach 20 ms", || {
+        field(&mut c, "current_eviction_exceeded_time") >= 20
+    });
     // Making room and writing again ends it; the total keeps it.
     let () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
     let () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
@@ -374,15 +383,6 @@ fn info_reports_the_time_spent_over_maxmemory() {
 
 fn info_number(c: &mut Connection, section: &str, field: &str) -> u64 {
     info_field(c, section, field).parse().expect("a number")
-}
-
-/// Polls `check` until it holds, failing after 20 s with `what`.
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !check() {
-        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
-        std::thread::yield_now();
-    }
 }
 
 #[test]
@@ -443,7 +443,7 @@ fn clients_holding_unfinished_big_requests_count_and_make_room_by_eviction() {
             s
         })
         .collect();
-    wait_for("the held requests to show in mem_clients_normal", || {
+    wait_until("the held requests to show in mem_clients_normal", || {
         info_number(&mut c, "memory", "mem_clients_normal") >= 15 << 20
     });
     // Any command, here INFO itself, evicts keys to make room for the buffers.
@@ -455,7 +455,7 @@ fn clients_holding_unfinished_big_requests_count_and_make_room_by_eviction() {
         "used_memory:{used} leaves the buffers out"
     );
     drop(holders);
-    wait_for("the closed clients' buffers to leave the count", || {
+    wait_until("the closed clients' buffers to leave the count", || {
         info_number(&mut c, "memory", "mem_clients_normal") < 1 << 20
     });
 }

@@ -4,12 +4,14 @@
 //! process killed with SIGKILL in the middle of a BGSAVE, over real sockets. Replies and
 //! error texts are those of Redis 7.0.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use proptest::prelude::*;
@@ -61,7 +63,7 @@ impl Node {
     fn raw(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr).expect("connects");
         stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
+            .set_read_timeout(Some(common::PATIENCE))
             .expect("timeout");
         stream
     }
@@ -82,43 +84,69 @@ impl Node {
             .to_owned()
     }
 
-    /// Waits (bounded) until no save runs: BGSAVE's outcome is then in INFO.
+    /// Waits until no save runs: BGSAVE's outcome is then in INFO.
     fn wait_for_bgsave(&self) {
-        self.wait_for_field("rdb_bgsave_in_progress", "0", "BGSAVE did not end");
+        self.wait_for_field("rdb_bgsave_in_progress", "0", "the running save to end");
     }
 
-    /// Waits (bounded) until INFO's `name` reads `value`.
-    fn wait_for_field(&self, name: &str, value: &str, failure: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.field(name) != value {
-            assert!(Instant::now() < deadline, "{failure}");
-            std::thread::sleep(Duration::from_millis(5));
+    /// Waits until INFO's `name` reads `value`; `what` says what that means, for the
+    /// failure message.
+    fn wait_for_field(&self, name: &str, value: &str, what: &str) {
+        common::wait_until(&format!("{what} ({name}:{value})"), || {
+            self.field(name) == value
+        });
+    }
+
+    /// A server whose saves all pass through `gate`.
+    fn gated(config: Config, gate: &Gate) -> Node {
+        let server = Server::start_with_snapshot_sink(config, Arc::new(gate.clone()))
+            .expect("server starts");
+        Node {
+            addr: server.local_addr(),
+            server: Some(server),
         }
     }
 
-    /// Writes keys `k0`..`k39` and starts a BGSAVE that takes over a second and a half
-    /// (`rdb-key-save-delay` of 40 ms a key) until [`end_slow_saves`].
-    fn start_slow_bgsave(&self, raw: &mut TcpStream) {
+    /// Writes keys `k0`..`k39`, closes `gate` and starts a BGSAVE: it stays in progress
+    /// until the gate opens.
+    fn start_held_bgsave(&self, raw: &mut TcpStream, gate: &Gate) {
         let mut c = self.client();
         for i in 0..40 {
             let _: () = c.set(format!("k{i}"), i).expect("SET");
         }
-        exchange(
-            raw,
-            &resp(&["CONFIG", "SET", "rdb-key-save-delay", "40000"]),
-            "+OK\r\n",
-        );
+        gate.close();
         exchange(raw, &resp(&["BGSAVE"]), "+Background saving started\r\n");
     }
 }
 
-/// Lets the save that [`Node::start_slow_bgsave`] began run at full speed.
-fn end_slow_saves(raw: &mut TcpStream) {
-    exchange(
-        raw,
-        &resp(&["CONFIG", "SET", "rdb-key-save-delay", "0"]),
-        "+OK\r\n",
-    );
+/// A snapshot sink that holds every save at its start while it is closed, so that a save
+/// stays in progress for as long as a test needs, however slow or fast the machine.
+#[derive(Clone, Default)]
+struct Gate(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    fn set_closed(&self, closed: bool) {
+        let (lock, changed) = &*self.0;
+        *lock.lock().expect("gate") = closed;
+        changed.notify_all();
+    }
+
+    fn close(&self) {
+        self.set_closed(true);
+    }
+
+    fn open(&self) {
+        self.set_closed(false);
+    }
+}
+
+impl SnapshotSink for Gate {
+    fn create(&self, path: &Path) -> Result<Box<dyn SnapshotFile>, PersistError> {
+        let (lock, changed) = &*self.0;
+        let closed = lock.lock().expect("gate");
+        drop(changed.wait_while(closed, |closed| *closed).expect("gate"));
+        FileSink.create(path)
+    }
 }
 
 impl Drop for Node {
@@ -395,8 +423,7 @@ impl SnapshotFile for FlakyFile {
 /// `GET /health` on `addr`, as JSON.
 fn health(addr: SocketAddr) -> serde_json::Value {
     let mut s = TcpStream::connect(addr).expect("connects");
-    s.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
+    s.set_read_timeout(Some(common::PATIENCE)).expect("timeout");
     s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         .expect("request");
     let mut response = String::new();
@@ -478,10 +505,11 @@ fn an_injected_write_error_fails_save_and_bgsave_until_a_good_save_clears_it() {
 fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     let dir = dir();
     let path = dir.path().join("dump.rdst");
-    let node = Node::start(config(&path, false));
+    let gate = Gate::default();
+    let node = Node::gated(config(&path, false), &gate);
     let mut c = node.client();
     let mut raw = node.raw();
-    node.start_slow_bgsave(&mut raw);
+    node.start_held_bgsave(&mut raw, &gate);
     let busy = "-ERR Background save already in progress\r\n";
     exchange(&mut raw, &resp(&["BGSAVE"]), busy);
     exchange(&mut raw, &resp(&["BGSAVE", "SCHEDULE"]), busy);
@@ -492,8 +520,8 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
     assert_eq!(node.field("current_save_keys_total"), "40");
     // Other clients are served meanwhile.
     assert_eq!(c.get::<_, i64>("k7").unwrap(), 7);
+    gate.open();
     node.wait_for_bgsave();
-    end_slow_saves(&mut raw);
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     assert_eq!(node.field("rdb_current_bgsave_time_sec"), "-1");
     assert_eq!(node.field("current_save_keys_total"), "0");
@@ -505,7 +533,8 @@ fn save_and_bgsave_refuse_while_a_bgsave_runs() {
 fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
     let dir = dir();
     let path = dir.path().join("dump.rdst");
-    let node = Node::start(config(&path, false));
+    let gate = Gate::default();
+    let node = Node::gated(config(&path, false), &gate);
     let mut raw = node.raw();
     exchange(
         &mut raw,
@@ -521,7 +550,7 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
     node.wait_for_field(
         "rdb_changes_since_last_save",
         "0",
-        "the scheduled save did not run",
+        "the scheduled save to succeed",
     );
     node.wait_for_bgsave();
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
@@ -545,11 +574,13 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
         "+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+Background saving scheduled\r\n\
          -ERR syntax error\r\n",
     );
+    // No save runs until the snapshot thread starts the scheduled one: wait for it to
+    // start, then to end, so that the BGSAVE below does not meet it.
+    node.wait_for_field("rdb_saves", "2", "the scheduled save to start");
     node.wait_for_bgsave();
-    node.wait_for_field("rdb_saves", "2", "the scheduled save did not run");
 
     // While a save runs, EXEC's BGSAVE is refused as a plain one is.
-    node.start_slow_bgsave(&mut raw);
+    node.start_held_bgsave(&mut raw, &gate);
     exchange(
         &mut raw,
         &format!(
@@ -560,7 +591,7 @@ fn bgsave_inside_exec_is_scheduled_and_runs_after_the_transaction() {
         ),
         "+OK\r\n+QUEUED\r\n*1\r\n-ERR Background save already in progress\r\n",
     );
-    end_slow_saves(&mut raw);
+    gate.open();
     node.wait_for_bgsave();
     assert_eq!(node.field("rdb_saves"), "3", "nothing was left scheduled");
 }
@@ -639,24 +670,23 @@ fn kill_9_during_bgsave_leaves_the_previous_snapshot_loadable() {
     for i in 0..60 {
         let _: () = c.set(format!("new{i}"), &value).unwrap();
     }
-    // 80 keys at 20 ms each: the save runs for over a second and a half.
+    // 80 keys at 200 ms each: the save writes its first block within a second, then runs
+    // on for a quarter of a minute, long enough to be killed in the middle however slowly
+    // this test gets to it.
     let _: () = redis::cmd("CONFIG")
         .arg("SET")
         .arg("rdb-key-save-delay")
-        .arg("20000")
+        .arg("200000")
         .query(&mut c)
         .unwrap();
     let reply: String = redis::cmd("BGSAVE").query(&mut c).unwrap();
     assert_eq!(reply, "Background saving started");
     // Kill it once the new snapshot is partly on disk: more than one block written.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !temp_files(dir.path())
-        .iter()
-        .any(|(_, len)| *len > redistill_persist::DEFAULT_BLOCK_SIZE as u64)
-    {
-        assert!(Instant::now() < deadline, "the save wrote nothing");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    common::wait_until("the save to write its first block", || {
+        temp_files(dir.path())
+            .iter()
+            .any(|(_, len)| *len > redistill_persist::DEFAULT_BLOCK_SIZE as u64)
+    });
     let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
     assert!(info.contains("rdb_bgsave_in_progress:1"), "{info}");
     child.0.kill().expect("SIGKILL");
@@ -913,11 +943,7 @@ fn periodic_saves_happen_when_something_changed() {
     cfg.persistence.snapshot_interval = 1;
     let node = Node::start(cfg);
     let _: () = node.client().set("k", "v").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while node.field("rdb_changes_since_last_save") != "0" {
-        assert!(Instant::now() < deadline, "no periodic save");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    node.wait_for_field("rdb_changes_since_last_save", "0", "a periodic save");
     assert!(path.exists());
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     let records = redistill_persist::SnapshotReader::open(&path)
@@ -962,19 +988,14 @@ fn save_points_set_by_config_set_save_once_enough_changes_are_made_in_time() {
     let lastsave: u64 = redis::cmd("LASTSAVE").query(&mut c).unwrap();
     // One change is short of the point however long it waits: give the schedule over a
     // second of ticks past the point's time.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while unix_now() < lastsave + 3 {
-        assert!(Instant::now() < deadline, "the clock stands still");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_until("two seconds past the last save", || {
+        unix_now() >= lastsave + 3
+    });
     assert_eq!(node.field("rdb_changes_since_last_save"), "1");
     assert!(!path.exists(), "one change of two saved nothing");
 
     let _: () = c.set("b", 2).unwrap();
-    while node.field("rdb_changes_since_last_save") != "0" {
-        assert!(Instant::now() < deadline, "the save point did not save");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    node.wait_for_field("rdb_changes_since_last_save", "0", "the save point's save");
     assert_eq!(node.field("rdb_last_bgsave_status"), "ok");
     let records = redistill_persist::SnapshotReader::open(&path)
         .unwrap()

@@ -7,7 +7,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use common::{TestServer, exchange, info, read_to_close};
+use common::{TestServer, exchange, info, read_to_close, wait_for, wait_until};
 
 #[test]
 fn pipelined_requests_answer_in_order() {
@@ -236,30 +236,23 @@ fn errors_while_queueing_abort_exec() {
 fn idle_clients_are_closed_after_timeout_and_active_ones_are_not() {
     use std::time::Instant;
     let server = TestServer::with_config(|c| c.server.timeout = 1);
-    // Connections go to the two workers in turn: two of each kind reach both.
-    let mut idle: Vec<TcpStream> = Vec::new();
+    // Connections go to the two workers in turn: two of each kind reach both. Each idle
+    // client's last request reaches the server after the instant kept with it.
+    let mut idle: Vec<(TcpStream, Instant)> = Vec::new();
     let mut active: Vec<TcpStream> = Vec::new();
     for _ in 0..2 {
         let mut s = server.raw();
+        let pinged = Instant::now();
         exchange(&mut s, b"PING\r\n", b"+PONG\r\n");
-        idle.push(s);
+        s.set_nonblocking(true).expect("nonblocking");
+        idle.push((s, pinged));
         let mut s = server.raw();
         exchange(&mut s, b"PING\r\n", b"+PONG\r\n");
         active.push(s);
     }
-    let started = Instant::now();
-    for s in &mut idle {
-        s.set_nonblocking(true).expect("nonblocking");
-    }
     // Keep the active clients busy while waiting for the idle ones to be closed.
-    let mut closed = [None; 2];
-    let mut rounds = 0u64;
-    while closed.iter().any(Option::is_none) {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "idle clients still open after {:?}",
-            started.elapsed()
-        );
+    let mut closed_after = [None; 2];
+    wait_until("the idle clients to be closed", || {
         for s in &mut active {
             exchange(s, b"INCR busy\r\n", b":");
             let mut rest = Vec::new();
@@ -269,29 +262,28 @@ fn idle_clients_are_closed_after_timeout_and_active_ones_are_not() {
                 rest.push(byte[0]);
             }
         }
-        rounds += 1;
-        std::thread::sleep(Duration::from_millis(50));
-        for (s, closed) in idle.iter_mut().zip(&mut closed) {
+        for ((s, pinged), closed) in idle.iter_mut().zip(&mut closed_after) {
             if closed.is_some() {
                 continue;
             }
             let mut buf = [0u8; 16];
             match s.read(&mut buf) {
-                Ok(0) => *closed = Some(started.elapsed()),
+                Ok(0) => *closed = Some(pinged.elapsed()),
                 Ok(n) => panic!("an idle client got {:?}", &buf[..n]),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == ErrorKind::ConnectionReset => {
-                    *closed = Some(started.elapsed());
+                    *closed = Some(pinged.elapsed());
                 }
                 Err(e) => panic!("idle client: {e}"),
             }
         }
+        closed_after.iter().all(Option::is_some)
+    });
+    // The server times idleness with its coarse clock, which may lag a few milliseconds.
+    for at in closed_after.into_iter().flatten() {
+        assert!(at >= Duration::from_millis(950), "closed after only {at:?}");
     }
-    for at in closed.into_iter().flatten() {
-        assert!(at >= Duration::from_secs(1), "closed after only {at:?}");
-    }
-    assert!(rounds > 0);
-    // Active well past the timeout, and still served: a reply at least every 200 ms.
+    // Active well past the timeout, and still served: a request at least every 200 ms.
     let until = Instant::now() + Duration::from_millis(2500);
     while Instant::now() < until {
         for s in &mut active {
@@ -327,18 +319,18 @@ fn client_list_shows_clients_and_kill_closes_one() {
         .and_then(|fd| fd.parse().ok())
         .expect("fd=");
     assert!(fd > 2, "a socket's descriptor: {list}");
-    // A transaction being queued shows in flags and multi.
+    // A transaction being queued shows in flags and multi, once the victim's worker has
+    // published them: it does so after writing the replies, so the admin may look first.
     exchange(
         &mut victim,
         b"MULTI\r\nSET a 1\r\nSET b 2\r\n",
         b"+OK\r\n+QUEUED\r\n+QUEUED\r\n",
     );
-    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut admin).unwrap();
-    let victim_line = list.lines().next().unwrap_or_default();
-    assert!(
-        victim_line.contains(" flags=x ") && victim_line.contains(" multi=2 "),
-        "{list}"
-    );
+    let list = wait_for("CLIENT LIST to show the victim's transaction", || {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut admin).unwrap();
+        let victim_line = list.lines().next().unwrap_or_default();
+        (victim_line.contains(" flags=x ") && victim_line.contains(" multi=2 ")).then_some(list)
+    });
     assert!(list.lines().nth(1).is_some_and(|l| l.contains(" flags=N ")));
     exchange(&mut victim, b"DISCARD\r\n", b"+OK\r\n");
     let killed: i64 = redis::cmd("CLIENT")
@@ -413,41 +405,52 @@ fn auth_gates_commands_until_the_password_is_given() {
 /// CLIENT PAUSE holds writes (WRITE) or every command (ALL) until its timeout or CLIENT
 /// UNPAUSE, as redis-server 7.0 does; reads go on under WRITE, and queueing inside MULTI
 /// is not held, only EXEC.
+///
+/// A held command is answered no sooner than its pause ends, counted from before CLIENT
+/// PAUSE was sent, less the few milliseconds the server's coarse clock may lag; commands
+/// that must not be held are checked under a pause longer than any reply is waited for.
 #[test]
 fn client_pause_holds_commands_until_it_ends() {
     use std::time::Instant;
     let server = TestServer::start();
     let mut admin = server.raw();
     let mut s = server.raw();
-    exchange(&mut admin, b"CLIENT PAUSE 400 WRITE\r\n", b"+OK\r\n");
-    let start = Instant::now();
+    exchange(&mut admin, b"CLIENT PAUSE 100000 WRITE\r\n", b"+OK\r\n");
     exchange(&mut s, b"GET k\r\n", b"$-1\r\n");
     exchange(&mut s, b"MULTI\r\nSET k 1\r\n", b"+OK\r\n+QUEUED\r\n");
+    exchange(&mut s, b"DISCARD\r\n", b"+OK\r\n");
+    // A write sent now stays unanswered while the pause lasts, then UNPAUSE lets it run.
+    s.write_all(b"SET k 2\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    s.set_nonblocking(true).unwrap();
+    let early = s.read(&mut [0u8; 16]);
     assert!(
-        start.elapsed() < Duration::from_millis(300),
-        "reads are not held"
+        early.is_err_and(|e| e.kind() == ErrorKind::WouldBlock),
+        "a write was answered during a WRITE pause"
     );
+    s.set_nonblocking(false).unwrap();
+    exchange(&mut admin, b"CLIENT UNPAUSE\r\n", b"+OK\r\n");
+    exchange(&mut s, b"", b"+OK\r\n");
+
+    let paused = Instant::now();
+    exchange(&mut admin, b"CLIENT PAUSE 400 WRITE\r\n", b"+OK\r\n");
+    exchange(&mut s, b"MULTI\r\nSET k 1\r\n", b"+OK\r\n+QUEUED\r\n");
     exchange(&mut s, b"EXEC\r\n", b"*1\r\n+OK\r\n");
-    let held = start.elapsed();
+    let held = paused.elapsed();
     assert!(
         held >= Duration::from_millis(350),
         "EXEC ran after {held:?}"
     );
-    assert!(held < Duration::from_secs(3), "EXEC ran after {held:?}");
 
-    exchange(&mut admin, b"CLIENT PAUSE 100000 WRITE\r\n", b"+OK\r\n");
-    let start = Instant::now();
-    s.write_all(b"SET k 2\r\n").unwrap();
-    std::thread::sleep(Duration::from_millis(100));
-    exchange(&mut admin, b"CLIENT UNPAUSE\r\n", b"+OK\r\n");
-    exchange(&mut s, b"", b"+OK\r\n");
-    assert!(start.elapsed() < Duration::from_secs(3));
-
+    let paused = Instant::now();
     exchange(&mut admin, b"CLIENT PAUSE 300 ALL\r\n", b"+OK\r\n");
-    let start = Instant::now();
     exchange(&mut s, b"PING\r\n", b"+PONG\r\n");
-    assert!(start.elapsed() >= Duration::from_millis(250));
-    exchange(&mut admin, b"GET k\r\n", b"$1\r\n2\r\n");
+    let held = paused.elapsed();
+    assert!(
+        held >= Duration::from_millis(250),
+        "PING ran after {held:?}"
+    );
+    exchange(&mut admin, b"GET k\r\n", b"$1\r\n1\r\n");
 }
 
 /// CONFIG REWRITE edits the file the server started from, keeping its comments, and

@@ -39,7 +39,11 @@ const INTS: &[&str] = &[
     "abc",
     "",
 ];
+/// Expiry times in seconds (EX, EXPIRE): none that is valid runs out during a sequence.
 const TTLS: &[&str] = &["-5", "0", "100", "200", "5000", "abc"];
+/// The same in milliseconds (PX), so that no key expires between two commands on one
+/// server and the same two on the other, however slowly the sequence runs.
+const PX_TTLS: &[&str] = &["-5", "0", "100000", "200000", "5000000", "abc"];
 
 /// One random command, as arguments.
 fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
@@ -56,8 +60,10 @@ fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
                 let o = rng.pick(&opt);
                 if !o.is_empty() {
                     w.push(o);
-                    if o == "EX" || o == "PX" {
+                    if o == "EX" {
                         w.push(rng.pick(TTLS));
+                    } else if o == "PX" {
+                        w.push(rng.pick(PX_TTLS));
                     }
                 }
             }

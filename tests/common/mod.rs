@@ -8,6 +8,32 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+/// How long a test waits for something the server process does before it fails: far
+/// longer than that takes on an idle machine, so that a loaded one passes too.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `probe` until it returns a value, and returns that value; fails the test, naming
+/// `what` it waited for, after [`PATIENCE`].
+pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {PATIENCE:?} waiting for {what}"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Polls `condition` until it holds; fails the test, naming `what` it waited for, after
+/// [`PATIENCE`].
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    wait_for(what, || condition().then_some(()));
+}
+
 /// The binary with two workers on a port the OS picks; its log goes to a pipe.
 pub fn redistill() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_redistill"));
@@ -62,18 +88,8 @@ impl Running {
         (running, log_rx)
     }
 
-    /// Waits for the process to exit, failing the test after `limit`.
-    pub fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redistill did not exit within {limit:?}"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
+    /// Waits for the process to exit, failing the test after [`PATIENCE`].
+    pub fn wait_for_exit(&mut self) -> ExitStatus {
+        wait_for("redistill to exit", || self.child.try_wait().expect("wait"))
     }
 }

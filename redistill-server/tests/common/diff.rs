@@ -3,7 +3,6 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use redistill_resp::{Frame, Version, decode};
@@ -19,7 +18,7 @@ impl Conn {
     pub fn open(port: u16) -> Conn {
         let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(super::PATIENCE))
             .expect("timeout");
         let mut conn = Conn {
             stream,
@@ -66,34 +65,57 @@ pub struct RealRedis {
 }
 
 impl RealRedis {
+    /// Starts redis-server on a port that was free a moment before; when something else
+    /// takes that port first, redis-server exits and another port is tried.
     pub fn start() -> RealRedis {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "no", "--loglevel", "warning"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect(
-                "REDIS_DIFF needs redis-server on PATH (scripts/test.sh installs \
-                 Debian's redis-server)",
-            );
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
+        for _ in 0..10 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port();
+            let mut child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                ])
+                .args(["--appendonly", "no", "--loglevel", "warning"])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect(
+                    "REDIS_DIFF needs redis-server on PATH (scripts/test.sh installs \
+                     Debian's redis-server)",
+                );
+            let pid = child.id();
+            let started = super::wait_for("redis-server to answer or exit", || {
+                if child.try_wait().expect("redis-server's status").is_some() {
+                    return Some(false);
+                }
+                answers_as(port, pid).then_some(true)
+            });
+            if started {
+                return RealRedis { child, port };
+            }
         }
-        RealRedis { child, port }
+        panic!("redis-server exited at start on ten ports in a row");
     }
+}
+
+/// Whether the server on `port` is the process `pid` (from INFO's `process_id`), and not
+/// whatever else took the port.
+fn answers_as(port: u16, pid: u32) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let mut info = Vec::new();
+    let asked = stream
+        .set_read_timeout(Some(super::PATIENCE))
+        .and_then(|()| stream.write_all(b"INFO server\r\nQUIT\r\n"))
+        .and_then(|()| stream.read_to_end(&mut info));
+    asked.is_ok() && String::from_utf8_lossy(&info).contains(&format!("process_id:{pid}\r\n"))
 }
 
 impl Drop for RealRedis {

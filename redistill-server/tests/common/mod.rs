@@ -10,10 +10,36 @@ pub mod rng;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redistill_server::Server;
 use redistill_server::config::Config;
+
+/// How long a test waits for something another thread or process does before it fails:
+/// far longer than that takes on an idle machine, so that a loaded one passes too.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `probe` until it returns a value, and returns that value; fails the test, naming
+/// `what` it waited for, after [`PATIENCE`].
+pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {PATIENCE:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Polls `condition` until it holds; fails the test, naming `what` it waited for, after
+/// [`PATIENCE`].
+pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    wait_for(what, || condition().then_some(()));
+}
 
 /// A server on 127.0.0.1 with an OS-assigned port, stopped when dropped.
 pub struct TestServer {
@@ -60,9 +86,7 @@ impl TestServer {
 
     pub fn raw(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr).expect("connects");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .expect("timeout");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
         stream
     }
 }
