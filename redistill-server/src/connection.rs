@@ -26,10 +26,12 @@ pub(crate) const OUTPUT_PAUSE: usize = 256 * 1024;
 /// An output buffer grown past this by one big reply is given back once drained.
 const OUTPUT_KEEP: usize = 64 * 1024;
 
-/// Bytes one connection may read in one turn before the worker serves the others: a
-/// client that streams a long pipeline (or a huge value) then shares its worker with the
-/// rest, as Redis reads a client a chunk per event, and goes on in the worker's next round.
-const READ_BUDGET: usize = 1 << 20;
+/// Bytes one connection may move, read and written, in one turn (one call of
+/// [`Connection::ready`]) before it stops reading and the worker serves the others: a client
+/// that streams a long pipeline, or a huge value, or pipelines while reading its replies as
+/// fast as they come, then shares its worker with the rest (and lets it notice shutdown), as
+/// Redis reads a client a chunk per event; it goes on in the worker's next round.
+const TURN_BUDGET: usize = 1 << 20;
 
 /// What a connection costs besides its buffers: its own state and its client record,
 /// counted in `used_memory` as Redis counts its client structure.
@@ -77,7 +79,9 @@ pub(crate) struct Connection {
     /// CLIENT PAUSE holds the next request; the worker drives the connection again when
     /// the pause ends.
     held: bool,
-    /// The last read stopped at [`READ_BUDGET`] with input maybe still waiting: no new
+    /// Bytes this turn may still move (see [`TURN_BUDGET`]).
+    turn_budget: usize,
+    /// This turn stopped at its budget with input maybe still waiting: no new
     /// readiness event will report it, so the worker reads on in its next round.
     read_again: bool,
     /// When (unix seconds) the unsent output went over the soft output limit, while it is.
@@ -148,6 +152,7 @@ impl Connection {
             },
             paused: false,
             held: false,
+            turn_budget: TURN_BUDGET,
             read_again: false,
             soft_limit_since: None,
             unpublished_output: (0, 0),
@@ -254,6 +259,7 @@ impl Connection {
             .info
             .last_active_ms
             .store(self.last_active_ms, std::sync::atomic::Ordering::Relaxed);
+        self.turn_budget = TURN_BUDGET;
         if writable {
             self.flush();
         }
@@ -276,6 +282,7 @@ impl Connection {
         // connection, so resume it now.
         while self.paused
             && !self.held
+            && !self.read_again
             && self.pending() <= OUTPUT_PAUSE
             && self.closing == Closing::No
         {
@@ -385,10 +392,15 @@ impl Connection {
         self.held
     }
 
-    /// Whether the connection stopped reading at its budget with input maybe left: the
-    /// worker should drive it again, readable, after the other connections had a turn.
+    /// Whether the turn stopped at its budget with input maybe left, and the
+    /// connection could go on now: the worker drives it again, readable, after the other
+    /// connections had a turn. (One waiting for its client to read its replies goes on at
+    /// the WRITABLE event instead.)
     pub fn wants_to_read(&self) -> bool {
-        self.read_again && self.closing == Closing::No && !self.paused
+        self.read_again
+            && self.closing == Closing::No
+            && !self.held
+            && !(self.paused && self.pending() > OUTPUT_PAUSE)
     }
 
     /// Whether CLIENT KILL asked for this connection to close.
@@ -416,8 +428,10 @@ impl Connection {
     /// `WouldBlock` is skipped, unless the peer has closed (`until_eof`): then its EOF
     /// brings no further event and must be read now.
     fn read(&mut self, shared: &Shared, scratch: &mut [u8], until_eof: bool) {
-        self.read_again = false;
-        let mut budget = READ_BUDGET;
+        self.read_again = self.turn_budget == 0;
+        if self.read_again {
+            return;
+        }
         // A refused TLS client is still read from until its handshake completes, so that
         // the refusal can be sent.
         while (self.closing == Closing::No
@@ -456,8 +470,8 @@ impl Connection {
                     if drained {
                         return;
                     }
-                    budget = budget.saturating_sub(n);
-                    if budget == 0 {
+                    self.turn_budget = self.turn_budget.saturating_sub(n);
+                    if self.turn_budget == 0 {
                         self.read_again = true;
                         return;
                     }
@@ -576,6 +590,7 @@ impl Connection {
                 }
                 Ok(n) => {
                     self.written += n;
+                    self.turn_budget = self.turn_budget.saturating_sub(n);
                     self.unpublished_output.0 += n as u64;
                     self.unpublished_output.1 += 1;
                 }

@@ -73,3 +73,51 @@ fn ping_is_answered_while_another_client_pipelines_twenty_thousand_appends() {
     let len: usize = redis::cmd("STRLEN").arg("log").query(&mut c).unwrap();
     assert_eq!(len, APPENDS * 1024);
 }
+
+#[test]
+fn a_client_that_pipelines_and_reads_as_fast_as_it_can_leaves_its_worker_to_the_others() {
+    use std::io::Read;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let server = TestServer::with_config(|c| c.server.workers = 1);
+    // Requests flow without end and the replies are drained as fast as they come, so the
+    // connection never runs out of input nor of room for output.
+    let received = Arc::new(AtomicUsize::new(0));
+    let mut writer = server.raw();
+    let mut reader = writer.try_clone().expect("clone");
+    let feeding = std::thread::spawn(move || {
+        let batch = b"INCR counter\r\nSET key value\r\n".repeat(100);
+        while writer.write_all(&batch).is_ok() {}
+    });
+    let draining = {
+        let received = Arc::clone(&received);
+        std::thread::spawn(move || {
+            let mut buf = vec![0; 1 << 20];
+            while let Ok(n @ 1..) = reader.read(&mut buf) {
+                received.fetch_add(n, Ordering::Relaxed);
+            }
+        })
+    };
+    common::wait_until("the pipeline's replies to flow", || {
+        received.load(Ordering::Relaxed) > 1 << 20
+    });
+    let mut pinger = server.raw();
+    pinger
+        .set_read_timeout(Some(PING_PATIENCE))
+        .expect("timeout");
+    for _ in 0..3 {
+        let mut pong = [0; 7];
+        let answered =
+            pinger.write_all(b"PING\r\n").is_ok() && pinger.read_exact(&mut pong).is_ok();
+        if !answered || &pong != b"+PONG\r\n" {
+            // A stuck worker would also hold up the shutdown that dropping the server
+            // starts: leave it running, so that the test fails now rather than hang.
+            std::mem::forget(server);
+            panic!("PING went unanswered for {PING_PATIENCE:?} beside the pipelining client");
+        }
+    }
+    // Shutting down closes the server's side, which ends both threads' blocking calls.
+    drop(server);
+    feeding.join().expect("feeder");
+    draining.join().expect("drainer");
+}
