@@ -7,8 +7,19 @@
 //! Without one the server behaves as Redis built with libc malloc: INFO reports
 //! `mem_allocator:libc` and derives the allocator figures from RSS and `used_memory`,
 //! `MEMORY PURGE` does nothing and answers `+OK`.
+//!
+//! With the `jemalloc` feature this module also provides `Jemalloc`, the control for a
+//! process whose global allocator is `tikv-jemallocator`'s. The feature is off by default so
+//! that embedders using another allocator do not build jemalloc; the `redistill` binary
+//! turns it on.
 
 use std::sync::OnceLock;
+
+#[cfg(feature = "jemalloc")]
+mod jemalloc;
+
+#[cfg(feature = "jemalloc")]
+pub use jemalloc::Jemalloc;
 
 /// What the allocator knows of its own heap, in bytes, as jemalloc's `stats.*` counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
