@@ -4,10 +4,13 @@
 use std::process::ExitCode;
 
 use crate::Server;
+use crate::allocator::AllocatorControl;
 use crate::cli::Cli;
 use crate::logging;
 
-/// Runs the server as the `redistill` binary does, until it stops.
+/// Runs the server as the `redistill` binary does, until it stops. INFO reports the
+/// allocator [installed](crate::allocator::install) before, else the system allocator;
+/// see [`run_with_allocator`].
 ///
 /// A bad flag, a missing configuration file, an unknown key or a bad value prints a message
 /// naming it and exits with status 2; a failure to start (e.g. the port is taken, or the
@@ -56,4 +59,13 @@ pub fn run() -> ExitCode {
         totals.connections_received,
     );
     ExitCode::SUCCESS
+}
+
+/// [`run`], with `allocator` describing the process's `#[global_allocator]` to INFO,
+/// `MEMORY PURGE` and `MEMORY MALLOC-STATS` (see [`crate::allocator`]).
+pub fn run_with_allocator(allocator: &'static dyn AllocatorControl) -> ExitCode {
+    if crate::allocator::install(allocator).is_err() {
+        eprintln!("redistill: an allocator control was installed already; keeping it");
+    }
+    run()
 }

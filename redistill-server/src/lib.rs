@@ -44,6 +44,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+pub mod allocator;
 pub mod cli;
 pub mod config;
 pub mod launch;

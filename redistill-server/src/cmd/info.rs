@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Command, Ctx};
+use crate::allocator::MemorySample;
 use crate::server::Shared;
 use crate::stats::Stats;
 
@@ -198,28 +199,26 @@ fn memory(shared: &Shared, t: &mut String) {
             part as f64 * 100.0 / whole as f64
         }
     };
-    let fragmentation = if used == 0 {
-        0.0
-    } else {
-        rss as f64 / used as f64
-    };
+    let allocator = crate::allocator::installed();
+    let sample = MemorySample::take(allocator, rss, used);
+    let (allocator_sizes, fragmentation) = (allocator_sizes(&sample), fragmentation(&sample));
+    let allocator_name = allocator.name();
     let _ = write!(
         t,
         "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
          used_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\n\
          used_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{clients}\r\nused_memory_startup:0\r\n\
          used_memory_dataset:{dataset}\r\nused_memory_dataset_perc:{:.2}%\r\n\
-         total_system_memory:{system}\r\ntotal_system_memory_human:{}\r\n\
+         {allocator_sizes}total_system_memory:{system}\r\ntotal_system_memory_human:{}\r\n\
          used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n\
          used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n\
          number_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n\
          used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n\
          used_memory_scripts_human:0B\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\n\
-         maxmemory_policy:{policy}\r\nmem_fragmentation_ratio:{fragmentation:.2}\r\n\
-         mem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:0\r\n\
+         maxmemory_policy:{policy}\r\n{fragmentation}mem_not_counted_for_evict:0\r\n\
          mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n\
          mem_clients_slaves:0\r\nmem_clients_normal:{clients}\r\nmem_cluster_links:0\r\n\
-         mem_aof_buffer:0\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\n\
+         mem_aof_buffer:0\r\nmem_allocator:{allocator_name}\r\nactive_defrag_running:0\r\n\
          lazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
         human_bytes(used),
         human_bytes(rss),
@@ -228,8 +227,44 @@ fn memory(shared: &Shared, t: &mut String) {
         percent(dataset, used),
         human_bytes(system),
         human_bytes(max),
-        i128::from(rss) - i128::from(used),
     );
+}
+
+/// INFO's `allocator_allocated`, `allocator_active` and `allocator_resident` lines.
+fn allocator_sizes(sample: &MemorySample) -> String {
+    let a = &sample.allocator;
+    format!(
+        "allocator_allocated:{}\r\nallocator_active:{}\r\nallocator_resident:{}\r\n",
+        a.allocated, a.active, a.resident,
+    )
+}
+
+/// INFO's ratios from `allocator_frag_ratio` to `mem_fragmentation_bytes`, as Redis's
+/// `getMemoryOverheadData` computes them: each step from allocated bytes to the process's
+/// RSS, as a ratio (single precision, two decimals) and as a difference in bytes.
+fn fragmentation(sample: &MemorySample) -> String {
+    let ratio = |part: u64, whole: u64| {
+        if whole == 0 {
+            0.0
+        } else {
+            part as f32 / whole as f32
+        }
+    };
+    let step = |name: &str, over: u64, under: u64| {
+        format!(
+            "{name}_ratio:{:.2}\r\n{name}_bytes:{}\r\n",
+            ratio(over, under),
+            i128::from(over) - i128::from(under),
+        )
+    };
+    let a = &sample.allocator;
+    [
+        step("allocator_frag", a.active, a.allocated),
+        step("allocator_rss", a.resident, a.active),
+        step("rss_overhead", sample.rss, a.resident),
+        step("mem_fragmentation", sample.rss, sample.used),
+    ]
+    .concat()
 }
 
 fn stats(shared: &Shared, t: &mut String) {

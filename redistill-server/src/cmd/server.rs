@@ -19,7 +19,12 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("time", 1, &["loading", "stale", "fast"], (0, 0, 0), time),
     Command::new("object", -2, &[], (0, 0, 0), object)
         .with_subcommands(&["encoding", "freq", "help", "idletime", "refcount"]),
-    Command::new("memory", -2, &[], (0, 0, 0), memory).with_subcommands(&["help", "usage"]),
+    Command::new("memory", -2, &[], (0, 0, 0), memory).with_subcommands(&[
+        "help",
+        "malloc-stats",
+        "purge",
+        "usage",
+    ]),
     Command::new(
         "shutdown",
         -1,
@@ -99,6 +104,10 @@ const OBJECT_HELP: &[&str] = &[
 /// `MEMORY HELP`, Redis's text for the subcommands this server has.
 const MEMORY_HELP: &[&str] = &[
     "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
     "USAGE <key> [SAMPLES <count>]",
     "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
@@ -291,11 +300,14 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }
 }
 
-/// MEMORY USAGE key [SAMPLES n]
+/// MEMORY USAGE key [SAMPLES n] | MALLOC-STATS | PURGE | HELP
 fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let sub = args[1];
     if is(sub, "HELP") {
         return help(ctx, args, MEMORY_HELP);
+    }
+    if is(sub, "MALLOC-STATS") || is(sub, "PURGE") {
+        return memory_allocator(ctx, args);
     }
     if !is(sub, "USAGE") {
         return unknown_subcommand(ctx, sub, "MEMORY");
@@ -320,6 +332,30 @@ fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         Ok(Some(n)) => ctx.reply().len(n),
         Ok(None) => ctx.reply().null(),
         Err(e) => ctx.reply().store_error(&e),
+    }
+}
+
+/// MEMORY MALLOC-STATS and MEMORY PURGE, answered by the installed allocator control as
+/// Redis answers them with jemalloc, or with libc malloc where none is installed.
+fn memory_allocator(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+    if args.len() != 2 {
+        return subcommand_arity(ctx, args);
+    }
+    let allocator = crate::allocator::installed();
+    if is(args[1], "PURGE") {
+        return match allocator.purge() {
+            Ok(()) => ctx.reply().ok(),
+            Err(message) => ctx.reply().error_fmt(format_args!("ERR {message}")),
+        };
+    }
+    match allocator.stats_report() {
+        Some(report) => {
+            let version = ctx.client.version;
+            redistill_resp::encode::write_verbatim(ctx.out, version, *b"txt", report.as_bytes());
+        }
+        None => ctx
+            .reply()
+            .bulk(b"Stats not supported for the current allocator"),
     }
 }
 
