@@ -52,6 +52,12 @@ pub trait AllocatorControl: Send + Sync {
     /// The allocator's own statistics report, for `MEMORY MALLOC-STATS`; `None` when it
     /// has none.
     fn stats_report(&self) -> Option<String>;
+
+    /// How it rounds requests, which the keyspace's memory figures follow once the control
+    /// is installed.
+    fn size_classes(&self) -> redistill_store::SizeClasses {
+        redistill_store::SizeClasses::Glibc
+    }
 }
 
 /// The system allocator, which tells nothing about itself: what Redis reports when built
@@ -79,14 +85,17 @@ impl AllocatorControl for Libc {
 
 static INSTALLED: OnceLock<&'static dyn AllocatorControl> = OnceLock::new();
 
-/// Makes `control` the allocator every server in this process reports and purges; call it
-/// once, before starting a server, with the control matching the `#[global_allocator]`.
+/// Makes `control` the allocator every server in this process reports and purges, and
+/// whose size classes the keyspace's memory figures follow; call it once, before starting a
+/// server, with the control matching the `#[global_allocator]`.
 ///
 /// # Errors
 ///
 /// A control was installed already (it stays in place).
 pub fn install(control: &'static dyn AllocatorControl) -> Result<(), AlreadyInstalled> {
-    INSTALLED.set(control).map_err(|_| AlreadyInstalled)
+    INSTALLED.set(control).map_err(|_| AlreadyInstalled)?;
+    redistill_store::set_size_classes(control.size_classes());
+    Ok(())
 }
 
 /// The installed control, or [`Libc`] when none was.

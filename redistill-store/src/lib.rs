@@ -81,6 +81,7 @@ pub use expire::{
 pub use glob::glob_match;
 pub use hashes::FieldValue;
 pub use info::{DbInfo, Stats};
+pub use memory::{SizeClasses, set_size_classes, size_classes};
 pub use scan::ScanOptions;
 pub use snapshot::{SNAPSHOT_BATCH, SnapshotEntry, SnapshotValue};
 pub use store::{Store, StoreBuilder};

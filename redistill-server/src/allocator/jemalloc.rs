@@ -28,6 +28,10 @@ static NAME: LazyLock<String> = LazyLock::new(|| {
 const ALL_ARENAS: u32 = 4096;
 
 impl AllocatorControl for Jemalloc {
+    fn size_classes(&self) -> redistill_store::SizeClasses {
+        redistill_store::SizeClasses::Jemalloc
+    }
+
     fn name(&self) -> &str {
         &NAME
     }
