@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{Running, redistill};
+use common::{Running, exchange, redistill};
 
 const MIB: u64 = 1 << 20;
 
@@ -70,17 +70,6 @@ fn command(args: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(b"\r\n");
     }
     out
-}
-
-/// Sends `request` and reads exactly `expected.len()` bytes back, which must match.
-fn exchange(s: &mut TcpStream, request: &[u8], expected: &[u8]) {
-    s.write_all(request).expect("write");
-    let mut got = vec![0; expected.len()];
-    s.read_exact(&mut got).expect("reply");
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expected)
-    );
 }
 
 /// A bulk string reply's payload.

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::{PATIENCE, Running, redistill};
+use common::{PATIENCE, Running, exchange, redistill};
 
 /// What these tests ask of the server process.
 trait Probe {
@@ -40,16 +40,6 @@ impl Probe for Running {
         };
         (field("VmRSS:"), field("VmSize:"))
     }
-}
-
-fn exchange(s: &mut TcpStream, request: &[u8], expected: &[u8]) {
-    s.write_all(request).expect("write");
-    let mut got = vec![0; expected.len()];
-    s.read_exact(&mut got).expect("reply");
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expected)
-    );
 }
 
 const MIB: u64 = 1 << 20;

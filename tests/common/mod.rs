@@ -2,37 +2,18 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// How long a test waits for something the server process does before it fails: far
-/// longer than that takes on an idle machine, so that a loaded one passes too.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+#[path = "../../redistill-server/tests/common/wait.rs"]
+mod wait;
 
-/// Polls `probe` until it returns a value, and returns that value; fails the test, naming
-/// `what` it waited for, after [`PATIENCE`].
-pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up after {PATIENCE:?} waiting for {what}"
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Polls `condition` until it holds; fails the test, naming `what` it waited for, after
-/// [`PATIENCE`].
-pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    wait_for(what, || condition().then_some(()));
-}
+#[allow(unused_imports)] // each test binary uses its own part of them
+pub use wait::{PATIENCE, wait_for, wait_until};
 
 /// The binary with two workers on a port the OS picks; its log goes to a pipe.
 pub fn redistill() -> Command {
@@ -92,4 +73,15 @@ impl Running {
     pub fn wait_for_exit(&mut self) -> ExitStatus {
         wait_for("redistill to exit", || self.child.try_wait().expect("wait"))
     }
+}
+
+/// Sends `request` and reads exactly `expected.len()` bytes back, which must match.
+pub fn exchange(s: &mut TcpStream, request: &[u8], expected: &[u8]) {
+    s.write_all(request).expect("write");
+    let mut got = vec![0; expected.len()];
+    s.read_exact(&mut got).expect("reply");
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expected)
+    );
 }

@@ -6,40 +6,17 @@ pub mod diff;
 pub mod keyspace_model;
 pub mod linearizability;
 pub mod rng;
+mod wait;
+
+#[allow(unused_imports)] // each test binary uses its own part of them
+pub use wait::{PATIENCE, wait_for, wait_until};
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
 
 use redistill_server::Server;
 use redistill_server::config::Config;
-
-/// How long a test waits for something another thread or process does before it fails:
-/// far longer than that takes on an idle machine, so that a loaded one passes too.
-pub const PATIENCE: Duration = Duration::from_secs(30);
-
-/// Polls `probe` until it returns a value, and returns that value; fails the test, naming
-/// `what` it waited for, after [`PATIENCE`].
-pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gave up after {PATIENCE:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// Polls `condition` until it holds; fails the test, naming `what` it waited for, after
-/// [`PATIENCE`].
-pub fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    wait_for(what, || condition().then_some(()));
-}
 
 /// A server on 127.0.0.1 with an OS-assigned port, stopped when dropped.
 pub struct TestServer {
