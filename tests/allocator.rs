@@ -8,12 +8,11 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
 
-use common::{Running, exchange, redistill};
+use common::{Running, exchange, redistill, wait_for_within};
 
 const MIB: u64 = 1 << 20;
 
@@ -47,19 +46,10 @@ fn rss(server: &Running) -> u64 {
 /// Polls the server's RSS until `done` holds for it, failing the test after `limit`;
 /// returns the RSS that satisfied it.
 fn wait_for_rss(server: &Running, limit: Duration, what: &str, done: impl Fn(u64) -> bool) -> u64 {
-    let deadline = Instant::now() + limit;
-    loop {
+    wait_for_within(limit, &format!("the RSS {what}"), || {
         let now = rss(server);
-        if done(now) {
-            return now;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what}: RSS still {} MiB after {limit:?}",
-            now / MIB
-        );
-        thread::sleep(Duration::from_millis(200));
-    }
+        done(now).then_some(now)
+    })
 }
 
 fn command(args: &[&[u8]]) -> Vec<u8> {

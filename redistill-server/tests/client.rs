@@ -437,6 +437,7 @@ fn command_stats_time_the_work_and_not_the_wait_between_requests() {
         sent.elapsed()
     };
     let first = set(&mut c, "a");
+    // Idle time made on purpose, not a wait: whatever its length, none of it may count.
     std::thread::sleep(Duration::from_millis(300));
     let round_trips = first + set(&mut c, "b");
     let usec = command_usec(&mut c, "set");

@@ -420,6 +420,9 @@ fn client_pause_holds_commands_until_it_ends() {
     exchange(&mut s, b"MULTI\r\nSET k 1\r\n", b"+OK\r\n+QUEUED\r\n");
     exchange(&mut s, b"DISCARD\r\n", b"+OK\r\n");
     // A write sent now stays unanswered while the pause lasts, then UNPAUSE lets it run.
+    // The sleep is the window in which a wrongly answered write would show: there is no
+    // state to wait for when the check is that nothing arrives (a slow machine can only
+    // make it pass for the wrong reason, never fail for one).
     s.write_all(b"SET k 2\r\n").unwrap();
     std::thread::sleep(Duration::from_millis(100));
     s.set_nonblocking(true).unwrap();

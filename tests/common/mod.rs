@@ -13,7 +13,7 @@ use std::time::Duration;
 mod wait;
 
 #[allow(unused_imports)] // each test binary uses its own part of them
-pub use wait::{PATIENCE, wait_for, wait_until};
+pub use wait::{PATIENCE, wait_for, wait_for_within, wait_until};
 
 /// The binary with two workers on a port the OS picks; its log goes to a pipe.
 pub fn redistill() -> Command {

@@ -348,7 +348,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         stats.reject(slot);
         return;
     }
-    if ctx.client.tx.queue.is_some() && !transactions::runs_inside_multi(command.name) {
+    if queues(ctx.client, command) {
         ctx.client.tx.enqueue(args);
         ctx.reply().simple(b"QUEUED");
         return;
@@ -396,6 +396,12 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     stats.record(slot, elapsed, failed);
 }
 
+/// Whether `command` is queued rather than run: the client is inside MULTI and it is not
+/// one of the transaction commands.
+fn queues(client: &Client, command: &Command) -> bool {
+    client.tx.queue.is_some() && !transactions::runs_inside_multi(command.name)
+}
+
 /// Redis's check before a command while memory is over `maxmemory`: evict first, and if
 /// usage stays over the limit, refuse what may grow memory: a command flagged `denyoom`,
 /// and anything but the transaction commands inside MULTI (queueing holds memory too).
@@ -404,8 +410,7 @@ fn refused_for_memory(ctx: &mut Ctx<'_>, command: &Command) -> bool {
     let Err(oom) = ctx.shared.store.enforce_memory_limit() else {
         return false;
     };
-    let queueing = ctx.client.tx.queue.is_some() && !transactions::runs_inside_multi(command.name);
-    if !command.denyoom && !queueing {
+    if !command.denyoom && !queues(ctx.client, command) {
         return false;
     }
     ctx.reply().store_error(&oom);

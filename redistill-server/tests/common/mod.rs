@@ -9,7 +9,7 @@ pub mod rng;
 mod wait;
 
 #[allow(unused_imports)] // each test binary uses its own part of them
-pub use wait::{PATIENCE, wait_for, wait_until};
+pub use wait::{PATIENCE, wait_for, wait_for_within, wait_until};
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
