@@ -101,10 +101,10 @@ impl Client {
         }
     }
 
-    /// Whether this fast command is the one in [`crate::cmd::FAST_TIMING_SAMPLE`] to time.
+    /// Whether this fast command is the one in [`crate::stats::FAST_TIMING_SAMPLE`] to time.
     pub fn next_fast_sample(&mut self) -> bool {
         self.fast_commands = self.fast_commands.wrapping_add(1);
-        self.fast_commands % crate::cmd::FAST_TIMING_SAMPLE == 1
+        self.fast_commands % crate::stats::FAST_TIMING_SAMPLE == 1
     }
 
     pub fn id(&self) -> u64 {

@@ -27,7 +27,7 @@ pub(crate) struct ClientInfo {
     pub resp: AtomicU8,
     /// Coarse unix ms of the last request.
     pub last_active_ms: AtomicU64,
-    /// The last command run (see `cmd::last_command_label`), for `cmd=`; `usize::MAX`
+    /// The last command run (a code of the command table), for `cmd=`; `usize::MAX`
     /// before any.
     pub last_command: AtomicUsize,
     pub names: Mutex<Names>,
@@ -110,7 +110,12 @@ impl ClientInfo {
     /// as the owning worker last published them: `qbuf` and `rbs` from the query buffer,
     /// `omem` the unsent replies (`obl`/`oll`, Redis's reply-list internals, read 0),
     /// `tot-mem` both buffers' capacity.
-    pub fn line(&self, now_ms: u64) -> String {
+    /// `command_label` names a `last_command` code (the command table knows the names).
+    pub fn line(
+        &self,
+        now_ms: u64,
+        command_label: impl Fn(usize) -> std::borrow::Cow<'static, str>,
+    ) -> String {
         let names = self.names.lock().clone();
         let text = |b: &Option<Bytes>| {
             b.as_deref()
@@ -158,7 +163,7 @@ impl ClientInfo {
             self.db.load(Ordering::Relaxed),
             rbs.saturating_sub(qbuf),
             rbs + out_capacity,
-            crate::cmd::last_command_label(self.last_command.load(Ordering::Relaxed)),
+            command_label(self.last_command.load(Ordering::Relaxed)),
             self.resp.load(Ordering::Relaxed),
             text(&names.lib_name),
             text(&names.lib_version),

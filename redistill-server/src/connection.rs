@@ -17,7 +17,7 @@ use redistill_resp::{Limits, RequestBatch, RequestDecoder};
 use crate::client::Client;
 use crate::clients::ClientInfo;
 use crate::cmd::{self, Ctx};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::transport::Transport;
 
 /// Unsent output above which the connection stops reading and executing.

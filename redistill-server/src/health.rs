@@ -20,7 +20,7 @@ use slab::Slab;
 
 use crate::config::Config;
 use crate::metrics::Snapshot;
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// Time a connection has, from accept, to send its request and read the answer.
 pub(crate) const DEADLINE: Duration = Duration::from_secs(5);

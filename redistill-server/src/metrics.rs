@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::stats::Stats;
 
 /// What is known of the last snapshot save.
@@ -111,7 +111,7 @@ impl Snapshot {
             eviction_exceeded_ms: store.eviction_exceeded_ms,
             auth_failures: Stats::get(&shared.stats.auth_failures),
             used_memory: shared.used_memory(),
-            used_memory_rss: rss_bytes(),
+            used_memory_rss: crate::rss::rss_bytes(),
             maxmemory,
             dbs,
             commands: command_figures(shared),
@@ -412,17 +412,6 @@ fn command_figures(shared: &Shared) -> Vec<CommandFigures> {
         .collect()
 }
 
-/// The process's resident set size in bytes (`VmRSS`), or 0 where `/proc` is absent.
-pub(crate) fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kib| kib * 1024)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,12 +428,5 @@ mod tests {
     fn label_values_are_escaped() {
         assert_eq!(label_value("get"), "get");
         assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-    }
-
-    #[test]
-    fn rss_is_read_on_linux() {
-        if cfg!(target_os = "linux") {
-            assert!(rss_bytes() > 0);
-        }
     }
 }

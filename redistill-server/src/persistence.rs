@@ -679,14 +679,18 @@ fn due_point(points: &[SavePoint], c: SaveClock) -> Option<SavePoint> {
 }
 
 /// Saves whenever a save point of the configuration is due, until the server stops.
-pub(crate) fn periodic(shared: &crate::server::Shared) {
+pub(crate) fn periodic(
+    persistence: &Persistence,
+    store: &Store,
+    config: &parking_lot::RwLock<crate::config::Config>,
+    shutdown: &AtomicBool,
+) {
     // Short, because stopping the server waits for this thread to notice.
     const TICK: Duration = Duration::from_millis(100);
-    let persistence = &shared.persistence;
-    while !shared.shutdown.load(Ordering::Relaxed) {
+    while !shutdown.load(Ordering::Relaxed) {
         thread::park_timeout(TICK);
         let (due, target) = {
-            let config = shared.config.read();
+            let config = config.read();
             let p = &config.persistence;
             let due = if p.enabled {
                 let clock = SaveClock {
@@ -694,7 +698,7 @@ pub(crate) fn periodic(shared: &crate::server::Shared) {
                     last_save: persistence.last_save_unix(),
                     last_try: persistence.last_try_unix.load(Ordering::Relaxed),
                     last_ok: persistence.last_ok.load(Ordering::Relaxed),
-                    changes: persistence.changes_since_save(&shared.store),
+                    changes: persistence.changes_since_save(store),
                 };
                 due_point(&p.save_points(), clock)
             } else {
@@ -703,7 +707,7 @@ pub(crate) fn periodic(shared: &crate::server::Shared) {
             (due, SaveTarget::from_config(p))
         };
         let scheduled = persistence.scheduled.load(Ordering::Relaxed) && persistence.retry_ok();
-        if (due.is_some() || scheduled) && persistence.try_begin(&shared.store) {
+        if (due.is_some() || scheduled) && persistence.try_begin(store) {
             match due {
                 Some(point) => log::info!(
                     "{} changes in {} seconds. Saving...",
@@ -712,7 +716,7 @@ pub(crate) fn periodic(shared: &crate::server::Shared) {
                 ),
                 None => log::info!("Background saving started (scheduled)"),
             }
-            let _ = persistence.run(&shared.store, &target, true);
+            let _ = persistence.run(store, &target, true);
         }
     }
 }

@@ -1,14 +1,14 @@
-//! Starting and stopping the server: the shared state, the acceptor thread and the workers.
+//! Starting and stopping the server: builds the shared state, starts the acceptor, the
+//! workers and the background threads, and stops them in order.
 
 use std::io;
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::Waker;
 use parking_lot::RwLock;
 use redistill_store::Store;
 
@@ -16,138 +16,11 @@ use crate::clients::Registry;
 use crate::clock::CoarseClock;
 use crate::config::Config;
 use crate::persistence::{Persistence, PersistenceStatus, SaveTarget};
+use crate::shared::{Gate, OutputLimits, Shared};
 use crate::shutdown::ShutdownRequest;
 use crate::stats::{CommandStats, Stats};
 use crate::watch::Watches;
-use crate::worker::{self, Incoming, WorkerHandle};
-
-/// The acceptor's waker; listener `i` has token `i`.
-const WAKER: Token = Token(usize::MAX);
-
-/// State every worker shares: the store, the configuration, counters.
-pub(crate) struct Shared {
-    pub store: Store,
-    pub clock: CoarseClock,
-    pub config: RwLock<Config>,
-    pub stats: Stats,
-    pub shutdown: AtomicBool,
-    pub next_client_id: AtomicU64,
-    pub started: Instant,
-    /// One gate per worker: commands hold their worker's for reading, EXEC holds all of
-    /// them for writing (see `cmd::transactions`).
-    pub gates: Vec<Gate>,
-    pub watches: Watches,
-    pub clients: Registry,
-    /// INFO commandstats, one table per worker.
-    pub command_stats: Vec<CommandStats>,
-    /// Per worker: a CLIENT KILL is waiting for it; with its waker, set once workers run.
-    pub kills: Vec<AtomicBool>,
-    pub wakers: std::sync::OnceLock<Vec<Arc<Waker>>>,
-    /// Set by SIGTERM/SIGINT, SHUTDOWN or the embedder; the main thread then stops the
-    /// server.
-    pub shutdown_request: ShutdownRequest,
-    /// Snapshot state: saves running, last save, its status (INFO, LASTSAVE, health).
-    pub persistence: Arc<Persistence>,
-    /// The TLS configuration every TLS connection shares, when TLS is enabled.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// `client-output-buffer-limit` for normal clients, kept here so that connections see
-    /// CONFIG SET without reading the configuration per command.
-    pub output_limits: OutputLimits,
-    pub slowlog: crate::slowlog::SlowLog,
-    pub pause: crate::pause::Pause,
-}
-
-/// The normal class's output buffer limits in bytes and seconds; 0 for none.
-#[derive(Debug, Default)]
-pub(crate) struct OutputLimits {
-    pub hard: AtomicUsize,
-    pub soft: AtomicUsize,
-    pub soft_seconds: AtomicU64,
-}
-
-/// A worker's gate, alone on its cache line so workers never share one.
-#[repr(align(128))]
-#[derive(Default)]
-pub(crate) struct Gate(RwLock<()>);
-
-impl std::ops::Deref for Gate {
-    type Target = RwLock<()>;
-
-    fn deref(&self) -> &RwLock<()> {
-        &self.0
-    }
-}
-
-impl Shared {
-    /// Copies what connections read on every command out of the configuration; called at
-    /// start and after each CONFIG SET.
-    pub fn refresh_limits(&self, config: &Config) {
-        let normal = config.server.client_output_buffer_limit.normal;
-        let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        let limits = &self.output_limits;
-        limits
-            .hard
-            .store(bytes(normal.hard_limit_bytes), Ordering::Relaxed);
-        limits
-            .soft
-            .store(bytes(normal.soft_limit_bytes), Ordering::Relaxed);
-        limits
-            .soft_seconds
-            .store(normal.soft_limit_seconds, Ordering::Relaxed);
-        self.slowlog.configure(
-            config.server.slowlog_log_slower_than,
-            config.server.slowlog_max_len,
-        );
-    }
-
-    /// Redis's `used_memory`: the keyspace's bytes plus what clients hold (buffers, queued
-    /// transactions), the figure `maxmemory` is compared with.
-    pub fn used_memory(&self) -> u64 {
-        let used = self.store.used_memory() + self.store.external_memory();
-        u64::try_from(used).unwrap_or(u64::MAX)
-    }
-
-    /// Requests processed by every worker since start or CONFIG RESETSTAT.
-    pub fn commands_processed(&self) -> u64 {
-        self.command_stats.iter().map(|w| w.processed.get()).sum()
-    }
-
-    /// Bytes read from and written to clients since start or CONFIG RESETSTAT.
-    pub fn net_bytes(&self) -> (u64, u64) {
-        self.command_stats.iter().fold((0, 0), |(i, o), w| {
-            (i + w.net_input.get(), o + w.net_output.get())
-        })
-    }
-
-    /// Socket reads and writes since start or CONFIG RESETSTAT.
-    pub fn net_calls(&self) -> (u64, u64) {
-        self.command_stats
-            .iter()
-            .fold((0, 0), |(r, w), s| (r + s.reads.get(), w + s.writes.get()))
-    }
-
-    pub fn next_client_id(&self) -> u64 {
-        self.next_client_id.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Wakes every worker, so that connections held by CLIENT PAUSE run again.
-    pub fn wake_workers(&self) {
-        for waker in self.wakers.get().into_iter().flatten() {
-            let _ = waker.wake();
-        }
-    }
-
-    /// Asks the worker owning `client` to close it.
-    pub fn kill(&self, client: &crate::clients::ClientInfo) {
-        client.killed.store(true, Ordering::Relaxed);
-        if let Some(flag) = self.kills.get(client.worker) {
-            flag.store(true, Ordering::Release);
-        }
-        if let Some(waker) = self.wakers.get().and_then(|w| w.get(client.worker)) {
-            let _ = waker.wake();
-        }
-    }
-}
+use crate::worker::{self, WorkerHandle};
 
 /// A running server: its address, and the way to stop it.
 ///
@@ -233,7 +106,7 @@ impl Server {
         if let Err(e) = crate::fdlimit::raise_for(config.server.max_connections) {
             log::warn!("cannot raise the open-file limit: {e}");
         }
-        let listeners = bind_all(&config)?;
+        let listeners = crate::acceptor::bind_all(&config)?;
         let health_listeners = crate::health::bind(&config)?;
         let addr = listeners[0].0.local_addr()?;
         let tls_addr = match listeners.iter().find(|(_, is_tls)| *is_tls) {
@@ -279,34 +152,23 @@ impl Server {
         let _ = shared
             .wakers
             .set(workers.iter().map(WorkerHandle::waker).collect());
-        let poll = Poll::new()?;
-        let acceptor_waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
-        let acceptor = Acceptor {
-            poll,
-            listeners,
-            workers: workers.clone(),
-            next: 0,
-            shared: Arc::clone(&shared),
-            rate_limit: crate::admission::RateLimit::default(),
-            reserve: crate::fdlimit::Reserve::new(),
-            last_fd_warning: None,
-        };
-        threads.push(
-            thread::Builder::new()
-                .name("redistill-accept".into())
-                .spawn(move || acceptor.run())?,
-        );
+        let (acceptor_waker, acceptor) =
+            crate::acceptor::spawn(listeners, workers.clone(), Arc::clone(&shared))?;
+        threads.push(acceptor);
         let housekeeping_shared = Arc::clone(&shared);
         threads.push(
             thread::Builder::new()
                 .name("redistill-housekeeping".into())
-                .spawn(move || housekeeping(&housekeeping_shared))?,
+                .spawn(move || crate::housekeeping::run(&housekeeping_shared))?,
         );
         let snapshot_shared = Arc::clone(&shared);
         threads.push(
             thread::Builder::new()
                 .name("redistill-snapshot".into())
-                .spawn(move || crate::persistence::periodic(&snapshot_shared))?,
+                .spawn(move || {
+                    let s = &snapshot_shared;
+                    crate::persistence::periodic(&s.persistence, &s.store, &s.config, &s.shutdown);
+                })?,
         );
 
         let health =
@@ -480,269 +342,5 @@ impl ShutdownTrigger {
                 }
             })?;
         Ok(())
-    }
-}
-
-/// Accepts connections and hands them to workers round-robin.
-struct Acceptor {
-    poll: Poll,
-    /// Each listener, and whether it speaks TLS.
-    listeners: Vec<(TcpListener, bool)>,
-    workers: Vec<WorkerHandle>,
-    next: usize,
-    shared: Arc<Shared>,
-    rate_limit: crate::admission::RateLimit,
-    /// The spare descriptor that lets the acceptor refuse connections when none are left.
-    reserve: crate::fdlimit::Reserve,
-    /// When running out of descriptors was last logged: once a second is enough.
-    last_fd_warning: Option<Instant>,
-}
-
-impl Acceptor {
-    fn run(mut self) {
-        for (i, (listener, _)) in self.listeners.iter_mut().enumerate() {
-            if let Err(e) = self
-                .poll
-                .registry()
-                .register(listener, Token(i), Interest::READABLE)
-            {
-                log::error!("cannot register the listener: {e}");
-                return;
-            }
-        }
-        let mut events = Events::with_capacity(64);
-        while !self.shared.shutdown.load(Ordering::Relaxed) {
-            if let Err(e) = self.poll.poll(&mut events, None) {
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                log::error!("acceptor poll failed: {e}");
-                return;
-            }
-            for event in &events {
-                if event.token() != WAKER {
-                    self.accept_all(event.token().0);
-                }
-            }
-        }
-    }
-
-    fn accept_all(&mut self, listener: usize) {
-        loop {
-            let Some((accepted, tls)) = self
-                .listeners
-                .get(listener)
-                .map(|(listener, tls)| (listener.accept(), *tls))
-            else {
-                return;
-            };
-            match accepted {
-                Ok((stream, peer)) => self.dispatch(stream, peer, tls),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if crate::fdlimit::out_of_descriptors(&e) => {
-                    if !self.refuse_without_descriptors(listener, &e) {
-                        return;
-                    }
-                }
-                Err(e) => {
-                    // ECONNABORTED and friends concern one connection only.
-                    log::warn!("accept failed: {e}");
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Out of descriptors: the connection at the head of the backlog is accepted into the
-    /// spare descriptor, told it is refused (a TLS client only sees the close) and closed,
-    /// so that it neither waits unanswered nor keeps the listener readable for nothing.
-    /// Returns whether a connection was taken off the backlog, so the caller goes on.
-    fn refuse_without_descriptors(&mut self, listener: usize, error: &io::Error) -> bool {
-        let now = Instant::now();
-        if self
-            .last_fd_warning
-            .is_none_or(|last| now.saturating_duration_since(last) >= Duration::from_secs(1))
-        {
-            self.last_fd_warning = Some(now);
-            log::warn!("accept failed: {error}; refusing new connections until clients leave");
-        }
-        let Some((listener, tls)) = self.listeners.get(listener) else {
-            return false;
-        };
-        let tls = *tls;
-        let refused = self.reserve.without(|| match listener.accept() {
-            Ok((stream, _)) => {
-                if !tls {
-                    reject(stream, crate::admission::MAX_CLIENTS_REACHED);
-                }
-                true
-            }
-            Err(_) => false,
-        });
-        if refused == Some(true) {
-            Stats::add(&self.shared.stats.rejected_connections, 1);
-            true
-        } else {
-            false
-        }
-    }
-
-    fn dispatch(&mut self, stream: TcpStream, peer: SocketAddr, tls: bool) {
-        use crate::admission::{self, MAX_CLIENTS_REACHED, PROTECTED_MODE_DENIED, RATE_LIMITED};
-        let config = self.shared.config.read();
-        let rate = u64::from(config.server.max_new_connections_per_second);
-        if rate > 0 && !self.rate_limit.admit(rate, Instant::now()) {
-            drop(config);
-            Stats::add(&self.shared.stats.rejected_connections, 1);
-            // A TLS client could not read a plain error line; it just sees the close.
-            if !tls {
-                reject(stream, RATE_LIMITED);
-            }
-            return;
-        }
-        let denied = admission::protected_mode_refuses(&config, peer.ip());
-        let handshakes = u64::from(config.security.tls_max_handshakes);
-        if config.server.tcp_nodelay {
-            let _ = stream.set_nodelay(true);
-        }
-        if config.server.tcp_keepalive > 0 {
-            let keepalive = socket2::TcpKeepalive::new()
-                .with_time(Duration::from_secs(u64::from(config.server.tcp_keepalive)));
-            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&keepalive);
-        }
-        let max = u64::from(config.server.max_connections);
-        drop(config);
-        let full = max > 0 && Stats::get(&self.shared.stats.connected_clients) >= max;
-        let refusal = if full {
-            Some(MAX_CLIENTS_REACHED)
-        } else if denied {
-            Some(PROTECTED_MODE_DENIED)
-        } else {
-            None
-        };
-        if refusal.is_some() {
-            Stats::add(&self.shared.stats.rejected_connections, 1);
-        }
-        let slot = if tls {
-            let Some(slot) = crate::transport::HandshakeSlot::take(&self.shared, handshakes) else {
-                // Too many handshakes in flight: shed this one before it costs any crypto.
-                if refusal.is_none() {
-                    Stats::add(&self.shared.stats.rejected_connections, 1);
-                }
-                return;
-            };
-            Some(slot)
-        } else {
-            if let Some(refusal) = refusal {
-                reject(stream, refusal);
-                return;
-            }
-            None
-        };
-        // A refused TLS client is answered by a worker after the handshake, as Redis does.
-        // As in Redis, a rejected connection counts in rejected_connections only.
-        if refusal.is_none() {
-            Stats::add(&self.shared.stats.connections_received, 1);
-        }
-        Stats::add(&self.shared.stats.connected_clients, 1);
-        let worker = &self.workers[self.next % self.workers.len()];
-        self.next = self.next.wrapping_add(1);
-        worker.hand_over(Incoming {
-            stream,
-            peer,
-            tls: slot,
-            refusal,
-        });
-    }
-}
-
-/// Binds every configured address on the configured port, and on `tls_port` when TLS has
-/// a port of its own; with TLS enabled and `tls_port` 0, `port` itself speaks TLS. With
-/// port 0 the first bind picks a free port and the other addresses use the same one.
-/// Each listener comes with whether it speaks TLS.
-fn bind_all(config: &Config) -> io::Result<Vec<(TcpListener, bool)>> {
-    let security = &config.security;
-    let mut ports = vec![(
-        config.server.port,
-        security.tls_enabled && security.tls_port == 0,
-    )];
-    if security.tls_enabled && security.tls_port != 0 {
-        ports.push((security.tls_port, true));
-    }
-    let mut listeners = Vec::new();
-    let addrs = if config.server.bind.is_empty() {
-        vec![[127, 0, 0, 1].into()]
-    } else {
-        config.server.bind.clone()
-    };
-    for (mut port, tls) in ports {
-        for ip in &addrs {
-            let listener = StdListener::bind(SocketAddr::new(*ip, port))?;
-            listener.set_nonblocking(true)?;
-            port = listener.local_addr()?.port();
-            listeners.push((TcpListener::from_std(listener), tls));
-        }
-    }
-    Ok(listeners)
-}
-
-/// Best-effort error line to a connection we will not serve, then close it.
-fn reject(stream: TcpStream, reply: &'static [u8]) {
-    use std::io::Write;
-    let mut stream = stream;
-    let _ = stream.write(reply);
-}
-
-/// Refreshes the coarse clock while workers sleep, reclaims expired keys `hz` times a
-/// second, and samples the rates and the memory peak every 100 ms.
-fn housekeeping(shared: &Shared) {
-    const SAMPLE_EVERY: Duration = Duration::from_millis(100);
-    let (mut next_cycle, mut next_sample) = (Instant::now(), Instant::now());
-    while !shared.shutdown.load(Ordering::Relaxed) {
-        shared.clock.refresh();
-        let stats = &shared.stats;
-        let now = Instant::now();
-        if now >= next_cycle {
-            // Redis's slow expiry cycle: bounded by time (a quarter of its period at the
-            // default effort), not by a key count, so a large batch of expired keys is
-            // reclaimed at the rate the cycle can delete them.
-            let period = expiry_period(shared.config.read().server.hz);
-            let cycle = shared.store.active_expire_cycle_for(usize::MAX, period);
-            stats.expiry.record(&cycle, now.elapsed());
-            next_cycle = now + period;
-        }
-        if now >= next_sample {
-            stats.ops_rate.sample(now, shared.commands_processed());
-            stats
-                .memory_peak
-                .fetch_max(shared.used_memory(), Ordering::Relaxed);
-            next_sample = now + SAMPLE_EVERY;
-        }
-        thread::park_timeout(
-            next_cycle
-                .min(next_sample)
-                .saturating_duration_since(Instant::now()),
-        );
-    }
-}
-
-/// The time between active expiry cycles at `hz` cycles a second, kept within Redis's
-/// bounds (a `Config` built in code is not range-checked).
-fn expiry_period(hz: u32) -> Duration {
-    Duration::from_secs(1) / hz.clamp(crate::config::HZ_MIN, crate::config::HZ_MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expiry_cycles_run_hz_times_a_second_within_redis_bounds() {
-        assert_eq!(expiry_period(10), Duration::from_millis(100));
-        assert_eq!(expiry_period(100), Duration::from_millis(10));
-        assert_eq!(expiry_period(500), Duration::from_millis(2));
-        assert_eq!(expiry_period(5000), Duration::from_millis(2));
-        assert_eq!(expiry_period(0), Duration::from_secs(1));
     }
 }

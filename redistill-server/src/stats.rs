@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+/// One fast command in this many is timed for INFO commandstats.
+pub(crate) const FAST_TIMING_SAMPLE: u32 = 16;
+
 use parking_lot::Mutex;
 
 /// Counters shared by every worker; relaxed atomics, read only for reporting.

@@ -16,7 +16,7 @@ use mio::event::Source;
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
 
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::stats::Stats;
 
 /// Encrypted and plaintext bytes rustls may hold for one connection before `write`

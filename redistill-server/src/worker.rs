@@ -13,7 +13,7 @@ use mio::{Events, Poll, Token, Waker};
 use slab::Slab;
 
 use crate::connection::{Connection, Status};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::stats::Stats;
 use crate::transport::{HandshakeSlot, TlsStream, Transport};
 

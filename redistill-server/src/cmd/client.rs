@@ -75,7 +75,7 @@ fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         setinfo(ctx, args[2], args[3]);
     } else if is(sub, "INFO") && exact(2) {
         let now = ctx.shared.clock.now_ms();
-        let line = ctx.client.info.line(now);
+        let line = ctx.client.info.line(now, super::last_command_label);
         verbatim(ctx, &line);
     } else if is(sub, "LIST") {
         list(ctx, &args[2..]);
@@ -347,7 +347,7 @@ fn list(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
     if only_normal {
         for info in ctx.shared.clients.all() {
             if ids.as_ref().is_none_or(|ids| ids.contains(&info.id)) {
-                text.push_str(&info.line(now));
+                text.push_str(&info.line(now, super::last_command_label));
             }
         }
     }

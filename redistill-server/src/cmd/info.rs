@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{Command, Ctx};
 use crate::allocator::MemorySample;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::stats::Stats;
 
 pub(super) static COMMANDS: &[Command] = &[Command::new(
@@ -190,7 +190,7 @@ fn memory(shared: &Shared, t: &mut String) {
         .memory_peak
         .fetch_max(used, Ordering::Relaxed)
         .max(used);
-    let rss = crate::metrics::rss_bytes();
+    let rss = crate::rss::rss_bytes();
     let system = total_system_memory();
     let percent = |part: u64, whole: u64| {
         if whole == 0 {

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crate::client::{Client, ReplyMode};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 mod args;
 mod auth;
@@ -418,8 +418,7 @@ fn refused_for_memory(ctx: &mut Ctx<'_>, command: &Command) -> bool {
     true
 }
 
-/// One fast command in this many is timed for INFO commandstats.
-pub(crate) const FAST_TIMING_SAMPLE: u32 = 16;
+pub(crate) use crate::stats::FAST_TIMING_SAMPLE;
 
 /// INFO commandstats lines for every command and subcommand called since the last reset.
 pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {

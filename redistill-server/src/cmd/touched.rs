@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use super::args::{is, parse_i64};
 use super::{Command, Ctx, key_args};
-use crate::server::Shared;
+use crate::shared::Shared;
 
 /// What a write's watched keys looked like before it ran.
 #[derive(Default)]

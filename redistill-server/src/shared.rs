@@ -1,0 +1,144 @@
+//! The state every thread of the server shares: the store, the configuration, the
+//! registries of clients and watches, the counters. Modules below the command table import
+//! it; it imports none of them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Instant;
+
+use mio::Waker;
+use parking_lot::RwLock;
+use redistill_store::Store;
+
+use crate::clients::Registry;
+use crate::clock::CoarseClock;
+use crate::config::Config;
+use crate::persistence::Persistence;
+use crate::shutdown::ShutdownRequest;
+use crate::stats::{CommandStats, Stats};
+use crate::watch::Watches;
+
+/// State every worker shares: the store, the configuration, counters.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub clock: CoarseClock,
+    pub config: RwLock<Config>,
+    pub stats: Stats,
+    pub shutdown: AtomicBool,
+    pub next_client_id: AtomicU64,
+    pub started: Instant,
+    /// One gate per worker: commands hold their worker's for reading, EXEC holds all of
+    /// them for writing (see `cmd::transactions`).
+    pub gates: Vec<Gate>,
+    pub watches: Watches,
+    pub clients: Registry,
+    /// INFO commandstats, one table per worker.
+    pub command_stats: Vec<CommandStats>,
+    /// Per worker: a CLIENT KILL is waiting for it; with its waker, set once workers run.
+    pub kills: Vec<AtomicBool>,
+    pub wakers: std::sync::OnceLock<Vec<Arc<Waker>>>,
+    /// Set by SIGTERM/SIGINT, SHUTDOWN or the embedder; the main thread then stops the
+    /// server.
+    pub shutdown_request: ShutdownRequest,
+    /// Snapshot state: saves running, last save, its status (INFO, LASTSAVE, health).
+    pub persistence: Arc<Persistence>,
+    /// The TLS configuration every TLS connection shares, when TLS is enabled.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// `client-output-buffer-limit` for normal clients, kept here so that connections see
+    /// CONFIG SET without reading the configuration per command.
+    pub output_limits: OutputLimits,
+    pub slowlog: crate::slowlog::SlowLog,
+    pub pause: crate::pause::Pause,
+}
+
+/// The normal class's output buffer limits in bytes and seconds; 0 for none.
+#[derive(Debug, Default)]
+pub(crate) struct OutputLimits {
+    pub hard: AtomicUsize,
+    pub soft: AtomicUsize,
+    pub soft_seconds: AtomicU64,
+}
+
+/// A worker's gate, alone on its cache line so workers never share one.
+#[repr(align(128))]
+#[derive(Default)]
+pub(crate) struct Gate(RwLock<()>);
+
+impl std::ops::Deref for Gate {
+    type Target = RwLock<()>;
+
+    fn deref(&self) -> &RwLock<()> {
+        &self.0
+    }
+}
+
+impl Shared {
+    /// Copies what connections read on every command out of the configuration; called at
+    /// start and after each CONFIG SET.
+    pub fn refresh_limits(&self, config: &Config) {
+        let normal = config.server.client_output_buffer_limit.normal;
+        let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let limits = &self.output_limits;
+        limits
+            .hard
+            .store(bytes(normal.hard_limit_bytes), Ordering::Relaxed);
+        limits
+            .soft
+            .store(bytes(normal.soft_limit_bytes), Ordering::Relaxed);
+        limits
+            .soft_seconds
+            .store(normal.soft_limit_seconds, Ordering::Relaxed);
+        self.slowlog.configure(
+            config.server.slowlog_log_slower_than,
+            config.server.slowlog_max_len,
+        );
+    }
+
+    /// Redis's `used_memory`: the keyspace's bytes plus what clients hold (buffers, queued
+    /// transactions), the figure `maxmemory` is compared with.
+    pub fn used_memory(&self) -> u64 {
+        let used = self.store.used_memory() + self.store.external_memory();
+        u64::try_from(used).unwrap_or(u64::MAX)
+    }
+
+    /// Requests processed by every worker since start or CONFIG RESETSTAT.
+    pub fn commands_processed(&self) -> u64 {
+        self.command_stats.iter().map(|w| w.processed.get()).sum()
+    }
+
+    /// Bytes read from and written to clients since start or CONFIG RESETSTAT.
+    pub fn net_bytes(&self) -> (u64, u64) {
+        self.command_stats.iter().fold((0, 0), |(i, o), w| {
+            (i + w.net_input.get(), o + w.net_output.get())
+        })
+    }
+
+    /// Socket reads and writes since start or CONFIG RESETSTAT.
+    pub fn net_calls(&self) -> (u64, u64) {
+        self.command_stats
+            .iter()
+            .fold((0, 0), |(r, w), s| (r + s.reads.get(), w + s.writes.get()))
+    }
+
+    pub fn next_client_id(&self) -> u64 {
+        self.next_client_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Wakes every worker, so that connections held by CLIENT PAUSE run again.
+    pub fn wake_workers(&self) {
+        for waker in self.wakers.get().into_iter().flatten() {
+            let _ = waker.wake();
+        }
+    }
+
+    /// Asks the worker owning `client` to close it.
+    pub fn kill(&self, client: &crate::clients::ClientInfo) {
+        client.killed.store(true, Ordering::Relaxed);
+        if let Some(flag) = self.kills.get(client.worker) {
+            flag.store(true, Ordering::Release);
+        }
+        if let Some(waker) = self.wakers.get().and_then(|w| w.get(client.worker)) {
+            let _ = waker.wake();
+        }
+    }
+}
