@@ -512,7 +512,7 @@ impl Connection {
                     return;
                 }
                 self.next_request += 1;
-                if cmd::is_exec(&argv) {
+                if cmd::takes_all_gates(&argv) {
                     gate = None;
                 } else if gate.is_none() {
                     gate = Some(shared.gates[self.worker].read());

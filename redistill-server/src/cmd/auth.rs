@@ -1,47 +1,41 @@
 //! AUTH, and the password check HELLO shares.
 
 use super::args::SYNTAX;
-use super::{Command, Ctx};
+use super::table::{acl, flags};
+use super::{Command, CommandResult, Ctx};
 use crate::stats::Stats;
 
-pub(super) static COMMANDS: &[Command] = &[Command::new(
-    "auth",
-    -2,
-    &[
-        "noscript",
-        "loading",
-        "stale",
-        "fast",
-        "no_auth",
-        "allow_busy",
-    ],
-    (0, 0, 0),
-    auth,
-)];
+pub(super) static COMMANDS: &[Command] = &[Command::new("auth", -2, auth)
+    .flags(flags!(
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY
+    ))
+    .acl(acl!(CONNECTION))];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// AUTH [username] password: the only user is `default`, whose password is
 /// `[security] password`.
-fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (user, password) = match args {
         [_, password] => {
             if ctx.shared.config.read().security.password.is_none() {
-                return ctx.reply().error(
+                return Err(
                     "ERR AUTH <password> called without any password configured for the \
-                     default user. Are you sure your configuration is correct?",
+                     default user. Are you sure your configuration is correct?"
+                        .into(),
                 );
             }
             (&b"default"[..], password)
         }
         [_, user, password] => (*user, password),
-        _ => return ctx.reply().error(SYNTAX),
+        _ => return Err(SYNTAX.into()),
     };
     if authenticate(ctx, user, password) {
         ctx.reply().ok();
     } else {
         ctx.reply().error(WRONGPASS);
     }
+    Ok(())
 }
 
 /// Checks credentials and marks the client authenticated when they are right. Without a
@@ -76,8 +70,9 @@ fn passwords_match(expected: &[u8], given: &[u8]) -> bool {
 }
 
 /// The error for a failed HELLO AUTH.
-pub(super) fn wrong_password(ctx: &mut Ctx<'_>) {
+pub(super) fn wrong_password(ctx: &mut Ctx<'_>) -> CommandResult {
     ctx.reply().error(WRONGPASS);
+    Ok(())
 }
 
 #[cfg(test)]

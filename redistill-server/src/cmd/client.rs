@@ -7,37 +7,70 @@ use bytes::Bytes;
 use redistill_store::Clock;
 
 use super::args::{SYNTAX, is, parse_i64};
-use super::{Command, Ctx};
+use super::table::{acl, flags};
+use super::{Command, CommandError, CommandResult, Ctx, fail};
 use crate::client::ReplyMode;
 use crate::clients::ClientInfo;
 use crate::pause::PauseMode;
 
-pub(super) static COMMANDS: &[Command] = &[Command::new("client", -2, &[], (0, 0, 0), client)
-    .with_subcommands(&[
-        "getname",
-        "getredir",
-        "help",
-        "id",
-        "info",
-        "kill",
-        "list",
-        "no-evict",
-        "no-touch",
-        "pause",
-        "reply",
-        "setinfo",
-        "setname",
-        "trackinginfo",
-        "unblock",
-        "unpause",
-    ])];
+pub(super) static COMMANDS: &[Command] =
+    &[Command::new("client", -2, super::no_subcommand).subcommands(CLIENT)];
 
-fn arity_error(ctx: &mut Ctx<'_>, sub: &[u8]) {
-    let sub = String::from_utf8_lossy(sub).to_ascii_lowercase();
-    ctx.reply().error_fmt(format_args!(
-        "ERR wrong number of arguments for 'client|{sub}' command"
-    ));
-}
+static CLIENT: &[Command] = &[
+    Command::sub("client", "getname", 2, client_getname)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "getredir", 2, client_getredir)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "help", 2, client_help)
+        .flags(flags!(LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "id", 2, client_id)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "info", 2, client_info)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION))
+        .tips(&["nondeterministic_output"]),
+    Command::sub("client", "kill", -3, client_kill)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "list", -2, client_list)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION))
+        .tips(&["nondeterministic_output"]),
+    Command::sub("client", "no-evict", 3, client_no_evict)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    // Redis 7.2.
+    Command::sub("client", "no-touch", 3, client_no_touch)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "pause", -3, client_pause)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "reply", 3, client_reply)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    // Redis 7.2.
+    Command::sub("client", "setinfo", 4, client_setinfo)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION))
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+    Command::sub("client", "setname", 3, client_setname)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "trackinginfo", 2, client_trackinginfo)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "unblock", -3, client_unblock)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+    Command::sub("client", "unpause", 2, client_unpause)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
+];
 
 /// Redis refuses names and library fields with spaces, newlines or other special bytes.
 fn printable_without_spaces(s: &[u8]) -> bool {
@@ -53,119 +86,133 @@ pub(super) fn valid_name(name: &[u8]) -> bool {
 pub(super) const BAD_NAME: &str =
     "ERR Client names cannot contain spaces, newlines or special characters.";
 
-fn client(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let sub = args[1];
-    let argc = args.len();
-    let exact = |n: usize| argc == n;
-    if is(sub, "ID") && exact(2) {
-        let id = i64::try_from(ctx.client.id()).unwrap_or(i64::MAX);
-        ctx.reply().int(id);
-    } else if is(sub, "SETNAME") && exact(3) {
-        let name = args[2];
-        if !valid_name(name) {
-            return ctx.reply().error(BAD_NAME);
-        }
-        ctx.client
-            .set_name((!name.is_empty()).then(|| Bytes::copy_from_slice(name)));
-        ctx.reply().ok();
-    } else if is(sub, "GETNAME") && exact(2) {
-        let name = ctx.client.name();
-        ctx.reply().opt_bulk(name.as_deref());
-    } else if is(sub, "SETINFO") && exact(4) {
-        setinfo(ctx, args[2], args[3]);
-    } else if is(sub, "INFO") && exact(2) {
-        let now = ctx.shared.clock.now_ms();
-        let line = ctx.client.info.line(now, super::last_command_label);
-        verbatim(ctx, &line);
-    } else if is(sub, "LIST") {
-        list(ctx, &args[2..]);
-    } else if is(sub, "KILL") && argc >= 3 {
-        kill(ctx, &args[2..]);
-    } else if (is(sub, "NO-EVICT") || is(sub, "NO-TOUCH")) && exact(3) {
-        // NO-EVICT exempts a client from client eviction, which this server does not do
-        // (it never evicts clients), so only its syntax matters.
-        let on = match args[2] {
-            a if is(a, "ON") => true,
-            a if is(a, "OFF") => false,
-            _ => return ctx.reply().error(SYNTAX),
-        };
-        if is(sub, "NO-TOUCH") {
-            ctx.client.set_no_touch(on);
-        } else {
-            ctx.client.set_no_evict(on);
-        }
-        ctx.reply().ok();
-    } else if is(sub, "REPLY") && exact(3) {
-        reply_mode(ctx, args[2]);
-    } else if is(sub, "GETREDIR") && exact(2) {
-        // No client tracking here, so no redirection.
-        ctx.reply().int(-1);
-    } else if is(sub, "TRACKINGINFO") && exact(2) {
-        let mut reply = ctx.reply();
-        reply.map(3);
-        reply.bulk(b"flags");
-        reply.set(1);
-        reply.bulk(b"off");
-        reply.bulk(b"redirect");
-        reply.int(-1);
-        reply.bulk(b"prefixes");
-        reply.array(0);
-    } else if is(sub, "UNBLOCK") && (exact(3) || exact(4)) {
-        unblock(ctx, &args[2..]);
-    } else if is(sub, "UNBLOCK") && argc > 4 {
-        ctx.reply().error(
-            "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.",
-        );
-    } else if is(sub, "PAUSE") && (exact(3) || exact(4)) {
-        pause(ctx, &args[2..]);
-    } else if is(sub, "PAUSE") && argc > 4 {
-        ctx.reply().error(
-            "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.",
-        );
-    } else if is(sub, "UNPAUSE") && exact(2) {
-        ctx.shared.pause.unpause();
-        ctx.shared.wake_workers();
-        ctx.reply().ok();
-    } else if is(sub, "HELP") && exact(2) {
-        ctx.reply().help(HELP);
-    } else if [
-        "ID",
-        "SETNAME",
-        "GETNAME",
-        "SETINFO",
-        "INFO",
-        "KILL",
-        "NO-EVICT",
-        "NO-TOUCH",
-        "REPLY",
-        "GETREDIR",
-        "TRACKINGINFO",
-        "UNBLOCK",
-        "PAUSE",
-        "UNPAUSE",
-        "HELP",
-    ]
-    .iter()
-    .any(|known| is(sub, known))
-    {
-        arity_error(ctx, sub);
-    } else {
-        let sub = String::from_utf8_lossy(sub);
-        ctx.reply().error_fmt(format_args!(
-            "ERR unknown subcommand '{sub}'. Try CLIENT HELP."
-        ));
+fn client_id(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    let id = i64::try_from(ctx.client.id()).unwrap_or(i64::MAX);
+    ctx.reply().int(id);
+    Ok(())
+}
+
+fn client_setname(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let name = args[2];
+    if !valid_name(name) {
+        return Err(BAD_NAME.into());
+    }
+    ctx.client
+        .set_name((!name.is_empty()).then(|| Bytes::copy_from_slice(name)));
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn client_getname(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    let name = ctx.client.name();
+    ctx.reply().opt_bulk(name.as_deref());
+    Ok(())
+}
+
+fn client_setinfo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    setinfo(ctx, args[2], args[3])
+}
+
+fn client_info(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    let now = ctx.shared.clock.now_ms();
+    let line = ctx.client.info.line(now, super::last_command_label);
+    verbatim(ctx, &line);
+    Ok(())
+}
+
+fn client_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    list(ctx, &args[2..])
+}
+
+fn client_kill(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    kill(ctx, &args[2..])
+}
+
+/// ON or OFF, as CLIENT NO-EVICT and NO-TOUCH read it.
+fn on_off(arg: &[u8]) -> Result<bool, CommandError> {
+    match arg {
+        a if is(a, "ON") => Ok(true),
+        a if is(a, "OFF") => Ok(false),
+        _ => Err(SYNTAX.into()),
     }
 }
 
+/// NO-EVICT exempts a client from client eviction, which this server does not do (it
+/// never evicts clients), so only its syntax matters.
+fn client_no_evict(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    ctx.client.set_no_evict(on_off(args[2])?);
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn client_no_touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    ctx.client.set_no_touch(on_off(args[2])?);
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn client_reply(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    reply_mode(ctx, args[2])
+}
+
+/// No client tracking here, so no redirection.
+fn client_getredir(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    ctx.reply().int(-1);
+    Ok(())
+}
+
+fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    let mut reply = ctx.reply();
+    reply.map(3);
+    reply.bulk(b"flags");
+    reply.set(1);
+    reply.bulk(b"off");
+    reply.bulk(b"redirect");
+    reply.int(-1);
+    reply.bulk(b"prefixes");
+    reply.array(0);
+    Ok(())
+}
+
+fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    if args.len() > 4 {
+        return Err(
+            "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP."
+                .into(),
+        );
+    }
+    unblock(ctx, &args[2..])
+}
+
+fn client_pause(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    if args.len() > 4 {
+        return Err(
+            "ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP."
+                .into(),
+        );
+    }
+    pause(ctx, &args[2..])
+}
+
+fn client_unpause(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    ctx.shared.pause.unpause();
+    ctx.shared.wake_workers();
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn client_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    ctx.reply().help(HELP);
+    Ok(())
+}
+
 /// CLIENT PAUSE timeout [WRITE|ALL]
-fn pause(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
+fn pause(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
     let timeout = match parse_i64(opts[0]) {
         None => {
-            return ctx
-                .reply()
-                .error("ERR timeout is not an integer or out of range");
+            return Err("ERR timeout is not an integer or out of range".into());
         }
-        Some(t) if t < 0 => return ctx.reply().error("ERR timeout is negative"),
+        Some(t) if t < 0 => return Err("ERR timeout is negative".into()),
         Some(t) => t.unsigned_abs(),
     };
     let mode = match opts.get(1) {
@@ -173,9 +220,7 @@ fn pause(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
         Some(m) if is(m, "ALL") => PauseMode::All,
         Some(m) if is(m, "WRITE") => PauseMode::Write,
         Some(_) => {
-            return ctx
-                .reply()
-                .error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+            return Err("ERR CLIENT PAUSE mode must be WRITE or ALL".into());
         }
     };
     let now = ctx.shared.clock.now_ms();
@@ -188,22 +233,22 @@ fn pause(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
         ctx.shared.pause.pause(now, end, mode);
     }
     ctx.reply().ok();
+    Ok(())
 }
 
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: no command blocks here, so none is unblocked.
-fn unblock(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
+fn unblock(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
     if parse_i64(opts[0]).is_none() {
-        return ctx.reply().error(super::args::NOT_INTEGER);
+        return Err(super::args::NOT_INTEGER.into());
     }
     if let Some(reason) = opts.get(1)
         && !is(reason, "TIMEOUT")
         && !is(reason, "ERROR")
     {
-        return ctx
-            .reply()
-            .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+        return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into());
     }
     ctx.reply().int(0);
+    Ok(())
 }
 
 /// `CLIENT HELP`: Redis 7.2's text for the subcommands this server has.
@@ -261,7 +306,7 @@ const HELP: &[&str] = &[
 
 /// CLIENT REPLY ON|OFF|SKIP. OFF and SKIP answer nothing; [`super::execute`] drops the
 /// replies they silence.
-fn reply_mode(ctx: &mut Ctx<'_>, mode: &[u8]) {
+fn reply_mode(ctx: &mut Ctx<'_>, mode: &[u8]) -> CommandResult {
     if is(mode, "ON") {
         ctx.client.reply_mode = ReplyMode::On;
         ctx.reply().ok();
@@ -274,6 +319,7 @@ fn reply_mode(ctx: &mut Ctx<'_>, mode: &[u8]) {
     } else {
         ctx.reply().error(SYNTAX);
     }
+    Ok(())
 }
 
 fn verbatim(ctx: &mut Ctx<'_>, text: &str) {
@@ -282,19 +328,17 @@ fn verbatim(ctx: &mut Ctx<'_>, text: &str) {
 }
 
 /// CLIENT SETINFO LIB-NAME name | LIB-VER version (Redis 7.2).
-fn setinfo(ctx: &mut Ctx<'_>, attr: &[u8], value: &[u8]) {
+fn setinfo(ctx: &mut Ctx<'_>, attr: &[u8], value: &[u8]) -> CommandResult {
     let lib_name = is(attr, "LIB-NAME");
     if !lib_name && !is(attr, "LIB-VER") {
         let attr = String::from_utf8_lossy(attr);
-        return ctx
-            .reply()
-            .error_fmt(format_args!("ERR Unrecognized option '{attr}'"));
+        return Err(fail(format_args!("ERR Unrecognized option '{attr}'")));
     }
     if !printable_without_spaces(value) {
         let attr = String::from_utf8_lossy(attr).to_ascii_lowercase();
-        return ctx.reply().error_fmt(format_args!(
+        return Err(fail(format_args!(
             "ERR {attr} cannot contain spaces, newlines or special characters."
-        ));
+        )));
     }
     let value = (!value.is_empty()).then(|| Bytes::copy_from_slice(value));
     let mut names = ctx.client.info.names.lock();
@@ -305,10 +349,11 @@ fn setinfo(ctx: &mut Ctx<'_>, attr: &[u8], value: &[u8]) {
     }
     drop(names);
     ctx.reply().ok();
+    Ok(())
 }
 
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]
-fn list(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
+fn list(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
     let mut ids: Option<Vec<u64>> = None;
     let mut only_normal = true;
     match opts {
@@ -322,9 +367,7 @@ fn list(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
                 only_normal = false;
             } else {
                 let kind = String::from_utf8_lossy(kind);
-                return ctx
-                    .reply()
-                    .error_fmt(format_args!("ERR Unknown client type '{kind}'"));
+                return Err(fail(format_args!("ERR Unknown client type '{kind}'")));
             }
         }
         [id, rest @ ..] if is(id, "ID") && !rest.is_empty() => {
@@ -335,12 +378,12 @@ fn list(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
                     .filter(|&i| i > 0)
                 {
                     Some(id) => wanted.push(id),
-                    None => return ctx.reply().error("ERR Invalid client ID"),
+                    None => return Err("ERR Invalid client ID".into()),
                 }
             }
             ids = Some(wanted);
         }
-        _ => return ctx.reply().error(SYNTAX),
+        _ => return Err(SYNTAX.into()),
     }
     let now = ctx.shared.clock.now_ms();
     let mut text = String::new();
@@ -352,11 +395,12 @@ fn list(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
         }
     }
     verbatim(ctx, &text);
+    Ok(())
 }
 
 /// CLIENT KILL addr:port | CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [USER name]
 /// [SKIPME yes|no] [TYPE type]
-fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
+fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
     let me = ctx.client.id();
     if let [addr] = opts {
         // The old form: one address, +OK or an error.
@@ -366,16 +410,13 @@ fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
             .all()
             .into_iter()
             .find(|c| c.addr.to_string().as_bytes() == *addr);
-        return match victim {
-            Some(victim) => {
-                kill_one(ctx, &victim, me);
-                ctx.reply().ok();
-            }
-            None => ctx.reply().error("ERR No such client"),
-        };
+        let victim = victim.ok_or("ERR No such client")?;
+        kill_one(ctx, &victim, me);
+        ctx.reply().ok();
+        return Ok(());
     }
     if !opts.len().is_multiple_of(2) {
-        return ctx.reply().error(SYNTAX);
+        return Err(SYNTAX.into());
     }
     let mut id = None;
     let mut addr: Option<&[u8]> = None;
@@ -391,7 +432,7 @@ fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
                 .filter(|&i| i > 0)
             {
                 Some(i) => id = Some(i),
-                None => return ctx.reply().error("ERR client-id should be greater than 0"),
+                None => return Err("ERR client-id should be greater than 0".into()),
             }
         } else if is(field, "ADDR") {
             addr = Some(value);
@@ -407,9 +448,7 @@ fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
                 type_ok = is(value, "normal");
             } else {
                 let value = String::from_utf8_lossy(value);
-                return ctx
-                    .reply()
-                    .error_fmt(format_args!("ERR Unknown client type '{value}'"));
+                return Err(fail(format_args!("ERR Unknown client type '{value}'")));
             }
         } else if is(field, "SKIPME") {
             if is(value, "yes") {
@@ -417,10 +456,10 @@ fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
             } else if is(value, "no") {
                 skip_me = false;
             } else {
-                return ctx.reply().error(SYNTAX);
+                return Err(SYNTAX.into());
             }
         } else {
-            return ctx.reply().error(SYNTAX);
+            return Err(SYNTAX.into());
         }
     }
     let matches = |c: &ClientInfo| {
@@ -445,6 +484,7 @@ fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
         kill_one(ctx, victim, me);
     }
     ctx.reply().len(victims.len());
+    Ok(())
 }
 
 fn kill_one(ctx: &mut Ctx<'_>, victim: &ClientInfo, me: u64) {

@@ -4,106 +4,81 @@ use bytes::Bytes;
 use redistill_resp::Version;
 
 use super::args::{db_index_arg, int_arg, is};
-use super::{Command, Ctx};
+use super::table::{acl, flags};
+use super::{Command, CommandResult, Ctx, fail};
 use crate::client::ReplyMode;
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new("ping", -1, &["fast"], (0, 0, 0), ping),
-    Command::new("echo", 2, &["loading", "stale", "fast"], (0, 0, 0), echo),
-    Command::new(
-        "quit",
-        -1,
-        &[
-            "noscript",
-            "loading",
-            "stale",
-            "fast",
-            "no_auth",
-            "allow_busy",
-        ],
-        (0, 0, 0),
-        quit,
-    ),
-    Command::new(
-        "select",
-        2,
-        &["loading", "stale", "fast"],
-        (0, 0, 0),
-        select,
-    ),
-    Command::new(
-        "hello",
-        -1,
-        &[
-            "noscript",
-            "loading",
-            "stale",
-            "fast",
-            "no_auth",
-            "allow_busy",
-        ],
-        (0, 0, 0),
-        hello,
-    ),
-    Command::new(
-        "reset",
-        1,
-        &[
-            "noscript",
-            "loading",
-            "stale",
-            "fast",
-            "no_auth",
-            "allow_busy",
-        ],
-        (0, 0, 0),
-        reset,
-    ),
+    Command::new("ping", -1, ping)
+        .flags(flags!(FAST))
+        .acl(acl!(CONNECTION))
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    Command::new("echo", 2, echo)
+        .flags(flags!(LOADING | STALE | FAST))
+        .acl(acl!(CONNECTION)),
+    Command::new("quit", -1, quit)
+        .flags(flags!(
+            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TRANSACTION_CONTROL
+        ))
+        .acl(acl!(CONNECTION)),
+    Command::new("select", 2, select)
+        .flags(flags!(LOADING | STALE | FAST))
+        .acl(acl!(CONNECTION)),
+    Command::new("hello", -1, hello)
+        .flags(flags!(
+            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY
+        ))
+        .acl(acl!(CONNECTION)),
+    Command::new("reset", 1, reset)
+        .flags(flags!(
+            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TRANSACTION_CONTROL
+        ))
+        .acl(acl!(CONNECTION)),
 ];
 
-fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     match args {
         [_] => ctx.reply().simple(b"PONG"),
         [_, msg] => ctx.reply().bulk(msg),
-        _ => ctx
-            .reply()
-            .error("ERR wrong number of arguments for 'ping' command"),
+        _ => return Err("ERR wrong number of arguments for 'ping' command".into()),
     }
+    Ok(())
 }
 
-fn echo(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn echo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.reply().bulk(args[1]);
+    Ok(())
 }
 
-fn quit(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+fn quit(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.reply().ok();
     ctx.client.close_after_reply = true;
+    Ok(())
 }
 
-fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn select(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     match db_index_arg(args[1], ctx.shared.store.databases()) {
         Ok(db) => {
             ctx.client.select(db);
             ctx.reply().ok();
         }
-        Err(e) => ctx.reply().error(e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }
 
 /// HELLO [protover [AUTH user pass] [SETNAME name]]: switches the protocol and answers
 /// with the server's identity as a map.
-fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut version = ctx.client.version;
     let mut rest = &args[1..];
     if let Some((proto, tail)) = rest.split_first() {
         version = match int_arg(proto) {
             Ok(2) => Version::Resp2,
             Ok(3) => Version::Resp3,
-            Ok(_) => return ctx.reply().error("NOPROTO unsupported protocol version"),
+            Ok(_) => return Err("NOPROTO unsupported protocol version".into()),
             Err(_) => {
-                return ctx
-                    .reply()
-                    .error("ERR Protocol version is not an integer or out of range");
+                return Err("ERR Protocol version is not an integer or out of range".into());
             }
         };
         rest = tail;
@@ -119,9 +94,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             rest = &tail[1..];
         } else {
             let option = String::from_utf8_lossy(option);
-            return ctx
-                .reply()
-                .error_fmt(format_args!("ERR Syntax error in HELLO option '{option}'"));
+            return Err(fail(format_args!(
+                "ERR Syntax error in HELLO option '{option}'"
+            )));
         }
     }
     if let Some((user, password)) = credentials
@@ -130,15 +105,16 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         return super::auth::wrong_password(ctx);
     }
     if !ctx.client.authenticated {
-        return ctx.reply().error(
+        return Err(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the \
              HELLO AUTH <user> <pass> option can be used to authenticate the client and select \
-             the RESP protocol version at the same time",
+             the RESP protocol version at the same time"
+                .into(),
         );
     }
     if let Some(name) = name {
         if !super::client::valid_name(&name) {
-            return ctx.reply().error(super::client::BAD_NAME);
+            return Err(super::client::BAD_NAME.into());
         }
         ctx.client.set_name((!name.is_empty()).then_some(name));
     }
@@ -161,12 +137,13 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     reply.bulk(b"master");
     reply.bulk(b"modules");
     reply.array(0);
+    Ok(())
 }
 
 /// RESET: back to a fresh connection's state: MULTI discarded, keys unwatched, db 0,
 /// RESP2, no name, logged out when a password is set, CLIENT NO-EVICT, NO-TOUCH and REPLY
 /// back to their defaults.
-fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.client.tx.take_queue();
     ctx.client.tx.aborted = false;
     super::transactions::unwatch_all(ctx);
@@ -178,4 +155,5 @@ fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     ctx.client.set_no_evict(false);
     ctx.client.reply_mode = ReplyMode::On;
     ctx.reply().simple(b"RESET");
+    Ok(())
 }

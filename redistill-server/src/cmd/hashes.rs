@@ -4,28 +4,79 @@ use redistill_resp::Version;
 
 use super::args::{SYNTAX, int_arg, is, pairs, parse_i64};
 use super::scan::{ScanArgs, parse_cursor};
-use super::{Command, Ctx};
-
-const WF: &[&str] = &["write", "denyoom", "fast"];
-const RF: &[&str] = &["readonly", "fast"];
+use super::table::{KeySpec, acl, flags, key_flags};
+use super::{Command, CommandResult, Ctx};
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new("hset", -4, WF, (1, 1, 1), hset),
-    Command::new("hmset", -4, WF, (1, 1, 1), hmset),
-    Command::new("hsetnx", 4, WF, (1, 1, 1), hsetnx),
-    Command::new("hget", 3, RF, (1, 1, 1), hget),
-    Command::new("hmget", -3, RF, (1, 1, 1), hmget),
-    Command::new("hgetall", 2, &["readonly"], (1, 1, 1), hgetall),
-    Command::new("hdel", -3, &["write", "fast"], (1, 1, 1), hdel),
-    Command::new("hlen", 2, RF, (1, 1, 1), hlen),
-    Command::new("hexists", 3, RF, (1, 1, 1), hexists),
-    Command::new("hkeys", 2, &["readonly"], (1, 1, 1), hkeys),
-    Command::new("hvals", 2, &["readonly"], (1, 1, 1), hvals),
-    Command::new("hstrlen", 3, RF, (1, 1, 1), hstrlen),
-    Command::new("hincrby", 4, WF, (1, 1, 1), hincrby),
-    Command::new("hincrbyfloat", 4, WF, (1, 1, 1), hincrbyfloat),
-    Command::new("hrandfield", -2, &["readonly"], (1, 1, 1), hrandfield),
-    Command::new("hscan", -3, &["readonly"], (1, 1, 1), hscan),
+    Command::new("hset", -4, hset)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))]),
+    Command::new("hmset", -4, hmset)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))]),
+    Command::new("hsetnx", 4, hsetnx)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RW | INSERT))]),
+    Command::new("hget", 3, hget)
+        .flags(flags!(READONLY | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("hmget", -3, hmget)
+        .flags(flags!(READONLY | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("hgetall", 2, hgetall)
+        .flags(flags!(READONLY))
+        .acl(acl!(HASH))
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("hdel", -3, hdel)
+        .flags(flags!(WRITE | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RW | DELETE))]),
+    Command::new("hlen", 2, hlen)
+        .flags(flags!(READONLY | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RO))]),
+    Command::new("hexists", 3, hexists)
+        .flags(flags!(READONLY | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RO))]),
+    Command::new("hkeys", 2, hkeys)
+        .flags(flags!(READONLY))
+        .acl(acl!(HASH))
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("hvals", 2, hvals)
+        .flags(flags!(READONLY))
+        .acl(acl!(HASH))
+        .tips(&["nondeterministic_output_order"])
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("hstrlen", 3, hstrlen)
+        .flags(flags!(READONLY | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RO))]),
+    Command::new("hincrby", 4, hincrby)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+    Command::new("hincrbyfloat", 4, hincrbyfloat)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(HASH))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+    Command::new("hrandfield", -2, hrandfield)
+        .flags(flags!(READONLY))
+        .acl(acl!(HASH))
+        .tips(&["nondeterministic_output"])
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("hscan", -3, hscan)
+        .flags(flags!(READONLY))
+        .acl(acl!(HASH))
+        .tips(&["nondeterministic_output"])
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
 ];
 
 fn set_fields(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<usize> {
@@ -49,19 +100,21 @@ fn set_fields(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<usize> {
     }
 }
 
-fn hset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if let Some(added) = set_fields(ctx, args) {
         ctx.reply().len(added);
     }
+    Ok(())
 }
 
-fn hmset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hmset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if set_fields(ctx, args).is_some() {
         ctx.reply().ok();
     }
+    Ok(())
 }
 
-fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.answer(
         ctx.shared
             .store
@@ -69,15 +122,15 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     )
 }
 
-fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.answer(ctx.shared.store.hget(ctx.client.db, args[1], args[2]))
 }
 
-fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hmget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.answer(ctx.shared.store.hmget(ctx.client.db, args[1], &args[2..]))
 }
 
-fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     match ctx.shared.store.hgetall(ctx.client.db, args[1]) {
         Ok(fields) => {
             let mut reply = ctx.reply();
@@ -87,44 +140,42 @@ fn hgetall(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
                 reply.bulk(value);
             }
         }
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }
 
-fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let result = ctx.shared.store.hdel(ctx.client.db, args[1], &args[2..]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn hlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let result = ctx.shared.store.hlen(ctx.client.db, args[1]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn hexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hexists(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.answer(ctx.shared.store.hexists(ctx.client.db, args[1], args[2]))
 }
 
-fn hkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hkeys(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let result = ctx.shared.store.hkeys(ctx.client.db, args[1]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hvals(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let result = ctx.shared.store.hvals(ctx.client.db, args[1]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hstrlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let result = ctx.shared.store.hstrlen(ctx.client.db, args[1], args[2]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let delta = match int_arg(args[3]) {
-        Ok(d) => d,
-        Err(e) => return ctx.reply().error(e),
-    };
+fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let delta = int_arg(args[3])?;
     ctx.answer(
         ctx.shared
             .store
@@ -132,7 +183,7 @@ fn hincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     )
 }
 
-fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.answer(
         ctx.shared
             .store
@@ -141,15 +192,15 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 }
 
 /// HRANDFIELD key [count [WITHVALUES]]
-fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (count, with_values) = match args {
         [_, _] => (None, false),
         [_, _, count] => (parse_i64(count), false),
         [_, _, count, opt] if is(opt, "WITHVALUES") => (parse_i64(count), true),
-        _ => return ctx.reply().error(SYNTAX),
+        _ => return Err(SYNTAX.into()),
     };
     if args.len() > 2 && count.is_none() {
-        return ctx.reply().error(super::args::NOT_INTEGER);
+        return Err(super::args::NOT_INTEGER.into());
     }
     if let Some(count) = count
         && reply_over_output_limit(ctx, args[1], count, with_values)
@@ -161,20 +212,18 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             ctx.client.id()
         );
         ctx.client.close_after_reply = true;
-        return;
+        return Ok(());
     }
     let result = ctx
         .shared
         .store
         .hrandfield(ctx.client.db, args[1], count, with_values);
-    let picked = match result {
-        Ok(p) => p,
-        Err(e) => return ctx.reply().store_error(&e),
-    };
+    let picked = result?;
     let version = ctx.client.version;
     let mut reply = ctx.reply();
     if count.is_none() {
-        return reply.opt_bulk(picked.first().map(|(f, _)| f.as_ref()));
+        reply.opt_bulk(picked.first().map(|(f, _)| f.as_ref()));
+        return Ok(());
     }
     if with_values && version == Version::Resp3 {
         reply.array(picked.len());
@@ -183,7 +232,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             reply.bulk(field);
             reply.bulk(value.as_deref().unwrap_or_default());
         }
-        return;
+        return Ok(());
     }
     reply.array(picked.len() * if with_values { 2 } else { 1 });
     for (field, value) in &picked {
@@ -192,6 +241,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             reply.bulk(value);
         }
     }
+    Ok(())
 }
 
 /// Whether HRANDFIELD with a negative `count` (repeats allowed, so any size) on an existing
@@ -217,14 +267,11 @@ fn reply_over_output_limit(ctx: &Ctx<'_>, key: &[u8], count: i64, with_values: b
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]
-fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let Some(cursor) = parse_cursor(args[2]) else {
-        return ctx.reply().error("ERR invalid cursor");
+        return Err("ERR invalid cursor".into());
     };
-    let opts = match ScanArgs::parse(&args[3..], false) {
-        Ok(o) => o,
-        Err(e) => return ctx.reply().error(e),
-    };
+    let opts = ScanArgs::parse(&args[3..], false)?;
     let result = ctx
         .shared
         .store
@@ -240,6 +287,7 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
                 reply.bulk(value);
             }
         }
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }

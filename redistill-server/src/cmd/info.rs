@@ -8,18 +8,20 @@ use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{Command, Ctx};
+use super::table::{acl, flags};
+use super::{Command, CommandResult, Ctx};
 use crate::allocator::MemorySample;
 use crate::shared::Shared;
 use crate::stats::Stats;
 
-pub(super) static COMMANDS: &[Command] = &[Command::new(
-    "info",
-    -1,
-    &["loading", "stale"],
-    (0, 0, 0),
-    info,
-)];
+pub(super) static COMMANDS: &[Command] = &[Command::new("info", -1, info)
+    .flags(flags!(LOADING | STALE))
+    .acl(acl!(DANGEROUS))
+    .tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ])];
 
 /// Every section, in the order Redis prints them.
 const SECTIONS: &[&str] = &[
@@ -79,7 +81,7 @@ static REPL_ID: LazyLock<String> = LazyLock::new(|| random_hex_id(2));
 
 /// INFO [section ...]: `default`, `all`, `everything` or section names, any case; several
 /// may be given (Redis 7). Unknown names select nothing.
-fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let wanted: Vec<String> = args[1..]
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
@@ -103,6 +105,7 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }
     let version = ctx.client.version;
     redistill_resp::encode::write_verbatim(ctx.out, version, *b"txt", text.as_bytes());
+    Ok(())
 }
 
 fn section(shared: &Shared, name: &str, t: &mut String) {

@@ -1,7 +1,7 @@
-//! Redis's own command metadata, for the parts of `COMMAND INFO` and `COMMAND DOCS` the
-//! command table does not hold: ACL categories, tips, key specifications, subcommands and
-//! the documentation (summary, since, group, complexity, arguments) that redis-cli turns
-//! into hints as you type.
+//! Redis's own command documentation, the part of `COMMAND DOCS` the command table does
+//! not hold: summary, since, group, complexity and arguments, which redis-cli turns into
+//! hints as you type. Tests also check every row of the table against the recorded
+//! `COMMAND INFO` entries.
 //!
 //! `data/commands.resp` holds redis-server's answers to `COMMAND INFO name` and
 //! `COMMAND DOCS name` for every command in the table, recorded in RESP3 by
@@ -19,7 +19,8 @@ static RECORDED: &[u8] = include_bytes!("../../data/commands.resp");
 
 /// One command's recorded metadata.
 pub(crate) struct Recorded {
-    /// The 10-element `COMMAND INFO` entry.
+    /// The 10-element `COMMAND INFO` entry, which the table's rows are checked against.
+    #[cfg(test)]
     pub info: Vec<Frame>,
     /// The `COMMAND DOCS` map.
     pub docs: Frame,
@@ -49,7 +50,14 @@ fn parse(data: &[u8]) -> ahash::HashMap<Bytes, Recorded> {
             let Frame::Array(info) = parts.pop()? else {
                 return None;
             };
-            (info.len() == 10).then_some((name, Recorded { info, docs }))
+            (info.len() == 10).then_some((
+                name,
+                Recorded {
+                    #[cfg(test)]
+                    info,
+                    docs,
+                },
+            ))
         })
         .collect()
 }

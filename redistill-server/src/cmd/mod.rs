@@ -1,9 +1,14 @@
-//! The command table: one entry per command, the single source for dispatch, arity
-//! checks and `COMMAND`'s answers. One module per command family.
+//! The command table and the dispatcher: one row per command and subcommand (see
+//! [`table`]), the single source for dispatch, arity checks, MULTI, CLIENT PAUSE, the
+//! memory check, INFO commandstats and `COMMAND`'s answers. One module per command
+//! family.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
+
+use redistill_store::StoreError;
 
 use crate::client::{Client, ReplyMode};
 use crate::shared::Shared;
@@ -23,10 +28,11 @@ mod reply;
 mod scan;
 mod server;
 mod strings;
-mod touched;
+mod table;
 mod transactions;
 
 pub(crate) use reply::{Answer, Reply};
+pub(crate) use table::{Command, Flags};
 
 /// What a command runs with: the server, its client, the client's output buffer.
 pub(crate) struct Ctx<'a> {
@@ -43,93 +49,72 @@ impl Ctx<'_> {
         Reply::new(self.out, self.client.version)
     }
 
-    /// Replies a store operation's result: its value as the command answers it, or the
-    /// error's Redis text.
-    pub fn answer<T: Answer>(&mut self, result: Result<T, redistill_store::StoreError>) {
-        match result {
-            Ok(value) => value.write(&mut self.reply()),
-            Err(e) => self.reply().store_error(&e),
+    /// Replies a store operation's value as the command answers it, or fails with its
+    /// error.
+    pub fn answer<T: Answer>(&mut self, result: Result<T, StoreError>) -> CommandResult {
+        result?.write(&mut self.reply());
+        Ok(())
+    }
+}
+
+/// Why a command failed: the error reply the dispatcher writes and counts.
+#[derive(Debug)]
+pub(crate) enum CommandError {
+    /// A store operation refused; the reply is Redis's text for it.
+    Store(StoreError),
+    /// A complete error line without its `-`, starting with its code (`ERR ...`).
+    Text(Cow<'static, str>),
+    /// The same, of bytes that need not be UTF-8 (arguments quoted in the error).
+    Bytes(Vec<u8>),
+}
+
+/// What a handler returns: `Ok` once it has written its reply, or the error to reply.
+pub(crate) type CommandResult = Result<(), CommandError>;
+
+impl From<StoreError> for CommandError {
+    fn from(e: StoreError) -> Self {
+        CommandError::Store(e)
+    }
+}
+
+impl From<&'static str> for CommandError {
+    fn from(text: &'static str) -> Self {
+        CommandError::Text(text.into())
+    }
+}
+
+impl From<String> for CommandError {
+    fn from(text: String) -> Self {
+        CommandError::Text(text.into())
+    }
+}
+
+impl CommandError {
+    /// The error line as Redis writes it, without `-` and CRLF.
+    pub fn text(&self) -> Cow<'_, [u8]> {
+        match self {
+            CommandError::Store(e) => match reply::store_error_text(e) {
+                Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
+                Cow::Owned(text) => Cow::Owned(text.into_bytes()),
+            },
+            CommandError::Text(text) => Cow::Borrowed(text.as_bytes()),
+            CommandError::Bytes(text) => Cow::Borrowed(text),
         }
     }
 }
 
-/// A command implementation; `args[0]` is the command name as sent.
-pub(crate) type Handler = fn(&mut Ctx<'_>, &[&[u8]]);
-
-/// One row of the command table, with Redis's metadata for `COMMAND`.
-pub(crate) struct Command {
-    /// Lower-case name.
-    pub name: &'static str,
-    /// Redis's arity: exact count if positive, minimum count if negative (name included).
-    pub arity: i32,
-    /// Redis's command flags, e.g. `write`, `readonly`, `fast`, `denyoom`.
-    pub flags: &'static [&'static str],
-    /// First key argument, last (negative: from the end), step; 0 0 0 for none.
-    pub keys: (i32, i32, i32),
-    pub handler: Handler,
-    /// For a container command (CLIENT, CONFIG, ...): the lower-case subcommands it
-    /// implements, which `COMMAND INFO` and `COMMAND DOCS` list.
-    pub subcommands: &'static [&'static str],
-    /// `flags` has `fast`: O(1) and cheap, timed by sampling.
-    pub fast: bool,
-    /// `flags` has `write`: it may change keys, so WATCHes of them are touched.
-    pub write: bool,
-    /// `flags` has `no_auth`: it runs before AUTH.
-    pub no_auth: bool,
-    /// `flags` has `denyoom`: it may grow memory, so it is refused while memory stays over
-    /// `maxmemory`.
-    pub denyoom: bool,
+/// A failed command with Redis's text: `Err(fail(format_args!(...)))`.
+pub(crate) fn fail(text: std::fmt::Arguments<'_>) -> CommandError {
+    CommandError::Text(text.to_string().into())
 }
 
-/// Whether `flags` holds `flag`; usable in constants.
-const fn has_flag(flags: &[&str], flag: &str) -> bool {
-    let mut i = 0;
-    while i < flags.len() {
-        let (a, b) = (flags[i].as_bytes(), flag.as_bytes());
-        if a.len() == b.len() {
-            let mut j = 0;
-            while j < a.len() && a[j] == b[j] {
-                j += 1;
-            }
-            if j == a.len() {
-                return true;
-            }
-        }
-        i += 1;
-    }
-    false
-}
-
-impl Command {
-    /// A table row; `const` so each family's table is a static.
-    pub const fn new(
-        name: &'static str,
-        arity: i32,
-        flags: &'static [&'static str],
-        keys: (i32, i32, i32),
-        handler: Handler,
-    ) -> Command {
-        Command {
-            name,
-            arity,
-            flags,
-            keys,
-            handler,
-            subcommands: &[],
-            fast: has_flag(flags, "fast"),
-            write: has_flag(flags, "write"),
-            no_auth: has_flag(flags, "no_auth"),
-            denyoom: has_flag(flags, "denyoom"),
-        }
-    }
-
-    /// The same row, for a container command implementing `subcommands`.
-    pub const fn with_subcommands(self, subcommands: &'static [&'static str]) -> Command {
-        Command {
-            subcommands,
-            ..self
-        }
-    }
+/// The handler of a container row (CLIENT, CONFIG, ...) sent without a subcommand where
+/// its arity allows that; COMMAND overrides it.
+fn no_subcommand(_ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    Err(fail(format_args!(
+        "ERR wrong number of arguments for '{}' command",
+        String::from_utf8_lossy(args[0]).to_ascii_lowercase()
+    )))
 }
 
 /// Every command family's table.
@@ -173,15 +158,16 @@ static SLOT_BASES: LazyLock<Vec<usize>> = LazyLock::new(|| {
         .collect()
 });
 
-/// INFO commandstats names, by slot: `get`, `config`, `config|get`, ...
-static SLOT_NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
+/// Every row by slot: each command, then its subcommands.
+static SLOTS: LazyLock<Vec<&'static Command>> = LazyLock::new(|| {
     ALL.iter()
-        .flat_map(|c| {
-            std::iter::once(c.name.to_owned())
-                .chain(c.subcommands.iter().map(|s| format!("{}|{s}", c.name)))
-        })
+        .flat_map(|c| std::iter::once(*c).chain(c.subcommands.iter()))
         .collect()
 });
+
+/// INFO commandstats names, by slot: `get`, `config`, `config|get`, ...
+static SLOT_NAMES: LazyLock<Vec<String>> =
+    LazyLock::new(|| SLOTS.iter().map(|c| c.full_name().into_owned()).collect());
 
 /// How many INFO commandstats slots there are (commands and subcommands).
 pub(crate) fn count() -> usize {
@@ -193,27 +179,70 @@ pub(crate) fn name_of(slot: usize) -> Option<&'static str> {
     SLOT_NAMES.get(slot).map(String::as_str)
 }
 
-/// The commandstats slot of a [`last_command_code`].
-fn slot_of(code: usize) -> usize {
-    SLOT_BASES[code >> 8] + (code & 0xff)
+/// A request matched to its row.
+#[derive(Clone, Copy)]
+pub(crate) struct Resolved {
+    pub command: &'static Command,
+    /// Its INFO commandstats slot.
+    pub slot: usize,
+    /// `CLIENT LIST`'s `cmd=` code: the command's index, and for a subcommand its position
+    /// plus one in the low byte.
+    pub code: usize,
 }
 
-/// `CLIENT LIST`'s `cmd=` for a request: the command's index, and for a container command
-/// the position of its subcommand plus one (0 for none) in the low byte.
-fn last_command_code(index: usize, command: &Command, args: &[&[u8]]) -> usize {
-    let sub = match args.get(1) {
-        Some(sub) if !command.subcommands.is_empty() => command
-            .subcommands
-            .iter()
-            .position(|s| sub.eq_ignore_ascii_case(s.as_bytes()))
-            .map_or(0, |p| p + 1),
-        _ => 0,
+/// Why a request has no row to run.
+enum Unresolved {
+    /// No such command.
+    Unknown,
+    /// A container sent without a subcommand where its arity needs one: an arity error of
+    /// the container, counted as one of its calls.
+    ContainerArity(Resolved),
+    /// A container with an unknown subcommand: not counted, as in Redis.
+    UnknownSubcommand,
+}
+
+/// Finds a request's row: the command by name, case-insensitively, and for a container its
+/// subcommand.
+fn resolve(args: &[&[u8]]) -> Result<Resolved, Unresolved> {
+    let (index, command) = lookup_indexed(args[0]).ok_or(Unresolved::Unknown)?;
+    let top = Resolved {
+        command,
+        slot: SLOT_BASES[index],
+        code: index << 8,
     };
-    index << 8 | sub.min(255)
+    if command.subcommands.is_empty() {
+        return Ok(top);
+    }
+    let Some(sub) = args.get(1) else {
+        return if arity_ok(command.arity, args.len()) {
+            Ok(top)
+        } else {
+            Err(Unresolved::ContainerArity(top))
+        };
+    };
+    let position = command
+        .subcommands
+        .iter()
+        .position(|s| sub.eq_ignore_ascii_case(s.name.as_bytes()))
+        .ok_or(Unresolved::UnknownSubcommand)?;
+    Ok(Resolved {
+        command: &command.subcommands[position],
+        slot: top.slot + 1 + position,
+        code: top.code | (position + 1).min(255),
+    })
 }
 
-/// The `cmd=` text of a [`last_command_code`]: `get`, `client|list`, or `NULL` before any.
-pub(crate) fn last_command_label(code: usize) -> std::borrow::Cow<'static, str> {
+/// Finds the row a full request names, subcommand included; `None` for an unknown command
+/// or subcommand.
+pub(crate) fn lookup_request(args: &[&[u8]]) -> Option<&'static Command> {
+    match resolve(args) {
+        Ok(resolved) | Err(Unresolved::ContainerArity(resolved)) => Some(resolved.command),
+        Err(_) => None,
+    }
+}
+
+/// The `cmd=` text of a [`Resolved::code`]: `get`, `client|list`, or `NULL` before any.
+pub(crate) fn last_command_label(code: usize) -> Cow<'static, str> {
     let Some(command) = ALL.get(code >> 8) else {
         return "NULL".into();
     };
@@ -221,9 +250,7 @@ pub(crate) fn last_command_label(code: usize) -> std::borrow::Cow<'static, str> 
         Some(sub) => command
             .subcommands
             .get(sub)
-            .map_or(command.name.into(), |s| {
-                format!("{}|{s}", command.name).into()
-            }),
+            .map_or(command.name.into(), Command::full_name),
         None => command.name.into(),
     }
 }
@@ -231,7 +258,7 @@ pub(crate) fn last_command_label(code: usize) -> std::borrow::Cow<'static, str> 
 /// Longest command name; longer names are unknown without a lookup.
 const MAX_NAME: usize = 32;
 
-/// Finds a command by name, case-insensitively.
+/// Finds a top-level command by name, case-insensitively.
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Command> {
     lookup_indexed(name).map(|(_, c)| c)
 }
@@ -263,37 +290,37 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, args: &[&[u8]]) ->
     if mode == crate::pause::PauseMode::All {
         return true;
     }
-    let Some(command) = args.first().and_then(|name| lookup(name)) else {
+    let Some(command) = lookup_request(args) else {
         return false;
     };
     match &client.tx.queue {
-        Some(queue) if command.name == "exec" => queue
-            .iter()
-            .any(|q| q.first().and_then(|n| lookup(n)).is_some_and(|c| c.write)),
+        Some(queue) if command.has(Flags::RUNS_QUEUE) => queue.iter().any(|q| {
+            let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
+            lookup_request(&args).is_some_and(|c| c.has(Flags::WRITE))
+        }),
         Some(_) => false,
-        None => command.write,
+        None => command.has(Flags::WRITE),
     }
 }
 
-/// Whether a request is EXEC, which [`execute`] must be called for without the gate.
-pub(crate) fn is_exec(args: &[&[u8]]) -> bool {
+/// Whether a request runs a transaction's queue (EXEC), which [`execute`] must be called
+/// for without the gate.
+pub(crate) fn takes_all_gates(args: &[&[u8]]) -> bool {
     args.first()
-        .is_some_and(|name| name.eq_ignore_ascii_case(b"exec"))
+        .and_then(|name| lookup(name))
+        .is_some_and(|c| c.has(Flags::RUNS_QUEUE))
 }
 
 /// Runs one request and appends its reply, unless CLIENT REPLY silences it.
 ///
 /// The caller holds its worker's gate for reading (see `transactions`), except for EXEC
-/// ([`is_exec`]), which takes every gate itself.
+/// ([`takes_all_gates`]), which takes every gate itself.
 pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let reply_at = ctx.out.len();
     if ctx.client.reply_mode == ReplyMode::SkipNext {
         ctx.client.reply_mode = ReplyMode::Skip;
     }
     execute_replying(ctx, args);
-    if ctx.out.get(reply_at) == Some(&b'-') {
-        ctx.shared.stats.errors.record(&ctx.out[reply_at..]);
-    }
     match ctx.client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => ctx.out.truncate(reply_at),
@@ -306,47 +333,70 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }
 }
 
+/// Replies a command's error and counts it in the error statistics.
+fn reply_error(ctx: &mut Ctx<'_>, error: &CommandError) {
+    let text = error.text();
+    ctx.shared.stats.errors.record(&text);
+    ctx.reply().error_bytes(&text);
+}
+
+/// Refuses a request before it runs: the error is replied and counted, the call counted as
+/// rejected, and a transaction being queued is aborted.
+fn reject(ctx: &mut Ctx<'_>, slot: Option<usize>, error: CommandError) {
+    reply_error(ctx, &error);
+    ctx.client.tx.aborted = true;
+    ctx.shared.command_stats[ctx.worker].reject(slot);
+}
+
 fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let Some(name) = args.first() else {
+    if args.is_empty() {
         return;
-    };
+    }
     ctx.shared.command_stats[ctx.worker].processed.add(1);
-    let Some((index, command)) = lookup_indexed(name) else {
-        reply::unknown_command(ctx.out, args);
-        ctx.client.tx.aborted = true;
-        return;
+    let resolved = match resolve(args) {
+        Ok(resolved) => resolved,
+        Err(Unresolved::Unknown) => {
+            let error = CommandError::Bytes(reply::unknown_command_text(args));
+            return reject(ctx, None, error);
+        }
+        Err(Unresolved::ContainerArity(top)) => {
+            ctx.client
+                .info
+                .last_command
+                .store(top.code, Ordering::Relaxed);
+            return reject(ctx, Some(top.slot), arity_error(top.command));
+        }
+        Err(Unresolved::UnknownSubcommand) => {
+            ctx.client.info.last_command.store(
+                lookup_indexed(args[0]).map_or(0, |(i, _)| i << 8),
+                Ordering::Relaxed,
+            );
+            let error = CommandError::Bytes(reply::unknown_subcommand_text(args[0], args[1]));
+            return reject(ctx, None, error);
+        }
     };
-    let code = last_command_code(index, command, args);
-    ctx.client.info.last_command.store(code, Ordering::Relaxed);
-    // Redis counts an unknown subcommand as no command at all.
-    let unknown_sub = code & 0xff == 0 && !command.subcommands.is_empty() && args.len() > 1;
-    let shared = ctx.shared;
-    let stats = &shared.command_stats[ctx.worker];
-    let slot = (!unknown_sub).then(|| slot_of(code));
+    let command = resolved.command;
+    let slot = Some(resolved.slot);
+    ctx.client
+        .info
+        .last_command
+        .store(resolved.code, Ordering::Relaxed);
     if !arity_ok(command.arity, args.len()) {
-        ctx.reply().error_fmt(format_args!(
-            "ERR wrong number of arguments for '{}' command",
-            command.name
-        ));
-        ctx.client.tx.aborted = true;
-        stats.reject(slot);
-        return;
+        return reject(ctx, slot, arity_error(command));
     }
-    if !ctx.client.authenticated && !command.no_auth {
-        ctx.reply().error("NOAUTH Authentication required.");
-        ctx.client.tx.aborted = true;
-        stats.reject(slot);
-        return;
+    if !ctx.client.authenticated && !command.has(Flags::NO_AUTH) {
+        return reject(ctx, slot, "NOAUTH Authentication required.".into());
     }
-    if ctx.client.tx.queue.is_some() && command.flags.contains(&"no_multi") {
-        ctx.reply()
-            .error("ERR Command not allowed inside a transaction");
+    if ctx.client.tx.queue.is_some() && command.has(Flags::NO_MULTI) {
+        reply_error(ctx, &"ERR Command not allowed inside a transaction".into());
         ctx.client.tx.aborted = true;
         return;
     }
-    if shared.store.over_memory_limit() && refused_for_memory(ctx, command) {
-        stats.reject(slot);
-        return;
+    let shared = ctx.shared;
+    if shared.store.over_memory_limit()
+        && let Some(oom) = refused_for_memory(ctx, command)
+    {
+        return reject(ctx, slot, oom);
     }
     if queues(ctx.client, command) {
         ctx.client.tx.enqueue(args);
@@ -357,8 +407,8 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     // call in FAST_TIMING_SAMPLE and their time scaled up; the others always, and a run
     // of them shares reads (one command's end is the next one's start).
     // With slowlog-log-slower-than 0 every command is logged, so every one is timed.
-    let shared = ctx.shared;
-    let sampled = command.fast && !shared.slowlog.logs_everything();
+    let fast = command.has(Flags::FAST);
+    let sampled = fast && !shared.slowlog.logs_everything();
     let timed = !sampled || ctx.client.next_fast_sample();
     let started = if timed {
         Some(ctx.client.timing_mark.take().unwrap_or_else(Instant::now))
@@ -366,26 +416,25 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         ctx.client.timing_mark = None;
         None
     };
-    let reply_at = ctx.out.len();
-    if command.name == "exec" {
-        // EXEC takes every worker's gate itself.
-        (command.handler)(ctx, args);
-    } else if ctx.client.no_touch && command.name != "touch" {
-        redistill_store::Store::without_touching(|| run(ctx, command, args));
+    let result = if ctx.client.no_touch && !command.has(Flags::TOUCHES_ANYWAY) {
+        redistill_store::Store::without_touching(|| (command.handler)(ctx, args))
     } else {
-        run(ctx, command, args);
+        (command.handler)(ctx, args)
+    };
+    let failed = result.is_err();
+    if let Err(error) = result {
+        reply_error(ctx, &error);
     }
-    let failed = ctx.out.get(reply_at) == Some(&b'-');
     let took = started.map(|s| {
         let now = Instant::now();
-        if !command.fast {
+        if !fast {
             ctx.client.timing_mark = Some(now);
         }
         now.duration_since(s)
     });
     if let Some(took) = took {
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        if shared.slowlog.is_slow(micros) && !command.flags.contains(&"skip_slowlog") {
+        if shared.slowlog.is_slow(micros) && !command.has(Flags::SKIP_SLOWLOG) {
             let name = ctx.client.name().unwrap_or_default();
             let addr = ctx.client.info.addr.to_string();
             shared.slowlog.push(args, micros, addr, name);
@@ -393,29 +442,35 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }
     let scale = if sampled { FAST_TIMING_SAMPLE } else { 1 };
     let elapsed = took.map(|t| t * scale);
-    stats.record(slot, elapsed, failed);
+    shared.command_stats[ctx.worker].record(slot, elapsed, failed);
+}
+
+/// Redis's arity error for a row.
+fn arity_error(command: &Command) -> CommandError {
+    fail(format_args!(
+        "ERR wrong number of arguments for '{}' command",
+        command.full_name()
+    ))
 }
 
 /// Whether `command` is queued rather than run: the client is inside MULTI and it is not
 /// one of the transaction commands.
 fn queues(client: &Client, command: &Command) -> bool {
-    client.tx.queue.is_some() && !transactions::runs_inside_multi(command.name)
+    client.tx.queue.is_some() && !command.has(Flags::TRANSACTION_CONTROL)
 }
 
 /// Redis's check before a command while memory is over `maxmemory`: evict first, and if
 /// usage stays over the limit, refuse what may grow memory: a command flagged `denyoom`,
 /// and anything but the transaction commands inside MULTI (queueing holds memory too).
-/// EXEC checks its queued commands itself. True if the command was refused.
-fn refused_for_memory(ctx: &mut Ctx<'_>, command: &Command) -> bool {
+/// EXEC checks its queued commands itself. The error if the command is refused.
+fn refused_for_memory(ctx: &mut Ctx<'_>, command: &Command) -> Option<CommandError> {
     let Err(oom) = ctx.shared.store.enforce_memory_limit() else {
-        return false;
+        return None;
     };
-    if !command.denyoom && !queues(ctx.client, command) {
-        return false;
+    if !command.has(Flags::DENYOOM) && !queues(ctx.client, command) {
+        return None;
     }
-    ctx.reply().store_error(&oom);
-    ctx.client.tx.aborted = true;
-    true
+    Some(oom.into())
 }
 
 pub(crate) use crate::stats::FAST_TIMING_SAMPLE;
@@ -450,21 +505,19 @@ pub(crate) fn command_stats_text(shared: &Shared, out: &mut String) {
 
 /// Runs a queued command of a transaction, counted, timed and slow-logged on its own as
 /// Redis does (EXEC itself is not slow-logged). Transactions are not the hot path, so
-/// every queued command is timed.
+/// every queued command is timed. Its error, if any, is replied in EXEC's array.
 fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let Some((index, command)) = lookup_indexed(args[0]) else {
+    let Ok(Resolved { command, slot, .. }) = resolve(args) else {
         return;
     };
-    let slot = slot_of(last_command_code(index, command, args));
-    let reply_at = ctx.out.len();
     let started = Instant::now();
-    run(ctx, command, args);
+    let result = (command.handler)(ctx, args);
     let took = started.elapsed();
-    let failed = ctx.out.get(reply_at) == Some(&b'-');
-    let shared = ctx.shared;
-    if failed {
-        shared.stats.errors.record(&ctx.out[reply_at..]);
+    let failed = result.is_err();
+    if let Err(error) = result {
+        reply_error(ctx, &error);
     }
+    let shared = ctx.shared;
     let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
     if shared.slowlog.is_slow(micros) {
         let name = ctx.client.name().unwrap_or_default();
@@ -473,38 +526,6 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             .push(args, micros, ctx.client.info.addr.to_string(), name);
     }
     shared.command_stats[ctx.worker].record(Some(slot), Some(took), failed);
-}
-
-/// Runs a command whose arity was checked, and flags transactions watching what it changed.
-fn run(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
-    if ctx.shared.watches.is_empty() || !command.write {
-        return (command.handler)(ctx, args);
-    }
-    let before = touched::before(ctx, command, args);
-    let reply_at = ctx.out.len();
-    (command.handler)(ctx, args);
-    let reply = &ctx.out[reply_at..];
-    touched::signal(ctx.shared, ctx.client.db, command, args, reply, before);
-}
-
-/// The key arguments of a request, from the command's (first, last, step) key spec.
-pub(crate) fn key_args<'a>(command: &Command, args: &[&'a [u8]]) -> impl Iterator<Item = &'a [u8]> {
-    let (first, last, step) = command.keys;
-    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
-    let last = if last < 0 {
-        argc + i64::from(last)
-    } else {
-        i64::from(last)
-    };
-    let first = usize::try_from(first).unwrap_or(0);
-    let last = usize::try_from(last).unwrap_or(0);
-    let step = usize::try_from(step).unwrap_or(1).max(1);
-    let range = if first == 0 {
-        0..0
-    } else {
-        first..last.saturating_add(1).min(args.len())
-    };
-    args[range].iter().step_by(step).copied()
 }
 
 /// Releases what a closing client held.
@@ -546,25 +567,30 @@ mod tests {
     }
 
     #[test]
-    fn flag_booleans_follow_the_flag_lists() {
-        for c in ALL.iter() {
-            assert_eq!(c.fast, c.flags.contains(&"fast"), "{}", c.name);
-            assert_eq!(c.write, c.flags.contains(&"write"), "{}", c.name);
-            assert_eq!(c.no_auth, c.flags.contains(&"no_auth"), "{}", c.name);
-            assert_eq!(c.denyoom, c.flags.contains(&"denyoom"), "{}", c.name);
-        }
-        assert!(lookup(b"get").is_some_and(|c| c.fast && !c.write));
-        assert!(lookup(b"set").is_some_and(|c| !c.fast && c.write));
-        assert!(lookup(b"auth").is_some_and(|c| c.no_auth));
+    fn subcommands_resolve_to_rows_of_their_own() {
+        let list = lookup_request(&[b"CLIENT", b"List"]).expect("client|list");
+        assert_eq!(list.full_name(), "client|list");
+        assert!(lookup_request(&[b"client", b"nosuch"]).is_none());
+        assert_eq!(lookup_request(&[b"client"]).map(|c| c.name), Some("client"));
+        let Ok(resolved) = resolve(&[b"client", b"list"]) else {
+            panic!("client|list resolves");
+        };
+        assert_eq!(name_of(resolved.slot), Some("client|list"));
+        assert_eq!(last_command_label(resolved.code), "client|list");
     }
 
     #[test]
-    fn every_command_name_is_lowercase_and_unique() {
+    fn every_name_is_lowercase_and_unique_and_every_slot_named() {
         let mut seen = std::collections::HashSet::new();
-        for c in ALL.iter() {
+        for c in SLOTS.iter() {
             assert_eq!(c.name, c.name.to_ascii_lowercase());
             assert!(c.name.len() <= MAX_NAME);
-            assert!(seen.insert(c.name), "duplicate {}", c.name);
+            assert!(seen.insert(c.full_name()), "duplicate {}", c.full_name());
+            assert_eq!(
+                c.container.is_some(),
+                !ALL.iter().any(|t| std::ptr::eq(*t, *c))
+            );
         }
+        assert_eq!(SLOTS.len(), count());
     }
 }

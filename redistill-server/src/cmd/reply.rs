@@ -37,8 +37,13 @@ impl<'a> Reply<'a> {
         self.out.extend_from_slice(b"\r\n");
     }
 
+    /// An error line of any bytes (CR and LF already replaced).
+    pub fn error_bytes(&mut self, msg: &[u8]) {
+        encode::write_error(self.out, msg);
+    }
+
     pub fn store_error(&mut self, e: &StoreError) {
-        self.error_fmt(format_args!("{e}"));
+        self.error(&store_error_text(e));
     }
 
     pub fn int(&mut self, v: i64) {
@@ -176,11 +181,8 @@ impl Answer for Vec<Option<Bytes>> {
 /// builds it: name cut at 128 bytes, arguments added while the list is under 128 bytes,
 /// each cut to what is left, C-string semantics (a NUL ends an argument), CR and LF shown
 /// as spaces.
-pub(crate) fn unknown_command(out: &mut Vec<u8>, args: &[&[u8]]) {
+pub(crate) fn unknown_command_text(args: &[&[u8]]) -> Vec<u8> {
     const CAP: usize = 128;
-    fn c_str(b: &[u8]) -> &[u8] {
-        b.split(|&c| c == 0).next().unwrap_or(b)
-    }
     let name = c_str(args[0]);
     let mut listed = Vec::new();
     for arg in &args[1..] {
@@ -193,17 +195,43 @@ pub(crate) fn unknown_command(out: &mut Vec<u8>, args: &[&[u8]]) {
         listed.extend_from_slice(&arg[..arg.len().min(room)]);
         listed.extend_from_slice(b"' ");
     }
-    let start = out.len();
-    out.extend_from_slice(b"-ERR unknown command '");
-    out.extend_from_slice(&name[..name.len().min(CAP)]);
-    out.extend_from_slice(b"', with args beginning with: ");
-    out.extend_from_slice(&listed);
-    for b in &mut out[start + 1..] {
+    let mut text = b"ERR unknown command '".to_vec();
+    text.extend_from_slice(&name[..name.len().min(CAP)]);
+    text.extend_from_slice(b"', with args beginning with: ");
+    text.extend_from_slice(&listed);
+    without_newlines(text)
+}
+
+/// `ERR unknown subcommand 'x'. Try CLIENT HELP.`, as Redis 7 builds it: the subcommand
+/// cut at 128 bytes with C-string semantics, the command as sent in capitals.
+pub(crate) fn unknown_subcommand_text(command: &[u8], sub: &[u8]) -> Vec<u8> {
+    let sub = c_str(sub);
+    let mut text = b"ERR unknown subcommand '".to_vec();
+    text.extend_from_slice(&sub[..sub.len().min(128)]);
+    text.extend_from_slice(b"'. Try ");
+    text.extend(c_str(command).iter().map(u8::to_ascii_uppercase));
+    text.extend_from_slice(b" HELP.");
+    without_newlines(text)
+}
+
+/// The bytes of `b` up to its first NUL, as C's `%s` reads them.
+fn c_str(b: &[u8]) -> &[u8] {
+    b.split(|&c| c == 0).next().unwrap_or(b)
+}
+
+/// CR and LF as spaces, as Redis writes error lines.
+fn without_newlines(mut text: Vec<u8>) -> Vec<u8> {
+    for b in &mut text {
         if *b == b'\r' || *b == b'\n' {
             *b = b' ';
         }
     }
-    out.extend_from_slice(b"\r\n");
+    text
+}
+
+/// Redis's error text for a store error.
+pub(crate) fn store_error_text(e: &StoreError) -> std::borrow::Cow<'static, str> {
+    e.to_string().into()
 }
 
 #[cfg(test)]
@@ -211,8 +239,9 @@ mod tests {
     use super::*;
 
     fn unknown(args: &[&[u8]]) -> Vec<u8> {
-        let mut out = Vec::new();
-        unknown_command(&mut out, args);
+        let mut out = b"-".to_vec();
+        out.extend(unknown_command_text(args));
+        out.extend_from_slice(b"\r\n");
         out
     }
 

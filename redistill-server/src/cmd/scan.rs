@@ -3,10 +3,13 @@
 use redistill_store::{ScanOptions, ValueType};
 
 use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
-use super::{Command, Ctx};
+use super::table::{acl, flags};
+use super::{Command, CommandResult, Ctx};
 
-pub(super) static COMMANDS: &[Command] =
-    &[Command::new("scan", -2, &["readonly"], (0, 0, 0), scan)];
+pub(super) static COMMANDS: &[Command] = &[Command::new("scan", -2, scan)
+    .flags(flags!(READONLY))
+    .acl(acl!(KEYSPACE))
+    .tips(&["nondeterministic_output", "request_policy:special"])];
 
 /// A cursor is an unsigned 64-bit decimal (Redis: `strtoull`, so no sign, no spaces).
 pub(super) fn parse_cursor(arg: &[u8]) -> Option<u64> {
@@ -55,14 +58,11 @@ impl<'a> ScanArgs<'a> {
 }
 
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
-fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let Some(cursor) = parse_cursor(args[1]) else {
-        return ctx.reply().error("ERR invalid cursor");
+        return Err("ERR invalid cursor".into());
     };
-    let opts = match ScanArgs::parse(&args[2..], true) {
-        Ok(o) => o,
-        Err(e) => return ctx.reply().error(e),
-    };
+    let opts = ScanArgs::parse(&args[2..], true)?;
     // An unknown TYPE matches nothing, as in Redis 7.0: iterate, return no keys.
     let (value_type, nothing) = match opts.value_type {
         None => (None, false),
@@ -86,6 +86,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
                 reply.bulks(keys.iter().map(|k| k.as_ref()));
             }
         }
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }

@@ -5,56 +5,73 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redistill_store::{Store, glob_match};
 
 use super::args::{SYNTAX, int_arg, is};
-use super::{Command, Ctx};
+use super::table::{KeySpec, acl, flags, key_flags};
+use super::{Command, CommandError, CommandResult, Ctx, fail};
 use crate::config::MemoryConfig;
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new("config", -2, &[], (0, 0, 0), config).with_subcommands(&[
-        "get",
-        "help",
-        "resetstat",
-        "rewrite",
-        "set",
-    ]),
-    Command::new("time", 1, &["loading", "stale", "fast"], (0, 0, 0), time),
-    Command::new("object", -2, &[], (0, 0, 0), object)
-        .with_subcommands(&["encoding", "freq", "help", "idletime", "refcount"]),
-    Command::new("memory", -2, &[], (0, 0, 0), memory).with_subcommands(&[
-        "help",
-        "malloc-stats",
-        "purge",
-        "usage",
-    ]),
-    Command::new(
-        "shutdown",
-        -1,
-        &[
-            "admin",
-            "noscript",
-            "loading",
-            "stale",
-            "no_multi",
-            "allow_busy",
-        ],
-        (0, 0, 0),
-        shutdown,
-    ),
+    Command::new("config", -2, super::no_subcommand).subcommands(CONFIG),
+    Command::new("time", 1, time)
+        .flags(flags!(LOADING | STALE | FAST))
+        .tips(&["nondeterministic_output"]),
+    Command::new("object", -2, super::no_subcommand).subcommands(OBJECT),
+    Command::new("memory", -2, super::no_subcommand).subcommands(MEMORY),
+    Command::new("shutdown", -1, shutdown).flags(flags!(
+        ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY
+    )),
 ];
 
-fn unknown_subcommand(ctx: &mut Ctx<'_>, sub: &[u8], command: &str) {
-    let sub = String::from_utf8_lossy(sub);
-    ctx.reply().error_fmt(format_args!(
-        "ERR unknown subcommand '{sub}'. Try {command} HELP."
-    ));
-}
+static CONFIG: &[Command] = &[
+    Command::sub("config", "get", -3, config_get).flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE)),
+    Command::sub("config", "help", 2, config_help).flags(flags!(LOADING | STALE)),
+    Command::sub("config", "resetstat", 2, config_resetstat)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE)),
+    Command::sub("config", "rewrite", 2, config_rewrite)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE)),
+    Command::sub("config", "set", -4, config_set)
+        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
+        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
+];
 
-fn subcommand_arity(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
-    let sub = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
-    ctx.reply().error_fmt(format_args!(
-        "ERR wrong number of arguments for '{name}|{sub}' command"
-    ));
-}
+static OBJECT: &[Command] = &[
+    Command::sub("object", "encoding", 3, object_encoding)
+        .flags(flags!(READONLY))
+        .acl(acl!(KEYSPACE))
+        .tips(&["nondeterministic_output"])
+        .keys(&[KeySpec::at(2, key_flags!(RO))]),
+    Command::sub("object", "freq", 3, object_freq)
+        .flags(flags!(READONLY))
+        .acl(acl!(KEYSPACE))
+        .tips(&["nondeterministic_output"])
+        .keys(&[KeySpec::at(2, key_flags!(RO))]),
+    Command::sub("object", "help", 2, object_help)
+        .flags(flags!(LOADING | STALE))
+        .acl(acl!(KEYSPACE)),
+    Command::sub("object", "idletime", 3, object_idletime)
+        .flags(flags!(READONLY))
+        .acl(acl!(KEYSPACE))
+        .tips(&["nondeterministic_output"])
+        .keys(&[KeySpec::at(2, key_flags!(RO))]),
+    Command::sub("object", "refcount", 3, object_refcount)
+        .flags(flags!(READONLY))
+        .acl(acl!(KEYSPACE))
+        .tips(&["nondeterministic_output"])
+        .keys(&[KeySpec::at(2, key_flags!(RO))]),
+];
+
+static MEMORY: &[Command] = &[
+    Command::sub("memory", "help", 2, memory_help).flags(flags!(LOADING | STALE)),
+    Command::sub("memory", "malloc-stats", 2, memory_malloc_stats).tips(&[
+        "nondeterministic_output",
+        "request_policy:all_shards",
+        "response_policy:special",
+    ]),
+    Command::sub("memory", "purge", 2, memory_purge)
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    Command::sub("memory", "usage", -3, memory_usage)
+        .flags(flags!(READONLY))
+        .keys(&[KeySpec::at(2, key_flags!(RO))]),
+];
 
 /// Applies the `[memory]` settings to a running store, as `CONFIG SET` must do at once.
 fn apply_memory(store: &Store, memory: &MemoryConfig) {
@@ -115,129 +132,122 @@ const MEMORY_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-/// `<CMD> HELP`; with arguments it is an arity error (`config|help`), as in Redis.
-fn help(ctx: &mut Ctx<'_>, args: &[&[u8]], lines: &[&str]) {
-    if args.len() != 2 {
-        return subcommand_arity(ctx, args);
-    }
-    ctx.reply().help(lines);
+/// The arity error of a subcommand whose arguments the row's arity cannot check.
+fn arity_error(args: &[&[u8]]) -> CommandError {
+    let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
+    let sub = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
+    fail(format_args!(
+        "ERR wrong number of arguments for '{name}|{sub}' command"
+    ))
 }
 
-/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE
-/// | HELP
-fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let sub = args[1];
-    if is(sub, "HELP") {
-        help(ctx, args, CONFIG_HELP)
-    } else if is(sub, "GET") {
-        if args.len() < 3 {
-            return subcommand_arity(ctx, args);
-        }
-        let config = ctx.shared.config.read();
-        let mut matched: Vec<(&'static str, String)> = Vec::new();
-        for (name, value) in config.parameter_values() {
-            if args[2..]
-                .iter()
-                .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()))
-                && !matched.iter().any(|(n, _)| *n == name)
-            {
-                matched.push((name, value));
-            }
-        }
-        drop(config);
-        let mut reply = ctx.reply();
-        reply.map(matched.len());
-        for (name, value) in &matched {
-            reply.bulk(name.as_bytes());
-            reply.bulk(value.as_bytes());
-        }
-    } else if is(sub, "SET") {
-        if args.len() < 4 || !args.len().is_multiple_of(2) {
-            return subcommand_arity(ctx, args);
-        }
-        let strings: Vec<(String, String)> = args[2..]
-            .chunks_exact(2)
-            .map(|p| {
-                (
-                    String::from_utf8_lossy(p[0]).into_owned(),
-                    String::from_utf8_lossy(p[1]).into_owned(),
-                )
-            })
-            .collect();
-        let pairs: Vec<(&str, &str)> = strings
+fn config_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    ctx.reply().help(CONFIG_HELP);
+    Ok(())
+}
+
+/// CONFIG GET pattern [pattern ...]
+fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let config = ctx.shared.config.read();
+    let mut matched: Vec<(&'static str, String)> = Vec::new();
+    for (name, value) in config.parameter_values() {
+        if args[2..]
             .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let mut config = ctx.shared.config.write();
-        match config.set_parameters(&pairs) {
-            Ok(()) => {
-                crate::logging::set_level(config.server.log_level);
-                ctx.shared.refresh_limits(&config);
-                let memory = config.memory.clone();
-                drop(config);
-                // After the config lock is released: lowering maxmemory may evict at once.
-                apply_memory(&ctx.shared.store, &memory);
-                ctx.reply().ok();
-            }
-            Err(e) => {
-                drop(config);
-                ctx.reply().error(&e.to_redis_error());
-            }
+            .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()))
+            && !matched.iter().any(|(n, _)| *n == name)
+        {
+            matched.push((name, value));
         }
-    } else if is(sub, "REWRITE") {
-        if args.len() != 2 {
-            return subcommand_arity(ctx, args);
-        }
-        let config = ctx.shared.config.read();
-        let crate::config::ConfigSource::File(path) = &config.source else {
+    }
+    drop(config);
+    let mut reply = ctx.reply();
+    reply.map(matched.len());
+    for (name, value) in &matched {
+        reply.bulk(name.as_bytes());
+        reply.bulk(value.as_bytes());
+    }
+    Ok(())
+}
+
+/// CONFIG SET name value [name value ...]
+fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    if !args.len().is_multiple_of(2) {
+        return Err(arity_error(args));
+    }
+    let strings: Vec<(String, String)> = args[2..]
+        .chunks_exact(2)
+        .map(|p| {
+            (
+                String::from_utf8_lossy(p[0]).into_owned(),
+                String::from_utf8_lossy(p[1]).into_owned(),
+            )
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = strings
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let mut config = ctx.shared.config.write();
+    if let Err(e) = config.set_parameters(&pairs) {
+        drop(config);
+        return Err(e.to_redis_error().into());
+    }
+    crate::logging::set_level(config.server.log_level);
+    ctx.shared.refresh_limits(&config);
+    let memory = config.memory.clone();
+    drop(config);
+    // After the config lock is released: lowering maxmemory may evict at once.
+    apply_memory(&ctx.shared.store, &memory);
+    ctx.reply().ok();
+    Ok(())
+}
+
+/// CONFIG REWRITE
+fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    let config = ctx.shared.config.read();
+    let crate::config::ConfigSource::File(path) = &config.source else {
+        return Err("ERR The server is running without a config file".into());
+    };
+    match crate::config::rewrite_file(path, &config) {
+        Ok(()) => {
+            log::info!("CONFIG REWRITE executed with success.");
             drop(config);
-            return ctx
-                .reply()
-                .error("ERR The server is running without a config file");
-        };
-        match crate::config::rewrite_file(path, &config) {
-            Ok(()) => {
-                log::info!("CONFIG REWRITE executed with success.");
-                drop(config);
-                ctx.reply().ok();
-            }
-            Err(e) => {
-                log::warn!("CONFIG REWRITE failed: {e}");
-                drop(config);
-                ctx.reply()
-                    .error_fmt(format_args!("ERR Rewriting config file: {e}"));
-            }
+            ctx.reply().ok();
+            Ok(())
         }
-    } else if is(sub, "RESETSTAT") {
-        if args.len() != 2 {
-            return subcommand_arity(ctx, args);
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {e}");
+            Err(fail(format_args!("ERR Rewriting config file: {e}")))
         }
-        let shared = ctx.shared;
-        let stats = &shared.stats;
-        for counter in [
-            &stats.connections_received,
-            &stats.rejected_connections,
-            &stats.tls_handshake_failures,
-            &stats.auth_failures,
-        ] {
-            counter.store(0, std::sync::atomic::Ordering::Relaxed);
-        }
-        for worker in &shared.command_stats {
-            worker.reset();
-        }
-        stats.errors.reset();
-        stats.expiry.reset();
-        *stats.store_baseline.lock() = shared.store.stats();
-        stats
-            .memory_peak
-            .store(shared.used_memory(), std::sync::atomic::Ordering::Relaxed);
-        ctx.reply().ok();
-    } else {
-        unknown_subcommand(ctx, sub, "CONFIG");
     }
 }
 
-fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+/// CONFIG RESETSTAT
+fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    let shared = ctx.shared;
+    let stats = &shared.stats;
+    for counter in [
+        &stats.connections_received,
+        &stats.rejected_connections,
+        &stats.tls_handshake_failures,
+        &stats.auth_failures,
+    ] {
+        counter.store(0, std::sync::atomic::Ordering::Relaxed);
+    }
+    for worker in &shared.command_stats {
+        worker.reset();
+    }
+    stats.errors.reset();
+    stats.expiry.reset();
+    *stats.store_baseline.lock() = shared.store.stats();
+    stats
+        .memory_peak
+        .store(shared.used_memory(), std::sync::atomic::Ordering::Relaxed);
+    ctx.reply().ok();
+    Ok(())
+}
+
+fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -245,110 +255,101 @@ fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     reply.array(2);
     reply.bulk(now.as_secs().to_string().as_bytes());
     reply.bulk(now.subsec_micros().to_string().as_bytes());
+    Ok(())
 }
 
-/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key
-fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let sub = args[1];
-    if is(sub, "HELP") {
-        return help(ctx, args, OBJECT_HELP);
+fn object_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    ctx.reply().help(OBJECT_HELP);
+    Ok(())
+}
+
+/// An integer, or null for a missing key.
+fn opt_int(ctx: &mut Ctx<'_>, value: Option<i64>) -> CommandResult {
+    match value {
+        Some(n) => ctx.reply().int(n),
+        None => ctx.reply().null(),
     }
-    let known = ["ENCODING", "FREQ", "IDLETIME", "REFCOUNT"];
-    if !known.iter().any(|k| is(sub, k)) {
-        return unknown_subcommand(ctx, sub, "OBJECT");
+    Ok(())
+}
+
+/// OBJECT ENCODING key
+fn object_encoding(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    match ctx.shared.store.object_encoding(ctx.client.db, args[2])? {
+        Some(enc) => ctx.reply().bulk(enc.as_bytes()),
+        None => ctx.reply().null(),
     }
-    if args.len() != 3 {
-        return subcommand_arity(ctx, args);
-    }
+    Ok(())
+}
+
+/// OBJECT IDLETIME key
+fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let idle = ctx.shared.store.object_idletime(ctx.client.db, args[2])?;
+    opt_int(ctx, idle.map(|i| i64::try_from(i).unwrap_or(i64::MAX)))
+}
+
+/// OBJECT REFCOUNT key: values are never shared here, so 1.
+fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let found = ctx.shared.store.value_type(ctx.client.db, args[2])?;
+    opt_int(ctx, found.map(|_| 1))
+}
+
+/// OBJECT FREQ key: answered only under an LFU policy, as in Redis.
+fn object_freq(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (db, key) = (ctx.client.db, args[2]);
     let store = &ctx.shared.store;
-    if is(sub, "ENCODING") {
-        match store.object_encoding(db, key) {
-            Ok(Some(enc)) => ctx.reply().bulk(enc.as_bytes()),
-            Ok(None) => ctx.reply().null(),
-            Err(e) => ctx.reply().store_error(&e),
-        }
-    } else if is(sub, "IDLETIME") {
-        match store.object_idletime(db, key) {
-            Ok(Some(idle)) => ctx.reply().int(i64::try_from(idle).unwrap_or(i64::MAX)),
-            Ok(None) => ctx.reply().null(),
-            Err(e) => ctx.reply().store_error(&e),
-        }
-    } else if is(sub, "REFCOUNT") {
-        match store.value_type(db, key) {
-            Ok(Some(_)) => ctx.reply().int(1),
-            Ok(None) => ctx.reply().null(),
-            Err(e) => ctx.reply().store_error(&e),
-        }
-    } else if store.eviction_policy().is_lfu() {
-        match store.object_freq(db, key) {
-            Ok(Some(freq)) => ctx.reply().int(i64::from(freq)),
-            Ok(None) => ctx.reply().null(),
-            Err(e) => ctx.reply().store_error(&e),
-        }
-    } else {
-        // Redis answers FREQ only under an LFU policy.
-        match store.value_type(db, key) {
-            Ok(Some(_)) => ctx.reply().error(
-                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
-                 Please note that when switching between policies at runtime LRU and LFU data \
-                 will take some time to adjust.",
-            ),
-            Ok(None) => ctx.reply().null(),
-            Err(e) => ctx.reply().store_error(&e),
-        }
+    if store.eviction_policy().is_lfu() {
+        let freq = store.object_freq(db, key)?;
+        return opt_int(ctx, freq.map(i64::from));
     }
+    if store.value_type(db, key)?.is_none() {
+        return opt_int(ctx, None);
+    }
+    Err(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+         Please note that when switching between policies at runtime LRU and LFU data \
+         will take some time to adjust."
+            .into(),
+    )
 }
 
-/// MEMORY USAGE key [SAMPLES n] | MALLOC-STATS | PURGE | HELP
-fn memory(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let sub = args[1];
-    if is(sub, "HELP") {
-        return help(ctx, args, MEMORY_HELP);
-    }
-    if is(sub, "MALLOC-STATS") || is(sub, "PURGE") {
-        return memory_allocator(ctx, args);
-    }
-    if !is(sub, "USAGE") {
-        return unknown_subcommand(ctx, sub, "MEMORY");
-    }
-    if args.len() < 3 {
-        return subcommand_arity(ctx, args);
-    }
+fn memory_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    ctx.reply().help(MEMORY_HELP);
+    Ok(())
+}
+
+/// MEMORY USAGE key [SAMPLES n]
+fn memory_usage(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // SAMPLES may repeat; each count must be an integer of at least 0, as in Redis.
     let mut options = &args[3..];
     while !options.is_empty() {
         let [samples, count, rest @ ..] = options else {
-            return ctx.reply().error(SYNTAX);
+            return Err(SYNTAX.into());
         };
-        match int_arg(count) {
-            _ if !is(samples, "SAMPLES") => return ctx.reply().error(SYNTAX),
-            Err(e) => return ctx.reply().error(e),
-            Ok(n) if n < 0 => return ctx.reply().error(SYNTAX),
-            Ok(_) => options = rest,
+        if !is(samples, "SAMPLES") || int_arg(count)? < 0 {
+            return Err(SYNTAX.into());
         }
+        options = rest;
     }
-    match ctx.shared.store.memory_usage(ctx.client.db, args[2]) {
-        Ok(Some(n)) => ctx.reply().len(n),
-        Ok(None) => ctx.reply().null(),
-        Err(e) => ctx.reply().store_error(&e),
+    match ctx.shared.store.memory_usage(ctx.client.db, args[2])? {
+        Some(n) => ctx.reply().len(n),
+        None => ctx.reply().null(),
     }
+    Ok(())
 }
 
-/// MEMORY MALLOC-STATS and MEMORY PURGE, answered by the installed allocator control as
-/// Redis answers them with jemalloc, or with libc malloc where none is installed.
-fn memory_allocator(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    if args.len() != 2 {
-        return subcommand_arity(ctx, args);
-    }
-    let allocator = crate::allocator::installed();
-    if is(args[1], "PURGE") {
-        return match allocator.purge() {
-            Ok(()) => ctx.reply().ok(),
-            Err(message) => ctx.reply().error_fmt(format_args!("ERR {message}")),
-        };
-    }
-    match allocator.stats_report() {
+/// MEMORY PURGE, answered by the installed allocator control as Redis answers it with
+/// jemalloc, or with libc malloc where none is installed.
+fn memory_purge(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    crate::allocator::installed()
+        .purge()
+        .map_err(|message| fail(format_args!("ERR {message}")))?;
+    ctx.reply().ok();
+    Ok(())
+}
+
+/// MEMORY MALLOC-STATS: the allocator's report, or Redis's text where it has none.
+fn memory_malloc_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    match crate::allocator::installed().stats_report() {
         Some(report) => {
             let version = ctx.client.version;
             redistill_resp::encode::write_verbatim(ctx.out, version, *b"txt", report.as_bytes());
@@ -357,13 +358,14 @@ fn memory_allocator(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             .reply()
             .bulk(b"Stats not supported for the current allocator"),
     }
+    Ok(())
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: a graceful shutdown, as on SIGTERM. Like
 /// Redis, a successful SHUTDOWN sends no reply: the connection closes. It saves first when
 /// asked (SAVE) or configured (`save_on_shutdown` with persistence on, unless NOSAVE); a
 /// failed save replies an error and the server keeps running.
-fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (mut save, mut nosave, mut abort, mut force) = (false, false, false, false);
     for opt in &args[1..] {
         if is(opt, "SAVE") {
@@ -375,14 +377,14 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         } else if is(opt, "FORCE") {
             force = true;
         } else if !is(opt, "NOW") {
-            return ctx.reply().error(SYNTAX);
+            return Err(SYNTAX.into());
         }
     }
     if (save && nosave) || (abort && args.len() > 2) {
-        return ctx.reply().error(SYNTAX);
+        return Err(SYNTAX.into());
     }
     if abort {
-        return ctx.reply().error("ERR No shutdown in progress.");
+        return Err("ERR No shutdown in progress.".into());
     }
     log::warn!("User requested shutdown...");
     let shared = ctx.shared;
@@ -406,13 +408,12 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
                 log::warn!(
                     "Errors trying to shut down the server. Check the logs for more information."
                 );
-                return ctx
-                    .reply()
-                    .error("ERR Errors trying to SHUTDOWN. Check logs.");
+                return Err("ERR Errors trying to SHUTDOWN. Check logs.".into());
             }
         }
     }
     shared.persistence.mark_shutdown_handled();
     ctx.shared.shutdown_request.request();
     ctx.client.close_after_reply = true;
+    Ok(())
 }

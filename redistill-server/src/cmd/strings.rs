@@ -3,37 +3,123 @@
 use redistill_store::{Expiry, GetExOption, SetCondition, SetOptions, StoreError, ValueType};
 
 use super::args::{SYNTAX, int_arg, is, pairs};
-use super::{Command, Ctx};
-
-const W: &[&str] = &["write", "denyoom"];
-const WF: &[&str] = &["write", "denyoom", "fast"];
-const RF: &[&str] = &["readonly", "fast"];
+use super::table::{KeyFlags, KeySpec, acl, flags, key_flags};
+use super::{Command, CommandResult, Ctx};
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new("get", 2, RF, (1, 1, 1), get),
-    Command::new("set", -3, W, (1, 1, 1), set),
-    Command::new("setnx", 3, WF, (1, 1, 1), setnx),
-    Command::new("setex", 4, W, (1, 1, 1), setex),
-    Command::new("psetex", 4, W, (1, 1, 1), psetex),
-    Command::new("getset", 3, WF, (1, 1, 1), getset),
-    Command::new("getdel", 2, &["write", "fast"], (1, 1, 1), getdel),
-    Command::new("getex", -2, &["write", "fast"], (1, 1, 1), getex),
-    Command::new("mget", -2, RF, (1, -1, 1), mget),
-    Command::new("mset", -3, W, (1, -1, 2), mset),
-    Command::new("msetnx", -3, W, (1, -1, 2), msetnx),
-    Command::new("append", 3, WF, (1, 1, 1), append),
-    Command::new("strlen", 2, RF, (1, 1, 1), strlen),
-    Command::new("getrange", 4, &["readonly"], (1, 1, 1), getrange),
-    Command::new("substr", 4, &["readonly"], (1, 1, 1), getrange),
-    Command::new("setrange", 4, W, (1, 1, 1), setrange),
-    Command::new("incr", 2, WF, (1, 1, 1), incr),
-    Command::new("decr", 2, WF, (1, 1, 1), decr),
-    Command::new("incrby", 3, WF, (1, 1, 1), incrby),
-    Command::new("decrby", 3, WF, (1, 1, 1), decrby),
-    Command::new("incrbyfloat", 3, WF, (1, 1, 1), incrbyfloat),
+    Command::new("get", 2, get)
+        .flags(flags!(READONLY | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("set", -3, set)
+        .flags(flags!(WRITE | DENYOOM))
+        .acl(acl!(STRING))
+        .keys(&[
+            KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE | VARIABLE_FLAGS))
+                .notes("RW and ACCESS due to the optional `GET` argument"),
+        ])
+        .key_flags_fn(set_key_flags),
+    Command::new("setnx", 3, setnx)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(OW | INSERT))]),
+    Command::new("setex", 4, setex)
+        .flags(flags!(WRITE | DENYOOM))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(OW | UPDATE))]),
+    Command::new("psetex", 4, psetex)
+        .flags(flags!(WRITE | DENYOOM))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(OW | UPDATE))]),
+    Command::new("getset", 3, getset)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+    Command::new("getdel", 2, getdel)
+        .flags(flags!(WRITE | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | DELETE))]),
+    Command::new("getex", -2, getex)
+        .flags(flags!(WRITE | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))
+            .notes("RW and UPDATE because it changes the TTL")]),
+    Command::new("mget", -2, mget)
+        .flags(flags!(READONLY | FAST))
+        .acl(acl!(STRING))
+        .tips(&["request_policy:multi_shard"])
+        .keys(&[KeySpec::range(1, -1, 1, key_flags!(RO | ACCESS))]),
+    Command::new("mset", -3, mset)
+        .flags(flags!(WRITE | DENYOOM))
+        .acl(acl!(STRING))
+        .tips(&[
+            "request_policy:multi_shard",
+            "response_policy:all_succeeded",
+        ])
+        .keys(&[KeySpec::range(1, -1, 2, key_flags!(OW | UPDATE))]),
+    Command::new("msetnx", -3, msetnx)
+        .flags(flags!(WRITE | DENYOOM))
+        .acl(acl!(STRING))
+        .tips(&["request_policy:multi_shard", "response_policy:agg_min"])
+        .keys(&[KeySpec::range(1, -1, 2, key_flags!(OW | INSERT))]),
+    Command::new("append", 3, append)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | INSERT))]),
+    Command::new("strlen", 2, strlen)
+        .flags(flags!(READONLY | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RO))]),
+    Command::new("getrange", 4, getrange)
+        .flags(flags!(READONLY))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("substr", 4, getrange)
+        .flags(flags!(READONLY))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+    Command::new("setrange", 4, setrange)
+        .flags(flags!(WRITE | DENYOOM))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))]),
+    Command::new("incr", 2, incr)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+    Command::new("decr", 2, decr)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+    Command::new("incrby", 3, incrby)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+    Command::new("decrby", 3, decrby)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+    Command::new("incrbyfloat", 3, incrbyfloat)
+        .flags(flags!(WRITE | DENYOOM | FAST))
+        .acl(acl!(STRING))
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
 ];
 
-fn get(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+/// SET's key is read (RW, ACCESS) only with GET; otherwise overwritten (OW), as Redis's
+/// `setGetKeys` reports it.
+fn set_key_flags(args: &[&[u8]], _declared: KeyFlags) -> KeyFlags {
+    if args
+        .get(3..)
+        .unwrap_or_default()
+        .iter()
+        .any(|a| is(a, "GET"))
+    {
+        key_flags!(RW | ACCESS | UPDATE)
+    } else {
+        key_flags!(OW | UPDATE)
+    }
+}
+
+fn get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     let out = &mut *ctx.out;
     // Copy the value straight into the output buffer under the shard's read lock.
@@ -42,8 +128,9 @@ fn get(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }) {
         Ok(Some(())) => {}
         Ok(None) => ctx.reply().null(),
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }
 
 /// Parses SET's and GETEX's options as Redis's `parseExtendedStringArgumentsOrReply`:
@@ -97,65 +184,64 @@ const EXPIRY_KINDS: [(&str, ExpiryKind); 4] = [
     ("PXAT", Expiry::PxAt),
 ];
 
-fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let opts = match parse_set_options(&args[3..], false) {
         Ok((opts, _)) => opts,
-        Err(e) => return ctx.reply().error(e),
+        Err(e) => return Err(e.into()),
     };
     let db = ctx.client.db;
     match ctx.shared.store.set(db, args[1], args[2], opts) {
         Ok(outcome) if opts.get => ctx.reply().opt_bulk(outcome.old.as_deref()),
         Ok(outcome) if outcome.written => ctx.reply().ok(),
         Ok(_) => ctx.reply().null(),
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }
 
-fn setnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn setnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     let result = ctx.shared.store.setnx(db, args[1], args[2]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn setex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn setex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     set_with_ttl(ctx, args, |store, db, key, ttl, value| {
         store.setex(db, key, ttl, value)
-    });
+    })
 }
 
-fn psetex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn psetex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     set_with_ttl(ctx, args, |store, db, key, ttl, value| {
         store.psetex(db, key, ttl, value)
-    });
+    })
 }
 
 type SetWithTtl = fn(&redistill_store::Store, usize, &[u8], i64, &[u8]) -> Result<(), StoreError>;
 
-fn set_with_ttl(ctx: &mut Ctx<'_>, args: &[&[u8]], op: SetWithTtl) {
-    let ttl = match int_arg(args[2]) {
-        Ok(t) => t,
-        Err(e) => return ctx.reply().error(e),
-    };
+fn set_with_ttl(ctx: &mut Ctx<'_>, args: &[&[u8]], op: SetWithTtl) -> CommandResult {
+    let ttl = int_arg(args[2])?;
     let db = ctx.client.db;
     match op(&ctx.shared.store, db, args[1], ttl, args[3]) {
         Ok(()) => ctx.reply().ok(),
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }
 
-fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     let result = ctx.shared.store.getset(db, args[1], args[2]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     let result = ctx.shared.store.getdel(db, args[1]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     let option = match parse_set_options(&args[2..], true) {
         Ok((_, true)) => Some(GetExOption::Persist),
@@ -163,111 +249,104 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         // The options parsed but the time is not a number. Redis looks the key up and
         // checks its type before reading the time: a missing key is nil, a hash WRONGTYPE.
         Err(e) if e == super::args::NOT_INTEGER => {
-            return match ctx.shared.store.value_type(db, args[1]) {
-                Ok(None) => ctx.reply().null(),
-                Ok(Some(ValueType::String)) => ctx.reply().error(e),
-                Ok(Some(_)) => ctx.reply().store_error(&StoreError::WrongType),
-                Err(err) => ctx.reply().store_error(&err),
+            return match ctx.shared.store.value_type(db, args[1])? {
+                None => {
+                    ctx.reply().null();
+                    Ok(())
+                }
+                Some(ValueType::String) => Err(e.into()),
+                Some(_) => Err(StoreError::WrongType.into()),
             };
         }
-        Err(e) => return ctx.reply().error(e),
+        Err(e) => return Err(e.into()),
     };
     let result = ctx.shared.store.getex(db, args[1], option);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn mget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn mget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     ctx.answer(ctx.shared.store.mget(db, &args[1..]))
 }
 
-fn mset(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn mset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len().is_multiple_of(2) {
-        return ctx
-            .reply()
-            .error("ERR wrong number of arguments for 'mset' command");
+        return Err("ERR wrong number of arguments for 'mset' command".into());
     }
     let db = ctx.client.db;
     match ctx.shared.store.mset(db, &pairs(&args[1..])) {
         Ok(()) => ctx.reply().ok(),
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => return Err(e.into()),
     }
+    Ok(())
 }
 
-fn msetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn msetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len().is_multiple_of(2) {
-        return ctx
-            .reply()
-            .error("ERR wrong number of arguments for 'msetnx' command");
+        return Err("ERR wrong number of arguments for 'msetnx' command".into());
     }
     let db = ctx.client.db;
     let result = ctx.shared.store.msetnx(db, &pairs(&args[1..]));
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     let result = ctx.shared.store.append(db, args[1], args[2]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn strlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn strlen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     let result = ctx.shared.store.strlen(db, args[1]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn getrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn getrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let (start, end) = match (int_arg(args[2]), int_arg(args[3])) {
         (Ok(s), Ok(e)) => (s, e),
-        (Err(e), _) | (_, Err(e)) => return ctx.reply().error(e),
+        (Err(e), _) | (_, Err(e)) => return Err(e.into()),
     };
     let db = ctx.client.db;
     ctx.answer(ctx.shared.store.getrange(db, args[1], start, end))
 }
 
-fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let offset = match int_arg(args[2]) {
-        Ok(o) => o,
-        Err(e) => return ctx.reply().error(e),
-    };
+fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let offset = int_arg(args[2])?;
     let db = ctx.client.db;
     let result = ctx.shared.store.setrange(db, args[1], offset, args[3]);
-    ctx.answer(result);
+    ctx.answer(result)
 }
 
-fn incr(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    counter(ctx, args[1], Ok(1));
+fn incr(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    counter(ctx, args[1], Ok(1))
 }
 
-fn decr(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    counter(ctx, args[1], Ok(-1));
+fn decr(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    counter(ctx, args[1], Ok(-1))
 }
 
-fn incrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    counter(ctx, args[1], int_arg(args[2]));
+fn incrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    counter(ctx, args[1], int_arg(args[2]))
 }
 
-fn decrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn decrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // DECRBY of i64::MIN cannot be negated; Redis reports it as an overflow.
     let delta = int_arg(args[2]).map(|d| d.checked_neg());
     match delta {
         Ok(Some(d)) => counter(ctx, args[1], Ok(d)),
-        Ok(None) => ctx.reply().error("ERR decrement would overflow"),
-        Err(e) => ctx.reply().error(e),
+        Ok(None) => Err("ERR decrement would overflow".into()),
+        Err(e) => Err(e.into()),
     }
 }
 
-fn counter(ctx: &mut Ctx<'_>, key: &[u8], delta: Result<i64, &'static str>) {
-    let delta = match delta {
-        Ok(d) => d,
-        Err(e) => return ctx.reply().error(e),
-    };
+fn counter(ctx: &mut Ctx<'_>, key: &[u8], delta: Result<i64, &'static str>) -> CommandResult {
+    let delta = delta?;
     let db = ctx.client.db;
     ctx.answer(ctx.shared.store.incr_by(db, key, delta))
 }
 
-fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let db = ctx.client.db;
     ctx.answer(ctx.shared.store.incr_by_float(db, args[1], args[2]))
 }

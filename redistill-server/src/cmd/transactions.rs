@@ -11,96 +11,77 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use redistill_store::StoreError;
 
-use super::{Command, Ctx};
+use super::table::{KeySpec, acl, flags, key_flags};
+use super::{Command, CommandResult, Ctx, Flags, fail};
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new(
-        "multi",
-        1,
-        &["noscript", "loading", "stale", "fast", "allow_busy"],
-        (0, 0, 0),
-        multi,
-    ),
-    Command::new(
-        "exec",
-        1,
-        &["noscript", "loading", "stale", "skip_slowlog"],
-        (0, 0, 0),
-        exec,
-    ),
-    Command::new(
-        "discard",
-        1,
-        &["noscript", "loading", "stale", "fast", "allow_busy"],
-        (0, 0, 0),
-        discard,
-    ),
-    Command::new(
-        "watch",
-        -2,
-        &["noscript", "loading", "stale", "fast", "allow_busy"],
-        (1, -1, 1),
-        watch,
-    ),
-    Command::new(
-        "unwatch",
-        1,
-        &["noscript", "loading", "stale", "fast", "allow_busy"],
-        (0, 0, 0),
-        unwatch,
-    ),
+    Command::new("multi", 1, multi)
+        .flags(flags!(
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TRANSACTION_CONTROL
+        ))
+        .acl(acl!(TRANSACTION)),
+    Command::new("exec", 1, exec)
+        .flags(flags!(
+            NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | TRANSACTION_CONTROL | RUNS_QUEUE
+        ))
+        .acl(acl!(TRANSACTION)),
+    Command::new("discard", 1, discard)
+        .flags(flags!(
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TRANSACTION_CONTROL
+        ))
+        .acl(acl!(TRANSACTION)),
+    Command::new("watch", -2, watch)
+        .flags(flags!(
+            NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TRANSACTION_CONTROL
+        ))
+        .acl(acl!(TRANSACTION))
+        .keys(&[KeySpec::range(1, -1, 1, key_flags!(RO))]),
+    Command::new("unwatch", 1, unwatch)
+        .flags(flags!(NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY))
+        .acl(acl!(TRANSACTION)),
 ];
 
-/// Commands that run at once inside MULTI instead of being queued.
-pub(super) fn runs_inside_multi(name: &str) -> bool {
-    matches!(
-        name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
-}
-
-fn multi(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+fn multi(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     if ctx.client.tx.queue.is_some() {
-        return ctx.reply().error("ERR MULTI calls can not be nested");
+        return Err("ERR MULTI calls can not be nested".into());
     }
     ctx.client.tx.queue = Some(Vec::new());
     ctx.client.tx.aborted = false;
     ctx.reply().ok();
+    Ok(())
 }
 
-fn discard(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+fn discard(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     if ctx.client.tx.take_queue().is_none() {
-        return ctx.reply().error("ERR DISCARD without MULTI");
+        return Err("ERR DISCARD without MULTI".into());
     }
     unwatch_all(ctx);
     ctx.reply().ok();
+    Ok(())
 }
 
-fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let Some(queue) = ctx.client.tx.take_queue() else {
-        return ctx.reply().error("ERR EXEC without MULTI");
+        return Err("ERR EXEC without MULTI".into());
     };
     if ctx.client.tx.aborted {
         unwatch_all(ctx);
-        return ctx
-            .reply()
-            .error("EXECABORT Transaction discarded because of previous errors.");
+        return Err("EXECABORT Transaction discarded because of previous errors.".into());
     }
     let shared = ctx.shared;
     // The check before every command has already tried to evict: still over the limit, a
     // transaction that may grow memory is discarded whole, as Redis does.
     if shared.store.over_memory_limit()
         && queue.iter().any(|q| {
-            q.first()
-                .and_then(|name| super::lookup(name))
-                .is_some_and(|c| c.denyoom)
+            let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
+            super::lookup_request(&args).is_some_and(|c| c.has(Flags::DENYOOM))
         })
     {
         unwatch_all(ctx);
-        return ctx.reply().error_fmt(format_args!(
+        return Err(fail(format_args!(
             "EXECABORT Transaction discarded because of: {}",
             StoreError::OutOfMemory
-        ));
+        )));
     }
     // With every gate held no other command runs, so what the watch check sees holds
     // until the queued commands have run.
@@ -114,7 +95,8 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
     let dirty = tx.dirty.load(Ordering::Relaxed) || vanished();
     unwatch_all(ctx);
     if dirty {
-        return ctx.reply().null_array();
+        ctx.reply().null_array();
+        return Ok(());
     }
     ctx.reply().array(queue.len());
     ctx.client.tx.in_exec = true;
@@ -123,11 +105,12 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
         super::run_queued(ctx, &args);
     }
     ctx.client.tx.in_exec = false;
+    Ok(())
 }
 
-fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if ctx.client.tx.queue.is_some() {
-        return ctx.reply().error("ERR WATCH inside MULTI is not allowed");
+        return Err("ERR WATCH inside MULTI is not allowed".into());
     }
     let db = ctx.client.db;
     for key in &args[1..] {
@@ -143,11 +126,13 @@ fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         }
     }
     ctx.reply().ok();
+    Ok(())
 }
 
-fn unwatch(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
+fn unwatch(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     unwatch_all(ctx);
     ctx.reply().ok();
+    Ok(())
 }
 
 /// Forgets every watched key and clears the dirty flag, as EXEC, DISCARD and UNWATCH do.
