@@ -308,11 +308,13 @@ fn docs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     for c in wanted {
         let name = c.full_name();
         ctx.reply().bulk(name.as_bytes());
-        match metadata::recorded(&name) {
-            Some(recorded) => metadata::docs_with_subcommands(&recorded.docs, implements(c))
-                .encode(version, ctx.out),
-            None => Frame::Map(Vec::new()).encode(version, ctx.out),
-        }
+        let docs = match c.container {
+            Some(container) => metadata::recorded_subcommand_docs(container, &name),
+            None => metadata::recorded(&name)
+                .map(|recorded| metadata::docs_with_subcommands(&recorded.docs, implements(c))),
+        };
+        docs.unwrap_or(Frame::Map(Vec::new()))
+            .encode(version, ctx.out);
     }
     Ok(())
 }

@@ -62,6 +62,23 @@ fn parse(data: &[u8]) -> ahash::HashMap<Bytes, Recorded> {
         .collect()
 }
 
+/// The recorded docs of the subcommand `full_name` (`client|list`) of `container`.
+pub(crate) fn recorded_subcommand_docs(container: &str, full_name: &str) -> Option<Frame> {
+    let Frame::Map(fields) = &recorded(container)?.docs else {
+        return None;
+    };
+    let (_, subcommands) = fields
+        .iter()
+        .find(|(k, _)| k.as_bytes() == Some(b"subcommands"))?;
+    let Frame::Map(subcommands) = subcommands else {
+        return None;
+    };
+    subcommands
+        .iter()
+        .find(|(k, _)| k.as_bytes() == Some(full_name.as_bytes()))
+        .map(|(_, docs)| docs.clone())
+}
+
 /// `list` without the subcommand entries (`container|sub`) that `keep` refuses; works on
 /// the array of `COMMAND INFO` entries and on the name → docs map of `COMMAND DOCS`.
 pub(crate) fn filter_subcommands(list: &Frame, keep: impl Fn(&[u8]) -> bool) -> Frame {
