@@ -52,7 +52,7 @@ fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
     let f = rng.pick(FIELDS);
     let v = rng.pick(VALUES);
     let n = rng.pick(INTS);
-    let words: Vec<&str> = match rng.below(37) {
+    let words: Vec<&str> = match rng.below(39) {
         0 => vec!["SET", k, v],
         1 => {
             let mut w = vec!["SET", k, v];
@@ -112,6 +112,22 @@ fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
         33 => vec!["SETRANGE", k, rng.pick(&["4090", "4096", "5000"]), v],
         34 => vec!["OBJECT", "ENCODING", k],
         35 => vec!["TOUCH", k, k2, "missing"],
+        // The keys (and their flags) of another random command, as the table finds them.
+        36 => {
+            let mut w = vec![
+                b"COMMAND".to_vec(),
+                rng.pick(&["GETKEYS", "GETKEYSANDFLAGS"])
+                    .as_bytes()
+                    .to_vec(),
+            ];
+            w.extend(command(rng));
+            return w;
+        }
+        37 => vec![
+            rng.pick(&["OBJECT", "CLIENT", "MEMORY"]),
+            rng.pick(&["nosuch", "HELP", ""]),
+            k,
+        ],
         _ => vec!["HINCRBYFLOAT", k, f, rng.pick(&["1.5", "-2", "x"])],
     };
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
