@@ -23,7 +23,6 @@ mod reply;
 mod scan;
 mod server;
 mod strings;
-mod touched;
 mod transactions;
 
 pub(crate) use reply::{Answer, Reply};
@@ -72,7 +71,7 @@ pub(crate) struct Command {
     pub subcommands: &'static [&'static str],
     /// `flags` has `fast`: O(1) and cheap, timed by sampling.
     pub fast: bool,
-    /// `flags` has `write`: it may change keys, so WATCHes of them are touched.
+    /// `flags` has `write`: it may change keys.
     pub write: bool,
     /// `flags` has `no_auth`: it runs before AUTH.
     pub no_auth: bool,
@@ -475,16 +474,10 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     shared.command_stats[ctx.worker].record(Some(slot), Some(took), failed);
 }
 
-/// Runs a command whose arity was checked, and flags transactions watching what it changed.
+/// Runs a command whose arity was checked. Transactions watching the keys it changes are
+/// flagged by the store's change listener (see `watch`).
 fn run(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
-    if ctx.shared.watches.is_empty() || !command.write {
-        return (command.handler)(ctx, args);
-    }
-    let before = touched::before(ctx, command, args);
-    let reply_at = ctx.out.len();
     (command.handler)(ctx, args);
-    let reply = &ctx.out[reply_at..];
-    touched::signal(ctx.shared, ctx.client.db, command, args, reply, before);
 }
 
 /// The key arguments of a request, from the command's (first, last, step) key spec.
