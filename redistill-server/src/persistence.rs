@@ -636,7 +636,7 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
             }
         };
         let db = usize::try_from(record.db).unwrap_or(usize::MAX);
-        match store.restore(db, &record.key, record.expire_at_ms, value) {
+        match store.load_entry(db, &record.key, record.expire_at_ms, value) {
             Ok(true) => loaded += 1,
             Ok(false) => expired += 1,
             Err(e) => {

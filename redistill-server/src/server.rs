@@ -19,7 +19,7 @@ use crate::persistence::{Persistence, PersistenceStatus, SaveTarget};
 use crate::shared::{Gate, OutputLimits, Shared};
 use crate::shutdown::ShutdownRequest;
 use crate::stats::{CommandStats, Stats};
-use crate::watch::Watches;
+use crate::watch::{WatchListener, Watches};
 use crate::worker::{self, WorkerHandle};
 
 /// A running server: its address, and the way to stop it.
@@ -80,9 +80,11 @@ impl Server {
             None
         };
         let clock = CoarseClock::new();
+        let watches = Arc::new(Watches::default());
         let mut builder = Store::builder()
             .databases(config.server.databases as usize)
-            .clock(clock.clone());
+            .clock(clock.clone())
+            .change_listener(Arc::new(WatchListener(Arc::clone(&watches))));
         if config.server.num_shards > 0 {
             builder = builder.shards(config.server.num_shards);
         }
@@ -125,7 +127,7 @@ impl Server {
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
             gates: (0..worker_count).map(|_| Gate::default()).collect(),
-            watches: Watches::default(),
+            watches,
             clients: Registry::default(),
             command_stats: (0..worker_count)
                 .map(|_| CommandStats::new(crate::cmd::count()))

@@ -30,7 +30,7 @@ pub(crate) struct Shared {
     /// One gate per worker: commands hold their worker's for reading, EXEC holds all of
     /// them for writing (see `cmd::transactions`).
     pub gates: Vec<Gate>,
-    pub watches: Watches,
+    pub watches: Arc<Watches>,
     pub clients: Registry,
     /// INFO commandstats, one table per worker.
     pub command_stats: Vec<CommandStats>,

@@ -1,9 +1,11 @@
-//! WATCH bookkeeping: which transactions watch which keys, so that a write to a watched
+//! WATCH bookkeeping: which transactions watch which keys, so that a change to a watched
 //! key makes their EXEC fail.
 //!
-//! Writers consult the registry only while some key is watched ([`Watches::is_empty`] is
-//! one relaxed load), so the common path pays nothing. Which keys a write really changed
-//! is decided in `cmd::touched`.
+//! The store reports every key it changes to a [`WatchListener`], which flags the
+//! transactions watching it. A write that changes nothing (SET NX on an existing key, DEL
+//! of a missing one, an EXPIRE whose condition fails) is not reported, so it leaves the
+//! transactions alone, as in Redis. The listener consults the registry only while some key
+//! is watched ([`Watches::is_empty`] is one relaxed load), so the common path pays nothing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
+use redistill_store::{Change, ChangeListener, Event};
 
 /// A transaction's "a watched key changed" flag, shared with the registry.
 pub(crate) type DirtyFlag = Arc<AtomicBool>;
@@ -72,28 +75,54 @@ impl Watches {
         }
     }
 
-    /// Whether some transaction watches `key` of `db`.
-    pub fn is_watched(&self, db: usize, key: &[u8]) -> bool {
-        !self.is_empty()
-            && self
-                .by_db
-                .lock()
-                .get(&db)
-                .is_some_and(|keys| keys.contains_key(key))
-    }
-
-    /// The watched keys of `db`, or of every database: what FLUSHDB, FLUSHALL and SWAPDB
-    /// look at before they run.
-    pub fn watched_in(&self, db: Option<usize>) -> Vec<(usize, Bytes)> {
+    /// Flags the watchers of every watched key of the databases `dbs` accepts for which
+    /// `changed(db, key)` holds: what FLUSHDB, FLUSHALL and SWAPDB change.
+    pub fn touch_where(&self, dbs: impl Fn(usize) -> bool, changed: impl Fn(usize, &[u8]) -> bool) {
         if self.is_empty() {
-            return Vec::new();
+            return;
         }
         let by_db = self.by_db.lock();
-        by_db
-            .iter()
-            .filter(|(watched_db, _)| db.is_none_or(|db| db == **watched_db))
-            .flat_map(|(db, keys)| keys.keys().map(|key| (*db, key.clone())))
-            .collect()
+        for (&db, keys) in by_db.iter().filter(|(db, _)| dbs(**db)) {
+            for (key, watchers) in keys {
+                if changed(db, key) {
+                    for flag in watchers {
+                        flag.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Flags the transactions watching the keys the store reports changed.
+///
+/// Runs while the store holds the changed key's shard lock, and takes only the registry's
+/// own lock, which is never held while the store is called.
+pub(crate) struct WatchListener(pub Arc<Watches>);
+
+impl ChangeListener for WatchListener {
+    fn changed(&self, change: Change<'_>) {
+        let watches = &self.0;
+        if watches.is_empty() {
+            return;
+        }
+        match change {
+            // A key that expired was either live when watched, and EXEC finds it gone, or
+            // already expired then, and its removal changes nothing (as in Redis).
+            Change::Key {
+                event: Event::Expired,
+                ..
+            } => {}
+            Change::Key { db, key, .. } => watches.touch(db, key),
+            Change::Flushed { dbs, existed } => {
+                watches.touch_where(|db| dbs.contains(&db), existed);
+            }
+            // A watched key of either database changes if it was in either of them.
+            Change::Swapped { a, b, existed } => {
+                watches.touch_where(|db| db == a || db == b, existed);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -113,10 +142,46 @@ mod tests {
         watches.touch(0, b"k");
         assert!(a.load(Ordering::Relaxed));
         assert!(!b.load(Ordering::Relaxed));
-        assert!(watches.is_watched(1, b"k"));
-        assert!(!watches.is_watched(2, b"k"));
-        assert_eq!(watches.watched_in(Some(1)), [(1, Bytes::from_static(b"k"))]);
-        assert_eq!(watches.watched_in(None).len(), 2);
+        assert!(!b.load(Ordering::Relaxed));
+        watches.touch_where(|db| db == 1, |_, key| key == b"other");
+        assert!(!b.load(Ordering::Relaxed));
+        watches.touch_where(|db| db == 1, |_, key| key == b"k");
+        assert!(b.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn the_listener_flags_changed_keys_but_not_expired_ones() {
+        let watches = Arc::new(Watches::default());
+        let listener = WatchListener(Arc::clone(&watches));
+        let flag: DirtyFlag = Arc::default();
+        watches.watch(0, Bytes::from_static(b"k"), &flag);
+        let key = |event| Change::Key {
+            db: 0,
+            key: b"k",
+            event,
+        };
+        listener.changed(key(Event::Expired));
+        assert!(!flag.load(Ordering::Relaxed));
+        listener.changed(key(Event::Evicted));
+        assert!(flag.load(Ordering::Relaxed));
+
+        let flag: DirtyFlag = Arc::default();
+        watches.watch(3, Bytes::from_static(b"k"), &flag);
+        listener.changed(Change::Swapped {
+            a: 1,
+            b: 2,
+            existed: &|_, _| true,
+        });
+        listener.changed(Change::Flushed {
+            dbs: 3..4,
+            existed: &|_, _| false,
+        });
+        assert!(!flag.load(Ordering::Relaxed));
+        listener.changed(Change::Flushed {
+            dbs: 0..16,
+            existed: &|db, key| db == 3 && key == b"k",
+        });
+        assert!(flag.load(Ordering::Relaxed));
     }
 
     #[test]

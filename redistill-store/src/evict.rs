@@ -296,6 +296,7 @@ impl Store {
         };
         st.remove(self.shard(db, s), i);
         self.inner.evicted.fetch_add(1, Ordering::Relaxed);
+        self.report(db).key(key, crate::changes::Event::Evicted);
         true
     }
 }

@@ -20,6 +20,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::changes::Event;
 use crate::error::{Result, StoreError};
 use crate::store::Store;
 use crate::table::Slot;
@@ -185,8 +186,10 @@ impl Store {
             }
             if when <= ctx.now() as i64 {
                 ctx.remove(i);
+                ctx.emit(key, Event::Del);
             } else {
                 ctx.update(i, |e| e.set_expire(Some(when as u64)));
+                ctx.emit(key, Event::Expire);
             }
             Ok(true)
         })
@@ -213,6 +216,7 @@ impl Store {
                 return Ok(false);
             }
             ctx.update(i, |e| e.set_expire(None));
+            ctx.emit(key, Event::Persist);
             Ok(true)
         })
     }
@@ -451,6 +455,7 @@ impl Store {
         let mut buckets = 0;
         let mut cursor = d.expire_cursor.load(Ordering::Relaxed);
         let mut idx = Vec::new();
+        let report = self.report(db);
         while out.sampled < num && buckets < max_buckets {
             let s = (cursor & mask) as usize;
             let shard = &d.shards[s];
@@ -485,6 +490,7 @@ impl Store {
                         match st.table.get(i).expire() {
                             Some(at) if at <= now => {
                                 st.remove(shard, i);
+                                report.key(key, Event::Expired);
                                 shard.expired.fetch_add(1, Ordering::Relaxed);
                                 out.expired += 1;
                             }

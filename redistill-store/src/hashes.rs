@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use crate::changes::Event;
 use crate::entry::{
     Entry, Field, HashObj, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE, canonical_i64,
 };
@@ -89,11 +90,15 @@ impl Store {
 
     /// Modifies the hash at `key`, creating it when `create` is set. An emptied hash is
     /// deleted, as Redis never keeps empty collections.
+    ///
+    /// When `f` succeeds and `changed` says its result changed the hash, reports `event`
+    /// (after [`Event::New`] for a hash created, before [`Event::Del`] for one emptied).
     fn write_hash<R>(
         &self,
         db: usize,
         key: &[u8],
         create: bool,
+        (event, changed): (Event, fn(&R) -> bool),
         f: impl FnOnce(&mut HashObj) -> Result<R>,
         absent: impl FnOnce() -> R,
     ) -> Result<R> {
@@ -102,21 +107,32 @@ impl Store {
         }
         let hasher = self.inner.hasher.clone();
         self.with_write(db, key, |ctx| {
-            let i = match ctx.live(key) {
+            let (i, created) = match ctx.live(key) {
                 Some(i) => {
                     hash_of(ctx.entry(i))?;
-                    i
+                    (i, false)
                 }
-                None if create => ctx.insert(Entry::new_hash(key, hasher)),
+                None if create => (ctx.insert(Entry::new_hash(key, hasher)), true),
                 None => return Ok(absent()),
             };
             let r = ctx.update(i, |e| e.as_hash_mut().map_or(Err(StoreError::WrongType), f));
+            if let Ok(r) = &r
+                && changed(r)
+            {
+                if created {
+                    ctx.emit(key, Event::New);
+                }
+                ctx.emit(key, event);
+            }
             // Find again: the insert above may be the only thing that moved, but an emptied
             // hash must go either way.
             if let Some(i) = ctx.live(key)
                 && ctx.entry(i).as_hash().is_some_and(|h| h.fields.is_empty())
             {
                 ctx.remove(i);
+                if !created {
+                    ctx.emit(key, Event::Del);
+                }
             }
             r
         })
@@ -137,6 +153,7 @@ impl Store {
             db,
             key,
             true,
+            (Event::HSet, |_| true),
             |h| Ok(pairs.iter().filter(|(f, v)| h.set(f, v)).count()),
             || 0,
         )
@@ -158,6 +175,7 @@ impl Store {
             db,
             key,
             true,
+            (Event::HSet, |&set| set),
             |h| Ok(h.get(field).is_none() && h.set(field, value)),
             || false,
         )
@@ -278,6 +296,7 @@ impl Store {
             db,
             key,
             false,
+            (Event::HDel, |&n| n > 0),
             |h| Ok(fields.iter().filter(|f| h.del(f)).count()),
             || 0,
         )
@@ -347,6 +366,7 @@ impl Store {
             db,
             key,
             true,
+            (Event::HIncrBy, |_| true),
             |h| {
                 let cur = match h.get(field) {
                     Some(v) => canonical_i64(v).ok_or(StoreError::HashNotInteger)?,
@@ -382,6 +402,7 @@ impl Store {
             db,
             key,
             true,
+            (Event::HIncrByFloat, |_| true),
             |h| {
                 let cur = h.get(field).unwrap_or(b"0").to_vec();
                 let out = float::add(&cur, incr).map_err(|e| match e {

@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
+use crate::changes::{Change, Event};
 use crate::entry::ValueType;
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
@@ -25,8 +26,13 @@ impl Store {
     /// ```
     pub fn del(&self, db: usize, keys: &[&[u8]]) -> Result<usize> {
         if let [key] = keys {
-            let removed =
-                self.with_write(db, key, |ctx| Ok(ctx.live(key).map(|i| ctx.remove(i))))?;
+            let removed = self.with_write(db, key, |ctx| {
+                let removed = ctx.live(key).map(|i| ctx.remove(i));
+                if removed.is_some() {
+                    ctx.emit(key, Event::Del);
+                }
+                Ok(removed)
+            })?;
             return Ok(usize::from(removed.is_some()));
         }
         let removed = self.write_keys(db, keys, |ctx| {
@@ -226,12 +232,16 @@ impl Store {
             .position(|(g, _)| *g == (dst_db, sd))
             .ok_or(StoreError::NoSuchKey)?;
         let (shard_s, shard_d) = (self.shard(db, ss), self.shard(dst_db, sd));
+        let (report_s, report_d) = (self.report(db), self.report(dst_db));
         let before: usize = guards.iter().map(|(_, g)| g.total_bytes()).sum();
         let result = (|| {
             // Purge an expired destination first: a removal shifts slots, and the source's
             // slot index must stay valid once taken.
-            let dst_live = guards[pos_d].1.live(shard_d, hd, dst, now).is_some();
-            let Some(si) = guards[pos_s].1.live(shard_s, hs, src, now) else {
+            let dst_live = guards[pos_d]
+                .1
+                .live(shard_d, hd, dst, now, report_d)
+                .is_some();
+            let Some(si) = guards[pos_s].1.live(shard_s, hs, src, now, report_s) else {
                 return match kind {
                     Transfer::Rename { .. } => Err(StoreError::NoSuchKey),
                     _ => Ok(false),
@@ -265,6 +275,19 @@ impl Store {
                 st_d.remove(shard_d, i);
             }
             st_d.insert(shard_d, hd, new, self.evictor(), now);
+            // Redis adds the destination anew (`new`), then reports the command's events.
+            report_d.key(dst, Event::New);
+            match kind {
+                Transfer::Rename { .. } => {
+                    report_s.key(src, Event::RenameFrom);
+                    report_d.key(dst, Event::RenameTo);
+                }
+                Transfer::Move => {
+                    report_s.key(src, Event::MoveFrom);
+                    report_d.key(dst, Event::MoveTo);
+                }
+                Transfer::Copy { .. } => report_d.key(dst, Event::CopyTo),
+            }
             Ok(true)
         })();
         let after: usize = guards.iter().map(|(_, g)| g.total_bytes()).sum();
@@ -327,7 +350,7 @@ impl Store {
             // Every expired draw deletes a key, so the loop ends within the number of keys.
             let mut st = shard.state.write();
             let before = st.total_bytes();
-            st.live(shard, self.hash(&expired), &expired, now);
+            st.live(shard, self.hash(&expired), &expired, now, self.report(db));
             let after = st.total_bytes();
             drop(st);
             self.account(before, after);
@@ -428,6 +451,25 @@ impl Store {
             .flat_map(|d| d.shards.iter())
             .map(|shard| (shard, shard.state.write()))
             .collect();
+        if self.reports() {
+            let now = self.now_ms();
+            let per_db = self.shards_per_db();
+            let start = dbs.start;
+            let existed = |db: usize, key: &[u8]| {
+                let Some(at) = db.checked_sub(start).filter(|_| dbs.contains(&db)) else {
+                    return false;
+                };
+                let hash = self.hash(key);
+                let st = &guards[at * per_db + self.shard_index(hash)].1;
+                st.table
+                    .find(hash, key)
+                    .is_some_and(|i| !st.table.get(i).is_expired(now))
+            };
+            self.report_change(Change::Flushed {
+                dbs: dbs.clone(),
+                existed: &existed,
+            });
+        }
         let mut freed = Vec::with_capacity(guards.len());
         for (shard, st) in &mut guards {
             let before = st.total_bytes();
@@ -465,6 +507,23 @@ impl Store {
         let mut ids: Vec<(usize, usize)> = (0..n).map(|s| (lo, s)).collect();
         ids.extend((0..n).map(|s| (hi, s)));
         let mut guards = self.lock_many(ids);
+        if self.reports() {
+            let now = self.now_ms();
+            let live_in = |at: usize, key: &[u8]| {
+                let hash = self.hash(key);
+                let st = &guards[at + self.shard_index(hash)].1;
+                st.table
+                    .find(hash, key)
+                    .is_some_and(|i| !st.table.get(i).is_expired(now))
+            };
+            let existed =
+                |d: usize, key: &[u8]| (d == a || d == b) && (live_in(0, key) || live_in(n, key));
+            self.report_change(Change::Swapped {
+                a,
+                b,
+                existed: &existed,
+            });
+        }
         let (first, second) = guards.split_at_mut(n);
         for (s, ((_, ga), (_, gb))) in first.iter_mut().zip(second.iter_mut()).enumerate() {
             ga.swap_with(gb, self.shard(lo, s), self.shard(hi, s));

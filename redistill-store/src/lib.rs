@@ -44,9 +44,13 @@
 //!
 //! - A memory limit ([`StoreBuilder::max_memory`], [`Store::set_max_memory`]) is enforced
 //!   before growing writes by any [`Policy`] of `redistill-evict`; see the `evict` module.
+//! - Every change to the keyspace is reported once, as it is made, to a [`ChangeListener`]
+//!   installed with [`StoreBuilder::change_listener`], with Redis's keyspace-notification
+//!   event for it; see the [`changes`] module.
 //!
 //! Not yet supported: lists, sets and sorted sets (the value enum is ready for them).
 
+pub mod changes;
 mod clock;
 mod entry;
 mod error;
@@ -71,6 +75,7 @@ mod table;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub use changes::{Change, ChangeListener, Event, Existed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::ValueType;
 pub use error::{Result, StoreError};

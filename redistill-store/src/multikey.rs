@@ -10,6 +10,7 @@ use std::cell::Cell;
 
 use parking_lot::{RwLockReadGuard, RwLockWriteGuard};
 
+use crate::changes::Event;
 use crate::entry::Entry;
 use crate::error::Result;
 use crate::shard::{Shard, ShardState};
@@ -101,6 +102,7 @@ impl Store {
         let mut ctx = KeysWrite {
             store: self,
             db,
+            report: self.report(db),
             now: self.now_ms(),
             locked,
         };
@@ -122,6 +124,7 @@ impl Store {
 pub(crate) struct KeysWrite<'a> {
     store: &'a Store,
     db: usize,
+    report: crate::changes::Report<'a>,
     now: u64,
     locked: Locked<RwLockWriteGuard<'a, ShardState>>,
 }
@@ -140,36 +143,44 @@ impl KeysWrite<'_> {
 
     /// Whether key `i` (`key`) is live; an expired one is deleted on the way.
     pub(crate) fn exists(&mut self, i: usize, key: &[u8]) -> bool {
-        let now = self.now;
+        let (now, report) = (self.now, self.report);
         self.shard_of(i)
-            .is_some_and(|(st, shard, hash)| st.live(shard, hash, key, now).is_some())
+            .is_some_and(|(st, shard, hash)| st.live(shard, hash, key, now, report).is_some())
     }
 
     /// Deletes key `i` (`key`), handing back its entry (for the caller to free after the
-    /// locks are released); `None` if it was not live.
+    /// locks are released) and reporting [`Event::Del`]; `None` if it was not live.
     pub(crate) fn remove(&mut self, i: usize, key: &[u8]) -> Option<Entry> {
-        let now = self.now;
+        let (now, report) = (self.now, self.report);
         let (st, shard, hash) = self.shard_of(i)?;
-        let slot = st.live(shard, hash, key, now)?;
-        Some(st.remove(shard, slot))
+        let slot = st.live(shard, hash, key, now, report)?;
+        let entry = st.remove(shard, slot);
+        report.key(key, Event::Del);
+        Some(entry)
     }
 
-    /// Stores `entry` as key `i`'s value, replacing any.
-    pub(crate) fn put(&mut self, i: usize, entry: Entry) {
-        let (now, store) = (self.now, self.store);
+    /// Stores `entry` as key `i`'s (`key`'s) value, replacing any; a key it creates is
+    /// reported as [`Event::New`].
+    pub(crate) fn put(&mut self, i: usize, key: &[u8], entry: Entry) {
+        let (now, store, report) = (self.now, self.store, self.report);
         let Some((st, shard, hash)) = self.shard_of(i) else {
             return;
         };
-        let key = crate::table::Slot::key(&entry);
-        match st.live(shard, hash, key, now) {
+        match st.live(shard, hash, key, now, report) {
             Some(slot) => {
                 store.record_access(st.table.meta(slot));
                 st.update(shard, slot, |e| *e = entry);
             }
             None => {
                 st.insert(shard, hash, entry, store.evictor(), store.access_now_ms());
+                report.key(key, Event::New);
             }
         }
+    }
+
+    /// Reports `event` on `key`, one of the locked keys.
+    pub(crate) fn emit(&self, key: &[u8], event: Event) {
+        self.report.key(key, event);
     }
 }
 

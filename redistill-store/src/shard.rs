@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use parking_lot::RwLock;
 use redistill_evict::{AccessWord, Evictor, Policy};
 
+use crate::changes::{Event, Report};
 use crate::entry::Entry;
 use crate::evict::{Key, KeyView};
 use crate::table::{Slot, Table};
@@ -132,12 +133,21 @@ impl ShardState {
         }
     }
 
-    /// Slot of a live `key`; an expired one is deleted on the way (lazy expiry).
-    pub(crate) fn live(&mut self, shard: &Shard, hash: u64, key: &[u8], now: u64) -> Option<usize> {
+    /// Slot of a live `key`; an expired one is deleted on the way (lazy expiry) and
+    /// reported as [`Event::Expired`].
+    pub(crate) fn live(
+        &mut self,
+        shard: &Shard,
+        hash: u64,
+        key: &[u8],
+        now: u64,
+        report: Report<'_>,
+    ) -> Option<usize> {
         let i = self.table.find(hash, key)?;
         if self.table.get(i).is_expired(now) {
             self.remove(shard, i);
             shard.expired.fetch_add(1, Ordering::Relaxed);
+            report.key(key, Event::Expired);
             return None;
         }
         Some(i)

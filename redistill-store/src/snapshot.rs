@@ -15,6 +15,7 @@ use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
+use crate::changes::Event;
 use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, head};
 use crate::error::{Result, StoreError};
 use crate::store::Store;
@@ -220,11 +221,12 @@ impl Store {
         Ok(())
     }
 
-    /// Puts a loaded entry into `db`, replacing any value the key has, with an absolute
-    /// expiry. Returns `false`, storing nothing, when the expiry has already passed or the
-    /// hash has no fields. Memory accounting sees the entry like any other write, but the
-    /// memory limit does not refuse it: a snapshot is loaded whole, and eviction (if any)
-    /// catches up afterwards.
+    /// RESTORE: puts an entry into `db`, replacing any value the key has, with an
+    /// absolute expiry, and reports it ([`Event::New`], [`Event::Restore`]). Returns
+    /// `false`, storing nothing, when the expiry has already passed or the hash has no
+    /// fields. Memory accounting sees the entry like any other write, but the memory limit
+    /// does not refuse it. A snapshot is loaded with [`Store::load_entry`], which reports
+    /// nothing.
     ///
     /// # Errors
     ///
@@ -251,6 +253,46 @@ impl Store {
         expire_at_ms: Option<u64>,
         value: SnapshotValue,
     ) -> Result<bool> {
+        self.put_entry(db, key, expire_at_ms, value, true)
+    }
+
+    /// Loads one snapshot entry: [`Store::restore`] without reporting the change, since
+    /// loading rebuilds a keyspace rather than changing one. A snapshot is loaded whole
+    /// (the memory limit does not refuse it; eviction, if any, catches up afterwards).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::DbIndexOutOfRange`] for a bad `db`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use redistill_store::{SnapshotValue, Store};
+    ///
+    /// let store = Store::new();
+    /// assert!(store.load_entry(0, b"k", None, SnapshotValue::Integer(7))?);
+    /// assert_eq!(store.get(0, b"k")?.as_deref(), Some(&b"7"[..]));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn load_entry(
+        &self,
+        db: usize,
+        key: &[u8],
+        expire_at_ms: Option<u64>,
+        value: SnapshotValue,
+    ) -> Result<bool> {
+        self.put_entry(db, key, expire_at_ms, value, false)
+    }
+
+    fn put_entry(
+        &self,
+        db: usize,
+        key: &[u8],
+        expire_at_ms: Option<u64>,
+        value: SnapshotValue,
+        report: bool,
+    ) -> Result<bool> {
         self.check_db(db)?;
         if expire_at_ms.is_some_and(|at| at <= self.now_ms()) {
             return Ok(false);
@@ -275,8 +317,16 @@ impl Store {
             }
         };
         self.with_write(db, key, |ctx| {
+            if !report {
+                ctx.report.listener = None;
+            }
+            // Redis's RESTORE deletes any value first, so the key is always added anew.
             let existing = ctx.live(key);
-            ctx.put(existing, entry);
+            ctx.put(existing, key, entry);
+            if existing.is_some() {
+                ctx.emit(key, Event::New);
+            }
+            ctx.emit(key, Event::Restore);
             Ok::<bool, StoreError>(true)
         })
     }
@@ -323,7 +373,7 @@ mod tests {
         assert_eq!(copy.len(), 5, "the expired key is left out");
         let b = Store::builder().databases(3).clock(clock.clone()).build();
         for (db, e) in copy.clone() {
-            assert!(b.restore(db, &e.key, e.expire_at_ms, e.value).unwrap());
+            assert!(b.load_entry(db, &e.key, e.expire_at_ms, e.value).unwrap());
         }
         let sorted = |mut v: Vec<(usize, SnapshotEntry)>| {
             for (_, e) in v.iter_mut() {

@@ -8,6 +8,7 @@ use ahash::RandomState;
 use parking_lot::RwLockWriteGuard;
 use redistill_evict::{AccessWord, Evictor};
 
+use crate::changes::{Change, ChangeListener, Event, Report};
 use crate::clock::{Clock, SystemClock};
 use crate::entry::Entry;
 use crate::error::{Result, StoreError};
@@ -45,6 +46,7 @@ pub struct StoreBuilder {
     clock: Arc<dyn Clock>,
     seed: Option<u64>,
     expire_effort: u32,
+    listener: Option<Arc<dyn ChangeListener>>,
 }
 
 impl Default for StoreBuilder {
@@ -57,6 +59,7 @@ impl Default for StoreBuilder {
             clock: Arc::new(SystemClock),
             seed: None,
             expire_effort: 1,
+            listener: None,
         }
     }
 }
@@ -172,6 +175,36 @@ impl StoreBuilder {
         self
     }
 
+    /// Reports every change to the keyspace to `listener` (see the `changes` module for
+    /// what is reported, when, and what a listener must not do). Default: none, and then
+    /// reporting costs one branch per write.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use redistill_store::{Change, ChangeListener, Store};
+    ///
+    /// #[derive(Default)]
+    /// struct Count(AtomicUsize);
+    /// impl ChangeListener for Count {
+    ///     fn changed(&self, _: Change<'_>) {
+    ///         self.0.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    /// }
+    ///
+    /// let count = Arc::new(Count::default());
+    /// let store = Store::builder().change_listener(count.clone()).build();
+    /// store.set(0, b"k", b"v", Default::default())?; // new, set
+    /// assert_eq!(count.0.load(Ordering::Relaxed), 2);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn change_listener(mut self, listener: Arc<dyn ChangeListener>) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
     /// Builds the store. Allocates only the shard headers; tables grow on demand.
     pub fn build(self) -> Store {
         let shards = self.shards.unwrap_or_else(default_shards);
@@ -207,6 +240,7 @@ impl StoreBuilder {
                 expire_cut_short: AtomicBool::new(false),
                 expire_effort: AtomicU32::new(self.expire_effort),
                 lru_clock: AtomicU32::new(0),
+                listener: self.listener,
             }),
         };
         // Starts the access clock (see `access_now`).
@@ -276,6 +310,8 @@ pub(crate) struct Inner {
     /// The clock in seconds as last read: what reads store in access words, so a read of a
     /// key without TTL never has to consult the clock (Redis's `lruclock` plays this part).
     pub(crate) lru_clock: AtomicU32,
+    /// Where changes are reported (see the `changes` module).
+    pub(crate) listener: Option<Arc<dyn ChangeListener>>,
 }
 
 /// A sharded keyspace with Redis semantics; cheap to clone and share between threads.
@@ -316,6 +352,8 @@ pub(crate) struct WriteCtx<'a> {
     /// The clock, read at most once and only when needed (most writes never need it).
     pub(crate) now: std::cell::Cell<Option<u64>>,
     pub(crate) store: &'a Store,
+    /// Where this write's changes are reported.
+    pub(crate) report: Report<'a>,
 }
 
 impl WriteCtx<'_> {
@@ -338,7 +376,7 @@ impl WriteCtx<'_> {
         let i = self.st.table.find(hash, key)?;
         if self.st.table.get(i).has_expire() {
             let now = self.now();
-            return self.st.live(shard, hash, key, now);
+            return self.st.live(shard, hash, key, now, self.report);
         }
         Some(i)
     }
@@ -367,14 +405,22 @@ impl WriteCtx<'_> {
         self.st.update(shard, i, f)
     }
 
-    /// Inserts or replaces the whole entry for the key.
-    pub(crate) fn put(&mut self, existing: Option<usize>, entry: Entry) {
+    /// Inserts or replaces the whole entry for the key, reporting [`Event::New`] for a
+    /// key it creates.
+    pub(crate) fn put(&mut self, existing: Option<usize>, key: &[u8], entry: Entry) {
         match existing {
             Some(i) => self.update(i, |e| *e = entry),
             None => {
                 self.insert(entry);
+                self.emit(key, Event::New);
             }
         }
+    }
+
+    /// Reports `event` on `key` (this context's key, or another of its shard).
+    #[inline]
+    pub(crate) fn emit(&self, key: &[u8], event: Event) {
+        self.report.key(key, event);
     }
 }
 
@@ -762,7 +808,7 @@ impl Store {
         shard.record_lookup(false);
         if let Some(now) = expired_at {
             let mut st = shard.state.write();
-            st.live(shard, hash, key, now);
+            st.live(shard, hash, key, now, self.report(db));
         }
         Ok(f(None))
     }
@@ -799,6 +845,7 @@ impl Store {
             hash,
             now: std::cell::Cell::new(None),
             store: self,
+            report: self.report(db),
         })
     }
 
@@ -874,6 +921,27 @@ impl Store {
         ids.into_iter()
             .map(|(db, s)| ((db, s), self.inner.dbs[db].shards[s].state.write()))
             .collect()
+    }
+
+    /// Where changes to database `db` are reported.
+    #[inline]
+    pub(crate) fn report(&self, db: usize) -> Report<'_> {
+        Report {
+            listener: self.inner.listener.as_deref(),
+            db,
+        }
+    }
+
+    /// Reports a database-wide change, if a listener is installed.
+    pub(crate) fn report_change(&self, change: Change<'_>) {
+        if let Some(listener) = &self.inner.listener {
+            listener.changed(change);
+        }
+    }
+
+    /// Whether a listener is installed.
+    pub(crate) fn reports(&self) -> bool {
+        self.inner.listener.is_some()
     }
 
     pub(crate) fn shard(&self, db: usize, s: usize) -> &Shard {

@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use crate::changes::Event;
 use crate::entry::{Entry, StrRef};
 use crate::error::{Result, StoreError};
 use crate::float::{self, FloatError};
@@ -233,8 +234,13 @@ impl Store {
             } else {
                 expire
             };
-            // An absolute time in the past stores nothing: the key is gone at once.
-            if expire.is_some_and(|e| e <= ctx.now()) {
+            if existing.is_none() {
+                ctx.emit(key, Event::New);
+            }
+            // An absolute time in the past stores nothing: the key is gone at once. Redis
+            // stores it and expires it right after, and reports it so.
+            let gone = expire.is_some_and(|e| e <= ctx.now());
+            if gone {
                 if let Some(i) = existing {
                     ctx.remove(i);
                 }
@@ -245,6 +251,13 @@ impl Store {
                         ctx.insert(Entry::new_str(key, value, expire));
                     }
                 }
+            }
+            ctx.emit(key, Event::Set);
+            if opts.expiry.is_some() {
+                ctx.emit(key, Event::Expire);
+            }
+            if gone {
+                ctx.emit(key, Event::Expired);
             }
             Ok(SetOutcome { written: true, old })
         })
@@ -344,6 +357,7 @@ impl Store {
             ctx.shard.record_lookup(true);
             let v = to_bytes(str_of(ctx.entry(i))?);
             ctx.remove(i);
+            ctx.emit(key, Event::Del);
             Ok(Some(v))
         })
     }
@@ -387,16 +401,19 @@ impl Store {
                 _ => None,
             };
             match option {
-                None => {}
-                Some(GetExOption::Persist) => ctx.update(i, |e| {
-                    if e.expire().is_some() {
-                        e.set_expire(None)
-                    }
-                }),
+                Some(GetExOption::Persist) if ctx.entry(i).expire().is_some() => {
+                    ctx.update(i, |e| e.set_expire(None));
+                    ctx.emit(key, Event::Persist);
+                }
+                None | Some(GetExOption::Persist) => {}
                 Some(GetExOption::Expire(_)) => match expire {
-                    Some(t) if t > ctx.now() => ctx.update(i, |e| e.set_expire(Some(t))),
+                    Some(t) if t > ctx.now() => {
+                        ctx.update(i, |e| e.set_expire(Some(t)));
+                        ctx.emit(key, Event::Expire);
+                    }
                     _ => {
                         ctx.remove(i);
+                        ctx.emit(key, Event::Del);
                     }
                 },
             }
@@ -466,7 +483,8 @@ impl Store {
                 return false;
             }
             for (i, (k, v)) in pairs.iter().enumerate() {
-                ctx.put(i, Entry::new_str(k, v, None));
+                ctx.put(i, k, Entry::new_str(k, v, None));
+                ctx.emit(k, Event::Set);
             }
             true
         })
@@ -489,14 +507,19 @@ impl Store {
             let Some(i) = ctx.live(key) else {
                 // A new key is stored as SET stores it (Redis's APPEND does the same).
                 ctx.insert(Entry::new_str(key, value, None));
+                ctx.emit(key, Event::New);
+                ctx.emit(key, Event::Append);
                 return Ok(value.len());
             };
             let total = str_len(str_of(ctx.entry(i))?) as u64 + value.len() as u64;
             if total > MAX_STRING_LEN {
                 return Err(StoreError::StringTooLong { requested: total });
             }
-            ctx.update(i, |e| e.append(value))
-                .ok_or(StoreError::WrongType)
+            let len = ctx
+                .update(i, |e| e.append(value))
+                .ok_or(StoreError::WrongType)?;
+            ctx.emit(key, Event::Append);
+            Ok(len)
         })
     }
 
@@ -575,10 +598,17 @@ impl Store {
             }
             let i = match existing {
                 Some(i) => i,
-                None => ctx.insert(Entry::new_text(key, b"", None)),
+                None => {
+                    let i = ctx.insert(Entry::new_text(key, b"", None));
+                    ctx.emit(key, Event::New);
+                    i
+                }
             };
-            ctx.update(i, |e| e.set_range(offset as usize, value))
-                .ok_or(StoreError::WrongType)
+            let len = ctx
+                .update(i, |e| e.set_range(offset as usize, value))
+                .ok_or(StoreError::WrongType)?;
+            ctx.emit(key, Event::SetRange);
+            Ok(len)
         })
     }
 
@@ -619,8 +649,10 @@ impl Store {
                 }),
                 None => {
                     ctx.insert(Entry::new_int(key, n, None));
+                    ctx.emit(key, Event::New);
                 }
             }
+            ctx.emit(key, Event::IncrBy);
             Ok(n)
         })
     }
@@ -667,7 +699,8 @@ impl Store {
                 FloatError::NotFloat => StoreError::NotFloat,
                 FloatError::NanOrInfinity => StoreError::NanOrInfinity,
             })?;
-            ctx.put(existing, Entry::new_text(key, &out, expire));
+            ctx.put(existing, key, Entry::new_text(key, &out, expire));
+            ctx.emit(key, Event::IncrByFloat);
             Ok(Bytes::from(out))
         })
     }

@@ -1,0 +1,202 @@
+//! WATCH against Redis: one connection watches a key, a second runs random write commands
+//! (every write command the server implements, with arguments that change the key and
+//! arguments that leave it alone: SET NX on an existing key, DEL of a missing one, EXPIRE
+//! GT that does not apply, SETRANGE with an empty value, RENAME onto itself, COPY onto an
+//! existing key without REPLACE, MOVE, FLUSHDB, SWAPDB, ...), then the first runs
+//! MULTI/EXEC. Whether EXEC runs (an array) or fails (nil) must be what Redis 7.0 answers
+//! for the same sequence.
+//!
+//! Needs `redis-server` on PATH, so it is ignored by a plain `cargo test`;
+//! `scripts/test.sh` runs it (`cargo test -p redistill-server --test watch_property --
+//! --ignored`). `WATCH_PROPERTY_SEED=N` replays one seed; `WATCH_PROPERTY_CASES` sets how
+//! many cases each seed runs (default 400).
+
+mod common;
+
+use common::TestServer;
+use common::diff::{Conn, RealRedis};
+use common::rng::Rng;
+
+/// The watched key, another key, and one that is never created by the setup.
+const KEYS: &[&str] = &["w", "w", "w", "o", "missing"];
+const VALUES: &[&str] = &["", "1", "abc", "9223372036854775807"];
+const DBS: &[&str] = &["0", "0", "1"];
+
+/// A command of the case, as arguments, on connection 0 (watcher) or 1 (writer).
+type Step = (usize, Vec<String>);
+
+fn words(parts: &[&str]) -> Vec<String> {
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| (*p).to_owned())
+        .collect()
+}
+
+/// Puts a random value (or none) at `key` of the writer's current database.
+fn setup_key(rng: &mut Rng, key: &str, steps: &mut Vec<Step>) {
+    let step = |parts: &[&str]| (1, words(parts));
+    match rng.below(6) {
+        0 => {}
+        1 => steps.push(step(&["SET", key, "5"])),
+        2 => steps.push(step(&["SET", key, "abc"])),
+        3 => steps.push(step(&["HSET", key, "f", "1", "g", "x"])),
+        4 => steps.push(step(&["SET", key, "7", "EX", "1000"])),
+        _ => {
+            steps.push(step(&["HSET", key, "f", "1"]));
+            steps.push(step(&["PEXPIRE", key, "1000000"]));
+        }
+    }
+}
+
+/// One random write command.
+fn write(rng: &mut Rng) -> Vec<String> {
+    let k = rng.pick(KEYS);
+    let k2 = rng.pick(KEYS);
+    let v = rng.pick(VALUES);
+    let n = rng.pick(&["1", "-3", "0", "x"]);
+    let f = rng.pick(&["f", "g", "nofield"]);
+    let cond = rng.pick(&["", "", "NX", "XX", "GT", "LT"]);
+    let secs = rng.pick(&["100", "5000", "-1", "0"]);
+    let parts: Vec<&str> = match rng.below(36) {
+        0 => vec!["SET", k, v],
+        1 => vec![
+            "SET",
+            k,
+            v,
+            rng.pick(&["", "NX", "XX"]),
+            rng.pick(&["", "GET"]),
+            rng.pick(&["", "KEEPTTL", "EX 100", "PX 100000", "EX -1", "EXAT 1"]),
+        ],
+        2 => vec!["SETNX", k, v],
+        3 => vec!["SETEX", k, rng.pick(&["100", "0"]), v],
+        4 => vec!["PSETEX", k, rng.pick(&["100000", "-5"]), v],
+        5 => vec!["GETSET", k, v],
+        6 => vec!["GETDEL", k],
+        7 => vec![
+            "GETEX",
+            k,
+            rng.pick(&["", "EX 100", "PX 100000", "PERSIST", "PXAT 1", "EX 0"]),
+        ],
+        8 => vec!["MSET", k, v, k2, "2"],
+        9 => vec!["MSETNX", k, v, k2, "2"],
+        10 => vec!["APPEND", k, v],
+        11 => vec!["SETRANGE", k, rng.pick(&["0", "2", "-1"]), v],
+        12 => vec!["INCR", k],
+        13 => vec!["DECR", k],
+        14 => vec!["INCRBY", k, n],
+        15 => vec!["DECRBY", k, n],
+        16 => vec!["INCRBYFLOAT", k, rng.pick(&["1.5", "0", "inf", "x"])],
+        17 => vec!["HSET", k, f, v],
+        18 => vec!["HMSET", k, f, v, "g", "2"],
+        19 => vec!["HSETNX", k, f, v],
+        20 => vec!["HDEL", k, f, rng.pick(&["", "g"])],
+        21 => vec!["HINCRBY", k, f, n],
+        22 => vec!["HINCRBYFLOAT", k, f, rng.pick(&["1.5", "x", "0"])],
+        23 => vec![rng.pick(&["DEL", "UNLINK"]), k, k2],
+        24 => vec!["RENAME", k, k2],
+        25 => vec!["RENAMENX", k, k2],
+        26 => vec![
+            "COPY",
+            k,
+            k2,
+            rng.pick(&["", "DB 0", "DB 1"]),
+            rng.pick(&["", "REPLACE"]),
+        ],
+        27 => vec!["MOVE", k, rng.pick(DBS)],
+        28 => vec![rng.pick(&["FLUSHDB", "FLUSHALL"])],
+        29 => vec!["SWAPDB", rng.pick(DBS), rng.pick(DBS)],
+        30 => vec!["EXPIRE", k, secs, cond],
+        31 => vec!["PEXPIRE", k, rng.pick(&["100000", "-1", "5000000"]), cond],
+        32 => vec!["EXPIREAT", k, rng.pick(&["1", "4000000000"]), cond],
+        33 => vec!["PEXPIREAT", k, rng.pick(&["1", "4000000000000"]), cond],
+        34 => vec!["PERSIST", k],
+        _ => vec!["SETRANGE", k, "0", ""],
+    };
+    // Options given as "EX 100" are two arguments.
+    parts
+        .iter()
+        .flat_map(|p| p.split(' '))
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One case: keys set up in databases 0 and 1, a watch, writes, a transaction.
+fn case(rng: &mut Rng) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for db in ["1", "0"] {
+        steps.push((1, words(&["SELECT", db])));
+        for key in ["w", "o"] {
+            setup_key(rng, key, &mut steps);
+        }
+    }
+    let watched_db = rng.pick(DBS);
+    steps.push((0, words(&["SELECT", watched_db])));
+    steps.push((0, words(&["WATCH", "w", rng.pick(&["", "", "missing"])])));
+    for _ in 0..=rng.below(2) {
+        steps.push((1, words(&["SELECT", rng.pick(DBS)])));
+        steps.push((1, write(rng)));
+    }
+    steps.push((0, words(&["MULTI"])));
+    steps.push((0, words(&["PING"])));
+    steps.push((0, words(&["EXEC"])));
+    steps
+}
+
+/// Runs a case on fresh keyspaces, with two connections; every reply in order.
+fn replies(port: u16, steps: &[Step]) -> Vec<Vec<u8>> {
+    let mut conns = [Conn::open(port), Conn::open(port)];
+    steps
+        .iter()
+        .map(|(conn, args)| {
+            let args: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+            conns[*conn].request(&args)
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn exec_after_random_writes_matches_redis() {
+    let real = RealRedis::start();
+    let server = TestServer::start();
+    let seed = std::env::var("WATCH_PROPERTY_SEED")
+        .map_or(7, |s| s.parse().expect("WATCH_PROPERTY_SEED is a number"));
+    let cases = std::env::var("WATCH_PROPERTY_CASES").map_or(400, |s| {
+        s.parse().expect("WATCH_PROPERTY_CASES is a number")
+    });
+    let mut rng = Rng(seed);
+    let mut aborted = 0;
+    for n in 0..cases {
+        let steps = case(&mut rng);
+        let theirs = replies(real.port, &steps);
+        let ours = replies(server.addr.port(), &steps);
+        let exec = |r: &[Vec<u8>]| r.last().cloned().unwrap_or_default();
+        if exec(&ours) != exec(&theirs) {
+            let shown: Vec<String> = steps
+                .iter()
+                .zip(ours.iter().zip(&theirs))
+                .map(|((conn, args), (a, b))| {
+                    let at = if *conn == 1 { "@2 " } else { "" };
+                    format!(
+                        "{at}{}  -> redis {} / redistill {}",
+                        args.join(" "),
+                        b.escape_ascii(),
+                        a.escape_ascii()
+                    )
+                })
+                .collect();
+            panic!(
+                "case {n} of seed {seed} (WATCH_PROPERTY_SEED={seed}): EXEC differs\n  {}",
+                shown.join("\n  ")
+            );
+        }
+        aborted += usize::from(exec(&theirs).starts_with(b"*-1"));
+    }
+    // Both outcomes must be exercised for the comparison to mean anything.
+    assert!(
+        aborted > cases / 10 && aborted < cases - cases / 10,
+        "{aborted} of {cases} transactions failed"
+    );
+}
