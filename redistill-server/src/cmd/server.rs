@@ -1,21 +1,11 @@
-//! Server commands: CONFIG, TIME, OBJECT, MEMORY, SHUTDOWN.
+//! Server commands: TIME, OBJECT, MEMORY, SHUTDOWN.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redistill_store::{Store, glob_match};
-
 use super::args::{SYNTAX, int_arg, is};
 use super::{Command, Ctx};
-use crate::config::MemoryConfig;
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new("config", -2, &[], (0, 0, 0), config).with_subcommands(&[
-        "get",
-        "help",
-        "resetstat",
-        "rewrite",
-        "set",
-    ]),
     Command::new("time", 1, &["loading", "stale", "fast"], (0, 0, 0), time),
     Command::new("object", -2, &[], (0, 0, 0), object)
         .with_subcommands(&["encoding", "freq", "help", "idletime", "refcount"]),
@@ -56,32 +46,6 @@ fn subcommand_arity(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     ));
 }
 
-/// Applies the `[memory]` settings to a running store, as `CONFIG SET` must do at once.
-fn apply_memory(store: &Store, memory: &MemoryConfig) {
-    store.set_eviction_policy(memory.eviction_policy);
-    // The config already checked the ranges these setters check again.
-    let _ = store.set_maxmemory_samples(i64::from(memory.maxmemory_samples));
-    let _ = store.set_lfu_log_factor(i64::from(memory.lfu_log_factor));
-    let _ = store.set_lfu_decay_time(i64::from(memory.lfu_decay_time));
-    let _ = store.set_active_expire_effort(i64::from(memory.active_expire_effort));
-    store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
-}
-
-/// `CONFIG HELP`, as Redis's.
-const CONFIG_HELP: &[&str] = &[
-    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>",
-    "    Set the configuration <directive> to <value>.",
-    "RESETSTAT",
-    "    Reset statistics reported by the INFO command.",
-    "REWRITE",
-    "    Rewrite the configuration file.",
-    "HELP",
-    "    Prints this help.",
-];
-
 /// `OBJECT HELP`, as Redis's.
 const OBJECT_HELP: &[&str] = &[
     "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -121,120 +85,6 @@ fn help(ctx: &mut Ctx<'_>, args: &[&[u8]], lines: &[&str]) {
         return subcommand_arity(ctx, args);
     }
     ctx.reply().help(lines);
-}
-
-/// CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT | REWRITE
-/// | HELP
-fn config(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    let sub = args[1];
-    if is(sub, "HELP") {
-        help(ctx, args, CONFIG_HELP)
-    } else if is(sub, "GET") {
-        if args.len() < 3 {
-            return subcommand_arity(ctx, args);
-        }
-        let config = ctx.shared.config.read();
-        let mut matched: Vec<(&'static str, String)> = Vec::new();
-        for (name, value) in config.parameter_values() {
-            if args[2..]
-                .iter()
-                .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()))
-                && !matched.iter().any(|(n, _)| *n == name)
-            {
-                matched.push((name, value));
-            }
-        }
-        drop(config);
-        let mut reply = ctx.reply();
-        reply.map(matched.len());
-        for (name, value) in &matched {
-            reply.bulk(name.as_bytes());
-            reply.bulk(value.as_bytes());
-        }
-    } else if is(sub, "SET") {
-        if args.len() < 4 || !args.len().is_multiple_of(2) {
-            return subcommand_arity(ctx, args);
-        }
-        let strings: Vec<(String, String)> = args[2..]
-            .chunks_exact(2)
-            .map(|p| {
-                (
-                    String::from_utf8_lossy(p[0]).into_owned(),
-                    String::from_utf8_lossy(p[1]).into_owned(),
-                )
-            })
-            .collect();
-        let pairs: Vec<(&str, &str)> = strings
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
-        let mut config = ctx.shared.config.write();
-        match config.set_parameters(&pairs) {
-            Ok(()) => {
-                crate::logging::set_level(config.server.log_level);
-                ctx.shared.refresh_limits(&config);
-                let memory = config.memory.clone();
-                drop(config);
-                // After the config lock is released: lowering maxmemory may evict at once.
-                apply_memory(&ctx.shared.store, &memory);
-                ctx.reply().ok();
-            }
-            Err(e) => {
-                drop(config);
-                ctx.reply().error(&e.to_redis_error());
-            }
-        }
-    } else if is(sub, "REWRITE") {
-        if args.len() != 2 {
-            return subcommand_arity(ctx, args);
-        }
-        let config = ctx.shared.config.read();
-        let crate::config::ConfigSource::File(path) = &config.source else {
-            drop(config);
-            return ctx
-                .reply()
-                .error("ERR The server is running without a config file");
-        };
-        match crate::config::rewrite_file(path, &config) {
-            Ok(()) => {
-                log::info!("CONFIG REWRITE executed with success.");
-                drop(config);
-                ctx.reply().ok();
-            }
-            Err(e) => {
-                log::warn!("CONFIG REWRITE failed: {e}");
-                drop(config);
-                ctx.reply()
-                    .error_fmt(format_args!("ERR Rewriting config file: {e}"));
-            }
-        }
-    } else if is(sub, "RESETSTAT") {
-        if args.len() != 2 {
-            return subcommand_arity(ctx, args);
-        }
-        let shared = ctx.shared;
-        let stats = &shared.stats;
-        for counter in [
-            &stats.connections_received,
-            &stats.rejected_connections,
-            &stats.tls_handshake_failures,
-            &stats.auth_failures,
-        ] {
-            counter.store(0, std::sync::atomic::Ordering::Relaxed);
-        }
-        for worker in &shared.command_stats {
-            worker.reset();
-        }
-        stats.errors.reset();
-        stats.expiry.reset();
-        *stats.store_baseline.lock() = shared.store.stats();
-        stats
-            .memory_peak
-            .store(shared.used_memory(), std::sync::atomic::Ordering::Relaxed);
-        ctx.reply().ok();
-    } else {
-        unknown_subcommand(ctx, sub, "CONFIG");
-    }
 }
 
 fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
