@@ -41,6 +41,10 @@ fn defaults_read_as_redis_prints_them() {
         ("databases", "16"),
         ("dbfilename", "redistill.rdb"),
         ("dir", &cwd),
+        ("hash-max-listpack-entries", "128"),
+        ("hash-max-listpack-value", "64"),
+        ("hash-max-ziplist-entries", "128"),
+        ("hash-max-ziplist-value", "64"),
         ("hz", "10"),
         ("io-threads", "1"),
         ("latency-monitor-threshold", "0"),
@@ -111,6 +115,10 @@ fn fixed_and_mutable_parameters() {
             "databases",
             "dbfilename",
             "dir",
+            "hash-max-listpack-entries",
+            "hash-max-listpack-value",
+            "hash-max-ziplist-entries",
+            "hash-max-ziplist-value",
             "io-threads",
             "latency-monitor-threshold",
             "maxmemory-clients",
@@ -476,9 +484,23 @@ fn multi_parameter_set_is_all_or_nothing_like_redis() {
         set_error(&mut config, &[("maxmemory", "1"), ("XyZ", "2")]),
         "ERR Unknown option or number of arguments for CONFIG SET - 'XyZ'"
     );
+    // The first name at fault wins: an unknown name after a fixed one is not reported.
     assert_eq!(
         set_error(&mut config, &[("databases", "5"), ("XyZ", "1")]),
-        "ERR Unknown option or number of arguments for CONFIG SET - 'XyZ'"
+        "ERR CONFIG SET failed (possibly related to argument 'databases') - can't set \
+         immutable config"
+    );
+    assert_eq!(
+        set_error(
+            &mut config,
+            &[("timeout", "1"), ("TIMEOUT", "2"), ("databases", "5")]
+        ),
+        "ERR CONFIG SET failed (possibly related to argument 'TIMEOUT') - duplicate parameter"
+    );
+    assert_eq!(
+        set_error(&mut config, &[("DATABASES", "1"), ("databases", "2")]),
+        "ERR CONFIG SET failed (possibly related to argument 'DATABASES') - can't set \
+         immutable config"
     );
     assert_eq!(
         set_error(&mut config, &[("databases", "5"), ("maxmemory", "abc")]),

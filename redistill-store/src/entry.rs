@@ -29,9 +29,10 @@ pub(crate) const INLINE_MAX: usize = 4096;
 /// Redis's `SDS_MAX_PREALLOC`: a growing string gets as much spare room as it holds, up to
 /// this much.
 const MAX_PREALLOC: usize = 1 << 20;
-/// Redis keeps hashes as listpacks up to these limits (hash-max-listpack-*).
-pub(crate) const LISTPACK_MAX_ENTRIES: usize = 128;
-pub(crate) const LISTPACK_MAX_VALUE: usize = 64;
+/// Most fields a hash keeps as a listpack (`CONFIG GET hash-max-listpack-entries`).
+pub const LISTPACK_MAX_ENTRIES: usize = 128;
+/// Longest field or value a listpack hash keeps (`CONFIG GET hash-max-listpack-value`).
+pub const LISTPACK_MAX_VALUE: usize = 64;
 
 /// A decoded header: where things are inside the blob.
 #[derive(Debug, Clone, Copy)]

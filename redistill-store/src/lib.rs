@@ -77,7 +77,10 @@ pub struct ReadmeDoctests;
 
 pub use changes::{Change, ChangeListener, Event, Existed};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use entry::ValueType;
+pub use entry::{
+    LISTPACK_MAX_ENTRIES as HASH_MAX_LISTPACK_ENTRIES,
+    LISTPACK_MAX_VALUE as HASH_MAX_LISTPACK_VALUE, ValueType,
+};
 pub use error::{Result, StoreError};
 pub use evict::{EvictionPolicy, Policy};
 pub use expire::{

@@ -17,6 +17,7 @@ mod args;
 mod auth;
 mod client;
 mod command;
+mod config;
 mod connection;
 mod diagnostics;
 mod hashes;
@@ -128,6 +129,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(scan::COMMANDS)
         .chain(info::COMMANDS)
         .chain(server::COMMANDS)
+        .chain(config::COMMANDS)
         .chain(command::COMMANDS)
         .chain(client::COMMANDS)
         .chain(transactions::COMMANDS)

@@ -1,16 +1,12 @@
-//! Server commands: CONFIG, TIME, OBJECT, MEMORY, SHUTDOWN.
+//! Server commands: TIME, OBJECT, MEMORY, SHUTDOWN.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use redistill_store::{Store, glob_match};
-
 use super::args::{SYNTAX, int_arg, is};
 use super::table::{KeySpec, acl, flags, key_flags};
-use super::{Command, CommandError, CommandResult, Ctx, fail};
-use crate::config::MemoryConfig;
+use super::{Command, CommandResult, Ctx, fail};
 
 pub(super) static COMMANDS: &[Command] = &[
-    Command::new("config", -2, super::no_subcommand).subcommands(CONFIG),
     Command::new("time", 1, time)
         .flags(flags!(LOADING | STALE | FAST))
         .tips(&["nondeterministic_output"]),
@@ -19,18 +15,6 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("shutdown", -1, shutdown).flags(flags!(
         ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY
     )),
-];
-
-static CONFIG: &[Command] = &[
-    Command::sub("config", "get", -3, config_get).flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE)),
-    Command::sub("config", "help", 2, config_help).flags(flags!(LOADING | STALE)),
-    Command::sub("config", "resetstat", 2, config_resetstat)
-        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE)),
-    Command::sub("config", "rewrite", 2, config_rewrite)
-        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE)),
-    Command::sub("config", "set", -4, config_set)
-        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
-        .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"]),
 ];
 
 static OBJECT: &[Command] = &[
@@ -73,32 +57,6 @@ static MEMORY: &[Command] = &[
         .keys(&[KeySpec::at(2, key_flags!(RO))]),
 ];
 
-/// Applies the `[memory]` settings to a running store, as `CONFIG SET` must do at once.
-fn apply_memory(store: &Store, memory: &MemoryConfig) {
-    store.set_eviction_policy(memory.eviction_policy);
-    // The config already checked the ranges these setters check again.
-    let _ = store.set_maxmemory_samples(i64::from(memory.maxmemory_samples));
-    let _ = store.set_lfu_log_factor(i64::from(memory.lfu_log_factor));
-    let _ = store.set_lfu_decay_time(i64::from(memory.lfu_decay_time));
-    let _ = store.set_active_expire_effort(i64::from(memory.active_expire_effort));
-    store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
-}
-
-/// `CONFIG HELP`, as Redis's.
-const CONFIG_HELP: &[&str] = &[
-    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>",
-    "    Set the configuration <directive> to <value>.",
-    "RESETSTAT",
-    "    Reset statistics reported by the INFO command.",
-    "REWRITE",
-    "    Rewrite the configuration file.",
-    "HELP",
-    "    Prints this help.",
-];
-
 /// `OBJECT HELP`, as Redis's.
 const OBJECT_HELP: &[&str] = &[
     "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -131,121 +89,6 @@ const MEMORY_HELP: &[&str] = &[
     "HELP",
     "    Prints this help.",
 ];
-
-/// The arity error of a subcommand whose arguments the row's arity cannot check.
-fn arity_error(args: &[&[u8]]) -> CommandError {
-    let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
-    let sub = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
-    fail(format_args!(
-        "ERR wrong number of arguments for '{name}|{sub}' command"
-    ))
-}
-
-fn config_help(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    ctx.reply().help(CONFIG_HELP);
-    Ok(())
-}
-
-/// CONFIG GET pattern [pattern ...]
-fn config_get(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let config = ctx.shared.config.read();
-    let mut matched: Vec<(&'static str, String)> = Vec::new();
-    for (name, value) in config.parameter_values() {
-        if args[2..]
-            .iter()
-            .any(|p| glob_match(&p.to_ascii_lowercase(), name.as_bytes()))
-            && !matched.iter().any(|(n, _)| *n == name)
-        {
-            matched.push((name, value));
-        }
-    }
-    drop(config);
-    let mut reply = ctx.reply();
-    reply.map(matched.len());
-    for (name, value) in &matched {
-        reply.bulk(name.as_bytes());
-        reply.bulk(value.as_bytes());
-    }
-    Ok(())
-}
-
-/// CONFIG SET name value [name value ...]
-fn config_set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    if !args.len().is_multiple_of(2) {
-        return Err(arity_error(args));
-    }
-    let strings: Vec<(String, String)> = args[2..]
-        .chunks_exact(2)
-        .map(|p| {
-            (
-                String::from_utf8_lossy(p[0]).into_owned(),
-                String::from_utf8_lossy(p[1]).into_owned(),
-            )
-        })
-        .collect();
-    let pairs: Vec<(&str, &str)> = strings
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let mut config = ctx.shared.config.write();
-    if let Err(e) = config.set_parameters(&pairs) {
-        drop(config);
-        return Err(e.to_redis_error().into());
-    }
-    crate::logging::set_level(config.server.log_level);
-    ctx.shared.refresh_limits(&config);
-    let memory = config.memory.clone();
-    drop(config);
-    // After the config lock is released: lowering maxmemory may evict at once.
-    apply_memory(&ctx.shared.store, &memory);
-    ctx.reply().ok();
-    Ok(())
-}
-
-/// CONFIG REWRITE
-fn config_rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    let config = ctx.shared.config.read();
-    let crate::config::ConfigSource::File(path) = &config.source else {
-        return Err("ERR The server is running without a config file".into());
-    };
-    match crate::config::rewrite_file(path, &config) {
-        Ok(()) => {
-            log::info!("CONFIG REWRITE executed with success.");
-            drop(config);
-            ctx.reply().ok();
-            Ok(())
-        }
-        Err(e) => {
-            log::warn!("CONFIG REWRITE failed: {e}");
-            Err(fail(format_args!("ERR Rewriting config file: {e}")))
-        }
-    }
-}
-
-/// CONFIG RESETSTAT
-fn config_resetstat(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    let shared = ctx.shared;
-    let stats = &shared.stats;
-    for counter in [
-        &stats.connections_received,
-        &stats.rejected_connections,
-        &stats.tls_handshake_failures,
-        &stats.auth_failures,
-    ] {
-        counter.store(0, std::sync::atomic::Ordering::Relaxed);
-    }
-    for worker in &shared.command_stats {
-        worker.reset();
-    }
-    stats.errors.reset();
-    stats.expiry.reset();
-    *stats.store_baseline.lock() = shared.store.stats();
-    stats
-        .memory_peak
-        .store(shared.used_memory(), std::sync::atomic::Ordering::Relaxed);
-    ctx.reply().ok();
-    Ok(())
-}
 
 fn time(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let now = SystemTime::now()

@@ -15,7 +15,12 @@
 //! this design load with one [`ConfigWarning`] each.
 //!
 //! [`Config`] also answers `CONFIG GET` and `CONFIG SET` with Redis's parameter names and
-//! formats: see [`Config::parameter_values`] and [`Config::set_parameter`].
+//! formats: see [`Config::matching_parameters`] and [`Config::set_parameters`].
+//!
+//! Every setting is one row of a table (`settings.rs`): its file key, its `CONFIG` name and
+//! aliases, its type and range, its default, and whether `CONFIG SET` and `CONFIG REWRITE`
+//! touch it. The file, the environment, the flags, `CONFIG` and [`Config::default`] all
+//! read that row.
 //!
 //! # Examples
 //!
@@ -53,10 +58,12 @@ mod loader;
 mod memory;
 mod params;
 mod rewrite;
+mod setting;
+mod settings;
 mod values;
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 pub use error::{ConfigError, ConfigWarning};
@@ -72,7 +79,7 @@ pub use values::{
 };
 
 /// The whole configuration, after every layer has been applied.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
     /// `[server]`: network, connections, limits, logging.
@@ -85,6 +92,13 @@ pub struct Config {
     pub persistence: PersistenceConfig,
     /// Where the file layer came from, for the start-up log line.
     pub source: ConfigSource,
+}
+
+impl Default for Config {
+    /// Every setting's default, from its row.
+    fn default() -> Self {
+        settings::defaults()
+    }
 }
 
 /// Where a configuration's file layer came from.
@@ -169,28 +183,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self {
-            bind: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
-            port: 6379,
-            workers: 0,
-            num_shards: 0,
-            databases: 16,
-            max_connections: 10_000,
-            max_new_connections_per_second: 0,
-            timeout: 0,
-            tcp_nodelay: true,
-            tcp_keepalive: 300,
-            hz: 10,
-            buffer_size: 16 * 1024,
-            client_output_buffer_limit: ClientOutputBufferLimits::default(),
-            client_query_buffer_limit: 1 << 30,
-            proto_max_bulk_len: 512 << 20,
-            health_check_port: 0,
-            log_level: LogLevel::Notice,
-            protected_mode: true,
-            slowlog_log_slower_than: 10_000,
-            slowlog_max_len: 128,
-        }
+        Config::default().server
     }
 }
 
@@ -227,14 +220,7 @@ pub struct MemoryConfig {
 
 impl Default for MemoryConfig {
     fn default() -> Self {
-        Self {
-            max_memory: 0,
-            eviction_policy: EvictionPolicy::NoEviction,
-            maxmemory_samples: 5,
-            lfu_log_factor: 10,
-            lfu_decay_time: 1,
-            active_expire_effort: 1,
-        }
+        Config::default().memory
     }
 }
 
@@ -286,17 +272,7 @@ impl fmt::Debug for SecurityConfig {
 
 impl Default for SecurityConfig {
     fn default() -> Self {
-        Self {
-            password: None,
-            tls_enabled: false,
-            tls_port: 0,
-            tls_cert_path: None,
-            tls_key_path: None,
-            tls_ca_cert_path: None,
-            tls_auth_clients: false,
-            tls_max_handshakes: 1000,
-            tls_handshake_timeout: 10,
-        }
+        Config::default().security
     }
 }
 
@@ -329,15 +305,7 @@ pub struct PersistenceConfig {
 
 impl Default for PersistenceConfig {
     fn default() -> Self {
-        Self {
-            enabled: false,
-            snapshot_path: PathBuf::from("redistill.rdb"),
-            snapshot_interval: 300,
-            save: None,
-            save_on_shutdown: true,
-            start_empty_on_corrupt_snapshot: false,
-            key_save_delay_us: 0,
-        }
+        Config::default().persistence
     }
 }
 

@@ -2,141 +2,135 @@
 //! the server started from.
 //!
 //! As Redis does with `redis.conf`, the file is edited rather than regenerated: comments,
-//! order and every other key stay as they are; a key already in the file gets its current
-//! value on its own line, and one that is not is added under its section only when its
-//! value is not the default. The new file replaces the old one by rename, so a crash
-//! leaves one or the other.
+//! order, dotted and quoted keys, string styles and every other key stay as they are. A key
+//! already in the file gets its current value in place; one that is not is added at the end
+//! of its section only when its value is not the default. A key of an earlier Redistill
+//! file, or the other form of the same option (`save` for `snapshot_interval`), is removed
+//! and left as a comment, so that the file never sets both. The new file replaces the old
+//! one by rename, so a crash leaves one or the other.
 
 use std::path::Path;
 
+use toml_edit::{DocumentMut, Item, Table, TableLike};
+
 use super::Config;
-
-/// One `(section, key, TOML value)` per key that `CONFIG SET` can change.
-fn settings(c: &Config) -> Vec<(&'static str, &'static str, toml::Value)> {
-    use toml::Value;
-    let int =
-        |n: u64| i64::try_from(n).map_or_else(|_| Value::String(n.to_string()), Value::Integer);
-    let text = |s: &str| Value::String(s.to_owned());
-    let s = &c.server;
-    let m = &c.memory;
-    let p = &c.persistence;
-    let mut out = vec![
-        (
-            "server",
-            "max_connections",
-            int(u64::from(s.max_connections)),
-        ),
-        ("server", "timeout", int(u64::from(s.timeout))),
-        ("server", "tcp_keepalive", int(u64::from(s.tcp_keepalive))),
-        ("server", "hz", int(u64::from(s.hz))),
-        (
-            "server",
-            "client_output_buffer_limit",
-            text(&s.client_output_buffer_limit.to_redis_string()),
-        ),
-        (
-            "server",
-            "client_query_buffer_limit",
-            int(s.client_query_buffer_limit),
-        ),
-        ("server", "proto_max_bulk_len", int(s.proto_max_bulk_len)),
-        ("server", "log_level", text(s.log_level.as_str())),
-        ("server", "protected_mode", Value::Boolean(s.protected_mode)),
-        (
-            "server",
-            "slowlog_log_slower_than",
-            Value::Integer(s.slowlog_log_slower_than),
-        ),
-        ("server", "slowlog_max_len", int(s.slowlog_max_len)),
-        ("memory", "max_memory", int(m.max_memory)),
-        ("memory", "eviction_policy", text(m.eviction_policy.name())),
-        (
-            "memory",
-            "maxmemory_samples",
-            int(u64::from(m.maxmemory_samples)),
-        ),
-        ("memory", "lfu_log_factor", int(u64::from(m.lfu_log_factor))),
-        ("memory", "lfu_decay_time", int(u64::from(m.lfu_decay_time))),
-        (
-            "memory",
-            "active_expire_effort",
-            int(u64::from(m.active_expire_effort)),
-        ),
-        ("persistence", "enabled", Value::Boolean(p.enabled)),
-        ("persistence", "snapshot_interval", int(p.snapshot_interval)),
-    ];
-    if let Some(password) = &c.security.password {
-        out.push(("security", "password", text(password)));
-    }
-    out
-}
-
-/// A key as (section, name).
-type Key = (&'static str, &'static str);
-
-/// Older names of keys (see `keys.rs`): a rewrite comments them out and writes the key
-/// under its name, so that the file never sets both.
-const ALIASES: &[(Key, Key)] = &[
-    (("server", "timeout"), ("server", "connection_timeout")),
-    (
-        ("server", "tcp_keepalive"),
-        ("performance", "tcp_keepalive"),
-    ),
-    (
-        ("memory", "maxmemory_samples"),
-        ("memory", "eviction_sample_size"),
-    ),
-    (("server", "log_level"), ("logging", "level")),
-];
+use super::setting::{Rewrite, Setting};
+use super::settings::SETTINGS;
 
 /// The file's text with `config`'s changeable settings written in.
-#[must_use]
-pub fn rewritten(text: &str, config: &Config) -> String {
-    let defaults = settings(&Config::default());
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    for (section, key, value) in settings(config) {
-        let line = format!("{key} = {value}");
-        if let Some(at) = find_key(&lines, section, key) {
-            lines[at] = line;
+///
+/// # Errors
+///
+/// The TOML parser's message when `text` is not TOML, or a section that is not a table.
+pub fn rewritten(text: &str, config: &Config) -> Result<String, String> {
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| e.to_string())?;
+    let defaults = Config::default();
+    for setting in SETTINGS {
+        let Some((section, key)) = setting.file else {
             continue;
-        }
-        let mut had_alias = false;
-        for (_, (alias_section, alias)) in ALIASES.iter().filter(|(k, _)| *k == (section, key)) {
-            if let Some(at) = find_key(&lines, alias_section, alias) {
-                lines[at] = format!("# {} (now {section}.{key})", lines[at].trim());
-                had_alias = true;
+        };
+        let wanted = match setting.rewrite {
+            Rewrite::Never => false,
+            Rewrite::Always => true,
+            Rewrite::When(when) => when(config),
+        };
+        let Some(value) = wanted.then(|| setting.kind.toml(config)).flatten() else {
+            continue;
+        };
+        let mut notes = String::new();
+        for (other_section, other_key) in others(setting) {
+            if let Some(old) =
+                table_mut(&mut doc, other_section)?.and_then(|table| remove(table, other_key))
+            {
+                notes.push_str(&format!("{old} (now {section}.{key})\n"));
             }
         }
-        let is_default = defaults
-            .iter()
-            .any(|(s, k, v)| *s == section && *k == key && *v == value);
-        if is_default && !had_alias {
-            continue;
-        }
-        match lines.iter().position(|l| section_name(l) == Some(section)) {
-            Some(header) => lines.insert(header + 1, line),
+        let is_default =
+            setting.default.is_some() && setting.kind.get(config) == setting.kind.get(&defaults);
+        let table = match table_mut(&mut doc, section)? {
+            Some(table) => table,
+            None if is_default && notes.is_empty() => continue,
             None => {
-                if lines.last().is_some_and(|l| !l.trim().is_empty()) {
-                    lines.push(String::new());
+                let mut table = Table::new();
+                if !doc.is_empty() {
+                    table.decor_mut().set_prefix("\n");
                 }
-                lines.push(format!("[{section}]"));
-                lines.push(line);
+                doc.insert(section, Item::Table(table));
+                table_mut(&mut doc, section)?.ok_or_else(|| format!("cannot add [{section}]"))?
             }
+        };
+        match table.get_mut(key).and_then(Item::as_value_mut) {
+            Some(old) => {
+                let decor = old.decor().clone();
+                *old = value;
+                *old.decor_mut() = decor;
+            }
+            None if is_default && notes.is_empty() => continue,
+            None => {
+                table.insert(key, Item::Value(value));
+            }
+        }
+        if !notes.is_empty()
+            && let Some(mut key) = table.key_mut(key)
+        {
+            let decor = key.leaf_decor_mut();
+            let before = decor.prefix().and_then(|p| p.as_str()).unwrap_or_default();
+            notes.push_str(before);
+            decor.set_prefix(notes);
         }
     }
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
+    Ok(doc.to_string())
+}
+
+/// The other keys that set what `setting` sets: its legacy keys and its other forms.
+fn others(setting: &Setting) -> Vec<(&'static str, &'static str)> {
+    let name = setting.file_name();
+    let forms = SETTINGS.iter().filter_map(|other| {
+        let related = other.same_option_as.is_some() && other.same_option_as == name.as_deref()
+            || setting.same_option_as.is_some()
+                && setting.same_option_as == other.file_name().as_deref();
+        related.then_some(other.file).flatten()
+    });
+    setting
+        .legacy
+        .iter()
+        .map(|old| (old.section, old.key))
+        .chain(forms)
+        .collect()
+}
+
+/// The `[section]` table (a header, dotted keys or an inline table), if the file has one.
+fn table_mut<'d>(
+    doc: &'d mut DocumentMut,
+    section: &str,
+) -> Result<Option<&'d mut dyn TableLike>, String> {
+    match doc.get_mut(section) {
+        None => Ok(None),
+        Some(item) => item
+            .as_table_like_mut()
+            .map(Some)
+            .ok_or_else(|| format!("{section} is not a table")),
+    }
+}
+
+/// Removes `key`, returning it as a comment line.
+fn remove(table: &mut dyn TableLike, key: &str) -> Option<String> {
+    let old = table.remove(key)?;
+    let mut value = old.as_value()?.clone();
+    value.decor_mut().clear();
+    Some(format!("# {key} = {value}"))
 }
 
 /// Rewrites the file at `path` for `config`.
 ///
 /// # Errors
 ///
-/// The I/O error's text, for `CONFIG REWRITE`'s error reply.
+/// The I/O or parse error's text, for `CONFIG REWRITE`'s error reply.
 pub fn rewrite_file(path: &Path, config: &Config) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let new = rewritten(&text, config);
+    let new = rewritten(&text, config)?;
     let mut temp = path.as_os_str().to_owned();
     temp.push(".rewrite.tmp");
     let temp = std::path::PathBuf::from(temp);
@@ -153,38 +147,16 @@ pub fn rewrite_file(path: &Path, config: &Config) -> Result<(), String> {
     })
 }
 
-/// `[name]` of a section header line.
-fn section_name(line: &str) -> Option<&str> {
-    let t = line.trim();
-    t.strip_prefix('[')?.strip_suffix(']').map(str::trim)
-}
-
-/// The line that sets `key` in `[section]`, not commented out.
-fn find_key(lines: &[String], section: &str, key: &str) -> Option<usize> {
-    let mut current = None;
-    for (i, line) in lines.iter().enumerate() {
-        if let Some(name) = section_name(line) {
-            current = Some(name.to_owned());
-            continue;
-        }
-        if current.as_deref() != Some(section) {
-            continue;
-        }
-        if let Some((k, _)) = line.split_once('=')
-            && k.trim() == key
-        {
-            return Some(i);
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn rewrite(text: &str, config: &Config) -> String {
+        rewritten(text, config).unwrap()
+    }
+
     #[test]
-    fn changed_keys_are_written_and_the_rest_kept() {
+    fn changed_keys_are_written_in_place_and_new_ones_at_the_end_of_their_section() {
         let text =
             "# my server\n[server]\nport = 7000 # fixed\ntimeout = 5\n\n[memory]\n# the limit\n";
         let mut config = Config::from_toml_str(text).unwrap().config;
@@ -195,38 +167,76 @@ mod tests {
                 ("loglevel", "debug"),
             ])
             .unwrap();
-        let new = rewritten(text, &config);
-        assert!(
-            new.starts_with(
-                "# my server\n[server]\nlog_level = \"debug\"\nport = 7000 # fixed\ntimeout = 0\n"
-            ),
-            "{new}"
-        );
-        assert!(
-            new.contains("[memory]\nmax_memory = 10485760\n# the limit\n"),
-            "{new}"
+        let new = rewrite(text, &config);
+        assert_eq!(
+            new,
+            "# my server\n[server]\nport = 7000 # fixed\ntimeout = 0\nlog_level = \"debug\"\n\n\
+             [memory]\nmax_memory = 10485760\n# the limit\n"
         );
         let again = Config::from_toml_str(&new).unwrap().config;
-        assert_eq!(again.memory.max_memory, 10 << 20);
-        assert_eq!(again.server.timeout, 0);
-        assert_eq!(again.server.port, 7000);
+        assert_eq!(again, config);
         // Rewriting what was rewritten changes nothing.
-        assert_eq!(rewritten(&new, &again), new);
+        assert_eq!(rewrite(&new, &again), new);
+    }
+
+    #[test]
+    fn dotted_and_quoted_keys_inline_tables_and_multi_line_strings_are_kept() {
+        let text = "server.port = 7000\nserver.\"timeout\" = 5 # idle\n\
+                    memory = { max_memory = \"1gb\" }\n\n\
+                    [persistence]\nsnapshot_path = \"\"\"\nsnap.rdb\"\"\"\n\
+                    'save_on_shutdown' = false\n";
+        let mut config = Config::from_toml_str(text).unwrap().config;
+        assert_eq!(config.persistence.snapshot_path, Path::new("snap.rdb"));
+        config
+            .set_parameters(&[("timeout", "9"), ("maxmemory", "2mb"), ("hz", "20")])
+            .unwrap();
+        let new = rewrite(text, &config);
+        assert!(
+            new.starts_with("server.port = 7000\nserver.\"timeout\" = 9 # idle\n"),
+            "{new}"
+        );
+        assert!(new.contains("server.hz = 20\n"), "{new}");
+        assert!(new.contains("memory = { max_memory = 2097152 }\n"), "{new}");
+        assert!(
+            new.contains("snapshot_path = \"\"\"\nsnap.rdb\"\"\"\n'save_on_shutdown' = false\n"),
+            "{new}"
+        );
+        assert_eq!(Config::from_toml_str(&new).unwrap().config, config);
+        assert_eq!(rewrite(&new, &config), new);
     }
 
     #[test]
     fn an_old_key_name_gives_way_to_the_current_one() {
-        let text = "[server]\nconnection_timeout = 5\n";
+        let text =
+            "[server]\nconnection_timeout = 5\n[performance]\n# keepalive\ntcp_keepalive = 60\n";
         let config = Config::from_toml_str(text).unwrap().config;
-        let new = rewritten(text, &config);
+        let new = rewrite(text, &config);
         assert_eq!(
             new,
-            "[server]\ntimeout = 5\n# connection_timeout = 5 (now server.timeout)\n"
+            "[server]\n# connection_timeout = 5 (now server.timeout)\ntimeout = 5\n\
+             # tcp_keepalive = 60 (now server.tcp_keepalive)\ntcp_keepalive = 60\n\
+             [performance]\n"
         );
+        assert_eq!(Config::from_toml_str(&new).unwrap().config, config);
+    }
+
+    #[test]
+    fn one_form_of_the_snapshot_schedule_replaces_the_other() {
+        let text = "[persistence]\nsnapshot_interval = 60\n";
+        let mut config = Config::from_toml_str(text).unwrap().config;
+        config.set_parameter("save", "100 5").unwrap();
+        let new = rewrite(text, &config);
         assert_eq!(
-            Config::from_toml_str(&new).unwrap().config.server.timeout,
-            5
+            new,
+            "[persistence]\nenabled = true\n\
+             # snapshot_interval = 60 (now persistence.save)\nsave = \"100 5\"\n"
         );
+        let again = Config::from_toml_str(&new).unwrap().config;
+        assert_eq!(
+            again.persistence.save_points(),
+            config.persistence.save_points()
+        );
+        assert_eq!(rewrite(&new, &again), new);
     }
 
     #[test]
@@ -235,9 +245,20 @@ mod tests {
         config
             .set_parameters(&[("requirepass", "p \"w\"")])
             .unwrap();
-        let new = rewritten("[server]\n", &config);
+        let new = rewrite("[server]\n", &config);
         assert_eq!(new, "[server]\n\n[security]\npassword = 'p \"w\"'\n");
         let again = Config::from_toml_str(&new).unwrap().config;
         assert_eq!(again.security.password.as_deref(), Some("p \"w\""));
+        // Back to no password: the key stays, empty.
+        config.set_parameter("requirepass", "").unwrap();
+        assert_eq!(
+            rewrite(&new, &config),
+            "[server]\n\n[security]\npassword = \"\"\n"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_toml_is_an_error() {
+        assert!(rewritten("[server\n", &Config::default()).is_err());
     }
 }

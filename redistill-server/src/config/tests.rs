@@ -864,3 +864,184 @@ fn a_later_layer_setting_either_form_of_the_schedule_wins() {
         }]
     );
 }
+
+/// Rows of the settings table, checked one by one.
+mod rows {
+    use super::super::setting::{Input, Kind, Rewrite};
+    use super::super::settings::SETTINGS;
+    use super::*;
+
+    /// A configuration where every setting `CONFIG SET` can change differs from its
+    /// default.
+    fn changed() -> Config {
+        let mut config = Config::default();
+        config
+            .set_parameters(&[
+                ("active-expire-effort", "7"),
+                ("hz", "50"),
+                ("client-output-buffer-limit", "normal 1mb 512kb 30"),
+                ("client-query-buffer-limit", "2mb"),
+                ("lfu-decay-time", "0"),
+                ("lfu-log-factor", "7"),
+                ("loglevel", "debug"),
+                ("maxclients", "77"),
+                ("maxmemory", "3gb"),
+                ("maxmemory-policy", "volatile-ttl"),
+                ("maxmemory-samples", "9"),
+                ("proto-max-bulk-len", "8mb"),
+                ("protected-mode", "no"),
+                ("requirepass", "p w"),
+                ("save", "60 1"),
+                ("slowlog-log-slower-than", "-5"),
+                ("slowlog-max-len", "0"),
+                ("tcp-keepalive", "0"),
+                ("timeout", "12"),
+            ])
+            .unwrap();
+        config
+    }
+
+    fn name(setting: &super::super::setting::Setting) -> String {
+        setting
+            .file_name()
+            .or(setting.redis.map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn every_row_is_named_once() {
+        let mut files = Vec::new();
+        let mut redis = Vec::new();
+        for setting in SETTINGS {
+            assert!(setting.file.is_some() || setting.redis.is_some());
+            files.extend(setting.file_name());
+            redis.extend(
+                setting
+                    .redis
+                    .iter()
+                    .chain(setting.redis_aliases)
+                    .map(|n| (*n).to_owned()),
+            );
+            if setting.mutable {
+                assert!(setting.redis.is_some(), "{}", name(setting));
+            }
+            if setting.mutable && setting.file.is_some() {
+                assert!(
+                    matches!(setting.rewrite, Rewrite::Always),
+                    "{}",
+                    name(setting)
+                );
+            }
+        }
+        for names in [&mut files, &mut redis] {
+            let count = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), count, "a name appears twice");
+        }
+        assert!(redis.iter().all(|n| *n == n.to_ascii_lowercase()));
+    }
+
+    #[test]
+    fn every_default_is_accepted_and_is_the_default() {
+        let defaults = Config::default();
+        for setting in SETTINGS {
+            let Some(default) = setting.default else {
+                continue;
+            };
+            let mut config = defaults.clone();
+            setting
+                .apply(&mut config, &Input::Text(default))
+                .unwrap_or_else(|e| panic!("{}: {default:?} is not {e}", name(setting)));
+            assert_eq!(config, defaults, "{}", name(setting));
+        }
+    }
+
+    #[test]
+    fn every_range_is_checked_at_both_ends_in_every_form() {
+        for setting in SETTINGS {
+            let label = name(setting);
+            let text = |config: &mut Config, n: &str| setting.apply(config, &Input::Text(n));
+            let redis = |config: &mut Config, n: &str| setting.kind.apply_redis(config, n);
+            let mut config = Config::default();
+            match setting.kind {
+                Kind::Int {
+                    min, max, redis: r, ..
+                } => {
+                    for n in [min, max] {
+                        text(&mut config, &n.to_string()).unwrap();
+                        let toml = toml::Value::Integer(n);
+                        setting.apply(&mut config, &Input::Toml(&toml)).unwrap();
+                    }
+                    for n in [min.checked_sub(1), max.checked_add(1)]
+                        .into_iter()
+                        .flatten()
+                    {
+                        assert!(text(&mut config, &n.to_string()).is_err(), "{label} {n}");
+                    }
+                    if setting.mutable {
+                        let (low, high) = r.unwrap_or((min, max));
+                        for n in [low, high] {
+                            redis(&mut config, &n.to_string()).unwrap();
+                        }
+                        for n in [low.checked_sub(1), high.checked_add(1)]
+                            .into_iter()
+                            .flatten()
+                        {
+                            assert!(redis(&mut config, &n.to_string()).is_err(), "{label} {n}");
+                        }
+                    }
+                }
+                Kind::Memory { min, max, .. } => {
+                    for n in [min, max] {
+                        text(&mut config, &n.to_string()).unwrap();
+                        if setting.mutable {
+                            redis(&mut config, &n.to_string()).unwrap();
+                        }
+                    }
+                    for n in [min.checked_sub(1), max.checked_add(1)]
+                        .into_iter()
+                        .flatten()
+                    {
+                        assert!(text(&mut config, &n.to_string()).is_err(), "{label} {n}");
+                        if setting.mutable {
+                            assert!(redis(&mut config, &n.to_string()).is_err(), "{label} {n}");
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// What REWRITE writes for a row loads back to the same value, from the defaults and
+    /// from a configuration where every changeable setting differs from them.
+    #[test]
+    fn every_rewritten_value_loads_back() {
+        for config in [Config::default(), changed()] {
+            for setting in SETTINGS {
+                if matches!(setting.rewrite, Rewrite::Never) {
+                    continue;
+                }
+                let Some(value) = setting.kind.toml(&config) else {
+                    continue;
+                };
+                let table: toml::Table = format!("v = {value}").parse().unwrap();
+                let mut loaded = Config::default();
+                setting
+                    .apply(&mut loaded, &Input::Toml(&table["v"]))
+                    .unwrap();
+                assert_eq!(
+                    setting.kind.toml(&loaded).map(|v| v.to_string()),
+                    Some(value.to_string()),
+                    "{}",
+                    name(setting)
+                );
+            }
+            let text = rewrite::rewritten("", &config).unwrap();
+            let again = Config::from_toml_str(&text).unwrap().config;
+            assert_eq!(again, config, "{text}");
+            assert_eq!(rewrite::rewritten(&text, &again).unwrap(), text);
+        }
+    }
+}
