@@ -284,12 +284,31 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// Every type a value can have.
+    pub const ALL: &[ValueType] = &[ValueType::String, ValueType::Hash];
+
     /// The name TYPE replies with.
     pub fn as_str(self) -> &'static str {
         match self {
             ValueType::String => "string",
             ValueType::Hash => "hash",
         }
+    }
+
+    /// The type TYPE names `name` (any case), as SCAN's TYPE option reads it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::ValueType;
+    /// assert_eq!(ValueType::from_name(b"HASH"), Some(ValueType::Hash));
+    /// assert_eq!(ValueType::from_name(b"zset"), None);
+    /// ```
+    pub fn from_name(name: &[u8]) -> Option<ValueType> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|t| name.eq_ignore_ascii_case(t.as_str().as_bytes()))
     }
 }
 

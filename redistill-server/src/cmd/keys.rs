@@ -142,12 +142,9 @@ fn touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn type_(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    match ctx.shared.store.value_type(ctx.client.db, args[1]) {
-        Ok(Some(ValueType::String)) => ctx.reply().simple(b"string"),
-        Ok(Some(ValueType::Hash)) => ctx.reply().simple(b"hash"),
-        Ok(_) => ctx.reply().simple(b"none"),
-        Err(e) => return Err(e.into()),
-    }
+    let value_type = ctx.shared.store.value_type(ctx.client.db, args[1])?;
+    let name = value_type.map_or("none", ValueType::as_str);
+    ctx.reply().simple(name.as_bytes());
     Ok(())
 }
 

@@ -66,9 +66,10 @@ fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     // An unknown TYPE matches nothing, as in Redis 7.0: iterate, return no keys.
     let (value_type, nothing) = match opts.value_type {
         None => (None, false),
-        Some(t) if is(t, "string") => (Some(ValueType::String), false),
-        Some(t) if is(t, "hash") => (Some(ValueType::Hash), false),
-        Some(_) => (None, true),
+        Some(t) => match ValueType::from_name(t) {
+            Some(t) => (Some(t), false),
+            None => (None, true),
+        },
     };
     let scan_opts = ScanOptions {
         pattern: opts.pattern,
