@@ -7,6 +7,7 @@ use bytes::Bytes;
 use redistill_resp::Version;
 
 use crate::clients::ClientInfo;
+use crate::push::Outbox;
 use crate::watch::DirtyFlag;
 
 /// What a connection's commands can see and change about their client.
@@ -34,6 +35,11 @@ pub(crate) struct Client {
     pub no_touch: bool,
     /// CLIENT REPLY: whether replies are sent.
     pub reply_mode: ReplyMode,
+    /// The connection's slot in its worker, which other threads name to push to it.
+    pub slot: usize,
+    /// In MONITOR mode: where the lines of every command run arrive; change it with
+    /// [`Client::set_monitor`].
+    pub monitor: Option<Arc<Outbox>>,
 }
 
 /// CLIENT REPLY's modes.
@@ -98,6 +104,8 @@ impl Client {
             tx: Transaction::default(),
             no_touch: false,
             reply_mode: ReplyMode::On,
+            slot: 0,
+            monitor: None,
         }
     }
 
@@ -130,6 +138,11 @@ impl Client {
     /// CLIENT NO-EVICT: this server never evicts clients, so it is only reported.
     pub fn set_no_evict(&self, on: bool) {
         self.info.no_evict.store(on, Ordering::Relaxed);
+    }
+
+    pub fn set_monitor(&mut self, outbox: Option<Arc<Outbox>>) {
+        self.info.monitor.store(outbox.is_some(), Ordering::Relaxed);
+        self.monitor = outbox;
     }
 
     pub fn name(&self) -> Option<Bytes> {

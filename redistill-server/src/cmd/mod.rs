@@ -18,6 +18,7 @@ mod hashes;
 mod info;
 mod keys;
 mod metadata;
+mod monitor;
 mod persistence;
 mod reply;
 mod scan;
@@ -148,6 +149,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(transactions::COMMANDS)
         .chain(persistence::COMMANDS)
         .chain(diagnostics::COMMANDS)
+        .chain(monitor::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
@@ -311,6 +313,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         return;
     };
     ctx.shared.command_stats[ctx.worker].processed.add(1);
+    let monitoring = ctx.shared.monitors.any();
     let Some((index, command)) = lookup_indexed(name) else {
         reply::unknown_command(ctx.out, args);
         ctx.client.tx.aborted = true;
@@ -345,6 +348,10 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         return;
     }
     if shared.store.over_memory_limit() && refused_for_memory(ctx, command) {
+        stats.reject(slot);
+        return;
+    }
+    if monitoring && monitor::refuses(ctx, slot, args) {
         stats.reject(slot);
         return;
     }
@@ -394,6 +401,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let scale = if sampled { FAST_TIMING_SAMPLE } else { 1 };
     let elapsed = took.map(|t| t * scale);
     stats.record(slot, elapsed, failed);
+    if monitoring {
+        monitor::feed(ctx, slot, args);
+    }
 }
 
 /// Whether `command` is queued rather than run: the client is inside MULTI and it is not
@@ -473,6 +483,9 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             .push(args, micros, ctx.client.info.addr.to_string(), name);
     }
     shared.command_stats[ctx.worker].record(Some(slot), Some(took), failed);
+    if shared.monitors.any() {
+        monitor::feed(ctx, Some(slot), args);
+    }
 }
 
 /// Runs a command whose arity was checked, and flags transactions watching what it changed.
@@ -511,6 +524,7 @@ pub(crate) fn key_args<'a>(command: &Command, args: &[&'a [u8]]) -> impl Iterato
 pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
     shared.watches.unwatch(&client.tx.watched, &client.tx.dirty);
     client.tx.watched.clear();
+    monitor::stop(shared, client, None);
     shared.clients.remove(client.info.id);
 }
 
