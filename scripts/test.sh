@@ -42,6 +42,8 @@ stage "doc tests" cargo test --workspace --doc --no-fail-fast
 # Random command sequences against redis-server (ignored by a plain cargo test, which may
 # run where redis-server is absent).
 stage "random differential run" cargo test -p redistill-server --test random_diff -- --ignored
+# MONITOR's lines beside redis-server's.
+stage "MONITOR differential check" cargo test -p redistill-server --test monitor -- --ignored
 # The atomicity workload against redis-server, whose commands are atomic: the
 # linearizability checker must find nothing there.
 stage "linearizability check of redis-server" cargo test -p redistill-server --test linearizability \
