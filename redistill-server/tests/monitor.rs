@@ -332,6 +332,27 @@ fn a_monitor_sees_every_worker_s_clients_each_in_its_order() {
     assert!(next.iter().all(|&n| n == COMMANDS));
 }
 
+#[test]
+fn an_idle_monitor_outlives_the_idle_timeout() {
+    // One worker: the monitor, idle longer, is looked at in the same pass as the other.
+    let server = TestServer::with_config(|c| {
+        c.server.workers = 1;
+        c.server.timeout = 1;
+    });
+    let mut monitor = Monitor::start(server.addr.port());
+    let mut idle = server.raw();
+    exchange(&mut idle, b"PING\r\n", b"+PONG\r\n");
+    assert!(common::read_to_close(&mut idle).is_empty());
+    let mut client = server.raw();
+    exchange(&mut client, &words("ECHO alive"), b"$5\r\nalive\r\n");
+    // The monitor saw the idle client's PING, then this.
+    assert_eq!(masked(&monitor.line()), "+T [0 ADDR] \"PING\"\r\n");
+    assert_eq!(
+        masked(&monitor.line()),
+        "+T [0 ADDR] \"ECHO\" \"alive\"\r\n"
+    );
+}
+
 /// A monitor socket that the kernel buffers little for, so that a monitor that does not
 /// read backs up into the server soon.
 fn small_window_monitor(server: &TestServer) -> TcpStream {
