@@ -37,9 +37,11 @@ pub(crate) struct Client {
     pub reply_mode: ReplyMode,
     /// The connection's slot in its worker, which other threads name to push to it.
     pub slot: usize,
-    /// In MONITOR mode: where the lines of every command run arrive; change it with
-    /// [`Client::set_monitor`].
-    pub monitor: Option<Arc<Outbox>>,
+    /// Where other threads push bytes for this client (see `push`), made by
+    /// [`Client::outbox`] once something needs it.
+    pub outbox: Option<Arc<Outbox>>,
+    /// In MONITOR mode; change it with [`Client::set_monitor`].
+    pub monitor: bool,
 }
 
 /// CLIENT REPLY's modes.
@@ -105,7 +107,8 @@ impl Client {
             no_touch: false,
             reply_mode: ReplyMode::On,
             slot: 0,
-            monitor: None,
+            outbox: None,
+            monitor: false,
         }
     }
 
@@ -140,9 +143,16 @@ impl Client {
         self.info.no_evict.store(on, Ordering::Relaxed);
     }
 
-    pub fn set_monitor(&mut self, outbox: Option<Arc<Outbox>>) {
-        self.info.monitor.store(outbox.is_some(), Ordering::Relaxed);
-        self.monitor = outbox;
+    /// This client's outbox, made on first use.
+    pub fn outbox(&mut self) -> &Arc<Outbox> {
+        let (worker, slot, id) = (self.info.worker, self.slot, self.info.id);
+        self.outbox
+            .get_or_insert_with(|| Arc::new(Outbox::new(worker, slot, id)))
+    }
+
+    pub fn set_monitor(&mut self, on: bool) {
+        self.monitor = on;
+        self.info.monitor.store(on, Ordering::Relaxed);
     }
 
     pub fn name(&self) -> Option<Bytes> {

@@ -341,7 +341,7 @@ impl Connection {
     /// Like Redis, a client waiting for its replies to drain is not idle, nor is a monitor.
     pub fn idle_longer_than(&self, timeout_ms: u64, now_ms: u64) -> bool {
         self.pending() == 0
-            && self.client.monitor.is_none()
+            && !self.client.monitor
             && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
     }
 
@@ -518,8 +518,8 @@ impl Connection {
             // `cmd::transactions`); released for EXEC, and when the batch ends.
             let mut gate = None;
             while self.next_request < self.batch.len() {
-                // What reached a monitor before its next command goes out before the reply.
-                if self.client.monitor.is_some()
+                // What was pushed before the next command goes out before its reply.
+                if self.client.outbox.is_some()
                     && !receive_pushed(
                         &self.client,
                         &mut self.output,
@@ -704,7 +704,7 @@ fn receive_pushed(
     soft_limit_since: &mut Option<u64>,
     shared: &Shared,
 ) -> bool {
-    let Some(outbox) = &client.monitor else {
+    let Some(outbox) = &client.outbox else {
         return true;
     };
     let complete = outbox.take_into(output);

@@ -525,6 +525,9 @@ pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
     shared.watches.unwatch(&client.tx.watched, &client.tx.dirty);
     client.tx.watched.clear();
     monitor::stop(shared, client, None);
+    if let Some(outbox) = client.outbox.take() {
+        outbox.close();
+    }
     shared.clients.remove(client.info.id);
 }
 

@@ -14,7 +14,6 @@ use redistill_resp::Frame;
 
 use super::{Command, Ctx};
 use crate::client::Client;
-use crate::push::Outbox;
 use crate::shared::Shared;
 
 pub(super) static COMMANDS: &[Command] = &[Command::new(
@@ -33,27 +32,28 @@ fn monitor(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
             .reply()
             .error("ERR MONITOR isn't allowed for DENY BLOCKING client");
     }
-    if ctx.client.monitor.is_some() {
+    if ctx.client.monitor {
         return;
     }
-    let outbox = Arc::new(Outbox::new(ctx.worker, ctx.client.slot, ctx.client.id()));
-    ctx.shared.monitors.add(Arc::clone(&outbox));
-    ctx.client.set_monitor(Some(outbox));
+    let outbox = Arc::clone(ctx.client.outbox());
+    ctx.shared.monitors.add(outbox);
+    ctx.client.set_monitor(true);
     ctx.reply().ok();
 }
 
 /// Ends MONITOR mode (RESET, or the client leaving); with `out`, the lines that reached the
 /// client before are moved there first.
 pub(super) fn stop(shared: &Shared, client: &mut Client, out: Option<&mut Vec<u8>>) {
-    let Some(outbox) = client.monitor.take() else {
+    if !client.monitor {
         return;
-    };
-    client.set_monitor(None);
-    shared.monitors.remove(&outbox);
-    if let Some(out) = out {
-        outbox.take_into(out);
     }
-    outbox.close();
+    client.set_monitor(false);
+    if let Some(outbox) = &client.outbox {
+        shared.monitors.remove(outbox);
+        if let Some(out) = out {
+            outbox.take_into(out);
+        }
+    }
 }
 
 /// What Redis knows of a command or subcommand that decides how MONITOR treats it.
@@ -124,7 +124,7 @@ pub(super) fn refuses(ctx: &mut Ctx<'_>, slot: Option<usize>, args: &[&[u8]]) ->
         return false;
     };
     let arity_ok = traits.arity.is_none_or(|a| super::arity_ok(a, args.len()));
-    if ctx.client.monitor.is_none() || !traits.keyspace || !arity_ok {
+    if !ctx.client.monitor || !traits.keyspace || !arity_ok {
         return false;
     }
     ctx.reply()
