@@ -44,6 +44,8 @@ stage "doc tests" cargo test --workspace --doc --no-fail-fast
 stage "random differential run" cargo test -p redistill-server --test random_diff -- --ignored
 # WATCH after random writes against redis-server: which transactions fail must match.
 stage "watch differential run" cargo test -p redistill-server --test watch_property -- --ignored
+# MONITOR's lines beside redis-server's.
+stage "MONITOR differential check" cargo test -p redistill-server --test monitor -- --ignored
 # The atomicity workload against redis-server, whose commands are atomic: the
 # linearizability checker must find nothing there.
 stage "linearizability check of redis-server" cargo test -p redistill-server --test linearizability \

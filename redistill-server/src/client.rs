@@ -7,6 +7,7 @@ use bytes::Bytes;
 use redistill_resp::Version;
 
 use crate::clients::ClientInfo;
+use crate::push::Outbox;
 use crate::watch::DirtyFlag;
 
 /// What a connection's commands can see and change about their client.
@@ -34,6 +35,16 @@ pub(crate) struct Client {
     pub no_touch: bool,
     /// CLIENT REPLY: whether replies are sent.
     pub reply_mode: ReplyMode,
+    /// The connection's slot in its worker, which other threads name to push to it.
+    pub slot: usize,
+    /// Where other threads push bytes for this client (see `push`), made by
+    /// [`Client::outbox`] once something needs it.
+    pub outbox: Option<Arc<Outbox>>,
+    /// In MONITOR mode; change it with [`Client::set_monitor`].
+    pub monitor: bool,
+    /// Arguments of the running command that MONITOR must not show (credentials), set by
+    /// its handler while some client monitors.
+    pub redacted: Vec<usize>,
 }
 
 /// CLIENT REPLY's modes.
@@ -98,6 +109,10 @@ impl Client {
             tx: Transaction::default(),
             no_touch: false,
             reply_mode: ReplyMode::On,
+            slot: 0,
+            outbox: None,
+            monitor: false,
+            redacted: Vec::new(),
         }
     }
 
@@ -130,6 +145,18 @@ impl Client {
     /// CLIENT NO-EVICT: this server never evicts clients, so it is only reported.
     pub fn set_no_evict(&self, on: bool) {
         self.info.no_evict.store(on, Ordering::Relaxed);
+    }
+
+    /// This client's outbox, made on first use.
+    pub fn outbox(&mut self) -> &Arc<Outbox> {
+        let (worker, slot, id) = (self.info.worker, self.slot, self.info.id);
+        self.outbox
+            .get_or_insert_with(|| Arc::new(Outbox::new(worker, slot, id)))
+    }
+
+    pub fn set_monitor(&mut self, on: bool) {
+        self.monitor = on;
+        self.info.monitor.store(on, Ordering::Relaxed);
     }
 
     pub fn name(&self) -> Option<Bytes> {

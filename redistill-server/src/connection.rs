@@ -134,6 +134,8 @@ impl Connection {
         shared.clients.add(std::sync::Arc::clone(&info));
         let mut decoder = RequestDecoder::with_limits(limits);
         decoder.set_auth_required(config.security.password.is_some());
+        let mut client = Client::new(info, config.security.password.is_none());
+        client.slot = token.0;
         Connection {
             stream,
             token,
@@ -144,7 +146,7 @@ impl Connection {
             batch: RequestBatch::new(),
             next_request: 0,
             protocol_error: None,
-            client: Client::new(info, config.security.password.is_none()),
+            client,
             closing: if refusal.is_some() {
                 Closing::AfterFlush
             } else {
@@ -336,9 +338,30 @@ impl Connection {
     }
 
     /// Whether the client has been idle for longer than `timeout_ms` at time `now_ms`.
-    /// Like Redis, a client waiting for its replies to drain is not idle.
+    /// Like Redis, a client waiting for its replies to drain is not idle, nor is a monitor.
     pub fn idle_longer_than(&self, timeout_ms: u64, now_ms: u64) -> bool {
-        self.pending() == 0 && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
+        self.pending() == 0
+            && !self.client.monitor
+            && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
+    }
+
+    pub fn client_id(&self) -> u64 {
+        self.client.id()
+    }
+
+    /// Moves what other threads pushed to this client (see `push`) into its output; closes
+    /// the client when that takes the output over the output buffer limits.
+    pub fn receive_pushed(&mut self, shared: &Shared) {
+        let within_limits = receive_pushed(
+            &self.client,
+            &mut self.output,
+            self.written,
+            &mut self.soft_limit_since,
+            shared,
+        );
+        if !within_limits {
+            self.closing = Closing::Now;
+        }
     }
 
     /// Whether a TLS handshake has gone on for longer than `tls_handshake_timeout`.
@@ -495,6 +518,18 @@ impl Connection {
             // `cmd::transactions`); released for EXEC, and when the batch ends.
             let mut gate = None;
             while self.next_request < self.batch.len() {
+                // What was pushed before the next command goes out before its reply.
+                if self.client.outbox.is_some()
+                    && !receive_pushed(
+                        &self.client,
+                        &mut self.output,
+                        self.written,
+                        &mut self.soft_limit_since,
+                        shared,
+                    )
+                {
+                    self.closing = Closing::Now;
+                }
                 if self.closing != Closing::No {
                     return;
                 }
@@ -657,6 +692,31 @@ impl MemoryShare {
         shared.store.add_external_memory(-(self.counted as i64));
         self.counted = 0;
     }
+}
+
+/// Moves what other threads pushed to `client` (see `push`) to the end of `output`, of
+/// which `written` bytes are sent. False when the client must be closed: bytes were dropped,
+/// or the output is now over the output buffer limits.
+fn receive_pushed(
+    client: &Client,
+    output: &mut Vec<u8>,
+    written: usize,
+    soft_limit_since: &mut Option<u64>,
+    shared: &Shared,
+) -> bool {
+    let Some(outbox) = &client.outbox else {
+        return true;
+    };
+    let complete = outbox.take_into(output);
+    if complete && !over_output_limit(output.len() - written, soft_limit_since, shared) {
+        return true;
+    }
+    log::warn!(
+        "closing client id={} addr={}: output over client-output-buffer-limit",
+        client.id(),
+        client.info.addr
+    );
+    false
 }
 
 /// Redis's client-output-buffer-limit rule for normal clients, checked as Redis does when

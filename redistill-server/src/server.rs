@@ -140,6 +140,8 @@ impl Server {
             output_limits: OutputLimits::default(),
             slowlog: crate::slowlog::SlowLog::default(),
             pause: crate::pause::Pause::default(),
+            mailboxes: crate::push::Mailboxes::new(worker_count),
+            monitors: crate::monitors::Monitors::default(),
         });
         shared.refresh_limits(&shared.config.read());
 

@@ -13,7 +13,9 @@ use redistill_store::Store;
 use crate::clients::Registry;
 use crate::clock::CoarseClock;
 use crate::config::Config;
+use crate::monitors::Monitors;
 use crate::persistence::Persistence;
+use crate::push::{Mailboxes, Outbox};
 use crate::shutdown::ShutdownRequest;
 use crate::stats::{CommandStats, Stats};
 use crate::watch::Watches;
@@ -49,6 +51,9 @@ pub(crate) struct Shared {
     pub output_limits: OutputLimits,
     pub slowlog: crate::slowlog::SlowLog,
     pub pause: crate::pause::Pause,
+    /// Bytes for clients from threads other than their worker's (see `push`).
+    pub mailboxes: Mailboxes,
+    pub monitors: Monitors,
 }
 
 /// The normal class's output buffer limits in bytes and seconds; 0 for none.
@@ -129,6 +134,14 @@ impl Shared {
         for waker in self.wakers.get().into_iter().flatten() {
             let _ = waker.wake();
         }
+    }
+
+    /// Hands `bytes` to the client behind `outbox`, for its worker to send; capped at the
+    /// hard output limit.
+    pub fn push(&self, outbox: &Arc<Outbox>, bytes: &[u8]) {
+        let cap = self.output_limits.hard.load(Ordering::Relaxed);
+        let waker = self.wakers.get().and_then(|w| w.get(outbox.worker));
+        self.mailboxes.push(outbox, bytes, cap, waker.map(|w| &**w));
     }
 
     /// Asks the worker owning `client` to close it.

@@ -125,6 +125,7 @@ impl Worker {
                     WAKER => {
                         self.adopt_new_connections();
                         self.close_killed_clients();
+                        self.deliver_pushed();
                     }
                     Token(index) => self.drive(
                         index,
@@ -212,6 +213,21 @@ impl Worker {
             return;
         }
         self.close_where(Connection::is_killed);
+    }
+
+    /// Moves what other threads pushed to this worker's clients (see `push`) into their
+    /// output, and writes it.
+    fn deliver_pushed(&mut self) {
+        for outbox in self.shared.mailboxes.take(self.id) {
+            let Some(conn) = self.connections.get_mut(outbox.slot) else {
+                continue;
+            };
+            if conn.client_id() != outbox.client {
+                continue;
+            }
+            conn.receive_pushed(&self.shared);
+            self.drive(outbox.slot, false, false, true, false);
+        }
     }
 
     fn adopt_new_connections(&mut self) {

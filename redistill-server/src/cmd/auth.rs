@@ -16,6 +16,12 @@ const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is dis
 /// AUTH [username] password: the only user is `default`, whose password is
 /// `[security] password`.
 fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    if args.len() <= 3 {
+        // As Redis: the credentials are hidden from MONITOR whatever follows.
+        for i in 1..args.len() {
+            ctx.redact(i);
+        }
+    }
     let (user, password) = match args {
         [_, password] => {
             if ctx.shared.config.read().security.password.is_none() {

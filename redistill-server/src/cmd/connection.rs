@@ -87,6 +87,10 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut credentials = None;
     while let Some((option, tail)) = rest.split_first() {
         if is(option, "AUTH") && tail.len() >= 2 {
+            // The credentials are hidden from MONITOR as soon as they are parsed.
+            let at = args.len() - tail.len();
+            ctx.redact(at);
+            ctx.redact(at + 1);
             credentials = Some((tail[0], tail[1]));
             rest = &tail[2..];
         } else if is(option, "SETNAME") && !tail.is_empty() {
@@ -142,8 +146,9 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// RESET: back to a fresh connection's state: MULTI discarded, keys unwatched, db 0,
 /// RESP2, no name, logged out when a password is set, CLIENT NO-EVICT, NO-TOUCH and REPLY
-/// back to their defaults.
+/// back to their defaults, MONITOR ended.
 fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    super::monitor::stop(ctx.shared, ctx.client, Some(ctx.out));
     ctx.client.tx.take_queue();
     ctx.client.tx.aborted = false;
     super::transactions::unwatch_all(ctx);

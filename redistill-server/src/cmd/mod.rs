@@ -24,6 +24,7 @@ mod hashes;
 mod info;
 mod keys;
 mod metadata;
+mod monitor;
 mod persistence;
 mod reply;
 mod scan;
@@ -48,6 +49,14 @@ impl Ctx<'_> {
     /// A reply writer for this client's protocol version.
     pub fn reply(&mut self) -> Reply<'_> {
         Reply::new(self.out, self.client.version)
+    }
+
+    /// Hides argument `index` of the running command from MONITOR, as Redis redacts
+    /// credentials.
+    pub fn redact(&mut self, index: usize) {
+        if self.shared.monitors.any() {
+            self.client.redacted.push(index);
+        }
     }
 
     /// Replies a store operation's value as the command answers it, or fails with its
@@ -135,6 +144,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(transactions::COMMANDS)
         .chain(persistence::COMMANDS)
         .chain(diagnostics::COMMANDS)
+        .chain(monitor::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
@@ -355,6 +365,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         return;
     }
     ctx.shared.command_stats[ctx.worker].processed.add(1);
+    let monitoring = ctx.shared.monitors.any();
     let resolved = match resolve(args) {
         Ok(resolved) => resolved,
         Err(Unresolved::Unknown) => {
@@ -399,6 +410,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         && let Some(oom) = refused_for_memory(ctx, command)
     {
         return reject(ctx, slot, oom);
+    }
+    if monitoring && let Some(refused) = monitor::refuses(ctx, command) {
+        return reject(ctx, slot, refused);
     }
     if queues(ctx.client, command) {
         ctx.client.tx.enqueue(args);
@@ -445,6 +459,12 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let scale = if sampled { FAST_TIMING_SAMPLE } else { 1 };
     let elapsed = took.map(|t| t * scale);
     shared.command_stats[ctx.worker].record(slot, elapsed, failed);
+    if monitoring {
+        monitor::feed(ctx, command, args);
+    } else if !ctx.client.redacted.is_empty() {
+        // A monitor arrived while the command ran.
+        ctx.client.redacted.clear();
+    }
 }
 
 /// Redis's arity error for a row.
@@ -528,12 +548,21 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
             .push(args, micros, ctx.client.info.addr.to_string(), name);
     }
     shared.command_stats[ctx.worker].record(Some(slot), Some(took), failed);
+    if shared.monitors.any() {
+        monitor::feed(ctx, command, args);
+    } else {
+        ctx.client.redacted.clear();
+    }
 }
 
 /// Releases what a closing client held.
 pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
     shared.watches.unwatch(&client.tx.watched, &client.tx.dirty);
     client.tx.watched.clear();
+    monitor::stop(shared, client, None);
+    if let Some(outbox) = client.outbox.take() {
+        outbox.close();
+    }
     shared.clients.remove(client.info.id);
 }
 
