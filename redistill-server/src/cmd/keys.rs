@@ -238,7 +238,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], command: ExpireCommand) {
         .shared
         .store
         .expire(ctx.client.db, args[1], amount, command, cond);
-    ctx.answer(result);
+    match result {
+        Ok(set) => ctx.reply().bool_int(set),
+        Err(e) => ctx.reply().command_error(&e, args[0]),
+    }
 }
 
 fn ttl(ctx: &mut Ctx<'_>, args: &[&[u8]]) {

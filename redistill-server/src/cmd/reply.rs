@@ -37,8 +37,27 @@ impl<'a> Reply<'a> {
         self.out.extend_from_slice(b"\r\n");
     }
 
+    /// Redis's error reply for a store error. A command that may get
+    /// [`StoreError::InvalidExpire`], whose text names the command, answers with
+    /// [`Reply::command_error`] instead.
     pub fn store_error(&mut self, e: &StoreError) {
-        self.error_fmt(format_args!("{e}"));
+        self.command_error(e, b"");
+    }
+
+    /// Redis's error reply for a store error met by `command` (its name as sent; Redis
+    /// names it in lower case in the text of an invalid expire time).
+    pub fn command_error(&mut self, e: &StoreError, command: &[u8]) {
+        match e {
+            StoreError::InvalidExpire { .. } => {
+                let name = String::from_utf8_lossy(command).to_ascii_lowercase();
+                self.error_fmt(format_args!("ERR invalid expire time in '{name}' command"));
+            }
+            StoreError::ValueOutOfBounds { min, max } => self.error_fmt(format_args!(
+                "ERR value is out of range, value must between {min} and {max}"
+            )),
+            StoreError::InvalidEvictionSetting(e) => self.error_fmt(format_args!("ERR {e}")),
+            e => self.error(fixed_error_text(e)),
+        }
     }
 
     pub fn int(&mut self, v: i64) {
@@ -243,5 +262,77 @@ mod tests {
         ]
         .concat();
         assert_eq!(out, expected);
+    }
+}
+
+/// Redis's reply text for a store error whose text does not depend on its data.
+fn fixed_error_text(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::WrongType => {
+            "WRONGTYPE Operation against a key holding the wrong kind of value"
+        }
+        StoreError::NotInteger => "ERR value is not an integer or out of range",
+        StoreError::HashNotInteger => "ERR hash value is not an integer",
+        StoreError::Overflow => "ERR increment or decrement would overflow",
+        StoreError::DecrementOverflow => "ERR decrement would overflow",
+        StoreError::NotFloat => "ERR value is not a valid float",
+        StoreError::HashNotFloat => "ERR hash value is not a float",
+        StoreError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
+        StoreError::IncrementNanOrInfinity => "ERR value is NaN or Infinity",
+        StoreError::NoSuchKey => "ERR no such key",
+        StoreError::SyntaxError => "ERR syntax error",
+        StoreError::ExpireNxAndOthers => {
+            "ERR NX and XX, GT or LT options at the same time are not compatible"
+        }
+        StoreError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
+        StoreError::OutOfMemory => OOM,
+        StoreError::StringTooLong { .. } => {
+            "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+        }
+        StoreError::OffsetOutOfRange => "ERR offset is out of range",
+        StoreError::DbIndexOutOfRange { .. } => "ERR DB index is out of range",
+        StoreError::SameObject => "ERR source and destination objects are the same",
+        StoreError::ValueOutOfRange => "ERR value is out of range",
+        StoreError::InvalidExpireEffort { .. } => {
+            "ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') - \
+             argument must be between 1 and 10 inclusive"
+        }
+        // Those with data in their text are written by `Reply::command_error`; a variant
+        // added to the store later reads as a generic error until it gets its own text.
+        _ => "ERR operation failed",
+    }
+}
+
+/// Redis's reply to a write refused for memory.
+pub(crate) const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+#[cfg(test)]
+mod store_error_tests {
+    use super::*;
+
+    fn text(e: &StoreError, command: &[u8]) -> String {
+        let mut out = Vec::new();
+        Reply::new(&mut out, Version::Resp2).command_error(e, command);
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn texts_are_redis_own() {
+        assert_eq!(
+            text(&StoreError::InvalidExpire { value: 0 }, b"SETEX"),
+            "-ERR invalid expire time in 'setex' command\r\n"
+        );
+        assert_eq!(
+            text(&StoreError::WrongType, b"get"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        assert_eq!(
+            text(&StoreError::ValueOutOfBounds { min: -5, max: 5 }, b"x"),
+            "-ERR value is out of range, value must between -5 and 5\r\n"
+        );
+        assert_eq!(
+            text(&StoreError::OutOfMemory, b"set"),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
     }
 }

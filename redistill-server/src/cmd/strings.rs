@@ -107,7 +107,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         Ok(outcome) if opts.get => ctx.reply().opt_bulk(outcome.old.as_deref()),
         Ok(outcome) if outcome.written => ctx.reply().ok(),
         Ok(_) => ctx.reply().null(),
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => ctx.reply().command_error(&e, args[0]),
     }
 }
 
@@ -139,7 +139,7 @@ fn set_with_ttl(ctx: &mut Ctx<'_>, args: &[&[u8]], op: SetWithTtl) {
     let db = ctx.client.db;
     match op(&ctx.shared.store, db, args[1], ttl, args[3]) {
         Ok(()) => ctx.reply().ok(),
-        Err(e) => ctx.reply().store_error(&e),
+        Err(e) => ctx.reply().command_error(&e, args[0]),
     }
 }
 
@@ -172,8 +172,10 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         }
         Err(e) => return ctx.reply().error(e),
     };
-    let result = ctx.shared.store.getex(db, args[1], option);
-    ctx.answer(result);
+    match ctx.shared.store.getex(db, args[1], option) {
+        Ok(value) => ctx.reply().opt_bulk(value.as_deref()),
+        Err(e) => ctx.reply().command_error(&e, args[0]),
+    }
 }
 
 fn mget(ctx: &mut Ctx<'_>, args: &[&[u8]]) {

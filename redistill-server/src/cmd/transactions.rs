@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use redistill_store::StoreError;
 
 use super::{Command, Ctx};
 
@@ -99,7 +98,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) {
         unwatch_all(ctx);
         return ctx.reply().error_fmt(format_args!(
             "EXECABORT Transaction discarded because of: {}",
-            StoreError::OutOfMemory
+            super::reply::OOM
         ));
     }
     // With every gate held no other command runs, so what the watch check sees holds
