@@ -640,7 +640,7 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
             Ok(true) => loaded += 1,
             Ok(false) => expired += 1,
             Err(e) => {
-                let e = format!("database {}: {e} (raise `databases`)", record.db);
+                let e = format!("{e} (raise `databases`)");
                 return Err(unloadable(reader.offset(), e));
             }
         }

@@ -182,17 +182,19 @@ pub enum Change<'a> {
         /// What happened to it.
         event: Event,
     },
-    /// FLUSHDB (one database) or FLUSHALL (all of them) emptied the databases `dbs`.
-    /// `existed` answers, for a key of one of them, whether it was live before, so a
-    /// consumer can tell which of its keys changed without asking the store.
+    /// FLUSHDB (one database) or FLUSHALL (all of them) empties the databases `dbs`.
+    /// Reported with every shard of them locked, just before they are emptied: `existed`
+    /// answers, for a key of one of them, whether it is live, so a consumer can tell which
+    /// of its keys change without asking the store (which it must not).
     Flushed {
         /// The databases emptied.
         dbs: Range<usize>,
         /// Whether a key was live in one of `dbs` before they were emptied.
         existed: Existed<'a>,
     },
-    /// SWAPDB exchanged the contents of databases `a` and `b`. A key of either changed
-    /// if it was live in `a` or in `b` before: `existed` answers for both.
+    /// SWAPDB exchanges the contents of databases `a` and `b`. Reported with every shard
+    /// of both locked, just before the exchange: a key of either changes if it is live in
+    /// `a` or in `b`, which `existed` answers (for either database's key).
     Swapped {
         /// One database.
         a: usize,

@@ -1,132 +1,88 @@
-//! The store's error type and the Redis reply text each case maps to.
+//! The store's error type.
 
 /// Everything a store operation can refuse.
 ///
-/// Each variant documents the exact Redis 7 error reply a server should send for it.
+/// Each variant carries what the caller needs to report it; `Display` is plain text for
+/// people. A server turns each variant into its protocol's reply itself (Redistill's
+/// server writes Redis's exact error text from the variant and its data).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The key holds a value of another type.
-    ///
-    /// Reply: `WRONGTYPE Operation against a key holding the wrong kind of value`.
-    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    #[error("the key holds a value of another type")]
     WrongType,
     /// The stored value or an argument is not an integer, or is out of range.
-    ///
-    /// Reply: `ERR value is not an integer or out of range`
-    /// (for hashes: `ERR hash value is not an integer`, see [`StoreError::HashNotInteger`]).
-    #[error("ERR value is not an integer or out of range")]
+    #[error("the value is not an integer or is out of range")]
     NotInteger,
     /// The stored hash field is not an integer (HINCRBY).
-    ///
-    /// Reply: `ERR hash value is not an integer`.
-    #[error("ERR hash value is not an integer")]
+    #[error("the hash field's value is not an integer")]
     HashNotInteger,
     /// An increment or decrement would overflow a signed 64-bit integer.
-    ///
-    /// Reply: `ERR increment or decrement would overflow`.
-    #[error("ERR increment or decrement would overflow")]
+    #[error("the increment or decrement would overflow")]
     Overflow,
     /// DECRBY with `i64::MIN`, whose negation overflows.
-    ///
-    /// Reply: `ERR decrement would overflow`.
-    #[error("ERR decrement would overflow")]
+    #[error("the decrement would overflow")]
     DecrementOverflow,
     /// The stored value or increment is not a valid float.
-    ///
-    /// Reply: `ERR value is not a valid float`
-    /// (for hashes: `ERR hash value is not a float`, see [`StoreError::HashNotFloat`]).
-    #[error("ERR value is not a valid float")]
+    #[error("the value is not a valid float")]
     NotFloat,
     /// The stored hash field is not a float (HINCRBYFLOAT).
-    ///
-    /// Reply: `ERR hash value is not a float`.
-    #[error("ERR hash value is not a float")]
+    #[error("the hash field's value is not a float")]
     HashNotFloat,
     /// INCRBYFLOAT / HINCRBYFLOAT would store NaN or an infinity.
-    ///
-    /// Reply: `ERR increment would produce NaN or Infinity`.
-    #[error("ERR increment would produce NaN or Infinity")]
+    #[error("the increment would produce NaN or an infinity")]
     NanOrInfinity,
     /// HINCRBYFLOAT's increment is an infinity.
-    ///
-    /// Reply: `ERR value is NaN or Infinity`.
-    #[error("ERR value is NaN or Infinity")]
+    #[error("the increment is NaN or an infinity")]
     IncrementNanOrInfinity,
     /// The key does not exist (RENAME, RENAMENX).
-    ///
-    /// Reply: `ERR no such key`.
-    #[error("ERR no such key")]
+    #[error("no such key")]
     NoSuchKey,
-    /// An expire time is zero, negative or overflows, for the named command.
-    ///
-    /// Reply: `ERR invalid expire time in '<command>' command`, e.g. `'set'`, `'getex'`,
-    /// `'setex'`, `'expire'`.
-    #[error("ERR invalid expire time in '{command}' command")]
+    /// An expire time is zero, negative, or overflows once made absolute.
+    #[error("invalid expire time {value}")]
     InvalidExpire {
-        /// Lower-case command name as Redis prints it.
-        command: &'static str,
+        /// The time as given, in the unit and form (relative or absolute) of the call.
+        value: i64,
     },
     /// Options that cannot be combined.
-    ///
-    /// Reply: `ERR syntax error`.
-    #[error("ERR syntax error")]
+    #[error("options that cannot be combined")]
     SyntaxError,
     /// NX and XX/GT/LT given together to EXPIRE and friends.
-    ///
-    /// Reply: `ERR NX and XX, GT or LT options at the same time are not compatible`.
-    #[error("ERR NX and XX, GT or LT options at the same time are not compatible")]
+    #[error("the NX condition cannot be combined with XX, GT or LT")]
     ExpireNxAndOthers,
     /// GT and LT given together to EXPIRE and friends.
-    ///
-    /// Reply: `ERR GT and LT options at the same time are not compatible`.
-    #[error("ERR GT and LT options at the same time are not compatible")]
+    #[error("the GT and LT conditions cannot be combined")]
     ExpireGtAndLt,
     /// The write needs memory above `max_memory` and the policy may not evict.
-    ///
-    /// Reply: `OOM command not allowed when used memory > 'maxmemory'.`
-    #[error("OOM command not allowed when used memory > 'maxmemory'.")]
+    #[error("memory in use is over the limit and no key may be evicted")]
     OutOfMemory,
-    /// SETRANGE/APPEND would grow a string beyond 512 MB.
-    ///
-    /// Reply: `ERR string exceeds maximum allowed size (proto-max-bulk-len)`.
-    #[error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")]
+    /// SETRANGE/APPEND would grow a string beyond 512 MB ([`crate::MAX_STRING_LEN`]).
+    #[error("a string of {requested} bytes would exceed the largest allowed")]
     StringTooLong {
         /// The size the string would have had.
         requested: u64,
     },
     /// SETRANGE with a negative offset.
-    ///
-    /// Reply: `ERR offset is out of range`.
-    #[error("ERR offset is out of range")]
+    #[error("the offset is negative")]
     OffsetOutOfRange,
     /// A database index beyond the configured count.
-    ///
-    /// Reply: `ERR DB index is out of range`.
-    #[error("ERR DB index is out of range")]
+    #[error("database {index} does not exist; the store has {databases}")]
     DbIndexOutOfRange {
         /// The index asked for.
         index: usize,
         /// How many databases the store has.
         databases: usize,
     },
-    /// RENAME/COPY/MOVE/SWAPDB-like operation whose source and destination are the same
-    /// object (MOVE and COPY to the same key in the same database).
-    ///
-    /// Reply: `ERR source and destination objects are the same`.
-    #[error("ERR source and destination objects are the same")]
+    /// COPY or MOVE whose source and destination are the same key of the same database.
+    #[error("the source and destination are the same key")]
     SameObject,
     /// HRANDFIELD with a count whose magnitude overflows: beyond `i64::MAX / 2` with
     /// values, or more repeated fields than can be held in memory.
-    ///
-    /// Reply: `ERR value is out of range`.
-    #[error("ERR value is out of range")]
+    #[error("the count is out of range")]
     ValueOutOfRange,
     /// A number outside the range a command reads it in (HRANDFIELD's count is read in
     /// `-i64::MAX..=i64::MAX`, so `i64::MIN` has no magnitude).
-    ///
-    /// Reply: `ERR value is out of range, value must between <min> and <max>` (sic).
-    #[error("ERR value is out of range, value must between {min} and {max}")]
+    #[error("the value must be between {min} and {max}")]
     ValueOutOfBounds {
         /// Smallest accepted value.
         min: i64,
@@ -134,19 +90,14 @@ pub enum StoreError {
         max: i64,
     },
     /// `active-expire-effort` outside 1 to 10.
-    ///
-    /// Reply: `ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') -
-    /// argument must be between 1 and 10 inclusive`.
-    #[error(
-        "ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') - argument must be between 1 and 10 inclusive"
-    )]
+    #[error("the active expire effort must be between 1 and 10, got {effort}")]
     InvalidExpireEffort {
         /// The value asked for.
         effort: i64,
     },
     /// An eviction setting (`maxmemory-samples`, `lfu-log-factor`, `lfu-decay-time`)
     /// outside the range Redis accepts.
-    #[error("ERR {0}")]
+    #[error(transparent)]
     InvalidEvictionSetting(#[from] redistill_evict::EvictError),
 }
 

@@ -39,7 +39,7 @@ const DEFAULT_PERIOD: Duration = Duration::from_millis(100);
 /// Highest `active-expire-effort`.
 pub const MAX_EXPIRE_EFFORT: u32 = 10;
 
-/// Which EXPIRE-family command is running: fixes the unit, base and error text.
+/// How EXPIRE and friends read their time: the unit, and relative or absolute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpireCommand {
     /// `EXPIRE key seconds`.
@@ -50,17 +50,6 @@ pub enum ExpireCommand {
     ExpireAt,
     /// `PEXPIREAT key unix-milliseconds`.
     PExpireAt,
-}
-
-impl ExpireCommand {
-    fn name(self) -> &'static str {
-        match self {
-            ExpireCommand::Expire => "expire",
-            ExpireCommand::PExpire => "pexpire",
-            ExpireCommand::ExpireAt => "expireat",
-            ExpireCommand::PExpireAt => "pexpireat",
-        }
-    }
 }
 
 /// The NX/XX/GT/LT option of EXPIRE and friends.
@@ -155,9 +144,7 @@ impl Store {
         cond: ExpireCondition,
     ) -> Result<bool> {
         self.check_db(db)?;
-        let err = StoreError::InvalidExpire {
-            command: command.name(),
-        };
+        let err = StoreError::InvalidExpire { value: amount };
         let secs = matches!(command, ExpireCommand::Expire | ExpireCommand::ExpireAt);
         let relative = matches!(command, ExpireCommand::Expire | ExpireCommand::PExpire);
         if secs && !(i64::MIN / 1000..=i64::MAX / 1000).contains(&amount) {

@@ -25,16 +25,25 @@ pub enum Expiry {
 }
 
 impl Expiry {
-    /// The absolute expiry in ms, or [`StoreError::InvalidExpire`] naming `command` for
-    /// values Redis rejects (zero, negative, or overflowing).
-    pub fn resolve(self, now: u64, command: &'static str) -> Result<u64> {
-        let err = StoreError::InvalidExpire { command };
+    /// The absolute expiry in ms at time `now`, or [`StoreError::InvalidExpire`] for values
+    /// Redis rejects (zero, negative, or overflowing).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Expiry, StoreError};
+    /// assert_eq!(Expiry::Ex(10).resolve(1_000), Ok(11_000));
+    /// assert_eq!(Expiry::PxAt(5).resolve(1_000), Ok(5));
+    /// assert_eq!(Expiry::Px(0).resolve(1_000), Err(StoreError::InvalidExpire { value: 0 }));
+    /// ```
+    pub fn resolve(self, now: u64) -> Result<u64> {
         let (v, secs, relative) = match self {
             Expiry::Ex(v) => (v, true, true),
             Expiry::Px(v) => (v, false, true),
             Expiry::ExAt(v) => (v, true, false),
             Expiry::PxAt(v) => (v, false, false),
         };
+        let err = StoreError::InvalidExpire { value: v };
         if v <= 0 || (secs && v > i64::MAX / 1000) {
             return Err(err);
         }
@@ -190,20 +199,9 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn set(&self, db: usize, key: &[u8], value: &[u8], opts: SetOptions) -> Result<SetOutcome> {
-        self.set_as(db, key, value, opts, "set")
-    }
-
-    fn set_as(
-        &self,
-        db: usize,
-        key: &[u8],
-        value: &[u8],
-        opts: SetOptions,
-        command: &'static str,
-    ) -> Result<SetOutcome> {
         self.check_db(db)?;
         let expire = match opts.expiry {
-            Some(e) => Some(e.resolve(self.now_ms(), command)?),
+            Some(e) => Some(e.resolve(self.now_ms())?),
             None => None,
         };
         if value.len() as u64 > MAX_STRING_LEN {
@@ -282,7 +280,7 @@ impl Store {
         Ok(self.set(db, key, value, opts)?.written)
     }
 
-    /// SETEX: set with a TTL in seconds (errors name `'setex'`).
+    /// SETEX: set with a TTL in seconds.
     ///
     /// # Examples
     ///
@@ -290,7 +288,7 @@ impl Store {
     /// # let store = redistill_store::Store::new();
     /// store.setex(0, b"k", 60, b"v")?;
     /// assert_eq!(store.ttl(0, b"k")?, 60);
-    /// assert!(store.setex(0, b"k", 0, b"v").is_err()); // invalid expire time in 'setex'
+    /// assert!(store.setex(0, b"k", 0, b"v").is_err()); // invalid expire time
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn setex(&self, db: usize, key: &[u8], seconds: i64, value: &[u8]) -> Result<()> {
@@ -298,10 +296,10 @@ impl Store {
             expiry: Some(Expiry::Ex(seconds)),
             ..Default::default()
         };
-        self.set_as(db, key, value, opts, "setex").map(|_| ())
+        self.set(db, key, value, opts).map(|_| ())
     }
 
-    /// PSETEX: set with a TTL in milliseconds (errors name `'psetex'`).
+    /// PSETEX: set with a TTL in milliseconds.
     ///
     /// # Examples
     ///
@@ -316,7 +314,7 @@ impl Store {
             expiry: Some(Expiry::Px(millis)),
             ..Default::default()
         };
-        self.set_as(db, key, value, opts, "psetex").map(|_| ())
+        self.set(db, key, value, opts).map(|_| ())
     }
 
     /// GETSET: set and return the old value (the TTL is dropped, as SET does).
@@ -362,7 +360,7 @@ impl Store {
         })
     }
 
-    /// GETEX: return the value, optionally changing its expiry (errors name `'getex'`).
+    /// GETEX: return the value, optionally changing its expiry.
     /// A time in the past deletes the key after reading it, as Redis does.
     ///
     /// As in Redis 7, a missing key is `None` and a non-string `WrongType` before the
@@ -397,7 +395,7 @@ impl Store {
             ctx.shard.record_lookup(true);
             let v = to_bytes(str_of(ctx.entry(i))?);
             let expire = match option {
-                Some(GetExOption::Expire(e)) => Some(e.resolve(ctx.now(), "getex")?),
+                Some(GetExOption::Expire(e)) => Some(e.resolve(ctx.now())?),
                 _ => None,
             };
             match option {

@@ -208,10 +208,6 @@ fn noeviction_refuses_writes_but_reads_and_deletes_work() {
         assert!(written < 10_000, "the limit never applied");
     };
     assert_eq!(err, StoreError::OutOfMemory);
-    assert_eq!(
-        err.to_string(),
-        "OOM command not allowed when used memory > 'maxmemory'."
-    );
     assert_eq!(store.stats().evicted_keys, 0);
     assert!(store.get(0, b"k0").unwrap().is_some());
     let keys: Vec<String> = (0..written).map(|i| format!("k{i}")).collect();

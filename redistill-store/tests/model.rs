@@ -123,7 +123,7 @@ impl Model {
                 let k = key(*k);
                 let now = self.now;
                 let expire = match ttl {
-                    SetTtl::Px(t) if *t <= 0 => return invalid_expire("set"),
+                    SetTtl::Px(t) if *t <= 0 => return invalid_expire(i64::from(*t)),
                     SetTtl::Px(t) => Some(now + *t as u64),
                     SetTtl::PxAt(d) => Some((now as i64 + i64::from(*d)) as u64),
                     SetTtl::None | SetTtl::KeepTtl => None,
@@ -177,8 +177,11 @@ impl Model {
                 match self.live(&k) {
                     None => R::Bytes(None),
                     // The key and its type are checked before the time (Redis 7.0).
-                    Some((V::Str(_), _)) if matches!(opt, GetExOpt::Px(t) if *t <= 0) => {
-                        invalid_expire("getex")
+                    Some((V::Str(_), _))
+                        if let GetExOpt::Px(t) = opt
+                            && *t <= 0 =>
+                    {
+                        invalid_expire(i64::from(*t))
                     }
                     Some((V::Str(v), e)) => {
                         let when = when.map(|w| w as u64);
@@ -502,8 +505,8 @@ impl Model {
     }
 }
 
-fn invalid_expire(command: &'static str) -> R {
-    R::Err(StoreError::InvalidExpire { command })
+fn invalid_expire(value: i64) -> R {
+    R::Err(StoreError::InvalidExpire { value })
 }
 
 /// Redis's integer form: what `string2ll` accepts (no sign but '-', no leading zeros).

@@ -59,33 +59,33 @@ fn set_conditions_get_and_keepttl() {
 }
 
 #[test]
-fn invalid_expire_times_name_the_command() {
+fn invalid_expire_times_carry_the_time_given() {
     let (s, _) = store();
-    let set_err = StoreError::InvalidExpire { command: "set" };
-    for e in [
-        Expiry::Ex(0),
-        Expiry::Ex(-1),
-        Expiry::Px(i64::MAX),
-        Expiry::Ex(i64::MAX / 1000),
+    for (e, value) in [
+        (Expiry::Ex(0), 0),
+        (Expiry::Ex(-1), -1),
+        (Expiry::Px(i64::MAX), i64::MAX),
+        (Expiry::Ex(i64::MAX / 1000), i64::MAX / 1000),
     ] {
-        assert_eq!(s.set(0, b"k", b"v", ex(e)), Err(set_err.clone()), "{e:?}");
+        let err = StoreError::InvalidExpire { value };
+        assert_eq!(s.set(0, b"k", b"v", ex(e)), Err(err), "{e:?}");
     }
     assert_eq!(
         s.setex(0, b"k", 0, b"v"),
-        Err(StoreError::InvalidExpire { command: "setex" })
+        Err(StoreError::InvalidExpire { value: 0 })
     );
     assert_eq!(
         s.psetex(0, b"k", -5, b"v"),
-        Err(StoreError::InvalidExpire { command: "psetex" })
+        Err(StoreError::InvalidExpire { value: -5 })
     );
     s.set(0, b"k", b"v", SetOptions::default()).unwrap();
     assert_eq!(
         s.getex(0, b"k", Some(GetExOption::Expire(Expiry::Ex(0)))),
-        Err(StoreError::InvalidExpire { command: "getex" })
+        Err(StoreError::InvalidExpire { value: 0 })
     );
     assert_eq!(
-        StoreError::InvalidExpire { command: "set" }.to_string(),
-        "ERR invalid expire time in 'set' command"
+        StoreError::InvalidExpire { value: 0 }.to_string(),
+        "invalid expire time 0"
     );
 }
 
@@ -248,6 +248,6 @@ fn zero_copy_get_and_db_range() {
             databases: 16
         }
         .to_string(),
-        "ERR DB index is out of range"
+        "database 16 does not exist; the store has 16"
     );
 }

@@ -36,11 +36,10 @@ fn auth(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         [_, user, password] => (*user, password),
         _ => return Err(SYNTAX.into()),
     };
-    if authenticate(ctx, user, password) {
-        ctx.reply().ok();
-    } else {
-        ctx.reply().error(WRONGPASS);
+    if !authenticate(ctx, user, password) {
+        return Err(WRONGPASS.into());
     }
+    ctx.reply().ok();
     Ok(())
 }
 
@@ -76,9 +75,8 @@ fn passwords_match(expected: &[u8], given: &[u8]) -> bool {
 }
 
 /// The error for a failed HELLO AUTH.
-pub(super) fn wrong_password(ctx: &mut Ctx<'_>) -> CommandResult {
-    ctx.reply().error(WRONGPASS);
-    Ok(())
+pub(super) fn wrong_password() -> CommandResult {
+    Err(WRONGPASS.into())
 }
 
 #[cfg(test)]

@@ -317,7 +317,7 @@ fn reply_mode(ctx: &mut Ctx<'_>, mode: &[u8]) -> CommandResult {
             ctx.client.reply_mode = ReplyMode::SkipNext;
         }
     } else {
-        ctx.reply().error(SYNTAX);
+        return Err(SYNTAX.into());
     }
     Ok(())
 }

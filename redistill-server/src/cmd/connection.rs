@@ -106,7 +106,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if let Some((user, password)) = credentials
         && !super::auth::authenticate(ctx, user, password)
     {
-        return super::auth::wrong_password(ctx);
+        return super::auth::wrong_password();
     }
     if !ctx.client.authenticated {
         return Err(

@@ -5,7 +5,7 @@ use redistill_resp::Version;
 use super::args::{SYNTAX, int_arg, is, pairs, parse_i64};
 use super::scan::{ScanArgs, parse_cursor};
 use super::table::{KeySpec, acl, flags, key_flags};
-use super::{Command, CommandResult, Ctx};
+use super::{Command, CommandError, CommandResult, Ctx, fail};
 
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("hset", -4, hset)
@@ -79,38 +79,27 @@ pub(super) static COMMANDS: &[Command] = &[
         .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
 ];
 
-fn set_fields(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<usize> {
+/// HSET's and HMSET's field/value pairs, stored: how many fields were added.
+fn set_fields(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Result<usize, CommandError> {
     if !args.len().is_multiple_of(2) {
         let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
-        ctx.reply().error_fmt(format_args!(
+        return Err(fail(format_args!(
             "ERR wrong number of arguments for '{name}' command"
-        ));
-        return None;
+        )));
     }
-    match ctx
-        .shared
-        .store
-        .hset(ctx.client.db, args[1], &pairs(&args[2..]))
-    {
-        Ok(n) => Some(n),
-        Err(e) => {
-            ctx.reply().store_error(&e);
-            None
-        }
-    }
+    let pairs = pairs(&args[2..]);
+    Ok(ctx.shared.store.hset(ctx.client.db, args[1], &pairs)?)
 }
 
 fn hset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    if let Some(added) = set_fields(ctx, args) {
-        ctx.reply().len(added);
-    }
+    let added = set_fields(ctx, args)?;
+    ctx.reply().len(added);
     Ok(())
 }
 
 fn hmset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    if set_fields(ctx, args).is_some() {
-        ctx.reply().ok();
-    }
+    set_fields(ctx, args)?;
+    ctx.reply().ok();
     Ok(())
 }
 

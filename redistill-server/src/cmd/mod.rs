@@ -100,10 +100,11 @@ impl From<String> for CommandError {
 }
 
 impl CommandError {
-    /// The error line as Redis writes it, without `-` and CRLF.
-    pub fn text(&self) -> Cow<'_, [u8]> {
+    /// The error line as Redis writes it, without `-` and CRLF; `command` is the full name
+    /// of the command that failed, which some store errors name.
+    pub fn text(&self, command: &str) -> Cow<'_, [u8]> {
         match self {
-            CommandError::Store(e) => match reply::store_error_text(e) {
+            CommandError::Store(e) => match reply::store_error_text(e, command) {
                 Cow::Borrowed(text) => Cow::Borrowed(text.as_bytes()),
                 Cow::Owned(text) => Cow::Owned(text.into_bytes()),
             },
@@ -345,17 +346,19 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     }
 }
 
-/// Replies a command's error and counts it in the error statistics.
-fn reply_error(ctx: &mut Ctx<'_>, error: &CommandError) {
-    let text = error.text();
+/// Replies the error of `command` (none before one is found) and counts it in the error
+/// statistics.
+fn reply_error(ctx: &mut Ctx<'_>, error: &CommandError, command: Option<&Command>) {
+    let name = command.map(Command::full_name).unwrap_or_default();
+    let text = error.text(&name);
     ctx.shared.stats.errors.record(&text);
-    ctx.reply().error_bytes(&text);
+    ctx.reply().error(&text);
 }
 
 /// Refuses a request before it runs: the error is replied and counted, the call counted as
 /// rejected, and a transaction being queued is aborted.
 fn reject(ctx: &mut Ctx<'_>, slot: Option<usize>, error: CommandError) {
-    reply_error(ctx, &error);
+    reply_error(ctx, &error, None);
     ctx.client.tx.aborted = true;
     ctx.shared.command_stats[ctx.worker].reject(slot);
 }
@@ -401,7 +404,8 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
         return reject(ctx, slot, "NOAUTH Authentication required.".into());
     }
     if ctx.client.tx.queue.is_some() && command.has(Flags::NO_MULTI) {
-        reply_error(ctx, &"ERR Command not allowed inside a transaction".into());
+        let error = "ERR Command not allowed inside a transaction".into();
+        reply_error(ctx, &error, Some(command));
         ctx.client.tx.aborted = true;
         return;
     }
@@ -439,7 +443,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     };
     let failed = result.is_err();
     if let Err(error) = result {
-        reply_error(ctx, &error);
+        reply_error(ctx, &error, Some(command));
     }
     let took = started.map(|s| {
         let now = Instant::now();
@@ -537,7 +541,7 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let took = started.elapsed();
     let failed = result.is_err();
     if let Err(error) = result {
-        reply_error(ctx, &error);
+        reply_error(ctx, &error, Some(command));
     }
     let shared = ctx.shared;
     let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);

@@ -1,6 +1,5 @@
 //! Writing replies in the client's protocol version, and Redis's error texts.
 
-use std::fmt;
 use std::io::Write;
 
 use bytes::Bytes;
@@ -26,24 +25,10 @@ impl<'a> Reply<'a> {
         encode::write_simple(self.out, s);
     }
 
-    /// An error line; `msg` starts with its code (`ERR`, `WRONGTYPE`, ...).
-    pub fn error(&mut self, msg: &str) {
-        encode::write_error(self.out, msg.as_bytes());
-    }
-
-    pub fn error_fmt(&mut self, msg: fmt::Arguments<'_>) {
-        self.out.push(b'-');
-        let _ = self.out.write_fmt(msg);
-        self.out.extend_from_slice(b"\r\n");
-    }
-
-    /// An error line of any bytes (CR and LF already replaced).
-    pub fn error_bytes(&mut self, msg: &[u8]) {
+    /// An error line, starting with its code (`ERR`, `WRONGTYPE`, ...), CR and LF already
+    /// replaced. Only the dispatcher writes errors: handlers return theirs.
+    pub(super) fn error(&mut self, msg: &[u8]) {
         encode::write_error(self.out, msg);
-    }
-
-    pub fn store_error(&mut self, e: &StoreError) {
-        self.error(&store_error_text(e));
     }
 
     pub fn int(&mut self, v: i64) {
@@ -229,9 +214,19 @@ fn without_newlines(mut text: Vec<u8>) -> Vec<u8> {
     text
 }
 
-/// Redis's error text for a store error.
-pub(crate) fn store_error_text(e: &StoreError) -> std::borrow::Cow<'static, str> {
-    e.to_string().into()
+/// Redis's error text for a store error met by `command` (lower case), which the text of
+/// an invalid expire time names.
+pub(crate) fn store_error_text(e: &StoreError, command: &str) -> std::borrow::Cow<'static, str> {
+    match e {
+        StoreError::InvalidExpire { .. } => {
+            format!("ERR invalid expire time in '{command}' command").into()
+        }
+        StoreError::ValueOutOfBounds { min, max } => {
+            format!("ERR value is out of range, value must between {min} and {max}").into()
+        }
+        StoreError::InvalidEvictionSetting(e) => format!("ERR {e}").into(),
+        e => fixed_error_text(e).into(),
+    }
 }
 
 #[cfg(test)]
@@ -272,5 +267,75 @@ mod tests {
         ]
         .concat();
         assert_eq!(out, expected);
+    }
+}
+
+/// Redis's reply text for a store error whose text does not depend on its data.
+fn fixed_error_text(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::WrongType => {
+            "WRONGTYPE Operation against a key holding the wrong kind of value"
+        }
+        StoreError::NotInteger => "ERR value is not an integer or out of range",
+        StoreError::HashNotInteger => "ERR hash value is not an integer",
+        StoreError::Overflow => "ERR increment or decrement would overflow",
+        StoreError::DecrementOverflow => "ERR decrement would overflow",
+        StoreError::NotFloat => "ERR value is not a valid float",
+        StoreError::HashNotFloat => "ERR hash value is not a float",
+        StoreError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
+        StoreError::IncrementNanOrInfinity => "ERR value is NaN or Infinity",
+        StoreError::NoSuchKey => "ERR no such key",
+        StoreError::SyntaxError => "ERR syntax error",
+        StoreError::ExpireNxAndOthers => {
+            "ERR NX and XX, GT or LT options at the same time are not compatible"
+        }
+        StoreError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
+        StoreError::OutOfMemory => OOM,
+        StoreError::StringTooLong { .. } => {
+            "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+        }
+        StoreError::OffsetOutOfRange => "ERR offset is out of range",
+        StoreError::DbIndexOutOfRange { .. } => "ERR DB index is out of range",
+        StoreError::SameObject => "ERR source and destination objects are the same",
+        StoreError::ValueOutOfRange => "ERR value is out of range",
+        StoreError::InvalidExpireEffort { .. } => {
+            "ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') - \
+             argument must be between 1 and 10 inclusive"
+        }
+        // Those with data in their text are written by `Reply::command_error`; a variant
+        // added to the store later reads as a generic error until it gets its own text.
+        _ => "ERR operation failed",
+    }
+}
+
+/// Redis's reply to a write refused for memory.
+pub(crate) const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+#[cfg(test)]
+mod store_error_tests {
+    use super::*;
+
+    fn text(e: &StoreError, command: &str) -> String {
+        format!("-{}\r\n", store_error_text(e, command))
+    }
+
+    #[test]
+    fn texts_are_redis_own() {
+        assert_eq!(
+            text(&StoreError::InvalidExpire { value: 0 }, "setex"),
+            "-ERR invalid expire time in 'setex' command\r\n"
+        );
+        assert_eq!(
+            text(&StoreError::WrongType, "get"),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+        );
+        assert_eq!(
+            text(&StoreError::ValueOutOfBounds { min: -5, max: 5 }, "x"),
+            "-ERR value is out of range, value must between -5 and 5\r\n"
+        );
+        assert_eq!(
+            text(&StoreError::OutOfMemory, "set"),
+            "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+        );
     }
 }

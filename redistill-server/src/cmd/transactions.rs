@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use redistill_store::StoreError;
 
 use super::table::{KeySpec, acl, flags, key_flags};
 use super::{Command, CommandResult, Ctx, Flags, fail};
@@ -80,7 +79,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
         unwatch_all(ctx);
         return Err(fail(format_args!(
             "EXECABORT Transaction discarded because of: {}",
-            StoreError::OutOfMemory
+            super::reply::OOM
         )));
     }
     // With every gate held no other command runs, so what the watch check sees holds
