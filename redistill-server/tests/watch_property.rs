@@ -200,3 +200,23 @@ fn exec_after_random_writes_matches_redis() {
         "{aborted} of {cases} transactions failed"
     );
 }
+
+/// The generator draws every command the table flags `write` (the `@write` category), so
+/// a write command added to the table fails here until the property test covers it.
+#[test]
+fn writes_cover_every_write_command_of_the_table() {
+    let server = TestServer::start();
+    let mut client = server.client();
+    let table: std::collections::BTreeSet<String> = redis::cmd("COMMAND")
+        .arg(&["LIST", "FILTERBY", "ACLCAT", "write"])
+        .query::<Vec<String>>(&mut client)
+        .expect("COMMAND LIST")
+        .into_iter()
+        .collect();
+    let mut rng = Rng(1);
+    let drawn: std::collections::BTreeSet<String> = (0..5000)
+        .map(|_| write(&mut rng)[0].to_ascii_lowercase())
+        .collect();
+    let missing: Vec<&String> = table.difference(&drawn).collect();
+    assert!(missing.is_empty(), "never drawn: {missing:?}");
+}
