@@ -224,7 +224,7 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::{ManualClock, Policy, SetOptions, Store};
+    use crate::{ExpireCommand, ExpireCondition, ManualClock, Policy, SetOptions, Store};
 
     #[test]
     fn a_busy_store_passes() {
@@ -257,6 +257,36 @@ mod tests {
         }
         store.swapdb(0, 1).expect("swapdb");
         store.flushdb(1).expect("flushdb");
+        store.check_invariants().expect("consistent");
+    }
+
+    /// A read that finds its key expired deletes it; under a memory limit the running
+    /// total must drop by what the entry held, or the store drifts towards evicting (or
+    /// refusing writes) with memory to spare.
+    #[test]
+    fn a_read_deleting_an_expired_key_gives_its_memory_back() {
+        let clock = ManualClock::new(1_000_000);
+        let store = Store::builder()
+            .shards(1)
+            .max_memory(1 << 30)
+            .clock(clock.clone())
+            .build();
+        store.psetex(0, b"k", 10, &[b'x'; 300]).expect("psetex");
+        store
+            .hset(0, b"h", &[(&b"f"[..], &b"v"[..])])
+            .expect("hset");
+        store
+            .expire(
+                0,
+                b"h",
+                1,
+                ExpireCommand::Expire,
+                ExpireCondition::default(),
+            )
+            .expect("expire");
+        clock.advance(5_000);
+        assert_eq!(store.get(0, b"k").expect("get"), None);
+        assert_eq!(store.hgetall(0, b"h").expect("hgetall"), vec![]);
         store.check_invariants().expect("consistent");
     }
 }
