@@ -174,6 +174,11 @@ pub(crate) fn count() -> usize {
     SLOT_NAMES.len()
 }
 
+/// Every row, commands and subcommands, in INFO commandstats order.
+pub(crate) fn rows() -> impl Iterator<Item = &'static Command> {
+    SLOTS.iter().copied()
+}
+
 /// The INFO commandstats name of `slot`: `get`, or `config|get` for a subcommand.
 pub(crate) fn name_of(slot: usize) -> Option<&'static str> {
     SLOT_NAMES.get(slot).map(String::as_str)

@@ -1,0 +1,155 @@
+//! Runs a [`program`](super::program) on a fresh [`Harness`] and checks what must hold
+//! after every step: each reply is one complete RESP frame of the client's protocol (or
+//! nothing, where CLIENT REPLY silences it), and the store passes
+//! [`Store::check_invariants`](redistill_store::Store::check_invariants). Panics in the
+//! server propagate to the caller.
+
+use bytes::Bytes;
+use redistill_resp::Frame;
+
+use super::Harness;
+use super::program::{self, CLIENTS, Step};
+use crate::config::Config;
+
+/// Steps of context a failure report shows.
+const CONTEXT: usize = 24;
+
+/// The configuration programs run under: four databases of four shards (collisions and
+/// cross-shard moves are common with few keys), two workers (so EXEC takes another
+/// worker's gate), a memory limit no program reaches unless it lowers it, and a policy that evicts
+/// when one does.
+pub fn config() -> Config {
+    let mut config = Config::default();
+    config.server.databases = 4;
+    config.server.num_shards = 4;
+    config.server.workers = 2;
+    // Far above what a program stores: the store then keeps its running memory total,
+    // which the invariants compare with a recount.
+    config.memory.max_memory = 1 << 30;
+    config.memory.eviction_policy = redistill_store::Policy::AllKeysLru;
+    config
+}
+
+/// Decodes `data` into a program, runs it, and returns how many requests ran.
+///
+/// # Errors
+///
+/// A report of the first violation: the step, what was wrong, and the steps before it.
+///
+/// # Examples
+///
+/// ```
+/// // client 0 (byte 12: the first of the focus commands, MULTI), exact arity (200).
+/// let ran = redistill_server::testing::check::run_program(&[12, 0, 200])?;
+/// assert_eq!(ran, 1);
+/// # Ok::<(), String>(())
+/// ```
+pub fn run_program(data: &[u8]) -> Result<usize, String> {
+    let steps = program::decode(data);
+    let mut harness = Harness::new(config(), CLIENTS).map_err(|e| e.to_string())?;
+    let mut ran = 0;
+    for (n, step) in steps.iter().enumerate() {
+        let outcome = run_step(&mut harness, step).and_then(|ran_one| {
+            harness.store().check_invariants()?;
+            Ok(ran_one)
+        });
+        match outcome {
+            Ok(ran_one) => ran += usize::from(ran_one),
+            Err(e) => {
+                let from = n.saturating_sub(CONTEXT);
+                let mut report = format!("step {n}: {step}\n  {e}\nsteps {from}..={n}:\n");
+                for s in &steps[from..=n] {
+                    report.push_str(&format!("  {s}\n"));
+                }
+                return Err(report);
+            }
+        }
+    }
+    Ok(ran)
+}
+
+/// Runs one step, checking its reply; true if it was a request.
+fn run_step(harness: &mut Harness, step: &Step) -> Result<bool, String> {
+    let (client, args) = match step {
+        Step::Advance(ms) => {
+            harness.advance_clock(*ms);
+            return Ok(false);
+        }
+        Step::ExpireCycle => {
+            harness.expire_cycle();
+            return Ok(false);
+        }
+        Step::Run { client, args } => (*client, args),
+    };
+    let silenced = harness.replies_silenced(client);
+    let argv: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+    let reply = harness.run(client, &argv);
+    // A successful SHUTDOWN closes the connection without a reply; CLIENT REPLY run by
+    // EXEC silences the EXEC's own reply.
+    let may_be_empty = silenced
+        || harness.replies_silenced(client)
+        || harness.was_replaced(client)
+        || argv.len() >= 2
+            && argv[0].eq_ignore_ascii_case(b"client")
+            && argv[1].eq_ignore_ascii_case(b"reply");
+    check_reply(&reply, may_be_empty, harness.is_resp3(client))
+        .map_err(|e| format!("reply {:?}: {e}", Bytes::from(reply)))?;
+    Ok(true)
+}
+
+/// The reply is empty where allowed, else exactly one frame, with no RESP3 types for a
+/// RESP2 client.
+fn check_reply(reply: &[u8], may_be_empty: bool, resp3: bool) -> Result<(), String> {
+    if reply.is_empty() {
+        return if may_be_empty {
+            Ok(())
+        } else {
+            Err("no reply".into())
+        };
+    }
+    let bytes = Bytes::copy_from_slice(reply);
+    match redistill_resp::decode(&bytes) {
+        Ok(Some((frame, used))) if used == reply.len() => {
+            if !resp3 && !is_resp2(&frame) {
+                return Err("a RESP3 type in a reply to a RESP2 client".into());
+            }
+            Ok(())
+        }
+        Ok(Some((_, used))) => Err(format!(
+            "{} bytes after the first frame",
+            reply.len() - used
+        )),
+        Ok(None) => Err("an incomplete frame".into()),
+        Err(e) => Err(format!("not RESP: {e}")),
+    }
+}
+
+/// Whether a frame uses RESP2's types alone.
+fn is_resp2(frame: &Frame) -> bool {
+    match frame {
+        Frame::SimpleString(_)
+        | Frame::SimpleError(_)
+        | Frame::Integer(_)
+        | Frame::BulkString(_)
+        | Frame::NullBulkString
+        | Frame::NullArray => true,
+        Frame::Array(items) => items.iter().all(is_resp2),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_must_be_one_frame() {
+        assert!(check_reply(b"+OK\r\n", false, false).is_ok());
+        assert!(check_reply(b"", true, false).is_ok());
+        assert!(check_reply(b"", false, false).is_err());
+        assert!(check_reply(b"+OK\r\n+OK\r\n", false, false).is_err());
+        assert!(check_reply(b"$5\r\nab\r\n", false, false).is_err());
+        assert!(check_reply(b"_\r\n", false, false).is_err());
+        assert!(check_reply(b"_\r\n", false, true).is_ok());
+    }
+}
