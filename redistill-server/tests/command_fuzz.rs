@@ -1,6 +1,6 @@
 //! The command-layer fuzz target's programs, from seeded random bytes instead of a fuzzer:
 //! every reply one well-formed RESP frame, the store consistent after every command, no
-//! panic. `COMMAND_FUZZ_ITERATIONS` sets how many requests run (default 3000) and
+//! panic. `COMMAND_FUZZ_ITERATIONS` sets how many requests run (default 10000) and
 //! `COMMAND_FUZZ_SEED` the first seed; a failure names the seed that replays it.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -33,7 +33,7 @@ fn program(seed: u64) -> Vec<u8> {
 
 #[test]
 fn random_programs_keep_replies_well_formed_and_the_store_consistent() {
-    let wanted = env_or("COMMAND_FUZZ_ITERATIONS", 3000);
+    let wanted = env_or("COMMAND_FUZZ_ITERATIONS", 10_000);
     let first = env_or("COMMAND_FUZZ_SEED", 1);
     let mut ran = 0u64;
     let mut seed = first;
