@@ -325,7 +325,17 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     if ctx.client.reply_mode == ReplyMode::SkipNext {
         ctx.client.reply_mode = ReplyMode::Skip;
     }
+    let before = ctx.client.reply_mode;
     execute_replying(ctx, args);
+    // CLIENT REPLY run by EXEC applies from the next request: EXEC's own reply is sent or
+    // not as the mode it was sent under says (the mode rarely changes, so the lookup is
+    // rare too).
+    if ctx.client.reply_mode != before && takes_all_gates(args) {
+        if before != ReplyMode::On {
+            ctx.out.truncate(reply_at);
+        }
+        return;
+    }
     match ctx.client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => ctx.out.truncate(reply_at),
