@@ -413,6 +413,9 @@ fn argument(src: &mut Source<'_>, args: &[Vec<u8>]) -> Vec<u8> {
         if NUMERIC_OPTIONS.iter().any(|o| is(o)) {
             return pick(src, SMALL_INTS);
         }
+        if is(b"reply") {
+            return pick(src, &[b"ON", b"OFF", b"SKIP"]);
+        }
         let config = |sub: &[u8]| {
             args.len() >= 2
                 && args[0].eq_ignore_ascii_case(b"config")
