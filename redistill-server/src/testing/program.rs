@@ -416,6 +416,13 @@ fn argument(src: &mut Source<'_>, args: &[Vec<u8>]) -> Vec<u8> {
         if is(b"reply") {
             return pick(src, &[b"ON", b"OFF", b"SKIP"]);
         }
+        if is(b"hello") {
+            return pick(src, &[b"2", b"3", b"4"]);
+        }
+        let name = |n: &[u8]| args[0].eq_ignore_ascii_case(n);
+        if name(b"select") || name(b"swapdb") || (name(b"move") && args.len() == 2) {
+            return pick(src, &[b"0", b"1", b"2", b"3", b"4", b"-1"]);
+        }
         let config = |sub: &[u8]| {
             args.len() >= 2
                 && args[0].eq_ignore_ascii_case(b"config")
