@@ -47,9 +47,10 @@ pub fn config() -> Config {
 pub fn run_program(data: &[u8]) -> Result<usize, String> {
     let steps = program::decode(data);
     let mut harness = Harness::new(config(), CLIENTS).map_err(|e| e.to_string())?;
+    let mut hello_queued = [false; CLIENTS];
     let mut ran = 0;
     for (n, step) in steps.iter().enumerate() {
-        let outcome = run_step(&mut harness, step).and_then(|ran_one| {
+        let outcome = run_step(&mut harness, &mut hello_queued, step).and_then(|ran_one| {
             harness.store().check_invariants()?;
             Ok(ran_one)
         });
@@ -68,8 +69,14 @@ pub fn run_program(data: &[u8]) -> Result<usize, String> {
     Ok(ran)
 }
 
-/// Runs one step, checking its reply; true if it was a request.
-fn run_step(harness: &mut Harness, step: &Step) -> Result<bool, String> {
+/// Runs one step, checking its reply; true if it was a request. `hello_queued` tracks,
+/// per client, whether its open transaction queued a HELLO: each of EXEC's replies is
+/// written in the protocol in force when it runs, so such an EXEC may mix protocols.
+fn run_step(
+    harness: &mut Harness,
+    hello_queued: &mut [bool; CLIENTS],
+    step: &Step,
+) -> Result<bool, String> {
     let (client, args) = match step {
         Step::Advance(ms) => {
             harness.advance_clock(*ms);
@@ -90,7 +97,18 @@ fn run_step(harness: &mut Harness, step: &Step) -> Result<bool, String> {
         || argv.len() >= 2
             && argv[0].eq_ignore_ascii_case(b"client")
             && argv[1].eq_ignore_ascii_case(b"reply");
-    check_reply(&reply, may_be_empty, harness.is_resp3(client))
+    let is = |i: usize, name: &[u8]| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(name));
+    let mixed = is(0, b"exec") && hello_queued[client];
+    if is(0, b"hello") && reply == b"+QUEUED\r\n" {
+        hello_queued[client] = true;
+    } else if is(0, b"exec") || is(0, b"discard") || is(0, b"reset") || is(0, b"multi") {
+        hello_queued[client] = false;
+    }
+    if harness.was_replaced(client) {
+        hello_queued[client] = false;
+    }
+    let resp3 = harness.is_resp3(client) || mixed;
+    check_reply(&reply, may_be_empty, resp3)
         .map_err(|e| format!("reply {:?}: {e}", Bytes::from(reply)))?;
     Ok(true)
 }
@@ -149,5 +167,21 @@ mod tests {
         assert!(check_reply(b"$5\r\nab\r\n", false, false).is_err());
         assert!(check_reply(b"_\r\n", false, false).is_err());
         assert!(check_reply(b"_\r\n", false, true).is_ok());
+    }
+
+    /// HELLO queued in a transaction switches the protocol of the replies after it within
+    /// EXEC's array, as in Redis: such an EXEC may mix protocols.
+    #[test]
+    fn an_exec_that_switches_protocols_may_mix_them() {
+        let mut harness = Harness::new(config(), CLIENTS).expect("harness");
+        let mut hello_queued = [false; CLIENTS];
+        for request in ["multi", "hello 3", "hello 2", "exec", "hello 2"] {
+            let step = Step::Run {
+                client: 1,
+                args: request.split(' ').map(|w| w.as_bytes().to_vec()).collect(),
+            };
+            run_step(&mut harness, &mut hello_queued, &step).expect(request);
+        }
+        assert_eq!(hello_queued, [false; CLIENTS]);
     }
 }
