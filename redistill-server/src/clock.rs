@@ -29,6 +29,12 @@ impl CoarseClock {
     pub fn refresh(&self) {
         self.now_ms.store(SystemClock.now_ms(), Ordering::Relaxed);
     }
+
+    /// Sets the shared reading, for a caller that drives time itself (no thread refreshes
+    /// it then).
+    pub(crate) fn set(&self, now_ms: u64) {
+        self.now_ms.store(now_ms, Ordering::Relaxed);
+    }
 }
 
 impl Default for CoarseClock {

@@ -49,6 +49,8 @@ pub mod cli;
 pub mod config;
 pub mod launch;
 pub mod logging;
+#[doc(hidden)]
+pub mod testing;
 pub mod tls;
 
 mod acceptor;

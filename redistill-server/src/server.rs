@@ -72,78 +72,24 @@ impl Server {
         config: Config,
         sink: Arc<dyn crate::SnapshotSink>,
     ) -> io::Result<Server> {
-        let tls = if config.security.tls_enabled {
-            let tls = crate::tls::server_config(&config.security)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-            Some(tls)
-        } else {
-            None
+        let shared = Arc::new(build_shared(config, sink)?);
+        let (listeners, health_listeners, worker_count, read_chunk) = {
+            let config = shared.config.read();
+            if let Err(e) = crate::fdlimit::raise_for(config.server.max_connections) {
+                log::warn!("cannot raise the open-file limit: {e}");
+            }
+            (
+                crate::acceptor::bind_all(&config)?,
+                crate::health::bind(&config)?,
+                shared.gates.len(),
+                config.server.buffer_size,
+            )
         };
-        let clock = CoarseClock::new();
-        let watches = Arc::new(Watches::default());
-        let mut builder = Store::builder()
-            .databases(config.server.databases as usize)
-            .clock(clock.clone())
-            .change_listener(Arc::new(WatchListener(Arc::clone(&watches))));
-        if config.server.num_shards > 0 {
-            builder = builder.shards(config.server.num_shards);
-        }
-        if config.memory.max_memory > 0 {
-            builder =
-                builder.max_memory(usize::try_from(config.memory.max_memory).unwrap_or(usize::MAX));
-        }
-        let memory = &config.memory;
-        let store = builder
-            .eviction_policy(memory.eviction_policy)
-            .maxmemory_samples(memory.maxmemory_samples)
-            .lfu_log_factor(memory.lfu_log_factor)
-            .lfu_decay_time(memory.lfu_decay_time)
-            .active_expire_effort(memory.active_expire_effort)
-            .build();
-        let persistence = Arc::new(Persistence::new(sink));
-        persistence
-            .load(&store, &config.persistence)
-            .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
-
-        if let Err(e) = crate::fdlimit::raise_for(config.server.max_connections) {
-            log::warn!("cannot raise the open-file limit: {e}");
-        }
-        let listeners = crate::acceptor::bind_all(&config)?;
-        let health_listeners = crate::health::bind(&config)?;
         let addr = listeners[0].0.local_addr()?;
         let tls_addr = match listeners.iter().find(|(_, is_tls)| *is_tls) {
             Some((listener, _)) => Some(listener.local_addr()?),
             None => None,
         };
-        let worker_count = config.server.effective_workers().max(1);
-        let read_chunk = config.server.buffer_size;
-
-        let shared = Arc::new(Shared {
-            store,
-            clock,
-            config: RwLock::new(config),
-            stats: Stats::default(),
-            shutdown: AtomicBool::new(false),
-            next_client_id: AtomicU64::new(1),
-            started: Instant::now(),
-            gates: (0..worker_count).map(|_| Gate::default()).collect(),
-            watches,
-            clients: Registry::default(),
-            command_stats: (0..worker_count)
-                .map(|_| CommandStats::new(crate::cmd::count()))
-                .collect(),
-            kills: (0..worker_count).map(|_| AtomicBool::new(false)).collect(),
-            wakers: std::sync::OnceLock::new(),
-            shutdown_request: ShutdownRequest::default(),
-            persistence,
-            tls,
-            output_limits: OutputLimits::default(),
-            slowlog: crate::slowlog::SlowLog::default(),
-            pause: crate::pause::Pause::default(),
-            mailboxes: crate::push::Mailboxes::new(worker_count),
-            monitors: crate::monitors::Monitors::default(),
-        });
-        shared.refresh_limits(&shared.config.read());
 
         let mut workers = Vec::with_capacity(worker_count);
         let mut threads = Vec::with_capacity(worker_count + 2);
@@ -301,6 +247,80 @@ impl Server {
             connections_received: Stats::get(&shared.stats.connections_received),
         }
     }
+}
+
+/// The state the server's threads share, built from `config`: the store (loaded from the
+/// snapshot when persistence is enabled), the TLS configuration, one gate and one
+/// statistics table per worker. Saves write through `sink`.
+///
+/// # Errors
+///
+/// A TLS certificate or key that cannot be used (`InvalidInput`), or a snapshot that cannot
+/// be loaded (`InvalidData`).
+pub(crate) fn build_shared(
+    config: Config,
+    sink: Arc<dyn crate::SnapshotSink>,
+) -> io::Result<Shared> {
+    let tls = if config.security.tls_enabled {
+        let tls = crate::tls::server_config(&config.security)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        Some(tls)
+    } else {
+        None
+    };
+    let clock = CoarseClock::new();
+    let watches = Arc::new(Watches::default());
+    let mut builder = Store::builder()
+        .databases(config.server.databases as usize)
+        .clock(clock.clone())
+        .change_listener(Arc::new(WatchListener(Arc::clone(&watches))));
+    if config.server.num_shards > 0 {
+        builder = builder.shards(config.server.num_shards);
+    }
+    if config.memory.max_memory > 0 {
+        builder =
+            builder.max_memory(usize::try_from(config.memory.max_memory).unwrap_or(usize::MAX));
+    }
+    let memory = &config.memory;
+    let store = builder
+        .eviction_policy(memory.eviction_policy)
+        .maxmemory_samples(memory.maxmemory_samples)
+        .lfu_log_factor(memory.lfu_log_factor)
+        .lfu_decay_time(memory.lfu_decay_time)
+        .active_expire_effort(memory.active_expire_effort)
+        .build();
+    let persistence = Arc::new(Persistence::new(sink));
+    persistence
+        .load(&store, &config.persistence)
+        .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
+    let worker_count = config.server.effective_workers().max(1);
+    let shared = Shared {
+        store,
+        clock,
+        config: RwLock::new(config),
+        stats: Stats::default(),
+        shutdown: AtomicBool::new(false),
+        next_client_id: AtomicU64::new(1),
+        started: Instant::now(),
+        gates: (0..worker_count).map(|_| Gate::default()).collect(),
+        watches,
+        clients: Registry::default(),
+        command_stats: (0..worker_count)
+            .map(|_| CommandStats::new(crate::cmd::count()))
+            .collect(),
+        kills: (0..worker_count).map(|_| AtomicBool::new(false)).collect(),
+        wakers: std::sync::OnceLock::new(),
+        shutdown_request: ShutdownRequest::default(),
+        persistence,
+        tls,
+        output_limits: OutputLimits::default(),
+        slowlog: crate::slowlog::SlowLog::default(),
+        pause: crate::pause::Pause::default(),
+        mailboxes: crate::push::Mailboxes::new(worker_count),
+        monitors: crate::monitors::Monitors::default(),
+    };
+    shared.refresh_limits(&shared.config.read());
+    Ok(shared)
 }
 
 /// What a server did over its life, as [`Server::shutdown`] reports it.

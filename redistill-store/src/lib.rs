@@ -60,6 +60,7 @@ mod float;
 mod glob;
 mod hashes;
 mod info;
+mod invariants;
 mod keys;
 mod memory;
 mod multikey;

@@ -807,8 +807,13 @@ impl Store {
         }
         shard.record_lookup(false);
         if let Some(now) = expired_at {
+            // The deletion frees memory the running total under a limit must give back.
             let mut st = shard.state.write();
+            let before = st.total_bytes();
             st.live(shard, hash, key, now, self.report(db));
+            let after = st.total_bytes();
+            drop(st);
+            self.account(before, after);
         }
         Ok(f(None))
     }

@@ -307,14 +307,23 @@ const HELP: &[&str] = &[
 /// CLIENT REPLY ON|OFF|SKIP. OFF and SKIP answer nothing; [`super::execute`] drops the
 /// replies they silence.
 fn reply_mode(ctx: &mut Ctx<'_>, mode: &[u8]) -> CommandResult {
+    // Run by EXEC, OFF and SKIP answer +OK too: each queued command fills its place in
+    // EXEC's array, and the mode applies from the request after EXEC.
+    let in_exec = ctx.client.tx.in_exec;
     if is(mode, "ON") {
         ctx.client.reply_mode = ReplyMode::On;
         ctx.reply().ok();
     } else if is(mode, "OFF") {
         ctx.client.reply_mode = ReplyMode::Off;
+        if in_exec {
+            ctx.reply().ok();
+        }
     } else if is(mode, "SKIP") {
         if ctx.client.reply_mode != ReplyMode::Off {
             ctx.client.reply_mode = ReplyMode::SkipNext;
+        }
+        if in_exec {
+            ctx.reply().ok();
         }
     } else {
         return Err(SYNTAX.into());
@@ -493,5 +502,43 @@ fn kill_one(ctx: &mut Ctx<'_>, victim: &ClientInfo, me: u64) {
         ctx.client.close_after_reply = true;
     } else {
         ctx.shared.kill(victim);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::testing::Harness;
+
+    fn run(h: &mut Harness, request: &str) -> Vec<u8> {
+        let args: Vec<&[u8]> = request.split(' ').map(str::as_bytes).collect();
+        h.run(0, &args)
+    }
+
+    /// CLIENT REPLY queued in a transaction answers in EXEC's array and applies from the
+    /// request after EXEC, so EXEC's reply is one whole frame: OFF then ON used to leave
+    /// an array of two with one element, and SKIP dropped EXEC's reply as well as the
+    /// next one.
+    #[test]
+    fn client_reply_run_by_exec_applies_after_it() {
+        let mut h = Harness::new(Config::default(), 1).expect("harness");
+        for (queued, after) in [
+            ("client reply on", &b"+PONG\r\n"[..]),
+            ("client reply off", b""),
+            ("client reply skip", b""),
+        ] {
+            assert_eq!(run(&mut h, "multi"), b"+OK\r\n");
+            assert_eq!(run(&mut h, "client reply off"), b"+QUEUED\r\n");
+            assert_eq!(run(&mut h, queued), b"+QUEUED\r\n");
+            assert_eq!(run(&mut h, "exec"), b"*2\r\n+OK\r\n+OK\r\n", "{queued}");
+            assert_eq!(run(&mut h, "ping"), after, "{queued}");
+            assert_eq!(run(&mut h, "client reply on"), b"+OK\r\n");
+        }
+        // Sent with replies off, EXEC's reply is dropped even if it turns them on.
+        assert_eq!(run(&mut h, "client reply off"), b"");
+        assert_eq!(run(&mut h, "multi"), b"");
+        assert_eq!(run(&mut h, "client reply on"), b"");
+        assert_eq!(run(&mut h, "exec"), b"");
+        assert_eq!(run(&mut h, "ping"), b"+PONG\r\n");
     }
 }

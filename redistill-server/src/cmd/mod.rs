@@ -187,6 +187,11 @@ pub(crate) fn count() -> usize {
     SLOT_NAMES.len()
 }
 
+/// Every row, commands and subcommands, in INFO commandstats order.
+pub(crate) fn rows() -> impl Iterator<Item = &'static Command> {
+    SLOTS.iter().copied()
+}
+
 /// The INFO commandstats name of `slot`: `get`, or `config|get` for a subcommand.
 pub(crate) fn name_of(slot: usize) -> Option<&'static str> {
     SLOT_NAMES.get(slot).map(String::as_str)
@@ -333,7 +338,17 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     if ctx.client.reply_mode == ReplyMode::SkipNext {
         ctx.client.reply_mode = ReplyMode::Skip;
     }
+    let before = ctx.client.reply_mode;
     execute_replying(ctx, args);
+    // CLIENT REPLY run by EXEC applies from the next request: EXEC's own reply is sent or
+    // not as the mode it was sent under says (the mode rarely changes, so the lookup is
+    // rare too).
+    if ctx.client.reply_mode != before && takes_all_gates(args) {
+        if before != ReplyMode::On {
+            ctx.out.truncate(reply_at);
+        }
+        return;
+    }
     match ctx.client.reply_mode {
         ReplyMode::On => {}
         ReplyMode::Off => ctx.out.truncate(reply_at),
