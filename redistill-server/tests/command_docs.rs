@@ -1,11 +1,12 @@
 //! `COMMAND INFO` and `COMMAND DOCS` against Redis's own metadata.
 //!
-//! The server serves the ACL categories, tips, key specifications and documentation that
-//! redis-server reports, recorded in `data/commands.resp`. `REDIS_DIFF=record` re-records
-//! that file from a real redis-server (for every command in the table that Redis knows);
-//! `REDIS_DIFF=live` checks the recording is current. Every mode checks that what the
-//! server answers, including the name, arity, flags and key positions from its own table,
-//! equals the recording.
+//! The server answers `COMMAND INFO` from its table's rows and `COMMAND DOCS` from the
+//! documentation redis-server reports, recorded in `data/commands.resp` with its
+//! `COMMAND INFO` entries. `REDIS_DIFF=record` re-records that file from a real
+//! redis-server (for every command in the table that Redis knows); `REDIS_DIFF=live` checks
+//! the recording is current. Every mode checks that what the server answers (name, arity,
+//! flags, key positions, ACL categories, tips, key specifications, docs) equals the
+//! recording.
 
 mod common;
 
@@ -38,12 +39,21 @@ fn text(f: &Frame) -> String {
     String::from_utf8_lossy(f.as_bytes().expect("a string")).into_owned()
 }
 
-/// The names in our table, sorted.
+/// Subcommands newer than Redis 7.0 that clients send (Redis 7.2's): served with the
+/// metadata Redis 7.2 gives them, absent from 7.0's recording and docs.
+const NEWER_THAN_7_0: &[&str] = &["client|no-touch", "client|setinfo"];
+
+/// The top-level command names in our table, sorted (the recording holds subcommands
+/// inside their containers' entries).
 fn our_commands(conn: &mut Conn) -> Vec<String> {
     let Frame::Array(names) = request(conn, "COMMAND LIST") else {
         panic!("COMMAND LIST is an array");
     };
-    let mut names: Vec<String> = names.iter().map(text).collect();
+    let mut names: Vec<String> = names
+        .iter()
+        .map(text)
+        .filter(|n| !n.contains('|'))
+        .collect();
     names.sort();
     names
 }
@@ -216,8 +226,12 @@ fn command_info_and_docs_answer_as_redis_does() {
         }
         // Subcommands: ours are the ones implemented, each as Redis describes it.
         let recorded_subs = subcommand_names(&info[9]);
-        for sub in subcommand_names(&our_info[9]) {
-            assert!(recorded_subs.contains(&sub), "{sub} is served but unknown");
+        let our_subs: Vec<String> = subcommand_names(&our_info[9])
+            .into_iter()
+            .filter(|sub| !NEWER_THAN_7_0.contains(&sub.as_str()))
+            .collect();
+        for sub in &our_subs {
+            assert!(recorded_subs.contains(sub), "{sub} is served but unknown");
         }
 
         let Frame::Map(mut our_docs) = request(&mut ours, &format!("COMMAND DOCS {name}")) else {
@@ -227,7 +241,7 @@ fn command_info_and_docs_answer_as_redis_does() {
         assert_eq!(without_subcommands(&our_docs), without_subcommands(&docs));
         assert_eq!(
             subcommand_names(&subcommands_of(&our_docs)),
-            subcommand_names(&our_info[9]),
+            our_subs,
             "{name}: docs and info list the same subcommands"
         );
     }
