@@ -547,7 +547,11 @@ impl Connection {
                     return;
                 }
                 self.next_request += 1;
-                if cmd::takes_all_gates(&argv) {
+                if argv.is_empty() {
+                    continue;
+                }
+                let lookup = cmd::resolve(&argv);
+                if cmd::takes_all_gates(&lookup) {
                     gate = None;
                 } else if gate.is_none() {
                     gate = Some(shared.gates[self.worker].read());
@@ -558,7 +562,7 @@ impl Connection {
                     client: &mut self.client,
                     out: &mut self.output,
                 };
-                cmd::execute(&mut ctx, &argv);
+                cmd::execute(&mut ctx, &argv, lookup);
                 self.memory
                     .update(&self.input, &self.batch, &self.output, &self.client, shared);
                 if self.client.close_after_reply {

@@ -111,14 +111,18 @@ impl Harness {
         let worker = c.info.worker;
         let mut out = Vec::new();
         {
-            let _gate = (!cmd::takes_all_gates(args)).then(|| shared.gates[worker].read());
+            if args.is_empty() {
+                return out;
+            }
+            let lookup = cmd::resolve(args);
+            let _gate = (!cmd::takes_all_gates(&lookup)).then(|| shared.gates[worker].read());
             let mut ctx = Ctx {
                 shared,
                 worker,
                 client: c,
                 out: &mut out,
             };
-            cmd::execute(&mut ctx, args);
+            cmd::execute(&mut ctx, args, lookup);
         }
         self.reconnect_closed();
         out

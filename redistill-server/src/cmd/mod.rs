@@ -209,7 +209,8 @@ pub(crate) struct Resolved {
 }
 
 /// Why a request has no row to run.
-enum Unresolved {
+#[derive(Clone, Copy)]
+pub(crate) enum Unresolved {
     /// No such command.
     Unknown,
     /// A container sent without a subcommand where its arity needs one: an arity error of
@@ -219,9 +220,13 @@ enum Unresolved {
     UnknownSubcommand,
 }
 
+/// A request's row, or why it has none: looked up once per request, by the connection
+/// (which must know whether the command takes every gate) and then by [`execute`].
+pub(crate) type Lookup = Result<Resolved, Unresolved>;
+
 /// Finds a request's row: the command by name, case-insensitively, and for a container its
-/// subcommand.
-fn resolve(args: &[&[u8]]) -> Result<Resolved, Unresolved> {
+/// subcommand. `args` is not empty.
+pub(crate) fn resolve(args: &[&[u8]]) -> Lookup {
     let (index, command) = lookup_indexed(args[0]).ok_or(Unresolved::Unknown)?;
     let top = Resolved {
         command,
@@ -321,29 +326,27 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, args: &[&[u8]]) ->
     }
 }
 
-/// Whether a request runs a transaction's queue (EXEC), which [`execute`] must be called
-/// for without the gate.
-pub(crate) fn takes_all_gates(args: &[&[u8]]) -> bool {
-    args.first()
-        .and_then(|name| lookup(name))
-        .is_some_and(|c| c.has(Flags::RUNS_QUEUE))
+/// Whether a looked-up request runs a transaction's queue (EXEC), which [`execute`] must
+/// be called for without the gate.
+pub(crate) fn takes_all_gates(lookup: &Lookup) -> bool {
+    matches!(lookup, Ok(resolved) if resolved.command.has(Flags::RUNS_QUEUE))
 }
 
-/// Runs one request and appends its reply, unless CLIENT REPLY silences it.
+/// Runs one request, looked up with [`resolve`], and appends its reply, unless CLIENT
+/// REPLY silences it. `args` is not empty.
 ///
 /// The caller holds its worker's gate for reading (see `transactions`), except for EXEC
 /// ([`takes_all_gates`]), which takes every gate itself.
-pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
+pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     let reply_at = ctx.out.len();
     if ctx.client.reply_mode == ReplyMode::SkipNext {
         ctx.client.reply_mode = ReplyMode::Skip;
     }
     let before = ctx.client.reply_mode;
-    execute_replying(ctx, args);
+    execute_replying(ctx, args, lookup);
     // CLIENT REPLY run by EXEC applies from the next request: EXEC's own reply is sent or
-    // not as the mode it was sent under says (the mode rarely changes, so the lookup is
-    // rare too).
-    if ctx.client.reply_mode != before && takes_all_gates(args) {
+    // not as the mode it was sent under says.
+    if ctx.client.reply_mode != before && takes_all_gates(&lookup) {
         if before != ReplyMode::On {
             ctx.out.truncate(reply_at);
         }
@@ -378,13 +381,10 @@ fn reject(ctx: &mut Ctx<'_>, slot: Option<usize>, error: CommandError) {
     ctx.shared.command_stats[ctx.worker].reject(slot);
 }
 
-fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
-    if args.is_empty() {
-        return;
-    }
+fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     ctx.shared.command_stats[ctx.worker].processed.add(1);
     let monitoring = ctx.shared.monitors.any();
-    let resolved = match resolve(args) {
+    let resolved = match lookup {
         Ok(resolved) => resolved,
         Err(Unresolved::Unknown) => {
             let error = CommandError::Bytes(reply::unknown_command_text(args));
