@@ -151,11 +151,19 @@ fn families() -> impl Iterator<Item = &'static Command> {
 /// Every command, in a fixed order; a command's position is its index.
 static ALL: LazyLock<Vec<&'static Command>> = LazyLock::new(|| families().collect());
 
-/// Command index by lower-case name.
-static TABLE: LazyLock<ahash::HashMap<&'static [u8], usize>> = LazyLock::new(|| {
+/// Each command by lower-case name, resolved as far as its name goes: one lookup finds the
+/// row, its commandstats slot and its `cmd=` code.
+static TABLE: LazyLock<ahash::HashMap<&'static [u8], Resolved>> = LazyLock::new(|| {
     ALL.iter()
         .enumerate()
-        .map(|(i, c)| (c.name.as_bytes(), i))
+        .map(|(i, c)| {
+            let resolved = Resolved {
+                command: c,
+                slot: SLOT_BASES[i],
+                code: i << 8,
+            };
+            (c.name.as_bytes(), resolved)
+        })
         .collect()
 });
 
@@ -227,12 +235,8 @@ pub(crate) type Lookup = Result<Resolved, Unresolved>;
 /// Finds a request's row: the command by name, case-insensitively, and for a container its
 /// subcommand. `args` is not empty.
 pub(crate) fn resolve(args: &[&[u8]]) -> Lookup {
-    let (index, command) = lookup_indexed(args[0]).ok_or(Unresolved::Unknown)?;
-    let top = Resolved {
-        command,
-        slot: SLOT_BASES[index],
-        code: index << 8,
-    };
+    let top = lookup_resolved(args[0]).ok_or(Unresolved::Unknown)?;
+    let command = top.command;
     if command.subcommands.is_empty() {
         return Ok(top);
     }
@@ -283,11 +287,11 @@ const MAX_NAME: usize = 32;
 
 /// Finds a top-level command by name, case-insensitively.
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Command> {
-    lookup_indexed(name).map(|(_, c)| c)
+    lookup_resolved(name).map(|r| r.command)
 }
 
-/// Finds a command and its index by name, case-insensitively.
-fn lookup_indexed(name: &[u8]) -> Option<(usize, &'static Command)> {
+/// Finds a top-level command, with its slot and code, by name, case-insensitively.
+fn lookup_resolved(name: &[u8]) -> Option<Resolved> {
     if name.len() > MAX_NAME {
         return None;
     }
@@ -295,8 +299,7 @@ fn lookup_indexed(name: &[u8]) -> Option<(usize, &'static Command)> {
     let lower = &mut lower[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    let index = *TABLE.get(&*lower)?;
-    Some((index, ALL[index]))
+    TABLE.get(&*lower).copied()
 }
 
 /// Whether CLIENT PAUSE holds this request now: every request under PAUSE ALL; under
@@ -399,7 +402,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         }
         Err(Unresolved::UnknownSubcommand) => {
             ctx.client.info.last_command.store(
-                lookup_indexed(args[0]).map_or(0, |(i, _)| i << 8),
+                lookup_resolved(args[0]).map_or(0, |r| r.code),
                 Ordering::Relaxed,
             );
             let error = CommandError::Bytes(reply::unknown_subcommand_text(args[0], args[1]));
