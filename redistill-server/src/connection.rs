@@ -711,7 +711,12 @@ fn receive_pushed(
     let Some(outbox) = &client.outbox else {
         return true;
     };
-    let complete = outbox.take_into(output);
+    let complete = if client.reply_mode == crate::client::ReplyMode::Off {
+        // As Redis: a client that turned its replies off is sent no MONITOR lines either.
+        outbox.take_into(&mut Vec::new())
+    } else {
+        outbox.take_into(output)
+    };
     if complete && !over_output_limit(output.len() - written, soft_limit_since, shared) {
         return true;
     }

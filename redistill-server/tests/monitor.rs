@@ -293,6 +293,37 @@ fn a_monitor_answers_as_redis_answers_a_monitor() {
 }
 
 #[test]
+fn a_monitor_with_replies_off_is_sent_no_lines() {
+    let server = TestServer::start();
+    let mut monitor = Monitor::start(server.addr.port());
+    let mut client = server.raw();
+    let m = monitor.stream();
+    // Replies off, then a name that shows, in CLIENT LIST, that both have run.
+    m.write_all(&words("CLIENT REPLY OFF")).expect("send");
+    m.write_all(&words("CLIENT SETNAME off")).expect("send");
+    // A raw connection: a client library's handshake commands would be shown.
+    let mut lister = server.raw();
+    wait_until("the monitor turned its replies off", || {
+        lister.write_all(&words("CLIENT LIST")).expect("send");
+        let header = read_reply_line(&mut lister);
+        let len: usize = header[1..header.len() - 2].parse().expect("length");
+        let mut list = vec![0; len + 2];
+        lister.read_exact(&mut list).expect("list");
+        String::from_utf8_lossy(&list).contains("name=off ")
+    });
+    // The SET's line reaches the monitor's outbox before the SET's reply reaches its
+    // client, so before CLIENT REPLY ON runs, which takes it while replies are off.
+    exchange(&mut client, &words("SET dropped 1"), b"+OK\r\n");
+    exchange(m, &words("CLIENT REPLY ON"), b"+OK\r\n");
+    exchange(&mut client, &words("GET shown"), b"$-1\r\n");
+    assert_eq!(
+        masked(&monitor.line()),
+        "+T [0 ADDR] \"CLIENT\" \"REPLY\" \"ON\"\r\n"
+    );
+    assert_eq!(masked(&monitor.line()), "+T [0 ADDR] \"GET\" \"shown\"\r\n");
+}
+
+#[test]
 fn a_monitor_sees_every_worker_s_clients_each_in_its_order() {
     const CLIENTS: usize = 8;
     const COMMANDS: usize = 300;
