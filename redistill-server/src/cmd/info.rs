@@ -194,7 +194,7 @@ fn memory(shared: &Shared, t: &mut String) {
         .fetch_max(used, Ordering::Relaxed)
         .max(used);
     let rss = crate::rss::rss_bytes();
-    let system = total_system_memory();
+    let system = crate::rss::total_system_memory();
     let percent = |part: u64, whole: u64| {
         if whole == 0 {
             0.0
@@ -390,16 +390,6 @@ fn proc_times(path: &str) -> CpuTimes {
         children_user: at(16),
         children_sys: at(17),
     }
-}
-
-fn total_system_memory() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 fn keyspace(shared: &Shared, t: &mut String) {
