@@ -44,15 +44,6 @@ pub enum StoreError {
         /// The time as given, in the unit and form (relative or absolute) of the call.
         value: i64,
     },
-    /// Options that cannot be combined.
-    #[error("options that cannot be combined")]
-    SyntaxError,
-    /// NX and XX/GT/LT given together to EXPIRE and friends.
-    #[error("the NX condition cannot be combined with XX, GT or LT")]
-    ExpireNxAndOthers,
-    /// GT and LT given together to EXPIRE and friends.
-    #[error("the GT and LT conditions cannot be combined")]
-    ExpireGtAndLt,
     /// The write needs memory above `max_memory` and the policy may not evict.
     #[error("memory in use is over the limit and no key may be evicted")]
     OutOfMemory,

@@ -285,11 +285,6 @@ fn fixed_error_text(e: &StoreError) -> &'static str {
         StoreError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
         StoreError::IncrementNanOrInfinity => "ERR value is NaN or Infinity",
         StoreError::NoSuchKey => "ERR no such key",
-        StoreError::SyntaxError => "ERR syntax error",
-        StoreError::ExpireNxAndOthers => {
-            "ERR NX and XX, GT or LT options at the same time are not compatible"
-        }
-        StoreError::ExpireGtAndLt => "ERR GT and LT options at the same time are not compatible",
         StoreError::OutOfMemory => OOM,
         StoreError::StringTooLong { .. } => {
             "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
