@@ -110,6 +110,22 @@ pub enum Event {
     HIncrBy,
     /// HINCRBYFLOAT.
     HIncrByFloat,
+    /// LPUSH, LPUSHX, and LMOVE's destination pushed at the head.
+    LPush,
+    /// RPUSH, RPUSHX, and LMOVE's destination pushed at the tail.
+    RPush,
+    /// LPOP, LMPOP LEFT, and LMOVE's source popped at the head.
+    LPop,
+    /// RPOP, LMPOP RIGHT, and LMOVE's source popped at the tail.
+    RPop,
+    /// LINSERT.
+    LInsert,
+    /// LSET.
+    LSet,
+    /// LREM that removed something.
+    LRem,
+    /// LTRIM (also one that removes nothing, as Redis reports it).
+    LTrim,
 }
 
 impl Event {
@@ -137,12 +153,20 @@ impl Event {
             Event::HDel => "hdel",
             Event::HIncrBy => "hincrby",
             Event::HIncrByFloat => "hincrbyfloat",
+            Event::LPush => "lpush",
+            Event::RPush => "rpush",
+            Event::LPop => "lpop",
+            Event::RPop => "rpop",
+            Event::LInsert => "linsert",
+            Event::LSet => "lset",
+            Event::LRem => "lrem",
+            Event::LTrim => "ltrim",
         }
     }
 
     /// The notification class Redis files the event under, as its
     /// `notify-keyspace-events` letter: `g` generic, `$` string, `h` hash, `x` expired,
-    /// `e` evicted, `n` new (and `l`, `s`, `z`, `t`, `m`, `d` for the types to come).
+    /// `e` evicted, `n` new, `l` list (and `s`, `z`, `t`, `m`, `d` for the types to come).
     pub fn class(self) -> char {
         match self {
             Event::New => 'n',
@@ -161,6 +185,14 @@ impl Event {
                 '$'
             }
             Event::HSet | Event::HDel | Event::HIncrBy | Event::HIncrByFloat => 'h',
+            Event::LPush
+            | Event::RPush
+            | Event::LPop
+            | Event::RPop
+            | Event::LInsert
+            | Event::LSet
+            | Event::LRem
+            | Event::LTrim => 'l',
         }
     }
 }
@@ -283,6 +315,14 @@ mod tests {
             (Event::HDel, "hdel", 'h'),
             (Event::HIncrBy, "hincrby", 'h'),
             (Event::HIncrByFloat, "hincrbyfloat", 'h'),
+            (Event::LPush, "lpush", 'l'),
+            (Event::RPush, "rpush", 'l'),
+            (Event::LPop, "lpop", 'l'),
+            (Event::RPop, "rpop", 'l'),
+            (Event::LInsert, "linsert", 'l'),
+            (Event::LSet, "lset", 'l'),
+            (Event::LRem, "lrem", 'l'),
+            (Event::LTrim, "ltrim", 'l'),
         ];
         for (event, name, class) in all {
             assert_eq!((event.name(), event.class()), (name, class));

@@ -14,6 +14,7 @@
 //! table; an empty boxed slice (no allocation) marks vacant slots.
 
 use crate::memory::alloc_size;
+use crate::quicklist::ListObj;
 use crate::table::{Slot, Table};
 
 pub(crate) const KIND_MASK: u8 = 0b11;
@@ -229,6 +230,8 @@ pub(crate) enum ObjValue {
     Str(Vec<u8>),
     /// A hash.
     Hash(HashObj),
+    /// A list.
+    List(ListObj),
 }
 
 /// One keyspace entry.
@@ -281,17 +284,20 @@ pub enum ValueType {
     String,
     /// A hash (`"hash"`).
     Hash,
+    /// A list (`"list"`).
+    List,
 }
 
 impl ValueType {
     /// Every type a value can have.
-    pub const ALL: &[ValueType] = &[ValueType::String, ValueType::Hash];
+    pub const ALL: &[ValueType] = &[ValueType::String, ValueType::Hash, ValueType::List];
 
     /// The name TYPE replies with.
     pub fn as_str(self) -> &'static str {
         match self {
             ValueType::String => "string",
             ValueType::Hash => "hash",
+            ValueType::List => "list",
         }
     }
 
@@ -348,6 +354,7 @@ impl Entry {
             Entry::Obj(o) => match o.value {
                 ObjValue::Str(_) => ValueType::String,
                 ObjValue::Hash(_) => ValueType::Hash,
+                ObjValue::List(_) => ValueType::List,
             },
         }
     }
@@ -357,7 +364,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -368,7 +375,29 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The list, or `None` for other types.
+    pub(crate) fn as_list(&self) -> Option<&ListObj> {
+        match self {
+            Entry::Obj(o) => match &o.value {
+                ObjValue::List(l) => Some(l),
+                ObjValue::Str(_) | ObjValue::Hash(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The list, mutably, or `None` for other types.
+    pub(crate) fn as_list_mut(&mut self) -> Option<&mut ListObj> {
+        match self {
+            Entry::Obj(o) => match &mut o.value {
+                ObjValue::List(l) => Some(l),
+                ObjValue::Str(_) | ObjValue::Hash(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -396,7 +425,7 @@ impl Entry {
             }
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => Some(StrRef::Raw(v)),
-                ObjValue::Hash(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) => None,
             },
         }
     }
@@ -447,7 +476,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Str(v) => Some(v),
-                ObjValue::Hash(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -555,6 +584,11 @@ impl Entry {
         )
     }
 
+    /// A list entry for `list` (which must not be empty once stored).
+    pub(crate) fn new_list(key: &[u8], list: ListObj) -> Entry {
+        Entry::new_obj(key, None, ObjValue::List(list))
+    }
+
     /// Replaces the expiry, rebuilding the header (the blob of an inline string).
     pub(crate) fn set_expire(&mut self, expire: Option<u64>) {
         let blob = match self {
@@ -604,6 +638,7 @@ impl Entry {
                             big: hash.big,
                         })
                     }
+                    ObjValue::List(list) => ObjValue::List(list.clone()),
                 };
                 Entry::new_obj(key, expire, value)
             }
@@ -619,6 +654,7 @@ impl Entry {
                 let value = match &o.value {
                     ObjValue::Str(v) => alloc_size(v.capacity()),
                     ObjValue::Hash(h) => alloc_size(h.fields.array_bytes()) + h.field_bytes,
+                    ObjValue::List(l) => l.heap_bytes(),
                 };
                 alloc_size(std::mem::size_of::<Obj>()) + alloc_size(o.head.len()) + value
             }
@@ -642,6 +678,8 @@ impl Entry {
                 ObjValue::Str(_) => "raw",
                 ObjValue::Hash(h) if h.big => "hashtable",
                 ObjValue::Hash(_) => "listpack",
+                // Redis 7.0 reports every list as a quicklist, however small.
+                ObjValue::List(_) => "quicklist",
             },
         }
     }
@@ -695,7 +733,7 @@ mod tests {
         match e {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => v.as_ptr(),
-                ObjValue::Hash(_) => panic!("a hash"),
+                ObjValue::Hash(_) | ObjValue::List(_) => panic!("not a string"),
             },
             Entry::Str(_) => panic!("inline"),
         }

@@ -35,7 +35,10 @@ pub enum StoreError {
     /// HINCRBYFLOAT's increment is an infinity.
     #[error("the increment is NaN or an infinity")]
     IncrementNanOrInfinity,
-    /// The key does not exist (RENAME, RENAMENX).
+    /// LSET's index is past either end of the list.
+    #[error("the index is out of range")]
+    IndexOutOfRange,
+    /// The key does not exist (RENAME, RENAMENX, LSET).
     #[error("no such key")]
     NoSuchKey,
     /// An expire time is zero, negative, or overflows once made absolute.

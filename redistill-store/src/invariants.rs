@@ -18,7 +18,8 @@ impl Store {
     ///   the shard their hash names, and number what the table (and `DBSIZE`, INFO
     ///   keyspace) reports; the load stays under the table's bound;
     /// - entry headers decode and re-encode to themselves; a hash is non-empty, its
-    ///   field table consistent, its byte total and listpack latch right;
+    ///   field table consistent, its byte total and listpack latch right; a list is
+    ///   non-empty, its byte total and node counts right;
     /// - the TTL index holds exactly the keys whose entries carry a TTL;
     /// - each shard's byte count equals the sum recomputed from its entries and index, and
     ///   with a memory limit set, the running total equals a full recount;
@@ -196,6 +197,12 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
                 return Err("boxed value's header carries value bytes".into());
             }
         }
+    }
+    if let Some(list) = entry.as_list() {
+        if list.is_empty() {
+            return Err("empty list kept".into());
+        }
+        list.check().map_err(|e| format!("list: {e}"))?;
     }
     let Some(hash) = entry.as_hash() else {
         return Ok(());

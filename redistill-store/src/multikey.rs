@@ -178,6 +178,29 @@ impl KeysWrite<'_> {
         }
     }
 
+    /// Key `i`'s (`key`'s) live entry; an expired one is deleted on the way.
+    pub(crate) fn get(&mut self, i: usize, key: &[u8]) -> Option<&Entry> {
+        let (now, report) = (self.now, self.report);
+        let (st, shard, hash) = self.shard_of(i)?;
+        let slot = st.live(shard, hash, key, now, report)?;
+        Some(st.table.get(slot))
+    }
+
+    /// Runs `f` on key `i`'s (`key`'s) live entry, keeping the shard's accounting right
+    /// and counting an access; `None` if the key is not live.
+    pub(crate) fn update<R>(
+        &mut self,
+        i: usize,
+        key: &[u8],
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> Option<R> {
+        let (now, store, report) = (self.now, self.store, self.report);
+        let (st, shard, hash) = self.shard_of(i)?;
+        let slot = st.live(shard, hash, key, now, report)?;
+        store.record_access(st.table.meta(slot));
+        Some(st.update(shard, slot, f))
+    }
+
     /// Reports `event` on `key`, one of the locked keys.
     pub(crate) fn emit(&self, key: &[u8], event: Event) {
         self.report.key(key, event);

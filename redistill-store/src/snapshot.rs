@@ -18,6 +18,7 @@ use bytes::Bytes;
 use crate::changes::Event;
 use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, head};
 use crate::error::{Result, StoreError};
+use crate::quicklist::ListEnd;
 use crate::store::Store;
 use crate::table::Slot;
 
@@ -35,6 +36,8 @@ pub enum SnapshotValue {
     Integer(i64),
     /// A hash's field/value pairs, in no particular order.
     Hash(Vec<(Bytes, Bytes)>),
+    /// A list's elements, head first.
+    List(Vec<Bytes>),
 }
 
 /// One key of a snapshot: the key, its absolute expiry and its value.
@@ -83,6 +86,7 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
                         })
                         .collect(),
                 ),
+                ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
             },
         },
     }
@@ -315,6 +319,20 @@ impl Store {
                 }
                 entry
             }
+            SnapshotValue::List(elements) => {
+                if elements.is_empty() {
+                    return Ok(false);
+                }
+                let mut list = self.new_list_obj();
+                for e in &elements {
+                    list.push(ListEnd::Right, e);
+                }
+                let mut entry = Entry::new_list(key, list);
+                if expire_at_ms.is_some() {
+                    entry.set_expire(expire_at_ms);
+                }
+                entry
+            }
         };
         self.with_write(db, key, |ctx| {
             if !report {
@@ -367,10 +385,11 @@ mod tests {
         )
         .unwrap();
         a.psetex(0, b"dead", 10, b"x").unwrap();
+        a.rpush(1, b"l", &[b"a", b"b", b"c"]).unwrap();
         clock.advance(10);
 
         let copy = all(&a);
-        assert_eq!(copy.len(), 5, "the expired key is left out");
+        assert_eq!(copy.len(), 6, "the expired key is left out");
         let b = Store::builder().databases(3).clock(clock.clone()).build();
         for (db, e) in copy.clone() {
             assert!(b.load_entry(db, &e.key, e.expire_at_ms, e.value).unwrap());
@@ -387,6 +406,7 @@ mod tests {
         assert_eq!(b.object_encoding(0, b"n").unwrap(), Some("int"));
         assert_eq!(b.pttl(1, b"t").unwrap(), 4_990);
         assert_eq!(b.dbsize(2).unwrap(), 2);
+        assert_eq!(b.lrange(1, b"l", 0, -1).unwrap(), [&b"a"[..], b"b", b"c"]);
     }
 
     #[test]

@@ -241,6 +241,8 @@ impl StoreBuilder {
                 expire_effort: AtomicU32::new(self.expire_effort),
                 lru_clock: AtomicU32::new(0),
                 listener: self.listener,
+                list_fill: AtomicI64::new(crate::lists::DEFAULT_LIST_FILL),
+                list_compress: AtomicI64::new(0),
             }),
         };
         // Starts the access clock (see `access_now`).
@@ -312,6 +314,10 @@ pub(crate) struct Inner {
     pub(crate) lru_clock: AtomicU32,
     /// Where changes are reported (see the `changes` module).
     pub(crate) listener: Option<Arc<dyn ChangeListener>>,
+    /// `list-max-listpack-size` as set (lists made from now on use it).
+    pub(crate) list_fill: AtomicI64,
+    /// `list-compress-depth` as set (lists made from now on use it).
+    pub(crate) list_compress: AtomicI64,
 }
 
 /// A sharded keyspace with Redis semantics; cheap to clone and share between threads.

@@ -285,6 +285,7 @@ fn fixed_error_text(e: &StoreError) -> &'static str {
         StoreError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
         StoreError::IncrementNanOrInfinity => "ERR value is NaN or Infinity",
         StoreError::NoSuchKey => "ERR no such key",
+        StoreError::IndexOutOfRange => "ERR index out of range",
         StoreError::OutOfMemory => OOM,
         StoreError::StringTooLong { .. } => {
             "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
@@ -327,6 +328,10 @@ mod store_error_tests {
         assert_eq!(
             text(&StoreError::ValueOutOfBounds { min: -5, max: 5 }, "x"),
             "-ERR value is out of range, value must between -5 and 5\r\n"
+        );
+        assert_eq!(
+            text(&StoreError::IndexOutOfRange, "lset"),
+            "-ERR index out of range\r\n"
         );
         assert_eq!(
             text(&StoreError::OutOfMemory, "set"),
