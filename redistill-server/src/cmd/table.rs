@@ -569,9 +569,14 @@ fn spec_keys(spec: &KeySpec, args: &[&[u8]], keys: &mut Vec<KeyRef>) {
             else {
                 return;
             };
-            // As Redis: the count spans arguments, whatever the step.
+            // As Redis: the count spans arguments, whatever the step, and keys counted
+            // past the last argument make the specification find none.
             let start = first + i64::from(first_key);
-            return push_range(spec, start, start + count - 1, i64::from(step), argc, keys);
+            let last = start + count - 1;
+            if last >= argc {
+                return;
+            }
+            return push_range(spec, start, last, i64::from(step), argc, keys);
         }
         FindKeys::Unknown => return,
     };
@@ -653,6 +658,11 @@ mod tests {
         );
         assert_eq!(
             positions(&zunionstore, &[b"zunionstore", b"d", b"x", b"a"]),
+            [1]
+        );
+        // More keys counted than there are arguments: the count finds none.
+        assert_eq!(
+            positions(&zunionstore, &[b"zunionstore", b"d", b"3", b"a", b"b"]),
             [1]
         );
         assert!(zunionstore.info_flags().contains(Flags::MOVABLEKEYS));
