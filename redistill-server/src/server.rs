@@ -289,6 +289,14 @@ pub(crate) fn build_shared(
         .lfu_decay_time(memory.lfu_decay_time)
         .active_expire_effort(memory.active_expire_effort)
         .build();
+    // The configuration has checked both against Redis's ranges, which the store takes.
+    let invalid = |e: redistill_store::StoreError| io::Error::new(io::ErrorKind::InvalidInput, e);
+    store
+        .set_list_max_listpack_size(i64::from(memory.list_max_listpack_size))
+        .map_err(invalid)?;
+    store
+        .set_list_compress_depth(i64::from(memory.list_compress_depth))
+        .map_err(invalid)?;
     let persistence = Arc::new(Persistence::new(sink));
     persistence
         .load(&store, &config.persistence)

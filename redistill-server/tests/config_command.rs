@@ -108,6 +108,52 @@ fn set_applies_every_pair_or_none() {
 }
 
 #[test]
+fn list_settings_from_the_config_and_from_config_set_reach_the_store() {
+    let server = TestServer::with_config(|c| {
+        c.memory.list_max_listpack_size = 7;
+        c.memory.list_compress_depth = 2;
+    });
+    assert_eq!(server.store().list_max_listpack_size(), 7);
+    assert_eq!(server.store().list_compress_depth(), 2);
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        &command(&[
+            "CONFIG",
+            "SET",
+            "list-max-ziplist-size",
+            "-5",
+            "list-compress-depth",
+            "0",
+        ]),
+        b"+OK\r\n",
+    );
+    assert_eq!(server.store().list_max_listpack_size(), -5);
+    assert_eq!(server.store().list_compress_depth(), 0);
+    exchange(
+        &mut s,
+        &command(&["CONFIG", "GET", "list-max-listpack-size"]),
+        &pairs(&[("list-max-listpack-size", "-5")]),
+    );
+    // A refused value changes neither setting.
+    exchange(
+        &mut s,
+        &command(&[
+            "CONFIG",
+            "SET",
+            "list-max-listpack-size",
+            "3",
+            "list-compress-depth",
+            "-1",
+        ]),
+        b"-ERR CONFIG SET failed (possibly related to argument 'list-compress-depth') - \
+          argument must be between 0 and 2147483647 inclusive\r\n",
+    );
+    assert_eq!(server.store().list_max_listpack_size(), -5);
+    assert_eq!(server.store().list_compress_depth(), 0);
+}
+
+#[test]
 fn get_takes_several_patterns_and_answers_each_parameter_once() {
     let server = TestServer::start();
     let mut s = server.raw();

@@ -125,6 +125,12 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
     store
         .set_active_expire_effort(i64::from(memory.active_expire_effort))
         .map_err(refused("active-expire-effort"))?;
+    store
+        .set_list_max_listpack_size(i64::from(memory.list_max_listpack_size))
+        .map_err(refused("list-max-listpack-size"))?;
+    store
+        .set_list_compress_depth(i64::from(memory.list_compress_depth))
+        .map_err(refused("list-compress-depth"))?;
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
     Ok(())
 }

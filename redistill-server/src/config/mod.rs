@@ -216,6 +216,13 @@ pub struct MemoryConfig {
     /// How hard the active expiry cycle works to reclaim expired keys, 1 to 10
     /// (`active_expire_effort`, default 1, Redis's `active-expire-effort`).
     pub active_expire_effort: u32,
+    /// Size of each node of a list (`list_max_listpack_size`, default -2, Redis's
+    /// `list-max-listpack-size`): a positive count of elements, or -1 to -5 for 4, 8, 16,
+    /// 32 or 64 KiB; Redis takes any `int` and reads values below -5 as -5.
+    pub list_max_listpack_size: i32,
+    /// Nodes left uncompressed at each end of a list (`list_compress_depth`, default 0:
+    /// none compressed, Redis's `list-compress-depth`).
+    pub list_compress_depth: u32,
 }
 
 impl Default for MemoryConfig {

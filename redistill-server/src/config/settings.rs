@@ -12,6 +12,7 @@ use super::{
     PersistenceConfig, SavePoint, SecurityConfig, ServerConfig,
 };
 
+const INT_MIN: i64 = i32::MIN as i64;
 const INT_MAX: i64 = i32::MAX as i64;
 const UINT_MAX: i64 = u32::MAX as i64;
 const LONG_MAX: u64 = i64::MAX as u64;
@@ -254,6 +255,28 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("active-expire-effort")
     .default("1")
     .mutable(),
+    // Redis takes any `int` for the node size of lists.
+    int(
+        INT_MIN,
+        INT_MAX,
+        |c| c.memory.list_max_listpack_size.into(),
+        |c, n| c.memory.list_max_listpack_size = narrow(n),
+    )
+    .file("memory", "list_max_listpack_size")
+    .redis("list-max-listpack-size")
+    .redis_aliases(&["list-max-ziplist-size"])
+    .default("-2")
+    .mutable(),
+    int(
+        0,
+        INT_MAX,
+        |c| c.memory.list_compress_depth.into(),
+        |c, n| c.memory.list_compress_depth = narrow(n),
+    )
+    .file("memory", "list_compress_depth")
+    .redis("list-compress-depth")
+    .default("0")
+    .mutable(),
     // An empty password is no password.
     text(
         "a string",
@@ -464,6 +487,8 @@ fn blank() -> Config {
             lfu_log_factor: 0,
             lfu_decay_time: 0,
             active_expire_effort: 0,
+            list_max_listpack_size: 0,
+            list_compress_depth: 0,
         },
         security: SecurityConfig {
             password: None,

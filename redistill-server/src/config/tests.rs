@@ -51,6 +51,8 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.memory.lfu_log_factor, 10);
     assert_eq!(c.memory.lfu_decay_time, 1);
     assert_eq!(c.memory.active_expire_effort, 1);
+    assert_eq!(c.memory.list_max_listpack_size, -2);
+    assert_eq!(c.memory.list_compress_depth, 0);
     assert_eq!(c.server.hz, 10);
     assert_eq!(c.security.password, None);
     assert!(!c.security.tls_enabled);
@@ -311,6 +313,22 @@ fn every_key_parses_and_validates() {
                 ("10", |c| c.memory.active_expire_effort == 10),
             ],
             &["0", "11", "\"5\""],
+        ),
+        (
+            "memory.list_max_listpack_size",
+            &[
+                ("-5", |c| c.memory.list_max_listpack_size == -5),
+                ("-2147483648", |c| {
+                    c.memory.list_max_listpack_size == i32::MIN
+                }),
+                ("128", |c| c.memory.list_max_listpack_size == 128),
+            ],
+            &["2147483648", "\"8\""],
+        ),
+        (
+            "memory.list_compress_depth",
+            &[("3", |c| c.memory.list_compress_depth == 3)],
+            &["-1", "2147483648"],
         ),
         (
             "security.password",
@@ -883,6 +901,8 @@ mod rows {
                 ("client-query-buffer-limit", "2mb"),
                 ("lfu-decay-time", "0"),
                 ("lfu-log-factor", "7"),
+                ("list-compress-depth", "1"),
+                ("list-max-listpack-size", "16"),
                 ("loglevel", "debug"),
                 ("maxclients", "77"),
                 ("maxmemory", "3gb"),
