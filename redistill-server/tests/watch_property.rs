@@ -2,7 +2,8 @@
 //! (every write command the server implements, with arguments that change the key and
 //! arguments that leave it alone: SET NX on an existing key, DEL of a missing one, EXPIRE
 //! GT that does not apply, SETRANGE with an empty value, RENAME onto itself, COPY onto an
-//! existing key without REPLACE, MOVE, FLUSHDB, SWAPDB, ...), then the first runs
+//! existing key without REPLACE, LPOP with a count of 0, LTRIM keeping everything, LSET of
+//! an element by itself, MOVE, FLUSHDB, SWAPDB, ...), then the first runs
 //! MULTI/EXEC. Whether EXEC runs (an array) or fails (nil) must be what Redis 7.0 answers
 //! for the same sequence.
 //!
@@ -36,8 +37,13 @@ fn words(parts: &[&str]) -> Vec<String> {
 /// Puts a random value (or none) at `key` of the writer's current database.
 fn setup_key(rng: &mut Rng, key: &str, steps: &mut Vec<Step>) {
     let step = |parts: &[&str]| (1, words(parts));
-    match rng.below(6) {
+    match rng.below(8) {
         0 => {}
+        6 => steps.push(step(&["RPUSH", key, "1", "abc", ""])),
+        7 => {
+            steps.push(step(&["RPUSH", key, "x"]));
+            steps.push(step(&["EXPIRE", key, "1000"]));
+        }
         1 => steps.push(step(&["SET", key, "5"])),
         2 => steps.push(step(&["SET", key, "abc"])),
         3 => steps.push(step(&["HSET", key, "f", "1", "g", "x"])),
@@ -58,7 +64,8 @@ fn write(rng: &mut Rng) -> Vec<String> {
     let f = rng.pick(&["f", "g", "nofield"]);
     let cond = rng.pick(&["", "", "NX", "XX", "GT", "LT"]);
     let secs = rng.pick(&["100", "5000", "-1", "0"]);
-    let parts: Vec<&str> = match rng.below(36) {
+    let end = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT"]);
+    let parts: Vec<&str> = match rng.below(50) {
         0 => vec!["SET", k, v],
         1 => vec![
             "SET",
@@ -111,6 +118,43 @@ fn write(rng: &mut Rng) -> Vec<String> {
         32 => vec!["EXPIREAT", k, rng.pick(&["1", "4000000000"]), cond],
         33 => vec!["PEXPIREAT", k, rng.pick(&["1", "4000000000000"]), cond],
         34 => vec!["PERSIST", k],
+        35 => vec![rng.pick(&["LPUSH", "RPUSH"]), k, v, rng.pick(&["", "2"])],
+        36 => vec![rng.pick(&["LPUSHX", "RPUSHX"]), k, v],
+        37 => vec![
+            rng.pick(&["LPOP", "RPOP"]),
+            k,
+            rng.pick(&["", "0", "1", "5"]),
+        ],
+        38 => vec!["LSET", k, rng.pick(&["0", "-1", "9"]), v],
+        39 => vec![
+            "LINSERT",
+            k,
+            rng.pick(&["BEFORE", "AFTER"]),
+            rng.pick(&["1", "abc", "nopivot"]),
+            v,
+        ],
+        40 => vec![
+            "LREM",
+            k,
+            rng.pick(&["0", "1", "-1"]),
+            rng.pick(&["1", "abc", "no"]),
+        ],
+        41 => vec![
+            "LTRIM",
+            k,
+            rng.pick(&["0", "1", "5"]),
+            rng.pick(&["-1", "0", "1"]),
+        ],
+        42 => vec!["LMOVE", k, k2, end(rng), end(rng)],
+        43 => vec!["RPOPLPUSH", k, k2],
+        44 => vec![
+            "LMPOP",
+            "2",
+            k,
+            k2,
+            end(rng),
+            rng.pick(&["", "COUNT 1", "COUNT 9"]),
+        ],
         _ => vec!["SETRANGE", k, "0", ""],
     };
     // Options given as "EX 100" are two arguments.

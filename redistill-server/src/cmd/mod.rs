@@ -23,6 +23,7 @@ mod diagnostics;
 mod hashes;
 mod info;
 mod keys;
+mod lists;
 mod metadata;
 mod monitor;
 mod persistence;
@@ -136,6 +137,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(strings::COMMANDS)
         .chain(keys::COMMANDS)
         .chain(hashes::COMMANDS)
+        .chain(lists::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(info::COMMANDS)
         .chain(server::COMMANDS)

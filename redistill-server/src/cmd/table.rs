@@ -164,13 +164,7 @@ pub(crate) enum BeginSearch {
 
 /// How a key specification's keys follow its beginning.
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "for counted keys (ZUNIONSTORE, LMPOP, EVAL) or found by code"
-    )
-)]
+#[cfg_attr(not(test), expect(dead_code, reason = "for keys found by code (SORT)"))]
 pub(crate) enum FindKeys {
     /// The last key's index relative to the first (negative: from the end), every
     /// `step`-th argument; with `limit` above 1, only that fraction of the rest.
@@ -221,7 +215,6 @@ impl KeySpec {
     }
 
     /// Any specification, spelled out.
-    #[cfg_attr(not(test), expect(dead_code, reason = "for keys beyond plain ranges"))]
     pub const fn new(flags: KeyFlags, begin: BeginSearch, find: FindKeys) -> KeySpec {
         KeySpec {
             flags,
