@@ -97,6 +97,9 @@ const FOCUS: &[&str] = &[
     "setrange",
     "hset",
     "hdel",
+    "lpush",
+    "rpop",
+    "lmove",
     "expire",
     "pexpire",
     "rename",
@@ -248,6 +251,12 @@ const KEYWORDS: &[&[u8]] = &[
     b"PERSIST",
     b"GET",
     b"WITHVALUES",
+    b"LEFT",
+    b"RIGHT",
+    b"BEFORE",
+    b"AFTER",
+    b"RANK",
+    b"MAXLEN",
     b"COUNT",
     b"MATCH",
     b"TYPE",
@@ -283,6 +292,7 @@ const KEYWORDS: &[&[u8]] = &[
     b"HELP",
     b"string",
     b"hash",
+    b"list",
     b"NORMAL",
     b"FILTERBY",
     b"ACLCAT",
@@ -312,6 +322,8 @@ const CONFIG: &[&[u8]] = &[
     b"lfu-log-factor",
     b"lfu-decay-time",
     b"active-expire-effort",
+    b"list-max-listpack-size",
+    b"list-compress-depth",
     b"hz",
     b"slowlog-log-slower-than",
     b"slowlog-max-len",
@@ -361,6 +373,11 @@ const PARAMETERS: &[(&[u8], &[&[u8]])] = &[
     (b"lfu-log-factor", &[b"0", b"10", b"255"]),
     (b"lfu-decay-time", &[b"0", b"1", b"60"]),
     (b"active-expire-effort", &[b"1", b"10", b"11"]),
+    (
+        b"list-max-listpack-size",
+        &[b"-2", b"-5", b"-6", b"1", b"3"],
+    ),
+    (b"list-compress-depth", &[b"0", b"1", b"2"]),
     (b"slowlog-log-slower-than", &[b"0", b"-1", b"10000"]),
     (b"slowlog-max-len", &[b"0", b"1", b"128"]),
     (b"requirepass", &[b"", b"secret"]),
@@ -386,6 +403,7 @@ const SMALL_INTS: &[&[u8]] = &[
 /// Options followed by a number.
 const NUMERIC_OPTIONS: &[&[u8]] = &[
     b"EX", b"PX", b"EXAT", b"PXAT", b"COUNT", b"DB", b"SAMPLES", b"MAXAGE", b"ID", b"VERSION",
+    b"RANK", b"MAXLEN",
 ];
 
 /// Commands whose first argument is a key and second a time.
@@ -420,6 +438,16 @@ fn argument(src: &mut Source<'_>, args: &[Vec<u8>]) -> Vec<u8> {
             return pick(src, &[b"2", b"3", b"4"]);
         }
         let name = |n: &[u8]| args[0].eq_ignore_ascii_case(n);
+        // List ends, LINSERT's side, and the count of LMPOP's keys.
+        if (name(b"lmove") && args.len() >= 3) || (name(b"lmpop") && args.len() == 3) {
+            return pick(src, &[b"LEFT", b"RIGHT"]);
+        }
+        if name(b"linsert") && args.len() == 2 {
+            return pick(src, &[b"BEFORE", b"AFTER"]);
+        }
+        if name(b"lmpop") && args.len() == 1 {
+            return pick(src, &[b"1", b"2", b"3", b"0"]);
+        }
         if name(b"select") || name(b"swapdb") || (name(b"move") && args.len() == 2) {
             return pick(src, &[b"0", b"1", b"2", b"3", b"4", b"-1"]);
         }
