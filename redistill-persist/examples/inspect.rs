@@ -27,8 +27,8 @@ fn main() -> ExitCode {
         header.version, header.created_at_ms
     );
 
-    // Per database: strings, integers, hashes, keys with a TTL.
-    let mut per_db: BTreeMap<u32, [u64; 4]> = BTreeMap::new();
+    // Per database: strings, integers, hashes, lists, keys with a TTL.
+    let mut per_db: BTreeMap<u32, [u64; 5]> = BTreeMap::new();
     for record in reader.by_ref() {
         let record = match record {
             Ok(record) => record,
@@ -42,14 +42,18 @@ fn main() -> ExitCode {
             Value::String(_) => counts[0] += 1,
             Value::Integer(_) => counts[1] += 1,
             Value::Hash(_) => counts[2] += 1,
+            Value::List(_) => counts[3] += 1,
             _ => {}
         }
         if record.expire_at_ms.is_some() {
-            counts[3] += 1;
+            counts[4] += 1;
         }
     }
-    for (db, [strings, integers, hashes, ttl]) in per_db {
-        println!("db{db}: {strings} strings, {integers} integers, {hashes} hashes, {ttl} with TTL");
+    for (db, [strings, integers, hashes, lists, ttl]) in per_db {
+        println!(
+            "db{db}: {strings} strings, {integers} integers, {hashes} hashes, {lists} lists, \
+             {ttl} with TTL"
+        );
     }
     if let Some(stats) = reader.stats() {
         println!(

@@ -173,14 +173,3 @@ pub enum PersistError {
     #[error("an earlier write failed; the snapshot being written is incomplete")]
     WriterFailed,
 }
-
-impl PersistError {
-    pub(crate) fn with_type_tag_offset(self, at: u64) -> Self {
-        match self {
-            PersistError::UnknownTypeTag { tag, .. } => {
-                PersistError::UnknownTypeTag { offset: at, tag }
-            }
-            other => other,
-        }
-    }
-}

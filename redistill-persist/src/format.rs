@@ -59,18 +59,28 @@ pub(crate) const RECORD_FLAG_EXPIRY: u8 = 0x01;
 ///
 /// assert_eq!(FormatVersion::try_from(1u16).unwrap(), FormatVersion::V1);
 /// assert!(FormatVersion::try_from(7u16).is_err());
-/// assert_eq!(u16::from(FormatVersion::CURRENT), 1);
+/// assert_eq!(u16::from(FormatVersion::CURRENT), 2);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum FormatVersion {
-    /// The first layout: header, blocks of records, footer.
+    /// The first layout: header, blocks of records, footer; strings, integers and hashes.
     V1 = 1,
+    /// Version 1's layout plus list records (type tag `0x04`).
+    V2 = 2,
 }
 
 impl FormatVersion {
-    /// The version this crate writes.
-    pub const CURRENT: FormatVersion = FormatVersion::V1;
+    /// The version this crate writes. Files of every earlier version still read.
+    pub const CURRENT: FormatVersion = FormatVersion::V2;
+
+    /// Whether files of this version may hold values of `value_type`.
+    pub fn holds(self, value_type: ValueType) -> bool {
+        match value_type {
+            ValueType::List => self >= FormatVersion::V2,
+            ValueType::String | ValueType::Integer | ValueType::Hash => true,
+        }
+    }
 }
 
 impl From<FormatVersion> for u16 {
@@ -85,6 +95,7 @@ impl TryFrom<u16> for FormatVersion {
     fn try_from(version: u16) -> Result<Self, Self::Error> {
         match version {
             1 => Ok(FormatVersion::V1),
+            2 => Ok(FormatVersion::V2),
             _ => Err(PersistError::UnsupportedVersion { version }),
         }
     }
@@ -100,16 +111,18 @@ impl TryFrom<u8> for FormatVersion {
 
 /// Type tag of a record's value, the byte that decides how the value is laid out.
 ///
-/// Tags `0x04` (list), `0x05` (set) and `0x06` (sorted set) are reserved for
-/// the types the store gains later; a reader of this version rejects them,
-/// like any other unknown tag, with [`PersistError::UnknownTypeTag`].
+/// Tag `0x04` (list) exists from format version 2 on; a version 1 file holding
+/// it is refused as [`PersistError::UnknownTypeTag`], as version 1 readers did.
+/// Tags `0x05` (set) and `0x06` (sorted set) are reserved for the types the
+/// store gains later, and rejected like any other unknown tag.
 ///
 /// ```
 /// use redistill_persist::ValueType;
 ///
 /// assert_eq!(ValueType::try_from(0x03).unwrap(), ValueType::Hash);
+/// assert_eq!(ValueType::try_from(0x04).unwrap(), ValueType::List);
 /// assert_eq!(u8::from(ValueType::String), 0x01);
-/// assert!(ValueType::try_from(0x04).is_err());
+/// assert!(ValueType::try_from(0x05).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -120,6 +133,8 @@ pub enum ValueType {
     Integer = 0x02,
     /// A hash of field/value pairs.
     Hash = 0x03,
+    /// A list of elements (format version 2 on).
+    List = 0x04,
 }
 
 impl From<ValueType> for u8 {
@@ -138,6 +153,7 @@ impl TryFrom<u8> for ValueType {
             0x01 => Ok(ValueType::String),
             0x02 => Ok(ValueType::Integer),
             0x03 => Ok(ValueType::Hash),
+            0x04 => Ok(ValueType::List),
             _ => Err(PersistError::UnknownTypeTag { offset: 0, tag }),
         }
     }
@@ -156,6 +172,9 @@ mod tests {
     #[test]
     fn version_and_type_tags_convert_both_ways() {
         assert_eq!(FormatVersion::try_from(1u8).unwrap(), FormatVersion::V1);
+        assert_eq!(FormatVersion::try_from(2u8).unwrap(), FormatVersion::V2);
+        assert!(!FormatVersion::V1.holds(ValueType::List));
+        assert!(FormatVersion::V2.holds(ValueType::List));
         assert!(matches!(
             FormatVersion::try_from(0u8),
             Err(PersistError::UnsupportedVersion { version: 0 })
@@ -164,13 +183,18 @@ mod tests {
             FormatVersion::try_from(u16::MAX),
             Err(PersistError::UnsupportedVersion { version: u16::MAX })
         ));
-        for value_type in [ValueType::String, ValueType::Integer, ValueType::Hash] {
+        for value_type in [
+            ValueType::String,
+            ValueType::Integer,
+            ValueType::Hash,
+            ValueType::List,
+        ] {
             assert_eq!(
                 ValueType::try_from(u8::from(value_type)).unwrap(),
                 value_type
             );
         }
-        for tag in [0x00, 0x04, 0x05, 0x06, 0xff] {
+        for tag in [0x00, 0x05, 0x06, 0xff] {
             assert!(matches!(
                 ValueType::try_from(tag),
                 Err(PersistError::UnknownTypeTag { tag: found, .. }) if found == tag

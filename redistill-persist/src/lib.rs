@@ -2,9 +2,9 @@
 //!
 //! A snapshot is a header, blocks of records and a footer. Each record holds
 //! one key: its database index, the key, its absolute expiry (if any) and its
-//! value (a string, an integer-form string or a hash). Every block carries a
-//! CRC-32C of its bytes and the footer carries the record count and a CRC-32C
-//! of the whole file, so any changed, missing or extra byte is detected, and
+//! value (a string, an integer-form string, a hash or a list). Every block
+//! carries a CRC-32C of its bytes and the footer carries the record count and a
+//! CRC-32C of the whole file, so any changed, missing or extra byte is detected, and
 //! every error says at which byte offset it was found. The byte layout is
 //! documented table by table in the crate's README.
 //!

@@ -226,6 +226,7 @@ impl<R: Read> SnapshotReader<R> {
                     buf: &self.block,
                     pos: self.block_pos,
                     base: self.block_offset,
+                    version: self.header.version,
                 };
                 let record = cursor.record()?;
                 self.block_pos = cursor.pos;
@@ -446,6 +447,8 @@ struct Cursor<'a> {
     pos: usize,
     /// Offset of `buf[0]` in the file.
     base: u64,
+    /// The file's format version, which decides the types it may hold.
+    version: FormatVersion,
 }
 
 impl<'a> Cursor<'a> {
@@ -505,8 +508,14 @@ impl<'a> Cursor<'a> {
 
     fn record(&mut self) -> Result<Record, PersistError> {
         let tag_at = self.at();
-        let value_type =
-            ValueType::try_from(self.u8()?).map_err(|err| err.with_type_tag_offset(tag_at))?;
+        let tag = self.u8()?;
+        let value_type = ValueType::try_from(tag)
+            .ok()
+            .filter(|&t| self.version.holds(t))
+            .ok_or(PersistError::UnknownTypeTag {
+                offset: tag_at,
+                tag,
+            })?;
         let flags_at = self.at();
         let flags = self.u8()?;
         if flags & !RECORD_FLAG_EXPIRY != 0 {
@@ -550,6 +559,24 @@ impl<'a> Cursor<'a> {
                     fields.push((field, value));
                 }
                 Value::Hash(fields)
+            }
+            ValueType::List => {
+                let count_at = self.at();
+                let count = self.u32()?;
+                // Each element takes at least its 4-byte length.
+                let max = self.remaining() / 4;
+                if count as usize > max {
+                    return Err(PersistError::LengthTooLarge {
+                        offset: count_at,
+                        len: u64::from(count),
+                        max: max as u64,
+                    });
+                }
+                let mut elements = Vec::with_capacity((count as usize).min(1024));
+                for _ in 0..count {
+                    elements.push(self.string()?);
+                }
+                Value::List(elements)
             }
         };
         Ok(Record {

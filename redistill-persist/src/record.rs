@@ -50,7 +50,7 @@ impl Record {
 
 /// A value of any type the store holds.
 ///
-/// New types (lists, sets, sorted sets) arrive as new variants with their
+/// New types (sets, sorted sets) arrive as new variants with their
 /// own [`ValueType`] tags, which is why the enum is non-exhaustive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -61,6 +61,8 @@ pub enum Value {
     Integer(i64),
     /// A hash, as field/value pairs in the order they were written.
     Hash(Vec<(Bytes, Bytes)>),
+    /// A list's elements, head first (format version 2 on).
+    List(Vec<Bytes>),
 }
 
 impl Value {
@@ -70,6 +72,7 @@ impl Value {
             Value::String(_) => ValueType::String,
             Value::Integer(_) => ValueType::Integer,
             Value::Hash(_) => ValueType::Hash,
+            Value::List(_) => ValueType::List,
         }
     }
 }

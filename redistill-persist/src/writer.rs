@@ -145,6 +145,12 @@ impl<W: Write> SnapshotWriter<W> {
                 record.expire_at_ms,
                 fields.iter().map(|(f, v)| (&f[..], &v[..])),
             ),
+            Value::List(elements) => self.write_list(
+                record.db,
+                &record.key,
+                record.expire_at_ms,
+                elements.iter().map(|e| &e[..]),
+            ),
         }
     }
 
@@ -222,6 +228,43 @@ impl<W: Write> SnapshotWriter<W> {
             count += 1;
             put_bytes(&mut self.block, field);
             put_bytes(&mut self.block, value);
+        }
+        self.block[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+        self.end_record(start)
+    }
+
+    /// Adds a list record from its elements, head first, straight from whatever
+    /// the caller iterates.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_record`](Self::write_record); on error nothing of the
+    /// record is kept.
+    pub fn write_list<'e, I>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        expire_at_ms: Option<u64>,
+        elements: I,
+    ) -> Result<(), PersistError>
+    where
+        I: IntoIterator<Item = &'e [u8]>,
+    {
+        let start = self.begin_record(ValueType::List, db, key, expire_at_ms)?;
+        let count_at = self.block.len();
+        self.block.extend_from_slice(&0u32.to_le_bytes());
+        let mut count: u32 = 0;
+        for element in elements {
+            let checked = check_string_len(element)
+                .and_then(|()| check_record_len(self.block.len() - start + 4 + element.len()));
+            if let Err(err) = checked {
+                self.block.truncate(start);
+                return Err(err);
+            }
+            // Cannot overflow: every element takes at least 4 bytes of a record
+            // that is capped at 1 GiB.
+            count += 1;
+            put_bytes(&mut self.block, element);
         }
         self.block[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
         self.end_record(start)

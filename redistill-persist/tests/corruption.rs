@@ -247,7 +247,7 @@ fn a_valid_crafted_block_is_read() {
 
 #[test]
 fn unknown_type_tags_are_named_with_their_offset() {
-    for tag in [0x00, 0x04, 0x05, 0x06, 0x7f, 0xff] {
+    for tag in [0x00, 0x05, 0x06, 0x7f, 0xff] {
         let bytes = with_block(&string_record(tag, 0, 1, 5), 1);
         match read_all(&bytes) {
             Err(PersistError::UnknownTypeTag { offset, tag: found }) => {
@@ -256,6 +256,48 @@ fn unknown_type_tags_are_named_with_their_offset() {
             other => panic!("tag {tag:#x}: {other:?}"),
         }
     }
+}
+
+/// The same file, its header saying format version 1 (checksums redone).
+fn as_version_1(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes[8..10].copy_from_slice(&1u16.to_le_bytes());
+    let header_crc = crc32c::crc32c(&bytes[..20]);
+    bytes[20..24].copy_from_slice(&header_crc.to_le_bytes());
+    let end = bytes.len() - 4;
+    let file_crc = crc32c::crc32c(&bytes[..end]);
+    bytes[end..].copy_from_slice(&file_crc.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn list_records_are_unknown_to_version_1_files() {
+    let mut list = vec![0x04, 0x00];
+    list.extend_from_slice(&0u32.to_le_bytes());
+    list.extend_from_slice(&1u32.to_le_bytes());
+    list.extend_from_slice(b"k");
+    list.extend_from_slice(&1u32.to_le_bytes());
+    list.extend_from_slice(&1u32.to_le_bytes());
+    list.extend_from_slice(b"e");
+    let v2 = with_block(&list, 1);
+    assert_eq!(
+        read_all(&v2).unwrap()[0].value,
+        redistill_persist::Value::List(vec!["e".into()])
+    );
+    match read_all(&as_version_1(v2)) {
+        Err(PersistError::UnknownTypeTag { offset, tag: 0x04 }) => assert_eq!(offset, PAYLOAD_AT),
+        other => panic!("{other:?}"),
+    }
+    // A list claiming more elements than its block could hold.
+    let mut list = vec![0x04, 0x00];
+    list.extend_from_slice(&0u32.to_le_bytes());
+    list.extend_from_slice(&1u32.to_le_bytes());
+    list.extend_from_slice(b"k");
+    list.extend_from_slice(&3u32.to_le_bytes());
+    list.extend_from_slice(&0u32.to_le_bytes());
+    assert!(matches!(
+        read_all(&with_block(&list, 1)),
+        Err(PersistError::LengthTooLarge { len: 3, max: 1, .. })
+    ));
 }
 
 #[test]

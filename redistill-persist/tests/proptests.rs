@@ -16,6 +16,7 @@ fn value_strategy() -> impl Strategy<Value = Value> {
         bytes_strategy().prop_map(Value::String),
         any::<i64>().prop_map(Value::Integer),
         vec((bytes_strategy(), bytes_strategy()), 0..6).prop_map(Value::Hash),
+        vec(bytes_strategy(), 0..6).prop_map(Value::List),
     ]
 }
 

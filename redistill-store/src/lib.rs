@@ -33,10 +33,10 @@
 //!   their databases at once.
 //! - Entries are compact: a string's key, optional expiry and value share one allocation, 16
 //!   bytes in the table plus a 2-byte control word and the 4-byte eviction access word (see
-//!   [`evict`]). Strings over 4 KiB, strings edited in place and hashes keep their value in
-//!   allocations of its own, grown in place (APPEND, SETRANGE) and moved, not copied, by
-//!   RENAME and MOVE. Values passed in are always copied, so a caller's network buffer is never
-//!   pinned.
+//!   [`evict`]). Strings over 4 KiB, strings edited in place, hashes and lists keep their
+//!   value in allocations of its own, grown in place (APPEND, SETRANGE) and moved, not
+//!   copied, by RENAME and MOVE. Values passed in are always copied, so a caller's network
+//!   buffer is never pinned.
 //! - Time comes from a [`Clock`]; tests use [`ManualClock`]. Expiry is lazy on access plus
 //!   [`Store::active_expire_cycle`], which the embedder (or the server's housekeeping) calls,
 //!   or runs on a thread with [`Store::spawn_active_expiry`]. Nothing spawns threads unasked.

@@ -63,7 +63,7 @@ fn pop_many(list: &mut ListObj, end: ListEnd, count: usize) -> Vec<Bytes> {
 impl Store {
     /// A new, empty list with the list settings in force.
     pub(crate) fn new_list_obj(&self) -> ListObj {
-        ListObj::new()
+        ListObj::new(self.list_max_listpack_size(), self.list_compress_depth())
     }
 
     /// Reads the list at `key` (`None` if absent), failing with WRONGTYPE for other types.

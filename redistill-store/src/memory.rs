@@ -54,6 +54,24 @@ pub(crate) fn alloc_size(n: usize) -> usize {
     }
 }
 
+/// The most bytes a request can ask for and still cost what a request of `n` costs: the
+/// capacity to give a buffer that needs `n` bytes, so that its slack is free.
+#[inline]
+pub(crate) fn usable_size(n: usize) -> usize {
+    usable_under(
+        n,
+        SIZE_CLASSES.load(Ordering::Relaxed) == SizeClasses::Jemalloc as u8,
+    )
+}
+
+fn usable_under(n: usize, jemalloc: bool) -> usize {
+    match n {
+        0 => 0,
+        _ if jemalloc => jemalloc_size(n),
+        _ => glibc_size(n) - 8,
+    }
+}
+
 fn glibc_size(n: usize) -> usize {
     if n == 0 {
         0
@@ -91,6 +109,21 @@ mod tests {
         assert_eq!(glibc_size(25), 48);
         assert_eq!(glibc_size(120), 128);
         assert_eq!(glibc_size(121), 144);
+    }
+
+    #[test]
+    fn usable_sizes_cost_what_the_request_costs() {
+        for (jemalloc, size) in [
+            (false, glibc_size as fn(usize) -> usize),
+            (true, jemalloc_size),
+        ] {
+            for n in (1..70_000).chain([(128 << 10) - 9, 128 << 10, 1 << 20]) {
+                let u = super::usable_under(n, jemalloc);
+                assert!(u >= n, "{jemalloc} {n}");
+                assert_eq!(size(u), size(n), "{jemalloc} {n}");
+                assert!(size(u + 1) > size(n), "{jemalloc} {n}");
+            }
+        }
     }
 
     #[test]

@@ -259,7 +259,7 @@ fn lists_count_against_the_memory_limit_and_are_evicted() {
         .max_memory(256 << 10)
         .eviction_policy(Policy::AllKeysLru)
         .build();
-    for i in 0..200u32 {
+    for i in 0..500u32 {
         let key = format!("l{i}");
         for _ in 0..10 {
             s.rpush(0, key.as_bytes(), &[&[b'x'; 100][..]]).unwrap();
@@ -302,4 +302,31 @@ fn lpos_follows_rank_count_and_maxlen() {
         s.lpos(0, b"missing", b"b", 1, 0, 0).unwrap(),
         Vec::<usize>::new()
     );
+}
+
+#[test]
+fn compression_shrinks_compressible_lists() {
+    let plain = Store::builder().databases(1).build();
+    let packed = Store::builder().databases(1).build();
+    packed.set_list_compress_depth(1).unwrap();
+    for store in [&plain, &packed] {
+        for i in 0..10_000u32 {
+            let element = format!("event:{i:06}:{}", "payload ".repeat(10));
+            store.rpush(0, b"l", &[element.as_bytes()]).unwrap();
+        }
+        store.check_invariants().unwrap();
+    }
+    let (a, b) = (
+        plain.memory_usage(0, b"l").unwrap().unwrap(),
+        packed.memory_usage(0, b"l").unwrap().unwrap(),
+    );
+    assert!(b * 4 < a, "compressed {b} bytes, plain {a}");
+    assert_eq!(plain.lrange(0, b"l", 0, -1), packed.lrange(0, b"l", 0, -1));
+    assert_eq!(plain.lindex(0, b"l", 5_000), packed.lindex(0, b"l", 5_000));
+    // The settings apply to lists made afterwards, as in Redis.
+    packed.set_list_compress_depth(0).unwrap();
+    packed.rpush(0, b"l", &[b"more"]).unwrap();
+    let after = packed.memory_usage(0, b"l").unwrap().unwrap();
+    assert!(after * 4 < a, "still compressed: {after} bytes");
+    packed.check_invariants().unwrap();
 }

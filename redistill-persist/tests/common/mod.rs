@@ -32,6 +32,17 @@ pub fn sample_records() -> Vec<Record> {
         Record::new(15, "session", Value::Hash(vec![("t".into(), "x".into())]))
             .with_expiry(u64::MAX),
         Record::new(u32::MAX, "", Value::Hash(Vec::new())),
+        Record::new(
+            4,
+            "queue",
+            Value::List(vec![
+                "a".into(),
+                Bytes::new(),
+                Bytes::from_static(b"\x00\xff"),
+            ]),
+        ),
+        Record::new(4, "later", Value::List(vec!["x".into()])).with_expiry(1_900_000_000_000),
+        Record::new(5, "none", Value::List(Vec::new())),
     ]
 }
 
