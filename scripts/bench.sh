@@ -9,15 +9,22 @@
 # before and after each run), and redistill's ratio to redis on both.
 #
 # Usage: scripts/bench.sh            (needs redis-server and redis-benchmark: apt-get install redis-server)
+#        scripts/bench.sh lists      the list matrix: LPUSH RPUSH LPOP RPOP LRANGE_100 LRANGE_600
 # Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
 #        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
+# List rows use redis-benchmark's one list key: each LPUSH/RPUSH row adds what the LPOP/RPOP
+# row after it takes, so pops always find elements; LRANGE_N reads the first N of a list of
+# 600 elements of the row's value size (LRANGE mylist 0 N-1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-1000000}
 KEYSPACE=${KEYSPACE:-100000}
-WORKLOADS=${WORKLOADS:-"SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3 GET:50:16:3 SET:100:64:3 GET:100:64:3 SET:50:16:1024 GET:50:16:1024"}
+DEFAULT_WORKLOADS="SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3 GET:50:16:3 SET:100:64:3 GET:100:64:3 SET:50:16:1024 GET:50:16:1024"
+LIST_WORKLOADS="LPUSH:50:1:3 LPOP:50:1:3 RPUSH:50:1:3 RPOP:50:1:3 LPUSH:50:16:3 LPOP:50:16:3 RPUSH:50:16:3 RPOP:50:16:3 LRANGE_100:50:1:3 LRANGE_600:50:1:3 LRANGE_100:50:16:3 LRANGE_600:50:16:3"
+if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
+WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
 
 # shellcheck source=scripts/bench-servers.sh
@@ -28,9 +35,13 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # run PORT PID CMD CLIENTS PIPELINE SIZE N -> "ops/s us_per_request"
 run() {
   local port=$1 pid=$2 cmd=$3 c=$4 p=$5 d=$6 n=$7 before after ops
+  local what=(-t "${cmd,,}") label=$cmd
+  if [[ $cmd == LRANGE_* ]]; then  # the read alone, without redis-benchmark's LPUSH prefill
+    label="LRANGE mylist 0 $((${cmd#LRANGE_} - 1))"; what=($label)
+  fi
   before=$(cpu_ticks "$pid")
-  ops=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t "${cmd,,}" -c "$c" -P "$p" -d "$d" \
-        -r "$KEYSPACE" -n "$n" --csv 2>/dev/null | tr -d '"' | awk -F, -v t="$cmd" '$1 == t { print $2 }')
+  ops=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$c" -P "$p" -d "$d" \
+        -r "$KEYSPACE" -n "$n" --csv "${what[@]}" 2>/dev/null | tr -d '"' | awk -F, -v t="$label" '$1 == t { print $2 }')
   after=$(cpu_ticks "$pid")
   awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
 }
@@ -47,6 +58,12 @@ for w in $WORKLOADS; do
   if [[ $cmd == GET ]]; then  # GETs should hit values of the workload's size
     for port in "$REDIS_PORT" "$OURS_PORT"; do
       taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -c 50 -P 64 -d "$d" -r "$KEYSPACE" -n $((KEYSPACE * 10)) -q >/dev/null
+    done
+  fi
+  if [[ $cmd == LRANGE_* ]]; then  # a list of 600 elements of the workload's size
+    for port in "$REDIS_PORT" "$OURS_PORT"; do
+      redis-cli -p "$port" DEL mylist >/dev/null
+      taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t lpush -c 1 -P 64 -d "$d" -n 600 -q >/dev/null
     done
   fi
   r_ops=(); r_us=(); o_ops=(); o_us=()
