@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 use redistill_resp::Version;
 
+use crate::blocking::Waiter;
 use crate::clients::ClientInfo;
 use crate::push::Outbox;
 use crate::watch::DirtyFlag;
@@ -45,6 +46,9 @@ pub(crate) struct Client {
     /// Arguments of the running command that MONITOR must not show (credentials), set by
     /// its handler while some client monitors.
     pub redacted: Vec<usize>,
+    /// Blocked on keys (BLPOP and the like): the connection runs nothing more until the
+    /// wait ends; set with [`Client::block`].
+    pub blocked: Option<Arc<Waiter>>,
 }
 
 /// CLIENT REPLY's modes.
@@ -113,6 +117,7 @@ impl Client {
             outbox: None,
             monitor: false,
             redacted: Vec::new(),
+            blocked: None,
         }
     }
 
@@ -157,6 +162,21 @@ impl Client {
     pub fn set_monitor(&mut self, on: bool) {
         self.monitor = on;
         self.info.monitor.store(on, Ordering::Relaxed);
+    }
+
+    /// The client waits on keys until `waiter` is finished.
+    pub fn block(&mut self, waiter: Arc<Waiter>) {
+        self.blocked = Some(waiter);
+        self.info.blocked.store(true, Ordering::Relaxed);
+    }
+
+    /// The reply that ends the client's wait, once there is one; the client is then no
+    /// longer blocked.
+    pub fn take_unblocking_reply(&mut self) -> Option<Vec<u8>> {
+        let reply = self.blocked.as_ref()?.take_reply()?;
+        self.blocked = None;
+        self.info.blocked.store(false, Ordering::Relaxed);
+        Some(reply)
     }
 
     pub fn name(&self) -> Option<Bytes> {

@@ -38,6 +38,8 @@ pub(crate) struct ClientInfo {
     pub no_touch: AtomicBool,
     /// In MONITOR mode, for the `O` flag.
     pub monitor: AtomicBool,
+    /// Blocked on keys, for the `b` flag.
+    pub blocked: AtomicBool,
     /// The socket's file descriptor.
     pub fd: i32,
     /// Buffer figures the owning worker publishes after each event it handles.
@@ -104,6 +106,7 @@ impl ClientInfo {
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
             monitor: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
             fd,
             buffers: Buffers::default(),
         }
@@ -131,11 +134,12 @@ impl ClientInfo {
         let (qbuf, rbs) = (get(&b.query_len), get(&b.query_capacity));
         let (omem, out_capacity) = (get(&b.output_pending), get(&b.output_capacity));
         let multi = b.multi.load(Ordering::Relaxed);
-        // Redis's letters, in its order: monitor, MULTI, no-evict, no-touch; N for none.
+        // Redis's letters, in its order: monitor, MULTI, blocked, no-evict, no-touch; N for none.
         let mut flags = String::new();
         for (on, letter) in [
             (self.monitor.load(Ordering::Relaxed), 'O'),
             (multi >= 0, 'x'),
+            (self.blocked.load(Ordering::Relaxed), 'b'),
             (self.no_evict.load(Ordering::Relaxed), 'e'),
             (self.no_touch.load(Ordering::Relaxed), 'T'),
         ] {

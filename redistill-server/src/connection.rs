@@ -98,6 +98,9 @@ pub(crate) struct Connection {
     worker: usize,
     /// Coarse time (unix ms) of the last readiness event, for the idle `timeout`.
     last_active_ms: u64,
+    /// A command blocked the client since the worker last asked
+    /// ([`Connection::take_new_block_deadline`]).
+    newly_blocked: bool,
     /// Coarse time (unix ms) after which a TLS handshake still under way is given up
     /// (`tls_handshake_timeout`), so that idle or stalled peers cannot hold the handshake
     /// slots for ever.
@@ -167,6 +170,7 @@ impl Connection {
             worker,
             last_active_ms: now_ms,
             handshake_deadline_ms: now_ms + u64::from(config.security.tls_handshake_timeout) * 1000,
+            newly_blocked: false,
         }
     }
 
@@ -342,6 +346,7 @@ impl Connection {
     pub fn idle_longer_than(&self, timeout_ms: u64, now_ms: u64) -> bool {
         self.pending() == 0
             && !self.client.monitor
+            && self.client.blocked.is_none()
             && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
     }
 
@@ -361,7 +366,45 @@ impl Connection {
         );
         if !within_limits {
             self.closing = Closing::Now;
+            return;
         }
+        self.resume_if_unblocked(shared);
+    }
+
+    /// When (store clock, ms) the wait of this blocked client times out, if it waits
+    /// with a timeout.
+    pub fn block_deadline(&self) -> Option<u64> {
+        self.client.blocked.as_ref()?.deadline_ms
+    }
+
+    /// The timeout of a wait begun since the last call, for the worker to watch.
+    pub fn take_new_block_deadline(&mut self) -> Option<u64> {
+        if !std::mem::take(&mut self.newly_blocked) {
+            return None;
+        }
+        self.block_deadline()
+    }
+
+    /// The blocked client's timeout has passed: unless it was served meanwhile, it gets
+    /// its timeout reply, and its next requests run.
+    pub fn time_out_block(&mut self, shared: &Shared) {
+        if let Some(waiter) = &self.client.blocked
+            && shared.blocking.time_out(waiter)
+        {
+            self.resume_if_unblocked(shared);
+        }
+    }
+
+    /// Once the blocked client's wait has ended, sends the reply that ended it and runs
+    /// the requests that came after the blocking one.
+    fn resume_if_unblocked(&mut self, shared: &Shared) {
+        let Some(reply) = self.client.take_unblocking_reply() else {
+            return;
+        };
+        if self.client.reply_mode != crate::client::ReplyMode::Off {
+            self.output.extend_from_slice(&reply);
+        }
+        self.execute_buffered(shared);
     }
 
     /// Whether a TLS handshake has gone on for longer than `tls_handshake_timeout`.
@@ -399,7 +442,8 @@ impl Connection {
     pub fn has_pending_output(&self) -> bool {
         self.closing != Closing::Now
             && !self.stream.is_handshaking()
-            && (self.unsent() || self.next_request < self.batch.len())
+            && (self.unsent()
+                || (self.next_request < self.batch.len() && self.client.blocked.is_none()))
     }
 
     /// Whether the unsent output has been over the soft output limit for longer than its
@@ -511,13 +555,17 @@ impl Connection {
     fn execute_buffered(&mut self, shared: &Shared) {
         // Time spent away (waiting for the socket) is not the next command's.
         self.client.timing_mark = None;
-        loop {
+        while self.client.blocked.is_none() {
             // One argument list per batch, reused for each of its requests.
             let mut argv: Vec<&[u8]> = Vec::new();
             // The worker's gate, held across the batch rather than taken per command (see
             // `cmd::transactions`); released for EXEC, and when the batch ends.
             let mut gate = None;
             while self.next_request < self.batch.len() {
+                // A blocked client runs nothing until its wait ends.
+                if self.client.blocked.is_some() {
+                    return;
+                }
                 // What was pushed before the next command goes out before its reply.
                 if self.client.outbox.is_some()
                     && !receive_pushed(
@@ -563,6 +611,10 @@ impl Connection {
                     out: &mut self.output,
                 };
                 cmd::execute(&mut ctx, &argv, lookup);
+                if crate::blocking::has_ready() {
+                    shared.serve_blocked();
+                }
+                self.newly_blocked |= self.client.blocked.is_some();
                 self.memory
                     .update(&self.input, &self.batch, &self.output, &self.client, shared);
                 if self.client.close_after_reply {
@@ -581,6 +633,9 @@ impl Connection {
                     );
                     self.closing = Closing::Now;
                 }
+            }
+            if self.client.blocked.is_some() {
+                return;
             }
             if let Some(e) = self.protocol_error.take() {
                 // As Redis: the requests before the error ran; now its reply, then close.

@@ -55,6 +55,7 @@ pub mod tls;
 
 mod acceptor;
 mod admission;
+mod blocking;
 mod client;
 mod clients;
 mod clock;
@@ -63,6 +64,7 @@ mod connection;
 mod fdlimit;
 mod health;
 mod housekeeping;
+mod listeners;
 mod metrics;
 mod monitors;
 mod pause;

@@ -12,9 +12,11 @@ use mio::Waker;
 use parking_lot::RwLock;
 use redistill_store::Store;
 
+use crate::blocking::{Blocking, BlockingListener};
 use crate::clients::Registry;
 use crate::clock::CoarseClock;
 use crate::config::Config;
+use crate::listeners::KeyspaceListeners;
 use crate::persistence::{Persistence, PersistenceStatus, SaveTarget};
 use crate::shared::{Gate, OutputLimits, Shared};
 use crate::shutdown::ShutdownRequest;
@@ -270,10 +272,15 @@ pub(crate) fn build_shared(
     };
     let clock = CoarseClock::new();
     let watches = Arc::new(Watches::default());
+    let blocking = Arc::new(Blocking::default());
+    let listener = KeyspaceListeners {
+        watches: WatchListener(Arc::clone(&watches)),
+        blocking: BlockingListener(Arc::clone(&blocking)),
+    };
     let mut builder = Store::builder()
         .databases(config.server.databases as usize)
         .clock(clock.clone())
-        .change_listener(Arc::new(WatchListener(Arc::clone(&watches))));
+        .change_listener(Arc::new(listener));
     if config.server.num_shards > 0 {
         builder = builder.shards(config.server.num_shards);
     }
@@ -326,6 +333,7 @@ pub(crate) fn build_shared(
         pause: crate::pause::Pause::default(),
         mailboxes: crate::push::Mailboxes::new(worker_count),
         monitors: crate::monitors::Monitors::default(),
+        blocking,
     };
     shared.refresh_limits(&shared.config.read());
     Ok(shared)

@@ -10,6 +10,7 @@ use mio::Waker;
 use parking_lot::RwLock;
 use redistill_store::Store;
 
+use crate::blocking::Blocking;
 use crate::clients::Registry;
 use crate::clock::CoarseClock;
 use crate::config::Config;
@@ -54,6 +55,8 @@ pub(crate) struct Shared {
     /// Bytes for clients from threads other than their worker's (see `push`).
     pub mailboxes: Mailboxes,
     pub monitors: Monitors,
+    /// Clients blocked on keys (see `blocking`).
+    pub blocking: Arc<Blocking>,
 }
 
 /// The normal class's output buffer limits in bytes and seconds; 0 for none.
@@ -142,6 +145,13 @@ impl Shared {
         let cap = self.output_limits.hard.load(Ordering::Relaxed);
         let waker = self.wakers.get().and_then(|w| w.get(outbox.worker));
         self.mailboxes.push(outbox, bytes, cap, waker.map(|w| &**w));
+    }
+
+    /// Serves the clients blocked on keys this thread's last command gave data, waking
+    /// their workers.
+    pub fn serve_blocked(&self) {
+        self.blocking
+            .serve_ready(&self.store, |outbox| self.push(outbox, b""));
     }
 
     /// Asks the worker owning `client` to close it.

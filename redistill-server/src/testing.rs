@@ -100,7 +100,8 @@ impl Harness {
     }
 
     /// Runs one request for `client` and returns its reply bytes (none where CLIENT
-    /// REPLY silences it). A client the request closes is replaced by a fresh one.
+    /// REPLY silences it). A client the request closes is replaced by a fresh one; a
+    /// blocking command that would wait times out at once.
     ///
     /// # Panics
     ///
@@ -123,6 +124,17 @@ impl Harness {
                 out: &mut out,
             };
             cmd::execute(&mut ctx, args, lookup);
+            if crate::blocking::has_ready() {
+                shared.serve_blocked();
+            }
+            // Nothing else runs while a harness client would wait: a blocking command
+            // times out at once.
+            if let Some(waiter) = c.blocked.clone() {
+                shared.blocking.time_out(&waiter);
+            }
+            if let Some(reply) = c.take_unblocking_reply() {
+                out.extend_from_slice(&reply);
+            }
         }
         self.reconnect_closed();
         out

@@ -1,5 +1,7 @@
 //! A worker thread: one `mio::Poll` owning its connections for their whole life.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -83,6 +85,7 @@ pub(crate) fn spawn(
         held: Vec::new(),
         read_later: Vec::new(),
         last_idle_check_ms: 0,
+        block_deadlines: BinaryHeap::new(),
     };
     let thread = thread::Builder::new()
         .name(format!("redistill-worker-{id}"))
@@ -104,6 +107,9 @@ struct Worker {
     /// Connections that read their budget in this round and may have more waiting.
     read_later: Vec<usize>,
     last_idle_check_ms: u64,
+    /// Blocked clients' timeouts, soonest first: (deadline in ms, slot, client id). An
+    /// entry whose client is no longer blocked with that deadline is skipped.
+    block_deadlines: BinaryHeap<Reverse<(u64, usize, u64)>>,
 }
 
 impl Worker {
@@ -120,6 +126,7 @@ impl Worker {
             self.shared.clock.refresh();
             self.close_idle_clients();
             self.resume_held();
+            self.time_out_blocked();
             for event in &events {
                 match event.token() {
                     WAKER => {
@@ -297,6 +304,11 @@ impl Worker {
             &mut self.scratch,
             self.poll.registry(),
         );
+        if let Some(deadline) = conn.take_new_block_deadline() {
+            let client = conn.client_id();
+            self.block_deadlines
+                .push(Reverse((deadline, index, client)));
+        }
         if conn.is_held() && !self.held.contains(&index) {
             self.held.push(index);
         }
@@ -320,16 +332,42 @@ impl Worker {
             // Input is waiting already: only look for other events.
             return Duration::ZERO;
         }
-        if self.held.is_empty() {
-            return POLL_TIMEOUT;
-        }
         let now = redistill_store::Clock::now_ms(&self.shared.clock);
+        let timeout = match self.block_deadlines.peek() {
+            Some(Reverse((deadline, ..))) => {
+                Duration::from_millis(deadline.saturating_sub(now)).min(POLL_TIMEOUT)
+            }
+            None => POLL_TIMEOUT,
+        };
+        if self.held.is_empty() {
+            return timeout;
+        }
         self.shared
             .pause
             .ends_at(now)
             .map_or(Duration::ZERO, |end| {
-                Duration::from_millis(end - now).min(POLL_TIMEOUT)
+                Duration::from_millis(end - now).min(timeout)
             })
+    }
+
+    /// Gives the timeout reply to blocked clients whose timeout has passed, and runs what
+    /// they sent after the blocking command.
+    fn time_out_blocked(&mut self) {
+        let now = redistill_store::Clock::now_ms(&self.shared.clock);
+        while let Some(&Reverse((deadline, index, client))) = self.block_deadlines.peek() {
+            if deadline > now {
+                return;
+            }
+            self.block_deadlines.pop();
+            let Some(conn) = self.connections.get_mut(index) else {
+                continue;
+            };
+            if conn.client_id() != client || conn.block_deadline() != Some(deadline) {
+                continue;
+            }
+            conn.time_out_block(&self.shared);
+            self.drive(index, false, false, true, false);
+        }
     }
 
     /// Drives the connections CLIENT PAUSE held, once it no longer holds everything; those

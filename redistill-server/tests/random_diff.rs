@@ -70,7 +70,9 @@ fn list_command(rng: &mut Rng) -> Vec<Vec<u8>> {
     let k2 = rng.pick(LIST_KEYS);
     let v = rng.pick(VALUES);
     let end = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT", "LEFT", "RIGHT", "right", "UP"]);
-    let mut words: Vec<&str> = match rng.below(20) {
+    // Blocking forms wait at most 1 ms for an empty list (or not at all, with data).
+    let timeout = |rng: &mut Rng| rng.pick(&["0.001", "0.001", "-1", "x"]);
+    let mut words: Vec<&str> = match rng.below(24) {
         0..=2 => {
             let mut w = vec![rng.pick(&["LPUSH", "RPUSH"]), k, v];
             for _ in 0..rng.below(3) {
@@ -111,6 +113,17 @@ fn list_command(rng: &mut Rng) -> Vec<Vec<u8>> {
         18 => {
             let numkeys = rng.pick(&["1", "2", "2", "3", "0", "x"]);
             let mut w = vec!["LMPOP", numkeys, k, k2, end(rng)];
+            if rng.below(2) == 0 {
+                w.extend(["COUNT", rng.pick(COUNTS)]);
+            }
+            w
+        }
+        19 => vec![rng.pick(&["BLPOP", "BRPOP"]), k, k2, timeout(rng)],
+        20 => vec!["BLMOVE", k, k2, end(rng), end(rng), timeout(rng)],
+        21 => vec!["BRPOPLPUSH", k, k2, timeout(rng)],
+        22 => {
+            let numkeys = rng.pick(&["1", "2", "2", "3", "0", "x"]);
+            let mut w = vec!["BLMPOP", timeout(rng), numkeys, k, k2, end(rng)];
             if rng.below(2) == 0 {
                 w.extend(["COUNT", rng.pick(COUNTS)]);
             }

@@ -155,6 +155,20 @@ fn write(rng: &mut Rng) -> Vec<String> {
             end(rng),
             rng.pick(&["", "COUNT 1", "COUNT 9"]),
         ],
+        // The blocking forms, with a timeout short enough that an empty list answers nil
+        // at once.
+        45 => vec![rng.pick(&["BLPOP", "BRPOP"]), k, k2, "0.001"],
+        46 => vec!["BLMOVE", k, k2, end(rng), end(rng), "0.001"],
+        47 => vec!["BRPOPLPUSH", k, k2, "0.001"],
+        48 => vec![
+            "BLMPOP",
+            "0.001",
+            "2",
+            k,
+            k2,
+            end(rng),
+            rng.pick(&["", "COUNT 1", "COUNT 9"]),
+        ],
         _ => vec!["SETRANGE", k, "0", ""],
     };
     // Options given as "EX 100" are two arguments.

@@ -236,18 +236,32 @@ fn pause(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
-/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: no command blocks here, so none is unblocked.
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends a blocked client's wait as if it timed out,
+/// or with an error; 1 if the client was blocked.
 fn unblock(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
-    if parse_i64(opts[0]).is_none() {
+    let Some(id) = parse_i64(opts[0]) else {
         return Err(super::args::NOT_INTEGER.into());
+    };
+    let error = match opts.get(1) {
+        None => false,
+        Some(reason) if is(reason, "TIMEOUT") => false,
+        Some(reason) if is(reason, "ERROR") => true,
+        Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
+    };
+    let shared = ctx.shared;
+    let line = error.then_some(&b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"[..]);
+    let unblocked = u64::try_from(id).is_ok_and(|id| {
+        shared
+            .blocking
+            .unblock(id, line, |outbox| shared.push(outbox, b""))
+    });
+    if unblocked && error {
+        shared
+            .stats
+            .errors
+            .record(b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
     }
-    if let Some(reason) = opts.get(1)
-        && !is(reason, "TIMEOUT")
-        && !is(reason, "ERROR")
-    {
-        return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into());
-    }
-    ctx.reply().int(0);
+    ctx.reply().bool_int(unblocked);
     Ok(())
 }
 

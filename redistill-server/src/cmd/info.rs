@@ -171,12 +171,17 @@ fn server(shared: &Shared, t: &mut String) {
 
 fn clients(shared: &Shared, t: &mut String) {
     let max = shared.config.read().server.max_connections;
+    let blocking = shared.blocking.counts();
     let _ = write!(
         t,
         "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{max}\r\n\
          client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\n\
-         blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+         blocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n\
+         total_blocking_keys:{}\r\ntotal_blocking_keys_on_nokey:0\r\n",
         Stats::get(&shared.stats.connected_clients),
+        blocking.clients,
+        blocking.with_timeout,
+        blocking.keys,
     );
 }
 

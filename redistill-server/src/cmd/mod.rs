@@ -15,6 +15,7 @@ use crate::shared::Shared;
 
 mod args;
 mod auth;
+mod blocking;
 mod client;
 mod command;
 mod config;
@@ -138,6 +139,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(keys::COMMANDS)
         .chain(hashes::COMMANDS)
         .chain(lists::COMMANDS)
+        .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(info::COMMANDS)
         .chain(server::COMMANDS)
@@ -583,6 +585,9 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
 pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
     shared.watches.unwatch(&client.tx.watched, &client.tx.dirty);
     client.tx.watched.clear();
+    if let Some(waiter) = client.blocked.take() {
+        shared.blocking.cancel(&waiter);
+    }
     monitor::stop(shared, client, None);
     if let Some(outbox) = client.outbox.take() {
         outbox.close();

@@ -104,6 +104,9 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
         super::run_queued(ctx, &args);
     }
     ctx.client.tx.in_exec = false;
+    // Clients blocked on keys the transaction pushed to are served before any other
+    // command runs, as in Redis.
+    shared.serve_blocked();
     Ok(())
 }
 
