@@ -154,6 +154,8 @@ impl Store {
         if elements.is_empty() {
             return self.llen(db, key);
         }
+        // LPUSHX and RPUSHX are refused over the limit too (Redis flags them denyoom).
+        self.check_memory()?;
         self.write_list(
             db,
             key,
