@@ -386,11 +386,11 @@ impl Store {
             false,
             |list| {
                 let mut at = None;
-                list.scan(false, |i, e| {
-                    if e == pivot {
+                list.scan_matches(pivot, false, |i, matched| {
+                    if matched {
                         at = Some(i);
                     }
-                    at.is_none()
+                    !matched
                 });
                 Ok(match at {
                     None => (-1, None),
@@ -496,12 +496,12 @@ impl Store {
             let mut out = Vec::new();
             let Some(l) = l else { return out };
             let mut compared = 0usize;
-            l.scan(from_tail, |i, e| {
+            l.scan_matches(element, from_tail, |i, matched| {
                 if maxlen != 0 && compared == maxlen {
                     return false;
                 }
                 compared += 1;
-                if e == element {
+                if matched {
                     if skip > 0 {
                         skip -= 1;
                     } else {
