@@ -772,9 +772,37 @@ impl ListObj {
             for k in i..(i + 3).min(self.nodes()) {
                 self.recompress(k);
             }
+            // As Redis does after a split: join neighbours that now fit in one node, the
+            // highest pair first so that the lower indexes stay put.
+            for k in (i.saturating_sub(1)..i + 3).rev() {
+                self.try_merge(k);
+            }
         }
         self.len += 1;
         self.settle();
+    }
+
+    /// Joins nodes `k` and `k + 1` if their elements fit in one node.
+    fn try_merge(&mut self, k: usize) {
+        if k + 1 >= self.nodes() {
+            return;
+        }
+        let (a, b) = (self.node(k), self.node(k + 1));
+        let bytes = a.raw_len() + b.raw_len();
+        let count = a.count + b.count;
+        let fits = if self.fill < 0 {
+            bytes <= self.max_bytes()
+        } else {
+            bytes <= SIZE_SAFETY_LIMIT && count <= self.fill as u32
+        };
+        if !fits {
+            return;
+        }
+        let mut data = a.raw().into_owned();
+        data.extend_from_slice(&b.raw());
+        self.with_node(k, |n| n.set_raw(&data, count as usize));
+        self.remove_node(k + 1);
+        self.recompress(k);
     }
 
     /// Copies of the elements `start..end`.
@@ -1099,6 +1127,19 @@ mod tests {
         // An element larger than a node gets a node of its own.
         let l = filled(-1, 0, 3, 10_000);
         assert_eq!(l.nodes(), 3);
+    }
+
+    #[test]
+    fn insertions_that_split_nodes_merge_neighbours_that_fit() {
+        // Nodes [0 1 2 3] [4]: inserting before 3 splits the full first node into
+        // [0 1 2 new] [3], and [3] then joins [4].
+        let mut l = filled(4, 0, 5, 10);
+        assert_eq!(l.nodes(), 2);
+        l.insert(3, b"new");
+        l.check().expect("consistent");
+        assert_eq!((l.nodes(), l.node(0).count, l.node(1).count), (2, 4, 2));
+        assert_eq!(&l.get(3).expect("in range")[..], b"new");
+        assert_eq!(&l.get(4).expect("in range")[..8], b"00000003");
     }
 
     #[test]
