@@ -806,19 +806,32 @@ impl ListObj {
     }
 
     /// Copies of the elements `start..end`.
+    ///
+    /// The strings of each node are copied out in one allocation that they share.
     pub(crate) fn range(&self, start: usize, end: usize) -> Vec<Bytes> {
         let end = end.min(self.len);
         if start >= end {
             return Vec::new();
         }
-        let mut out = Vec::with_capacity(end - start);
+        let want = end - start;
+        let mut out = Vec::with_capacity(want);
         let (mut i, mut o) = self.locate(start);
-        while out.len() < end - start && i < self.nodes() {
+        while out.len() < want && i < self.nodes() {
             let raw = self.node(i).raw();
-            let mut off = offset_of(&raw, o);
-            while off < raw.len() && out.len() < end - start {
+            let from = offset_of(&raw, o);
+            let (mut to, mut n) = (from, 0);
+            while to < raw.len() && out.len() + n < want {
+                to = skip(&raw, to);
+                n += 1;
+            }
+            let chunk = Bytes::copy_from_slice(&raw[from..to]);
+            let mut off = from;
+            for _ in 0..n {
                 let (v, next) = element_at(&raw, off);
-                out.push(v.to_bytes());
+                out.push(match v {
+                    Elem::Str(b) => chunk.slice(next - b.len() - from..next - from),
+                    Elem::Int(n) => Bytes::from(n.to_string()),
+                });
                 off = next;
             }
             i += 1;
