@@ -84,6 +84,7 @@ impl Store {
     /// (`None`: nothing changed). [`Event::New`] precedes the event of a list created; an
     /// emptied list is deleted and reported as [`Event::Del`] after it, as Redis never
     /// keeps empty collections. A missing key (without `create`) answers `absent()`.
+    /// Callers that may grow memory check the limit first.
     fn write_list<R>(
         &self,
         db: usize,
@@ -92,9 +93,6 @@ impl Store {
         f: impl FnOnce(&mut ListObj) -> Result<(R, Option<Event>)>,
         absent: impl FnOnce() -> Result<R>,
     ) -> Result<R> {
-        if create {
-            self.check_memory()?;
-        }
         self.with_write(db, key, |ctx| {
             let (i, created) = match ctx.live(key) {
                 Some(i) => {
@@ -154,7 +152,7 @@ impl Store {
         if elements.is_empty() {
             return self.llen(db, key);
         }
-        // LPUSHX and RPUSHX are refused over the limit too (Redis flags them denyoom).
+        // LPUSHX and RPUSHX too are refused over the limit (Redis flags them denyoom).
         self.check_memory()?;
         self.write_list(
             db,
