@@ -9,6 +9,7 @@ use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::quicklist::{ListEnd, ListObj};
 use crate::store::Store;
+use crate::strings::MAX_STRING_LEN;
 
 /// Default `list-max-listpack-size`: nodes of at most 8 KB.
 pub const DEFAULT_LIST_MAX_LISTPACK_SIZE: i64 = -2;
@@ -51,6 +52,15 @@ fn pop_event(end: ListEnd) -> Event {
     match end {
         ListEnd::Left => Event::LPop,
         ListEnd::Right => Event::RPop,
+    }
+}
+
+/// Refuses an element longer than Redis's `proto-max-bulk-len` would let in (nodes hold
+/// 32-bit offsets).
+fn check_len(element: &[u8]) -> Result<()> {
+    match element.len() as u64 {
+        n if n > MAX_STRING_LEN => Err(StoreError::StringTooLong { requested: n }),
+        _ => Ok(()),
     }
 }
 
@@ -128,7 +138,8 @@ impl Store {
     /// # Errors
     ///
     /// [`StoreError::WrongType`] for a key of another type; [`StoreError::OutOfMemory`]
-    /// when over the memory limit and nothing may be evicted.
+    /// when over the memory limit and nothing may be evicted;
+    /// [`StoreError::StringTooLong`] for an element over 512 MB (as LSET and LINSERT).
     ///
     /// # Examples
     ///
@@ -152,6 +163,7 @@ impl Store {
         if elements.is_empty() {
             return self.llen(db, key);
         }
+        elements.iter().try_for_each(|e| check_len(e))?;
         // LPUSHX and RPUSHX too are refused over the limit (Redis flags them denyoom).
         self.check_memory()?;
         self.write_list(
@@ -340,6 +352,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn lset(&self, db: usize, key: &[u8], index: i64, element: &[u8]) -> Result<()> {
+        check_len(element)?;
         self.check_memory()?;
         self.write_list(
             db,
@@ -377,6 +390,7 @@ impl Store {
         pivot: &[u8],
         element: &[u8],
     ) -> Result<i64> {
+        check_len(element)?;
         self.check_memory()?;
         self.write_list(
             db,
