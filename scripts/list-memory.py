@@ -3,13 +3,15 @@
 
 For each shape (lists of 10, 1000 and 1,000,000 elements of 10 and 100 bytes) it flushes
 the server, reads used_memory, builds enough lists to hold 1,000,000 elements (100,000
-lists of 10, 1,000 of 1000, one of 1,000,000), each element pushed by its own RPUSH from a
-Lua loop, reads used_memory again and prints the difference per element. Keys are
+lists of 10, 1,000 of 1000, one of 1,000,000), each element pushed by its own pipelined
+RPUSH, reads used_memory again and prints the difference per element. It runs the same
+against redis-server and redistill. Keys are
 `list:<8 digits>`; elements are `x`, filler `y`s and a 9-digit counter, so none is an
 integer, except in the last shape: 10-digit integers from 1000000001 up, which listpacks
 store in integer form.
 
-  scripts/list-memory.py --port 7771
+  scripts/list-memory.py --port 7771     (redis-server --port 7771 --save '')
+  scripts/list-memory.py --port 7772     (target/release/redistill --port 7772)
 
 The store's own figures come from `cargo run --release -p redistill-store --example
 list_memory`, which builds the same lists.
@@ -29,18 +31,12 @@ SHAPES = [
 ]
 TOTAL = 1_000_000
 
-FILL = """
-local n, size = tonumber(ARGV[1]), tonumber(ARGV[2])
-local pad = string.rep('y', size - 10)
-for i = 1, n do
-  if ARGV[3] == 'int' then
-    redis.call('rpush', KEYS[1], string.format('%d', 1000000000 + i))
-  else
-    redis.call('rpush', KEYS[1], 'x' .. pad .. string.format('%09d', i))
-  end
-end
-return n
-"""
+
+def element(i, size, kind):
+    """Element `i` (from 1) of a list: a 10-digit integer, or `x`, filler and a counter."""
+    if kind == "int":
+        return b"%d" % (1000000000 + i)
+    return b"x" + b"y" * (size - 10) + b"%09d" % i
 
 
 class Conn:
@@ -100,12 +96,23 @@ def main():
         c.call("FLUSHALL")
         before = c.used_memory()
         lists = TOTAL // n
-        batch = 1000
-        for start in range(0, lists, batch):
-            for i in range(start, min(lists, start + batch)):
-                c.send("EVAL", FILL, 1, "list:%08d" % i, n, size, kind)
-            for _ in range(start, min(lists, start + batch)):
-                c._reply()
+        pending = 0
+        out = []
+        for i in range(lists):
+            key = b"list:%08d" % i
+            for j in range(1, n + 1):
+                e = element(j, size, kind)
+                out.append(b"*3\r\n$5\r\nRPUSH\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(e), e))
+                pending += 1
+                if pending == 10000:
+                    c.sock.sendall(b"".join(out))
+                    out = []
+                    for _ in range(pending):
+                        c._reply()
+                    pending = 0
+        c.sock.sendall(b"".join(out))
+        for _ in range(pending):
+            c._reply()
         after = c.used_memory()
         print(f"{n} {size} {kind} {(after - before) / (lists * n):.2f}")
 
