@@ -154,6 +154,8 @@ impl Store {
         if elements.is_empty() {
             return self.llen(db, key);
         }
+        // LPUSHX and RPUSHX are refused over the limit too (Redis flags them denyoom).
+        self.check_memory()?;
         self.write_list(
             db,
             key,
@@ -669,6 +671,16 @@ impl Store {
     }
 
     /// `list-max-listpack-size` as set (default -2: 8 KB nodes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.list_max_listpack_size(), redistill_store::DEFAULT_LIST_MAX_LISTPACK_SIZE);
+    /// store.set_list_max_listpack_size(-100)?; // stored as given, used as -5
+    /// assert_eq!(store.list_max_listpack_size(), -100);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn list_max_listpack_size(&self) -> i64 {
         self.inner.list_fill.load(Ordering::Relaxed)
     }
@@ -702,6 +714,16 @@ impl Store {
     }
 
     /// `list-compress-depth` as set (default 0).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.list_compress_depth(), redistill_store::DEFAULT_LIST_COMPRESS_DEPTH);
+    /// store.set_list_compress_depth(i64::from(i32::MAX))?;
+    /// assert_eq!(store.list_compress_depth(), i64::from(i32::MAX));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn list_compress_depth(&self) -> i64 {
         self.inner.list_compress.load(Ordering::Relaxed)
     }

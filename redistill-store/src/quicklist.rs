@@ -13,6 +13,10 @@
 //! within d of an end or is edited. Walks (LINDEX, LSET, LINSERT) skip whole nodes by
 //! their counts, from the nearer end.
 //!
+//! Elements carry no back-length (a listpack spends a byte on it), so popping at the tail
+//! uses an index of where the last node's elements start, built by the first tail pop on a
+//! node of 32 or more elements and kept current by pushes and pops in place.
+//!
 //! The byte total of all buffers is kept as they change, so a list's footprint is O(1).
 
 use std::borrow::Cow;
@@ -40,6 +44,8 @@ const FILL_MAX: i64 = (1 << 15) - 1;
 const COMPRESS_MAX: i64 = (1 << 16) - 1;
 /// Nodes smaller than this are never compressed (Redis's `MIN_COMPRESS_BYTES`).
 const MIN_COMPRESS_BYTES: usize = 48;
+/// Nodes of at least this many elements get a tail index once popped at the tail.
+const TAIL_INDEX_MIN: u32 = 32;
 /// A compressed node must be at least this much smaller to be kept compressed.
 const MIN_COMPRESS_IMPROVE: usize = 8;
 
@@ -208,11 +214,12 @@ impl Node {
         out
     }
 
-    fn pop_back(&mut self) -> Bytes {
-        let data = self.data();
-        let last = offset_of(data, self.count as usize - 1);
-        let out = Bytes::copy_from_slice(element_at(data, last).0);
-        self.end = self.start + last as u32;
+    /// Pops the last element, which starts at `at` in the buffer when that is known.
+    fn pop_back(&mut self, at: Option<usize>) -> Bytes {
+        let start = self.start as usize;
+        let last = at.unwrap_or_else(|| start + offset_of(self.data(), self.count as usize - 1));
+        let out = Bytes::copy_from_slice(element_at(&self.buf[..self.end as usize], last).0);
+        self.end = last as u32;
         self.count -= 1;
         self.incompressible = false;
         self.maybe_shrink();
@@ -297,6 +304,11 @@ impl Node {
     }
 }
 
+/// Where the elements of a suffix of the last node start (offsets into its buffer,
+/// ascending), so that popping at the tail need not walk the node from its head, as
+/// elements carry no back-length.
+type TailIndex = VecDeque<u32>;
+
 /// A list: its nodes (the first inline, so that a small list is one allocation), its
 /// length, and the byte total of the nodes' buffers.
 #[derive(Clone)]
@@ -305,7 +317,10 @@ pub(crate) struct ListObj {
     rest: VecDeque<Node>,
     len: usize,
     node_bytes: usize,
-    compressed_nodes: usize,
+    compressed_nodes: u32,
+    /// Built by the first tail pop on a large last node; dropped whenever the last node is
+    /// replaced or its buffer moves.
+    tail: Option<Box<TailIndex>>,
     /// `list-max-listpack-size` as clamped when the list was made.
     fill: i16,
     /// `list-compress-depth` as clamped when the list was made.
@@ -321,6 +336,7 @@ impl ListObj {
             len: 0,
             node_bytes: 0,
             compressed_nodes: 0,
+            tail: None,
             fill: fill.clamp(-5, FILL_MAX) as i16,
             depth: depth.clamp(0, COMPRESS_MAX) as u16,
         }
@@ -336,7 +352,10 @@ impl ListObj {
 
     /// Heap bytes the list holds (allocator rounding included).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.node_bytes + alloc_size(self.rest.capacity() * std::mem::size_of::<Node>())
+        let tail = self.tail.as_ref().map_or(0, |t| {
+            alloc_size(std::mem::size_of::<TailIndex>()) + alloc_size(t.capacity() * 4)
+        });
+        self.node_bytes + alloc_size(self.rest.capacity() * std::mem::size_of::<Node>()) + tail
     }
 
     fn nodes(&self) -> usize {
@@ -350,23 +369,30 @@ impl ListObj {
         }
     }
 
-    /// Runs `f` on node `i`, keeping the byte total and compressed count right.
+    /// Runs `f` on node `i`, keeping the byte total and compressed count right, and
+    /// dropping the tail index if `f` moved the last node's buffer. (Every edit but a
+    /// push or pop in place moves it; the push and pop paths keep the index current.)
     fn with_node<R>(&mut self, i: usize, f: impl FnOnce(&mut Node) -> R) -> R {
+        let last = i + 1 == self.nodes();
         let node = match i {
             0 => &mut self.first,
             _ => &mut self.rest[i - 1],
         };
-        let (bytes, packed) = (node.heap(), node.compressed);
+        let (bytes, packed, at) = (node.heap(), node.compressed, node.buf.as_ptr());
         let r = f(node);
         self.node_bytes = self.node_bytes + node.heap() - bytes;
         self.compressed_nodes =
-            self.compressed_nodes + usize::from(node.compressed) - usize::from(packed);
+            self.compressed_nodes + u32::from(node.compressed) - u32::from(packed);
+        if last && node.buf.as_ptr() != at {
+            self.tail = None;
+        }
         r
     }
 
     fn insert_node(&mut self, i: usize, node: Node) {
+        self.tail = None;
         self.node_bytes += node.heap();
-        self.compressed_nodes += usize::from(node.compressed);
+        self.compressed_nodes += u32::from(node.compressed);
         if i == 0 {
             let old = std::mem::replace(&mut self.first, node);
             self.rest.push_front(old);
@@ -376,6 +402,7 @@ impl ListObj {
     }
 
     fn remove_node(&mut self, i: usize) {
+        self.tail = None;
         let node = if i == 0 {
             let next = self.rest.pop_front().unwrap_or_default();
             std::mem::replace(&mut self.first, next)
@@ -383,7 +410,7 @@ impl ListObj {
             self.rest.remove(i - 1).unwrap_or_default()
         };
         self.node_bytes -= node.heap();
-        self.compressed_nodes -= usize::from(node.compressed);
+        self.compressed_nodes -= u32::from(node.compressed);
         if self.rest.capacity() > 8 && self.rest.len() * 4 < self.rest.capacity() {
             self.rest.shrink_to(self.rest.len() * 2);
         }
@@ -476,7 +503,11 @@ impl ListObj {
             ListEnd::Right => {
                 let last = self.nodes() - 1;
                 if self.node_fits(last, more) {
+                    let at = self.node(last).end;
                     self.with_node(last, |n| n.push_back(v));
+                    if let Some(tail) = &mut self.tail {
+                        tail.push_back(at);
+                    }
                 } else {
                     self.insert_node(last + 1, Node::default());
                     self.with_node(last + 1, |n| n.push_back(v));
@@ -491,18 +522,52 @@ impl ListObj {
         if self.len == 0 {
             return None;
         }
-        let i = match end {
-            ListEnd::Left => 0,
-            ListEnd::Right => self.nodes() - 1,
+        let (i, out) = match end {
+            ListEnd::Left => {
+                let out = self.with_node(0, Node::pop_front);
+                // Elements popped at the head of the last node leave the tail index.
+                let start = self.first.start;
+                if let Some(tail) = self.tail.as_mut().filter(|_| self.rest.is_empty()) {
+                    while tail.front().is_some_and(|&at| at < start) {
+                        tail.pop_front();
+                    }
+                }
+                (0, out)
+            }
+            ListEnd::Right => {
+                let last = self.nodes() - 1;
+                let at = self.tail_pop_offset(last);
+                (last, self.with_node(last, |n| n.pop_back(at)))
+            }
         };
-        let out = self.with_node(i, |n| match end {
-            ListEnd::Left => n.pop_front(),
-            ListEnd::Right => n.pop_back(),
-        });
         self.len -= 1;
         self.drop_if_empty(i);
         self.settle();
         Some(out)
+    }
+
+    /// Where the last element of the last node (`last`) starts, from the tail index,
+    /// which is built when missing for a node large enough to be worth it.
+    fn tail_pop_offset(&mut self, last: usize) -> Option<usize> {
+        let node = self.node(last);
+        if self.tail.as_ref().is_none_or(|t| t.is_empty()) {
+            if node.count < TAIL_INDEX_MIN {
+                self.tail = None;
+                return None;
+            }
+            let data = node.data();
+            let mut index = TailIndex::with_capacity(node.count as usize);
+            let mut off = 0;
+            while off < data.len() {
+                index.push_back(node.start + off as u32);
+                off = element_at(data, off).1;
+            }
+            self.tail = Some(Box::new(index));
+        }
+        self.tail
+            .as_mut()
+            .and_then(|t| t.pop_back())
+            .map(|at| at as usize)
     }
 
     /// Removes node `i` if it holds nothing, unless it is the only one.
@@ -767,10 +832,26 @@ impl ListObj {
             }
             len += node.count as usize;
             bytes += node.heap();
-            packed += usize::from(node.compressed);
+            packed += u32::from(node.compressed);
         }
         if len != self.len {
             return Err(format!("list length {}, nodes hold {len}", self.len));
+        }
+        if let Some(tail) = &self.tail {
+            let node = self.node(n - 1);
+            let data = node.data();
+            let mut starts = Vec::new();
+            let mut off = 0;
+            while off < data.len() {
+                starts.push(node.start + off as u32);
+                off = element_at(data, off).1;
+            }
+            if !starts.ends_with(&tail.iter().copied().collect::<Vec<_>>()) {
+                return Err(format!(
+                    "tail index {tail:?} is not where the last node's last elements start \
+                     ({starts:?})"
+                ));
+            }
         }
         if (bytes, packed) != (self.node_bytes, self.compressed_nodes) {
             return Err(format!(
@@ -846,10 +927,48 @@ mod tests {
     }
 
     #[test]
+    fn tail_pops_use_an_index_kept_right_through_pushes_and_pops_at_both_ends() {
+        let mut l = filled(-2, 0, 300, 10);
+        let mut model: std::collections::VecDeque<Vec<u8>> =
+            l.to_vec().iter().map(|b| b.to_vec()).collect();
+        let (mut seed, mut indexed) = (7u64, 0);
+        for step in 0..5000u32 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let v = format!("{step}")
+                .repeat((seed >> 60) as usize + 1)
+                .into_bytes();
+            match (seed >> 33) % 5 {
+                0 => {
+                    l.push(ListEnd::Left, &v);
+                    model.push_front(v);
+                }
+                1 => {
+                    l.push(ListEnd::Right, &v);
+                    model.push_back(v);
+                }
+                2 => assert_eq!(l.pop(ListEnd::Left).map(|b| b.to_vec()), model.pop_front()),
+                _ => assert_eq!(l.pop(ListEnd::Right).map(|b| b.to_vec()), model.pop_back()),
+            }
+            l.check().expect("consistent");
+            indexed += usize::from(l.tail.as_ref().is_some_and(|t| !t.is_empty()));
+        }
+        assert!(indexed > 1000, "the index served {indexed} steps");
+        assert_eq!(
+            l.to_vec(),
+            model
+                .iter()
+                .map(|v| bytes::Bytes::from(v.clone()))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
     fn interior_nodes_compress_and_come_back_at_the_ends() {
         let mut l = filled(-1, 1, 1000, 100);
         let n = l.nodes();
-        assert_eq!(l.compressed_nodes, n - 2);
+        assert_eq!(l.compressed_nodes as usize, n - 2);
         let plain = filled(-1, 0, 1000, 100);
         assert!(l.heap_bytes() * 3 < plain.heap_bytes());
         // Popping a whole node brings the next one within the depth, uncompressed.
@@ -857,7 +976,7 @@ mod tests {
             l.pop(ListEnd::Left);
         }
         l.check().expect("consistent");
-        assert_eq!(l.compressed_nodes, l.nodes() - 2);
+        assert_eq!(l.compressed_nodes as usize, l.nodes() - 2);
         assert_eq!(&l.get(500).expect("in range")[..8], b"00000600");
         assert!(l.set(500, b"edited"));
         l.insert(300, b"inserted");

@@ -283,6 +283,12 @@ fn lists_count_against_the_memory_limit_and_are_evicted() {
         refused,
         "pushes past the limit are refused under noeviction"
     );
+    assert!(strict.llen(0, b"l").unwrap() > 100);
+    assert_eq!(
+        strict.list_push(0, b"l", ListEnd::Left, &[b"x"], true),
+        Err(StoreError::OutOfMemory),
+        "LPUSHX too"
+    );
     assert!(strict.lpop(0, b"l").unwrap().is_some(), "pops still work");
 }
 

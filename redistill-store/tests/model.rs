@@ -5,14 +5,15 @@
 //! KEEPTTL and past absolute times, GETEX (which checks the key before its time) and GETDEL,
 //! EXPIRE's NX/XX/GT/LT (no TTL counts as infinite), COPY with and without REPLACE, hash
 //! counters, and INCRBYFLOAT on values whose sums are exact in binary (so Redis's
-//! `long double` formatting is the plain decimal).
+//! `long double` formatting is the plain decimal). Lists join in (pushes, pops, LRANGE),
+//! so that every command meets keys of every type, and emptied lists disappear.
 
 #![allow(clippy::unwrap_used)] // Test helpers outside #[test] functions unwrap too.
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use redistill_store::{
-    Clock, ExpireCommand, ExpireCondition, Expiry, GetExOption, ManualClock, SetCondition,
+    Clock, ExpireCommand, ExpireCondition, Expiry, GetExOption, ListEnd, ManualClock, SetCondition,
     SetOptions, Store, StoreError, ValueType,
 };
 
@@ -64,6 +65,11 @@ enum Op {
     HGetAll(u8),
     HIncrBy(u8, u8, i8),
     HIncrByFloat(u8, u8, i8),
+    /// RPUSH (false) or LPUSH (true).
+    Push(u8, bool, Vec<u8>),
+    /// LPOP (true) or RPOP (false).
+    Pop(u8, bool),
+    LRange(u8),
     Advance(u16),
     ActiveExpire,
 }
@@ -78,6 +84,7 @@ enum R {
     Set(bool, Option<Vec<u8>>),
     Pairs(Vec<(Vec<u8>, Vec<u8>)>),
     Type(Option<ValueType>),
+    List(Option<Vec<Vec<u8>>>),
     /// A float sum the model cannot format exactly (not a multiple of 1/4): not compared,
     /// and the key is dropped from both sides.
     Inexact,
@@ -87,6 +94,7 @@ enum R {
 enum V {
     Str(Vec<u8>),
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
+    List(std::collections::VecDeque<Vec<u8>>),
 }
 
 #[derive(Default)]
@@ -251,6 +259,7 @@ impl Model {
                 None => None,
                 Some((V::Str(_), _)) => Some(ValueType::String),
                 Some((V::Hash(_), _)) => Some(ValueType::Hash),
+                Some((V::List(_), _)) => Some(ValueType::List),
             }),
             Op::PexpireCond(k, amount, _, cond) => {
                 let k = key(*k);
@@ -496,6 +505,44 @@ impl Model {
                 Some((V::Hash(h), _)) => R::Int(h.len() as i64),
                 Some(_) => R::Err(StoreError::WrongType),
             },
+            Op::Push(k, left, v) => {
+                let k = key(*k);
+                if self.live(&k).is_none() {
+                    self.map
+                        .insert(k.clone(), (V::List(Default::default()), None));
+                }
+                match self.map.get_mut(&k) {
+                    Some((V::List(l), _)) => {
+                        if *left {
+                            l.push_front(v.clone());
+                        } else {
+                            l.push_back(v.clone());
+                        }
+                        R::Int(l.len() as i64)
+                    }
+                    _ => R::Err(StoreError::WrongType),
+                }
+            }
+            Op::Pop(k, left) => {
+                let k = key(*k);
+                let (v, emptied) = match self.live(&k) {
+                    None => return R::Bytes(None),
+                    Some((V::List(l), _)) => {
+                        let v = if *left { l.pop_front() } else { l.pop_back() };
+                        (v, l.is_empty())
+                    }
+                    Some(_) => return R::Err(StoreError::WrongType),
+                };
+                if emptied {
+                    self.map.remove(&k);
+                }
+                R::Bytes(v)
+            }
+            Op::LRange(k) => match self.live(&key(*k)) {
+                None => R::List(None),
+                Some((V::List(l), _)) => R::List(Some(l.iter().cloned().collect())),
+                Some(_) => R::Err(StoreError::WrongType),
+            },
             Op::Advance(ms) => {
                 self.now += u64::from(*ms);
                 R::Unit
@@ -676,6 +723,21 @@ fn run(s: &Store, clock: &ManualClock, op: &Op) -> R {
             .map_or_else(R::Err, |v| R::Bytes(v.map(|b| b.to_vec()))),
         Op::HDel(k, f) => r(s.hdel(0, &key(*k), &[&[*f][..]]).map(|n| n as i64)),
         Op::HLen(k) => r(s.hlen(0, &key(*k)).map(|n| n as i64)),
+        Op::Push(k, left, v) => {
+            let end = if *left { ListEnd::Left } else { ListEnd::Right };
+            r(s.list_push(0, &key(*k), end, &[v], false).map(|n| n as i64))
+        }
+        Op::Pop(k, left) => {
+            let popped = if *left {
+                s.lpop(0, &key(*k))
+            } else {
+                s.rpop(0, &key(*k))
+            };
+            popped.map_or_else(R::Err, |v| R::Bytes(v.map(|b| b.to_vec())))
+        }
+        Op::LRange(k) => s.lrange(0, &key(*k), 0, -1).map_or_else(R::Err, |l| {
+            R::List((!l.is_empty()).then(|| l.iter().map(|b| b.to_vec()).collect()))
+        }),
         Op::Advance(ms) => {
             clock.advance(u64::from(*ms));
             R::Unit
@@ -775,7 +837,10 @@ fn op() -> impl Strategy<Value = Op> {
         (k.clone(), 0u8..4, value()).prop_map(|(k, f, v)| Op::HSet(k, f, v)),
         (k.clone(), 0u8..4).prop_map(|(k, f)| Op::HGet(k, f)),
         (k.clone(), 0u8..4).prop_map(|(k, f)| Op::HDel(k, f)),
-        k.prop_map(Op::HLen),
+        k.clone().prop_map(Op::HLen),
+        (k.clone(), any::<bool>(), value()).prop_map(|(k, l, v)| Op::Push(k, l, v)),
+        (k.clone(), any::<bool>()).prop_map(|(k, l)| Op::Pop(k, l)),
+        k.prop_map(Op::LRange),
         (0u16..40).prop_map(Op::Advance),
         Just(Op::ActiveExpire),
     ]
