@@ -6,7 +6,8 @@ the server, reads used_memory, builds enough lists to hold 1,000,000 elements (1
 lists of 10, 1,000 of 1000, one of 1,000,000), each element pushed by its own RPUSH from a
 Lua loop, reads used_memory again and prints the difference per element. Keys are
 `list:<8 digits>`; elements are `x`, filler `y`s and a 9-digit counter, so none is an
-integer (which listpacks would store in fewer bytes).
+integer, except in the last shape: 10-digit integers from 1000000001 up, which listpacks
+store in integer form.
 
   scripts/list-memory.py --port 7771
 
@@ -17,14 +18,26 @@ list_memory`, which builds the same lists.
 import argparse
 import socket
 
-SHAPES = [(10, 10), (10, 100), (1000, 10), (1000, 100), (1_000_000, 10), (1_000_000, 100)]
+SHAPES = [
+    (10, 10, "str"),
+    (10, 100, "str"),
+    (1000, 10, "str"),
+    (1000, 100, "str"),
+    (1_000_000, 10, "str"),
+    (1_000_000, 100, "str"),
+    (1_000_000, 10, "int"),
+]
 TOTAL = 1_000_000
 
 FILL = """
 local n, size = tonumber(ARGV[1]), tonumber(ARGV[2])
 local pad = string.rep('y', size - 10)
 for i = 1, n do
-  redis.call('rpush', KEYS[1], 'x' .. pad .. string.format('%09d', i))
+  if ARGV[3] == 'int' then
+    redis.call('rpush', KEYS[1], string.format('%d', 1000000000 + i))
+  else
+    redis.call('rpush', KEYS[1], 'x' .. pad .. string.format('%09d', i))
+  end
 end
 return n
 """
@@ -82,19 +95,19 @@ def main():
     p.add_argument("--port", type=int, default=7771)
     args = p.parse_args()
     c = Conn(args.port)
-    print("elements_per_list element_bytes bytes_per_element")
-    for n, size in SHAPES:
+    print("elements_per_list element_bytes kind bytes_per_element")
+    for n, size, kind in SHAPES:
         c.call("FLUSHALL")
         before = c.used_memory()
         lists = TOTAL // n
         batch = 1000
         for start in range(0, lists, batch):
             for i in range(start, min(lists, start + batch)):
-                c.send("EVAL", FILL, 1, "list:%08d" % i, n, size)
+                c.send("EVAL", FILL, 1, "list:%08d" % i, n, size, kind)
             for _ in range(start, min(lists, start + batch)):
                 c._reply()
         after = c.used_memory()
-        print(f"{n} {size} {(after - before) / (lists * n):.2f}")
+        print(f"{n} {size} {kind} {(after - before) / (lists * n):.2f}")
 
 
 if __name__ == "__main__":

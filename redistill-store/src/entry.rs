@@ -45,7 +45,7 @@ pub(crate) struct Head {
     pub(crate) value_start: usize,
 }
 
-pub(crate) fn read_varint(b: &[u8]) -> (usize, usize) {
+fn read_varint(b: &[u8]) -> (usize, usize) {
     let mut v = 0usize;
     let mut shift = 0;
     for (i, byte) in b.iter().enumerate() {
@@ -58,7 +58,7 @@ pub(crate) fn read_varint(b: &[u8]) -> (usize, usize) {
     (v, b.len())
 }
 
-pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: usize) {
+fn write_varint(out: &mut Vec<u8>, mut v: usize) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -66,7 +66,7 @@ pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: usize) {
     out.push(v as u8);
 }
 
-pub(crate) fn varint_len(mut v: usize) -> usize {
+fn varint_len(mut v: usize) -> usize {
     let mut n = 1;
     while v >= 0x80 {
         v >>= 7;

@@ -50,7 +50,8 @@ pub enum StoreError {
     /// The write needs memory above `max_memory` and the policy may not evict.
     #[error("memory in use is over the limit and no key may be evicted")]
     OutOfMemory,
-    /// SETRANGE/APPEND would grow a string beyond 512 MB ([`crate::MAX_STRING_LEN`]).
+    /// SETRANGE/APPEND would grow a string beyond 512 MB ([`crate::MAX_STRING_LEN`]), or a
+    /// list element is longer than that.
     #[error("a string of {requested} bytes would exceed the largest allowed")]
     StringTooLong {
         /// The size the string would have had.

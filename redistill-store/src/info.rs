@@ -130,7 +130,8 @@ impl Store {
         total
     }
 
-    /// OBJECT ENCODING: `"int"`, `"embstr"`, `"raw"`, `"listpack"` or `"hashtable"`.
+    /// OBJECT ENCODING: `"int"`, `"embstr"`, `"raw"`, `"listpack"` or `"hashtable"`, and
+    /// `"quicklist"` for every list (as Redis 7.0 reports them, however small).
     ///
     /// # Examples
     ///
@@ -140,6 +141,8 @@ impl Store {
     /// store.set(0, b"s", b"hello", Default::default())?;
     /// assert_eq!(store.object_encoding(0, b"n")?, Some("int"));
     /// assert_eq!(store.object_encoding(0, b"s")?, Some("embstr"));
+    /// store.rpush(0, b"l", &[b"a"])?;
+    /// assert_eq!(store.object_encoding(0, b"l")?, Some("quicklist"));
     /// assert_eq!(store.object_encoding(0, b"missing")?, None);
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```

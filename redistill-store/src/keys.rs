@@ -111,6 +111,8 @@ impl Store {
     /// store.hset(0, b"h", &[(b"f", b"v")])?;
     /// assert_eq!(store.value_type(0, b"s")?, Some(ValueType::String));
     /// assert_eq!(store.value_type(0, b"h")?, Some(ValueType::Hash));
+    /// store.rpush(0, b"l", &[b"a"])?;
+    /// assert_eq!(store.value_type(0, b"l")?, Some(ValueType::List));
     /// assert_eq!(store.value_type(0, b"missing")?, None);
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```

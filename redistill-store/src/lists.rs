@@ -9,6 +9,7 @@ use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::quicklist::{ListEnd, ListObj};
 use crate::store::Store;
+use crate::strings::MAX_STRING_LEN;
 
 /// Default `list-max-listpack-size`: nodes of at most 8 KB.
 pub const DEFAULT_LIST_MAX_LISTPACK_SIZE: i64 = -2;
@@ -54,6 +55,15 @@ fn pop_event(end: ListEnd) -> Event {
     }
 }
 
+/// Refuses an element longer than Redis's `proto-max-bulk-len` would let in (nodes hold
+/// 32-bit offsets).
+fn check_len(element: &[u8]) -> Result<()> {
+    match element.len() as u64 {
+        n if n > MAX_STRING_LEN => Err(StoreError::StringTooLong { requested: n }),
+        _ => Ok(()),
+    }
+}
+
 /// Pops up to `count` elements from `end`.
 fn pop_many(list: &mut ListObj, end: ListEnd, count: usize) -> Vec<Bytes> {
     let n = count.min(list.len());
@@ -84,6 +94,7 @@ impl Store {
     /// (`None`: nothing changed). [`Event::New`] precedes the event of a list created; an
     /// emptied list is deleted and reported as [`Event::Del`] after it, as Redis never
     /// keeps empty collections. A missing key (without `create`) answers `absent()`.
+    /// Callers that may grow memory check the limit first.
     fn write_list<R>(
         &self,
         db: usize,
@@ -92,9 +103,6 @@ impl Store {
         f: impl FnOnce(&mut ListObj) -> Result<(R, Option<Event>)>,
         absent: impl FnOnce() -> Result<R>,
     ) -> Result<R> {
-        if create {
-            self.check_memory()?;
-        }
         self.with_write(db, key, |ctx| {
             let (i, created) = match ctx.live(key) {
                 Some(i) => {
@@ -130,7 +138,8 @@ impl Store {
     /// # Errors
     ///
     /// [`StoreError::WrongType`] for a key of another type; [`StoreError::OutOfMemory`]
-    /// when over the memory limit and nothing may be evicted.
+    /// when over the memory limit and nothing may be evicted;
+    /// [`StoreError::StringTooLong`] for an element over 512 MB (as LSET and LINSERT).
     ///
     /// # Examples
     ///
@@ -154,7 +163,8 @@ impl Store {
         if elements.is_empty() {
             return self.llen(db, key);
         }
-        // LPUSHX and RPUSHX are refused over the limit too (Redis flags them denyoom).
+        elements.iter().try_for_each(|e| check_len(e))?;
+        // LPUSHX and RPUSHX too are refused over the limit (Redis flags them denyoom).
         self.check_memory()?;
         self.write_list(
             db,
@@ -342,6 +352,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn lset(&self, db: usize, key: &[u8], index: i64, element: &[u8]) -> Result<()> {
+        check_len(element)?;
         self.check_memory()?;
         self.write_list(
             db,
@@ -379,6 +390,7 @@ impl Store {
         pivot: &[u8],
         element: &[u8],
     ) -> Result<i64> {
+        check_len(element)?;
         self.check_memory()?;
         self.write_list(
             db,
@@ -386,11 +398,11 @@ impl Store {
             false,
             |list| {
                 let mut at = None;
-                list.scan(false, |i, e| {
-                    if e == pivot {
+                list.scan_matches(pivot, false, |i, matched| {
+                    if matched {
                         at = Some(i);
                     }
-                    at.is_none()
+                    !matched
                 });
                 Ok(match at {
                     None => (-1, None),
@@ -496,12 +508,12 @@ impl Store {
             let mut out = Vec::new();
             let Some(l) = l else { return out };
             let mut compared = 0usize;
-            l.scan(from_tail, |i, e| {
+            l.scan_matches(element, from_tail, |i, matched| {
                 if maxlen != 0 && compared == maxlen {
                     return false;
                 }
                 compared += 1;
-                if e == element {
+                if matched {
                     if skip > 0 {
                         skip -= 1;
                     } else {

@@ -267,6 +267,29 @@ mod tests {
     }
 
     #[test]
+    fn lmove_between_shards_is_never_seen_half_done() {
+        use crate::ListEnd;
+        let (store, a, b) = two_shards();
+        store.rpush(0, &a, &[b"v"]).unwrap();
+        let pair: [&[u8]; 2] = [&a, &b];
+        while_writing(
+            || {
+                for _ in 0..10_000 {
+                    let (l, r) = (ListEnd::Left, ListEnd::Right);
+                    assert!(store.lmove(0, &a, &b, l, r).unwrap().is_some());
+                    assert!(store.lmove(0, &b, &a, r, l).unwrap().is_some());
+                }
+            },
+            || {
+                // The one element is in exactly one list: the source is deleted as it
+                // empties, in the same step as the destination is made.
+                assert_eq!(store.exists(0, &pair).unwrap(), 1, "EXISTS mid-LMOVE");
+            },
+        );
+        store.check_invariants().unwrap();
+    }
+
+    #[test]
     fn multi_key_deletes_and_flushes_are_never_seen_half_done() {
         let (store, a, b) = two_shards();
         let pair: [&[u8]; 2] = [&a, &b];

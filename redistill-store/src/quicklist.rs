@@ -1,12 +1,16 @@
 //! The list value, after Redis's quicklist: a deque of nodes, each a run of elements
 //! packed back to back.
 //!
-//! An element is stored as `[length: LEB128][bytes]`, one byte of overhead up to 127
-//! bytes. A node's bytes live in one buffer with the used part anywhere inside it, so
-//! pushing or popping at either end of a node moves nothing; buffers grow to the
-//! allocator's size class of what they hold, whose slack then costs nothing. How much a
-//! node holds is `list-max-listpack-size` (a byte limit, or a count with an 8 KB safety
-//! limit); a small list is a single node, kept inline in the list with no node table.
+//! A string element is stored as its length and bytes: one header byte up to 239 bytes,
+//! three up to 64 KiB, five beyond. An integer in Redis's canonical form is stored as a
+//! tag byte and its 1 to 8 bytes when that is shorter, as a listpack does; every value has
+//! exactly one encoding, so elements compare equal by their encoded bytes.
+//!
+//! A node's bytes live in one buffer with the used part anywhere inside it, so pushing or
+//! popping at either end of a node moves nothing; buffers grow to the allocator's size
+//! class of what they hold, whose slack then costs nothing. How much a node holds is
+//! `list-max-listpack-size` (a byte limit, or a count with an 8 KB safety limit); a small
+//! list is a single node, kept inline in the list with no node table.
 //!
 //! With `list-compress-depth` d > 0, every node more than d nodes from either end is kept
 //! LZ4-compressed (when that saves at least 8 bytes), and decompressed when it comes
@@ -24,7 +28,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use crate::entry::{read_varint, varint_len, write_varint};
+use crate::entry::canonical_i64;
 use crate::memory::{alloc_size, usable_size};
 
 /// Which end of a list (Redis's LEFT/RIGHT, head/tail).
@@ -49,42 +53,160 @@ const TAIL_INDEX_MIN: u32 = 32;
 /// A compressed node must be at least this much smaller to be kept compressed.
 const MIN_COMPRESS_IMPROVE: usize = 8;
 
-/// Bytes an element takes in a node.
-fn enc_len(v: &[u8]) -> usize {
-    varint_len(v.len()) + v.len()
+/// First header byte of a string of 240 to 65535 bytes (a `u16` length follows); shorter
+/// strings have their length as the header byte.
+const STR16: u8 = 0xF0;
+/// First header byte of a longer string (a `u32` length follows).
+const STR32: u8 = 0xF1;
+/// First header byte of an integer of `k` bytes (two's complement, little-endian, sign
+/// extended) is `INT + k - 1`.
+const INT: u8 = 0xF8;
+
+/// An element as a node stores it: a header (for an integer, with its bytes) and a body
+/// (a string's bytes). Each value has one encoding, so equal elements have equal bytes.
+struct Encoded<'a> {
+    head: [u8; 9],
+    head_len: usize,
+    body: &'a [u8],
 }
 
-/// The element at `off` in node data: its bytes and where the next one starts.
-fn element_at(data: &[u8], off: usize) -> (&[u8], usize) {
-    let (len, n) = read_varint(&data[off..]);
-    let start = off + n;
+impl Encoded<'_> {
+    fn len(&self) -> usize {
+        self.head_len + self.body.len()
+    }
+
+    fn write(&self, out: &mut [u8]) {
+        out[..self.head_len].copy_from_slice(&self.head[..self.head_len]);
+        out[self.head_len..self.len()].copy_from_slice(self.body);
+    }
+
+    fn extend(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.head[..self.head_len]);
+        out.extend_from_slice(self.body);
+    }
+
+    fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        self.extend(&mut out);
+        out
+    }
+}
+
+/// How `v` is stored: as an integer when it is one in Redis's canonical form and that is
+/// shorter (as a listpack stores integers), else as a string.
+fn encode(v: &[u8]) -> Encoded<'_> {
+    let mut head = [0u8; 9];
+    let str_head = match v.len() {
+        n if n < usize::from(STR16) => 1,
+        n if n <= usize::from(u16::MAX) => 3,
+        _ => 5,
+    };
+    if v.len() <= 20
+        && let Some(n) = canonical_i64(v)
+    {
+        let k = (1..8usize)
+            .find(|&k| (-(1i64 << (8 * k - 1))..1i64 << (8 * k - 1)).contains(&n))
+            .unwrap_or(8);
+        if 1 + k < str_head + v.len() {
+            head[0] = INT + (k - 1) as u8;
+            head[1..=k].copy_from_slice(&n.to_le_bytes()[..k]);
+            return Encoded {
+                head,
+                head_len: 1 + k,
+                body: &[],
+            };
+        }
+    }
+    match str_head {
+        1 => head[0] = v.len() as u8,
+        3 => {
+            head[0] = STR16;
+            head[1..3].copy_from_slice(&(v.len() as u16).to_le_bytes());
+        }
+        _ => {
+            head[0] = STR32;
+            head[1..5].copy_from_slice(&(v.len() as u32).to_le_bytes());
+        }
+    }
+    Encoded {
+        head,
+        head_len: str_head,
+        body: v,
+    }
+}
+
+/// An element read from a node.
+enum Elem<'a> {
+    Str(&'a [u8]),
+    Int(i64),
+}
+
+impl Elem<'_> {
+    fn to_bytes(&self) -> Bytes {
+        match self {
+            Elem::Str(b) => Bytes::copy_from_slice(b),
+            Elem::Int(n) => Bytes::from(n.to_string()),
+        }
+    }
+}
+
+/// The `n`-byte little-endian length at `at`.
+fn le_len(data: &[u8], at: usize, n: usize) -> usize {
+    let mut b = [0u8; 8];
+    let src = data.get(at..at + n).unwrap_or_default();
+    b[..src.len()].copy_from_slice(src);
+    u64::from_le_bytes(b) as usize
+}
+
+/// The element at `off` in node data and where the next one starts.
+fn element_at(data: &[u8], off: usize) -> (Elem<'_>, usize) {
+    let (start, len) = match data[off] {
+        b if b < STR16 => (off + 1, usize::from(b)),
+        STR16 => (off + 3, le_len(data, off + 1, 2)),
+        STR32 => (off + 5, le_len(data, off + 1, 4)),
+        b if b >= INT => {
+            let k = usize::from(b - INT) + 1;
+            let mut n = [0u8; 8];
+            n[..k].copy_from_slice(&data[off + 1..off + 1 + k]);
+            let shift = 64 - 8 * k as u32;
+            let v = (i64::from_le_bytes(n) << shift) >> shift;
+            return (Elem::Int(v), off + 1 + k);
+        }
+        // Not written by `encode`: read as the rest of the node.
+        _ => return (Elem::Str(&[]), data.len()),
+    };
     let end = (start + len).min(data.len());
-    (&data[start..end], end)
+    (Elem::Str(&data[start..end]), end)
 }
 
-/// The elements of node data, in order.
-fn elements(data: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
-    let mut offs = Vec::new();
+/// Where the element after the one at `off` starts.
+#[inline]
+fn skip(data: &[u8], off: usize) -> usize {
+    match data[off] {
+        b if b < STR16 => off + 1 + usize::from(b),
+        _ => element_at(data, off).1,
+    }
+}
+
+/// Where each element of node data starts and ends.
+fn spans(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
     let mut off = 0;
     while off < data.len() {
-        offs.push(off);
-        off = element_at(data, off).1;
+        let next = skip(data, off);
+        out.push((off, next));
+        off = next;
     }
-    offs.into_iter().map(move |o| element_at(data, o).0)
+    out
 }
 
 /// The offset of element `o` in node data (the data's length for `o == count`).
 fn offset_of(data: &[u8], o: usize) -> usize {
     let mut off = 0;
     for _ in 0..o {
-        off = element_at(data, off).1;
+        off = skip(data, off);
     }
     off
-}
-
-fn encode_into(out: &mut Vec<u8>, v: &[u8]) {
-    write_varint(out, v.len());
-    out.extend_from_slice(v);
 }
 
 /// One node: elements packed in `buf[start..end]`, or, when `compressed`, all of `buf` is
@@ -178,26 +300,22 @@ impl Node {
     }
 
     fn push_front(&mut self, v: &[u8]) {
-        let n = enc_len(v);
+        let e = encode(v);
+        let n = e.len();
         self.make_room(n, 0);
         let at = self.start as usize - n;
-        let mut hdr = Vec::with_capacity(10);
-        write_varint(&mut hdr, v.len());
-        self.buf[at..at + hdr.len()].copy_from_slice(&hdr);
-        self.buf[at + hdr.len()..at + n].copy_from_slice(v);
+        e.write(&mut self.buf[at..at + n]);
         self.start = at as u32;
         self.count += 1;
         self.incompressible = false;
     }
 
     fn push_back(&mut self, v: &[u8]) {
-        let n = enc_len(v);
+        let e = encode(v);
+        let n = e.len();
         self.make_room(0, n);
         let at = self.end as usize;
-        let mut hdr = Vec::with_capacity(10);
-        write_varint(&mut hdr, v.len());
-        self.buf[at..at + hdr.len()].copy_from_slice(&hdr);
-        self.buf[at + hdr.len()..at + n].copy_from_slice(v);
+        e.write(&mut self.buf[at..at + n]);
         self.end = (at + n) as u32;
         self.count += 1;
         self.incompressible = false;
@@ -206,7 +324,7 @@ impl Node {
     fn pop_front(&mut self) -> Bytes {
         let data = self.data();
         let (v, next) = element_at(data, 0);
-        let out = Bytes::copy_from_slice(v);
+        let out = v.to_bytes();
         self.start += next as u32;
         self.count -= 1;
         self.incompressible = false;
@@ -218,7 +336,9 @@ impl Node {
     fn pop_back(&mut self, at: Option<usize>) -> Bytes {
         let start = self.start as usize;
         let last = at.unwrap_or_else(|| start + offset_of(self.data(), self.count as usize - 1));
-        let out = Bytes::copy_from_slice(element_at(&self.buf[..self.end as usize], last).0);
+        let out = element_at(&self.buf[..self.end as usize], last)
+            .0
+            .to_bytes();
         self.end = last as u32;
         self.count -= 1;
         self.incompressible = false;
@@ -232,13 +352,13 @@ impl Node {
         let a = offset_of(&data, o);
         let mut b = a;
         for _ in 0..remove {
-            b = element_at(&data, b).1;
+            b = skip(&data, b);
         }
-        let added: usize = insert.iter().map(|v| enc_len(v)).sum();
+        let added: usize = insert.iter().map(|v| encode(v).len()).sum();
         let mut out = Vec::with_capacity(data.len() - (b - a) + added);
         out.extend_from_slice(&data[..a]);
         for v in insert {
-            encode_into(&mut out, v);
+            encode(v).extend(&mut out);
         }
         out.extend_from_slice(&data[b..]);
         let count = self.count as usize - remove + insert.len();
@@ -247,13 +367,13 @@ impl Node {
 
     /// Keeps the elements `keep` says to (it is handed each one's position); how many
     /// went.
-    fn retain(&mut self, mut keep: impl FnMut(usize, &[u8]) -> bool) -> usize {
+    fn retain(&mut self, mut keep: impl FnMut(usize) -> bool) -> usize {
         let data = self.raw().into_owned();
         let mut out = Vec::with_capacity(data.len());
         let mut kept = 0;
-        for (o, v) in elements(&data).enumerate() {
-            if keep(o, v) {
-                encode_into(&mut out, v);
+        for (o, (a, b)) in spans(&data).into_iter().enumerate() {
+            if keep(o) {
+                out.extend_from_slice(&data[a..b]);
                 kept += 1;
             }
         }
@@ -490,7 +610,7 @@ impl ListObj {
     }
 
     pub(crate) fn push(&mut self, end: ListEnd, v: &[u8]) {
-        let more = enc_len(v);
+        let more = encode(v).len();
         match end {
             ListEnd::Left => {
                 if self.node_fits(0, more) {
@@ -560,7 +680,7 @@ impl ListObj {
             let mut off = 0;
             while off < data.len() {
                 index.push_back(node.start + off as u32);
-                off = element_at(data, off).1;
+                off = skip(data, off);
             }
             self.tail = Some(Box::new(index));
         }
@@ -588,7 +708,7 @@ impl ListObj {
         let (i, o) = self.locate(idx);
         let raw = self.node(i).raw();
         let off = offset_of(&raw, o);
-        Some(Bytes::copy_from_slice(element_at(&raw, off).0))
+        Some(element_at(&raw, off).0.to_bytes())
     }
 
     /// Replaces element `idx`; false if there is none.
@@ -599,9 +719,9 @@ impl ListObj {
         let (i, o) = self.locate(idx);
         self.with_node(i, Node::decompress);
         let node = self.node(i);
-        let old = element_at(node.data(), offset_of(node.data(), o)).0.len();
-        let rest = node.raw_len() - varint_len(old) - old;
-        if node.count == 1 || self.fits(rest, node.count - 1, enc_len(v)) {
+        let at = offset_of(node.data(), o);
+        let rest = node.raw_len() - (skip(node.data(), at) - at);
+        if node.count == 1 || self.fits(rest, node.count - 1, encode(v).len()) {
             self.with_node(i, |n| n.splice(o, 1, &[v]));
             self.recompress(i);
             self.settle();
@@ -622,7 +742,7 @@ impl ListObj {
             };
             return self.push(end, v);
         }
-        let more = enc_len(v);
+        let more = encode(v).len();
         let (i, o) = self.locate(idx);
         self.with_node(i, Node::decompress);
         if self.node_fits(i, more) {
@@ -652,26 +772,67 @@ impl ListObj {
             for k in i..(i + 3).min(self.nodes()) {
                 self.recompress(k);
             }
+            // As Redis does after a split: join neighbours that now fit in one node, the
+            // highest pair first so that the lower indexes stay put.
+            for k in (i.saturating_sub(1)..i + 3).rev() {
+                self.try_merge(k);
+            }
         }
         self.len += 1;
         self.settle();
     }
 
+    /// Joins nodes `k` and `k + 1` if their elements fit in one node.
+    fn try_merge(&mut self, k: usize) {
+        if k + 1 >= self.nodes() {
+            return;
+        }
+        let (a, b) = (self.node(k), self.node(k + 1));
+        let bytes = a.raw_len() + b.raw_len();
+        let count = a.count + b.count;
+        let fits = if self.fill < 0 {
+            bytes <= self.max_bytes()
+        } else {
+            bytes <= SIZE_SAFETY_LIMIT && count <= self.fill as u32
+        };
+        if !fits {
+            return;
+        }
+        let mut data = a.raw().into_owned();
+        data.extend_from_slice(&b.raw());
+        self.with_node(k, |n| n.set_raw(&data, count as usize));
+        self.remove_node(k + 1);
+        self.recompress(k);
+    }
+
     /// Copies of the elements `start..end`.
+    ///
+    /// The strings of each node are copied out in one allocation that they share.
     pub(crate) fn range(&self, start: usize, end: usize) -> Vec<Bytes> {
         let end = end.min(self.len);
         if start >= end {
             return Vec::new();
         }
-        let mut out = Vec::with_capacity(end - start);
+        let want = end - start;
+        let mut out = Vec::with_capacity(want);
         let (mut i, mut o) = self.locate(start);
-        while out.len() < end - start && i < self.nodes() {
+        while out.len() < want && i < self.nodes() {
             let raw = self.node(i).raw();
-            for v in elements(&raw).skip(o) {
-                if out.len() == end - start {
-                    break;
-                }
-                out.push(Bytes::copy_from_slice(v));
+            let from = offset_of(&raw, o);
+            let (mut to, mut n) = (from, 0);
+            while to < raw.len() && out.len() + n < want {
+                to = skip(&raw, to);
+                n += 1;
+            }
+            let chunk = Bytes::copy_from_slice(&raw[from..to]);
+            let mut off = from;
+            for _ in 0..n {
+                let (v, next) = element_at(&raw, off);
+                out.push(match v {
+                    Elem::Str(b) => chunk.slice(next - b.len() - from..next - from),
+                    Elem::Int(n) => Bytes::from(n.to_string()),
+                });
+                off = next;
             }
             i += 1;
             o = 0;
@@ -679,16 +840,23 @@ impl ListObj {
         out
     }
 
-    /// Hands `f` each element with its index, from the head (or from the tail), until `f`
-    /// returns false.
-    pub(crate) fn scan(&self, from_tail: bool, mut f: impl FnMut(usize, &[u8]) -> bool) {
+    /// Hands `f` the index of each element, from the head (or from the tail), with whether
+    /// it equals `v`, until `f` returns false. Elements are compared in their encoded
+    /// form, which is unique to each value.
+    pub(crate) fn scan_matches(
+        &self,
+        v: &[u8],
+        from_tail: bool,
+        mut f: impl FnMut(usize, bool) -> bool,
+    ) {
+        let probe = encode(v).to_vec();
         if from_tail {
             let mut idx = self.len;
             for i in (0..self.nodes()).rev() {
                 let raw = self.node(i).raw();
-                for v in elements(&raw).rev() {
+                for (a, b) in spans(&raw).into_iter().rev() {
                     idx -= 1;
-                    if !f(idx, v) {
+                    if !f(idx, raw[a..b] == probe[..]) {
                         return;
                     }
                 }
@@ -697,11 +865,14 @@ impl ListObj {
             let mut idx = 0;
             for i in 0..self.nodes() {
                 let raw = self.node(i).raw();
-                for v in elements(&raw) {
-                    if !f(idx, v) {
+                let mut off = 0;
+                while off < raw.len() {
+                    let next = skip(&raw, off);
+                    if !f(idx, raw[off..next] == probe[..]) {
                         return;
                     }
                     idx += 1;
+                    off = next;
                 }
             }
         }
@@ -752,8 +923,8 @@ impl ListObj {
     /// from the tail); how many it removed.
     pub(crate) fn remove_matches(&mut self, v: &[u8], limit: usize, from_tail: bool) -> usize {
         let mut doomed = Vec::new();
-        self.scan(from_tail, |i, e| {
-            if e == v {
+        self.scan_matches(v, from_tail, |i, matched| {
+            if matched {
                 doomed.push(i);
             }
             limit == 0 || doomed.len() < limit
@@ -768,7 +939,7 @@ impl ListObj {
             let c = self.node(i).count as usize;
             if next.peek().is_some_and(|&d| d < before + c) {
                 let gone = self.with_node(i, |n| {
-                    n.retain(|o, _| next.next_if_eq(&(before + o)).is_none())
+                    n.retain(|o| next.next_if_eq(&(before + o)).is_none())
                 });
                 self.len -= gone;
                 if self.node(i).count == 0 && self.nodes() > 1 {
@@ -801,7 +972,15 @@ impl ListObj {
         for i in 0..n {
             let node = self.node(i);
             let raw = node.raw();
-            let found = elements(&raw).count();
+            let found = spans(&raw).len();
+            for (a, b) in spans(&raw) {
+                let value = element_at(&raw, a).0.to_bytes();
+                if b > raw.len() || encode(&value).to_vec() != raw[a..b] {
+                    return Err(format!(
+                        "node {i}: element at {a} is not encoded as its value"
+                    ));
+                }
+            }
             if found != node.count as usize {
                 return Err(format!("node {i} counts {}, holds {found}", node.count));
             }
@@ -844,7 +1023,7 @@ impl ListObj {
             let mut off = 0;
             while off < data.len() {
                 starts.push(node.start + off as u32);
-                off = element_at(data, off).1;
+                off = skip(data, off);
             }
             if !starts.ends_with(&tail.iter().copied().collect::<Vec<_>>()) {
                 return Err(format!(
@@ -880,6 +1059,56 @@ mod tests {
     }
 
     #[test]
+    fn elements_round_trip_through_their_encoding() {
+        let mut values: Vec<Vec<u8>> = [
+            0i64,
+            1,
+            9,
+            10,
+            -1,
+            127,
+            128,
+            -128,
+            -129,
+            32767,
+            1 << 40,
+            i64::MAX,
+            i64::MIN,
+        ]
+        .iter()
+        .map(|n| n.to_string().into_bytes())
+        .collect();
+        for s in [
+            "",
+            "x",
+            "007",
+            "-0",
+            "+1",
+            "1.0",
+            " 1",
+            "18446744073709551616",
+        ] {
+            values.push(s.as_bytes().to_vec());
+        }
+        for n in [239, 240, 65535, 65536] {
+            values.push(vec![b'v'; n]);
+        }
+        for v in &values {
+            let e = super::encode(v).to_vec();
+            let (back, next) = super::element_at(&e, 0);
+            assert_eq!((&back.to_bytes()[..], next), (&v[..], e.len()), "{v:?}");
+            assert_eq!(super::skip(&e, 0), e.len());
+        }
+        // Integers take fewer bytes than their digits; short strings one byte more.
+        assert_eq!(super::encode(b"1234567890").len(), 5);
+        assert_eq!(super::encode(b"-9223372036854775808").len(), 9);
+        assert_eq!(super::encode(b"5").len(), 2);
+        assert_eq!(super::encode(b"abcdefghij").len(), 11);
+        assert_eq!(super::encode(&[b'v'; 239]).len(), 240);
+        assert_eq!(super::encode(&[b'v'; 240]).len(), 243);
+    }
+
+    #[test]
     fn settings_clamp_as_redis_quicklist_does() {
         let l = ListObj::new(-100, i64::MAX);
         assert_eq!((l.fill, l.depth), (-5, u16::MAX));
@@ -911,6 +1140,19 @@ mod tests {
         // An element larger than a node gets a node of its own.
         let l = filled(-1, 0, 3, 10_000);
         assert_eq!(l.nodes(), 3);
+    }
+
+    #[test]
+    fn insertions_that_split_nodes_merge_neighbours_that_fit() {
+        // Nodes [0 1 2 3] [4]: inserting before 3 splits the full first node into
+        // [0 1 2 new] [3], and [3] then joins [4].
+        let mut l = filled(4, 0, 5, 10);
+        assert_eq!(l.nodes(), 2);
+        l.insert(3, b"new");
+        l.check().expect("consistent");
+        assert_eq!((l.nodes(), l.node(0).count, l.node(1).count), (2, 4, 2));
+        assert_eq!(&l.get(3).expect("in range")[..], b"new");
+        assert_eq!(&l.get(4).expect("in range")[..8], b"00000003");
     }
 
     #[test]

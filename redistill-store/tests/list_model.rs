@@ -23,13 +23,22 @@ enum Op {
     Rotate(bool, bool),
 }
 
-/// Elements: a few short values that repeat (so LREM, LPOS and LINSERT find them) and
-/// some long, compressible ones.
+/// Elements: a few short values that repeat (so LREM, LPOS and LINSERT find them), some
+/// long, compressible ones, and integers (stored in integer form) with strings that look
+/// like them but are not canonical.
 fn element() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         4 => (0u8..6).prop_map(|k| vec![b'a' + k]),
         2 => (0u8..6, 1usize..200).prop_map(|(k, n)| vec![b'a' + k; n]),
         1 => proptest::collection::vec(any::<u8>(), 0..40),
+        2 => prop_oneof![
+            (-70_000i64..70_000).prop_map(|n| n.to_string().into_bytes()),
+            any::<i64>().prop_map(|n| n.to_string().into_bytes()),
+            Just(b"007".to_vec()),
+            Just(b"-0".to_vec()),
+            Just(b"+5".to_vec()),
+            Just(b"99999999999999999999".to_vec()),
+        ],
     ]
 }
 

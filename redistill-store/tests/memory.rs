@@ -113,4 +113,41 @@ fn used_memory_tracks_real_heap_within_15_percent() {
         (0.9..=1.1).contains(&ratio),
         "S3-FIFO used/heap = {ratio:.3}"
     );
+    drop(store);
+
+    // Lists: every node buffer, node table and tail index is counted as glibc hands it
+    // out, through pushes and pops at both ends, insertions and compressed nodes.
+    let store = Store::builder().seed(1).build();
+    store.set_list_compress_depth(1).unwrap();
+    let chunks0 = LIVE_CHUNKS.load(Ordering::Relaxed);
+    let used0 = store.used_memory() as isize;
+    for i in 0..KEYS / 100 {
+        key[8..].copy_from_slice(format!("{i:08}").as_bytes());
+        let n = if i % 100 == 0 { 3000 } else { 20 };
+        for j in 0..n {
+            let element = format!("element:{j}:{}", "x".repeat(j % 50));
+            if j % 3 == 0 {
+                store.lpush(0, &key, &[element.as_bytes()]).unwrap();
+            } else {
+                store.rpush(0, &key, &[element.as_bytes()]).unwrap();
+            }
+        }
+        store
+            .linsert(0, &key, true, b"element:4:xxxx", b"inserted")
+            .unwrap();
+        for _ in 0..n / 4 {
+            store.rpop(0, &key).unwrap();
+        }
+        store.lpop(0, &key).unwrap();
+    }
+    let chunks = LIVE_CHUNKS.load(Ordering::Relaxed) - chunks0;
+    let used = store.used_memory() as isize - used0;
+    let ratio = used as f64 / chunks as f64;
+    println!("lists: glibc_chunks={chunks} used_memory={used}");
+    assert!(
+        (0.995..=1.005).contains(&ratio),
+        "lists used/heap = {ratio:.4}"
+    );
+    store.flushall();
+    assert_eq!(store.used_memory() as isize, used0);
 }
