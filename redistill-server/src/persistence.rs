@@ -204,6 +204,12 @@ fn write_entries<W: std::io::Write>(
                 e.expire_at_ms,
                 fields.iter().map(|(f, v)| (&f[..], &v[..])),
             )?,
+            SnapshotValue::List(elements) => w.write_list(
+                db,
+                &e.key,
+                e.expire_at_ms,
+                elements.iter().map(|element| &element[..]),
+            )?,
             // The store has no other types yet; a new one must be written here first.
             _ => {}
         }
@@ -630,6 +636,7 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
             Value::String(v) => SnapshotValue::String(v),
             Value::Integer(n) => SnapshotValue::Integer(n),
             Value::Hash(fields) => SnapshotValue::Hash(fields),
+            Value::List(elements) => SnapshotValue::List(elements),
             other => {
                 let e = format!("values of type {:?} are not supported", other.value_type());
                 return Err(unloadable(reader.offset(), e));

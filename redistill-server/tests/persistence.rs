@@ -196,6 +196,9 @@ fn every_type_and_ttl_survives_save_and_restart() {
             .hset_multiple("hash", &[("f1", "v1"), ("f2", "2")])
             .unwrap();
         let _: () = c.pset_ex("volatile", "soon", 500_000).unwrap();
+        let _: usize = c
+            .rpush("list", &[&b"a"[..], b"", b"\x00\xff", b"12"])
+            .unwrap();
         let _: () = redis::cmd("SELECT").arg(5).query(&mut c).unwrap();
         let _: () = c.set("in-db-5", "x").unwrap();
         let _: bool = c.expire("in-db-5", 1_000).unwrap();
@@ -223,6 +226,8 @@ fn every_type_and_ttl_survives_save_and_restart() {
         hash,
         [("f1".into(), "v1".into()), ("f2".into(), "2".into())]
     );
+    let list: Vec<Vec<u8>> = c.lrange("list", 0, -1).unwrap();
+    assert_eq!(list, [&b"a"[..], b"", b"\x00\xff", b"12"]);
     let pttl: i64 = c.pttl("volatile").unwrap();
     assert!((400_000..=500_000).contains(&pttl), "{pttl}");
     assert_eq!(c.ttl::<_, i64>("string").unwrap(), -1);
@@ -230,7 +235,7 @@ fn every_type_and_ttl_survives_save_and_restart() {
     assert_eq!(c.get::<_, String>("in-db-5").unwrap(), "x");
     let ttl: i64 = c.ttl("in-db-5").unwrap();
     assert!((900..=1_000).contains(&ttl), "{ttl}");
-    assert_eq!(node.field("rdb_last_load_keys_loaded"), "7");
+    assert_eq!(node.field("rdb_last_load_keys_loaded"), "8");
     assert_eq!(node.field("rdb_changes_since_last_save"), "0");
 }
 

@@ -44,6 +44,8 @@ const TTLS: &[&str] = &["-5", "0", "100", "200", "5000", "abc"];
 /// The same in milliseconds (PX), so that no key expires between two commands on one
 /// server and the same two on the other, however slowly the sequence runs.
 const PX_TTLS: &[&str] = &["-5", "0", "100000", "200000", "5000000", "abc"];
+/// Absolute expiry times in seconds (EXPIREAT): past, and far beyond any relative TTL.
+const EXPIREAT_TIMES: &[&str] = &["1", "4000000000", "4100000000", "abc"];
 
 /// Keys of the list commands: mostly lists, and a string and a hash for WRONGTYPE.
 const LIST_KEYS: &[&str] = &["l1", "l1", "l2", "l2", "l3", "k1", "h1"];
@@ -186,8 +188,16 @@ fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
         26 => vec!["HMGET", k, f, rng.pick(FIELDS)],
         27 => vec!["TYPE", k],
         28 => {
-            let mut w = vec!["EXPIRE", k, rng.pick(TTLS)];
             let o = rng.pick(&["", "NX", "XX", "GT", "LT"]);
+            // GT and LT compare expiry times to the millisecond: two relative times of
+            // the same length, set a moment apart, compare equal on a server that ran
+            // both within one millisecond and not on the other. Absolute times compare
+            // the same on both.
+            let mut w = if o == "GT" || o == "LT" {
+                vec!["EXPIREAT", k, rng.pick(EXPIREAT_TIMES)]
+            } else {
+                vec!["EXPIRE", k, rng.pick(TTLS)]
+            };
             if !o.is_empty() {
                 w.push(o);
             }

@@ -276,8 +276,10 @@ fn lrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     ctx.answer(result)
 }
 
-/// Redis's answer to an index that is not an integer, given after the key is looked up:
-/// `missing` for a missing key, WRONGTYPE for another type, else the integer error.
+/// Redis's answer to an index that is not an integer, which LINDEX and LSET give only
+/// after looking the key up: WRONGTYPE for another type, the integer error for a list,
+/// and for a missing key the error `missing`, or `Ok` where the caller answers (LINDEX's
+/// null).
 fn bad_index(ctx: &Ctx<'_>, key: &[u8], missing: Option<StoreError>) -> CommandResult {
     if ctx.shared.store.llen(ctx.client.db, key)? > 0 {
         return Err(NOT_INTEGER.into());
