@@ -65,7 +65,7 @@ fn write(rng: &mut Rng) -> Vec<String> {
     let cond = rng.pick(&["", "", "NX", "XX", "GT", "LT"]);
     let secs = rng.pick(&["100", "5000", "-1", "0"]);
     let end = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT"]);
-    let parts: Vec<&str> = match rng.below(46) {
+    let parts: Vec<&str> = match rng.below(50) {
         0 => vec!["SET", k, v],
         1 => vec![
             "SET",
