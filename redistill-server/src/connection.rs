@@ -612,7 +612,7 @@ impl Connection {
                 };
                 cmd::execute(&mut ctx, &argv, lookup);
                 if crate::blocking::has_ready() {
-                    shared.serve_blocked();
+                    shared.serve_blocked(self.worker);
                 }
                 self.newly_blocked |= self.client.blocked.is_some();
                 self.memory

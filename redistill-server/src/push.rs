@@ -110,6 +110,13 @@ impl Mailboxes {
         }
     }
 
+    /// Whether outboxes are listed for worker `worker`.
+    pub fn has_listed(&self, worker: usize) -> bool {
+        self.lists
+            .get(worker)
+            .is_some_and(|list| !list.lock().is_empty())
+    }
+
     /// For worker `worker`: the outboxes listed since it last looked. One may be listed
     /// twice, or be empty by now; each is to be emptied with [`Outbox::take_into`].
     pub fn take(&self, worker: usize) -> Vec<Arc<Outbox>> {

@@ -147,11 +147,18 @@ impl Shared {
         self.mailboxes.push(outbox, bytes, cap, waker.map(|w| &**w));
     }
 
-    /// Serves the clients blocked on keys this thread's last command gave data, waking
-    /// their workers.
-    pub fn serve_blocked(&self) {
-        self.blocking
-            .serve_ready(&self.store, |outbox| self.push(outbox, b""));
+    /// Serves the clients blocked on keys this thread's last command gave data. Their
+    /// workers are woken, except `worker`, the one running this thread, which looks at its
+    /// mailbox at the end of each round anyway: a wake-up there would cost a system call
+    /// per client served.
+    pub fn serve_blocked(&self, worker: usize) {
+        self.blocking.serve_ready(&self.store, |outbox| {
+            if outbox.worker == worker {
+                self.mailboxes.push(outbox, b"", 0, None);
+            } else {
+                self.push(outbox, b"");
+            }
+        });
     }
 
     /// Asks the worker owning `client` to close it.

@@ -125,7 +125,7 @@ impl Harness {
             };
             cmd::execute(&mut ctx, args, lookup);
             if crate::blocking::has_ready() {
-                shared.serve_blocked();
+                shared.serve_blocked(worker);
             }
             // Nothing else runs while a harness client would wait: a blocking command
             // times out at once.

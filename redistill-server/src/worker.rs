@@ -147,6 +147,9 @@ impl Worker {
             for index in std::mem::take(&mut self.read_later) {
                 self.drive(index, true, false, false, true);
             }
+            // Clients of this worker that its own commands served (see `blocking`) are
+            // listed without a wake-up.
+            self.deliver_pushed();
             // Replies of the whole round go out together.
             let mut pending = std::mem::take(&mut self.flush_later);
             for index in pending.drain(..) {
@@ -224,16 +227,24 @@ impl Worker {
 
     /// Moves what other threads pushed to this worker's clients (see `push`) into their
     /// output, and writes it.
+    /// A client resumed here may serve another of this worker's clients in turn, so this
+    /// goes on until nothing is listed.
     fn deliver_pushed(&mut self) {
-        for outbox in self.shared.mailboxes.take(self.id) {
-            let Some(conn) = self.connections.get_mut(outbox.slot) else {
-                continue;
-            };
-            if conn.client_id() != outbox.client {
-                continue;
+        loop {
+            let listed = self.shared.mailboxes.take(self.id);
+            if listed.is_empty() {
+                return;
             }
-            conn.receive_pushed(&self.shared);
-            self.drive(outbox.slot, false, false, true, false);
+            for outbox in listed {
+                let Some(conn) = self.connections.get_mut(outbox.slot) else {
+                    continue;
+                };
+                if conn.client_id() != outbox.client {
+                    continue;
+                }
+                conn.receive_pushed(&self.shared);
+                self.drive(outbox.slot, false, false, true, false);
+            }
         }
     }
 
@@ -328,8 +339,8 @@ impl Worker {
     /// How long to wait for events: until the CLIENT PAUSE holding connections ends, at
     /// most [`POLL_TIMEOUT`].
     fn poll_timeout(&self) -> Duration {
-        if !self.read_later.is_empty() {
-            // Input is waiting already: only look for other events.
+        if !self.read_later.is_empty() || self.shared.mailboxes.has_listed(self.id) {
+            // Input or pushed bytes are waiting already: only look for other events.
             return Duration::ZERO;
         }
         let now = redistill_store::Clock::now_ms(&self.shared.clock);

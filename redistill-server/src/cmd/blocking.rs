@@ -52,9 +52,9 @@ pub(super) static COMMANDS: &[Command] = &[
 ];
 
 /// Redis's `getTimeoutFromObjectOrReply` for seconds: a non-negative float, rounded up to
-/// whole milliseconds; the deadline on the store clock, or `None` (0) to wait for ever.
+/// whole milliseconds; the deadline (unix ms), or `None` (0) to wait for ever.
 /// (Redis 7.2 answers `timeout is out of range` where 7.0 answers `timeout is negative`.)
-fn deadline_arg(ctx: &Ctx<'_>, arg: &[u8]) -> Result<Option<u64>, &'static str> {
+fn deadline_arg(arg: &[u8]) -> Result<Option<u64>, &'static str> {
     let seconds = std::str::from_utf8(arg)
         .ok()
         .filter(|s| !s.starts_with(char::is_whitespace))
@@ -70,7 +70,9 @@ fn deadline_arg(ctx: &Ctx<'_>, arg: &[u8]) -> Result<Option<u64>, &'static str> 
     if millis == 0.0 {
         return Ok(None);
     }
-    let now = redistill_store::Clock::now_ms(&ctx.shared.clock);
+    // The OS clock, not the coarse reading a batch shares, plus a millisecond for the part
+    // of the current one already gone: the wait is never cut short.
+    let now = redistill_store::Clock::now_ms(&redistill_store::SystemClock) + 1;
     // Exact below 2^53 ms (285,000 years); a deadline past the clock's range waits for
     // ever, as Redis 7.0's does.
     let deadline = now
@@ -233,7 +235,7 @@ fn brpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// BLPOP and BRPOP: `key [key ...] timeout`.
 fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: ListEnd) -> CommandResult {
     let (timeout, keys) = args[1..].split_last().unwrap_or((&args[0], &[]));
-    let deadline = deadline_arg(ctx, timeout)?;
+    let deadline = deadline_arg(timeout)?;
     let db = ctx.client.db;
     let op = Pop { end, count: None };
     let attempt = |store: &Store, version| op.first_of(store, db, keys, version);
@@ -242,14 +244,14 @@ fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: ListEnd) -> CommandResult {
 }
 
 fn brpoplpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let deadline = deadline_arg(ctx, args[3])?;
+    let deadline = deadline_arg(args[3])?;
     moving(ctx, args, ListEnd::Right, ListEnd::Left, deadline)
 }
 
 fn blmove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let from = parse_end(args[3])?;
     let to = parse_end(args[4])?;
-    let deadline = deadline_arg(ctx, args[5])?;
+    let deadline = deadline_arg(args[5])?;
     moving(ctx, args, from, to, deadline)
 }
 
@@ -276,7 +278,7 @@ fn moving(
 /// read after the rest, as Redis reads it.
 fn blmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let parsed = parse_multi_pop(args, 2)?;
-    let deadline = deadline_arg(ctx, args[1])?;
+    let deadline = deadline_arg(args[1])?;
     let db = ctx.client.db;
     let op = |count| Pop {
         end: parsed.end,

@@ -106,7 +106,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     ctx.client.tx.in_exec = false;
     // Clients blocked on keys the transaction pushed to are served before any other
     // command runs, as in Redis.
-    shared.serve_blocked();
+    shared.serve_blocked(ctx.worker);
     Ok(())
 }
 
