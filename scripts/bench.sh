@@ -9,7 +9,9 @@
 # before and after each run), and redistill's ratio to redis on both.
 #
 # Usage: scripts/bench.sh            (needs redis-server and redis-benchmark: apt-get install redis-server)
-#        scripts/bench.sh lists      the list matrix: LPUSH RPUSH LPOP RPOP LRANGE_100 LRANGE_600
+#        scripts/bench.sh lists      the list matrix: LPUSH RPUSH LPOP RPOP LRANGE_100 LRANGE_600, and
+#                                    BRPOP: 50 consumers in BRPOP fed by 50 LPUSH clients at once
+#                                    (ops/s: elements through the queue; CPU per push or pop)
 # Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
 #        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
 # List rows use redis-benchmark's one list key: each LPUSH/RPUSH row adds what the LPOP/RPOP
@@ -22,7 +24,7 @@ ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-1000000}
 KEYSPACE=${KEYSPACE:-100000}
 DEFAULT_WORKLOADS="SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3 GET:50:16:3 SET:100:64:3 GET:100:64:3 SET:50:16:1024 GET:50:16:1024"
-LIST_WORKLOADS="LPUSH:50:1:3 LPOP:50:1:3 RPUSH:50:1:3 RPOP:50:1:3 LPUSH:50:16:3 LPOP:50:16:3 RPUSH:50:16:3 RPOP:50:16:3 LRANGE_100:50:1:3 LRANGE_600:50:1:3 LRANGE_100:50:16:3 LRANGE_600:50:16:3"
+LIST_WORKLOADS="LPUSH:50:1:3 LPOP:50:1:3 RPUSH:50:1:3 RPOP:50:1:3 LPUSH:50:16:3 LPOP:50:16:3 RPUSH:50:16:3 RPOP:50:16:3 LRANGE_100:50:1:3 LRANGE_600:50:1:3 LRANGE_100:50:16:3 LRANGE_600:50:16:3 BRPOP:50:1:3"
 if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
@@ -35,13 +37,19 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # run PORT PID CMD CLIENTS PIPELINE SIZE N -> "ops/s us_per_request"
 run() {
   local port=$1 pid=$2 cmd=$3 c=$4 p=$5 d=$6 n=$7 before after ops
-  local what=(-t "${cmd,,}") label=$cmd
+  local what=(-t "${cmd,,}") label=$cmd producer=""
   if [[ $cmd == LRANGE_* ]]; then  # the read alone, without redis-benchmark's LPUSH prefill
     label="LRANGE mylist 0 $((${cmd#LRANGE_} - 1))"; what=($label)
   fi
   before=$(cpu_ticks "$pid")
+  if [[ $cmd == BRPOP ]]; then  # consumers blocked on a queue, fed by as many LPUSHes at once
+    label="BRPOP queue 0"; what=($label)
+    taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$c" -P "$p" -n "$n" LPUSH queue "$(head -c "$d" /dev/zero | tr '\0' x)" >/dev/null 2>&1 &
+    producer=$!
+  fi
   ops=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$c" -P "$p" -d "$d" \
         -r "$KEYSPACE" -n "$n" --csv "${what[@]}" 2>/dev/null | tr -d '"' | awk -F, -v t="$label" '$1 == t { print $2 }')
+  if [[ -n $producer ]]; then wait "$producer"; n=$((n * 2)); fi  # CPU per request: per push or pop
   after=$(cpu_ticks "$pid")
   awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
 }
