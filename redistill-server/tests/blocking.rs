@@ -241,24 +241,34 @@ fn client_unblock_ends_the_wait_as_a_timeout_or_an_error() {
     assert_eq!(blocked_clients(&server), 0);
 }
 
+/// One line of a reply, without its CRLF.
+fn line(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    let mut byte = [0u8];
+    while !out.ends_with(b"\r\n") {
+        stream.read_exact(&mut byte).expect("a reply line");
+        out.push(byte[0]);
+    }
+    out.truncate(out.len() - 2);
+    String::from_utf8(out).expect("utf-8")
+}
+
+/// An integer reply's value.
+fn integer(stream: &mut TcpStream) -> String {
+    line(stream)[1..].to_owned()
+}
+
 /// The connection's CLIENT ID.
 fn client_id(stream: &mut TcpStream) -> String {
     send(stream, "CLIENT ID");
-    let mut reply = Vec::new();
-    let mut byte = [0u8];
-    while !reply.ends_with(b"\r\n") {
-        stream.read_exact(&mut byte).expect("id");
-        reply.push(byte[0]);
-    }
-    String::from_utf8_lossy(&reply[1..reply.len() - 2]).into_owned()
+    integer(stream)
 }
 
 /// CLIENT LIST's `flags` for client `id`.
 fn client_flags(control: &mut TcpStream, id: &str) -> String {
     send(control, &format!("CLIENT LIST ID {id}"));
-    let mut buf = vec![0u8; 4096];
-    let n = control.read(&mut buf).expect("list");
-    let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+    line(control); // the bulk string's length
+    let text = line(control);
     let flags = text
         .split(' ')
         .find_map(|f| f.strip_prefix("flags="))
@@ -360,22 +370,13 @@ fn blmpop_serves_up_to_count_elements_from_the_ready_key() {
 
 /// Reads one BLPOP reply: the element, or `None` for a timeout.
 fn popped(stream: &mut TcpStream) -> Option<String> {
-    let mut line = || {
-        let mut out = Vec::new();
-        let mut byte = [0u8];
-        while !out.ends_with(b"\r\n") {
-            stream.read_exact(&mut byte).expect("reply");
-            out.push(byte[0]);
-        }
-        String::from_utf8(out).expect("utf-8")
-    };
-    match line().as_str() {
-        "*-1\r\n" => None,
-        "*2\r\n" => {
-            line();
-            line();
-            line();
-            Some(line().trim_end().to_owned())
+    match line(stream).as_str() {
+        "*-1" => None,
+        "*2" => {
+            for _ in 0..3 {
+                line(stream);
+            }
+            Some(line(stream))
         }
         other => panic!("unexpected reply {other:?}"),
     }
@@ -426,19 +427,11 @@ fn timeouts_racing_pushes_lose_and_duplicate_nothing() {
         .flat_map(|c| c.join().expect("consumer"))
         .collect();
     let mut control = server.raw();
-    send(&mut control, "LLEN q");
-    let mut left = Vec::new();
-    let mut byte = [0u8];
-    while !left.ends_with(b"\r\n") {
-        control.read_exact(&mut byte).expect("llen");
-        left.push(byte[0]);
-    }
-    let left: usize = String::from_utf8_lossy(&left[1..left.len() - 2])
-        .parse()
-        .expect("a length");
-    if left > 0 {
-        send(&mut control, "LRANGE q 0 -1");
-        let _ = popped_many(&mut control, left, &mut all);
+    send(&mut control, "LRANGE q 0 -1");
+    let left: usize = integer(&mut control).parse().expect("a length");
+    for _ in 0..left {
+        line(&mut control);
+        all.push(line(&mut control));
     }
     let before = all.len();
     all.sort();
@@ -446,23 +439,4 @@ fn timeouts_racing_pushes_lose_and_duplicate_nothing() {
     assert_eq!(all.len(), before, "an element was served twice");
     assert_eq!(all.len(), PUSHED, "an element was lost");
     until_blocked(&server, 0);
-}
-
-/// Reads an array of `n` bulk strings into `into`.
-fn popped_many(stream: &mut TcpStream, n: usize, into: &mut Vec<String>) -> usize {
-    let mut line = || {
-        let mut out = Vec::new();
-        let mut byte = [0u8];
-        while !out.ends_with(b"\r\n") {
-            stream.read_exact(&mut byte).expect("reply");
-            out.push(byte[0]);
-        }
-        String::from_utf8(out).expect("utf-8").trim_end().to_owned()
-    };
-    assert_eq!(line(), format!("*{n}"));
-    for _ in 0..n {
-        line();
-        into.push(line());
-    }
-    n
 }

@@ -33,25 +33,13 @@ import redis
 from huey import RedisHuey
 from huey.exceptions import TaskLockedException
 
+from checks import check, finish
+
 # huey logs revoked tasks and the traceback of the task that fails on purpose.
 logging.getLogger("huey").disabled = True
 
 PORT = int(sys.argv[1])
 BLOCKING = "--blocking" in sys.argv[2:]
-results = []
-
-
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, None))
-            print(f"ok   {name}")
-        except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
-            results.append((name, e))
-            print(f"FAIL {name}: {e!r}")
-        return fn
-    return wrap
 
 
 def new_huey(name, **kw):
@@ -193,6 +181,4 @@ else:
 
     huey.flush()
 
-failed = sum(1 for _, e in results if e is not None)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

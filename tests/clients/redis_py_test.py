@@ -9,21 +9,9 @@ import time
 
 import redis
 
+from checks import check, finish
+
 PORT = int(sys.argv[1])
-results = []
-
-
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, None))
-            print(f"ok   {name}")
-        except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
-            results.append((name, e))
-            print(f"FAIL {name}: {e!r}")
-        return fn
-    return wrap
 
 
 def client(**kw):
@@ -162,6 +150,4 @@ def _():
     assert r.config_get("maxmemory") == {"maxmemory": "0"}
 
 
-failed = sum(1 for _, e in results if e is not None)
-print(f"{len(results) - failed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()
