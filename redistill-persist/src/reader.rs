@@ -484,6 +484,23 @@ impl<'a> Cursor<'a> {
         Ok(le_u64(self.take(8)?))
     }
 
+    /// A collection's item count, refused when the record is too short to hold that many
+    /// items of at least `min_item_bytes` each: nothing is reserved for what a corrupt
+    /// count claims.
+    fn count(&mut self, min_item_bytes: usize) -> Result<u32, PersistError> {
+        let count_at = self.at();
+        let count = self.u32()?;
+        let max = self.remaining() / min_item_bytes;
+        if count as usize > max {
+            return Err(PersistError::LengthTooLarge {
+                offset: count_at,
+                len: u64::from(count),
+                max: max as u64,
+            });
+        }
+        Ok(count)
+    }
+
     /// A length-prefixed string, copied out so that a loaded key does not
     /// keep its whole block alive for as long as the key lives.
     fn string(&mut self) -> Result<Bytes, PersistError> {
@@ -539,17 +556,8 @@ impl<'a> Cursor<'a> {
                 Value::Integer(i64::from_le_bytes(raw))
             }
             ValueType::Hash => {
-                let count_at = self.at();
-                let count = self.u32()?;
                 // Each pair takes at least its two 4-byte lengths.
-                let max = self.remaining() / 8;
-                if count as usize > max {
-                    return Err(PersistError::LengthTooLarge {
-                        offset: count_at,
-                        len: u64::from(count),
-                        max: max as u64,
-                    });
-                }
+                let count = self.count(8)?;
                 // Grown as pairs really decode, so a record that fails halfway
                 // has not reserved room for all it claimed.
                 let mut fields = Vec::with_capacity((count as usize).min(1024));
@@ -561,17 +569,8 @@ impl<'a> Cursor<'a> {
                 Value::Hash(fields)
             }
             ValueType::List => {
-                let count_at = self.at();
-                let count = self.u32()?;
                 // Each element takes at least its 4-byte length.
-                let max = self.remaining() / 4;
-                if count as usize > max {
-                    return Err(PersistError::LengthTooLarge {
-                        offset: count_at,
-                        len: u64::from(count),
-                        max: max as u64,
-                    });
-                }
+                let count = self.count(4)?;
                 let mut elements = Vec::with_capacity((count as usize).min(1024));
                 for _ in 0..count {
                     elements.push(self.string()?);
