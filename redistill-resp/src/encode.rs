@@ -17,7 +17,7 @@
 //! | attribute | dropped; only its value is sent |
 
 use crate::frame::{Frame, Version};
-use crate::number::{MAX_I64_LEN, format_double, format_i64, put_len};
+use crate::number::{MAX_I64_LEN, format_double, put_len};
 use bytes::BufMut;
 
 /// Writes `+OK\r\n`.
@@ -266,8 +266,8 @@ fn write_header(buf: &mut impl BufMut, t: u8, n: usize) {
 #[inline]
 fn header_line(t: u8, v: i64) -> ([u8; MAX_I64_LEN + 3], usize) {
     let mut line = [0u8; MAX_I64_LEN + 3];
-    let mut digits = [0u8; MAX_I64_LEN];
-    let d = format_i64(v, &mut digits);
+    let mut digits = itoa::Buffer::new();
+    let d = digits.format(v).as_bytes();
     line[0] = t;
     line[1..=d.len()].copy_from_slice(d);
     line[d.len() + 1] = b'\r';

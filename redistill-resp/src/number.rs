@@ -44,21 +44,13 @@ pub(crate) fn string2ll(s: &[u8]) -> Option<i64> {
 
 /// Formats `v` into `out`, returning the used suffix of the buffer.
 pub(crate) fn format_i64(v: i64, out: &mut [u8; MAX_I64_LEN]) -> &[u8] {
-    let mut n = v.unsigned_abs();
-    let mut i = out.len();
-    loop {
-        i -= 1;
-        out[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if v < 0 {
-        i -= 1;
-        out[i] = b'-';
-    }
-    &out[i..]
+    // `itoa` writes two digits per step from a table: every reply's length header and
+    // integer goes through here.
+    let mut digits = itoa::Buffer::new();
+    let text = digits.format(v).as_bytes();
+    let start = out.len() - text.len();
+    out[start..].copy_from_slice(text);
+    &out[start..]
 }
 
 /// Writes a decimal integer.

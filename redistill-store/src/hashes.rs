@@ -124,11 +124,8 @@ impl Store {
                 }
                 ctx.emit(key, event);
             }
-            // Find again: the insert above may be the only thing that moved, but an emptied
-            // hash must go either way.
-            if let Some(i) = ctx.live(key)
-                && ctx.entry(i).as_hash().is_some_and(|h| h.fields.is_empty())
-            {
+            // Slot `i` still holds the hash: nothing was inserted or removed since.
+            if ctx.entry(i).as_hash().is_some_and(|h| h.fields.is_empty()) {
                 ctx.remove(i);
                 if !created {
                     ctx.emit(key, Event::Del);

@@ -119,9 +119,8 @@ impl Store {
                 }
                 ctx.emit(key, *event);
             }
-            if let Some(i) = ctx.live(key)
-                && ctx.entry(i).as_list().is_some_and(ListObj::is_empty)
-            {
+            // Slot `i` still holds the list: nothing was inserted or removed since.
+            if ctx.entry(i).as_list().is_some_and(ListObj::is_empty) {
                 ctx.remove(i);
                 if !created {
                     ctx.emit(key, Event::Del);

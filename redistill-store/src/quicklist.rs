@@ -300,7 +300,10 @@ impl Node {
     }
 
     fn push_front(&mut self, v: &[u8]) {
-        let e = encode(v);
+        self.push_front_encoded(&encode(v));
+    }
+
+    fn push_front_encoded(&mut self, e: &Encoded<'_>) {
         let n = e.len();
         self.make_room(n, 0);
         let at = self.start as usize - n;
@@ -311,7 +314,10 @@ impl Node {
     }
 
     fn push_back(&mut self, v: &[u8]) {
-        let e = encode(v);
+        self.push_back_encoded(&encode(v));
+    }
+
+    fn push_back_encoded(&mut self, e: &Encoded<'_>) {
         let n = e.len();
         self.make_room(0, n);
         let at = self.end as usize;
@@ -610,27 +616,26 @@ impl ListObj {
     }
 
     pub(crate) fn push(&mut self, end: ListEnd, v: &[u8]) {
-        let more = encode(v).len();
+        let e = encode(v);
+        let more = e.len();
         match end {
             ListEnd::Left => {
-                if self.node_fits(0, more) {
-                    self.with_node(0, |n| n.push_front(v));
-                } else {
+                if !self.node_fits(0, more) {
                     self.insert_node(0, Node::default());
-                    self.with_node(0, |n| n.push_front(v));
                 }
+                self.with_node(0, |n| n.push_front_encoded(&e));
             }
             ListEnd::Right => {
                 let last = self.nodes() - 1;
                 if self.node_fits(last, more) {
                     let at = self.node(last).end;
-                    self.with_node(last, |n| n.push_back(v));
+                    self.with_node(last, |n| n.push_back_encoded(&e));
                     if let Some(tail) = &mut self.tail {
                         tail.push_back(at);
                     }
                 } else {
                     self.insert_node(last + 1, Node::default());
-                    self.with_node(last + 1, |n| n.push_back(v));
+                    self.with_node(last + 1, |n| n.push_back_encoded(&e));
                 }
             }
         }
