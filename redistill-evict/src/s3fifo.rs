@@ -165,6 +165,8 @@ fn live_word<K, KS: Keyspace<K> + ?Sized>(ks: &KS, slot: &Slot<K>) -> Option<u32
 
 impl<K> S3FifoQueues<K> {
     /// Heap bytes held by the queues: their arrays, the ghost's, and the key copies.
+    /// Inlined: every write reads it twice.
+    #[inline]
     pub(crate) fn heap_bytes(&self) -> usize {
         let slot = std::mem::size_of::<Slot<K>>();
         let arrays = (self.small.capacity() + self.main.capacity()).saturating_mul(slot);

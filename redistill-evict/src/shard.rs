@@ -88,6 +88,7 @@ impl<K> ShardState<K> {
     /// let shard: ShardState<Vec<u8>> = ShardState::new();
     /// assert_eq!(shard.heap_bytes(), 0);
     /// ```
+    #[inline]
     pub fn heap_bytes(&self) -> usize {
         self.pool
             .capacity()

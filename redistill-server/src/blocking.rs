@@ -355,12 +355,17 @@ fn may_add_data(event: Event) -> bool {
 /// Records the keys that may have received data, while clients are blocked.
 pub(crate) struct BlockingListener(pub Arc<Blocking>);
 
-impl ChangeListener for BlockingListener {
-    fn changed(&self, change: Change<'_>) {
-        if !self.0.any() {
-            return;
-        }
-        let ready = match change {
+impl BlockingListener {
+    /// Whether no client is blocked: while none is, changes need not be looked at.
+    #[inline]
+    pub fn is_idle(&self) -> bool {
+        !self.0.any()
+    }
+
+    /// Records the key (or databases) `change` may have given data, for this thread to
+    /// serve after its command.
+    pub fn record(&self, change: &Change<'_>) {
+        let ready = match *change {
             Change::Key { db, key, event } if may_add_data(event) => {
                 vec![Ready::Key(db, Bytes::copy_from_slice(key))]
             }
@@ -368,6 +373,14 @@ impl ChangeListener for BlockingListener {
             _ => return,
         };
         READY.with(|r| r.borrow_mut().extend(ready));
+    }
+}
+
+impl ChangeListener for BlockingListener {
+    fn changed(&self, change: Change<'_>) {
+        if !self.is_idle() {
+            self.record(&change);
+        }
     }
 }
 

@@ -100,13 +100,17 @@ impl Watches {
 /// own lock, which is never held while the store is called.
 pub(crate) struct WatchListener(pub Arc<Watches>);
 
-impl ChangeListener for WatchListener {
-    fn changed(&self, change: Change<'_>) {
+impl WatchListener {
+    /// Whether any key is watched: while none is, changes need not be looked at.
+    #[inline]
+    pub fn is_idle(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Flags the transactions watching what `change` changed.
+    pub fn record(&self, change: &Change<'_>) {
         let watches = &self.0;
-        if watches.is_empty() {
-            return;
-        }
-        match change {
+        match *change {
             // A key that expired was either live when watched, and EXEC finds it gone, or
             // already expired then, and its removal changes nothing (as in Redis).
             Change::Key {
@@ -114,7 +118,7 @@ impl ChangeListener for WatchListener {
                 ..
             } => {}
             Change::Key { db, key, .. } => watches.touch(db, key),
-            Change::Flushed { dbs, existed } => {
+            Change::Flushed { ref dbs, existed } => {
                 watches.touch_where(|db| dbs.contains(&db), existed);
             }
             // A watched key of either database changes if it was in either of them.
@@ -122,6 +126,14 @@ impl ChangeListener for WatchListener {
                 watches.touch_where(|db| db == a || db == b, existed);
             }
             _ => {}
+        }
+    }
+}
+
+impl ChangeListener for WatchListener {
+    fn changed(&self, change: Change<'_>) {
+        if !self.is_idle() {
+            self.record(&change);
         }
     }
 }
