@@ -567,7 +567,11 @@ impl Connection {
                     return;
                 }
                 // What was pushed before the next command goes out before its reply.
-                if self.client.outbox.is_some()
+                if self
+                    .client
+                    .outbox
+                    .as_ref()
+                    .is_some_and(|outbox| outbox.is_listed())
                     && !receive_pushed(
                         &self.client,
                         &mut self.output,

@@ -10,6 +10,7 @@
 //! it are dropped and the owner closes the client.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use mio::Waker;
 use parking_lot::Mutex;
@@ -23,6 +24,9 @@ pub(crate) struct Outbox {
     pub slot: usize,
     /// The client's id: a slot is reused once its connection closes.
     pub client: u64,
+    /// Mirrors `State::listed` for a check without the lock: what a client's connection
+    /// asks before each command.
+    listed: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -43,6 +47,7 @@ impl Outbox {
             worker,
             slot,
             client,
+            listed: AtomicBool::new(false),
             state: Mutex::default(),
         }
     }
@@ -60,7 +65,15 @@ impl Outbox {
         } else {
             state.bytes.extend_from_slice(bytes);
         }
+        self.listed.store(true, Ordering::Release);
         !std::mem::replace(&mut state.listed, true)
+    }
+
+    /// Whether something was pushed since the owner last emptied the outbox: one load,
+    /// so that a connection with an outbox pays no lock per command.
+    #[inline]
+    pub fn is_listed(&self) -> bool {
+        self.listed.load(Ordering::Acquire)
     }
 
     /// For the owner: moves what is waiting to the end of `out`. False once bytes were
@@ -68,6 +81,7 @@ impl Outbox {
     pub fn take_into(&self, out: &mut Vec<u8>) -> bool {
         let mut state = self.state.lock();
         state.listed = false;
+        self.listed.store(false, Ordering::Relaxed);
         if out.is_empty() {
             std::mem::swap(out, &mut state.bytes);
         } else {
@@ -86,13 +100,21 @@ impl Outbox {
 
 /// Per worker, the outboxes holding bytes it has not taken yet.
 pub(crate) struct Mailboxes {
-    lists: Vec<Mutex<Vec<Arc<Outbox>>>>,
+    lists: Vec<WorkerList>,
+}
+
+/// One worker's listed outboxes, with a flag it reads without the lock: workers look at
+/// their list once per round.
+#[derive(Default)]
+struct WorkerList {
+    any: AtomicBool,
+    outboxes: Mutex<Vec<Arc<Outbox>>>,
 }
 
 impl Mailboxes {
     pub fn new(workers: usize) -> Mailboxes {
         Mailboxes {
-            lists: (0..workers).map(|_| Mutex::default()).collect(),
+            lists: (0..workers).map(|_| WorkerList::default()).collect(),
         }
     }
 
@@ -103,27 +125,25 @@ impl Mailboxes {
             return;
         }
         if let Some(list) = self.lists.get(outbox.worker) {
-            list.lock().push(Arc::clone(outbox));
+            let mut outboxes = list.outboxes.lock();
+            outboxes.push(Arc::clone(outbox));
+            list.any.store(true, Ordering::Release);
         }
         if let Some(waker) = waker {
             let _ = waker.wake();
         }
     }
 
-    /// Whether outboxes are listed for worker `worker`.
-    pub fn has_listed(&self, worker: usize) -> bool {
-        self.lists
-            .get(worker)
-            .is_some_and(|list| !list.lock().is_empty())
-    }
-
-    /// For worker `worker`: the outboxes listed since it last looked. One may be listed
-    /// twice, or be empty by now; each is to be emptied with [`Outbox::take_into`].
+    /// For worker `worker`: the outboxes listed since it last looked (no lock taken when
+    /// none is). One may be listed twice, or be empty by now; each is to be emptied with
+    /// [`Outbox::take_into`].
     pub fn take(&self, worker: usize) -> Vec<Arc<Outbox>> {
-        self.lists
-            .get(worker)
-            .map(|list| std::mem::take(&mut *list.lock()))
-            .unwrap_or_default()
+        match self.lists.get(worker) {
+            Some(list) if list.any.swap(false, Ordering::Acquire) => {
+                std::mem::take(&mut *list.outboxes.lock())
+            }
+            _ => Vec::new(),
+        }
     }
 }
 

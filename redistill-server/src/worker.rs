@@ -147,15 +147,15 @@ impl Worker {
             for index in std::mem::take(&mut self.read_later) {
                 self.drive(index, true, false, false, true);
             }
-            // Clients of this worker that its own commands served (see `blocking`) are
-            // listed without a wake-up.
-            self.deliver_pushed();
             // Replies of the whole round go out together.
             let mut pending = std::mem::take(&mut self.flush_later);
             for index in pending.drain(..) {
                 self.drive(index, false, false, true, false);
             }
             self.flush_later = pending;
+            // Last in the round: clients of this worker that its own commands served in
+            // it (see `blocking`) were listed without a wake-up.
+            self.deliver_pushed();
         }
         self.drain(&mut events);
         let connections: Vec<Connection> = self.connections.drain().collect();
@@ -339,8 +339,8 @@ impl Worker {
     /// How long to wait for events: until the CLIENT PAUSE holding connections ends, at
     /// most [`POLL_TIMEOUT`].
     fn poll_timeout(&self) -> Duration {
-        if !self.read_later.is_empty() || self.shared.mailboxes.has_listed(self.id) {
-            // Input or pushed bytes are waiting already: only look for other events.
+        if !self.read_later.is_empty() {
+            // Input is waiting already: only look for other events.
             return Duration::ZERO;
         }
         let now = redistill_store::Clock::now_ms(&self.shared.clock);
