@@ -40,12 +40,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use redistill_resp::Version;
-use redistill_store::{Change, ChangeListener, Event, Store};
+use redistill_store::{Change, ChangeListener, Event, Store, StoreError};
 
 use crate::push::Outbox;
 
-/// What a blocked command runs once one of its keys has data.
+/// What a blocking command runs: at once as its non-blocking form, and once one of its
+/// keys has data.
 pub(crate) trait BlockedOp: Send + Sync + std::fmt::Debug {
+    /// Runs the command's non-blocking form over `keys` of `db`: its reply, or `None`
+    /// when no key has data to take (the client then waits).
+    fn attempt(
+        &self,
+        store: &Store,
+        db: usize,
+        keys: &[&[u8]],
+        version: Version,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
     /// Runs the command on `key` of `db`, which has just received data: the reply, or
     /// `None` when there is nothing to serve (the key is empty again, or holds another
     /// type), and the client stays blocked.
@@ -161,13 +172,12 @@ pub(crate) enum Blocked {
 }
 
 /// What a blocking command asks for.
-pub(crate) struct Request {
+pub(crate) struct Request<'a> {
     pub client: u64,
     pub db: usize,
-    pub keys: Vec<Bytes>,
+    pub keys: &'a [&'a [u8]],
     pub deadline_ms: Option<u64>,
     pub version: Version,
-    pub outbox: Arc<Outbox>,
 }
 
 impl Blocking {
@@ -191,24 +201,28 @@ impl Blocking {
         self.blocked.load(Ordering::Relaxed) > 0
     }
 
-    /// Blocks a client on `request.keys` unless `attempt`, run under the registry's lock,
-    /// finds data (or fails) first: then its reply is returned and nothing waits.
+    /// Runs `op`'s non-blocking form under the registry's lock; when it finds no data,
+    /// the client waits on `request.keys`, woken through the outbox `outbox` makes.
     pub fn block(
         &self,
-        request: Request,
+        store: &Store,
+        request: Request<'_>,
         op: Box<dyn BlockedOp>,
-        attempt: impl FnOnce() -> Option<Vec<u8>>,
-    ) -> Blocked {
+        outbox: impl FnOnce() -> Arc<Outbox>,
+    ) -> Result<Blocked, StoreError> {
         self.blocked.fetch_add(1, Ordering::SeqCst);
         let mut registry = self.registry.lock();
-        if let Some(reply) = attempt() {
-            self.blocked.fetch_sub(1, Ordering::Relaxed);
-            return Blocked::Served(reply);
+        match op.attempt(store, request.db, request.keys, request.version) {
+            Ok(None) => {}
+            found => {
+                self.blocked.fetch_sub(1, Ordering::Relaxed);
+                return found.map(|reply| Blocked::Served(reply.unwrap_or_default()));
+            }
         }
         let mut keys: Vec<Bytes> = Vec::with_capacity(request.keys.len());
         for key in request.keys {
-            if !keys.contains(&key) {
-                keys.push(key);
+            if !keys.iter().any(|k| k == key) {
+                keys.push(Bytes::copy_from_slice(key));
             }
         }
         let waiter = Arc::new(Waiter {
@@ -218,7 +232,7 @@ impl Blocking {
             deadline_ms: request.deadline_ms,
             op,
             version: request.version,
-            outbox: request.outbox,
+            outbox: outbox(),
             reply: Mutex::new(None),
         });
         for key in &waiter.keys {
@@ -234,7 +248,7 @@ impl Blocking {
             self.blocked.fetch_sub(1, Ordering::Relaxed);
         }
         registry.clients.insert(waiter.client, Arc::clone(&waiter));
-        Blocked::Waiting(waiter)
+        Ok(Blocked::Waiting(waiter))
     }
 
     /// Serves the clients blocked on the keys this thread made ready, until no ready key
@@ -393,6 +407,16 @@ mod tests {
     struct PopOne;
 
     impl BlockedOp for PopOne {
+        fn attempt(
+            &self,
+            store: &Store,
+            db: usize,
+            keys: &[&[u8]],
+            version: Version,
+        ) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(keys.iter().find_map(|k| self.serve(store, db, k, version)))
+        }
+
         fn serve(&self, store: &Store, db: usize, key: &[u8], _: Version) -> Option<Vec<u8>> {
             let popped = store.lpop(db, key).ok()??;
             Some(popped.to_vec())
@@ -403,15 +427,18 @@ mod tests {
         }
     }
 
-    fn request(client: u64, keys: &[&'static [u8]]) -> Request {
-        Request {
+    fn block(blocking: &Blocking, store: &Store, client: u64, keys: &[&[u8]]) -> Blocked {
+        let request = Request {
             client,
             db: 0,
-            keys: keys.iter().map(|k| Bytes::from_static(k)).collect(),
+            keys,
             deadline_ms: None,
             version: Version::Resp2,
-            outbox: Arc::new(Outbox::new(0, 0, client)),
-        }
+        };
+        let outbox = || Arc::new(Outbox::new(0, 0, client));
+        blocking
+            .block(store, request, Box::new(PopOne), outbox)
+            .expect("no error")
     }
 
     fn store_with(blocking: &Arc<Blocking>) -> Store {
@@ -420,8 +447,8 @@ mod tests {
             .build()
     }
 
-    fn wait(blocking: &Blocking, client: u64, keys: &[&'static [u8]]) -> Arc<Waiter> {
-        match blocking.block(request(client, keys), Box::new(PopOne), || None) {
+    fn wait(blocking: &Blocking, store: &Store, client: u64, keys: &[&[u8]]) -> Arc<Waiter> {
+        match block(blocking, store, client, keys) {
             Blocked::Waiting(w) => w,
             Blocked::Served(_) => panic!("served"),
         }
@@ -431,9 +458,9 @@ mod tests {
     fn waiters_are_served_in_the_order_they_blocked_one_element_each() {
         let blocking = Arc::new(Blocking::default());
         let store = store_with(&blocking);
-        let first = wait(&blocking, 1, &[b"q"]);
-        let second = wait(&blocking, 2, &[b"other", b"q"]);
-        let third = wait(&blocking, 3, &[b"q"]);
+        let first = wait(&blocking, &store, 1, &[b"q"]);
+        let second = wait(&blocking, &store, 2, &[b"other", b"q"]);
+        let third = wait(&blocking, &store, 3, &[b"q"]);
         assert_eq!((blocking.counts().clients, blocking.counts().keys), (3, 2));
         store.rpush(0, b"q", &[b"a", b"b"]).unwrap();
         blocking.serve_ready(&store, |_| {});
@@ -452,12 +479,11 @@ mod tests {
         let blocking = Arc::new(Blocking::default());
         let store = store_with(&blocking);
         store.rpush(0, b"q", &[b"x"]).unwrap();
-        let attempt = || store.lpop(0, b"q").ok().flatten().map(|b| b.to_vec());
-        match blocking.block(request(1, &[b"q"]), Box::new(PopOne), attempt) {
+        match block(&blocking, &store, 1, &[b"q"]) {
             Blocked::Served(reply) => assert_eq!(reply, b"x"),
             Blocked::Waiting(_) => panic!("waits"),
         }
-        let w = wait(&blocking, 1, &[b"q"]);
+        let w = wait(&blocking, &store, 1, &[b"q"]);
         assert!(blocking.unblock(1, Some(b"-UNBLOCKED\r\n"), |_| {}));
         assert!(!blocking.unblock(1, None, |_| {}));
         assert_eq!(w.take_reply().as_deref(), Some(&b"-UNBLOCKED\r\n"[..]));

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use redistill_resp::Version;
 use redistill_store::{ListEnd, Store, StoreError, ValueType};
 
-use super::lists::{parse_end, parse_multi_pop};
+use super::lists::{parse_end, parse_multi_pop, write_key_and_elements};
 use super::reply::store_error_text;
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
 use super::{Command, CommandResult, Ctx, Reply};
@@ -81,55 +81,52 @@ fn deadline_arg(arg: &[u8]) -> Result<Option<u64>, &'static str> {
     Ok(deadline.or(Some(u64::MAX)))
 }
 
-/// BLPOP's and BRPOP's reply: the key and the element.
-fn write_popped(out: &mut Vec<u8>, version: Version, key: &[u8], popped: &[Bytes], counted: bool) {
-    let mut reply = Reply::new(out, version);
-    reply.array(2);
-    reply.bulk(key);
-    if counted {
-        reply.bulks(popped.iter().map(|b| &b[..]));
-    } else if let Some(first) = popped.first() {
-        reply.bulk(first);
-    }
-}
-
 /// A pop from one end: one element (BLPOP, BRPOP), or up to `count` (BLMPOP).
 #[derive(Debug)]
 struct Pop {
     end: ListEnd,
-    /// BLMPOP's count; `None` for BLPOP and BRPOP, which reply one element.
+    /// BLMPOP's count; `None` for BLPOP and BRPOP, which reply `[key, element]`.
     count: Option<usize>,
 }
 
 impl Pop {
-    /// The reply for what `store` gives from `keys`, the first non-empty list among them.
-    fn first_of(&self, store: &Store, db: usize, keys: &[&[u8]], version: Version) -> Attempt {
-        let found = store.lmpop(db, keys, self.end, self.count.unwrap_or(1))?;
-        Ok(found.map(|(key, popped)| {
-            let mut out = Vec::new();
-            write_popped(&mut out, version, &key, &popped, self.count.is_some());
-            out
-        }))
+    /// The reply for `popped`, taken from `key`.
+    fn reply(&self, version: Version, key: &[u8], popped: &[Bytes]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut reply = Reply::new(&mut out, version);
+        match (self.count, popped.first()) {
+            (None, Some(first)) => {
+                reply.array(2);
+                reply.bulk(key);
+                reply.bulk(first);
+            }
+            _ => write_key_and_elements(&mut reply, key, popped),
+        }
+        out
     }
 }
 
 impl BlockedOp for Pop {
+    fn attempt(
+        &self,
+        store: &Store,
+        db: usize,
+        keys: &[&[u8]],
+        version: Version,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let found = store.lmpop(db, keys, self.end, self.count.unwrap_or(1))?;
+        Ok(found.map(|(key, popped)| self.reply(version, &key, &popped)))
+    }
+
     fn serve(&self, store: &Store, db: usize, key: &[u8], version: Version) -> Option<Vec<u8>> {
         let popped = store
             .list_pop(db, key, self.end, self.count.unwrap_or(1))
             .ok()??;
-        if popped.is_empty() {
-            return None;
-        }
-        let mut out = Vec::new();
-        write_popped(&mut out, version, key, &popped, self.count.is_some());
-        Some(out)
+        (!popped.is_empty()).then(|| self.reply(version, key, &popped))
     }
 
     fn timed_out(&self, version: Version) -> Vec<u8> {
-        let mut out = Vec::new();
-        Reply::new(&mut out, version).null_array();
-        out
+        null_array(version)
     }
 }
 
@@ -141,25 +138,30 @@ struct Move {
     to: ListEnd,
 }
 
-impl Move {
-    fn run(&self, store: &Store, db: usize, source: &[u8], version: Version) -> Attempt {
-        let moved = store.lmove(db, source, &self.destination, self.from, self.to)?;
+impl BlockedOp for Move {
+    /// `keys` is the source alone.
+    fn attempt(
+        &self,
+        store: &Store,
+        db: usize,
+        keys: &[&[u8]],
+        version: Version,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let moved = store.lmove(db, keys[0], &self.destination, self.from, self.to)?;
         Ok(moved.map(|element| {
             let mut out = Vec::new();
             Reply::new(&mut out, version).bulk(&element);
             out
         }))
     }
-}
 
-impl BlockedOp for Move {
     fn serve(&self, store: &Store, db: usize, key: &[u8], version: Version) -> Option<Vec<u8>> {
         // A source of another type keeps the client waiting; a destination of another
         // type ends the wait with WRONGTYPE, as in Redis.
         if store.value_type(db, key).ok()? != Some(ValueType::List) {
             return None;
         }
-        match self.run(store, db, key, version) {
+        match self.attempt(store, db, &[key], version) {
             Ok(reply) => reply,
             Err(e) => {
                 let mut out = Vec::new();
@@ -170,54 +172,45 @@ impl BlockedOp for Move {
     }
 
     fn timed_out(&self, version: Version) -> Vec<u8> {
-        let mut out = Vec::new();
-        Reply::new(&mut out, version).null_array();
-        out
+        null_array(version)
     }
 }
 
-/// The reply of a non-blocking try, `None` when every key was empty.
-type Attempt = Result<Option<Vec<u8>>, StoreError>;
+/// Redis's reply to every blocking list command that times out.
+fn null_array(version: Version) -> Vec<u8> {
+    let mut out = Vec::new();
+    Reply::new(&mut out, version).null_array();
+    out
+}
 
-/// Runs `attempt`; when it finds nothing, blocks the client on `keys` with `op`, or
-/// inside a transaction answers nil (`nil_array` or a nil string).
+/// Runs `op` at once; when it finds no data, blocks the client on `keys`, or inside a
+/// transaction answers nil (`nil_array` or a nil string).
 fn serve_or_block(
     ctx: &mut Ctx<'_>,
     keys: &[&[u8]],
     deadline_ms: Option<u64>,
     op: Box<dyn BlockedOp>,
     nil_array: bool,
-    attempt: impl FnOnce(&Store, Version) -> Attempt,
 ) -> CommandResult {
     let shared = ctx.shared;
-    let version = ctx.client.version;
+    let request = Request {
+        client: ctx.client.id(),
+        db: ctx.client.db,
+        keys,
+        deadline_ms,
+        version: ctx.client.version,
+    };
     if ctx.client.tx.in_exec {
-        match attempt(&shared.store, version)? {
+        match op.attempt(&shared.store, request.db, keys, request.version)? {
             Some(reply) => ctx.out.extend_from_slice(&reply),
             None if nil_array => ctx.reply().null_array(),
             None => ctx.reply().null(),
         }
         return Ok(());
     }
-    let request = Request {
-        client: ctx.client.id(),
-        db: ctx.client.db,
-        keys: keys.iter().map(|k| Bytes::copy_from_slice(k)).collect(),
-        deadline_ms,
-        version,
-        outbox: std::sync::Arc::clone(ctx.client.outbox()),
-    };
-    let mut failed = None;
-    let blocked = shared.blocking.block(request, op, || {
-        attempt(&shared.store, version).unwrap_or_else(|e| {
-            failed = Some(e);
-            Some(Vec::new())
-        })
-    });
-    if let Some(e) = failed {
-        return Err(e.into());
-    }
-    match blocked {
+    let client = &mut *ctx.client;
+    let outbox = || std::sync::Arc::clone(client.outbox());
+    match shared.blocking.block(&shared.store, request, op, outbox)? {
         Blocked::Served(reply) => ctx.out.extend_from_slice(&reply),
         Blocked::Waiting(waiter) => ctx.client.block(waiter),
     }
@@ -236,11 +229,13 @@ fn brpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: ListEnd) -> CommandResult {
     let (timeout, keys) = args[1..].split_last().unwrap_or((&args[0], &[]));
     let deadline = deadline_arg(timeout)?;
-    let db = ctx.client.db;
-    let op = Pop { end, count: None };
-    let attempt = |store: &Store, version| op.first_of(store, db, keys, version);
-    let boxed = Box::new(Pop { end, count: None });
-    serve_or_block(ctx, keys, deadline, boxed, true, attempt)
+    serve_or_block(
+        ctx,
+        keys,
+        deadline,
+        Box::new(Pop { end, count: None }),
+        true,
+    )
 }
 
 fn brpoplpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
@@ -263,15 +258,12 @@ fn moving(
     to: ListEnd,
     deadline: Option<u64>,
 ) -> CommandResult {
-    let db = ctx.client.db;
-    let op = || Move {
+    let op = Move {
         destination: Bytes::copy_from_slice(args[2]),
         from,
         to,
     };
-    let now = op();
-    let attempt = |store: &Store, version| now.run(store, db, args[1], version);
-    serve_or_block(ctx, &args[1..2], deadline, Box::new(op()), false, attempt)
+    serve_or_block(ctx, &args[1..2], deadline, Box::new(op), false)
 }
 
 /// BLMPOP: `timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`; the timeout is
@@ -279,22 +271,11 @@ fn moving(
 fn blmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let parsed = parse_multi_pop(args, 2)?;
     let deadline = deadline_arg(args[1])?;
-    let db = ctx.client.db;
-    let op = |count| Pop {
+    let op = Pop {
         end: parsed.end,
-        count: Some(count),
+        count: Some(parsed.count),
     };
-    let now = op(parsed.count);
-    let keys = parsed.keys;
-    let attempt = |store: &Store, version| now.first_of(store, db, keys, version);
-    serve_or_block(
-        ctx,
-        keys,
-        deadline,
-        Box::new(op(parsed.count)),
-        true,
-        attempt,
-    )
+    serve_or_block(ctx, parsed.keys, deadline, Box::new(op), true)
 }
 
 #[cfg(test)]

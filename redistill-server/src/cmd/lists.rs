@@ -5,11 +5,12 @@
 //! which error a request with several faults gets: most parse their integers before
 //! looking at the key, LINDEX and LSET look at the key first.
 
+use bytes::Bytes;
 use redistill_store::{ListEnd, StoreError};
 
 use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
-use super::{Command, CommandError, CommandResult, Ctx, fail};
+use super::{Command, CommandError, CommandResult, Ctx, Reply, fail};
 
 /// LMPOP's keys: `numkeys` at argument 1 counts the keys that follow it.
 static LMPOP_KEYS: &[KeySpec] = &[KeySpec::new(
@@ -441,14 +442,17 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .lmpop(ctx.client.db, parsed.keys, parsed.end, parsed.count)?;
     let mut reply = ctx.reply();
     match popped {
-        Some((key, elements)) => {
-            reply.array(2);
-            reply.bulk(&key);
-            reply.bulks(elements.iter().map(|e| e.as_ref()));
-        }
+        Some((key, elements)) => write_key_and_elements(&mut reply, &key, &elements),
         None => reply.null_array(),
     }
     Ok(())
+}
+
+/// LMPOP's and BLMPOP's answer: `[key, [element ...]]`.
+pub(super) fn write_key_and_elements(reply: &mut Reply<'_>, key: &[u8], elements: &[Bytes]) {
+    reply.array(2);
+    reply.bulk(key);
+    reply.bulks(elements.iter().map(|e| e.as_ref()));
 }
 
 #[cfg(test)]
