@@ -210,8 +210,13 @@ fn write_entries<W: std::io::Write>(
                 e.expire_at_ms,
                 elements.iter().map(|element| &element[..]),
             )?,
-            // The store has no other types yet; a new one must be written here first.
-            _ => {}
+            // A type the store gained without a record here fails the save rather than
+            // leaving its keys out of it.
+            _ => {
+                let key = String::from_utf8_lossy(&e.key);
+                let message = format!("no snapshot record for the type of key {key:?}");
+                return Err(std::io::Error::new(std::io::ErrorKind::Unsupported, message).into());
+            }
         }
         if !target.key_delay.is_zero() {
             thread::sleep(target.key_delay);
