@@ -297,6 +297,17 @@ impl RequestDecoder {
     ) -> Result<usize, Error> {
         batch.clear();
         let result = loop {
+            if self.state == State::Start && !self.auth_required {
+                // Whole, well-formed requests (nearly all of a pipeline) are read in one
+                // pass; anything else, a partial request included, goes the general way.
+                if let Some(end) = self.whole_multibulk(buf, &mut batch.args) {
+                    batch.commands.push(end.1);
+                    self.start = end.0;
+                    self.pos = end.0;
+                    self.scanned = 0;
+                    continue;
+                }
+            }
             match self.find_request(buf) {
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(e),
@@ -366,6 +377,51 @@ impl RequestDecoder {
             r.1 = r.1.saturating_sub(n);
         }
         head
+    }
+
+    /// Reads the multibulk at `self.start` in one pass when it is complete and every header
+    /// is plainly valid (no sign, no leading zero, within the limits), appending its
+    /// arguments to `args`. Returns its end and its range in `args`; `None`, with `args`
+    /// as it was, for anything the general path must judge (including `*0`, partial
+    /// requests and every error).
+    #[inline]
+    fn whole_multibulk(
+        &mut self,
+        buf: &[u8],
+        args: &mut Vec<Span>,
+    ) -> Option<(usize, (usize, usize))> {
+        let at = self.start;
+        let b = buf.get(at..)?;
+        if b.first() != Some(&b'*') {
+            return None;
+        }
+        let (n, mut p) = plain_header(b, 1)?;
+        if n == 0 || n > self.limits.max_multibulk_len() {
+            return None;
+        }
+        let first = args.len();
+        let mut header_bytes = p;
+        for _ in 0..n {
+            let parsed = match b.get(p) {
+                Some(b'$') => plain_header(b, p + 1),
+                _ => None,
+            };
+            let Some((len, from)) = parsed.filter(|&(len, _)| len <= self.limits.max_bulk_len())
+            else {
+                args.truncate(first);
+                return None;
+            };
+            header_bytes += from - p;
+            let end = from + len;
+            if end + 2 > b.len() {
+                args.truncate(first);
+                return None;
+            }
+            args.push(Span::Data(at + from, at + end));
+            p = end + 2;
+        }
+        self.examined += header_bytes as u64;
+        Some((at + p, (first, args.len())))
     }
 
     /// Parses from `self.pos` until the request starting at `self.start` is complete
@@ -566,6 +622,32 @@ impl RequestDecoder {
         };
         self.pos = lf + 1;
         Ok(Some(Found::Inline { start, end }))
+    }
+}
+
+/// A header's count or length at `b[i..]` when written plainly: 1 to 15 digits, no sign,
+/// no leading zero (a lone `0` aside), then `\r` and one more byte (which Redis skips
+/// unchecked). Returns it and the offset after the line; `None` for anything else.
+#[inline]
+fn plain_header(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let digits = b.get(i..)?;
+    let mut v = 0usize;
+    let mut k = 0;
+    while let Some(&d) = digits.get(k) {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        v = v * 10 + usize::from(d - b'0');
+        k += 1;
+        if k > 15 {
+            return None;
+        }
+    }
+    let plain = k == 1 || (k > 1 && digits[0] != b'0');
+    if plain && digits.get(k) == Some(&b'\r') && digits.len() > k + 1 {
+        Some((v, i + k + 2))
+    } else {
+        None
     }
 }
 

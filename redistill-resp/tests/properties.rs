@@ -265,6 +265,39 @@ proptest! {
     }
 
     #[test]
+    fn whole_batches_read_as_byte_by_byte(pieces in proptest::collection::vec(prop_oneof![
+        // Well-formed requests, and fragments of headers and junk between them.
+        proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..12), 1..4)
+            .prop_map(|args| {
+                let mut out = Vec::new();
+                Frame::Array(args.into_iter().map(Frame::bulk).collect())
+                    .encode(Version::Resp2, &mut out);
+                out
+            }),
+        proptest::collection::vec(prop_oneof![Just(b'*'), Just(b'$'), Just(b'\r'),
+            Just(b'\n'), Just(b'-'), Just(b'+'), Just(b'0'), Just(b'1'), Just(b'2'),
+            Just(b'x'), Just(0u8)], 0..6),
+    ], 0..12)) {
+        // Complete requests take the one-pass path; fed a byte at a time they never do.
+        let input = pieces.concat();
+        let all = |chunk: usize| {
+            let mut d = RequestDecoder::new();
+            let mut batch = RequestBatch::new();
+            let (mut buf, mut out) = (BytesMut::new(), Vec::new());
+            for piece in input.chunks(chunk) {
+                buf.extend_from_slice(piece);
+                let result = d.decode_batch(&mut buf, &mut batch);
+                out.extend(batch.iter().map(|r| r.to_vec()));
+                if let Err(e) = result {
+                    return (out, Some(e));
+                }
+            }
+            (out, None)
+        };
+        prop_assert_eq!(all(input.len().max(1)), all(1));
+    }
+
+    #[test]
     fn inline_requests_match_split_args(
         lines in proptest::collection::vec("[a-zA-Z0-9 \"'\\\\]{0,30}", 1..6),
     ) {
