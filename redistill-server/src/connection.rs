@@ -69,6 +69,8 @@ pub(crate) struct Connection {
     batch: RequestBatch,
     /// Index in `batch` of the next request to execute.
     next_request: usize,
+    /// The row of the command name last looked up.
+    last_command: cmd::LastCommand,
     /// A protocol error found after the requests of `batch`: sent once they have run.
     protocol_error: Option<redistill_resp::Error>,
     client: Client,
@@ -148,6 +150,7 @@ impl Connection {
             decoder,
             batch: RequestBatch::new(),
             next_request: 0,
+            last_command: cmd::LastCommand::default(),
             protocol_error: None,
             client,
             closing: if refusal.is_some() {
@@ -602,7 +605,7 @@ impl Connection {
                 if argv.is_empty() {
                     continue;
                 }
-                let lookup = cmd::resolve(&argv);
+                let lookup = self.last_command.resolve(&argv);
                 if cmd::takes_all_gates(&lookup) {
                     gate = None;
                 } else if gate.is_none() {

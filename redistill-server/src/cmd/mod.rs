@@ -236,6 +236,43 @@ pub(crate) enum Unresolved {
 /// (which must know whether the command takes every gate) and then by [`execute`].
 pub(crate) type Lookup = Result<Resolved, Unresolved>;
 
+/// The command name a connection resolved last, with its row: a pipeline mostly repeats
+/// one command, whose name then costs a comparison instead of a lookup.
+#[derive(Default)]
+pub(crate) struct LastCommand {
+    name: [u8; 16],
+    len: usize,
+    resolved: Option<Resolved>,
+}
+
+impl LastCommand {
+    /// [`resolve`], answered from the last name when this one is byte for byte the same
+    /// (only commands without subcommands are kept, whose row the name alone decides).
+    #[inline]
+    pub(crate) fn resolve(&mut self, args: &[&[u8]]) -> Lookup {
+        let name = args[0];
+        if let Some(resolved) = self.resolved
+            && name.len() == self.len
+            && name == &self.name[..self.len]
+        {
+            return Ok(resolved);
+        }
+        let lookup = resolve(args);
+        self.resolved = None;
+        // A subcommand's row (low byte of its code set) depends on more than the name.
+        if let Ok(resolved) = lookup
+            && resolved.code & 0xff == 0
+            && resolved.command.subcommands.is_empty()
+            && name.len() <= self.name.len()
+        {
+            self.name[..name.len()].copy_from_slice(name);
+            self.len = name.len();
+            self.resolved = Some(resolved);
+        }
+        lookup
+    }
+}
+
 /// Finds a request's row: the command by name, case-insensitively, and for a container its
 /// subcommand. `args` is not empty.
 pub(crate) fn resolve(args: &[&[u8]]) -> Lookup {
@@ -608,6 +645,25 @@ pub(crate) fn arity_ok(arity: i32, argc: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_command_answers_as_resolve() {
+        let mut last = LastCommand::default();
+        let requests: [&[&[u8]]; 8] = [
+            &[b"GET", b"k"],
+            &[b"GET", b"k"],
+            &[b"get", b"k"],
+            &[b"MEMORY", b"PURGE"],
+            &[b"MEMORY", b"MALLOC-STATS"],
+            &[b"MEMORY", b"nosuch"],
+            &[b"nosuch"],
+            &[b"GET", b"k"],
+        ];
+        for args in requests {
+            let label = |l: Lookup| l.ok().map(|r| (r.command.full_name(), r.slot, r.code));
+            assert_eq!(label(last.resolve(args)), label(resolve(args)), "{args:?}");
+        }
+    }
 
     #[test]
     fn lookup_ignores_case_and_rejects_long_names() {
