@@ -299,6 +299,37 @@ impl Node {
         }
     }
 
+    /// Pushes `e` at the front when the buffer has the room (the common case), which
+    /// leaves the node's heap bytes as they were; false, with nothing done, otherwise.
+    #[inline]
+    fn push_front_in_place(&mut self, e: &Encoded<'_>) -> bool {
+        let n = e.len();
+        let start = self.start as usize;
+        if self.compressed || start < n {
+            return false;
+        }
+        e.write(&mut self.buf[start - n..start]);
+        self.start = (start - n) as u32;
+        self.count += 1;
+        self.incompressible = false;
+        true
+    }
+
+    /// [`Node::push_front_in_place`] at the back.
+    #[inline]
+    fn push_back_in_place(&mut self, e: &Encoded<'_>) -> bool {
+        let n = e.len();
+        let end = self.end as usize;
+        if self.compressed || self.buf.len() - end < n {
+            return false;
+        }
+        e.write(&mut self.buf[end..end + n]);
+        self.end = (end + n) as u32;
+        self.count += 1;
+        self.incompressible = false;
+        true
+    }
+
     fn push_front(&mut self, v: &[u8]) {
         self.push_front_encoded(&encode(v));
     }
@@ -623,13 +654,21 @@ impl ListObj {
                 if !self.node_fits(0, more) {
                     self.insert_node(0, Node::default());
                 }
-                self.with_node(0, |n| n.push_front_encoded(&e));
+                if !self.first.push_front_in_place(&e) {
+                    self.with_node(0, |n| n.push_front_encoded(&e));
+                }
             }
             ListEnd::Right => {
                 let last = self.nodes() - 1;
                 if self.node_fits(last, more) {
                     let at = self.node(last).end;
-                    self.with_node(last, |n| n.push_back_encoded(&e));
+                    let node = match last {
+                        0 => &mut self.first,
+                        _ => &mut self.rest[last - 1],
+                    };
+                    if !node.push_back_in_place(&e) {
+                        self.with_node(last, |n| n.push_back_encoded(&e));
+                    }
                     if let Some(tail) = &mut self.tail {
                         tail.push_back(at);
                     }
@@ -843,6 +882,36 @@ impl ListObj {
             o = 0;
         }
         out
+    }
+
+    /// Calls `f` with each element of `start..end` in order, an integer as its decimal
+    /// text, without copying (the range of [`ListObj::range`], unclamped `end` included).
+    pub(crate) fn for_each_in(&self, start: usize, end: usize, mut f: impl FnMut(&[u8])) {
+        let mut left = end.min(self.len).saturating_sub(start);
+        if left == 0 {
+            return;
+        }
+        let (mut i, o) = self.locate(start);
+        let raw = self.node(i).raw();
+        let mut off = offset_of(&raw, o);
+        let mut raw = raw;
+        loop {
+            while left > 0 && off < raw.len() {
+                let (v, next) = element_at(&raw, off);
+                match v {
+                    Elem::Str(b) => f(b),
+                    Elem::Int(n) => f(crate::strings::format_i64(n, &mut [0; 20])),
+                }
+                off = next;
+                left -= 1;
+            }
+            i += 1;
+            if left == 0 || i >= self.nodes() {
+                return;
+            }
+            raw = self.node(i).raw();
+            off = 0;
+        }
     }
 
     /// Hands `f` the index of each element, from the head (or from the tail), with whether
@@ -1209,6 +1278,28 @@ mod tests {
                 .map(|v| bytes::Bytes::from(v.clone()))
                 .collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn ranges_read_in_place_match_copied_ranges() {
+        // Small nodes, compressed interiors, and integers stored in integer form.
+        let mut l = ListObj::new(3, 1);
+        for i in 0..40 {
+            let v = if i % 3 == 0 {
+                format!("{}", i * 1000 - 7000)
+            } else {
+                format!("value {i:>4} aaaaaaaaaaaaaaaaaaaaaaaa")
+            };
+            l.push(ListEnd::Right, v.as_bytes());
+        }
+        assert!(l.compressed_nodes > 0);
+        for start in 0..42 {
+            for end in start..44 {
+                let mut seen = Vec::new();
+                l.for_each_in(start, end, |e| seen.push(bytes::Bytes::copy_from_slice(e)));
+                assert_eq!(seen, l.range(start, end), "{start}..{end}");
+            }
+        }
     }
 
     #[test]
