@@ -92,7 +92,7 @@ pub use expire::{
 pub use glob::glob_match;
 pub use hashes::FieldValue;
 pub use info::{DbInfo, Stats};
-pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE};
+pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, ListRange};
 pub use memory::{SizeClasses, set_size_classes, size_classes};
 pub use quicklist::ListEnd;
 pub use scan::ScanOptions;

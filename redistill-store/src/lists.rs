@@ -34,6 +34,32 @@ fn span(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
     Some((start as usize, (stop.min(len - 1) + 1) as usize))
 }
 
+/// A run of a list's elements, read in place (see [`Store::lrange_with`]).
+pub struct ListRange<'a> {
+    list: Option<&'a ListObj>,
+    start: usize,
+    end: usize,
+}
+
+impl ListRange<'_> {
+    /// How many elements the range holds.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Calls `f` with each element in order, an integer as its decimal text.
+    pub fn for_each(self, f: impl FnMut(&[u8])) {
+        if let Some(list) = self.list {
+            list.for_each_in(self.start, self.end, f);
+        }
+    }
+}
+
 /// The position `index` names in a list of `len` (negative from the end), if inside it.
 fn position(len: usize, index: i64) -> Option<usize> {
     let len_i = i64::try_from(len).unwrap_or(i64::MAX);
@@ -309,6 +335,41 @@ impl Store {
         self.read_list(db, key, |l| {
             l.and_then(|l| span(l.len(), start, stop).map(|(s, e)| l.range(s, e)))
                 .unwrap_or_default()
+        })
+    }
+
+    /// LRANGE without copying: `f` gets the range as a [`ListRange`] (empty for a missing
+    /// key) under the shard's read lock, so it should be quick, e.g. write the elements
+    /// into an output buffer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.rpush(0, b"l", &[b"a", b"10", b"c"])?;
+    /// let mut out = Vec::new();
+    /// store.lrange_with(0, b"l", 0, 1, |range| {
+    ///     out.push(range.len().to_string().into_bytes());
+    ///     range.for_each(|e| out.push(e.to_vec()));
+    /// })?;
+    /// assert_eq!(out, [&b"2"[..], b"a", b"10"]);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn lrange_with<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        start: i64,
+        stop: i64,
+        f: impl FnOnce(ListRange<'_>) -> R,
+    ) -> Result<R> {
+        self.read_list(db, key, |l| {
+            let (start, end) = l.and_then(|l| span(l.len(), start, stop)).unwrap_or((0, 0));
+            f(ListRange {
+                list: l,
+                start,
+                end,
+            })
         })
     }
 

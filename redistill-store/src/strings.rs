@@ -118,7 +118,7 @@ fn to_bytes(v: StrRef<'_>) -> Bytes {
 
 #[inline]
 /// `n` in decimal, written into `buf` without allocating (a GET of a counter).
-fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
+pub(crate) fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
     let mut v = n.unsigned_abs();
     loop {

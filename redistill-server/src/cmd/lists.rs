@@ -273,8 +273,15 @@ fn llen(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn lrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let start = int_arg(args[2])?;
     let stop = int_arg(args[3])?;
-    let result = ctx.shared.store.lrange(ctx.client.db, args[1], start, stop);
-    ctx.answer(result)
+    let (shared, db) = (ctx.shared, ctx.client.db);
+    let mut reply = ctx.reply();
+    shared
+        .store
+        .lrange_with(db, args[1], start, stop, |range| {
+            reply.array(range.len());
+            range.for_each(|e| reply.bulk(e));
+        })?;
+    Ok(())
 }
 
 /// Redis's answer to an index that is not an integer, which LINDEX and LSET give only
