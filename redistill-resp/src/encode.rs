@@ -84,7 +84,27 @@ pub fn write_integer(buf: &mut impl BufMut, v: i64) {
 /// ```
 #[inline]
 pub fn write_bulk(buf: &mut impl BufMut, data: &[u8]) {
-    write_header(buf, b'$', data.len());
+    let n = data.len();
+    if n < 100 {
+        // Short values (most replies, and each element of a range) are assembled on the
+        // stack and reach the buffer in one copy.
+        let mut line = [0u8; 105];
+        line[0] = b'$';
+        let h = if n < 10 {
+            line[1] = b'0' + n as u8;
+            2
+        } else {
+            line[1] = b'0' + (n / 10) as u8;
+            line[2] = b'0' + (n % 10) as u8;
+            3
+        };
+        line[h..h + 2].copy_from_slice(b"\r\n");
+        line[h + 2..h + 2 + n].copy_from_slice(data);
+        line[h + 2 + n..h + 4 + n].copy_from_slice(b"\r\n");
+        buf.put_slice(&line[..h + 4 + n]);
+        return;
+    }
+    write_header(buf, b'$', n);
     buf.put_slice(data);
     buf.put_slice(b"\r\n");
 }
