@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
 # Instructions the server executes per request of one workload, counted by cachegrind: a run
-# with N requests minus a run with none (both after the same 200,000-SET fill), so startup,
-# the fill and shutdown cancel out. Unlike throughput, the count does not move with the load
-# of the machine, so it compares builds whose difference is below the benchmarks' spread.
+# with N requests minus a run with none (both after the same fill: 200,000 SETs and a list
+# `mylist` of N elements, at least 600, for pops and LRANGE), so startup, the fill and shutdown cancel out. Unlike
+# throughput, the count does not move with the load of the machine or with the kernel's
+# share of each request, so it compares builds (and servers) whose difference is below the
+# benchmarks' spread.
 #
 # Usage: scripts/instructions-per-request.sh BINARY COMMAND PIPELINE [REQUESTS] [PORT]
 #   e.g. scripts/instructions-per-request.sh target/release/redistill get 16 400000
+#        scripts/instructions-per-request.sh /usr/bin/redis-server "LRANGE mylist 0 99" 16
+# BINARY is redistill (run with one worker) or redis-server. COMMAND is a redis-benchmark
+# test name (-t) or, with spaces, a whole command. 50 clients, random keys as bench.sh.
 # Needs valgrind and redis-benchmark (apt install valgrind redis-tools).
 set -euo pipefail
 
-(($# >= 3)) || { sed -n '2,9p' "$0" >&2; exit 2; }
+(($# >= 3)) || { sed -n '2,14p' "$0" >&2; exit 2; }
 BIN=$1 CMD=$2 PIPELINE=$3 REQUESTS=${4:-400000} PORT=${5:-7660}
 command -v valgrind >/dev/null || { echo "valgrind is missing: apt install valgrind" >&2; exit 1; }
+if [[ $(basename "$BIN") == redis-server* ]]; then
+  SERVER_ARGS=(--port "$PORT" --save "" --appendonly no --loglevel warning)
+else
+  SERVER_ARGS=(--port "$PORT" --workers 1 --loglevel warning)
+fi
+if [[ $CMD == *" "* ]]; then read -r -a WHAT <<<"$CMD"; else WHAT=(-t "$CMD"); fi
 
-# instructions BINARY REQUESTS -> the server's total instruction count
+# instructions REQUESTS -> the server's total instruction count
 instructions() {
   local requests=$1 out pid
   out=$(mktemp)
   valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$out" \
-    "$BIN" --port "$PORT" --workers 1 --loglevel warning >/dev/null 2>&1 &
+    "$BIN" "${SERVER_ARGS[@]}" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 300); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.2; done
   redis-benchmark -p "$PORT" -t set -c 50 -P 64 -d 3 -r 100000 -n 200000 -q >/dev/null
+  redis-benchmark -p "$PORT" -t lpush -c 50 -P 64 -d 3 -n $((REQUESTS > 600 ? REQUESTS : 600)) -q >/dev/null
   if ((requests > 0)); then
-    redis-benchmark -p "$PORT" -t "$CMD" -c 50 -P "$PIPELINE" -d 3 -r 100000 -n "$requests" -q >/dev/null
+    redis-benchmark -p "$PORT" -c 50 -P "$PIPELINE" -d 3 -r 100000 -n "$requests" -q "${WHAT[@]}" >/dev/null
   fi
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
