@@ -299,13 +299,14 @@ impl Node {
         }
     }
 
-    /// Pushes `e` at the front when the buffer has the room (the common case), which
-    /// leaves the node's heap bytes as they were; false, with nothing done, otherwise.
+    /// Pushes `e` at the front if the buffer has the room, which leaves the node's heap
+    /// bytes as they were (the common case); false, with nothing done, otherwise. End
+    /// nodes, the only ones pushed to, are never compressed.
     #[inline]
     fn push_front_in_place(&mut self, e: &Encoded<'_>) -> bool {
-        let n = e.len();
-        let start = self.start as usize;
-        if self.compressed || start < n {
+        debug_assert!(!self.compressed);
+        let (n, start) = (e.len(), self.start as usize);
+        if start < n {
             return false;
         }
         e.write(&mut self.buf[start - n..start]);
@@ -318,9 +319,9 @@ impl Node {
     /// [`Node::push_front_in_place`] at the back.
     #[inline]
     fn push_back_in_place(&mut self, e: &Encoded<'_>) -> bool {
-        let n = e.len();
-        let end = self.end as usize;
-        if self.compressed || self.buf.len() - end < n {
+        debug_assert!(!self.compressed);
+        let (n, end) = (e.len(), self.end as usize);
+        if self.buf.len() - end < n {
             return false;
         }
         e.write(&mut self.buf[end..end + n]);
@@ -335,13 +336,9 @@ impl Node {
     }
 
     fn push_front_encoded(&mut self, e: &Encoded<'_>) {
-        let n = e.len();
-        self.make_room(n, 0);
-        let at = self.start as usize - n;
-        e.write(&mut self.buf[at..at + n]);
-        self.start = at as u32;
-        self.count += 1;
-        self.incompressible = false;
+        self.make_room(e.len(), 0);
+        let pushed = self.push_front_in_place(e);
+        debug_assert!(pushed);
     }
 
     fn push_back(&mut self, v: &[u8]) {
@@ -349,13 +346,9 @@ impl Node {
     }
 
     fn push_back_encoded(&mut self, e: &Encoded<'_>) {
-        let n = e.len();
-        self.make_room(0, n);
-        let at = self.end as usize;
-        e.write(&mut self.buf[at..at + n]);
-        self.end = (at + n) as u32;
-        self.count += 1;
-        self.incompressible = false;
+        self.make_room(0, e.len());
+        let pushed = self.push_back_in_place(e);
+        debug_assert!(pushed);
     }
 
     fn pop_front(&mut self) -> Bytes {
@@ -526,11 +519,21 @@ impl ListObj {
         }
     }
 
+    /// Node `i` to edit in place; edits that may change its heap bytes, compression or
+    /// buffer go through `ListObj::with_node`.
+    fn node_mut(&mut self, i: usize) -> &mut Node {
+        match i {
+            0 => &mut self.first,
+            _ => &mut self.rest[i - 1],
+        }
+    }
+
     /// Runs `f` on node `i`, keeping the byte total and compressed count right, and
     /// dropping the tail index if `f` moved the last node's buffer. (Every edit but a
     /// push or pop in place moves it; the push and pop paths keep the index current.)
     fn with_node<R>(&mut self, i: usize, f: impl FnOnce(&mut Node) -> R) -> R {
         let last = i + 1 == self.nodes();
+        // Borrowed field by field (not through `node_mut`), as the totals change below.
         let node = match i {
             0 => &mut self.first,
             _ => &mut self.rest[i - 1],
@@ -662,11 +665,7 @@ impl ListObj {
                 let last = self.nodes() - 1;
                 if self.node_fits(last, more) {
                     let at = self.node(last).end;
-                    let node = match last {
-                        0 => &mut self.first,
-                        _ => &mut self.rest[last - 1],
-                    };
-                    if !node.push_back_in_place(&e) {
+                    if !self.node_mut(last).push_back_in_place(&e) {
                         self.with_node(last, |n| n.push_back_encoded(&e));
                     }
                     if let Some(tail) = &mut self.tail {
@@ -891,11 +890,10 @@ impl ListObj {
         if left == 0 {
             return;
         }
-        let (mut i, o) = self.locate(start);
-        let raw = self.node(i).raw();
-        let mut off = offset_of(&raw, o);
-        let mut raw = raw;
-        loop {
+        let (first, o) = self.locate(start);
+        for i in first..self.nodes() {
+            let raw = self.node(i).raw();
+            let mut off = if i == first { offset_of(&raw, o) } else { 0 };
             while left > 0 && off < raw.len() {
                 let (v, next) = element_at(&raw, off);
                 match v {
@@ -905,12 +903,9 @@ impl ListObj {
                 off = next;
                 left -= 1;
             }
-            i += 1;
-            if left == 0 || i >= self.nodes() {
+            if left == 0 {
                 return;
             }
-            raw = self.node(i).raw();
-            off = 0;
         }
     }
 
