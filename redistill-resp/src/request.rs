@@ -300,10 +300,9 @@ impl RequestDecoder {
             if self.state == State::Start && !self.auth_required {
                 // Whole, well-formed requests (nearly all of a pipeline) are read in one
                 // pass; anything else, a partial request included, goes the general way.
-                if let Some(end) = self.whole_multibulk(buf, &mut batch.args) {
-                    batch.commands.push(end.1);
-                    self.start = end.0;
-                    self.pos = end.0;
+                if let Some(end) = self.whole_multibulk(buf, batch) {
+                    self.start = end;
+                    self.pos = end;
                     self.scanned = 0;
                     continue;
                 }
@@ -380,16 +379,12 @@ impl RequestDecoder {
     }
 
     /// Reads the multibulk at `self.start` in one pass when it is complete and every header
-    /// is plainly valid (no sign, no leading zero, within the limits), appending its
-    /// arguments to `args`. Returns its end and its range in `args`; `None`, with `args`
-    /// as it was, for anything the general path must judge (including `*0`, partial
-    /// requests and every error).
+    /// is plainly valid (no sign, no leading zero, within the limits), adding it to
+    /// `batch`. Returns its end; `None`, with `batch` as it was, for anything the general
+    /// path must judge (including `*0`, partial requests and every error).
     #[inline]
-    fn whole_multibulk(
-        &mut self,
-        buf: &[u8],
-        args: &mut Vec<Span>,
-    ) -> Option<(usize, (usize, usize))> {
+    fn whole_multibulk(&mut self, buf: &[u8], batch: &mut RequestBatch) -> Option<usize> {
+        let args = &mut batch.args;
         let at = self.start;
         let b = buf.get(at..)?;
         if b.first() != Some(&b'*') {
@@ -421,7 +416,8 @@ impl RequestDecoder {
             p = end + 2;
         }
         self.examined += header_bytes as u64;
-        Some((at + p, (first, args.len())))
+        batch.commands.push((first, args.len()));
+        Some(at + p)
     }
 
     /// Parses from `self.pos` until the request starting at `self.start` is complete
