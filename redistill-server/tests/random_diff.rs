@@ -1,6 +1,7 @@
 //! Randomized differential testing: seeded random sequences of string, counter, hash,
 //! list, key and expiry commands, sent over two connections, run against redistill and a
-//! real `redis-server`; every reply must match. A second test watches keys on one connection while another writes them, so
+//! real `redis-server`; every reply must match. Each sequence starts with its own list node
+//! size and compression depth. A second test watches keys on one connection while another writes them, so
 //! that which writes fail a transaction is compared too. A mismatch is minimized to a short reproduction before it is reported, with the
 //! seed that produced it.
 //!
@@ -15,7 +16,9 @@ use common::TestServer;
 use common::diff::{Conn, RealRedis};
 use common::rng::Rng;
 
-const KEYS: &[&str] = &["k1", "k2", "k3", "h1", "h2", "n1"];
+/// Keys of the generic commands: strings, hashes, and lists (so DEL, RENAME, COPY, EXPIRE,
+/// OBJECT and the WRONGTYPE replies of other types meet lists too).
+const KEYS: &[&str] = &["k1", "k2", "k3", "h1", "h2", "n1", "l1", "l2"];
 const FIELDS: &[&str] = &["f1", "f2", "f3"];
 const VALUES: &[&str] = &[
     "",
@@ -339,10 +342,28 @@ fn compare_seeds(steps_of: impl Fn(&mut Rng) -> Vec<Step>) {
     }
 }
 
+/// The sequence's first step: list nodes of a few elements, some compressed, so that
+/// pushes, inserts, trims and ranges cross, split and merge nodes as often as not.
+fn list_layout(rng: &mut Rng) -> Step {
+    let words = [
+        "CONFIG",
+        "SET",
+        "list-max-listpack-size",
+        rng.pick(&["1", "2", "3", "-2"]),
+        "list-compress-depth",
+        rng.pick(&["0", "1", "2"]),
+    ];
+    (0, words.iter().map(|w| w.as_bytes().to_vec()).collect())
+}
+
 #[test]
 #[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
 fn random_command_sequences_match_redis() {
-    compare_seeds(|rng| (0..200).map(|_| (rng.below(2), command(rng))).collect());
+    compare_seeds(|rng| {
+        let mut steps = vec![list_layout(rng)];
+        steps.extend((0..200).map(|_| (rng.below(2), command(rng))));
+        steps
+    });
 }
 
 #[test]
