@@ -90,7 +90,8 @@ pub fn write_bulk(buf: &mut impl BufMut, data: &[u8]) {
         // stack and reach the buffer in one copy. Their one or two length digits are
         // written directly: `header_line`'s itoa and wider buffer cost 73 more
         // instructions per element of an LRANGE reply.
-        let mut line = [0u8; 105];
+        // `$`, two digits, CRLF, 99 bytes, CRLF.
+        let mut line = [0u8; 106];
         line[0] = b'$';
         let h = if n < 10 {
             line[1] = b'0' + n as u8;
