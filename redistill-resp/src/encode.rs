@@ -420,7 +420,7 @@ mod tests {
 
     #[test]
     fn bulks_of_every_length_class_have_their_header() {
-        for n in [0, 1, 9, 10, 99, 100, 101, 1000] {
+        for n in (0..=200).chain([1000, 100_000]) {
             let data = vec![b'x'; n];
             let mut out = Vec::new();
             write_bulk(&mut out, &data);
