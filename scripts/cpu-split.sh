@@ -12,6 +12,9 @@
 set -euo pipefail
 
 (($# >= 1)) || { sed -n '2,12p' "$0" >&2; exit 2; }
+for tool in redis-benchmark redis-cli; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: apt install redis-tools" >&2; exit 1; }
+done
 BIN=$1; shift
 PORT=${PORT:-7661} SERVER_CPU=${SERVER_CPU:-1} CLIENT_CPU=${CLIENT_CPU:-0}
 if [[ $(basename "$BIN") == redis-server* ]]; then
@@ -23,6 +26,7 @@ taskset -c "$SERVER_CPU" "$BIN" "${args[@]}" >/dev/null 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" PING >/dev/null 2>&1 && break; sleep 0.1; done
+redis-cli -p "$PORT" PING >/dev/null || { echo "$BIN did not start on port $PORT" >&2; exit 1; }
 
 ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }  # utime stime
 read -r su0 ss0 < <(ticks "$server")
@@ -36,7 +40,7 @@ while kill -0 "$client" 2>/dev/null; do
   read -r cu cs < <(ticks "$client" 2>/dev/null) || break
   sleep 0.05
 done
-wait "$client"
+wait "$client" || { echo "redis-benchmark failed" >&2; exit 1; }
 read -r su1 ss1 < <(ticks "$server")
 awk -F, 'NR > 1 { gsub(/"/, ""); print $1 ": " $2 " requests per second" }' "$out"
 rm -f "$out"
