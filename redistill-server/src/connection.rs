@@ -558,17 +558,17 @@ impl Connection {
     fn execute_buffered(&mut self, shared: &Shared) {
         // Time spent away (waiting for the socket) is not the next command's.
         self.client.timing_mark = None;
-        while self.client.blocked.is_none() {
+        // A blocked client runs nothing until its wait ends.
+        if self.client.blocked.is_some() {
+            return;
+        }
+        loop {
             // One argument list per batch, reused for each of its requests.
             let mut argv: Vec<&[u8]> = Vec::new();
             // The worker's gate, held across the batch rather than taken per command (see
             // `cmd::transactions`); released for EXEC, and when the batch ends.
             let mut gate = None;
             while self.next_request < self.batch.len() {
-                // A blocked client runs nothing until its wait ends.
-                if self.client.blocked.is_some() {
-                    return;
-                }
                 // What was pushed before the next command goes out before its reply.
                 if self
                     .client
@@ -596,16 +596,18 @@ impl Connection {
                 if let Some(request) = self.batch.get(self.next_request) {
                     argv.extend(request.iter());
                 }
-                self.held = cmd::held_by_pause(shared, &self.client, &argv);
+                if argv.is_empty() {
+                    self.next_request += 1;
+                    continue;
+                }
+                // Looked up once: for the pause, the gate, and then to run.
+                let lookup = self.last_command.resolve(&argv);
+                self.held = cmd::held_by_pause(shared, &self.client, &lookup);
                 if self.held {
                     self.paused = true;
                     return;
                 }
                 self.next_request += 1;
-                if argv.is_empty() {
-                    continue;
-                }
-                let lookup = self.last_command.resolve(&argv);
                 if cmd::takes_all_gates(&lookup) {
                     gate = None;
                 } else if gate.is_none() {
@@ -621,7 +623,6 @@ impl Connection {
                 if crate::blocking::has_ready() {
                     shared.serve_blocked(self.worker);
                 }
-                self.newly_blocked |= self.client.blocked.is_some();
                 self.memory
                     .update(&self.input, &self.batch, &self.output, &self.client, shared);
                 if self.client.close_after_reply {
@@ -640,9 +641,10 @@ impl Connection {
                     );
                     self.closing = Closing::Now;
                 }
-            }
-            if self.client.blocked.is_some() {
-                return;
+                if self.client.blocked.is_some() {
+                    self.newly_blocked = true;
+                    return;
+                }
             }
             if let Some(e) = self.protocol_error.take() {
                 // As Redis: the requests before the error ran; now its reply, then close.

@@ -346,7 +346,7 @@ fn lookup_resolved(name: &[u8]) -> Option<Resolved> {
 /// Whether CLIENT PAUSE holds this request now: every request under PAUSE ALL; under
 /// PAUSE WRITE the commands that may write, and EXEC of a transaction that queued one
 /// (queueing itself is not held), as in Redis.
-pub(crate) fn held_by_pause(shared: &Shared, client: &Client, args: &[&[u8]]) -> bool {
+pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -> bool {
     use redistill_store::Clock as _;
     if !shared.pause.is_set() {
         return false;
@@ -357,8 +357,9 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, args: &[&[u8]]) ->
     if mode == crate::pause::PauseMode::All {
         return true;
     }
-    let Some(command) = lookup_request(args) else {
-        return false;
+    let command = match lookup {
+        Ok(resolved) | Err(Unresolved::ContainerArity(resolved)) => resolved.command,
+        Err(_) => return false,
     };
     match &client.tx.queue {
         Some(queue) if command.has(Flags::RUNS_QUEUE) => queue.iter().any(|q| {
