@@ -5,7 +5,7 @@ use redistill_resp::Version;
 use super::args::{SYNTAX, int_arg, is, pairs, parse_i64};
 use super::scan::{ScanArgs, parse_cursor};
 use super::table::{KeySpec, acl, flags, key_flags};
-use super::{Command, CommandError, CommandResult, Ctx, fail};
+use super::{Command, CommandError, CommandResult, Ctx};
 
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("hset", -4, hset)
@@ -82,10 +82,7 @@ pub(super) static COMMANDS: &[Command] = &[
 /// HSET's and HMSET's field/value pairs, stored: how many fields were added.
 fn set_fields(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Result<usize, CommandError> {
     if !args.len().is_multiple_of(2) {
-        let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
-        return Err(fail(format_args!(
-            "ERR wrong number of arguments for '{name}' command"
-        )));
+        return Err(super::wrong_arity_of(args));
     }
     let pairs = pairs(&args[2..]);
     Ok(ctx.shared.store.hset(ctx.client.db, args[1], &pairs)?)

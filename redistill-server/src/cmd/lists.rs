@@ -133,12 +133,7 @@ pub(super) fn parse_multi_pop<'a, 'b>(
     args: &'a [&'b [u8]],
     numkeys_at: usize,
 ) -> Result<MultiPop<'a, 'b>, CommandError> {
-    let numkeys = args
-        .get(numkeys_at)
-        .and_then(|n| parse_i64(n))
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| n >= 1)
-        .ok_or("ERR numkeys should be greater than 0")?;
+    let numkeys = positive(args[numkeys_at], "ERR numkeys should be greater than 0")?;
     let first_key = numkeys_at + 1;
     let end_at = numkeys
         .checked_add(first_key)
@@ -150,11 +145,7 @@ pub(super) fn parse_multi_pop<'a, 'b>(
     while j < args.len() {
         if count.is_none() && is(args[j], "COUNT") && j + 1 < args.len() {
             j += 1;
-            let n = parse_i64(args[j])
-                .and_then(|n| usize::try_from(n).ok())
-                .filter(|&n| n >= 1)
-                .ok_or("ERR count should be greater than 0")?;
-            count = Some(n);
+            count = Some(positive(args[j], "ERR count should be greater than 0")?);
         } else {
             return Err(SYNTAX.into());
         }
@@ -173,6 +164,11 @@ fn non_negative(arg: &[u8], error: &'static str) -> Result<usize, CommandError> 
     parse_i64(arg)
         .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| error.into())
+}
+
+/// [`non_negative`], and not 0.
+fn positive(arg: &[u8], error: &'static str) -> Result<usize, CommandError> {
+    non_negative(arg, error).and_then(|n| if n > 0 { Ok(n) } else { Err(error.into()) })
 }
 
 fn push(ctx: &mut Ctx<'_>, args: &[&[u8]], end: ListEnd, only_if_exists: bool) -> CommandResult {
@@ -206,19 +202,14 @@ fn rpushx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// LPOP and RPOP key [count]. Without a count: the element, or a null string. With one:
 /// an array, or a null array for a missing key; a count of 0 answers an empty array for
 /// a list and pops nothing.
-fn pop(
-    ctx: &mut Ctx<'_>,
-    args: &[&[u8]],
-    end: ListEnd,
-    arity_error: &'static str,
-) -> CommandResult {
+fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: ListEnd) -> CommandResult {
     let count = match args.len() {
         2 => None,
         3 => Some(non_negative(
             args[2],
             "ERR value is out of range, must be positive",
         )?),
-        _ => return Err(arity_error.into()),
+        _ => return Err(super::wrong_arity_of(args)),
     };
     let (db, key) = (ctx.client.db, args[1]);
     let shared = ctx.shared;
@@ -246,21 +237,11 @@ fn pop(
 }
 
 fn lpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    pop(
-        ctx,
-        args,
-        ListEnd::Left,
-        "ERR wrong number of arguments for 'lpop' command",
-    )
+    pop(ctx, args, ListEnd::Left)
 }
 
 fn rpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    pop(
-        ctx,
-        args,
-        ListEnd::Right,
-        "ERR wrong number of arguments for 'rpop' command",
-    )
+    pop(ctx, args, ListEnd::Right)
 }
 
 /// LLEN key

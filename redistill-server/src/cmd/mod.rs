@@ -533,10 +533,20 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
 
 /// Redis's arity error for a row.
 fn arity_error(command: &Command) -> CommandError {
+    wrong_arity(&command.full_name())
+}
+
+/// Redis's arity error for the command `name` (lowercase; `container|sub` for a
+/// subcommand), for handlers whose arity the table cannot express (pairs, optional counts).
+pub(super) fn wrong_arity(name: &str) -> CommandError {
     fail(format_args!(
-        "ERR wrong number of arguments for '{}' command",
-        command.full_name()
+        "ERR wrong number of arguments for '{name}' command"
     ))
+}
+
+/// [`wrong_arity`] of the command as the client named it.
+pub(super) fn wrong_arity_of(args: &[&[u8]]) -> CommandError {
+    wrong_arity(&String::from_utf8_lossy(args[0]).to_ascii_lowercase())
 }
 
 /// Whether `command` is queued rather than run: the client is inside MULTI and it is not

@@ -271,7 +271,7 @@ fn mget(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn mset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len().is_multiple_of(2) {
-        return Err("ERR wrong number of arguments for 'mset' command".into());
+        return Err(super::wrong_arity("mset"));
     }
     let db = ctx.client.db;
     match ctx.shared.store.mset(db, &pairs(&args[1..])) {
@@ -283,7 +283,7 @@ fn mset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn msetnx(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if args.len().is_multiple_of(2) {
-        return Err("ERR wrong number of arguments for 'msetnx' command".into());
+        return Err(super::wrong_arity("msetnx"));
     }
     let db = ctx.client.db;
     let result = ctx.shared.store.msetnx(db, &pairs(&args[1..]));
