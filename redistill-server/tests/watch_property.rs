@@ -20,17 +20,29 @@ use common::rng::Rng;
 
 /// The watched key, another key, and one that is never created by the setup.
 const KEYS: &[&str] = &["w", "w", "w", "o", "missing"];
-const VALUES: &[&str] = &["", "1", "abc", "9223372036854775807"];
+const VALUES: &[&str] = &[EMPTY, "1", "abc", "9223372036854775807"];
+/// The empty string as an argument: a plain `""` in a command's parts is an option left
+/// out.
+const EMPTY: &str = "<empty>";
 const DBS: &[&str] = &["0", "0", "1"];
 
 /// A command of the case, as arguments, on connection 0 (watcher) or 1 (writer).
 type Step = (usize, Vec<String>);
 
+/// The arguments of a command's parts: options left out (`""`) dropped, and options given
+/// as "EX 100" split in two.
 fn words(parts: &[&str]) -> Vec<String> {
     parts
         .iter()
+        .flat_map(|p| p.split(' '))
         .filter(|p| !p.is_empty())
-        .map(|p| (*p).to_owned())
+        .map(|p| {
+            if p == EMPTY {
+                String::new()
+            } else {
+                p.to_owned()
+            }
+        })
         .collect()
 }
 
@@ -39,7 +51,7 @@ fn setup_key(rng: &mut Rng, key: &str, steps: &mut Vec<Step>) {
     let step = |parts: &[&str]| (1, words(parts));
     match rng.below(8) {
         0 => {}
-        6 => steps.push(step(&["RPUSH", key, "1", "abc", ""])),
+        6 => steps.push(step(&["RPUSH", key, "1", "abc", EMPTY])),
         7 => {
             steps.push(step(&["RPUSH", key, "x"]));
             steps.push(step(&["EXPIRE", key, "1000"]));
@@ -169,15 +181,9 @@ fn write(rng: &mut Rng) -> Vec<String> {
             end(rng),
             rng.pick(&["", "COUNT 1", "COUNT 9"]),
         ],
-        _ => vec!["SETRANGE", k, "0", ""],
+        _ => vec!["SETRANGE", k, "0", EMPTY],
     };
-    // Options given as "EX 100" are two arguments.
-    parts
-        .iter()
-        .flat_map(|p| p.split(' '))
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect()
+    words(&parts)
 }
 
 /// One case: keys set up in databases 0 and 1, a watch, writes, a transaction.
