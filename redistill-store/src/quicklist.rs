@@ -145,7 +145,7 @@ impl Elem<'_> {
     fn to_bytes(&self) -> Bytes {
         match self {
             Elem::Str(b) => Bytes::copy_from_slice(b),
-            Elem::Int(n) => Bytes::from(n.to_string()),
+            Elem::Int(n) => Bytes::copy_from_slice(crate::strings::format_i64(*n, &mut [0; 20])),
         }
     }
 }
@@ -873,7 +873,7 @@ impl ListObj {
                 let (v, next) = element_at(&raw, off);
                 out.push(match v {
                     Elem::Str(b) => chunk.slice(next - b.len() - from..next - from),
-                    Elem::Int(n) => Bytes::from(n.to_string()),
+                    Elem::Int(_) => v.to_bytes(),
                 });
                 off = next;
             }
