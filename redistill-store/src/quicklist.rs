@@ -331,18 +331,10 @@ impl Node {
         true
     }
 
-    fn push_front(&mut self, v: &[u8]) {
-        self.push_front_encoded(&encode(v));
-    }
-
     fn push_front_encoded(&mut self, e: &Encoded<'_>) {
         self.make_room(e.len(), 0);
         let pushed = self.push_front_in_place(e);
         debug_assert!(pushed);
-    }
-
-    fn push_back(&mut self, v: &[u8]) {
-        self.push_back_encoded(&encode(v));
     }
 
     fn push_back_encoded(&mut self, e: &Encoded<'_>) {
@@ -376,22 +368,22 @@ impl Node {
         out
     }
 
-    /// Replaces `remove` elements from position `o` with `insert`.
-    fn splice(&mut self, o: usize, remove: usize, insert: &[&[u8]]) {
+    /// Replaces `remove` elements from position `o` with `insert`, if any.
+    fn splice(&mut self, o: usize, remove: usize, insert: Option<&Encoded<'_>>) {
         let data = self.raw();
         let a = offset_of(&data, o);
         let mut b = a;
         for _ in 0..remove {
             b = skip(&data, b);
         }
-        let added: usize = insert.iter().map(|v| encode(v).len()).sum();
+        let added = insert.map_or(0, Encoded::len);
         let mut out = Vec::with_capacity(data.len() - (b - a) + added);
         out.extend_from_slice(&data[..a]);
-        for v in insert {
-            encode(v).extend(&mut out);
+        if let Some(e) = insert {
+            e.extend(&mut out);
         }
         out.extend_from_slice(&data[b..]);
-        let count = self.count as usize - remove + insert.len();
+        let count = self.count as usize - remove + usize::from(insert.is_some());
         self.set_raw(&out, count);
     }
 
@@ -650,30 +642,35 @@ impl ListObj {
     }
 
     pub(crate) fn push(&mut self, end: ListEnd, v: &[u8]) {
-        let e = encode(v);
+        self.push_encoded(end, &encode(v));
+    }
+
+    /// [`ListObj::push`] of an element already encoded.
+    #[inline]
+    fn push_encoded(&mut self, end: ListEnd, e: &Encoded<'_>) {
         let more = e.len();
         match end {
             ListEnd::Left => {
                 if !self.node_fits(0, more) {
                     self.insert_node(0, Node::default());
                 }
-                if !self.first.push_front_in_place(&e) {
-                    self.with_node(0, |n| n.push_front_encoded(&e));
+                if !self.first.push_front_in_place(e) {
+                    self.with_node(0, |n| n.push_front_encoded(e));
                 }
             }
             ListEnd::Right => {
                 let last = self.nodes() - 1;
                 if self.node_fits(last, more) {
                     let at = self.node(last).end;
-                    if !self.node_mut(last).push_back_in_place(&e) {
-                        self.with_node(last, |n| n.push_back_encoded(&e));
+                    if !self.node_mut(last).push_back_in_place(e) {
+                        self.with_node(last, |n| n.push_back_encoded(e));
                     }
                     if let Some(tail) = &mut self.tail {
                         tail.push_back(at);
                     }
                 } else {
                     self.insert_node(last + 1, Node::default());
-                    self.with_node(last + 1, |n| n.push_back_encoded(&e));
+                    self.with_node(last + 1, |n| n.push_back_encoded(e));
                 }
             }
         }
@@ -764,38 +761,44 @@ impl ListObj {
         let node = self.node(i);
         let at = offset_of(node.data(), o);
         let rest = node.raw_len() - (skip(node.data(), at) - at);
-        if node.count == 1 || self.fits(rest, node.count - 1, encode(v).len()) {
-            self.with_node(i, |n| n.splice(o, 1, &[v]));
+        let e = encode(v);
+        if node.count == 1 || self.fits(rest, node.count - 1, e.len()) {
+            self.with_node(i, |n| n.splice(o, 1, Some(&e)));
             self.recompress(i);
             self.settle();
         } else {
             self.remove_range(idx, idx + 1);
-            self.insert(idx, v);
+            self.insert_encoded(idx, &e);
         }
         true
     }
 
     /// Inserts `v` before element `idx` (`idx == len` appends).
     pub(crate) fn insert(&mut self, idx: usize, v: &[u8]) {
+        self.insert_encoded(idx, &encode(v));
+    }
+
+    /// [`ListObj::insert`] of an element already encoded.
+    fn insert_encoded(&mut self, idx: usize, e: &Encoded<'_>) {
         if idx == 0 || idx >= self.len {
             let end = if idx == 0 {
                 ListEnd::Left
             } else {
                 ListEnd::Right
             };
-            return self.push(end, v);
+            return self.push_encoded(end, e);
         }
-        let more = encode(v).len();
+        let more = e.len();
         let (i, o) = self.locate(idx);
         self.with_node(i, Node::decompress);
         if self.node_fits(i, more) {
-            self.with_node(i, |n| n.splice(o, 0, &[v]));
+            self.with_node(i, |n| n.splice(o, 0, Some(e)));
             self.recompress(i);
         } else if o == 0 && self.node_fits(i - 1, more) {
             // The element goes at the boundary: the previous node has room for it.
             self.with_node(i - 1, |n| {
                 n.decompress();
-                n.push_back(v);
+                n.push_back_encoded(e);
             });
             self.recompress(i - 1);
             self.recompress(i);
@@ -805,12 +808,12 @@ impl ListObj {
             let right = self.with_node(i, |n| n.split_off(o));
             self.insert_node(i + 1, right);
             if self.node_fits(i, more) {
-                self.with_node(i, |n| n.push_back(v));
+                self.with_node(i, |n| n.push_back_encoded(e));
             } else if self.node_fits(i + 1, more) {
-                self.with_node(i + 1, |n| n.push_front(v));
+                self.with_node(i + 1, |n| n.push_front_encoded(e));
             } else {
                 self.insert_node(i + 1, Node::with(&[], 0));
-                self.with_node(i + 1, |n| n.push_back(v));
+                self.with_node(i + 1, |n| n.push_back_encoded(e));
             }
             for k in i..(i + 3).min(self.nodes()) {
                 self.recompress(k);
@@ -969,7 +972,7 @@ impl ListObj {
                 self.with_node(0, |n| *n = Node::default());
                 i += 1;
             } else {
-                self.with_node(i, |n| n.splice(lo - before, hi - lo, &[]));
+                self.with_node(i, |n| n.splice(lo - before, hi - lo, None));
                 self.recompress(i);
                 i += 1;
             }
