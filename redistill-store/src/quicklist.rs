@@ -576,11 +576,15 @@ impl ListObj {
         }
     }
 
+    /// Whether a node of `bytes` bytes and `count` elements is within the fill.
+    fn within_limits(&self, bytes: usize, count: u32) -> bool {
+        bytes <= self.max_bytes() && (self.fill < 0 || count <= self.fill as u32)
+    }
+
     /// Whether a node of `bytes` bytes and `count` elements takes `more` bytes more in
     /// one more element (an empty node takes anything).
     fn fits(&self, bytes: usize, count: u32, more: usize) -> bool {
-        count == 0
-            || (bytes + more <= self.max_bytes() && (self.fill < 0 || count < self.fill as u32))
+        count == 0 || self.within_limits(bytes + more, count + 1)
     }
 
     fn node_fits(&self, i: usize, more: usize) -> bool {
@@ -836,12 +840,7 @@ impl ListObj {
         let (a, b) = (self.node(k), self.node(k + 1));
         let bytes = a.raw_len() + b.raw_len();
         let count = a.count + b.count;
-        let fits = if self.fill < 0 {
-            bytes <= self.max_bytes()
-        } else {
-            bytes <= SIZE_SAFETY_LIMIT && count <= self.fill as u32
-        };
-        if !fits {
+        if !self.within_limits(bytes, count) {
             return;
         }
         let mut data = a.raw().into_owned();
@@ -1059,10 +1058,7 @@ impl ListObj {
             if node.count == 0 && n > 1 {
                 return Err(format!("empty node {i} of {n}"));
             }
-            if node.count > 1
-                && (raw.len() > self.max_bytes()
-                    || (self.fill >= 0 && node.count > self.fill.max(1) as u32))
-            {
+            if node.count > 1 && !self.within_limits(raw.len(), node.count) {
                 return Err(format!(
                     "node {i} holds {} elements in {} bytes, over the fill {}",
                     node.count,
