@@ -188,16 +188,16 @@ fn skip(data: &[u8], off: usize) -> usize {
     }
 }
 
-/// Where each element of node data starts and ends.
-fn spans(data: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+/// Where each element of node data starts and ends, in order.
+fn spans(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut off = 0;
-    while off < data.len() {
-        let next = skip(data, off);
-        out.push((off, next));
-        off = next;
-    }
-    out
+    std::iter::from_fn(move || {
+        let at = off;
+        (at < data.len()).then(|| {
+            off = skip(data, at);
+            (at, off)
+        })
+    })
 }
 
 /// The offset of element `o` in node data (the data's length for `o == count`).
@@ -393,7 +393,7 @@ impl Node {
         let data = self.raw().into_owned();
         let mut out = Vec::with_capacity(data.len());
         let mut kept = 0;
-        for (o, (a, b)) in spans(&data).into_iter().enumerate() {
+        for (o, (a, b)) in spans(&data).enumerate() {
             if keep(o) {
                 out.extend_from_slice(&data[a..b]);
                 kept += 1;
@@ -719,13 +719,8 @@ impl ListObj {
                 self.tail = None;
                 return None;
             }
-            let data = node.data();
             let mut index = TailIndex::with_capacity(node.count as usize);
-            let mut off = 0;
-            while off < data.len() {
-                index.push_back(node.start + off as u32);
-                off = skip(data, off);
-            }
+            index.extend(spans(node.data()).map(|(a, _)| node.start + a as u32));
             self.tail = Some(Box::new(index));
         }
         self.tail
@@ -925,7 +920,8 @@ impl ListObj {
             let mut idx = self.len;
             for i in (0..self.nodes()).rev() {
                 let raw = self.node(i).raw();
-                for (a, b) in spans(&raw).into_iter().rev() {
+                let all: Vec<_> = spans(&raw).collect();
+                for (a, b) in all.into_iter().rev() {
                     idx -= 1;
                     if !f(idx, raw[a..b] == probe[..]) {
                         return;
@@ -936,14 +932,11 @@ impl ListObj {
             let mut idx = 0;
             for i in 0..self.nodes() {
                 let raw = self.node(i).raw();
-                let mut off = 0;
-                while off < raw.len() {
-                    let next = skip(&raw, off);
-                    if !f(idx, raw[off..next] == probe[..]) {
+                for (a, b) in spans(&raw) {
+                    if !f(idx, raw[a..b] == probe[..]) {
                         return;
                     }
                     idx += 1;
-                    off = next;
                 }
             }
         }
@@ -1043,8 +1036,9 @@ impl ListObj {
         for i in 0..n {
             let node = self.node(i);
             let raw = node.raw();
-            let found = spans(&raw).len();
+            let mut found = 0;
             for (a, b) in spans(&raw) {
+                found += 1;
                 let value = element_at(&raw, a).0.to_bytes();
                 if b > raw.len() || encode(&value).to_vec() != raw[a..b] {
                     return Err(format!(
@@ -1086,13 +1080,9 @@ impl ListObj {
         }
         if let Some(tail) = &self.tail {
             let node = self.node(n - 1);
-            let data = node.data();
-            let mut starts = Vec::new();
-            let mut off = 0;
-            while off < data.len() {
-                starts.push(node.start + off as u32);
-                off = skip(data, off);
-            }
+            let starts: Vec<u32> = spans(node.data())
+                .map(|(a, _)| node.start + a as u32)
+                .collect();
             if !starts.ends_with(&tail.iter().copied().collect::<Vec<_>>()) {
                 return Err(format!(
                     "tail index {tail:?} is not where the last node's last elements start \
