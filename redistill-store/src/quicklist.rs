@@ -101,9 +101,7 @@ fn encode(v: &[u8]) -> Encoded<'_> {
         n if n <= usize::from(u16::MAX) => 3,
         _ => 5,
     };
-    if v.len() <= 20
-        && let Some(n) = canonical_i64(v)
-    {
+    if let Some(n) = canonical_i64(v) {
         let k = (1..8usize)
             .find(|&k| (-(1i64 << (8 * k - 1))..1i64 << (8 * k - 1)).contains(&n))
             .unwrap_or(8);
@@ -996,7 +994,10 @@ impl ListObj {
         if doomed.is_empty() {
             return 0;
         }
-        doomed.sort_unstable();
+        if from_tail {
+            // Found from the tail, so in descending order.
+            doomed.reverse();
+        }
         let mut next = doomed.iter().copied().peekable();
         let (mut i, mut before) = (0, 0);
         while i < self.nodes() {
