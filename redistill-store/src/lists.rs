@@ -15,7 +15,6 @@ use crate::strings::MAX_STRING_LEN;
 pub const DEFAULT_LIST_MAX_LISTPACK_SIZE: i64 = -2;
 /// Default `list-compress-depth`: no node compressed.
 pub const DEFAULT_LIST_COMPRESS_DEPTH: i64 = 0;
-pub(crate) const DEFAULT_LIST_FILL: i64 = DEFAULT_LIST_MAX_LISTPACK_SIZE;
 
 fn list_of(e: &Entry) -> Result<&ListObj> {
     e.as_list().ok_or(StoreError::WrongType)

@@ -241,8 +241,8 @@ impl StoreBuilder {
                 expire_effort: AtomicU32::new(self.expire_effort),
                 lru_clock: AtomicU32::new(0),
                 listener: self.listener,
-                list_fill: AtomicI64::new(crate::lists::DEFAULT_LIST_FILL),
-                list_compress: AtomicI64::new(0),
+                list_fill: AtomicI64::new(crate::DEFAULT_LIST_MAX_LISTPACK_SIZE),
+                list_compress: AtomicI64::new(crate::DEFAULT_LIST_COMPRESS_DEPTH),
             }),
         };
         // Starts the access clock (see `access_now`).
