@@ -620,8 +620,11 @@ impl Store {
                 None => false,
                 Some(e) => list_of(e).map(|_| true)?,
             };
-            let Some(Some(value)) = w.update(0, src, |e| e.as_list_mut().and_then(|l| l.pop(from)))
-            else {
+            let popped = w.update(0, src, |e| {
+                e.as_list_mut()
+                    .and_then(|l| l.pop(from).map(|v| (v, l.is_empty())))
+            });
+            let Some(Some((value, emptied))) = popped else {
                 return Ok(None);
             };
             if dst_exists || src == dst {
@@ -637,10 +640,8 @@ impl Store {
             }
             w.emit(dst, push_event(to));
             w.emit(src, pop_event(from));
-            if w.get(0, src)
-                .and_then(Entry::as_list)
-                .is_some_and(ListObj::is_empty)
-            {
+            // Rotating an emptied list pushed its element back.
+            if emptied && src != dst {
                 w.remove(0, src);
             }
             Ok(Some(value))
@@ -679,20 +680,17 @@ impl Store {
                     None => continue,
                     Some(e) => list_of(e)?,
                 };
-                let popped = w
+                let (popped, emptied) = w
                     .update(i, key, |e| {
                         e.as_list_mut()
-                            .map(|l| pop_many(l, end, count))
+                            .map(|l| (pop_many(l, end, count), l.is_empty()))
                             .unwrap_or_default()
                     })
                     .unwrap_or_default();
                 if !popped.is_empty() {
                     w.emit(key, pop_event(end));
                 }
-                if w.get(i, key)
-                    .and_then(Entry::as_list)
-                    .is_some_and(ListObj::is_empty)
-                {
+                if emptied {
                     w.remove(i, key);
                 }
                 return Ok(Some((Bytes::copy_from_slice(key), popped)));
