@@ -206,31 +206,8 @@ impl<W: Write> SnapshotWriter<W> {
     where
         I: IntoIterator<Item = (&'f [u8], &'f [u8])>,
     {
-        let start = self.begin_record(ValueType::Hash, db, key, expire_at_ms)?;
-        // The field count is patched in once the iterator is exhausted, so any
-        // iterator will do, not only exact-size ones.
-        let count_at = self.block.len();
-        self.block.extend_from_slice(&0u32.to_le_bytes());
-        let mut count: u32 = 0;
-        for (field, value) in fields {
-            let checked = check_string_len(field)
-                .and_then(|()| check_string_len(value))
-                .and_then(|()| {
-                    let record_len = self.block.len() - start + 8 + field.len() + value.len();
-                    check_record_len(record_len)
-                });
-            if let Err(err) = checked {
-                self.block.truncate(start);
-                return Err(err);
-            }
-            // Cannot overflow: every pair takes at least 8 bytes of a record
-            // that is capped at 1 GiB.
-            count += 1;
-            put_bytes(&mut self.block, field);
-            put_bytes(&mut self.block, value);
-        }
-        self.block[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
-        self.end_record(start)
+        let pairs = fields.into_iter().map(|(field, value)| [field, value]);
+        self.write_items(ValueType::Hash, db, key, expire_at_ms, pairs)
     }
 
     /// Adds a list record from its elements, head first, straight from whatever
@@ -250,21 +227,43 @@ impl<W: Write> SnapshotWriter<W> {
     where
         I: IntoIterator<Item = &'e [u8]>,
     {
-        let start = self.begin_record(ValueType::List, db, key, expire_at_ms)?;
+        let items = elements.into_iter().map(|element| [element]);
+        self.write_items(ValueType::List, db, key, expire_at_ms, items)
+    }
+
+    /// Adds a collection record: the count of `items`, then each item's strings
+    /// (a hash's field and value, a list's element). On error nothing of the
+    /// record is kept.
+    fn write_items<'s, const N: usize>(
+        &mut self,
+        value_type: ValueType,
+        db: u32,
+        key: &[u8],
+        expire_at_ms: Option<u64>,
+        items: impl Iterator<Item = [&'s [u8]; N]>,
+    ) -> Result<(), PersistError> {
+        let start = self.begin_record(value_type, db, key, expire_at_ms)?;
+        // The count is patched in once the iterator is exhausted, so any
+        // iterator will do, not only exact-size ones.
         let count_at = self.block.len();
         self.block.extend_from_slice(&0u32.to_le_bytes());
         let mut count: u32 = 0;
-        for element in elements {
-            let checked = check_string_len(element)
-                .and_then(|()| check_record_len(self.block.len() - start + 4 + element.len()));
+        for item in items {
+            let added: usize = item.iter().map(|s| 4 + s.len()).sum();
+            let checked = item
+                .iter()
+                .try_for_each(|s| check_string_len(s))
+                .and_then(|()| check_record_len(self.block.len() - start + added));
             if let Err(err) = checked {
                 self.block.truncate(start);
                 return Err(err);
             }
-            // Cannot overflow: every element takes at least 4 bytes of a record
+            // Cannot overflow: every item takes at least 4 bytes of a record
             // that is capped at 1 GiB.
             count += 1;
-            put_bytes(&mut self.block, element);
+            for s in item {
+                put_bytes(&mut self.block, s);
+            }
         }
         self.block[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
         self.end_record(start)

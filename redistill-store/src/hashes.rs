@@ -9,7 +9,7 @@ use crate::entry::{
 use crate::error::{Result, StoreError};
 use crate::float::{self, FloatError};
 use crate::glob::glob_match;
-use crate::store::Store;
+use crate::store::{Collection, Store};
 use crate::table::Slot;
 
 /// A field and its value, as HGETALL returns them.
@@ -74,6 +74,24 @@ fn b(s: &[u8]) -> Bytes {
     Bytes::copy_from_slice(s)
 }
 
+impl Collection for HashObj {
+    fn of(e: &Entry) -> Option<&Self> {
+        e.as_hash()
+    }
+
+    fn of_mut(e: &mut Entry) -> Option<&mut Self> {
+        e.as_hash_mut()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    fn new_entry(store: &Store, key: &[u8]) -> Entry {
+        Entry::new_hash(key, store.inner.hasher.clone())
+    }
+}
+
 impl Store {
     /// Reads the hash at `key` (`None` if absent), failing with WRONGTYPE for other types.
     fn read_hash<R>(
@@ -88,11 +106,9 @@ impl Store {
         })?
     }
 
-    /// Modifies the hash at `key`, creating it when `create` is set. An emptied hash is
-    /// deleted, as Redis never keeps empty collections.
-    ///
-    /// When `f` succeeds and `changed` says its result changed the hash, reports `event`
-    /// (after [`Event::New`] for a hash created, before [`Event::Del`] for one emptied).
+    /// [`Store::write_collection`] on a hash, checking the memory limit first when
+    /// `create` is set. When `f` succeeds and `changed` says its result changed the hash,
+    /// reports `event`.
     fn write_hash<R>(
         &self,
         db: usize,
@@ -105,34 +121,18 @@ impl Store {
         if create {
             self.check_memory()?;
         }
-        let hasher = self.inner.hasher.clone();
-        self.with_write(db, key, |ctx| {
-            let (i, created) = match ctx.live(key) {
-                Some(i) => {
-                    hash_of(ctx.entry(i))?;
-                    (i, false)
-                }
-                None if create => (ctx.insert(Entry::new_hash(key, hasher)), true),
-                None => return Ok(absent()),
-            };
-            let r = ctx.update(i, |e| e.as_hash_mut().map_or(Err(StoreError::WrongType), f));
-            if let Ok(r) = &r
-                && changed(r)
-            {
-                if created {
-                    ctx.emit(key, Event::New);
-                }
-                ctx.emit(key, event);
-            }
-            // Slot `i` still holds the hash: nothing was inserted or removed since.
-            if ctx.entry(i).as_hash().is_some_and(|h| h.fields.is_empty()) {
-                ctx.remove(i);
-                if !created {
-                    ctx.emit(key, Event::Del);
-                }
-            }
-            r
-        })
+        self.write_collection(
+            db,
+            key,
+            create,
+            |h| {
+                f(h).map(|r| {
+                    let e = changed(&r).then_some(event);
+                    (r, e)
+                })
+            },
+            || Ok(absent()),
+        )
     }
 
     /// HSET: sets fields, returns how many were new.

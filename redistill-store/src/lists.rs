@@ -8,14 +8,13 @@ use crate::changes::Event;
 use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::quicklist::{ListEnd, ListObj};
-use crate::store::Store;
+use crate::store::{Collection, Store};
 use crate::strings::MAX_STRING_LEN;
 
 /// Default `list-max-listpack-size`: nodes of at most 8 KB.
 pub const DEFAULT_LIST_MAX_LISTPACK_SIZE: i64 = -2;
 /// Default `list-compress-depth`: no node compressed.
 pub const DEFAULT_LIST_COMPRESS_DEPTH: i64 = 0;
-pub(crate) const DEFAULT_LIST_FILL: i64 = DEFAULT_LIST_MAX_LISTPACK_SIZE;
 
 fn list_of(e: &Entry) -> Result<&ListObj> {
     e.as_list().ok_or(StoreError::WrongType)
@@ -96,6 +95,24 @@ fn pop_many(list: &mut ListObj, end: ListEnd, count: usize) -> Vec<Bytes> {
     (0..n).filter_map(|_| list.pop(end)).collect()
 }
 
+impl Collection for ListObj {
+    fn of(e: &Entry) -> Option<&Self> {
+        e.as_list()
+    }
+
+    fn of_mut(e: &mut Entry) -> Option<&mut Self> {
+        e.as_list_mut()
+    }
+
+    fn is_empty(&self) -> bool {
+        ListObj::is_empty(self)
+    }
+
+    fn new_entry(store: &Store, key: &[u8]) -> Entry {
+        Entry::new_list(key, store.new_list_obj())
+    }
+}
+
 impl Store {
     /// A new, empty list with the list settings in force.
     pub(crate) fn new_list_obj(&self) -> ListObj {
@@ -115,12 +132,8 @@ impl Store {
         })?
     }
 
-    /// Modifies the list at `key`, creating it when `create` is set (and `f` is then the
-    /// first to see it). `f` returns its result and the event its change is reported as
-    /// (`None`: nothing changed). [`Event::New`] precedes the event of a list created; an
-    /// emptied list is deleted and reported as [`Event::Del`] after it, as Redis never
-    /// keeps empty collections. A missing key (without `create`) answers `absent()`.
-    /// Callers that may grow memory check the limit first.
+    /// [`Store::write_collection`] on a list. Callers that may grow memory check the
+    /// limit first.
     fn write_list<R>(
         &self,
         db: usize,
@@ -129,31 +142,7 @@ impl Store {
         f: impl FnOnce(&mut ListObj) -> Result<(R, Option<Event>)>,
         absent: impl FnOnce() -> Result<R>,
     ) -> Result<R> {
-        self.with_write(db, key, |ctx| {
-            let (i, created) = match ctx.live(key) {
-                Some(i) => {
-                    list_of(ctx.entry(i))?;
-                    (i, false)
-                }
-                None if create => (ctx.insert(Entry::new_list(key, self.new_list_obj())), true),
-                None => return absent(),
-            };
-            let r = ctx.update(i, |e| e.as_list_mut().map_or(Err(StoreError::WrongType), f));
-            if let Ok((_, Some(event))) = &r {
-                if created {
-                    ctx.emit(key, Event::New);
-                }
-                ctx.emit(key, *event);
-            }
-            // Slot `i` still holds the list: nothing was inserted or removed since.
-            if ctx.entry(i).as_list().is_some_and(ListObj::is_empty) {
-                ctx.remove(i);
-                if !created {
-                    ctx.emit(key, Event::Del);
-                }
-            }
-            r.map(|(r, _)| r)
-        })
+        self.write_collection(db, key, create, f, absent)
     }
 
     /// LPUSH, RPUSH, LPUSHX, RPUSHX: pushes `elements` one by one at `end` (so LPUSH of
@@ -631,8 +620,11 @@ impl Store {
                 None => false,
                 Some(e) => list_of(e).map(|_| true)?,
             };
-            let Some(Some(value)) = w.update(0, src, |e| e.as_list_mut().and_then(|l| l.pop(from)))
-            else {
+            let popped = w.update(0, src, |e| {
+                e.as_list_mut()
+                    .and_then(|l| l.pop(from).map(|v| (v, l.is_empty())))
+            });
+            let Some(Some((value, emptied))) = popped else {
                 return Ok(None);
             };
             if dst_exists || src == dst {
@@ -648,10 +640,8 @@ impl Store {
             }
             w.emit(dst, push_event(to));
             w.emit(src, pop_event(from));
-            if w.get(0, src)
-                .and_then(Entry::as_list)
-                .is_some_and(ListObj::is_empty)
-            {
+            // Rotating an emptied list pushed its element back.
+            if emptied && src != dst {
                 w.remove(0, src);
             }
             Ok(Some(value))
@@ -690,20 +680,17 @@ impl Store {
                     None => continue,
                     Some(e) => list_of(e)?,
                 };
-                let popped = w
+                let (popped, emptied) = w
                     .update(i, key, |e| {
                         e.as_list_mut()
-                            .map(|l| pop_many(l, end, count))
+                            .map(|l| (pop_many(l, end, count), l.is_empty()))
                             .unwrap_or_default()
                     })
                     .unwrap_or_default();
                 if !popped.is_empty() {
                     w.emit(key, pop_event(end));
                 }
-                if w.get(i, key)
-                    .and_then(Entry::as_list)
-                    .is_some_and(ListObj::is_empty)
-                {
+                if emptied {
                     w.remove(i, key);
                 }
                 return Ok(Some((Bytes::copy_from_slice(key), popped)));

@@ -141,20 +141,30 @@ impl KeysWrite<'_> {
         ))
     }
 
+    /// Key `i`'s (`key`'s) locked shard state, shard and hash, with its live slot if any;
+    /// an expired entry is deleted on the way.
+    fn live(
+        &mut self,
+        i: usize,
+        key: &[u8],
+    ) -> Option<(&mut ShardState, &Shard, u64, Option<usize>)> {
+        let (now, report) = (self.now, self.report);
+        let (st, shard, hash) = self.shard_of(i)?;
+        let slot = st.live(shard, hash, key, now, report);
+        Some((st, shard, hash, slot))
+    }
+
     /// Whether key `i` (`key`) is live; an expired one is deleted on the way.
     pub(crate) fn exists(&mut self, i: usize, key: &[u8]) -> bool {
-        let (now, report) = (self.now, self.report);
-        self.shard_of(i)
-            .is_some_and(|(st, shard, hash)| st.live(shard, hash, key, now, report).is_some())
+        self.get(i, key).is_some()
     }
 
     /// Deletes key `i` (`key`), handing back its entry (for the caller to free after the
     /// locks are released) and reporting [`Event::Del`]; `None` if it was not live.
     pub(crate) fn remove(&mut self, i: usize, key: &[u8]) -> Option<Entry> {
-        let (now, report) = (self.now, self.report);
-        let (st, shard, hash) = self.shard_of(i)?;
-        let slot = st.live(shard, hash, key, now, report)?;
-        let entry = st.remove(shard, slot);
+        let report = self.report;
+        let (st, shard, _, slot) = self.live(i, key)?;
+        let entry = st.remove(shard, slot?);
         report.key(key, Event::Del);
         Some(entry)
     }
@@ -162,28 +172,24 @@ impl KeysWrite<'_> {
     /// Stores `entry` as key `i`'s (`key`'s) value, replacing any; a key it creates is
     /// reported as [`Event::New`].
     pub(crate) fn put(&mut self, i: usize, key: &[u8], entry: Entry) {
-        let (now, store, report) = (self.now, self.store, self.report);
-        let Some((st, shard, hash)) = self.shard_of(i) else {
-            return;
-        };
-        match st.live(shard, hash, key, now, report) {
-            Some(slot) => {
+        let (store, report) = (self.store, self.report);
+        match self.live(i, key) {
+            Some((st, shard, _, Some(slot))) => {
                 store.record_access(st.table.meta(slot));
                 st.update(shard, slot, |e| *e = entry);
             }
-            None => {
+            Some((st, shard, hash, None)) => {
                 st.insert(shard, hash, entry, store.evictor(), store.access_now_ms());
                 report.key(key, Event::New);
             }
+            None => {}
         }
     }
 
     /// Key `i`'s (`key`'s) live entry; an expired one is deleted on the way.
     pub(crate) fn get(&mut self, i: usize, key: &[u8]) -> Option<&Entry> {
-        let (now, report) = (self.now, self.report);
-        let (st, shard, hash) = self.shard_of(i)?;
-        let slot = st.live(shard, hash, key, now, report)?;
-        Some(st.table.get(slot))
+        let (st, _, _, slot) = self.live(i, key)?;
+        Some(st.table.get(slot?))
     }
 
     /// Runs `f` on key `i`'s (`key`'s) live entry, keeping the shard's accounting right
@@ -194,9 +200,9 @@ impl KeysWrite<'_> {
         key: &[u8],
         f: impl FnOnce(&mut Entry) -> R,
     ) -> Option<R> {
-        let (now, store, report) = (self.now, self.store, self.report);
-        let (st, shard, hash) = self.shard_of(i)?;
-        let slot = st.live(shard, hash, key, now, report)?;
+        let store = self.store;
+        let (st, shard, _, slot) = self.live(i, key)?;
+        let slot = slot?;
         store.record_access(st.table.meta(slot));
         Some(st.update(shard, slot, f))
     }

@@ -101,9 +101,7 @@ fn encode(v: &[u8]) -> Encoded<'_> {
         n if n <= usize::from(u16::MAX) => 3,
         _ => 5,
     };
-    if v.len() <= 20
-        && let Some(n) = canonical_i64(v)
-    {
+    if let Some(n) = canonical_i64(v) {
         let k = (1..8usize)
             .find(|&k| (-(1i64 << (8 * k - 1))..1i64 << (8 * k - 1)).contains(&n))
             .unwrap_or(8);
@@ -145,7 +143,7 @@ impl Elem<'_> {
     fn to_bytes(&self) -> Bytes {
         match self {
             Elem::Str(b) => Bytes::copy_from_slice(b),
-            Elem::Int(n) => Bytes::from(n.to_string()),
+            Elem::Int(n) => Bytes::copy_from_slice(crate::strings::format_i64(*n, &mut [0; 20])),
         }
     }
 }
@@ -188,16 +186,16 @@ fn skip(data: &[u8], off: usize) -> usize {
     }
 }
 
-/// Where each element of node data starts and ends.
-fn spans(data: &[u8]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
+/// Where each element of node data starts and ends, in order.
+fn spans(data: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut off = 0;
-    while off < data.len() {
-        let next = skip(data, off);
-        out.push((off, next));
-        off = next;
-    }
-    out
+    std::iter::from_fn(move || {
+        let at = off;
+        (at < data.len()).then(|| {
+            off = skip(data, at);
+            (at, off)
+        })
+    })
 }
 
 /// The offset of element `o` in node data (the data's length for `o == count`).
@@ -331,18 +329,10 @@ impl Node {
         true
     }
 
-    fn push_front(&mut self, v: &[u8]) {
-        self.push_front_encoded(&encode(v));
-    }
-
     fn push_front_encoded(&mut self, e: &Encoded<'_>) {
         self.make_room(e.len(), 0);
         let pushed = self.push_front_in_place(e);
         debug_assert!(pushed);
-    }
-
-    fn push_back(&mut self, v: &[u8]) {
-        self.push_back_encoded(&encode(v));
     }
 
     fn push_back_encoded(&mut self, e: &Encoded<'_>) {
@@ -376,22 +366,22 @@ impl Node {
         out
     }
 
-    /// Replaces `remove` elements from position `o` with `insert`.
-    fn splice(&mut self, o: usize, remove: usize, insert: &[&[u8]]) {
+    /// Replaces `remove` elements from position `o` with `insert`, if any.
+    fn splice(&mut self, o: usize, remove: usize, insert: Option<&Encoded<'_>>) {
         let data = self.raw();
         let a = offset_of(&data, o);
         let mut b = a;
         for _ in 0..remove {
             b = skip(&data, b);
         }
-        let added: usize = insert.iter().map(|v| encode(v).len()).sum();
+        let added = insert.map_or(0, Encoded::len);
         let mut out = Vec::with_capacity(data.len() - (b - a) + added);
         out.extend_from_slice(&data[..a]);
-        for v in insert {
-            encode(v).extend(&mut out);
+        if let Some(e) = insert {
+            e.extend(&mut out);
         }
         out.extend_from_slice(&data[b..]);
-        let count = self.count as usize - remove + insert.len();
+        let count = self.count as usize - remove + usize::from(insert.is_some());
         self.set_raw(&out, count);
     }
 
@@ -401,7 +391,7 @@ impl Node {
         let data = self.raw().into_owned();
         let mut out = Vec::with_capacity(data.len());
         let mut kept = 0;
-        for (o, (a, b)) in spans(&data).into_iter().enumerate() {
+        for (o, (a, b)) in spans(&data).enumerate() {
             if keep(o) {
                 out.extend_from_slice(&data[a..b]);
                 kept += 1;
@@ -584,11 +574,15 @@ impl ListObj {
         }
     }
 
+    /// Whether a node of `bytes` bytes and `count` elements is within the fill.
+    fn within_limits(&self, bytes: usize, count: u32) -> bool {
+        bytes <= self.max_bytes() && (self.fill < 0 || count <= self.fill as u32)
+    }
+
     /// Whether a node of `bytes` bytes and `count` elements takes `more` bytes more in
     /// one more element (an empty node takes anything).
     fn fits(&self, bytes: usize, count: u32, more: usize) -> bool {
-        count == 0
-            || (bytes + more <= self.max_bytes() && (self.fill < 0 || count < self.fill as u32))
+        count == 0 || self.within_limits(bytes + more, count + 1)
     }
 
     fn node_fits(&self, i: usize, more: usize) -> bool {
@@ -650,30 +644,35 @@ impl ListObj {
     }
 
     pub(crate) fn push(&mut self, end: ListEnd, v: &[u8]) {
-        let e = encode(v);
+        self.push_encoded(end, &encode(v));
+    }
+
+    /// [`ListObj::push`] of an element already encoded.
+    #[inline]
+    fn push_encoded(&mut self, end: ListEnd, e: &Encoded<'_>) {
         let more = e.len();
         match end {
             ListEnd::Left => {
                 if !self.node_fits(0, more) {
                     self.insert_node(0, Node::default());
                 }
-                if !self.first.push_front_in_place(&e) {
-                    self.with_node(0, |n| n.push_front_encoded(&e));
+                if !self.first.push_front_in_place(e) {
+                    self.with_node(0, |n| n.push_front_encoded(e));
                 }
             }
             ListEnd::Right => {
                 let last = self.nodes() - 1;
                 if self.node_fits(last, more) {
                     let at = self.node(last).end;
-                    if !self.node_mut(last).push_back_in_place(&e) {
-                        self.with_node(last, |n| n.push_back_encoded(&e));
+                    if !self.node_mut(last).push_back_in_place(e) {
+                        self.with_node(last, |n| n.push_back_encoded(e));
                     }
                     if let Some(tail) = &mut self.tail {
                         tail.push_back(at);
                     }
                 } else {
                     self.insert_node(last + 1, Node::default());
-                    self.with_node(last + 1, |n| n.push_back_encoded(&e));
+                    self.with_node(last + 1, |n| n.push_back_encoded(e));
                 }
             }
         }
@@ -718,13 +717,8 @@ impl ListObj {
                 self.tail = None;
                 return None;
             }
-            let data = node.data();
             let mut index = TailIndex::with_capacity(node.count as usize);
-            let mut off = 0;
-            while off < data.len() {
-                index.push_back(node.start + off as u32);
-                off = skip(data, off);
-            }
+            index.extend(spans(node.data()).map(|(a, _)| node.start + a as u32));
             self.tail = Some(Box::new(index));
         }
         self.tail
@@ -764,38 +758,44 @@ impl ListObj {
         let node = self.node(i);
         let at = offset_of(node.data(), o);
         let rest = node.raw_len() - (skip(node.data(), at) - at);
-        if node.count == 1 || self.fits(rest, node.count - 1, encode(v).len()) {
-            self.with_node(i, |n| n.splice(o, 1, &[v]));
+        let e = encode(v);
+        if node.count == 1 || self.fits(rest, node.count - 1, e.len()) {
+            self.with_node(i, |n| n.splice(o, 1, Some(&e)));
             self.recompress(i);
             self.settle();
         } else {
             self.remove_range(idx, idx + 1);
-            self.insert(idx, v);
+            self.insert_encoded(idx, &e);
         }
         true
     }
 
     /// Inserts `v` before element `idx` (`idx == len` appends).
     pub(crate) fn insert(&mut self, idx: usize, v: &[u8]) {
+        self.insert_encoded(idx, &encode(v));
+    }
+
+    /// [`ListObj::insert`] of an element already encoded.
+    fn insert_encoded(&mut self, idx: usize, e: &Encoded<'_>) {
         if idx == 0 || idx >= self.len {
             let end = if idx == 0 {
                 ListEnd::Left
             } else {
                 ListEnd::Right
             };
-            return self.push(end, v);
+            return self.push_encoded(end, e);
         }
-        let more = encode(v).len();
+        let more = e.len();
         let (i, o) = self.locate(idx);
         self.with_node(i, Node::decompress);
         if self.node_fits(i, more) {
-            self.with_node(i, |n| n.splice(o, 0, &[v]));
+            self.with_node(i, |n| n.splice(o, 0, Some(e)));
             self.recompress(i);
         } else if o == 0 && self.node_fits(i - 1, more) {
             // The element goes at the boundary: the previous node has room for it.
             self.with_node(i - 1, |n| {
                 n.decompress();
-                n.push_back(v);
+                n.push_back_encoded(e);
             });
             self.recompress(i - 1);
             self.recompress(i);
@@ -805,12 +805,12 @@ impl ListObj {
             let right = self.with_node(i, |n| n.split_off(o));
             self.insert_node(i + 1, right);
             if self.node_fits(i, more) {
-                self.with_node(i, |n| n.push_back(v));
+                self.with_node(i, |n| n.push_back_encoded(e));
             } else if self.node_fits(i + 1, more) {
-                self.with_node(i + 1, |n| n.push_front(v));
+                self.with_node(i + 1, |n| n.push_front_encoded(e));
             } else {
                 self.insert_node(i + 1, Node::with(&[], 0));
-                self.with_node(i + 1, |n| n.push_back(v));
+                self.with_node(i + 1, |n| n.push_back_encoded(e));
             }
             for k in i..(i + 3).min(self.nodes()) {
                 self.recompress(k);
@@ -833,12 +833,7 @@ impl ListObj {
         let (a, b) = (self.node(k), self.node(k + 1));
         let bytes = a.raw_len() + b.raw_len();
         let count = a.count + b.count;
-        let fits = if self.fill < 0 {
-            bytes <= self.max_bytes()
-        } else {
-            bytes <= SIZE_SAFETY_LIMIT && count <= self.fill as u32
-        };
-        if !fits {
+        if !self.within_limits(bytes, count) {
             return;
         }
         let mut data = a.raw().into_owned();
@@ -873,7 +868,7 @@ impl ListObj {
                 let (v, next) = element_at(&raw, off);
                 out.push(match v {
                     Elem::Str(b) => chunk.slice(next - b.len() - from..next - from),
-                    Elem::Int(n) => Bytes::from(n.to_string()),
+                    Elem::Int(_) => v.to_bytes(),
                 });
                 off = next;
             }
@@ -923,7 +918,8 @@ impl ListObj {
             let mut idx = self.len;
             for i in (0..self.nodes()).rev() {
                 let raw = self.node(i).raw();
-                for (a, b) in spans(&raw).into_iter().rev() {
+                let all: Vec<_> = spans(&raw).collect();
+                for (a, b) in all.into_iter().rev() {
                     idx -= 1;
                     if !f(idx, raw[a..b] == probe[..]) {
                         return;
@@ -934,14 +930,11 @@ impl ListObj {
             let mut idx = 0;
             for i in 0..self.nodes() {
                 let raw = self.node(i).raw();
-                let mut off = 0;
-                while off < raw.len() {
-                    let next = skip(&raw, off);
-                    if !f(idx, raw[off..next] == probe[..]) {
+                for (a, b) in spans(&raw) {
+                    if !f(idx, raw[a..b] == probe[..]) {
                         return;
                     }
                     idx += 1;
-                    off = next;
                 }
             }
         }
@@ -969,7 +962,7 @@ impl ListObj {
                 self.with_node(0, |n| *n = Node::default());
                 i += 1;
             } else {
-                self.with_node(i, |n| n.splice(lo - before, hi - lo, &[]));
+                self.with_node(i, |n| n.splice(lo - before, hi - lo, None));
                 self.recompress(i);
                 i += 1;
             }
@@ -1001,7 +994,10 @@ impl ListObj {
         if doomed.is_empty() {
             return 0;
         }
-        doomed.sort_unstable();
+        if from_tail {
+            // Found from the tail, so in descending order.
+            doomed.reverse();
+        }
         let mut next = doomed.iter().copied().peekable();
         let (mut i, mut before) = (0, 0);
         while i < self.nodes() {
@@ -1041,8 +1037,9 @@ impl ListObj {
         for i in 0..n {
             let node = self.node(i);
             let raw = node.raw();
-            let found = spans(&raw).len();
+            let mut found = 0;
             for (a, b) in spans(&raw) {
+                found += 1;
                 let value = element_at(&raw, a).0.to_bytes();
                 if b > raw.len() || encode(&value).to_vec() != raw[a..b] {
                     return Err(format!(
@@ -1056,10 +1053,7 @@ impl ListObj {
             if node.count == 0 && n > 1 {
                 return Err(format!("empty node {i} of {n}"));
             }
-            if node.count > 1
-                && (raw.len() > self.max_bytes()
-                    || (self.fill >= 0 && node.count > self.fill.max(1) as u32))
-            {
+            if node.count > 1 && !self.within_limits(raw.len(), node.count) {
                 return Err(format!(
                     "node {i} holds {} elements in {} bytes, over the fill {}",
                     node.count,
@@ -1087,13 +1081,9 @@ impl ListObj {
         }
         if let Some(tail) = &self.tail {
             let node = self.node(n - 1);
-            let data = node.data();
-            let mut starts = Vec::new();
-            let mut off = 0;
-            while off < data.len() {
-                starts.push(node.start + off as u32);
-                off = skip(data, off);
-            }
+            let starts: Vec<u32> = spans(node.data())
+                .map(|(a, _)| node.start + a as u32)
+                .collect();
             if !starts.ends_with(&tail.iter().copied().collect::<Vec<_>>()) {
                 return Err(format!(
                     "tail index {tail:?} is not where the last node's last elements start \

@@ -15,6 +15,18 @@ use crate::error::{Result, StoreError};
 use crate::evict::Policy;
 use crate::shard::{Shard, ShardState};
 
+/// A collection type (list, hash) as [`Store::write_collection`] edits it.
+pub(crate) trait Collection {
+    /// The collection `e` holds, if it is of this type.
+    fn of(e: &Entry) -> Option<&Self>;
+    /// [`Collection::of`], to modify.
+    fn of_mut(e: &mut Entry) -> Option<&mut Self>;
+    /// Whether it holds nothing (and is to be deleted).
+    fn is_empty(&self) -> bool;
+    /// An entry for `key` holding a new, empty collection.
+    fn new_entry(store: &Store, key: &[u8]) -> Entry;
+}
+
 thread_local! {
     /// Set while [`Store::without_touching`] runs on this thread.
     pub(crate) static NO_TOUCH: Cell<bool> = const { Cell::new(false) };
@@ -241,8 +253,8 @@ impl StoreBuilder {
                 expire_effort: AtomicU32::new(self.expire_effort),
                 lru_clock: AtomicU32::new(0),
                 listener: self.listener,
-                list_fill: AtomicI64::new(crate::lists::DEFAULT_LIST_FILL),
-                list_compress: AtomicI64::new(0),
+                list_fill: AtomicI64::new(crate::DEFAULT_LIST_MAX_LISTPACK_SIZE),
+                list_compress: AtomicI64::new(crate::DEFAULT_LIST_COMPRESS_DEPTH),
             }),
         };
         // Starts the access clock (see `access_now`).
@@ -857,6 +869,47 @@ impl Store {
             now: std::cell::Cell::new(None),
             store: self,
             report: self.report(db),
+        })
+    }
+
+    /// Modifies the collection at `key`, creating it when `create` is set (and `f` is
+    /// then the first to see it). `f` returns its result and the event its change is
+    /// reported as (`None`: nothing changed). [`Event::New`] precedes the event of a
+    /// collection created; an emptied one is deleted and reported as [`Event::Del`]
+    /// after it, as Redis never keeps empty collections. A missing key (without
+    /// `create`) answers `absent()`; a key of another type fails with WRONGTYPE.
+    pub(crate) fn write_collection<T: Collection, R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        create: bool,
+        f: impl FnOnce(&mut T) -> Result<(R, Option<Event>)>,
+        absent: impl FnOnce() -> Result<R>,
+    ) -> Result<R> {
+        self.with_write(db, key, |ctx| {
+            let (i, created) = match ctx.live(key) {
+                Some(i) => {
+                    T::of(ctx.entry(i)).ok_or(StoreError::WrongType)?;
+                    (i, false)
+                }
+                None if create => (ctx.insert(T::new_entry(self, key)), true),
+                None => return absent(),
+            };
+            let r = ctx.update(i, |e| T::of_mut(e).map_or(Err(StoreError::WrongType), f));
+            if let Ok((_, Some(event))) = &r {
+                if created {
+                    ctx.emit(key, Event::New);
+                }
+                ctx.emit(key, *event);
+            }
+            // Slot `i` still holds the collection: nothing was inserted or removed since.
+            if T::of(ctx.entry(i)).is_some_and(T::is_empty) {
+                ctx.remove(i);
+                if !created {
+                    ctx.emit(key, Event::Del);
+                }
+            }
+            r.map(|(r, _)| r)
         })
     }
 
