@@ -3,9 +3,10 @@
 //!
 //! # How it works
 //!
-//! - **Blocking.** A command that finds no data calls [`Blocking::block`] with a
-//!   [`BlockedOp`]: what to run once a key has data. Under the registry's lock it tries
-//!   the keys once more, then queues a [`Waiter`] on each of them. The client's connection
+//! - **Blocking.** A command first runs its [`BlockedOp`]'s non-blocking form, taking no
+//!   lock of this registry. When that finds no data it calls [`Blocking::block`] with the
+//!   op: what to run once a key has data. Under the registry's lock it tries the keys once
+//!   more, then queues a [`Waiter`] on each of them. The client's connection
 //!   then runs nothing more (it goes on reading, so that a disconnect is seen) until the
 //!   waiter is finished.
 //! - **Ready keys.** The store reports every change ([`BlockingListener`]). While some
@@ -21,10 +22,11 @@
 //!   Every change of a waiter's registration happens under the registry's lock, so a
 //!   waiter is served, timed out, unblocked or dropped exactly once.
 //!
-//! No wake-up is lost: a blocking client counts itself in [`Blocking::blocked`] before it
-//! looks at its keys, and a push made after that look is made under a shard lock taken
-//! after the look's, so the pushing thread sees the count, records the key and serves it
-//! once the blocking client has queued its waiter (the registry lock orders the two).
+//! No wake-up is lost: a blocking client counts itself in [`Blocking::blocked`] before its
+//! second look at its keys (the first, uncounted one may miss a push freely: the second
+//! sees it). A push made after that look is made under a shard lock taken after the
+//! look's, so the pushing thread sees the count, records the key and serves it once the
+//! blocking client has queued its waiter (the registry lock orders the two).
 //!
 //! # Adding a blocking command
 //!
@@ -201,8 +203,9 @@ impl Blocking {
         self.blocked.load(Ordering::Relaxed) > 0
     }
 
-    /// Runs `op`'s non-blocking form under the registry's lock; when it finds no data,
-    /// the client waits on `request.keys`, woken through the outbox `outbox` makes.
+    /// Runs `op`'s non-blocking form under the registry's lock, after counting the client
+    /// as blocked (see the module docs); when it finds no data, the client waits on
+    /// `request.keys`, woken through the outbox `outbox` makes.
     pub fn block(
         &self,
         store: &Store,

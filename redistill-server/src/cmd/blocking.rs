@@ -185,6 +185,11 @@ fn null_array(version: Version) -> Vec<u8> {
 
 /// Runs `op` at once; when it finds no data, blocks the client on `keys`, or inside a
 /// transaction answers nil (`nil_array` or a nil string).
+///
+/// The first attempt takes no registry lock and counts no blocked client, so a command
+/// that finds data costs no more than its non-blocking form. A miss here loses no wake-up:
+/// [`crate::blocking::Blocking::block`] counts the client before it tries again, and a
+/// push it does not see then is reported to a thread that sees the count.
 fn serve_or_block(
     ctx: &mut Ctx<'_>,
     keys: &[&[u8]],
@@ -193,21 +198,29 @@ fn serve_or_block(
     nil_array: bool,
 ) -> CommandResult {
     let shared = ctx.shared;
+    let (db, version) = (ctx.client.db, ctx.client.version);
+    match op.attempt(&shared.store, db, keys, version)? {
+        Some(reply) => {
+            ctx.out.extend_from_slice(&reply);
+            return Ok(());
+        }
+        None if !ctx.client.tx.in_exec => {}
+        None if nil_array => {
+            ctx.reply().null_array();
+            return Ok(());
+        }
+        None => {
+            ctx.reply().null();
+            return Ok(());
+        }
+    }
     let request = Request {
         client: ctx.client.id(),
-        db: ctx.client.db,
+        db,
         keys,
         deadline_ms,
-        version: ctx.client.version,
+        version,
     };
-    if ctx.client.tx.in_exec {
-        match op.attempt(&shared.store, request.db, keys, request.version)? {
-            Some(reply) => ctx.out.extend_from_slice(&reply),
-            None if nil_array => ctx.reply().null_array(),
-            None => ctx.reply().null(),
-        }
-        return Ok(());
-    }
     let client = &mut *ctx.client;
     let outbox = || std::sync::Arc::clone(client.outbox());
     match shared.blocking.block(&shared.store, request, op, outbox)? {
