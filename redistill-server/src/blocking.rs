@@ -10,9 +10,9 @@
 //!   then runs nothing more (it goes on reading, so that a disconnect is seen) until the
 //!   waiter is finished.
 //! - **Ready keys.** The store reports every change ([`BlockingListener`]). While some
-//!   client is blocked, a change that may add data to a key (a push, a key created, renamed,
-//!   moved, copied or restored, a database swapped) records the key in a list of the
-//!   thread that made it. No lock is taken there: the listener runs under a shard lock.
+//!   client is blocked, a change that may add data to a key a client waits on (a key
+//!   created, renamed, moved, copied or restored, a database swapped) records the key in a
+//!   list of the thread that made it. No lock is taken there: the listener runs under a shard lock.
 //! - **Serving.** After each command (after EXEC as a whole), the thread that ran it calls
 //!   [`Blocking::serve_ready`]: for each ready key, the clients blocked on it are served in
 //!   the order they blocked, each by its op, until the key has no more data. An op that
@@ -31,8 +31,9 @@
 //! # Adding a blocking command
 //!
 //! Sorted sets (BZPOPMIN, BZMPOP) and streams (XREAD BLOCK) implement [`BlockedOp`] for
-//! their command and call [`Blocking::block`]; [`may_add_data`] must name the events that
-//! give their type data (ZADD, XADD), so that those keys are recorded as ready.
+//! their command and call [`Blocking::block`]. Sorted sets, like lists, are never empty,
+//! so their clients too wait on missing keys only; XREAD BLOCK waits on existing streams,
+//! and [`may_add_data`] must then name XADD's event.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -353,19 +354,14 @@ impl Blocking {
     }
 }
 
-/// Whether `event` may give a key data a blocked client waits for: a push, or a whole
-/// value arriving under the key.
+/// Whether `event` may give a key data a blocked client waits for: a whole value arriving
+/// under the key. Clients wait only on missing keys (a list is never empty), so a push to
+/// an existing list (LPUSH, RPUSH, LINSERT) serves no one; one creating a list reports
+/// [`Event::New`] first.
 fn may_add_data(event: Event) -> bool {
     matches!(
         event,
-        Event::New
-            | Event::LPush
-            | Event::RPush
-            | Event::LInsert
-            | Event::RenameTo
-            | Event::MoveTo
-            | Event::CopyTo
-            | Event::Restore
+        Event::New | Event::RenameTo | Event::MoveTo | Event::CopyTo | Event::Restore
     )
 }
 
@@ -382,14 +378,16 @@ impl BlockingListener {
     /// Records the key (or databases) `change` may have given data, for this thread to
     /// serve after its command.
     pub fn record(&self, change: &Change<'_>) {
-        let ready = match *change {
-            Change::Key { db, key, event } if may_add_data(event) => {
-                vec![Ready::Key(db, Bytes::copy_from_slice(key))]
+        match *change {
+            Change::Key { db, key, event } if may_add_data(event) => READY.with(|r| {
+                r.borrow_mut()
+                    .push(Ready::Key(db, Bytes::copy_from_slice(key)));
+            }),
+            Change::Swapped { a, b, .. } => {
+                READY.with(|r| r.borrow_mut().extend([Ready::Db(a), Ready::Db(b)]));
             }
-            Change::Swapped { a, b, .. } => vec![Ready::Db(a), Ready::Db(b)],
-            _ => return,
-        };
-        READY.with(|r| r.borrow_mut().extend(ready));
+            _ => {}
+        }
     }
 }
 
