@@ -216,12 +216,10 @@ impl Blocking {
     ) -> Result<Blocked, StoreError> {
         self.blocked.fetch_add(1, Ordering::SeqCst);
         let mut registry = self.registry.lock();
-        match op.attempt(store, request.db, request.keys, request.version) {
-            Ok(None) => {}
-            found => {
-                self.blocked.fetch_sub(1, Ordering::Relaxed);
-                return found.map(|reply| Blocked::Served(reply.unwrap_or_default()));
-            }
+        let attempt = op.attempt(store, request.db, request.keys, request.version);
+        if let Some(found) = attempt.transpose() {
+            self.blocked.fetch_sub(1, Ordering::Relaxed);
+            return found.map(Blocked::Served);
         }
         let mut keys: Vec<Bytes> = Vec::with_capacity(request.keys.len());
         for key in request.keys {
@@ -246,12 +244,9 @@ impl Blocking {
                 .or_default()
                 .push_back(Arc::clone(&waiter));
         }
-        // A client blocks once at a time; an old registration cannot linger.
-        if let Some(old) = registry.clients.get(&waiter.client).cloned() {
-            registry.remove(&old);
-            self.blocked.fetch_sub(1, Ordering::Relaxed);
-        }
-        registry.clients.insert(waiter.client, Arc::clone(&waiter));
+        let old = registry.clients.insert(waiter.client, Arc::clone(&waiter));
+        // A blocked connection runs no command until its reply is taken.
+        debug_assert!(old.is_none(), "client {} blocked twice", waiter.client);
         Ok(Blocked::Waiting(waiter))
     }
 
@@ -304,6 +299,16 @@ impl Blocking {
         }
     }
 
+    /// Takes `waiter` out of `registry` and stops counting it; false if it was not
+    /// registered (already finished).
+    fn deregister(&self, registry: &mut Registry, waiter: &Arc<Waiter>) -> bool {
+        let removed = registry.remove(waiter);
+        if removed {
+            self.blocked.fetch_sub(1, Ordering::Relaxed);
+        }
+        removed
+    }
+
     /// Takes a registered waiter out and hands it `reply`.
     fn finish(
         &self,
@@ -312,8 +317,7 @@ impl Blocking {
         reply: Vec<u8>,
         push: &impl Fn(&Arc<Outbox>),
     ) {
-        if registry.remove(waiter) {
-            self.blocked.fetch_sub(1, Ordering::Relaxed);
+        if self.deregister(registry, waiter) {
             *waiter.reply.lock() = Some(reply);
             push(&waiter.outbox);
         }
@@ -322,20 +326,16 @@ impl Blocking {
     /// The owning worker gives up on `waiter` (its timeout passed): true if it was still
     /// waiting, and then its reply is ready to take.
     pub fn time_out(&self, waiter: &Arc<Waiter>) -> bool {
-        let mut registry = self.registry.lock();
-        if !registry.remove(waiter) {
-            return false;
+        let timed_out = self.deregister(&mut self.registry.lock(), waiter);
+        if timed_out {
+            *waiter.reply.lock() = Some(waiter.op.timed_out(waiter.version));
         }
-        self.blocked.fetch_sub(1, Ordering::Relaxed);
-        *waiter.reply.lock() = Some(waiter.op.timed_out(waiter.version));
-        true
+        timed_out
     }
 
     /// The client is going away: forgets its waiter, if it still waits.
     pub fn cancel(&self, waiter: &Arc<Waiter>) {
-        if self.registry.lock().remove(waiter) {
-            self.blocked.fetch_sub(1, Ordering::Relaxed);
-        }
+        self.deregister(&mut self.registry.lock(), waiter);
     }
 
     /// CLIENT UNBLOCK: finishes client `id`'s wait with the timeout reply, or with
