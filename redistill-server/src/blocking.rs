@@ -65,8 +65,13 @@ pub(crate) trait BlockedOp: Send + Sync + std::fmt::Debug {
     /// type), and the client stays blocked.
     fn serve(&self, store: &Store, db: usize, key: &[u8], version: Version) -> Option<Vec<u8>>;
 
-    /// The reply when the timeout passes (or CLIENT UNBLOCK ... TIMEOUT).
-    fn timed_out(&self, version: Version) -> Vec<u8>;
+    /// The reply when the timeout passes (or CLIENT UNBLOCK ... TIMEOUT): a null array,
+    /// as every blocking list command answers.
+    fn timed_out(&self, version: Version) -> Vec<u8> {
+        let mut out = Vec::new();
+        redistill_resp::encode::write_null_array(&mut out, version);
+        out
+    }
 }
 
 /// A client blocked on keys.

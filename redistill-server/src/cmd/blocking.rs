@@ -124,10 +124,6 @@ impl BlockedOp for Pop {
             .ok()??;
         (!popped.is_empty()).then(|| self.reply(version, key, &popped))
     }
-
-    fn timed_out(&self, version: Version) -> Vec<u8> {
-        null_array(version)
-    }
 }
 
 /// A move from one list's end to another's (BLMOVE, BRPOPLPUSH).
@@ -170,17 +166,6 @@ impl BlockedOp for Move {
             }
         }
     }
-
-    fn timed_out(&self, version: Version) -> Vec<u8> {
-        null_array(version)
-    }
-}
-
-/// Redis's reply to every blocking list command that times out.
-fn null_array(version: Version) -> Vec<u8> {
-    let mut out = Vec::new();
-    Reply::new(&mut out, version).null_array();
-    out
 }
 
 /// Runs `op` at once; when it finds no data, blocks the client on `keys`, or inside a
@@ -238,13 +223,13 @@ fn brpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     pop(ctx, args, ListEnd::Right)
 }
 
-/// BLPOP and BRPOP: `key [key ...] timeout`.
+/// BLPOP and BRPOP: `key [key ...] timeout` (the arity guarantees a key).
 fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: ListEnd) -> CommandResult {
-    let (timeout, keys) = args[1..].split_last().unwrap_or((&args[0], &[]));
-    let deadline = deadline_arg(timeout)?;
+    let last = args.len() - 1;
+    let deadline = deadline_arg(args[last])?;
     serve_or_block(
         ctx,
-        keys,
+        &args[1..last],
         deadline,
         Box::new(Pop { end, count: None }),
         true,
