@@ -376,13 +376,13 @@ pub(crate) struct BlockingListener(pub Arc<Blocking>);
 impl BlockingListener {
     /// Whether no client is blocked: while none is, changes need not be looked at.
     #[inline]
-    pub fn is_idle(&self) -> bool {
+    fn is_idle(&self) -> bool {
         !self.0.any()
     }
 
     /// Records the key (or databases) `change` may have given data, for this thread to
     /// serve after its command.
-    pub fn record(&self, change: &Change<'_>) {
+    fn record(&self, change: &Change<'_>) {
         match *change {
             Change::Key { db, key, event } if may_add_data(event) => READY.with(|r| {
                 r.borrow_mut()
@@ -397,6 +397,7 @@ impl BlockingListener {
 }
 
 impl ChangeListener for BlockingListener {
+    #[inline]
     fn changed(&self, change: Change<'_>) {
         if !self.is_idle() {
             self.record(&change);
