@@ -3,15 +3,16 @@
 //!
 //! # How it works
 //!
-//! - **Blocking.** A command that finds no data calls [`Blocking::block`] with a
-//!   [`BlockedOp`]: what to run once a key has data. Under the registry's lock it tries
-//!   the keys once more, then queues a [`Waiter`] on each of them. The client's connection
+//! - **Blocking.** A command first runs its [`BlockedOp`]'s non-blocking form, taking no
+//!   lock of this registry. When that finds no data it calls [`Blocking::block`] with the
+//!   op: what to run once a key has data. Under the registry's lock it tries the keys once
+//!   more, then queues a [`Waiter`] on each of them. The client's connection
 //!   then runs nothing more (it goes on reading, so that a disconnect is seen) until the
 //!   waiter is finished.
 //! - **Ready keys.** The store reports every change ([`BlockingListener`]). While some
-//!   client is blocked, a change that may add data to a key (a push, a key created, renamed,
-//!   moved, copied or restored, a database swapped) records the key in a list of the
-//!   thread that made it. No lock is taken there: the listener runs under a shard lock.
+//!   client is blocked, a change that may add data to a key a client waits on (a key
+//!   created, renamed, moved, copied or restored, a database swapped) records the key in a
+//!   list of the thread that made it. No lock is taken there: the listener runs under a shard lock.
 //! - **Serving.** After each command (after EXEC as a whole), the thread that ran it calls
 //!   [`Blocking::serve_ready`]: for each ready key, the clients blocked on it are served in
 //!   the order they blocked, each by its op, until the key has no more data. An op that
@@ -21,16 +22,18 @@
 //!   Every change of a waiter's registration happens under the registry's lock, so a
 //!   waiter is served, timed out, unblocked or dropped exactly once.
 //!
-//! No wake-up is lost: a blocking client counts itself in [`Blocking::blocked`] before it
-//! looks at its keys, and a push made after that look is made under a shard lock taken
-//! after the look's, so the pushing thread sees the count, records the key and serves it
-//! once the blocking client has queued its waiter (the registry lock orders the two).
+//! No wake-up is lost: a blocking client counts itself in [`Blocking::blocked`] before its
+//! second look at its keys (the first, uncounted one may miss a push freely: the second
+//! sees it). A push made after that look is made under a shard lock taken after the
+//! look's, so the pushing thread sees the count, records the key and serves it once the
+//! blocking client has queued its waiter (the registry lock orders the two).
 //!
 //! # Adding a blocking command
 //!
 //! Sorted sets (BZPOPMIN, BZMPOP) and streams (XREAD BLOCK) implement [`BlockedOp`] for
-//! their command and call [`Blocking::block`]; [`may_add_data`] must name the events that
-//! give their type data (ZADD, XADD), so that those keys are recorded as ready.
+//! their command and call [`Blocking::block`]. Sorted sets, like lists, are never empty,
+//! so their clients too wait on missing keys only; XREAD BLOCK waits on existing streams,
+//! and [`may_add_data`] must then name XADD's event.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -62,8 +65,13 @@ pub(crate) trait BlockedOp: Send + Sync + std::fmt::Debug {
     /// type), and the client stays blocked.
     fn serve(&self, store: &Store, db: usize, key: &[u8], version: Version) -> Option<Vec<u8>>;
 
-    /// The reply when the timeout passes (or CLIENT UNBLOCK ... TIMEOUT).
-    fn timed_out(&self, version: Version) -> Vec<u8>;
+    /// The reply when the timeout passes (or CLIENT UNBLOCK ... TIMEOUT): a null array,
+    /// as every blocking list command answers.
+    fn timed_out(&self, version: Version) -> Vec<u8> {
+        let mut out = Vec::new();
+        redistill_resp::encode::write_null_array(&mut out, version);
+        out
+    }
 }
 
 /// A client blocked on keys.
@@ -201,8 +209,9 @@ impl Blocking {
         self.blocked.load(Ordering::Relaxed) > 0
     }
 
-    /// Runs `op`'s non-blocking form under the registry's lock; when it finds no data,
-    /// the client waits on `request.keys`, woken through the outbox `outbox` makes.
+    /// Runs `op`'s non-blocking form under the registry's lock, after counting the client
+    /// as blocked (see the module docs); when it finds no data, the client waits on
+    /// `request.keys`, woken through the outbox `outbox` makes.
     pub fn block(
         &self,
         store: &Store,
@@ -212,12 +221,10 @@ impl Blocking {
     ) -> Result<Blocked, StoreError> {
         self.blocked.fetch_add(1, Ordering::SeqCst);
         let mut registry = self.registry.lock();
-        match op.attempt(store, request.db, request.keys, request.version) {
-            Ok(None) => {}
-            found => {
-                self.blocked.fetch_sub(1, Ordering::Relaxed);
-                return found.map(|reply| Blocked::Served(reply.unwrap_or_default()));
-            }
+        let attempt = op.attempt(store, request.db, request.keys, request.version);
+        if let Some(found) = attempt.transpose() {
+            self.blocked.fetch_sub(1, Ordering::Relaxed);
+            return found.map(Blocked::Served);
         }
         let mut keys: Vec<Bytes> = Vec::with_capacity(request.keys.len());
         for key in request.keys {
@@ -242,12 +249,9 @@ impl Blocking {
                 .or_default()
                 .push_back(Arc::clone(&waiter));
         }
-        // A client blocks once at a time; an old registration cannot linger.
-        if let Some(old) = registry.clients.get(&waiter.client).cloned() {
-            registry.remove(&old);
-            self.blocked.fetch_sub(1, Ordering::Relaxed);
-        }
-        registry.clients.insert(waiter.client, Arc::clone(&waiter));
+        let old = registry.clients.insert(waiter.client, Arc::clone(&waiter));
+        // A blocked connection runs no command until its reply is taken.
+        debug_assert!(old.is_none(), "client {} blocked twice", waiter.client);
         Ok(Blocked::Waiting(waiter))
     }
 
@@ -300,6 +304,16 @@ impl Blocking {
         }
     }
 
+    /// Takes `waiter` out of `registry` and stops counting it; false if it was not
+    /// registered (already finished).
+    fn deregister(&self, registry: &mut Registry, waiter: &Arc<Waiter>) -> bool {
+        let removed = registry.remove(waiter);
+        if removed {
+            self.blocked.fetch_sub(1, Ordering::Relaxed);
+        }
+        removed
+    }
+
     /// Takes a registered waiter out and hands it `reply`.
     fn finish(
         &self,
@@ -308,8 +322,7 @@ impl Blocking {
         reply: Vec<u8>,
         push: &impl Fn(&Arc<Outbox>),
     ) {
-        if registry.remove(waiter) {
-            self.blocked.fetch_sub(1, Ordering::Relaxed);
+        if self.deregister(registry, waiter) {
             *waiter.reply.lock() = Some(reply);
             push(&waiter.outbox);
         }
@@ -318,20 +331,16 @@ impl Blocking {
     /// The owning worker gives up on `waiter` (its timeout passed): true if it was still
     /// waiting, and then its reply is ready to take.
     pub fn time_out(&self, waiter: &Arc<Waiter>) -> bool {
-        let mut registry = self.registry.lock();
-        if !registry.remove(waiter) {
-            return false;
+        let timed_out = self.deregister(&mut self.registry.lock(), waiter);
+        if timed_out {
+            *waiter.reply.lock() = Some(waiter.op.timed_out(waiter.version));
         }
-        self.blocked.fetch_sub(1, Ordering::Relaxed);
-        *waiter.reply.lock() = Some(waiter.op.timed_out(waiter.version));
-        true
+        timed_out
     }
 
     /// The client is going away: forgets its waiter, if it still waits.
     pub fn cancel(&self, waiter: &Arc<Waiter>) {
-        if self.registry.lock().remove(waiter) {
-            self.blocked.fetch_sub(1, Ordering::Relaxed);
-        }
+        self.deregister(&mut self.registry.lock(), waiter);
     }
 
     /// CLIENT UNBLOCK: finishes client `id`'s wait with the timeout reply, or with
@@ -350,19 +359,14 @@ impl Blocking {
     }
 }
 
-/// Whether `event` may give a key data a blocked client waits for: a push, or a whole
-/// value arriving under the key.
+/// Whether `event` may give a key data a blocked client waits for: a whole value arriving
+/// under the key. Clients wait only on missing keys (a list is never empty), so a push to
+/// an existing list (LPUSH, RPUSH, LINSERT) serves no one; one creating a list reports
+/// [`Event::New`] first.
 fn may_add_data(event: Event) -> bool {
     matches!(
         event,
-        Event::New
-            | Event::LPush
-            | Event::RPush
-            | Event::LInsert
-            | Event::RenameTo
-            | Event::MoveTo
-            | Event::CopyTo
-            | Event::Restore
+        Event::New | Event::RenameTo | Event::MoveTo | Event::CopyTo | Event::Restore
     )
 }
 
@@ -372,25 +376,28 @@ pub(crate) struct BlockingListener(pub Arc<Blocking>);
 impl BlockingListener {
     /// Whether no client is blocked: while none is, changes need not be looked at.
     #[inline]
-    pub fn is_idle(&self) -> bool {
+    fn is_idle(&self) -> bool {
         !self.0.any()
     }
 
     /// Records the key (or databases) `change` may have given data, for this thread to
     /// serve after its command.
-    pub fn record(&self, change: &Change<'_>) {
-        let ready = match *change {
-            Change::Key { db, key, event } if may_add_data(event) => {
-                vec![Ready::Key(db, Bytes::copy_from_slice(key))]
+    fn record(&self, change: &Change<'_>) {
+        match *change {
+            Change::Key { db, key, event } if may_add_data(event) => READY.with(|r| {
+                r.borrow_mut()
+                    .push(Ready::Key(db, Bytes::copy_from_slice(key)));
+            }),
+            Change::Swapped { a, b, .. } => {
+                READY.with(|r| r.borrow_mut().extend([Ready::Db(a), Ready::Db(b)]));
             }
-            Change::Swapped { a, b, .. } => vec![Ready::Db(a), Ready::Db(b)],
-            _ => return,
-        };
-        READY.with(|r| r.borrow_mut().extend(ready));
+            _ => {}
+        }
     }
 }
 
 impl ChangeListener for BlockingListener {
+    #[inline]
     fn changed(&self, change: Change<'_>) {
         if !self.is_idle() {
             self.record(&change);

@@ -15,15 +15,10 @@ pub(crate) struct KeyspaceListeners {
 
 impl ChangeListener for KeyspaceListeners {
     /// Two relaxed loads when nothing is watched and nobody is blocked: this runs for every
-    /// change the store makes.
+    /// change the store makes, and each listener skips it while idle.
     #[inline]
     fn changed(&self, change: Change<'_>) {
-        let (watching, blocked) = (!self.watches.is_idle(), !self.blocking.is_idle());
-        if watching {
-            self.watches.record(&change);
-        }
-        if blocked {
-            self.blocking.record(&change);
-        }
+        self.watches.changed(change.clone());
+        self.blocking.changed(change);
     }
 }

@@ -24,8 +24,8 @@ pub(crate) struct Outbox {
     pub slot: usize,
     /// The client's id: a slot is reused once its connection closes.
     pub client: u64,
-    /// Mirrors `State::listed` for a check without the lock: what a client's connection
-    /// asks before each command.
+    /// On its worker's list, or about to be: the owner has not emptied it since. Written
+    /// only under `state`'s lock, read without it (a connection asks before each command).
     listed: AtomicBool,
     state: Mutex<State>,
 }
@@ -33,8 +33,6 @@ pub(crate) struct Outbox {
 #[derive(Debug, Default)]
 struct State {
     bytes: Vec<u8>,
-    /// On its worker's list, or about to be: the owner has not emptied it since.
-    listed: bool,
     /// Bytes were dropped at the cap: the owner closes the client.
     overflowed: bool,
     /// The client no longer receives: bytes are dropped.
@@ -65,8 +63,7 @@ impl Outbox {
         } else {
             state.bytes.extend_from_slice(bytes);
         }
-        self.listed.store(true, Ordering::Release);
-        !std::mem::replace(&mut state.listed, true)
+        !self.listed.swap(true, Ordering::Release)
     }
 
     /// Whether something was pushed since the owner last emptied the outbox: one load,
@@ -80,7 +77,6 @@ impl Outbox {
     /// dropped at the cap (the client should be closed).
     pub fn take_into(&self, out: &mut Vec<u8>) -> bool {
         let mut state = self.state.lock();
-        state.listed = false;
         self.listed.store(false, Ordering::Relaxed);
         if out.is_empty() {
             std::mem::swap(out, &mut state.bytes);

@@ -152,13 +152,19 @@ impl Shared {
     /// mailbox at the end of each round anyway: a wake-up there would cost a system call
     /// per client served.
     pub fn serve_blocked(&self, worker: usize) {
-        self.blocking.serve_ready(&self.store, |outbox| {
-            if outbox.worker == worker {
-                self.mailboxes.push(outbox, b"", 0, None);
-            } else {
-                self.push(outbox, b"");
-            }
-        });
+        self.blocking
+            .serve_ready(&self.store, |outbox| self.wake_unblocked(outbox, worker));
+    }
+
+    /// Tells the worker owning `outbox` that its blocked client's wait has ended (served,
+    /// or CLIENT UNBLOCK). `worker`, the one running this thread, is not woken: it looks
+    /// at its mailbox at the end of each round anyway.
+    pub fn wake_unblocked(&self, outbox: &Arc<Outbox>, worker: usize) {
+        if outbox.worker == worker {
+            self.mailboxes.push(outbox, b"", 0, None);
+        } else {
+            self.push(outbox, b"");
+        }
     }
 
     /// Asks the worker owning `client` to close it.

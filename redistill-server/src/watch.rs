@@ -103,12 +103,12 @@ pub(crate) struct WatchListener(pub Arc<Watches>);
 impl WatchListener {
     /// Whether any key is watched: while none is, changes need not be looked at.
     #[inline]
-    pub fn is_idle(&self) -> bool {
+    fn is_idle(&self) -> bool {
         self.0.is_empty()
     }
 
     /// Flags the transactions watching what `change` changed.
-    pub fn record(&self, change: &Change<'_>) {
+    fn record(&self, change: &Change<'_>) {
         let watches = &self.0;
         match *change {
             // A key that expired was either live when watched, and EXEC finds it gone, or
@@ -131,6 +131,7 @@ impl WatchListener {
 }
 
 impl ChangeListener for WatchListener {
+    #[inline]
     fn changed(&self, change: Change<'_>) {
         if !self.is_idle() {
             self.record(&change);

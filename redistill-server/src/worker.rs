@@ -85,7 +85,7 @@ pub(crate) fn spawn(
         held: Vec::new(),
         read_later: Vec::new(),
         last_idle_check_ms: 0,
-        block_deadlines: BinaryHeap::new(),
+        block_deadlines: Deadlines::default(),
     };
     let thread = thread::Builder::new()
         .name(format!("redistill-worker-{id}"))
@@ -107,9 +107,53 @@ struct Worker {
     /// Connections that read their budget in this round and may have more waiting.
     read_later: Vec<usize>,
     last_idle_check_ms: u64,
-    /// Blocked clients' timeouts, soonest first: (deadline in ms, slot, client id). An
-    /// entry whose client is no longer blocked with that deadline is skipped.
-    block_deadlines: BinaryHeap<Reverse<(u64, usize, u64)>>,
+    block_deadlines: Deadlines,
+}
+
+/// A blocked client's timeout: (deadline in ms, slot, client id).
+type Deadline = (u64, usize, u64);
+
+/// Blocked clients' timeouts, soonest first. An entry whose client is no longer blocked
+/// with that deadline (it was served, unblocked or closed) is stale: skipped when it comes
+/// up, and dropped in bulk whenever the heap has doubled since the last sweep, so that
+/// it holds at most about twice the waits still running rather than every wait begun
+/// within the longest timeout.
+#[derive(Default)]
+struct Deadlines {
+    heap: BinaryHeap<Reverse<Deadline>>,
+    /// The size at which the next push sweeps stale entries out first.
+    sweep_at: usize,
+}
+
+impl Deadlines {
+    /// Below this many entries the heap is never swept.
+    const MIN_SWEEP: usize = 1024;
+
+    /// Adds `entry`, first dropping the stale entries (those `live` rejects) when the
+    /// heap has reached the sweep size: linear in the heap, once per doubling.
+    fn push(&mut self, entry: Deadline, live: impl Fn(&Deadline) -> bool) {
+        if self.heap.len() >= self.sweep_at {
+            self.heap.retain(|Reverse(e)| live(e));
+            self.sweep_at = (2 * self.heap.len()).max(Self::MIN_SWEEP);
+        }
+        self.heap.push(Reverse(entry));
+    }
+
+    fn peek(&self) -> Option<&Deadline> {
+        self.heap.peek().map(|Reverse(e)| e)
+    }
+
+    fn pop(&mut self) -> Option<Deadline> {
+        self.heap.pop().map(|Reverse(e)| e)
+    }
+}
+
+/// Whether the client in slot `index` of `connections` still waits with the timeout
+/// `entry` was made for.
+fn still_waits(connections: &Slab<Connection>, &(deadline, index, client): &Deadline) -> bool {
+    connections
+        .get(index)
+        .is_some_and(|c| c.client_id() == client && c.block_deadline() == Some(deadline))
 }
 
 impl Worker {
@@ -315,16 +359,19 @@ impl Worker {
             &mut self.scratch,
             self.poll.registry(),
         );
-        if let Some(deadline) = conn.take_new_block_deadline() {
-            let client = conn.client_id();
-            self.block_deadlines
-                .push(Reverse((deadline, index, client)));
-        }
+        let new_deadline = conn
+            .take_new_block_deadline()
+            .map(|deadline| (deadline, index, conn.client_id()));
         if conn.is_held() && !self.held.contains(&index) {
             self.held.push(index);
         }
         if conn.wants_to_read() && !self.read_later.contains(&index) {
             self.read_later.push(index);
+        }
+        if let Some(entry) = new_deadline {
+            let connections = &self.connections;
+            self.block_deadlines
+                .push(entry, |e| still_waits(connections, e));
         }
         match status {
             Status::Open => {}
@@ -345,7 +392,7 @@ impl Worker {
         }
         let now = redistill_store::Clock::now_ms(&self.shared.clock);
         let timeout = match self.block_deadlines.peek() {
-            Some(Reverse((deadline, ..))) => {
+            Some((deadline, ..)) => {
                 Duration::from_millis(deadline.saturating_sub(now)).min(POLL_TIMEOUT)
             }
             None => POLL_TIMEOUT,
@@ -365,18 +412,18 @@ impl Worker {
     /// they sent after the blocking command.
     fn time_out_blocked(&mut self) {
         let now = redistill_store::Clock::now_ms(&self.shared.clock);
-        while let Some(&Reverse((deadline, index, client))) = self.block_deadlines.peek() {
-            if deadline > now {
+        while let Some(&entry) = self.block_deadlines.peek() {
+            if entry.0 > now {
                 return;
             }
             self.block_deadlines.pop();
-            let Some(conn) = self.connections.get_mut(index) else {
-                continue;
-            };
-            if conn.client_id() != client || conn.block_deadline() != Some(deadline) {
+            if !still_waits(&self.connections, &entry) {
                 continue;
             }
-            conn.time_out_block(&self.shared);
+            let index = entry.1;
+            if let Some(conn) = self.connections.get_mut(index) {
+                conn.time_out_block(&self.shared);
+            }
             self.drive(index, false, false, true, false);
         }
     }
@@ -415,5 +462,28 @@ impl Worker {
     fn close(&self, mut conn: Connection) {
         conn.close(self.poll.registry(), &self.shared);
         Stats::sub(&self.shared.stats.connected_clients, 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_deadlines_are_swept_once_the_heap_doubles() {
+        let mut deadlines = Deadlines::default();
+        // Waits served at once: only the newest is still running.
+        for client in 0..10_000u64 {
+            deadlines.push((1_000 + client, 0, client), |&(_, _, c)| c + 1 == client);
+        }
+        assert!(deadlines.heap.len() <= Deadlines::MIN_SWEEP + 1);
+        // Waits still running are all kept, soonest first.
+        let mut deadlines = Deadlines::default();
+        for client in (0..3_000u64).rev() {
+            deadlines.push((client, 0, client), |_| true);
+        }
+        assert_eq!(deadlines.heap.len(), 3_000);
+        assert_eq!(deadlines.pop(), Some((0, 0, 0)));
+        assert_eq!(deadlines.peek(), Some(&(1, 0, 1)));
     }
 }

@@ -124,10 +124,6 @@ impl BlockedOp for Pop {
             .ok()??;
         (!popped.is_empty()).then(|| self.reply(version, key, &popped))
     }
-
-    fn timed_out(&self, version: Version) -> Vec<u8> {
-        null_array(version)
-    }
 }
 
 /// A move from one list's end to another's (BLMOVE, BRPOPLPUSH).
@@ -170,21 +166,15 @@ impl BlockedOp for Move {
             }
         }
     }
-
-    fn timed_out(&self, version: Version) -> Vec<u8> {
-        null_array(version)
-    }
-}
-
-/// Redis's reply to every blocking list command that times out.
-fn null_array(version: Version) -> Vec<u8> {
-    let mut out = Vec::new();
-    Reply::new(&mut out, version).null_array();
-    out
 }
 
 /// Runs `op` at once; when it finds no data, blocks the client on `keys`, or inside a
 /// transaction answers nil (`nil_array` or a nil string).
+///
+/// The first attempt takes no registry lock and counts no blocked client, so a command
+/// that finds data costs no more than its non-blocking form. A miss here loses no wake-up:
+/// [`crate::blocking::Blocking::block`] counts the client before it tries again, and a
+/// push it does not see then is reported to a thread that sees the count.
 fn serve_or_block(
     ctx: &mut Ctx<'_>,
     keys: &[&[u8]],
@@ -193,21 +183,29 @@ fn serve_or_block(
     nil_array: bool,
 ) -> CommandResult {
     let shared = ctx.shared;
+    let (db, version) = (ctx.client.db, ctx.client.version);
+    match op.attempt(&shared.store, db, keys, version)? {
+        Some(reply) => {
+            ctx.out.extend_from_slice(&reply);
+            return Ok(());
+        }
+        None if !ctx.client.tx.in_exec => {}
+        None if nil_array => {
+            ctx.reply().null_array();
+            return Ok(());
+        }
+        None => {
+            ctx.reply().null();
+            return Ok(());
+        }
+    }
     let request = Request {
         client: ctx.client.id(),
-        db: ctx.client.db,
+        db,
         keys,
         deadline_ms,
-        version: ctx.client.version,
+        version,
     };
-    if ctx.client.tx.in_exec {
-        match op.attempt(&shared.store, request.db, keys, request.version)? {
-            Some(reply) => ctx.out.extend_from_slice(&reply),
-            None if nil_array => ctx.reply().null_array(),
-            None => ctx.reply().null(),
-        }
-        return Ok(());
-    }
     let client = &mut *ctx.client;
     let outbox = || std::sync::Arc::clone(client.outbox());
     match shared.blocking.block(&shared.store, request, op, outbox)? {
@@ -225,13 +223,13 @@ fn brpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     pop(ctx, args, ListEnd::Right)
 }
 
-/// BLPOP and BRPOP: `key [key ...] timeout`.
+/// BLPOP and BRPOP: `key [key ...] timeout` (the arity guarantees a key).
 fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], end: ListEnd) -> CommandResult {
-    let (timeout, keys) = args[1..].split_last().unwrap_or((&args[0], &[]));
-    let deadline = deadline_arg(timeout)?;
+    let last = args.len() - 1;
+    let deadline = deadline_arg(args[last])?;
     serve_or_block(
         ctx,
-        keys,
+        &args[1..last],
         deadline,
         Box::new(Pop { end, count: None }),
         true,

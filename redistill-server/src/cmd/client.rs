@@ -248,12 +248,12 @@ fn unblock(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
         Some(reason) if is(reason, "ERROR") => true,
         Some(_) => return Err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into()),
     };
-    let shared = ctx.shared;
+    let (shared, worker) = (ctx.shared, ctx.worker);
     let line = error.then_some(&b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"[..]);
     let unblocked = u64::try_from(id).is_ok_and(|id| {
         shared
             .blocking
-            .unblock(id, line, |outbox| shared.push(outbox, b""))
+            .unblock(id, line, |outbox| shared.wake_unblocked(outbox, worker))
     });
     if unblocked && error {
         shared
