@@ -621,18 +621,33 @@ impl RequestDecoder {
     }
 }
 
-/// A header's count or length at `b[i..]` when written as digits only, by `string2ll`'s
-/// rules (no leading zero but a lone `0`), then `\r` and one more byte (which Redis skips
-/// unchecked). Returns it and the offset after the line; `None` for anything else.
+/// A header's count or length at `b[i..]` when written plainly: 1 to 15 digits, no sign,
+/// no leading zero (a lone `0` aside), then `\r` and one more byte (which Redis skips
+/// unchecked). Returns it and the offset after the line; `None` for anything else, which
+/// the general path then judges with `string2ll`. Calling `string2ll` here instead, with
+/// its checked arithmetic over a found line, cost about 200 instructions per pipelined
+/// request; the property tests hold both paths to the same answers.
 #[inline]
 fn plain_header(b: &[u8], i: usize) -> Option<(usize, usize)> {
-    let line = b.get(i..)?;
-    let k = line.iter().take(20).position(|d| !d.is_ascii_digit())?;
-    if line[k] != b'\r' || line.len() <= k + 1 {
-        return None;
+    let digits = b.get(i..)?;
+    let mut v = 0usize;
+    let mut k = 0;
+    while let Some(&d) = digits.get(k) {
+        if !d.is_ascii_digit() {
+            break;
+        }
+        v = v * 10 + usize::from(d - b'0');
+        k += 1;
+        if k > 15 {
+            return None;
+        }
     }
-    let v = usize::try_from(string2ll(&line[..k])?).ok()?;
-    Some((v, i + k + 2))
+    let plain = k == 1 || (k > 1 && digits[0] != b'0');
+    if plain && digits.get(k) == Some(&b'\r') && digits.len() > k + 1 {
+        Some((v, i + k + 2))
+    } else {
+        None
+    }
 }
 
 /// Where one argument of a [`RequestBatch`] lives.
