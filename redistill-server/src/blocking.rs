@@ -396,12 +396,21 @@ impl BlockingListener {
     }
 }
 
+impl BlockingListener {
+    /// Looks at `change` unless idle: what [`ChangeListener::changed`] does, by
+    /// reference, so that one change can be shown to several listeners without a copy.
+    #[inline]
+    pub(crate) fn see(&self, change: &Change<'_>) {
+        if !self.is_idle() {
+            self.record(change);
+        }
+    }
+}
+
 impl ChangeListener for BlockingListener {
     #[inline]
     fn changed(&self, change: Change<'_>) {
-        if !self.is_idle() {
-            self.record(&change);
-        }
+        self.see(&change);
     }
 }
 

@@ -18,7 +18,7 @@ impl ChangeListener for KeyspaceListeners {
     /// change the store makes, and each listener skips it while idle.
     #[inline]
     fn changed(&self, change: Change<'_>) {
-        self.watches.changed(change.clone());
-        self.blocking.changed(change);
+        self.watches.see(&change);
+        self.blocking.see(&change);
     }
 }

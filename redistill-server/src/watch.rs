@@ -130,12 +130,21 @@ impl WatchListener {
     }
 }
 
+impl WatchListener {
+    /// Looks at `change` unless idle: what [`ChangeListener::changed`] does, by
+    /// reference, so that one change can be shown to several listeners without a copy.
+    #[inline]
+    pub(crate) fn see(&self, change: &Change<'_>) {
+        if !self.is_idle() {
+            self.record(change);
+        }
+    }
+}
+
 impl ChangeListener for WatchListener {
     #[inline]
     fn changed(&self, change: Change<'_>) {
-        if !self.is_idle() {
-            self.record(&change);
-        }
+        self.see(&change);
     }
 }
 
