@@ -304,6 +304,12 @@ pub(crate) fn build_shared(
     store
         .set_list_compress_depth(i64::from(memory.list_compress_depth))
         .map_err(invalid)?;
+    store.set_hash_max_listpack_entries(
+        usize::try_from(memory.hash_max_listpack_entries).unwrap_or(usize::MAX),
+    );
+    store.set_hash_max_listpack_value(
+        usize::try_from(memory.hash_max_listpack_value).unwrap_or(usize::MAX),
+    );
     let persistence = Arc::new(Persistence::new(sink));
     persistence
         .load(&store, &config.persistence)

@@ -184,8 +184,8 @@ fn get_takes_several_patterns_and_answers_each_parameter_once() {
             "HASH-MAX-ZIPLIST-ENTRIES",
         ]),
         &pairs(&[
-            ("hash-max-listpack-entries", "128"),
-            ("hash-max-ziplist-entries", "128"),
+            ("hash-max-listpack-entries", "512"),
+            ("hash-max-ziplist-entries", "512"),
         ]),
     );
     exchange(

@@ -13,9 +13,10 @@
 //! RENAME then rebuilds only the header and moves the value. Entries are 16 bytes in the
 //! table; an empty boxed slice (no allocation) marks vacant slots.
 
+use crate::hashobj::HashObj;
 use crate::memory::alloc_size;
 use crate::quicklist::ListObj;
-use crate::table::{Slot, Table};
+use crate::table::Slot;
 
 pub(crate) const KIND_MASK: u8 = 0b11;
 pub(crate) const KIND_RAW: u8 = 0;
@@ -30,11 +31,6 @@ pub(crate) const INLINE_MAX: usize = 4096;
 /// Redis's `SDS_MAX_PREALLOC`: a growing string gets as much spare room as it holds, up to
 /// this much.
 const MAX_PREALLOC: usize = 1 << 20;
-/// Most fields a hash keeps as a listpack (`CONFIG GET hash-max-listpack-entries`).
-pub const LISTPACK_MAX_ENTRIES: usize = 128;
-/// Longest field or value a listpack hash keeps (`CONFIG GET hash-max-listpack-value`).
-pub const LISTPACK_MAX_VALUE: usize = 64;
-
 /// A decoded header: where things are inside the blob.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Head {
@@ -45,7 +41,7 @@ pub(crate) struct Head {
     pub(crate) value_start: usize,
 }
 
-fn read_varint(b: &[u8]) -> (usize, usize) {
+pub(crate) fn read_varint(b: &[u8]) -> (usize, usize) {
     let mut v = 0usize;
     let mut shift = 0;
     for (i, byte) in b.iter().enumerate() {
@@ -58,7 +54,7 @@ fn read_varint(b: &[u8]) -> (usize, usize) {
     (v, b.len())
 }
 
-fn write_varint(out: &mut Vec<u8>, mut v: usize) {
+pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: usize) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -66,7 +62,7 @@ fn write_varint(out: &mut Vec<u8>, mut v: usize) {
     out.push(v as u8);
 }
 
-fn varint_len(mut v: usize) -> usize {
+pub(crate) fn varint_len(mut v: usize) -> usize {
     let mut n = 1;
     while v >= 0x80 {
         v >>= 7;
@@ -172,49 +168,6 @@ pub(crate) fn canonical_i64(v: &[u8]) -> Option<i64> {
         };
     }
     Some(acc)
-}
-
-/// The value of a hash: its own field table.
-pub(crate) struct HashObj {
-    pub(crate) fields: Table<Field, ()>,
-    /// Sum of the fields' allocations, kept so memory accounting stays O(1).
-    pub(crate) field_bytes: usize,
-    /// Latches once the hash outgrows listpack limits, as Redis never converts back.
-    pub(crate) big: bool,
-}
-
-/// A hash field and its value in one allocation: `[field length: LEB128][field][value]`.
-#[derive(Default)]
-pub(crate) struct Field(pub(crate) Box<[u8]>);
-
-impl Field {
-    pub(crate) fn new(field: &[u8], value: &[u8]) -> Self {
-        let mut out = Vec::with_capacity(varint_len(field.len()) + field.len() + value.len());
-        write_varint(&mut out, field.len());
-        out.extend_from_slice(field);
-        out.extend_from_slice(value);
-        Field(out.into_boxed_slice())
-    }
-
-    fn split(&self) -> (&[u8], &[u8]) {
-        let (flen, n) = read_varint(&self.0);
-        let end = (n + flen).min(self.0.len());
-        (&self.0[n..end], &self.0[end..])
-    }
-
-    pub(crate) fn value(&self) -> &[u8] {
-        self.split().1
-    }
-
-    pub(crate) fn footprint(&self) -> usize {
-        alloc_size(self.0.len())
-    }
-}
-
-impl Slot for Field {
-    fn key(&self) -> &[u8] {
-        self.split().0
-    }
 }
 
 /// A value boxed apart from its header.
@@ -572,16 +525,8 @@ impl Entry {
         }
     }
 
-    pub(crate) fn new_hash(key: &[u8], hasher: ahash::RandomState) -> Entry {
-        Entry::new_obj(
-            key,
-            None,
-            ObjValue::Hash(HashObj {
-                fields: Table::new(hasher, 0),
-                field_bytes: 0,
-                big: false,
-            }),
-        )
+    pub(crate) fn new_hash(key: &[u8]) -> Entry {
+        Entry::new_obj(key, None, ObjValue::Hash(HashObj::new()))
     }
 
     /// A list entry for `list` (which must not be empty once stored).
@@ -626,18 +571,7 @@ impl Entry {
             Entry::Obj(o) => {
                 let value = match &o.value {
                     ObjValue::Str(v) => ObjValue::Str(v.as_slice().to_vec()),
-                    ObjValue::Hash(hash) => {
-                        let mut fields = Table::new(hash.fields.hasher().clone(), 0);
-                        for (_, f) in hash.fields.iter() {
-                            let h = fields.hash(f.key());
-                            fields.insert_new(h, Field(f.0.clone()), ());
-                        }
-                        ObjValue::Hash(HashObj {
-                            fields,
-                            field_bytes: hash.field_bytes,
-                            big: hash.big,
-                        })
-                    }
+                    ObjValue::Hash(hash) => ObjValue::Hash(hash.duplicate()),
                     ObjValue::List(list) => ObjValue::List(list.clone()),
                 };
                 Entry::new_obj(key, expire, value)
@@ -653,7 +587,7 @@ impl Entry {
             Entry::Obj(o) => {
                 let value = match &o.value {
                     ObjValue::Str(v) => alloc_size(v.capacity()),
-                    ObjValue::Hash(h) => alloc_size(h.fields.array_bytes()) + h.field_bytes,
+                    ObjValue::Hash(h) => h.heap_bytes(),
                     ObjValue::List(l) => l.heap_bytes(),
                 };
                 alloc_size(std::mem::size_of::<Obj>()) + alloc_size(o.head.len()) + value
@@ -676,8 +610,8 @@ impl Entry {
             }
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(_) => "raw",
-                ObjValue::Hash(h) if h.big => "hashtable",
-                ObjValue::Hash(_) => "listpack",
+                ObjValue::Hash(h) if h.is_packed() => "listpack",
+                ObjValue::Hash(_) => "hashtable",
                 // Redis 7.0 reports every list as a quicklist, however small.
                 ObjValue::List(_) => "quicklist",
             },
@@ -796,7 +730,7 @@ mod tests {
         let mut n = Entry::new_str(b"n", b"-42", None);
         assert_eq!(n.set_range(0, b"+"), Some(3));
         assert_eq!(n.str_value(), Some(StrRef::Raw(b"+42")));
-        let mut h = Entry::new_hash(b"h", ahash::RandomState::new());
+        let mut h = Entry::new_hash(b"h");
         assert_eq!(h.set_range(0, b"x"), None);
         assert_eq!(h.append(b"x"), None);
     }

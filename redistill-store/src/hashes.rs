@@ -1,68 +1,40 @@
 //! Hash commands: HSET, HGET, HDEL, HINCRBY, HRANDFIELD, HSCAN and friends.
 
+use std::sync::atomic::Ordering;
+
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::{
-    Entry, Field, HashObj, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE, canonical_i64,
-};
+use crate::entry::{Entry, canonical_i64};
 use crate::error::{Result, StoreError};
 use crate::float::{self, FloatError};
 use crate::glob::glob_match;
+use crate::hashobj::{HashObj, PackLimits};
 use crate::store::{Collection, Store};
 use crate::table::Slot;
 
 /// A field and its value, as HGETALL returns them.
 pub type FieldValue = (Bytes, Bytes);
 
-impl HashObj {
+/// A hash being written, with what its writes need: the packing limits in force and the
+/// hasher for a table it may become.
+struct Fields<'a> {
+    hash: &'a mut HashObj,
+    limits: PackLimits,
+    hasher: &'a ahash::RandomState,
+}
+
+impl Fields<'_> {
     fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        let h = self.fields.hash(field);
-        self.fields
-            .find(h, field)
-            .map(|i| self.fields.get(i).value())
+        self.hash.get(field)
     }
 
-    /// Sets a field; true if it is new.
-    pub(crate) fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
-        let h = self.fields.hash(field);
-        let f = Field::new(field, value);
-        let size = f.footprint();
-        let new = match self.fields.find(h, field) {
-            Some(i) => {
-                let old = std::mem::replace(self.fields.get_mut(i), f);
-                self.field_bytes -= old.footprint();
-                false
-            }
-            None => {
-                self.fields.insert_new(h, f, ());
-                true
-            }
-        };
-        self.field_bytes += size;
-        if self.fields.len() > LISTPACK_MAX_ENTRIES
-            || field.len() > LISTPACK_MAX_VALUE
-            || value.len() > LISTPACK_MAX_VALUE
-        {
-            self.big = true;
-        }
-        new
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        self.hash.set(field, value, self.limits, self.hasher)
     }
 
     fn del(&mut self, field: &[u8]) -> bool {
-        let h = self.fields.hash(field);
-        match self.fields.find(h, field) {
-            Some(i) => {
-                let (old, _) = self.fields.remove_at(i);
-                self.field_bytes -= old.footprint();
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.fields.iter().map(|(_, f)| (f.key(), f.value()))
+        self.hash.del(field)
     }
 }
 
@@ -84,15 +56,71 @@ impl Collection for HashObj {
     }
 
     fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        HashObj::is_empty(self)
     }
 
-    fn new_entry(store: &Store, key: &[u8]) -> Entry {
-        Entry::new_hash(key, store.inner.hasher.clone())
+    fn new_entry(_: &Store, key: &[u8]) -> Entry {
+        Entry::new_hash(key)
     }
 }
 
 impl Store {
+    /// The limits below which hashes stay packed.
+    pub(crate) fn hash_pack_limits(&self) -> PackLimits {
+        PackLimits {
+            entries: self.inner.hash_max_entries.load(Ordering::Relaxed),
+            value: self.inner.hash_max_value.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Sets `hash-max-listpack-entries`: a hash with more fields than this is kept as a
+    /// hash table rather than packed (Redis's listpack encoding, which keeps fields in the
+    /// order they were first set). Hashes already past it stay tables.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.hash_max_listpack_entries(), redistill_store::HASH_MAX_LISTPACK_ENTRIES);
+    /// store.set_hash_max_listpack_entries(2);
+    /// store.hset(0, b"h", &[(b"a", b"1"), (b"b", b"2")])?;
+    /// assert_eq!(store.object_encoding(0, b"h")?, Some("listpack"));
+    /// store.hset(0, b"h", &[(b"c", b"3")])?;
+    /// assert_eq!(store.object_encoding(0, b"h")?, Some("hashtable"));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn set_hash_max_listpack_entries(&self, n: usize) {
+        self.inner.hash_max_entries.store(n, Ordering::Relaxed);
+    }
+
+    /// `hash-max-listpack-entries` as set (default 512).
+    pub fn hash_max_listpack_entries(&self) -> usize {
+        self.inner.hash_max_entries.load(Ordering::Relaxed)
+    }
+
+    /// Sets `hash-max-listpack-value`: a hash with a field or value longer than this many
+    /// bytes is kept as a hash table.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set_hash_max_listpack_value(4);
+    /// store.hset(0, b"h", &[(b"a", b"1234")])?;
+    /// assert_eq!(store.object_encoding(0, b"h")?, Some("listpack"));
+    /// store.hset(0, b"h", &[(b"b", b"12345")])?;
+    /// assert_eq!(store.object_encoding(0, b"h")?, Some("hashtable"));
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn set_hash_max_listpack_value(&self, n: usize) {
+        self.inner.hash_max_value.store(n, Ordering::Relaxed);
+    }
+
+    /// `hash-max-listpack-value` as set (default 64).
+    pub fn hash_max_listpack_value(&self) -> usize {
+        self.inner.hash_max_value.load(Ordering::Relaxed)
+    }
+
     /// Reads the hash at `key` (`None` if absent), failing with WRONGTYPE for other types.
     fn read_hash<R>(
         &self,
@@ -115,18 +143,24 @@ impl Store {
         key: &[u8],
         create: bool,
         (event, changed): (Event, fn(&R) -> bool),
-        f: impl FnOnce(&mut HashObj) -> Result<R>,
+        f: impl FnOnce(&mut Fields<'_>) -> Result<R>,
         absent: impl FnOnce() -> R,
     ) -> Result<R> {
         if create {
             self.check_memory()?;
         }
+        let limits = self.hash_pack_limits();
         self.write_collection(
             db,
             key,
             create,
-            |h| {
-                f(h).map(|r| {
+            |hash: &mut HashObj| {
+                let mut h = Fields {
+                    hash,
+                    limits,
+                    hasher: &self.inner.hasher,
+                };
+                f(&mut h).map(|r| {
                     let e = changed(&r).then_some(event);
                     (r, e)
                 })
@@ -311,7 +345,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn hlen(&self, db: usize, key: &[u8]) -> Result<usize> {
-        self.read_hash(db, key, |h| h.map_or(0, |h| h.fields.len()))
+        self.read_hash(db, key, |h| h.map_or(0, HashObj::len))
     }
 
     /// HEXISTS.
@@ -484,14 +518,25 @@ impl Store {
         }
         self.read_hash(db, key, |h| {
             let Some(h) = h else { return Ok(Vec::new()) };
-            let len = h.fields.len();
+            let len = h.len();
+            // A packed hash is read once, not walked again for each pick.
+            let packed: Vec<(&[u8], &[u8])> = if h.is_packed() {
+                h.pairs().collect()
+            } else {
+                Vec::new()
+            };
             let pick = |i: usize| {
-                let f = h.fields.get(i);
-                (b(f.key()), with_values.then(|| b(f.value())))
+                let pair = if h.is_packed() {
+                    packed.get(i).copied()
+                } else {
+                    h.pair_at(i)
+                };
+                let (f, v) = pair.unwrap_or_default();
+                (b(f), with_values.then(|| b(v)))
             };
             let rnd = || self.next_random();
             Ok(match count {
-                None => h.fields.random_slot(rnd).map(pick).into_iter().collect(),
+                None => h.random_index(rnd).map(pick).into_iter().collect(),
                 Some(c) if c < 0 => {
                     // Reserved up front, so a count no memory can hold is an error rather
                     // than a capacity overflow panic or an aborting allocation.
@@ -502,14 +547,14 @@ impl Store {
                         .ok_or(StoreError::ValueOutOfRange)?;
                     out.extend(
                         (0..c.unsigned_abs())
-                            .filter_map(|_| h.fields.random_slot(rnd))
+                            .filter_map(|_| h.random_index(rnd))
                             .map(pick),
                     );
                     out
                 }
                 Some(c) => {
                     let c = c as u64;
-                    let mut all: Vec<usize> = h.fields.iter().map(|(i, _)| i).collect();
+                    let mut all = h.indexes();
                     if c as usize >= len {
                         return Ok(all.into_iter().map(pick).collect());
                     }
@@ -559,23 +604,23 @@ impl Store {
         let keep = |f: &[u8]| pattern.is_none_or(|p| p == b"*" || glob_match(p, f));
         self.read_hash(db, key, |h| {
             let Some(h) = h else { return (0, Vec::new()) };
-            if !h.big {
+            let Some(table) = h.table() else {
                 let out = h
                     .pairs()
                     .filter(|(f, _)| keep(f))
                     .map(|(f, v)| (b(f), b(v)))
                     .collect();
                 return (0, out);
-            }
+            };
             let mut out = Vec::new();
             let mut idx = Vec::new();
             let mut cur = Some(cursor);
             let mut steps = 0;
             while let Some(at) = cur {
                 idx.clear();
-                cur = h.fields.scan_step(at, &mut idx);
+                cur = table.scan_step(at, &mut idx);
                 for &i in &idx {
-                    let f = h.fields.get(i);
+                    let f = table.get(i);
                     if keep(f.key()) {
                         out.push((b(f.key()), b(f.value())));
                     }

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::entry::{Entry, KIND_INT, KIND_MASK, LISTPACK_MAX_ENTRIES, LISTPACK_MAX_VALUE, build};
+use crate::entry::{Entry, KIND_INT, KIND_MASK, build};
 use crate::evict::KeyView;
 use crate::memory::alloc_size;
 use crate::shard::{Shard, ShardState};
@@ -150,7 +150,7 @@ impl Store {
 
 /// Every occupied slot is where a lookup of its key lands, the count matches, and the load
 /// is within bounds (the lookup relies on an empty slot existing).
-fn check_table<E: Slot, M: Default>(table: &Table<E, M>) -> Result<(), String> {
+pub(crate) fn check_table<E: Slot, M: Default>(table: &Table<E, M>) -> Result<(), String> {
     let mut n = 0;
     for (i, e) in table.iter() {
         n += 1;
@@ -207,25 +207,10 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
     let Some(hash) = entry.as_hash() else {
         return Ok(());
     };
-    if hash.fields.is_empty() {
+    if hash.is_empty() {
         return Err("empty hash kept".into());
     }
-    check_table(&hash.fields).map_err(|e| format!("fields: {e}"))?;
-    let mut bytes = 0;
-    let mut long = hash.fields.len() > LISTPACK_MAX_ENTRIES;
-    for (_, f) in hash.fields.iter() {
-        bytes += f.footprint();
-        long |= f.key().len() > LISTPACK_MAX_VALUE || f.value().len() > LISTPACK_MAX_VALUE;
-    }
-    if bytes != hash.field_bytes {
-        return Err(format!(
-            "field bytes counted {}, recomputed {bytes}",
-            hash.field_bytes
-        ));
-    }
-    if long && !hash.big {
-        return Err("hash past the listpack limits not latched big".into());
-    }
+    hash.check()?;
     Ok(())
 }
 

@@ -59,6 +59,7 @@ mod expire;
 mod float;
 mod glob;
 mod hashes;
+mod hashobj;
 mod info;
 mod invariants;
 mod keys;
@@ -80,10 +81,7 @@ pub struct ReadmeDoctests;
 
 pub use changes::{Change, ChangeListener, Event, Existed};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use entry::{
-    LISTPACK_MAX_ENTRIES as HASH_MAX_LISTPACK_ENTRIES,
-    LISTPACK_MAX_VALUE as HASH_MAX_LISTPACK_VALUE, ValueType,
-};
+pub use entry::ValueType;
 pub use error::{Result, StoreError};
 pub use evict::{EvictionPolicy, Policy};
 pub use expire::{
@@ -91,6 +89,10 @@ pub use expire::{
 };
 pub use glob::glob_match;
 pub use hashes::FieldValue;
+pub use hashobj::{
+    LISTPACK_MAX_ENTRIES as HASH_MAX_LISTPACK_ENTRIES,
+    LISTPACK_MAX_VALUE as HASH_MAX_LISTPACK_VALUE,
+};
 pub use info::{DbInfo, Stats};
 pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, ListRange};
 pub use memory::{SizeClasses, set_size_classes, size_classes};

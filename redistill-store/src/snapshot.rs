@@ -76,14 +76,8 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
             value: match &obj.value {
                 ObjValue::Str(v) => SnapshotValue::String(Bytes::copy_from_slice(v)),
                 ObjValue::Hash(hash) => SnapshotValue::Hash(
-                    hash.fields
-                        .iter()
-                        .map(|(_, f)| {
-                            (
-                                Bytes::copy_from_slice(f.key()),
-                                Bytes::copy_from_slice(f.value()),
-                            )
-                        })
+                    hash.pairs()
+                        .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
                         .collect(),
                 ),
                 ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
@@ -308,10 +302,11 @@ impl Store {
                 if fields.is_empty() {
                     return Ok(false);
                 }
-                let mut entry = Entry::new_hash(key, self.inner.hasher.clone());
+                let mut entry = Entry::new_hash(key);
+                let limits = self.hash_pack_limits();
                 if let Some(hash) = entry.as_hash_mut() {
                     for (f, v) in &fields {
-                        hash.set(f, v);
+                        hash.set(f, v, limits, &self.inner.hasher);
                     }
                 }
                 if expire_at_ms.is_some() {

@@ -255,6 +255,8 @@ impl StoreBuilder {
                 listener: self.listener,
                 list_fill: AtomicI64::new(crate::DEFAULT_LIST_MAX_LISTPACK_SIZE),
                 list_compress: AtomicI64::new(crate::DEFAULT_LIST_COMPRESS_DEPTH),
+                hash_max_entries: AtomicUsize::new(crate::HASH_MAX_LISTPACK_ENTRIES),
+                hash_max_value: AtomicUsize::new(crate::HASH_MAX_LISTPACK_VALUE),
             }),
         };
         // Starts the access clock (see `access_now`).
@@ -330,6 +332,10 @@ pub(crate) struct Inner {
     pub(crate) list_fill: AtomicI64,
     /// `list-compress-depth` as set (lists made from now on use it).
     pub(crate) list_compress: AtomicI64,
+    /// `hash-max-listpack-entries`: most fields a hash keeps packed.
+    pub(crate) hash_max_entries: AtomicUsize,
+    /// `hash-max-listpack-value`: longest field or value a hash keeps packed.
+    pub(crate) hash_max_value: AtomicUsize,
 }
 
 /// A sharded keyspace with Redis semantics; cheap to clone and share between threads.

@@ -134,10 +134,6 @@ impl<E: Slot, M: Default> Table<E, M> {
         self.len
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     pub(crate) fn capacity(&self) -> usize {
         self.b.len()
     }

@@ -298,12 +298,12 @@ fn hashes_follow_redis() {
 #[test]
 fn hash_encoding_and_hrandfield() {
     let (s, _) = store();
-    let fields: Vec<String> = (0..200).map(|i| format!("f{i}")).collect();
-    for f in &fields[..128] {
+    let fields: Vec<String> = (0..600).map(|i| format!("f{i}")).collect();
+    for f in &fields[..512] {
         s.hset(0, b"h", &[(f.as_bytes(), b"v")]).unwrap();
     }
     assert_eq!(s.object_encoding(0, b"h").unwrap(), Some("listpack"));
-    s.hset(0, b"h", &[(fields[128].as_bytes(), b"v")]).unwrap();
+    s.hset(0, b"h", &[(fields[512].as_bytes(), b"v")]).unwrap();
     assert_eq!(s.object_encoding(0, b"h").unwrap(), Some("hashtable"));
     s.hset(0, b"long", &[(b"f", &[b'x'; 65][..])]).unwrap();
     assert_eq!(s.object_encoding(0, b"long").unwrap(), Some("hashtable"));
@@ -374,7 +374,7 @@ fn hash_encoding_and_hrandfield() {
             break;
         }
     }
-    assert_eq!(seen.len(), 129);
+    assert_eq!(seen.len(), 513);
     let (c, small) = s.hscan(0, b"small", 0, Some(b"[ab]"), 10).unwrap();
     assert_eq!((c, small.len()), (0, 2));
 }

@@ -131,6 +131,12 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
     store
         .set_list_compress_depth(i64::from(memory.list_compress_depth))
         .map_err(refused("list-compress-depth"))?;
+    store.set_hash_max_listpack_entries(
+        usize::try_from(memory.hash_max_listpack_entries).unwrap_or(usize::MAX),
+    );
+    store.set_hash_max_listpack_value(
+        usize::try_from(memory.hash_max_listpack_value).unwrap_or(usize::MAX),
+    );
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
     Ok(())
 }

@@ -223,6 +223,12 @@ pub struct MemoryConfig {
     /// Nodes left uncompressed at each end of a list (`list_compress_depth`, default 0:
     /// none compressed, Redis's `list-compress-depth`).
     pub list_compress_depth: u32,
+    /// Most fields a hash keeps packed in insertion order (`hash_max_listpack_entries`,
+    /// default 512, Redis's `hash-max-listpack-entries`); more make it a hash table.
+    pub hash_max_listpack_entries: u64,
+    /// Longest field or value a packed hash holds (`hash_max_listpack_value`, default 64
+    /// bytes, Redis's `hash-max-listpack-value`).
+    pub hash_max_listpack_value: u64,
 }
 
 impl Default for MemoryConfig {

@@ -277,6 +277,28 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("list-compress-depth")
     .default("0")
     .mutable(),
+    int(
+        0,
+        i64::MAX,
+        |c| i64::try_from(c.memory.hash_max_listpack_entries).unwrap_or(i64::MAX),
+        |c, n| c.memory.hash_max_listpack_entries = n.unsigned_abs(),
+    )
+    .file("memory", "hash_max_listpack_entries")
+    .redis("hash-max-listpack-entries")
+    .redis_aliases(&["hash-max-ziplist-entries"])
+    .default("512")
+    .mutable(),
+    memory(
+        0,
+        i64::MAX as u64,
+        |c| c.memory.hash_max_listpack_value,
+        |c, n| c.memory.hash_max_listpack_value = n,
+    )
+    .file("memory", "hash_max_listpack_value")
+    .redis("hash-max-listpack-value")
+    .redis_aliases(&["hash-max-ziplist-value"])
+    .default("64")
+    .mutable(),
     // An empty password is no password.
     text(
         "a string",
@@ -414,17 +436,6 @@ pub(crate) static SETTINGS: &[Setting] = &[
     // The server runs in the foreground; supervisors keep it running.
     row(Kind::Constant("no")).redis("daemonize"),
     row(Kind::Derived(snapshot_dir)).redis("dir"),
-    // The store's listpack limits for hashes.
-    row(Kind::Derived(|_| {
-        redistill_store::HASH_MAX_LISTPACK_ENTRIES.to_string()
-    }))
-    .redis("hash-max-listpack-entries")
-    .redis_aliases(&["hash-max-ziplist-entries"]),
-    row(Kind::Derived(|_| {
-        redistill_store::HASH_MAX_LISTPACK_VALUE.to_string()
-    }))
-    .redis("hash-max-listpack-value")
-    .redis_aliases(&["hash-max-ziplist-value"]),
     // Redis's I/O threads; the workers here each do their own I/O.
     row(Kind::Constant("1")).redis("io-threads"),
     // There is no latency monitor (see LATENCY).
@@ -489,6 +500,8 @@ fn blank() -> Config {
             active_expire_effort: 0,
             list_max_listpack_size: 0,
             list_compress_depth: 0,
+            hash_max_listpack_entries: 0,
+            hash_max_listpack_value: 0,
         },
         security: SecurityConfig {
             password: None,

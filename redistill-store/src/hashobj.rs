@@ -1,0 +1,477 @@
+//! The value of a hash, in one of Redis's two encodings.
+//!
+//! A small hash is a *listpack*: its fields and values packed one after another in a single
+//! allocation, `[field length: LEB128][field][value length: LEB128][value]` each, in the
+//! order the fields were first set, as Redis keeps them; so HGETALL, HKEYS and HSCAN of a
+//! small hash answer in Redis's order. Lookups walk it, which for at most
+//! `hash-max-listpack-entries` short fields costs less than hashing would, and each field
+//! costs its bytes plus two length bytes. Past the limits (more fields than
+//! `hash-max-listpack-entries`, or a field or value longer than `hash-max-listpack-value`)
+//! the hash becomes a *hashtable*, each field and its value in an allocation of its own,
+//! and stays one, as in Redis.
+
+use crate::entry::{read_varint, varint_len, write_varint};
+use crate::memory::alloc_size;
+use crate::table::{Slot, Table};
+
+/// Default `hash-max-listpack-entries`.
+pub const LISTPACK_MAX_ENTRIES: usize = 512;
+/// Default `hash-max-listpack-value`.
+pub const LISTPACK_MAX_VALUE: usize = 64;
+
+/// The limits below which a hash stays packed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PackLimits {
+    /// Most fields (`hash-max-listpack-entries`).
+    pub(crate) entries: usize,
+    /// Longest field or value (`hash-max-listpack-value`).
+    pub(crate) value: usize,
+}
+
+/// A hash field and its value in one allocation: `[field length: LEB128][field][value]`.
+#[derive(Default, Clone)]
+pub(crate) struct Field(pub(crate) Box<[u8]>);
+
+impl Field {
+    pub(crate) fn new(field: &[u8], value: &[u8]) -> Self {
+        let mut out = Vec::with_capacity(varint_len(field.len()) + field.len() + value.len());
+        write_varint(&mut out, field.len());
+        out.extend_from_slice(field);
+        out.extend_from_slice(value);
+        Field(out.into_boxed_slice())
+    }
+
+    fn split(&self) -> (&[u8], &[u8]) {
+        let (flen, n) = read_varint(&self.0);
+        let end = (n + flen).min(self.0.len());
+        (&self.0[n..end], &self.0[end..])
+    }
+
+    pub(crate) fn value(&self) -> &[u8] {
+        self.split().1
+    }
+
+    pub(crate) fn footprint(&self) -> usize {
+        alloc_size(self.0.len())
+    }
+}
+
+impl Slot for Field {
+    fn key(&self) -> &[u8] {
+        self.split().0
+    }
+}
+
+/// A hash's fields, packed or in a table.
+pub(crate) enum HashObj {
+    /// Fields and values packed in insertion order, with how many fields there are.
+    Packed { bytes: Vec<u8>, len: usize },
+    /// A field table.
+    Table {
+        fields: Table<Field, ()>,
+        /// Sum of the fields' allocations, kept so memory accounting stays O(1).
+        field_bytes: usize,
+    },
+}
+
+/// Where one packed pair lies: the field, the value, and the whole pair.
+struct PackedPair {
+    start: usize,
+    field: (usize, usize),
+    value: (usize, usize),
+    end: usize,
+}
+
+/// Reads the pair starting at `at` in packed `bytes`.
+fn pair_at(bytes: &[u8], at: usize) -> PackedPair {
+    let (flen, n) = read_varint(&bytes[at..]);
+    let field = (at + n, at + n + flen);
+    let (vlen, m) = read_varint(&bytes[field.1..]);
+    let value = (field.1 + m, field.1 + m + vlen);
+    PackedPair {
+        start: at,
+        field,
+        value,
+        end: value.1,
+    }
+}
+
+/// The pairs of packed `bytes`, in order.
+fn packed_pairs(bytes: &[u8]) -> impl Iterator<Item = PackedPair> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        (at < bytes.len()).then(|| {
+            let p = pair_at(bytes, at);
+            at = p.end;
+            p
+        })
+    })
+}
+
+fn push_pair(bytes: &mut Vec<u8>, field: &[u8], value: &[u8]) {
+    let len = varint_len(field.len()) + field.len() + varint_len(value.len()) + value.len();
+    bytes.reserve_exact(len);
+    write_varint(bytes, field.len());
+    bytes.extend_from_slice(field);
+    write_varint(bytes, value.len());
+    bytes.extend_from_slice(value);
+}
+
+/// A hash's field/value pairs, in its order.
+pub(crate) enum Pairs<'a> {
+    Packed(&'a [u8], usize),
+    Table(Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a>),
+}
+
+impl<'a> Iterator for Pairs<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Pairs::Packed(bytes, at) => {
+                if *at >= bytes.len() {
+                    return None;
+                }
+                let p = pair_at(bytes, *at);
+                *at = p.end;
+                Some((&bytes[p.field.0..p.field.1], &bytes[p.value.0..p.value.1]))
+            }
+            Pairs::Table(it) => it.next(),
+        }
+    }
+}
+
+impl HashObj {
+    /// An empty, packed hash.
+    pub(crate) fn new() -> Self {
+        HashObj::Packed {
+            bytes: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// How many fields it holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            HashObj::Packed { len, .. } => *len,
+            HashObj::Table { fields, .. } => fields.len(),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether it is packed (OBJECT ENCODING `listpack`).
+    pub(crate) fn is_packed(&self) -> bool {
+        matches!(self, HashObj::Packed { .. })
+    }
+
+    /// Where `field`'s pair lies, in a packed hash.
+    fn find_packed(bytes: &[u8], field: &[u8]) -> Option<PackedPair> {
+        packed_pairs(bytes).find(|p| &bytes[p.field.0..p.field.1] == field)
+    }
+
+    /// The value of `field`.
+    pub(crate) fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match self {
+            HashObj::Packed { bytes, .. } => {
+                Self::find_packed(bytes, field).map(|p| &bytes[p.value.0..p.value.1])
+            }
+            HashObj::Table { fields, .. } => {
+                let h = fields.hash(field);
+                fields.find(h, field).map(|i| fields.get(i).value())
+            }
+        }
+    }
+
+    /// Sets a field; true if it is new. A packed hash becomes a table first when the field
+    /// or value is longer than the limits allow, and after, when it holds too many fields.
+    pub(crate) fn set(
+        &mut self,
+        field: &[u8],
+        value: &[u8],
+        limits: PackLimits,
+        hasher: &ahash::RandomState,
+    ) -> bool {
+        if field.len() > limits.value || value.len() > limits.value {
+            self.make_table(hasher);
+        }
+        let new = match self {
+            HashObj::Packed { bytes, len } => match Self::find_packed(bytes, field) {
+                Some(p) => {
+                    let mut encoded = Vec::with_capacity(varint_len(value.len()) + value.len());
+                    write_varint(&mut encoded, value.len());
+                    encoded.extend_from_slice(value);
+                    bytes.splice(p.field.1..p.end, encoded);
+                    false
+                }
+                None => {
+                    push_pair(bytes, field, value);
+                    *len += 1;
+                    true
+                }
+            },
+            HashObj::Table {
+                fields,
+                field_bytes,
+            } => {
+                let h = fields.hash(field);
+                let f = Field::new(field, value);
+                *field_bytes += f.footprint();
+                match fields.find(h, field) {
+                    Some(i) => {
+                        let old = std::mem::replace(fields.get_mut(i), f);
+                        *field_bytes -= old.footprint();
+                        false
+                    }
+                    None => {
+                        fields.insert_new(h, f, ());
+                        true
+                    }
+                }
+            }
+        };
+        if self.len() > limits.entries {
+            self.make_table(hasher);
+        }
+        new
+    }
+
+    /// Removes a field; true if it was there.
+    pub(crate) fn del(&mut self, field: &[u8]) -> bool {
+        match self {
+            HashObj::Packed { bytes, len } => match Self::find_packed(bytes, field) {
+                Some(p) => {
+                    bytes.drain(p.start..p.end);
+                    *len -= 1;
+                    true
+                }
+                None => false,
+            },
+            HashObj::Table {
+                fields,
+                field_bytes,
+            } => {
+                let h = fields.hash(field);
+                match fields.find(h, field) {
+                    Some(i) => {
+                        let (old, _) = fields.remove_at(i);
+                        *field_bytes -= old.footprint();
+                        true
+                    }
+                    None => false,
+                }
+            }
+        }
+    }
+
+    /// Makes a packed hash a table, keeping its fields.
+    fn make_table(&mut self, hasher: &ahash::RandomState) {
+        if let HashObj::Packed { bytes, len } = self {
+            let mut fields = Table::new(hasher.clone(), 0);
+            let mut field_bytes = 0;
+            for p in packed_pairs(bytes) {
+                let f = Field::new(&bytes[p.field.0..p.field.1], &bytes[p.value.0..p.value.1]);
+                field_bytes += f.footprint();
+                let h = fields.hash(f.key());
+                fields.insert_new(h, f, ());
+            }
+            debug_assert_eq!(fields.len(), *len);
+            *self = HashObj::Table {
+                fields,
+                field_bytes,
+            };
+        }
+    }
+
+    /// Every field and value: a packed hash's in insertion order.
+    pub(crate) fn pairs(&self) -> Pairs<'_> {
+        match self {
+            HashObj::Packed { bytes, .. } => Pairs::Packed(bytes, 0),
+            HashObj::Table { fields, .. } => {
+                Pairs::Table(Box::new(fields.iter().map(|(_, f)| (f.key(), f.value()))))
+            }
+        }
+    }
+
+    /// The pair at `index` in [`HashObj::pairs`] order for a packed hash, or of table slot
+    /// `index` for a table (see [`HashObj::random_index`]).
+    pub(crate) fn pair_at(&self, index: usize) -> Option<(&[u8], &[u8])> {
+        match self {
+            HashObj::Packed { .. } => self.pairs().nth(index),
+            HashObj::Table { fields, .. } => {
+                let f = fields.get(index);
+                Some((f.key(), f.value()))
+            }
+        }
+    }
+
+    /// A random index for [`HashObj::pair_at`], or `None` if empty.
+    pub(crate) fn random_index(&self, mut rnd: impl FnMut() -> u64) -> Option<usize> {
+        match self {
+            HashObj::Packed { len: 0, .. } => None,
+            HashObj::Packed { len, .. } => Some((rnd() % *len as u64) as usize),
+            HashObj::Table { fields, .. } => fields.random_slot(rnd),
+        }
+    }
+
+    /// Every index of [`HashObj::pair_at`].
+    pub(crate) fn indexes(&self) -> Vec<usize> {
+        match self {
+            HashObj::Packed { len, .. } => (0..*len).collect(),
+            HashObj::Table { fields, .. } => fields.iter().map(|(i, _)| i).collect(),
+        }
+    }
+
+    /// The table of a hash that is one.
+    pub(crate) fn table(&self) -> Option<&Table<Field, ()>> {
+        match self {
+            HashObj::Packed { .. } => None,
+            HashObj::Table { fields, .. } => Some(fields),
+        }
+    }
+
+    /// Heap bytes of its contents (allocator rounding included).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            HashObj::Packed { bytes, .. } => alloc_size(bytes.capacity()),
+            HashObj::Table {
+                fields,
+                field_bytes,
+            } => alloc_size(fields.array_bytes()) + field_bytes,
+        }
+    }
+
+    /// A copy, in the same encoding (COPY).
+    pub(crate) fn duplicate(&self) -> Self {
+        match self {
+            HashObj::Packed { bytes, len } => HashObj::Packed {
+                bytes: bytes.clone(),
+                len: *len,
+            },
+            HashObj::Table {
+                fields,
+                field_bytes,
+            } => {
+                let mut copy = Table::new(fields.hasher().clone(), 0);
+                for (_, f) in fields.iter() {
+                    let h = copy.hash(f.key());
+                    copy.insert_new(h, f.clone(), ());
+                }
+                HashObj::Table {
+                    fields: copy,
+                    field_bytes: *field_bytes,
+                }
+            }
+        }
+    }
+
+    /// Checks the invariants: the packed layout and length, or the table's byte count. (A
+    /// packed hash may be past limits lowered since it was made, as in Redis.)
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match self {
+            HashObj::Packed { bytes, len } => {
+                let mut n = 0;
+                let mut end = 0;
+                for p in packed_pairs(bytes) {
+                    if p.end > bytes.len() {
+                        return Err("packed pair runs past the end".into());
+                    }
+                    n += 1;
+                    end = p.end;
+                }
+                if n != *len || end != bytes.len() {
+                    return Err(format!("packed length {len}, counted {n}"));
+                }
+                Ok(())
+            }
+            HashObj::Table {
+                fields,
+                field_bytes,
+            } => {
+                crate::invariants::check_table(fields).map_err(|e| format!("fields: {e}"))?;
+                let bytes: usize = fields.iter().map(|(_, f)| f.footprint()).sum();
+                if bytes != *field_bytes {
+                    return Err(format!(
+                        "field bytes counted {field_bytes}, recomputed {bytes}"
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: PackLimits = PackLimits {
+        entries: 4,
+        value: 8,
+    };
+
+    fn fields(h: &HashObj) -> Vec<(Vec<u8>, Vec<u8>)> {
+        h.pairs().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()
+    }
+
+    #[test]
+    fn packed_hashes_keep_insertion_order_through_updates_and_deletes() {
+        let s = ahash::RandomState::new();
+        let mut h = HashObj::new();
+        assert!(h.set(b"a", b"1", LIMITS, &s));
+        assert!(h.set(b"b", b"2", LIMITS, &s));
+        assert!(h.set(b"c", b"3", LIMITS, &s));
+        assert!(!h.set(b"a", b"longer", LIMITS, &s));
+        assert!(h.del(b"b"));
+        assert!(!h.del(b"b"));
+        assert!(h.set(b"b", b"", LIMITS, &s));
+        let want: Vec<(Vec<u8>, Vec<u8>)> = [("a", "longer"), ("c", "3"), ("b", "")]
+            .iter()
+            .map(|(f, v)| (f.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
+        assert_eq!(fields(&h), want);
+        assert_eq!((h.len(), h.is_packed()), (3, true));
+        assert_eq!(h.get(b"c"), Some(&b"3"[..]));
+        h.check().unwrap();
+    }
+
+    #[test]
+    fn hashes_past_the_limits_become_tables_with_every_field() {
+        let s = ahash::RandomState::new();
+        let mut many = HashObj::new();
+        for i in 0..5u8 {
+            many.set(&[b'f', i], &[i], LIMITS, &s);
+        }
+        assert!(!many.is_packed());
+        assert_eq!(many.len(), 5);
+        assert_eq!(many.get(&[b'f', 3]), Some(&[3u8][..]));
+        many.check().unwrap();
+        let mut long = HashObj::new();
+        long.set(b"a", b"1", LIMITS, &s);
+        assert!(long.set(b"b", b"123456789", LIMITS, &s));
+        assert!(!long.is_packed());
+        assert_eq!(long.get(b"a"), Some(&b"1"[..]));
+    }
+
+    #[test]
+    fn long_fields_and_values_pack_with_multibyte_lengths() {
+        let s = ahash::RandomState::new();
+        let wide = PackLimits {
+            entries: 128,
+            value: 1000,
+        };
+        let mut h = HashObj::new();
+        let long = vec![b'x'; 300];
+        h.set(&long, &long, wide, &s);
+        h.set(b"k", &long[..200], wide, &s);
+        h.set(&long, b"v", wide, &s);
+        assert!(h.is_packed());
+        assert_eq!(h.get(&long), Some(&b"v"[..]));
+        assert_eq!(h.get(b"k").map(<[u8]>::len), Some(200));
+        assert!(h.del(&long));
+        assert_eq!(fields(&h), vec![(b"k".to_vec(), long[..200].to_vec())]);
+        h.check().unwrap();
+    }
+}
