@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs real Redis clients against a redistill server: redis-py (with hiredis), ioredis,
-# huey (a task queue on lists), redis-cli (stdin commands, --pipe mass insertion, --scan,
+# huey (a task queue on lists), kombu (Celery's messaging library), redis-cli (stdin commands, --pipe mass insertion, --scan,
 # -n) and redis-benchmark.
 #
-# Installs what it needs into target/ (a Python venv with redis-py and huey from PyPI,
+# Installs what it needs into target/ (a Python venv with redis-py, huey and kombu from PyPI,
 # ioredis from npm); needs redis-cli and redis-benchmark (Debian's redis-tools;
 # scripts/test.sh installs them).
 # Prints a closing 'N passed, N failed' line and exits non-zero if any check failed.
@@ -83,6 +83,12 @@ fi
 if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/huey_test.py "$PORT"; then pass "huey suite"; else fail "huey suite"; fi
 # huey's consumer, which dequeues with BRPOP.
 if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/huey_test.py "$PORT" --blocking; then pass "huey blocking suite"; else fail "huey blocking suite"; fi
+
+echo "== kombu (Celery's messaging library: lists, sets and sorted sets)"
+if ! "$VENV/bin/python" -c 'import kombu, packaging' 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet kombu packaging || fail "install kombu"
+fi
+if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/kombu_test.py "$PORT"; then pass "kombu suite"; else fail "kombu suite"; fi
 
 echo "== ioredis"
 NODE_DIR=target/client-node

@@ -1,6 +1,6 @@
 //! Bytes per list element in a store, from `Store::used_memory`, for the shapes
-//! `scripts/list-memory.py` measures on a Redis server: lists of 10, 1000 and 1,000,000
-//! elements of 10 and 100 bytes (not integers), and 1,000,000 10-digit integers; 1,000,000
+//! `scripts/collection-memory.py --type list` measures on a Redis server: lists of 10,
+//! 1000 and 1,000,000 elements of 10 and 100 bytes (not integers), and 1,000,000 10-digit integers; 1,000,000
 //! elements in all per shape, each element pushed on its own. Memory is counted with
 //! jemalloc's size classes, the allocator of Redis and of the `redistill` binary.
 //!
