@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs real Redis clients against a redistill server: redis-py (with hiredis), ioredis,
-# huey (a task queue on lists), kombu (Celery's messaging library), redis-cli (stdin commands, --pipe mass insertion, --scan,
-# -n) and redis-benchmark.
+# huey (a task queue on lists), kombu (Celery's messaging library), redis-cli (stdin
+# commands, --pipe mass insertion, --scan, -n) and redis-benchmark.
 #
 # Installs what it needs into target/ (a Python venv with redis-py, huey and kombu from PyPI,
 # ioredis from npm); needs redis-cli and redis-benchmark (Debian's redis-tools;
