@@ -628,6 +628,13 @@ mod tests {
         assert_eq!(std::mem::size_of::<Entry>(), 16);
     }
 
+    /// Every boxed value costs an `Obj` beside its key, so the value types keep what only
+    /// big values need boxed apart: a small list, hash or set is 64 bytes here.
+    #[test]
+    fn objects_are_64_bytes() {
+        assert_eq!(std::mem::size_of::<Obj>(), 64);
+    }
+
     #[test]
     fn blob_round_trip() {
         let e = Entry::new_str(b"key", b"hello", Some(42));

@@ -66,12 +66,15 @@ impl Slot for Field {
 pub(crate) enum HashObj {
     /// Fields and values packed in insertion order, with how many fields there are.
     Packed { bytes: Vec<u8>, len: usize },
-    /// A field table.
-    Table {
-        fields: Table<Field, ()>,
-        /// Sum of the fields' allocations, kept so memory accounting stays O(1).
-        field_bytes: usize,
-    },
+    /// A field table, boxed so that a packed hash stays small.
+    Table(Box<FieldTable>),
+}
+
+/// The fields of a hash past the packing limits.
+pub(crate) struct FieldTable {
+    fields: Table<Field, ()>,
+    /// Sum of the fields' allocations, kept so memory accounting stays O(1).
+    field_bytes: usize,
 }
 
 /// Where one packed pair lies: the field, the value, and the whole pair.
@@ -154,7 +157,7 @@ impl HashObj {
     pub(crate) fn len(&self) -> usize {
         match self {
             HashObj::Packed { len, .. } => *len,
-            HashObj::Table { fields, .. } => fields.len(),
+            HashObj::Table(t) => t.fields.len(),
         }
     }
 
@@ -178,9 +181,9 @@ impl HashObj {
             HashObj::Packed { bytes, .. } => {
                 Self::find_packed(bytes, field).map(|p| &bytes[p.value.0..p.value.1])
             }
-            HashObj::Table { fields, .. } => {
-                let h = fields.hash(field);
-                fields.find(h, field).map(|i| fields.get(i).value())
+            HashObj::Table(t) => {
+                let h = t.fields.hash(field);
+                t.fields.find(h, field).map(|i| t.fields.get(i).value())
             }
         }
     }
@@ -212,10 +215,11 @@ impl HashObj {
                     true
                 }
             },
-            HashObj::Table {
-                fields,
-                field_bytes,
-            } => {
+            HashObj::Table(t) => {
+                let FieldTable {
+                    fields,
+                    field_bytes,
+                } = &mut **t;
                 let h = fields.hash(field);
                 let f = Field::new(field, value);
                 *field_bytes += f.footprint();
@@ -249,10 +253,11 @@ impl HashObj {
                 }
                 None => false,
             },
-            HashObj::Table {
-                fields,
-                field_bytes,
-            } => {
+            HashObj::Table(t) => {
+                let FieldTable {
+                    fields,
+                    field_bytes,
+                } = &mut **t;
                 let h = fields.hash(field);
                 match fields.find(h, field) {
                     Some(i) => {
@@ -278,10 +283,10 @@ impl HashObj {
                 fields.insert_new(h, f, ());
             }
             debug_assert_eq!(fields.len(), *len);
-            *self = HashObj::Table {
+            *self = HashObj::Table(Box::new(FieldTable {
                 fields,
                 field_bytes,
-            };
+            }));
         }
     }
 
@@ -289,7 +294,8 @@ impl HashObj {
     pub(crate) fn pairs(&self) -> Pairs<'_> {
         match self {
             HashObj::Packed { bytes, .. } => Pairs::Packed(bytes, 0),
-            HashObj::Table { fields, .. } => {
+            HashObj::Table(t) => {
+                let fields = &t.fields;
                 Pairs::Table(Box::new(fields.iter().map(|(_, f)| (f.key(), f.value()))))
             }
         }
@@ -300,8 +306,8 @@ impl HashObj {
     pub(crate) fn pair_at(&self, index: usize) -> Option<(&[u8], &[u8])> {
         match self {
             HashObj::Packed { .. } => self.pairs().nth(index),
-            HashObj::Table { fields, .. } => {
-                let f = fields.get(index);
+            HashObj::Table(t) => {
+                let f = t.fields.get(index);
                 Some((f.key(), f.value()))
             }
         }
@@ -312,7 +318,7 @@ impl HashObj {
         match self {
             HashObj::Packed { len: 0, .. } => None,
             HashObj::Packed { len, .. } => Some((rnd() % *len as u64) as usize),
-            HashObj::Table { fields, .. } => fields.random_slot(rnd),
+            HashObj::Table(t) => t.fields.random_slot(rnd),
         }
     }
 
@@ -320,7 +326,7 @@ impl HashObj {
     pub(crate) fn indexes(&self) -> Vec<usize> {
         match self {
             HashObj::Packed { len, .. } => (0..*len).collect(),
-            HashObj::Table { fields, .. } => fields.iter().map(|(i, _)| i).collect(),
+            HashObj::Table(t) => t.fields.iter().map(|(i, _)| i).collect(),
         }
     }
 
@@ -328,7 +334,7 @@ impl HashObj {
     pub(crate) fn table(&self) -> Option<&Table<Field, ()>> {
         match self {
             HashObj::Packed { .. } => None,
-            HashObj::Table { fields, .. } => Some(fields),
+            HashObj::Table(t) => Some(&t.fields),
         }
     }
 
@@ -336,10 +342,11 @@ impl HashObj {
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
             HashObj::Packed { bytes, .. } => alloc_size(bytes.capacity()),
-            HashObj::Table {
-                fields,
-                field_bytes,
-            } => alloc_size(fields.array_bytes()) + field_bytes,
+            HashObj::Table(t) => {
+                alloc_size(std::mem::size_of::<FieldTable>())
+                    + alloc_size(t.fields.array_bytes())
+                    + t.field_bytes
+            }
         }
     }
 
@@ -350,19 +357,20 @@ impl HashObj {
                 bytes: bytes.clone(),
                 len: *len,
             },
-            HashObj::Table {
-                fields,
-                field_bytes,
-            } => {
+            HashObj::Table(t) => {
+                let FieldTable {
+                    fields,
+                    field_bytes,
+                } = &**t;
                 let mut copy = Table::new(fields.hasher().clone(), 0);
                 for (_, f) in fields.iter() {
                     let h = copy.hash(f.key());
                     copy.insert_new(h, f.clone(), ());
                 }
-                HashObj::Table {
+                HashObj::Table(Box::new(FieldTable {
                     fields: copy,
                     field_bytes: *field_bytes,
-                }
+                }))
             }
         }
     }
@@ -386,10 +394,11 @@ impl HashObj {
                 }
                 Ok(())
             }
-            HashObj::Table {
-                fields,
-                field_bytes,
-            } => {
+            HashObj::Table(t) => {
+                let FieldTable {
+                    fields,
+                    field_bytes,
+                } = &**t;
                 crate::invariants::check_table(fields).map_err(|e| format!("fields: {e}"))?;
                 let bytes: usize = fields.iter().map(|(_, f)| f.footprint()).sum();
                 if bytes != *field_bytes {

@@ -449,72 +449,138 @@ impl Node {
 /// elements carry no back-length.
 type TailIndex = VecDeque<u32>;
 
-/// A list: its nodes (the first inline, so that a small list is one allocation), its
-/// length, and the byte total of the nodes' buffers.
+/// A list: its first node inline, so that a small list is one allocation beside its key,
+/// and what a list of more than one node (or with a tail index) needs, boxed apart so that
+/// a small list stays small: 48 bytes in all.
 #[derive(Clone)]
 pub(crate) struct ListObj {
     first: Node,
-    rest: VecDeque<Node>,
-    len: usize,
-    node_bytes: usize,
-    compressed_nodes: u32,
-    /// Built by the first tail pop on a large last node; dropped whenever the last node is
-    /// replaced or its buffer moves.
-    tail: Option<Box<TailIndex>>,
+    /// `None` while the list is its first node alone, with no tail index; its length is
+    /// then the node's count.
+    more: Option<Box<More>>,
     /// `list-max-listpack-size` as clamped when the list was made.
     fill: i16,
     /// `list-compress-depth` as clamped when the list was made.
     depth: u16,
 }
 
+/// The nodes after the first, and the totals of a list that has them.
+#[derive(Clone, Default)]
+struct More {
+    rest: VecDeque<Node>,
+    /// The list's length (all nodes).
+    len: usize,
+    /// Byte total of the buffers of `rest`.
+    rest_bytes: usize,
+    /// How many nodes of `rest` are compressed.
+    compressed: u32,
+    /// Built by the first tail pop on a large last node; dropped whenever the last node is
+    /// replaced or its buffer moves.
+    tail: Option<TailIndex>,
+}
+
+/// The `rest` of a list that has none.
+static NO_NODES: VecDeque<Node> = VecDeque::new();
+
 impl ListObj {
     /// An empty list with these settings (clamped as Redis's quicklist does).
     pub(crate) fn new(fill: i64, depth: i64) -> Self {
         ListObj {
             first: Node::default(),
-            rest: VecDeque::new(),
-            len: 0,
-            node_bytes: 0,
-            compressed_nodes: 0,
-            tail: None,
+            more: None,
             fill: fill.clamp(-5, FILL_MAX) as i16,
             depth: depth.clamp(0, COMPRESS_MAX) as u16,
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        match &self.more {
+            Some(m) => m.len,
+            None => self.first.count as usize,
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
+    }
+
+    /// Counts `n` elements more (added to a node already). A list that is its first node
+    /// alone counts them in the node.
+    fn grew(&mut self, n: usize) {
+        if let Some(m) = &mut self.more {
+            m.len += n;
+        }
+    }
+
+    /// Counts `n` elements fewer (taken from a node already).
+    fn shrank(&mut self, n: usize) {
+        if let Some(m) = &mut self.more {
+            m.len -= n;
+        }
+    }
+
+    /// The part of a list beyond its first node, made when first needed: its length is
+    /// then that of the first node and of `joining`, a node about to join it.
+    fn more_mut(&mut self, joining: u32) -> &mut More {
+        let len = self.first.count as usize + joining as usize;
+        self.more.get_or_insert_with(|| {
+            Box::new(More {
+                len,
+                ..More::default()
+            })
+        })
+    }
+
+    /// Drops the boxed part once the list is one node with no tail index again.
+    fn tidy(&mut self) {
+        if self
+            .more
+            .as_ref()
+            .is_some_and(|m| m.rest.is_empty() && m.tail.is_none())
+        {
+            self.more = None;
+        }
+    }
+
+    fn rest(&self) -> &VecDeque<Node> {
+        self.more.as_ref().map_or(&NO_NODES, |m| &m.rest)
+    }
+
+    fn tail(&self) -> Option<&TailIndex> {
+        self.more.as_ref().and_then(|m| m.tail.as_ref())
+    }
+
+    fn drop_tail(&mut self) {
+        if let Some(m) = &mut self.more {
+            m.tail = None;
+        }
     }
 
     /// Heap bytes the list holds (allocator rounding included).
     pub(crate) fn heap_bytes(&self) -> usize {
-        let tail = self.tail.as_ref().map_or(0, |t| {
-            alloc_size(std::mem::size_of::<TailIndex>()) + alloc_size(t.capacity() * 4)
+        let more = self.more.as_ref().map_or(0, |m| {
+            let tail = m.tail.as_ref().map_or(0, |t| alloc_size(t.capacity() * 4));
+            alloc_size(std::mem::size_of::<More>())
+                + m.rest_bytes
+                + alloc_size(m.rest.capacity() * std::mem::size_of::<Node>())
+                + tail
         });
-        self.node_bytes + alloc_size(self.rest.capacity() * std::mem::size_of::<Node>()) + tail
+        self.first.heap() + more
+    }
+
+    /// How many nodes are compressed.
+    fn compressed_nodes(&self) -> u32 {
+        u32::from(self.first.compressed) + self.more.as_ref().map_or(0, |m| m.compressed)
     }
 
     fn nodes(&self) -> usize {
-        1 + self.rest.len()
+        1 + self.rest().len()
     }
 
     fn node(&self, i: usize) -> &Node {
         match i {
             0 => &self.first,
-            _ => &self.rest[i - 1],
-        }
-    }
-
-    /// Node `i` to edit in place; edits that may change its heap bytes, compression or
-    /// buffer go through `ListObj::with_node`.
-    fn node_mut(&mut self, i: usize) -> &mut Node {
-        match i {
-            0 => &mut self.first,
-            _ => &mut self.rest[i - 1],
+            _ => &self.rest()[i - 1],
         }
     }
 
@@ -523,47 +589,57 @@ impl ListObj {
     /// push or pop in place moves it; the push and pop paths keep the index current.)
     fn with_node<R>(&mut self, i: usize, f: impl FnOnce(&mut Node) -> R) -> R {
         let last = i + 1 == self.nodes();
-        // Borrowed field by field (not through `node_mut`), as the totals change below.
-        let node = match i {
-            0 => &mut self.first,
-            _ => &mut self.rest[i - 1],
+        let (r, moved) = match (i, &mut self.more) {
+            (0, _) | (_, None) => {
+                let at = self.first.buf.as_ptr();
+                let r = f(&mut self.first);
+                (r, self.first.buf.as_ptr() != at)
+            }
+            (_, Some(m)) => {
+                let node = &mut m.rest[i - 1];
+                let (bytes, packed, at) = (node.heap(), node.compressed, node.buf.as_ptr());
+                let r = f(node);
+                m.rest_bytes = m.rest_bytes + node.heap() - bytes;
+                m.compressed = m.compressed + u32::from(node.compressed) - u32::from(packed);
+                (r, node.buf.as_ptr() != at)
+            }
         };
-        let (bytes, packed, at) = (node.heap(), node.compressed, node.buf.as_ptr());
-        let r = f(node);
-        self.node_bytes = self.node_bytes + node.heap() - bytes;
-        self.compressed_nodes =
-            self.compressed_nodes + u32::from(node.compressed) - u32::from(packed);
-        if last && node.buf.as_ptr() != at {
-            self.tail = None;
+        if last && moved {
+            self.drop_tail();
+            self.tidy();
         }
         r
     }
 
     fn insert_node(&mut self, i: usize, node: Node) {
-        self.tail = None;
-        self.node_bytes += node.heap();
-        self.compressed_nodes += u32::from(node.compressed);
-        if i == 0 {
-            let old = std::mem::replace(&mut self.first, node);
-            self.rest.push_front(old);
-        } else {
-            self.rest.insert(i - 1, node);
-        }
+        self.more_mut(node.count).tail = None;
+        // Before the first, the new node takes its place and the first moves on.
+        let node = match i {
+            0 => std::mem::replace(&mut self.first, node),
+            _ => node,
+        };
+        let m = self.more_mut(0);
+        m.rest_bytes += node.heap();
+        m.compressed += u32::from(node.compressed);
+        m.rest.insert(i.saturating_sub(1), node);
     }
 
     fn remove_node(&mut self, i: usize) {
-        self.tail = None;
-        let node = if i == 0 {
-            let next = self.rest.pop_front().unwrap_or_default();
-            std::mem::replace(&mut self.first, next)
-        } else {
-            self.rest.remove(i - 1).unwrap_or_default()
+        let Some(m) = &mut self.more else {
+            return;
         };
-        self.node_bytes -= node.heap();
-        self.compressed_nodes -= u32::from(node.compressed);
-        if self.rest.capacity() > 8 && self.rest.len() * 4 < self.rest.capacity() {
-            self.rest.shrink_to(self.rest.len() * 2);
+        m.tail = None;
+        let gone = m.rest.remove(i.saturating_sub(1)).unwrap_or_default();
+        m.rest_bytes -= gone.heap();
+        m.compressed -= u32::from(gone.compressed);
+        if i == 0 {
+            // The second node becomes the first.
+            self.first = gone;
         }
+        if m.rest.capacity() > 8 && m.rest.len() * 4 < m.rest.capacity() {
+            m.rest.shrink_to(m.rest.len() * 2);
+        }
+        self.tidy();
     }
 
     /// Most bytes a node may hold.
@@ -598,7 +674,7 @@ impl ListObj {
             return;
         }
         let n = self.nodes();
-        if self.compressed_nodes > 0 {
+        if self.compressed_nodes() > 0 {
             for i in 0..d.min(n) {
                 self.with_node(i, Node::decompress);
                 self.with_node(n - 1 - i, Node::decompress);
@@ -621,7 +697,7 @@ impl ListObj {
 
     /// The node holding element `idx` and its position there, found from the nearer end.
     fn locate(&self, idx: usize) -> (usize, usize) {
-        if idx < self.len / 2 {
+        if idx < self.len() / 2 {
             let mut before = 0;
             for i in 0..self.nodes() {
                 let c = self.node(i).count as usize;
@@ -631,7 +707,7 @@ impl ListObj {
                 before += c;
             }
         } else {
-            let mut after = self.len;
+            let mut after = self.len();
             for i in (0..self.nodes()).rev() {
                 let c = self.node(i).count as usize;
                 after -= c;
@@ -664,10 +740,14 @@ impl ListObj {
                 let last = self.nodes() - 1;
                 if self.node_fits(last, more) {
                     let at = self.node(last).end;
-                    if !self.node_mut(last).push_back_in_place(e) {
+                    let in_place = match (last, &mut self.more) {
+                        (0, _) | (_, None) => self.first.push_back_in_place(e),
+                        (_, Some(m)) => m.rest[last - 1].push_back_in_place(e),
+                    };
+                    if !in_place {
                         self.with_node(last, |n| n.push_back_encoded(e));
                     }
-                    if let Some(tail) = &mut self.tail {
+                    if let Some(tail) = self.more.as_mut().and_then(|m| m.tail.as_mut()) {
                         tail.push_back(at);
                     }
                 } else {
@@ -676,12 +756,12 @@ impl ListObj {
                 }
             }
         }
-        self.len += 1;
+        self.grew(1);
         self.settle();
     }
 
     pub(crate) fn pop(&mut self, end: ListEnd) -> Option<Bytes> {
-        if self.len == 0 {
+        if self.is_empty() {
             return None;
         }
         let (i, out) = match end {
@@ -689,7 +769,9 @@ impl ListObj {
                 let out = self.with_node(0, Node::pop_front);
                 // Elements popped at the head of the last node leave the tail index.
                 let start = self.first.start;
-                if let Some(tail) = self.tail.as_mut().filter(|_| self.rest.is_empty()) {
+                if let Some(m) = self.more.as_mut().filter(|m| m.rest.is_empty())
+                    && let Some(tail) = &mut m.tail
+                {
                     while tail.front().is_some_and(|&at| at < start) {
                         tail.pop_front();
                     }
@@ -702,7 +784,7 @@ impl ListObj {
                 (last, self.with_node(last, |n| n.pop_back(at)))
             }
         };
-        self.len -= 1;
+        self.shrank(1);
         self.drop_if_empty(i);
         self.settle();
         Some(out)
@@ -712,18 +794,20 @@ impl ListObj {
     /// which is built when missing for a node large enough to be worth it.
     fn tail_pop_offset(&mut self, last: usize) -> Option<usize> {
         let node = self.node(last);
-        if self.tail.as_ref().is_none_or(|t| t.is_empty()) {
+        if self.tail().is_none_or(VecDeque::is_empty) {
             if node.count < TAIL_INDEX_MIN {
-                self.tail = None;
+                self.drop_tail();
+                self.tidy();
                 return None;
             }
             let mut index = TailIndex::with_capacity(node.count as usize);
             index.extend(spans(node.data()).map(|(a, _)| node.start + a as u32));
-            self.tail = Some(Box::new(index));
+            self.more_mut(0).tail = Some(index);
         }
-        self.tail
+        self.more
             .as_mut()
-            .and_then(|t| t.pop_back())
+            .and_then(|m| m.tail.as_mut())
+            .and_then(VecDeque::pop_back)
             .map(|at| at as usize)
     }
 
@@ -739,7 +823,7 @@ impl ListObj {
     }
 
     pub(crate) fn get(&self, idx: usize) -> Option<Bytes> {
-        if idx >= self.len {
+        if idx >= self.len() {
             return None;
         }
         let (i, o) = self.locate(idx);
@@ -750,7 +834,7 @@ impl ListObj {
 
     /// Replaces element `idx`; false if there is none.
     pub(crate) fn set(&mut self, idx: usize, v: &[u8]) -> bool {
-        if idx >= self.len {
+        if idx >= self.len() {
             return false;
         }
         let (i, o) = self.locate(idx);
@@ -777,7 +861,7 @@ impl ListObj {
 
     /// [`ListObj::insert`] of an element already encoded.
     fn insert_encoded(&mut self, idx: usize, e: &Encoded<'_>) {
-        if idx == 0 || idx >= self.len {
+        if idx == 0 || idx >= self.len() {
             let end = if idx == 0 {
                 ListEnd::Left
             } else {
@@ -821,7 +905,7 @@ impl ListObj {
                 self.try_merge(k);
             }
         }
-        self.len += 1;
+        self.grew(1);
         self.settle();
     }
 
@@ -847,7 +931,7 @@ impl ListObj {
     ///
     /// The strings of each node are copied out in one allocation that they share.
     pub(crate) fn range(&self, start: usize, end: usize) -> Vec<Bytes> {
-        let end = end.min(self.len);
+        let end = end.min(self.len());
         if start >= end {
             return Vec::new();
         }
@@ -881,7 +965,7 @@ impl ListObj {
     /// Calls `f` with each element of `start..end` in order, an integer as its decimal
     /// text, without copying (the range of [`ListObj::range`], unclamped `end` included).
     pub(crate) fn for_each_in(&self, start: usize, end: usize, mut f: impl FnMut(&[u8])) {
-        let mut left = end.min(self.len).saturating_sub(start);
+        let mut left = end.min(self.len()).saturating_sub(start);
         if left == 0 {
             return;
         }
@@ -915,7 +999,7 @@ impl ListObj {
     ) {
         let probe = encode(v).to_vec();
         if from_tail {
-            let mut idx = self.len;
+            let mut idx = self.len();
             for i in (0..self.nodes()).rev() {
                 let raw = self.node(i).raw();
                 let all: Vec<_> = spans(&raw).collect();
@@ -942,7 +1026,7 @@ impl ListObj {
 
     /// Removes the elements `start..end`, dropping whole nodes where it can.
     fn remove_range(&mut self, start: usize, end: usize) {
-        let end = end.min(self.len);
+        let end = end.min(self.len());
         if start >= end {
             return;
         }
@@ -968,16 +1052,16 @@ impl ListObj {
             }
             // `start..end` and `before` count positions as they were before any removal.
             before += c;
-            self.len -= hi - lo;
+            self.shrank(hi - lo);
         }
         self.settle();
     }
 
     /// Keeps only the elements `start..end`.
     pub(crate) fn trim(&mut self, start: usize, end: usize) {
-        let end = end.min(self.len);
+        let end = end.min(self.len());
         let start = start.min(end);
-        self.remove_range(end, self.len);
+        self.remove_range(end, self.len());
         self.remove_range(0, start);
     }
 
@@ -1006,7 +1090,7 @@ impl ListObj {
                 let gone = self.with_node(i, |n| {
                     n.retain(|o| next.next_if_eq(&(before + o)).is_none())
                 });
-                self.len -= gone;
+                self.shrank(gone);
                 if self.node(i).count == 0 && self.nodes() > 1 {
                     self.remove_node(i);
                 } else {
@@ -1025,7 +1109,7 @@ impl ListObj {
 
     /// Copies of every element, head first.
     pub(crate) fn to_vec(&self) -> Vec<Bytes> {
-        self.range(0, self.len)
+        self.range(0, self.len())
     }
 
     /// Checks the list against itself: counts, byte totals, node limits, and which nodes
@@ -1076,10 +1160,10 @@ impl ListObj {
             bytes += node.heap();
             packed += u32::from(node.compressed);
         }
-        if len != self.len {
-            return Err(format!("list length {}, nodes hold {len}", self.len));
+        if len != self.len() {
+            return Err(format!("list length {}, nodes hold {len}", self.len()));
         }
-        if let Some(tail) = &self.tail {
+        if let Some(tail) = self.tail() {
             let node = self.node(n - 1);
             let starts: Vec<u32> = spans(node.data())
                 .map(|(a, _)| node.start + a as u32)
@@ -1091,12 +1175,22 @@ impl ListObj {
                 ));
             }
         }
-        if (bytes, packed) != (self.node_bytes, self.compressed_nodes) {
+        let counted = (
+            self.first.heap() + self.more.as_ref().map_or(0, |m| m.rest_bytes),
+            self.compressed_nodes(),
+        );
+        if (bytes, packed) != counted {
             return Err(format!(
-                "node bytes and compressed nodes counted {:?}, recomputed {:?}",
-                (self.node_bytes, self.compressed_nodes),
+                "node bytes and compressed nodes counted {counted:?}, recomputed {:?}",
                 (bytes, packed)
             ));
+        }
+        if self
+            .more
+            .as_ref()
+            .is_some_and(|m| m.rest.is_empty() && m.tail.is_none())
+        {
+            return Err("a one-node list keeps its boxed part".into());
         }
         Ok(())
     }
@@ -1178,7 +1272,7 @@ mod tests {
     #[test]
     fn small_lists_are_one_inline_node() {
         let l = filled(-2, 0, 100, 10);
-        assert_eq!((l.nodes(), l.rest.capacity()), (1, 0));
+        assert_eq!((l.nodes(), l.rest().capacity()), (1, 0));
         assert_eq!(l.heap_bytes(), l.first.heap());
     }
 
@@ -1253,7 +1347,7 @@ mod tests {
                 _ => assert_eq!(l.pop(ListEnd::Right).map(|b| b.to_vec()), model.pop_back()),
             }
             l.check().expect("consistent");
-            indexed += usize::from(l.tail.as_ref().is_some_and(|t| !t.is_empty()));
+            indexed += usize::from(l.tail().is_some_and(|t| !t.is_empty()));
         }
         assert!(indexed > 1000, "the index served {indexed} steps");
         assert_eq!(
@@ -1277,7 +1371,7 @@ mod tests {
             };
             l.push(ListEnd::Right, v.as_bytes());
         }
-        assert!(l.compressed_nodes > 0);
+        assert!(l.compressed_nodes() > 0);
         for start in 0..42 {
             for end in start..44 {
                 let mut seen = Vec::new();
@@ -1291,7 +1385,7 @@ mod tests {
     fn interior_nodes_compress_and_come_back_at_the_ends() {
         let mut l = filled(-1, 1, 1000, 100);
         let n = l.nodes();
-        assert_eq!(l.compressed_nodes as usize, n - 2);
+        assert_eq!(l.compressed_nodes() as usize, n - 2);
         let plain = filled(-1, 0, 1000, 100);
         assert!(l.heap_bytes() * 3 < plain.heap_bytes());
         // Popping a whole node brings the next one within the depth, uncompressed.
@@ -1299,7 +1393,7 @@ mod tests {
             l.pop(ListEnd::Left);
         }
         l.check().expect("consistent");
-        assert_eq!(l.compressed_nodes as usize, l.nodes() - 2);
+        assert_eq!(l.compressed_nodes() as usize, l.nodes() - 2);
         assert_eq!(&l.get(500).expect("in range")[..8], b"00000600");
         assert!(l.set(500, b"edited"));
         l.insert(300, b"inserted");
@@ -1308,6 +1402,6 @@ mod tests {
         assert_eq!(&l.get(300).expect("in range")[..], b"inserted".as_slice());
         l.trim(10, 20);
         l.check().expect("consistent");
-        assert_eq!(l.compressed_nodes, 0);
+        assert_eq!(l.compressed_nodes(), 0);
     }
 }
