@@ -6,8 +6,9 @@
 //! [flags: u8][key length: LEB128][key][expire-at ms: u64 LE, if FLAG_EXPIRE][value]
 //! ```
 //!
-//! where the value is the raw bytes, or 8 bytes of `i64` for the integer form counters use.
-//! Every other value is an [`Obj`]: the same header (without a value) boxed next to a value
+//! where the value is the raw bytes, or 8 bytes of `i64` for the integer form counters use,
+//! or a small collection packed whole (Redis's listpack): then key and collection are one
+//! allocation, with no object between them. Every other value is an [`Obj`]: the same header (without a value) boxed next to a value
 //! in allocations of its own: a hash's field table, or a string longer than [`INLINE_MAX`]
 //! or edited in place (APPEND, SETRANGE), kept with spare room to grow as Redis's sds is.
 //! RENAME then rebuilds only the header and moves the value. Entries are 16 bytes in the
@@ -21,6 +22,12 @@ use crate::table::Slot;
 pub(crate) const KIND_MASK: u8 = 0b11;
 pub(crate) const KIND_RAW: u8 = 0;
 pub(crate) const KIND_INT: u8 = 1;
+/// A small collection packed into the entry's own blob (which one: [`PACKED_TYPE_MASK`]).
+pub(crate) const KIND_PACKED: u8 = 2;
+/// The bits that say which collection a packed entry holds.
+pub(crate) const PACKED_TYPE_MASK: u8 = 0b1_1000;
+/// A packed hash: its field count (LEB128), then its pairs as `hashobj` packs them.
+pub(crate) const PACKED_HASH: u8 = 0;
 pub(crate) const FLAG_EXPIRE: u8 = 0b100;
 /// Longest string Redis calls "embstr".
 const EMBSTR_MAX: usize = 44;
@@ -303,6 +310,7 @@ impl Entry {
 
     pub(crate) fn value_type(&self) -> ValueType {
         match self {
+            Entry::Str(_) if self.packed(PACKED_HASH).is_some() => ValueType::Hash,
             Entry::Str(_) => ValueType::String,
             Entry::Obj(o) => match o.value {
                 ObjValue::Str(_) => ValueType::String,
@@ -310,6 +318,39 @@ impl Entry {
                 ObjValue::List(_) => ValueType::List,
             },
         }
+    }
+
+    /// The value of a collection of type `ty` packed into this entry's blob.
+    #[inline]
+    pub(crate) fn packed(&self, ty: u8) -> Option<&[u8]> {
+        match self {
+            Entry::Str(b) => {
+                let flags = b.first().copied().unwrap_or(0);
+                if flags & KIND_MASK != KIND_PACKED || flags & PACKED_TYPE_MASK != ty {
+                    return None;
+                }
+                let (_, key_end) = key_range(b);
+                let ttl = if flags & FLAG_EXPIRE != 0 { 8 } else { 0 };
+                Some(b.get(key_end + ttl..).unwrap_or_default())
+            }
+            Entry::Obj(_) => None,
+        }
+    }
+
+    /// An entry holding a collection of type `ty` packed as `value`.
+    pub(crate) fn new_packed(key: &[u8], expire: Option<u64>, ty: u8, value: &[u8]) -> Entry {
+        Entry::Str(build(KIND_PACKED | ty, key, expire, value))
+    }
+
+    /// Makes this entry hold `hash` instead of its value, keeping its key and expiry: a
+    /// packed hash in the blob, a field table in an [`Obj`].
+    pub(crate) fn store_hash(&mut self, hash: HashObj) {
+        let h = self.head();
+        let key = &self.head_blob()[h.key_start..h.key_end];
+        *self = match hash.packed_value() {
+            Some(value) => Entry::new_packed(key, h.expire, PACKED_HASH, &value),
+            None => Entry::new_obj(key, h.expire, ObjValue::Hash(hash)),
+        };
     }
 
     /// The hash, or `None` for other types.
@@ -363,6 +404,9 @@ impl Entry {
             Entry::Str(b) => {
                 // Only the flags and the key's end are needed to find the value.
                 let flags = b.first().copied().unwrap_or(0);
+                if flags & KIND_MASK == KIND_PACKED {
+                    return None;
+                }
                 let (_, key_end) = key_range(b);
                 let ttl = if flags & FLAG_EXPIRE != 0 { 8 } else { 0 };
                 let v = b.get(key_end + ttl..).unwrap_or_default();
@@ -525,8 +569,9 @@ impl Entry {
         }
     }
 
+    /// An empty hash, packed.
     pub(crate) fn new_hash(key: &[u8]) -> Entry {
-        Entry::new_obj(key, None, ObjValue::Hash(HashObj::new()))
+        Entry::new_packed(key, None, PACKED_HASH, &[0])
     }
 
     /// A list entry for `list` (which must not be empty once stored).
@@ -600,7 +645,9 @@ impl Entry {
         match self {
             Entry::Str(b) => {
                 let h = head(b);
-                if h.flags & KIND_MASK == KIND_INT {
+                if h.flags & KIND_MASK == KIND_PACKED {
+                    "listpack"
+                } else if h.flags & KIND_MASK == KIND_INT {
                     "int"
                 } else if b.len() - h.value_start <= EMBSTR_MAX {
                     "embstr"
@@ -610,7 +657,7 @@ impl Entry {
             }
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(_) => "raw",
-                ObjValue::Hash(h) if h.is_packed() => "listpack",
+                ObjValue::Hash(h) if h.view().is_packed() => "listpack",
                 ObjValue::Hash(_) => "hashtable",
                 // Redis 7.0 reports every list as a quicklist, however small.
                 ObjValue::List(_) => "quicklist",

@@ -5,12 +5,12 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::{Entry, canonical_i64};
+use crate::entry::{Entry, PACKED_HASH, canonical_i64};
 use crate::error::{Result, StoreError};
 use crate::float::{self, FloatError};
 use crate::glob::glob_match;
-use crate::hashobj::{HashObj, PackLimits};
-use crate::store::{Collection, Store};
+use crate::hashobj::{HashObj, HashRef, PackLimits};
+use crate::store::Store;
 use crate::table::Slot;
 
 /// A field and its value, as HGETALL returns them.
@@ -38,30 +38,12 @@ impl Fields<'_> {
     }
 }
 
-fn hash_of(e: &Entry) -> Result<&HashObj> {
-    e.as_hash().ok_or(StoreError::WrongType)
+fn hash_of(e: &Entry) -> Result<HashRef<'_>> {
+    HashRef::of(e).ok_or(StoreError::WrongType)
 }
 
 fn b(s: &[u8]) -> Bytes {
     Bytes::copy_from_slice(s)
-}
-
-impl Collection for HashObj {
-    fn of(e: &Entry) -> Option<&Self> {
-        e.as_hash()
-    }
-
-    fn of_mut(e: &mut Entry) -> Option<&mut Self> {
-        e.as_hash_mut()
-    }
-
-    fn is_empty(&self) -> bool {
-        HashObj::is_empty(self)
-    }
-
-    fn new_entry(_: &Store, key: &[u8]) -> Entry {
-        Entry::new_hash(key)
-    }
 }
 
 impl Store {
@@ -126,7 +108,7 @@ impl Store {
         &self,
         db: usize,
         key: &[u8],
-        f: impl FnOnce(Option<&HashObj>) -> R,
+        f: impl FnOnce(Option<HashRef<'_>>) -> R,
     ) -> Result<R> {
         self.read(db, key, |e| match e {
             None => Ok(f(None)),
@@ -134,9 +116,16 @@ impl Store {
         })?
     }
 
-    /// [`Store::write_collection`] on a hash, checking the memory limit first when
-    /// `create` is set. When `f` succeeds and `changed` says its result changed the hash,
-    /// reports `event`.
+    /// Modifies the hash at `key`, creating it when `create` is set (after checking the
+    /// memory limit). When `f` succeeds and `changed` says its result changed the hash,
+    /// reports `event` ([`Event::New`] first for a hash it created); a hash it empties is
+    /// deleted and reported as [`Event::Del`], as Redis keeps no empty hashes. A missing
+    /// key (without `create`) answers `absent()`; a key of another type fails with
+    /// WRONGTYPE.
+    ///
+    /// A packed hash is copied out of its entry, edited, and written back only if it
+    /// changed: packed again, or as a field table once past the limits. A table is edited
+    /// in place.
     fn write_hash<R>(
         &self,
         db: usize,
@@ -150,23 +139,53 @@ impl Store {
             self.check_memory()?;
         }
         let limits = self.hash_pack_limits();
-        self.write_collection(
-            db,
-            key,
-            create,
-            |hash: &mut HashObj| {
-                let mut h = Fields {
-                    hash,
-                    limits,
-                    hasher: &self.inner.hasher,
-                };
-                f(&mut h).map(|r| {
-                    let e = changed(&r).then_some(event);
-                    (r, e)
-                })
-            },
-            || Ok(absent()),
-        )
+        let hasher = &self.inner.hasher;
+        let edit = |hash: &mut HashObj| {
+            f(&mut Fields {
+                hash,
+                limits,
+                hasher,
+            })
+            .map(|r| {
+                let e = changed(&r).then_some(event);
+                (r, e)
+            })
+        };
+        self.with_write(db, key, |ctx| {
+            let (i, created) = match ctx.live(key) {
+                Some(i) => {
+                    hash_of(ctx.entry(i))?;
+                    (i, false)
+                }
+                None if create => (ctx.insert(Entry::new_hash(key)), true),
+                None => return Ok(absent()),
+            };
+            let r = ctx.update(i, |e| match e.packed(PACKED_HASH) {
+                Some(value) => {
+                    let mut hash = HashObj::from_packed(value);
+                    let r = edit(&mut hash);
+                    if let Ok((_, Some(_))) = &r {
+                        e.store_hash(hash);
+                    }
+                    r
+                }
+                None => e.as_hash_mut().map_or(Err(StoreError::WrongType), edit),
+            });
+            if let Ok((_, Some(event))) = &r {
+                if created {
+                    ctx.emit(key, Event::New);
+                }
+                ctx.emit(key, *event);
+            }
+            // Slot `i` still holds the hash: nothing was inserted or removed since.
+            if hash_of(ctx.entry(i)).is_ok_and(|h| h.len() == 0) {
+                ctx.remove(i);
+                if !created {
+                    ctx.emit(key, Event::Del);
+                }
+            }
+            r.map(|(r, _)| r)
+        })
     }
 
     /// HSET: sets fields, returns how many were new.
@@ -345,7 +364,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn hlen(&self, db: usize, key: &[u8]) -> Result<usize> {
-        self.read_hash(db, key, |h| h.map_or(0, HashObj::len))
+        self.read_hash(db, key, |h| h.map_or(0, HashRef::len))
     }
 
     /// HEXISTS.

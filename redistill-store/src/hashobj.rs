@@ -1,8 +1,9 @@
 //! The value of a hash, in one of Redis's two encodings.
 //!
-//! A small hash is a *listpack*: its fields and values packed one after another in a single
-//! allocation, `[field length: LEB128][field][value length: LEB128][value]` each, in the
-//! order the fields were first set, as Redis keeps them; so HGETALL, HKEYS and HSCAN of a
+//! A small hash is a *listpack*: its fields and values packed one after another,
+//! `[field length: LEB128][field][value length: LEB128][value]` each, in the order the
+//! fields were first set, as Redis keeps them. It lives in its key's entry (see `entry`),
+//! after its field count, so that key and hash are one allocation; so HGETALL, HKEYS and HSCAN of a
 //! small hash answer in Redis's order. Lookups walk it, which for at most
 //! `hash-max-listpack-entries` short fields costs less than hashing would, and each field
 //! costs its bytes plus two length bytes. Past the limits (more fields than
@@ -10,7 +11,7 @@
 //! the hash becomes a *hashtable*, each field and its value in an allocation of its own,
 //! and stays one, as in Redis.
 
-use crate::entry::{read_varint, varint_len, write_varint};
+use crate::entry::{Entry, PACKED_HASH, read_varint, varint_len, write_varint};
 use crate::memory::alloc_size;
 use crate::table::{Slot, Table};
 
@@ -62,7 +63,8 @@ impl Slot for Field {
     }
 }
 
-/// A hash's fields, packed or in a table.
+/// A hash's fields, packed or in a table, owned: a table as a boxed value stores it, or a
+/// packed hash taken out of its entry to be edited and written back.
 pub(crate) enum HashObj {
     /// Fields and values packed in insertion order, with how many fields there are.
     Packed { bytes: Vec<u8>, len: usize },
@@ -144,6 +146,141 @@ impl<'a> Iterator for Pairs<'a> {
     }
 }
 
+/// A hash as stored, to read: packed in its entry, or a field table.
+#[derive(Clone, Copy)]
+pub(crate) enum HashRef<'a> {
+    Packed { bytes: &'a [u8], len: usize },
+    Table(&'a FieldTable),
+}
+
+/// Splits a packed hash's stored form into its field count and its pairs.
+fn split_packed(value: &[u8]) -> (usize, &[u8]) {
+    let (len, n) = read_varint(value);
+    (len, &value[n.min(value.len())..])
+}
+
+impl<'a> HashRef<'a> {
+    /// The hash `e` holds, or `None` for other types.
+    pub(crate) fn of(e: &'a Entry) -> Option<Self> {
+        if let Some(value) = e.packed(PACKED_HASH) {
+            let (len, bytes) = split_packed(value);
+            return Some(HashRef::Packed { bytes, len });
+        }
+        e.as_hash().map(HashObj::view)
+    }
+
+    /// How many fields it holds.
+    pub(crate) fn len(self) -> usize {
+        match self {
+            HashRef::Packed { len, .. } => len,
+            HashRef::Table(t) => t.fields.len(),
+        }
+    }
+
+    /// Whether it is packed (OBJECT ENCODING `listpack`).
+    pub(crate) fn is_packed(self) -> bool {
+        matches!(self, HashRef::Packed { .. })
+    }
+
+    /// The value of `field`.
+    pub(crate) fn get(self, field: &[u8]) -> Option<&'a [u8]> {
+        match self {
+            HashRef::Packed { bytes, .. } => {
+                find_packed(bytes, field).map(|p| &bytes[p.value.0..p.value.1])
+            }
+            HashRef::Table(t) => {
+                let h = t.fields.hash(field);
+                t.fields.find(h, field).map(|i| t.fields.get(i).value())
+            }
+        }
+    }
+
+    /// Every field and value: a packed hash's in insertion order.
+    pub(crate) fn pairs(self) -> Pairs<'a> {
+        match self {
+            HashRef::Packed { bytes, .. } => Pairs::Packed(bytes, 0),
+            HashRef::Table(t) => {
+                Pairs::Table(Box::new(t.fields.iter().map(|(_, f)| (f.key(), f.value()))))
+            }
+        }
+    }
+
+    /// The pair at `index` in [`HashRef::pairs`] order for a packed hash, or of table slot
+    /// `index` for a table (see [`HashRef::random_index`]).
+    pub(crate) fn pair_at(self, index: usize) -> Option<(&'a [u8], &'a [u8])> {
+        match self {
+            HashRef::Packed { .. } => self.pairs().nth(index),
+            HashRef::Table(t) => {
+                let f = t.fields.get(index);
+                Some((f.key(), f.value()))
+            }
+        }
+    }
+
+    /// A random index for [`HashRef::pair_at`], or `None` if empty.
+    pub(crate) fn random_index(self, mut rnd: impl FnMut() -> u64) -> Option<usize> {
+        match self {
+            HashRef::Packed { len: 0, .. } => None,
+            HashRef::Packed { len, .. } => Some((rnd() % len as u64) as usize),
+            HashRef::Table(t) => t.fields.random_slot(rnd),
+        }
+    }
+
+    /// Every index of [`HashRef::pair_at`].
+    pub(crate) fn indexes(self) -> Vec<usize> {
+        match self {
+            HashRef::Packed { len, .. } => (0..len).collect(),
+            HashRef::Table(t) => t.fields.iter().map(|(i, _)| i).collect(),
+        }
+    }
+
+    /// The table of a hash that is one.
+    pub(crate) fn table(self) -> Option<&'a Table<Field, ()>> {
+        match self {
+            HashRef::Packed { .. } => None,
+            HashRef::Table(t) => Some(&t.fields),
+        }
+    }
+
+    /// Checks the invariants: the packed layout and length, or the table's byte count. (A
+    /// packed hash may be past limits lowered since it was made, as in Redis.)
+    pub(crate) fn check(self) -> Result<(), String> {
+        match self {
+            HashRef::Packed { bytes, len } => {
+                let mut n = 0;
+                let mut end = 0;
+                for p in packed_pairs(bytes) {
+                    if p.end > bytes.len() {
+                        return Err("packed pair runs past the end".into());
+                    }
+                    n += 1;
+                    end = p.end;
+                }
+                if n != len || end != bytes.len() {
+                    return Err(format!("packed length {len}, counted {n}"));
+                }
+                Ok(())
+            }
+            HashRef::Table(t) => {
+                crate::invariants::check_table(&t.fields).map_err(|e| format!("fields: {e}"))?;
+                let bytes: usize = t.fields.iter().map(|(_, f)| f.footprint()).sum();
+                if bytes != t.field_bytes {
+                    return Err(format!(
+                        "field bytes counted {}, recomputed {bytes}",
+                        t.field_bytes
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Where `field`'s pair lies, in packed `bytes`.
+fn find_packed(bytes: &[u8], field: &[u8]) -> Option<PackedPair> {
+    packed_pairs(bytes).find(|p| &bytes[p.field.0..p.field.1] == field)
+}
+
 impl HashObj {
     /// An empty, packed hash.
     pub(crate) fn new() -> Self {
@@ -153,39 +290,45 @@ impl HashObj {
         }
     }
 
-    /// How many fields it holds.
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            HashObj::Packed { len, .. } => *len,
-            HashObj::Table(t) => t.fields.len(),
+    /// A packed hash, from its stored form (see [`HashObj::packed_value`]).
+    pub(crate) fn from_packed(value: &[u8]) -> Self {
+        let (len, bytes) = split_packed(value);
+        HashObj::Packed {
+            bytes: bytes.to_vec(),
+            len,
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// The stored form of a packed hash: its field count, then its pairs; `None` for a
+    /// table.
+    pub(crate) fn packed_value(&self) -> Option<Vec<u8>> {
+        match self {
+            HashObj::Packed { bytes, len } => {
+                let mut out = Vec::with_capacity(varint_len(*len) + bytes.len());
+                write_varint(&mut out, *len);
+                out.extend_from_slice(bytes);
+                Some(out)
+            }
+            HashObj::Table(_) => None,
+        }
     }
 
-    /// Whether it is packed (OBJECT ENCODING `listpack`).
-    pub(crate) fn is_packed(&self) -> bool {
-        matches!(self, HashObj::Packed { .. })
+    /// The hash, to read.
+    pub(crate) fn view(&self) -> HashRef<'_> {
+        match self {
+            HashObj::Packed { bytes, len } => HashRef::Packed { bytes, len: *len },
+            HashObj::Table(t) => HashRef::Table(t),
+        }
     }
 
-    /// Where `field`'s pair lies, in a packed hash.
-    fn find_packed(bytes: &[u8], field: &[u8]) -> Option<PackedPair> {
-        packed_pairs(bytes).find(|p| &bytes[p.field.0..p.field.1] == field)
+    /// How many fields it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.view().len()
     }
 
     /// The value of `field`.
     pub(crate) fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        match self {
-            HashObj::Packed { bytes, .. } => {
-                Self::find_packed(bytes, field).map(|p| &bytes[p.value.0..p.value.1])
-            }
-            HashObj::Table(t) => {
-                let h = t.fields.hash(field);
-                t.fields.find(h, field).map(|i| t.fields.get(i).value())
-            }
-        }
+        self.view().get(field)
     }
 
     /// Sets a field; true if it is new. A packed hash becomes a table first when the field
@@ -201,7 +344,7 @@ impl HashObj {
             self.make_table(hasher);
         }
         let new = match self {
-            HashObj::Packed { bytes, len } => match Self::find_packed(bytes, field) {
+            HashObj::Packed { bytes, len } => match find_packed(bytes, field) {
                 Some(p) => {
                     let mut encoded = Vec::with_capacity(varint_len(value.len()) + value.len());
                     write_varint(&mut encoded, value.len());
@@ -245,7 +388,7 @@ impl HashObj {
     /// Removes a field; true if it was there.
     pub(crate) fn del(&mut self, field: &[u8]) -> bool {
         match self {
-            HashObj::Packed { bytes, len } => match Self::find_packed(bytes, field) {
+            HashObj::Packed { bytes, len } => match find_packed(bytes, field) {
                 Some(p) => {
                     bytes.drain(p.start..p.end);
                     *len -= 1;
@@ -290,54 +433,6 @@ impl HashObj {
         }
     }
 
-    /// Every field and value: a packed hash's in insertion order.
-    pub(crate) fn pairs(&self) -> Pairs<'_> {
-        match self {
-            HashObj::Packed { bytes, .. } => Pairs::Packed(bytes, 0),
-            HashObj::Table(t) => {
-                let fields = &t.fields;
-                Pairs::Table(Box::new(fields.iter().map(|(_, f)| (f.key(), f.value()))))
-            }
-        }
-    }
-
-    /// The pair at `index` in [`HashObj::pairs`] order for a packed hash, or of table slot
-    /// `index` for a table (see [`HashObj::random_index`]).
-    pub(crate) fn pair_at(&self, index: usize) -> Option<(&[u8], &[u8])> {
-        match self {
-            HashObj::Packed { .. } => self.pairs().nth(index),
-            HashObj::Table(t) => {
-                let f = t.fields.get(index);
-                Some((f.key(), f.value()))
-            }
-        }
-    }
-
-    /// A random index for [`HashObj::pair_at`], or `None` if empty.
-    pub(crate) fn random_index(&self, mut rnd: impl FnMut() -> u64) -> Option<usize> {
-        match self {
-            HashObj::Packed { len: 0, .. } => None,
-            HashObj::Packed { len, .. } => Some((rnd() % *len as u64) as usize),
-            HashObj::Table(t) => t.fields.random_slot(rnd),
-        }
-    }
-
-    /// Every index of [`HashObj::pair_at`].
-    pub(crate) fn indexes(&self) -> Vec<usize> {
-        match self {
-            HashObj::Packed { len, .. } => (0..*len).collect(),
-            HashObj::Table(t) => t.fields.iter().map(|(i, _)| i).collect(),
-        }
-    }
-
-    /// The table of a hash that is one.
-    pub(crate) fn table(&self) -> Option<&Table<Field, ()>> {
-        match self {
-            HashObj::Packed { .. } => None,
-            HashObj::Table(t) => Some(&t.fields),
-        }
-    }
-
     /// Heap bytes of its contents (allocator rounding included).
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
@@ -374,42 +469,6 @@ impl HashObj {
             }
         }
     }
-
-    /// Checks the invariants: the packed layout and length, or the table's byte count. (A
-    /// packed hash may be past limits lowered since it was made, as in Redis.)
-    pub(crate) fn check(&self) -> Result<(), String> {
-        match self {
-            HashObj::Packed { bytes, len } => {
-                let mut n = 0;
-                let mut end = 0;
-                for p in packed_pairs(bytes) {
-                    if p.end > bytes.len() {
-                        return Err("packed pair runs past the end".into());
-                    }
-                    n += 1;
-                    end = p.end;
-                }
-                if n != *len || end != bytes.len() {
-                    return Err(format!("packed length {len}, counted {n}"));
-                }
-                Ok(())
-            }
-            HashObj::Table(t) => {
-                let FieldTable {
-                    fields,
-                    field_bytes,
-                } = &**t;
-                crate::invariants::check_table(fields).map_err(|e| format!("fields: {e}"))?;
-                let bytes: usize = fields.iter().map(|(_, f)| f.footprint()).sum();
-                if bytes != *field_bytes {
-                    return Err(format!(
-                        "field bytes counted {field_bytes}, recomputed {bytes}"
-                    ));
-                }
-                Ok(())
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -422,7 +481,10 @@ mod tests {
     };
 
     fn fields(h: &HashObj) -> Vec<(Vec<u8>, Vec<u8>)> {
-        h.pairs().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()
+        h.view()
+            .pairs()
+            .map(|(f, v)| (f.to_vec(), v.to_vec()))
+            .collect()
     }
 
     #[test]
@@ -441,9 +503,9 @@ mod tests {
             .map(|(f, v)| (f.as_bytes().to_vec(), v.as_bytes().to_vec()))
             .collect();
         assert_eq!(fields(&h), want);
-        assert_eq!((h.len(), h.is_packed()), (3, true));
+        assert_eq!((h.len(), h.view().is_packed()), (3, true));
         assert_eq!(h.get(b"c"), Some(&b"3"[..]));
-        h.check().unwrap();
+        h.view().check().unwrap();
     }
 
     #[test]
@@ -453,14 +515,14 @@ mod tests {
         for i in 0..5u8 {
             many.set(&[b'f', i], &[i], LIMITS, &s);
         }
-        assert!(!many.is_packed());
+        assert!(!many.view().is_packed());
         assert_eq!(many.len(), 5);
         assert_eq!(many.get(&[b'f', 3]), Some(&[3u8][..]));
-        many.check().unwrap();
+        many.view().check().unwrap();
         let mut long = HashObj::new();
         long.set(b"a", b"1", LIMITS, &s);
         assert!(long.set(b"b", b"123456789", LIMITS, &s));
-        assert!(!long.is_packed());
+        assert!(!long.view().is_packed());
         assert_eq!(long.get(b"a"), Some(&b"1"[..]));
     }
 
@@ -476,11 +538,11 @@ mod tests {
         h.set(&long, &long, wide, &s);
         h.set(b"k", &long[..200], wide, &s);
         h.set(&long, b"v", wide, &s);
-        assert!(h.is_packed());
+        assert!(h.view().is_packed());
         assert_eq!(h.get(&long), Some(&b"v"[..]));
         assert_eq!(h.get(b"k").map(<[u8]>::len), Some(200));
         assert!(h.del(&long));
         assert_eq!(fields(&h), vec![(b"k".to_vec(), long[..200].to_vec())]);
-        h.check().unwrap();
+        h.view().check().unwrap();
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use crate::entry::{Entry, KIND_INT, KIND_MASK, build};
 use crate::evict::KeyView;
+use crate::hashobj::HashRef;
 use crate::memory::alloc_size;
 use crate::shard::{Shard, ShardState};
 use crate::store::Store;
@@ -204,10 +205,13 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
         }
         list.check().map_err(|e| format!("list: {e}"))?;
     }
-    let Some(hash) = entry.as_hash() else {
+    if entry.as_hash().is_some_and(|h| h.view().is_packed()) {
+        return Err("packed hash boxed apart from its key".into());
+    }
+    let Some(hash) = HashRef::of(entry) else {
         return Ok(());
     };
-    if hash.is_empty() {
+    if hash.len() == 0 {
         return Err("empty hash kept".into());
     }
     hash.check()?;

@@ -16,8 +16,9 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, head};
+use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, PACKED_HASH, head};
 use crate::error::{Result, StoreError};
+use crate::hashobj::{HashObj, HashRef};
 use crate::quicklist::ListEnd;
 use crate::store::Store;
 use crate::table::Slot;
@@ -51,7 +52,23 @@ pub struct SnapshotEntry {
     pub value: SnapshotValue,
 }
 
+/// A hash's pairs, copied.
+fn hash_pairs(hash: HashRef<'_>) -> SnapshotValue {
+    SnapshotValue::Hash(
+        hash.pairs()
+            .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
+            .collect(),
+    )
+}
+
 fn copy_entry(e: &Entry) -> SnapshotEntry {
+    if let Some(hash) = e.packed(PACKED_HASH).and(HashRef::of(e)) {
+        return SnapshotEntry {
+            key: Bytes::copy_from_slice(e.key()),
+            expire_at_ms: e.expire(),
+            value: hash_pairs(hash),
+        };
+    }
     match e {
         Entry::Str(blob) => {
             let h = head(blob);
@@ -75,11 +92,7 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
             expire_at_ms: e.expire(),
             value: match &obj.value {
                 ObjValue::Str(v) => SnapshotValue::String(Bytes::copy_from_slice(v)),
-                ObjValue::Hash(hash) => SnapshotValue::Hash(
-                    hash.pairs()
-                        .map(|(f, v)| (Bytes::copy_from_slice(f), Bytes::copy_from_slice(v)))
-                        .collect(),
-                ),
+                ObjValue::Hash(hash) => hash_pairs(hash.view()),
                 ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
             },
         },
@@ -304,11 +317,11 @@ impl Store {
                 }
                 let mut entry = Entry::new_hash(key);
                 let limits = self.hash_pack_limits();
-                if let Some(hash) = entry.as_hash_mut() {
-                    for (f, v) in &fields {
-                        hash.set(f, v, limits, &self.inner.hasher);
-                    }
+                let mut hash = HashObj::new();
+                for (f, v) in &fields {
+                    hash.set(f, v, limits, &self.inner.hasher);
                 }
+                entry.store_hash(hash);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }
