@@ -12,6 +12,11 @@
 #        scripts/bench.sh lists      the list matrix: LPUSH RPUSH LPOP RPOP LRANGE_100 LRANGE_600, and
 #                                    BRPOP: 50 consumers in BRPOP fed by 50 LPUSH clients at once
 #                                    (ops/s: elements through the queue; CPU per push or pop)
+#        scripts/bench.sh sets       redis-benchmark's SADD SPOP ZADD ZPOPMIN, and on a sorted set
+#                                    `big` of BIG_ZSET (1,000,000) members `member:<12 digits>`
+#                                    scored by their number: ZRANGE_100 (ZRANGE big 0 99
+#                                    WITHSCORES), ZRANK, ZRANGEBYSCORE (from a random score,
+#                                    LIMIT 0 10) and ZINCRBY, of random members
 # Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
 #        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
 # List rows use redis-benchmark's one list key: each LPUSH/RPUSH row adds what the LPOP/RPOP
@@ -25,7 +30,10 @@ REQUESTS=${REQUESTS:-1000000}
 KEYSPACE=${KEYSPACE:-100000}
 DEFAULT_WORKLOADS="SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3 GET:50:16:3 SET:100:64:3 GET:100:64:3 SET:50:16:1024 GET:50:16:1024"
 LIST_WORKLOADS="LPUSH:50:1:3 LPOP:50:1:3 RPUSH:50:1:3 RPOP:50:1:3 LPUSH:50:16:3 LPOP:50:16:3 RPUSH:50:16:3 RPOP:50:16:3 LRANGE_100:50:1:3 LRANGE_600:50:1:3 LRANGE_100:50:16:3 LRANGE_600:50:16:3 BRPOP:50:1:3"
+SET_WORKLOADS="SADD:50:1:3 SPOP:50:1:3 ZADD:50:1:3 ZPOPMIN:50:1:3 SADD:50:16:3 SPOP:50:16:3 ZADD:50:16:3 ZPOPMIN:50:16:3 ZRANGE_100:50:1:3 ZRANK:50:1:3 ZRANGEBYSCORE:50:1:3 ZINCRBY:50:1:3 ZRANGE_100:50:16:3 ZRANK:50:16:3 ZRANGEBYSCORE:50:16:3 ZINCRBY:50:16:3"
+BIG_ZSET=${BIG_ZSET:-1000000}
 if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
+if [[ ${1:-} == sets ]]; then DEFAULT_WORKLOADS=$SET_WORKLOADS; fi
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
 
@@ -37,10 +45,17 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # run PORT PID CMD CLIENTS PIPELINE SIZE N -> "ops/s us_per_request"
 run() {
   local port=$1 pid=$2 cmd=$3 c=$4 p=$5 d=$6 n=$7 before after ops
-  local what=(-t "${cmd,,}") label=$cmd producer=""
+  local what=(-t "${cmd,,}") label=$cmd producer="" keyspace=$KEYSPACE
   if [[ $cmd == LRANGE_* ]]; then  # the read alone, without redis-benchmark's LPUSH prefill
     label="LRANGE mylist 0 $((${cmd#LRANGE_} - 1))"; what=($label)
   fi
+  case $cmd in  # commands on the big sorted set, of random members (or from a random score)
+    ZRANGE_100) label="ZRANGE big 0 99 WITHSCORES" ;;
+    ZRANK) label="ZRANK big member:__rand_int__" ;;
+    ZRANGEBYSCORE) label="ZRANGEBYSCORE big __rand_int__ +inf LIMIT 0 10" ;;
+    ZINCRBY) label="ZINCRBY big 1 member:__rand_int__" ;;
+  esac
+  if [[ $label == *big* ]]; then what=($label); keyspace=$BIG_ZSET; fi
   before=$(cpu_ticks "$pid")
   if [[ $cmd == BRPOP ]]; then  # consumers blocked on a queue, fed by as many LPUSHes at once
     label="BRPOP queue 0"; what=($label)
@@ -48,7 +63,7 @@ run() {
     producer=$!
   fi
   ops=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$c" -P "$p" -d "$d" \
-        -r "$KEYSPACE" -n "$n" --csv "${what[@]}" 2>/dev/null | tr -d '"' | awk -F, -v t="$label" '$1 == t { print $2 }')
+        -r "$keyspace" -n "$n" --csv "${what[@]}" 2>/dev/null | tr -d '"' | awk -F, -v t="$label" '$1 == t { print $2 }')
   if [[ -n $producer ]]; then wait "$producer"; n=$((n * 2)); fi  # CPU per request: per push or pop
   after=$(cpu_ticks "$pid")
   awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
@@ -72,6 +87,22 @@ for w in $WORKLOADS; do
     for port in "$REDIS_PORT" "$OURS_PORT"; do
       redis-cli -p "$port" DEL mylist >/dev/null
       taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t lpush -c 1 -P 64 -d "$d" -n 600 -q >/dev/null
+    done
+  fi
+  if [[ $cmd == ZRANGE_100 || $cmd == ZRANK || $cmd == ZRANGEBYSCORE || $cmd == ZINCRBY ]]; then
+    for port in "$REDIS_PORT" "$OURS_PORT"; do  # the big sorted set, made once per server
+      if [[ $(redis-cli -p "$port" ZCARD big) != "$BIG_ZSET" ]]; then
+        redis-cli -p "$port" DEL big >/dev/null
+        python3 -c '
+import sys
+n, out = int(sys.argv[1]), sys.stdout.buffer
+for start in range(0, n, 1000):
+    args = [b"ZADD", b"big"]
+    for i in range(start, min(n, start + 1000)):
+        args += [b"%d" % i, b"member:%012d" % i]
+    out.write(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+' "$BIG_ZSET" | redis-cli -p "$port" --pipe >/dev/null
+      fi
     done
   fi
   r_ops=(); r_us=(); o_ops=(); o_us=()
