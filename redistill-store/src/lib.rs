@@ -33,8 +33,8 @@
 //!   their databases at once.
 //! - Entries are compact: a string's key, optional expiry and value share one allocation, 16
 //!   bytes in the table plus a 2-byte control word and the 4-byte eviction access word (see
-//!   [`evict`]). Strings over 4 KiB, strings edited in place, hashes and lists keep their
-//!   value in allocations of its own, grown in place (APPEND, SETRANGE) and moved, not
+//!   [`evict`]); so does a small hash, packed. Strings over 4 KiB, strings edited in place,
+//!   big hashes and lists keep their value in allocations of its own, grown in place (APPEND, SETRANGE) and moved, not
 //!   copied, by RENAME and MOVE. Values passed in are always copied, so a caller's network
 //!   buffer is never pinned.
 //! - Time comes from a [`Clock`]; tests use [`ManualClock`]. Expiry is lazy on access plus
