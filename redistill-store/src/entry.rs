@@ -342,17 +342,6 @@ impl Entry {
         Entry::Str(build(KIND_PACKED | ty, key, expire, value))
     }
 
-    /// Makes this entry hold `hash` instead of its value, keeping its key and expiry: a
-    /// packed hash in the blob, a field table in an [`Obj`].
-    pub(crate) fn store_hash(&mut self, hash: HashObj) {
-        let h = self.head();
-        let key = &self.head_blob()[h.key_start..h.key_end];
-        *self = match hash.packed_value() {
-            Some(value) => Entry::new_packed(key, h.expire, PACKED_HASH, &value),
-            None => Entry::new_obj(key, h.expire, ObjValue::Hash(hash)),
-        };
-    }
-
     /// The hash, or `None` for other types.
     pub(crate) fn as_hash(&self) -> Option<&HashObj> {
         match self {
@@ -446,7 +435,7 @@ impl Entry {
         }
     }
 
-    fn new_obj(key: &[u8], expire: Option<u64>, value: ObjValue) -> Entry {
+    pub(crate) fn new_obj(key: &[u8], expire: Option<u64>, value: ObjValue) -> Entry {
         Entry::Obj(Box::new(Obj {
             head: build(0, key, expire, &[]),
             value,

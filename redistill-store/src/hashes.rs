@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::{Entry, PACKED_HASH, canonical_i64};
+use crate::entry::{Entry, canonical_i64};
 use crate::error::{Result, StoreError};
 use crate::float::{self, FloatError};
 use crate::glob::glob_match;
@@ -116,16 +116,9 @@ impl Store {
         })?
     }
 
-    /// Modifies the hash at `key`, creating it when `create` is set (after checking the
-    /// memory limit). When `f` succeeds and `changed` says its result changed the hash,
-    /// reports `event` ([`Event::New`] first for a hash it created); a hash it empties is
-    /// deleted and reported as [`Event::Del`], as Redis keeps no empty hashes. A missing
-    /// key (without `create`) answers `absent()`; a key of another type fails with
-    /// WRONGTYPE.
-    ///
-    /// A packed hash is copied out of its entry, edited, and written back only if it
-    /// changed: packed again, or as a field table once past the limits. A table is edited
-    /// in place.
+    /// [`Store::write_packable`] on a hash, checking the memory limit first when `create`
+    /// is set. When `f` succeeds and `changed` says its result changed the hash, reports
+    /// `event`.
     fn write_hash<R>(
         &self,
         db: usize,
@@ -140,52 +133,23 @@ impl Store {
         }
         let limits = self.hash_pack_limits();
         let hasher = &self.inner.hasher;
-        let edit = |hash: &mut HashObj| {
-            f(&mut Fields {
-                hash,
-                limits,
-                hasher,
-            })
-            .map(|r| {
-                let e = changed(&r).then_some(event);
-                (r, e)
-            })
-        };
-        self.with_write(db, key, |ctx| {
-            let (i, created) = match ctx.live(key) {
-                Some(i) => {
-                    hash_of(ctx.entry(i))?;
-                    (i, false)
-                }
-                None if create => (ctx.insert(Entry::new_hash(key)), true),
-                None => return Ok(absent()),
-            };
-            let r = ctx.update(i, |e| match e.packed(PACKED_HASH) {
-                Some(value) => {
-                    let mut hash = HashObj::from_packed(value);
-                    let r = edit(&mut hash);
-                    if let Ok((_, Some(_))) = &r {
-                        e.store_hash(hash);
-                    }
-                    r
-                }
-                None => e.as_hash_mut().map_or(Err(StoreError::WrongType), edit),
-            });
-            if let Ok((_, Some(event))) = &r {
-                if created {
-                    ctx.emit(key, Event::New);
-                }
-                ctx.emit(key, *event);
-            }
-            // Slot `i` still holds the hash: nothing was inserted or removed since.
-            if hash_of(ctx.entry(i)).is_ok_and(|h| h.len() == 0) {
-                ctx.remove(i);
-                if !created {
-                    ctx.emit(key, Event::Del);
-                }
-            }
-            r.map(|(r, _)| r)
-        })
+        self.write_packable(
+            db,
+            key,
+            create,
+            |hash: &mut HashObj| {
+                f(&mut Fields {
+                    hash,
+                    limits,
+                    hasher,
+                })
+                .map(|r| {
+                    let e = changed(&r).then_some(event);
+                    (r, e)
+                })
+            },
+            || Ok(absent()),
+        )
     }
 
     /// HSET: sets fields, returns how many were new.

@@ -11,8 +11,9 @@
 //! the hash becomes a *hashtable*, each field and its value in an allocation of its own,
 //! and stays one, as in Redis.
 
-use crate::entry::{Entry, PACKED_HASH, read_varint, varint_len, write_varint};
+use crate::entry::{Entry, ObjValue, PACKED_HASH, read_varint, varint_len, write_varint};
 use crate::memory::alloc_size;
+use crate::packed::Packable;
 use crate::table::{Slot, Table};
 
 /// Default `hash-max-listpack-entries`.
@@ -281,17 +282,12 @@ fn find_packed(bytes: &[u8], field: &[u8]) -> Option<PackedPair> {
     packed_pairs(bytes).find(|p| &bytes[p.field.0..p.field.1] == field)
 }
 
-impl HashObj {
-    /// An empty, packed hash.
-    pub(crate) fn new() -> Self {
-        HashObj::Packed {
-            bytes: Vec::new(),
-            len: 0,
-        }
-    }
+/// A packed hash is stored as its field count, then its pairs.
+impl Packable for HashObj {
+    const TYPE: u8 = PACKED_HASH;
+    const EMPTY: &'static [u8] = &[0];
 
-    /// A packed hash, from its stored form (see [`HashObj::packed_value`]).
-    pub(crate) fn from_packed(value: &[u8]) -> Self {
+    fn unpack(value: &[u8]) -> Self {
         let (len, bytes) = split_packed(value);
         HashObj::Packed {
             bytes: bytes.to_vec(),
@@ -299,9 +295,7 @@ impl HashObj {
         }
     }
 
-    /// The stored form of a packed hash: its field count, then its pairs; `None` for a
-    /// table.
-    pub(crate) fn packed_value(&self) -> Option<Vec<u8>> {
+    fn pack(&self) -> Option<Vec<u8>> {
         match self {
             HashObj::Packed { bytes, len } => {
                 let mut out = Vec::with_capacity(varint_len(*len) + bytes.len());
@@ -310,6 +304,28 @@ impl HashObj {
                 Some(out)
             }
             HashObj::Table(_) => None,
+        }
+    }
+
+    fn boxed_mut(e: &mut Entry) -> Option<&mut Self> {
+        e.as_hash_mut()
+    }
+
+    fn into_value(self) -> ObjValue {
+        ObjValue::Hash(self)
+    }
+
+    fn len_of(e: &Entry) -> Option<usize> {
+        HashRef::of(e).map(HashRef::len)
+    }
+}
+
+impl HashObj {
+    /// An empty, packed hash.
+    pub(crate) fn new() -> Self {
+        HashObj::Packed {
+            bytes: Vec::new(),
+            len: 0,
         }
     }
 

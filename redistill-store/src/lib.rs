@@ -66,6 +66,7 @@ mod keys;
 mod lists;
 mod memory;
 mod multikey;
+mod packed;
 mod quicklist;
 mod scan;
 mod shard;

@@ -321,7 +321,7 @@ impl Store {
                 for (f, v) in &fields {
                     hash.set(f, v, limits, &self.inner.hasher);
                 }
-                entry.store_hash(hash);
+                entry.store_packable(hash);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }

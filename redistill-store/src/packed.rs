@@ -1,0 +1,102 @@
+//! Small collections packed into their key's entry, and the write path they share.
+//!
+//! A small hash (and any collection type that implements [`Packable`]) is kept as Redis
+//! keeps it in a listpack, but inside the entry's own blob, after the key: key and
+//! collection are one allocation, with no object between them, which is what makes a key
+//! holding a few elements cheaper here than in Redis. Reads look at the packed bytes in
+//! place, through the type's own view. A write copies the collection out
+//! ([`Packable::unpack`]), edits the owned copy and, if it changed, writes it back: packed
+//! again while it fits its limits, else as the type's big form in an `Obj`, for good. A
+//! big collection is edited in place.
+
+use crate::changes::Event;
+use crate::entry::{Entry, ObjValue};
+use crate::error::{Result, StoreError};
+use crate::store::Store;
+
+/// A collection type whose small values live packed in their entry.
+pub(crate) trait Packable: Sized {
+    /// The type bits of its packed entries (`entry::PACKED_*`).
+    const TYPE: u8;
+    /// The owned, editable form of the packed value `value`.
+    fn unpack(value: &[u8]) -> Self;
+    /// Its packed form, or `None` once it is past the limits of packing.
+    fn pack(&self) -> Option<Vec<u8>>;
+    /// The boxed collection `e` holds, if it holds one of this type.
+    fn boxed_mut(e: &mut Entry) -> Option<&mut Self>;
+    /// This collection as a boxed value.
+    fn into_value(self) -> ObjValue;
+    /// How many elements `e` holds, packed or boxed; `None` for another type.
+    fn len_of(e: &Entry) -> Option<usize>;
+    /// The packed value of an empty collection.
+    const EMPTY: &'static [u8];
+}
+
+impl Entry {
+    /// Makes this entry hold `value` instead of its value, keeping its key and expiry:
+    /// packed in the blob while it packs, else boxed.
+    pub(crate) fn store_packable<T: Packable>(&mut self, value: T) {
+        let h = self.head();
+        let key = &self.head_blob()[h.key_start..h.key_end];
+        *self = match value.pack() {
+            Some(bytes) => Entry::new_packed(key, h.expire, T::TYPE, &bytes),
+            None => Entry::new_obj(key, h.expire, value.into_value()),
+        };
+    }
+}
+
+impl Store {
+    /// Modifies the collection of type `T` at `key`, creating it (empty, packed) when
+    /// `create` is set. `f` returns its result and the event its change is reported as
+    /// (`None`: nothing changed). [`Event::New`] precedes the event of a collection created;
+    /// an emptied one is deleted and reported as [`Event::Del`], as Redis keeps no empty
+    /// collections. A missing key (without `create`) answers `absent()`; a key of another
+    /// type fails with WRONGTYPE.
+    pub(crate) fn write_packable<T: Packable, R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        create: bool,
+        f: impl FnOnce(&mut T) -> Result<(R, Option<Event>)>,
+        absent: impl FnOnce() -> Result<R>,
+    ) -> Result<R> {
+        self.with_write(db, key, |ctx| {
+            let (i, created) = match ctx.live(key) {
+                Some(i) => {
+                    T::len_of(ctx.entry(i)).ok_or(StoreError::WrongType)?;
+                    (i, false)
+                }
+                None if create => {
+                    let entry = Entry::new_packed(key, None, T::TYPE, T::EMPTY);
+                    (ctx.insert(entry), true)
+                }
+                None => return absent(),
+            };
+            let r = ctx.update(i, |e| match e.packed(T::TYPE) {
+                Some(value) => {
+                    let mut owned = T::unpack(value);
+                    let r = f(&mut owned);
+                    if let Ok((_, Some(_))) = &r {
+                        e.store_packable(owned);
+                    }
+                    r
+                }
+                None => T::boxed_mut(e).map_or(Err(StoreError::WrongType), f),
+            });
+            if let Ok((_, Some(event))) = &r {
+                if created {
+                    ctx.emit(key, Event::New);
+                }
+                ctx.emit(key, *event);
+            }
+            // Slot `i` still holds the collection: nothing was inserted or removed since.
+            if T::len_of(ctx.entry(i)) == Some(0) {
+                ctx.remove(i);
+                if !created {
+                    ctx.emit(key, Event::Del);
+                }
+            }
+            r.map(|(r, _)| r)
+        })
+    }
+}
