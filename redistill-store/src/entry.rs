@@ -15,6 +15,7 @@
 
 use crate::memory::alloc_size;
 use crate::quicklist::ListObj;
+use crate::setobj::SetObj;
 use crate::table::{Slot, Table};
 
 pub(crate) const KIND_MASK: u8 = 0b11;
@@ -232,6 +233,8 @@ pub(crate) enum ObjValue {
     Hash(HashObj),
     /// A list.
     List(ListObj),
+    /// A set.
+    Set(SetObj),
 }
 
 /// One keyspace entry.
@@ -286,11 +289,18 @@ pub enum ValueType {
     Hash,
     /// A list (`"list"`).
     List,
+    /// A set (`"set"`).
+    Set,
 }
 
 impl ValueType {
     /// Every type a value can have.
-    pub const ALL: &[ValueType] = &[ValueType::String, ValueType::Hash, ValueType::List];
+    pub const ALL: &[ValueType] = &[
+        ValueType::String,
+        ValueType::Hash,
+        ValueType::List,
+        ValueType::Set,
+    ];
 
     /// The name TYPE replies with.
     pub fn as_str(self) -> &'static str {
@@ -298,6 +308,7 @@ impl ValueType {
             ValueType::String => "string",
             ValueType::Hash => "hash",
             ValueType::List => "list",
+            ValueType::Set => "set",
         }
     }
 
@@ -355,6 +366,7 @@ impl Entry {
                 ObjValue::Str(_) => ValueType::String,
                 ObjValue::Hash(_) => ValueType::Hash,
                 ObjValue::List(_) => ValueType::List,
+                ObjValue::Set(_) => ValueType::Set,
             },
         }
     }
@@ -364,7 +376,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -375,7 +387,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -386,7 +398,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -397,7 +409,29 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The set, or `None` for other types.
+    pub(crate) fn as_set(&self) -> Option<&SetObj> {
+        match self {
+            Entry::Obj(o) => match &o.value {
+                ObjValue::Set(s) => Some(s),
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The set, mutably, or `None` for other types.
+    pub(crate) fn as_set_mut(&mut self) -> Option<&mut SetObj> {
+        match self {
+            Entry::Obj(o) => match &mut o.value {
+                ObjValue::Set(s) => Some(s),
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -425,7 +459,7 @@ impl Entry {
             }
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => Some(StrRef::Raw(v)),
-                ObjValue::Hash(_) | ObjValue::List(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
             },
         }
     }
@@ -476,7 +510,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Str(v) => Some(v),
-                ObjValue::Hash(_) | ObjValue::List(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -589,6 +623,11 @@ impl Entry {
         Entry::new_obj(key, None, ObjValue::List(list))
     }
 
+    /// A set entry for `set` (which must not be empty once stored).
+    pub(crate) fn new_set(key: &[u8], set: SetObj) -> Entry {
+        Entry::new_obj(key, None, ObjValue::Set(set))
+    }
+
     /// Replaces the expiry, rebuilding the header (the blob of an inline string).
     pub(crate) fn set_expire(&mut self, expire: Option<u64>) {
         let blob = match self {
@@ -639,6 +678,7 @@ impl Entry {
                         })
                     }
                     ObjValue::List(list) => ObjValue::List(list.clone()),
+                    ObjValue::Set(set) => ObjValue::Set(set.duplicate()),
                 };
                 Entry::new_obj(key, expire, value)
             }
@@ -655,6 +695,7 @@ impl Entry {
                     ObjValue::Str(v) => alloc_size(v.capacity()),
                     ObjValue::Hash(h) => alloc_size(h.fields.array_bytes()) + h.field_bytes,
                     ObjValue::List(l) => l.heap_bytes(),
+                    ObjValue::Set(s) => s.heap_bytes(),
                 };
                 alloc_size(std::mem::size_of::<Obj>()) + alloc_size(o.head.len()) + value
             }
@@ -680,6 +721,7 @@ impl Entry {
                 ObjValue::Hash(_) => "listpack",
                 // Redis 7.0 reports every list as a quicklist, however small.
                 ObjValue::List(_) => "quicklist",
+                ObjValue::Set(s) => s.encoding(),
             },
         }
     }
@@ -733,7 +775,7 @@ mod tests {
         match e {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => v.as_ptr(),
-                ObjValue::Hash(_) | ObjValue::List(_) => panic!("not a string"),
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => panic!("not a string"),
             },
             Entry::Str(_) => panic!("inline"),
         }

@@ -19,6 +19,7 @@ use crate::changes::Event;
 use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, head};
 use crate::error::{Result, StoreError};
 use crate::quicklist::ListEnd;
+use crate::setobj::SetObj;
 use crate::store::Store;
 use crate::table::Slot;
 
@@ -38,6 +39,8 @@ pub enum SnapshotValue {
     Hash(Vec<(Bytes, Bytes)>),
     /// A list's elements, head first.
     List(Vec<Bytes>),
+    /// A set's members, in no particular order.
+    Set(Vec<Bytes>),
 }
 
 /// One key of a snapshot: the key, its absolute expiry and its value.
@@ -87,6 +90,7 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
                         .collect(),
                 ),
                 ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
+                ObjValue::Set(set) => SnapshotValue::Set(set.members()),
             },
         },
     }
@@ -328,6 +332,21 @@ impl Store {
                     list.push(ListEnd::Right, e);
                 }
                 let mut entry = Entry::new_list(key, list);
+                if expire_at_ms.is_some() {
+                    entry.set_expire(expire_at_ms);
+                }
+                entry
+            }
+            SnapshotValue::Set(members) => {
+                let Some(first) = members.first() else {
+                    return Ok(false);
+                };
+                let limits = self.set_limits();
+                let mut set = SetObj::for_first(first, &limits);
+                for m in &members {
+                    set.add(m, &limits);
+                }
+                let mut entry = Entry::new_set(key, set);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }
