@@ -149,23 +149,9 @@ impl MemberBuf {
 }
 
 impl SetObj {
-    /// An empty set for a first member `first`: an intset if it is an integer, else a
-    /// listpack or a hash table as the limits say.
-    pub(crate) fn for_first(first: &[u8], limits: &SetLimits) -> SetObj {
-        if canonical_i64(first).is_some() && limits.intset_entries > 0 {
-            SetObj::Ints(Vec::new())
-        } else if first.len() <= limits.listpack_value && limits.listpack_entries > 0 {
-            SetObj::Packed(Packed::default())
-        } else {
-            Self::new_table(limits)
-        }
-    }
-
-    fn new_table(limits: &SetLimits) -> SetObj {
-        SetObj::Table {
-            members: Table::new(limits.hasher.clone(), 0),
-            bytes: 0,
-        }
+    /// An empty set: an intset until a member calls for another encoding.
+    pub(crate) fn new() -> SetObj {
+        SetObj::Ints(Vec::new())
     }
 
     /// How many members it holds.
@@ -236,18 +222,22 @@ impl SetObj {
                     }
                     return true;
                 }
-                Some(_) => self.convert_to_table(limits, len + 1),
+                Some(_) => self.convert_to_table(limits),
                 None => {
-                    if len < limits.listpack_entries && member.len() <= limits.listpack_value {
+                    // The integers too must fit as listpack members.
+                    let widest = v.iter().map(|n| decimal_len(*n)).max().unwrap_or(0);
+                    if len < limits.listpack_entries
+                        && member.len().max(widest) <= limits.listpack_value
+                    {
                         self.convert_to_packed();
                     } else {
-                        self.convert_to_table(limits, len + 1);
+                        self.convert_to_table(limits);
                     }
                 }
             },
             SetObj::Packed(_) => {
                 if len >= limits.listpack_entries || member.len() > limits.listpack_value {
-                    self.convert_to_table(limits, len + 1);
+                    self.convert_to_table(limits);
                 }
             }
             SetObj::Table { .. } => {}
@@ -341,10 +331,9 @@ impl SetObj {
         *self = SetObj::Packed(p);
     }
 
-    fn convert_to_table(&mut self, limits: &SetLimits, room: usize) {
+    fn convert_to_table(&mut self, limits: &SetLimits) {
         let mut members = Table::new(limits.hasher.clone(), 0);
         let mut bytes = 0;
-        let _ = room;
         self.for_each(|m| {
             let h = members.hash(m);
             bytes += alloc_size(m.len());
@@ -382,6 +371,15 @@ impl SetObj {
     }
 }
 
+/// Length of `n`'s decimal text.
+fn decimal_len(n: i64) -> usize {
+    let digits = n
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |d| d as usize + 1);
+    digits + usize::from(n < 0)
+}
+
 /// Room for the decimal text of any `i64`.
 fn itoa_buf() -> [u8; 20] {
     [0; 20]
@@ -416,6 +414,7 @@ mod tests {
         let mut buf = itoa_buf();
         for n in [0, 1, -1, 42, i64::MIN, i64::MAX, -9_000] {
             assert_eq!(fmt_i64(&mut buf, n), n.to_string().as_bytes());
+            assert_eq!(decimal_len(n), n.to_string().len());
         }
     }
 }

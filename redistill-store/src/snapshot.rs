@@ -338,11 +338,11 @@ impl Store {
                 entry
             }
             SnapshotValue::Set(members) => {
-                let Some(first) = members.first() else {
+                if members.is_empty() {
                     return Ok(false);
-                };
+                }
                 let limits = self.set_limits();
-                let mut set = SetObj::for_first(first, &limits);
+                let mut set = SetObj::new();
                 for m in &members {
                     set.add(m, &limits);
                 }
