@@ -794,6 +794,72 @@ mod tests {
         store.check_invariants().unwrap();
     }
 
+    #[derive(Default)]
+    struct Log(std::sync::Mutex<Vec<(Vec<u8>, &'static str)>>);
+
+    impl crate::ChangeListener for Log {
+        fn changed(&self, change: crate::Change<'_>) {
+            if let crate::Change::Key { key, event, .. } = change {
+                self.0.lock().unwrap().push((key.to_vec(), event.name()));
+            }
+        }
+    }
+
+    impl Log {
+        fn take(&self) -> Vec<String> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+                .into_iter()
+                .map(|(k, e)| format!("{} {e}", String::from_utf8_lossy(&k)))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn changes_are_reported_with_redis_events() {
+        let log = std::sync::Arc::new(Log::default());
+        let store = Store::builder().change_listener(log.clone()).build();
+        store.sadd(0, b"a", &[b"1", b"2"]).unwrap();
+        store.sadd(0, b"a", &[b"1"]).unwrap();
+        assert_eq!(log.take(), ["a new", "a sadd"]);
+        store.srem(0, b"a", &[b"9"]).unwrap();
+        store.srem(0, b"a", &[b"2"]).unwrap();
+        assert_eq!(log.take(), ["a srem"]);
+        store.smove(0, b"a", b"b", b"1").unwrap();
+        assert_eq!(log.take(), ["a srem", "a del", "b new", "b sadd"]);
+        store.sadd(0, b"a", &[b"1"]).unwrap();
+        log.take();
+        store.smove(0, b"a", b"b", b"1").unwrap();
+        assert_eq!(
+            log.take(),
+            ["a srem", "a del"],
+            "already in the destination"
+        );
+        store.sadd(0, b"a", &[b"1", b"x"]).unwrap();
+        log.take();
+        store.sinter(0, &[b"a", b"b"], Some(b"d")).unwrap();
+        store.sunion(0, &[b"a", b"b"], Some(b"d")).unwrap();
+        store.sdiff(0, &[b"a", b"b"], Some(b"d")).unwrap();
+        store.sdiff(0, &[b"a", b"a"], Some(b"d")).unwrap();
+        store.sinter(0, &[b"a", b"none"], Some(b"d")).unwrap();
+        assert_eq!(
+            log.take(),
+            [
+                "d new",
+                "d sinterstore",
+                "d sunionstore",
+                "d sdiffstore",
+                "d del"
+            ]
+        );
+        store.spop(0, b"a", 0).unwrap();
+        store.spop(0, b"a", 1).unwrap();
+        store.spop(0, b"a", 5).unwrap();
+        assert_eq!(log.take(), ["a spop", "a spop", "a del"]);
+        store.sinter(0, &[b"a"], None).unwrap();
+        store.srandmember(0, b"b", Some(-3)).unwrap();
+        assert!(log.take().is_empty());
+    }
+
     #[derive(Debug, Clone)]
     enum Op {
         Add(Vec<u16>),
