@@ -210,6 +210,16 @@ impl SetObj {
     /// Adds `member`; true if it was new. Converts the encoding first when the new member
     /// does not fit it.
     pub(crate) fn add(&mut self, member: &[u8], limits: &SetLimits) -> bool {
+        if let SetObj::Table { members, bytes } = self {
+            // The common case for big sets: one hash, one probe.
+            let h = members.hash(member);
+            if members.find(h, member).is_some() {
+                return false;
+            }
+            *bytes += alloc_size(member.len());
+            members.insert_new(h, Member(member.into()), ());
+            return true;
+        }
         if self.contains(member) {
             return false;
         }
@@ -303,6 +313,13 @@ impl SetObj {
                 .random_slot(rnd)
                 .map(|i| MemberBuf::Bytes(members.get(i).0.to_vec())),
         }
+    }
+
+    /// A uniformly random slot of a hash-table set and its member; `None` for the compact
+    /// encodings or an empty set.
+    pub(crate) fn random_slot(&self, rnd: impl FnMut() -> u64) -> Option<(usize, &[u8])> {
+        let members = self.table()?;
+        members.random_slot(rnd).map(|i| (i, &members.get(i).0[..]))
     }
 
     /// Every member as an owned value (integers stay integers).

@@ -370,6 +370,25 @@ impl Store {
                     }
                     out
                 }
+                Some(c)
+                    if s.table().is_some()
+                        && c.unsigned_abs().saturating_mul(3) < s.len() as u64 =>
+                {
+                    // Few of many (Redis's fourth case): distinct random slots, without
+                    // listing the whole set.
+                    let want = usize::try_from(c).unwrap_or(usize::MAX);
+                    let mut seen = std::collections::HashSet::with_capacity(want);
+                    let mut out = Vec::with_capacity(want);
+                    while out.len() < want {
+                        let Some((slot, m)) = s.random_slot(rnd) else {
+                            break;
+                        };
+                        if seen.insert(slot) {
+                            out.push(Bytes::copy_from_slice(m));
+                        }
+                    }
+                    out
+                }
                 Some(c) => {
                     let mut all = s.member_bufs();
                     let len = all.len();
@@ -407,7 +426,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn smove(&self, db: usize, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool> {
-        self.check_memory()?;
+        // Not refused over the memory limit: Redis does not flag SMOVE denyoom.
         let limits = self.set_limits();
         let keys = [src, dst];
         self.write_keys(db, &keys, |w| {
@@ -858,6 +877,21 @@ mod tests {
         store.sinter(0, &[b"a"], None).unwrap();
         store.srandmember(0, b"b", Some(-3)).unwrap();
         assert!(log.take().is_empty());
+    }
+
+    #[test]
+    fn srandmember_picks_distinct_members_of_a_big_set() {
+        let store = Store::new();
+        let members: Vec<Vec<u8>> = (0..1000).map(|i| format!("m{i}").into_bytes()).collect();
+        let refs: Vec<&[u8]> = members.iter().map(|m| &m[..]).collect();
+        store.sadd(0, b"big", &refs).unwrap();
+        for count in [1, 10, 333, 334, 999, 1000, 5000] {
+            let picked = store.srandmember(0, b"big", Some(count)).unwrap();
+            let distinct: BTreeSet<Bytes> = picked.iter().cloned().collect();
+            let want = usize::try_from(count).unwrap().min(1000);
+            assert_eq!((picked.len(), distinct.len()), (want, want), "{count}");
+            assert!(distinct.iter().all(|m| members.contains(&m.to_vec())));
+        }
     }
 
     #[derive(Debug, Clone)]
