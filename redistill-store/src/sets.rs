@@ -880,6 +880,37 @@ mod tests {
     }
 
     #[test]
+    fn sscan_returns_every_member_present_throughout_while_the_set_grows_and_shrinks() {
+        let store = Store::new();
+        let name = |i: usize| format!("m{i}").into_bytes();
+        let stay: Vec<Vec<u8>> = (0..300).map(name).collect();
+        let refs: Vec<&[u8]> = stay.iter().map(|m| &m[..]).collect();
+        store.sadd(0, b"s", &refs).unwrap();
+        let mut seen = BTreeSet::new();
+        let (mut cursor, mut round) = (0, 0);
+        loop {
+            let (next, batch) = store.sscan(0, b"s", cursor, None, 10).unwrap();
+            seen.extend(batch.iter().map(|m| m.to_vec()));
+            // Grow the table to several times its size, then shrink it back, between calls.
+            let churn: Vec<Vec<u8>> = (0..2000)
+                .map(|i| name(10_000 + (round / 2) * 2000 + i))
+                .collect();
+            let churn: Vec<&[u8]> = churn.iter().map(|m| &m[..]).collect();
+            if round % 2 == 0 {
+                store.sadd(0, b"s", &churn).unwrap();
+            } else {
+                store.srem(0, b"s", &churn).unwrap();
+            }
+            round += 1;
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(stay.iter().all(|m| seen.contains(m)));
+    }
+
+    #[test]
     fn srandmember_picks_distinct_members_of_a_big_set() {
         let store = Store::new();
         let members: Vec<Vec<u8>> = (0..1000).map(|i| format!("m{i}").into_bytes()).collect();
