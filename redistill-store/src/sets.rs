@@ -364,8 +364,8 @@ impl Store {
                     } else {
                         out.extend(
                             (0..c.unsigned_abs())
-                                .filter_map(|_| s.random(rnd))
-                                .map(|m| m.to_bytes()),
+                                .filter_map(|_| s.random_slot(rnd))
+                                .map(|(_, m)| Bytes::copy_from_slice(m)),
                         );
                     }
                     out
