@@ -17,7 +17,7 @@
 use ahash::RandomState;
 
 use crate::entry::canonical_i64;
-use crate::memory::alloc_size;
+use crate::memory::{alloc_size, usable_size};
 use crate::table::{Slot, Table};
 
 /// Default `set-max-intset-entries`.
@@ -74,6 +74,17 @@ fn write_varint(out: &mut Vec<u8>, mut v: usize) {
     out.push(v as u8);
 }
 
+/// Makes room for `additional` more items, growing only to the allocator's size class of
+/// what is needed, as Redis sizes an intset or listpack exactly: no doubling slack.
+fn reserve_in_class<T>(v: &mut Vec<T>, additional: usize) {
+    let needed = v.len() + additional;
+    if needed > v.capacity() {
+        let size = std::mem::size_of::<T>().max(1);
+        let cap = (usable_size(needed * size) / size).max(needed);
+        v.reserve_exact(cap - v.len());
+    }
+}
+
 impl Packed {
     /// Each member with the byte range of its record (length prefix included).
     fn records(&self) -> impl Iterator<Item = (usize, usize, &[u8])> {
@@ -101,6 +112,7 @@ impl Packed {
     }
 
     fn push(&mut self, member: &[u8]) {
+        reserve_in_class(&mut self.buf, 10 + member.len());
         write_varint(&mut self.buf, member.len());
         self.buf.extend_from_slice(member);
         self.len += 1;
@@ -228,6 +240,7 @@ impl SetObj {
             SetObj::Ints(v) => match canonical_i64(member) {
                 Some(n) if len < limits.intset_entries => {
                     if let Err(at) = v.binary_search(&n) {
+                        reserve_in_class(v, 1);
                         v.insert(at, n);
                     }
                     return true;
