@@ -437,7 +437,66 @@ fn fmt_i64(buf: &mut [u8; 20], n: i64) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn limits(intset: usize, listpack: usize, value: usize) -> SetLimits {
+        SetLimits {
+            intset_entries: intset,
+            listpack_entries: listpack,
+            listpack_value: value,
+            hasher: RandomState::with_seeds(1, 2, 3, 4),
+        }
+    }
+
+    fn member() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            (-300i64..300).prop_map(|n| n.to_string().into_bytes()),
+            proptest::collection::vec(any::<u8>(), 0..3),
+            proptest::collection::vec(any::<u8>(), 120..140),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any bytes, members long enough for a two-byte length prefix included, in any
+        /// encoding: the set agrees with a model, and the encoding only ever moves up.
+        #[test]
+        fn agrees_with_a_model(
+            ops in proptest::collection::vec((any::<bool>(), member()), 1..200),
+            intset in 0usize..8,
+            listpack in 0usize..8,
+            value in 0usize..200,
+        ) {
+            let limits = limits(intset, listpack, value);
+            let mut set = SetObj::new();
+            let mut model = BTreeSet::new();
+            let rank = |e: &str| ["intset", "listpack", "hashtable"].iter().position(|x| *x == e);
+            let mut highest = 0;
+            for (add, m) in ops {
+                if add {
+                    prop_assert_eq!(set.add(&m, &limits), model.insert(m.clone()));
+                } else {
+                    prop_assert_eq!(set.remove(&m), model.remove(&m));
+                }
+                prop_assert_eq!(set.len(), model.len());
+                prop_assert!(set.contains(&m) == model.contains(&m));
+                let r = rank(set.encoding()).unwrap_or(0);
+                prop_assert!(r >= highest, "{} after a higher encoding", set.encoding());
+                highest = r;
+                let mut all = BTreeSet::new();
+                set.for_each(|m| { all.insert(m.to_vec()); });
+                prop_assert_eq!(&all, &model);
+                let copy = set.duplicate();
+                prop_assert_eq!(copy.encoding(), set.encoding());
+                prop_assert_eq!(copy.len(), set.len());
+            }
+        }
+    }
 
     #[test]
     fn integers_format_as_redis_does() {
