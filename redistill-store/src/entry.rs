@@ -17,6 +17,7 @@
 use crate::hashobj::HashObj;
 use crate::memory::alloc_size;
 use crate::quicklist::ListObj;
+use crate::setobj::SetObj;
 use crate::table::Slot;
 
 pub(crate) const KIND_MASK: u8 = 0b11;
@@ -192,6 +193,8 @@ pub(crate) enum ObjValue {
     Hash(HashObj),
     /// A list.
     List(ListObj),
+    /// A set.
+    Set(SetObj),
 }
 
 /// One keyspace entry.
@@ -246,11 +249,18 @@ pub enum ValueType {
     Hash,
     /// A list (`"list"`).
     List,
+    /// A set (`"set"`).
+    Set,
 }
 
 impl ValueType {
     /// Every type a value can have.
-    pub const ALL: &[ValueType] = &[ValueType::String, ValueType::Hash, ValueType::List];
+    pub const ALL: &[ValueType] = &[
+        ValueType::String,
+        ValueType::Hash,
+        ValueType::List,
+        ValueType::Set,
+    ];
 
     /// The name TYPE replies with.
     pub fn as_str(self) -> &'static str {
@@ -258,6 +268,7 @@ impl ValueType {
             ValueType::String => "string",
             ValueType::Hash => "hash",
             ValueType::List => "list",
+            ValueType::Set => "set",
         }
     }
 
@@ -316,6 +327,7 @@ impl Entry {
                 ObjValue::Str(_) => ValueType::String,
                 ObjValue::Hash(_) => ValueType::Hash,
                 ObjValue::List(_) => ValueType::List,
+                ObjValue::Set(_) => ValueType::Set,
             },
         }
     }
@@ -347,7 +359,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -358,7 +370,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -369,7 +381,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -380,7 +392,29 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The set, or `None` for other types.
+    pub(crate) fn as_set(&self) -> Option<&SetObj> {
+        match self {
+            Entry::Obj(o) => match &o.value {
+                ObjValue::Set(s) => Some(s),
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The set, mutably, or `None` for other types.
+    pub(crate) fn as_set_mut(&mut self) -> Option<&mut SetObj> {
+        match self {
+            Entry::Obj(o) => match &mut o.value {
+                ObjValue::Set(s) => Some(s),
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -411,7 +445,7 @@ impl Entry {
             }
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => Some(StrRef::Raw(v)),
-                ObjValue::Hash(_) | ObjValue::List(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
             },
         }
     }
@@ -462,7 +496,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Str(v) => Some(v),
-                ObjValue::Hash(_) | ObjValue::List(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -568,6 +602,11 @@ impl Entry {
         Entry::new_obj(key, None, ObjValue::List(list))
     }
 
+    /// A set entry for `set` (which must not be empty once stored).
+    pub(crate) fn new_set(key: &[u8], set: SetObj) -> Entry {
+        Entry::new_obj(key, None, ObjValue::Set(set))
+    }
+
     /// Replaces the expiry, rebuilding the header (the blob of an inline string).
     pub(crate) fn set_expire(&mut self, expire: Option<u64>) {
         let blob = match self {
@@ -607,6 +646,7 @@ impl Entry {
                     ObjValue::Str(v) => ObjValue::Str(v.as_slice().to_vec()),
                     ObjValue::Hash(hash) => ObjValue::Hash(hash.duplicate()),
                     ObjValue::List(list) => ObjValue::List(list.clone()),
+                    ObjValue::Set(set) => ObjValue::Set(set.duplicate()),
                 };
                 Entry::new_obj(key, expire, value)
             }
@@ -623,6 +663,7 @@ impl Entry {
                     ObjValue::Str(v) => alloc_size(v.capacity()),
                     ObjValue::Hash(h) => h.heap_bytes(),
                     ObjValue::List(l) => l.heap_bytes(),
+                    ObjValue::Set(s) => s.heap_bytes(),
                 };
                 alloc_size(std::mem::size_of::<Obj>()) + alloc_size(o.head.len()) + value
             }
@@ -650,6 +691,7 @@ impl Entry {
                 ObjValue::Hash(_) => "hashtable",
                 // Redis 7.0 reports every list as a quicklist, however small.
                 ObjValue::List(_) => "quicklist",
+                ObjValue::Set(s) => s.encoding(),
             },
         }
     }
@@ -710,7 +752,7 @@ mod tests {
         match e {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => v.as_ptr(),
-                ObjValue::Hash(_) | ObjValue::List(_) => panic!("not a string"),
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => panic!("not a string"),
             },
             Entry::Str(_) => panic!("inline"),
         }

@@ -1,8 +1,8 @@
 //! A sharded, embeddable in-memory keyspace with Redis semantics.
 //!
 //! `redistill-store` gives a Rust program Redis's data model in-process, with no server:
-//! strings (with the integer form counters use), hashes, lists, TTLs with lazy and active expiry,
-//! SCAN, KEYS globs, 16 logical databases, and memory accounting with a `max_memory` limit.
+//! strings (with the integer form counters use), hashes, lists, sets, TTLs with lazy and active
+//! expiry, SCAN, KEYS globs, 16 logical databases, and memory accounting with a `max_memory` limit.
 //! The Redistill server executes every command against this crate and turns its results and
 //! [`StoreError`]s into Redis's exact replies.
 //!
@@ -27,16 +27,16 @@
 //! - [`Store`] is an `Arc` handle; clone it into every thread. Each database is split into a
 //!   power-of-two number of shards, each a hash table (ahash) behind a `parking_lot::RwLock`.
 //!   Reads take a read lock only; there is no global lock on any per-key path. A command on
-//!   several keys (EXISTS, TOUCH, MGET, DEL, MSET, MSETNX, RENAME, COPY, MOVE) locks the
-//!   shards of all its keys first, in one global order, so it is atomic against every other
-//!   command, as in Redis; KEYS, DBSIZE, FLUSHDB, FLUSHALL and SWAPDB hold every shard of
-//!   their databases at once.
+//!   several keys (EXISTS, TOUCH, MGET, DEL, MSET, MSETNX, RENAME, COPY, MOVE, LMOVE, SMOVE,
+//!   SINTER, SUNION, SDIFF and their STORE forms) locks the shards of all its keys first, in
+//!   one global order, so it is atomic against every other command, as in Redis; KEYS,
+//!   DBSIZE, FLUSHDB, FLUSHALL and SWAPDB hold every shard of their databases at once.
 //! - Entries are compact: a string's key, optional expiry and value share one allocation, 16
 //!   bytes in the table plus a 2-byte control word and the 4-byte eviction access word (see
 //!   [`evict`]); so does a small hash, packed. Strings over 4 KiB, strings edited in place,
-//!   big hashes and lists keep their value in allocations of its own, grown in place (APPEND, SETRANGE) and moved, not
-//!   copied, by RENAME and MOVE. Values passed in are always copied, so a caller's network
-//!   buffer is never pinned.
+//!   big hashes, lists and sets keep their value in allocations of its own, grown in place
+//!   (APPEND, SETRANGE) and moved, not copied, by RENAME and MOVE. Values passed in are
+//!   always copied, so a caller's network buffer is never pinned.
 //! - Time comes from a [`Clock`]; tests use [`ManualClock`]. Expiry is lazy on access plus
 //!   [`Store::active_expire_cycle`], which the embedder (or the server's housekeeping) calls,
 //!   or runs on a thread with [`Store::spawn_active_expiry`]. Nothing spawns threads unasked.
@@ -48,7 +48,7 @@
 //!   installed with [`StoreBuilder::change_listener`], with Redis's keyspace-notification
 //!   event for it; see the [`changes`] module.
 //!
-//! Not yet supported: sets and sorted sets (the value enum is ready for them).
+//! Not yet supported: sorted sets (the value enum is ready for them).
 
 pub mod changes;
 mod clock;
@@ -69,6 +69,8 @@ mod multikey;
 mod packed;
 mod quicklist;
 mod scan;
+mod setobj;
+mod sets;
 mod shard;
 mod snapshot;
 mod store;
@@ -99,6 +101,11 @@ pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, Lis
 pub use memory::{SizeClasses, set_size_classes, size_classes};
 pub use quicklist::ListEnd;
 pub use scan::ScanOptions;
+pub use setobj::{
+    DEFAULT_SET_MAX_INTSET_ENTRIES, DEFAULT_SET_MAX_LISTPACK_ENTRIES,
+    DEFAULT_SET_MAX_LISTPACK_VALUE,
+};
+pub use sets::SetOpOutcome;
 pub use snapshot::{SNAPSHOT_BATCH, SnapshotEntry, SnapshotValue};
 pub use store::{Store, StoreBuilder};
 pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions, SetOutcome};

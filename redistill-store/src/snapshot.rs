@@ -20,6 +20,7 @@ use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, PACKED_HASH, head};
 use crate::error::{Result, StoreError};
 use crate::hashobj::{HashObj, HashRef};
 use crate::quicklist::ListEnd;
+use crate::setobj::SetObj;
 use crate::store::Store;
 use crate::table::Slot;
 
@@ -39,6 +40,8 @@ pub enum SnapshotValue {
     Hash(Vec<(Bytes, Bytes)>),
     /// A list's elements, head first.
     List(Vec<Bytes>),
+    /// A set's members, in no particular order.
+    Set(Vec<Bytes>),
 }
 
 /// One key of a snapshot: the key, its absolute expiry and its value.
@@ -94,6 +97,7 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
                 ObjValue::Str(v) => SnapshotValue::String(Bytes::copy_from_slice(v)),
                 ObjValue::Hash(hash) => hash_pairs(hash.view()),
                 ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
+                ObjValue::Set(set) => SnapshotValue::Set(set.members()),
             },
         },
     }
@@ -336,6 +340,21 @@ impl Store {
                     list.push(ListEnd::Right, e);
                 }
                 let mut entry = Entry::new_list(key, list);
+                if expire_at_ms.is_some() {
+                    entry.set_expire(expire_at_ms);
+                }
+                entry
+            }
+            SnapshotValue::Set(members) => {
+                if members.is_empty() {
+                    return Ok(false);
+                }
+                let limits = self.set_limits();
+                let mut set = SetObj::new();
+                for m in &members {
+                    set.add(m, &limits);
+                }
+                let mut entry = Entry::new_set(key, set);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }

@@ -15,7 +15,7 @@ use crate::error::{Result, StoreError};
 use crate::evict::Policy;
 use crate::shard::{Shard, ShardState};
 
-/// A collection type (list, hash) as [`Store::write_collection`] edits it.
+/// A collection type (list, hash, set) as [`Store::write_collection`] edits it.
 pub(crate) trait Collection {
     /// The collection `e` holds, if it is of this type.
     fn of(e: &Entry) -> Option<&Self>;
@@ -257,6 +257,9 @@ impl StoreBuilder {
                 list_compress: AtomicI64::new(crate::DEFAULT_LIST_COMPRESS_DEPTH),
                 hash_max_entries: AtomicUsize::new(crate::HASH_MAX_LISTPACK_ENTRIES),
                 hash_max_value: AtomicUsize::new(crate::HASH_MAX_LISTPACK_VALUE),
+                set_intset_entries: AtomicUsize::new(crate::DEFAULT_SET_MAX_INTSET_ENTRIES),
+                set_listpack_entries: AtomicUsize::new(crate::DEFAULT_SET_MAX_LISTPACK_ENTRIES),
+                set_listpack_value: AtomicUsize::new(crate::DEFAULT_SET_MAX_LISTPACK_VALUE),
             }),
         };
         // Starts the access clock (see `access_now`).
@@ -336,6 +339,12 @@ pub(crate) struct Inner {
     pub(crate) hash_max_entries: AtomicUsize,
     /// `hash-max-listpack-value`: longest field or value a hash keeps packed.
     pub(crate) hash_max_value: AtomicUsize,
+    /// `set-max-intset-entries`: most members a set keeps as an intset.
+    pub(crate) set_intset_entries: AtomicUsize,
+    /// `set-max-listpack-entries`: most members a set keeps as a listpack.
+    pub(crate) set_listpack_entries: AtomicUsize,
+    /// `set-max-listpack-value`: longest member a listpack set keeps.
+    pub(crate) set_listpack_value: AtomicUsize,
 }
 
 /// A sharded keyspace with Redis semantics; cheap to clone and share between threads.

@@ -137,6 +137,10 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
     store.set_hash_max_listpack_value(
         usize::try_from(memory.hash_max_listpack_value).unwrap_or(usize::MAX),
     );
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    store.set_set_max_intset_entries(size(memory.set_max_intset_entries));
+    store.set_set_max_listpack_entries(size(memory.set_max_listpack_entries));
+    store.set_set_max_listpack_value(size(memory.set_max_listpack_value));
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
     Ok(())
 }

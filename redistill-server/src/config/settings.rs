@@ -280,8 +280,8 @@ pub(crate) static SETTINGS: &[Setting] = &[
     int(
         0,
         i64::MAX,
-        |c| i64::try_from(c.memory.hash_max_listpack_entries).unwrap_or(i64::MAX),
-        |c, n| c.memory.hash_max_listpack_entries = n.unsigned_abs(),
+        |c| wide(c.memory.hash_max_listpack_entries),
+        |c, n| c.memory.hash_max_listpack_entries = narrow(n),
     )
     .file("memory", "hash_max_listpack_entries")
     .redis("hash-max-listpack-entries")
@@ -297,6 +297,37 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .file("memory", "hash_max_listpack_value")
     .redis("hash-max-listpack-value")
     .redis_aliases(&["hash-max-ziplist-value"])
+    .default("64")
+    .mutable(),
+    // Redis takes any non-negative `long` for the set encoding limits.
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.memory.set_max_intset_entries),
+        |c, n| c.memory.set_max_intset_entries = narrow(n),
+    )
+    .file("memory", "set_max_intset_entries")
+    .redis("set-max-intset-entries")
+    .default("512")
+    .mutable(),
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.memory.set_max_listpack_entries),
+        |c, n| c.memory.set_max_listpack_entries = narrow(n),
+    )
+    .file("memory", "set_max_listpack_entries")
+    .redis("set-max-listpack-entries")
+    .default("128")
+    .mutable(),
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.memory.set_max_listpack_value),
+        |c, n| c.memory.set_max_listpack_value = narrow(n),
+    )
+    .file("memory", "set_max_listpack_value")
+    .redis("set-max-listpack-value")
     .default("64")
     .mutable(),
     // An empty password is no password.
@@ -502,6 +533,9 @@ fn blank() -> Config {
             list_compress_depth: 0,
             hash_max_listpack_entries: 0,
             hash_max_listpack_value: 0,
+            set_max_intset_entries: 0,
+            set_max_listpack_entries: 0,
+            set_max_listpack_value: 0,
         },
         security: SecurityConfig {
             password: None,

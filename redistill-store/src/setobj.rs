@@ -1,0 +1,500 @@
+//! The set value: an integer set, a small packed set, or a hash table, as Redis 7.2 keeps
+//! sets.
+//!
+//! - **intset**: while every member is a canonical integer (`string2ll`) and there are at
+//!   most `set-max-intset-entries` of them, a plain sorted `Vec<i64>` (binary search; eight
+//!   bytes a member, where Redis's intset would use the narrowest width that fits).
+//! - **listpack**: up to `set-max-listpack-entries` members of at most
+//!   `set-max-listpack-value` bytes each, in insertion order in one allocation of
+//!   length-prefixed members (`[length: LEB128][bytes]`), searched linearly.
+//! - **hashtable**: the store's own [`Table`] of boxed members, 16 bytes a slot.
+//!
+//! Conversions only go "up", as Redis never converts a set back: an intset that gets a
+//! non-integer member becomes a listpack if the result fits the listpack limits (else a
+//! hash table), and one that outgrows `set-max-intset-entries` becomes a hash table; a
+//! listpack that outgrows its limits becomes a hash table.
+
+use ahash::RandomState;
+
+use crate::entry::{canonical_i64, read_varint, write_varint};
+use crate::memory::{alloc_size, usable_size};
+use crate::table::{Slot, Table};
+
+/// Default `set-max-intset-entries`.
+pub const DEFAULT_SET_MAX_INTSET_ENTRIES: usize = 512;
+/// Default `set-max-listpack-entries`.
+pub const DEFAULT_SET_MAX_LISTPACK_ENTRIES: usize = 128;
+/// Default `set-max-listpack-value`.
+pub const DEFAULT_SET_MAX_LISTPACK_VALUE: usize = 64;
+
+/// The limits an insertion checks, and the hasher a hash table is made with.
+#[derive(Clone)]
+pub(crate) struct SetLimits {
+    pub(crate) intset_entries: usize,
+    pub(crate) listpack_entries: usize,
+    pub(crate) listpack_value: usize,
+    pub(crate) hasher: RandomState,
+}
+
+/// A member of a hash-table set.
+#[derive(Default, Clone)]
+pub(crate) struct Member(pub(crate) Box<[u8]>);
+
+impl Slot for Member {
+    fn key(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// The packed small set: members one after another, each with its length before it.
+#[derive(Default, Clone)]
+pub(crate) struct Packed {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+/// Makes room for `additional` more items, growing only to the allocator's size class of
+/// what is needed, as Redis sizes an intset or listpack exactly: no doubling slack.
+fn reserve_in_class<T>(v: &mut Vec<T>, additional: usize) {
+    let needed = v.len() + additional;
+    if needed > v.capacity() {
+        let size = std::mem::size_of::<T>().max(1);
+        let cap = (usable_size(needed * size) / size).max(needed);
+        v.reserve_exact(cap - v.len());
+    }
+}
+
+impl Packed {
+    /// Each member with the byte range of its record (length prefix included).
+    fn records(&self) -> impl Iterator<Item = (usize, usize, &[u8])> {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            if at >= self.buf.len() {
+                return None;
+            }
+            let (n, w) = read_varint(&self.buf[at..]);
+            let start = at;
+            let end = (at + w + n).min(self.buf.len());
+            at = end;
+            Some((start, end, &self.buf[start + w..end]))
+        })
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.records().map(|(_, _, m)| m)
+    }
+
+    fn find(&self, member: &[u8]) -> Option<(usize, usize)> {
+        self.records()
+            .find(|(_, _, m)| *m == member)
+            .map(|(s, e, _)| (s, e))
+    }
+
+    fn push(&mut self, member: &[u8]) {
+        reserve_in_class(&mut self.buf, 10 + member.len());
+        write_varint(&mut self.buf, member.len());
+        self.buf.extend_from_slice(member);
+        self.len += 1;
+    }
+
+    fn remove_range(&mut self, start: usize, end: usize) {
+        self.buf.drain(start..end);
+        self.len -= 1;
+        if self.buf.capacity() > 2 * self.buf.len() + 64 {
+            self.buf.shrink_to_fit();
+        }
+    }
+
+    fn nth(&self, i: usize) -> Option<&[u8]> {
+        self.iter().nth(i)
+    }
+}
+
+/// A set value; see the module docs.
+pub(crate) enum SetObj {
+    /// Sorted, distinct integers.
+    Ints(Vec<i64>),
+    /// Members in insertion order, packed.
+    Packed(Packed),
+    /// A hash table of members, boxed so that the compact encodings stay small.
+    Table(Box<MemberTable>),
+}
+
+/// The members of a set past the compact encodings' limits.
+pub(crate) struct MemberTable {
+    members: Table<Member, ()>,
+    /// The sum of the members' allocations.
+    bytes: usize,
+}
+
+/// An owned copy of a member: an integer of an intset, or bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MemberBuf {
+    Int(i64),
+    Bytes(Vec<u8>),
+}
+
+impl MemberBuf {
+    pub(crate) fn to_bytes(&self) -> bytes::Bytes {
+        match self {
+            MemberBuf::Int(n) => bytes::Bytes::from(n.to_string()),
+            MemberBuf::Bytes(b) => bytes::Bytes::copy_from_slice(b),
+        }
+    }
+}
+
+impl SetObj {
+    /// An empty set: an intset until a member calls for another encoding.
+    pub(crate) fn new() -> SetObj {
+        SetObj::Ints(Vec::new())
+    }
+
+    /// How many members it holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            SetObj::Ints(v) => v.len(),
+            SetObj::Packed(p) => p.len,
+            SetObj::Table(t) => t.members.len(),
+        }
+    }
+
+    /// Whether it holds none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `member` is in it.
+    pub(crate) fn contains(&self, member: &[u8]) -> bool {
+        match self {
+            SetObj::Ints(v) => canonical_i64(member).is_some_and(|n| v.binary_search(&n).is_ok()),
+            SetObj::Packed(p) => p.find(member).is_some(),
+            SetObj::Table(t) => t.members.find(t.members.hash(member), member).is_some(),
+        }
+    }
+
+    /// Calls `f` with every member, an integer as its decimal text.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            SetObj::Ints(v) => {
+                let mut buf = itoa_buf();
+                for &n in v {
+                    f(fmt_i64(&mut buf, n));
+                }
+            }
+            SetObj::Packed(p) => p.iter().for_each(f),
+            SetObj::Table(t) => t.members.iter().for_each(|(_, m)| f(&m.0)),
+        }
+    }
+
+    /// Every member, copied.
+    pub(crate) fn members(&self) -> Vec<bytes::Bytes> {
+        let mut out = Vec::with_capacity(self.len());
+        self.for_each(|m| out.push(bytes::Bytes::copy_from_slice(m)));
+        out
+    }
+
+    /// The encoding OBJECT ENCODING reports.
+    pub(crate) fn encoding(&self) -> &'static str {
+        match self {
+            SetObj::Ints(_) => "intset",
+            SetObj::Packed(_) => "listpack",
+            SetObj::Table(_) => "hashtable",
+        }
+    }
+
+    /// Adds `member`; true if it was new. Converts the encoding first when the new member
+    /// does not fit it.
+    pub(crate) fn add(&mut self, member: &[u8], limits: &SetLimits) -> bool {
+        if let SetObj::Table(t) = self {
+            let MemberTable { members, bytes } = &mut **t;
+            // The common case for big sets: one hash, one probe.
+            let h = members.hash(member);
+            if members.find(h, member).is_some() {
+                return false;
+            }
+            *bytes += alloc_size(member.len());
+            members.insert_new(h, Member(member.into()), ());
+            return true;
+        }
+        if self.contains(member) {
+            return false;
+        }
+        let len = self.len();
+        match self {
+            SetObj::Ints(v) => match canonical_i64(member) {
+                Some(n) if len < limits.intset_entries => {
+                    if let Err(at) = v.binary_search(&n) {
+                        reserve_in_class(v, 1);
+                        v.insert(at, n);
+                    }
+                    return true;
+                }
+                Some(_) => self.convert_to_table(limits),
+                None => {
+                    // The integers too must fit as listpack members.
+                    let widest = v.iter().map(|n| decimal_len(*n)).max().unwrap_or(0);
+                    if len < limits.listpack_entries
+                        && member.len().max(widest) <= limits.listpack_value
+                    {
+                        self.convert_to_packed();
+                    } else {
+                        self.convert_to_table(limits);
+                    }
+                }
+            },
+            SetObj::Packed(_) => {
+                if len >= limits.listpack_entries || member.len() > limits.listpack_value {
+                    self.convert_to_table(limits);
+                }
+            }
+            SetObj::Table(_) => {}
+        }
+        match self {
+            SetObj::Ints(_) => false, // converted above: never reached
+            SetObj::Packed(p) => {
+                p.push(member);
+                true
+            }
+            SetObj::Table(t) => {
+                let MemberTable { members, bytes } = &mut **t;
+                let h = members.hash(member);
+                *bytes += alloc_size(member.len());
+                members.insert_new(h, Member(member.into()), ());
+                true
+            }
+        }
+    }
+
+    /// Removes `member`; true if it was there.
+    pub(crate) fn remove(&mut self, member: &[u8]) -> bool {
+        match self {
+            SetObj::Ints(v) => match canonical_i64(member).map(|n| v.binary_search(&n)) {
+                Some(Ok(at)) => {
+                    v.remove(at);
+                    if v.capacity() > 2 * v.len() + 8 {
+                        v.shrink_to_fit();
+                    }
+                    true
+                }
+                _ => false,
+            },
+            SetObj::Packed(p) => match p.find(member) {
+                Some((s, e)) => {
+                    p.remove_range(s, e);
+                    true
+                }
+                None => false,
+            },
+            SetObj::Table(t) => match t.members.find(t.members.hash(member), member) {
+                Some(i) => {
+                    let (m, ()) = t.members.remove_at(i);
+                    t.bytes -= alloc_size(m.0.len());
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// The member at a uniformly random position, or `None` when empty.
+    pub(crate) fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<MemberBuf> {
+        let len = self.len();
+        if len == 0 {
+            return None;
+        }
+        match self {
+            SetObj::Ints(v) => Some(MemberBuf::Int(v[(rnd() % len as u64) as usize])),
+            SetObj::Packed(p) => p
+                .nth((rnd() % len as u64) as usize)
+                .map(|m| MemberBuf::Bytes(m.to_vec())),
+            SetObj::Table(t) => t
+                .members
+                .random_slot(rnd)
+                .map(|i| MemberBuf::Bytes(t.members.get(i).0.to_vec())),
+        }
+    }
+
+    /// A uniformly random slot of a hash-table set and its member; `None` for the compact
+    /// encodings or an empty set.
+    pub(crate) fn random_slot(&self, rnd: impl FnMut() -> u64) -> Option<(usize, &[u8])> {
+        let members = self.table()?;
+        members.random_slot(rnd).map(|i| (i, &members.get(i).0[..]))
+    }
+
+    /// Every member as an owned value (integers stay integers).
+    pub(crate) fn member_bufs(&self) -> Vec<MemberBuf> {
+        match self {
+            SetObj::Ints(v) => v.iter().map(|&n| MemberBuf::Int(n)).collect(),
+            SetObj::Packed(p) => p.iter().map(|m| MemberBuf::Bytes(m.to_vec())).collect(),
+            SetObj::Table(t) => t
+                .members
+                .iter()
+                .map(|(_, m)| MemberBuf::Bytes(m.0.to_vec()))
+                .collect(),
+        }
+    }
+
+    /// The hash table, for a cursor walk; `None` for the compact encodings.
+    pub(crate) fn table(&self) -> Option<&Table<Member, ()>> {
+        match self {
+            SetObj::Table(t) => Some(&t.members),
+            SetObj::Ints(_) | SetObj::Packed(_) => None,
+        }
+    }
+
+    fn convert_to_packed(&mut self) {
+        let mut p = Packed::default();
+        self.for_each(|m| p.push(m));
+        *self = SetObj::Packed(p);
+    }
+
+    fn convert_to_table(&mut self, limits: &SetLimits) {
+        let mut members = Table::new(limits.hasher.clone(), 0);
+        let mut bytes = 0;
+        self.for_each(|m| {
+            let h = members.hash(m);
+            bytes += alloc_size(m.len());
+            members.insert_new(h, Member(m.into()), ());
+        });
+        *self = SetObj::Table(Box::new(MemberTable { members, bytes }));
+    }
+
+    /// Heap bytes the value holds (allocator rounding included).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            SetObj::Ints(v) => alloc_size(v.capacity() * 8),
+            SetObj::Packed(p) => alloc_size(p.buf.capacity()),
+            SetObj::Table(t) => {
+                alloc_size(std::mem::size_of::<MemberTable>())
+                    + alloc_size(t.members.array_bytes())
+                    + t.bytes
+            }
+        }
+    }
+
+    /// A copy (COPY), in the same encoding.
+    pub(crate) fn duplicate(&self) -> SetObj {
+        match self {
+            SetObj::Ints(v) => SetObj::Ints(v.clone()),
+            SetObj::Packed(p) => SetObj::Packed(p.clone()),
+            SetObj::Table(t) => {
+                let mut members = Table::new(t.members.hasher().clone(), 0);
+                for (_, m) in t.members.iter() {
+                    let h = members.hash(&m.0);
+                    members.insert_new(h, m.clone(), ());
+                }
+                SetObj::Table(Box::new(MemberTable {
+                    members,
+                    bytes: t.bytes,
+                }))
+            }
+        }
+    }
+}
+
+/// Length of `n`'s decimal text.
+fn decimal_len(n: i64) -> usize {
+    let digits = n
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |d| d as usize + 1);
+    digits + usize::from(n < 0)
+}
+
+/// Room for the decimal text of any `i64`.
+fn itoa_buf() -> [u8; 20] {
+    [0; 20]
+}
+
+/// Writes `n` in decimal into `buf`, returning the text.
+fn fmt_i64(buf: &mut [u8; 20], n: i64) -> &[u8] {
+    let mut at = buf.len();
+    let neg = n < 0;
+    let mut u = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if neg {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    &buf[at..]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn limits(intset: usize, listpack: usize, value: usize) -> SetLimits {
+        SetLimits {
+            intset_entries: intset,
+            listpack_entries: listpack,
+            listpack_value: value,
+            hasher: RandomState::with_seeds(1, 2, 3, 4),
+        }
+    }
+
+    fn member() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            (-300i64..300).prop_map(|n| n.to_string().into_bytes()),
+            proptest::collection::vec(any::<u8>(), 0..3),
+            proptest::collection::vec(any::<u8>(), 120..140),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any bytes, members long enough for a two-byte length prefix included, in any
+        /// encoding: the set agrees with a model, and the encoding only ever moves up.
+        #[test]
+        fn agrees_with_a_model(
+            ops in proptest::collection::vec((any::<bool>(), member()), 1..200),
+            intset in 0usize..8,
+            listpack in 0usize..8,
+            value in 0usize..200,
+        ) {
+            let limits = limits(intset, listpack, value);
+            let mut set = SetObj::new();
+            let mut model = BTreeSet::new();
+            let rank = |e: &str| ["intset", "listpack", "hashtable"].iter().position(|x| *x == e);
+            let mut highest = 0;
+            for (add, m) in ops {
+                if add {
+                    prop_assert_eq!(set.add(&m, &limits), model.insert(m.clone()));
+                } else {
+                    prop_assert_eq!(set.remove(&m), model.remove(&m));
+                }
+                prop_assert_eq!(set.len(), model.len());
+                prop_assert!(set.contains(&m) == model.contains(&m));
+                let r = rank(set.encoding()).unwrap_or(0);
+                prop_assert!(r >= highest, "{} after a higher encoding", set.encoding());
+                highest = r;
+                let mut all = BTreeSet::new();
+                set.for_each(|m| { all.insert(m.to_vec()); });
+                prop_assert_eq!(&all, &model);
+                let copy = set.duplicate();
+                prop_assert_eq!(copy.encoding(), set.encoding());
+                prop_assert_eq!(copy.len(), set.len());
+            }
+        }
+    }
+
+    #[test]
+    fn integers_format_as_redis_does() {
+        let mut buf = itoa_buf();
+        for n in [0, 1, -1, 42, i64::MIN, i64::MAX, -9_000] {
+            assert_eq!(fmt_i64(&mut buf, n), n.to_string().as_bytes());
+            assert_eq!(decimal_len(n), n.to_string().len());
+        }
+    }
+}
