@@ -202,11 +202,13 @@ fn set_command(rng: &mut Rng) -> Vec<Vec<u8>> {
             w
         }
         16 => {
+            // A count past any set here, so that a hash table is walked whole in one call:
+            // where a walk stops, and the cursor it answers, are each server's own.
             let mut w = vec!["SSCAN", k, rng.pick(&["0", "0", "x"])];
             match rng.below(3) {
-                0 => w.extend(["MATCH", rng.pick(&["*", "1*", "?", "x*"])]),
-                1 => w.extend(["COUNT", rng.pick(&["100", "0", "x"])]),
-                _ => {}
+                0 => w.extend(["MATCH", rng.pick(&["*", "1*", "?", "x*"]), "COUNT", "1000"]),
+                1 => w.extend(["COUNT", rng.pick(&["1000", "0", "x"])]),
+                _ => w.extend(["COUNT", "1000"]),
             }
             w
         }
@@ -352,7 +354,15 @@ fn command(rng: &mut Rng) -> Vec<Vec<u8>> {
         ],
         // Small hashes answer in the order their fields were first set, as Redis's.
         38 => vec![rng.pick(&["HGETALL", "HKEYS", "HVALS"]), k],
-        39 => vec!["HSCAN", k, "0", "MATCH", rng.pick(&["*", "f[12]"])],
+        39 => vec![
+            "HSCAN",
+            k,
+            "0",
+            "MATCH",
+            rng.pick(&["*", "f[12]"]),
+            "COUNT",
+            "1000",
+        ],
         40 => vec!["HRANDFIELD", k, rng.pick(&["5", "3", "0"]), "WITHVALUES"],
         _ => vec!["HINCRBYFLOAT", k, f, rng.pick(&["1.5", "-2", "x"])],
     };

@@ -29,6 +29,8 @@ pub(crate) const KIND_PACKED: u8 = 2;
 pub(crate) const PACKED_TYPE_MASK: u8 = 0b1_1000;
 /// A packed hash: its field count (LEB128), then its pairs as `hashobj` packs them.
 pub(crate) const PACKED_HASH: u8 = 0;
+/// A packed set: an intset or a listpack, as `setobj` packs them.
+pub(crate) const PACKED_SET: u8 = 0b0_1000;
 pub(crate) const FLAG_EXPIRE: u8 = 0b100;
 /// Longest string Redis calls "embstr".
 const EMBSTR_MAX: usize = 44;
@@ -322,6 +324,7 @@ impl Entry {
     pub(crate) fn value_type(&self) -> ValueType {
         match self {
             Entry::Str(_) if self.packed(PACKED_HASH).is_some() => ValueType::Hash,
+            Entry::Str(_) if self.packed(PACKED_SET).is_some() => ValueType::Set,
             Entry::Str(_) => ValueType::String,
             Entry::Obj(o) => match o.value {
                 ObjValue::Str(_) => ValueType::String,
@@ -604,7 +607,7 @@ impl Entry {
 
     /// A set entry for `set` (which must not be empty once stored).
     pub(crate) fn new_set(key: &[u8], set: SetObj) -> Entry {
-        Entry::new_obj(key, None, ObjValue::Set(set))
+        Entry::new_packable(key, set)
     }
 
     /// Replaces the expiry, rebuilding the header (the blob of an inline string).
@@ -675,7 +678,9 @@ impl Entry {
         match self {
             Entry::Str(b) => {
                 let h = head(b);
-                if h.flags & KIND_MASK == KIND_PACKED {
+                if let Some(set) = self.packed(PACKED_SET) {
+                    crate::setobj::packed_encoding(set)
+                } else if h.flags & KIND_MASK == KIND_PACKED {
                     "listpack"
                 } else if h.flags & KIND_MASK == KIND_INT {
                     "int"

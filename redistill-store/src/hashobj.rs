@@ -307,6 +307,10 @@ impl Packable for HashObj {
         }
     }
 
+    fn boxed(e: &Entry) -> Option<&Self> {
+        e.as_hash()
+    }
+
     fn boxed_mut(e: &mut Entry) -> Option<&mut Self> {
         e.as_hash_mut()
     }

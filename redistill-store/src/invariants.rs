@@ -4,10 +4,12 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::entry::{Entry, KIND_INT, KIND_MASK, build};
+use crate::entry::{Entry, KIND_INT, KIND_MASK, PACKED_SET, build};
 use crate::evict::KeyView;
 use crate::hashobj::HashRef;
 use crate::memory::alloc_size;
+use crate::packed::Packable;
+use crate::setobj::SetObj;
 use crate::shard::{Shard, ShardState};
 use crate::store::Store;
 use crate::table::{Slot, Table};
@@ -204,6 +206,21 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
             return Err("empty list kept".into());
         }
         list.check().map_err(|e| format!("list: {e}"))?;
+    }
+    if let Some(value) = entry.packed(PACKED_SET) {
+        let set = SetObj::unpack(value);
+        if set.is_empty() {
+            return Err("empty set kept".into());
+        }
+        if set.pack().as_deref() != Some(value) {
+            return Err("packed set not as it packs".into());
+        }
+    }
+    if entry
+        .as_set()
+        .is_some_and(|s| !matches!(s, SetObj::Table(_)))
+    {
+        return Err("compact set boxed apart from its key".into());
     }
     if entry.as_hash().is_some_and(|h| h.view().is_packed()) {
         return Err("packed hash boxed apart from its key".into());

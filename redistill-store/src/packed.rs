@@ -23,6 +23,8 @@ pub(crate) trait Packable: Sized {
     /// Its packed form, or `None` once it is past the limits of packing.
     fn pack(&self) -> Option<Vec<u8>>;
     /// The boxed collection `e` holds, if it holds one of this type.
+    fn boxed(e: &Entry) -> Option<&Self>;
+    /// [`Packable::boxed`], to modify.
     fn boxed_mut(e: &mut Entry) -> Option<&mut Self>;
     /// This collection as a boxed value.
     fn into_value(self) -> ObjValue;
@@ -32,7 +34,56 @@ pub(crate) trait Packable: Sized {
     const EMPTY: &'static [u8];
 }
 
+/// A collection as read from its entry: the boxed value itself, or a packed one copied out.
+pub(crate) enum Unpacked<'a, T> {
+    Boxed(&'a T),
+    Packed(T),
+}
+
+impl<T> std::ops::Deref for Unpacked<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Unpacked::Boxed(t) => t,
+            Unpacked::Packed(t) => t,
+        }
+    }
+}
+
+/// The collection of type `T` that `e` holds, or `None` for another type.
+pub(crate) fn unpacked<T: Packable>(e: &Entry) -> Option<Unpacked<'_, T>> {
+    match e.packed(T::TYPE) {
+        Some(value) => Some(Unpacked::Packed(T::unpack(value))),
+        None => T::boxed(e).map(Unpacked::Boxed),
+    }
+}
+
 impl Entry {
+    /// Runs `f` on the collection of type `T` this entry holds, written back after if it
+    /// was packed; `None` for another type.
+    pub(crate) fn edit_packable<T: Packable, R>(
+        &mut self,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> Option<R> {
+        match self.packed(T::TYPE) {
+            Some(value) => {
+                let mut owned = T::unpack(value);
+                let r = f(&mut owned);
+                self.store_packable(owned);
+                Some(r)
+            }
+            None => T::boxed_mut(self).map(f),
+        }
+    }
+
+    /// An entry for `key` holding `value`, packed while it packs.
+    pub(crate) fn new_packable<T: Packable>(key: &[u8], value: T) -> Entry {
+        let mut e = Entry::new_packed(key, None, T::TYPE, T::EMPTY);
+        e.store_packable(value);
+        e
+    }
+
     /// Makes this entry hold `value` instead of its value, keeping its key and expiry:
     /// packed in the blob while it packs, else boxed.
     pub(crate) fn store_packable<T: Packable>(&mut self, value: T) {

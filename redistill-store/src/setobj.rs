@@ -16,8 +16,11 @@
 
 use ahash::RandomState;
 
-use crate::entry::{canonical_i64, read_varint, write_varint};
+use crate::entry::{
+    Entry, ObjValue, PACKED_SET, canonical_i64, read_varint, varint_len, write_varint,
+};
 use crate::memory::{alloc_size, usable_size};
+use crate::packed::Packable;
 use crate::table::{Slot, Table};
 
 /// Default `set-max-intset-entries`.
@@ -392,6 +395,117 @@ impl SetObj {
     }
 }
 
+/// The first byte of a packed set: which compact encoding follows.
+const PACKED_INTS: u8 = 0;
+const PACKED_MEMBERS: u8 = 1;
+
+/// The narrowest of Redis's intset widths (2, 4 or 8 bytes) that holds every one of `v`
+/// (sorted).
+fn int_width(v: &[i64]) -> usize {
+    let (lo, hi) = (
+        v.first().copied().unwrap_or(0),
+        v.last().copied().unwrap_or(0),
+    );
+    if i16::try_from(lo).is_ok() && i16::try_from(hi).is_ok() {
+        2
+    } else if i32::try_from(lo).is_ok() && i32::try_from(hi).is_ok() {
+        4
+    } else {
+        8
+    }
+}
+
+/// The OBJECT ENCODING of a packed set.
+pub(crate) fn packed_encoding(value: &[u8]) -> &'static str {
+    match value.first() {
+        Some(&PACKED_MEMBERS) => "listpack",
+        _ => "intset",
+    }
+}
+
+/// A small set lives in its key's entry: an intset as `[0][width][count: LEB128]` and the
+/// integers in that many little-endian bytes each, as Redis's intset; a listpack as
+/// `[1][count: LEB128]` and its length-prefixed members.
+impl Packable for SetObj {
+    const TYPE: u8 = PACKED_SET;
+    const EMPTY: &'static [u8] = &[PACKED_INTS, 2, 0];
+
+    fn unpack(value: &[u8]) -> Self {
+        match value.first() {
+            Some(&PACKED_MEMBERS) => {
+                let (len, n) = read_varint(&value[1..]);
+                SetObj::Packed(Packed {
+                    buf: value[(1 + n).min(value.len())..].to_vec(),
+                    len,
+                })
+            }
+            _ => {
+                let width = usize::from(value.get(1).copied().unwrap_or(8)).clamp(1, 8);
+                let (len, n) = read_varint(value.get(2..).unwrap_or_default());
+                let ints = value.get(2 + n..).unwrap_or_default();
+                let mut v = Vec::with_capacity(len);
+                for chunk in ints.chunks_exact(width).take(len) {
+                    let mut b = [0u8; 8];
+                    b[..width].copy_from_slice(chunk);
+                    // Sign-extend from the width's top bit.
+                    let shift = 64 - 8 * width as u32;
+                    v.push((i64::from_le_bytes(b) << shift) >> shift);
+                }
+                SetObj::Ints(v)
+            }
+        }
+    }
+
+    fn pack(&self) -> Option<Vec<u8>> {
+        match self {
+            SetObj::Ints(v) => {
+                let width = int_width(v);
+                let mut out = Vec::with_capacity(2 + varint_len(v.len()) + width * v.len());
+                out.extend_from_slice(&[PACKED_INTS, width as u8]);
+                write_varint(&mut out, v.len());
+                for n in v {
+                    out.extend_from_slice(&n.to_le_bytes()[..width]);
+                }
+                Some(out)
+            }
+            SetObj::Packed(p) => {
+                let mut out = Vec::with_capacity(1 + varint_len(p.len) + p.buf.len());
+                out.push(PACKED_MEMBERS);
+                write_varint(&mut out, p.len);
+                out.extend_from_slice(&p.buf);
+                Some(out)
+            }
+            SetObj::Table(_) => None,
+        }
+    }
+
+    fn boxed(e: &Entry) -> Option<&Self> {
+        e.as_set()
+    }
+
+    fn boxed_mut(e: &mut Entry) -> Option<&mut Self> {
+        e.as_set_mut()
+    }
+
+    fn into_value(self) -> ObjValue {
+        ObjValue::Set(self)
+    }
+
+    fn len_of(e: &Entry) -> Option<usize> {
+        match e.packed(PACKED_SET) {
+            Some(value) => {
+                let at = if value.first() == Some(&PACKED_MEMBERS) {
+                    1
+                } else {
+                    2
+                };
+                Some(read_varint(value.get(at..).unwrap_or_default()).0)
+            }
+            None => e.as_set().map(SetObj::len),
+        }
+    }
+}
+
 /// Length of `n`'s decimal text.
 fn decimal_len(n: i64) -> usize {
     let digits = n
@@ -433,6 +547,36 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn intsets_pack_at_the_narrowest_width_and_unpack_to_the_same_integers() {
+        let cases: [(&[i64], usize); 6] = [
+            (&[-32768, 0, 32767], 2),
+            (&[-32769, 5], 4),
+            (&[0, 32768], 4),
+            (&[i64::from(i32::MIN), i64::from(i32::MAX)], 4),
+            (&[-1, i64::from(i32::MAX) + 1], 8),
+            (&[i64::MIN, -1, 0, i64::MAX], 8),
+        ];
+        for (ints, width) in cases {
+            let set = SetObj::Ints(ints.to_vec());
+            let packed = set.pack().unwrap();
+            assert_eq!((packed[0], usize::from(packed[1])), (PACKED_INTS, width));
+            assert_eq!(packed.len(), 3 + width * ints.len(), "{ints:?}");
+            let SetObj::Ints(back) = SetObj::unpack(&packed) else {
+                panic!("not an intset")
+            };
+            assert_eq!(back, ints);
+        }
+        let mut members = SetObj::Packed(Packed::default());
+        if let SetObj::Packed(p) = &mut members {
+            p.push(b"a");
+            p.push(&[b'x'; 300]);
+        }
+        let back = SetObj::unpack(&members.pack().unwrap());
+        assert_eq!(back.members(), members.members());
+        assert_eq!(packed_encoding(&members.pack().unwrap()), "listpack");
+    }
 
     fn limits(intset: usize, listpack: usize, value: usize) -> SetLimits {
         SetLimits {

@@ -9,8 +9,9 @@ use crate::changes::Event;
 use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
+use crate::packed::{Unpacked, unpacked};
 use crate::setobj::{SetLimits, SetObj};
-use crate::store::{Collection, Store};
+use crate::store::Store;
 
 /// What SINTER, SUNION and SDIFF give back: the members, or with a destination, how many
 /// were stored there.
@@ -40,14 +41,19 @@ impl SetOp {
     }
 }
 
-fn set_of(e: &Entry) -> Result<&SetObj> {
-    e.as_set().ok_or(StoreError::WrongType)
+fn set_of(e: &Entry) -> Result<Unpacked<'_, SetObj>> {
+    unpacked(e).ok_or(StoreError::WrongType)
 }
 
 /// The sets of `entries` (`None` for missing keys), or WRONGTYPE if any key holds another
 /// type: Redis checks every key's type before it computes anything.
-fn sets_of<'a>(entries: &[Option<&'a Entry>]) -> Result<Vec<Option<&'a SetObj>>> {
+fn sets_of<'a>(entries: &[Option<&'a Entry>]) -> Result<Vec<Option<Unpacked<'a, SetObj>>>> {
     entries.iter().map(|e| e.map(set_of).transpose()).collect()
+}
+
+/// The sets of [`sets_of`], borrowed.
+fn refs<'a>(sets: &'a [Option<Unpacked<'_, SetObj>>]) -> Vec<Option<&'a SetObj>> {
+    sets.iter().map(|s| s.as_deref()).collect()
 }
 
 /// Computes `op` over `sets` (a missing key is an empty set) into a new set.
@@ -93,24 +99,6 @@ fn matches(pattern: Option<&[u8]>, member: &[u8]) -> bool {
     pattern.is_none_or(|p| p == b"*" || glob_match(p, member))
 }
 
-impl Collection for SetObj {
-    fn of(e: &Entry) -> Option<&Self> {
-        e.as_set()
-    }
-
-    fn of_mut(e: &mut Entry) -> Option<&mut Self> {
-        e.as_set_mut()
-    }
-
-    fn is_empty(&self) -> bool {
-        SetObj::is_empty(self)
-    }
-
-    fn new_entry(_store: &Store, key: &[u8]) -> Entry {
-        Entry::new_set(key, SetObj::new())
-    }
-}
-
 impl Store {
     /// Reads the set at `key` (`None` if absent), failing with WRONGTYPE for other types.
     fn read_set<R>(
@@ -121,7 +109,7 @@ impl Store {
     ) -> Result<R> {
         self.read(db, key, |e| match e {
             None => Ok(f(None)),
-            Some(e) => set_of(e).map(|s| f(Some(s))),
+            Some(e) => set_of(e).map(|s| f(Some(&s))),
         })?
     }
 
@@ -144,7 +132,7 @@ impl Store {
     pub fn sadd(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<usize> {
         self.check_memory()?;
         let limits = self.set_limits();
-        self.write_collection(
+        self.write_packable(
             db,
             key,
             true,
@@ -169,7 +157,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn srem(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<usize> {
-        self.write_collection(
+        self.write_packable(
             db,
             key,
             false,
@@ -264,7 +252,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn spop(&self, db: usize, key: &[u8], count: usize) -> Result<Option<Vec<Bytes>>> {
-        self.write_collection(
+        self.write_packable(
             db,
             key,
             false,
@@ -443,10 +431,11 @@ impl Store {
             }
             let emptied = w
                 .update(0, src, |e| {
-                    e.as_set_mut().is_some_and(|s| {
+                    e.edit_packable(|s: &mut SetObj| {
                         s.remove(member);
                         s.is_empty()
                     })
+                    .unwrap_or(false)
                 })
                 .unwrap_or(false);
             w.emit(src, Event::SRem);
@@ -455,7 +444,8 @@ impl Store {
             }
             let added = if dst_exists {
                 w.update(1, dst, |e| {
-                    e.as_set_mut().is_some_and(|s| s.add(member, &limits))
+                    e.edit_packable(|s: &mut SetObj| s.add(member, &limits))
+                        .unwrap_or(false)
                 })
                 .unwrap_or(false)
             } else {
@@ -483,7 +473,9 @@ impl Store {
         let Some(dst) = dst else {
             return self.read_entries(db, keys, |entries| {
                 let sets = sets_of(entries)?;
-                Ok(SetOpOutcome::Members(compute(op, &sets, &limits).members()))
+                Ok(SetOpOutcome::Members(
+                    compute(op, &refs(&sets), &limits).members(),
+                ))
             })?;
         };
         self.check_memory()?;
@@ -493,7 +485,7 @@ impl Store {
             let result = {
                 let entries = w.entries(keys);
                 let sets = sets_of(&entries)?;
-                compute(op, &sets, &limits)
+                compute(op, &refs(&sets), &limits)
             };
             let i = keys.len();
             let n = result.len();
@@ -590,7 +582,8 @@ impl Store {
     pub fn sintercard(&self, db: usize, keys: &[&[u8]], limit: usize) -> Result<usize> {
         self.read_entries(db, keys, |entries| {
             let sets = sets_of(entries)?;
-            let Some(mut present) = sets.into_iter().collect::<Option<Vec<&SetObj>>>() else {
+            let Some(mut present) = refs(&sets).into_iter().collect::<Option<Vec<&SetObj>>>()
+            else {
                 return Ok(0);
             };
             present.sort_by_key(|s| s.len());

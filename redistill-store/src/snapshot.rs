@@ -16,9 +16,10 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, PACKED_HASH, head};
+use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, PACKED_HASH, PACKED_SET, head};
 use crate::error::{Result, StoreError};
 use crate::hashobj::{HashObj, HashRef};
+use crate::packed::Packable;
 use crate::quicklist::ListEnd;
 use crate::setobj::SetObj;
 use crate::store::Store;
@@ -70,6 +71,13 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
             key: Bytes::copy_from_slice(e.key()),
             expire_at_ms: e.expire(),
             value: hash_pairs(hash),
+        };
+    }
+    if let Some(set) = e.packed(PACKED_SET) {
+        return SnapshotEntry {
+            key: Bytes::copy_from_slice(e.key()),
+            expire_at_ms: e.expire(),
+            value: SnapshotValue::Set(SetObj::unpack(set).members()),
         };
     }
     match e {
