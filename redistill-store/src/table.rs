@@ -229,7 +229,7 @@ impl<E: Slot, M: Default> Table<E, M> {
                     return i;
                 }
                 // A pathological cluster: spread it out and try again.
-                None => self.resize(self.capacity() * 2),
+                None => self.resize(self.capacity() * 3 / 2),
             }
         }
     }
