@@ -72,6 +72,7 @@ mod snapshot;
 mod store;
 mod strings;
 mod table;
+mod zsets;
 
 /// The README's examples, compiled and run as doc tests so they cannot go stale.
 #[doc = include_str!("../README.md")]
@@ -99,3 +100,7 @@ pub use scan::ScanOptions;
 pub use snapshot::{SNAPSHOT_BATCH, SnapshotEntry, SnapshotValue};
 pub use store::{Store, StoreBuilder};
 pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions, SetOutcome};
+pub use zsets::{
+    Aggregate, LexBound, LexRange, ScoreBound, ScoreRange, ScoredMember, ZAddOptions, ZAddResult,
+    ZRangeBy, ZRangeItems, ZRangeSpec, ZSetOp,
+};

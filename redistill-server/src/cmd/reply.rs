@@ -294,6 +294,7 @@ fn fixed_error_text(e: &StoreError) -> &'static str {
         StoreError::DbIndexOutOfRange { .. } => "ERR DB index is out of range",
         StoreError::SameObject => "ERR source and destination objects are the same",
         StoreError::ValueOutOfRange => "ERR value is out of range",
+        StoreError::ScoreNaN => "ERR resulting score is not a number (NaN)",
         StoreError::InvalidExpireEffort { .. } => {
             "ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') - \
              argument must be between 1 and 10 inclusive"
