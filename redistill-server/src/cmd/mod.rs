@@ -34,6 +34,8 @@ mod server;
 mod strings;
 mod table;
 mod transactions;
+mod zset_args;
+mod zsets;
 
 pub(crate) use reply::{Answer, Reply};
 pub(crate) use table::{Command, Flags};
@@ -139,6 +141,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(keys::COMMANDS)
         .chain(hashes::COMMANDS)
         .chain(lists::COMMANDS)
+        .chain(zsets::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(info::COMMANDS)
