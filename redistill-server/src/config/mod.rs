@@ -223,6 +223,13 @@ pub struct MemoryConfig {
     /// Nodes left uncompressed at each end of a list (`list_compress_depth`, default 0:
     /// none compressed, Redis's `list-compress-depth`).
     pub list_compress_depth: u32,
+    /// Most members a sorted set keeps in its compact form (`zset_max_listpack_entries`,
+    /// default 128, Redis's `zset-max-listpack-entries`).
+    pub zset_max_listpack_entries: u64,
+    /// Longest member, in bytes, a sorted set keeps in its compact form
+    /// (`zset_max_listpack_value`, default 64, Redis's `zset-max-listpack-value`; the
+    /// file takes Redis's units too).
+    pub zset_max_listpack_value: u64,
 }
 
 impl Default for MemoryConfig {

@@ -277,6 +277,30 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("list-compress-depth")
     .default("0")
     .mutable(),
+    // Redis's limits of a sorted set's compact form: a count, and a size in bytes (which
+    // takes units, as in Redis).
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.memory.zset_max_listpack_entries),
+        |c, n| c.memory.zset_max_listpack_entries = narrow(n),
+    )
+    .file("memory", "zset_max_listpack_entries")
+    .redis("zset-max-listpack-entries")
+    .redis_aliases(&["zset-max-ziplist-entries"])
+    .default("128")
+    .mutable(),
+    memory(
+        0,
+        LONG_MAX,
+        |c| c.memory.zset_max_listpack_value,
+        |c, n| c.memory.zset_max_listpack_value = n,
+    )
+    .file("memory", "zset_max_listpack_value")
+    .redis("zset-max-listpack-value")
+    .redis_aliases(&["zset-max-ziplist-value"])
+    .default("64")
+    .mutable(),
     // An empty password is no password.
     text(
         "a string",
@@ -489,6 +513,8 @@ fn blank() -> Config {
             active_expire_effort: 0,
             list_max_listpack_size: 0,
             list_compress_depth: 0,
+            zset_max_listpack_entries: 0,
+            zset_max_listpack_value: 0,
         },
         security: SecurityConfig {
             password: None,

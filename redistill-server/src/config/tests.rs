@@ -53,6 +53,8 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.memory.active_expire_effort, 1);
     assert_eq!(c.memory.list_max_listpack_size, -2);
     assert_eq!(c.memory.list_compress_depth, 0);
+    assert_eq!(c.memory.zset_max_listpack_entries, 128);
+    assert_eq!(c.memory.zset_max_listpack_value, 64);
     assert_eq!(c.server.hz, 10);
     assert_eq!(c.security.password, None);
     assert!(!c.security.tls_enabled);
@@ -329,6 +331,19 @@ fn every_key_parses_and_validates() {
             "memory.list_compress_depth",
             &[("3", |c| c.memory.list_compress_depth == 3)],
             &["-1", "2147483648"],
+        ),
+        (
+            "memory.zset_max_listpack_entries",
+            &[("0", |c| c.memory.zset_max_listpack_entries == 0)],
+            &["-1", "\"8\""],
+        ),
+        (
+            "memory.zset_max_listpack_value",
+            &[
+                ("1024", |c| c.memory.zset_max_listpack_value == 1024),
+                ("\"1kb\"", |c| c.memory.zset_max_listpack_value == 1024),
+            ],
+            &["-1"],
         ),
         (
             "security.password",
