@@ -304,7 +304,8 @@ fn rank(ctx: &mut Ctx<'_>, args: &[&[u8]], rev: bool) -> CommandResult {
     let with_score = match args {
         [_, _, _] => false,
         [_, _, _, opt] if is(opt, "WITHSCORE") => true,
-        _ => return Err(SYNTAX.into()),
+        [_, _, _, _] => return Err(SYNTAX.into()),
+        _ => return Err(super::wrong_arity_of(args)),
     };
     let found = ctx
         .shared
