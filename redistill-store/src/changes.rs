@@ -126,6 +126,30 @@ pub enum Event {
     LRem,
     /// LTRIM (also one that removes nothing, as Redis reports it).
     LTrim,
+    /// ZADD that added or changed a member.
+    ZAdd,
+    /// ZINCRBY, ZADD INCR.
+    ZIncr,
+    /// ZREM that removed something.
+    ZRem,
+    /// ZREMRANGEBYRANK that removed something.
+    ZRemByRank,
+    /// ZREMRANGEBYSCORE that removed something.
+    ZRemByScore,
+    /// ZREMRANGEBYLEX that removed something.
+    ZRemByLex,
+    /// ZPOPMIN, BZPOPMIN, ZMPOP MIN.
+    ZPopMin,
+    /// ZPOPMAX, BZPOPMAX, ZMPOP MAX.
+    ZPopMax,
+    /// ZUNIONSTORE's destination.
+    ZUnionStore,
+    /// ZINTERSTORE's destination.
+    ZInterStore,
+    /// ZDIFFSTORE's destination.
+    ZDiffStore,
+    /// ZRANGESTORE's destination.
+    ZRangeStore,
 }
 
 impl Event {
@@ -161,6 +185,18 @@ impl Event {
             Event::LSet => "lset",
             Event::LRem => "lrem",
             Event::LTrim => "ltrim",
+            Event::ZAdd => "zadd",
+            Event::ZIncr => "zincr",
+            Event::ZRem => "zrem",
+            Event::ZRemByRank => "zrembyrank",
+            Event::ZRemByScore => "zrembyscore",
+            Event::ZRemByLex => "zrembylex",
+            Event::ZPopMin => "zpopmin",
+            Event::ZPopMax => "zpopmax",
+            Event::ZUnionStore => "zunionstore",
+            Event::ZInterStore => "zinterstore",
+            Event::ZDiffStore => "zdiffstore",
+            Event::ZRangeStore => "zrangestore",
         }
     }
 
@@ -193,6 +229,18 @@ impl Event {
             | Event::LSet
             | Event::LRem
             | Event::LTrim => 'l',
+            Event::ZAdd
+            | Event::ZIncr
+            | Event::ZRem
+            | Event::ZRemByRank
+            | Event::ZRemByScore
+            | Event::ZRemByLex
+            | Event::ZPopMin
+            | Event::ZPopMax
+            | Event::ZUnionStore
+            | Event::ZInterStore
+            | Event::ZDiffStore
+            | Event::ZRangeStore => 'z',
         }
     }
 }

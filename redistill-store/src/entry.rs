@@ -16,6 +16,7 @@
 use crate::memory::alloc_size;
 use crate::quicklist::ListObj;
 use crate::table::{Slot, Table};
+use crate::zsetobj::ZSetObj;
 
 pub(crate) const KIND_MASK: u8 = 0b11;
 pub(crate) const KIND_RAW: u8 = 0;
@@ -232,6 +233,8 @@ pub(crate) enum ObjValue {
     Hash(HashObj),
     /// A list.
     List(ListObj),
+    /// A sorted set.
+    ZSet(ZSetObj),
 }
 
 /// One keyspace entry.
@@ -286,11 +289,18 @@ pub enum ValueType {
     Hash,
     /// A list (`"list"`).
     List,
+    /// A sorted set (`"zset"`).
+    ZSet,
 }
 
 impl ValueType {
     /// Every type a value can have.
-    pub const ALL: &[ValueType] = &[ValueType::String, ValueType::Hash, ValueType::List];
+    pub const ALL: &[ValueType] = &[
+        ValueType::String,
+        ValueType::Hash,
+        ValueType::List,
+        ValueType::ZSet,
+    ];
 
     /// The name TYPE replies with.
     pub fn as_str(self) -> &'static str {
@@ -298,6 +308,7 @@ impl ValueType {
             ValueType::String => "string",
             ValueType::Hash => "hash",
             ValueType::List => "list",
+            ValueType::ZSet => "zset",
         }
     }
 
@@ -308,7 +319,8 @@ impl ValueType {
     /// ```
     /// use redistill_store::ValueType;
     /// assert_eq!(ValueType::from_name(b"HASH"), Some(ValueType::Hash));
-    /// assert_eq!(ValueType::from_name(b"zset"), None);
+    /// assert_eq!(ValueType::from_name(b"zset"), Some(ValueType::ZSet));
+    /// assert_eq!(ValueType::from_name(b"stream"), None);
     /// ```
     pub fn from_name(name: &[u8]) -> Option<ValueType> {
         Self::ALL
@@ -355,6 +367,7 @@ impl Entry {
                 ObjValue::Str(_) => ValueType::String,
                 ObjValue::Hash(_) => ValueType::Hash,
                 ObjValue::List(_) => ValueType::List,
+                ObjValue::ZSet(_) => ValueType::ZSet,
             },
         }
     }
@@ -364,7 +377,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -375,7 +388,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -386,7 +399,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -397,7 +410,29 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::ZSet(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The sorted set, or `None` for other types.
+    pub(crate) fn as_zset(&self) -> Option<&ZSetObj> {
+        match self {
+            Entry::Obj(o) => match &o.value {
+                ObjValue::ZSet(z) => Some(z),
+                _ => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The sorted set, mutably, or `None` for other types.
+    pub(crate) fn as_zset_mut(&mut self) -> Option<&mut ZSetObj> {
+        match self {
+            Entry::Obj(o) => match &mut o.value {
+                ObjValue::ZSet(z) => Some(z),
+                _ => None,
             },
             Entry::Str(_) => None,
         }
@@ -425,7 +460,7 @@ impl Entry {
             }
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => Some(StrRef::Raw(v)),
-                ObjValue::Hash(_) | ObjValue::List(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => None,
             },
         }
     }
@@ -476,7 +511,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Str(v) => Some(v),
-                ObjValue::Hash(_) | ObjValue::List(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -589,6 +624,11 @@ impl Entry {
         Entry::new_obj(key, None, ObjValue::List(list))
     }
 
+    /// A sorted-set entry for `zset` (which must not be empty once stored).
+    pub(crate) fn new_zset(key: &[u8], zset: ZSetObj) -> Entry {
+        Entry::new_obj(key, None, ObjValue::ZSet(zset))
+    }
+
     /// Replaces the expiry, rebuilding the header (the blob of an inline string).
     pub(crate) fn set_expire(&mut self, expire: Option<u64>) {
         let blob = match self {
@@ -639,6 +679,7 @@ impl Entry {
                         })
                     }
                     ObjValue::List(list) => ObjValue::List(list.clone()),
+                    ObjValue::ZSet(z) => ObjValue::ZSet(z.duplicate()),
                 };
                 Entry::new_obj(key, expire, value)
             }
@@ -655,6 +696,7 @@ impl Entry {
                     ObjValue::Str(v) => alloc_size(v.capacity()),
                     ObjValue::Hash(h) => alloc_size(h.fields.array_bytes()) + h.field_bytes,
                     ObjValue::List(l) => l.heap_bytes(),
+                    ObjValue::ZSet(z) => z.heap_bytes(),
                 };
                 alloc_size(std::mem::size_of::<Obj>()) + alloc_size(o.head.len()) + value
             }
@@ -680,6 +722,8 @@ impl Entry {
                 ObjValue::Hash(_) => "listpack",
                 // Redis 7.0 reports every list as a quicklist, however small.
                 ObjValue::List(_) => "quicklist",
+                ObjValue::ZSet(z) if z.is_big() => "skiplist",
+                ObjValue::ZSet(_) => "listpack",
             },
         }
     }
@@ -733,7 +777,9 @@ mod tests {
         match e {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => v.as_ptr(),
-                ObjValue::Hash(_) | ObjValue::List(_) => panic!("not a string"),
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => {
+                    panic!("not a string")
+                }
             },
             Entry::Str(_) => panic!("inline"),
         }

@@ -204,6 +204,15 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
         }
         list.check().map_err(|e| format!("list: {e}"))?;
     }
+    if let Some(z) = entry.as_zset() {
+        if z.is_empty() {
+            return Err("empty sorted set kept".into());
+        }
+        z.check().map_err(|e| format!("sorted set: {e}"))?;
+        if let Some(t) = z.table() {
+            check_table(t).map_err(|e| format!("sorted set members: {e}"))?;
+        }
+    }
     let Some(hash) = entry.as_hash() else {
         return Ok(());
     };

@@ -207,6 +207,26 @@ impl KeysWrite<'_> {
         Some(st.update(shard, slot, f))
     }
 
+    /// Every key's live entry at once (`keys` as given to [`Store::write_keys`]), for
+    /// commands that read several values together; expired ones are deleted first.
+    pub(crate) fn get_all(&mut self, keys: &[&[u8]]) -> Vec<Option<&Entry>> {
+        for (i, key) in keys.iter().enumerate() {
+            let _ = self.live(i, key);
+        }
+        let store = self.store;
+        let locked = &self.locked;
+        keys.iter()
+            .enumerate()
+            .map(|(i, key)| {
+                let hash = *locked.hashes.get(i)?;
+                let s = store.shard_index(hash);
+                let at = locked.guards.binary_search_by_key(&s, |(s, _)| *s).ok()?;
+                let st = &locked.guards[at].1;
+                st.table.find(hash, key).map(|slot| st.table.get(slot))
+            })
+            .collect()
+    }
+
     /// Reports `event` on `key`, one of the locked keys.
     pub(crate) fn emit(&self, key: &[u8], event: Event) {
         self.report.key(key, event);

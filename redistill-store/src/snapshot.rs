@@ -27,7 +27,7 @@ use crate::table::Slot;
 pub const SNAPSHOT_BATCH: usize = 1024;
 
 /// A value as a snapshot holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SnapshotValue {
     /// A string.
@@ -38,10 +38,12 @@ pub enum SnapshotValue {
     Hash(Vec<(Bytes, Bytes)>),
     /// A list's elements, head first.
     List(Vec<Bytes>),
+    /// A sorted set's members with their scores, lowest first.
+    ZSet(Vec<(Bytes, f64)>),
 }
 
 /// One key of a snapshot: the key, its absolute expiry and its value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotEntry {
     /// The key.
     pub key: Bytes,
@@ -87,6 +89,11 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
                         .collect(),
                 ),
                 ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
+                ObjValue::ZSet(z) => {
+                    let mut items = Vec::with_capacity(z.len());
+                    z.iter_all(|s, m| items.push((Bytes::copy_from_slice(m), s)));
+                    SnapshotValue::ZSet(items)
+                }
             },
         },
     }
@@ -328,6 +335,17 @@ impl Store {
                     list.push(ListEnd::Right, e);
                 }
                 let mut entry = Entry::new_list(key, list);
+                if expire_at_ms.is_some() {
+                    entry.set_expire(expire_at_ms);
+                }
+                entry
+            }
+            SnapshotValue::ZSet(items) => {
+                let zset = self.zset_load(&items);
+                if zset.is_empty() {
+                    return Ok(false);
+                }
+                let mut entry = Entry::new_zset(key, zset);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }

@@ -255,6 +255,8 @@ impl StoreBuilder {
                 listener: self.listener,
                 list_fill: AtomicI64::new(crate::DEFAULT_LIST_MAX_LISTPACK_SIZE),
                 list_compress: AtomicI64::new(crate::DEFAULT_LIST_COMPRESS_DEPTH),
+                zset_max_entries: AtomicI64::new(crate::DEFAULT_ZSET_MAX_LISTPACK_ENTRIES),
+                zset_max_value: AtomicI64::new(crate::DEFAULT_ZSET_MAX_LISTPACK_VALUE),
             }),
         };
         // Starts the access clock (see `access_now`).
@@ -330,6 +332,10 @@ pub(crate) struct Inner {
     pub(crate) list_fill: AtomicI64,
     /// `list-compress-depth` as set (lists made from now on use it).
     pub(crate) list_compress: AtomicI64,
+    /// `zset-max-listpack-entries` as set.
+    pub(crate) zset_max_entries: AtomicI64,
+    /// `zset-max-listpack-value` as set.
+    pub(crate) zset_max_value: AtomicI64,
 }
 
 /// A sharded keyspace with Redis semantics; cheap to clone and share between threads.

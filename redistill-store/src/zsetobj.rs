@@ -1,0 +1,905 @@
+//! The sorted-set value: members ordered by score, then by member bytes.
+//!
+//! # Encodings
+//!
+//! - **Small** (Redis's `listpack`): one [`Pack`], a single byte buffer of entries in order,
+//!   while the set has at most `zset-max-listpack-entries` members of at most
+//!   `zset-max-listpack-value` bytes. Every operation is a linear walk of the buffer, as
+//!   Redis's listpack is; a set that outgrows the limits converts once and never back.
+//! - **Large** (reported as `skiplist`): the members in order in a run of packs of at most
+//!   [`LEAF_MAX`] entries (leaves), with a Fenwick tree of the leaves' lengths for ranks,
+//!   plus a member → score hash table ([`Table`]) for O(1) ZSCORE.
+//!
+//! # Why packed leaves rather than a skip list
+//!
+//! A skip list costs a node allocation per member with a level array (Redis: about 48 bytes
+//! for the node, 24 for the member's sds, 24 for the dict entry plus the dict's bucket, some
+//! 117 bytes per 16-byte member as `MEMORY USAGE` reports at a million members). Packed
+//! leaves hold a member in 9 + its length bytes with no allocation of its own, so the order
+//! costs about 33 bytes per 16-byte member at three-quarter full leaves; the hash table
+//! adds its 24-byte slot and one allocation of score and member (32 bytes), about 100
+//! bytes per member in all. Finding a member's place is a binary search over the leaves'
+//! first entries (O(log n)) and a walk of one leaf (bounded by [`LEAF_MAX`]); a rank is a
+//! Fenwick prefix sum (O(log n)); an element at a rank is a Fenwick descent plus a leaf
+//! walk. Splitting or dropping a leaf rebuilds the Fenwick tree and moves the leaf
+//! array, O(n / [`LEAF_MAX`]) once per [`LEAF_MAX`] / 2 inserts or deletes; at a million
+//! members that is a few dozen word operations per update, amortized. Walks in order are
+//! sequential reads of contiguous memory, which is where most sorted-set time goes
+//! (ZRANGE replies).
+//!
+//! # Order
+//!
+//! Scores are never NaN; they compare with `partial_cmp`, so `-0.0` and `0.0` are equal
+//! and ties fall to the member bytes (memcmp), as in Redis.
+
+use std::cmp::Ordering;
+
+use ahash::RandomState;
+
+use crate::memory::alloc_size;
+use crate::table::{Slot, Table};
+
+/// Most entries a leaf of a large set holds before it splits.
+pub(crate) const LEAF_MAX: usize = 128;
+/// Leaves larger than this many bytes split too (when they hold more than one entry).
+const LEAF_BYTES: usize = 4096;
+
+/// Redis's order: score, then member bytes.
+#[inline]
+pub(crate) fn cmp_key(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
+    s1.partial_cmp(&s2)
+        .unwrap_or(Ordering::Equal)
+        .then_with(|| m1.cmp(m2))
+}
+
+fn read_varint(b: &[u8]) -> (usize, usize) {
+    let mut v = 0usize;
+    let mut shift = 0;
+    for (i, byte) in b.iter().enumerate() {
+        v |= ((byte & 0x7f) as usize) << shift;
+        if byte & 0x80 == 0 {
+            return (v, i + 1);
+        }
+        shift += 7;
+    }
+    (v, b.len())
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: usize) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn encoded_len(member: &[u8]) -> usize {
+    let mut n = 1;
+    let mut v = member.len();
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    8 + n + member.len()
+}
+
+/// Entries in order in one buffer: `[score: f64 LE][member length: LEB128][member]`.
+#[derive(Clone, Default)]
+pub(crate) struct Pack {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Pack {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        alloc_size(self.buf.capacity())
+    }
+
+    /// The entry at byte offset `off` and the offset of the next.
+    #[inline]
+    fn read(&self, off: usize) -> (f64, &[u8], usize) {
+        let mut s = [0u8; 8];
+        s.copy_from_slice(&self.buf[off..off + 8]);
+        let (mlen, n) = read_varint(&self.buf[off + 8..]);
+        let start = off + 8 + n;
+        let end = (start + mlen).min(self.buf.len());
+        (f64::from_le_bytes(s), &self.buf[start..end], end)
+    }
+
+    pub(crate) fn iter(&self) -> PackIter<'_> {
+        PackIter { pack: self, off: 0 }
+    }
+
+    fn first(&self) -> Option<(f64, &[u8])> {
+        (self.len > 0).then(|| {
+            let (s, m, _) = self.read(0);
+            (s, m)
+        })
+    }
+
+    /// Index and byte offset of the first entry for which `before` is false.
+    fn lower_bound(&self, before: impl Fn(f64, &[u8]) -> bool) -> (usize, usize) {
+        let mut off = 0;
+        let mut i = 0;
+        while i < self.len {
+            let (s, m, next) = self.read(off);
+            if !before(s, m) {
+                break;
+            }
+            off = next;
+            i += 1;
+        }
+        (i, off)
+    }
+
+    /// Byte offset of entry `idx` (the end for `idx == len`).
+    fn offset_of(&self, idx: usize) -> usize {
+        let mut off = 0;
+        for _ in 0..idx.min(self.len) {
+            off = self.read(off).2;
+        }
+        off
+    }
+
+    fn insert_at(&mut self, off: usize, score: f64, member: &[u8]) {
+        let mut e = Vec::with_capacity(encoded_len(member));
+        e.extend_from_slice(&score.to_le_bytes());
+        write_varint(&mut e, member.len());
+        e.extend_from_slice(member);
+        self.buf.splice(off..off, e);
+        self.len += 1;
+    }
+
+    fn push(&mut self, score: f64, member: &[u8]) {
+        let off = self.buf.len();
+        self.insert_at(off, score, member);
+    }
+
+    /// Removes `count` entries starting at byte offset `off`.
+    fn remove_at(&mut self, off: usize, count: usize) {
+        let mut end = off;
+        for _ in 0..count {
+            end = self.read(end).2;
+        }
+        self.buf.drain(off..end);
+        self.len -= count;
+    }
+
+    /// Moves the entries from index `idx` on into a new pack.
+    fn split_off(&mut self, idx: usize) -> Pack {
+        let off = self.offset_of(idx);
+        let tail = self.buf.split_off(off);
+        self.buf.shrink_to_fit();
+        let moved = self.len - idx;
+        self.len = idx;
+        Pack {
+            buf: tail,
+            len: moved,
+        }
+    }
+
+    fn append(&mut self, other: &Pack) {
+        self.buf.extend_from_slice(&other.buf);
+        self.len += other.len;
+    }
+
+    /// Index, byte offset and score of `member`, by a linear search.
+    fn find_member(&self, member: &[u8]) -> Option<(usize, usize, f64)> {
+        let mut off = 0;
+        for i in 0..self.len {
+            let (s, m, next) = self.read(off);
+            if m == member {
+                return Some((i, off, s));
+            }
+            off = next;
+        }
+        None
+    }
+
+    /// Index and byte offset of the entry equal to (`score`, `member`).
+    fn find_exact(&self, score: f64, member: &[u8]) -> Option<(usize, usize)> {
+        let (i, off) = self.lower_bound(|s, m| cmp_key(s, m, score, member).is_lt());
+        (i < self.len && self.read(off).1 == member).then_some((i, off))
+    }
+
+    fn shrink(&mut self) {
+        if self.buf.capacity() > self.buf.len() * 2 {
+            self.buf.shrink_to_fit();
+        }
+    }
+}
+
+/// Entries of a [`Pack`] in order.
+pub(crate) struct PackIter<'a> {
+    pack: &'a Pack,
+    off: usize,
+}
+
+impl<'a> Iterator for PackIter<'a> {
+    type Item = (f64, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.off >= self.pack.buf.len() {
+            return None;
+        }
+        let (s, m, next) = self.pack.read(self.off);
+        self.off = next;
+        Some((s, m))
+    }
+}
+
+/// A member with its score in one allocation, `[score: f64 LE][member]`: the hash table's
+/// entry of a large set.
+#[derive(Default)]
+pub(crate) struct ZEntry(Box<[u8]>);
+
+impl ZEntry {
+    fn new(score: f64, member: &[u8]) -> Self {
+        let mut v = Vec::with_capacity(8 + member.len());
+        v.extend_from_slice(&score.to_le_bytes());
+        v.extend_from_slice(member);
+        ZEntry(v.into_boxed_slice())
+    }
+
+    pub(crate) fn score(&self) -> f64 {
+        let mut s = [0u8; 8];
+        if let Some(b) = self.0.get(..8) {
+            s.copy_from_slice(b);
+        }
+        f64::from_le_bytes(s)
+    }
+
+    fn set_score(&mut self, score: f64) {
+        self.0[..8].copy_from_slice(&score.to_le_bytes());
+    }
+
+    fn footprint(&self) -> usize {
+        alloc_size(self.0.len())
+    }
+}
+
+impl Slot for ZEntry {
+    fn key(&self) -> &[u8] {
+        self.0.get(8..).unwrap_or_default()
+    }
+}
+
+/// The members of a large set in order: leaves plus a Fenwick tree of their lengths.
+#[derive(Clone, Default)]
+struct Leaves {
+    leaves: Vec<Pack>,
+    /// 1-based Fenwick tree over the leaves' lengths (`fen[0]` unused).
+    fen: Vec<usize>,
+    len: usize,
+    /// Sum of the leaves' allocations.
+    leaf_bytes: usize,
+}
+
+impl Leaves {
+    fn rebuild(&mut self) {
+        let n = self.leaves.len();
+        self.fen.clear();
+        self.fen.resize(n + 1, 0);
+        for i in 1..=n {
+            self.fen[i] += self.leaves[i - 1].len();
+            let j = i + (i & i.wrapping_neg());
+            if j <= n {
+                self.fen[j] += self.fen[i];
+            }
+        }
+        self.leaf_bytes = self.leaves.iter().map(Pack::heap_bytes).sum();
+    }
+
+    fn fen_add(&mut self, leaf: usize, delta: isize) {
+        let mut i = leaf + 1;
+        while i < self.fen.len() {
+            self.fen[i] = self.fen[i].wrapping_add_signed(delta);
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    /// Entries in the leaves before `leaf`.
+    fn prefix(&self, leaf: usize) -> usize {
+        let mut i = leaf;
+        let mut sum = 0;
+        while i > 0 {
+            sum += self.fen[i];
+            i -= i & i.wrapping_neg();
+        }
+        sum
+    }
+
+    /// The leaf holding rank `r` (< len) and its index in it.
+    fn locate(&self, mut r: usize) -> (usize, usize) {
+        let n = self.fen.len() - 1;
+        let mut pos = 0;
+        let mut step = n.checked_ilog2().map_or(0, |b| 1usize << b);
+        while step > 0 {
+            if pos + step <= n && self.fen[pos + step] <= r {
+                pos += step;
+                r -= self.fen[pos];
+            }
+            step >>= 1;
+        }
+        (pos, r)
+    }
+
+    /// The leaf where the first entry not `before` lies (0 for an empty run).
+    fn leaf_for(&self, before: &impl Fn(f64, &[u8]) -> bool) -> usize {
+        let p = self
+            .leaves
+            .partition_point(|l| l.first().is_some_and(|(s, m)| before(s, m)));
+        p.saturating_sub(1)
+    }
+
+    fn lower_bound(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        if self.leaves.is_empty() {
+            return 0;
+        }
+        let leaf = self.leaf_for(&before);
+        self.prefix(leaf) + self.leaves[leaf].lower_bound(before).0
+    }
+
+    fn with_leaf<R>(&mut self, leaf: usize, f: impl FnOnce(&mut Pack) -> R) -> R {
+        let before = self.leaves[leaf].heap_bytes();
+        let r = f(&mut self.leaves[leaf]);
+        self.leaf_bytes = self.leaf_bytes - before + self.leaves[leaf].heap_bytes();
+        r
+    }
+
+    fn insert(&mut self, score: f64, member: &[u8]) {
+        if self.leaves.is_empty() {
+            self.leaves.push(Pack::default());
+            self.rebuild();
+        }
+        let before = |s: f64, m: &[u8]| cmp_key(s, m, score, member).is_lt();
+        let leaf = self.leaf_for(&before);
+        self.with_leaf(leaf, |l| {
+            let (_, off) = l.lower_bound(before);
+            l.insert_at(off, score, member);
+        });
+        self.len += 1;
+        let l = &self.leaves[leaf];
+        if l.len() > LEAF_MAX || (l.bytes() > LEAF_BYTES && l.len() > 1) {
+            let half = l.len() / 2;
+            let tail = self.leaves[leaf].split_off(half);
+            self.leaves.insert(leaf + 1, tail);
+            self.rebuild();
+        } else {
+            self.fen_add(leaf, 1);
+        }
+    }
+
+    fn remove(&mut self, score: f64, member: &[u8]) -> bool {
+        let r = self.lower_bound(|s, m| cmp_key(s, m, score, member).is_lt());
+        if r >= self.len {
+            return false;
+        }
+        let (leaf, idx) = self.locate(r);
+        let off = self.leaves[leaf].offset_of(idx);
+        if self.leaves[leaf].read(off).1 != member {
+            return false;
+        }
+        self.with_leaf(leaf, |l| l.remove_at(off, 1));
+        self.len -= 1;
+        if !self.tidy(leaf) {
+            self.fen_add(leaf, -1);
+        }
+        true
+    }
+
+    /// Drops an emptied leaf or merges a thin one into a neighbour; true if the leaves
+    /// changed (and the Fenwick tree was rebuilt).
+    fn tidy(&mut self, leaf: usize) -> bool {
+        let len = self.leaves[leaf].len();
+        if len == 0 {
+            self.leaves.remove(leaf);
+            self.rebuild();
+            return true;
+        }
+        if len >= LEAF_MAX / 4 {
+            self.with_leaf(leaf, Pack::shrink);
+            return false;
+        }
+        let fits = |a: &Pack, b: &Pack| {
+            a.len() + b.len() <= LEAF_MAX * 3 / 4 && a.bytes() + b.bytes() <= LEAF_BYTES
+        };
+        let (left, right) =
+            if leaf + 1 < self.leaves.len() && fits(&self.leaves[leaf], &self.leaves[leaf + 1]) {
+                (leaf, leaf + 1)
+            } else if leaf > 0 && fits(&self.leaves[leaf - 1], &self.leaves[leaf]) {
+                (leaf - 1, leaf)
+            } else {
+                self.with_leaf(leaf, Pack::shrink);
+                return false;
+            };
+        let right = self.leaves.remove(right);
+        self.leaves[left].append(&right);
+        self.rebuild();
+        true
+    }
+
+    /// Removes ranks `start..end`, handing each removed entry to `f` first.
+    fn remove_range(&mut self, start: usize, end: usize, mut f: impl FnMut(f64, &[u8])) {
+        let mut left = end.saturating_sub(start);
+        while left > 0 && start < self.len {
+            let (leaf, idx) = self.locate(start);
+            let l = &self.leaves[leaf];
+            let k = left.min(l.len() - idx);
+            let off = l.offset_of(idx);
+            let mut at = off;
+            for _ in 0..k {
+                let (s, m, next) = l.read(at);
+                f(s, m);
+                at = next;
+            }
+            self.with_leaf(leaf, |l| l.remove_at(off, k));
+            self.len -= k;
+            left -= k;
+            if !self.tidy(leaf) {
+                self.fen_add(leaf, -(k as isize));
+            }
+        }
+    }
+
+    /// Calls `f` with ranks `start..end` in order (`rev`: from `end - 1` down).
+    fn for_each(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(f64, &[u8])) {
+        if start >= end || start >= self.len {
+            return;
+        }
+        let end = end.min(self.len);
+        let (first_leaf, first_idx) = self.locate(start);
+        let (last_leaf, last_idx) = self.locate(end - 1);
+        if rev {
+            let mut items: Vec<(f64, &[u8])> = Vec::new();
+            for leaf in (first_leaf..=last_leaf).rev() {
+                items.clear();
+                let from = if leaf == first_leaf { first_idx } else { 0 };
+                let to = if leaf == last_leaf {
+                    last_idx + 1
+                } else {
+                    self.leaves[leaf].len()
+                };
+                items.extend(self.leaves[leaf].iter().skip(from).take(to - from));
+                for &(s, m) in items.iter().rev() {
+                    f(s, m);
+                }
+            }
+        } else {
+            let mut left = end - start;
+            for leaf in first_leaf..=last_leaf {
+                let from = if leaf == first_leaf { first_idx } else { 0 };
+                for (s, m) in self.leaves[leaf].iter().skip(from).take(left) {
+                    f(s, m);
+                    left -= 1;
+                }
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        alloc_size(self.leaves.capacity() * std::mem::size_of::<Pack>())
+            + alloc_size(self.fen.capacity() * std::mem::size_of::<usize>())
+            + self.leaf_bytes
+    }
+}
+
+/// A large set: the members in order, and by name.
+struct Big {
+    order: Leaves,
+    map: Table<ZEntry, ()>,
+    /// Sum of the map entries' allocations.
+    entry_bytes: usize,
+}
+
+impl Big {
+    fn new(hasher: RandomState) -> Big {
+        Big {
+            order: Leaves::default(),
+            map: Table::new(hasher, 0),
+            entry_bytes: 0,
+        }
+    }
+
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        let h = self.map.hash(member);
+        self.map.find(h, member).map(|i| self.map.get(i).score())
+    }
+}
+
+/// The limits under which a set stays small, and the hasher a large one's table uses.
+#[derive(Clone)]
+pub(crate) struct Limits {
+    pub(crate) max_entries: usize,
+    pub(crate) max_value: usize,
+    pub(crate) hasher: RandomState,
+}
+
+enum Enc {
+    Small(Pack),
+    Big(Box<Big>),
+}
+
+/// A sorted set.
+pub(crate) struct ZSetObj {
+    enc: Enc,
+}
+
+impl ZSetObj {
+    /// An empty set in the small encoding.
+    pub(crate) fn new() -> ZSetObj {
+        ZSetObj {
+            enc: Enc::Small(Pack::default()),
+        }
+    }
+
+    /// A set of `items` (distinct members, any order), in the encoding Redis's
+    /// `zsetTypeCreate` picks for its size and longest member.
+    pub(crate) fn from_items<'a>(
+        items: impl IntoIterator<Item = (f64, &'a [u8])>,
+        size_hint: usize,
+        longest: usize,
+        lim: &Limits,
+    ) -> ZSetObj {
+        let mut z = ZSetObj::new();
+        if size_hint > lim.max_entries || longest > lim.max_value {
+            z.convert(lim.hasher.clone());
+        }
+        for (s, m) in items {
+            z.insert_new(s, m, lim);
+        }
+        z
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match &self.enc {
+            Enc::Small(p) => p.len(),
+            Enc::Big(b) => b.order.len,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub(crate) fn is_big(&self) -> bool {
+        matches!(self.enc, Enc::Big(_))
+    }
+
+    /// Converts to the large encoding.
+    fn convert(&mut self, hasher: RandomState) {
+        let Enc::Small(p) = &self.enc else { return };
+        let mut big = Big::new(hasher);
+        let mut leaf = Pack::default();
+        for (s, m) in p.iter() {
+            let e = ZEntry::new(s, m);
+            big.entry_bytes += e.footprint();
+            let h = big.map.hash(m);
+            big.map.insert_new(h, e, ());
+            leaf.push(s, m);
+            if leaf.len() >= LEAF_MAX / 2 || leaf.bytes() >= LEAF_BYTES / 2 {
+                big.order.leaves.push(std::mem::take(&mut leaf));
+            }
+        }
+        if leaf.len() > 0 {
+            big.order.leaves.push(leaf);
+        }
+        big.order.len = p.len();
+        big.order.rebuild();
+        self.enc = Enc::Big(Box::new(big));
+    }
+
+    /// The member's score.
+    pub(crate) fn score(&self, member: &[u8]) -> Option<f64> {
+        match &self.enc {
+            Enc::Small(p) => p.find_member(member).map(|(_, _, s)| s),
+            Enc::Big(b) => b.score(member),
+        }
+    }
+
+    /// Adds a member known to be absent.
+    fn insert_new(&mut self, score: f64, member: &[u8], lim: &Limits) {
+        if let Enc::Small(p) = &mut self.enc {
+            let (_, off) = p.lower_bound(|s, m| cmp_key(s, m, score, member).is_lt());
+            p.insert_at(off, score, member);
+            if p.len() > lim.max_entries || member.len() > lim.max_value {
+                self.convert(lim.hasher.clone());
+            }
+            return;
+        }
+        if let Enc::Big(b) = &mut self.enc {
+            let e = ZEntry::new(score, member);
+            b.entry_bytes += e.footprint();
+            let h = b.map.hash(member);
+            b.map.insert_new(h, e, ());
+            b.order.insert(score, member);
+        }
+    }
+
+    /// Sets `member`'s score, adding it if absent; true if it was added.
+    pub(crate) fn set(&mut self, score: f64, member: &[u8], lim: &Limits) -> bool {
+        match self.score(member) {
+            Some(old) => {
+                self.update(old, score, member);
+                false
+            }
+            None => {
+                self.insert_new(score, member, lim);
+                true
+            }
+        }
+    }
+
+    /// Moves an existing member from score `old` to `new`.
+    fn update(&mut self, old: f64, new: f64, member: &[u8]) {
+        // Equal scores (0 and -0 included) leave the member as it is, as Redis does.
+        #[allow(clippy::float_cmp)]
+        if old == new {
+            return;
+        }
+        match &mut self.enc {
+            Enc::Small(p) => {
+                if let Some((_, off)) = p.find_exact(old, member) {
+                    p.remove_at(off, 1);
+                }
+                let (_, off) = p.lower_bound(|s, m| cmp_key(s, m, new, member).is_lt());
+                p.insert_at(off, new, member);
+            }
+            Enc::Big(b) => {
+                let h = b.map.hash(member);
+                if let Some(i) = b.map.find(h, member) {
+                    b.map.get_mut(i).set_score(new);
+                }
+                b.order.remove(old, member);
+                b.order.insert(new, member);
+            }
+        }
+    }
+
+    /// Removes `member`; its score if it was there.
+    pub(crate) fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match &mut self.enc {
+            Enc::Small(p) => {
+                let (_, off, s) = p.find_member(member)?;
+                p.remove_at(off, 1);
+                p.shrink();
+                Some(s)
+            }
+            Enc::Big(b) => {
+                let h = b.map.hash(member);
+                let i = b.map.find(h, member)?;
+                let (e, ()) = b.map.remove_at(i);
+                b.entry_bytes -= e.footprint();
+                let s = e.score();
+                b.order.remove(s, member);
+                Some(s)
+            }
+        }
+    }
+
+    /// How many members sort before the first for which `before` is false (`before` must
+    /// hold for a prefix of the order): the rank where a bound falls.
+    pub(crate) fn lower_bound(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match &self.enc {
+            Enc::Small(p) => p.lower_bound(before).0,
+            Enc::Big(b) => b.order.lower_bound(before),
+        }
+    }
+
+    /// The member's 0-based rank (ascending) and score.
+    pub(crate) fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
+        match &self.enc {
+            Enc::Small(p) => p.find_member(member).map(|(i, _, s)| (i, s)),
+            Enc::Big(b) => {
+                let s = b.score(member)?;
+                Some((
+                    b.order
+                        .lower_bound(|s2, m2| cmp_key(s2, m2, s, member).is_lt()),
+                    s,
+                ))
+            }
+        }
+    }
+
+    /// Calls `f` with ranks `start..end` in order, or from `end - 1` down with `rev`.
+    pub(crate) fn for_each(
+        &self,
+        start: usize,
+        end: usize,
+        rev: bool,
+        mut f: impl FnMut(f64, &[u8]),
+    ) {
+        let end = end.min(self.len());
+        if start >= end {
+            return;
+        }
+        match &self.enc {
+            Enc::Small(p) => {
+                if rev {
+                    let items: Vec<(f64, &[u8])> = p.iter().skip(start).take(end - start).collect();
+                    for &(s, m) in items.iter().rev() {
+                        f(s, m);
+                    }
+                } else {
+                    for (s, m) in p.iter().skip(start).take(end - start) {
+                        f(s, m);
+                    }
+                }
+            }
+            Enc::Big(b) => b.order.for_each(start, end, rev, f),
+        }
+    }
+
+    /// The entry at rank `r`.
+    pub(crate) fn at(&self, r: usize) -> Option<(f64, Vec<u8>)> {
+        let mut out = None;
+        self.for_each(r, r + 1, false, |s, m| out = Some((s, m.to_vec())));
+        out
+    }
+
+    /// Removes ranks `start..end`, handing each removed entry to `f`; how many removed.
+    pub(crate) fn remove_range(
+        &mut self,
+        start: usize,
+        end: usize,
+        mut f: impl FnMut(f64, &[u8]),
+    ) -> usize {
+        let end = end.min(self.len());
+        if start >= end {
+            return 0;
+        }
+        match &mut self.enc {
+            Enc::Small(p) => {
+                let off = p.offset_of(start);
+                let mut at = off;
+                for _ in start..end {
+                    let (s, m, next) = p.read(at);
+                    f(s, m);
+                    at = next;
+                }
+                p.remove_at(off, end - start);
+                p.shrink();
+            }
+            Enc::Big(b) => {
+                let Big {
+                    order,
+                    map,
+                    entry_bytes,
+                } = &mut **b;
+                order.remove_range(start, end, |s, m| {
+                    let h = map.hash(m);
+                    if let Some(i) = map.find(h, m) {
+                        let (e, ()) = map.remove_at(i);
+                        *entry_bytes -= e.footprint();
+                    }
+                    f(s, m);
+                });
+            }
+        }
+        end - start
+    }
+
+    /// Every entry in order.
+    pub(crate) fn iter_all(&self, f: impl FnMut(f64, &[u8])) {
+        self.for_each(0, self.len(), false, f);
+    }
+
+    /// The large set's member table (SCAN and random picks), `None` while small.
+    pub(crate) fn table(&self) -> Option<&Table<ZEntry, ()>> {
+        match &self.enc {
+            Enc::Small(_) => None,
+            Enc::Big(b) => Some(&b.map),
+        }
+    }
+
+    /// Heap bytes held, allocator rounding included.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match &self.enc {
+            Enc::Small(p) => p.heap_bytes(),
+            Enc::Big(b) => {
+                alloc_size(std::mem::size_of::<Big>())
+                    + b.order.heap_bytes()
+                    + alloc_size(b.map.array_bytes())
+                    + b.entry_bytes
+            }
+        }
+    }
+
+    /// A copy (COPY), in the same encoding.
+    pub(crate) fn duplicate(&self) -> ZSetObj {
+        match &self.enc {
+            Enc::Small(p) => ZSetObj {
+                enc: Enc::Small(p.clone()),
+            },
+            Enc::Big(b) => {
+                let mut map = Table::new(b.map.hasher().clone(), 0);
+                for (_, e) in b.map.iter() {
+                    let h = map.hash(e.key());
+                    map.insert_new(h, ZEntry(e.0.clone()), ());
+                }
+                let mut order = b.order.clone();
+                // Clones are allocated to size: their byte total is counted afresh.
+                order.rebuild();
+                ZSetObj {
+                    enc: Enc::Big(Box::new(Big {
+                        order,
+                        map,
+                        entry_bytes: b.entry_bytes,
+                    })),
+                }
+            }
+        }
+    }
+
+    /// Checks the structure against itself: order, counts, byte totals, and that the
+    /// member table and the order hold the same members with the same scores.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        fn check_order(items: &[(f64, &[u8])]) -> Result<(), String> {
+            for w in items.windows(2) {
+                if !cmp_key(w[0].0, w[0].1, w[1].0, w[1].1).is_lt() {
+                    return Err(format!("{:?} not before {:?}", w[0], w[1]));
+                }
+            }
+            if items.iter().any(|(s, _)| s.is_nan()) {
+                return Err("a NaN score".into());
+            }
+            Ok(())
+        }
+        match &self.enc {
+            Enc::Small(p) => {
+                let items: Vec<(f64, &[u8])> = p.iter().collect();
+                if items.len() != p.len() {
+                    return Err(format!("pack counts {}, holds {}", p.len(), items.len()));
+                }
+                check_order(&items)
+            }
+            Enc::Big(b) => {
+                let o = &b.order;
+                let mut items = Vec::new();
+                for (i, l) in o.leaves.iter().enumerate() {
+                    let n = l.iter().count();
+                    if n == 0 || n != l.len() {
+                        return Err(format!("leaf {i} counts {}, holds {n}", l.len()));
+                    }
+                    items.extend(l.iter());
+                }
+                check_order(&items)?;
+                if items.len() != o.len || o.len != b.map.len() {
+                    return Err(format!(
+                        "order counts {}, holds {}, the table {}",
+                        o.len,
+                        items.len(),
+                        b.map.len()
+                    ));
+                }
+                let mut fresh = o.clone();
+                fresh.rebuild();
+                let leaf_bytes: usize = o.leaves.iter().map(Pack::heap_bytes).sum();
+                if fresh.fen != o.fen || leaf_bytes != o.leaf_bytes {
+                    return Err("Fenwick tree or leaf byte total out of date".into());
+                }
+                for (s, m) in &items {
+                    if b.score(m).map(f64::to_bits) != Some(s.to_bits()) {
+                        return Err(format!(
+                            "{m:?} scores {s} in order, {:?} in the table",
+                            b.score(m)
+                        ));
+                    }
+                }
+                let bytes: usize = b.map.iter().map(|(_, e)| e.footprint()).sum();
+                if bytes != b.entry_bytes {
+                    return Err(format!("entries take {bytes}, counted {}", b.entry_bytes));
+                }
+                Ok(())
+            }
+        }
+    }
+}
