@@ -304,6 +304,13 @@ pub(crate) fn build_shared(
     store
         .set_list_compress_depth(i64::from(memory.list_compress_depth))
         .map_err(invalid)?;
+    let wide = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    store
+        .set_zset_max_listpack_entries(wide(memory.zset_max_listpack_entries))
+        .map_err(invalid)?;
+    store
+        .set_zset_max_listpack_value(wide(memory.zset_max_listpack_value))
+        .map_err(invalid)?;
     let persistence = Arc::new(Persistence::new(sink));
     persistence
         .load(&store, &config.persistence)

@@ -112,6 +112,7 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
             reason: e.to_string(),
         }
     };
+    let wide = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     store.set_eviction_policy(memory.eviction_policy);
     store
         .set_maxmemory_samples(i64::from(memory.maxmemory_samples))
@@ -131,6 +132,12 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
     store
         .set_list_compress_depth(i64::from(memory.list_compress_depth))
         .map_err(refused("list-compress-depth"))?;
+    store
+        .set_zset_max_listpack_entries(wide(memory.zset_max_listpack_entries))
+        .map_err(refused("zset-max-listpack-entries"))?;
+    store
+        .set_zset_max_listpack_value(wide(memory.zset_max_listpack_value))
+        .map_err(refused("zset-max-listpack-value"))?;
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
     Ok(())
 }
