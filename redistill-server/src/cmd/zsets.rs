@@ -8,7 +8,7 @@ use redistill_store::{
 
 use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
 use super::scan::{ScanArgs, parse_cursor};
-use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
+use super::table::{BeginSearch, FindKeys, KeyRef, KeySpec, acl, flags, key_flags};
 use super::zset_args::{lex_range, parse_score, parse_zadd, score_arg, score_range};
 use super::{Command, CommandError, CommandResult, Ctx, Reply, fail};
 
@@ -36,6 +36,51 @@ const STORE_SETOP_KEYS: &[KeySpec] = &[
     KeySpec::at(1, key_flags!(OW | UPDATE)),
     keynum_keys(2, key_flags!(RO | ACCESS)),
 ];
+/// ZUNIONSTORE's, ZINTERSTORE's and ZDIFFSTORE's keys as Redis 7.0 finds them: by the key
+/// specifications (destination, then sources, with their flags) when the count fits them,
+/// else by its `genericGetKeys` fallback, which reads the count with `atoi` and gives
+/// the sources, then the destination, without flags (none when the count does not fit
+/// the arguments).
+fn store_setop_keys(args: &[&[u8]]) -> Vec<KeyRef> {
+    let sources = args.len().saturating_sub(3);
+    let key = |index, flags| KeyRef { index, flags };
+    if let Some(n) = args
+        .get(2)
+        .and_then(|n| parse_i64(n))
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|&n| n >= 1 && n <= sources)
+    {
+        return std::iter::once(key(1, key_flags!(OW | UPDATE)))
+            .chain((3..3 + n).map(|i| key(i, key_flags!(RO | ACCESS))))
+            .collect();
+    }
+    let count = args.get(2).map_or(0, |n| c_atoi(n));
+    match usize::try_from(count) {
+        Ok(n) if n >= 1 && n <= sources => (3..3 + n)
+            .chain(std::iter::once(1))
+            .map(|i| key(i, key_flags!()))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// C's `atoi`: leading spaces, a sign, then digits as far as they go (0 for none).
+fn c_atoi(s: &[u8]) -> i64 {
+    let s = s.trim_ascii_start();
+    let (negative, digits) = match s.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, s),
+    };
+    let n = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0i64, |n, b| {
+            n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+        });
+    if negative { -n } else { n }
+}
+
 const SETOP_KEYS: &[KeySpec] = &[keynum_keys(1, key_flags!(RO | ACCESS))];
 
 pub(super) static COMMANDS: &[Command] = &[
@@ -152,15 +197,18 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("zunionstore", -4, zunionstore)
         .flags(flags!(WRITE | DENYOOM))
         .acl(acl!(SORTEDSET))
-        .keys(STORE_SETOP_KEYS),
+        .keys(STORE_SETOP_KEYS)
+        .keys_fn(store_setop_keys),
     Command::new("zinterstore", -4, zinterstore)
         .flags(flags!(WRITE | DENYOOM))
         .acl(acl!(SORTEDSET))
-        .keys(STORE_SETOP_KEYS),
+        .keys(STORE_SETOP_KEYS)
+        .keys_fn(store_setop_keys),
     Command::new("zdiffstore", -4, zdiffstore)
         .flags(flags!(WRITE | DENYOOM))
         .acl(acl!(SORTEDSET))
-        .keys(STORE_SETOP_KEYS),
+        .keys(STORE_SETOP_KEYS)
+        .keys_fn(store_setop_keys),
     Command::new("zintercard", -3, zintercard)
         .flags(flags!(READONLY))
         .acl(acl!(SORTEDSET))
