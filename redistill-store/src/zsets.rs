@@ -818,7 +818,7 @@ impl Store {
         let keys = [dst, src];
         self.write_keys(db, &keys, |w| {
             let items = {
-                let all = w.get_all(&keys);
+                let all = w.entries(&keys);
                 let z = match all[1] {
                     None => None,
                     Some(e) => Some(zset_of(e)?),
@@ -1061,7 +1061,7 @@ impl Store {
         };
         self.write_keys(db, &all_keys, |w| {
             let mut items = {
-                let entries = w.get_all(&all_keys);
+                let entries = w.entries(&all_keys);
                 let inputs = entries[..keys.len()]
                     .iter()
                     .map(|e| input_of(*e))
@@ -1114,7 +1114,7 @@ impl Store {
     pub fn zintercard(&self, db: usize, keys: &[&[u8]], limit: usize) -> Result<usize> {
         let ones = vec![1.0; keys.len()];
         self.write_keys(db, keys, |w| {
-            let entries = w.get_all(keys);
+            let entries = w.entries(keys);
             let inputs = entries
                 .iter()
                 .map(|e| input_of(*e))

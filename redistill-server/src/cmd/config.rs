@@ -131,6 +131,10 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
     store
         .set_list_compress_depth(i64::from(memory.list_compress_depth))
         .map_err(refused("list-compress-depth"))?;
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    store.set_set_max_intset_entries(size(memory.set_max_intset_entries));
+    store.set_set_max_listpack_entries(size(memory.set_max_listpack_entries));
+    store.set_set_max_listpack_value(size(memory.set_max_listpack_value));
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
     Ok(())
 }
