@@ -59,7 +59,7 @@ pub(crate) const RECORD_FLAG_EXPIRY: u8 = 0x01;
 ///
 /// assert_eq!(FormatVersion::try_from(1u16).unwrap(), FormatVersion::V1);
 /// assert!(FormatVersion::try_from(7u16).is_err());
-/// assert_eq!(u16::from(FormatVersion::CURRENT), 2);
+/// assert_eq!(u16::from(FormatVersion::CURRENT), 3);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -68,16 +68,20 @@ pub enum FormatVersion {
     V1 = 1,
     /// Version 1's layout plus list records (type tag `0x04`).
     V2 = 2,
+    /// Version 2's layout plus set records (type tag `0x05`; tag `0x06` is kept for
+    /// sorted sets in this same version).
+    V3 = 3,
 }
 
 impl FormatVersion {
     /// The version this crate writes. Files of every earlier version still read.
-    pub const CURRENT: FormatVersion = FormatVersion::V2;
+    pub const CURRENT: FormatVersion = FormatVersion::V3;
 
     /// Whether files of this version may hold values of `value_type`.
     pub fn holds(self, value_type: ValueType) -> bool {
         match value_type {
             ValueType::List => self >= FormatVersion::V2,
+            ValueType::Set => self >= FormatVersion::V3,
             ValueType::String | ValueType::Integer | ValueType::Hash => true,
         }
     }
@@ -96,6 +100,7 @@ impl TryFrom<u16> for FormatVersion {
         match version {
             1 => Ok(FormatVersion::V1),
             2 => Ok(FormatVersion::V2),
+            3 => Ok(FormatVersion::V3),
             _ => Err(PersistError::UnsupportedVersion { version }),
         }
     }
@@ -111,10 +116,11 @@ impl TryFrom<u8> for FormatVersion {
 
 /// Type tag of a record's value, the byte that decides how the value is laid out.
 ///
-/// Tag `0x04` (list) exists from format version 2 on; a version 1 file holding
-/// it is refused as [`PersistError::UnknownTypeTag`], as version 1 readers did.
-/// Tags `0x05` (set) and `0x06` (sorted set) are reserved for the types the
-/// store gains later, and rejected like any other unknown tag.
+/// Tag `0x04` (list) exists from format version 2 on, tag `0x05` (set) from
+/// version 3 on; a file of an earlier version holding one is refused as
+/// [`PersistError::UnknownTypeTag`], as the readers of that version did. Tag
+/// `0x06` is reserved for sorted sets (version 3) and rejected like any other
+/// unknown tag until they exist.
 ///
 /// ```
 /// use redistill_persist::ValueType;
@@ -122,7 +128,8 @@ impl TryFrom<u8> for FormatVersion {
 /// assert_eq!(ValueType::try_from(0x03).unwrap(), ValueType::Hash);
 /// assert_eq!(ValueType::try_from(0x04).unwrap(), ValueType::List);
 /// assert_eq!(u8::from(ValueType::String), 0x01);
-/// assert!(ValueType::try_from(0x05).is_err());
+/// assert_eq!(ValueType::try_from(0x05).unwrap(), ValueType::Set);
+/// assert!(ValueType::try_from(0x06).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -135,6 +142,9 @@ pub enum ValueType {
     Hash = 0x03,
     /// A list of elements (format version 2 on).
     List = 0x04,
+    /// A set of members (format version 3 on).
+    Set = 0x05,
+    // 0x06: sorted sets, format version 3.
 }
 
 impl From<ValueType> for u8 {
@@ -154,6 +164,7 @@ impl TryFrom<u8> for ValueType {
             0x02 => Ok(ValueType::Integer),
             0x03 => Ok(ValueType::Hash),
             0x04 => Ok(ValueType::List),
+            0x05 => Ok(ValueType::Set),
             _ => Err(PersistError::UnknownTypeTag { offset: 0, tag }),
         }
     }
@@ -173,8 +184,11 @@ mod tests {
     fn version_and_type_tags_convert_both_ways() {
         assert_eq!(FormatVersion::try_from(1u8).unwrap(), FormatVersion::V1);
         assert_eq!(FormatVersion::try_from(2u8).unwrap(), FormatVersion::V2);
+        assert_eq!(FormatVersion::try_from(3u8).unwrap(), FormatVersion::V3);
         assert!(!FormatVersion::V1.holds(ValueType::List));
         assert!(FormatVersion::V2.holds(ValueType::List));
+        assert!(!FormatVersion::V2.holds(ValueType::Set));
+        assert!(FormatVersion::V3.holds(ValueType::Set));
         assert!(matches!(
             FormatVersion::try_from(0u8),
             Err(PersistError::UnsupportedVersion { version: 0 })
@@ -188,13 +202,14 @@ mod tests {
             ValueType::Integer,
             ValueType::Hash,
             ValueType::List,
+            ValueType::Set,
         ] {
             assert_eq!(
                 ValueType::try_from(u8::from(value_type)).unwrap(),
                 value_type
             );
         }
-        for tag in [0x00, 0x05, 0x06, 0xff] {
+        for tag in [0x00, 0x06, 0x07, 0xff] {
             assert!(matches!(
                 ValueType::try_from(tag),
                 Err(PersistError::UnknownTypeTag { tag: found, .. }) if found == tag

@@ -577,6 +577,15 @@ impl<'a> Cursor<'a> {
                 }
                 Value::List(elements)
             }
+            ValueType::Set => {
+                // Each member takes at least its 4-byte length.
+                let count = self.count(4)?;
+                let mut members = Vec::with_capacity((count as usize).min(1024));
+                for _ in 0..count {
+                    members.push(self.string()?);
+                }
+                Value::Set(members)
+            }
         };
         Ok(Record {
             db,

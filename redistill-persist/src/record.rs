@@ -50,7 +50,7 @@ impl Record {
 
 /// A value of any type the store holds.
 ///
-/// New types (sets, sorted sets) arrive as new variants with their
+/// New types (sorted sets) arrive as new variants with their
 /// own [`ValueType`] tags, which is why the enum is non-exhaustive.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -63,6 +63,8 @@ pub enum Value {
     Hash(Vec<(Bytes, Bytes)>),
     /// A list's elements, head first (format version 2 on).
     List(Vec<Bytes>),
+    /// A set's members, in no particular order (format version 3 on).
+    Set(Vec<Bytes>),
 }
 
 impl Value {
@@ -73,6 +75,7 @@ impl Value {
             Value::Integer(_) => ValueType::Integer,
             Value::Hash(_) => ValueType::Hash,
             Value::List(_) => ValueType::List,
+            Value::Set(_) => ValueType::Set,
         }
     }
 }

@@ -151,6 +151,12 @@ impl<W: Write> SnapshotWriter<W> {
                 record.expire_at_ms,
                 elements.iter().map(|e| &e[..]),
             ),
+            Value::Set(members) => self.write_set(
+                record.db,
+                &record.key,
+                record.expire_at_ms,
+                members.iter().map(|m| &m[..]),
+            ),
         }
     }
 
@@ -231,8 +237,29 @@ impl<W: Write> SnapshotWriter<W> {
         self.write_items(ValueType::List, db, key, expire_at_ms, items)
     }
 
+    /// Adds a set record from its members, straight from whatever the caller
+    /// iterates. The format does not check that they are distinct.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_record`](Self::write_record); on error nothing of the
+    /// record is kept.
+    pub fn write_set<'m, I>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        expire_at_ms: Option<u64>,
+        members: I,
+    ) -> Result<(), PersistError>
+    where
+        I: IntoIterator<Item = &'m [u8]>,
+    {
+        let items = members.into_iter().map(|member| [member]);
+        self.write_items(ValueType::Set, db, key, expire_at_ms, items)
+    }
+
     /// Adds a collection record: the count of `items`, then each item's strings
-    /// (a hash's field and value, a list's element). On error nothing of the
+    /// (a hash's field and value, a list's element, a set's member). On error nothing of the
     /// record is kept.
     fn write_items<'s, const N: usize>(
         &mut self,

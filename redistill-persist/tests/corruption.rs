@@ -247,7 +247,7 @@ fn a_valid_crafted_block_is_read() {
 
 #[test]
 fn unknown_type_tags_are_named_with_their_offset() {
-    for tag in [0x00, 0x05, 0x06, 0x7f, 0xff] {
+    for tag in [0x00, 0x06, 0x07, 0x7f, 0xff] {
         let bytes = with_block(&string_record(tag, 0, 1, 5), 1);
         match read_all(&bytes) {
             Err(PersistError::UnknownTypeTag { offset, tag: found }) => {
@@ -259,8 +259,13 @@ fn unknown_type_tags_are_named_with_their_offset() {
 }
 
 /// The same file, its header saying format version 1 (checksums redone).
-fn as_version_1(mut bytes: Vec<u8>) -> Vec<u8> {
-    bytes[8..10].copy_from_slice(&1u16.to_le_bytes());
+fn as_version_1(bytes: Vec<u8>) -> Vec<u8> {
+    as_version(bytes, 1)
+}
+
+/// The same file relabelled as format `version`, checksums redone.
+fn as_version(mut bytes: Vec<u8>, version: u16) -> Vec<u8> {
+    bytes[8..10].copy_from_slice(&version.to_le_bytes());
     let header_crc = crc32c::crc32c(&bytes[..20]);
     bytes[20..24].copy_from_slice(&header_crc.to_le_bytes());
     let end = bytes.len() - 4;
@@ -435,4 +440,39 @@ fn errors_read_well() {
             .starts_with("not a snapshot file: bad magic bytes"),
         "{err}"
     );
+}
+
+#[test]
+fn set_records_are_unknown_to_version_2_files() {
+    let mut set = vec![0x05, 0x00];
+    set.extend_from_slice(&0u32.to_le_bytes());
+    set.extend_from_slice(&1u32.to_le_bytes());
+    set.extend_from_slice(b"k");
+    set.extend_from_slice(&1u32.to_le_bytes());
+    set.extend_from_slice(&1u32.to_le_bytes());
+    set.extend_from_slice(b"m");
+    let v3 = with_block(&set, 1);
+    assert_eq!(
+        read_all(&v3).unwrap()[0].value,
+        redistill_persist::Value::Set(vec!["m".into()])
+    );
+    for version in [1, 2] {
+        match read_all(&as_version(v3.clone(), version)) {
+            Err(PersistError::UnknownTypeTag { offset, tag: 0x05 }) => {
+                assert_eq!(offset, PAYLOAD_AT);
+            }
+            other => panic!("version {version}: {other:?}"),
+        }
+    }
+    // A set claiming more members than its block could hold.
+    let mut set = vec![0x05, 0x00];
+    set.extend_from_slice(&0u32.to_le_bytes());
+    set.extend_from_slice(&1u32.to_le_bytes());
+    set.extend_from_slice(b"k");
+    set.extend_from_slice(&3u32.to_le_bytes());
+    set.extend_from_slice(&0u32.to_le_bytes());
+    assert!(matches!(
+        read_all(&with_block(&set, 1)),
+        Err(PersistError::LengthTooLarge { len: 3, max: 1, .. })
+    ));
 }

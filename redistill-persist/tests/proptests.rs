@@ -17,6 +17,7 @@ fn value_strategy() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::Integer),
         vec((bytes_strategy(), bytes_strategy()), 0..6).prop_map(Value::Hash),
         vec(bytes_strategy(), 0..6).prop_map(Value::List),
+        vec(bytes_strategy(), 0..6).prop_map(Value::Set),
     ]
 }
 

@@ -210,6 +210,12 @@ fn write_entries<W: std::io::Write>(
                 e.expire_at_ms,
                 elements.iter().map(|element| &element[..]),
             )?,
+            SnapshotValue::Set(members) => w.write_set(
+                db,
+                &e.key,
+                e.expire_at_ms,
+                members.iter().map(|member| &member[..]),
+            )?,
             // A type the store gained without a record here fails the save rather than
             // leaving its keys out of it.
             _ => {
@@ -642,6 +648,7 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
             Value::Integer(n) => SnapshotValue::Integer(n),
             Value::Hash(fields) => SnapshotValue::Hash(fields),
             Value::List(elements) => SnapshotValue::List(elements),
+            Value::Set(members) => SnapshotValue::Set(members),
             other => {
                 let e = format!("values of type {:?} are not supported", other.value_type());
                 return Err(unloadable(reader.offset(), e));

@@ -311,6 +311,10 @@ pub(crate) fn build_shared(
     store
         .set_zset_max_listpack_value(wide(memory.zset_max_listpack_value))
         .map_err(invalid)?;
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    store.set_set_max_intset_entries(size(memory.set_max_intset_entries));
+    store.set_set_max_listpack_entries(size(memory.set_max_listpack_entries));
+    store.set_set_max_listpack_value(size(memory.set_max_listpack_value));
     let persistence = Arc::new(Persistence::new(sink));
     persistence
         .load(&store, &config.persistence)

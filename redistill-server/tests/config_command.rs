@@ -200,6 +200,49 @@ fn list_settings_from_the_config_and_from_config_set_reach_the_store() {
 }
 
 #[test]
+fn set_settings_from_the_config_and_from_config_set_reach_the_store() {
+    let server = TestServer::with_config(|c| {
+        c.memory.set_max_intset_entries = 3;
+        c.memory.set_max_listpack_entries = 4;
+        c.memory.set_max_listpack_value = 5;
+    });
+    let store = server.store();
+    assert_eq!(store.set_max_intset_entries(), 3);
+    assert_eq!(store.set_max_listpack_entries(), 4);
+    assert_eq!(store.set_max_listpack_value(), 5);
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        &command(&[
+            "CONFIG",
+            "SET",
+            "set-max-intset-entries",
+            "0",
+            "set-max-listpack-entries",
+            "1",
+            "set-max-listpack-value",
+            "2",
+        ]),
+        b"+OK\r\n",
+    );
+    assert_eq!(store.set_max_intset_entries(), 0);
+    assert_eq!(store.set_max_listpack_entries(), 1);
+    assert_eq!(store.set_max_listpack_value(), 2);
+    exchange(
+        &mut s,
+        &command(&["CONFIG", "GET", "set-max-listpack-value"]),
+        &pairs(&[("set-max-listpack-value", "2")]),
+    );
+    exchange(
+        &mut s,
+        &command(&["CONFIG", "SET", "set-max-intset-entries", "-1"]),
+        b"-ERR CONFIG SET failed (possibly related to argument 'set-max-intset-entries') - \
+          argument must be between 0 and 9223372036854775807 inclusive\r\n",
+    );
+    assert_eq!(store.set_max_intset_entries(), 0);
+}
+
+#[test]
 fn get_takes_several_patterns_and_answers_each_parameter_once() {
     let server = TestServer::start();
     let mut s = server.raw();

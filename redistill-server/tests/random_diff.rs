@@ -152,6 +152,9 @@ const SCORES: &[&str] = &[
 const SCORE_BOUNDS: &[&str] = &[
     "-inf", "+inf", "0", "1", "(1", "2", "(2", "1.5", "(-inf", "(inf", "x", "((1",
 ];
+/// Keys of the lex-range commands: Redis orders by member only within one score (other
+/// sets answer as its algorithms happen to walk them), so these only ever hold score 0.
+const LEX_KEYS: &[&str] = &["zl", "zl", "zl", "z9", "k1"];
 /// Lex range ends.
 const LEX_BOUNDS: &[&str] = &["-", "+", "[a", "(a", "[b", "(c", "[", "(", "a", "[ab"];
 
@@ -165,6 +168,7 @@ fn zset_command(rng: &mut Rng) -> Vec<Vec<u8>> {
     let score = |rng: &mut Rng| rng.pick(SCORES);
     let bound = |rng: &mut Rng| rng.pick(SCORE_BOUNDS);
     let lex = |rng: &mut Rng| rng.pick(LEX_BOUNDS);
+    let lk = rng.pick(LEX_KEYS);
     let rank = |rng: &mut Rng| rng.pick(&["0", "1", "2", "-1", "-2", "5", "-100", "x"]);
     let timeout = |rng: &mut Rng| rng.pick(&["0.001", "0.001", "-1", "x"]);
     let mut words: Vec<&str> = match rng.below(30) {
@@ -181,16 +185,18 @@ fn zset_command(rng: &mut Rng) -> Vec<Vec<u8>> {
             }
             w
         }
+        4 if rng.below(2) == 0 => vec!["ZADD", "zl", "0", m, "0", rng.pick(MEMBERS)],
         4 => vec!["ZINCRBY", k, score(rng), m],
         5 => vec!["ZREM", k, m, rng.pick(MEMBERS)],
         6 => vec![rng.pick(&["ZCARD", "TYPE", "EXISTS", "OBJECT ENCODING"]), k],
         7 => vec!["ZSCORE", k, m],
         8 => vec!["ZMSCORE", k, m, rng.pick(MEMBERS)],
         9 => vec!["ZCOUNT", k, bound(rng), bound(rng)],
-        10 => vec!["ZLEXCOUNT", k, lex(rng), lex(rng)],
+        10 => vec!["ZLEXCOUNT", lk, lex(rng), lex(rng)],
         11 => vec![rng.pick(&["ZRANK", "ZREVRANK"]), k, m],
         12..=14 => {
             let by = rng.below(3);
+            let k = if by == 2 { lk } else { k };
             let (min, max) = match by {
                 0 => (rank(rng), rank(rng)),
                 1 => (bound(rng), bound(rng)),
@@ -235,7 +241,7 @@ fn zset_command(rng: &mut Rng) -> Vec<Vec<u8>> {
         16 => {
             let mut w = vec![
                 rng.pick(&["ZRANGEBYLEX", "ZREVRANGEBYLEX"]),
-                k,
+                lk,
                 lex(rng),
                 lex(rng),
             ];
@@ -247,7 +253,7 @@ fn zset_command(rng: &mut Rng) -> Vec<Vec<u8>> {
         17 => vec!["ZREVRANGE", k, rank(rng), rank(rng), "WITHSCORES"],
         18 => vec!["ZREMRANGEBYRANK", k, rank(rng), rank(rng)],
         19 => vec!["ZREMRANGEBYSCORE", k, bound(rng), bound(rng)],
-        20 => vec!["ZREMRANGEBYLEX", k, lex(rng), lex(rng)],
+        20 => vec!["ZREMRANGEBYLEX", lk, lex(rng), lex(rng)],
         21 => vec![rng.pick(&["ZPOPMIN", "ZPOPMAX"]), k],
         22 => vec![
             rng.pick(&["ZPOPMIN", "ZPOPMAX"]),

@@ -126,6 +126,18 @@ pub enum Event {
     LRem,
     /// LTRIM (also one that removes nothing, as Redis reports it).
     LTrim,
+    /// SADD that added something, and SMOVE's destination.
+    SAdd,
+    /// SREM that removed something, and SMOVE's source.
+    SRem,
+    /// SPOP that popped something.
+    SPop,
+    /// SINTERSTORE that stored a set.
+    SInterStore,
+    /// SUNIONSTORE that stored a set.
+    SUnionStore,
+    /// SDIFFSTORE that stored a set.
+    SDiffStore,
     /// ZADD that added or changed a member.
     ZAdd,
     /// ZINCRBY, ZADD INCR.
@@ -185,6 +197,12 @@ impl Event {
             Event::LSet => "lset",
             Event::LRem => "lrem",
             Event::LTrim => "ltrim",
+            Event::SAdd => "sadd",
+            Event::SRem => "srem",
+            Event::SPop => "spop",
+            Event::SInterStore => "sinterstore",
+            Event::SUnionStore => "sunionstore",
+            Event::SDiffStore => "sdiffstore",
             Event::ZAdd => "zadd",
             Event::ZIncr => "zincr",
             Event::ZRem => "zrem",
@@ -202,7 +220,7 @@ impl Event {
 
     /// The notification class Redis files the event under, as its
     /// `notify-keyspace-events` letter: `g` generic, `$` string, `h` hash, `x` expired,
-    /// `e` evicted, `n` new, `l` list (and `s`, `z`, `t`, `m`, `d` for the types to come).
+    /// `e` evicted, `n` new, `l` list, `s` set (and `z`, `t`, `m`, `d` for the types to come).
     pub fn class(self) -> char {
         match self {
             Event::New => 'n',
@@ -229,6 +247,12 @@ impl Event {
             | Event::LSet
             | Event::LRem
             | Event::LTrim => 'l',
+            Event::SAdd
+            | Event::SRem
+            | Event::SPop
+            | Event::SInterStore
+            | Event::SUnionStore
+            | Event::SDiffStore => 's',
             Event::ZAdd
             | Event::ZIncr
             | Event::ZRem

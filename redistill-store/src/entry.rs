@@ -15,6 +15,7 @@
 
 use crate::memory::alloc_size;
 use crate::quicklist::ListObj;
+use crate::setobj::SetObj;
 use crate::table::{Slot, Table};
 use crate::zsetobj::ZSetObj;
 
@@ -233,6 +234,8 @@ pub(crate) enum ObjValue {
     Hash(HashObj),
     /// A list.
     List(ListObj),
+    /// A set.
+    Set(SetObj),
     /// A sorted set.
     ZSet(ZSetObj),
 }
@@ -289,6 +292,8 @@ pub enum ValueType {
     Hash,
     /// A list (`"list"`).
     List,
+    /// A set (`"set"`).
+    Set,
     /// A sorted set (`"zset"`).
     ZSet,
 }
@@ -299,6 +304,7 @@ impl ValueType {
         ValueType::String,
         ValueType::Hash,
         ValueType::List,
+        ValueType::Set,
         ValueType::ZSet,
     ];
 
@@ -308,6 +314,7 @@ impl ValueType {
             ValueType::String => "string",
             ValueType::Hash => "hash",
             ValueType::List => "list",
+            ValueType::Set => "set",
             ValueType::ZSet => "zset",
         }
     }
@@ -367,6 +374,7 @@ impl Entry {
                 ObjValue::Str(_) => ValueType::String,
                 ObjValue::Hash(_) => ValueType::Hash,
                 ObjValue::List(_) => ValueType::List,
+                ObjValue::Set(_) => ValueType::Set,
                 ObjValue::ZSet(_) => ValueType::ZSet,
             },
         }
@@ -377,7 +385,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::ZSet(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -388,7 +396,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::ZSet(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -399,7 +407,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::ZSet(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -410,7 +418,33 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::ZSet(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The set, or `None` for other types.
+    pub(crate) fn as_set(&self) -> Option<&SetObj> {
+        match self {
+            Entry::Obj(o) => match &o.value {
+                ObjValue::Set(s) => Some(s),
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => {
+                    None
+                }
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The set, mutably, or `None` for other types.
+    pub(crate) fn as_set_mut(&mut self) -> Option<&mut SetObj> {
+        match self {
+            Entry::Obj(o) => match &mut o.value {
+                ObjValue::Set(s) => Some(s),
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => {
+                    None
+                }
             },
             Entry::Str(_) => None,
         }
@@ -460,7 +494,9 @@ impl Entry {
             }
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => Some(StrRef::Raw(v)),
-                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => {
+                    None
+                }
             },
         }
     }
@@ -511,7 +547,9 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Str(v) => Some(v),
-                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => {
+                    None
+                }
             },
             Entry::Str(_) => None,
         }
@@ -624,6 +662,11 @@ impl Entry {
         Entry::new_obj(key, None, ObjValue::List(list))
     }
 
+    /// A set entry for `set` (which must not be empty once stored).
+    pub(crate) fn new_set(key: &[u8], set: SetObj) -> Entry {
+        Entry::new_obj(key, None, ObjValue::Set(set))
+    }
+
     /// A sorted-set entry for `zset` (which must not be empty once stored).
     pub(crate) fn new_zset(key: &[u8], zset: ZSetObj) -> Entry {
         Entry::new_obj(key, None, ObjValue::ZSet(zset))
@@ -679,6 +722,7 @@ impl Entry {
                         })
                     }
                     ObjValue::List(list) => ObjValue::List(list.clone()),
+                    ObjValue::Set(set) => ObjValue::Set(set.duplicate()),
                     ObjValue::ZSet(z) => ObjValue::ZSet(z.duplicate()),
                 };
                 Entry::new_obj(key, expire, value)
@@ -696,6 +740,7 @@ impl Entry {
                     ObjValue::Str(v) => alloc_size(v.capacity()),
                     ObjValue::Hash(h) => alloc_size(h.fields.array_bytes()) + h.field_bytes,
                     ObjValue::List(l) => l.heap_bytes(),
+                    ObjValue::Set(s) => s.heap_bytes(),
                     ObjValue::ZSet(z) => z.heap_bytes(),
                 };
                 alloc_size(std::mem::size_of::<Obj>()) + alloc_size(o.head.len()) + value
@@ -722,6 +767,7 @@ impl Entry {
                 ObjValue::Hash(_) => "listpack",
                 // Redis 7.0 reports every list as a quicklist, however small.
                 ObjValue::List(_) => "quicklist",
+                ObjValue::Set(s) => s.encoding(),
                 ObjValue::ZSet(z) if z.is_big() => "skiplist",
                 ObjValue::ZSet(_) => "listpack",
             },
@@ -777,7 +823,7 @@ mod tests {
         match e {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => v.as_ptr(),
-                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => {
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => {
                     panic!("not a string")
                 }
             },

@@ -1,7 +1,7 @@
 //! A sharded, embeddable in-memory keyspace with Redis semantics.
 //!
 //! `redistill-store` gives a Rust program Redis's data model in-process, with no server:
-//! strings (with the integer form counters use), hashes, lists, sorted sets, TTLs with lazy and active expiry,
+//! strings (with the integer form counters use), hashes, lists, sets, sorted sets, TTLs with lazy and active expiry,
 //! SCAN, KEYS globs, 16 logical databases, and memory accounting with a `max_memory` limit.
 //! The Redistill server executes every command against this crate and turns its results and
 //! [`StoreError`]s into Redis's exact replies.
@@ -47,8 +47,6 @@
 //! - Every change to the keyspace is reported once, as it is made, to a [`ChangeListener`]
 //!   installed with [`StoreBuilder::change_listener`], with Redis's keyspace-notification
 //!   event for it; see the [`changes`] module.
-//!
-//! Not yet supported: sets (the value enum is ready for them).
 
 pub mod changes;
 mod clock;
@@ -67,6 +65,8 @@ mod memory;
 mod multikey;
 mod quicklist;
 mod scan;
+mod setobj;
+mod sets;
 mod shard;
 mod snapshot;
 mod store;
@@ -98,6 +98,11 @@ pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, Lis
 pub use memory::{SizeClasses, set_size_classes, size_classes};
 pub use quicklist::ListEnd;
 pub use scan::ScanOptions;
+pub use setobj::{
+    DEFAULT_SET_MAX_INTSET_ENTRIES, DEFAULT_SET_MAX_LISTPACK_ENTRIES,
+    DEFAULT_SET_MAX_LISTPACK_VALUE,
+};
+pub use sets::SetOpOutcome;
 pub use snapshot::{SNAPSHOT_BATCH, SnapshotEntry, SnapshotValue};
 pub use store::{Store, StoreBuilder};
 pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions, SetOutcome};

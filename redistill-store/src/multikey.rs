@@ -24,6 +24,14 @@ struct Locked<G> {
 }
 
 impl<G> Locked<G> {
+    /// [`Locked::of`], shared.
+    fn of_ref(&self, i: usize, shard_of: impl Fn(u64) -> usize) -> Option<(&G, u64)> {
+        let hash = *self.hashes.get(i)?;
+        let s = shard_of(hash);
+        let at = self.guards.binary_search_by_key(&s, |(s, _)| *s).ok()?;
+        Some((&self.guards[at].1, hash))
+    }
+
     /// The guard of the shard holding key `i`, and the key's hash.
     fn of(&mut self, i: usize, shard_of: impl Fn(u64) -> usize) -> Option<(&mut G, u64)> {
         let hash = *self.hashes.get(i)?;
@@ -87,6 +95,42 @@ impl Store {
             f(i, found.map(|slot| st.table.get(slot)));
         }
         Ok(())
+    }
+
+    /// Hands `f` every key's live entry at once (`None` if absent or expired), in the
+    /// keys' order, with every shard involved read-locked for the whole call: what a
+    /// command reading several values together (SINTER, SUNION) needs. Counts a hit or
+    /// miss per key and bumps a found key's access word, as single-key reads do.
+    pub(crate) fn read_entries<R>(
+        &self,
+        db: usize,
+        keys: &[&[u8]],
+        f: impl FnOnce(&[Option<&Entry>]) -> R,
+    ) -> Result<R> {
+        let now = self.now_ms();
+        let locked = self.lock_keys(db, keys, |shard| shard.state.read())?;
+        let touch = !NO_TOUCH.with(Cell::get);
+        let mut entries = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            let Some((st, hash)) = locked.of_ref(i, |h| self.shard_index(h)) else {
+                entries.push(None);
+                continue;
+            };
+            let st: &ShardState = st;
+            let found = st
+                .table
+                .find(hash, key)
+                .filter(|&slot| !st.table.get(slot).is_expired(now));
+            if let Some(slot) = found
+                && touch
+            {
+                self.record_access(st.table.meta(slot));
+            }
+            self.shard(db, self.shard_index(hash))
+                .record_lookup(found.is_some());
+            entries.push(found.map(|slot| st.table.get(slot)));
+        }
+        Ok(f(&entries))
     }
 
     /// Runs `f` with every shard holding one of `keys` write-locked, keeping the
@@ -207,22 +251,20 @@ impl KeysWrite<'_> {
         Some(st.update(shard, slot, f))
     }
 
-    /// Every key's live entry at once (`keys` as given to [`Store::write_keys`]), for
-    /// commands that read several values together; expired ones are deleted first.
-    pub(crate) fn get_all(&mut self, keys: &[&[u8]]) -> Vec<Option<&Entry>> {
+    /// The live entries of the first `keys.len()` locked keys (`keys` as given to
+    /// [`Store::write_keys`], or a prefix of them) all at once; expired ones are deleted
+    /// first.
+    pub(crate) fn entries(&mut self, keys: &[&[u8]]) -> Vec<Option<&Entry>> {
         for (i, key) in keys.iter().enumerate() {
-            let _ = self.live(i, key);
+            self.live(i, key);
         }
         let store = self.store;
-        let locked = &self.locked;
         keys.iter()
             .enumerate()
             .map(|(i, key)| {
-                let hash = *locked.hashes.get(i)?;
-                let s = store.shard_index(hash);
-                let at = locked.guards.binary_search_by_key(&s, |(s, _)| *s).ok()?;
-                let st = &locked.guards[at].1;
-                st.table.find(hash, key).map(|slot| st.table.get(slot))
+                let (st, hash) = self.locked.of_ref(i, |h| store.shard_index(h))?;
+                let slot = st.table.find(hash, key)?;
+                Some(st.table.get(slot))
             })
             .collect()
     }

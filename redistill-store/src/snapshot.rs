@@ -19,6 +19,7 @@ use crate::changes::Event;
 use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, head};
 use crate::error::{Result, StoreError};
 use crate::quicklist::ListEnd;
+use crate::setobj::SetObj;
 use crate::store::Store;
 use crate::table::Slot;
 
@@ -38,6 +39,8 @@ pub enum SnapshotValue {
     Hash(Vec<(Bytes, Bytes)>),
     /// A list's elements, head first.
     List(Vec<Bytes>),
+    /// A set's members, in no particular order.
+    Set(Vec<Bytes>),
     /// A sorted set's members with their scores, lowest first.
     ZSet(Vec<(Bytes, f64)>),
 }
@@ -89,6 +92,7 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
                         .collect(),
                 ),
                 ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
+                ObjValue::Set(set) => SnapshotValue::Set(set.members()),
                 ObjValue::ZSet(z) => {
                     let mut items = Vec::with_capacity(z.len());
                     z.iter_all(|s, m| items.push((Bytes::copy_from_slice(m), s)));
@@ -335,6 +339,21 @@ impl Store {
                     list.push(ListEnd::Right, e);
                 }
                 let mut entry = Entry::new_list(key, list);
+                if expire_at_ms.is_some() {
+                    entry.set_expire(expire_at_ms);
+                }
+                entry
+            }
+            SnapshotValue::Set(members) => {
+                if members.is_empty() {
+                    return Ok(false);
+                }
+                let limits = self.set_limits();
+                let mut set = SetObj::new();
+                for m in &members {
+                    set.add(m, &limits);
+                }
+                let mut entry = Entry::new_set(key, set);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }

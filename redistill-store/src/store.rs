@@ -15,7 +15,7 @@ use crate::error::{Result, StoreError};
 use crate::evict::Policy;
 use crate::shard::{Shard, ShardState};
 
-/// A collection type (list, hash) as [`Store::write_collection`] edits it.
+/// A collection type (list, hash, set) as [`Store::write_collection`] edits it.
 pub(crate) trait Collection {
     /// The collection `e` holds, if it is of this type.
     fn of(e: &Entry) -> Option<&Self>;
@@ -255,6 +255,9 @@ impl StoreBuilder {
                 listener: self.listener,
                 list_fill: AtomicI64::new(crate::DEFAULT_LIST_MAX_LISTPACK_SIZE),
                 list_compress: AtomicI64::new(crate::DEFAULT_LIST_COMPRESS_DEPTH),
+                set_intset_entries: AtomicUsize::new(crate::DEFAULT_SET_MAX_INTSET_ENTRIES),
+                set_listpack_entries: AtomicUsize::new(crate::DEFAULT_SET_MAX_LISTPACK_ENTRIES),
+                set_listpack_value: AtomicUsize::new(crate::DEFAULT_SET_MAX_LISTPACK_VALUE),
                 zset_max_entries: AtomicI64::new(crate::DEFAULT_ZSET_MAX_LISTPACK_ENTRIES),
                 zset_max_value: AtomicI64::new(crate::DEFAULT_ZSET_MAX_LISTPACK_VALUE),
             }),
@@ -332,6 +335,12 @@ pub(crate) struct Inner {
     pub(crate) list_fill: AtomicI64,
     /// `list-compress-depth` as set (lists made from now on use it).
     pub(crate) list_compress: AtomicI64,
+    /// `set-max-intset-entries`: most members a set keeps as an intset.
+    pub(crate) set_intset_entries: AtomicUsize,
+    /// `set-max-listpack-entries`: most members a set keeps as a listpack.
+    pub(crate) set_listpack_entries: AtomicUsize,
+    /// `set-max-listpack-value`: longest member a listpack set keeps.
+    pub(crate) set_listpack_value: AtomicUsize,
     /// `zset-max-listpack-entries` as set.
     pub(crate) zset_max_entries: AtomicI64,
     /// `zset-max-listpack-value` as set.

@@ -154,6 +154,11 @@ impl Pack {
         e.extend_from_slice(&score.to_le_bytes());
         write_varint(&mut e, member.len());
         e.extend_from_slice(member);
+        // Growth by an eighth, not doubling: the slack of every leaf is memory per member.
+        if self.buf.capacity() - self.buf.len() < e.len() {
+            self.buf
+                .reserve_exact(e.len().max(self.buf.len() / 8).max(32));
+        }
         self.buf.splice(off..off, e);
         self.len += 1;
     }
@@ -362,15 +367,25 @@ impl Leaves {
         }
         let before = |s: f64, m: &[u8]| cmp_key(s, m, score, member).is_lt();
         let leaf = self.leaf_for(&before);
-        self.with_leaf(leaf, |l| {
-            let (_, off) = l.lower_bound(before);
+        let idx = self.with_leaf(leaf, |l| {
+            let (idx, off) = l.lower_bound(before);
             l.insert_at(off, score, member);
+            idx
         });
         self.len += 1;
         let l = &self.leaves[leaf];
         if l.len() > LEAF_MAX || (l.bytes() > LEAF_BYTES && l.len() > 1) {
-            let half = l.len() / 2;
-            let tail = self.leaves[leaf].split_off(half);
+            // Entries arriving in order (timestamps, counters) go to one end: the full
+            // leaf stays full and the new entry starts a leaf of its own, so such sets
+            // fill their leaves rather than leave them half empty.
+            let at = if idx + 1 == l.len() {
+                idx
+            } else if idx == 0 {
+                1
+            } else {
+                l.len() / 2
+            };
+            let tail = self.leaves[leaf].split_off(at);
             self.leaves.insert(leaf + 1, tail);
             self.rebuild();
         } else {

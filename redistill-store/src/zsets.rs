@@ -9,6 +9,7 @@ use crate::changes::Event;
 use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
+use crate::setobj::SetObj;
 use crate::store::{Collection, Store};
 use crate::table::Slot;
 use crate::zsetobj::{Limits, ZSetObj};
@@ -304,10 +305,12 @@ fn aggregate(target: &mut f64, value: f64, agg: Aggregate) {
     }
 }
 
-/// An input of ZUNION & co: a sorted set, or a set whose members score 1.
+/// An input of ZUNION & co: nothing (a missing key), a sorted set, or a set whose
+/// members score 1.
 enum Input<'a> {
     None,
     ZSet(&'a ZSetObj),
+    Set(&'a SetObj),
 }
 
 impl Input<'_> {
@@ -315,6 +318,7 @@ impl Input<'_> {
         match self {
             Input::None => 0,
             Input::ZSet(z) => z.len(),
+            Input::Set(s) => s.len(),
         }
     }
 
@@ -322,19 +326,22 @@ impl Input<'_> {
         match self {
             Input::None => None,
             Input::ZSet(z) => z.score(member),
+            Input::Set(s) => s.contains(member).then_some(1.0),
         }
     }
 
-    fn for_each(&self, f: impl FnMut(f64, &[u8])) {
+    fn for_each(&self, mut f: impl FnMut(f64, &[u8])) {
         match self {
             Input::None => {}
             Input::ZSet(z) => z.iter_all(f),
+            Input::Set(s) => s.for_each(|m| f(1.0, m)),
         }
     }
 
     fn same(&self, other: &Input<'_>) -> bool {
         match (self, other) {
             (Input::ZSet(a), Input::ZSet(b)) => std::ptr::eq(*a, *b),
+            (Input::Set(a), Input::Set(b)) => std::ptr::eq(*a, *b),
             _ => false,
         }
     }
@@ -343,7 +350,11 @@ impl Input<'_> {
 fn input_of(e: Option<&Entry>) -> Result<Input<'_>> {
     match e {
         None => Ok(Input::None),
-        Some(e) => e.as_zset().map(Input::ZSet).ok_or(StoreError::WrongType),
+        Some(e) => e
+            .as_zset()
+            .map(Input::ZSet)
+            .or_else(|| e.as_set().map(Input::Set))
+            .ok_or(StoreError::WrongType),
     }
 }
 
@@ -818,7 +829,7 @@ impl Store {
         let keys = [dst, src];
         self.write_keys(db, &keys, |w| {
             let items = {
-                let all = w.get_all(&keys);
+                let all = w.entries(&keys);
                 let z = match all[1] {
                     None => None,
                     Some(e) => Some(zset_of(e)?),
@@ -1038,6 +1049,9 @@ impl Store {
     /// assert_eq!(union, [(b"x"[..].into(), 1.0), (b"y"[..].into(), 22.0), (b"z"[..].into(), 40.0)]);
     /// let (n, _) = store.zsetop(0, ZSetOp::Inter, &[b"a", b"b"], None, Aggregate::Max, Some(b"dst"))?;
     /// assert_eq!((n, store.zscore(0, b"dst", b"y")?), (1, Some(10.0)));
+    /// store.sadd(0, b"s", &[b"x", b"w"])?; // a set's members score 1
+    /// let (_, inter) = store.zsetop(0, ZSetOp::Inter, &[b"a", b"s"], None, Aggregate::Sum, None)?;
+    /// assert_eq!(inter, [(b"x"[..].into(), 2.0)]);
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn zsetop(
@@ -1061,7 +1075,7 @@ impl Store {
         };
         self.write_keys(db, &all_keys, |w| {
             let mut items = {
-                let entries = w.get_all(&all_keys);
+                let entries = w.entries(&all_keys);
                 let inputs = entries[..keys.len()]
                     .iter()
                     .map(|e| input_of(*e))
@@ -1114,7 +1128,7 @@ impl Store {
     pub fn zintercard(&self, db: usize, keys: &[&[u8]], limit: usize) -> Result<usize> {
         let ones = vec![1.0; keys.len()];
         self.write_keys(db, keys, |w| {
-            let entries = w.get_all(keys);
+            let entries = w.entries(keys);
             let inputs = entries
                 .iter()
                 .map(|e| input_of(*e))

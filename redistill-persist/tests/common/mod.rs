@@ -43,6 +43,13 @@ pub fn sample_records() -> Vec<Record> {
         ),
         Record::new(4, "later", Value::List(vec!["x".into()])).with_expiry(1_900_000_000_000),
         Record::new(5, "none", Value::List(Vec::new())),
+        Record::new(
+            6,
+            "tags",
+            Value::Set(vec!["a".into(), "42".into(), Bytes::from_static(b"\x00")]),
+        )
+        .with_expiry(1_900_000_000_000),
+        Record::new(6, "no tags", Value::Set(Vec::new())),
     ]
 }
 

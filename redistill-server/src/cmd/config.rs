@@ -138,6 +138,10 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
     store
         .set_zset_max_listpack_value(wide(memory.zset_max_listpack_value))
         .map_err(refused("zset-max-listpack-value"))?;
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    store.set_set_max_intset_entries(size(memory.set_max_intset_entries));
+    store.set_set_max_listpack_entries(size(memory.set_max_listpack_entries));
+    store.set_set_max_listpack_value(size(memory.set_max_listpack_value));
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
     Ok(())
 }

@@ -31,6 +31,7 @@ mod persistence;
 mod reply;
 mod scan;
 mod server;
+mod sets;
 mod strings;
 mod table;
 mod transactions;
@@ -142,6 +143,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(hashes::COMMANDS)
         .chain(lists::COMMANDS)
         .chain(zsets::COMMANDS)
+        .chain(sets::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(info::COMMANDS)

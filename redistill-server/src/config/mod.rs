@@ -230,6 +230,15 @@ pub struct MemoryConfig {
     /// (`zset_max_listpack_value`, default 64, Redis's `zset-max-listpack-value`; the
     /// file takes Redis's units too).
     pub zset_max_listpack_value: u64,
+    /// Most members a set of integers keeps in the compact integer encoding
+    /// (`set_max_intset_entries`, default 512, Redis's `set-max-intset-entries`).
+    pub set_max_intset_entries: u64,
+    /// Most members a set keeps in the compact listpack encoding
+    /// (`set_max_listpack_entries`, default 128, Redis 7.2's `set-max-listpack-entries`).
+    pub set_max_listpack_entries: u64,
+    /// Longest member, in bytes, a listpack set keeps (`set_max_listpack_value`, default
+    /// 64, Redis 7.2's `set-max-listpack-value`).
+    pub set_max_listpack_value: u64,
 }
 
 impl Default for MemoryConfig {

@@ -301,6 +301,37 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis_aliases(&["zset-max-ziplist-value"])
     .default("64")
     .mutable(),
+    // Redis takes any non-negative `long` for the set encoding limits.
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.memory.set_max_intset_entries),
+        |c, n| c.memory.set_max_intset_entries = narrow(n),
+    )
+    .file("memory", "set_max_intset_entries")
+    .redis("set-max-intset-entries")
+    .default("512")
+    .mutable(),
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.memory.set_max_listpack_entries),
+        |c, n| c.memory.set_max_listpack_entries = narrow(n),
+    )
+    .file("memory", "set_max_listpack_entries")
+    .redis("set-max-listpack-entries")
+    .default("128")
+    .mutable(),
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.memory.set_max_listpack_value),
+        |c, n| c.memory.set_max_listpack_value = narrow(n),
+    )
+    .file("memory", "set_max_listpack_value")
+    .redis("set-max-listpack-value")
+    .default("64")
+    .mutable(),
     // An empty password is no password.
     text(
         "a string",
@@ -515,6 +546,9 @@ fn blank() -> Config {
             list_compress_depth: 0,
             zset_max_listpack_entries: 0,
             zset_max_listpack_value: 0,
+            set_max_intset_entries: 0,
+            set_max_listpack_entries: 0,
+            set_max_listpack_value: 0,
         },
         security: SecurityConfig {
             password: None,

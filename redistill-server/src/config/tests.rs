@@ -55,6 +55,9 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.memory.list_compress_depth, 0);
     assert_eq!(c.memory.zset_max_listpack_entries, 128);
     assert_eq!(c.memory.zset_max_listpack_value, 64);
+    assert_eq!(c.memory.set_max_intset_entries, 512);
+    assert_eq!(c.memory.set_max_listpack_entries, 128);
+    assert_eq!(c.memory.set_max_listpack_value, 64);
     assert_eq!(c.server.hz, 10);
     assert_eq!(c.security.password, None);
     assert!(!c.security.tls_enabled);
@@ -343,6 +346,26 @@ fn every_key_parses_and_validates() {
                 ("1024", |c| c.memory.zset_max_listpack_value == 1024),
                 ("\"1kb\"", |c| c.memory.zset_max_listpack_value == 1024),
             ],
+            &["-1"],
+        ),
+        (
+            "memory.set_max_intset_entries",
+            &[
+                ("0", |c| c.memory.set_max_intset_entries == 0),
+                ("9223372036854775807", |c| {
+                    c.memory.set_max_intset_entries == i64::MAX as u64
+                }),
+            ],
+            &["-1", "\"512\""],
+        ),
+        (
+            "memory.set_max_listpack_entries",
+            &[("4", |c| c.memory.set_max_listpack_entries == 4)],
+            &["-1"],
+        ),
+        (
+            "memory.set_max_listpack_value",
+            &[("8", |c| c.memory.set_max_listpack_value == 8)],
             &["-1"],
         ),
         (

@@ -1,0 +1,420 @@
+//! The set value: an integer set, a small packed set, or a hash table, as Redis 7.2 keeps
+//! sets.
+//!
+//! - **intset**: while every member is a canonical integer (`string2ll`) and there are at
+//!   most `set-max-intset-entries` of them, a plain sorted `Vec<i64>` (binary search; eight
+//!   bytes a member, where Redis's intset would use the narrowest width that fits).
+//! - **listpack**: up to `set-max-listpack-entries` members of at most
+//!   `set-max-listpack-value` bytes each, in insertion order in one allocation of
+//!   length-prefixed members (`[length: LEB128][bytes]`), searched linearly.
+//! - **hashtable**: the store's own [`Table`] of boxed members, 16 bytes a slot.
+//!
+//! Conversions only go "up", as Redis never converts a set back: an intset that gets a
+//! non-integer member becomes a listpack if the result fits the listpack limits (else a
+//! hash table), and one that outgrows `set-max-intset-entries` becomes a hash table; a
+//! listpack that outgrows its limits becomes a hash table.
+
+use ahash::RandomState;
+
+use crate::entry::canonical_i64;
+use crate::memory::alloc_size;
+use crate::table::{Slot, Table};
+
+/// Default `set-max-intset-entries`.
+pub const DEFAULT_SET_MAX_INTSET_ENTRIES: usize = 512;
+/// Default `set-max-listpack-entries`.
+pub const DEFAULT_SET_MAX_LISTPACK_ENTRIES: usize = 128;
+/// Default `set-max-listpack-value`.
+pub const DEFAULT_SET_MAX_LISTPACK_VALUE: usize = 64;
+
+/// The limits an insertion checks, and the hasher a hash table is made with.
+#[derive(Clone)]
+pub(crate) struct SetLimits {
+    pub(crate) intset_entries: usize,
+    pub(crate) listpack_entries: usize,
+    pub(crate) listpack_value: usize,
+    pub(crate) hasher: RandomState,
+}
+
+/// A member of a hash-table set.
+#[derive(Default, Clone)]
+pub(crate) struct Member(pub(crate) Box<[u8]>);
+
+impl Slot for Member {
+    fn key(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// The packed small set: members one after another, each with its length before it.
+#[derive(Default, Clone)]
+pub(crate) struct Packed {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+fn read_varint(b: &[u8]) -> (usize, usize) {
+    let mut v = 0usize;
+    let mut shift = 0;
+    for (i, byte) in b.iter().enumerate() {
+        v |= ((byte & 0x7f) as usize) << shift;
+        if byte & 0x80 == 0 {
+            return (v, i + 1);
+        }
+        shift += 7;
+    }
+    (v, b.len())
+}
+
+fn write_varint(out: &mut Vec<u8>, mut v: usize) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+impl Packed {
+    /// Each member with the byte range of its record (length prefix included).
+    fn records(&self) -> impl Iterator<Item = (usize, usize, &[u8])> {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            if at >= self.buf.len() {
+                return None;
+            }
+            let (n, w) = read_varint(&self.buf[at..]);
+            let start = at;
+            let end = (at + w + n).min(self.buf.len());
+            at = end;
+            Some((start, end, &self.buf[start + w..end]))
+        })
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.records().map(|(_, _, m)| m)
+    }
+
+    fn find(&self, member: &[u8]) -> Option<(usize, usize)> {
+        self.records()
+            .find(|(_, _, m)| *m == member)
+            .map(|(s, e, _)| (s, e))
+    }
+
+    fn push(&mut self, member: &[u8]) {
+        write_varint(&mut self.buf, member.len());
+        self.buf.extend_from_slice(member);
+        self.len += 1;
+    }
+
+    fn remove_range(&mut self, start: usize, end: usize) {
+        self.buf.drain(start..end);
+        self.len -= 1;
+        if self.buf.capacity() > 2 * self.buf.len() + 64 {
+            self.buf.shrink_to_fit();
+        }
+    }
+
+    fn nth(&self, i: usize) -> Option<&[u8]> {
+        self.iter().nth(i)
+    }
+}
+
+/// A set value; see the module docs.
+pub(crate) enum SetObj {
+    /// Sorted, distinct integers.
+    Ints(Vec<i64>),
+    /// Members in insertion order, packed.
+    Packed(Packed),
+    /// A hash table of members; `bytes` is the sum of their allocations.
+    Table {
+        members: Table<Member, ()>,
+        bytes: usize,
+    },
+}
+
+/// An owned copy of a member: an integer of an intset, or bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MemberBuf {
+    Int(i64),
+    Bytes(Vec<u8>),
+}
+
+impl MemberBuf {
+    pub(crate) fn to_bytes(&self) -> bytes::Bytes {
+        match self {
+            MemberBuf::Int(n) => bytes::Bytes::from(n.to_string()),
+            MemberBuf::Bytes(b) => bytes::Bytes::copy_from_slice(b),
+        }
+    }
+}
+
+impl SetObj {
+    /// An empty set: an intset until a member calls for another encoding.
+    pub(crate) fn new() -> SetObj {
+        SetObj::Ints(Vec::new())
+    }
+
+    /// How many members it holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            SetObj::Ints(v) => v.len(),
+            SetObj::Packed(p) => p.len,
+            SetObj::Table { members, .. } => members.len(),
+        }
+    }
+
+    /// Whether it holds none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `member` is in it.
+    pub(crate) fn contains(&self, member: &[u8]) -> bool {
+        match self {
+            SetObj::Ints(v) => canonical_i64(member).is_some_and(|n| v.binary_search(&n).is_ok()),
+            SetObj::Packed(p) => p.find(member).is_some(),
+            SetObj::Table { members, .. } => members.find(members.hash(member), member).is_some(),
+        }
+    }
+
+    /// Calls `f` with every member, an integer as its decimal text.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            SetObj::Ints(v) => {
+                let mut buf = itoa_buf();
+                for &n in v {
+                    f(fmt_i64(&mut buf, n));
+                }
+            }
+            SetObj::Packed(p) => p.iter().for_each(f),
+            SetObj::Table { members, .. } => members.iter().for_each(|(_, m)| f(&m.0)),
+        }
+    }
+
+    /// Every member, copied.
+    pub(crate) fn members(&self) -> Vec<bytes::Bytes> {
+        let mut out = Vec::with_capacity(self.len());
+        self.for_each(|m| out.push(bytes::Bytes::copy_from_slice(m)));
+        out
+    }
+
+    /// The encoding OBJECT ENCODING reports.
+    pub(crate) fn encoding(&self) -> &'static str {
+        match self {
+            SetObj::Ints(_) => "intset",
+            SetObj::Packed(_) => "listpack",
+            SetObj::Table { .. } => "hashtable",
+        }
+    }
+
+    /// Adds `member`; true if it was new. Converts the encoding first when the new member
+    /// does not fit it.
+    pub(crate) fn add(&mut self, member: &[u8], limits: &SetLimits) -> bool {
+        if self.contains(member) {
+            return false;
+        }
+        let len = self.len();
+        match self {
+            SetObj::Ints(v) => match canonical_i64(member) {
+                Some(n) if len < limits.intset_entries => {
+                    if let Err(at) = v.binary_search(&n) {
+                        v.insert(at, n);
+                    }
+                    return true;
+                }
+                Some(_) => self.convert_to_table(limits),
+                None => {
+                    // The integers too must fit as listpack members.
+                    let widest = v.iter().map(|n| decimal_len(*n)).max().unwrap_or(0);
+                    if len < limits.listpack_entries
+                        && member.len().max(widest) <= limits.listpack_value
+                    {
+                        self.convert_to_packed();
+                    } else {
+                        self.convert_to_table(limits);
+                    }
+                }
+            },
+            SetObj::Packed(_) => {
+                if len >= limits.listpack_entries || member.len() > limits.listpack_value {
+                    self.convert_to_table(limits);
+                }
+            }
+            SetObj::Table { .. } => {}
+        }
+        match self {
+            SetObj::Ints(_) => false, // converted above: never reached
+            SetObj::Packed(p) => {
+                p.push(member);
+                true
+            }
+            SetObj::Table { members, bytes } => {
+                let h = members.hash(member);
+                *bytes += alloc_size(member.len());
+                members.insert_new(h, Member(member.into()), ());
+                true
+            }
+        }
+    }
+
+    /// Removes `member`; true if it was there.
+    pub(crate) fn remove(&mut self, member: &[u8]) -> bool {
+        match self {
+            SetObj::Ints(v) => match canonical_i64(member).map(|n| v.binary_search(&n)) {
+                Some(Ok(at)) => {
+                    v.remove(at);
+                    if v.capacity() > 2 * v.len() + 8 {
+                        v.shrink_to_fit();
+                    }
+                    true
+                }
+                _ => false,
+            },
+            SetObj::Packed(p) => match p.find(member) {
+                Some((s, e)) => {
+                    p.remove_range(s, e);
+                    true
+                }
+                None => false,
+            },
+            SetObj::Table { members, bytes } => match members.find(members.hash(member), member) {
+                Some(i) => {
+                    let (m, ()) = members.remove_at(i);
+                    *bytes -= alloc_size(m.0.len());
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// The member at a uniformly random position, or `None` when empty.
+    pub(crate) fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<MemberBuf> {
+        let len = self.len();
+        if len == 0 {
+            return None;
+        }
+        match self {
+            SetObj::Ints(v) => Some(MemberBuf::Int(v[(rnd() % len as u64) as usize])),
+            SetObj::Packed(p) => p
+                .nth((rnd() % len as u64) as usize)
+                .map(|m| MemberBuf::Bytes(m.to_vec())),
+            SetObj::Table { members, .. } => members
+                .random_slot(rnd)
+                .map(|i| MemberBuf::Bytes(members.get(i).0.to_vec())),
+        }
+    }
+
+    /// Every member as an owned value (integers stay integers).
+    pub(crate) fn member_bufs(&self) -> Vec<MemberBuf> {
+        match self {
+            SetObj::Ints(v) => v.iter().map(|&n| MemberBuf::Int(n)).collect(),
+            SetObj::Packed(p) => p.iter().map(|m| MemberBuf::Bytes(m.to_vec())).collect(),
+            SetObj::Table { members, .. } => members
+                .iter()
+                .map(|(_, m)| MemberBuf::Bytes(m.0.to_vec()))
+                .collect(),
+        }
+    }
+
+    /// The hash table, for a cursor walk; `None` for the compact encodings.
+    pub(crate) fn table(&self) -> Option<&Table<Member, ()>> {
+        match self {
+            SetObj::Table { members, .. } => Some(members),
+            SetObj::Ints(_) | SetObj::Packed(_) => None,
+        }
+    }
+
+    fn convert_to_packed(&mut self) {
+        let mut p = Packed::default();
+        self.for_each(|m| p.push(m));
+        *self = SetObj::Packed(p);
+    }
+
+    fn convert_to_table(&mut self, limits: &SetLimits) {
+        let mut members = Table::new(limits.hasher.clone(), 0);
+        let mut bytes = 0;
+        self.for_each(|m| {
+            let h = members.hash(m);
+            bytes += alloc_size(m.len());
+            members.insert_new(h, Member(m.into()), ());
+        });
+        *self = SetObj::Table { members, bytes };
+    }
+
+    /// Heap bytes the value holds (allocator rounding included).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            SetObj::Ints(v) => alloc_size(v.capacity() * 8),
+            SetObj::Packed(p) => alloc_size(p.buf.capacity()),
+            SetObj::Table { members, bytes } => alloc_size(members.array_bytes()) + bytes,
+        }
+    }
+
+    /// A copy (COPY), in the same encoding.
+    pub(crate) fn duplicate(&self) -> SetObj {
+        match self {
+            SetObj::Ints(v) => SetObj::Ints(v.clone()),
+            SetObj::Packed(p) => SetObj::Packed(p.clone()),
+            SetObj::Table { members, bytes } => {
+                let mut t = Table::new(members.hasher().clone(), 0);
+                for (_, m) in members.iter() {
+                    let h = t.hash(&m.0);
+                    t.insert_new(h, m.clone(), ());
+                }
+                SetObj::Table {
+                    members: t,
+                    bytes: *bytes,
+                }
+            }
+        }
+    }
+}
+
+/// Length of `n`'s decimal text.
+fn decimal_len(n: i64) -> usize {
+    let digits = n
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |d| d as usize + 1);
+    digits + usize::from(n < 0)
+}
+
+/// Room for the decimal text of any `i64`.
+fn itoa_buf() -> [u8; 20] {
+    [0; 20]
+}
+
+/// Writes `n` in decimal into `buf`, returning the text.
+fn fmt_i64(buf: &mut [u8; 20], n: i64) -> &[u8] {
+    let mut at = buf.len();
+    let neg = n < 0;
+    let mut u = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (u % 10) as u8;
+        u /= 10;
+        if u == 0 {
+            break;
+        }
+    }
+    if neg {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    &buf[at..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_format_as_redis_does() {
+        let mut buf = itoa_buf();
+        for n in [0, 1, -1, 42, i64::MIN, i64::MAX, -9_000] {
+            assert_eq!(fmt_i64(&mut buf, n), n.to_string().as_bytes());
+            assert_eq!(decimal_len(n), n.to_string().len());
+        }
+    }
+}

@@ -1,0 +1,945 @@
+//! Set commands: SADD, SREM, SMEMBERS, SPOP, SRANDMEMBER, SMOVE, SINTER/SUNION/SDIFF (and
+//! their STORE forms), SINTERCARD and SSCAN; and the set encoding settings.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use crate::changes::Event;
+use crate::entry::Entry;
+use crate::error::{Result, StoreError};
+use crate::glob::glob_match;
+use crate::setobj::{SetLimits, SetObj};
+use crate::store::{Collection, Store};
+
+/// What SINTER, SUNION and SDIFF give back: the members, or with a destination, how many
+/// were stored there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetOpOutcome {
+    /// The resulting members, in no particular order (no destination was given).
+    Members(Vec<Bytes>),
+    /// How many members the destination now holds (0: it was deleted).
+    Stored(usize),
+}
+
+/// Which set algebra SINTER, SUNION and SDIFF compute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Inter,
+    Union,
+    Diff,
+}
+
+impl SetOp {
+    fn store_event(self) -> Event {
+        match self {
+            SetOp::Inter => Event::SInterStore,
+            SetOp::Union => Event::SUnionStore,
+            SetOp::Diff => Event::SDiffStore,
+        }
+    }
+}
+
+fn set_of(e: &Entry) -> Result<&SetObj> {
+    e.as_set().ok_or(StoreError::WrongType)
+}
+
+/// The sets of `entries` (`None` for missing keys), or WRONGTYPE if any key holds another
+/// type: Redis checks every key's type before it computes anything.
+fn sets_of<'a>(entries: &[Option<&'a Entry>]) -> Result<Vec<Option<&'a SetObj>>> {
+    entries.iter().map(|e| e.map(set_of).transpose()).collect()
+}
+
+/// Computes `op` over `sets` (a missing key is an empty set) into a new set.
+fn compute(op: SetOp, sets: &[Option<&SetObj>], limits: &SetLimits) -> SetObj {
+    let mut out = SetObj::new();
+    match op {
+        SetOp::Inter => {
+            if sets.iter().any(Option::is_none) {
+                return out;
+            }
+            let mut present: Vec<&SetObj> = sets.iter().flatten().copied().collect();
+            present.sort_by_key(|s| s.len());
+            if let Some((smallest, rest)) = present.split_first() {
+                smallest.for_each(|m| {
+                    if rest.iter().all(|s| s.contains(m)) {
+                        out.add(m, limits);
+                    }
+                });
+            }
+        }
+        SetOp::Union => {
+            for s in sets.iter().flatten() {
+                s.for_each(|m| {
+                    out.add(m, limits);
+                });
+            }
+        }
+        SetOp::Diff => {
+            if let Some((Some(first), rest)) = sets.split_first() {
+                first.for_each(|m| {
+                    if !rest.iter().flatten().any(|s| s.contains(m)) {
+                        out.add(m, limits);
+                    }
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Keeps `member` when no pattern is given or it matches.
+fn matches(pattern: Option<&[u8]>, member: &[u8]) -> bool {
+    pattern.is_none_or(|p| p == b"*" || glob_match(p, member))
+}
+
+impl Collection for SetObj {
+    fn of(e: &Entry) -> Option<&Self> {
+        e.as_set()
+    }
+
+    fn of_mut(e: &mut Entry) -> Option<&mut Self> {
+        e.as_set_mut()
+    }
+
+    fn is_empty(&self) -> bool {
+        SetObj::is_empty(self)
+    }
+
+    fn new_entry(_store: &Store, key: &[u8]) -> Entry {
+        Entry::new_set(key, SetObj::new())
+    }
+}
+
+impl Store {
+    /// Reads the set at `key` (`None` if absent), failing with WRONGTYPE for other types.
+    fn read_set<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(Option<&SetObj>) -> R,
+    ) -> Result<R> {
+        self.read(db, key, |e| match e {
+            None => Ok(f(None)),
+            Some(e) => set_of(e).map(|s| f(Some(s))),
+        })?
+    }
+
+    /// SADD: adds `members`, returning how many were new. Creates the key.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::WrongType`] for a key of another type; [`StoreError::OutOfMemory`]
+    /// when over the memory limit and nothing may be evicted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.sadd(0, b"s", &[b"a", b"b", b"a"])?, 2);
+    /// assert_eq!(store.sadd(0, b"s", &[b"b", b"c"])?, 1);
+    /// assert_eq!(store.scard(0, b"s")?, 3);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn sadd(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<usize> {
+        self.check_memory()?;
+        let limits = self.set_limits();
+        self.write_collection(
+            db,
+            key,
+            true,
+            |set: &mut SetObj| {
+                let added = members.iter().filter(|m| set.add(m, &limits)).count();
+                Ok((added, (added > 0).then_some(Event::SAdd)))
+            },
+            || Ok(0),
+        )
+    }
+
+    /// SREM: removes `members`, returning how many were there. An emptied set is deleted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"a", b"b"])?;
+    /// assert_eq!(store.srem(0, b"s", &[b"a", b"x"])?, 1);
+    /// assert_eq!(store.srem(0, b"s", &[b"b"])?, 1);
+    /// assert_eq!(store.exists(0, &[b"s"])?, 0); // the emptied set is gone
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn srem(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<usize> {
+        self.write_collection(
+            db,
+            key,
+            false,
+            |set: &mut SetObj| {
+                let removed = members.iter().filter(|m| set.remove(m)).count();
+                Ok((removed, (removed > 0).then_some(Event::SRem)))
+            },
+            || Ok(0),
+        )
+    }
+
+    /// SMEMBERS: every member, in no particular order (empty for a missing key).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"b", b"a"])?;
+    /// let mut members = store.smembers(0, b"s")?;
+    /// members.sort();
+    /// assert_eq!(members, [&b"a"[..], b"b"]);
+    /// assert!(store.smembers(0, b"missing")?.is_empty());
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn smembers(&self, db: usize, key: &[u8]) -> Result<Vec<Bytes>> {
+        self.read_set(db, key, |s| s.map(SetObj::members).unwrap_or_default())
+    }
+
+    /// SISMEMBER.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"a", b"1"])?;
+    /// assert!(store.sismember(0, b"s", b"1")?);
+    /// assert!(!store.sismember(0, b"s", b"01")?);
+    /// assert!(!store.sismember(0, b"missing", b"a")?);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn sismember(&self, db: usize, key: &[u8], member: &[u8]) -> Result<bool> {
+        self.read_set(db, key, |s| s.is_some_and(|s| s.contains(member)))
+    }
+
+    /// SMISMEMBER: membership of each of `members`, in order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"a"])?;
+    /// assert_eq!(store.smismember(0, b"s", &[b"a", b"b"])?, [true, false]);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn smismember(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>> {
+        self.read_set(db, key, |s| {
+            members
+                .iter()
+                .map(|m| s.is_some_and(|s| s.contains(m)))
+                .collect()
+        })
+    }
+
+    /// SCARD: 0 for a missing key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"a", b"b"])?;
+    /// assert_eq!(store.scard(0, b"s")?, 2);
+    /// assert_eq!(store.scard(0, b"missing")?, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn scard(&self, db: usize, key: &[u8]) -> Result<usize> {
+        self.read_set(db, key, |s| s.map_or(0, SetObj::len))
+    }
+
+    /// SPOP: removes and returns up to `count` random members; `None` when the key is
+    /// missing. A count of 0 pops nothing (`Some` of an empty vector); an emptied set is
+    /// deleted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"a", b"b", b"c"])?;
+    /// assert_eq!(store.spop(0, b"s", 2)?.map(|v| v.len()), Some(2));
+    /// assert_eq!(store.spop(0, b"s", 0)?, Some(vec![]));
+    /// assert_eq!(store.spop(0, b"s", 5)?.map(|v| v.len()), Some(1));
+    /// assert_eq!(store.spop(0, b"s", 1)?, None); // emptied, so deleted
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn spop(&self, db: usize, key: &[u8], count: usize) -> Result<Option<Vec<Bytes>>> {
+        self.write_collection(
+            db,
+            key,
+            false,
+            |set: &mut SetObj| {
+                let out: Vec<Bytes> = if count >= set.len() {
+                    let all = set.members();
+                    *set = SetObj::new();
+                    all
+                } else {
+                    (0..count)
+                        .filter_map(|_| {
+                            let m = set.random(|| self.next_random())?.to_bytes();
+                            set.remove(&m);
+                            Some(m)
+                        })
+                        .collect()
+                };
+                let event = (!out.is_empty()).then_some(Event::SPop);
+                Ok((Some(out), event))
+            },
+            || Ok(None),
+        )
+    }
+
+    /// Whether SRANDMEMBER accepts `count`, before any key is looked up (as Redis checks
+    /// it): `i64::MIN` is [`StoreError::ValueOutOfBounds`] (Redis reads the count in
+    /// `-i64::MAX..=i64::MAX`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Store, StoreError};
+    /// assert!(Store::check_srandmember_count(-5).is_ok());
+    /// assert_eq!(
+    ///     Store::check_srandmember_count(i64::MIN),
+    ///     Err(StoreError::ValueOutOfBounds { min: -i64::MAX, max: i64::MAX })
+    /// );
+    /// ```
+    pub fn check_srandmember_count(count: i64) -> Result<()> {
+        if count == i64::MIN {
+            return Err(StoreError::ValueOutOfBounds {
+                min: -i64::MAX,
+                max: i64::MAX,
+            });
+        }
+        Ok(())
+    }
+
+    /// SRANDMEMBER.
+    ///
+    /// Without a count: one random member (an empty vector if the key is missing). A
+    /// positive count returns up to that many *distinct* members (the whole set when it
+    /// is at least the set's size); a negative count returns exactly `-count` members,
+    /// possibly repeated; 0 returns none.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`Store::check_srandmember_count`], whether or not the key exists;
+    /// [`StoreError::ValueOutOfRange`] for a negative count whose repeated members cannot
+    /// be allocated.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"a", b"b", b"c"])?;
+    /// assert_eq!(store.srandmember(0, b"s", None)?.len(), 1);
+    /// let mut two = store.srandmember(0, b"s", Some(2))?;
+    /// two.dedup();
+    /// assert_eq!(two.len(), 2); // distinct
+    /// assert_eq!(store.srandmember(0, b"s", Some(10))?.len(), 3);
+    /// assert_eq!(store.srandmember(0, b"s", Some(-5))?.len(), 5); // may repeat
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn srandmember(&self, db: usize, key: &[u8], count: Option<i64>) -> Result<Vec<Bytes>> {
+        if let Some(c) = count {
+            Self::check_srandmember_count(c)?;
+        }
+        let rnd = || self.next_random();
+        self.read_set(db, key, |s| {
+            let Some(s) = s else { return Ok(Vec::new()) };
+            Ok(match count {
+                None => s.random(rnd).map(|m| m.to_bytes()).into_iter().collect(),
+                Some(c) if c < 0 => {
+                    let mut out = Vec::new();
+                    usize::try_from(c.unsigned_abs())
+                        .ok()
+                        .and_then(|n| out.try_reserve_exact(n).ok())
+                        .ok_or(StoreError::ValueOutOfRange)?;
+                    if let SetObj::Ints(_) | SetObj::Packed(_) = s {
+                        // Pick positions among the members listed once: the compact
+                        // encodings have no O(1) random access by themselves.
+                        let all = s.member_bufs();
+                        out.extend((0..c.unsigned_abs()).map(|_| {
+                            all[(self.next_random() % all.len() as u64) as usize].to_bytes()
+                        }));
+                    } else {
+                        out.extend(
+                            (0..c.unsigned_abs())
+                                .filter_map(|_| s.random(rnd))
+                                .map(|m| m.to_bytes()),
+                        );
+                    }
+                    out
+                }
+                Some(c) => {
+                    let mut all = s.member_bufs();
+                    let len = all.len();
+                    let c = usize::try_from(c).unwrap_or(usize::MAX);
+                    if c < len {
+                        // Partial Fisher-Yates: the first `c` become a uniform sample.
+                        for k in 0..c {
+                            let j = k + (self.next_random() as usize) % (len - k);
+                            all.swap(k, j);
+                        }
+                        all.truncate(c);
+                    }
+                    all.iter().map(|m| m.to_bytes()).collect()
+                }
+            })
+        })?
+    }
+
+    /// SMOVE: moves `member` from `src` to `dst`; true if it was in `src`. Creates `dst`
+    /// when needed and deletes an emptied `src`. With `src == dst` nothing changes and the
+    /// answer is whether the member is there.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::WrongType`] when `src` exists and either key holds another type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"a", &[b"x", b"y"])?;
+    /// assert!(store.smove(0, b"a", b"b", b"x")?);
+    /// assert!(!store.smove(0, b"a", b"b", b"x")?);
+    /// assert!(store.sismember(0, b"b", b"x")?);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn smove(&self, db: usize, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool> {
+        self.check_memory()?;
+        let limits = self.set_limits();
+        let keys = [src, dst];
+        self.write_keys(db, &keys, |w| {
+            let in_src = match w.get(0, src) {
+                None => return Ok(false),
+                Some(e) => set_of(e)?.contains(member),
+            };
+            let dst_exists = match w.get(1, dst) {
+                None => false,
+                Some(e) => set_of(e).map(|_| true)?,
+            };
+            if src == dst || !in_src {
+                return Ok(in_src);
+            }
+            let emptied = w
+                .update(0, src, |e| {
+                    e.as_set_mut().is_some_and(|s| {
+                        s.remove(member);
+                        s.is_empty()
+                    })
+                })
+                .unwrap_or(false);
+            w.emit(src, Event::SRem);
+            if emptied {
+                w.remove(0, src);
+            }
+            let added = if dst_exists {
+                w.update(1, dst, |e| {
+                    e.as_set_mut().is_some_and(|s| s.add(member, &limits))
+                })
+                .unwrap_or(false)
+            } else {
+                let mut set = SetObj::new();
+                set.add(member, &limits);
+                w.put(1, dst, Entry::new_set(dst, set));
+                true
+            };
+            if added {
+                w.emit(dst, Event::SAdd);
+            }
+            Ok(true)
+        })?
+    }
+
+    /// SINTER, SUNION, SDIFF and their STORE forms.
+    fn set_op(
+        &self,
+        db: usize,
+        op: SetOp,
+        keys: &[&[u8]],
+        dst: Option<&[u8]>,
+    ) -> Result<SetOpOutcome> {
+        let limits = self.set_limits();
+        let Some(dst) = dst else {
+            return self.read_entries(db, keys, |entries| {
+                let sets = sets_of(entries)?;
+                Ok(SetOpOutcome::Members(compute(op, &sets, &limits).members()))
+            })?;
+        };
+        self.check_memory()?;
+        let mut all: Vec<&[u8]> = keys.to_vec();
+        all.push(dst);
+        self.write_keys(db, &all, |w| {
+            let result = {
+                let entries = w.entries(keys);
+                let sets = sets_of(&entries)?;
+                compute(op, &sets, &limits)
+            };
+            let i = keys.len();
+            let n = result.len();
+            if n == 0 {
+                // An empty result deletes the destination (reported as a deletion).
+                w.remove(i, dst);
+            } else {
+                w.put(i, dst, Entry::new_set(dst, result));
+                w.emit(dst, op.store_event());
+            }
+            Ok(SetOpOutcome::Stored(n))
+        })?
+    }
+
+    /// SINTER (`dst = None`) and SINTERSTORE: the members in every one of `keys` (a missing
+    /// key is an empty set); with a destination, they are stored there instead, replacing
+    /// any value, and an empty result deletes it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::WrongType`] if any source holds another type (the destination's type
+    /// does not matter).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{SetOpOutcome, Store};
+    /// let store = Store::new();
+    /// store.sadd(0, b"a", &[b"1", b"2", b"3"])?;
+    /// store.sadd(0, b"b", &[b"2", b"3", b"4"])?;
+    /// let SetOpOutcome::Members(mut m) = store.sinter(0, &[b"a", b"b"], None)? else { panic!() };
+    /// m.sort();
+    /// assert_eq!(m, [&b"2"[..], b"3"]);
+    /// assert_eq!(store.sinter(0, &[b"a", b"b"], Some(b"d"))?, SetOpOutcome::Stored(2));
+    /// assert_eq!(store.sinter(0, &[b"a", b"none"], Some(b"d"))?, SetOpOutcome::Stored(0));
+    /// assert_eq!(store.exists(0, &[b"d"])?, 0); // an empty result deletes the destination
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn sinter(&self, db: usize, keys: &[&[u8]], dst: Option<&[u8]>) -> Result<SetOpOutcome> {
+        self.set_op(db, SetOp::Inter, keys, dst)
+    }
+
+    /// SUNION and SUNIONSTORE: the members of any of `keys`; the destination as in
+    /// [`Store::sinter`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{SetOpOutcome, Store};
+    /// let store = Store::new();
+    /// store.sadd(0, b"a", &[b"1", b"2"])?;
+    /// store.sadd(0, b"b", &[b"2", b"x"])?;
+    /// assert_eq!(store.sunion(0, &[b"a", b"b", b"none"], Some(b"u"))?, SetOpOutcome::Stored(3));
+    /// assert_eq!(store.scard(0, b"u")?, 3);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn sunion(&self, db: usize, keys: &[&[u8]], dst: Option<&[u8]>) -> Result<SetOpOutcome> {
+        self.set_op(db, SetOp::Union, keys, dst)
+    }
+
+    /// SDIFF and SDIFFSTORE: the members of the first key in none of the others; the
+    /// destination as in [`Store::sinter`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{SetOpOutcome, Store};
+    /// let store = Store::new();
+    /// store.sadd(0, b"a", &[b"1", b"2", b"3"])?;
+    /// store.sadd(0, b"b", &[b"2"])?;
+    /// let SetOpOutcome::Members(mut m) = store.sdiff(0, &[b"a", b"b"], None)? else { panic!() };
+    /// m.sort();
+    /// assert_eq!(m, [&b"1"[..], b"3"]);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn sdiff(&self, db: usize, keys: &[&[u8]], dst: Option<&[u8]>) -> Result<SetOpOutcome> {
+        self.set_op(db, SetOp::Diff, keys, dst)
+    }
+
+    /// SINTERCARD: how many members the intersection of `keys` has, counting stops at
+    /// `limit` when it is not 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"a", &[b"1", b"2", b"3"])?;
+    /// store.sadd(0, b"b", &[b"1", b"2", b"3", b"4"])?;
+    /// assert_eq!(store.sintercard(0, &[b"a", b"b"], 0)?, 3);
+    /// assert_eq!(store.sintercard(0, &[b"a", b"b"], 2)?, 2);
+    /// assert_eq!(store.sintercard(0, &[b"a", b"none"], 0)?, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn sintercard(&self, db: usize, keys: &[&[u8]], limit: usize) -> Result<usize> {
+        self.read_entries(db, keys, |entries| {
+            let sets = sets_of(entries)?;
+            let Some(mut present) = sets.into_iter().collect::<Option<Vec<&SetObj>>>() else {
+                return Ok(0);
+            };
+            present.sort_by_key(|s| s.len());
+            let Some((smallest, rest)) = present.split_first() else {
+                return Ok(0);
+            };
+            let mut n = 0;
+            smallest.for_each(|m| {
+                if (limit == 0 || n < limit) && rest.iter().all(|s| s.contains(m)) {
+                    n += 1;
+                }
+            });
+            Ok(n)
+        })?
+    }
+
+    /// SSCAN: the next cursor (0 when done) and a batch of members.
+    ///
+    /// Compact sets (intset, listpack) come back whole with cursor 0, as Redis does; hash
+    /// table sets are walked with the same resize-proof cursor as SCAN and HSCAN: every
+    /// member present for the whole walk is returned at least once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// let members: Vec<Vec<u8>> = (0..500).map(|i| format!("m{i}").into_bytes()).collect();
+    /// let refs: Vec<&[u8]> = members.iter().map(|m| &m[..]).collect();
+    /// store.sadd(0, b"big", &refs)?;
+    /// let (mut cursor, mut seen) = (0, 0);
+    /// loop {
+    ///     let (next, batch) = store.sscan(0, b"big", cursor, None, 50)?;
+    ///     seen += batch.len();
+    ///     cursor = next;
+    ///     if cursor == 0 { break; }
+    /// }
+    /// assert_eq!(seen, 500);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn sscan(
+        &self,
+        db: usize,
+        key: &[u8],
+        cursor: u64,
+        pattern: Option<&[u8]>,
+        count: usize,
+    ) -> Result<(u64, Vec<Bytes>)> {
+        self.read_set(db, key, |s| {
+            let Some(s) = s else { return (0, Vec::new()) };
+            let Some(table) = s.table() else {
+                let mut out = Vec::new();
+                s.for_each(|m| {
+                    if matches(pattern, m) {
+                        out.push(Bytes::copy_from_slice(m));
+                    }
+                });
+                return (0, out);
+            };
+            let mut out = Vec::new();
+            let mut idx = Vec::new();
+            let mut cur = Some(cursor);
+            let mut steps = 0;
+            while let Some(at) = cur {
+                idx.clear();
+                cur = table.scan_step(at, &mut idx);
+                for &i in &idx {
+                    let m = &table.get(i).0;
+                    if matches(pattern, m) {
+                        out.push(Bytes::copy_from_slice(m));
+                    }
+                }
+                steps += 1;
+                if steps >= count.max(1) * 10 || out.len() >= count.max(1) {
+                    break;
+                }
+            }
+            (cur.unwrap_or(0), out)
+        })
+    }
+
+    /// The set limits in force, with the store's hasher.
+    pub(crate) fn set_limits(&self) -> SetLimits {
+        SetLimits {
+            intset_entries: self.inner.set_intset_entries.load(Ordering::Relaxed),
+            listpack_entries: self.inner.set_listpack_entries.load(Ordering::Relaxed),
+            listpack_value: self.inner.set_listpack_value.load(Ordering::Relaxed),
+            hasher: self.inner.hasher.clone(),
+        }
+    }
+
+    /// Sets `set-max-intset-entries`: most members a set of integers keeps in the compact
+    /// integer encoding. Sets already larger keep their encoding until written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.set_max_intset_entries(), 512);
+    /// store.set_set_max_intset_entries(2);
+    /// assert_eq!(store.set_max_intset_entries(), 2);
+    /// ```
+    pub fn set_set_max_intset_entries(&self, n: usize) {
+        self.inner.set_intset_entries.store(n, Ordering::Relaxed);
+    }
+
+    /// `set-max-intset-entries` as set (default 512).
+    pub fn set_max_intset_entries(&self) -> usize {
+        self.inner.set_intset_entries.load(Ordering::Relaxed)
+    }
+
+    /// Sets `set-max-listpack-entries`: most members a set keeps in the compact packed
+    /// encoding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.set_max_listpack_entries(), 128);
+    /// store.set_set_max_listpack_entries(4);
+    /// assert_eq!(store.set_max_listpack_entries(), 4);
+    /// ```
+    pub fn set_set_max_listpack_entries(&self, n: usize) {
+        self.inner.set_listpack_entries.store(n, Ordering::Relaxed);
+    }
+
+    /// `set-max-listpack-entries` as set (default 128).
+    pub fn set_max_listpack_entries(&self) -> usize {
+        self.inner.set_listpack_entries.load(Ordering::Relaxed)
+    }
+
+    /// Sets `set-max-listpack-value`: longest member a packed set keeps.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// assert_eq!(store.set_max_listpack_value(), 64);
+    /// store.set_set_max_listpack_value(8);
+    /// assert_eq!(store.set_max_listpack_value(), 8);
+    /// ```
+    pub fn set_set_max_listpack_value(&self, n: usize) {
+        self.inner.set_listpack_value.store(n, Ordering::Relaxed);
+    }
+
+    /// `set-max-listpack-value` as set (default 64).
+    pub fn set_max_listpack_value(&self) -> usize {
+        self.inner.set_listpack_value.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::entry::ValueType;
+
+    fn encoding(store: &Store, key: &[u8]) -> Option<&'static str> {
+        store
+            .read(0, key, |e| e.map(Entry::encoding))
+            .ok()
+            .flatten()
+    }
+
+    fn sorted(mut v: Vec<Bytes>) -> Vec<Bytes> {
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn encodings_convert_as_redis_7_2_does_and_never_back() {
+        let store = Store::new();
+        store.sadd(0, b"i", &[b"1", b"2", b"-3"]).unwrap();
+        assert_eq!(encoding(&store, b"i"), Some("intset"));
+        // "01" is not a canonical integer.
+        store.sadd(0, b"i", &[b"01"]).unwrap();
+        assert_eq!(encoding(&store, b"i"), Some("listpack"));
+        store.srem(0, b"i", &[b"01"]).unwrap();
+        assert_eq!(encoding(&store, b"i"), Some("listpack"));
+
+        let ints: Vec<Vec<u8>> = (0..=512).map(|i| i.to_string().into_bytes()).collect();
+        let refs: Vec<&[u8]> = ints.iter().map(|m| &m[..]).collect();
+        store.sadd(0, b"n", &refs[..512]).unwrap();
+        assert_eq!(encoding(&store, b"n"), Some("intset"));
+        store.sadd(0, b"n", &refs[512..]).unwrap();
+        assert_eq!(encoding(&store, b"n"), Some("hashtable"));
+
+        store.sadd(0, b"p", &refs[..128]).unwrap();
+        store.sadd(0, b"p", &[b"x"]).unwrap(); // 129 members: too many for a listpack
+        assert_eq!(encoding(&store, b"p"), Some("hashtable"));
+        store.sadd(0, b"l", &[b"a"]).unwrap();
+        assert_eq!(encoding(&store, b"l"), Some("listpack"));
+        store.sadd(0, b"l", &[&[b'x'; 65][..]]).unwrap();
+        assert_eq!(encoding(&store, b"l"), Some("hashtable"));
+        store.srem(0, b"l", &[&[b'x'; 65][..]]).unwrap();
+        assert_eq!(encoding(&store, b"l"), Some("hashtable"));
+        assert_eq!(store.value_type(0, b"l").unwrap(), Some(ValueType::Set));
+        store.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn copies_keep_members_and_encoding() {
+        let store = Store::new();
+        for (key, members) in [
+            (&b"i"[..], vec![&b"1"[..], b"2"]),
+            (b"l", vec![b"a", b"b"]),
+            (b"h", vec![&[b'y'; 100][..], b"z"]),
+        ] {
+            store.sadd(0, key, &members).unwrap();
+            let copy = [key, b"-copy"].concat();
+            assert!(store.copy(0, key, 0, &copy, false).unwrap());
+            assert_eq!(encoding(&store, &copy), encoding(&store, key));
+            assert_eq!(
+                sorted(store.smembers(0, &copy).unwrap()),
+                sorted(store.smembers(0, key).unwrap())
+            );
+        }
+        store.check_invariants().unwrap();
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(Vec<u16>),
+        Rem(Vec<u16>),
+        Pop(usize),
+        Move(u16),
+    }
+
+    /// Members drawn from a small range so operations collide: integers, short texts and
+    /// long texts, to cross every encoding.
+    fn member(n: u16) -> Vec<u8> {
+        match n % 4 {
+            0 | 1 => (i64::from(n) - 100).to_string().into_bytes(),
+            2 => format!("m{n}").into_bytes(),
+            _ => format!("{n:0>12}").into_bytes(),
+        }
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => proptest::collection::vec(0u16..400, 1..12).prop_map(Op::Add),
+            2 => proptest::collection::vec(0u16..400, 1..12).prop_map(Op::Rem),
+            1 => (0usize..6).prop_map(Op::Pop),
+            1 => (0u16..400).prop_map(Op::Move),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Random writes on two sets, with the encoding limits lowered so every conversion
+        /// happens, agree with a model; so do the algebra commands and a full SSCAN.
+        #[test]
+        fn sets_agree_with_a_model(
+            ops in proptest::collection::vec(op(), 1..60),
+            intset in 0usize..20,
+            listpack in 0usize..20,
+            value in 0usize..14,
+        ) {
+            let store = Store::new();
+            store.set_set_max_intset_entries(intset);
+            store.set_set_max_listpack_entries(listpack);
+            store.set_set_max_listpack_value(value);
+            let mut model: [BTreeSet<Vec<u8>>; 2] = Default::default();
+            let keys: [&[u8]; 2] = [b"a", b"b"];
+            for (step, op) in ops.into_iter().enumerate() {
+                let k = step % 2;
+                match op {
+                    Op::Add(ms) => {
+                        let ms: Vec<Vec<u8>> = ms.into_iter().map(member).collect();
+                        let refs: Vec<&[u8]> = ms.iter().map(|m| &m[..]).collect();
+                        let want = ms.iter().filter(|m| model[k].insert((*m).clone())).count();
+                        prop_assert_eq!(store.sadd(0, keys[k], &refs).unwrap(), want);
+                    }
+                    Op::Rem(ms) => {
+                        let ms: Vec<Vec<u8>> = ms.into_iter().map(member).collect();
+                        let refs: Vec<&[u8]> = ms.iter().map(|m| &m[..]).collect();
+                        let want = ms.iter().filter(|m| model[k].remove(*m)).count();
+                        prop_assert_eq!(store.srem(0, keys[k], &refs).unwrap(), want);
+                    }
+                    Op::Pop(n) => {
+                        let popped = store.spop(0, keys[k], n).unwrap();
+                        match popped {
+                            None => prop_assert!(model[k].is_empty()),
+                            Some(p) => {
+                                prop_assert_eq!(p.len(), n.min(model[k].len()));
+                                for m in p {
+                                    prop_assert!(model[k].remove(&m[..]));
+                                }
+                            }
+                        }
+                    }
+                    Op::Move(m) => {
+                        let m = member(m);
+                        let moved = store.smove(0, keys[k], keys[1 - k], &m).unwrap();
+                        prop_assert_eq!(moved, model[k].remove(&m));
+                        if moved {
+                            model[1 - k].insert(m);
+                        }
+                    }
+                }
+                for (key, set) in keys.iter().zip(&model) {
+                    let got: BTreeSet<Vec<u8>> =
+                        store.smembers(0, key).unwrap().iter().map(|m| m.to_vec()).collect();
+                    prop_assert_eq!(&got, set);
+                    prop_assert_eq!(store.scard(0, key).unwrap(), set.len());
+                    let enc = encoding(&store, key);
+                    let all_ints = set.iter().all(|m| crate::entry::canonical_i64(m).is_some());
+                    if set.is_empty() {
+                        prop_assert_eq!(enc, None);
+                    } else if enc == Some("intset") {
+                        prop_assert!(all_ints && set.len() <= intset);
+                    } else if enc == Some("listpack") {
+                        prop_assert!(set.len() <= listpack);
+                        prop_assert!(set.iter().all(|m| m.len() <= value));
+                    }
+                }
+            }
+            let [a, b] = &model;
+            let members = |o: SetOpOutcome| -> BTreeSet<Vec<u8>> {
+                match o {
+                    SetOpOutcome::Members(v) => v.iter().map(|m| m.to_vec()).collect(),
+                    SetOpOutcome::Stored(_) => BTreeSet::new(),
+                }
+            };
+            let inter: BTreeSet<Vec<u8>> = a.intersection(b).cloned().collect();
+            let union: BTreeSet<Vec<u8>> = a.union(b).cloned().collect();
+            let diff: BTreeSet<Vec<u8>> = a.difference(b).cloned().collect();
+            prop_assert_eq!(members(store.sinter(0, &keys, None).unwrap()), inter.clone());
+            prop_assert_eq!(members(store.sunion(0, &keys, None).unwrap()), union.clone());
+            prop_assert_eq!(members(store.sdiff(0, &keys, None).unwrap()), diff.clone());
+            prop_assert_eq!(store.sintercard(0, &keys, 0).unwrap(), inter.len());
+            prop_assert_eq!(store.sintercard(0, &keys, 1).unwrap(), inter.len().min(1));
+            for (dst, want) in [(&b"di"[..], &inter), (b"du", &union), (b"dd", &diff)] {
+                let stored = match dst {
+                    b"di" => store.sinter(0, &keys, Some(dst)),
+                    b"du" => store.sunion(0, &keys, Some(dst)),
+                    _ => store.sdiff(0, &keys, Some(dst)),
+                };
+                prop_assert_eq!(stored.unwrap(), SetOpOutcome::Stored(want.len()));
+                let got: BTreeSet<Vec<u8>> =
+                    store.smembers(0, dst).unwrap().iter().map(|m| m.to_vec()).collect();
+                prop_assert_eq!(&got, want);
+            }
+            // A full SSCAN sees every member.
+            let mut seen = BTreeSet::new();
+            let mut cursor = 0;
+            loop {
+                let (next, batch) = store.sscan(0, b"du", cursor, None, 3).unwrap();
+                seen.extend(batch.iter().map(|m| m.to_vec()));
+                cursor = next;
+                if cursor == 0 {
+                    break;
+                }
+            }
+            prop_assert_eq!(&seen, &union);
+            // SRANDMEMBER's positive counts are distinct members of the set.
+            let picked = store.srandmember(0, b"a", Some(5)).unwrap();
+            prop_assert_eq!(picked.len(), a.len().min(5));
+            let distinct: BTreeSet<Vec<u8>> = picked.iter().map(|m| m.to_vec()).collect();
+            prop_assert_eq!(distinct.len(), picked.len());
+            prop_assert!(distinct.is_subset(a));
+            let repeated = store.srandmember(0, b"a", Some(-7)).unwrap();
+            prop_assert_eq!(repeated.len(), if a.is_empty() { 0 } else { 7 });
+            prop_assert!(repeated.iter().all(|m| a.contains(&m[..])));
+            store.check_invariants().unwrap();
+        }
+    }
+}
