@@ -140,9 +140,9 @@ fn list_command(rng: &mut Rng) -> Vec<Vec<u8>> {
     words.iter().map(|w| w.as_bytes().to_vec()).collect()
 }
 
-/// Keys of the sorted-set commands: mostly sorted sets, and a string and a list for
-/// WRONGTYPE.
-const ZSET_KEYS: &[&str] = &["z1", "z1", "z2", "z2", "z3", "k1", "l1"];
+/// Keys of the sorted-set commands: mostly sorted sets, a string and a list for
+/// WRONGTYPE, and a set (which ZUNION, ZINTER and ZDIFF read as scores of 1).
+const ZSET_KEYS: &[&str] = &["z1", "z1", "z2", "z2", "z3", "k1", "l1", "s1"];
 const MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "", "ab"];
 /// Scores: ties, decimals, the infinities, and a few that are not floats.
 const SCORES: &[&str] = &[
@@ -575,6 +575,12 @@ fn random_zset_sequences_match_redis() {
             zset_layout(rng),
             (0, [&b"SET"[..], b"k1", b"v"].map(<[u8]>::to_vec).to_vec()),
             (0, [&b"RPUSH"[..], b"l1", b"x"].map(<[u8]>::to_vec).to_vec()),
+            (
+                0,
+                [&b"SADD"[..], b"s1", b"a", b"c", b"7"]
+                    .map(<[u8]>::to_vec)
+                    .to_vec(),
+            ),
         ];
         steps.extend((0..200).map(|_| (rng.below(2), zset_command(rng))));
         steps
