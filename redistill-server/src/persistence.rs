@@ -216,6 +216,12 @@ fn write_entries<W: std::io::Write>(
                 e.expire_at_ms,
                 members.iter().map(|member| &member[..]),
             )?,
+            SnapshotValue::ZSet(members) => w.write_zset(
+                db,
+                &e.key,
+                e.expire_at_ms,
+                members.iter().map(|(member, score)| (&member[..], *score)),
+            )?,
             // A type the store gained without a record here fails the save rather than
             // leaving its keys out of it.
             _ => {
@@ -649,6 +655,7 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
             Value::Hash(fields) => SnapshotValue::Hash(fields),
             Value::List(elements) => SnapshotValue::List(elements),
             Value::Set(members) => SnapshotValue::Set(members),
+            Value::ZSet(members) => SnapshotValue::ZSet(members),
             other => {
                 let e = format!("values of type {:?} are not supported", other.value_type());
                 return Err(unloadable(reader.offset(), e));

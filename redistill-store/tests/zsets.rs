@@ -517,3 +517,65 @@ fn zadd_flag_combinations_follow_redis() {
         .unwrap();
     assert_eq!(r.count, 0);
 }
+
+#[test]
+fn snapshots_copy_and_load_sorted_sets_in_their_encodings() {
+    use redistill_store::SnapshotValue;
+    let store = Store::new();
+    add(&store, b"small", &[(2.0, "b"), (1.0, "a"), (-0.0, "z")]);
+    let names: Vec<String> = (0..300).map(|i| format!("m{i:03}")).collect();
+    let big: Vec<(f64, &str)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (-(i as f64), &m[..]))
+        .collect();
+    add(&store, b"big", &big);
+    let mut out = Vec::new();
+    let mut cursor = 0;
+    let mut copied = Vec::new();
+    loop {
+        cursor = store.snapshot_batch(0, cursor, &mut out).unwrap();
+        copied.append(&mut out);
+        if cursor == 0 {
+            break;
+        }
+    }
+    assert_eq!(copied.len(), 2);
+    let loaded = Store::new();
+    for e in copied {
+        if let SnapshotValue::ZSet(items) = &e.value {
+            assert!(items.windows(2).all(|w| w[0].1 <= w[1].1), "lowest first");
+        } else {
+            panic!("{:?} is not a sorted set", e.key);
+        }
+        assert!(
+            loaded
+                .load_entry(0, &e.key, e.expire_at_ms, e.value)
+                .unwrap()
+        );
+    }
+    for key in [&b"small"[..], b"big"] {
+        assert_eq!(all(&loaded, key), all(&store, key));
+        assert_eq!(
+            loaded.object_encoding(0, key).unwrap(),
+            store.object_encoding(0, key).unwrap()
+        );
+    }
+    assert_eq!(all(&loaded, b"small")[0].1.to_bits(), (-0.0f64).to_bits());
+    // A member named twice keeps its last score; a NaN score reads as 0.
+    let items = vec![
+        (Bytes::from_static(b"x"), 1.0),
+        (Bytes::from_static(b"x"), 3.0),
+        (Bytes::from_static(b"y"), f64::NAN),
+    ];
+    loaded
+        .load_entry(0, b"dup", None, SnapshotValue::ZSet(items))
+        .unwrap();
+    assert_eq!(all(&loaded, b"dup"), [s("y", 0.0), s("x", 3.0)]);
+    assert!(
+        !loaded
+            .load_entry(0, b"e", None, SnapshotValue::ZSet(Vec::new()))
+            .unwrap()
+    );
+    loaded.check_invariants().unwrap();
+}
