@@ -52,6 +52,12 @@ pub(crate) fn cmp_key(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
         .then_with(|| m1.cmp(m2))
 }
 
+/// A score as the compact encoding keeps it: Redis's listpack stores a score as its
+/// text, in which `-0` reads back as `0`.
+fn compact_score(score: f64) -> f64 {
+    if score == 0.0 { 0.0 } else { score }
+}
+
 fn read_varint(b: &[u8]) -> (usize, usize) {
     let mut v = 0usize;
     let mut shift = 0;
@@ -622,12 +628,17 @@ impl ZSetObj {
 
     /// Adds a member known to be absent.
     fn insert_new(&mut self, score: f64, member: &[u8], lim: &Limits) {
+        // As Redis 7.0, a member that would overflow the compact set converts it first and
+        // then goes into the large one.
+        if let Enc::Small(p) = &self.enc
+            && (p.len() + 1 > lim.max_entries || member.len() > lim.max_value)
+        {
+            self.convert(lim.hasher.clone());
+        }
         if let Enc::Small(p) = &mut self.enc {
+            let score = compact_score(score);
             let (_, off) = p.lower_bound(|s, m| cmp_key(s, m, score, member).is_lt());
             p.insert_at(off, score, member);
-            if p.len() > lim.max_entries || member.len() > lim.max_value {
-                self.convert(lim.hasher.clone());
-            }
             return;
         }
         if let Enc::Big(b) = &mut self.enc {
@@ -665,6 +676,7 @@ impl ZSetObj {
                 if let Some((_, off)) = p.find_exact(old, member) {
                     p.remove_at(off, 1);
                 }
+                let new = compact_score(new);
                 let (_, off) = p.lower_bound(|s, m| cmp_key(s, m, new, member).is_lt());
                 p.insert_at(off, new, member);
             }
