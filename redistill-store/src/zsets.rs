@@ -1073,40 +1073,39 @@ impl Store {
             Some(w) if w.len() == keys.len() => w,
             _ => &ones,
         };
-        self.write_keys(db, &all_keys, |w| {
-            let mut items = {
-                let entries = w.entries(&all_keys);
-                let inputs = entries[..keys.len()]
-                    .iter()
-                    .map(|e| input_of(*e))
-                    .collect::<Result<Vec<_>>>()?;
-                match op {
-                    ZSetOp::Union => union(&inputs, weights, agg),
-                    ZSetOp::Inter => inter(&inputs, weights, agg, 0),
-                    ZSetOp::Diff => diff(&inputs),
-                }
+        let compute = |entries: &[Option<&Entry>]| -> Result<Vec<(Vec<u8>, f64)>> {
+            let inputs = entries[..keys.len()]
+                .iter()
+                .map(|e| input_of(*e))
+                .collect::<Result<Vec<_>>>()?;
+            let mut items = match op {
+                ZSetOp::Union => union(&inputs, weights, agg),
+                ZSetOp::Inter => inter(&inputs, weights, agg, 0),
+                ZSetOp::Diff => diff(&inputs),
             };
             sort_result(&mut items);
-            Ok(match dst {
-                Some(d) => {
-                    let event = match op {
-                        ZSetOp::Union => Event::ZUnionStore,
-                        ZSetOp::Inter => Event::ZInterStore,
-                        ZSetOp::Diff => Event::ZDiffStore,
-                    };
-                    (
-                        self.store_result(w, keys.len(), d, &items, event),
-                        Vec::new(),
-                    )
-                }
-                None => (
-                    items.len(),
-                    items
-                        .into_iter()
-                        .map(|(m, s)| (Bytes::from(m), s))
-                        .collect(),
-                ),
-            })
+            Ok(items)
+        };
+        let Some(d) = dst else {
+            // ZUNION & co read: shared locks only.
+            let items = self.read_entries(db, keys, compute)??;
+            let out: Vec<ScoredMember> = items
+                .into_iter()
+                .map(|(m, s)| (Bytes::from(m), s))
+                .collect();
+            return Ok((out.len(), out));
+        };
+        let event = match op {
+            ZSetOp::Union => Event::ZUnionStore,
+            ZSetOp::Inter => Event::ZInterStore,
+            ZSetOp::Diff => Event::ZDiffStore,
+        };
+        self.write_keys(db, &all_keys, |w| {
+            let items = compute(&w.entries(&all_keys))?;
+            Ok((
+                self.store_result(w, keys.len(), d, &items, event),
+                Vec::new(),
+            ))
         })?
     }
 
@@ -1127,8 +1126,7 @@ impl Store {
     /// ```
     pub fn zintercard(&self, db: usize, keys: &[&[u8]], limit: usize) -> Result<usize> {
         let ones = vec![1.0; keys.len()];
-        self.write_keys(db, keys, |w| {
-            let entries = w.entries(keys);
+        self.read_entries(db, keys, |entries| {
             let inputs = entries
                 .iter()
                 .map(|e| input_of(*e))
