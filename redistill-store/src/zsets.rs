@@ -489,7 +489,8 @@ impl Store {
     /// # Errors
     ///
     /// [`StoreError::WrongType`] for another type, [`StoreError::ScoreNaN`] when INCR
-    /// would make the score NaN, [`StoreError::OutOfMemory`] over the memory limit.
+    /// would make the score NaN, [`StoreError::NotFloat`] for a NaN score given,
+    /// [`StoreError::OutOfMemory`] over the memory limit.
     ///
     /// # Examples
     ///
@@ -518,6 +519,10 @@ impl Store {
         };
         if members.is_empty() {
             return Ok(none);
+        }
+        // No sorted set holds NaN (Redis refuses it as it parses the score).
+        if members.iter().any(|(s, _)| s.is_nan()) {
+            return Err(StoreError::NotFloat);
         }
         self.check_memory()?;
         let lim = self.zset_limits();

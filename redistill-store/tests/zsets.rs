@@ -510,6 +510,14 @@ fn zadd_flag_combinations_follow_redis() {
         .unwrap();
     assert_eq!(r.count, 0);
     assert_eq!(store.exists(0, &[b"none"]).unwrap(), 0);
+    assert_eq!(
+        store.zadd(0, b"z", &[(f64::NAN, b"a")], ZAddOptions::default()),
+        Err(StoreError::NotFloat)
+    );
+    assert_eq!(
+        store.zincrby(0, b"z", f64::NAN, b"a"),
+        Err(StoreError::NotFloat)
+    );
     // -0 and 0 are the same score: no change is counted.
     add(&store, b"zero", &[(0.0, "m")]);
     let r = store
