@@ -63,6 +63,42 @@ fn compact_score(score: f64) -> f64 {
     if score == 0.0 { 0.0 } else { score }
 }
 
+/// Where a rank falls: the entries that come before the first not matched.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Seek<'a> {
+    /// Entries sorting before (`score`, `member`).
+    Key(f64, &'a [u8]),
+    /// Entries scoring below `v` (with `true`: at or below).
+    Score(f64, bool),
+    /// Entries whose member is below `x` (with `true`: at or below): a lex bound, meaningful
+    /// when every score is equal.
+    Member(&'a [u8], bool),
+}
+
+impl Seek<'_> {
+    #[inline]
+    fn before(&self, s: f64, m: &[u8]) -> bool {
+        match *self {
+            Seek::Key(v, x) => cmp_key(s, m, v, x).is_lt(),
+            Seek::Score(v, true) => s <= v,
+            Seek::Score(v, false) => s < v,
+            Seek::Member(x, true) => m <= x,
+            Seek::Member(x, false) => m < x,
+        }
+    }
+
+    /// The answer for an entry of score `s` when the score alone decides it.
+    #[inline]
+    fn by_score(&self, s: f64) -> Option<bool> {
+        match *self {
+            Seek::Key(v, _) if s < v => Some(true),
+            Seek::Key(v, _) if s > v => Some(false),
+            Seek::Score(..) => Some(self.before(s, &[])),
+            Seek::Key(..) | Seek::Member(..) => None,
+        }
+    }
+}
+
 fn read_varint(b: &[u8]) -> (usize, usize) {
     let mut v = 0usize;
     let mut shift = 0;
@@ -301,6 +337,9 @@ impl Slot for ZEntry {
 #[derive(Clone, Default)]
 struct Leaves {
     leaves: Vec<Pack>,
+    /// Each leaf's first score, so that finding a leaf by score reads one array rather
+    /// than one leaf per step of the binary search.
+    firsts: Vec<f64>,
     /// 1-based Fenwick tree over the leaves' lengths (`fen[0]` unused).
     fen: Vec<usize>,
     len: usize,
@@ -357,38 +396,69 @@ impl Leaves {
         (pos, r)
     }
 
-    /// The leaf where the first entry not `before` lies (0 for an empty run).
-    fn leaf_for(&self, before: &impl Fn(f64, &[u8]) -> bool) -> usize {
-        let p = self
-            .leaves
-            .partition_point(|l| l.first().is_some_and(|(s, m)| before(s, m)));
-        p.saturating_sub(1)
+    /// The leaf where the first entry not before `seek` lies (0 for an empty run).
+    fn leaf_for(&self, seek: Seek<'_>) -> usize {
+        let before = |i: usize| {
+            seek.by_score(self.firsts[i]).unwrap_or_else(|| {
+                self.leaves[i]
+                    .first()
+                    .is_some_and(|(s, m)| seek.before(s, m))
+            })
+        };
+        let (mut lo, mut hi) = (0, self.leaves.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if before(mid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo.saturating_sub(1)
     }
 
-    fn lower_bound(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+    fn lower_bound(&self, seek: Seek<'_>) -> usize {
         if self.leaves.is_empty() {
             return 0;
         }
-        let leaf = self.leaf_for(&before);
-        self.prefix(leaf) + self.leaves[leaf].lower_bound(before).0
+        let leaf = self.leaf_for(seek);
+        self.prefix(leaf) + self.leaves[leaf].lower_bound(|s, m| seek.before(s, m)).0
+    }
+
+    /// Records `leaf`'s first score after a change to it.
+    fn sync_first(&mut self, leaf: usize) {
+        if let Some((s, _)) = self.leaves[leaf].first() {
+            self.firsts[leaf] = s;
+        }
     }
 
     fn with_leaf<R>(&mut self, leaf: usize, f: impl FnOnce(&mut Pack) -> R) -> R {
         let before = self.leaves[leaf].heap_bytes();
         let r = f(&mut self.leaves[leaf]);
         self.leaf_bytes = self.leaf_bytes - before + self.leaves[leaf].heap_bytes();
+        self.sync_first(leaf);
         r
+    }
+
+    fn insert_leaf(&mut self, at: usize, leaf: Pack) {
+        self.firsts.insert(at, leaf.first().map_or(0.0, |(s, _)| s));
+        self.leaves.insert(at, leaf);
+    }
+
+    fn remove_leaf(&mut self, at: usize) -> Pack {
+        self.firsts.remove(at);
+        self.leaves.remove(at)
     }
 
     fn insert(&mut self, score: f64, member: &[u8]) {
         if self.leaves.is_empty() {
-            self.leaves.push(Pack::default());
+            self.insert_leaf(0, Pack::default());
             self.rebuild();
         }
-        let before = |s: f64, m: &[u8]| cmp_key(s, m, score, member).is_lt();
-        let leaf = self.leaf_for(&before);
+        let seek = Seek::Key(score, member);
+        let leaf = self.leaf_for(seek);
         let idx = self.with_leaf(leaf, |l| {
-            let (idx, off) = l.lower_bound(before);
+            let (idx, off) = l.lower_bound(|s, m| seek.before(s, m));
             l.insert_at(off, score, member);
             idx
         });
@@ -410,7 +480,8 @@ impl Leaves {
                 l.len() / 2
             };
             let tail = self.leaves[leaf].split_off(at);
-            self.leaves.insert(leaf + 1, tail);
+            self.insert_leaf(leaf + 1, tail);
+            self.sync_first(leaf);
             self.rebuild();
         } else {
             self.fen_add(leaf, 1);
@@ -433,6 +504,7 @@ impl Leaves {
                 let before = self.leaves[leaf].heap_bytes() + self.leaves[next].heap_bytes();
                 let tail = self.leaves[leaf].split_off(len - k);
                 self.leaves[next].prepend(tail);
+                self.sync_first(next);
                 let after = self.leaves[leaf].heap_bytes() + self.leaves[next].heap_bytes();
                 self.leaf_bytes = self.leaf_bytes + after - before;
                 self.fen_add(leaf, 1 - k as isize);
@@ -449,6 +521,7 @@ impl Leaves {
                 let rest = self.leaves[leaf].split_off(k);
                 let head = std::mem::replace(&mut self.leaves[leaf], rest);
                 self.leaves[prev].append(&head);
+                self.sync_first(leaf);
                 let after = self.leaves[leaf].heap_bytes() + self.leaves[prev].heap_bytes();
                 self.leaf_bytes = self.leaf_bytes + after - before;
                 self.fen_add(leaf, 1 - k as isize);
@@ -460,7 +533,7 @@ impl Leaves {
     }
 
     fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        let r = self.lower_bound(|s, m| cmp_key(s, m, score, member).is_lt());
+        let r = self.lower_bound(Seek::Key(score, member));
         if r >= self.len {
             return false;
         }
@@ -482,7 +555,7 @@ impl Leaves {
     fn tidy(&mut self, leaf: usize) -> bool {
         let len = self.leaves[leaf].len();
         if len == 0 {
-            self.leaves.remove(leaf);
+            self.remove_leaf(leaf);
             self.rebuild();
             return true;
         }
@@ -502,7 +575,7 @@ impl Leaves {
                 self.with_leaf(leaf, Pack::shrink);
                 return false;
             };
-        let right = self.leaves.remove(right);
+        let right = self.remove_leaf(right);
         self.leaves[left].append(&right);
         self.rebuild();
         true
@@ -555,7 +628,15 @@ impl Leaves {
         tail.remove_at(0, last_idx + 1);
         tail.shrink();
         self.leaves.drain(first + 1..last);
-        self.leaves.retain(|l| l.len() > 0);
+        self.firsts.drain(first + 1..last);
+        // The cut leaves are now `first` and `first + 1`; drop whichever emptied.
+        for i in [first + 1, first] {
+            if self.leaves[i].len() == 0 {
+                self.remove_leaf(i);
+            } else {
+                self.sync_first(i);
+            }
+        }
         self.len -= end - start;
         self.rebuild();
         // The two cut leaves are neighbours now: merge them if both are thin.
@@ -702,11 +783,13 @@ impl ZSetObj {
             big.map.insert_new(h, e, ());
             leaf.push(s, m);
             if leaf.len() >= LEAF_MAX / 2 || leaf.bytes() >= LEAF_BYTES / 2 {
-                big.order.leaves.push(std::mem::take(&mut leaf));
+                let at = big.order.leaves.len();
+                big.order.insert_leaf(at, std::mem::take(&mut leaf));
             }
         }
         if leaf.len() > 0 {
-            big.order.leaves.push(leaf);
+            let at = big.order.leaves.len();
+            big.order.insert_leaf(at, leaf);
         }
         big.order.len = p.len();
         big.order.rebuild();
@@ -807,12 +890,12 @@ impl ZSetObj {
         }
     }
 
-    /// How many members sort before the first for which `before` is false (`before` must
-    /// hold for a prefix of the order): the rank where a bound falls.
-    pub(crate) fn lower_bound(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+    /// How many members come before `seek`'s first unmatched one: the rank where a bound
+    /// falls.
+    pub(crate) fn lower_bound(&self, seek: Seek<'_>) -> usize {
         match &self.enc {
-            Enc::Small(p) => p.lower_bound(before).0,
-            Enc::Big(b) => b.order.lower_bound(before),
+            Enc::Small(p) => p.lower_bound(|s, m| seek.before(s, m)).0,
+            Enc::Big(b) => b.order.lower_bound(seek),
         }
     }
 
@@ -822,11 +905,7 @@ impl ZSetObj {
             Enc::Small(p) => p.find_member(member).map(|(i, _, s)| (i, s)),
             Enc::Big(b) => {
                 let s = b.score(member)?;
-                Some((
-                    b.order
-                        .lower_bound(|s2, m2| cmp_key(s2, m2, s, member).is_lt()),
-                    s,
-                ))
+                Some((b.order.lower_bound(Seek::Key(s, member)), s))
             }
         }
     }
@@ -1001,6 +1080,19 @@ impl ZSetObj {
                         items.len(),
                         b.map.len()
                     ));
+                }
+                let firsts: Vec<f64> = o
+                    .leaves
+                    .iter()
+                    .filter_map(|l| l.first())
+                    .map(|(s, _)| s)
+                    .collect();
+                if firsts
+                    .iter()
+                    .map(|s| s.to_bits())
+                    .ne(o.firsts.iter().map(|s| s.to_bits()))
+                {
+                    return Err("leaves' first scores out of date".into());
                 }
                 let mut fresh = o.clone();
                 fresh.rebuild();

@@ -12,7 +12,7 @@ use crate::glob::glob_match;
 use crate::setobj::SetObj;
 use crate::store::{Collection, Store};
 use crate::table::Slot;
-use crate::zsetobj::{Limits, ZSetObj};
+use crate::zsetobj::{Limits, Seek, ZSetObj};
 
 /// Default `zset-max-listpack-entries`: sets of up to 128 members stay compact.
 pub const DEFAULT_ZSET_MAX_LISTPACK_ENTRIES: i64 = 128;
@@ -198,12 +198,12 @@ impl Collection for ZSetObj {
 /// The ranks `lo..hi` (ascending) with scores inside `range`.
 fn score_span(z: &ZSetObj, range: &ScoreRange) -> (usize, usize) {
     let lo = match range.min {
-        ScoreBound::Inclusive(v) => z.lower_bound(|s, _| s < v),
-        ScoreBound::Exclusive(v) => z.lower_bound(|s, _| s <= v),
+        ScoreBound::Inclusive(v) => z.lower_bound(Seek::Score(v, false)),
+        ScoreBound::Exclusive(v) => z.lower_bound(Seek::Score(v, true)),
     };
     let hi = match range.max {
-        ScoreBound::Inclusive(v) => z.lower_bound(|s, _| s <= v),
-        ScoreBound::Exclusive(v) => z.lower_bound(|s, _| s < v),
+        ScoreBound::Inclusive(v) => z.lower_bound(Seek::Score(v, true)),
+        ScoreBound::Exclusive(v) => z.lower_bound(Seek::Score(v, false)),
     };
     (lo, hi.max(lo))
 }
@@ -214,14 +214,14 @@ fn lex_span(z: &ZSetObj, range: &LexRange<'_>) -> (usize, usize) {
     let lo = match range.min {
         LexBound::Min => 0,
         LexBound::Max => z.len(),
-        LexBound::Inclusive(x) => z.lower_bound(|_, m| m < x),
-        LexBound::Exclusive(x) => z.lower_bound(|_, m| m <= x),
+        LexBound::Inclusive(x) => z.lower_bound(Seek::Member(x, false)),
+        LexBound::Exclusive(x) => z.lower_bound(Seek::Member(x, true)),
     };
     let hi = match range.max {
         LexBound::Min => 0,
         LexBound::Max => z.len(),
-        LexBound::Inclusive(x) => z.lower_bound(|_, m| m <= x),
-        LexBound::Exclusive(x) => z.lower_bound(|_, m| m < x),
+        LexBound::Inclusive(x) => z.lower_bound(Seek::Member(x, true)),
+        LexBound::Exclusive(x) => z.lower_bound(Seek::Member(x, false)),
     };
     (lo, hi.max(lo))
 }
