@@ -805,7 +805,7 @@ impl ZSetObj {
     }
 
     /// Adds a member known to be absent.
-    fn insert_new(&mut self, score: f64, member: &[u8], lim: &Limits) {
+    pub(crate) fn insert_new(&mut self, score: f64, member: &[u8], lim: &Limits) {
         // As Redis 7.0, a member that would overflow the compact set converts it first and
         // then goes into the large one.
         if let Enc::Small(p) = &self.enc
@@ -842,8 +842,8 @@ impl ZSetObj {
         }
     }
 
-    /// Moves an existing member from score `old` to `new`.
-    fn update(&mut self, old: f64, new: f64, member: &[u8]) {
+    /// Moves an existing member from score `old` (its score now) to `new`.
+    pub(crate) fn update(&mut self, old: f64, new: f64, member: &[u8]) {
         // Equal scores (0 and -0 included) leave the member as it is, as Redis does.
         #[allow(clippy::float_cmp)]
         if old == new {

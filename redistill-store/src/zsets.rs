@@ -550,7 +550,7 @@ impl Store {
                             }
                             incr = Some(new);
                             if new != cur {
-                                z.set(new, member, &lim);
+                                z.update(cur, new, member);
                                 updated += 1;
                             }
                         }
@@ -558,7 +558,7 @@ impl Store {
                             if opts.xx {
                                 continue;
                             }
-                            z.set(score, member, &lim);
+                            z.insert_new(score, member, &lim);
                             added += 1;
                             incr = Some(score);
                         }

@@ -597,3 +597,83 @@ fn snapshots_copy_and_load_sorted_sets_in_their_encodings() {
     );
     loaded.check_invariants().unwrap();
 }
+
+#[test]
+fn ranges_by_lex_and_score_with_rev_and_limit_in_both_encodings() {
+    use redistill_store::{LexBound, LexRange};
+    for big in [false, true] {
+        let store = Store::new();
+        if big {
+            store.set_zset_max_listpack_entries(0).unwrap();
+        }
+        let letters = ["a", "b", "c", "d", "e", "f", "g"];
+        let members: Vec<(f64, &str)> = letters.iter().map(|m| (0.0, *m)).collect();
+        add(&store, b"z", &members);
+        let want_enc = if big { "skiplist" } else { "listpack" };
+        assert_eq!(store.object_encoding(0, b"z").unwrap(), Some(want_enc));
+        let lex = |min, max, rev, limit| {
+            let spec = ZRangeSpec {
+                by: ZRangeBy::Lex(LexRange { min, max }),
+                rev,
+                limit,
+            };
+            store
+                .zrange_with(0, b"z", &spec, |it| {
+                    let mut out = String::new();
+                    it.for_each(|m, _| out.push_str(std::str::from_utf8(m).unwrap()));
+                    out
+                })
+                .unwrap()
+        };
+        assert_eq!(
+            lex(
+                LexBound::Inclusive(b"b"),
+                LexBound::Exclusive(b"e"),
+                false,
+                None
+            ),
+            "bcd"
+        );
+        assert_eq!(
+            lex(LexBound::Exclusive(b"b"), LexBound::Max, true, Some((1, 2))),
+            "fe"
+        );
+        assert_eq!(
+            lex(LexBound::Min, LexBound::Inclusive(b"c"), true, None),
+            "cba"
+        );
+        assert_eq!(lex(LexBound::Max, LexBound::Min, false, None), "");
+        assert_eq!(
+            lex(
+                LexBound::Exclusive(b"c"),
+                LexBound::Exclusive(b"c"),
+                false,
+                None
+            ),
+            ""
+        );
+        assert_eq!(
+            lex(LexBound::Min, LexBound::Max, false, Some((5, -1))),
+            "fg"
+        );
+        assert_eq!(lex(LexBound::Min, LexBound::Max, false, Some((-1, 3))), "");
+        let r = LexRange {
+            min: LexBound::Exclusive(b"a"),
+            max: LexBound::Inclusive(b"c"),
+        };
+        assert_eq!(store.zlexcount(0, b"z", &r).unwrap(), 2);
+        assert_eq!(store.zremrange(0, b"z", &ZRangeBy::Lex(r)).unwrap(), 2);
+        assert_eq!(all(&store, b"z").len(), 5);
+        let spec = ZRangeSpec {
+            by: ZRangeBy::Rank {
+                start: -2,
+                stop: -1,
+            },
+            rev: true,
+            limit: None,
+        };
+        assert_eq!(store.zrangestore(0, b"d", b"z", &spec).unwrap(), 2);
+        assert_eq!(all(&store, b"d"), [s("a", 0.0), s("d", 0.0)]);
+        store.check_invariants().unwrap();
+    }
+}
