@@ -240,6 +240,65 @@ fn every_type_and_ttl_survives_save_and_restart() {
 }
 
 #[test]
+fn sets_of_every_encoding_survive_save_and_restart() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let big: Vec<String> = (0..1_000).map(|i| format!("member:{i}")).collect();
+    let sets: Vec<(&str, Vec<Vec<u8>>, &str)> = vec![
+        (
+            "ints",
+            vec![b"-3".to_vec(), b"7".to_vec(), b"100".to_vec()],
+            "intset",
+        ),
+        (
+            "small",
+            vec![
+                b"a".to_vec(),
+                b"".to_vec(),
+                b"\x00\xff".to_vec(),
+                b"12".to_vec(),
+            ],
+            "listpack",
+        ),
+        (
+            "big",
+            big.iter().map(|m| m.as_bytes().to_vec()).collect(),
+            "hashtable",
+        ),
+    ];
+    {
+        let node = Node::enabled(&path);
+        let mut c = node.client();
+        for (key, members, _) in &sets {
+            let added: usize = c.sadd(*key, members).unwrap();
+            assert_eq!(added, members.len());
+        }
+        let _: usize = c.sadd("volatile-set", "x").unwrap();
+        let _: bool = c.pexpire("volatile-set", 500_000).unwrap();
+        let mut raw = node.raw();
+        exchange(&mut raw, &resp(&["SAVE"]), "+OK\r\n");
+    }
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    for (key, members, encoding) in &sets {
+        let mut loaded: Vec<Vec<u8>> = c.smembers(*key).unwrap();
+        loaded.sort();
+        let mut expected = members.clone();
+        expected.sort();
+        assert_eq!(&loaded, &expected, "{key}");
+        let found: String = redis::cmd("OBJECT")
+            .arg("ENCODING")
+            .arg(*key)
+            .query(&mut c)
+            .unwrap();
+        assert_eq!(&found, encoding, "{key}");
+    }
+    let pttl: i64 = c.pttl("volatile-set").unwrap();
+    assert!((400_000..=500_000).contains(&pttl), "{pttl}");
+    assert_eq!(node.field("rdb_last_load_keys_loaded"), "4");
+}
+
+#[test]
 fn keys_expired_by_load_time_are_dropped() {
     let dir = dir();
     let path = dir.path().join("dump.rdst");

@@ -3,7 +3,9 @@
 //! arguments that leave it alone: SET NX on an existing key, DEL of a missing one, EXPIRE
 //! GT that does not apply, SETRANGE with an empty value, RENAME onto itself, COPY onto an
 //! existing key without REPLACE, LPOP with a count of 0, LTRIM keeping everything, LSET of
-//! an element by itself, MOVE, FLUSHDB, SWAPDB, ...), then the first runs
+//! an element by itself, SADD of a member already there, SMOVE onto the source itself,
+//! SINTERSTORE of an empty result into a missing key, MOVE, FLUSHDB, SWAPDB, ...), then
+//! the first runs
 //! MULTI/EXEC. Whether EXEC runs (an array) or fails (nil) must be what Redis 7.0 answers
 //! for the same sequence.
 //!
@@ -49,8 +51,13 @@ fn words(parts: &[&str]) -> Vec<String> {
 /// Puts a random value (or none) at `key` of the writer's current database.
 fn setup_key(rng: &mut Rng, key: &str, steps: &mut Vec<Step>) {
     let step = |parts: &[&str]| (1, words(parts));
-    match rng.below(8) {
+    match rng.below(10) {
         0 => {}
+        8 => steps.push(step(&["SADD", key, "1", "abc", EMPTY])),
+        9 => {
+            steps.push(step(&["SADD", key, "5"]));
+            steps.push(step(&["EXPIRE", key, "1000"]));
+        }
         6 => steps.push(step(&["RPUSH", key, "1", "abc", EMPTY])),
         7 => {
             steps.push(step(&["RPUSH", key, "x"]));
@@ -77,7 +84,8 @@ fn write(rng: &mut Rng) -> Vec<String> {
     let cond = rng.pick(&["", "", "NX", "XX", "GT", "LT"]);
     let secs = rng.pick(&["100", "5000", "-1", "0"]);
     let end = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT"]);
-    let parts: Vec<&str> = match rng.below(50) {
+    let member = rng.pick(&["1", "abc", "5", "x", EMPTY]);
+    let parts: Vec<&str> = match rng.below(58) {
         0 => vec!["SET", k, v],
         1 => vec![
             "SET",
@@ -181,6 +189,21 @@ fn write(rng: &mut Rng) -> Vec<String> {
             end(rng),
             rng.pick(&["", "COUNT 1", "COUNT 9"]),
         ],
+        49 => vec!["SADD", k, member, rng.pick(&["", "1"])],
+        50 => vec!["SREM", k, member, rng.pick(&["", "abc"])],
+        // SPOP changes the set unless the count is 0 or the key is missing, whichever
+        // members it picks.
+        51 => vec!["SPOP", k, rng.pick(&["", "0", "1", "9"])],
+        52 => vec!["SMOVE", k, k2, member],
+        53 => vec![
+            rng.pick(&["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]),
+            k,
+            k2,
+            rng.pick(&["", "o", "missing"]),
+        ],
+        54 => vec!["SINTERSTORE", k, "missing"],
+        55 => vec!["SDIFFSTORE", k, k2, k2],
+        56 => vec!["SMOVE", k, k, member],
         _ => vec!["SETRANGE", k, "0", EMPTY],
     };
     words(&parts)

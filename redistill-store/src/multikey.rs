@@ -358,6 +358,33 @@ mod tests {
     }
 
     #[test]
+    fn smove_and_set_algebra_between_shards_are_never_seen_half_done() {
+        let (store, a, b) = two_shards();
+        store.sadd(0, &a, &[b"v"]).unwrap();
+        let pair: [&[u8]; 2] = [&a, &b];
+        while_writing(
+            || {
+                for _ in 0..10_000 {
+                    assert!(store.smove(0, &a, &b, b"v").unwrap());
+                    assert!(store.smove(0, &b, &a, b"v").unwrap());
+                    // The union of the two is one member, whichever holds it.
+                    let stored = store.sunion(0, &pair, Some(b"u")).unwrap();
+                    assert_eq!(stored, crate::SetOpOutcome::Stored(1));
+                }
+            },
+            || {
+                // The one member is in exactly one set: the source is deleted as it
+                // empties, in the same step as the destination gets it.
+                assert_eq!(store.exists(0, &pair).unwrap(), 1, "EXISTS mid-SMOVE");
+                let union = store.sunion(0, &pair, None).unwrap();
+                assert_eq!(union, crate::SetOpOutcome::Members(vec![b"v"[..].into()]));
+                assert_eq!(store.sintercard(0, &pair, 0).unwrap(), 0);
+            },
+        );
+        store.check_invariants().unwrap();
+    }
+
+    #[test]
     fn multi_key_deletes_and_flushes_are_never_seen_half_done() {
         let (store, a, b) = two_shards();
         let pair: [&[u8]; 2] = [&a, &b];

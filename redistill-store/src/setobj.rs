@@ -17,7 +17,7 @@
 use ahash::RandomState;
 
 use crate::entry::canonical_i64;
-use crate::memory::alloc_size;
+use crate::memory::{alloc_size, usable_size};
 use crate::table::{Slot, Table};
 
 /// Default `set-max-intset-entries`.
@@ -74,6 +74,17 @@ fn write_varint(out: &mut Vec<u8>, mut v: usize) {
     out.push(v as u8);
 }
 
+/// Makes room for `additional` more items, growing only to the allocator's size class of
+/// what is needed, as Redis sizes an intset or listpack exactly: no doubling slack.
+fn reserve_in_class<T>(v: &mut Vec<T>, additional: usize) {
+    let needed = v.len() + additional;
+    if needed > v.capacity() {
+        let size = std::mem::size_of::<T>().max(1);
+        let cap = (usable_size(needed * size) / size).max(needed);
+        v.reserve_exact(cap - v.len());
+    }
+}
+
 impl Packed {
     /// Each member with the byte range of its record (length prefix included).
     fn records(&self) -> impl Iterator<Item = (usize, usize, &[u8])> {
@@ -101,6 +112,7 @@ impl Packed {
     }
 
     fn push(&mut self, member: &[u8]) {
+        reserve_in_class(&mut self.buf, 10 + member.len());
         write_varint(&mut self.buf, member.len());
         self.buf.extend_from_slice(member);
         self.len += 1;
@@ -210,6 +222,16 @@ impl SetObj {
     /// Adds `member`; true if it was new. Converts the encoding first when the new member
     /// does not fit it.
     pub(crate) fn add(&mut self, member: &[u8], limits: &SetLimits) -> bool {
+        if let SetObj::Table { members, bytes } = self {
+            // The common case for big sets: one hash, one probe.
+            let h = members.hash(member);
+            if members.find(h, member).is_some() {
+                return false;
+            }
+            *bytes += alloc_size(member.len());
+            members.insert_new(h, Member(member.into()), ());
+            return true;
+        }
         if self.contains(member) {
             return false;
         }
@@ -218,6 +240,7 @@ impl SetObj {
             SetObj::Ints(v) => match canonical_i64(member) {
                 Some(n) if len < limits.intset_entries => {
                     if let Err(at) = v.binary_search(&n) {
+                        reserve_in_class(v, 1);
                         v.insert(at, n);
                     }
                     return true;
@@ -303,6 +326,13 @@ impl SetObj {
                 .random_slot(rnd)
                 .map(|i| MemberBuf::Bytes(members.get(i).0.to_vec())),
         }
+    }
+
+    /// A uniformly random slot of a hash-table set and its member; `None` for the compact
+    /// encodings or an empty set.
+    pub(crate) fn random_slot(&self, rnd: impl FnMut() -> u64) -> Option<(usize, &[u8])> {
+        let members = self.table()?;
+        members.random_slot(rnd).map(|i| (i, &members.get(i).0[..]))
     }
 
     /// Every member as an owned value (integers stay integers).
@@ -407,7 +437,66 @@ fn fmt_i64(buf: &mut [u8; 20], n: i64) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
     use super::*;
+
+    fn limits(intset: usize, listpack: usize, value: usize) -> SetLimits {
+        SetLimits {
+            intset_entries: intset,
+            listpack_entries: listpack,
+            listpack_value: value,
+            hasher: RandomState::with_seeds(1, 2, 3, 4),
+        }
+    }
+
+    fn member() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            (-300i64..300).prop_map(|n| n.to_string().into_bytes()),
+            proptest::collection::vec(any::<u8>(), 0..3),
+            proptest::collection::vec(any::<u8>(), 120..140),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any bytes, members long enough for a two-byte length prefix included, in any
+        /// encoding: the set agrees with a model, and the encoding only ever moves up.
+        #[test]
+        fn agrees_with_a_model(
+            ops in proptest::collection::vec((any::<bool>(), member()), 1..200),
+            intset in 0usize..8,
+            listpack in 0usize..8,
+            value in 0usize..200,
+        ) {
+            let limits = limits(intset, listpack, value);
+            let mut set = SetObj::new();
+            let mut model = BTreeSet::new();
+            let rank = |e: &str| ["intset", "listpack", "hashtable"].iter().position(|x| *x == e);
+            let mut highest = 0;
+            for (add, m) in ops {
+                if add {
+                    prop_assert_eq!(set.add(&m, &limits), model.insert(m.clone()));
+                } else {
+                    prop_assert_eq!(set.remove(&m), model.remove(&m));
+                }
+                prop_assert_eq!(set.len(), model.len());
+                prop_assert!(set.contains(&m) == model.contains(&m));
+                let r = rank(set.encoding()).unwrap_or(0);
+                prop_assert!(r >= highest, "{} after a higher encoding", set.encoding());
+                highest = r;
+                let mut all = BTreeSet::new();
+                set.for_each(|m| { all.insert(m.to_vec()); });
+                prop_assert_eq!(&all, &model);
+                let copy = set.duplicate();
+                prop_assert_eq!(copy.encoding(), set.encoding());
+                prop_assert_eq!(copy.len(), set.len());
+            }
+        }
+    }
 
     #[test]
     fn integers_format_as_redis_does() {

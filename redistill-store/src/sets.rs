@@ -364,9 +364,28 @@ impl Store {
                     } else {
                         out.extend(
                             (0..c.unsigned_abs())
-                                .filter_map(|_| s.random(rnd))
-                                .map(|m| m.to_bytes()),
+                                .filter_map(|_| s.random_slot(rnd))
+                                .map(|(_, m)| Bytes::copy_from_slice(m)),
                         );
+                    }
+                    out
+                }
+                Some(c)
+                    if s.table().is_some()
+                        && c.unsigned_abs().saturating_mul(3) < s.len() as u64 =>
+                {
+                    // Few of many (Redis's fourth case): distinct random slots, without
+                    // listing the whole set.
+                    let want = usize::try_from(c).unwrap_or(usize::MAX);
+                    let mut seen = std::collections::HashSet::with_capacity(want);
+                    let mut out = Vec::with_capacity(want);
+                    while out.len() < want {
+                        let Some((slot, m)) = s.random_slot(rnd) else {
+                            break;
+                        };
+                        if seen.insert(slot) {
+                            out.push(Bytes::copy_from_slice(m));
+                        }
                     }
                     out
                 }
@@ -407,7 +426,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn smove(&self, db: usize, src: &[u8], dst: &[u8], member: &[u8]) -> Result<bool> {
-        self.check_memory()?;
+        // Not refused over the memory limit: Redis does not flag SMOVE denyoom.
         let limits = self.set_limits();
         let keys = [src, dst];
         self.write_keys(db, &keys, |w| {
@@ -792,6 +811,118 @@ mod tests {
             );
         }
         store.check_invariants().unwrap();
+    }
+
+    #[derive(Default)]
+    struct Log(std::sync::Mutex<Vec<(Vec<u8>, &'static str)>>);
+
+    impl crate::ChangeListener for Log {
+        fn changed(&self, change: crate::Change<'_>) {
+            if let crate::Change::Key { key, event, .. } = change {
+                self.0.lock().unwrap().push((key.to_vec(), event.name()));
+            }
+        }
+    }
+
+    impl Log {
+        fn take(&self) -> Vec<String> {
+            std::mem::take(&mut *self.0.lock().unwrap())
+                .into_iter()
+                .map(|(k, e)| format!("{} {e}", String::from_utf8_lossy(&k)))
+                .collect()
+        }
+    }
+
+    #[test]
+    fn changes_are_reported_with_redis_events() {
+        let log = std::sync::Arc::new(Log::default());
+        let store = Store::builder().change_listener(log.clone()).build();
+        store.sadd(0, b"a", &[b"1", b"2"]).unwrap();
+        store.sadd(0, b"a", &[b"1"]).unwrap();
+        assert_eq!(log.take(), ["a new", "a sadd"]);
+        store.srem(0, b"a", &[b"9"]).unwrap();
+        store.srem(0, b"a", &[b"2"]).unwrap();
+        assert_eq!(log.take(), ["a srem"]);
+        store.smove(0, b"a", b"b", b"1").unwrap();
+        assert_eq!(log.take(), ["a srem", "a del", "b new", "b sadd"]);
+        store.sadd(0, b"a", &[b"1"]).unwrap();
+        log.take();
+        store.smove(0, b"a", b"b", b"1").unwrap();
+        assert_eq!(
+            log.take(),
+            ["a srem", "a del"],
+            "already in the destination"
+        );
+        store.sadd(0, b"a", &[b"1", b"x"]).unwrap();
+        log.take();
+        store.sinter(0, &[b"a", b"b"], Some(b"d")).unwrap();
+        store.sunion(0, &[b"a", b"b"], Some(b"d")).unwrap();
+        store.sdiff(0, &[b"a", b"b"], Some(b"d")).unwrap();
+        store.sdiff(0, &[b"a", b"a"], Some(b"d")).unwrap();
+        store.sinter(0, &[b"a", b"none"], Some(b"d")).unwrap();
+        assert_eq!(
+            log.take(),
+            [
+                "d new",
+                "d sinterstore",
+                "d sunionstore",
+                "d sdiffstore",
+                "d del"
+            ]
+        );
+        store.spop(0, b"a", 0).unwrap();
+        store.spop(0, b"a", 1).unwrap();
+        store.spop(0, b"a", 5).unwrap();
+        assert_eq!(log.take(), ["a spop", "a spop", "a del"]);
+        store.sinter(0, &[b"a"], None).unwrap();
+        store.srandmember(0, b"b", Some(-3)).unwrap();
+        assert!(log.take().is_empty());
+    }
+
+    #[test]
+    fn sscan_returns_every_member_present_throughout_while_the_set_grows_and_shrinks() {
+        let store = Store::new();
+        let name = |i: usize| format!("m{i}").into_bytes();
+        let stay: Vec<Vec<u8>> = (0..300).map(name).collect();
+        let refs: Vec<&[u8]> = stay.iter().map(|m| &m[..]).collect();
+        store.sadd(0, b"s", &refs).unwrap();
+        let mut seen = BTreeSet::new();
+        let (mut cursor, mut round) = (0, 0);
+        loop {
+            let (next, batch) = store.sscan(0, b"s", cursor, None, 10).unwrap();
+            seen.extend(batch.iter().map(|m| m.to_vec()));
+            // Grow the table to several times its size, then shrink it back, between calls.
+            let churn: Vec<Vec<u8>> = (0..2000)
+                .map(|i| name(10_000 + (round / 2) * 2000 + i))
+                .collect();
+            let churn: Vec<&[u8]> = churn.iter().map(|m| &m[..]).collect();
+            if round % 2 == 0 {
+                store.sadd(0, b"s", &churn).unwrap();
+            } else {
+                store.srem(0, b"s", &churn).unwrap();
+            }
+            round += 1;
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert!(stay.iter().all(|m| seen.contains(m)));
+    }
+
+    #[test]
+    fn srandmember_picks_distinct_members_of_a_big_set() {
+        let store = Store::new();
+        let members: Vec<Vec<u8>> = (0..1000).map(|i| format!("m{i}").into_bytes()).collect();
+        let refs: Vec<&[u8]> = members.iter().map(|m| &m[..]).collect();
+        store.sadd(0, b"big", &refs).unwrap();
+        for count in [1, 10, 333, 334, 999, 1000, 5000] {
+            let picked = store.srandmember(0, b"big", Some(count)).unwrap();
+            let distinct: BTreeSet<Bytes> = picked.iter().cloned().collect();
+            let want = usize::try_from(count).unwrap().min(1000);
+            assert_eq!((picked.len(), distinct.len()), (want, want), "{count}");
+            assert!(distinct.iter().all(|m| members.contains(&m.to_vec())));
+        }
     }
 
     #[derive(Debug, Clone)]

@@ -13,19 +13,24 @@
 //! # Why packed leaves rather than a skip list
 //!
 //! A skip list costs a node allocation per member with a level array (Redis: about 48 bytes
-//! for the node, 24 for the member's sds, 24 for the dict entry plus the dict's bucket, some
-//! 117 bytes per 16-byte member as `MEMORY USAGE` reports at a million members). Packed
-//! leaves hold a member in 9 + its length bytes with no allocation of its own, so the order
-//! costs about 33 bytes per 16-byte member at three-quarter full leaves; the hash table
-//! adds its 24-byte slot and one allocation of score and member (32 bytes), about 100
-//! bytes per member in all. Finding a member's place is a binary search over the leaves'
-//! first entries (O(log n)) and a walk of one leaf (bounded by [`LEAF_MAX`]); a rank is a
-//! Fenwick prefix sum (O(log n)); an element at a rank is a Fenwick descent plus a leaf
-//! walk. Splitting or dropping a leaf rebuilds the Fenwick tree and moves the leaf
-//! array, O(n / [`LEAF_MAX`]) once per [`LEAF_MAX`] / 2 inserts or deletes; at a million
-//! members that is a few dozen word operations per update, amortized. Walks in order are
-//! sequential reads of contiguous memory, which is where most sorted-set time goes
-//! (ZRANGE replies).
+//! for the node, 24 for the member's sds, 24 for the dict entry plus the dict's bucket;
+//! `MEMORY USAGE` says 116 to 118 bytes per 16-byte member, `used_memory` grows by 126 per
+//! member over a million). Packed leaves hold a member in 9 + its length bytes with no
+//! allocation of its own: with leaves kept 80% (random order) to 100% (ascending order)
+//! full, the order costs 28 to 31 bytes per 16-byte member. The member table adds its
+//! 24-byte slot at its load (40% to 85% as it grows: 28 to 60 bytes) and the allocation of
+//! score and member (32 bytes): 97 to 127 bytes per member in all at a million, 102 to 123
+//! at a hundred thousand (the `zset_memory` test holds it to Redis's figure).
+//!
+//! Finding a member's place is a binary search over the leaves' first entries (O(log n))
+//! and a walk of one leaf (at most [`LEAF_MAX`] entries); a rank is a Fenwick prefix sum
+//! (O(log n)); an element at a rank is a Fenwick descent plus a leaf walk. A leaf that
+//! overflows first shares entries with a neighbour that has room, as a B*-tree does, and
+//! only then splits; a split or a dropped leaf rebuilds the Fenwick tree and moves the leaf
+//! array, O(n / [`LEAF_MAX`]) at most once per [`LEAF_MAX`] / 4 updates of that leaf: at a
+//! million members a few hundred word operations per update, amortized, against the
+//! pointer chasing of a skip list. Range removals drop whole leaves at once. Walks in
+//! order read contiguous memory, which is where most sorted-set time goes (ZRANGE replies).
 //!
 //! # Order
 //!
@@ -50,6 +55,48 @@ pub(crate) fn cmp_key(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> Ordering {
     s1.partial_cmp(&s2)
         .unwrap_or(Ordering::Equal)
         .then_with(|| m1.cmp(m2))
+}
+
+/// A score as the compact encoding keeps it: Redis's listpack stores a score as its
+/// text, in which `-0` reads back as `0`.
+fn compact_score(score: f64) -> f64 {
+    if score == 0.0 { 0.0 } else { score }
+}
+
+/// Where a rank falls: the entries that come before the first not matched.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Seek<'a> {
+    /// Entries sorting before (`score`, `member`).
+    Key(f64, &'a [u8]),
+    /// Entries scoring below `v` (with `true`: at or below).
+    Score(f64, bool),
+    /// Entries whose member is below `x` (with `true`: at or below): a lex bound, meaningful
+    /// when every score is equal.
+    Member(&'a [u8], bool),
+}
+
+impl Seek<'_> {
+    #[inline]
+    fn before(&self, s: f64, m: &[u8]) -> bool {
+        match *self {
+            Seek::Key(v, x) => cmp_key(s, m, v, x).is_lt(),
+            Seek::Score(v, true) => s <= v,
+            Seek::Score(v, false) => s < v,
+            Seek::Member(x, true) => m <= x,
+            Seek::Member(x, false) => m < x,
+        }
+    }
+
+    /// The answer for an entry of score `s` when the score alone decides it.
+    #[inline]
+    fn by_score(&self, s: f64) -> Option<bool> {
+        match *self {
+            Seek::Key(v, _) if s < v => Some(true),
+            Seek::Key(v, _) if s > v => Some(false),
+            Seek::Score(..) => Some(self.before(s, &[])),
+            Seek::Key(..) | Seek::Member(..) => None,
+        }
+    }
 }
 
 fn read_varint(b: &[u8]) -> (usize, usize) {
@@ -191,6 +238,15 @@ impl Pack {
         }
     }
 
+    /// Puts `head`'s entries (all sorting before this pack's) in front.
+    fn prepend(&mut self, head: Pack) {
+        let mut buf = head.buf;
+        buf.reserve_exact(self.buf.len());
+        buf.extend_from_slice(&self.buf);
+        self.buf = buf;
+        self.len += head.len;
+    }
+
     fn append(&mut self, other: &Pack) {
         self.buf.extend_from_slice(&other.buf);
         self.len += other.len;
@@ -281,6 +337,9 @@ impl Slot for ZEntry {
 #[derive(Clone, Default)]
 struct Leaves {
     leaves: Vec<Pack>,
+    /// Each leaf's first score, so that finding a leaf by score reads one array rather
+    /// than one leaf per step of the binary search.
+    firsts: Vec<f64>,
     /// 1-based Fenwick tree over the leaves' lengths (`fen[0]` unused).
     fen: Vec<usize>,
     len: usize,
@@ -337,42 +396,77 @@ impl Leaves {
         (pos, r)
     }
 
-    /// The leaf where the first entry not `before` lies (0 for an empty run).
-    fn leaf_for(&self, before: &impl Fn(f64, &[u8]) -> bool) -> usize {
-        let p = self
-            .leaves
-            .partition_point(|l| l.first().is_some_and(|(s, m)| before(s, m)));
-        p.saturating_sub(1)
+    /// The leaf where the first entry not before `seek` lies (0 for an empty run).
+    fn leaf_for(&self, seek: Seek<'_>) -> usize {
+        let before = |i: usize| {
+            seek.by_score(self.firsts[i]).unwrap_or_else(|| {
+                self.leaves[i]
+                    .first()
+                    .is_some_and(|(s, m)| seek.before(s, m))
+            })
+        };
+        let (mut lo, mut hi) = (0, self.leaves.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if before(mid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo.saturating_sub(1)
     }
 
-    fn lower_bound(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+    fn lower_bound(&self, seek: Seek<'_>) -> usize {
         if self.leaves.is_empty() {
             return 0;
         }
-        let leaf = self.leaf_for(&before);
-        self.prefix(leaf) + self.leaves[leaf].lower_bound(before).0
+        let leaf = self.leaf_for(seek);
+        self.prefix(leaf) + self.leaves[leaf].lower_bound(|s, m| seek.before(s, m)).0
+    }
+
+    /// Records `leaf`'s first score after a change to it.
+    fn sync_first(&mut self, leaf: usize) {
+        if let Some((s, _)) = self.leaves[leaf].first() {
+            self.firsts[leaf] = s;
+        }
     }
 
     fn with_leaf<R>(&mut self, leaf: usize, f: impl FnOnce(&mut Pack) -> R) -> R {
         let before = self.leaves[leaf].heap_bytes();
         let r = f(&mut self.leaves[leaf]);
         self.leaf_bytes = self.leaf_bytes - before + self.leaves[leaf].heap_bytes();
+        self.sync_first(leaf);
         r
+    }
+
+    fn insert_leaf(&mut self, at: usize, leaf: Pack) {
+        self.firsts.insert(at, leaf.first().map_or(0.0, |(s, _)| s));
+        self.leaves.insert(at, leaf);
+    }
+
+    fn remove_leaf(&mut self, at: usize) -> Pack {
+        self.firsts.remove(at);
+        self.leaves.remove(at)
     }
 
     fn insert(&mut self, score: f64, member: &[u8]) {
         if self.leaves.is_empty() {
-            self.leaves.push(Pack::default());
+            self.insert_leaf(0, Pack::default());
             self.rebuild();
         }
-        let before = |s: f64, m: &[u8]| cmp_key(s, m, score, member).is_lt();
-        let leaf = self.leaf_for(&before);
+        let seek = Seek::Key(score, member);
+        let leaf = self.leaf_for(seek);
         let idx = self.with_leaf(leaf, |l| {
-            let (idx, off) = l.lower_bound(before);
+            let (idx, off) = l.lower_bound(|s, m| seek.before(s, m));
             l.insert_at(off, score, member);
             idx
         });
         self.len += 1;
+        let l = &self.leaves[leaf];
+        if l.len() > LEAF_MAX && self.share(leaf) {
+            return;
+        }
         let l = &self.leaves[leaf];
         if l.len() > LEAF_MAX || (l.bytes() > LEAF_BYTES && l.len() > 1) {
             // Entries arriving in order (timestamps, counters) go to one end: the full
@@ -386,15 +480,60 @@ impl Leaves {
                 l.len() / 2
             };
             let tail = self.leaves[leaf].split_off(at);
-            self.leaves.insert(leaf + 1, tail);
+            self.insert_leaf(leaf + 1, tail);
+            self.sync_first(leaf);
             self.rebuild();
         } else {
             self.fen_add(leaf, 1);
         }
     }
 
+    /// Moves entries of the overflowing `leaf` (its new entry already counted in `len`
+    /// but not yet in the Fenwick tree) to a neighbour with room, evening the two out, as a
+    /// B*-tree does before it splits: leaves filled in random order then stay about
+    /// three-quarters full instead of two-thirds. False when neither neighbour has room.
+    fn share(&mut self, leaf: usize) -> bool {
+        let roomy = |l: &Pack| l.len() < LEAF_MAX * 3 / 4;
+        let len = self.leaves[leaf].len();
+        if leaf + 1 < self.leaves.len() && roomy(&self.leaves[leaf + 1]) {
+            let next = leaf + 1;
+            let k = (len - self.leaves[next].len()) / 2;
+            let cut = self.leaves[leaf].offset_of(len - k);
+            let moved = self.leaves[leaf].bytes() - cut;
+            if k > 0 && self.leaves[next].bytes() + moved <= LEAF_BYTES {
+                let before = self.leaves[leaf].heap_bytes() + self.leaves[next].heap_bytes();
+                let tail = self.leaves[leaf].split_off(len - k);
+                self.leaves[next].prepend(tail);
+                self.sync_first(next);
+                let after = self.leaves[leaf].heap_bytes() + self.leaves[next].heap_bytes();
+                self.leaf_bytes = self.leaf_bytes + after - before;
+                self.fen_add(leaf, 1 - k as isize);
+                self.fen_add(next, k as isize);
+                return true;
+            }
+        }
+        if leaf > 0 && roomy(&self.leaves[leaf - 1]) {
+            let prev = leaf - 1;
+            let k = (len - self.leaves[prev].len()) / 2;
+            let moved = self.leaves[leaf].offset_of(k);
+            if k > 0 && self.leaves[prev].bytes() + moved <= LEAF_BYTES {
+                let before = self.leaves[leaf].heap_bytes() + self.leaves[prev].heap_bytes();
+                let rest = self.leaves[leaf].split_off(k);
+                let head = std::mem::replace(&mut self.leaves[leaf], rest);
+                self.leaves[prev].append(&head);
+                self.sync_first(leaf);
+                let after = self.leaves[leaf].heap_bytes() + self.leaves[prev].heap_bytes();
+                self.leaf_bytes = self.leaf_bytes + after - before;
+                self.fen_add(leaf, 1 - k as isize);
+                self.fen_add(prev, k as isize);
+                return true;
+            }
+        }
+        false
+    }
+
     fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        let r = self.lower_bound(|s, m| cmp_key(s, m, score, member).is_lt());
+        let r = self.lower_bound(Seek::Key(score, member));
         if r >= self.len {
             return false;
         }
@@ -416,7 +555,7 @@ impl Leaves {
     fn tidy(&mut self, leaf: usize) -> bool {
         let len = self.leaves[leaf].len();
         if len == 0 {
-            self.leaves.remove(leaf);
+            self.remove_leaf(leaf);
             self.rebuild();
             return true;
         }
@@ -436,32 +575,75 @@ impl Leaves {
                 self.with_leaf(leaf, Pack::shrink);
                 return false;
             };
-        let right = self.leaves.remove(right);
+        let right = self.remove_leaf(right);
         self.leaves[left].append(&right);
         self.rebuild();
         true
     }
 
-    /// Removes ranks `start..end`, handing each removed entry to `f` first.
+    /// Removes ranks `start..end`, handing each removed entry to `f` first, in order.
+    /// Whole leaves inside the range are dropped together, so a range of many leaves costs
+    /// one rebuild of the Fenwick tree, not one per leaf.
     fn remove_range(&mut self, start: usize, end: usize, mut f: impl FnMut(f64, &[u8])) {
-        let mut left = end.saturating_sub(start);
-        while left > 0 && start < self.len {
-            let (leaf, idx) = self.locate(start);
-            let l = &self.leaves[leaf];
-            let k = left.min(l.len() - idx);
-            let off = l.offset_of(idx);
+        let end = end.min(self.len);
+        if start >= end {
+            return;
+        }
+        let (first, first_idx) = self.locate(start);
+        let (last, last_idx) = self.locate(end - 1);
+        if first == last {
+            let k = end - start;
+            let l = &self.leaves[first];
+            let off = l.offset_of(first_idx);
             let mut at = off;
             for _ in 0..k {
                 let (s, m, next) = l.read(at);
                 f(s, m);
                 at = next;
             }
-            self.with_leaf(leaf, |l| l.remove_at(off, k));
+            self.with_leaf(first, |l| l.remove_at(off, k));
             self.len -= k;
-            left -= k;
-            if !self.tidy(leaf) {
-                self.fen_add(leaf, -(k as isize));
+            if !self.tidy(first) {
+                self.fen_add(first, -(k as isize));
             }
+            return;
+        }
+        for (s, m) in self.leaves[first].iter().skip(first_idx) {
+            f(s, m);
+        }
+        for leaf in &self.leaves[first + 1..last] {
+            for (s, m) in leaf.iter() {
+                f(s, m);
+            }
+        }
+        for (s, m) in self.leaves[last].iter().take(last_idx + 1) {
+            f(s, m);
+        }
+        let head = &mut self.leaves[first];
+        let off = head.offset_of(first_idx);
+        let cut = head.len() - first_idx;
+        head.remove_at(off, cut);
+        head.shrink();
+        let tail = &mut self.leaves[last];
+        tail.remove_at(0, last_idx + 1);
+        tail.shrink();
+        self.leaves.drain(first + 1..last);
+        self.firsts.drain(first + 1..last);
+        // The cut leaves are now `first` and `first + 1`; drop whichever emptied.
+        for i in [first + 1, first] {
+            if self.leaves[i].len() == 0 {
+                self.remove_leaf(i);
+            } else {
+                self.sync_first(i);
+            }
+        }
+        self.len -= end - start;
+        self.rebuild();
+        // The two cut leaves are neighbours now: merge them if both are thin.
+        if let Some(i) = first.checked_sub(1).filter(|_| first >= self.leaves.len()) {
+            self.tidy(i);
+        } else if first < self.leaves.len() {
+            self.tidy(first);
         }
     }
 
@@ -601,11 +783,13 @@ impl ZSetObj {
             big.map.insert_new(h, e, ());
             leaf.push(s, m);
             if leaf.len() >= LEAF_MAX / 2 || leaf.bytes() >= LEAF_BYTES / 2 {
-                big.order.leaves.push(std::mem::take(&mut leaf));
+                let at = big.order.leaves.len();
+                big.order.insert_leaf(at, std::mem::take(&mut leaf));
             }
         }
         if leaf.len() > 0 {
-            big.order.leaves.push(leaf);
+            let at = big.order.leaves.len();
+            big.order.insert_leaf(at, leaf);
         }
         big.order.len = p.len();
         big.order.rebuild();
@@ -621,13 +805,18 @@ impl ZSetObj {
     }
 
     /// Adds a member known to be absent.
-    fn insert_new(&mut self, score: f64, member: &[u8], lim: &Limits) {
+    pub(crate) fn insert_new(&mut self, score: f64, member: &[u8], lim: &Limits) {
+        // As Redis 7.0, a member that would overflow the compact set converts it first and
+        // then goes into the large one.
+        if let Enc::Small(p) = &self.enc
+            && (p.len() + 1 > lim.max_entries || member.len() > lim.max_value)
+        {
+            self.convert(lim.hasher.clone());
+        }
         if let Enc::Small(p) = &mut self.enc {
+            let score = compact_score(score);
             let (_, off) = p.lower_bound(|s, m| cmp_key(s, m, score, member).is_lt());
             p.insert_at(off, score, member);
-            if p.len() > lim.max_entries || member.len() > lim.max_value {
-                self.convert(lim.hasher.clone());
-            }
             return;
         }
         if let Enc::Big(b) = &mut self.enc {
@@ -653,8 +842,8 @@ impl ZSetObj {
         }
     }
 
-    /// Moves an existing member from score `old` to `new`.
-    fn update(&mut self, old: f64, new: f64, member: &[u8]) {
+    /// Moves an existing member from score `old` (its score now) to `new`.
+    pub(crate) fn update(&mut self, old: f64, new: f64, member: &[u8]) {
         // Equal scores (0 and -0 included) leave the member as it is, as Redis does.
         #[allow(clippy::float_cmp)]
         if old == new {
@@ -665,6 +854,7 @@ impl ZSetObj {
                 if let Some((_, off)) = p.find_exact(old, member) {
                     p.remove_at(off, 1);
                 }
+                let new = compact_score(new);
                 let (_, off) = p.lower_bound(|s, m| cmp_key(s, m, new, member).is_lt());
                 p.insert_at(off, new, member);
             }
@@ -700,12 +890,12 @@ impl ZSetObj {
         }
     }
 
-    /// How many members sort before the first for which `before` is false (`before` must
-    /// hold for a prefix of the order): the rank where a bound falls.
-    pub(crate) fn lower_bound(&self, before: impl Fn(f64, &[u8]) -> bool) -> usize {
+    /// How many members come before `seek`'s first unmatched one: the rank where a bound
+    /// falls.
+    pub(crate) fn lower_bound(&self, seek: Seek<'_>) -> usize {
         match &self.enc {
-            Enc::Small(p) => p.lower_bound(before).0,
-            Enc::Big(b) => b.order.lower_bound(before),
+            Enc::Small(p) => p.lower_bound(|s, m| seek.before(s, m)).0,
+            Enc::Big(b) => b.order.lower_bound(seek),
         }
     }
 
@@ -715,11 +905,7 @@ impl ZSetObj {
             Enc::Small(p) => p.find_member(member).map(|(i, _, s)| (i, s)),
             Enc::Big(b) => {
                 let s = b.score(member)?;
-                Some((
-                    b.order
-                        .lower_bound(|s2, m2| cmp_key(s2, m2, s, member).is_lt()),
-                    s,
-                ))
+                Some((b.order.lower_bound(Seek::Key(s, member)), s))
             }
         }
     }
@@ -895,6 +1081,19 @@ impl ZSetObj {
                         b.map.len()
                     ));
                 }
+                let firsts: Vec<f64> = o
+                    .leaves
+                    .iter()
+                    .filter_map(|l| l.first())
+                    .map(|(s, _)| s)
+                    .collect();
+                if firsts
+                    .iter()
+                    .map(|s| s.to_bits())
+                    .ne(o.firsts.iter().map(|s| s.to_bits()))
+                {
+                    return Err("leaves' first scores out of date".into());
+                }
                 let mut fresh = o.clone();
                 fresh.rebuild();
                 let leaf_bytes: usize = o.leaves.iter().map(Pack::heap_bytes).sum();
@@ -915,6 +1114,116 @@ impl ZSetObj {
                 }
                 Ok(())
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lim() -> Limits {
+        Limits {
+            max_entries: 16,
+            max_value: 64,
+            hasher: RandomState::with_seeds(1, 2, 3, 4),
+        }
+    }
+
+    /// Many leaves, random inserts, updates, deletes and range removals against a sorted
+    /// vector, with the structure checked as it goes.
+    #[test]
+    fn large_sets_agree_with_a_sorted_vector() {
+        let lim = lim();
+        let mut z = ZSetObj::new();
+        let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for step in 0..40_000u32 {
+            let m = format!("k{}", rnd(6000)).into_bytes();
+            let s = (rnd(200) as f64) - 100.0;
+            match rnd(20) {
+                0..=11 => {
+                    z.set(s, &m, &lim);
+                    model.retain(|(_, x)| *x != m);
+                    model.push((s, m));
+                    model.sort_by(|a, b| cmp_key(a.0, &a.1, b.0, &b.1));
+                }
+                12..=16 => {
+                    let had = model.iter().position(|(_, x)| *x == m);
+                    assert_eq!(z.remove(&m).is_some(), had.is_some());
+                    if let Some(i) = had {
+                        model.remove(i);
+                    }
+                }
+                _ => {
+                    let len = model.len() as u64 + 1;
+                    let a = rnd(len) as usize;
+                    let b = a + rnd(if step % 500 == 0 { len } else { 40 }) as usize;
+                    let mut gone = Vec::new();
+                    let n = z.remove_range(a, b, |s, m| gone.push((s, m.to_vec())));
+                    let want: Vec<(f64, Vec<u8>)> = model
+                        .drain(a.min(model.len())..b.min(model.len()))
+                        .collect();
+                    assert_eq!(n, want.len());
+                    assert_eq!(gone, want);
+                }
+            }
+            if step % 997 == 0 {
+                z.check().unwrap();
+                let mut all = Vec::new();
+                z.iter_all(|s, m| all.push((s, m.to_vec())));
+                assert_eq!(all, model);
+                for (r, (s, m)) in model.iter().enumerate().step_by(37) {
+                    assert_eq!(z.rank(m), Some((r, *s)));
+                    assert_eq!(z.at(r), Some((*s, m.clone())));
+                }
+                let mut rev = Vec::new();
+                z.for_each(3, model.len().saturating_sub(2), true, |s, m| {
+                    rev.push((s, m.to_vec()))
+                });
+                let mut want: Vec<_> = model
+                    .get(3..model.len().saturating_sub(2))
+                    .unwrap_or_default()
+                    .to_vec();
+                want.reverse();
+                assert_eq!(rev, want);
+            }
+        }
+        z.check().unwrap();
+    }
+
+    #[test]
+    fn leaves_filled_in_order_or_at_random_stay_full() {
+        let lim = lim();
+        for random in [false, true] {
+            let mut z = ZSetObj::new();
+            let mut x = 7u64;
+            for i in 0..20_000u64 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let s = if random {
+                    (x % 1_000_000) as f64
+                } else {
+                    i as f64
+                };
+                z.set(s, format!("member:{i:09}").as_bytes(), &lim);
+            }
+            let Enc::Big(b) = &z.enc else {
+                panic!("not converted")
+            };
+            let fill = z.len() as f64 / (b.order.leaves.len() * LEAF_MAX) as f64;
+            assert!(
+                fill > if random { 0.7 } else { 0.95 },
+                "random {random}: {fill}"
+            );
+            z.check().unwrap();
         }
     }
 }

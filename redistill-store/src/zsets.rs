@@ -12,7 +12,7 @@ use crate::glob::glob_match;
 use crate::setobj::SetObj;
 use crate::store::{Collection, Store};
 use crate::table::Slot;
-use crate::zsetobj::{Limits, ZSetObj};
+use crate::zsetobj::{Limits, Seek, ZSetObj};
 
 /// Default `zset-max-listpack-entries`: sets of up to 128 members stay compact.
 pub const DEFAULT_ZSET_MAX_LISTPACK_ENTRIES: i64 = 128;
@@ -198,12 +198,12 @@ impl Collection for ZSetObj {
 /// The ranks `lo..hi` (ascending) with scores inside `range`.
 fn score_span(z: &ZSetObj, range: &ScoreRange) -> (usize, usize) {
     let lo = match range.min {
-        ScoreBound::Inclusive(v) => z.lower_bound(|s, _| s < v),
-        ScoreBound::Exclusive(v) => z.lower_bound(|s, _| s <= v),
+        ScoreBound::Inclusive(v) => z.lower_bound(Seek::Score(v, false)),
+        ScoreBound::Exclusive(v) => z.lower_bound(Seek::Score(v, true)),
     };
     let hi = match range.max {
-        ScoreBound::Inclusive(v) => z.lower_bound(|s, _| s <= v),
-        ScoreBound::Exclusive(v) => z.lower_bound(|s, _| s < v),
+        ScoreBound::Inclusive(v) => z.lower_bound(Seek::Score(v, true)),
+        ScoreBound::Exclusive(v) => z.lower_bound(Seek::Score(v, false)),
     };
     (lo, hi.max(lo))
 }
@@ -214,14 +214,14 @@ fn lex_span(z: &ZSetObj, range: &LexRange<'_>) -> (usize, usize) {
     let lo = match range.min {
         LexBound::Min => 0,
         LexBound::Max => z.len(),
-        LexBound::Inclusive(x) => z.lower_bound(|_, m| m < x),
-        LexBound::Exclusive(x) => z.lower_bound(|_, m| m <= x),
+        LexBound::Inclusive(x) => z.lower_bound(Seek::Member(x, false)),
+        LexBound::Exclusive(x) => z.lower_bound(Seek::Member(x, true)),
     };
     let hi = match range.max {
         LexBound::Min => 0,
         LexBound::Max => z.len(),
-        LexBound::Inclusive(x) => z.lower_bound(|_, m| m <= x),
-        LexBound::Exclusive(x) => z.lower_bound(|_, m| m < x),
+        LexBound::Inclusive(x) => z.lower_bound(Seek::Member(x, true)),
+        LexBound::Exclusive(x) => z.lower_bound(Seek::Member(x, false)),
     };
     (lo, hi.max(lo))
 }
@@ -489,7 +489,8 @@ impl Store {
     /// # Errors
     ///
     /// [`StoreError::WrongType`] for another type, [`StoreError::ScoreNaN`] when INCR
-    /// would make the score NaN, [`StoreError::OutOfMemory`] over the memory limit.
+    /// would make the score NaN, [`StoreError::NotFloat`] for a NaN score given,
+    /// [`StoreError::OutOfMemory`] over the memory limit.
     ///
     /// # Examples
     ///
@@ -519,6 +520,10 @@ impl Store {
         if members.is_empty() {
             return Ok(none);
         }
+        // No sorted set holds NaN (Redis refuses it as it parses the score).
+        if members.iter().any(|(s, _)| s.is_nan()) {
+            return Err(StoreError::NotFloat);
+        }
         self.check_memory()?;
         let lim = self.zset_limits();
         let event = if opts.incr { Event::ZIncr } else { Event::ZAdd };
@@ -545,7 +550,7 @@ impl Store {
                             }
                             incr = Some(new);
                             if new != cur {
-                                z.set(new, member, &lim);
+                                z.update(cur, new, member);
                                 updated += 1;
                             }
                         }
@@ -553,7 +558,7 @@ impl Store {
                             if opts.xx {
                                 continue;
                             }
-                            z.set(score, member, &lim);
+                            z.insert_new(score, member, &lim);
                             added += 1;
                             incr = Some(score);
                         }
@@ -1073,40 +1078,39 @@ impl Store {
             Some(w) if w.len() == keys.len() => w,
             _ => &ones,
         };
-        self.write_keys(db, &all_keys, |w| {
-            let mut items = {
-                let entries = w.entries(&all_keys);
-                let inputs = entries[..keys.len()]
-                    .iter()
-                    .map(|e| input_of(*e))
-                    .collect::<Result<Vec<_>>>()?;
-                match op {
-                    ZSetOp::Union => union(&inputs, weights, agg),
-                    ZSetOp::Inter => inter(&inputs, weights, agg, 0),
-                    ZSetOp::Diff => diff(&inputs),
-                }
+        let compute = |entries: &[Option<&Entry>]| -> Result<Vec<(Vec<u8>, f64)>> {
+            let inputs = entries[..keys.len()]
+                .iter()
+                .map(|e| input_of(*e))
+                .collect::<Result<Vec<_>>>()?;
+            let mut items = match op {
+                ZSetOp::Union => union(&inputs, weights, agg),
+                ZSetOp::Inter => inter(&inputs, weights, agg, 0),
+                ZSetOp::Diff => diff(&inputs),
             };
             sort_result(&mut items);
-            Ok(match dst {
-                Some(d) => {
-                    let event = match op {
-                        ZSetOp::Union => Event::ZUnionStore,
-                        ZSetOp::Inter => Event::ZInterStore,
-                        ZSetOp::Diff => Event::ZDiffStore,
-                    };
-                    (
-                        self.store_result(w, keys.len(), d, &items, event),
-                        Vec::new(),
-                    )
-                }
-                None => (
-                    items.len(),
-                    items
-                        .into_iter()
-                        .map(|(m, s)| (Bytes::from(m), s))
-                        .collect(),
-                ),
-            })
+            Ok(items)
+        };
+        let Some(d) = dst else {
+            // ZUNION & co read: shared locks only.
+            let items = self.read_entries(db, keys, compute)??;
+            let out: Vec<ScoredMember> = items
+                .into_iter()
+                .map(|(m, s)| (Bytes::from(m), s))
+                .collect();
+            return Ok((out.len(), out));
+        };
+        let event = match op {
+            ZSetOp::Union => Event::ZUnionStore,
+            ZSetOp::Inter => Event::ZInterStore,
+            ZSetOp::Diff => Event::ZDiffStore,
+        };
+        self.write_keys(db, &all_keys, |w| {
+            let items = compute(&w.entries(&all_keys))?;
+            Ok((
+                self.store_result(w, keys.len(), d, &items, event),
+                Vec::new(),
+            ))
         })?
     }
 
@@ -1127,8 +1131,7 @@ impl Store {
     /// ```
     pub fn zintercard(&self, db: usize, keys: &[&[u8]], limit: usize) -> Result<usize> {
         let ones = vec![1.0; keys.len()];
-        self.write_keys(db, keys, |w| {
-            let entries = w.entries(keys);
+        self.read_entries(db, keys, |entries| {
             let inputs = entries
                 .iter()
                 .map(|e| input_of(*e))

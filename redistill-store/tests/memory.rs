@@ -150,4 +150,43 @@ fn used_memory_tracks_real_heap_within_15_percent() {
     );
     store.flushall();
     assert_eq!(store.used_memory() as isize, used0);
+    drop(store);
+
+    // Sets of every encoding, through conversions, removals, pops and STORE results.
+    let store = Store::builder().seed(1).build();
+    let chunks0 = LIVE_CHUNKS.load(Ordering::Relaxed);
+    let used0 = store.used_memory() as isize;
+    for i in 0..KEYS / 100 {
+        key[8..].copy_from_slice(format!("{i:08}").as_bytes());
+        let n = match i % 10 {
+            0 => 600,
+            1 => 200,
+            _ => 30,
+        };
+        for j in 0..n {
+            let member = match (i % 3, j % 7) {
+                (0, _) => j.to_string(),
+                (1, 0) => format!("member:{j}:{}", "x".repeat(j % 90)),
+                _ => format!("m{j}"),
+            };
+            store.sadd(0, &key, &[member.as_bytes()]).unwrap();
+        }
+        store.srem(0, &key, &[b"0", b"m1", b"m2"]).unwrap();
+        store.spop(0, &key, n / 4).unwrap();
+        if i % 50 == 0 {
+            store
+                .sunion(0, &[&key[..], b"other"], Some(b"other"))
+                .unwrap();
+        }
+    }
+    let chunks = LIVE_CHUNKS.load(Ordering::Relaxed) - chunks0;
+    let used = store.used_memory() as isize - used0;
+    let ratio = used as f64 / chunks as f64;
+    println!("sets: glibc_chunks={chunks} used_memory={used}");
+    assert!(
+        (0.995..=1.005).contains(&ratio),
+        "sets used/heap = {ratio:.4}"
+    );
+    store.flushall();
+    assert_eq!(store.used_memory() as isize, used0);
 }

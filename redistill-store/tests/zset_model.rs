@@ -130,12 +130,18 @@ impl Model {
         v
     }
 
+    /// Adds or updates a member, converting first as Redis 7.0 does; a compact set keeps
+    /// `-0` as `0`.
     fn insert(&mut self, s: f64, m: &[u8], entries: usize, value: usize) {
-        if self.scores.insert(m.to_vec(), s).is_none()
-            && (self.scores.len() > entries || m.len() > value)
-        {
+        if !self.scores.contains_key(m) && (self.scores.len() + 1 > entries || m.len() > value) {
             self.big = true;
         }
+        self.update(s, m);
+    }
+
+    fn update(&mut self, s: f64, m: &[u8]) {
+        let s = if !self.big && s == 0.0 { 0.0 } else { s };
+        self.scores.insert(m.to_vec(), s);
     }
 
     fn remove(&mut self, m: &[u8]) -> bool {
@@ -317,7 +323,7 @@ fn run(entries: usize, value: usize, same_score: bool, ops: Vec<Op>) -> Result<(
                             }
                             incr = Some(new);
                             if new != cur {
-                                model.scores.insert(m.to_vec(), new);
+                                model.update(new, m);
                                 changed += 1;
                             }
                         }
@@ -370,9 +376,7 @@ fn run(entries: usize, value: usize, same_score: bool, ops: Vec<Op>) -> Result<(
                     prop_assert_eq!(got, Ok(new));
                     match model.scores.get(&m).copied() {
                         Some(cur) if cur == new => {}
-                        Some(_) => {
-                            model.scores.insert(m.clone(), new);
-                        }
+                        Some(_) => model.update(new, &m),
                         None => model.insert(new, &m, entries, value),
                     }
                 }

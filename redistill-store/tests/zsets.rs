@@ -510,10 +510,170 @@ fn zadd_flag_combinations_follow_redis() {
         .unwrap();
     assert_eq!(r.count, 0);
     assert_eq!(store.exists(0, &[b"none"]).unwrap(), 0);
+    assert_eq!(
+        store.zadd(0, b"z", &[(f64::NAN, b"a")], ZAddOptions::default()),
+        Err(StoreError::NotFloat)
+    );
+    assert_eq!(
+        store.zincrby(0, b"z", f64::NAN, b"a"),
+        Err(StoreError::NotFloat)
+    );
     // -0 and 0 are the same score: no change is counted.
     add(&store, b"zero", &[(0.0, "m")]);
     let r = store
         .zadd(0, b"zero", &[(-0.0, b"m")], o(|o| o.ch = true))
         .unwrap();
     assert_eq!(r.count, 0);
+}
+
+#[test]
+fn snapshots_copy_and_load_sorted_sets_in_their_encodings() {
+    use redistill_store::SnapshotValue;
+    let store = Store::new();
+    add(&store, b"small", &[(2.0, "b"), (1.0, "a"), (-0.0, "z")]);
+    let names: Vec<String> = (0..300).map(|i| format!("m{i:03}")).collect();
+    let big: Vec<(f64, &str)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (-(i as f64), &m[..]))
+        .collect();
+    add(&store, b"big", &big);
+    add(&store, b"big", &[(-0.0, "negzero")]);
+    let mut out = Vec::new();
+    let mut cursor = 0;
+    let mut copied = Vec::new();
+    loop {
+        cursor = store.snapshot_batch(0, cursor, &mut out).unwrap();
+        copied.append(&mut out);
+        if cursor == 0 {
+            break;
+        }
+    }
+    assert_eq!(copied.len(), 2);
+    let loaded = Store::new();
+    for e in copied {
+        if let SnapshotValue::ZSet(items) = &e.value {
+            assert!(items.windows(2).all(|w| w[0].1 <= w[1].1), "lowest first");
+        } else {
+            panic!("{:?} is not a sorted set", e.key);
+        }
+        assert!(
+            loaded
+                .load_entry(0, &e.key, e.expire_at_ms, e.value)
+                .unwrap()
+        );
+    }
+    for key in [&b"small"[..], b"big"] {
+        assert_eq!(all(&loaded, key), all(&store, key));
+        assert_eq!(
+            loaded.object_encoding(0, key).unwrap(),
+            store.object_encoding(0, key).unwrap()
+        );
+    }
+    // A compact set keeps -0 as 0 (Redis's listpack holds scores as text); a large one
+    // keeps it, through a snapshot too.
+    assert_eq!(all(&loaded, b"small")[0].1.to_bits(), 0.0f64.to_bits());
+    assert_eq!(
+        loaded
+            .zscore(0, b"big", b"negzero")
+            .unwrap()
+            .map(f64::to_bits),
+        Some((-0.0f64).to_bits())
+    );
+    // A member named twice keeps its last score; a NaN score reads as 0.
+    let items = vec![
+        (Bytes::from_static(b"x"), 1.0),
+        (Bytes::from_static(b"x"), 3.0),
+        (Bytes::from_static(b"y"), f64::NAN),
+    ];
+    loaded
+        .load_entry(0, b"dup", None, SnapshotValue::ZSet(items))
+        .unwrap();
+    assert_eq!(all(&loaded, b"dup"), [s("y", 0.0), s("x", 3.0)]);
+    assert!(
+        !loaded
+            .load_entry(0, b"e", None, SnapshotValue::ZSet(Vec::new()))
+            .unwrap()
+    );
+    loaded.check_invariants().unwrap();
+}
+
+#[test]
+fn ranges_by_lex_and_score_with_rev_and_limit_in_both_encodings() {
+    use redistill_store::{LexBound, LexRange};
+    for big in [false, true] {
+        let store = Store::new();
+        if big {
+            store.set_zset_max_listpack_entries(0).unwrap();
+        }
+        let letters = ["a", "b", "c", "d", "e", "f", "g"];
+        let members: Vec<(f64, &str)> = letters.iter().map(|m| (0.0, *m)).collect();
+        add(&store, b"z", &members);
+        let want_enc = if big { "skiplist" } else { "listpack" };
+        assert_eq!(store.object_encoding(0, b"z").unwrap(), Some(want_enc));
+        let lex = |min, max, rev, limit| {
+            let spec = ZRangeSpec {
+                by: ZRangeBy::Lex(LexRange { min, max }),
+                rev,
+                limit,
+            };
+            store
+                .zrange_with(0, b"z", &spec, |it| {
+                    let mut out = String::new();
+                    it.for_each(|m, _| out.push_str(std::str::from_utf8(m).unwrap()));
+                    out
+                })
+                .unwrap()
+        };
+        assert_eq!(
+            lex(
+                LexBound::Inclusive(b"b"),
+                LexBound::Exclusive(b"e"),
+                false,
+                None
+            ),
+            "bcd"
+        );
+        assert_eq!(
+            lex(LexBound::Exclusive(b"b"), LexBound::Max, true, Some((1, 2))),
+            "fe"
+        );
+        assert_eq!(
+            lex(LexBound::Min, LexBound::Inclusive(b"c"), true, None),
+            "cba"
+        );
+        assert_eq!(lex(LexBound::Max, LexBound::Min, false, None), "");
+        assert_eq!(
+            lex(
+                LexBound::Exclusive(b"c"),
+                LexBound::Exclusive(b"c"),
+                false,
+                None
+            ),
+            ""
+        );
+        assert_eq!(
+            lex(LexBound::Min, LexBound::Max, false, Some((5, -1))),
+            "fg"
+        );
+        assert_eq!(lex(LexBound::Min, LexBound::Max, false, Some((-1, 3))), "");
+        let r = LexRange {
+            min: LexBound::Exclusive(b"a"),
+            max: LexBound::Inclusive(b"c"),
+        };
+        assert_eq!(store.zlexcount(0, b"z", &r).unwrap(), 2);
+        assert_eq!(store.zremrange(0, b"z", &ZRangeBy::Lex(r)).unwrap(), 2);
+        assert_eq!(all(&store, b"z").len(), 5);
+        let spec = ZRangeSpec {
+            by: ZRangeBy::Rank {
+                start: -2,
+                stop: -1,
+            },
+            rev: true,
+            limit: None,
+        };
+        assert_eq!(store.zrangestore(0, b"d", b"z", &spec).unwrap(), 2);
+        assert_eq!(all(&store, b"d"), [s("a", 0.0), s("d", 0.0)]);
+        store.check_invariants().unwrap();
+    }
 }

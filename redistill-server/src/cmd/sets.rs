@@ -345,7 +345,21 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let Some(cursor) = parse_cursor(args[2]) else {
         return Err("ERR invalid cursor".into());
     };
-    let opts = ScanArgs::parse(&args[3..], false)?;
+    // Redis looks the key up before it reads the options: a missing key answers an empty
+    // scan, another type WRONGTYPE, whatever the options.
+    let opts = match ScanArgs::parse(&args[3..], false) {
+        Ok(opts) => opts,
+        Err(e) => {
+            if ctx.shared.store.scard(ctx.client.db, args[1])? == 0 {
+                let mut reply = ctx.reply();
+                reply.array(2);
+                reply.bulk(b"0");
+                reply.array(0);
+                return Ok(());
+            }
+            return Err(e.into());
+        }
+    };
     let (next, members) =
         ctx.shared
             .store
