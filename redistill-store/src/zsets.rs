@@ -607,7 +607,9 @@ impl Store {
                     incr: if opts.incr { incr } else { None },
                 };
                 match failed {
-                    // Members changed before the failure stay changed, and are reported.
+                    // INCR takes a single member (the server refuses more), so a failure
+                    // never follows a change; were it to, the change would be kept and
+                    // reported rather than answered as an error.
                     Some(e) if !changed => Err(e),
                     Some(_) | None => Ok((result, changed.then_some(event))),
                 }
