@@ -208,9 +208,46 @@ fn score_span(z: &ZSetObj, range: &ScoreRange) -> (usize, usize) {
     (lo, hi.max(lo))
 }
 
+/// Whether `m` is at or above the lex range's low end.
+fn above_min(m: &[u8], min: LexBound<'_>) -> bool {
+    match min {
+        LexBound::Min => true,
+        LexBound::Max => false,
+        LexBound::Inclusive(x) => m >= x,
+        LexBound::Exclusive(x) => m > x,
+    }
+}
+
+/// Whether `m` is at or below the lex range's high end.
+fn below_max(m: &[u8], max: LexBound<'_>) -> bool {
+    match max {
+        LexBound::Min => false,
+        LexBound::Max => true,
+        LexBound::Inclusive(x) => m <= x,
+        LexBound::Exclusive(x) => m < x,
+    }
+}
+
 /// The ranks `lo..hi` (ascending) with members inside `range` (meaningful when every
-/// score is equal, as in Redis).
+/// score is equal, as in Redis). Redis first declares the range empty when its ends
+/// cross, or when the last member is below it or the first above it; over members of
+/// different scores that decides the answer, so it is done here too.
 fn lex_span(z: &ZSetObj, range: &LexRange<'_>) -> (usize, usize) {
+    let crossed = match (range.min, range.max) {
+        (LexBound::Max, _) | (_, LexBound::Min) => true,
+        (LexBound::Min, _) | (_, LexBound::Max) => false,
+        (LexBound::Inclusive(a), LexBound::Inclusive(b)) => a > b,
+        (
+            LexBound::Inclusive(a) | LexBound::Exclusive(a),
+            LexBound::Inclusive(b) | LexBound::Exclusive(b),
+        ) => a >= b,
+    };
+    let (Some((_, last)), Some((_, first))) = (z.at(z.len().wrapping_sub(1)), z.at(0)) else {
+        return (0, 0);
+    };
+    if crossed || !above_min(&last, range.min) || !below_max(&first, range.max) {
+        return (0, 0);
+    }
     let lo = match range.min {
         LexBound::Min => 0,
         LexBound::Max => z.len(),
@@ -570,7 +607,9 @@ impl Store {
                     incr: if opts.incr { incr } else { None },
                 };
                 match failed {
-                    // Members changed before the failure stay changed, and are reported.
+                    // INCR takes a single member (the server refuses more), so a failure
+                    // never follows a change; were it to, the change would be kept and
+                    // reported rather than answered as an error.
                     Some(e) if !changed => Err(e),
                     Some(_) | None => Ok((result, changed.then_some(event))),
                 }

@@ -662,6 +662,17 @@ fn ranges_by_lex_and_score_with_rev_and_limit_in_both_encodings() {
             max: LexBound::Inclusive(b"c"),
         };
         assert_eq!(store.zlexcount(0, b"z", &r).unwrap(), 2);
+        // Over different scores Redis first checks the last member against the low end:
+        // "" is not above "(", so nothing is in range (Redis 7.0 answers 0).
+        add(&store, b"mixed", &[(f64::NEG_INFINITY, "ab"), (1.5, "")]);
+        let odd = LexRange {
+            min: LexBound::Exclusive(b""),
+            max: LexBound::Inclusive(b"ab"),
+        };
+        assert_eq!(
+            store.zremrange(0, b"mixed", &ZRangeBy::Lex(odd)).unwrap(),
+            0
+        );
         assert_eq!(store.zremrange(0, b"z", &ZRangeBy::Lex(r)).unwrap(), 2);
         assert_eq!(all(&store, b"z").len(), 5);
         let spec = ZRangeSpec {
