@@ -571,3 +571,33 @@ fn sorted_set_pops_time_out_with_nil_and_never_block_in_a_transaction() {
     );
     assert_eq!(blocked_clients(&server), 0);
 }
+
+#[test]
+fn a_key_becoming_a_sorted_set_by_rename_move_copy_or_swapdb_serves_its_clients() {
+    let server = TestServer::start();
+    let mut control = server.raw();
+    let mut waiting = blocked(&server, "BZPOPMIN renamed 0", 0);
+    run(&mut control, "ZADD src 1 r", b":1\r\n");
+    run(&mut control, "RENAME src renamed", b"+OK\r\n");
+    expect(&mut waiting, &bulks(&["renamed", "r", "1"]));
+
+    let mut waiting = blocked(&server, "BZPOPMAX copied 0", 0);
+    run(&mut control, "ZADD src 2 c", b":1\r\n");
+    run(&mut control, "COPY src copied", b":1\r\n");
+    expect(&mut waiting, &bulks(&["copied", "c", "2"]));
+    run(&mut control, "ZRANGE src 0 -1", &bulks(&["c"]));
+
+    let mut waiting = blocked(&server, "BZMPOP 0 1 moved MIN", 0);
+    run(&mut control, "SELECT 1", b"+OK\r\n");
+    run(&mut control, "ZADD moved 3 m", b":1\r\n");
+    run(&mut control, "MOVE moved 0", b":1\r\n");
+    expect(
+        &mut waiting,
+        b"*2\r\n$5\r\nmoved\r\n*1\r\n*2\r\n$1\r\nm\r\n$1\r\n3\r\n",
+    );
+
+    let mut waiting = blocked(&server, "BZPOPMIN swapped 0", 0);
+    run(&mut control, "ZADD swapped 4 s", b":1\r\n");
+    run(&mut control, "SWAPDB 0 1", b"+OK\r\n");
+    expect(&mut waiting, &bulks(&["swapped", "s", "4"]));
+}
