@@ -169,6 +169,10 @@ pub enum PersistError {
         max: u64,
     },
 
+    /// A sorted-set score given to the writer is NaN, which no sorted set holds.
+    #[error("a sorted-set score is NaN")]
+    NanScore,
+
     /// An earlier write failed, so the snapshot being written is incomplete.
     #[error("an earlier write failed; the snapshot being written is incomplete")]
     WriterFailed,

@@ -68,8 +68,8 @@ pub enum FormatVersion {
     V1 = 1,
     /// Version 1's layout plus list records (type tag `0x04`).
     V2 = 2,
-    /// Version 2's layout plus set records (type tag `0x05`; tag `0x06` is kept for
-    /// sorted sets in this same version).
+    /// Version 2's layout plus set records (type tag `0x05`) and sorted-set records
+    /// (type tag `0x06`).
     V3 = 3,
 }
 
@@ -81,7 +81,7 @@ impl FormatVersion {
     pub fn holds(self, value_type: ValueType) -> bool {
         match value_type {
             ValueType::List => self >= FormatVersion::V2,
-            ValueType::Set => self >= FormatVersion::V3,
+            ValueType::Set | ValueType::ZSet => self >= FormatVersion::V3,
             ValueType::String | ValueType::Integer | ValueType::Hash => true,
         }
     }
@@ -116,11 +116,10 @@ impl TryFrom<u8> for FormatVersion {
 
 /// Type tag of a record's value, the byte that decides how the value is laid out.
 ///
-/// Tag `0x04` (list) exists from format version 2 on, tag `0x05` (set) from
-/// version 3 on; a file of an earlier version holding one is refused as
-/// [`PersistError::UnknownTypeTag`], as the readers of that version did. Tag
-/// `0x06` is reserved for sorted sets (version 3) and rejected like any other
-/// unknown tag until they exist.
+/// Tag `0x04` (list) exists from format version 2 on, tags `0x05` (set) and
+/// `0x06` (sorted set) from version 3 on; a file of an earlier version holding
+/// one is refused as [`PersistError::UnknownTypeTag`], as the readers of that
+/// version did.
 ///
 /// ```
 /// use redistill_persist::ValueType;
@@ -129,7 +128,8 @@ impl TryFrom<u8> for FormatVersion {
 /// assert_eq!(ValueType::try_from(0x04).unwrap(), ValueType::List);
 /// assert_eq!(u8::from(ValueType::String), 0x01);
 /// assert_eq!(ValueType::try_from(0x05).unwrap(), ValueType::Set);
-/// assert!(ValueType::try_from(0x06).is_err());
+/// assert_eq!(ValueType::try_from(0x06).unwrap(), ValueType::ZSet);
+/// assert!(ValueType::try_from(0x07).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -144,7 +144,8 @@ pub enum ValueType {
     List = 0x04,
     /// A set of members (format version 3 on).
     Set = 0x05,
-    // 0x06: sorted sets, format version 3.
+    /// A sorted set of members with scores (format version 3 on).
+    ZSet = 0x06,
 }
 
 impl From<ValueType> for u8 {
@@ -165,6 +166,7 @@ impl TryFrom<u8> for ValueType {
             0x03 => Ok(ValueType::Hash),
             0x04 => Ok(ValueType::List),
             0x05 => Ok(ValueType::Set),
+            0x06 => Ok(ValueType::ZSet),
             _ => Err(PersistError::UnknownTypeTag { offset: 0, tag }),
         }
     }
@@ -189,6 +191,8 @@ mod tests {
         assert!(FormatVersion::V2.holds(ValueType::List));
         assert!(!FormatVersion::V2.holds(ValueType::Set));
         assert!(FormatVersion::V3.holds(ValueType::Set));
+        assert!(!FormatVersion::V2.holds(ValueType::ZSet));
+        assert!(FormatVersion::V3.holds(ValueType::ZSet));
         assert!(matches!(
             FormatVersion::try_from(0u8),
             Err(PersistError::UnsupportedVersion { version: 0 })
@@ -203,13 +207,14 @@ mod tests {
             ValueType::Hash,
             ValueType::List,
             ValueType::Set,
+            ValueType::ZSet,
         ] {
             assert_eq!(
                 ValueType::try_from(u8::from(value_type)).unwrap(),
                 value_type
             );
         }
-        for tag in [0x00, 0x06, 0x07, 0xff] {
+        for tag in [0x00, 0x07, 0xff] {
             assert!(matches!(
                 ValueType::try_from(tag),
                 Err(PersistError::UnknownTypeTag { tag: found, .. }) if found == tag

@@ -586,6 +586,24 @@ impl<'a> Cursor<'a> {
                 }
                 Value::Set(members)
             }
+            ValueType::ZSet => {
+                // Each member takes at least its 4-byte length and its 8-byte score.
+                let count = self.count(12)?;
+                let mut members = Vec::with_capacity((count as usize).min(1024));
+                for _ in 0..count {
+                    let member = self.string()?;
+                    let score_at = self.at();
+                    let score = f64::from_le_bytes(le_u64(self.take(8)?).to_le_bytes());
+                    if score.is_nan() {
+                        return Err(PersistError::Malformed {
+                            offset: score_at,
+                            reason: "a sorted-set score is NaN",
+                        });
+                    }
+                    members.push((member, score));
+                }
+                Value::ZSet(members)
+            }
         };
         Ok(Record {
             db,

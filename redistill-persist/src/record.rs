@@ -17,7 +17,7 @@ use crate::ValueType;
 /// assert_eq!(record.key, Bytes::from_static(b"counter"));
 /// assert_eq!(record.expire_at_ms, Some(1_700_000_000_000));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// Logical database index (`SELECT`).
     pub db: u32,
@@ -52,7 +52,7 @@ impl Record {
 ///
 /// New types (sorted sets) arrive as new variants with their
 /// own [`ValueType`] tags, which is why the enum is non-exhaustive.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Value {
     /// A binary-safe string.
@@ -65,6 +65,8 @@ pub enum Value {
     List(Vec<Bytes>),
     /// A set's members, in no particular order (format version 3 on).
     Set(Vec<Bytes>),
+    /// A sorted set's members with their scores, lowest first (format version 3 on).
+    ZSet(Vec<(Bytes, f64)>),
 }
 
 impl Value {
@@ -76,6 +78,7 @@ impl Value {
             Value::Hash(_) => ValueType::Hash,
             Value::List(_) => ValueType::List,
             Value::Set(_) => ValueType::Set,
+            Value::ZSet(_) => ValueType::ZSet,
         }
     }
 }

@@ -157,6 +157,12 @@ impl<W: Write> SnapshotWriter<W> {
                 record.expire_at_ms,
                 members.iter().map(|m| &m[..]),
             ),
+            Value::ZSet(members) => self.write_zset(
+                record.db,
+                &record.key,
+                record.expire_at_ms,
+                members.iter().map(|(m, s)| (&m[..], *s)),
+            ),
         }
     }
 
@@ -256,6 +262,51 @@ impl<W: Write> SnapshotWriter<W> {
     {
         let items = members.into_iter().map(|member| [member]);
         self.write_items(ValueType::Set, db, key, expire_at_ms, items)
+    }
+
+    /// Adds a sorted-set record from its members and scores, straight from
+    /// whatever the caller iterates (lowest score first, as a store hands them
+    /// out; the format does not check the order or that members are distinct).
+    ///
+    /// # Errors
+    ///
+    /// As [`write_record`](Self::write_record), and [`PersistError::NanScore`]
+    /// for a NaN score; on error nothing of the record is kept.
+    pub fn write_zset<'m, I>(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        expire_at_ms: Option<u64>,
+        members: I,
+    ) -> Result<(), PersistError>
+    where
+        I: IntoIterator<Item = (&'m [u8], f64)>,
+    {
+        let start = self.begin_record(ValueType::ZSet, db, key, expire_at_ms)?;
+        let count_at = self.block.len();
+        self.block.extend_from_slice(&0u32.to_le_bytes());
+        let mut count: u32 = 0;
+        for (member, score) in members {
+            let checked = check_string_len(member)
+                .and_then(|()| check_record_len(self.block.len() - start + 12 + member.len()))
+                .and_then(|()| {
+                    if score.is_nan() {
+                        Err(PersistError::NanScore)
+                    } else {
+                        Ok(())
+                    }
+                });
+            if let Err(err) = checked {
+                self.block.truncate(start);
+                return Err(err);
+            }
+            // Cannot overflow: every member takes 12 bytes of a record capped at 1 GiB.
+            count += 1;
+            put_bytes(&mut self.block, member);
+            self.block.extend_from_slice(&score.to_le_bytes());
+        }
+        self.block[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+        self.end_record(start)
     }
 
     /// Adds a collection record: the count of `items`, then each item's strings

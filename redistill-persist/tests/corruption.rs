@@ -247,7 +247,7 @@ fn a_valid_crafted_block_is_read() {
 
 #[test]
 fn unknown_type_tags_are_named_with_their_offset() {
-    for tag in [0x00, 0x06, 0x07, 0x7f, 0xff] {
+    for tag in [0x00, 0x07, 0x7f, 0xff] {
         let bytes = with_block(&string_record(tag, 0, 1, 5), 1);
         match read_all(&bytes) {
             Err(PersistError::UnknownTypeTag { offset, tag: found }) => {
@@ -475,4 +475,59 @@ fn set_records_are_unknown_to_version_2_files() {
         read_all(&with_block(&set, 1)),
         Err(PersistError::LengthTooLarge { len: 3, max: 1, .. })
     ));
+}
+
+#[test]
+fn zset_records_have_the_documented_layout_and_are_unknown_before_version_3() {
+    let mut zset = vec![0x06, 0x00];
+    zset.extend_from_slice(&0u32.to_le_bytes());
+    zset.extend_from_slice(&1u32.to_le_bytes());
+    zset.extend_from_slice(b"z");
+    zset.extend_from_slice(&2u32.to_le_bytes()); // two members
+    zset.extend_from_slice(&1u32.to_le_bytes());
+    zset.extend_from_slice(b"a");
+    zset.extend_from_slice(&f64::NEG_INFINITY.to_le_bytes());
+    zset.extend_from_slice(&2u32.to_le_bytes());
+    zset.extend_from_slice(b"bc");
+    zset.extend_from_slice(&1.5f64.to_le_bytes());
+    let v3 = with_block(&zset, 1);
+    let want =
+        redistill_persist::Value::ZSet(vec![("a".into(), f64::NEG_INFINITY), ("bc".into(), 1.5)]);
+    assert_eq!(read_all(&v3).unwrap()[0].value, want);
+    let written = common::write(&[redistill_persist::Record::new(0, "z", want)], 1 << 20);
+    assert_eq!(written, v3);
+    for version in [1, 2] {
+        match read_all(&as_version(v3.clone(), version)) {
+            Err(PersistError::UnknownTypeTag { offset, tag: 0x06 }) => {
+                assert_eq!(offset, PAYLOAD_AT);
+            }
+            other => panic!("version {version}: {other:?}"),
+        }
+    }
+    // A NaN score is refused where it lies.
+    let mut nan = zset.clone();
+    let at = nan.len() - 8;
+    nan[at..].copy_from_slice(&f64::NAN.to_le_bytes());
+    match read_all(&with_block(&nan, 1)) {
+        Err(PersistError::Malformed { offset, .. }) => {
+            assert_eq!(offset, PAYLOAD_AT + at as u64);
+        }
+        other => panic!("{other:?}"),
+    }
+    // More members than the block could hold, at 12 bytes each at least.
+    let mut many = zset[..11].to_vec();
+    many.extend_from_slice(&2u32.to_le_bytes());
+    many.extend_from_slice(&[0u8; 20]);
+    assert!(matches!(
+        read_all(&with_block(&many, 1)),
+        Err(PersistError::LengthTooLarge { len: 2, max: 1, .. })
+    ));
+    // The writer refuses a NaN score and keeps nothing of the record.
+    let mut w = redistill_persist::SnapshotWriter::new(Vec::new(), common::CREATED).unwrap();
+    let members: [(&[u8], f64); 2] = [(b"a", 1.0), (b"b", f64::NAN)];
+    assert!(matches!(
+        w.write_zset(0, b"z", None, members),
+        Err(PersistError::NanScore)
+    ));
+    assert_eq!(w.records(), 0);
 }

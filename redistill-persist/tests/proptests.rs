@@ -11,6 +11,11 @@ fn bytes_strategy() -> impl Strategy<Value = Bytes> {
     vec(any::<u8>(), 0..40).prop_map(Bytes::from)
 }
 
+/// Any score a sorted set may hold: every f64 but NaN.
+fn score_strategy() -> impl Strategy<Value = f64> {
+    any::<f64>().prop_map(|s| if s.is_nan() { 0.0 } else { s })
+}
+
 fn value_strategy() -> impl Strategy<Value = Value> {
     prop_oneof![
         bytes_strategy().prop_map(Value::String),
@@ -18,6 +23,7 @@ fn value_strategy() -> impl Strategy<Value = Value> {
         vec((bytes_strategy(), bytes_strategy()), 0..6).prop_map(Value::Hash),
         vec(bytes_strategy(), 0..6).prop_map(Value::List),
         vec(bytes_strategy(), 0..6).prop_map(Value::Set),
+        vec((bytes_strategy(), score_strategy()), 0..6).prop_map(Value::ZSet),
     ]
 }
 

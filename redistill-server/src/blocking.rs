@@ -1,5 +1,5 @@
-//! Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP), and how they are
-//! served when a key receives data.
+//! Clients blocked on keys (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX,
+//! BZMPOP), and how they are served when a key receives data.
 //!
 //! # How it works
 //!
@@ -30,10 +30,12 @@
 //!
 //! # Adding a blocking command
 //!
-//! Sorted sets (BZPOPMIN, BZMPOP) and streams (XREAD BLOCK) implement [`BlockedOp`] for
-//! their command and call [`Blocking::block`]. Sorted sets, like lists, are never empty,
-//! so their clients too wait on missing keys only; XREAD BLOCK waits on existing streams,
-//! and [`may_add_data`] must then name XADD's event.
+//! A command implements [`BlockedOp`] and calls [`Blocking::block`], as the sorted-set pops
+//! do beside the list ones. Lists and sorted sets are never empty, so their clients wait on
+//! missing keys only, and an op's `serve` answers `None` for a key that became another
+//! type (a BLPOP waiter stays blocked when its key becomes a sorted set, a BZPOPMIN waiter
+//! when it becomes a list, as in Redis). Streams (XREAD BLOCK) would wait on existing
+//! keys, and [`may_add_data`] would then have to name XADD's event.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};

@@ -216,6 +216,12 @@ fn write_entries<W: std::io::Write>(
                 e.expire_at_ms,
                 members.iter().map(|member| &member[..]),
             )?,
+            SnapshotValue::ZSet(members) => w.write_zset(
+                db,
+                &e.key,
+                e.expire_at_ms,
+                members.iter().map(|(member, score)| (&member[..], *score)),
+            )?,
             // A type the store gained without a record here fails the save rather than
             // leaving its keys out of it.
             _ => {
@@ -649,6 +655,7 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
             Value::Hash(fields) => SnapshotValue::Hash(fields),
             Value::List(elements) => SnapshotValue::List(elements),
             Value::Set(members) => SnapshotValue::Set(members),
+            Value::ZSet(members) => SnapshotValue::ZSet(members),
             other => {
                 let e = format!("values of type {:?} are not supported", other.value_type());
                 return Err(unloadable(reader.offset(), e));
@@ -814,6 +821,54 @@ mod tests {
         assert!(due_point(&rules, failed(2000, 1996)).is_none());
         assert!(due_point(&rules, failed(2000, 1995)).is_none());
         assert!(due_point(&rules, failed(2000, 1994)).is_some());
+    }
+
+    #[test]
+    fn sorted_sets_survive_a_save_and_a_load() {
+        let dir = std::env::temp_dir().join(format!("redistill-zset-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let target = SaveTarget {
+            path: dir.join("dump.rdst"),
+            key_delay: Duration::ZERO,
+        };
+        let store = Store::new();
+        let names: Vec<String> = (0..300).map(|i| format!("m{i}")).collect();
+        let mut members: Vec<(f64, &[u8])> = names
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (i as f64 - 150.5, m.as_bytes()))
+            .collect();
+        members.push((f64::INFINITY, b"top"));
+        let opts = redistill_store::ZAddOptions::default();
+        store.zadd(3, b"big", &members, opts).expect("zadd");
+        store
+            .zadd(3, b"small", &[(-0.0, b"a"), (2.5, b"b")], opts)
+            .expect("zadd");
+        write_snapshot(&FileSink, &store, &target, &AtomicU64::new(0)).expect("save");
+        let loaded = Store::new();
+        let counts = load_file(&loaded, &target.path).map_err(|e| e.message);
+        assert_eq!(counts, Ok((2, 0)));
+        for key in [&b"big"[..], b"small"] {
+            let spec = redistill_store::ZRangeSpec {
+                by: redistill_store::ZRangeBy::Rank { start: 0, stop: -1 },
+                rev: false,
+                limit: None,
+            };
+            let all = |s: &Store| {
+                s.zrange_with(3, key, &spec, |items| {
+                    let mut out = Vec::new();
+                    items.for_each(|m, score| out.push((m.to_vec(), score.to_bits())));
+                    out
+                })
+                .expect("zrange")
+            };
+            assert_eq!(all(&loaded), all(&store));
+            assert_eq!(
+                loaded.object_encoding(3, key).expect("encoding"),
+                store.object_encoding(3, key).expect("encoding")
+            );
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -310,6 +310,13 @@ pub(crate) fn build_shared(
     store.set_hash_max_listpack_value(
         usize::try_from(memory.hash_max_listpack_value).unwrap_or(usize::MAX),
     );
+    let wide = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    store
+        .set_zset_max_listpack_entries(wide(memory.zset_max_listpack_entries))
+        .map_err(invalid)?;
+    store
+        .set_zset_max_listpack_value(wide(memory.zset_max_listpack_value))
+        .map_err(invalid)?;
     let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     store.set_set_max_intset_entries(size(memory.set_max_intset_entries));
     store.set_set_max_listpack_entries(size(memory.set_max_listpack_entries));

@@ -1,7 +1,8 @@
-//! Blocking list commands over real sockets, on a server with two workers: the order
+//! Blocking list and sorted-set commands over real sockets, on a server with two workers: the order
 //! clients are served in, several keys, wake-ups from the other worker, BLMOVE chains,
 //! timeouts, CLIENT UNBLOCK and KILL, disconnects, transactions, and every way a key can
-//! receive a list (push, LMOVE, RENAME, MOVE, COPY, SWAPDB).
+//! receive a list (push, LMOVE, RENAME, MOVE, COPY, SWAPDB); BZPOPMIN, BZPOPMAX and
+//! BZMPOP, and waiters that keys of the other type leave waiting.
 
 mod common;
 
@@ -459,4 +460,144 @@ fn timeouts_racing_pushes_lose_and_duplicate_nothing() {
     assert_eq!(all.len(), before, "an element was served twice");
     assert_eq!(all.len(), PUSHED, "an element was lost");
     until_blocked(&server, 0);
+}
+
+#[test]
+fn bzpopmin_clients_are_served_in_order_each_the_least_score_left() {
+    let server = TestServer::start();
+    let mut waiting: Vec<TcpStream> = (0..3)
+        .map(|i| blocked(&server, "BZPOPMIN z 0", i))
+        .collect();
+    let mut control = server.raw();
+    run(&mut control, "ZADD z 3 c 1 a 2 b 4 d", b":4\r\n");
+    for (s, (member, score)) in waiting.iter_mut().zip([("a", "1"), ("b", "2"), ("c", "3")]) {
+        expect(s, &bulks(&["z", member, score]));
+    }
+    run(&mut control, "ZRANGE z 0 -1", &bulks(&["d"]));
+    assert_eq!(blocked_clients(&server), 0);
+}
+
+#[test]
+fn bzpopmax_and_bzmpop_take_from_the_first_key_that_receives_members() {
+    let server = TestServer::start();
+    let mut max = blocked(&server, "BZPOPMAX a b 0", 0);
+    let mut control = server.raw();
+    run(&mut control, "ZADD b 1 x 2.5 y", b":2\r\n");
+    expect(&mut max, &bulks(&["b", "y", "2.5"]));
+    let mut multi = blocked(&server, "BZMPOP 0 2 a c MAX COUNT 2", 0);
+    run(&mut control, "ZADD c 1 p 2 q 3 r", b":3\r\n");
+    expect(
+        &mut multi,
+        b"*2\r\n$1\r\nc\r\n*2\r\n*2\r\n$1\r\nr\r\n$1\r\n3\r\n*2\r\n$1\r\nq\r\n$1\r\n2\r\n",
+    );
+    run(&mut control, "ZRANGE c 0 -1", &bulks(&["p"]));
+    // With members already there, at once, from the first key in order that has some.
+    run(&mut control, "BZPOPMIN a b c 0", &bulks(&["b", "x", "1"]));
+    run(
+        &mut control,
+        "BZMPOP 0 2 a c MIN",
+        b"*2\r\n$1\r\nc\r\n*1\r\n*2\r\n$1\r\np\r\n$1\r\n1\r\n",
+    );
+}
+
+#[test]
+fn list_and_sorted_set_waiters_ignore_keys_of_the_other_type() {
+    let server = TestServer::start();
+    let mut list_waiter = blocked(&server, "BLPOP k 0", 0);
+    let mut zset_waiter = blocked(&server, "BZPOPMIN j 0", 1);
+    let mut control = server.raw();
+    // The list waiter's key becomes a sorted set, the sorted-set waiter's a list: both
+    // keep waiting, as in Redis.
+    run(&mut control, "ZADD k 1 a", b":1\r\n");
+    run(&mut control, "RPUSH j x", b":1\r\n");
+    run(&mut control, "ZCARD k", b":1\r\n");
+    run(&mut control, "LLEN j", b":1\r\n");
+    assert_eq!(blocked_clients(&server), 2);
+    // Each is served once its key holds its own type.
+    run(&mut control, "DEL k j", b":2\r\n");
+    run(&mut control, "RPUSH k e", b":1\r\n");
+    expect(&mut list_waiter, &bulks(&["k", "e"]));
+    run(&mut control, "ZADD j 7 m", b":1\r\n");
+    expect(&mut zset_waiter, &bulks(&["j", "m", "7"]));
+    assert_eq!(blocked_clients(&server), 0);
+    // A client waiting on both kinds of keys in one BZPOPMIN takes only the sorted set.
+    let mut both = blocked(&server, "BZPOPMIN l z 0", 0);
+    run(&mut control, "RPUSH l x", b":1\r\n");
+    assert_eq!(blocked_clients(&server), 1);
+    run(&mut control, "ZADD z 1 a", b":1\r\n");
+    expect(&mut both, &bulks(&["z", "a", "1"]));
+}
+
+#[test]
+fn a_key_becoming_a_sorted_set_by_a_store_command_serves_its_clients() {
+    let server = TestServer::start();
+    let mut control = server.raw();
+    run(&mut control, "ZADD src 1 a 2 b 3 c", b":3\r\n");
+    for (command, reply, served) in [
+        ("ZUNIONSTORE dst 1 src", &b":3\r\n"[..], ["dst", "a", "1"]),
+        ("ZRANGESTORE dst src 1 1", b":1\r\n", ["dst", "b", "2"]),
+        (
+            "ZINTERSTORE dst 1 src WEIGHTS 2",
+            b":3\r\n",
+            ["dst", "a", "2"],
+        ),
+        ("ZDIFFSTORE dst 1 src", b":3\r\n", ["dst", "a", "1"]),
+        ("ZINCRBY dst 5 m", b"$1\r\n5\r\n", ["dst", "m", "5"]),
+    ] {
+        send(&mut control, "DEL dst");
+        integer(&mut control);
+        let mut waiting = blocked(&server, "BZPOPMIN dst 0", 0);
+        run(&mut control, command, reply);
+        expect(&mut waiting, &bulks(&served));
+    }
+}
+
+#[test]
+fn sorted_set_pops_time_out_with_nil_and_never_block_in_a_transaction() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    run(&mut s, "BZPOPMIN nothing 0.01", b"*-1\r\n");
+    run(&mut s, "BZPOPMAX nothing other 0.01", b"*-1\r\n");
+    run(&mut s, "BZMPOP 0.01 1 nothing MIN", b"*-1\r\n");
+    run(&mut s, "MULTI", b"+OK\r\n");
+    run(&mut s, "BZPOPMIN nothing 0", b"+QUEUED\r\n");
+    run(&mut s, "BZMPOP 0 1 nothing MAX", b"+QUEUED\r\n");
+    run(&mut s, "ZADD z 1 a", b"+QUEUED\r\n");
+    run(&mut s, "BZPOPMAX nothing z 0", b"+QUEUED\r\n");
+    run(
+        &mut s,
+        "EXEC",
+        b"*4\r\n*-1\r\n*-1\r\n:1\r\n*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n",
+    );
+    assert_eq!(blocked_clients(&server), 0);
+}
+
+#[test]
+fn a_key_becoming_a_sorted_set_by_rename_move_copy_or_swapdb_serves_its_clients() {
+    let server = TestServer::start();
+    let mut control = server.raw();
+    let mut waiting = blocked(&server, "BZPOPMIN renamed 0", 0);
+    run(&mut control, "ZADD src 1 r", b":1\r\n");
+    run(&mut control, "RENAME src renamed", b"+OK\r\n");
+    expect(&mut waiting, &bulks(&["renamed", "r", "1"]));
+
+    let mut waiting = blocked(&server, "BZPOPMAX copied 0", 0);
+    run(&mut control, "ZADD src 2 c", b":1\r\n");
+    run(&mut control, "COPY src copied", b":1\r\n");
+    expect(&mut waiting, &bulks(&["copied", "c", "2"]));
+    run(&mut control, "ZRANGE src 0 -1", &bulks(&["c"]));
+
+    let mut waiting = blocked(&server, "BZMPOP 0 1 moved MIN", 0);
+    run(&mut control, "SELECT 1", b"+OK\r\n");
+    run(&mut control, "ZADD moved 3 m", b":1\r\n");
+    run(&mut control, "MOVE moved 0", b":1\r\n");
+    expect(
+        &mut waiting,
+        b"*2\r\n$5\r\nmoved\r\n*1\r\n*2\r\n$1\r\nm\r\n$1\r\n3\r\n",
+    );
+
+    let mut waiting = blocked(&server, "BZPOPMIN swapped 0", 0);
+    run(&mut control, "ZADD swapped 4 s", b":1\r\n");
+    run(&mut control, "SWAPDB 0 1", b"+OK\r\n");
+    expect(&mut waiting, &bulks(&["swapped", "s", "4"]));
 }

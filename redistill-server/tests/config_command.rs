@@ -108,6 +108,52 @@ fn set_applies_every_pair_or_none() {
 }
 
 #[test]
+fn zset_settings_from_the_config_and_from_config_set_reach_the_store() {
+    let server = TestServer::with_config(|c| {
+        c.memory.zset_max_listpack_entries = 5;
+        c.memory.zset_max_listpack_value = 32;
+    });
+    assert_eq!(server.store().zset_max_listpack_entries(), 5);
+    assert_eq!(server.store().zset_max_listpack_value(), 32);
+    let mut s = server.raw();
+    exchange(
+        &mut s,
+        &command(&[
+            "CONFIG",
+            "SET",
+            "zset-max-ziplist-entries",
+            "0",
+            "zset-max-listpack-value",
+            "1kb",
+        ]),
+        b"+OK\r\n",
+    );
+    assert_eq!(server.store().zset_max_listpack_entries(), 0);
+    assert_eq!(server.store().zset_max_listpack_value(), 1024);
+    exchange(
+        &mut s,
+        &command(&["CONFIG", "GET", "zset-max-ziplist-value"]),
+        &pairs(&[("zset-max-ziplist-value", "1024")]),
+    );
+    // A refused value changes neither setting.
+    exchange(
+        &mut s,
+        &command(&[
+            "CONFIG",
+            "SET",
+            "zset-max-listpack-value",
+            "3",
+            "zset-max-listpack-entries",
+            "-1",
+        ]),
+        b"-ERR CONFIG SET failed (possibly related to argument 'zset-max-listpack-entries') - \
+          argument must be between 0 and 9223372036854775807 inclusive\r\n",
+    );
+    assert_eq!(server.store().zset_max_listpack_entries(), 0);
+    assert_eq!(server.store().zset_max_listpack_value(), 1024);
+}
+
+#[test]
 fn list_settings_from_the_config_and_from_config_set_reach_the_store() {
     let server = TestServer::with_config(|c| {
         c.memory.list_max_listpack_size = 7;

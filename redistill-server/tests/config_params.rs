@@ -78,6 +78,10 @@ fn defaults_read_as_redis_prints_them() {
         ("tls-cert-file", ""),
         ("tls-key-file", ""),
         ("tls-port", "0"),
+        ("zset-max-listpack-entries", "128"),
+        ("zset-max-listpack-value", "64"),
+        ("zset-max-ziplist-entries", "128"),
+        ("zset-max-ziplist-value", "64"),
     ];
     let actual: Vec<(&str, String)> = config.parameter_values().collect();
     let expected: Vec<(&str, String)> = expected
@@ -177,6 +181,8 @@ fn every_mutable_parameter_round_trips() {
             ("slowlog-max-len", "0"),
             ("tcp-keepalive", "0"),
             ("timeout", "12"),
+            ("zset-max-listpack-entries", "0"),
+            ("zset-max-ziplist-value", "1kb"),
         ])
         .unwrap();
     for config in [Config::default(), changed] {
@@ -205,6 +211,13 @@ fn set_values_are_parsed_like_redis() {
         ("list-max-listpack-size", "-2147483648", "-2147483648"),
         ("list-max-listpack-size", "2147483647", "2147483647"),
         ("list-max-ziplist-size", "128", "128"),
+        ("zset-max-listpack-value", "1k", "1000"),
+        ("zset-max-ziplist-value", "2kb", "2048"),
+        (
+            "zset-max-listpack-entries",
+            "9223372036854775807",
+            "9223372036854775807",
+        ),
         ("list-compress-depth", "2147483647", "2147483647"),
         ("loglevel", "WARNING", "warning"),
         ("protected-mode", "YES", "yes"),

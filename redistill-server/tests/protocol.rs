@@ -677,6 +677,34 @@ fn hrandfield_with_a_huge_negative_count_closes_only_that_client() {
     exchange(&mut other, b"HLEN h\r\n", b":1\r\n");
 }
 
+/// The same for ZRANDMEMBER.
+#[test]
+fn zrandmember_with_a_huge_negative_count_closes_only_that_client() {
+    let server = TestServer::start();
+    let mut s = server.raw();
+    exchange(&mut s, b"ZADD z 1 m\r\n", b":1\r\n");
+    exchange(
+        &mut s,
+        b"ZRANDMEMBER z -2 WITHSCORES\r\n",
+        b"*4\r\n$1\r\nm\r\n$1\r\n1\r\n$1\r\nm\r\n$1\r\n1\r\n",
+    );
+    exchange(
+        &mut s,
+        b"ZRANDMEMBER z -9223372036854775807 WITHSCORES\r\n",
+        b"-ERR value is out of range\r\n",
+    );
+    exchange(
+        &mut s,
+        b"ZRANDMEMBER missing -9223372036854775807\r\n",
+        b"*0\r\n",
+    );
+    s.write_all(b"ZRANDMEMBER z -9223372036854775807\r\nPING\r\n")
+        .unwrap();
+    assert_eq!(read_to_close(&mut s), b"");
+    let mut other = server.raw();
+    exchange(&mut other, b"ZCARD z\r\n", b":1\r\n");
+}
+
 /// A request as clients encode it: a RESP array of bulk strings.
 fn resp_command(args: &[&str]) -> Vec<u8> {
     let mut out = format!("*{}\r\n", args.len()).into_bytes();

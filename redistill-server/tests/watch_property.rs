@@ -4,7 +4,9 @@
 //! GT that does not apply, SETRANGE with an empty value, RENAME onto itself, COPY onto an
 //! existing key without REPLACE, LPOP with a count of 0, LTRIM keeping everything, LSET of
 //! an element by itself, SADD of a member already there, SMOVE onto the source itself,
-//! SINTERSTORE of an empty result into a missing key, MOVE, FLUSHDB, SWAPDB, ...), then
+//! SINTERSTORE of an empty result into a missing key, ZADD of a score already there, ZADD
+//! XX of a new member, ZREMRANGEBYSCORE of an empty range, ZPOPMIN with a count of 0,
+//! ZUNIONSTORE of an empty result, MOVE, FLUSHDB, SWAPDB, ...), then
 //! the first runs
 //! MULTI/EXEC. Whether EXEC runs (an array) or fails (nil) must be what Redis 7.0 answers
 //! for the same sequence.
@@ -51,8 +53,13 @@ fn words(parts: &[&str]) -> Vec<String> {
 /// Puts a random value (or none) at `key` of the writer's current database.
 fn setup_key(rng: &mut Rng, key: &str, steps: &mut Vec<Step>) {
     let step = |parts: &[&str]| (1, words(parts));
-    match rng.below(10) {
+    match rng.below(12) {
         0 => {}
+        10 => steps.push(step(&["ZADD", key, "1", "a", "2.5", "b", "-inf", EMPTY])),
+        11 => {
+            steps.push(step(&["ZADD", key, "5", "x"]));
+            steps.push(step(&["EXPIRE", key, "1000"]));
+        }
         8 => steps.push(step(&["SADD", key, "1", "abc", EMPTY])),
         9 => {
             steps.push(step(&["SADD", key, "5"]));
@@ -85,7 +92,7 @@ fn write(rng: &mut Rng) -> Vec<String> {
     let secs = rng.pick(&["100", "5000", "-1", "0"]);
     let end = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT"]);
     let member = rng.pick(&["1", "abc", "5", "x", EMPTY]);
-    let parts: Vec<&str> = match rng.below(58) {
+    let parts: Vec<&str> = match rng.below(71) {
         0 => vec!["SET", k, v],
         1 => vec![
             "SET",
@@ -204,6 +211,63 @@ fn write(rng: &mut Rng) -> Vec<String> {
         54 => vec!["SINTERSTORE", k, "missing"],
         55 => vec!["SDIFFSTORE", k, k2, k2],
         56 => vec!["SMOVE", k, k, member],
+        57 => vec![
+            "ZADD",
+            k,
+            rng.pick(&["", "NX", "XX", "GT", "LT", "XX CH"]),
+            rng.pick(&["1", "2.5", "-inf", "7"]),
+            rng.pick(&["a", "b", "x", "new"]),
+        ],
+        58 => vec!["ZADD", k, "INCR", rng.pick(&["0", "1", "-inf"]), "a"],
+        59 => vec![
+            "ZINCRBY",
+            k,
+            rng.pick(&["0", "1.5", "x"]),
+            rng.pick(&["a", "new"]),
+        ],
+        60 => vec!["ZREM", k, rng.pick(&["a", "x", "missing"])],
+        61 => vec![
+            rng.pick(&["ZPOPMIN", "ZPOPMAX"]),
+            k,
+            rng.pick(&["", "0", "1", "9"]),
+        ],
+        62 => vec![
+            "ZMPOP",
+            "2",
+            k,
+            k2,
+            rng.pick(&["MIN", "MAX"]),
+            rng.pick(&["", "COUNT 9"]),
+        ],
+        63 => vec![rng.pick(&["BZPOPMIN", "BZPOPMAX"]), k, k2, "0.001"],
+        64 => vec!["BZMPOP", "0.001", "2", k, k2, rng.pick(&["MIN", "MAX"])],
+        65 => vec![
+            "ZREMRANGEBYSCORE",
+            k,
+            rng.pick(&["-inf", "(2.5", "100"]),
+            rng.pick(&["+inf", "1", "200"]),
+        ],
+        66 => vec![
+            "ZREMRANGEBYRANK",
+            k,
+            rng.pick(&["0", "5", "-1"]),
+            rng.pick(&["0", "-1", "9"]),
+        ],
+        67 => vec!["ZREMRANGEBYLEX", k, rng.pick(&["-", "[b", "(zz"]), "+"],
+        68 => vec![
+            rng.pick(&["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]),
+            k,
+            "2",
+            k2,
+            rng.pick(&["o", "missing", "w"]),
+        ],
+        69 => vec![
+            "ZRANGESTORE",
+            k,
+            k2,
+            rng.pick(&["0", "5"]),
+            rng.pick(&["-1", "0"]),
+        ],
         _ => vec!["SETRANGE", k, "0", EMPTY],
     };
     words(&parts)

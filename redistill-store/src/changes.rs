@@ -138,6 +138,30 @@ pub enum Event {
     SUnionStore,
     /// SDIFFSTORE that stored a set.
     SDiffStore,
+    /// ZADD that added or changed a member.
+    ZAdd,
+    /// ZINCRBY, ZADD INCR.
+    ZIncr,
+    /// ZREM that removed something.
+    ZRem,
+    /// ZREMRANGEBYRANK that removed something.
+    ZRemByRank,
+    /// ZREMRANGEBYSCORE that removed something.
+    ZRemByScore,
+    /// ZREMRANGEBYLEX that removed something.
+    ZRemByLex,
+    /// ZPOPMIN, BZPOPMIN, ZMPOP MIN.
+    ZPopMin,
+    /// ZPOPMAX, BZPOPMAX, ZMPOP MAX.
+    ZPopMax,
+    /// ZUNIONSTORE's destination.
+    ZUnionStore,
+    /// ZINTERSTORE's destination.
+    ZInterStore,
+    /// ZDIFFSTORE's destination.
+    ZDiffStore,
+    /// ZRANGESTORE's destination.
+    ZRangeStore,
 }
 
 impl Event {
@@ -179,6 +203,18 @@ impl Event {
             Event::SInterStore => "sinterstore",
             Event::SUnionStore => "sunionstore",
             Event::SDiffStore => "sdiffstore",
+            Event::ZAdd => "zadd",
+            Event::ZIncr => "zincr",
+            Event::ZRem => "zrem",
+            Event::ZRemByRank => "zrembyrank",
+            Event::ZRemByScore => "zrembyscore",
+            Event::ZRemByLex => "zrembylex",
+            Event::ZPopMin => "zpopmin",
+            Event::ZPopMax => "zpopmax",
+            Event::ZUnionStore => "zunionstore",
+            Event::ZInterStore => "zinterstore",
+            Event::ZDiffStore => "zdiffstore",
+            Event::ZRangeStore => "zrangestore",
         }
     }
 
@@ -217,6 +253,18 @@ impl Event {
             | Event::SInterStore
             | Event::SUnionStore
             | Event::SDiffStore => 's',
+            Event::ZAdd
+            | Event::ZIncr
+            | Event::ZRem
+            | Event::ZRemByRank
+            | Event::ZRemByScore
+            | Event::ZRemByLex
+            | Event::ZPopMin
+            | Event::ZPopMax
+            | Event::ZUnionStore
+            | Event::ZInterStore
+            | Event::ZDiffStore
+            | Event::ZRangeStore => 'z',
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::memory::alloc_size;
 use crate::quicklist::ListObj;
 use crate::setobj::SetObj;
 use crate::table::Slot;
+use crate::zsetobj::ZSetObj;
 
 pub(crate) const KIND_MASK: u8 = 0b11;
 pub(crate) const KIND_RAW: u8 = 0;
@@ -197,6 +198,8 @@ pub(crate) enum ObjValue {
     List(ListObj),
     /// A set.
     Set(SetObj),
+    /// A sorted set.
+    ZSet(ZSetObj),
 }
 
 /// One keyspace entry.
@@ -253,6 +256,8 @@ pub enum ValueType {
     List,
     /// A set (`"set"`).
     Set,
+    /// A sorted set (`"zset"`).
+    ZSet,
 }
 
 impl ValueType {
@@ -262,6 +267,7 @@ impl ValueType {
         ValueType::Hash,
         ValueType::List,
         ValueType::Set,
+        ValueType::ZSet,
     ];
 
     /// The name TYPE replies with.
@@ -271,6 +277,7 @@ impl ValueType {
             ValueType::Hash => "hash",
             ValueType::List => "list",
             ValueType::Set => "set",
+            ValueType::ZSet => "zset",
         }
     }
 
@@ -281,7 +288,8 @@ impl ValueType {
     /// ```
     /// use redistill_store::ValueType;
     /// assert_eq!(ValueType::from_name(b"HASH"), Some(ValueType::Hash));
-    /// assert_eq!(ValueType::from_name(b"zset"), None);
+    /// assert_eq!(ValueType::from_name(b"zset"), Some(ValueType::ZSet));
+    /// assert_eq!(ValueType::from_name(b"stream"), None);
     /// ```
     pub fn from_name(name: &[u8]) -> Option<ValueType> {
         Self::ALL
@@ -331,6 +339,7 @@ impl Entry {
                 ObjValue::Hash(_) => ValueType::Hash,
                 ObjValue::List(_) => ValueType::List,
                 ObjValue::Set(_) => ValueType::Set,
+                ObjValue::ZSet(_) => ValueType::ZSet,
             },
         }
     }
@@ -362,7 +371,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -373,7 +382,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Hash(h) => Some(h),
-                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
+                ObjValue::Str(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -384,7 +393,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -395,7 +404,7 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::List(l) => Some(l),
-                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => None,
             },
             Entry::Str(_) => None,
         }
@@ -406,7 +415,9 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Set(s) => Some(s),
-                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => {
+                    None
+                }
             },
             Entry::Str(_) => None,
         }
@@ -417,7 +428,31 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Set(s) => Some(s),
-                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) => None,
+                ObjValue::Str(_) | ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::ZSet(_) => {
+                    None
+                }
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The sorted set, or `None` for other types.
+    pub(crate) fn as_zset(&self) -> Option<&ZSetObj> {
+        match self {
+            Entry::Obj(o) => match &o.value {
+                ObjValue::ZSet(z) => Some(z),
+                _ => None,
+            },
+            Entry::Str(_) => None,
+        }
+    }
+
+    /// The sorted set, mutably, or `None` for other types.
+    pub(crate) fn as_zset_mut(&mut self) -> Option<&mut ZSetObj> {
+        match self {
+            Entry::Obj(o) => match &mut o.value {
+                ObjValue::ZSet(z) => Some(z),
+                _ => None,
             },
             Entry::Str(_) => None,
         }
@@ -448,7 +483,9 @@ impl Entry {
             }
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => Some(StrRef::Raw(v)),
-                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => {
+                    None
+                }
             },
         }
     }
@@ -499,7 +536,9 @@ impl Entry {
         match self {
             Entry::Obj(o) => match &mut o.value {
                 ObjValue::Str(v) => Some(v),
-                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => None,
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => {
+                    None
+                }
             },
             Entry::Str(_) => None,
         }
@@ -610,6 +649,11 @@ impl Entry {
         Entry::new_packable(key, set)
     }
 
+    /// A sorted-set entry for `zset` (which must not be empty once stored).
+    pub(crate) fn new_zset(key: &[u8], zset: ZSetObj) -> Entry {
+        Entry::new_obj(key, None, ObjValue::ZSet(zset))
+    }
+
     /// Replaces the expiry, rebuilding the header (the blob of an inline string).
     pub(crate) fn set_expire(&mut self, expire: Option<u64>) {
         let blob = match self {
@@ -650,6 +694,7 @@ impl Entry {
                     ObjValue::Hash(hash) => ObjValue::Hash(hash.duplicate()),
                     ObjValue::List(list) => ObjValue::List(list.clone()),
                     ObjValue::Set(set) => ObjValue::Set(set.duplicate()),
+                    ObjValue::ZSet(z) => ObjValue::ZSet(z.duplicate()),
                 };
                 Entry::new_obj(key, expire, value)
             }
@@ -667,6 +712,7 @@ impl Entry {
                     ObjValue::Hash(h) => h.heap_bytes(),
                     ObjValue::List(l) => l.heap_bytes(),
                     ObjValue::Set(s) => s.heap_bytes(),
+                    ObjValue::ZSet(z) => z.heap_bytes(),
                 };
                 alloc_size(std::mem::size_of::<Obj>()) + alloc_size(o.head.len()) + value
             }
@@ -697,6 +743,8 @@ impl Entry {
                 // Redis 7.0 reports every list as a quicklist, however small.
                 ObjValue::List(_) => "quicklist",
                 ObjValue::Set(s) => s.encoding(),
+                ObjValue::ZSet(z) if z.is_big() => "skiplist",
+                ObjValue::ZSet(_) => "listpack",
             },
         }
     }
@@ -757,7 +805,9 @@ mod tests {
         match e {
             Entry::Obj(o) => match &o.value {
                 ObjValue::Str(v) => v.as_ptr(),
-                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) => panic!("not a string"),
+                ObjValue::Hash(_) | ObjValue::List(_) | ObjValue::Set(_) | ObjValue::ZSet(_) => {
+                    panic!("not a string")
+                }
             },
             Entry::Str(_) => panic!("inline"),
         }

@@ -84,6 +84,9 @@ pub enum StoreError {
         /// Largest accepted value.
         max: i64,
     },
+    /// ZINCRBY or ZADD INCR would make a score NaN (`+inf` plus `-inf`).
+    #[error("the resulting score is not a number (NaN)")]
+    ScoreNaN,
     /// `active-expire-effort` outside 1 to 10.
     #[error("the active expire effort must be between 1 and 10, got {effort}")]
     InvalidExpireEffort {

@@ -207,6 +207,15 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
         }
         list.check().map_err(|e| format!("list: {e}"))?;
     }
+    if let Some(z) = entry.as_zset() {
+        if z.is_empty() {
+            return Err("empty sorted set kept".into());
+        }
+        z.check().map_err(|e| format!("sorted set: {e}"))?;
+        if let Some(t) = z.table() {
+            check_table(t).map_err(|e| format!("sorted set members: {e}"))?;
+        }
+    }
     if let Some(value) = entry.packed(PACKED_SET) {
         let set = SetObj::unpack(value);
         if set.is_empty() {

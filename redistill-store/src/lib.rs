@@ -1,8 +1,9 @@
 //! A sharded, embeddable in-memory keyspace with Redis semantics.
 //!
 //! `redistill-store` gives a Rust program Redis's data model in-process, with no server:
-//! strings (with the integer form counters use), hashes, lists, sets, TTLs with lazy and active
-//! expiry, SCAN, KEYS globs, 16 logical databases, and memory accounting with a `max_memory` limit.
+//! strings (with the integer form counters use), hashes, lists, sets, sorted sets, TTLs with
+//! lazy and active expiry, SCAN, KEYS globs, 16 logical databases, and memory accounting with
+//! a `max_memory` limit.
 //! The Redistill server executes every command against this crate and turns its results and
 //! [`StoreError`]s into Redis's exact replies.
 //!
@@ -47,8 +48,6 @@
 //! - Every change to the keyspace is reported once, as it is made, to a [`ChangeListener`]
 //!   installed with [`StoreBuilder::change_listener`], with Redis's keyspace-notification
 //!   event for it; see the [`changes`] module.
-//!
-//! Not yet supported: sorted sets (the value enum is ready for them).
 
 pub mod changes;
 mod clock;
@@ -76,6 +75,8 @@ mod snapshot;
 mod store;
 mod strings;
 mod table;
+mod zsetobj;
+mod zsets;
 
 /// The README's examples, compiled and run as doc tests so they cannot go stale.
 #[doc = include_str!("../README.md")]
@@ -109,3 +110,8 @@ pub use sets::SetOpOutcome;
 pub use snapshot::{SNAPSHOT_BATCH, SnapshotEntry, SnapshotValue};
 pub use store::{Store, StoreBuilder};
 pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions, SetOutcome};
+pub use zsets::{
+    Aggregate, DEFAULT_ZSET_MAX_LISTPACK_ENTRIES, DEFAULT_ZSET_MAX_LISTPACK_VALUE, LexBound,
+    LexRange, ScoreBound, ScoreRange, ScoredMember, ZAddOptions, ZAddResult, ZRangeBy, ZRangeItems,
+    ZRangeSpec, ZSetOp,
+};

@@ -30,7 +30,7 @@ use crate::table::Slot;
 pub const SNAPSHOT_BATCH: usize = 1024;
 
 /// A value as a snapshot holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SnapshotValue {
     /// A string.
@@ -43,10 +43,12 @@ pub enum SnapshotValue {
     List(Vec<Bytes>),
     /// A set's members, in no particular order.
     Set(Vec<Bytes>),
+    /// A sorted set's members with their scores, lowest first.
+    ZSet(Vec<(Bytes, f64)>),
 }
 
 /// One key of a snapshot: the key, its absolute expiry and its value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotEntry {
     /// The key.
     pub key: Bytes,
@@ -106,6 +108,11 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
                 ObjValue::Hash(hash) => hash_pairs(hash.view()),
                 ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
                 ObjValue::Set(set) => SnapshotValue::Set(set.members()),
+                ObjValue::ZSet(z) => {
+                    let mut items = Vec::with_capacity(z.len());
+                    z.iter_all(|s, m| items.push((Bytes::copy_from_slice(m), s)));
+                    SnapshotValue::ZSet(items)
+                }
             },
         },
     }
@@ -363,6 +370,17 @@ impl Store {
                     set.add(m, &limits);
                 }
                 let mut entry = Entry::new_set(key, set);
+                if expire_at_ms.is_some() {
+                    entry.set_expire(expire_at_ms);
+                }
+                entry
+            }
+            SnapshotValue::ZSet(items) => {
+                let zset = self.zset_load(&items);
+                if zset.is_empty() {
+                    return Ok(false);
+                }
+                let mut entry = Entry::new_zset(key, zset);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }

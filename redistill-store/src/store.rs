@@ -260,6 +260,8 @@ impl StoreBuilder {
                 set_intset_entries: AtomicUsize::new(crate::DEFAULT_SET_MAX_INTSET_ENTRIES),
                 set_listpack_entries: AtomicUsize::new(crate::DEFAULT_SET_MAX_LISTPACK_ENTRIES),
                 set_listpack_value: AtomicUsize::new(crate::DEFAULT_SET_MAX_LISTPACK_VALUE),
+                zset_max_entries: AtomicI64::new(crate::DEFAULT_ZSET_MAX_LISTPACK_ENTRIES),
+                zset_max_value: AtomicI64::new(crate::DEFAULT_ZSET_MAX_LISTPACK_VALUE),
             }),
         };
         // Starts the access clock (see `access_now`).
@@ -345,6 +347,10 @@ pub(crate) struct Inner {
     pub(crate) set_listpack_entries: AtomicUsize,
     /// `set-max-listpack-value`: longest member a listpack set keeps.
     pub(crate) set_listpack_value: AtomicUsize,
+    /// `zset-max-listpack-entries` as set.
+    pub(crate) zset_max_entries: AtomicI64,
+    /// `zset-max-listpack-value` as set.
+    pub(crate) zset_max_value: AtomicI64,
 }
 
 /// A sharded keyspace with Redis semantics; cheap to clone and share between threads.

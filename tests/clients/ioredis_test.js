@@ -59,6 +59,48 @@ async function check(name, fn) {
     await redis.set("text", "abc");
     await assert.rejects(redis.incr("text"), /value is not an integer or out of range/);
   });
+  await check("leaderboard on a sorted set", async () => {
+    await redis.del("board");
+    await redis.zadd("board", 120, "ada", 95.5, "bob", 300, "cy");
+    assert.equal(await redis.zincrby("board", 10, "bob"), "105.5");
+    assert.deepEqual(await redis.zrevrange("board", 0, 1, "WITHSCORES"), ["cy", "300", "ada", "120"]);
+    assert.equal(await redis.zrevrank("board", "bob"), 2);
+    assert.equal(await redis.zscore("board", "nobody"), null);
+    assert.deepEqual(await redis.zrange("board", "(105.5", 300, "BYSCORE"), ["ada", "cy"]);
+  });
+  await check("sliding-window rate limiter in MULTI", async () => {
+    await redis.del("rate:u1");
+    const windowMs = 1000, limit = 5, now = 1700000000000;
+    const allow = async (at, id) => {
+      const replies = await redis.multi()
+        .zremrangebyscore("rate:u1", 0, at - windowMs)
+        .zadd("rate:u1", at, id)
+        .zcard("rate:u1")
+        .pexpire("rate:u1", windowMs)
+        .exec();
+      return replies[2][1] <= limit;
+    };
+    const decisions = [];
+    for (let i = 0; i < 8; i++) decisions.push(await allow(now + i * 10, `req${i}`));
+    assert.deepEqual(decisions, [true, true, true, true, true, false, false, false]);
+    assert.equal(await allow(now + 2000, "late"), true);
+    assert.equal(await redis.zcard("rate:u1"), 1);
+  });
+  await check("delayed-job queue with ZRANGEBYSCORE LIMIT and ZREM", async () => {
+    await redis.del("delayed");
+    const now = 1000;
+    for (let i = -3; i <= 3; i++) await redis.zadd("delayed", now + i, `job${i}`);
+    const claimed = [];
+    for (;;) {
+      const due = await redis.zrangebyscore("delayed", "-inf", now, "LIMIT", 0, 2);
+      if (due.length === 0) break;
+      for (const job of due) if ((await redis.zrem("delayed", job)) === 1) claimed.push(job);
+    }
+    assert.deepEqual(claimed, ["job-3", "job-2", "job-1", "job0"]);
+    assert.deepEqual(await redis.zpopmin("delayed"), ["job1", "1001"]);
+    assert.deepEqual(await redis.bzpopmin("delayed", 1), ["delayed", "job2", "1002"]);
+    assert.equal(await redis.bzpopmin("nothing", 0.01), null);
+  });
   redis.disconnect();
   const failed = results.filter((ok) => !ok).length;
   console.log(`${results.length - failed} passed, ${failed} failed`);

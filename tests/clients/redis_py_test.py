@@ -150,4 +150,68 @@ def _():
     assert r.config_get("maxmemory") == {"maxmemory": "0"}
 
 
+@check("leaderboard on a sorted set")
+def _():
+    r = client(decode_responses=True)
+    r.delete("board")
+    r.zadd("board", {"ada": 120, "bob": 95.5, "cy": 300})
+    r.zincrby("board", 10, "bob")
+    r.zadd("board", {"ada": 110}, gt=True)
+    assert r.zrevrange("board", 0, 1, withscores=True) == [("cy", 300.0), ("ada", 120.0)]
+    assert r.zrevrank("board", "bob") == 2
+    assert r.zscore("board", "bob") == 105.5
+    assert r.zscore("board", "nobody") is None
+    assert r.zcount("board", 100, "+inf") == 3
+    assert r.zrange("board", "(105.5", 300, byscore=True) == ["ada", "cy"]
+    assert r.zmscore("board", ["ada", "x"]) == [120.0, None]
+    r3 = client(decode_responses=True, protocol=3)
+    assert r3.zscore("board", "cy") == 300.0
+    assert r3.zrange("board", 0, 0, withscores=True) == [["bob", 105.5]] or \
+        r3.zrange("board", 0, 0, withscores=True) == [("bob", 105.5)]
+
+
+@check("sliding-window rate limiter: ZADD, ZREMRANGEBYSCORE and ZCARD in MULTI")
+def _():
+    r = client(decode_responses=True)
+    r.delete("rate:u1")
+    window_ms, limit = 1000, 5
+    now = 1_700_000_000_000
+
+    def allow(at, request_id):
+        pipe = r.pipeline(transaction=True)
+        pipe.zremrangebyscore("rate:u1", 0, at - window_ms)
+        pipe.zadd("rate:u1", {request_id: at})
+        pipe.zcard("rate:u1")
+        pipe.pexpire("rate:u1", window_ms)
+        _, _, count, _ = pipe.execute()
+        return count <= limit
+
+    decisions = [allow(now + i * 10, f"req{i}") for i in range(8)]
+    assert decisions == [True] * 5 + [False] * 3
+    # Past the window the old requests are trimmed away.
+    assert allow(now + 2000, "late")
+    assert r.zcard("rate:u1") == 1
+
+
+@check("delayed-job queue: ZADD run times, ZRANGEBYSCORE LIMIT, ZREM to claim")
+def _():
+    r = client(decode_responses=True)
+    r.delete("delayed")
+    now = 1000
+    r.zadd("delayed", {f"job{i}": now + i for i in range(-3, 4)})
+    claimed = []
+    while True:
+        due = r.zrangebyscore("delayed", "-inf", now, start=0, num=2)
+        if not due:
+            break
+        for job in due:
+            if r.zrem("delayed", job) == 1:
+                claimed.append(job)
+    assert claimed == ["job-3", "job-2", "job-1", "job0"]
+    assert r.zrange("delayed", 0, -1, withscores=True) == [("job1", 1001.0), ("job2", 1002.0), ("job3", 1003.0)]
+    assert r.zpopmin("delayed") == [("job1", 1001.0)]
+    assert r.bzpopmin("delayed", timeout=1) == ("delayed", "job2", 1002.0)
+    assert r.bzpopmin("nothing", timeout=0.01) is None
+
+
 finish()

@@ -50,6 +50,19 @@ pub fn sample_records() -> Vec<Record> {
         )
         .with_expiry(1_900_000_000_000),
         Record::new(6, "no tags", Value::Set(Vec::new())),
+        Record::new(
+            7,
+            "board",
+            Value::ZSet(vec![
+                ("low".into(), f64::NEG_INFINITY),
+                (Bytes::new(), -0.0),
+                ("mid".into(), 2.5),
+                (Bytes::from_static(b"\x00\xff"), f64::MAX),
+                ("top".into(), f64::INFINITY),
+            ]),
+        )
+        .with_expiry(1_900_000_000_000),
+        Record::new(7, "empty board", Value::ZSet(Vec::new())),
     ]
 }
 

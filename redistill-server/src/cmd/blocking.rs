@@ -1,4 +1,5 @@
-//! The blocking list commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP.
+//! The blocking list and sorted-set commands: BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP,
+//! BZPOPMIN, BZPOPMAX, BZMPOP.
 //!
 //! Each first runs as its non-blocking form would; when no key has data, the client waits
 //! (see `crate::blocking`) until a key receives some, its timeout passes, or CLIENT
@@ -11,6 +12,7 @@ use redistill_store::{ListEnd, Store, StoreError, ValueType};
 use super::lists::{parse_end, parse_multi_pop, write_key_and_elements};
 use super::reply::store_error_text;
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
+use super::zsets::{parse_multi_pop as parse_zmpop, write_key_and_members};
 use super::{Command, CommandResult, Ctx, Reply};
 use crate::blocking::{Blocked, BlockedOp, Request};
 
@@ -40,6 +42,26 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("blmpop", -5, blmpop)
         .flags(flags!(WRITE | BLOCKING))
         .acl(acl!(LIST))
+        .keys(&[KeySpec::new(
+            key_flags!(RW | ACCESS | DELETE),
+            BeginSearch::Index(2),
+            FindKeys::Keynum {
+                key_num_index: 0,
+                first_key: 1,
+                step: 1,
+            },
+        )]),
+    Command::new("bzpopmin", -3, bzpopmin)
+        .flags(flags!(WRITE | NOSCRIPT | BLOCKING | FAST))
+        .acl(acl!(SORTEDSET))
+        .keys(&[KeySpec::range(1, -2, 1, key_flags!(RW | ACCESS | DELETE))]),
+    Command::new("bzpopmax", -3, bzpopmax)
+        .flags(flags!(WRITE | NOSCRIPT | BLOCKING | FAST))
+        .acl(acl!(SORTEDSET))
+        .keys(&[KeySpec::range(1, -2, 1, key_flags!(RW | ACCESS | DELETE))]),
+    Command::new("bzmpop", -5, bzmpop)
+        .flags(flags!(WRITE | BLOCKING))
+        .acl(acl!(SORTEDSET))
         .keys(&[KeySpec::new(
             key_flags!(RW | ACCESS | DELETE),
             BeginSearch::Index(2),
@@ -123,6 +145,55 @@ impl BlockedOp for Pop {
             .list_pop(db, key, self.end, self.count.unwrap_or(1))
             .ok()??;
         (!popped.is_empty()).then(|| self.reply(version, key, &popped))
+    }
+}
+
+/// A pop from a sorted set: the least or greatest score first.
+#[derive(Debug)]
+struct ZPop {
+    max: bool,
+    /// BZMPOP's count; `None` for BZPOPMIN and BZPOPMAX, which reply
+    /// `[key, member, score]`.
+    count: Option<usize>,
+}
+
+impl ZPop {
+    /// The reply for `popped`, taken from `key`.
+    fn reply(&self, version: Version, key: &[u8], popped: &[(Bytes, f64)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut reply = Reply::new(&mut out, version);
+        match (self.count, popped.first()) {
+            (None, Some((member, score))) => {
+                reply.array(3);
+                reply.bulk(key);
+                reply.bulk(member);
+                reply.double(*score);
+            }
+            _ => write_key_and_members(&mut reply, key, popped),
+        }
+        out
+    }
+}
+
+impl BlockedOp for ZPop {
+    fn attempt(
+        &self,
+        store: &Store,
+        db: usize,
+        keys: &[&[u8]],
+        version: Version,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let found = store.zmpop(db, keys, self.max, self.count.unwrap_or(1))?;
+        Ok(found.map(|(key, popped)| self.reply(version, &key, &popped)))
+    }
+
+    /// A key that became anything but a sorted set (a list a BLPOP waits on too) leaves
+    /// the client waiting, as in Redis.
+    fn serve(&self, store: &Store, db: usize, key: &[u8], version: Version) -> Option<Vec<u8>> {
+        let (key, popped) = store
+            .zmpop(db, &[key], self.max, self.count.unwrap_or(1))
+            .ok()??;
+        (!popped.is_empty()).then(|| self.reply(version, &key, &popped))
     }
 }
 
@@ -271,6 +342,39 @@ fn blmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let deadline = deadline_arg(args[1])?;
     let op = Pop {
         end: parsed.end,
+        count: Some(parsed.count),
+    };
+    serve_or_block(ctx, parsed.keys, deadline, Box::new(op), true)
+}
+
+fn bzpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    zpop(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    zpop(ctx, args, true)
+}
+
+/// BZPOPMIN and BZPOPMAX: `key [key ...] timeout` (the arity guarantees a key).
+fn zpop(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
+    let last = args.len() - 1;
+    let deadline = deadline_arg(args[last])?;
+    serve_or_block(
+        ctx,
+        &args[1..last],
+        deadline,
+        Box::new(ZPop { max, count: None }),
+        true,
+    )
+}
+
+/// BZMPOP: `timeout numkeys key [key ...] MIN|MAX [COUNT count]`; the timeout is read
+/// after the rest, as Redis reads it.
+fn bzmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    let parsed = parse_zmpop(args, 2)?;
+    let deadline = deadline_arg(args[1])?;
+    let op = ZPop {
+        max: parsed.max,
         count: Some(parsed.count),
     };
     serve_or_block(ctx, parsed.keys, deadline, Box::new(op), true)

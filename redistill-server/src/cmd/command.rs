@@ -436,6 +436,11 @@ mod tests {
             .iter()
             .enumerate()
             {
+                // ZRANK and ZREVRANK take Redis 7.2's WITHSCORE, so their arity is 7.2's.
+                if i == 1 && matches!(name.as_ref(), "zrank" | "zrevrank") {
+                    assert_eq!(ours[i], Frame::Integer(-3), "{name}: arity");
+                    continue;
+                }
                 assert_eq!(
                     normalized(&ours[i]),
                     normalized(&expected[i]),

@@ -112,6 +112,7 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
             reason: e.to_string(),
         }
     };
+    let wide = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     store.set_eviction_policy(memory.eviction_policy);
     store
         .set_maxmemory_samples(i64::from(memory.maxmemory_samples))
@@ -137,6 +138,12 @@ fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError>
     store.set_hash_max_listpack_value(
         usize::try_from(memory.hash_max_listpack_value).unwrap_or(usize::MAX),
     );
+    store
+        .set_zset_max_listpack_entries(wide(memory.zset_max_listpack_entries))
+        .map_err(refused("zset-max-listpack-entries"))?;
+    store
+        .set_zset_max_listpack_value(wide(memory.zset_max_listpack_value))
+        .map_err(refused("zset-max-listpack-value"))?;
     let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
     store.set_set_max_intset_entries(size(memory.set_max_intset_entries));
     store.set_set_max_listpack_entries(size(memory.set_max_listpack_entries));

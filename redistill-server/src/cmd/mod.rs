@@ -35,6 +35,8 @@ mod sets;
 mod strings;
 mod table;
 mod transactions;
+mod zset_args;
+mod zsets;
 
 pub(crate) use reply::{Answer, Reply};
 pub(crate) use table::{Command, Flags};
@@ -140,6 +142,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(keys::COMMANDS)
         .chain(hashes::COMMANDS)
         .chain(lists::COMMANDS)
+        .chain(zsets::COMMANDS)
         .chain(sets::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)

@@ -47,6 +47,29 @@ impl<'a> Reply<'a> {
         encode::write_bulk(self.out, data);
     }
 
+    /// A double: `,1.5` in RESP3, a bulk string of Redis's `%.17g` text in RESP2.
+    pub fn double(&mut self, d: f64) {
+        encode::write_double(self.out, self.version, d);
+    }
+
+    /// A double as a bulk string of Redis's `%.17g` text, in either protocol (ZSCAN).
+    pub fn double_bulk(&mut self, d: f64) {
+        encode::write_double(self.out, Version::Resp2, d);
+    }
+
+    /// A double, or null.
+    pub fn opt_double(&mut self, d: Option<f64>) {
+        match d {
+            Some(d) => self.double(d),
+            None => self.null(),
+        }
+    }
+
+    /// The protocol version replies are written in.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
     pub fn null(&mut self) {
         encode::write_null(self.out, self.version);
     }
@@ -294,6 +317,7 @@ fn fixed_error_text(e: &StoreError) -> &'static str {
         StoreError::DbIndexOutOfRange { .. } => "ERR DB index is out of range",
         StoreError::SameObject => "ERR source and destination objects are the same",
         StoreError::ValueOutOfRange => "ERR value is out of range",
+        StoreError::ScoreNaN => "ERR resulting score is not a number (NaN)",
         StoreError::InvalidExpireEffort { .. } => {
             "ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') - \
              argument must be between 1 and 10 inclusive"

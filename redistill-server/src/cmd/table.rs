@@ -319,7 +319,6 @@ impl Command {
         Command { key_specs, ..self }
     }
 
-    #[cfg_attr(not(test), expect(dead_code, reason = "for keys found by code (SORT)"))]
     pub const fn keys_fn(self, keys_fn: KeysFn) -> Command {
         Command {
             keys_fn: Some(keys_fn),

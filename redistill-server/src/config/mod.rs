@@ -229,6 +229,13 @@ pub struct MemoryConfig {
     /// Longest field or value a packed hash holds (`hash_max_listpack_value`, default 64
     /// bytes, Redis's `hash-max-listpack-value`).
     pub hash_max_listpack_value: u64,
+    /// Most members a sorted set keeps in its compact form (`zset_max_listpack_entries`,
+    /// default 128, Redis's `zset-max-listpack-entries`).
+    pub zset_max_listpack_entries: u64,
+    /// Longest member, in bytes, a sorted set keeps in its compact form
+    /// (`zset_max_listpack_value`, default 64, Redis's `zset-max-listpack-value`; the
+    /// file takes Redis's units too).
+    pub zset_max_listpack_value: u64,
     /// Most members a set of integers keeps in the compact integer encoding
     /// (`set_max_intset_entries`, default 512, Redis's `set-max-intset-entries`).
     pub set_max_intset_entries: u64,

@@ -290,13 +290,37 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .mutable(),
     memory(
         0,
-        i64::MAX as u64,
+        LONG_MAX,
         |c| c.memory.hash_max_listpack_value,
         |c, n| c.memory.hash_max_listpack_value = n,
     )
     .file("memory", "hash_max_listpack_value")
     .redis("hash-max-listpack-value")
     .redis_aliases(&["hash-max-ziplist-value"])
+    .default("64")
+    .mutable(),
+    // Redis's limits of a sorted set's compact form: a count, and a size in bytes (which
+    // takes units, as in Redis).
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.memory.zset_max_listpack_entries),
+        |c, n| c.memory.zset_max_listpack_entries = narrow(n),
+    )
+    .file("memory", "zset_max_listpack_entries")
+    .redis("zset-max-listpack-entries")
+    .redis_aliases(&["zset-max-ziplist-entries"])
+    .default("128")
+    .mutable(),
+    memory(
+        0,
+        LONG_MAX,
+        |c| c.memory.zset_max_listpack_value,
+        |c, n| c.memory.zset_max_listpack_value = n,
+    )
+    .file("memory", "zset_max_listpack_value")
+    .redis("zset-max-listpack-value")
+    .redis_aliases(&["zset-max-ziplist-value"])
     .default("64")
     .mutable(),
     // Redis takes any non-negative `long` for the set encoding limits.
@@ -533,6 +557,8 @@ fn blank() -> Config {
             list_compress_depth: 0,
             hash_max_listpack_entries: 0,
             hash_max_listpack_value: 0,
+            zset_max_listpack_entries: 0,
+            zset_max_listpack_value: 0,
             set_max_intset_entries: 0,
             set_max_listpack_entries: 0,
             set_max_listpack_value: 0,

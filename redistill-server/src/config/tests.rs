@@ -55,6 +55,8 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.memory.list_compress_depth, 0);
     assert_eq!(c.memory.hash_max_listpack_entries, 512);
     assert_eq!(c.memory.hash_max_listpack_value, 64);
+    assert_eq!(c.memory.zset_max_listpack_entries, 128);
+    assert_eq!(c.memory.zset_max_listpack_value, 64);
     assert_eq!(c.memory.set_max_intset_entries, 512);
     assert_eq!(c.memory.set_max_listpack_entries, 128);
     assert_eq!(c.memory.set_max_listpack_value, 64);
@@ -345,6 +347,19 @@ fn every_key_parses_and_validates() {
             &[
                 ("0", |c| c.memory.hash_max_listpack_value == 0),
                 ("\"1kb\"", |c| c.memory.hash_max_listpack_value == 1024),
+            ],
+            &["-1"],
+        ),
+        (
+            "memory.zset_max_listpack_entries",
+            &[("0", |c| c.memory.zset_max_listpack_entries == 0)],
+            &["-1", "\"8\""],
+        ),
+        (
+            "memory.zset_max_listpack_value",
+            &[
+                ("1024", |c| c.memory.zset_max_listpack_value == 1024),
+                ("\"1kb\"", |c| c.memory.zset_max_listpack_value == 1024),
             ],
             &["-1"],
         ),
