@@ -32,6 +32,8 @@ pub(crate) const PACKED_TYPE_MASK: u8 = 0b1_1000;
 pub(crate) const PACKED_HASH: u8 = 0;
 /// A packed set: an intset or a listpack, as `setobj` packs them.
 pub(crate) const PACKED_SET: u8 = 0b0_1000;
+/// A packed sorted set: its member count, then its entries as `zsetobj` packs them.
+pub(crate) const PACKED_ZSET: u8 = 0b1_0000;
 pub(crate) const FLAG_EXPIRE: u8 = 0b100;
 /// Longest string Redis calls "embstr".
 const EMBSTR_MAX: usize = 44;
@@ -333,6 +335,7 @@ impl Entry {
         match self {
             Entry::Str(_) if self.packed(PACKED_HASH).is_some() => ValueType::Hash,
             Entry::Str(_) if self.packed(PACKED_SET).is_some() => ValueType::Set,
+            Entry::Str(_) if self.packed(PACKED_ZSET).is_some() => ValueType::ZSet,
             Entry::Str(_) => ValueType::String,
             Entry::Obj(o) => match o.value {
                 ObjValue::Str(_) => ValueType::String,
@@ -651,7 +654,7 @@ impl Entry {
 
     /// A sorted-set entry for `zset` (which must not be empty once stored).
     pub(crate) fn new_zset(key: &[u8], zset: ZSetObj) -> Entry {
-        Entry::new_obj(key, None, ObjValue::ZSet(zset))
+        Entry::new_packable(key, zset)
     }
 
     /// Replaces the expiry, rebuilding the header (the blob of an inline string).

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::Ordering;
 
-use crate::entry::{Entry, KIND_INT, KIND_MASK, PACKED_SET, build};
+use crate::entry::{Entry, KIND_INT, KIND_MASK, PACKED_SET, PACKED_ZSET, build};
 use crate::evict::KeyView;
 use crate::hashobj::HashRef;
 use crate::memory::alloc_size;
@@ -13,6 +13,7 @@ use crate::setobj::SetObj;
 use crate::shard::{Shard, ShardState};
 use crate::store::Store;
 use crate::table::{Slot, Table};
+use crate::zsetobj::ZSetObj;
 
 impl Store {
     /// Checks that every shard is consistent with itself and with the store's counters:
@@ -206,6 +207,16 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
             return Err("empty list kept".into());
         }
         list.check().map_err(|e| format!("list: {e}"))?;
+    }
+    if let Some(value) = entry.packed(PACKED_ZSET) {
+        let z = ZSetObj::unpack(value);
+        if z.is_empty() {
+            return Err("empty sorted set kept".into());
+        }
+        z.check().map_err(|e| format!("packed sorted set: {e}"))?;
+    }
+    if entry.as_zset().is_some_and(|z| !z.is_big()) {
+        return Err("compact sorted set boxed apart from its key".into());
     }
     if let Some(z) = entry.as_zset() {
         if z.is_empty() {

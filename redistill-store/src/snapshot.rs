@@ -16,7 +16,9 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::{Entry, KIND_INT, KIND_MASK, ObjValue, PACKED_HASH, PACKED_SET, head};
+use crate::entry::{
+    Entry, KIND_INT, KIND_MASK, ObjValue, PACKED_HASH, PACKED_SET, PACKED_ZSET, head,
+};
 use crate::error::{Result, StoreError};
 use crate::hashobj::{HashObj, HashRef};
 use crate::packed::Packable;
@@ -24,6 +26,7 @@ use crate::quicklist::ListEnd;
 use crate::setobj::SetObj;
 use crate::store::Store;
 use crate::table::Slot;
+use crate::zsetobj::ZSetObj;
 
 /// Entries a snapshot copies per lock hold: small enough that a writer waits
 /// microseconds, large enough that taking the lock costs nothing next to the copying.
@@ -67,7 +70,21 @@ fn hash_pairs(hash: HashRef<'_>) -> SnapshotValue {
     )
 }
 
+/// A sorted set's members with their scores, lowest first, copied.
+fn zset_items(z: &ZSetObj) -> SnapshotValue {
+    let mut items = Vec::with_capacity(z.len());
+    z.iter_all(|s, m| items.push((Bytes::copy_from_slice(m), s)));
+    SnapshotValue::ZSet(items)
+}
+
 fn copy_entry(e: &Entry) -> SnapshotEntry {
+    if let Some(z) = e.packed(PACKED_ZSET) {
+        return SnapshotEntry {
+            key: Bytes::copy_from_slice(e.key()),
+            expire_at_ms: e.expire(),
+            value: zset_items(&ZSetObj::unpack(z)),
+        };
+    }
     if let Some(hash) = e.packed(PACKED_HASH).and(HashRef::of(e)) {
         return SnapshotEntry {
             key: Bytes::copy_from_slice(e.key()),
@@ -108,11 +125,7 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
                 ObjValue::Hash(hash) => hash_pairs(hash.view()),
                 ObjValue::List(list) => SnapshotValue::List(list.to_vec()),
                 ObjValue::Set(set) => SnapshotValue::Set(set.members()),
-                ObjValue::ZSet(z) => {
-                    let mut items = Vec::with_capacity(z.len());
-                    z.iter_all(|s, m| items.push((Bytes::copy_from_slice(m), s)));
-                    SnapshotValue::ZSet(items)
-                }
+                ObjValue::ZSet(z) => zset_items(z),
             },
         },
     }

@@ -41,7 +41,9 @@ use std::cmp::Ordering;
 
 use ahash::RandomState;
 
+use crate::entry::{Entry, ObjValue, PACKED_ZSET, read_varint, varint_len, write_varint};
 use crate::memory::alloc_size;
+use crate::packed::Packable;
 use crate::table::{Slot, Table};
 
 /// Most entries a leaf of a large set holds before it splits.
@@ -99,38 +101,39 @@ impl Seek<'_> {
     }
 }
 
-fn read_varint(b: &[u8]) -> (usize, usize) {
-    let mut v = 0usize;
-    let mut shift = 0;
-    for (i, byte) in b.iter().enumerate() {
-        v |= ((byte & 0x7f) as usize) << shift;
-        if byte & 0x80 == 0 {
-            return (v, i + 1);
+/// A score as a pack stores it: one LEB128 number `x`. An even `x` is an integer score,
+/// `x / 2` zigzag-encoded (so small integer scores, the common case of ranks, counters and
+/// positions, take a byte or two, as in Redis's listpack); `x = 1` is a score that is not
+/// an integer below 2^53 in magnitude (or is -0), its 8 bytes following.
+fn write_score(out: &mut Vec<u8>, score: f64) {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    if score.fract() == 0.0 && score.abs() < EXACT && !(score == 0.0 && score.is_sign_negative()) {
+        let n = score as i64;
+        let zigzag = ((n << 1) ^ (n >> 63)) as u64;
+        write_varint(out, (zigzag << 1) as usize);
+    } else {
+        out.push(1);
+        out.extend_from_slice(&score.to_le_bytes());
+    }
+}
+
+/// Reads a score written by [`write_score`] from the start of `b`: the score and its size.
+#[inline]
+fn read_score(b: &[u8]) -> (f64, usize) {
+    let (x, n) = read_varint(b);
+    if x == 1 {
+        let mut s = [0u8; 8];
+        if let Some(bytes) = b.get(n..n + 8) {
+            s.copy_from_slice(bytes);
         }
-        shift += 7;
+        return (f64::from_le_bytes(s), n + 8);
     }
-    (v, b.len())
+    let zigzag = (x >> 1) as u64;
+    let v = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
+    (v as f64, n)
 }
 
-fn write_varint(out: &mut Vec<u8>, mut v: usize) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn encoded_len(member: &[u8]) -> usize {
-    let mut n = 1;
-    let mut v = member.len();
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    8 + n + member.len()
-}
-
-/// Entries in order in one buffer: `[score: f64 LE][member length: LEB128][member]`.
+/// Entries in order in one buffer: `[score (see `write_score`)][member length: LEB128][member]`.
 #[derive(Clone, Default)]
 pub(crate) struct Pack {
     buf: Vec<u8>,
@@ -153,12 +156,11 @@ impl Pack {
     /// The entry at byte offset `off` and the offset of the next.
     #[inline]
     fn read(&self, off: usize) -> (f64, &[u8], usize) {
-        let mut s = [0u8; 8];
-        s.copy_from_slice(&self.buf[off..off + 8]);
-        let (mlen, n) = read_varint(&self.buf[off + 8..]);
-        let start = off + 8 + n;
+        let (score, w) = read_score(&self.buf[off..]);
+        let (mlen, n) = read_varint(&self.buf[off + w..]);
+        let start = off + w + n;
         let end = (start + mlen).min(self.buf.len());
-        (f64::from_le_bytes(s), &self.buf[start..end], end)
+        (score, &self.buf[start..end], end)
     }
 
     pub(crate) fn iter(&self) -> PackIter<'_> {
@@ -197,8 +199,8 @@ impl Pack {
     }
 
     fn insert_at(&mut self, off: usize, score: f64, member: &[u8]) {
-        let mut e = Vec::with_capacity(encoded_len(member));
-        e.extend_from_slice(&score.to_le_bytes());
+        let mut e = Vec::with_capacity(9 + varint_len(member.len()) + member.len());
+        write_score(&mut e, score);
         write_varint(&mut e, member.len());
         e.extend_from_slice(member);
         // Growth by an eighth, not doubling: the slack of every leaf is memory per member.
@@ -723,6 +725,54 @@ pub(crate) struct Limits {
 enum Enc {
     Small(Pack),
     Big(Box<Big>),
+}
+
+/// A small sorted set lives in its key's entry: its member count, then its entries as a
+/// [`Pack`] holds them.
+impl Packable for ZSetObj {
+    const TYPE: u8 = PACKED_ZSET;
+    const EMPTY: &'static [u8] = &[0];
+
+    fn unpack(value: &[u8]) -> Self {
+        let (len, n) = read_varint(value);
+        ZSetObj {
+            enc: Enc::Small(Pack {
+                buf: value.get(n..).unwrap_or_default().to_vec(),
+                len,
+            }),
+        }
+    }
+
+    fn pack(&self) -> Option<Vec<u8>> {
+        match &self.enc {
+            Enc::Small(p) => {
+                let mut out = Vec::with_capacity(varint_len(p.len) + p.buf.len());
+                write_varint(&mut out, p.len);
+                out.extend_from_slice(&p.buf);
+                Some(out)
+            }
+            Enc::Big(_) => None,
+        }
+    }
+
+    fn boxed(e: &Entry) -> Option<&Self> {
+        e.as_zset()
+    }
+
+    fn boxed_mut(e: &mut Entry) -> Option<&mut Self> {
+        e.as_zset_mut()
+    }
+
+    fn into_value(self) -> ObjValue {
+        ObjValue::ZSet(self)
+    }
+
+    fn len_of(e: &Entry) -> Option<usize> {
+        match e.packed(PACKED_ZSET) {
+            Some(value) => Some(read_varint(value).0),
+            None => e.as_zset().map(ZSetObj::len),
+        }
+    }
 }
 
 /// A sorted set.

@@ -11,7 +11,7 @@ use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
 use crate::packed::{Unpacked, unpacked};
 use crate::setobj::SetObj;
-use crate::store::{Collection, Store};
+use crate::store::Store;
 use crate::table::Slot;
 use crate::zsetobj::{Limits, Seek, ZSetObj};
 
@@ -170,30 +170,12 @@ impl ZRangeItems<'_> {
     }
 }
 
-fn zset_of(e: &Entry) -> Result<&ZSetObj> {
-    e.as_zset().ok_or(StoreError::WrongType)
+fn zset_of(e: &Entry) -> Result<Unpacked<'_, ZSetObj>> {
+    unpacked(e).ok_or(StoreError::WrongType)
 }
 
 fn b(s: &[u8]) -> Bytes {
     Bytes::copy_from_slice(s)
-}
-
-impl Collection for ZSetObj {
-    fn of(e: &Entry) -> Option<&Self> {
-        e.as_zset()
-    }
-
-    fn of_mut(e: &mut Entry) -> Option<&mut Self> {
-        e.as_zset_mut()
-    }
-
-    fn is_empty(&self) -> bool {
-        ZSetObj::is_empty(self)
-    }
-
-    fn new_entry(_: &Store, key: &[u8]) -> Entry {
-        Entry::new_zset(key, ZSetObj::new())
-    }
 }
 
 /// The ranks `lo..hi` (ascending) with scores inside `range`.
@@ -347,7 +329,7 @@ fn aggregate(target: &mut f64, value: f64, agg: Aggregate) {
 /// members score 1.
 enum Input<'a> {
     None,
-    ZSet(&'a ZSetObj),
+    ZSet(Unpacked<'a, ZSetObj>),
     Set(Unpacked<'a, SetObj>),
 }
 
@@ -378,7 +360,7 @@ impl Input<'_> {
 
     fn same(&self, other: &Input<'_>) -> bool {
         match (self, other) {
-            (Input::ZSet(a), Input::ZSet(b)) => std::ptr::eq(*a, *b),
+            (Input::ZSet(a), Input::ZSet(b)) => std::ptr::eq(&**a, &**b),
             (Input::Set(a), Input::Set(b)) => std::ptr::eq(&**a, &**b),
             _ => false,
         }
@@ -388,8 +370,7 @@ impl Input<'_> {
 fn input_of(e: Option<&Entry>) -> Result<Input<'_>> {
     match e {
         None => Ok(Input::None),
-        Some(e) => e
-            .as_zset()
+        Some(e) => unpacked::<ZSetObj>(e)
             .map(Input::ZSet)
             .or_else(|| unpacked::<SetObj>(e).map(Input::Set))
             .ok_or(StoreError::WrongType),
@@ -516,7 +497,7 @@ impl Store {
     ) -> Result<R> {
         self.read(db, key, |e| match e {
             None => Ok(f(None)),
-            Some(e) => zset_of(e).map(|z| f(Some(z))),
+            Some(e) => zset_of(e).map(|z| f(Some(&z))),
         })?
     }
 
@@ -565,7 +546,7 @@ impl Store {
         self.check_memory()?;
         let lim = self.zset_limits();
         let event = if opts.incr { Event::ZIncr } else { Event::ZAdd };
-        self.write_collection(
+        self.write_packable(
             db,
             key,
             !opts.xx,
@@ -660,7 +641,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn zrem(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<usize> {
-        self.write_collection(
+        self.write_packable(
             db,
             key,
             false,
@@ -881,7 +862,7 @@ impl Store {
                 };
                 let mut items = Vec::new();
                 if let Some(z) = z {
-                    let (start, end) = select(z, spec);
+                    let (start, end) = select(&z, spec);
                     z.for_each(start, end, false, |s, m| items.push((m.to_vec(), s)));
                 }
                 items
@@ -909,7 +890,7 @@ impl Store {
             ZRangeBy::Score(_) => Event::ZRemByScore,
             ZRangeBy::Lex(_) => Event::ZRemByLex,
         };
-        self.write_collection(
+        self.write_packable(
             db,
             key,
             false,
@@ -942,7 +923,7 @@ impl Store {
         max: bool,
         count: usize,
     ) -> Result<Vec<ScoredMember>> {
-        self.write_collection(
+        self.write_packable(
             db,
             key,
             false,
@@ -990,8 +971,7 @@ impl Store {
                 };
                 let (popped, emptied) = w
                     .update(i, key, |e| {
-                        e.as_zset_mut()
-                            .map(|z| (pop_many(z, max, count), z.is_empty()))
+                        e.edit_packable(|z: &mut ZSetObj| (pop_many(z, max, count), z.is_empty()))
                             .unwrap_or_default()
                     })
                     .unwrap_or_default();
