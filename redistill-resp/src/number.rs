@@ -111,6 +111,34 @@ pub(crate) fn format_double(d: f64) -> DoubleBuf {
         out.len = s.len();
         return out;
     }
+    // An integer of at most 17 digits prints as one (the scores of ranks, counters and
+    // timestamps): written directly, without the general path's exponent formatting.
+    if d.fract() == 0.0 && d.abs() < 1e17 {
+        let mut n = d as i64;
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10).unsigned_abs() as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if d.is_sign_negative() {
+            at -= 1;
+            digits[at] = b'-';
+        }
+        let len = digits.len() - at;
+        out.buf[..len].copy_from_slice(&digits[at..]);
+        out.len = len;
+        return out;
+    }
+    format_general(d, out)
+}
+
+/// [`format_double`] of a finite `d`, by way of Rust's exponent formatting, into `out`.
+fn format_general(d: f64, mut out: DoubleBuf) -> DoubleBuf {
     // Rust's `{:.16e}` rounds exactly like glibc, giving the 17 significant digits
     // `%.17g` starts from; only the layout differs.
     let mut sci = [0u8; 32];
@@ -279,6 +307,10 @@ mod tests {
             (f64::NAN, "nan"),
             (-2.5, "-2.5"),
             (100.0, "100"),
+            (-7.0, "-7"),
+            (99_999_999_999_999_984.0, "99999999999999984"),
+            (-99_999_999_999_999_984.0, "-99999999999999984"),
+            (1_700_000_000_123.0, "1700000000123"),
         ];
         for &(d, want) in cases {
             assert_eq!(format_double(d).as_bytes(), want.as_bytes(), "{d:e}");
@@ -293,6 +325,14 @@ mod tests {
             let want = v.to_string();
             prop_assert_eq!(s, want.as_bytes());
             prop_assert_eq!(string2ll(s), Some(v));
+        }
+
+        #[test]
+        fn integer_doubles_print_as_the_general_path_prints_them(n in -99_999_999_999_999_984_i64..=99_999_999_999_999_984) {
+            let d = n as f64;
+            let blank = || DoubleBuf { buf: [0; 32], len: 0 };
+            let (fast, general) = (format_double(d), format_general(d, blank()));
+            prop_assert_eq!(fast.as_bytes(), general.as_bytes());
         }
 
         #[test]

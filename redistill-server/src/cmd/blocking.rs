@@ -12,7 +12,7 @@ use redistill_store::{ListEnd, Store, StoreError, ValueType};
 use super::lists::{parse_end, parse_multi_pop, write_key_and_elements};
 use super::reply::store_error_text;
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
-use super::zsets::{parse_multi_pop as parse_zmpop, write_key_and_members};
+use super::zsets::{parse_min_max, write_key_and_members};
 use super::{Command, CommandResult, Ctx, Reply};
 use crate::blocking::{Blocked, BlockedOp, Request};
 
@@ -338,10 +338,10 @@ fn moving(
 /// BLMPOP: `timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`; the timeout is
 /// read after the rest, as Redis reads it.
 fn blmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let parsed = parse_multi_pop(args, 2)?;
+    let parsed = parse_multi_pop(args, 2, parse_end)?;
     let deadline = deadline_arg(args[1])?;
     let op = Pop {
-        end: parsed.end,
+        end: parsed.side,
         count: Some(parsed.count),
     };
     serve_or_block(ctx, parsed.keys, deadline, Box::new(op), true)
@@ -371,10 +371,10 @@ fn zpop(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
 /// BZMPOP: `timeout numkeys key [key ...] MIN|MAX [COUNT count]`; the timeout is read
 /// after the rest, as Redis reads it.
 fn bzmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let parsed = parse_zmpop(args, 2)?;
+    let parsed = parse_multi_pop(args, 2, parse_min_max)?;
     let deadline = deadline_arg(args[1])?;
     let op = ZPop {
-        max: parsed.max,
+        max: parsed.side,
         count: Some(parsed.count),
     };
     serve_or_block(ctx, parsed.keys, deadline, Box::new(op), true)

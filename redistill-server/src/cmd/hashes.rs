@@ -189,15 +189,11 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         return Err(super::args::NOT_INTEGER.into());
     }
     if let Some(count) = count
-        && reply_over_output_limit(ctx, args[1], count, with_values)
+        && redistill_store::Store::check_hrandfield_count(count, with_values).is_ok()
+        && super::close_if_picks_overflow(ctx, "HRANDFIELD", count, |ctx| {
+            ctx.shared.store.hlen(ctx.client.db, args[1])
+        })
     {
-        // Redis would stream the reply until the output limit closed the client; building
-        // it whole first could exhaust memory, so close the client before.
-        log::warn!(
-            "closing client id={}: HRANDFIELD {count} would exceed client-output-buffer-limit",
-            ctx.client.id()
-        );
-        ctx.client.close_after_reply = true;
         return Ok(());
     }
     let result = ctx
@@ -228,28 +224,6 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         }
     }
     Ok(())
-}
-
-/// Whether HRANDFIELD with a negative `count` (repeats allowed, so any size) on an existing
-/// hash would answer more than the normal clients' hard output limit: every element takes
-/// at least 6 bytes (`$0\r\n\r\n`).
-fn reply_over_output_limit(ctx: &Ctx<'_>, key: &[u8], count: i64, with_values: bool) -> bool {
-    // Counts Redis answers "value is out of range" for (i64::MIN; beyond i64::MAX / 2 with
-    // WITHVALUES) get that error from the store, key or no key.
-    if count >= 0 || redistill_store::Store::check_hrandfield_count(count, with_values).is_err() {
-        return false;
-    }
-    let limit = ctx
-        .shared
-        .config
-        .read()
-        .server
-        .client_output_buffer_limit
-        .normal
-        .hard_limit_bytes;
-    limit > 0
-        && count.unsigned_abs().saturating_mul(6) > limit
-        && matches!(ctx.shared.store.hlen(ctx.client.db, key), Ok(n) if n > 0)
 }
 
 /// HSCAN key cursor [MATCH pattern] [COUNT count]

@@ -112,34 +112,38 @@ pub(super) fn parse_end(arg: &[u8]) -> Result<ListEnd, CommandError> {
     }
 }
 
-/// The arguments of LMPOP and BLMPOP after their own: `numkeys key [key ...] LEFT|RIGHT
-/// [COUNT count]`.
+/// The arguments of LMPOP, BLMPOP, ZMPOP and BZMPOP after their own: `numkeys key [key
+/// ...] <side> [COUNT count]`, the side being LEFT|RIGHT for lists and MIN|MAX for sorted
+/// sets.
 #[derive(Debug)]
-pub(super) struct MultiPop<'a, 'b> {
+pub(super) struct MultiPop<'a, 'b, S> {
     /// The `numkeys` keys, in the order they are tried.
     pub keys: &'a [&'b [u8]],
-    pub end: ListEnd,
+    /// Which end to pop from.
+    pub side: S,
     /// How many elements to pop at most: COUNT, or 1.
     pub count: usize,
 }
 
-/// Parses `numkeys key [key ...] LEFT|RIGHT [COUNT count]` with `numkeys` at
-/// `args[numkeys_at]` (1 for LMPOP, 2 for BLMPOP, whose timeout Redis parses after this),
-/// with Redis's errors in Redis's order: `numkeys should be greater than 0` (not an
-/// integer, or below 1), `syntax error` when the keys run past the arguments or the end
-/// is not LEFT or RIGHT, `count should be greater than 0`, and `syntax error` for anything
-/// else after the end (COUNT given twice included). The caller has checked the arity.
-pub(super) fn parse_multi_pop<'a, 'b>(
+/// Parses `numkeys key [key ...] <side> [COUNT count]` with `numkeys` at
+/// `args[numkeys_at]` (1 for LMPOP and ZMPOP, 2 for their blocking forms, whose timeout
+/// Redis parses after this) and the side read by `side`, with Redis's errors in Redis's
+/// order: `numkeys should be greater than 0` (not an integer, or below 1), `syntax error`
+/// when the keys run past the arguments or `side` refuses its word, `count should be
+/// greater than 0`, and `syntax error` for anything else after the side (COUNT given twice
+/// included). The caller has checked the arity.
+pub(super) fn parse_multi_pop<'a, 'b, S>(
     args: &'a [&'b [u8]],
     numkeys_at: usize,
-) -> Result<MultiPop<'a, 'b>, CommandError> {
+    side: fn(&[u8]) -> Result<S, CommandError>,
+) -> Result<MultiPop<'a, 'b, S>, CommandError> {
     let numkeys = positive(args[numkeys_at], "ERR numkeys should be greater than 0")?;
     let first_key = numkeys_at + 1;
     let end_at = numkeys
         .checked_add(first_key)
         .filter(|&at| at < args.len())
         .ok_or(SYNTAX)?;
-    let end = parse_end(args[end_at])?;
+    let end = side(args[end_at])?;
     let mut count = None;
     let mut j = end_at + 1;
     while j < args.len() {
@@ -153,7 +157,7 @@ pub(super) fn parse_multi_pop<'a, 'b>(
     }
     Ok(MultiPop {
         keys: &args[first_key..end_at],
-        end,
+        side: end,
         count: count.unwrap_or(1),
     })
 }
@@ -423,11 +427,11 @@ fn rpoplpush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: `[key, [element ...]]` from the
 /// first key holding a list, or a null array.
 fn lmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let parsed = parse_multi_pop(args, 1)?;
+    let parsed = parse_multi_pop(args, 1, parse_end)?;
     let popped = ctx
         .shared
         .store
-        .lmpop(ctx.client.db, parsed.keys, parsed.end, parsed.count)?;
+        .lmpop(ctx.client.db, parsed.keys, parsed.side, parsed.count)?;
     let mut reply = ctx.reply();
     match popped {
         Some((key, elements)) => write_key_and_elements(&mut reply, &key, &elements),
@@ -451,8 +455,8 @@ mod tests {
         String::from_utf8_lossy(&e.text("lmpop")).into_owned()
     }
 
-    fn parse<'a, 'b>(args: &'a [&'b [u8]]) -> Result<MultiPop<'a, 'b>, String> {
-        parse_multi_pop(args, 1).map_err(text)
+    fn parse<'a, 'b>(args: &'a [&'b [u8]]) -> Result<MultiPop<'a, 'b, ListEnd>, String> {
+        parse_multi_pop(args, 1, parse_end).map_err(text)
     }
 
     #[test]
@@ -467,13 +471,13 @@ mod tests {
         let args: &[&[u8]] = &[b"lmpop", b"2", b"a", b"b", b"right", b"count", b"7"];
         let parsed = parse(args).unwrap();
         assert_eq!(parsed.keys, [&b"a"[..], b"b"]);
-        assert!(matches!(parsed.end, ListEnd::Right));
+        assert!(matches!(parsed.side, ListEnd::Right));
         assert_eq!(parsed.count, 7);
         let parsed = parse(&[b"lmpop", b"1", b"a", b"LEFT"]).unwrap();
         assert_eq!(parsed.count, 1);
         // BLMPOP's numkeys follows its timeout.
         let blocking: &[&[u8]] = &[b"blmpop", b"0", b"1", b"k", b"LEFT"];
-        let parsed = parse_multi_pop(blocking, 2).unwrap();
+        let parsed = parse_multi_pop(blocking, 2, parse_end).unwrap();
         assert_eq!(parsed.keys, [&b"k"[..]]);
     }
 

@@ -541,6 +541,42 @@ fn arity_error(command: &Command) -> CommandError {
     wrong_arity(&command.full_name())
 }
 
+/// For HRANDFIELD, SRANDMEMBER and ZRANDMEMBER with a negative `count` (repeats allowed,
+/// so any size) on a key of `len` elements (asked only for such a count): whether the
+/// reply would exceed the normal clients' hard output limit, every element taking at least
+/// 6 bytes (`$0\r\n\r\n`). Redis would stream it until the limit closed the client;
+/// building it whole first could exhaust memory, so the client is marked to close after
+/// answering nothing, and this returns true.
+pub(super) fn close_if_picks_overflow(
+    ctx: &mut Ctx<'_>,
+    name: &str,
+    count: i64,
+    len: impl FnOnce(&Ctx<'_>) -> Result<usize, redistill_store::StoreError>,
+) -> bool {
+    if count >= 0 {
+        return false;
+    }
+    let limit = ctx
+        .shared
+        .config
+        .read()
+        .server
+        .client_output_buffer_limit
+        .normal
+        .hard_limit_bytes;
+    let over = limit > 0
+        && count.unsigned_abs().saturating_mul(6) > limit
+        && matches!(len(ctx), Ok(n) if n > 0);
+    if over {
+        log::warn!(
+            "closing client id={}: {name} {count} would exceed client-output-buffer-limit",
+            ctx.client.id()
+        );
+        ctx.client.close_after_reply = true;
+    }
+    over
+}
+
 /// Redis's arity error for the command `name` (lowercase; `container|sub` for a
 /// subcommand), for handlers whose arity the table cannot express (pairs, optional counts).
 pub(super) fn wrong_arity(name: &str) -> CommandError {

@@ -201,15 +201,11 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         _ => return Err(SYNTAX.into()),
     };
     if let Some(count) = count
-        && reply_over_output_limit(ctx, args[1], count)
+        && Store::check_srandmember_count(count).is_ok()
+        && super::close_if_picks_overflow(ctx, "SRANDMEMBER", count, |ctx| {
+            ctx.shared.store.scard(ctx.client.db, args[1])
+        })
     {
-        // Redis would stream the reply until the output limit closed the client; building
-        // it whole first could exhaust memory, so close the client before.
-        log::warn!(
-            "closing client id={}: SRANDMEMBER {count} would exceed client-output-buffer-limit",
-            ctx.client.id()
-        );
-        ctx.client.close_after_reply = true;
         return Ok(());
     }
     let picked = ctx
@@ -222,26 +218,6 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         Some(_) => reply.bulks(picked.iter().map(AsRef::as_ref)),
     }
     Ok(())
-}
-
-/// Whether SRANDMEMBER with a negative `count` (repeats allowed, so any size) on an
-/// existing set would answer more than the normal clients' hard output limit: every
-/// element takes at least 6 bytes (`$0\r\n\r\n`).
-fn reply_over_output_limit(ctx: &Ctx<'_>, key: &[u8], count: i64) -> bool {
-    if count >= 0 || Store::check_srandmember_count(count).is_err() {
-        return false;
-    }
-    let limit = ctx
-        .shared
-        .config
-        .read()
-        .server
-        .client_output_buffer_limit
-        .normal
-        .hard_limit_bytes;
-    limit > 0
-        && count.unsigned_abs().saturating_mul(6) > limit
-        && matches!(ctx.shared.store.scard(ctx.client.db, key), Ok(n) if n > 0)
 }
 
 /// SMOVE source destination member

@@ -7,6 +7,7 @@ use redistill_store::{
 };
 
 use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
+use super::lists::parse_multi_pop;
 use super::scan::{ScanArgs, parse_cursor};
 use super::table::{BeginSearch, FindKeys, KeyRef, KeySpec, acl, flags, key_flags};
 use super::zset_args::{lex_range, parse_score, parse_zadd, score_arg, score_range};
@@ -571,61 +572,22 @@ fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
     Ok(())
 }
 
-/// ZMPOP's and BZMPOP's arguments after the timeout: `numkeys key [key ...] MIN|MAX
-/// [COUNT count]`.
-pub(super) struct MultiPop<'a, 'b> {
-    pub keys: &'a [&'b [u8]],
-    pub max: bool,
-    pub count: usize,
-}
-
-/// Reads [`MultiPop`] with `numkeys` at `numkeys_at`, as Redis's `zmpopGenericCommand`.
-pub(super) fn parse_multi_pop<'a, 'b>(
-    args: &'a [&'b [u8]],
-    numkeys_at: usize,
-) -> Result<MultiPop<'a, 'b>, CommandError> {
-    let positive = |arg: &[u8], error: &'static str| {
-        parse_i64(arg)
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n > 0)
-            .ok_or(error)
-    };
-    let numkeys = positive(args[numkeys_at], "ERR numkeys should be greater than 0")?;
-    let first_key = numkeys_at + 1;
-    let where_at = numkeys
-        .checked_add(first_key)
-        .filter(|&at| at < args.len())
-        .ok_or(SYNTAX)?;
-    let max = match args[where_at] {
-        w if is(w, "MIN") => false,
-        w if is(w, "MAX") => true,
-        _ => return Err(SYNTAX.into()),
-    };
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < args.len() {
-        if count.is_none() && is(args[j], "COUNT") && j + 1 < args.len() {
-            j += 1;
-            count = Some(positive(args[j], "ERR count should be greater than 0")?);
-        } else {
-            return Err(SYNTAX.into());
-        }
-        j += 1;
+/// ZMPOP's and BZMPOP's side: `MIN` (false) or `MAX` (true), in any case.
+pub(super) fn parse_min_max(arg: &[u8]) -> Result<bool, CommandError> {
+    match arg {
+        w if is(w, "MIN") => Ok(false),
+        w if is(w, "MAX") => Ok(true),
+        _ => Err(SYNTAX.into()),
     }
-    Ok(MultiPop {
-        keys: &args[first_key..where_at],
-        max,
-        count: count.unwrap_or(1),
-    })
 }
 
 /// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
 fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let parsed = parse_multi_pop(args, 1)?;
+    let parsed = parse_multi_pop(args, 1, parse_min_max)?;
     let popped = ctx
         .shared
         .store
-        .zmpop(ctx.client.db, parsed.keys, parsed.max, parsed.count)?;
+        .zmpop(ctx.client.db, parsed.keys, parsed.side, parsed.count)?;
     let mut reply = ctx.reply();
     match popped {
         Some((key, members)) => write_key_and_members(&mut reply, &key, &members),
@@ -661,15 +623,10 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     };
     let db = ctx.client.db;
     if let Some(count) = count
-        && reply_over_output_limit(ctx, args[1], count)
+        && super::close_if_picks_overflow(ctx, "ZRANDMEMBER", count, |ctx| {
+            ctx.shared.store.zcard(ctx.client.db, args[1])
+        })
     {
-        // Redis would stream the reply until the output limit closed the client; building
-        // it whole first could exhaust memory, so close the client before.
-        log::warn!(
-            "closing client id={}: ZRANDMEMBER {count} would exceed client-output-buffer-limit",
-            ctx.client.id()
-        );
-        ctx.client.close_after_reply = true;
         return Ok(());
     }
     let picked = ctx
@@ -682,26 +639,6 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         Some(_) => write_members(&mut reply, &picked, with_scores),
     }
     Ok(())
-}
-
-/// Whether ZRANDMEMBER with a negative `count` (repeats allowed, so any size) on an
-/// existing sorted set would answer more than the normal clients' hard output limit:
-/// every element takes at least 6 bytes (`$0\r\n\r\n`).
-fn reply_over_output_limit(ctx: &Ctx<'_>, key: &[u8], count: i64) -> bool {
-    if count >= 0 {
-        return false;
-    }
-    let limit = ctx
-        .shared
-        .config
-        .read()
-        .server
-        .client_output_buffer_limit
-        .normal
-        .hard_limit_bytes;
-    limit > 0
-        && count.unsigned_abs().saturating_mul(6) > limit
-        && matches!(ctx.shared.store.zcard(ctx.client.db, key), Ok(n) if n > 0)
 }
 
 /// The options of ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD.
