@@ -14,6 +14,7 @@
 //! RENAME then rebuilds only the header and moves the value. Entries are 16 bytes in the
 //! table; an empty boxed slice (no allocation) marks vacant slots.
 
+use crate::codec::{canonical_i64, read_varint, varint_len, write_varint};
 use crate::hashobj::HashObj;
 use crate::memory::alloc_size;
 use crate::quicklist::ListObj;
@@ -52,36 +53,6 @@ pub(crate) struct Head {
     pub(crate) key_end: usize,
     pub(crate) expire: Option<u64>,
     pub(crate) value_start: usize,
-}
-
-pub(crate) fn read_varint(b: &[u8]) -> (usize, usize) {
-    let mut v = 0usize;
-    let mut shift = 0;
-    for (i, byte) in b.iter().enumerate() {
-        v |= ((byte & 0x7f) as usize) << shift;
-        if byte & 0x80 == 0 {
-            return (v, i + 1);
-        }
-        shift += 7;
-    }
-    (v, b.len())
-}
-
-pub(crate) fn write_varint(out: &mut Vec<u8>, mut v: usize) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-pub(crate) fn varint_len(mut v: usize) -> usize {
-    let mut n = 1;
-    while v >= 0x80 {
-        v >>= 7;
-        n += 1;
-    }
-    n
 }
 
 /// Decodes the header of a blob built by [`build`]. Empty blobs decode to an empty key.
@@ -153,34 +124,6 @@ pub(crate) fn build(flags: u8, key: &[u8], expire: Option<u64>, value: &[u8]) ->
 pub(crate) enum StrRef<'a> {
     Raw(&'a [u8]),
     Int(i64),
-}
-
-/// Parses `v` as Redis's canonical integer (`string2ll`): what SET stores in integer form.
-pub(crate) fn canonical_i64(v: &[u8]) -> Option<i64> {
-    if v.is_empty() || v.len() > 20 {
-        return None;
-    }
-    if v == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match v[0] {
-        b'-' => (true, &v[1..]),
-        _ => (false, v),
-    };
-    if digits.is_empty() || digits[0] == b'0' || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut acc: i64 = 0;
-    for &d in digits {
-        let d = i64::from(d - b'0');
-        acc = acc.checked_mul(10)?;
-        acc = if neg {
-            acc.checked_sub(d)?
-        } else {
-            acc.checked_add(d)?
-        };
-    }
-    Some(acc)
 }
 
 /// A value boxed apart from its header.
@@ -647,16 +590,6 @@ impl Entry {
         Entry::new_obj(key, None, ObjValue::List(list))
     }
 
-    /// A set entry for `set` (which must not be empty once stored).
-    pub(crate) fn new_set(key: &[u8], set: SetObj) -> Entry {
-        Entry::new_packable(key, set)
-    }
-
-    /// A sorted-set entry for `zset` (which must not be empty once stored).
-    pub(crate) fn new_zset(key: &[u8], zset: ZSetObj) -> Entry {
-        Entry::new_packable(key, zset)
-    }
-
     /// Replaces the expiry, rebuilding the header (the blob of an inline string).
     pub(crate) fn set_expire(&mut self, expire: Option<u64>) {
         let blob = match self {
@@ -876,15 +809,5 @@ mod tests {
         let mut h = Entry::new_hash(b"h");
         assert_eq!(h.set_range(0, b"x"), None);
         assert_eq!(h.append(b"x"), None);
-    }
-
-    #[test]
-    fn canonical_integers_match_string2ll() {
-        assert_eq!(canonical_i64(b"10"), Some(10));
-        assert_eq!(canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(canonical_i64(b"9223372036854775808"), None);
-        for bad in [&b"010"[..], b"+1", b"-0", b" 1", b"1 ", b"", b"-", b"1.0"] {
-            assert_eq!(canonical_i64(bad), None, "{bad:?}");
-        }
     }
 }

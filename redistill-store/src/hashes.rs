@@ -5,11 +5,13 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::{Entry, canonical_i64};
+use crate::codec::canonical_i64;
+use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::float::{self, FloatError};
 use crate::glob::glob_match;
 use crate::hashobj::{HashObj, HashRef, PackLimits};
+use crate::packed::hash_ref;
 use crate::store::Store;
 use crate::table::Slot;
 
@@ -39,7 +41,7 @@ impl Fields<'_> {
 }
 
 fn hash_of(e: &Entry) -> Result<HashRef<'_>> {
-    HashRef::of(e).ok_or(StoreError::WrongType)
+    hash_ref(e).ok_or(StoreError::WrongType)
 }
 
 fn b(s: &[u8]) -> Bytes {

@@ -11,9 +11,8 @@
 //! the hash becomes a *hashtable*, each field and its value in an allocation of its own,
 //! and stays one, as in Redis.
 
-use crate::entry::{Entry, ObjValue, PACKED_HASH, read_varint, varint_len, write_varint};
+use crate::codec::{read_varint, varint_len, write_varint};
 use crate::memory::alloc_size;
-use crate::packed::Packable;
 use crate::table::{Slot, Table};
 
 /// Default `hash-max-listpack-entries`.
@@ -161,13 +160,10 @@ fn split_packed(value: &[u8]) -> (usize, &[u8]) {
 }
 
 impl<'a> HashRef<'a> {
-    /// The hash `e` holds, or `None` for other types.
-    pub(crate) fn of(e: &'a Entry) -> Option<Self> {
-        if let Some(value) = e.packed(PACKED_HASH) {
-            let (len, bytes) = split_packed(value);
-            return Some(HashRef::Packed { bytes, len });
-        }
-        e.as_hash().map(HashObj::view)
+    /// A packed hash, from its packed value.
+    pub(crate) fn packed(value: &'a [u8]) -> Self {
+        let (len, bytes) = split_packed(value);
+        HashRef::Packed { bytes, len }
     }
 
     /// How many fields it holds.
@@ -263,7 +259,7 @@ impl<'a> HashRef<'a> {
                 Ok(())
             }
             HashRef::Table(t) => {
-                crate::invariants::check_table(&t.fields).map_err(|e| format!("fields: {e}"))?;
+                t.fields.check().map_err(|e| format!("fields: {e}"))?;
                 let bytes: usize = t.fields.iter().map(|(_, f)| f.footprint()).sum();
                 if bytes != t.field_bytes {
                     return Err(format!(
@@ -283,11 +279,17 @@ fn find_packed(bytes: &[u8], field: &[u8]) -> Option<PackedPair> {
 }
 
 /// A packed hash is stored as its field count, then its pairs.
-impl Packable for HashObj {
-    const TYPE: u8 = PACKED_HASH;
-    const EMPTY: &'static [u8] = &[0];
+impl HashObj {
+    /// The packed value of an empty hash.
+    pub(crate) const EMPTY_PACKED: &'static [u8] = &[0];
 
-    fn unpack(value: &[u8]) -> Self {
+    /// How many fields the packed value `value` holds.
+    pub(crate) fn packed_len(value: &[u8]) -> usize {
+        split_packed(value).0
+    }
+
+    /// The owned, editable form of a packed value.
+    pub(crate) fn unpack(value: &[u8]) -> Self {
         let (len, bytes) = split_packed(value);
         HashObj::Packed {
             bytes: bytes.to_vec(),
@@ -295,7 +297,8 @@ impl Packable for HashObj {
         }
     }
 
-    fn pack(&self) -> Option<Vec<u8>> {
+    /// The packed form, or `None` once past the limits of packing.
+    pub(crate) fn pack(&self) -> Option<Vec<u8>> {
         match self {
             HashObj::Packed { bytes, len } => {
                 let mut out = Vec::with_capacity(varint_len(*len) + bytes.len());
@@ -305,22 +308,6 @@ impl Packable for HashObj {
             }
             HashObj::Table(_) => None,
         }
-    }
-
-    fn boxed(e: &Entry) -> Option<&Self> {
-        e.as_hash()
-    }
-
-    fn boxed_mut(e: &mut Entry) -> Option<&mut Self> {
-        e.as_hash_mut()
-    }
-
-    fn into_value(self) -> ObjValue {
-        ObjValue::Hash(self)
-    }
-
-    fn len_of(e: &Entry) -> Option<usize> {
-        HashRef::of(e).map(HashRef::len)
     }
 }
 

@@ -6,13 +6,12 @@ use std::sync::atomic::Ordering;
 
 use crate::entry::{Entry, KIND_INT, KIND_MASK, PACKED_SET, PACKED_ZSET, build};
 use crate::evict::KeyView;
-use crate::hashobj::HashRef;
 use crate::memory::alloc_size;
-use crate::packed::Packable;
+use crate::packed::hash_ref;
 use crate::setobj::SetObj;
 use crate::shard::{Shard, ShardState};
 use crate::store::Store;
-use crate::table::{Slot, Table};
+use crate::table::Slot;
 use crate::zsetobj::ZSetObj;
 
 impl Store {
@@ -86,8 +85,8 @@ impl Store {
 
     /// The checks of one shard, `s` of its database, under its read lock.
     fn check_shard(&self, s: usize, shard: &Shard, st: &ShardState) -> Result<(), String> {
-        check_table(&st.table)?;
-        check_table(&st.volatile)?;
+        st.table.check()?;
+        st.volatile.check()?;
         let mirrors = (
             shard.len.load(Ordering::Relaxed),
             shard.volatile_len.load(Ordering::Relaxed),
@@ -152,27 +151,6 @@ impl Store {
     }
 }
 
-/// Every occupied slot is where a lookup of its key lands, the count matches, and the load
-/// is within bounds (the lookup relies on an empty slot existing).
-pub(crate) fn check_table<E: Slot, M: Default>(table: &Table<E, M>) -> Result<(), String> {
-    let mut n = 0;
-    for (i, e) in table.iter() {
-        n += 1;
-        let key = e.key();
-        match table.find(table.hash(key), key) {
-            Some(j) if j == i => {}
-            found => return Err(format!("{key:?} at slot {i}, a lookup finds {found:?}")),
-        }
-    }
-    if n != table.len() {
-        return Err(format!("table counts {} entries, holds {n}", table.len()));
-    }
-    if n > 0 && n >= table.capacity() {
-        return Err(format!("{n} entries fill all {} slots", table.capacity()));
-    }
-    Ok(())
-}
-
 /// An entry's header is canonical, an integer string holds its 8 bytes, and a hash is
 /// non-empty with its byte total and encoding latch right.
 fn check_entry(entry: &Entry) -> Result<(), String> {
@@ -224,7 +202,7 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
         }
         z.check().map_err(|e| format!("sorted set: {e}"))?;
         if let Some(t) = z.table() {
-            check_table(t).map_err(|e| format!("sorted set members: {e}"))?;
+            t.check().map_err(|e| format!("sorted set members: {e}"))?;
         }
     }
     if let Some(value) = entry.packed(PACKED_SET) {
@@ -245,7 +223,7 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
     if entry.as_hash().is_some_and(|h| h.view().is_packed()) {
         return Err("packed hash boxed apart from its key".into());
     }
-    let Some(hash) = HashRef::of(entry) else {
+    let Some(hash) = hash_ref(entry) else {
         return Ok(());
     };
     if hash.len() == 0 {

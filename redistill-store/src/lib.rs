@@ -51,6 +51,7 @@
 
 pub mod changes;
 mod clock;
+mod codec;
 mod entry;
 mod error;
 pub mod evict;

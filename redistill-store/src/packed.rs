@@ -10,9 +10,12 @@
 //! big collection is edited in place.
 
 use crate::changes::Event;
-use crate::entry::{Entry, ObjValue};
+use crate::entry::{Entry, ObjValue, PACKED_HASH, PACKED_SET, PACKED_ZSET};
 use crate::error::{Result, StoreError};
+use crate::hashobj::{HashObj, HashRef};
+use crate::setobj::SetObj;
 use crate::store::Store;
+use crate::zsetobj::ZSetObj;
 
 /// A collection type whose small values live packed in their entry.
 pub(crate) trait Packable: Sized {
@@ -32,6 +35,56 @@ pub(crate) trait Packable: Sized {
     fn len_of(e: &Entry) -> Option<usize>;
     /// The packed value of an empty collection.
     const EMPTY: &'static [u8];
+}
+
+/// Implements [`Packable`] for a value type from its packing methods and its `Entry`
+/// accessors.
+macro_rules! packable {
+    ($t:ty, $ty_bits:expr, $variant:ident, $of:ident, $of_mut:ident) => {
+        impl Packable for $t {
+            const TYPE: u8 = $ty_bits;
+            const EMPTY: &'static [u8] = <$t>::EMPTY_PACKED;
+
+            fn unpack(value: &[u8]) -> Self {
+                <$t>::unpack(value)
+            }
+
+            fn pack(&self) -> Option<Vec<u8>> {
+                <$t>::pack(self)
+            }
+
+            fn boxed(e: &Entry) -> Option<&Self> {
+                e.$of()
+            }
+
+            fn boxed_mut(e: &mut Entry) -> Option<&mut Self> {
+                e.$of_mut()
+            }
+
+            fn into_value(self) -> ObjValue {
+                ObjValue::$variant(self)
+            }
+
+            fn len_of(e: &Entry) -> Option<usize> {
+                match e.packed(Self::TYPE) {
+                    Some(value) => Some(<$t>::packed_len(value)),
+                    None => e.$of().map(<$t>::len),
+                }
+            }
+        }
+    };
+}
+
+packable!(HashObj, PACKED_HASH, Hash, as_hash, as_hash_mut);
+packable!(SetObj, PACKED_SET, Set, as_set, as_set_mut);
+packable!(ZSetObj, PACKED_ZSET, ZSet, as_zset, as_zset_mut);
+
+/// The hash `e` holds, packed or boxed, or `None` for another type.
+pub(crate) fn hash_ref(e: &Entry) -> Option<HashRef<'_>> {
+    match e.packed(PACKED_HASH) {
+        Some(value) => Some(HashRef::packed(value)),
+        None => e.as_hash().map(HashObj::view),
+    }
 }
 
 /// A collection as read from its entry: the boxed value itself, or a packed one copied out.

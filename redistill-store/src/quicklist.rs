@@ -28,7 +28,7 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 
-use crate::entry::canonical_i64;
+use crate::codec::canonical_i64;
 use crate::memory::{alloc_size, usable_size};
 
 /// Which end of a list (Redis's LEFT/RIGHT, head/tail).
@@ -143,7 +143,7 @@ impl Elem<'_> {
     fn to_bytes(&self) -> Bytes {
         match self {
             Elem::Str(b) => Bytes::copy_from_slice(b),
-            Elem::Int(n) => Bytes::copy_from_slice(crate::strings::format_i64(*n, &mut [0; 20])),
+            Elem::Int(n) => Bytes::copy_from_slice(crate::codec::format_i64(*n, &mut [0; 20])),
         }
     }
 }
@@ -977,7 +977,7 @@ impl ListObj {
                 let (v, next) = element_at(&raw, off);
                 match v {
                     Elem::Str(b) => f(b),
-                    Elem::Int(n) => f(crate::strings::format_i64(n, &mut [0; 20])),
+                    Elem::Int(n) => f(crate::codec::format_i64(n, &mut [0; 20])),
                 }
                 off = next;
                 left -= 1;

@@ -16,11 +16,8 @@
 
 use ahash::RandomState;
 
-use crate::entry::{
-    Entry, ObjValue, PACKED_SET, canonical_i64, read_varint, varint_len, write_varint,
-};
+use crate::codec::{canonical_i64, format_i64, read_varint, varint_len, write_varint};
 use crate::memory::{alloc_size, usable_size};
-use crate::packed::Packable;
 use crate::table::{Slot, Table};
 
 /// Default `set-max-intset-entries`.
@@ -179,9 +176,9 @@ impl SetObj {
     pub(crate) fn for_each(&self, mut f: impl FnMut(&[u8])) {
         match self {
             SetObj::Ints(v) => {
-                let mut buf = itoa_buf();
+                let mut buf = [0; 20];
                 for &n in v {
-                    f(fmt_i64(&mut buf, n));
+                    f(format_i64(n, &mut buf));
                 }
             }
             SetObj::Packed(p) => p.iter().for_each(f),
@@ -426,11 +423,22 @@ pub(crate) fn packed_encoding(value: &[u8]) -> &'static str {
 /// A small set lives in its key's entry: an intset as `[0][width][count: LEB128]` and the
 /// integers in that many little-endian bytes each, as Redis's intset; a listpack as
 /// `[1][count: LEB128]` and its length-prefixed members.
-impl Packable for SetObj {
-    const TYPE: u8 = PACKED_SET;
-    const EMPTY: &'static [u8] = &[PACKED_INTS, 2, 0];
+impl SetObj {
+    /// The packed value of an empty set.
+    pub(crate) const EMPTY_PACKED: &'static [u8] = &[PACKED_INTS, 2, 0];
 
-    fn unpack(value: &[u8]) -> Self {
+    /// How many members the packed value `value` holds.
+    pub(crate) fn packed_len(value: &[u8]) -> usize {
+        let at = if value.first() == Some(&PACKED_MEMBERS) {
+            1
+        } else {
+            2
+        };
+        read_varint(value.get(at..).unwrap_or_default()).0
+    }
+
+    /// The owned, editable form of a packed value.
+    pub(crate) fn unpack(value: &[u8]) -> Self {
         match value.first() {
             Some(&PACKED_MEMBERS) => {
                 let (len, n) = read_varint(&value[1..]);
@@ -456,7 +464,8 @@ impl Packable for SetObj {
         }
     }
 
-    fn pack(&self) -> Option<Vec<u8>> {
+    /// The packed form, or `None` once past the limits of packing.
+    pub(crate) fn pack(&self) -> Option<Vec<u8>> {
         match self {
             SetObj::Ints(v) => {
                 let width = int_width(v);
@@ -478,32 +487,6 @@ impl Packable for SetObj {
             SetObj::Table(_) => None,
         }
     }
-
-    fn boxed(e: &Entry) -> Option<&Self> {
-        e.as_set()
-    }
-
-    fn boxed_mut(e: &mut Entry) -> Option<&mut Self> {
-        e.as_set_mut()
-    }
-
-    fn into_value(self) -> ObjValue {
-        ObjValue::Set(self)
-    }
-
-    fn len_of(e: &Entry) -> Option<usize> {
-        match e.packed(PACKED_SET) {
-            Some(value) => {
-                let at = if value.first() == Some(&PACKED_MEMBERS) {
-                    1
-                } else {
-                    2
-                };
-                Some(read_varint(value.get(at..).unwrap_or_default()).0)
-            }
-            None => e.as_set().map(SetObj::len),
-        }
-    }
 }
 
 /// Length of `n`'s decimal text.
@@ -516,30 +499,6 @@ fn decimal_len(n: i64) -> usize {
 }
 
 /// Room for the decimal text of any `i64`.
-fn itoa_buf() -> [u8; 20] {
-    [0; 20]
-}
-
-/// Writes `n` in decimal into `buf`, returning the text.
-fn fmt_i64(buf: &mut [u8; 20], n: i64) -> &[u8] {
-    let mut at = buf.len();
-    let neg = n < 0;
-    let mut u = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if neg {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    &buf[at..]
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -635,9 +594,9 @@ mod tests {
 
     #[test]
     fn integers_format_as_redis_does() {
-        let mut buf = itoa_buf();
+        let mut buf = [0; 20];
         for n in [0, 1, -1, 42, i64::MIN, i64::MAX, -9_000] {
-            assert_eq!(fmt_i64(&mut buf, n), n.to_string().as_bytes());
+            assert_eq!(format_i64(n, &mut buf), n.to_string().as_bytes());
             assert_eq!(decimal_len(n), n.to_string().len());
         }
     }

@@ -451,7 +451,7 @@ impl Store {
             } else {
                 let mut set = SetObj::new();
                 set.add(member, &limits);
-                w.put(1, dst, Entry::new_set(dst, set));
+                w.put(1, dst, Entry::new_packable(dst, set));
                 true
             };
             if added {
@@ -493,7 +493,7 @@ impl Store {
                 // An empty result deletes the destination (reported as a deletion).
                 w.remove(i, dst);
             } else {
-                w.put(i, dst, Entry::new_set(dst, result));
+                w.put(i, dst, Entry::new_packable(dst, result));
                 w.emit(dst, op.store_event());
             }
             Ok(SetOpOutcome::Stored(n))
@@ -1005,7 +1005,7 @@ mod tests {
                     prop_assert_eq!(&got, set);
                     prop_assert_eq!(store.scard(0, key).unwrap(), set.len());
                     let enc = encoding(&store, key);
-                    let all_ints = set.iter().all(|m| crate::entry::canonical_i64(m).is_some());
+                    let all_ints = set.iter().all(|m| crate::codec::canonical_i64(m).is_some());
                     if set.is_empty() {
                         prop_assert_eq!(enc, None);
                     } else if enc == Some("intset") {

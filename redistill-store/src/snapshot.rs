@@ -21,7 +21,7 @@ use crate::entry::{
 };
 use crate::error::{Result, StoreError};
 use crate::hashobj::{HashObj, HashRef};
-use crate::packed::Packable;
+use crate::packed::hash_ref;
 use crate::quicklist::ListEnd;
 use crate::setobj::SetObj;
 use crate::store::Store;
@@ -85,7 +85,7 @@ fn copy_entry(e: &Entry) -> SnapshotEntry {
             value: zset_items(&ZSetObj::unpack(z)),
         };
     }
-    if let Some(hash) = e.packed(PACKED_HASH).and(HashRef::of(e)) {
+    if let Some(hash) = e.packed(PACKED_HASH).and(hash_ref(e)) {
         return SnapshotEntry {
             key: Bytes::copy_from_slice(e.key()),
             expire_at_ms: e.expire(),
@@ -382,7 +382,7 @@ impl Store {
                 for m in &members {
                     set.add(m, &limits);
                 }
-                let mut entry = Entry::new_set(key, set);
+                let mut entry = Entry::new_packable(key, set);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }
@@ -393,7 +393,7 @@ impl Store {
                 if zset.is_empty() {
                     return Ok(false);
                 }
-                let mut entry = Entry::new_zset(key, zset);
+                let mut entry = Entry::new_packable(key, zset);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }

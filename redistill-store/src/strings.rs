@@ -3,6 +3,7 @@
 use bytes::Bytes;
 
 use crate::changes::Event;
+use crate::codec::format_i64;
 use crate::entry::{Entry, StrRef};
 use crate::error::{Result, StoreError};
 use crate::float::{self, FloatError};
@@ -114,26 +115,6 @@ fn to_bytes(v: StrRef<'_>) -> Bytes {
         StrRef::Raw(b) => Bytes::copy_from_slice(b),
         StrRef::Int(n) => Bytes::from(n.to_string()),
     }
-}
-
-#[inline]
-/// `n` in decimal, written into `buf` without allocating (a GET of a counter).
-pub(crate) fn format_i64(n: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut at = buf.len();
-    let mut v = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    &buf[at..]
 }
 
 fn str_of(e: &Entry) -> Result<StrRef<'_>> {
@@ -632,7 +613,7 @@ impl Store {
                     let n = match str_of(e)? {
                         StrRef::Int(n) => n,
                         StrRef::Raw(b) => {
-                            crate::entry::canonical_i64(b).ok_or(StoreError::NotInteger)?
+                            crate::codec::canonical_i64(b).ok_or(StoreError::NotInteger)?
                         }
                     };
                     (n, e.expire())
@@ -744,7 +725,7 @@ pub(crate) fn range(v: &[u8], mut start: i64, mut end: i64) -> &[u8] {
 
 #[cfg(test)]
 mod tests {
-    use super::format_i64;
+    use crate::codec::format_i64;
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]

@@ -412,6 +412,27 @@ impl<E: Slot, M: Default> Table<E, M> {
         }
     }
 
+    /// Every occupied slot is where a lookup of its key lands, the count matches, and the load
+    /// is within bounds (the lookup relies on an empty slot existing).
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let mut n = 0;
+        for (i, e) in self.iter() {
+            n += 1;
+            let key = e.key();
+            match self.find(self.hash(key), key) {
+                Some(j) if j == i => {}
+                found => return Err(format!("{key:?} at slot {i}, a lookup finds {found:?}")),
+            }
+        }
+        if n != self.len() {
+            return Err(format!("table counts {} entries, holds {n}", self.len()));
+        }
+        if n > 0 && n >= self.capacity() {
+            return Err(format!("{n} entries fill all {} slots", self.capacity()));
+        }
+        Ok(())
+    }
+
     /// A uniformly random occupied slot (expected O(1): the table is kept at least 1/8 full).
     pub(crate) fn random_slot(&self, mut rnd: impl FnMut() -> u64) -> Option<usize> {
         if self.len == 0 {

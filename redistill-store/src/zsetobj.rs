@@ -41,9 +41,8 @@ use std::cmp::Ordering;
 
 use ahash::RandomState;
 
-use crate::entry::{Entry, ObjValue, PACKED_ZSET, read_varint, varint_len, write_varint};
+use crate::codec::{read_varint, varint_len, write_varint};
 use crate::memory::alloc_size;
-use crate::packed::Packable;
 use crate::table::{Slot, Table};
 
 /// Most entries a leaf of a large set holds before it splits.
@@ -729,11 +728,17 @@ enum Enc {
 
 /// A small sorted set lives in its key's entry: its member count, then its entries as a
 /// [`Pack`] holds them.
-impl Packable for ZSetObj {
-    const TYPE: u8 = PACKED_ZSET;
-    const EMPTY: &'static [u8] = &[0];
+impl ZSetObj {
+    /// The packed value of an empty sorted set.
+    pub(crate) const EMPTY_PACKED: &'static [u8] = &[0];
 
-    fn unpack(value: &[u8]) -> Self {
+    /// How many members the packed value `value` holds.
+    pub(crate) fn packed_len(value: &[u8]) -> usize {
+        read_varint(value).0
+    }
+
+    /// The owned, editable form of a packed value.
+    pub(crate) fn unpack(value: &[u8]) -> Self {
         let (len, n) = read_varint(value);
         ZSetObj {
             enc: Enc::Small(Pack {
@@ -743,7 +748,8 @@ impl Packable for ZSetObj {
         }
     }
 
-    fn pack(&self) -> Option<Vec<u8>> {
+    /// The packed form, or `None` once past the limits of packing.
+    pub(crate) fn pack(&self) -> Option<Vec<u8>> {
         match &self.enc {
             Enc::Small(p) => {
                 let mut out = Vec::with_capacity(varint_len(p.len) + p.buf.len());
@@ -752,25 +758,6 @@ impl Packable for ZSetObj {
                 Some(out)
             }
             Enc::Big(_) => None,
-        }
-    }
-
-    fn boxed(e: &Entry) -> Option<&Self> {
-        e.as_zset()
-    }
-
-    fn boxed_mut(e: &mut Entry) -> Option<&mut Self> {
-        e.as_zset_mut()
-    }
-
-    fn into_value(self) -> ObjValue {
-        ObjValue::ZSet(self)
-    }
-
-    fn len_of(e: &Entry) -> Option<usize> {
-        match e.packed(PACKED_ZSET) {
-            Some(value) => Some(read_varint(value).0),
-            None => e.as_zset().map(ZSetObj::len),
         }
     }
 }

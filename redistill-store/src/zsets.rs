@@ -825,7 +825,7 @@ impl Store {
             return 0;
         }
         let z = self.zset_from(items);
-        w.put(i, dst, Entry::new_zset(dst, z));
+        w.put(i, dst, Entry::new_packable(dst, z));
         w.emit(dst, event);
         items.len()
     }
