@@ -216,9 +216,14 @@ fn check_entry(entry: &Entry) -> Result<(), String> {
     }
     if entry
         .as_set()
-        .is_some_and(|s| !matches!(s, SetObj::Table(_)))
+        .is_some_and(|s| !matches!(s, SetObj::Table(_) | SetObj::IntTable(_)))
     {
         return Err("compact set boxed apart from its key".into());
+    }
+    match entry.as_set() {
+        Some(SetObj::Table(t)) => t.check().map_err(|e| format!("set members: {e}"))?,
+        Some(SetObj::IntTable(t)) => t.check().map_err(|e| format!("set integers: {e}"))?,
+        _ => {}
     }
     if entry.as_hash().is_some_and(|h| h.view().is_packed()) {
         return Err("packed hash boxed apart from its key".into());

@@ -118,6 +118,66 @@ pub(crate) enum SetObj {
     Packed(Packed),
     /// A hash table of members, boxed so that the compact encodings stay small.
     Table(Box<MemberTable>),
+    /// A hash table of integers, 8 bytes a slot with no allocation per member: an intset
+    /// grown past `set-max-intset-entries` (Redis's hash table, reported as one).
+    IntTable(Box<Table<IntMember, ()>>),
+}
+
+/// An integer member of an [`SetObj::IntTable`]: its little-endian bytes, as its key.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct IntMember([u8; 8]);
+
+impl IntMember {
+    fn get(self) -> i64 {
+        i64::from_le_bytes(self.0)
+    }
+}
+
+impl Slot for IntMember {
+    fn key(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Where an integer member is in an [`SetObj::IntTable`].
+fn find_int(t: &Table<IntMember, ()>, n: i64) -> Option<usize> {
+    let key = n.to_le_bytes();
+    t.find(t.hash(&key), &key)
+}
+
+/// A big set's table, to walk by cursor or to pick from at random.
+#[derive(Clone, Copy)]
+pub(crate) enum SetTable<'a> {
+    Members(&'a Table<Member, ()>),
+    Ints(&'a Table<IntMember, ()>),
+}
+
+impl SetTable<'_> {
+    /// One step of a cursor walk (see `Table::scan_step`).
+    pub(crate) fn scan_step(self, cursor: u64, out: &mut Vec<usize>) -> Option<u64> {
+        match self {
+            SetTable::Members(t) => t.scan_step(cursor, out),
+            SetTable::Ints(t) => t.scan_step(cursor, out),
+        }
+    }
+
+    /// The member in slot `i`, copied (an integer as its decimal text).
+    pub(crate) fn member(self, i: usize) -> bytes::Bytes {
+        match self {
+            SetTable::Members(t) => bytes::Bytes::copy_from_slice(&t.get(i).0),
+            SetTable::Ints(t) => {
+                bytes::Bytes::copy_from_slice(format_i64(t.get(i).get(), &mut [0; 20]))
+            }
+        }
+    }
+
+    /// A uniformly random occupied slot.
+    pub(crate) fn random_slot(self, rnd: impl FnMut() -> u64) -> Option<usize> {
+        match self {
+            SetTable::Members(t) => t.random_slot(rnd),
+            SetTable::Ints(t) => t.random_slot(rnd),
+        }
+    }
 }
 
 /// The members of a set past the compact encodings' limits.
@@ -143,6 +203,25 @@ impl MemberBuf {
     }
 }
 
+impl MemberTable {
+    /// Checks the table and the byte total of its members.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        self.members.check()?;
+        let bytes: usize = self
+            .members
+            .iter()
+            .map(|(_, m)| alloc_size(m.0.len()))
+            .sum();
+        if bytes != self.bytes {
+            return Err(format!(
+                "member bytes counted {}, recomputed {bytes}",
+                self.bytes
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl SetObj {
     /// An empty set: an intset until a member calls for another encoding.
     pub(crate) fn new() -> SetObj {
@@ -155,6 +234,7 @@ impl SetObj {
             SetObj::Ints(v) => v.len(),
             SetObj::Packed(p) => p.len,
             SetObj::Table(t) => t.members.len(),
+            SetObj::IntTable(t) => t.len(),
         }
     }
 
@@ -169,6 +249,7 @@ impl SetObj {
             SetObj::Ints(v) => canonical_i64(member).is_some_and(|n| v.binary_search(&n).is_ok()),
             SetObj::Packed(p) => p.find(member).is_some(),
             SetObj::Table(t) => t.members.find(t.members.hash(member), member).is_some(),
+            SetObj::IntTable(t) => canonical_i64(member).is_some_and(|n| find_int(t, n).is_some()),
         }
     }
 
@@ -183,6 +264,12 @@ impl SetObj {
             }
             SetObj::Packed(p) => p.iter().for_each(f),
             SetObj::Table(t) => t.members.iter().for_each(|(_, m)| f(&m.0)),
+            SetObj::IntTable(t) => {
+                let mut buf = [0; 20];
+                for (_, m) in t.iter() {
+                    f(format_i64(m.get(), &mut buf));
+                }
+            }
         }
     }
 
@@ -198,7 +285,7 @@ impl SetObj {
         match self {
             SetObj::Ints(_) => "intset",
             SetObj::Packed(_) => "listpack",
-            SetObj::Table(_) => "hashtable",
+            SetObj::Table(_) | SetObj::IntTable(_) => "hashtable",
         }
     }
 
@@ -216,6 +303,17 @@ impl SetObj {
             members.insert_new(h, Member(member.into()), ());
             return true;
         }
+        if let SetObj::IntTable(t) = self
+            && let Some(n) = canonical_i64(member)
+        {
+            if find_int(t, n).is_some() {
+                return false;
+            }
+            let key = n.to_le_bytes();
+            let h = t.hash(&key);
+            t.insert_new(h, IntMember(key), ());
+            return true;
+        }
         if self.contains(member) {
             return false;
         }
@@ -229,7 +327,7 @@ impl SetObj {
                     }
                     return true;
                 }
-                Some(_) => self.convert_to_table(limits),
+                Some(_) => self.convert_to_int_table(limits),
                 None => {
                     // The integers too must fit as listpack members.
                     let widest = v.iter().map(|n| decimal_len(*n)).max().unwrap_or(0);
@@ -247,6 +345,8 @@ impl SetObj {
                     self.convert_to_table(limits);
                 }
             }
+            // A member that is not an integer.
+            SetObj::IntTable(_) => self.convert_to_table(limits),
             SetObj::Table(_) => {}
         }
         match self {
@@ -260,6 +360,16 @@ impl SetObj {
                 let h = members.hash(member);
                 *bytes += alloc_size(member.len());
                 members.insert_new(h, Member(member.into()), ());
+                true
+            }
+            SetObj::IntTable(t) => {
+                // Only an integer lands here (anything else converted above).
+                let Some(n) = canonical_i64(member) else {
+                    return false;
+                };
+                let key = n.to_le_bytes();
+                let h = t.hash(&key);
+                t.insert_new(h, IntMember(key), ());
                 true
             }
         }
@@ -293,6 +403,13 @@ impl SetObj {
                 }
                 None => false,
             },
+            SetObj::IntTable(t) => match canonical_i64(member).and_then(|n| find_int(t, n)) {
+                Some(i) => {
+                    t.remove_at(i);
+                    true
+                }
+                None => false,
+            },
         }
     }
 
@@ -311,14 +428,15 @@ impl SetObj {
                 .members
                 .random_slot(rnd)
                 .map(|i| MemberBuf::Bytes(t.members.get(i).0.to_vec())),
+            SetObj::IntTable(t) => t.random_slot(rnd).map(|i| MemberBuf::Int(t.get(i).get())),
         }
     }
 
     /// A uniformly random slot of a hash-table set and its member; `None` for the compact
     /// encodings or an empty set.
-    pub(crate) fn random_slot(&self, rnd: impl FnMut() -> u64) -> Option<(usize, &[u8])> {
-        let members = self.table()?;
-        members.random_slot(rnd).map(|i| (i, &members.get(i).0[..]))
+    pub(crate) fn random_slot(&self, rnd: impl FnMut() -> u64) -> Option<(usize, bytes::Bytes)> {
+        let table = self.table()?;
+        table.random_slot(rnd).map(|i| (i, table.member(i)))
     }
 
     /// Every member as an owned value (integers stay integers).
@@ -331,14 +449,29 @@ impl SetObj {
                 .iter()
                 .map(|(_, m)| MemberBuf::Bytes(m.0.to_vec()))
                 .collect(),
+            SetObj::IntTable(t) => t.iter().map(|(_, m)| MemberBuf::Int(m.get())).collect(),
         }
     }
 
     /// The hash table, for a cursor walk; `None` for the compact encodings.
-    pub(crate) fn table(&self) -> Option<&Table<Member, ()>> {
+    pub(crate) fn table(&self) -> Option<SetTable<'_>> {
         match self {
-            SetObj::Table(t) => Some(&t.members),
+            SetObj::Table(t) => Some(SetTable::Members(&t.members)),
+            SetObj::IntTable(t) => Some(SetTable::Ints(t)),
             SetObj::Ints(_) | SetObj::Packed(_) => None,
+        }
+    }
+
+    /// Makes an intset a table of integers.
+    fn convert_to_int_table(&mut self, limits: &SetLimits) {
+        if let SetObj::Ints(v) = self {
+            let mut t = Table::new(limits.hasher.clone(), 0);
+            for n in v.iter() {
+                let key = n.to_le_bytes();
+                let h = t.hash(&key);
+                t.insert_new(h, IntMember(key), ());
+            }
+            *self = SetObj::IntTable(Box::new(t));
         }
     }
 
@@ -369,6 +502,10 @@ impl SetObj {
                     + alloc_size(t.members.array_bytes())
                     + t.bytes
             }
+            SetObj::IntTable(t) => {
+                alloc_size(std::mem::size_of::<Table<IntMember, ()>>())
+                    + alloc_size(t.array_bytes())
+            }
         }
     }
 
@@ -387,6 +524,14 @@ impl SetObj {
                     members,
                     bytes: t.bytes,
                 }))
+            }
+            SetObj::IntTable(t) => {
+                let mut copy = Table::new(t.hasher().clone(), 0);
+                for (_, &m) in t.iter() {
+                    let h = copy.hash(&m.0);
+                    copy.insert_new(h, m, ());
+                }
+                SetObj::IntTable(Box::new(copy))
             }
         }
     }
@@ -484,7 +629,7 @@ impl SetObj {
                 out.extend_from_slice(&p.buf);
                 Some(out)
             }
-            SetObj::Table(_) => None,
+            SetObj::Table(_) | SetObj::IntTable(_) => None,
         }
     }
 }
@@ -590,6 +735,24 @@ mod tests {
                 prop_assert_eq!(copy.len(), set.len());
             }
         }
+    }
+
+    #[test]
+    fn intsets_grow_into_tables_of_integers_until_a_string_arrives() {
+        let limits = limits(512, 128, 64);
+        let mut set = SetObj::new();
+        for n in -300..300i64 {
+            assert!(set.add(n.to_string().as_bytes(), &limits));
+        }
+        assert!(matches!(set, SetObj::IntTable(_)));
+        assert_eq!((set.len(), set.encoding()), (600, "hashtable"));
+        assert!(set.contains(b"-300") && !set.contains(b"300") && !set.contains(b"007"));
+        assert!(!set.add(b"42", &limits));
+        assert!(set.remove(b"42") && !set.remove(b"42"));
+        assert!(set.add(b"x", &limits));
+        assert!(matches!(set, SetObj::Table(_)));
+        assert_eq!(set.len(), 600);
+        assert!(set.contains(b"-300") && set.contains(b"x") && !set.contains(b"42"));
     }
 
     #[test]

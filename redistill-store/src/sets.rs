@@ -353,7 +353,7 @@ impl Store {
                         out.extend(
                             (0..c.unsigned_abs())
                                 .filter_map(|_| s.random_slot(rnd))
-                                .map(|(_, m)| Bytes::copy_from_slice(m)),
+                                .map(|(_, m)| m),
                         );
                     }
                     out
@@ -372,7 +372,7 @@ impl Store {
                             break;
                         };
                         if seen.insert(slot) {
-                            out.push(Bytes::copy_from_slice(m));
+                            out.push(m);
                         }
                     }
                     out
@@ -650,9 +650,9 @@ impl Store {
                 idx.clear();
                 cur = table.scan_step(at, &mut idx);
                 for &i in &idx {
-                    let m = &table.get(i).0;
-                    if matches(pattern, m) {
-                        out.push(Bytes::copy_from_slice(m));
+                    let m = table.member(i);
+                    if matches(pattern, &m) {
+                        out.push(m);
                     }
                 }
                 steps += 1;
