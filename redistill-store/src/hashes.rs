@@ -598,24 +598,13 @@ impl Store {
                 return (0, out);
             };
             let mut out = Vec::new();
-            let mut idx = Vec::new();
-            let mut cur = Some(cursor);
-            let mut steps = 0;
-            while let Some(at) = cur {
-                idx.clear();
-                cur = table.scan_step(at, &mut idx);
-                for &i in &idx {
-                    let f = table.get(i);
-                    if keep(f.key()) {
-                        out.push((b(f.key()), b(f.value())));
-                    }
+            let cur = table.scan_from(cursor, count, |f| {
+                let kept = keep(f.key());
+                if kept {
+                    out.push((b(f.key()), b(f.value())));
                 }
-                steps += 1;
-                if steps >= count.max(1) * 10 || out.len() >= count.max(1) {
-                    break;
-                }
-            }
-            let cur = cur.unwrap_or(0);
+                kept
+            });
             (cur, out)
         })
     }

@@ -153,11 +153,19 @@ pub(crate) enum SetTable<'a> {
 }
 
 impl SetTable<'_> {
-    /// One step of a cursor walk (see `Table::scan_step`).
-    pub(crate) fn scan_step(self, cursor: u64, out: &mut Vec<usize>) -> Option<u64> {
+    /// [`Table::scan_from`] over the set's members, an integer as its decimal text.
+    pub(crate) fn scan_from(
+        self,
+        cursor: u64,
+        count: usize,
+        mut keep: impl FnMut(&[u8]) -> bool,
+    ) -> u64 {
         match self {
-            SetTable::Members(t) => t.scan_step(cursor, out),
-            SetTable::Ints(t) => t.scan_step(cursor, out),
+            SetTable::Members(t) => t.scan_from(cursor, count, |m| keep(&m.0)),
+            SetTable::Ints(t) => {
+                let mut buf = [0; 20];
+                t.scan_from(cursor, count, |m| keep(format_i64(m.get(), &mut buf)))
+            }
         }
     }
 

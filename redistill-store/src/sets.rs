@@ -643,24 +643,14 @@ impl Store {
                 return (0, out);
             };
             let mut out = Vec::new();
-            let mut idx = Vec::new();
-            let mut cur = Some(cursor);
-            let mut steps = 0;
-            while let Some(at) = cur {
-                idx.clear();
-                cur = table.scan_step(at, &mut idx);
-                for &i in &idx {
-                    let m = table.member(i);
-                    if matches(pattern, &m) {
-                        out.push(m);
-                    }
+            let cur = table.scan_from(cursor, count, |m| {
+                let kept = matches(pattern, m);
+                if kept {
+                    out.push(Bytes::copy_from_slice(m));
                 }
-                steps += 1;
-                if steps >= count.max(1) * 10 || out.len() >= count.max(1) {
-                    break;
-                }
-            }
-            (cur.unwrap_or(0), out)
+                kept
+            });
+            (cur, out)
         })
     }
 

@@ -433,6 +433,32 @@ impl<E: Slot, M: Default> Table<E, M> {
         Ok(())
     }
 
+    /// One call of HSCAN, SSCAN or ZSCAN over this table: walks from `cursor` with
+    /// [`Table::scan_step`], handing each entry to `keep` (true: it was kept), until `count`
+    /// were kept or ten times `count` steps were taken; the cursor to go on from, 0 when the
+    /// walk is done.
+    pub(crate) fn scan_from(
+        &self,
+        cursor: u64,
+        count: usize,
+        mut keep: impl FnMut(&E) -> bool,
+    ) -> u64 {
+        let count = count.max(1);
+        let mut idx = Vec::new();
+        let mut cur = Some(cursor);
+        let (mut steps, mut kept) = (0, 0);
+        while let Some(at) = cur {
+            idx.clear();
+            cur = self.scan_step(at, &mut idx);
+            kept += idx.iter().filter(|&&i| keep(self.get(i))).count();
+            steps += 1;
+            if steps >= count * 10 || kept >= count {
+                break;
+            }
+        }
+        cur.unwrap_or(0)
+    }
+
     /// A uniformly random occupied slot (expected O(1): the table is kept at least 1/8 full).
     pub(crate) fn random_slot(&self, mut rnd: impl FnMut() -> u64) -> Option<usize> {
         if self.len == 0 {

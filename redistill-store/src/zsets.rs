@@ -1203,24 +1203,14 @@ impl Store {
                 return (0, out);
             };
             let mut out = Vec::new();
-            let mut idx = Vec::new();
-            let mut cur = Some(cursor);
-            let mut steps = 0;
-            while let Some(at) = cur {
-                idx.clear();
-                cur = table.scan_step(at, &mut idx);
-                for &i in &idx {
-                    let e = table.get(i);
-                    if keep(e.key()) {
-                        out.push((b(e.key()), e.score()));
-                    }
+            let cur = table.scan_from(cursor, count, |e| {
+                let kept = keep(e.key());
+                if kept {
+                    out.push((b(e.key()), e.score()));
                 }
-                steps += 1;
-                if steps >= count.max(1) * 10 || out.len() >= count.max(1) {
-                    break;
-                }
-            }
-            (cur.unwrap_or(0), out)
+                kept
+            });
+            (cur, out)
         })
     }
 
