@@ -674,29 +674,17 @@ impl Store {
         end: ListEnd,
         count: usize,
     ) -> Result<Option<(Bytes, Vec<Bytes>)>> {
-        self.write_keys(db, keys, |w| {
-            for (i, &key) in keys.iter().enumerate() {
-                match w.get(i, key) {
-                    None => continue,
-                    Some(e) => list_of(e)?,
-                };
-                let (popped, emptied) = w
-                    .update(i, key, |e| {
-                        e.as_list_mut()
-                            .map(|l| (pop_many(l, end, count), l.is_empty()))
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default();
-                if !popped.is_empty() {
-                    w.emit(key, pop_event(end));
-                }
-                if emptied {
-                    w.remove(i, key);
-                }
-                return Ok(Some((Bytes::copy_from_slice(key), popped)));
-            }
-            Ok(None)
-        })?
+        self.pop_first(
+            db,
+            keys,
+            pop_event(end),
+            |e| e.as_list().map(ListObj::len),
+            |e| {
+                e.as_list_mut()
+                    .map(|l| (pop_many(l, end, count), l.is_empty()))
+                    .unwrap_or_default()
+            },
+        )
     }
 
     /// Sets `list-max-listpack-size` for lists created from now on: -1 to -5 limit each

@@ -161,6 +161,39 @@ impl Store {
         self.settle(after.saturating_sub(before));
         Ok(r)
     }
+
+    /// LMPOP and ZMPOP: pops from the first of `keys` that holds a collection, and
+    /// reports `event` if it popped anything. `len` gives the length of the collection an
+    /// entry holds, `None` for another type: WRONGTYPE as soon as such a key comes first,
+    /// as Redis checks the keys in order. `pop` pops from an entry, returning what it took
+    /// and whether the collection is now empty (and so deleted). `None` when no key holds
+    /// one.
+    pub(crate) fn pop_first<T>(
+        &self,
+        db: usize,
+        keys: &[&[u8]],
+        event: Event,
+        len: fn(&Entry) -> Option<usize>,
+        pop: impl Fn(&mut Entry) -> (Vec<T>, bool),
+    ) -> Result<Option<(bytes::Bytes, Vec<T>)>> {
+        self.write_keys(db, keys, |w| {
+            for (i, &key) in keys.iter().enumerate() {
+                match w.get(i, key) {
+                    None => continue,
+                    Some(e) => len(e).ok_or(crate::error::StoreError::WrongType)?,
+                };
+                let (popped, emptied) = w.update(i, key, &pop).unwrap_or((Vec::new(), false));
+                if !popped.is_empty() {
+                    w.emit(key, event);
+                }
+                if emptied {
+                    w.remove(i, key);
+                }
+                return Ok(Some((bytes::Bytes::copy_from_slice(key), popped)));
+            }
+            Ok(None)
+        })?
+    }
 }
 
 /// Write access to the shards of several keys of one database, all locked (see

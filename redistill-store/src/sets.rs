@@ -9,7 +9,7 @@ use crate::changes::Event;
 use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
-use crate::packed::{Unpacked, unpacked};
+use crate::packed::{Packable, Unpacked, unpacked};
 use crate::setobj::{SetLimits, SetObj};
 use crate::store::Store;
 
@@ -424,7 +424,9 @@ impl Store {
             };
             let dst_exists = match w.get(1, dst) {
                 None => false,
-                Some(e) => set_of(e).map(|_| true)?,
+                Some(e) => SetObj::len_of(e)
+                    .map(|_| true)
+                    .ok_or(StoreError::WrongType)?,
             };
             if src == dst || !in_src {
                 return Ok(in_src);

@@ -9,7 +9,7 @@ use crate::changes::Event;
 use crate::entry::Entry;
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
-use crate::packed::{Unpacked, unpacked};
+use crate::packed::{Packable, Unpacked, unpacked};
 use crate::setobj::SetObj;
 use crate::store::Store;
 use crate::table::Slot;
@@ -963,28 +963,11 @@ impl Store {
         max: bool,
         count: usize,
     ) -> Result<Option<(Bytes, Vec<ScoredMember>)>> {
-        self.write_keys(db, keys, |w| {
-            for (i, &key) in keys.iter().enumerate() {
-                match w.get(i, key) {
-                    None => continue,
-                    Some(e) => zset_of(e)?,
-                };
-                let (popped, emptied) = w
-                    .update(i, key, |e| {
-                        e.edit_packable(|z: &mut ZSetObj| (pop_many(z, max, count), z.is_empty()))
-                            .unwrap_or_default()
-                    })
-                    .unwrap_or_default();
-                if !popped.is_empty() {
-                    w.emit(key, if max { Event::ZPopMax } else { Event::ZPopMin });
-                }
-                if emptied {
-                    w.remove(i, key);
-                }
-                return Ok(Some((b(key), popped)));
-            }
-            Ok(None)
-        })?
+        let event = if max { Event::ZPopMax } else { Event::ZPopMin };
+        self.pop_first(db, keys, event, ZSetObj::len_of, |e| {
+            e.edit_packable(|z: &mut ZSetObj| (pop_many(z, max, count), z.is_empty()))
+                .unwrap_or_default()
+        })
     }
 
     /// ZRANDMEMBER with a count: a positive count returns up to that many *distinct*
