@@ -501,6 +501,17 @@ impl<'a> Cursor<'a> {
         Ok(count)
     }
 
+    /// A count, then that many strings: a list's elements or a set's members.
+    fn strings(&mut self) -> Result<Vec<Bytes>, PersistError> {
+        // Each string takes at least its 4-byte length.
+        let count = self.count(4)?;
+        let mut out = Vec::with_capacity((count as usize).min(1024));
+        for _ in 0..count {
+            out.push(self.string()?);
+        }
+        Ok(out)
+    }
+
     /// A length-prefixed string, copied out so that a loaded key does not
     /// keep its whole block alive for as long as the key lives.
     fn string(&mut self) -> Result<Bytes, PersistError> {
@@ -568,24 +579,8 @@ impl<'a> Cursor<'a> {
                 }
                 Value::Hash(fields)
             }
-            ValueType::List => {
-                // Each element takes at least its 4-byte length.
-                let count = self.count(4)?;
-                let mut elements = Vec::with_capacity((count as usize).min(1024));
-                for _ in 0..count {
-                    elements.push(self.string()?);
-                }
-                Value::List(elements)
-            }
-            ValueType::Set => {
-                // Each member takes at least its 4-byte length.
-                let count = self.count(4)?;
-                let mut members = Vec::with_capacity((count as usize).min(1024));
-                for _ in 0..count {
-                    members.push(self.string()?);
-                }
-                Value::Set(members)
-            }
+            ValueType::List => Value::List(self.strings()?),
+            ValueType::Set => Value::Set(self.strings()?),
             ValueType::ZSet => {
                 // Each member takes at least its 4-byte length and its 8-byte score.
                 let count = self.count(12)?;
@@ -593,7 +588,7 @@ impl<'a> Cursor<'a> {
                 for _ in 0..count {
                     let member = self.string()?;
                     let score_at = self.at();
-                    let score = f64::from_le_bytes(le_u64(self.take(8)?).to_le_bytes());
+                    let score = f64::from_bits(le_u64(self.take(8)?));
                     if score.is_nan() {
                         return Err(PersistError::Malformed {
                             offset: score_at,

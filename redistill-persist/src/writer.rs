@@ -218,7 +218,9 @@ impl<W: Write> SnapshotWriter<W> {
     where
         I: IntoIterator<Item = (&'f [u8], &'f [u8])>,
     {
-        let pairs = fields.into_iter().map(|(field, value)| [field, value]);
+        let pairs = fields
+            .into_iter()
+            .map(|(field, value)| ([field, value], None));
         self.write_items(ValueType::Hash, db, key, expire_at_ms, pairs)
     }
 
@@ -239,7 +241,7 @@ impl<W: Write> SnapshotWriter<W> {
     where
         I: IntoIterator<Item = &'e [u8]>,
     {
-        let items = elements.into_iter().map(|element| [element]);
+        let items = elements.into_iter().map(|element| ([element], None));
         self.write_items(ValueType::List, db, key, expire_at_ms, items)
     }
 
@@ -260,7 +262,7 @@ impl<W: Write> SnapshotWriter<W> {
     where
         I: IntoIterator<Item = &'m [u8]>,
     {
-        let items = members.into_iter().map(|member| [member]);
+        let items = members.into_iter().map(|member| ([member], None));
         self.write_items(ValueType::Set, db, key, expire_at_ms, items)
     }
 
@@ -282,43 +284,23 @@ impl<W: Write> SnapshotWriter<W> {
     where
         I: IntoIterator<Item = (&'m [u8], f64)>,
     {
-        let start = self.begin_record(ValueType::ZSet, db, key, expire_at_ms)?;
-        let count_at = self.block.len();
-        self.block.extend_from_slice(&0u32.to_le_bytes());
-        let mut count: u32 = 0;
-        for (member, score) in members {
-            let checked = check_string_len(member)
-                .and_then(|()| check_record_len(self.block.len() - start + 12 + member.len()))
-                .and_then(|()| {
-                    if score.is_nan() {
-                        Err(PersistError::NanScore)
-                    } else {
-                        Ok(())
-                    }
-                });
-            if let Err(err) = checked {
-                self.block.truncate(start);
-                return Err(err);
-            }
-            // Cannot overflow: every member takes 12 bytes of a record capped at 1 GiB.
-            count += 1;
-            put_bytes(&mut self.block, member);
-            self.block.extend_from_slice(&score.to_le_bytes());
-        }
-        self.block[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
-        self.end_record(start)
+        let items = members
+            .into_iter()
+            .map(|(member, score)| ([member], Some(score)));
+        self.write_items(ValueType::ZSet, db, key, expire_at_ms, items)
     }
 
     /// Adds a collection record: the count of `items`, then each item's strings
-    /// (a hash's field and value, a list's element, a set's member). On error nothing of the
-    /// record is kept.
+    /// (a hash's field and value, a list's element, a set's or sorted set's member), then
+    /// its score if it has one (a sorted set's, 8 bytes, never NaN). On error nothing of
+    /// the record is kept.
     fn write_items<'s, const N: usize>(
         &mut self,
         value_type: ValueType,
         db: u32,
         key: &[u8],
         expire_at_ms: Option<u64>,
-        items: impl Iterator<Item = [&'s [u8]; N]>,
+        items: impl Iterator<Item = ([&'s [u8]; N], Option<f64>)>,
     ) -> Result<(), PersistError> {
         let start = self.begin_record(value_type, db, key, expire_at_ms)?;
         // The count is patched in once the iterator is exhausted, so any
@@ -326,12 +308,17 @@ impl<W: Write> SnapshotWriter<W> {
         let count_at = self.block.len();
         self.block.extend_from_slice(&0u32.to_le_bytes());
         let mut count: u32 = 0;
-        for item in items {
-            let added: usize = item.iter().map(|s| 4 + s.len()).sum();
+        for (item, score) in items {
+            let added: usize =
+                item.iter().map(|s| 4 + s.len()).sum::<usize>() + score.map_or(0, |_| 8);
             let checked = item
                 .iter()
                 .try_for_each(|s| check_string_len(s))
-                .and_then(|()| check_record_len(self.block.len() - start + added));
+                .and_then(|()| check_record_len(self.block.len() - start + added))
+                .and_then(|()| match score {
+                    Some(s) if s.is_nan() => Err(PersistError::NanScore),
+                    _ => Ok(()),
+                });
             if let Err(err) = checked {
                 self.block.truncate(start);
                 return Err(err);
@@ -341,6 +328,9 @@ impl<W: Write> SnapshotWriter<W> {
             count += 1;
             for s in item {
                 put_bytes(&mut self.block, s);
+            }
+            if let Some(score) = score {
+                self.block.extend_from_slice(&score.to_le_bytes());
             }
         }
         self.block[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
