@@ -296,31 +296,10 @@ pub(crate) fn build_shared(
         .lfu_decay_time(memory.lfu_decay_time)
         .active_expire_effort(memory.active_expire_effort)
         .build();
-    // The configuration has checked both against Redis's ranges, which the store takes.
-    let invalid = |e: redistill_store::StoreError| io::Error::new(io::ErrorKind::InvalidInput, e);
-    store
-        .set_list_max_listpack_size(i64::from(memory.list_max_listpack_size))
-        .map_err(invalid)?;
-    store
-        .set_list_compress_depth(i64::from(memory.list_compress_depth))
-        .map_err(invalid)?;
-    store.set_hash_max_listpack_entries(
-        usize::try_from(memory.hash_max_listpack_entries).unwrap_or(usize::MAX),
-    );
-    store.set_hash_max_listpack_value(
-        usize::try_from(memory.hash_max_listpack_value).unwrap_or(usize::MAX),
-    );
-    let wide = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-    store
-        .set_zset_max_listpack_entries(wide(memory.zset_max_listpack_entries))
-        .map_err(invalid)?;
-    store
-        .set_zset_max_listpack_value(wide(memory.zset_max_listpack_value))
-        .map_err(invalid)?;
-    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-    store.set_set_max_intset_entries(size(memory.set_max_intset_entries));
-    store.set_set_max_listpack_entries(size(memory.set_max_listpack_entries));
-    store.set_set_max_listpack_value(size(memory.set_max_listpack_value));
+    // The store's settings that have no builder option (the encodings), as CONFIG SET
+    // applies them; the configuration has checked them against Redis's ranges.
+    crate::cmd::apply_memory(&store, memory)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let persistence = Arc::new(Persistence::new(sink));
     persistence
         .load(&store, &config.persistence)

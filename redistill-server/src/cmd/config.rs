@@ -105,7 +105,7 @@ fn set(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// # Errors
 ///
 /// The parameter the store refused, as Redis words a failed apply step.
-fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError> {
+pub(crate) fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), ConfigError> {
     let refused = |name: &'static str| {
         move |e: redistill_store::StoreError| ConfigError::InvalidParameter {
             name: name.to_owned(),

@@ -38,6 +38,8 @@ mod transactions;
 mod zset_args;
 mod zsets;
 
+pub(crate) use config::apply_memory;
+
 pub(crate) use reply::{Answer, Reply};
 pub(crate) use table::{Command, Flags};
 
