@@ -8,9 +8,10 @@
 //!
 //! where the value is the raw bytes, or 8 bytes of `i64` for the integer form counters use,
 //! or a small collection packed whole (Redis's listpack): then key and collection are one
-//! allocation, with no object between them. Every other value is an [`Obj`]: the same header (without a value) boxed next to a value
-//! in allocations of its own: a hash's field table, or a string longer than [`INLINE_MAX`]
-//! or edited in place (APPEND, SETRANGE), kept with spare room to grow as Redis's sds is.
+//! allocation, with no object between them. Every other value is an [`Obj`]: the same
+//! header (without a value) boxed next to a value in allocations of its own: a big hash's,
+//! set's or sorted set's table, a list, or a string longer than [`INLINE_MAX`] or edited in
+//! place (APPEND, SETRANGE), kept with spare room to grow as Redis's sds is.
 //! RENAME then rebuilds only the header and moves the value. Entries are 16 bytes in the
 //! table; an empty boxed slice (no allocation) marks vacant slots.
 
@@ -580,11 +581,6 @@ impl Entry {
         }
     }
 
-    /// An empty hash, packed.
-    pub(crate) fn new_hash(key: &[u8]) -> Entry {
-        Entry::new_packed(key, None, PACKED_HASH, &[0])
-    }
-
     /// A list entry for `list` (which must not be empty once stored).
     pub(crate) fn new_list(key: &[u8], list: ListObj) -> Entry {
         Entry::new_obj(key, None, ObjValue::List(list))
@@ -806,7 +802,7 @@ mod tests {
         let mut n = Entry::new_str(b"n", b"-42", None);
         assert_eq!(n.set_range(0, b"+"), Some(3));
         assert_eq!(n.str_value(), Some(StrRef::Raw(b"+42")));
-        let mut h = Entry::new_hash(b"h");
+        let mut h = Entry::new_packable(b"h", crate::hashobj::HashObj::new());
         assert_eq!(h.set_range(0, b"x"), None);
         assert_eq!(h.append(b"x"), None);
     }

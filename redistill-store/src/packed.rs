@@ -113,17 +113,21 @@ pub(crate) fn unpacked<T: Packable>(e: &Entry) -> Option<Unpacked<'_, T>> {
 }
 
 impl Entry {
-    /// Runs `f` on the collection of type `T` this entry holds, written back after if it
-    /// was packed; `None` for another type.
+    /// Runs `f` on the collection of type `T` this entry holds, in place if boxed; a
+    /// packed one is edited as a copy, written back when `changed` says `f`'s result
+    /// changed it. `None` for another type.
     pub(crate) fn edit_packable<T: Packable, R>(
         &mut self,
         f: impl FnOnce(&mut T) -> R,
+        changed: impl FnOnce(&R) -> bool,
     ) -> Option<R> {
         match self.packed(T::TYPE) {
             Some(value) => {
                 let mut owned = T::unpack(value);
                 let r = f(&mut owned);
-                self.store_packable(owned);
+                if changed(&r) {
+                    self.store_packable(owned);
+                }
                 Some(r)
             }
             None => T::boxed_mut(self).map(f),
@@ -176,16 +180,9 @@ impl Store {
                 }
                 None => return absent(),
             };
-            let r = ctx.update(i, |e| match e.packed(T::TYPE) {
-                Some(value) => {
-                    let mut owned = T::unpack(value);
-                    let r = f(&mut owned);
-                    if let Ok((_, Some(_))) = &r {
-                        e.store_packable(owned);
-                    }
-                    r
-                }
-                None => T::boxed_mut(e).map_or(Err(StoreError::WrongType), f),
+            let r = ctx.update(i, |e| {
+                e.edit_packable(f, |r| matches!(r, Ok((_, Some(_)))))
+                    .unwrap_or(Err(StoreError::WrongType))
             });
             if let Ok((_, Some(event))) = &r {
                 if created {
@@ -202,5 +199,13 @@ impl Store {
             }
             r.map(|(r, _)| r)
         })
+    }
+
+    /// How many elements the collection of type `T` at `key` holds (0 for a missing key),
+    /// read from its packed count or its box, without copying it.
+    pub(crate) fn packable_len<T: Packable>(&self, db: usize, key: &[u8]) -> Result<usize> {
+        self.read(db, key, |e| {
+            e.map_or(Ok(0), |e| T::len_of(e).ok_or(StoreError::WrongType))
+        })?
     }
 }

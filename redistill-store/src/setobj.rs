@@ -205,7 +205,7 @@ pub(crate) enum MemberBuf {
 impl MemberBuf {
     pub(crate) fn to_bytes(&self) -> bytes::Bytes {
         match self {
-            MemberBuf::Int(n) => bytes::Bytes::from(n.to_string()),
+            MemberBuf::Int(n) => bytes::Bytes::copy_from_slice(format_i64(*n, &mut [0; 20])),
             MemberBuf::Bytes(b) => bytes::Bytes::copy_from_slice(b),
         }
     }
@@ -651,7 +651,6 @@ fn decimal_len(n: i64) -> usize {
     digits + usize::from(n < 0)
 }
 
-/// Room for the decimal text of any `i64`.
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;

@@ -233,7 +233,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn scard(&self, db: usize, key: &[u8]) -> Result<usize> {
-        self.read_set(db, key, |s| s.map_or(0, SetObj::len))
+        self.packable_len::<SetObj>(db, key)
     }
 
     /// SPOP: removes and returns up to `count` random members; `None` when the key is
@@ -433,10 +433,13 @@ impl Store {
             }
             let emptied = w
                 .update(0, src, |e| {
-                    e.edit_packable(|s: &mut SetObj| {
-                        s.remove(member);
-                        s.is_empty()
-                    })
+                    e.edit_packable(
+                        |s: &mut SetObj| {
+                            s.remove(member);
+                            s.is_empty()
+                        },
+                        |_| true,
+                    )
                     .unwrap_or(false)
                 })
                 .unwrap_or(false);
@@ -446,7 +449,7 @@ impl Store {
             }
             let added = if dst_exists {
                 w.update(1, dst, |e| {
-                    e.edit_packable(|s: &mut SetObj| s.add(member, &limits))
+                    e.edit_packable(|s: &mut SetObj| s.add(member, &limits), |&added| added)
                         .unwrap_or(false)
                 })
                 .unwrap_or(false)

@@ -347,13 +347,12 @@ impl Store {
                 if fields.is_empty() {
                     return Ok(false);
                 }
-                let mut entry = Entry::new_hash(key);
                 let limits = self.hash_pack_limits();
                 let mut hash = HashObj::new();
                 for (f, v) in &fields {
                     hash.set(f, v, limits, &self.inner.hasher);
                 }
-                entry.store_packable(hash);
+                let mut entry = Entry::new_packable(key, hash);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);
                 }

@@ -685,6 +685,7 @@ impl Leaves {
 
     fn heap_bytes(&self) -> usize {
         alloc_size(self.leaves.capacity() * std::mem::size_of::<Pack>())
+            + alloc_size(self.firsts.capacity() * std::mem::size_of::<f64>())
             + alloc_size(self.fen.capacity() * std::mem::size_of::<usize>())
             + self.leaf_bytes
     }

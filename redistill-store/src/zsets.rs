@@ -666,7 +666,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn zcard(&self, db: usize, key: &[u8]) -> Result<usize> {
-        self.read_zset(db, key, |z| z.map_or(0, ZSetObj::len))
+        self.packable_len::<ZSetObj>(db, key)
     }
 
     /// ZSCORE.
@@ -965,8 +965,11 @@ impl Store {
     ) -> Result<Option<(Bytes, Vec<ScoredMember>)>> {
         let event = if max { Event::ZPopMax } else { Event::ZPopMin };
         self.pop_first(db, keys, event, ZSetObj::len_of, |e| {
-            e.edit_packable(|z: &mut ZSetObj| (pop_many(z, max, count), z.is_empty()))
-                .unwrap_or_default()
+            e.edit_packable(
+                |z: &mut ZSetObj| (pop_many(z, max, count), z.is_empty()),
+                |(popped, _)| !popped.is_empty(),
+            )
+            .unwrap_or_default()
         })
     }
 
