@@ -251,9 +251,15 @@ impl Blocking {
                 .or_default()
                 .push_back(Arc::clone(&waiter));
         }
-        let old = registry.clients.insert(waiter.client, Arc::clone(&waiter));
-        // A blocked connection runs no command until its reply is taken.
-        debug_assert!(old.is_none(), "client {} blocked twice", waiter.client);
+        // A blocked connection runs no command until its reply is taken, so it cannot
+        // block twice; were an old registration left, it is dropped rather than left
+        // queued on its keys and counted for good.
+        if let Some(old) = registry.clients.get(&waiter.client).cloned() {
+            debug_assert!(false, "client {} blocked twice", waiter.client);
+            registry.remove(&old);
+            self.blocked.fetch_sub(1, Ordering::Relaxed);
+        }
+        registry.clients.insert(waiter.client, Arc::clone(&waiter));
         Ok(Blocked::Waiting(waiter))
     }
 

@@ -42,3 +42,16 @@ pub(crate) fn pairs<'a>(args: &[&'a [u8]]) -> Vec<(&'a [u8], &'a [u8])> {
 pub(crate) fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
+
+/// A count Redis reads with `getPositiveLongFromObjectOrReply`: an integer from 0 up, or
+/// `error` (for a non-integer too).
+pub(super) fn non_negative(arg: &[u8], error: &'static str) -> Result<usize, super::CommandError> {
+    parse_i64(arg)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| error.into())
+}
+
+/// [`non_negative`], and not 0.
+pub(super) fn positive(arg: &[u8], error: &'static str) -> Result<usize, super::CommandError> {
+    non_negative(arg, error).and_then(|n| if n > 0 { Ok(n) } else { Err(error.into()) })
+}

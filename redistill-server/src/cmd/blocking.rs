@@ -190,10 +190,7 @@ impl BlockedOp for ZPop {
     /// A key that became anything but a sorted set (a list a BLPOP waits on too) leaves
     /// the client waiting, as in Redis.
     fn serve(&self, store: &Store, db: usize, key: &[u8], version: Version) -> Option<Vec<u8>> {
-        let (key, popped) = store
-            .zmpop(db, &[key], self.max, self.count.unwrap_or(1))
-            .ok()??;
-        (!popped.is_empty()).then(|| self.reply(version, &key, &popped))
+        self.attempt(store, db, &[key], version).ok().flatten()
     }
 }
 

@@ -8,7 +8,7 @@
 use bytes::Bytes;
 use redistill_store::{ListEnd, StoreError};
 
-use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
+use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, non_negative, parse_i64, positive};
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
 use super::{Command, CommandError, CommandResult, Ctx, Reply, fail};
 
@@ -160,19 +160,6 @@ pub(super) fn parse_multi_pop<'a, 'b, S>(
         side: end,
         count: count.unwrap_or(1),
     })
-}
-
-/// A count Redis reads with `getPositiveLongFromObjectOrReply`: an integer from 0 up, or
-/// `error` (for a non-integer too).
-fn non_negative(arg: &[u8], error: &'static str) -> Result<usize, CommandError> {
-    parse_i64(arg)
-        .and_then(|n| usize::try_from(n).ok())
-        .ok_or_else(|| error.into())
-}
-
-/// [`non_negative`], and not 0.
-fn positive(arg: &[u8], error: &'static str) -> Result<usize, CommandError> {
-    non_negative(arg, error).and_then(|n| if n > 0 { Ok(n) } else { Err(error.into()) })
 }
 
 fn push(ctx: &mut Ctx<'_>, args: &[&[u8]], end: ListEnd, only_if_exists: bool) -> CommandResult {

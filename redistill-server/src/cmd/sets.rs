@@ -7,7 +7,7 @@
 use bytes::Bytes;
 use redistill_store::{SetOpOutcome, Store};
 
-use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
+use super::args::{NOT_INTEGER, SYNTAX, is, non_negative, parse_i64, positive};
 use super::scan::{ScanArgs, parse_cursor};
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
 use super::{Command, CommandError, CommandResult, Ctx};
@@ -171,11 +171,10 @@ fn scard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let count = match args {
         [_, _] => None,
-        [_, _, count] => Some(
-            parse_i64(count)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or("ERR value is out of range, must be positive")?,
-        ),
+        [_, _, count] => Some(non_negative(
+            count,
+            "ERR value is out of range, must be positive",
+        )?),
         _ => return Err(SYNTAX.into()),
     };
     let popped = ctx
@@ -286,10 +285,7 @@ fn sdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 /// SINTERCARD's arguments after its name: `numkeys key [key ...] [LIMIT limit]`, with
 /// Redis's errors in Redis's order.
 fn parse_sintercard<'a, 'b>(args: &'a [&'b [u8]]) -> Result<(&'a [&'b [u8]], usize), CommandError> {
-    let numkeys = parse_i64(args[1])
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| n > 0)
-        .ok_or("ERR numkeys should be greater than 0")?;
+    let numkeys = positive(args[1], "ERR numkeys should be greater than 0")?;
     if numkeys > args.len() - 2 {
         return Err("ERR Number of keys can't be greater than number of args".into());
     }
@@ -298,9 +294,7 @@ fn parse_sintercard<'a, 'b>(args: &'a [&'b [u8]]) -> Result<(&'a [&'b [u8]], usi
     while j < args.len() {
         if is(args[j], "LIMIT") && j + 1 < args.len() {
             j += 1;
-            limit = parse_i64(args[j])
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or("ERR LIMIT can't be negative")?;
+            limit = non_negative(args[j], "ERR LIMIT can't be negative")?;
         } else {
             return Err(SYNTAX.into());
         }

@@ -6,7 +6,7 @@ use redistill_store::{
     Aggregate, Store, StoreError, ValueType, ZRangeBy, ZRangeItems, ZRangeSpec, ZSetOp,
 };
 
-use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, parse_i64};
+use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, non_negative, parse_i64};
 use super::lists::parse_multi_pop;
 use super::scan::{ScanArgs, parse_cursor};
 use super::table::{BeginSearch, FindKeys, KeyRef, KeySpec, acl, flags, key_flags};
@@ -548,11 +548,10 @@ fn zpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 fn pop(ctx: &mut Ctx<'_>, args: &[&[u8]], max: bool) -> CommandResult {
     let count = match args {
         [_, _] => None,
-        [_, _, count] => Some(
-            parse_i64(count)
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or("ERR value is out of range, must be positive")?,
-        ),
+        [_, _, count] => Some(non_negative(
+            count,
+            "ERR value is out of range, must be positive",
+        )?),
         _ => return Err(SYNTAX.into()),
     };
     let popped = ctx
@@ -690,12 +689,13 @@ fn parse_setop<'a, 'b>(
     })
 }
 
-/// Whether one of `keys` holds a type no sorted-set operation reads.
+/// Whether one of `keys` holds a type no sorted-set operation reads (anything but a
+/// sorted set or a set).
 fn any_wrong_type(store: &Store, db: usize, keys: &[&[u8]]) -> bool {
     keys.iter().any(|key| {
-        matches!(
+        !matches!(
             store.value_type(db, key),
-            Ok(Some(ValueType::String | ValueType::Hash | ValueType::List)) | Err(_)
+            Ok(None | Some(ValueType::Set | ValueType::ZSet))
         )
     })
 }
@@ -737,9 +737,7 @@ fn parse_setop_options<'a, 'b>(
             parsed.with_scores = true;
             j += 1;
         } else if form.cardinality && remaining >= 2 && is(opt, "LIMIT") {
-            parsed.limit = parse_i64(opts[j + 1])
-                .and_then(|n| usize::try_from(n).ok())
-                .ok_or("ERR LIMIT can't be negative")?;
+            parsed.limit = non_negative(opts[j + 1], "ERR LIMIT can't be negative")?;
             j += 2;
         } else {
             return Err(SYNTAX.into());
