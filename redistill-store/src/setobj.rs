@@ -565,6 +565,67 @@ fn int_width(v: &[i64]) -> usize {
     }
 }
 
+/// A packed intset's integers, read in place.
+struct PackedInts<'a> {
+    ints: &'a [u8],
+    width: usize,
+    len: usize,
+}
+
+impl<'a> PackedInts<'a> {
+    fn of(value: &'a [u8]) -> Self {
+        let width = usize::from(value.get(1).copied().unwrap_or(8)).clamp(1, 8);
+        let (len, n) = read_varint(value.get(2..).unwrap_or_default());
+        let ints = value.get(2 + n..).unwrap_or_default();
+        PackedInts {
+            ints,
+            width,
+            len: len.min(ints.len() / width),
+        }
+    }
+
+    /// Integer `i` (below `len`).
+    fn get(&self, i: usize) -> i64 {
+        let mut b = [0u8; 8];
+        b[..self.width].copy_from_slice(&self.ints[i * self.width..(i + 1) * self.width]);
+        // Sign-extend from the width's top bit.
+        let shift = 64 - 8 * self.width as u32;
+        (i64::from_le_bytes(b) << shift) >> shift
+    }
+}
+
+/// Whether the packed set `value` holds `member`, read in place: a binary search of an
+/// intset, a walk of a listpack (SISMEMBER and SMISMEMBER copy nothing).
+pub(crate) fn packed_contains(value: &[u8], member: &[u8]) -> bool {
+    if value.first() == Some(&PACKED_MEMBERS) {
+        let (len, n) = read_varint(&value[1..]);
+        let mut at = 1 + n;
+        for _ in 0..len {
+            let (mlen, w) = read_varint(value.get(at..).unwrap_or_default());
+            let end = (at + w + mlen).min(value.len());
+            if value.get(at + w..end) == Some(member) {
+                return true;
+            }
+            at = end;
+        }
+        return false;
+    }
+    let Some(n) = canonical_i64(member) else {
+        return false;
+    };
+    let ints = PackedInts::of(value);
+    let (mut lo, mut hi) = (0, ints.len);
+    while lo < hi {
+        let mid = usize::midpoint(lo, hi);
+        match ints.get(mid).cmp(&n) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
 /// The OBJECT ENCODING of a packed set.
 pub(crate) fn packed_encoding(value: &[u8]) -> &'static str {
     match value.first() {
@@ -601,18 +662,8 @@ impl SetObj {
                 })
             }
             _ => {
-                let width = usize::from(value.get(1).copied().unwrap_or(8)).clamp(1, 8);
-                let (len, n) = read_varint(value.get(2..).unwrap_or_default());
-                let ints = value.get(2 + n..).unwrap_or_default();
-                let mut v = Vec::with_capacity(len);
-                for chunk in ints.chunks_exact(width).take(len) {
-                    let mut b = [0u8; 8];
-                    b[..width].copy_from_slice(chunk);
-                    // Sign-extend from the width's top bit.
-                    let shift = 64 - 8 * width as u32;
-                    v.push((i64::from_le_bytes(b) << shift) >> shift);
-                }
-                SetObj::Ints(v)
+                let ints = PackedInts::of(value);
+                SetObj::Ints((0..ints.len).map(|i| ints.get(i)).collect())
             }
         }
     }
@@ -731,6 +782,9 @@ mod tests {
                 }
                 prop_assert_eq!(set.len(), model.len());
                 prop_assert!(set.contains(&m) == model.contains(&m));
+                if let Some(packed) = set.pack() {
+                    prop_assert_eq!(packed_contains(&packed, &m), model.contains(&m));
+                }
                 let r = rank(set.encoding()).unwrap_or(0);
                 prop_assert!(r >= highest, "{} after a higher encoding", set.encoding());
                 highest = r;

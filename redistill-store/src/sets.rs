@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::Entry;
+use crate::entry::{Entry, PACKED_SET};
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
 use crate::packed::{Packable, Unpacked, unpacked};
-use crate::setobj::{SetLimits, SetObj};
+use crate::setobj::{SetLimits, SetObj, packed_contains};
 use crate::store::Store;
 
 /// What SINTER, SUNION and SDIFF give back: the members, or with a destination, how many
@@ -94,6 +94,21 @@ fn compute(op: SetOp, sets: &[Option<&SetObj>], limits: &SetLimits) -> SetObj {
     out
 }
 
+/// A set read in place, for membership tests.
+enum SetProbe<'a> {
+    Packed(&'a [u8]),
+    Boxed(&'a SetObj),
+}
+
+impl SetProbe<'_> {
+    fn contains(&self, member: &[u8]) -> bool {
+        match self {
+            SetProbe::Packed(value) => packed_contains(value, member),
+            SetProbe::Boxed(s) => s.contains(member),
+        }
+    }
+}
+
 /// Keeps `member` when no pattern is given or it matches.
 fn matches(pattern: Option<&[u8]>, member: &[u8]) -> bool {
     pattern.is_none_or(|p| p == b"*" || glob_match(p, member))
@@ -110,6 +125,26 @@ impl Store {
         self.read(db, key, |e| match e {
             None => Ok(f(None)),
             Some(e) => set_of(e).map(|s| f(Some(&s))),
+        })?
+    }
+
+    /// Reads the set at `key` in place, without copying a packed one: `None` if absent,
+    /// WRONGTYPE for other types.
+    fn probe_set<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(SetProbe<'_>) -> R,
+    ) -> Result<Option<R>> {
+        self.read(db, key, |e| match e {
+            None => Ok(None),
+            Some(e) => match e.packed(PACKED_SET) {
+                Some(value) => Ok(Some(f(SetProbe::Packed(value)))),
+                None => e
+                    .as_set()
+                    .map(|s| Some(f(SetProbe::Boxed(s))))
+                    .ok_or(StoreError::WrongType),
+            },
         })?
     }
 
@@ -199,7 +234,8 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn sismember(&self, db: usize, key: &[u8], member: &[u8]) -> Result<bool> {
-        self.read_set(db, key, |s| s.is_some_and(|s| s.contains(member)))
+        self.probe_set(db, key, |s| s.contains(member))
+            .map(|found| found.unwrap_or(false))
     }
 
     /// SMISMEMBER: membership of each of `members`, in order.
@@ -213,12 +249,8 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn smismember(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>> {
-        self.read_set(db, key, |s| {
-            members
-                .iter()
-                .map(|m| s.is_some_and(|s| s.contains(m)))
-                .collect()
-        })
+        self.probe_set(db, key, |s| members.iter().map(|m| s.contains(m)).collect())
+            .map(|found| found.unwrap_or_else(|| vec![false; members.len()]))
     }
 
     /// SCARD: 0 for a missing key.

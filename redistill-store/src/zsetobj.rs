@@ -132,6 +132,36 @@ fn read_score(b: &[u8]) -> (f64, usize) {
     (v as f64, n)
 }
 
+/// The entry of a pack's bytes `buf` at byte offset `off`: score, member, and the offset
+/// of the next.
+#[inline]
+fn read_entry(buf: &[u8], off: usize) -> (f64, &[u8], usize) {
+    let (score, w) = read_score(&buf[off..]);
+    let (mlen, n) = read_varint(&buf[off + w..]);
+    let start = off + w + n;
+    let end = (start + mlen).min(buf.len());
+    (score, &buf[start..end], end)
+}
+
+/// The score of `member` in the packed sorted set `value`, read in place (ZSCORE and
+/// ZMSCORE copy nothing).
+pub(crate) fn packed_score(value: &[u8], member: &[u8]) -> Option<f64> {
+    let (len, n) = read_varint(value);
+    let buf = value.get(n..).unwrap_or_default();
+    let mut off = 0;
+    for _ in 0..len {
+        if off >= buf.len() {
+            break;
+        }
+        let (score, m, next) = read_entry(buf, off);
+        if m == member {
+            return Some(score);
+        }
+        off = next;
+    }
+    None
+}
+
 /// Entries in order in one buffer: `[score (see `write_score`)][member length: LEB128][member]`.
 #[derive(Clone, Default)]
 pub(crate) struct Pack {
@@ -155,11 +185,7 @@ impl Pack {
     /// The entry at byte offset `off` and the offset of the next.
     #[inline]
     fn read(&self, off: usize) -> (f64, &[u8], usize) {
-        let (score, w) = read_score(&self.buf[off..]);
-        let (mlen, n) = read_varint(&self.buf[off + w..]);
-        let start = off + w + n;
-        let end = (start + mlen).min(self.buf.len());
-        (score, &self.buf[start..end], end)
+        read_entry(&self.buf, off)
     }
 
     pub(crate) fn iter(&self) -> PackIter<'_> {

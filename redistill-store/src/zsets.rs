@@ -6,14 +6,14 @@ use std::sync::atomic::Ordering;
 use bytes::Bytes;
 
 use crate::changes::Event;
-use crate::entry::Entry;
+use crate::entry::{Entry, PACKED_ZSET};
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
 use crate::packed::{Packable, Unpacked, unpacked};
 use crate::setobj::SetObj;
 use crate::store::Store;
 use crate::table::Slot;
-use crate::zsetobj::{Limits, Seek, ZSetObj};
+use crate::zsetobj::{Limits, Seek, ZSetObj, packed_score};
 
 /// Default `zset-max-listpack-entries`: sets of up to 128 members stay compact.
 pub const DEFAULT_ZSET_MAX_LISTPACK_ENTRIES: i64 = 128;
@@ -166,6 +166,21 @@ impl ZRangeItems<'_> {
     pub fn for_each(self, mut f: impl FnMut(&[u8], f64)) {
         if let Some(z) = self.zset {
             z.for_each(self.start, self.end, self.rev, |s, m| f(m, s));
+        }
+    }
+}
+
+/// A sorted set read in place, for score lookups.
+enum ZProbe<'a> {
+    Packed(&'a [u8]),
+    Boxed(&'a ZSetObj),
+}
+
+impl ZProbe<'_> {
+    fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZProbe::Packed(value) => packed_score(value, member),
+            ZProbe::Boxed(z) => z.score(member),
         }
     }
 }
@@ -487,6 +502,26 @@ impl Store {
         z
     }
 
+    /// Reads the sorted set at `key` in place, without copying a packed one: `None` if
+    /// absent, WRONGTYPE for other types.
+    fn probe_zset<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(ZProbe<'_>) -> R,
+    ) -> Result<Option<R>> {
+        self.read(db, key, |e| match e {
+            None => Ok(None),
+            Some(e) => match e.packed(PACKED_ZSET) {
+                Some(value) => Ok(Some(f(ZProbe::Packed(value)))),
+                None => e
+                    .as_zset()
+                    .map(|z| Some(f(ZProbe::Boxed(z))))
+                    .ok_or(StoreError::WrongType),
+            },
+        })?
+    }
+
     /// Reads the sorted set at `key` (`None` if absent), failing with WRONGTYPE for other
     /// types.
     fn read_zset<R>(
@@ -682,7 +717,8 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn zscore(&self, db: usize, key: &[u8], member: &[u8]) -> Result<Option<f64>> {
-        self.read_zset(db, key, |z| z.and_then(|z| z.score(member)))
+        self.probe_zset(db, key, |z| z.score(member))
+            .map(Option::flatten)
     }
 
     /// ZMSCORE: scores in order, `None` for missing members.
@@ -697,9 +733,8 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn zmscore(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<Vec<Option<f64>>> {
-        self.read_zset(db, key, |z| {
-            members.iter().map(|m| z.and_then(|z| z.score(m))).collect()
-        })
+        self.probe_zset(db, key, |z| members.iter().map(|m| z.score(m)).collect())
+            .map(|found| found.unwrap_or_else(|| vec![None; members.len()]))
     }
 
     /// ZCOUNT: members with scores in `range`.
