@@ -10,6 +10,11 @@ pub(crate) fn int_arg(s: &[u8]) -> Result<i64, &'static str> {
     parse_i64(s).ok_or(NOT_INTEGER)
 }
 
+/// The bytes of `s` up to its first NUL, as C reads a string.
+pub(crate) fn c_str(s: &[u8]) -> &[u8] {
+    s.split(|&b| b == 0).next().unwrap_or(s)
+}
+
 /// Redis's reply for an argument that is not an integer.
 pub(crate) const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use redistill_resp::Version;
 use redistill_store::{ListEnd, Store, StoreError, ValueType};
 
+use super::c_float::parse_long_double;
 use super::lists::{parse_end, parse_multi_pop, write_key_and_elements};
 use super::reply::store_error_text;
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
@@ -77,12 +78,7 @@ pub(super) static COMMANDS: &[Command] = &[
 /// whole milliseconds; the deadline (unix ms), or `None` (0) to wait for ever.
 /// (Redis 7.2 answers `timeout is out of range` where 7.0 answers `timeout is negative`.)
 fn deadline_arg(arg: &[u8]) -> Result<Option<u64>, &'static str> {
-    let seconds = std::str::from_utf8(arg)
-        .ok()
-        .filter(|s| !s.starts_with(char::is_whitespace))
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|s| !s.is_nan())
-        .ok_or("ERR timeout is not a float or out of range")?;
+    let seconds = parse_long_double(arg).ok_or("ERR timeout is not a float or out of range")?;
     let millis = (seconds * 1000.0).ceil();
     // Redis 7.0 converts to a 64-bit integer without a range check, so a timeout past its
     // range reads as negative.

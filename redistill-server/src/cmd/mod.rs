@@ -16,6 +16,7 @@ use crate::shared::Shared;
 mod args;
 mod auth;
 mod blocking;
+mod c_float;
 mod client;
 mod command;
 mod config;

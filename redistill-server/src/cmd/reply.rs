@@ -6,6 +6,8 @@ use bytes::Bytes;
 use redistill_resp::{Version, encode};
 use redistill_store::StoreError;
 
+use super::args::c_str;
+
 /// Appends replies to a client's output buffer.
 pub(crate) struct Reply<'a> {
     out: &'a mut Vec<u8>,
@@ -220,11 +222,6 @@ pub(crate) fn unknown_subcommand_text(command: &[u8], sub: &[u8]) -> Vec<u8> {
     text.extend(c_str(command).iter().map(u8::to_ascii_uppercase));
     text.extend_from_slice(b" HELP.");
     without_newlines(text)
-}
-
-/// The bytes of `b` up to its first NUL, as C's `%s` reads them.
-fn c_str(b: &[u8]) -> &[u8] {
-    b.split(|&c| c == 0).next().unwrap_or(b)
 }
 
 /// CR and LF as spaces, as Redis writes error lines.

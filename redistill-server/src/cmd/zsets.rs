@@ -7,10 +7,11 @@ use redistill_store::{
 };
 
 use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, non_negative, parse_i64};
+use super::c_float::parse_double;
 use super::lists::parse_multi_pop;
 use super::scan::{ScanArgs, parse_cursor};
 use super::table::{BeginSearch, FindKeys, KeyRef, KeySpec, acl, flags, key_flags};
-use super::zset_args::{lex_range, parse_score, parse_zadd, score_arg, score_range};
+use super::zset_args::{lex_range, parse_zadd, score_arg, score_range};
 use super::{Command, CommandError, CommandResult, Ctx, Reply, fail};
 
 /// The key specification of a command whose keys follow a `numkeys` argument at `index`.
@@ -721,7 +722,7 @@ fn parse_setop_options<'a, 'b>(
         if combines && remaining > keys.len() && is(opt, "WEIGHTS") {
             let weights = opts[j + 1..=j + keys.len()]
                 .iter()
-                .map(|w| parse_score(w).ok_or("ERR weight value is not a float"))
+                .map(|w| parse_double(w).ok_or("ERR weight value is not a float"))
                 .collect::<Result<Vec<_>, _>>()?;
             parsed.weights = Some(weights);
             j += 1 + keys.len();

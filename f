@@ -1,0 +1,6 @@
+k
+RO
+access
+d
+OW
+update
