@@ -2,7 +2,7 @@
 
 use redistill_store::{ScanOptions, ValueType};
 
-use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
+use super::args::{NOT_INTEGER, SYNTAX, c_str, is, parse_i64};
 use super::table::{acl, flags};
 use super::{Command, CommandResult, Ctx};
 
@@ -11,12 +11,33 @@ pub(super) static COMMANDS: &[Command] = &[Command::new("scan", -2, scan)
     .acl(acl!(KEYSPACE))
     .tips(&["nondeterministic_output", "request_policy:special"])];
 
-/// A cursor is an unsigned 64-bit decimal (Redis: `strtoull`, so no sign, no spaces).
+/// A cursor as Redis's `parseScanCursorOrReply` reads it, through C's `strtoul`: no
+/// leading space, an optional sign, decimal digits up to the first NUL; a negative cursor
+/// wraps (`-1` is `2^64 - 1`), an empty one is 0, and one past 64 bits is refused.
 pub(super) fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    if arg.is_empty() || !arg.iter().all(u8::is_ascii_digit) {
+    let text = c_str(arg);
+    let Some(&first) = text.first() else {
+        return Some(0);
+    };
+    if first.is_ascii_whitespace() || first == 0x0b {
         return None;
     }
-    std::str::from_utf8(arg).ok()?.parse().ok()
+    let (negative, digits) = match first {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let magnitude = digits.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })?;
+    Some(if negative {
+        magnitude.wrapping_neg()
+    } else {
+        magnitude
+    })
 }
 
 /// MATCH, COUNT and (for SCAN) TYPE options.
