@@ -20,6 +20,7 @@ mod client;
 mod command;
 mod config;
 mod connection;
+mod debug;
 mod diagnostics;
 mod hashes;
 mod info;
@@ -148,6 +149,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(sets::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
+        .chain(debug::COMMANDS)
         .chain(info::COMMANDS)
         .chain(server::COMMANDS)
         .chain(config::COMMANDS)
@@ -466,6 +468,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         .store(resolved.code, Ordering::Relaxed);
     if !arity_ok(command.arity, args.len()) {
         return reject(ctx, slot, arity_error(command));
+    }
+    if command.has(Flags::PROTECTED) && !debug::allowed(ctx) {
+        return reject(ctx, slot, debug::NOT_ALLOWED.into());
     }
     if !ctx.client.authenticated && !command.has(Flags::NO_AUTH) {
         return reject(ctx, slot, "NOAUTH Authentication required.".into());

@@ -52,6 +52,9 @@ bitflags! {
         /// Derived, never written in a row: some keys are found by more than key ranges.
         const MOVABLEKEYS = 1 << 19;
         const ALLOW_BUSY = 1 << 20;
+        /// Not a flag `COMMAND INFO` shows: refused unless `enable-debug-command` allows
+        /// the client (Redis's `CMD_PROTECTED`).
+        const PROTECTED = 1 << 28;
         /// Not a Redis flag: runs at once inside MULTI rather than being queued (MULTI,
         /// EXEC, DISCARD, WATCH, QUIT, RESET).
         const TRANSACTION_CONTROL = 1 << 29;
@@ -380,8 +383,11 @@ impl Command {
     /// The flags `COMMAND INFO` lists: the row's Redis flags plus `movablekeys` where key
     /// positions are not plain ranges.
     pub fn info_flags(&self) -> Flags {
-        let mut flags =
-            self.flags - Flags::TRANSACTION_CONTROL - Flags::RUNS_QUEUE - Flags::TOUCHES_ANYWAY;
+        let mut flags = self.flags
+            - Flags::PROTECTED
+            - Flags::TRANSACTION_CONTROL
+            - Flags::RUNS_QUEUE
+            - Flags::TOUCHES_ANYWAY;
         if self.movable_keys() {
             flags |= Flags::MOVABLEKEYS;
         }
