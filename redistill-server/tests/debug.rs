@@ -4,7 +4,9 @@
 
 mod common;
 
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
 use common::{TestServer, exchange, wait_until};
 use redis::Value;
@@ -284,4 +286,46 @@ fn set_active_expire_stops_and_restarts_the_expiry_cycle() {
     assert_eq!(entries(), 20);
     assert_eq!(status(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), "OK");
     wait_until("the expiry cycle to reclaim the keys", || entries() == 0);
+}
+
+/// Whether a PING on each of `others`, sent right after `sleeper` sent DEBUG SLEEP, is
+/// answered only once the sleep is over.
+fn pings_wait_for_the_sleep(sleeper: &mut TcpStream, others: &mut [TcpStream]) -> bool {
+    let (sent, started) = std::sync::mpsc::channel();
+    std::thread::scope(|scope| {
+        let sleeping = scope.spawn(move || {
+            sleeper.write_all(b"DEBUG SLEEP 0.05\r\n").expect("send");
+            sent.send(()).expect("signal");
+            let mut ok = [0u8; 5];
+            sleeper.read_exact(&mut ok).expect("reply");
+            assert_eq!(&ok, b"+OK\r\n");
+            Instant::now()
+        });
+        started.recv().expect("DEBUG sent");
+        let answered: Vec<Instant> = others
+            .iter_mut()
+            .map(|c| {
+                exchange(c, b"PING\r\n", b"+PONG\r\n");
+                Instant::now()
+            })
+            .collect();
+        let woke = sleeping.join().expect("sleeper");
+        answered.iter().all(|&at| at >= woke)
+    })
+}
+
+#[test]
+fn debug_sleep_stops_every_worker() {
+    let server = TestServer::with_config(|c| c.server.workers = 2);
+    // Connections go to the two workers in turn, so one of the two others is on a worker
+    // the sleeper is not on.
+    let mut sleeper = server.raw();
+    let mut others = [server.raw(), server.raw()];
+    // A PING can be served before the sleeper's worker has read the DEBUG; a server that
+    // stopped only one worker answers it early in every round.
+    let stopped = (0..100).any(|_| pings_wait_for_the_sleep(&mut sleeper, &mut others));
+    assert!(
+        stopped,
+        "a PING on another worker was answered during DEBUG SLEEP"
+    );
 }

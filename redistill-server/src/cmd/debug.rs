@@ -1,9 +1,10 @@
 //! DEBUG: the subcommands test suites and tools use, with Redis 7.0's replies and errors.
 //!
 //! Who may run it is `enable-debug-command` (checked by the dispatcher through the row's
-//! `PROTECTED` flag). DEBUG SLEEP stops the worker that runs it, and so every client of
-//! that worker, as Redis's stops its one thread; the other workers keep serving, since a
-//! command cannot take the other workers' gates while it holds its own.
+//! `PROTECTED` flag). DEBUG SLEEP and DEBUG RELOAD stop the whole server, as they stop
+//! Redis's one thread: they hold every worker's gate for writing (as EXEC does), so no
+//! other command runs meanwhile; test suites rely on that to make a server busy. The other
+//! subcommands hold their worker's gate for reading, like any command.
 
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering;
@@ -19,9 +20,9 @@ use super::{Command, CommandError, CommandResult, Ctx};
 use crate::digest;
 use crate::persistence::{SaveError, SaveTarget};
 
-pub(super) static COMMANDS: &[Command] =
-    &[Command::new("debug", -2, debug)
-        .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED))];
+pub(super) static COMMANDS: &[Command] = &[Command::new("debug", -2, debug).flags(flags!(
+    ADMIN | NOSCRIPT | LOADING | STALE | PROTECTED | OWN_GATES
+))];
 
 /// Redis's DEBUG HELP text, line for line.
 const HELP: &[&str] = &[
@@ -158,6 +159,16 @@ pub(super) fn allowed(ctx: &Ctx<'_>) -> bool {
 fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let sub = args[1];
     let n = args.len();
+    // Inside EXEC every gate is held already.
+    let shared = ctx.shared;
+    let in_exec = ctx.client.tx.in_exec;
+    let whole_server = !in_exec && (is(sub, "SLEEP") || is(sub, "RELOAD"));
+    let _exclusive: Vec<_> = if whole_server {
+        shared.gates.iter().map(|gate| gate.write()).collect()
+    } else {
+        Vec::new()
+    };
+    let _gate = (!in_exec && !whole_server).then(|| shared.gates[ctx.worker].read());
     match () {
         () if is(sub, "HELP") && n == 2 => ctx.reply().help(HELP),
         () if is(sub, "OBJECT") && n == 3 => return object(ctx, args[2]),

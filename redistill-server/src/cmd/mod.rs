@@ -380,10 +380,10 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -
     }
 }
 
-/// Whether a looked-up request runs a transaction's queue (EXEC), which [`execute`] must
-/// be called for without the gate.
+/// Whether a looked-up request takes the gates it needs itself (EXEC, which runs a
+/// transaction's queue, and DEBUG): [`execute`] must be called for it without the gate.
 pub(crate) fn takes_all_gates(lookup: &Lookup) -> bool {
-    matches!(lookup, Ok(resolved) if resolved.command.has(Flags::RUNS_QUEUE))
+    matches!(lookup, Ok(resolved) if resolved.command.flags.intersects(Flags::RUNS_QUEUE | Flags::OWN_GATES))
 }
 
 /// Runs one request, looked up with [`resolve`], and appends its reply, unless CLIENT

@@ -55,6 +55,9 @@ bitflags! {
         /// Not a flag `COMMAND INFO` shows: refused unless `enable-debug-command` allows
         /// the client (Redis's `CMD_PROTECTED`).
         const PROTECTED = 1 << 28;
+        /// Not a Redis flag: runs without its worker's gate and takes the gates it needs
+        /// itself (DEBUG, whose SLEEP and RELOAD stop the whole server).
+        const OWN_GATES = 1 << 27;
         /// Not a Redis flag: runs at once inside MULTI rather than being queued (MULTI,
         /// EXEC, DISCARD, WATCH, QUIT, RESET).
         const TRANSACTION_CONTROL = 1 << 29;
@@ -385,6 +388,7 @@ impl Command {
     pub fn info_flags(&self) -> Flags {
         let mut flags = self.flags
             - Flags::PROTECTED
+            - Flags::OWN_GATES
             - Flags::TRANSACTION_CONTROL
             - Flags::RUNS_QUEUE
             - Flags::TOUCHES_ANYWAY;
