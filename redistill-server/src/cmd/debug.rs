@@ -186,6 +186,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             ctx.reply().ok();
         }
         () if is(sub, "CHANGE-REPL-ID") && n == 2 => ctx.reply().ok(),
+        () if is(sub, "LISTPACK") && n == 3 => return layout_report(ctx, args[2], "listpack"),
+        () if is(sub, "QUICKLIST") && (n == 3 || n == 4) => {
+            return layout_report(ctx, args[2], "quicklist");
+        }
         () if is(sub, "QUICKLIST-PACKED-THRESHOLD") && n == 3 => {
             packed_threshold(args[2])?;
             ctx.reply().ok();
@@ -251,6 +255,33 @@ fn sleep(ctx: &mut Ctx<'_>, seconds: &[u8]) {
         std::thread::sleep(Duration::from_micros(micros as u64));
     }
     ctx.reply().ok();
+}
+
+/// DEBUG LISTPACK key and DEBUG QUICKLIST key [full]: Redis prints the structure on its
+/// standard output; here the layout goes to the log, and the reply is Redis's.
+fn layout_report(ctx: &mut Ctx<'_>, key: &[u8], encoding: &'static str) -> CommandResult {
+    let Some(layout) = ctx.shared.store.object_layout(ctx.client.db, key)? else {
+        return Err("ERR no such key".into());
+    };
+    if layout.encoding != encoding {
+        return Err(if encoding == "listpack" {
+            "ERR Not a listpack encoded object.".into()
+        } else {
+            "ERR Not a quicklist encoded object.".into()
+        });
+    }
+    log::info!(
+        "DEBUG {} {}: {layout:?}",
+        encoding.to_ascii_uppercase(),
+        String::from_utf8_lossy(key)
+    );
+    let text = if encoding == "listpack" {
+        "Listpack structure printed on stdout"
+    } else {
+        "Quicklist structure printed on stdout"
+    };
+    ctx.reply().simple(text.as_bytes());
+    Ok(())
 }
 
 /// DEBUG QUICKLIST-PACKED-THRESHOLD size: checked as Redis checks it. Lists here have no
