@@ -11,6 +11,10 @@
 //! mismatch is minimized to a short reproduction before it is reported, with the seed that
 //! produced it.
 //!
+//! A last test runs sequences of every type's commands, with TTLs, on one connection and
+//! compares the two keyspaces by `DEBUG DIGEST` every 50 commands; on a mismatch,
+//! `DEBUG DIGEST-VALUE` of every key names the keys whose values differ.
+//!
 //! Needs `redis-server` on PATH, so it is ignored by a plain `cargo test`;
 //! `scripts/test.sh` runs it (`cargo test -p redistill-server --test random_diff --
 //! --ignored`). `RANDOM_DIFF_SEED=N` replays one seed; `RANDOM_DIFF_RUNS` sets how many
