@@ -92,3 +92,18 @@ struct ReadmeDoctests;
 pub fn parse_integer(s: &[u8]) -> Option<i64> {
     number::string2ll(s)
 }
+
+/// A double's text as Redis 7.0 writes it in replies: C's `%.17g`, with `inf`, `-inf` and
+/// `nan` for the specials. Servers use it where Redis hashes or stores that text (DEBUG
+/// DIGEST's scores).
+///
+/// ```
+/// use redistill_resp::double_text;
+/// assert_eq!(double_text(1.5), "1.5");
+/// assert_eq!(double_text(0.1), "0.10000000000000001");
+/// assert_eq!(double_text(f64::NEG_INFINITY), "-inf");
+/// ```
+#[must_use]
+pub fn double_text(d: f64) -> String {
+    String::from_utf8_lossy(number::format_double(d).as_bytes()).into_owned()
+}

@@ -87,6 +87,10 @@ pub struct Cli {
     #[arg(long, value_name = "YES|NO", value_parser = checked("server.protected_mode"))]
     pub protected_mode: Option<String>,
 
+    /// Who may run DEBUG: no, yes or local (loopback and unix socket clients)
+    #[arg(long, value_name = "NO|YES|LOCAL", value_parser = checked("server.enable_debug_command"))]
+    pub enable_debug_command: Option<String>,
+
     /// Port of the HTTP health endpoint (0 = off)
     #[arg(long, value_name = "PORT", value_parser = checked("server.health_check_port"))]
     pub health_check_port: Option<String>,
@@ -205,6 +209,11 @@ impl Cli {
                 "server.protected_mode",
                 "--protected-mode",
                 &self.protected_mode,
+            ),
+            (
+                "server.enable_debug_command",
+                "--enable-debug-command",
+                &self.enable_debug_command,
             ),
             (
                 "server.health_check_port",

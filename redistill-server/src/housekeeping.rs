@@ -1,5 +1,5 @@
-//! The housekeeping thread: the coarse clock, active expiry, and the sampled rates and
-//! memory peak.
+//! The housekeeping thread: the coarse clock, active expiry (unless DEBUG SET-ACTIVE-EXPIRE
+//! turned it off), and the sampled rates and memory peak.
 
 use std::sync::atomic::Ordering;
 use std::thread;
@@ -21,8 +21,10 @@ pub(crate) fn run(shared: &Shared) {
             // default effort), not by a key count, so a large batch of expired keys is
             // reclaimed at the rate the cycle can delete them.
             let period = expiry_period(shared.config.read().server.hz);
-            let cycle = shared.store.active_expire_cycle_for(usize::MAX, period);
-            stats.expiry.record(&cycle, now.elapsed());
+            if shared.active_expire.load(Ordering::Relaxed) {
+                let cycle = shared.store.active_expire_cycle_for(usize::MAX, period);
+                stats.expiry.record(&cycle, now.elapsed());
+            }
             next_cycle = now + period;
         }
         if now >= next_sample {

@@ -61,6 +61,7 @@ mod clients;
 mod clock;
 mod cmd;
 mod connection;
+mod digest;
 mod fdlimit;
 mod health;
 mod housekeeping;

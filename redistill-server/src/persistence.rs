@@ -577,6 +577,20 @@ impl Persistence {
             Err(LoadFailure { message, .. }) => Err(message),
         }
     }
+
+    /// DEBUG RELOAD's load: reads the snapshot at `path` into `store`, emptied first when
+    /// `flush` is set; a key of the file replaces a key of the same name already there.
+    pub fn reload(&self, store: &Store, path: &Path, flush: bool) -> Result<(), String> {
+        if flush {
+            store.flushall();
+        }
+        let (loaded, expired) = load_file(store, path).map_err(|failure| failure.message)?;
+        self.loaded_keys.store(loaded, Ordering::Relaxed);
+        self.expired_at_load.store(expired, Ordering::Relaxed);
+        self.changes_at_save
+            .store(store.changes(), Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 /// Removes the temporary files of saves that a crash cut short (`.<name>.<random>.tmp` next

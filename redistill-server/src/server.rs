@@ -330,6 +330,7 @@ pub(crate) fn build_shared(
         mailboxes: crate::push::Mailboxes::new(worker_count),
         monitors: crate::monitors::Monitors::default(),
         blocking,
+        active_expire: AtomicBool::new(true),
     };
     shared.refresh_limits(&shared.config.read());
     Ok(shared)

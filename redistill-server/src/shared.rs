@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     pub monitors: Monitors,
     /// Clients blocked on keys (see `blocking`).
     pub blocking: Arc<Blocking>,
+    /// The housekeeping thread reclaims expired keys (off after DEBUG SET-ACTIVE-EXPIRE 0).
+    pub active_expire: AtomicBool,
 }
 
 /// The normal class's output buffer limits in bytes and seconds; 0 for none.

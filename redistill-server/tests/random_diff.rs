@@ -11,6 +11,10 @@
 //! mismatch is minimized to a short reproduction before it is reported, with the seed that
 //! produced it.
 //!
+//! A last test runs sequences of every type's commands, with TTLs, on one connection and
+//! compares the two keyspaces by `DEBUG DIGEST` every 50 commands; on a mismatch,
+//! `DEBUG DIGEST-VALUE` of every key names the keys whose values differ.
+//!
 //! Needs `redis-server` on PATH, so it is ignored by a plain `cargo test`;
 //! `scripts/test.sh` runs it (`cargo test -p redistill-server --test random_diff --
 //! --ignored`). `RANDOM_DIFF_SEED=N` replays one seed; `RANDOM_DIFF_RUNS` sets how many
@@ -769,4 +773,74 @@ fn random_zset_sequences_match_redis() {
 #[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
 fn random_watch_sequences_match_redis() {
     compare_seeds(|rng| (0..200).map(|_| watch_step(rng)).collect());
+}
+
+/// One random command of any type the digest covers: strings, counters, hashes, lists,
+/// sets, sorted sets, keys and TTLs.
+fn digest_command(rng: &mut Rng) -> Vec<Vec<u8>> {
+    match rng.below(4) {
+        0 => set_command(rng),
+        1 => zset_command(rng),
+        _ => command(rng),
+    }
+}
+
+/// The keys of the current database, as redis-server lists them.
+fn all_keys(conn: &mut Conn) -> Vec<Vec<u8>> {
+    let reply = conn.request(&[b"KEYS".to_vec(), b"*".to_vec()]);
+    match decode(&Bytes::copy_from_slice(&reply)) {
+        Ok(Some((Frame::Array(keys), _))) => keys
+            .iter()
+            .filter_map(|k| k.as_bytes().map(<[u8]>::to_vec))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_sequences_leave_the_same_debug_digest_as_redis() {
+    let real = RealRedis::start();
+    let server = TestServer::with_config(|c| c.memory.set_max_listpack_entries = 0);
+    let runs: u64 = std::env::var("RANDOM_DIFF_RUNS").map_or(40, |r| r.parse().expect("number"));
+    let seeds: Vec<u64> = match std::env::var("RANDOM_DIFF_SEED") {
+        Ok(seed) => vec![seed.parse().expect("RANDOM_DIFF_SEED is a number")],
+        Err(_) => (1..=runs).collect(),
+    };
+    let digest = [b"DEBUG".to_vec(), b"DIGEST".to_vec()];
+    for seed in seeds {
+        let rng = &mut Rng(seed);
+        let mut steps = vec![list_layout(rng), set_layout(rng), zset_layout(rng)];
+        steps.extend((0..200).map(|_| (0, digest_command(rng))));
+        let mut ours = Conn::open(server.addr.port());
+        let mut theirs = Conn::open(real.port);
+        for (i, (_, cmd)) in steps.iter().enumerate() {
+            ours.request(cmd);
+            theirs.request(cmd);
+            if i % 50 != 49 && i + 1 != steps.len() {
+                continue;
+            }
+            let (a, b) = (ours.request(&digest), theirs.request(&digest));
+            if a == b {
+                continue;
+            }
+            let differing: Vec<String> = all_keys(&mut theirs)
+                .into_iter()
+                .chain(all_keys(&mut ours))
+                .filter_map(|key| {
+                    let ask = [b"DEBUG".to_vec(), b"DIGEST-VALUE".to_vec(), key.clone()];
+                    let (x, y) = (ours.request(&ask), theirs.request(&ask));
+                    (x != y).then(|| String::from_utf8_lossy(&key).into_owned())
+                })
+                .collect();
+            let shown: Vec<String> = steps[..=i].iter().map(show).collect();
+            panic!(
+                "seed {seed} (RANDOM_DIFF_SEED={seed}): DEBUG DIGEST differs after step {i}; \
+                 keys whose values differ: {differing:?}\n  {}\n  redis:     {}\n  redistill: {}",
+                shown.join("\n  "),
+                b.escape_ascii(),
+                a.escape_ascii()
+            );
+        }
+    }
 }

@@ -61,6 +61,7 @@ mod glob;
 mod hashes;
 mod hashobj;
 mod info;
+mod inspect;
 mod invariants;
 mod keys;
 mod lists;
@@ -99,6 +100,7 @@ pub use hashobj::{
     LISTPACK_MAX_VALUE as HASH_MAX_LISTPACK_VALUE,
 };
 pub use info::{DbInfo, Stats};
+pub use inspect::{ListLayout, ObjectLayout};
 pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, ListRange};
 pub use memory::{SizeClasses, set_size_classes, size_classes};
 pub use quicklist::ListEnd;

@@ -556,6 +556,15 @@ impl ListObj {
         }
     }
 
+    /// The list's layout as DEBUG OBJECT reports it: (nodes, packed bytes of all nodes,
+    /// `list-max-listpack-size`, `list-compress-depth`). A compressed node counts its
+    /// compressed bytes.
+    pub(crate) fn layout(&self) -> (usize, usize, i64, u64) {
+        let nodes = usize::from(self.first.count > 0) + self.rest().len();
+        let bytes = self.first.buf.len() + self.rest().iter().map(|n| n.buf.len()).sum::<usize>();
+        (nodes, bytes, i64::from(self.fill), u64::from(self.depth))
+    }
+
     /// Heap bytes the list holds (allocator rounding included).
     pub(crate) fn heap_bytes(&self) -> usize {
         let more = self.more.as_ref().map_or(0, |m| {

@@ -77,7 +77,7 @@ fn zset_items(z: &ZSetObj) -> SnapshotValue {
     SnapshotValue::ZSet(items)
 }
 
-fn copy_entry(e: &Entry) -> SnapshotEntry {
+pub(crate) fn copy_entry(e: &Entry) -> SnapshotEntry {
     if let Some(z) = e.packed(PACKED_ZSET) {
         return SnapshotEntry {
             key: Bytes::copy_from_slice(e.key()),

@@ -21,6 +21,7 @@ mod client;
 mod command;
 mod config;
 mod connection;
+mod debug;
 mod diagnostics;
 mod hashes;
 mod info;
@@ -149,6 +150,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(sets::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
+        .chain(debug::COMMANDS)
         .chain(info::COMMANDS)
         .chain(server::COMMANDS)
         .chain(config::COMMANDS)
@@ -379,10 +381,10 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -
     }
 }
 
-/// Whether a looked-up request runs a transaction's queue (EXEC), which [`execute`] must
-/// be called for without the gate.
+/// Whether a looked-up request takes the gates it needs itself (EXEC, which runs a
+/// transaction's queue, and DEBUG): [`execute`] must be called for it without the gate.
 pub(crate) fn takes_all_gates(lookup: &Lookup) -> bool {
-    matches!(lookup, Ok(resolved) if resolved.command.has(Flags::RUNS_QUEUE))
+    matches!(lookup, Ok(resolved) if resolved.command.flags.intersects(Flags::RUNS_QUEUE | Flags::OWN_GATES))
 }
 
 /// Runs one request, looked up with [`resolve`], and appends its reply, unless CLIENT
@@ -467,6 +469,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         .store(resolved.code, Ordering::Relaxed);
     if !arity_ok(command.arity, args.len()) {
         return reject(ctx, slot, arity_error(command));
+    }
+    if command.has(Flags::PROTECTED) && !debug::allowed(ctx) {
+        return reject(ctx, slot, debug::NOT_ALLOWED.into());
     }
     if !ctx.client.authenticated && !command.has(Flags::NO_AUTH) {
         return reject(ctx, slot, "NOAUTH Authentication required.".into());

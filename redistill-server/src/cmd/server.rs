@@ -124,16 +124,39 @@ fn object_encoding(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
-/// OBJECT IDLETIME key
+/// OBJECT IDLETIME key: refused under an LFU policy, as in Redis.
 fn object_idletime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let idle = ctx.shared.store.object_idletime(ctx.client.db, args[2])?;
+    let (db, key) = (ctx.client.db, args[2]);
+    let store = &ctx.shared.store;
+    if store.eviction_policy().is_lfu() {
+        if store.value_type(db, key)?.is_none() {
+            return opt_int(ctx, None);
+        }
+        return Err(
+            "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note \
+             that when switching between policies at runtime LRU and LFU data will take \
+             some time to adjust."
+                .into(),
+        );
+    }
+    let idle = store.object_idletime(db, key)?;
     opt_int(ctx, idle.map(|i| i64::try_from(i).unwrap_or(i64::MAX)))
 }
 
-/// OBJECT REFCOUNT key: values are never shared here, so 1.
+/// OBJECT REFCOUNT key: 1, except for the small integers Redis shares (see
+/// [`super::debug::refcount`]).
 fn object_refcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let found = ctx.shared.store.value_type(ctx.client.db, args[2])?;
-    opt_int(ctx, found.map(|_| 1))
+    let (db, key) = (ctx.client.db, args[2]);
+    let count = match ctx.shared.store.object_encoding(db, key)? {
+        None => None,
+        Some("int") => ctx
+            .shared
+            .store
+            .snapshot_key(db, key)?
+            .map(|entry| super::debug::refcount(ctx, &entry.value)),
+        Some(_) => Some(1),
+    };
+    opt_int(ctx, count)
 }
 
 /// OBJECT FREQ key: answered only under an LFU policy, as in Redis.

@@ -52,6 +52,12 @@ bitflags! {
         /// Derived, never written in a row: some keys are found by more than key ranges.
         const MOVABLEKEYS = 1 << 19;
         const ALLOW_BUSY = 1 << 20;
+        /// Not a flag `COMMAND INFO` shows: refused unless `enable-debug-command` allows
+        /// the client (Redis's `CMD_PROTECTED`).
+        const PROTECTED = 1 << 28;
+        /// Not a Redis flag: runs without its worker's gate and takes the gates it needs
+        /// itself (DEBUG, whose SLEEP and RELOAD stop the whole server).
+        const OWN_GATES = 1 << 27;
         /// Not a Redis flag: runs at once inside MULTI rather than being queued (MULTI,
         /// EXEC, DISCARD, WATCH, QUIT, RESET).
         const TRANSACTION_CONTROL = 1 << 29;
@@ -380,8 +386,12 @@ impl Command {
     /// The flags `COMMAND INFO` lists: the row's Redis flags plus `movablekeys` where key
     /// positions are not plain ranges.
     pub fn info_flags(&self) -> Flags {
-        let mut flags =
-            self.flags - Flags::TRANSACTION_CONTROL - Flags::RUNS_QUEUE - Flags::TOUCHES_ANYWAY;
+        let mut flags = self.flags
+            - Flags::PROTECTED
+            - Flags::OWN_GATES
+            - Flags::TRANSACTION_CONTROL
+            - Flags::RUNS_QUEUE
+            - Flags::TOUCHES_ANYWAY;
         if self.movable_keys() {
             flags |= Flags::MOVABLEKEYS;
         }

@@ -74,8 +74,8 @@ pub use memory::parse_memory_size;
 pub use params::{Parameter, parameters};
 pub use rewrite::rewrite_file;
 pub use values::{
-    ClientOutputBufferLimits, EvictionPolicy, LogLevel, OutputBufferLimit, eviction_policy_names,
-    format_bind_list, parse_bind_list, parse_redis_integer, parse_yes_no,
+    ClientOutputBufferLimits, DebugCommandAccess, EvictionPolicy, LogLevel, OutputBufferLimit,
+    eviction_policy_names, format_bind_list, parse_bind_list, parse_redis_integer, parse_yes_no,
 };
 
 /// The whole configuration, after every layer has been applied.
@@ -173,6 +173,9 @@ pub struct ServerConfig {
     /// Refuse clients from other hosts when no password is set and the server listens on a
     /// non-loopback address (`protected_mode`, default true as in Redis).
     pub protected_mode: bool,
+    /// Who may run DEBUG (`enable_debug_command`: `no`, `yes` or `local`, default `local`:
+    /// clients on the loopback interface or a unix socket). Not settable at run time.
+    pub enable_debug_command: DebugCommandAccess,
     /// Commands that take at least this many microseconds go to the SLOWLOG
     /// (`slowlog_log_slower_than`, default 10000 as in Redis; 0 logs every command, a
     /// negative value none).

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use super::setting::{Custom, Input, Kind, Legacy, Rewrite, Setting};
-use super::values::{LogLevel, eviction_policy_names, format_bind_list, parse_bind_list};
+use super::values::{
+    DebugCommandAccess, LogLevel, eviction_policy_names, format_bind_list, parse_bind_list,
+};
 use super::{
     ClientOutputBufferLimits, Config, ConfigSource, EvictionPolicy, HZ_MAX, HZ_MIN, MemoryConfig,
     PersistenceConfig, SavePoint, SecurityConfig, ServerConfig,
@@ -174,6 +176,21 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("protected-mode")
     .default("true")
     .mutable(),
+    // Immutable, as in Redis: only the file and the command line set it.
+    row(Kind::Choice {
+        what: "a DEBUG access setting",
+        names: DebugCommandAccess::names,
+        get: |c| c.server.enable_debug_command.as_str(),
+        set: |c, name| {
+            set_some(
+                &mut c.server.enable_debug_command,
+                DebugCommandAccess::from_name(name),
+            )
+        },
+    })
+    .file("server", "enable_debug_command")
+    .redis("enable-debug-command")
+    .default("local"),
     int(
         i64::MIN,
         i64::MAX,
@@ -543,6 +560,7 @@ fn blank() -> Config {
             health_check_port: 0,
             log_level: LogLevel::default(),
             protected_mode: false,
+            enable_debug_command: DebugCommandAccess::default(),
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
         },

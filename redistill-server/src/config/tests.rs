@@ -45,6 +45,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.server.health_check_port, 0);
     assert_eq!(c.server.log_level, LogLevel::Notice);
     assert!(c.server.protected_mode);
+    assert_eq!(c.server.enable_debug_command, DebugCommandAccess::Local);
     assert_eq!(c.memory.max_memory, 0);
     assert_eq!(c.memory.eviction_policy, EvictionPolicy::NoEviction);
     assert_eq!(c.memory.maxmemory_samples, 5);
@@ -254,6 +255,21 @@ fn every_key_parses_and_validates() {
             "server.protected_mode",
             &[("false", |c| !c.server.protected_mode)],
             &["\"yes\""],
+        ),
+        (
+            "server.enable_debug_command",
+            &[
+                ("\"no\"", |c| {
+                    c.server.enable_debug_command == DebugCommandAccess::No
+                }),
+                ("\"YES\"", |c| {
+                    c.server.enable_debug_command == DebugCommandAccess::Yes
+                }),
+                ("\"local\"", |c| {
+                    c.server.enable_debug_command == DebugCommandAccess::Local
+                }),
+            ],
+            &["\"remote\"", "true", "1"],
         ),
         (
             "server.slowlog_log_slower_than",

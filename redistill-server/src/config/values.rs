@@ -117,6 +117,69 @@ impl fmt::Display for LogLevel {
     }
 }
 
+/// Who may run DEBUG (`enable-debug-command`), with Redis's three names.
+///
+/// # Examples
+///
+/// ```
+/// use redistill_server::config::DebugCommandAccess;
+///
+/// assert_eq!(DebugCommandAccess::from_name("LOCAL"), Some(DebugCommandAccess::Local));
+/// assert!(DebugCommandAccess::Local.allows(true));
+/// assert!(!DebugCommandAccess::Local.allows(false));
+/// assert!(!DebugCommandAccess::No.allows(true));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DebugCommandAccess {
+    /// Nobody.
+    No,
+    /// Every client.
+    Yes,
+    /// Clients on the loopback interface or a unix socket; the default.
+    #[default]
+    Local,
+}
+
+impl DebugCommandAccess {
+    /// The three settings, as Redis lists them.
+    pub const ALL: [Self; 3] = [Self::No, Self::Yes, Self::Local];
+
+    /// The Redis name: `no`, `yes` or `local`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::No => "no",
+            Self::Yes => "yes",
+            Self::Local => "local",
+        }
+    }
+
+    /// Looks a setting up by its Redis name, ignoring ASCII case.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|access| access.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether a client may run DEBUG; `local` says whether it connected from the
+    /// loopback interface or a unix socket.
+    #[must_use]
+    pub const fn allows(self, local: bool) -> bool {
+        match self {
+            Self::No => false,
+            Self::Yes => true,
+            Self::Local => local,
+        }
+    }
+
+    /// `"no, yes, local"`, for error messages.
+    #[must_use]
+    pub fn names() -> String {
+        join_names(Self::ALL.iter().map(|a| a.as_str()))
+    }
+}
+
 fn join_names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names.collect::<Vec<_>>().join(", ")
 }

@@ -83,6 +83,8 @@ impl RealRedis {
                     "",
                 ])
                 .args(["--appendonly", "no", "--loglevel", "warning"])
+                // DEBUG is off by default in Redis 7 and on for loopback clients here.
+                .args(["--enable-debug-command", "yes"])
                 .stdout(Stdio::null())
                 .spawn()
                 .expect(
