@@ -15,6 +15,7 @@ use crate::shared::Shared;
 
 mod args;
 mod auth;
+mod bitmaps;
 mod blocking;
 mod client;
 mod command;
@@ -146,6 +147,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(lists::COMMANDS)
         .chain(zsets::COMMANDS)
         .chain(sets::COMMANDS)
+        .chain(bitmaps::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(info::COMMANDS)
