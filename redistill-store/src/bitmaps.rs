@@ -472,3 +472,180 @@ impl Store {
         })?
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{BitOp, BitUnit};
+    use crate::Store;
+
+    /// Bit `i` of a model string.
+    fn bit(s: &[u8], i: usize) -> bool {
+        s.get(i / 8).is_some_and(|b| b & (0x80 >> (i % 8)) != 0)
+    }
+
+    /// Redis's range clamping, bit by bit: the bits a range covers.
+    fn covered(len: usize, start: i64, end: i64, unit: BitUnit) -> Vec<usize> {
+        let total = if unit == BitUnit::Bit { len * 8 } else { len } as i64;
+        let (mut s, mut e) = (start, end);
+        if s < 0 {
+            s += total;
+        }
+        if e < 0 {
+            e += total;
+        }
+        s = s.max(0);
+        e = e.max(0).min(total - 1);
+        if s > e {
+            return Vec::new();
+        }
+        let (s, e) = (s as usize, e as usize);
+        match unit {
+            BitUnit::Bit => (s..=e).collect(),
+            BitUnit::Byte => (s * 8..e * 8 + 8).collect(),
+        }
+    }
+
+    fn unit() -> impl Strategy<Value = BitUnit> {
+        prop_oneof![Just(BitUnit::Byte), Just(BitUnit::Bit)]
+    }
+
+    fn op() -> impl Strategy<Value = BitOp> {
+        prop_oneof![
+            Just(BitOp::And),
+            Just(BitOp::Or),
+            Just(BitOp::Xor),
+            Just(BitOp::Not)
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn setbit_getbit_bitcount_bitpos_match_a_model(
+            writes in proptest::collection::vec((0u64..400, any::<bool>()), 0..60),
+            ranges in proptest::collection::vec((-70i64..70, -70i64..70, unit()), 1..8),
+        ) {
+            let store = Store::new();
+            let mut model: Vec<u8> = Vec::new();
+            for &(offset, on) in &writes {
+                let i = offset as usize;
+                if model.len() <= i / 8 {
+                    model.resize(i / 8 + 1, 0);
+                }
+                let old = bit(&model, i);
+                if on {
+                    model[i / 8] |= 0x80 >> (i % 8);
+                } else {
+                    model[i / 8] &= !(0x80 >> (i % 8));
+                }
+                prop_assert_eq!(store.setbit(0, b"k", offset, on)?, old);
+            }
+            let exists = !writes.is_empty();
+            for i in 0..(model.len() * 8 + 16) {
+                prop_assert_eq!(store.getbit(0, b"k", i as u64)?, bit(&model, i));
+            }
+            let all = model.iter().map(|b| u64::from(b.count_ones())).sum::<u64>();
+            prop_assert_eq!(store.bitcount(0, b"k", None)?, all);
+            for &(start, end, unit) in &ranges {
+                let bits = covered(model.len(), start, end, unit);
+                let expected = if start < 0 && end < 0 && start > end {
+                    0
+                } else {
+                    bits.iter().filter(|&&i| bit(&model, i)).count() as u64
+                };
+                prop_assert_eq!(store.bitcount(0, b"k", Some((start, end, unit)))?, expected);
+                for target in [false, true] {
+                    let found = bits.iter().find(|&&i| bit(&model, i) == target);
+                    let expected = match found {
+                        _ if !exists => if target { -1 } else { 0 },
+                        Some(&i) => i as i64,
+                        None => -1,
+                    };
+                    let got = store.bitpos(0, b"k", target, Some(start), Some(end), unit)?;
+                    prop_assert_eq!(got, expected);
+                    // Without an end, clear bits are found past the string.
+                    let bits = covered(model.len(), start, -1, unit);
+                    let found = bits.iter().find(|&&i| bit(&model, i) == target);
+                    let expected = match found {
+                        _ if !exists => if target { -1 } else { 0 },
+                        Some(&i) => i as i64,
+                        None if !target && !bits.is_empty() => model.len() as i64 * 8,
+                        None => -1,
+                    };
+                    let got = store.bitpos(0, b"k", target, Some(start), None, unit)?;
+                    prop_assert_eq!(got, expected);
+                }
+            }
+        }
+
+        #[test]
+        fn bitop_matches_a_model(
+            srcs in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 1..5),
+            op in op(),
+        ) {
+            let store = Store::new();
+            let names: Vec<Vec<u8>> = (0..srcs.len()).map(|i| format!("s{i}").into_bytes()).collect();
+            for (name, v) in names.iter().zip(&srcs) {
+                if !v.is_empty() {
+                    store.set(0, name, v, Default::default())?;
+                }
+            }
+            let srcs = if op == BitOp::Not { &srcs[..1] } else { &srcs[..] };
+            let keys: Vec<&[u8]> = names[..srcs.len()].iter().map(Vec::as_slice).collect();
+            let max = srcs.iter().map(Vec::len).max().unwrap_or(0);
+            let expected: Vec<u8> = (0..max)
+                .map(|i| {
+                    let at = |s: &Vec<u8>| s.get(i).copied().unwrap_or(0);
+                    let mut acc = at(&srcs[0]);
+                    for s in &srcs[1..] {
+                        acc = match op {
+                            BitOp::And => acc & at(s),
+                            BitOp::Or => acc | at(s),
+                            BitOp::Xor => acc ^ at(s),
+                            BitOp::Not => acc,
+                        };
+                    }
+                    if op == BitOp::Not { !acc } else { acc }
+                })
+                .collect();
+            prop_assert_eq!(store.bitop(0, op, b"dest", &keys)?, max);
+            let got = store.get(0, b"dest")?;
+            if max == 0 {
+                prop_assert_eq!(got, None);
+            } else {
+                prop_assert_eq!(got.as_deref(), Some(&expected[..]));
+            }
+        }
+    }
+
+    #[test]
+    fn a_large_setbit_is_counted_and_refused_over_the_limit() {
+        let store = Store::builder().max_memory(1 << 20).build();
+        store.set_eviction_policy(crate::Policy::NoEviction);
+        // 8 MB in one write: allowed while under the limit, as Redis allows it...
+        assert_eq!(store.setbit(0, b"big", (8 << 23) - 1, true), Ok(false));
+        assert!(store.limited_usage() >= 8 << 20);
+        // ...and the growth counts: the next growing write is refused.
+        assert_eq!(
+            store.setbit(0, b"other", 0, true),
+            Err(crate::StoreError::OutOfMemory)
+        );
+        assert_eq!(store.bitcount(0, b"big", None), Ok(1));
+        assert_eq!(store.del(0, &[b"big"]), Ok(1));
+        assert!(store.limited_usage() < 1 << 20);
+        assert_eq!(store.setbit(0, b"other", 0, true), Ok(false));
+    }
+
+    #[test]
+    fn offsets_past_512_mb_are_refused() {
+        let store = Store::new();
+        assert_eq!(
+            store.setbit(0, b"k", 1 << 32, true),
+            Err(crate::StoreError::BitOffsetOutOfRange)
+        );
+        assert_eq!(store.getbit(0, b"k", u64::MAX), Ok(false));
+    }
+}

@@ -180,3 +180,72 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{LcsError, lcs};
+
+    /// The LCS length by the textbook recurrence, memoized.
+    fn naive_len(a: &[u8], b: &[u8]) -> usize {
+        let mut t = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                t[i][j] = if a[i - 1] == b[j - 1] {
+                    t[i - 1][j - 1] + 1
+                } else {
+                    t[i - 1][j].max(t[i][j - 1])
+                };
+            }
+        }
+        t[a.len()][b.len()]
+    }
+
+    fn is_subsequence(sub: &[u8], of: &[u8]) -> bool {
+        let mut it = of.iter();
+        sub.iter().all(|c| it.any(|d| d == c))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn lcs_is_a_longest_common_subsequence_with_its_ranges(
+            a in proptest::collection::vec(0u8..4, 0..40),
+            b in proptest::collection::vec(0u8..4, 0..40),
+            min in 0usize..4,
+        ) {
+            let all = lcs(&a, &b, 0)?;
+            prop_assert_eq!(all.len, naive_len(&a, &b));
+            prop_assert_eq!(all.text.len(), all.len);
+            prop_assert!(is_subsequence(&all.text, &a) && is_subsequence(&all.text, &b));
+            // The ranges, last first, spell the subsequence and match in both strings.
+            let mut spelled = Vec::new();
+            for m in all.matches.iter().rev() {
+                prop_assert_eq!(&a[m.a_start..=m.a_end], &b[m.b_start..=m.b_end]);
+                spelled.extend_from_slice(&a[m.a_start..=m.a_end]);
+            }
+            prop_assert_eq!(&spelled, &all.text);
+            for w in all.matches.windows(2) {
+                prop_assert!(w[1].a_end < w[0].a_start && w[1].b_end < w[0].b_start);
+            }
+            let kept = lcs(&a, &b, min)?;
+            let expected: Vec<_> = all.matches.iter().copied().filter(|m| m.len() >= min).collect();
+            prop_assert_eq!(kept.matches, expected);
+        }
+    }
+
+    impl From<LcsError> for TestCaseError {
+        fn from(e: LcsError) -> Self {
+            TestCaseError::fail(format!("{e:?}"))
+        }
+    }
+
+    #[test]
+    fn tables_past_512_mb_are_refused() {
+        let a = vec![b'x'; 12_000];
+        assert_eq!(lcs(&a, &a, 0), Err(LcsError::TableTooLarge));
+        assert_eq!(lcs(&a[..100], &a, 0).map(|r| r.len), Ok(100));
+    }
+}

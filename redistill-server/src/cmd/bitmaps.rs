@@ -129,6 +129,10 @@ fn bitcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             4 | 5 => {
                 let start = int_arg(args[2])?;
                 let end = int_arg(args[3])?;
+                // An empty range of negative bounds answers 0 before the unit is read.
+                if start < 0 && end < 0 && start > end {
+                    return Ok(Some((start, end, BitUnit::Byte)));
+                }
                 let unit = args.get(4).map_or(Ok(BitUnit::Byte), |a| unit(a))?;
                 Ok(Some((start, end, unit)))
             }
