@@ -82,7 +82,9 @@ fn write_all(stream: &mut TcpStream, mut buf: &[u8]) -> std::io::Result<()> {
 
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, default: Option<T>) -> Result<T, String> {
     match args.get(i) {
-        Some(a) => a.parse().map_err(|_| format!("argument {i} ({a}) is not valid")),
+        Some(a) => a
+            .parse()
+            .map_err(|_| format!("argument {i} ({a}) is not valid")),
         None => default.ok_or(format!("argument {i} is missing")),
     }
 }
@@ -107,7 +109,9 @@ fn run(args: &[String]) -> Result<f64, String> {
     for i in 0..clients {
         let std_stream = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
         std_stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        std_stream.set_nonblocking(true).map_err(|e| e.to_string())?;
+        std_stream
+            .set_nonblocking(true)
+            .map_err(|e| e.to_string())?;
         let mut stream = TcpStream::from_std(std_stream);
         poll.registry()
             .register(&mut stream, Token(i), Interest::READABLE)
