@@ -17,6 +17,11 @@
 #                                    scored by their number: ZRANGE_100 (ZRANGE big 0 99
 #                                    WITHSCORES), ZRANK, ZRANGEBYSCORE (from a random score,
 #                                    LIMIT 0 10) and ZINCRBY, of random members
+#        scripts/bench.sh bitmaps    SETBIT, GETBIT and BITCOUNT on one bitmap of BITMAP_BITS (2^30) bits
+#                                    (128 MB) at random offsets: BITCOUNT_RANGE counts VALUE_SIZE
+#                                    bytes from a random byte, BITCOUNT the whole bitmap (REQUESTS /
+#                                    5000 calls). Driven by the bitmap_load example (redis-benchmark
+#                                    writes its random numbers zero-padded, which are no bit offsets)
 # Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
 #        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
 # List rows use redis-benchmark's one list key: each LPUSH/RPUSH row adds what the LPOP/RPOP
@@ -31,11 +36,15 @@ KEYSPACE=${KEYSPACE:-100000}
 DEFAULT_WORKLOADS="SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3 GET:50:16:3 SET:100:64:3 GET:100:64:3 SET:50:16:1024 GET:50:16:1024"
 LIST_WORKLOADS="LPUSH:50:1:3 LPOP:50:1:3 RPUSH:50:1:3 RPOP:50:1:3 LPUSH:50:16:3 LPOP:50:16:3 RPUSH:50:16:3 RPOP:50:16:3 LRANGE_100:50:1:3 LRANGE_600:50:1:3 LRANGE_100:50:16:3 LRANGE_600:50:16:3 BRPOP:50:1:3"
 SET_WORKLOADS="SADD:50:1:3 SPOP:50:1:3 ZADD:50:1:3 ZPOPMIN:50:1:3 SADD:50:16:3 SPOP:50:16:3 ZADD:50:16:3 ZPOPMIN:50:16:3 ZRANGE_100:50:1:3 ZRANK:50:1:3 ZRANGEBYSCORE:50:1:3 ZINCRBY:50:1:3 ZRANGE_100:50:16:3 ZRANK:50:16:3 ZRANGEBYSCORE:50:16:3 ZINCRBY:50:16:3"
+BITMAP_WORKLOADS="SETBIT:50:1:0 GETBIT:50:1:0 SETBIT:50:16:0 GETBIT:50:16:0 BITCOUNT_RANGE:50:1:1024 BITCOUNT_RANGE:50:16:1024 BITCOUNT:1:1:0 BITCOUNT:50:1:0"
 BIG_ZSET=${BIG_ZSET:-1000000}
+BITMAP_BITS=${BITMAP_BITS:-1073741824}
 if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
 if [[ ${1:-} == sets ]]; then DEFAULT_WORKLOADS=$SET_WORKLOADS; fi
+if [[ ${1:-} == bitmaps ]]; then DEFAULT_WORKLOADS=$BITMAP_WORKLOADS; fi
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
+if [[ $WORKLOADS == *BIT* ]]; then cargo build --release --quiet -p redistill-server --example bitmap_load; fi
 
 # shellcheck source=scripts/bench-servers.sh
 source scripts/bench-servers.sh redis-benchmark
@@ -57,6 +66,14 @@ run() {
   esac
   if [[ $label == *big* ]]; then what=($label); keyspace=$BIG_ZSET; fi
   before=$(cpu_ticks "$pid")
+  if [[ $cmd == SETBIT || $cmd == GETBIT || $cmd == BITCOUNT* ]]; then  # random bit offsets
+    [[ $cmd == BITCOUNT ]] && n=$((n / 5000 > 0 ? n / 5000 : 1))
+    ops=$(taskset -c "$CLIENT_CPU" "${CARGO_TARGET_DIR:-target}/release/examples/bitmap_load" \
+          "$port" "${cmd,,}" "$c" "$p" "$n" $((BITMAP_BITS - 1)) "$d")
+    after=$(cpu_ticks "$pid")
+    awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
+    return
+  fi
   if [[ $cmd == BRPOP ]]; then  # consumers blocked on a queue, fed by as many LPUSHes at once
     label="BRPOP queue 0"; what=($label)
     taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$c" -P "$p" -n "$n" LPUSH queue "$(head -c "$d" /dev/zero | tr '\0' x)" >/dev/null 2>&1 &
@@ -102,6 +119,14 @@ for start in range(0, n, 1000):
         args += [b"%d" % i, b"member:%012d" % i]
     out.write(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
 ' "$BIG_ZSET" | redis-cli -p "$port" --pipe >/dev/null
+      fi
+    done
+  fi
+  if [[ $cmd == SETBIT || $cmd == GETBIT || $cmd == BITCOUNT* ]]; then
+    for port in "$REDIS_PORT" "$OURS_PORT"; do  # the bitmap, at its full size from the start
+      if [[ $(redis-cli -p "$port" STRLEN bitmap) != $((BITMAP_BITS / 8)) ]]; then
+        redis-cli -p "$port" DEL bitmap >/dev/null
+        redis-cli -p "$port" SETBIT bitmap $((BITMAP_BITS - 1)) 1 >/dev/null
       fi
     done
   fi

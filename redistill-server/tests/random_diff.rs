@@ -844,3 +844,176 @@ fn random_sequences_leave_the_same_debug_digest_as_redis() {
         }
     }
 }
+
+/// Keys of the bitmap sequences: strings, and a list for WRONGTYPE.
+const BIT_KEYS: &[&str] = &["b1", "b1", "b2", "b2", "b3", "l1"];
+
+/// A bit or byte offset: mostly small, a few large, some invalid.
+fn bit_offset(rng: &mut Rng) -> String {
+    match rng.below(20) {
+        0 => rng
+            .pick(&["100000", "4294967296", "-1", "x", "#3", "0x1"])
+            .to_string(),
+        1 => (1000 + rng.below(3000)).to_string(),
+        _ => rng.below(200).to_string(),
+    }
+}
+
+/// A range bound of BITCOUNT and BITPOS: small, negative, or not a number.
+fn bit_bound(rng: &mut Rng) -> String {
+    match rng.below(12) {
+        0 => rng
+            .pick(&["x", "-100", "1000", "9223372036854775807"])
+            .to_string(),
+        1..=3 => format!("-{}", 1 + rng.below(40)),
+        _ => rng.below(40).to_string(),
+    }
+}
+
+/// One random bitmap, BITFIELD or LCS command, as arguments.
+fn bitmap_command(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let k = rng.pick(BIT_KEYS);
+    let k2 = rng.pick(BIT_KEYS);
+    let k3 = rng.pick(BIT_KEYS);
+    let bit = |rng: &mut Rng| rng.pick(&["0", "1", "1", "0", "2", "x"]).to_string();
+    let unit = |rng: &mut Rng| rng.pick(&["BYTE", "BIT", "bit", "foo"]).to_string();
+    let mut w: Vec<String> = match rng.below(34) {
+        0..=6 => vec!["SETBIT".into(), k.into(), bit_offset(rng), bit(rng)],
+        7 | 8 => vec!["GETBIT".into(), k.into(), bit_offset(rng)],
+        9..=11 => {
+            let mut w = vec!["BITCOUNT".to_string(), k.to_string()];
+            match rng.below(5) {
+                0 => {}
+                1 => w.push(bit_bound(rng)),
+                2 => w.extend([bit_bound(rng), bit_bound(rng)]),
+                _ => w.extend([bit_bound(rng), bit_bound(rng), unit(rng)]),
+            }
+            w
+        }
+        12..=14 => {
+            let mut w = vec!["BITPOS".to_string(), k.to_string(), bit(rng)];
+            let n = rng.below(5);
+            if n >= 1 {
+                w.push(bit_bound(rng));
+            }
+            if n >= 2 {
+                w.push(bit_bound(rng));
+            }
+            if n >= 3 {
+                w.push(unit(rng));
+            }
+            w
+        }
+        15..=17 => {
+            let op = rng
+                .pick(&["AND", "OR", "XOR", "NOT", "not", "foo"])
+                .to_string();
+            let mut w = vec!["BITOP".to_string(), op, k.to_string(), k2.to_string()];
+            if rng.below(2) == 0 {
+                w.push(k3.to_string());
+            }
+            w
+        }
+        18..=23 => {
+            let ro = rng.below(5) == 0;
+            let mut w = vec![
+                if ro { "BITFIELD_RO" } else { "BITFIELD" }.to_string(),
+                k.to_string(),
+            ];
+            for _ in 0..=rng.below(3) {
+                let signed = rng.below(2) == 0;
+                let bits = match rng.below(8) {
+                    0 => rng.pick(&["64", "63", "65", "0", "x"]).to_string(),
+                    _ => (1 + rng.below(16)).to_string(),
+                };
+                let ty = format!("{}{bits}", if signed { "i" } else { "u" });
+                let offset = if rng.below(4) == 0 {
+                    format!("#{}", rng.below(20))
+                } else {
+                    bit_offset(rng)
+                };
+                let value = rng
+                    .pick(&[
+                        "0",
+                        "1",
+                        "-1",
+                        "7",
+                        "100",
+                        "-100",
+                        "300",
+                        "-70000",
+                        "x",
+                        "9223372036854775807",
+                        "-9223372036854775808",
+                    ])
+                    .to_string();
+                match rng.below(8) {
+                    0..=2 => w.extend(["GET".to_string(), ty, offset]),
+                    3 | 4 => w.extend(["SET".to_string(), ty, offset, value]),
+                    5 | 6 => w.extend(["INCRBY".to_string(), ty, offset, value]),
+                    _ => w.extend([
+                        "OVERFLOW".to_string(),
+                        rng.pick(&["WRAP", "SAT", "FAIL", "fail", "foo"])
+                            .to_string(),
+                    ]),
+                }
+            }
+            w
+        }
+        24 | 25 => {
+            let mut w = vec!["LCS".to_string(), k.to_string(), k2.to_string()];
+            for _ in 0..rng.below(3) {
+                match rng.below(5) {
+                    0 => w.push("LEN".into()),
+                    1 => w.push("IDX".into()),
+                    2 => w.push("WITHMATCHLEN".into()),
+                    3 => w.extend(["MINMATCHLEN".to_string(), bit_bound(rng)]),
+                    _ => w.push("FOO".into()),
+                }
+            }
+            w
+        }
+        26 => {
+            let v = rng
+                .pick(&[
+                    "",
+                    "0",
+                    "12345",
+                    "-7",
+                    "abc",
+                    "\u{ff}\u{0}x",
+                    "foobar",
+                    "zzzzzzzzz",
+                ])
+                .to_string();
+            vec!["SET".into(), k.into(), v]
+        }
+        27 => vec![
+            "APPEND".into(),
+            k.into(),
+            rng.pick(&["a", "17", "xyz"]).into(),
+        ],
+        28 => vec![
+            "SETRANGE".into(),
+            k.into(),
+            rng.below(30).to_string(),
+            rng.pick(&["a", "\u{1}", "hello"]).into(),
+        ],
+        29 => vec!["INCR".into(), k.into()],
+        30 => vec!["DEL".into(), k.into()],
+        31 => vec!["STRLEN".into(), k.into()],
+        _ => vec!["GET".into(), k.into()],
+    };
+    w.retain(|a| !a.is_empty() || rng.below(2) == 0);
+    w.into_iter().map(String::into_bytes).collect()
+}
+
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_bitmap_sequences_match_redis() {
+    compare_seeds(|rng| {
+        let mut steps = vec![(0, [&b"RPUSH"[..], b"l1", b"x"].map(<[u8]>::to_vec).to_vec())];
+        steps.extend((0..200).map(|_| (rng.below(2), bitmap_command(rng))));
+        steps
+    });
+}

@@ -102,6 +102,8 @@ pub enum Event {
     Append,
     /// SETRANGE.
     SetRange,
+    /// SETBIT and BITFIELD that wrote.
+    SetBit,
     /// HSET, HSETNX.
     HSet,
     /// HDEL.
@@ -185,6 +187,7 @@ impl Event {
             Event::IncrByFloat => "incrbyfloat",
             Event::Append => "append",
             Event::SetRange => "setrange",
+            Event::SetBit => "setbit",
             Event::HSet => "hset",
             Event::HDel => "hdel",
             Event::HIncrBy => "hincrby",
@@ -235,9 +238,12 @@ impl Event {
             | Event::MoveTo
             | Event::CopyTo
             | Event::Restore => 'g',
-            Event::Set | Event::IncrBy | Event::IncrByFloat | Event::Append | Event::SetRange => {
-                '$'
-            }
+            Event::Set
+            | Event::IncrBy
+            | Event::IncrByFloat
+            | Event::Append
+            | Event::SetRange
+            | Event::SetBit => '$',
             Event::HSet | Event::HDel | Event::HIncrBy | Event::HIncrByFloat => 'h',
             Event::LPush
             | Event::RPush
@@ -383,6 +389,7 @@ mod tests {
             (Event::IncrByFloat, "incrbyfloat", '$'),
             (Event::Append, "append", '$'),
             (Event::SetRange, "setrange", '$'),
+            (Event::SetBit, "setbit", '$'),
             (Event::HSet, "hset", 'h'),
             (Event::HDel, "hdel", 'h'),
             (Event::HIncrBy, "hincrby", 'h'),

@@ -159,7 +159,7 @@ pub(crate) enum Entry {
 /// Grows `buf` to hold `additional` more bytes as Redis's `sdsMakeRoomFor` does: the new
 /// length again as spare room, at most [`MAX_PREALLOC`], so that a run of appends costs
 /// amortized O(1) each while the slack stays bounded.
-fn reserve_greedy(buf: &mut Vec<u8>, additional: usize) {
+pub(crate) fn reserve_greedy(buf: &mut Vec<u8>, additional: usize) {
     let needed = buf.len().saturating_add(additional);
     if needed <= buf.capacity() {
         return;

@@ -57,6 +57,10 @@ pub enum StoreError {
         /// The size the string would have had.
         requested: u64,
     },
+    /// A bit offset (SETBIT, GETBIT, BITFIELD) that is negative or past the largest
+    /// string ([`crate::MAX_STRING_LEN`] bytes), or not an integer.
+    #[error("the bit offset is not an integer or out of range")]
+    BitOffsetOutOfRange,
     /// SETRANGE with a negative offset.
     #[error("the offset is negative")]
     OffsetOutOfRange,

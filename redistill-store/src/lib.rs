@@ -49,6 +49,8 @@
 //!   installed with [`StoreBuilder::change_listener`], with Redis's keyspace-notification
 //!   event for it; see the [`changes`] module.
 
+mod bitfield;
+mod bitmaps;
 pub mod changes;
 mod clock;
 mod codec;
@@ -64,6 +66,7 @@ mod info;
 mod inspect;
 mod invariants;
 mod keys;
+mod lcs;
 mod lists;
 mod memory;
 mod multikey;
@@ -85,6 +88,8 @@ mod zsets;
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+pub use bitfield::{BitfieldOp, BitfieldType, Overflow};
+pub use bitmaps::{BitOp, BitUnit, parse_bit_offset};
 pub use changes::{Change, ChangeListener, Event, Existed};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::ValueType;
@@ -101,6 +106,7 @@ pub use hashobj::{
 };
 pub use info::{DbInfo, Stats};
 pub use inspect::{ListLayout, ObjectLayout};
+pub use lcs::{Lcs, LcsError, LcsMatch, lcs};
 pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, ListRange};
 pub use memory::{SizeClasses, set_size_classes, size_classes};
 pub use quicklist::ListEnd;

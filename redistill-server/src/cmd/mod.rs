@@ -15,6 +15,7 @@ use crate::shared::Shared;
 
 mod args;
 mod auth;
+mod bitmaps;
 mod blocking;
 mod c_float;
 mod client;
@@ -148,6 +149,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(lists::COMMANDS)
         .chain(zsets::COMMANDS)
         .chain(sets::COMMANDS)
+        .chain(bitmaps::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(debug::COMMANDS)

@@ -311,6 +311,7 @@ fn fixed_error_text(e: &StoreError) -> &'static str {
             "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
         }
         StoreError::OffsetOutOfRange => "ERR offset is out of range",
+        StoreError::BitOffsetOutOfRange => "ERR bit offset is not an integer or out of range",
         StoreError::DbIndexOutOfRange { .. } => "ERR DB index is out of range",
         StoreError::SameObject => "ERR source and destination objects are the same",
         StoreError::ValueOutOfRange => "ERR value is out of range",
