@@ -52,6 +52,7 @@
 pub mod changes;
 mod clock;
 mod codec;
+mod dump;
 mod entry;
 mod error;
 pub mod evict;
@@ -86,6 +87,7 @@ pub struct ReadmeDoctests;
 
 pub use changes::{Change, ChangeListener, Event, Existed};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use dump::{DumpSource, RestoreOptions, Restored};
 pub use entry::ValueType;
 pub use error::{Result, StoreError};
 pub use evict::{EvictionPolicy, Policy};

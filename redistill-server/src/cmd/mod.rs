@@ -21,6 +21,7 @@ mod command;
 mod config;
 mod connection;
 mod diagnostics;
+mod dump;
 mod hashes;
 mod info;
 mod keys;
@@ -157,6 +158,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(persistence::COMMANDS)
         .chain(diagnostics::COMMANDS)
         .chain(monitor::COMMANDS)
+        .chain(dump::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
