@@ -345,6 +345,10 @@ fn damaged_payloads_are_refused_and_leave_no_key() {
             data_error,
         ),
         (crc(b"\x63"), data_error),
+        // Stricter than Redis 7.0 without deep sanitization, which accepts these two:
+        // duplicate hash fields, and stray bytes after the value.
+        (crc(b"\x04\x02\x01a\x01x\x01a\x01y"), data_error),
+        (crc(b"\x00\x01ax"), data_error),
         (crc(b"\x01\x00"), data_error),
     ];
     for (bad, error) in &cases {
