@@ -219,7 +219,7 @@ fn payloads_cross_between_redis_and_redistill_both_ways() {
 }
 
 #[test]
-fn small_payloads_are_the_same_bytes_as_redis() {
+fn payloads_are_the_same_bytes_as_redis() {
     let real = RealRedis::start();
     let server = TestServer::start();
     let mut redis = Conn::open(real.port);
@@ -233,11 +233,29 @@ fn small_payloads_are_the_same_bytes_as_redis() {
         "SADD k 1 2 3",
         "RPUSH k a b 1",
         "ZADD k 1 a 2.5 b",
+        // Compressed with LZF, as Redis compresses anything longer than 20 bytes.
+        "ZADD k 1 a 1.5 b 3 c 0.1 d 1e20 e",
+        "SET k abcabcabcabcabcabcabcabcabcabcabc",
+        "HSET k field1 value1 field2 value2 field3 value3",
+        "SADD k 100000 200000 300000 400000 500000 600000",
+        "LONGSTRING",
+        "LONGLIST",
     ] {
         redis.request(&words("DEL k"));
         ours.request(&words("DEL k"));
-        redis.request(&words(line));
-        ours.request(&words(line));
+        let request = match line {
+            "LONGSTRING" => args(&[b"SET", b"k", "redistill:".repeat(1000).as_bytes()]),
+            "LONGLIST" => {
+                let mut a = words("RPUSH k");
+                a.extend(
+                    (0..5000).map(|i| format!("item:{i}:{}", "y".repeat(i % 40)).into_bytes()),
+                );
+                a
+            }
+            _ => words(line),
+        };
+        redis.request(&request);
+        ours.request(&request);
         assert_eq!(
             ours.request(&words("DUMP k")),
             redis.request(&words("DUMP k")),

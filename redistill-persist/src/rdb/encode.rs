@@ -4,11 +4,11 @@
 use bytes::Bytes;
 
 use super::listpack::ListpackBuilder;
-use super::{RDB_VERSION, canonical_i64, crc64, intset, score_text, types};
+use super::{RDB_VERSION, canonical_i64, crc64, intset, lzf, score_text, types};
 use crate::Value;
 
-/// The largest listpack node a list is cut into, as Redis's default `list-max-listpack-size
-/// -2` (8 KiB) makes them; a longer element gets a node of its own.
+/// The size limit of a list's listpack nodes, Redis's default `list-max-listpack-size -2`
+/// (8 KiB); a longer element gets a node of its own.
 const LIST_NODE_BYTES: usize = 8 * 1024;
 /// `QUICKLIST_NODE_CONTAINER_PACKED`.
 const PACKED_NODE: usize = 2;
@@ -114,8 +114,9 @@ fn write_list(out: &mut Vec<u8>, items: &[Bytes]) {
     let mut nodes = Vec::new();
     let mut lp = ListpackBuilder::new();
     for item in items {
-        let size = ListpackBuilder::entry_size(item);
-        if lp.count() > 0 && lp.len() + size + 1 > LIST_NODE_BYTES {
+        // Redis's estimate for an append (`_quicklistNodeAllowInsert`): the node's bytes,
+        // the element's length and 8 bytes of overhead, against the size limit.
+        if lp.count() > 0 && lp.len() + 1 + item.len() + 8 > LIST_NODE_BYTES {
             nodes.push(std::mem::replace(&mut lp, ListpackBuilder::new()).finish());
         }
         lp.push(item);
@@ -162,13 +163,22 @@ fn write_int_encoded(out: &mut Vec<u8>, n: i64) -> bool {
     true
 }
 
-/// `rdbSaveRawString` without compression: an integer encoding for a short canonical
-/// integer, else length and bytes.
+/// `rdbSaveRawString`: an integer encoding for a short canonical integer, LZF for a string
+/// longer than 20 bytes that it shrinks by more than 4, else length and bytes.
 fn write_string(out: &mut Vec<u8>, s: &[u8]) {
     if s.len() <= 11
         && let Some(n) = canonical_i64(s)
         && write_int_encoded(out, n)
     {
+        return;
+    }
+    if s.len() > 20
+        && let Some(packed) = lzf::compress(s, s.len() - 4)
+    {
+        out.push(0xc3);
+        write_len(out, packed.len() as u64);
+        write_len(out, s.len() as u64);
+        out.extend_from_slice(&packed);
         return;
     }
     write_len(out, s.len() as u64);

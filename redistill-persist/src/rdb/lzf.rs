@@ -1,4 +1,7 @@
-//! LZF decompression, for strings Redis saved compressed (`RDB_ENC_LZF`).
+//! LZF, for strings Redis saves compressed (`RDB_ENC_LZF`): decompression, and a
+//! compressor that makes the same choices as the liblzf 3.6 build Redis ships (a 2^16-slot
+//! hash table of 3-byte prefixes, the "very fast" rehash after a match, no match at
+//! offset 0), so that payloads come out as Redis writes them.
 //!
 //! The format is a stream of runs: a control byte below 32 is a literal run of
 //! `ctrl + 1` bytes that follow it; any other is a back reference of length
@@ -53,6 +56,144 @@ pub(crate) fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     (out.len() == out_len).then_some(out)
 }
 
+/// `log2` of the compressor's hash table size (Redis's `HLOG`).
+const HASH_LOG: u32 = 16;
+/// Longest literal run.
+const MAX_LITERAL: usize = 1 << 5;
+/// Farthest back reference.
+const MAX_OFFSET: usize = 1 << 13;
+/// Longest back reference.
+const MAX_REFERENCE: usize = (1 << 8) + (1 << 3);
+
+/// The hash slot of the 3-byte prefix held in the low 24 bits of `h`.
+fn slot(h: u32) -> usize {
+    ((h >> (24 - HASH_LOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HASH_LOG) - 1)) as usize
+}
+
+/// Compresses `input` into at most `max_out` bytes, or `None` when it does not fit (or
+/// either is empty).
+pub(crate) fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
+    let n = input.len();
+    if n == 0 || max_out == 0 {
+        return None;
+    }
+    const EMPTY: usize = usize::MAX;
+    let mut table = vec![EMPTY; 1 << HASH_LOG];
+    let mut out = Vec::with_capacity(max_out + 1);
+    // Each literal run starts with a placeholder for its control byte.
+    out.push(0);
+    let mut lit = 0usize;
+    let mut ip = 0usize;
+    let mut h: u32 = if n >= 2 {
+        (u32::from(input[0]) << 8) | u32::from(input[1])
+    } else {
+        0
+    };
+    while ip + 2 < n {
+        h = (h << 8) | u32::from(input[ip + 2]);
+        let s = slot(h);
+        let r = table[s];
+        table[s] = ip;
+        let matched = r != EMPTY
+            && r > 0
+            && ip - r - 1 < MAX_OFFSET
+            && ip + 4 < n
+            && input[r..r + 3] == input[ip..ip + 3];
+        if !matched {
+            if out.len() >= max_out {
+                return None;
+            }
+            lit += 1;
+            out.push(input[ip]);
+            ip += 1;
+            if lit == MAX_LITERAL {
+                let at = out.len() - lit - 1;
+                out[at] = (lit - 1) as u8;
+                lit = 0;
+                out.push(0);
+            }
+            continue;
+        }
+        let off = ip - r - 1;
+        let max_len = (n - ip - 2).min(MAX_REFERENCE);
+        // Close the literal run, or drop its placeholder when it is empty.
+        if lit == 0 {
+            out.pop();
+        } else {
+            let at = out.len() - lit - 1;
+            out[at] = (lit - 1) as u8;
+        }
+        if out.len() + 4 >= max_out {
+            return None;
+        }
+        // The match length: liblzf compares up to 16 bytes past the first three before it
+        // looks at the limit, then goes on byte by byte within it.
+        let mut len = 2;
+        let mut stopped = false;
+        if max_len > 16 {
+            for _ in 0..16 {
+                len += 1;
+                if input[r + len] != input[ip + len] {
+                    stopped = true;
+                    break;
+                }
+            }
+        }
+        if !stopped {
+            loop {
+                len += 1;
+                if !(len < max_len && input[r + len] == input[ip + len]) {
+                    break;
+                }
+            }
+        }
+        len -= 2;
+        ip += 1;
+        if len < 7 {
+            out.push(((off >> 8) + (len << 5)) as u8);
+        } else {
+            out.push(((off >> 8) + (7 << 5)) as u8);
+            out.push((len - 7) as u8);
+        }
+        out.push(off as u8);
+        lit = 0;
+        out.push(0);
+        ip += len + 1;
+        if ip + 2 >= n {
+            break;
+        }
+        // Hash the two positions before the new one.
+        ip -= 2;
+        h = (u32::from(input[ip]) << 8) | u32::from(input[ip + 1]);
+        for _ in 0..2 {
+            h = (h << 8) | u32::from(input[ip + 2]);
+            table[slot(h)] = ip;
+            ip += 1;
+        }
+    }
+    if out.len() + 3 > max_out {
+        return None;
+    }
+    while ip < n {
+        lit += 1;
+        out.push(input[ip]);
+        ip += 1;
+        if lit == MAX_LITERAL {
+            let at = out.len() - lit - 1;
+            out[at] = (lit - 1) as u8;
+            lit = 0;
+            out.push(0);
+        }
+    }
+    if lit == 0 {
+        out.pop();
+    } else {
+        let at = out.len() - lit - 1;
+        out[at] = (lit - 1) as u8;
+    }
+    (out.len() <= max_out).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +205,34 @@ mod tests {
         assert_eq!(decompress(&input, 8).unwrap(), b"abababab");
         assert_eq!(decompress(&input, 9), None, "too short for its length");
         assert_eq!(decompress(&input, 7), None, "longer than its length");
+    }
+
+    #[test]
+    fn compression_round_trips() {
+        let mut inputs: Vec<Vec<u8>> = vec![
+            b"abcdefghij".repeat(500),
+            vec![b'a'; 10_000],
+            (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect(),
+            b"0.10000000000000001".to_vec(),
+        ];
+        let mut x = 12_345u64;
+        inputs.push(
+            (0..5000)
+                .map(|_| {
+                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    b"abcd"[(x >> 62) as usize]
+                })
+                .collect(),
+        );
+        for input in &inputs {
+            let packed = compress(input, input.len() - 4).unwrap();
+            assert!(packed.len() < input.len());
+            assert_eq!(decompress(&packed, input.len()).as_ref(), Some(input));
+        }
+        let random: Vec<u8> = (0..100u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        assert_eq!(compress(&random, random.len() - 4), None, "incompressible");
     }
 
     #[test]

@@ -25,7 +25,9 @@
 //! Encoding writes what Redis 7.0 writes for a value of the same encoding, so that a 7.0
 //! server restores it as that encoding where it has it: listpack hashes and sorted sets,
 //! intsets, plain hashes, sets and skiplist sorted sets, and every list as a quicklist of
-//! listpacks. Strings are written without LZF compression (Redis reads both).
+//! listpacks cut into nodes where Redis cuts them while appending. Strings longer than 20
+//! bytes are LZF-compressed with the compressor's choices of Redis's liblzf, so payloads
+//! are the same bytes as Redis's (`redistill-server/tests/dump.rs` compares them).
 //!
 //! # Examples
 //!
