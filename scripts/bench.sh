@@ -12,6 +12,11 @@
 #        scripts/bench.sh lists      the list matrix: LPUSH RPUSH LPOP RPOP LRANGE_100 LRANGE_600, and
 #                                    BRPOP: 50 consumers in BRPOP fed by 50 LPUSH clients at once
 #                                    (ops/s: elements through the queue; CPU per push or pop)
+#        scripts/bench.sh dump       DUMP and RESTORE of a string of the row's size, a listpack hash
+#                                    of 16 fields, a list of 600 elements and a listpack sorted
+#                                    set of 100 members: DUMP through redis-benchmark; RESTORE
+#                                    (REPLACE, of Redis's own payload) as REQUESTS/10 commands
+#                                    sent through one `redis-cli --pipe`, timed end to end
 #        scripts/bench.sh sets       redis-benchmark's SADD SPOP ZADD ZPOPMIN, and on a sorted set
 #                                    `big` of BIG_ZSET (1,000,000) members `member:<12 digits>`
 #                                    scored by their number: ZRANGE_100 (ZRANGE big 0 99
@@ -32,6 +37,8 @@ DEFAULT_WORKLOADS="SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3
 LIST_WORKLOADS="LPUSH:50:1:3 LPOP:50:1:3 RPUSH:50:1:3 RPOP:50:1:3 LPUSH:50:16:3 LPOP:50:16:3 RPUSH:50:16:3 RPOP:50:16:3 LRANGE_100:50:1:3 LRANGE_600:50:1:3 LRANGE_100:50:16:3 LRANGE_600:50:16:3 BRPOP:50:1:3"
 SET_WORKLOADS="SADD:50:1:3 SPOP:50:1:3 ZADD:50:1:3 ZPOPMIN:50:1:3 SADD:50:16:3 SPOP:50:16:3 ZADD:50:16:3 ZPOPMIN:50:16:3 ZRANGE_100:50:1:3 ZRANK:50:1:3 ZRANGEBYSCORE:50:1:3 ZINCRBY:50:1:3 ZRANGE_100:50:16:3 ZRANK:50:16:3 ZRANGEBYSCORE:50:16:3 ZINCRBY:50:16:3"
 BIG_ZSET=${BIG_ZSET:-1000000}
+DUMP_WORKLOADS="DUMP_STRING:50:1:1024 DUMP_HASH:50:1:8 DUMP_LIST:50:1:8 DUMP_ZSET:50:1:8 RESTORE_STRING:1:1:1024 RESTORE_HASH:1:1:8 RESTORE_LIST:1:1:8 RESTORE_ZSET:1:1:8"
+if [[ ${1:-} == dump ]]; then DEFAULT_WORKLOADS=$DUMP_WORKLOADS; fi
 if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
 if [[ ${1:-} == sets ]]; then DEFAULT_WORKLOADS=$SET_WORKLOADS; fi
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
@@ -56,7 +63,17 @@ run() {
     ZINCRBY) label="ZINCRBY big 1 member:__rand_int__" ;;
   esac
   if [[ $label == *big* ]]; then what=($label); keyspace=$BIG_ZSET; fi
+  if [[ $cmd == DUMP_* ]]; then label="DUMP dump:${cmd#DUMP_}"; what=($label); fi
   before=$(cpu_ticks "$pid")
+  if [[ $cmd == RESTORE_* ]]; then  # the prepared RESTOREs through one pipe, timed end to end
+    local start end
+    start=$(date +%s%N)
+    taskset -c "$CLIENT_CPU" redis-cli -p "$port" --pipe <"$RESTORE_DIR/$cmd" >/dev/null
+    end=$(date +%s%N)
+    after=$(cpu_ticks "$pid")
+    awk -v n="$n" -v ns=$((end - start)) -v t=$((after - before)) -v hz="$HZ" 'BEGIN { printf "%.0f %.3f\n", n / (ns / 1e9), t / hz * 1e6 / n }'
+    return
+  fi
   if [[ $cmd == BRPOP ]]; then  # consumers blocked on a queue, fed by as many LPUSHes at once
     label="BRPOP queue 0"; what=($label)
     taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$c" -P "$p" -n "$n" LPUSH queue "$(head -c "$d" /dev/zero | tr '\0' x)" >/dev/null 2>&1 &
@@ -104,6 +121,16 @@ for start in range(0, n, 1000):
 ' "$BIG_ZSET" | redis-cli -p "$port" --pipe >/dev/null
       fi
     done
+  fi
+  if [[ $cmd == DUMP_* || $cmd == RESTORE_* ]]; then  # one key of the row's type on each server
+    kind=${cmd#*_}
+    for port in "$REDIS_PORT" "$OURS_PORT"; do
+      python3 scripts/bench-dump.py fill "$port" "$kind" "$d"
+    done
+    if [[ $cmd == RESTORE_* ]]; then  # Redis's payload, restored over one key
+      n=$((REQUESTS / 10)); RESTORE_DIR=${RESTORE_DIR:-$(mktemp -d)}
+      python3 scripts/bench-dump.py restores "$REDIS_PORT" "$kind" "$n" >"$RESTORE_DIR/$cmd"
+    fi
   fi
   r_ops=(); r_us=(); o_ops=(); o_us=()
   for ((i = 0; i < ROUNDS; i++)); do
