@@ -39,7 +39,28 @@ pub enum Layout {
 /// assert_eq!(payload, b"\x00\x05hello\n\x00cr\xdfve4 \n");
 /// ```
 pub fn encode_dump(value: &Value, layout: Layout) -> Vec<u8> {
+    encode_dump_with(value, layout, true)
+}
+
+/// [`encode_dump`], LZF-compressing strings longer than 20 bytes only when `compress` is
+/// set (Redis's `rdbcompression`).
+///
+/// # Examples
+///
+/// ```
+/// use bytes::Bytes;
+/// use redistill_persist::Value;
+/// use redistill_persist::rdb::{Layout, decode_dump, encode_dump, encode_dump_with};
+///
+/// let v = Value::String(Bytes::from("ab".repeat(100)));
+/// let plain = encode_dump_with(&v, Layout::Packed, false);
+/// assert!(plain.len() > encode_dump(&v, Layout::Packed).len());
+/// assert_eq!(decode_dump(&plain)?, v);
+/// # Ok::<(), redistill_persist::rdb::DumpError>(())
+/// ```
+pub fn encode_dump_with(value: &Value, layout: Layout, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
+    let write_string = |out: &mut Vec<u8>, s: &[u8]| write_string(out, s, compress);
     match value {
         Value::String(s) => {
             out.push(types::STRING);
@@ -49,7 +70,7 @@ pub fn encode_dump(value: &Value, layout: Layout) -> Vec<u8> {
             out.push(types::STRING);
             write_integer(&mut out, *n);
         }
-        Value::List(items) => write_list(&mut out, items),
+        Value::List(items) => write_list(&mut out, items, compress),
         Value::Hash(fields) if layout == Layout::Packed => {
             out.push(types::HASH_LISTPACK);
             let mut lp = ListpackBuilder::new();
@@ -110,7 +131,7 @@ pub fn encode_dump(value: &Value, layout: Layout) -> Vec<u8> {
 }
 
 /// A list as a quicklist of listpack nodes of at most [`LIST_NODE_BYTES`].
-fn write_list(out: &mut Vec<u8>, items: &[Bytes]) {
+fn write_list(out: &mut Vec<u8>, items: &[Bytes], compress: bool) {
     let mut nodes = Vec::new();
     let mut lp = ListpackBuilder::new();
     for item in items {
@@ -128,7 +149,7 @@ fn write_list(out: &mut Vec<u8>, items: &[Bytes]) {
     write_len(out, nodes.len() as u64);
     for node in nodes {
         write_len(out, PACKED_NODE as u64);
-        write_string(out, &node);
+        write_string(out, &node, compress);
     }
 }
 
@@ -165,14 +186,15 @@ fn write_int_encoded(out: &mut Vec<u8>, n: i64) -> bool {
 
 /// `rdbSaveRawString`: an integer encoding for a short canonical integer, LZF for a string
 /// longer than 20 bytes that it shrinks by more than 4, else length and bytes.
-fn write_string(out: &mut Vec<u8>, s: &[u8]) {
+fn write_string(out: &mut Vec<u8>, s: &[u8], compress: bool) {
     if s.len() <= 11
         && let Some(n) = canonical_i64(s)
         && write_int_encoded(out, n)
     {
         return;
     }
-    if s.len() > 20
+    if compress
+        && s.len() > 20
         && let Some(packed) = lzf::compress(s, s.len() - 4)
     {
         out.push(0xc3);

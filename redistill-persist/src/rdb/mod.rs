@@ -62,7 +62,7 @@ mod ziplist;
 
 pub use crc64::crc64;
 pub use decode::{decode_dump, decode_value, verify_dump};
-pub use encode::{Layout, encode_dump};
+pub use encode::{Layout, encode_dump, encode_dump_with};
 
 /// The RDB version this codec writes, and the newest it reads (Redis 7.0's).
 pub const RDB_VERSION: u16 = 10;

@@ -8,7 +8,7 @@
 //! its contents.
 
 use redistill_persist::Value;
-use redistill_persist::rdb::{DumpError, Layout, decode_dump, encode_dump};
+use redistill_persist::rdb::{DumpError, Layout, decode_dump, encode_dump_with};
 use redistill_store::{RestoreOptions, Restored, SnapshotValue};
 
 use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
@@ -71,7 +71,8 @@ fn dump(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let source = ctx.shared.store.dump_value(ctx.client.db, args[1])?;
     match source.and_then(|s| Some((to_persist(s.value)?, s.encoding))) {
         Some((value, encoding)) => {
-            let payload = encode_dump(&value, layout(encoding));
+            let compress = ctx.shared.config.read().persistence.rdb_compression;
+            let payload = encode_dump_with(&value, layout(encoding), compress);
             ctx.reply().bulk(&payload);
         }
         None => ctx.reply().null(),
