@@ -182,6 +182,44 @@ mod tests {
         assert_eq!(store.object_freq(0, b"k").unwrap(), Some(200));
     }
 
+    #[derive(Default)]
+    struct Log(std::sync::Mutex<Vec<&'static str>>);
+
+    impl crate::ChangeListener for Log {
+        fn changed(&self, change: crate::Change<'_>) {
+            if let crate::Change::Key { event, .. } = change {
+                self.0.lock().unwrap().push(event.name());
+            }
+        }
+    }
+
+    #[test]
+    fn events_are_redis_notifications() {
+        let log = std::sync::Arc::new(Log::default());
+        let store = Store::builder()
+            .clock(ManualClock::new(1_000_000))
+            .change_listener(log.clone())
+            .build();
+        let v = || SnapshotValue::Integer(1);
+        let replace = RestoreOptions {
+            replace: true,
+            ..RestoreOptions::default()
+        };
+        let plain = RestoreOptions::default();
+        store.restore_key(0, b"k", None, v(), plain).unwrap();
+        store.restore_key(0, b"k", None, v(), plain).unwrap();
+        store.restore_key(0, b"k", None, v(), replace).unwrap();
+        store.restore_key(0, b"k", Some(10), v(), replace).unwrap();
+        store
+            .restore_key(0, b"gone", Some(10), v(), replace)
+            .unwrap();
+        assert_eq!(
+            *log.0.lock().unwrap(),
+            ["new", "restore", "new", "restore", "del"],
+            "BUSYKEY and a past expiry on a missing key report nothing"
+        );
+    }
+
     #[test]
     fn encodings_come_with_the_value() {
         let store = Store::new();
