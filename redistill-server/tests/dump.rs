@@ -383,3 +383,19 @@ fn damaged_payloads_are_refused_and_leave_no_key() {
         footer_error
     );
 }
+
+#[test]
+fn restore_is_refused_over_maxmemory_and_dump_is_not() {
+    let server = TestServer::start();
+    let mut c = Conn::open(server.addr.port());
+    c.request(&words("SET src hello"));
+    let payload = bulk(&c.request(&words("DUMP src")));
+    c.request(&words("CONFIG SET maxmemory-policy noeviction"));
+    c.request(&words("CONFIG SET maxmemory 1"));
+    let reply = c.request(&args(&[b"RESTORE", b"dst", b"0", &payload]));
+    assert!(reply.starts_with(b"-OOM "), "{}", reply.escape_ascii());
+    assert_eq!(bulk(&c.request(&words("DUMP src"))), payload);
+    c.request(&words("CONFIG SET maxmemory 0"));
+    let reply = c.request(&args(&[b"RESTORE", b"dst", b"0", &payload]));
+    assert_eq!(reply, b"+OK\r\n");
+}
