@@ -9,6 +9,8 @@
 //! `((ctrl & 0x1f) << 8 | next byte) + 1` bytes back in the output. Every run is checked
 //! against the input's end, the output's declared length and the output written so far.
 
+use std::cell::RefCell;
+
 /// The most output one input byte can stand for: a 3-byte back reference of the longest
 /// length (7 + 255 + 2 = 264 bytes) is 88 per byte. A declared length beyond this ratio
 /// cannot be right and is refused before anything is allocated.
@@ -70,15 +72,58 @@ fn slot(h: u32) -> usize {
     ((h >> (24 - HASH_LOG)).wrapping_sub(h.wrapping_mul(5)) & ((1 << HASH_LOG) - 1)) as usize
 }
 
+thread_local! {
+    /// The compressor's hash table, kept per thread: building and clearing 2^16 slots for
+    /// every string would cost more than compressing it. Each slot holds a call's stamp
+    /// over the position it saw, so entries of earlier calls read as empty.
+    static TABLE: RefCell<(u32, Vec<u64>)> = const { RefCell::new((0, Vec::new())) };
+}
+
+/// A hash table slot's content for this call: the position it holds, if written in it.
+struct Slots<'a> {
+    stamp: u32,
+    table: &'a mut [u64],
+}
+
+impl Slots<'_> {
+    fn swap(&mut self, slot: usize, pos: usize) -> Option<usize> {
+        let old = self.table[slot];
+        self.set(slot, pos);
+        ((old >> 32) as u32 == self.stamp).then_some((old & 0xffff_ffff) as usize)
+    }
+
+    fn set(&mut self, slot: usize, pos: usize) {
+        self.table[slot] = (u64::from(self.stamp) << 32) | pos as u64;
+    }
+}
+
 /// Compresses `input` into at most `max_out` bytes, or `None` when it does not fit (or
-/// either is empty).
+/// either is empty, or it is 4 GiB or more).
 pub(crate) fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
-    let n = input.len();
-    if n == 0 || max_out == 0 {
+    if input.is_empty() || max_out == 0 || u32::try_from(input.len()).is_err() {
         return None;
     }
-    const EMPTY: usize = usize::MAX;
-    let mut table = vec![EMPTY; 1 << HASH_LOG];
+    TABLE.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let (stamp, table) = &mut *cell;
+        if table.is_empty() {
+            *table = vec![0; 1 << HASH_LOG];
+        }
+        *stamp = stamp.wrapping_add(1);
+        if *stamp == 0 {
+            table.fill(0);
+            *stamp = 1;
+        }
+        let slots = Slots {
+            stamp: *stamp,
+            table,
+        };
+        compress_with(input, max_out, slots)
+    })
+}
+
+fn compress_with(input: &[u8], max_out: usize, mut table: Slots<'_>) -> Option<Vec<u8>> {
+    let n = input.len();
     let mut out = Vec::with_capacity(max_out + 1);
     // Each literal run starts with a placeholder for its control byte.
     out.push(0);
@@ -91,14 +136,9 @@ pub(crate) fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     };
     while ip + 2 < n {
         h = (h << 8) | u32::from(input[ip + 2]);
-        let s = slot(h);
-        let r = table[s];
-        table[s] = ip;
-        let matched = r != EMPTY
-            && r > 0
-            && ip - r - 1 < MAX_OFFSET
-            && ip + 4 < n
-            && input[r..r + 3] == input[ip..ip + 3];
+        let r = table.swap(slot(h), ip).unwrap_or(0);
+        let matched =
+            r > 0 && ip - r - 1 < MAX_OFFSET && ip + 4 < n && input[r..r + 3] == input[ip..ip + 3];
         if !matched {
             if out.len() >= max_out {
                 return None;
@@ -167,7 +207,7 @@ pub(crate) fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
         h = (u32::from(input[ip]) << 8) | u32::from(input[ip + 1]);
         for _ in 0..2 {
             h = (h << 8) | u32::from(input[ip + 2]);
-            table[slot(h)] = ip;
+            table.set(slot(h), ip);
             ip += 1;
         }
     }
