@@ -102,11 +102,16 @@ pub(crate) mod types {
 /// `s` as an `i64` when it is that integer's canonical decimal form (no sign on zero, no
 /// leading zeros or `+`): the strings Redis stores in integer encodings.
 pub(crate) fn canonical_i64(s: &[u8]) -> Option<i64> {
-    if s.is_empty() || s.len() > 20 {
+    let digits = s.strip_prefix(b"-").unwrap_or(s);
+    let leading_zero = digits.first() == Some(&b'0') && (digits.len() > 1 || digits != s);
+    if digits.is_empty()
+        || digits.len() > 19
+        || leading_zero
+        || !digits.iter().all(u8::is_ascii_digit)
+    {
         return None;
     }
-    let n: i64 = std::str::from_utf8(s).ok()?.parse().ok()?;
-    (n.to_string().as_bytes() == s).then_some(n)
+    std::str::from_utf8(s).ok()?.parse().ok()
 }
 
 /// A score as Redis 7.0's `d2string` writes it into a listpack: integers below 2^52 in
@@ -185,6 +190,11 @@ mod tests {
     fn canonical_integers_only() {
         assert_eq!(canonical_i64(b"-12"), Some(-12));
         assert_eq!(canonical_i64(b"0"), Some(0));
+        for n in [i64::MIN, i64::MAX, -1, 10, 1_000_000_007] {
+            assert_eq!(canonical_i64(n.to_string().as_bytes()), Some(n));
+        }
+        assert_eq!(canonical_i64(b"9223372036854775808"), None);
+        assert_eq!(canonical_i64(b"-"), None);
         for s in [
             &b""[..],
             b"-0",
