@@ -134,8 +134,51 @@ pub(crate) fn score_text(v: f64) -> String {
     format_g17(v)
 }
 
-/// `printf("%.17g", v)` for a finite, non-zero `v`.
+/// `printf("%.17g", v)` for a finite, non-zero `v`: exactly, from the value's binary
+/// fraction when it has at most 20 fractional bits and 17 significant decimal digits (the
+/// common scores: halves, quarters, tenths of small magnitude do not qualify but 1.5 or
+/// 2.25 do), else through the standard library's exact formatting.
 fn format_g17(v: f64) -> String {
+    short_dyadic(v).unwrap_or_else(|| format_g17_slow(v))
+}
+
+/// `%.17g` of `v` when `v = a / 2^m` with `m <= 20`, `|v|` in `[1e-4, 2^53)`, and the exact
+/// decimal expansion `a * 5^m / 10^m` has at most 17 significant digits: then `%.17g`
+/// prints that expansion, trailing zeros dropped.
+fn short_dyadic(v: f64) -> Option<String> {
+    let magnitude = v.abs();
+    if !(1e-4..9_007_199_254_740_992.0).contains(&magnitude) {
+        return None;
+    }
+    let m = (0..=20).find(|&m| (magnitude * f64::from(1u32 << m)).fract() == 0.0)?;
+    let a = (magnitude * f64::from(1u32 << m)) as u128;
+    let digits = (a * 5u128.pow(m)).to_string();
+    let m = m as usize;
+    let significant = digits.trim_start_matches('0').len();
+    if significant > 17 {
+        return None;
+    }
+    let (int, frac) = if digits.len() > m {
+        digits.split_at(digits.len() - m)
+    } else {
+        ("0", &digits[..])
+    };
+    let zeros = m.saturating_sub(digits.len());
+    let mut out = String::with_capacity(digits.len() + zeros + 3);
+    if v < 0.0 {
+        out.push('-');
+    }
+    out.push_str(int);
+    let frac = format!("{}{frac}", "0".repeat(zeros));
+    let frac = frac.trim_end_matches('0');
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Some(out)
+}
+
+fn format_g17_slow(v: f64) -> String {
     const PRECISION: i32 = 17;
     let sci = format!("{:.*e}", (PRECISION - 1) as usize, v);
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
@@ -184,6 +227,34 @@ mod tests {
         ] {
             assert_eq!(score_text(v), text, "{v}");
         }
+    }
+
+    #[test]
+    fn the_exact_path_agrees_with_the_general_one() {
+        let mut x = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let r = next();
+            let v = match r % 4 {
+                0 => (r >> 12) as f64 / f64::from(1u32 << (r % 21)),
+                1 => f64::from_bits(next()),
+                2 => ((r >> 40) as f64 - 8_388_608.0) / 1024.0,
+                _ => (r % 100_000) as f64 / 1e4,
+            };
+            if !v.is_finite() || v == 0.0 {
+                continue;
+            }
+            if let Some(fast) = short_dyadic(v) {
+                assert_eq!(fast, format_g17_slow(v), "{v:e}");
+            }
+        }
+        assert_eq!(short_dyadic(1.5).as_deref(), Some("1.5"));
+        assert_eq!(short_dyadic(0.1), None);
     }
 
     #[test]
