@@ -12,6 +12,11 @@
 #        scripts/bench.sh lists      the list matrix: LPUSH RPUSH LPOP RPOP LRANGE_100 LRANGE_600, and
 #                                    BRPOP: 50 consumers in BRPOP fed by 50 LPUSH clients at once
 #                                    (ops/s: elements through the queue; CPU per push or pop)
+#        scripts/bench.sh dump       DUMP and RESTORE of a string of the row's size, a listpack hash
+#                                    of 16 fields, a list of 600 elements and a listpack sorted
+#                                    set of 100 members: DUMP through redis-benchmark; RESTORE
+#                                    (REPLACE, of Redis's own payload) as REQUESTS/10 commands
+#                                    sent through one `redis-cli --pipe`, timed end to end
 #        scripts/bench.sh sets       redis-benchmark's SADD SPOP ZADD ZPOPMIN, and on a sorted set
 #                                    `big` of BIG_ZSET (1,000,000) members `member:<12 digits>`
 #                                    scored by their number: ZRANGE_100 (ZRANGE big 0 99
@@ -39,6 +44,8 @@ SET_WORKLOADS="SADD:50:1:3 SPOP:50:1:3 ZADD:50:1:3 ZPOPMIN:50:1:3 SADD:50:16:3 S
 BITMAP_WORKLOADS="SETBIT:50:1:0 GETBIT:50:1:0 SETBIT:50:16:0 GETBIT:50:16:0 BITCOUNT_RANGE:50:1:1024 BITCOUNT_RANGE:50:16:1024 BITCOUNT:1:1:0 BITCOUNT:50:1:0"
 BIG_ZSET=${BIG_ZSET:-1000000}
 BITMAP_BITS=${BITMAP_BITS:-1073741824}
+DUMP_WORKLOADS="DUMP_STRING:50:1:1024 DUMP_HASH:50:1:8 DUMP_LIST:50:1:8 DUMP_ZSET:50:1:8 RESTORE_STRING:1:1:1024 RESTORE_HASH:1:1:8 RESTORE_LIST:1:1:8 RESTORE_ZSET:1:1:8"
+if [[ ${1:-} == dump ]]; then DEFAULT_WORKLOADS=$DUMP_WORKLOADS; fi
 if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
 if [[ ${1:-} == sets ]]; then DEFAULT_WORKLOADS=$SET_WORKLOADS; fi
 if [[ ${1:-} == bitmaps ]]; then DEFAULT_WORKLOADS=$BITMAP_WORKLOADS; fi
@@ -65,6 +72,7 @@ run() {
     ZINCRBY) label="ZINCRBY big 1 member:__rand_int__" ;;
   esac
   if [[ $label == *big* ]]; then what=($label); keyspace=$BIG_ZSET; fi
+  if [[ $cmd == DUMP_* ]]; then label="DUMP dump:${cmd#DUMP_}"; what=($label); fi
   before=$(cpu_ticks "$pid")
   if [[ $cmd == SETBIT || $cmd == GETBIT || $cmd == BITCOUNT* ]]; then  # random bit offsets
     [[ $cmd == BITCOUNT ]] && n=$((n / 5000 > 0 ? n / 5000 : 1))
@@ -72,6 +80,15 @@ run() {
           "$port" "${cmd,,}" "$c" "$p" "$n" $((BITMAP_BITS - 1)) "$d")
     after=$(cpu_ticks "$pid")
     awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
+    return
+  fi
+  if [[ $cmd == RESTORE_* ]]; then  # the prepared RESTOREs through one pipe, timed end to end
+    local start end
+    start=$(date +%s%N)
+    taskset -c "$CLIENT_CPU" redis-cli -p "$port" --pipe <"$RESTORE_DIR/$cmd" >/dev/null
+    end=$(date +%s%N)
+    after=$(cpu_ticks "$pid")
+    awk -v n="$n" -v ns=$((end - start)) -v t=$((after - before)) -v hz="$HZ" 'BEGIN { printf "%.0f %.3f\n", n / (ns / 1e9), t / hz * 1e6 / n }'
     return
   fi
   if [[ $cmd == BRPOP ]]; then  # consumers blocked on a queue, fed by as many LPUSHes at once
@@ -129,6 +146,16 @@ for start in range(0, n, 1000):
         redis-cli -p "$port" SETBIT bitmap $((BITMAP_BITS - 1)) 1 >/dev/null
       fi
     done
+  fi
+  if [[ $cmd == DUMP_* || $cmd == RESTORE_* ]]; then  # one key of the row's type on each server
+    kind=${cmd#*_}
+    for port in "$REDIS_PORT" "$OURS_PORT"; do
+      python3 scripts/bench-dump.py fill "$port" "$kind" "$d"
+    done
+    if [[ $cmd == RESTORE_* ]]; then  # Redis's payload, restored over one key
+      n=$((REQUESTS / 10)); RESTORE_DIR=${RESTORE_DIR:-$(mktemp -d)}
+      python3 scripts/bench-dump.py restores "$REDIS_PORT" "$kind" "$n" >"$RESTORE_DIR/$cmd"
+    fi
   fi
   r_ops=(); r_us=(); o_ops=(); o_us=()
   for ((i = 0; i < ROUNDS; i++)); do

@@ -15,6 +15,8 @@
 //! - [`AtomicFile`] and [`save_snapshot`] replace a snapshot file so that a
 //!   crash at any point leaves either the old file or the new one, whole.
 //!
+//! [`rdb`] is the codec of Redis 7.0's DUMP/RESTORE payloads, on the same [`Value`] model.
+//!
 //! The crate knows nothing of the store, the server or the network: the
 //! caller iterates its keyspace into the writer and loads what the reader
 //! yields.
@@ -52,6 +54,7 @@
 mod error;
 mod file;
 mod format;
+pub mod rdb;
 mod reader;
 mod record;
 mod writer;

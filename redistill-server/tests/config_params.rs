@@ -65,6 +65,7 @@ fn defaults_read_as_redis_prints_them() {
         ("protected-mode", "yes"),
         ("proto-max-bulk-len", "536870912"),
         ("rdb-key-save-delay", "0"),
+        ("rdbcompression", "yes"),
         ("requirepass", ""),
         ("save", ""),
         ("set-max-intset-entries", "512"),

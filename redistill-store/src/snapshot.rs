@@ -340,12 +340,38 @@ impl Store {
         if expire_at_ms.is_some_and(|at| at <= self.now_ms()) {
             return Ok(false);
         }
+        let Some(entry) = self.build_entry(key, expire_at_ms, value) else {
+            return Ok(false);
+        };
+        self.with_write(db, key, |ctx| {
+            if !report {
+                ctx.report.listener = None;
+            }
+            // Redis's RESTORE deletes any value first, so the key is always added anew.
+            let existing = ctx.live(key);
+            ctx.put(existing, key, entry);
+            if existing.is_some() {
+                ctx.emit(key, Event::New);
+            }
+            ctx.emit(key, Event::Restore);
+            Ok::<bool, StoreError>(true)
+        })
+    }
+
+    /// The entry holding `value` at `key`, encoded as this store's limits choose; `None`
+    /// for an empty collection.
+    pub(crate) fn build_entry(
+        &self,
+        key: &[u8],
+        expire_at_ms: Option<u64>,
+        value: SnapshotValue,
+    ) -> Option<Entry> {
         let entry = match value {
             SnapshotValue::String(v) => Entry::new_str(key, &v, expire_at_ms),
             SnapshotValue::Integer(n) => Entry::new_int(key, n, expire_at_ms),
             SnapshotValue::Hash(fields) => {
                 if fields.is_empty() {
-                    return Ok(false);
+                    return None;
                 }
                 let limits = self.hash_pack_limits();
                 let mut hash = HashObj::new();
@@ -360,7 +386,7 @@ impl Store {
             }
             SnapshotValue::List(elements) => {
                 if elements.is_empty() {
-                    return Ok(false);
+                    return None;
                 }
                 let mut list = self.new_list_obj();
                 for e in &elements {
@@ -374,7 +400,7 @@ impl Store {
             }
             SnapshotValue::Set(members) => {
                 if members.is_empty() {
-                    return Ok(false);
+                    return None;
                 }
                 let limits = self.set_limits();
                 let mut set = SetObj::new();
@@ -390,7 +416,7 @@ impl Store {
             SnapshotValue::ZSet(items) => {
                 let zset = self.zset_load(&items);
                 if zset.is_empty() {
-                    return Ok(false);
+                    return None;
                 }
                 let mut entry = Entry::new_packable(key, zset);
                 if expire_at_ms.is_some() {
@@ -399,19 +425,7 @@ impl Store {
                 entry
             }
         };
-        self.with_write(db, key, |ctx| {
-            if !report {
-                ctx.report.listener = None;
-            }
-            // Redis's RESTORE deletes any value first, so the key is always added anew.
-            let existing = ctx.live(key);
-            ctx.put(existing, key, entry);
-            if existing.is_some() {
-                ctx.emit(key, Event::New);
-            }
-            ctx.emit(key, Event::Restore);
-            Ok::<bool, StoreError>(true)
-        })
+        Some(entry)
     }
 }
 

@@ -24,6 +24,7 @@ mod config;
 mod connection;
 mod debug;
 mod diagnostics;
+mod dump;
 mod hashes;
 mod info;
 mod keys;
@@ -162,6 +163,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(persistence::COMMANDS)
         .chain(diagnostics::COMMANDS)
         .chain(monitor::COMMANDS)
+        .chain(dump::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.

@@ -333,6 +333,9 @@ pub struct PersistenceConfig {
     /// Microseconds to pause after each key written by a snapshot; only `CONFIG SET
     /// rdb-key-save-delay` sets it, as in Redis, to make saves slow on purpose in tests.
     pub key_save_delay_us: u64,
+    /// LZF-compress strings longer than 20 bytes in DUMP payloads (`rdb_compression`,
+    /// Redis's `rdbcompression`, default true).
+    pub rdb_compression: bool,
 }
 
 impl Default for PersistenceConfig {

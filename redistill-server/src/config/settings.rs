@@ -501,6 +501,14 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("rdb-key-save-delay")
     .default("0")
     .mutable(),
+    boolean(
+        |c| c.persistence.rdb_compression,
+        |c, b| c.persistence.rdb_compression = b,
+    )
+    .file("persistence", "rdb_compression")
+    .redis("rdbcompression")
+    .default("true")
+    .mutable(),
     // `CONFIG` parameters with one value here.
     row(Kind::Custom(&APPENDONLY)).redis("appendonly").mutable(),
     // No cluster mode.
@@ -600,6 +608,7 @@ fn blank() -> Config {
             save_on_shutdown: false,
             start_empty_on_corrupt_snapshot: false,
             key_save_delay_us: 0,
+            rdb_compression: true,
         },
         source: ConfigSource::Defaults,
     }

@@ -491,6 +491,11 @@ fn every_key_parses_and_validates() {
             &[("true", |c| c.persistence.start_empty_on_corrupt_snapshot)],
             &["1"],
         ),
+        (
+            "persistence.rdb_compression",
+            &[("false", |c| !c.persistence.rdb_compression)],
+            &["\"no\""],
+        ),
     ];
     let mut covered: Vec<String> = Vec::new();
     for (key, good, bad) in table {
