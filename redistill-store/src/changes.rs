@@ -162,6 +162,12 @@ pub enum Event {
     ZDiffStore,
     /// ZRANGESTORE's destination.
     ZRangeStore,
+    /// PFADD that changed a register or created the key, and PFMERGE's destination.
+    PfAdd,
+    /// The value changed with no keyspace notification of its own: PFCOUNT storing the
+    /// cardinality it computed in the HyperLogLog's cache. Redis touches watched keys for
+    /// it but publishes nothing ([`Event::notifies`] is false).
+    Modified,
 }
 
 impl Event {
@@ -215,7 +221,23 @@ impl Event {
             Event::ZInterStore => "zinterstore",
             Event::ZDiffStore => "zdiffstore",
             Event::ZRangeStore => "zrangestore",
+            Event::PfAdd => "pfadd",
+            Event::Modified => "modified",
         }
+    }
+
+    /// Whether Redis publishes a keyspace notification for the event (all but
+    /// [`Event::Modified`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::Event;
+    /// assert!(Event::PfAdd.notifies());
+    /// assert!(!Event::Modified.notifies());
+    /// ```
+    pub fn notifies(self) -> bool {
+        self != Event::Modified
     }
 
     /// The notification class Redis files the event under, as its
@@ -235,9 +257,13 @@ impl Event {
             | Event::MoveTo
             | Event::CopyTo
             | Event::Restore => 'g',
-            Event::Set | Event::IncrBy | Event::IncrByFloat | Event::Append | Event::SetRange => {
-                '$'
-            }
+            Event::Set
+            | Event::IncrBy
+            | Event::IncrByFloat
+            | Event::Append
+            | Event::SetRange
+            | Event::PfAdd
+            | Event::Modified => '$',
             Event::HSet | Event::HDel | Event::HIncrBy | Event::HIncrByFloat => 'h',
             Event::LPush
             | Event::RPush

@@ -60,6 +60,8 @@ mod float;
 mod glob;
 mod hashes;
 mod hashobj;
+mod hyperloglog;
+mod hyperloglogs;
 mod info;
 mod invariants;
 mod keys;
@@ -98,6 +100,8 @@ pub use hashobj::{
     LISTPACK_MAX_ENTRIES as HASH_MAX_LISTPACK_ENTRIES,
     LISTPACK_MAX_VALUE as HASH_MAX_LISTPACK_VALUE,
 };
+pub use hyperloglog::{DEFAULT_HLL_SPARSE_MAX_BYTES, hyperloglog_self_test};
+pub use hyperloglogs::{PfDebug, PfDebugReply};
 pub use info::{DbInfo, Stats};
 pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, ListRange};
 pub use memory::{SizeClasses, set_size_classes, size_classes};

@@ -22,6 +22,7 @@ mod config;
 mod connection;
 mod diagnostics;
 mod hashes;
+mod hyperloglog;
 mod info;
 mod keys;
 mod lists;
@@ -146,6 +147,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(lists::COMMANDS)
         .chain(zsets::COMMANDS)
         .chain(sets::COMMANDS)
+        .chain(hyperloglog::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(info::COMMANDS)
