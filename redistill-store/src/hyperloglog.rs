@@ -434,8 +434,12 @@ fn raise(v: &mut Vec<u8>, index: usize, count: u8, sparse_max: usize) -> Result<
 pub(crate) fn merge_into(max: &mut [u8; REGISTERS], v: &[u8]) -> Result<(), Corrupt> {
     let body = &v[HEADER_LEN..];
     if is_dense(v) {
-        for (i, m) in max.iter_mut().enumerate() {
-            *m = (*m).max(dense_get(body, i));
+        // Four registers in every three bytes.
+        for (c, m) in body.chunks_exact(3).zip(max.chunks_exact_mut(4)) {
+            let w = u32::from(c[0]) | (u32::from(c[1]) << 8) | (u32::from(c[2]) << 16);
+            for (j, m) in m.iter_mut().enumerate() {
+                *m = (*m).max(((w >> (6 * j)) & 63) as u8);
+            }
         }
         return Ok(());
     }
@@ -717,6 +721,16 @@ mod tests {
             assert_eq!(dense[HEADER_LEN..], converted[HEADER_LEN..], "n = {n}");
             assert_eq!(count(&sparse), count(&dense));
         }
+    }
+
+    #[test]
+    fn merging_a_dense_value_reads_every_register() {
+        let mut v = hll_of((0..3000).map(|i| format!("m{i}").into_bytes()), 0);
+        assert!(is_dense(&v));
+        dense_put(&mut v[HEADER_LEN..], REGISTERS - 1, 63);
+        let mut max = [0u8; REGISTERS];
+        merge_into(&mut max, &v).unwrap();
+        assert_eq!(max.to_vec(), dense_registers(&v));
     }
 
     #[test]
