@@ -758,6 +758,55 @@ mod tests {
         assert_eq!(add(&mut empty_body, b"x", 3000), Err(Corrupt));
     }
 
+    /// Arbitrary bytes behind a valid header never panic any operation: a client can SET
+    /// them.
+    #[test]
+    fn random_bodies_never_panic() {
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut v = new_sparse();
+            v.truncate(HEADER_LEN);
+            let len = (next() % 48) as usize;
+            // Mostly opcodes that nearly add up: long zero runs and VALs.
+            for _ in 0..len {
+                let b = match next() % 4 {
+                    0 => 0x7f,
+                    1 => 0x40 | (next() % 64) as u8,
+                    _ => next() as u8,
+                };
+                v.push(b);
+            }
+            if round % 100 == 0 {
+                v = vec![0; DENSE_LEN];
+                v[..4].copy_from_slice(b"HYLL");
+                for b in &mut v[HEADER_LEN..] {
+                    *b = next() as u8;
+                }
+            }
+            assert!(is_hll(&v));
+            let _ = count(&v);
+            let _ = decode_sparse(&v);
+            let mut max = [0u8; REGISTERS];
+            let _ = merge_into(&mut max, &v);
+            let mut w = v.clone();
+            let _ = to_dense(&mut w);
+            let mut w = v.clone();
+            for e in 0..4u8 {
+                if add(&mut w, &[e, round as u8], (next() % 64) as usize).is_err() {
+                    break;
+                }
+            }
+            let mut w = v.clone();
+            let _ = store_max(&mut w, &max, round % 2 == 0, 3000);
+        }
+    }
+
     #[test]
     fn estimates_are_close() {
         for n in [10usize, 1000, 50_000] {
