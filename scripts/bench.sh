@@ -27,6 +27,13 @@
 #                                    bytes from a random byte, BITCOUNT the whole bitmap (REQUESTS /
 #                                    5000 calls). Driven by the bitmap_load example (redis-benchmark
 #                                    writes its random numbers zero-padded, which are no bit offsets)
+#        scripts/bench.sh hll        HyperLogLogs: PFADD hll ele:__rand_int__ (one key, dense once
+#                                    KEYSPACE elements went in), PFADD_SPARSE (PFADD hll:__rand_int__
+#                                    ele:__rand_int__: KEYSPACE small sparse keys), PFCOUNT hll (the
+#                                    cached count) and PFCOUNT_MERGE (PFCOUNT hll nokey: a merge of
+#                                    the dense registers and a fresh estimate each time; unpipelined
+#                                    only, since at some 10,000 a second a pipelined run of 4x
+#                                    REQUESTS takes minutes)
 # Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
 #        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
 # List rows use redis-benchmark's one list key: each LPUSH/RPUSH row adds what the LPOP/RPOP
@@ -42,6 +49,7 @@ DEFAULT_WORKLOADS="SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3
 LIST_WORKLOADS="LPUSH:50:1:3 LPOP:50:1:3 RPUSH:50:1:3 RPOP:50:1:3 LPUSH:50:16:3 LPOP:50:16:3 RPUSH:50:16:3 RPOP:50:16:3 LRANGE_100:50:1:3 LRANGE_600:50:1:3 LRANGE_100:50:16:3 LRANGE_600:50:16:3 BRPOP:50:1:3"
 SET_WORKLOADS="SADD:50:1:3 SPOP:50:1:3 ZADD:50:1:3 ZPOPMIN:50:1:3 SADD:50:16:3 SPOP:50:16:3 ZADD:50:16:3 ZPOPMIN:50:16:3 ZRANGE_100:50:1:3 ZRANK:50:1:3 ZRANGEBYSCORE:50:1:3 ZINCRBY:50:1:3 ZRANGE_100:50:16:3 ZRANK:50:16:3 ZRANGEBYSCORE:50:16:3 ZINCRBY:50:16:3"
 BITMAP_WORKLOADS="SETBIT:50:1:0 GETBIT:50:1:0 SETBIT:50:16:0 GETBIT:50:16:0 BITCOUNT_RANGE:50:1:1024 BITCOUNT_RANGE:50:16:1024 BITCOUNT:1:1:0 BITCOUNT:50:1:0"
+HLL_WORKLOADS="PFADD:50:1:3 PFADD_SPARSE:50:1:3 PFCOUNT:50:1:3 PFCOUNT_MERGE:50:1:3 PFADD:50:16:3 PFADD_SPARSE:50:16:3 PFCOUNT:50:16:3"
 BIG_ZSET=${BIG_ZSET:-1000000}
 BITMAP_BITS=${BITMAP_BITS:-1073741824}
 DUMP_WORKLOADS="DUMP_STRING:50:1:1024 DUMP_HASH:50:1:8 DUMP_LIST:50:1:8 DUMP_ZSET:50:1:8 RESTORE_STRING:1:1:1024 RESTORE_HASH:1:1:8 RESTORE_LIST:1:1:8 RESTORE_ZSET:1:1:8"
@@ -49,6 +57,7 @@ if [[ ${1:-} == dump ]]; then DEFAULT_WORKLOADS=$DUMP_WORKLOADS; fi
 if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
 if [[ ${1:-} == sets ]]; then DEFAULT_WORKLOADS=$SET_WORKLOADS; fi
 if [[ ${1:-} == bitmaps ]]; then DEFAULT_WORKLOADS=$BITMAP_WORKLOADS; fi
+if [[ ${1:-} == hll ]]; then DEFAULT_WORKLOADS=$HLL_WORKLOADS; fi
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
 if [[ $WORKLOADS == *BIT* ]]; then cargo build --release --quiet -p redistill-server --example bitmap_load; fi
@@ -73,6 +82,12 @@ run() {
   esac
   if [[ $label == *big* ]]; then what=($label); keyspace=$BIG_ZSET; fi
   if [[ $cmd == DUMP_* ]]; then label="DUMP dump:${cmd#DUMP_}"; what=($label); fi
+  case $cmd in  # HyperLogLogs: one key of random elements, many small ones, counts
+    PFADD) label="PFADD hll ele:__rand_int__"; what=($label) ;;
+    PFADD_SPARSE) label="PFADD hll:__rand_int__ ele:__rand_int__"; what=($label) ;;
+    PFCOUNT) label="PFCOUNT hll"; what=($label) ;;
+    PFCOUNT_MERGE) label="PFCOUNT hll nokey"; what=($label) ;;
+  esac
   before=$(cpu_ticks "$pid")
   if [[ $cmd == SETBIT || $cmd == GETBIT || $cmd == BITCOUNT* ]]; then  # random bit offsets
     [[ $cmd == BITCOUNT ]] && n=$((n / 5000 > 0 ? n / 5000 : 1))

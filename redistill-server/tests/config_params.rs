@@ -46,6 +46,7 @@ fn defaults_read_as_redis_prints_them() {
         ("hash-max-listpack-value", "64"),
         ("hash-max-ziplist-entries", "512"),
         ("hash-max-ziplist-value", "64"),
+        ("hll-sparse-max-bytes", "3000"),
         ("hz", "10"),
         ("io-threads", "1"),
         ("latency-monitor-threshold", "0"),

@@ -6,7 +6,8 @@
 //! an element by itself, SADD of a member already there, SMOVE onto the source itself,
 //! SINTERSTORE of an empty result into a missing key, ZADD of a score already there, ZADD
 //! XX of a new member, ZREMRANGEBYSCORE of an empty range, ZPOPMIN with a count of 0,
-//! ZUNIONSTORE of an empty result, MOVE, FLUSHDB, SWAPDB, ...), then
+//! ZUNIONSTORE of an empty result, PFADD that changes no register, PFCOUNT answered from
+//! its cache, MOVE, FLUSHDB, SWAPDB, ...), then
 //! the first runs
 //! MULTI/EXEC. Whether EXEC runs (an array) or fails (nil) must be what Redis 7.0 answers
 //! for the same sequence.
@@ -92,7 +93,7 @@ fn write(rng: &mut Rng) -> Vec<String> {
     let secs = rng.pick(&["100", "5000", "-1", "0"]);
     let end = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT"]);
     let member = rng.pick(&["1", "abc", "5", "x", EMPTY]);
-    let parts: Vec<&str> = match rng.below(71) {
+    let parts: Vec<&str> = match rng.below(75) {
         0 => vec!["SET", k, v],
         1 => vec![
             "SET",
@@ -268,6 +269,17 @@ fn write(rng: &mut Rng) -> Vec<String> {
             rng.pick(&["0", "5"]),
             rng.pick(&["-1", "0"]),
         ],
+        // A PFADD that changes no register and a PFCOUNT answered from the cache touch
+        // nothing; PFDEBUG TODENSE and GETREG convert without touching, as in Redis.
+        70 => vec![
+            "PFADD",
+            k,
+            rng.pick(&["", "a", "b", "x"]),
+            rng.pick(&["", "a"]),
+        ],
+        71 => vec!["PFMERGE", k, rng.pick(&["", "missing"]), k2],
+        72 => vec!["PFDEBUG", rng.pick(&["TODENSE", "ENCODING", "GETREG"]), k],
+        73 => vec!["PFCOUNT", k, rng.pick(&["", "missing"])],
         _ => vec!["SETRANGE", k, "0", EMPTY],
     };
     words(&parts)

@@ -164,6 +164,12 @@ pub enum Event {
     ZDiffStore,
     /// ZRANGESTORE's destination.
     ZRangeStore,
+    /// PFADD that changed a register or created the key, and PFMERGE's destination.
+    PfAdd,
+    /// The value changed with no keyspace notification of its own: PFCOUNT storing the
+    /// cardinality it computed in the HyperLogLog's cache. Redis touches watched keys for
+    /// it but publishes nothing ([`Event::notifies`] is false).
+    Modified,
 }
 
 impl Event {
@@ -218,7 +224,23 @@ impl Event {
             Event::ZInterStore => "zinterstore",
             Event::ZDiffStore => "zdiffstore",
             Event::ZRangeStore => "zrangestore",
+            Event::PfAdd => "pfadd",
+            Event::Modified => "modified",
         }
+    }
+
+    /// Whether Redis publishes a keyspace notification for the event (all but
+    /// [`Event::Modified`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::Event;
+    /// assert!(Event::PfAdd.notifies());
+    /// assert!(!Event::Modified.notifies());
+    /// ```
+    pub fn notifies(self) -> bool {
+        self != Event::Modified
     }
 
     /// The notification class Redis files the event under, as its
@@ -243,7 +265,9 @@ impl Event {
             | Event::IncrByFloat
             | Event::Append
             | Event::SetRange
-            | Event::SetBit => '$',
+            | Event::SetBit
+            | Event::PfAdd
+            | Event::Modified => '$',
             Event::HSet | Event::HDel | Event::HIncrBy | Event::HIncrByFloat => 'h',
             Event::LPush
             | Event::RPush

@@ -88,6 +88,13 @@ pub enum StoreError {
         /// Largest accepted value.
         max: i64,
     },
+    /// The key holds a string that is not a HyperLogLog (no `HYLL` header, an unknown
+    /// encoding, or a dense one of the wrong length).
+    #[error("the key holds a string that is not a HyperLogLog")]
+    NotHyperLogLog,
+    /// The key holds a HyperLogLog whose registers do not decode.
+    #[error("the HyperLogLog is corrupted")]
+    CorruptHyperLogLog,
     /// ZINCRBY or ZADD INCR would make a score NaN (`+inf` plus `-inf`).
     #[error("the resulting score is not a number (NaN)")]
     ScoreNaN,

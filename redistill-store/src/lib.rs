@@ -1,9 +1,9 @@
 //! A sharded, embeddable in-memory keyspace with Redis semantics.
 //!
 //! `redistill-store` gives a Rust program Redis's data model in-process, with no server:
-//! strings (with the integer form counters use), hashes, lists, sets, sorted sets, TTLs with
-//! lazy and active expiry, SCAN, KEYS globs, 16 logical databases, and memory accounting with
-//! a `max_memory` limit.
+//! strings (with the integer form counters use, and HyperLogLogs in Redis's exact format),
+//! hashes, lists, sets, sorted sets, TTLs with lazy and active expiry, SCAN, KEYS globs, 16
+//! logical databases, and memory accounting with a `max_memory` limit.
 //! The Redistill server executes every command against this crate and turns its results and
 //! [`StoreError`]s into Redis's exact replies.
 //!
@@ -29,9 +29,10 @@
 //!   power-of-two number of shards, each a hash table (ahash) behind a `parking_lot::RwLock`.
 //!   Reads take a read lock only; there is no global lock on any per-key path. A command on
 //!   several keys (EXISTS, TOUCH, MGET, DEL, MSET, MSETNX, RENAME, COPY, MOVE, LMOVE, SMOVE,
-//!   SINTER, SUNION, SDIFF and their STORE forms) locks the shards of all its keys first, in
-//!   one global order, so it is atomic against every other command, as in Redis; KEYS,
-//!   DBSIZE, FLUSHDB, FLUSHALL and SWAPDB hold every shard of their databases at once.
+//!   SINTER, SUNION, SDIFF and their STORE forms, PFCOUNT, PFMERGE) locks the shards of all
+//!   its keys first, in one global order, so it is atomic against every other command, as
+//!   in Redis; KEYS, DBSIZE, FLUSHDB, FLUSHALL and SWAPDB hold every shard of their
+//!   databases at once.
 //! - Entries are compact: a string's key, optional expiry and value share one allocation, 16
 //!   bytes in the table plus a 2-byte control word and the 4-byte eviction access word (see
 //!   [`evict`]); so does a small hash, packed. Strings over 4 KiB, strings edited in place,
@@ -63,6 +64,8 @@ mod float;
 mod glob;
 mod hashes;
 mod hashobj;
+mod hyperloglog;
+mod hyperloglogs;
 mod info;
 mod inspect;
 mod invariants;
@@ -106,6 +109,8 @@ pub use hashobj::{
     LISTPACK_MAX_ENTRIES as HASH_MAX_LISTPACK_ENTRIES,
     LISTPACK_MAX_VALUE as HASH_MAX_LISTPACK_VALUE,
 };
+pub use hyperloglog::{DEFAULT_HLL_SPARSE_MAX_BYTES, hyperloglog_self_test};
+pub use hyperloglogs::{PfDebug, PfDebugReply};
 pub use info::{DbInfo, Stats};
 pub use inspect::{ListLayout, ObjectLayout};
 pub use lcs::{Lcs, LcsError, LcsMatch, lcs};

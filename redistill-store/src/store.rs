@@ -262,6 +262,7 @@ impl StoreBuilder {
                 set_listpack_value: AtomicUsize::new(crate::DEFAULT_SET_MAX_LISTPACK_VALUE),
                 zset_max_entries: AtomicI64::new(crate::DEFAULT_ZSET_MAX_LISTPACK_ENTRIES),
                 zset_max_value: AtomicI64::new(crate::DEFAULT_ZSET_MAX_LISTPACK_VALUE),
+                hll_sparse_max_bytes: AtomicUsize::new(crate::DEFAULT_HLL_SPARSE_MAX_BYTES),
             }),
         };
         // Starts the access clock (see `access_now`).
@@ -351,6 +352,8 @@ pub(crate) struct Inner {
     pub(crate) zset_max_entries: AtomicI64,
     /// `zset-max-listpack-value` as set.
     pub(crate) zset_max_value: AtomicI64,
+    /// `hll-sparse-max-bytes`: longest sparse HyperLogLog.
+    pub(crate) hll_sparse_max_bytes: AtomicUsize,
 }
 
 /// A sharded keyspace with Redis semantics; cheap to clone and share between threads.

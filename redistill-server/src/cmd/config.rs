@@ -148,6 +148,7 @@ pub(crate) fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), C
     store.set_set_max_intset_entries(size(memory.set_max_intset_entries));
     store.set_set_max_listpack_entries(size(memory.set_max_listpack_entries));
     store.set_set_max_listpack_value(size(memory.set_max_listpack_value));
+    store.set_hll_sparse_max_bytes(size(memory.hll_sparse_max_bytes));
     store.set_max_memory(usize::try_from(memory.max_memory).unwrap_or(usize::MAX));
     Ok(())
 }

@@ -26,6 +26,7 @@ mod debug;
 mod diagnostics;
 mod dump;
 mod hashes;
+mod hyperloglog;
 mod info;
 mod keys;
 mod lists;
@@ -151,6 +152,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(zsets::COMMANDS)
         .chain(sets::COMMANDS)
         .chain(bitmaps::COMMANDS)
+        .chain(hyperloglog::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
         .chain(debug::COMMANDS)

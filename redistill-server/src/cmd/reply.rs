@@ -316,6 +316,8 @@ fn fixed_error_text(e: &StoreError) -> &'static str {
         StoreError::SameObject => "ERR source and destination objects are the same",
         StoreError::ValueOutOfRange => "ERR value is out of range",
         StoreError::ScoreNaN => "ERR resulting score is not a number (NaN)",
+        StoreError::NotHyperLogLog => "WRONGTYPE Key is not a valid HyperLogLog string value.",
+        StoreError::CorruptHyperLogLog => "INVALIDOBJ Corrupted HLL object detected",
         StoreError::InvalidExpireEffort { .. } => {
             "ERR CONFIG SET failed (possibly related to argument 'active-expire-effort') - \
              argument must be between 1 and 10 inclusive"

@@ -248,6 +248,10 @@ pub struct MemoryConfig {
     /// Longest member, in bytes, a listpack set keeps (`set_max_listpack_value`, default
     /// 64, Redis 7.2's `set-max-listpack-value`).
     pub set_max_listpack_value: u64,
+    /// Longest a sparse HyperLogLog may grow, in bytes, before it turns dense
+    /// (`hll_sparse_max_bytes`, default 3000, Redis's `hll-sparse-max-bytes`; the file
+    /// takes Redis's units too).
+    pub hll_sparse_max_bytes: u64,
 }
 
 impl Default for MemoryConfig {

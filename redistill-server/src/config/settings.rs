@@ -371,6 +371,16 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("set-max-listpack-value")
     .default("64")
     .mutable(),
+    memory(
+        0,
+        LONG_MAX,
+        |c| c.memory.hll_sparse_max_bytes,
+        |c, n| c.memory.hll_sparse_max_bytes = n,
+    )
+    .file("memory", "hll_sparse_max_bytes")
+    .redis("hll-sparse-max-bytes")
+    .default("3000")
+    .mutable(),
     // An empty password is no password.
     text(
         "a string",
@@ -588,6 +598,7 @@ fn blank() -> Config {
             set_max_intset_entries: 0,
             set_max_listpack_entries: 0,
             set_max_listpack_value: 0,
+            hll_sparse_max_bytes: 0,
         },
         security: SecurityConfig {
             password: None,

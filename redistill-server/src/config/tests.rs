@@ -61,6 +61,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.memory.set_max_intset_entries, 512);
     assert_eq!(c.memory.set_max_listpack_entries, 128);
     assert_eq!(c.memory.set_max_listpack_value, 64);
+    assert_eq!(c.memory.hll_sparse_max_bytes, 3000);
     assert_eq!(c.server.hz, 10);
     assert_eq!(c.security.password, None);
     assert!(!c.security.tls_enabled);
@@ -397,6 +398,14 @@ fn every_key_parses_and_validates() {
         (
             "memory.set_max_listpack_value",
             &[("8", |c| c.memory.set_max_listpack_value == 8)],
+            &["-1"],
+        ),
+        (
+            "memory.hll_sparse_max_bytes",
+            &[
+                ("100", |c| c.memory.hll_sparse_max_bytes == 100),
+                ("\"1kb\"", |c| c.memory.hll_sparse_max_bytes == 1024),
+            ],
             &["-1"],
         ),
         (
