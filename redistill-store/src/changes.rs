@@ -162,6 +162,12 @@ pub enum Event {
     ZDiffStore,
     /// ZRANGESTORE's destination.
     ZRangeStore,
+    /// GEOSEARCHSTORE's destination.
+    GeoSearchStore,
+    /// GEORADIUS and GEORADIUSBYMEMBER STORE/STOREDIST's destination.
+    GeoRadiusStore,
+    /// SORT STORE's destination.
+    SortStore,
 }
 
 impl Event {
@@ -215,12 +221,15 @@ impl Event {
             Event::ZInterStore => "zinterstore",
             Event::ZDiffStore => "zdiffstore",
             Event::ZRangeStore => "zrangestore",
+            Event::GeoSearchStore => "geosearchstore",
+            Event::GeoRadiusStore => "georadiusstore",
+            Event::SortStore => "sortstore",
         }
     }
 
     /// The notification class Redis files the event under, as its
     /// `notify-keyspace-events` letter: `g` generic, `$` string, `h` hash, `x` expired,
-    /// `e` evicted, `n` new, `l` list, `s` set (and `z`, `t`, `m`, `d` for the types to come).
+    /// `e` evicted, `n` new, `l` list, `s` set, `z` sorted set (and `z`, `t`, `m`, `d` for the types to come).
     pub fn class(self) -> char {
         match self {
             Event::New => 'n',
@@ -264,7 +273,10 @@ impl Event {
             | Event::ZUnionStore
             | Event::ZInterStore
             | Event::ZDiffStore
-            | Event::ZRangeStore => 'z',
+            | Event::ZRangeStore
+            | Event::GeoSearchStore
+            | Event::GeoRadiusStore => 'z',
+            Event::SortStore => 'l',
         }
     }
 }

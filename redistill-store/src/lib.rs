@@ -57,6 +57,7 @@ mod error;
 pub mod evict;
 mod expire;
 mod float;
+pub mod geo;
 mod glob;
 mod hashes;
 mod hashobj;
@@ -73,6 +74,7 @@ mod setobj;
 mod sets;
 mod shard;
 mod snapshot;
+mod sort;
 mod store;
 mod strings;
 mod table;
@@ -114,5 +116,5 @@ pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions,
 pub use zsets::{
     Aggregate, DEFAULT_ZSET_MAX_LISTPACK_ENTRIES, DEFAULT_ZSET_MAX_LISTPACK_VALUE, LexBound,
     LexRange, ScoreBound, ScoreRange, ScoredMember, ZAddOptions, ZAddResult, ZRangeBy, ZRangeItems,
-    ZRangeSpec, ZSetOp,
+    ZRangeSpec, ZScoreScan, ZSetOp,
 };
