@@ -770,3 +770,157 @@ fn random_zset_sequences_match_redis() {
 fn random_watch_sequences_match_redis() {
     compare_seeds(|rng| (0..200).map(|_| watch_step(rng)).collect());
 }
+
+const GEO_KEYS: &[&str] = &["g1", "g1", "g1", "g2", "g2", "k1"];
+const GEO_MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "x"];
+const GEO_UNITS: &[&str] = &["m", "km", "mi", "ft", "KM"];
+
+/// A point in a small area (about 20 km across), or now and then outside the storable
+/// range.
+fn geo_point(rng: &mut Rng) -> [String; 2] {
+    if rng.below(40) == 0 {
+        return [rng.pick(&["181", "13.1", "abc"]).into(), "85.1".into()];
+    }
+    let lon = 13.0 + (rng.below(200_000) as f64) / 1_000_000.0;
+    let lat = 38.0 + (rng.below(200_000) as f64) / 1_000_000.0;
+    [format!("{lon:.6}"), format!("{lat:.6}")]
+}
+
+/// A search's shape: a radius or a box, in any unit, now and then zero or negative.
+fn geo_shape(rng: &mut Rng, words: &mut Vec<String>) {
+    let boxed = rng.below(2) == 0;
+    let unit = rng.pick(GEO_UNITS);
+    // Sizes scaled so that a shape covers part of the area in any unit.
+    let scale = if unit == "m" || unit == "ft" {
+        1000.0
+    } else {
+        1.0
+    };
+    let mut size = || -> String {
+        match rng.below(12) {
+            0 => "0".into(),
+            1 => "-1".into(),
+            _ => format!("{}", rng.below(15_000) as f64 / 1000.0 * scale),
+        }
+    };
+    if !boxed {
+        words.extend(["BYRADIUS".into(), size(), unit.into()]);
+    } else {
+        words.extend(["BYBOX".into(), size(), size(), unit.into()]);
+    }
+}
+
+/// A search's options, in random order.
+fn geo_options(rng: &mut Rng, words: &mut Vec<String>, store: bool) {
+    for _ in 0..rng.below(4) {
+        match rng.below(8) {
+            0 => words.push(rng.pick(&["ASC", "DESC"]).into()),
+            1 | 2 => words.extend([
+                "COUNT".into(),
+                rng.pick(&["1", "2", "3", "5", "100", "0"]).into(),
+            ]),
+            3 => words.extend([
+                "COUNT".into(),
+                rng.pick(&["1", "2", "4"]).into(),
+                "ANY".into(),
+            ]),
+            4 if !store => words.push("WITHDIST".into()),
+            5 if !store => words.push("WITHCOORD".into()),
+            6 if !store => words.push("WITHHASH".into()),
+            _ if store => words.push("STOREDIST".into()),
+            _ => words.push("ASC".into()),
+        }
+    }
+}
+
+fn geo_command(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let k = rng.pick(GEO_KEYS);
+    let m = rng.pick(GEO_MEMBERS);
+    let mut words: Vec<String> = Vec::new();
+    match rng.below(20) {
+        0..=5 => {
+            words.extend(["GEOADD".into(), k.into()]);
+            if rng.below(4) == 0 {
+                words.push(rng.pick(&["NX", "XX", "CH", "nx"]).into());
+            }
+            for _ in 0..=rng.below(3) {
+                words.extend(geo_point(rng));
+                words.push(rng.pick(GEO_MEMBERS).into());
+            }
+        }
+        6..=9 => {
+            words.extend(["GEOSEARCH".into(), k.into()]);
+            if rng.below(3) == 0 {
+                words.extend(["FROMMEMBER".into(), m.into()]);
+            } else {
+                words.push("FROMLONLAT".into());
+                words.extend(geo_point(rng));
+            }
+            geo_shape(rng, &mut words);
+            geo_options(rng, &mut words, false);
+        }
+        10 | 11 => {
+            words.extend([
+                "GEOSEARCHSTORE".into(),
+                rng.pick(&["d1", "d2", "g2"]).into(),
+                k.into(),
+            ]);
+            if rng.below(3) == 0 {
+                words.extend(["FROMMEMBER".into(), m.into()]);
+            } else {
+                words.push("FROMLONLAT".into());
+                words.extend(geo_point(rng));
+            }
+            geo_shape(rng, &mut words);
+            geo_options(rng, &mut words, true);
+        }
+        12 => {
+            words.extend(["GEORADIUS".into(), k.into()]);
+            words.extend(geo_point(rng));
+            words.extend([format!("{}", rng.below(15)), rng.pick(&["km", "mi"]).into()]);
+            geo_options(rng, &mut words, false);
+            if rng.below(3) == 0 {
+                words.extend([rng.pick(&["STORE", "STOREDIST"]).into(), "d1".into()]);
+            }
+        }
+        13 => {
+            words.extend(["GEORADIUSBYMEMBER".into(), k.into(), m.into()]);
+            words.extend([format!("{}", rng.below(15)), rng.pick(&["km", "mi"]).into()]);
+            geo_options(rng, &mut words, false);
+        }
+        14 => words.extend([
+            "GEOPOS".into(),
+            k.into(),
+            m.into(),
+            rng.pick(GEO_MEMBERS).into(),
+        ]),
+        15 => words.extend([
+            "GEODIST".into(),
+            k.into(),
+            m.into(),
+            rng.pick(GEO_MEMBERS).into(),
+            rng.pick(GEO_UNITS).into(),
+        ]),
+        16 => words.extend(["GEOHASH".into(), k.into(), m.into()]),
+        17 => words.extend(["ZREM".into(), k.into(), m.into()]),
+        18 => {
+            let dst = rng.pick(&["d1", "d2"]);
+            words.extend(["ZRANGE", dst, "0", "-1", "WITHSCORES"].map(String::from));
+        }
+        _ => words.extend(["ZCARD".into(), k.into()]),
+    }
+    words.into_iter().map(String::into_bytes).collect()
+}
+
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_geo_sequences_match_redis() {
+    compare_seeds(|rng| {
+        let mut steps = vec![
+            zset_layout(rng),
+            (0, [&b"SET"[..], b"k1", b"v"].map(<[u8]>::to_vec).to_vec()),
+        ];
+        steps.extend((0..200).map(|_| (rng.below(2), geo_command(rng))));
+        steps
+    });
+}

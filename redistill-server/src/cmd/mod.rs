@@ -21,6 +21,7 @@ mod command;
 mod config;
 mod connection;
 mod diagnostics;
+mod geo;
 mod hashes;
 mod info;
 mod keys;
@@ -32,6 +33,7 @@ mod reply;
 mod scan;
 mod server;
 mod sets;
+mod sort;
 mod strings;
 mod table;
 mod transactions;
@@ -145,6 +147,8 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(hashes::COMMANDS)
         .chain(lists::COMMANDS)
         .chain(zsets::COMMANDS)
+        .chain(geo::COMMANDS)
+        .chain(sort::COMMANDS)
         .chain(sets::COMMANDS)
         .chain(blocking::COMMANDS)
         .chain(scan::COMMANDS)
@@ -378,10 +382,11 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -
     }
 }
 
-/// Whether a looked-up request runs a transaction's queue (EXEC), which [`execute`] must
-/// be called for without the gate.
+/// Whether a looked-up request runs a transaction's queue (EXEC) or runs alone (SORT),
+/// which [`execute`] must be called for without the gate.
 pub(crate) fn takes_all_gates(lookup: &Lookup) -> bool {
-    matches!(lookup, Ok(resolved) if resolved.command.has(Flags::RUNS_QUEUE))
+    matches!(lookup, Ok(resolved)
+        if resolved.command.has(Flags::RUNS_QUEUE) || resolved.command.has(Flags::EXCLUSIVE))
 }
 
 /// Runs one request, looked up with [`resolve`], and appends its reply, unless CLIENT

@@ -52,6 +52,9 @@ bitflags! {
         /// Derived, never written in a row: some keys are found by more than key ranges.
         const MOVABLEKEYS = 1 << 19;
         const ALLOW_BUSY = 1 << 20;
+        /// Not a Redis flag: runs alone, taking every worker's gate itself unless EXEC
+        /// holds them (SORT, whose BY and GET read keys known only as it sorts).
+        const EXCLUSIVE = 1 << 28;
         /// Not a Redis flag: runs at once inside MULTI rather than being queued (MULTI,
         /// EXEC, DISCARD, WATCH, QUIT, RESET).
         const TRANSACTION_CONTROL = 1 << 29;
@@ -142,13 +145,6 @@ pub(crate) use {acl, flags, key_flags};
 
 /// Where the search for a key specification's keys begins.
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "for keys after a keyword (MIGRATE, XREAD) or found by code"
-    )
-)]
 pub(crate) enum BeginSearch {
     /// At this argument index.
     Index(i32),
@@ -164,7 +160,6 @@ pub(crate) enum BeginSearch {
 
 /// How a key specification's keys follow its beginning.
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(not(test), expect(dead_code, reason = "for keys found by code (SORT)"))]
 pub(crate) enum FindKeys {
     /// The last key's index relative to the first (negative: from the end), every
     /// `step`-th argument; with `limit` above 1, only that fraction of the rest.
@@ -380,8 +375,11 @@ impl Command {
     /// The flags `COMMAND INFO` lists: the row's Redis flags plus `movablekeys` where key
     /// positions are not plain ranges.
     pub fn info_flags(&self) -> Flags {
-        let mut flags =
-            self.flags - Flags::TRANSACTION_CONTROL - Flags::RUNS_QUEUE - Flags::TOUCHES_ANYWAY;
+        let mut flags = self.flags
+            - Flags::TRANSACTION_CONTROL
+            - Flags::RUNS_QUEUE
+            - Flags::EXCLUSIVE
+            - Flags::TOUCHES_ANYWAY;
         if self.movable_keys() {
             flags |= Flags::MOVABLEKEYS;
         }

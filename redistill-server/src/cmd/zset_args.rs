@@ -319,6 +319,14 @@ pub(crate) fn parse_zadd<'a>(args: &[&'a [u8]]) -> Result<ZAddArgs<'a>, CommandE
     Ok((opts, pairs))
 }
 
+/// A SORT weight as Redis reads it: `strtod` over the whole C string (so `""` is 0 and
+/// leading spaces are allowed), not NaN, not out of a double's range.
+pub(crate) fn sort_weight(s: &[u8]) -> Option<f64> {
+    let s = c_str(s);
+    let r = strtod(s);
+    (r.used == s.len() && !r.out_of_range && !r.value.is_nan()).then_some(r.value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
