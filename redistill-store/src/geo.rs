@@ -30,6 +30,7 @@ use bytes::Bytes;
 
 use crate::changes::Event;
 use crate::error::Result;
+use crate::partial_sort::partial_sort;
 use crate::store::Store;
 use crate::zsets::{ScoreBound, ScoreRange, ZScoreScan};
 
@@ -532,13 +533,23 @@ fn by_dist(a: &GeoMatch, b: &GeoMatch) -> std::cmp::Ordering {
         .unwrap_or(std::cmp::Ordering::Equal)
 }
 
-/// Orders (stably, as glibc's merge sort) and cuts the matches, converting distances to
-/// the query's unit.
+/// Orders and cuts the matches as Redis does (a stable sort as glibc's `qsort`, or its
+/// partial quicksort when COUNT cuts the result), converting distances to the query's
+/// unit.
 fn finish(mut found: Vec<GeoMatch>, q: &GeoQuery<'_>) -> Vec<GeoMatch> {
-    match q.order {
-        GeoOrder::Unsorted => {}
-        GeoOrder::Asc => found.sort_by(by_dist),
-        GeoOrder::Desc => found.sort_by(|a, b| by_dist(b, a)),
+    let desc = match q.order {
+        GeoOrder::Unsorted => None,
+        GeoOrder::Asc => Some(false),
+        GeoOrder::Desc => Some(true),
+    };
+    if let Some(desc) = desc {
+        let mut cmp = |a: &GeoMatch, b: &GeoMatch| if desc { by_dist(b, a) } else { by_dist(a, b) };
+        if q.count > 0 && q.count < found.len() {
+            let last = i64::try_from(q.count).unwrap_or(i64::MAX) - 1;
+            partial_sort(&mut found, 0, last, &mut cmp);
+        } else {
+            found.sort_by(cmp);
+        }
     }
     if q.count > 0 {
         found.truncate(q.count);

@@ -68,6 +68,7 @@ mod lists;
 mod memory;
 mod multikey;
 mod packed;
+mod partial_sort;
 mod quicklist;
 mod scan;
 mod setobj;
@@ -103,6 +104,7 @@ pub use hashobj::{
 pub use info::{DbInfo, Stats};
 pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, ListRange};
 pub use memory::{SizeClasses, set_size_classes, size_classes};
+pub use partial_sort::partial_sort;
 pub use quicklist::ListEnd;
 pub use scan::ScanOptions;
 pub use setobj::{

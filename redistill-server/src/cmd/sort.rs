@@ -12,7 +12,7 @@
 //! SORT's parallelism with other commands, which Redis never has either.
 
 use bytes::Bytes;
-use redistill_store::{Event, ValueType, ZRangeBy, ZRangeSpec};
+use redistill_store::{Event, ValueType, ZRangeBy, ZRangeSpec, partial_sort};
 
 use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
 use super::table::{BeginSearch, FindKeys, KeyFlags, KeyRef, KeySpec, acl, flags, key_flags};
@@ -311,11 +311,19 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CommandRes
             }
         }
         let (alpha, by, store, desc) = (o.alpha, o.by.is_some(), o.store.is_some(), o.desc);
-        // Stable, as glibc's merge sort; DESC reverses the comparison, not the ties.
-        items.sort_by(|a, b| {
+        // DESC reverses the comparison, not the ties.
+        let mut cmp = |a: &Item, b: &Item| {
             let c = compare(a, b, alpha, by, store);
             if desc { c.reverse() } else { c }
-        });
+        };
+        let whole = start == 0 && end == i64::try_from(items.len()).unwrap_or(i64::MAX) - 1;
+        if by && !whole {
+            // Redis's partial quicksort, for its order of ties.
+            partial_sort(&mut items, start, end, &mut cmp);
+        } else {
+            // Stable, as glibc's merge sort.
+            items.sort_by(cmp);
+        }
     }
     if not_double {
         return Err("ERR One or more scores can't be converted into double".into());
