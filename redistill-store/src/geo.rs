@@ -704,6 +704,44 @@ mod tests {
         assert_eq!(estimate_step(1e9, 0.0), 1);
     }
 
+    /// The README's precision table: the largest distance between a point and the point
+    /// its score decodes to, and the largest difference between GEODIST's distance (of the
+    /// decoded points) and the haversine distance of the points given, by latitude band.
+    /// `cargo test -p redistill-store --release --lib precision_table -- --ignored --nocapture`
+    #[test]
+    #[ignore = "prints the README's precision table"]
+    fn precision_table() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut unit = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for (lo, hi) in [(0.0, 1.0), (44.0, 46.0), (65.0, 67.0), (84.0, 85.05)] {
+            let (mut round_trip, mut dist_err, mut rel_err) = (0.0f64, 0.0f64, 0.0f64);
+            for _ in 0..1_000_000 {
+                let lon = LONG_MIN + unit() * 360.0;
+                let lat = lo + unit() * (hi - lo);
+                let (dlon, dlat) = decode(encode(lon, lat).unwrap());
+                round_trip = round_trip.max(distance(lon, lat, dlon, dlat));
+                let lon2 = (lon + (unit() - 0.5) * 0.2).clamp(LONG_MIN, LONG_MAX);
+                let lat2 = (lat + (unit() - 0.5) * 0.2).clamp(LAT_MIN, LAT_MAX);
+                let (dlon2, dlat2) = decode(encode(lon2, lat2).unwrap());
+                let exact = distance(lon, lat, lon2, lat2);
+                let err = (distance(dlon, dlat, dlon2, dlat2) - exact).abs();
+                dist_err = dist_err.max(err);
+                if exact > 1000.0 {
+                    rel_err = rel_err.max(err / exact);
+                }
+            }
+            println!(
+                "| {lo}..{hi} | {round_trip:.3} | {dist_err:.3} | {:.1e} |",
+                rel_err
+            );
+        }
+    }
+
     /// A brute-force reference: every point's distance computed directly.
     fn brute(points: &[(f64, f64)], area: &Area) -> Vec<usize> {
         (0..points.len())
