@@ -775,11 +775,17 @@ const GEO_KEYS: &[&str] = &["g1", "g1", "g1", "g2", "g2", "k1"];
 const GEO_MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "x"];
 const GEO_UNITS: &[&str] = &["m", "km", "mi", "ft", "KM"];
 
-/// A point in a small area (about 20 km across), or now and then outside the storable
-/// range.
+/// A point in a small area (about 20 km across), now and then anywhere on the map (near
+/// the poles and the antimeridian too) or outside the storable range.
 fn geo_point(rng: &mut Rng) -> [String; 2] {
-    if rng.below(40) == 0 {
-        return [rng.pick(&["181", "13.1", "abc"]).into(), "85.1".into()];
+    match rng.below(40) {
+        0 => return [rng.pick(&["181", "13.1", "abc"]).into(), "85.1".into()],
+        1..=4 => {
+            let lon = -180.0 + (rng.below(360_000_001) as f64) / 1_000_000.0;
+            let lat = -85.05 + (rng.below(170_100_001) as f64) / 1_000_000.0;
+            return [format!("{lon:.6}"), format!("{lat:.6}")];
+        }
+        _ => {}
     }
     let lon = 13.0 + (rng.below(200_000) as f64) / 1_000_000.0;
     let lat = 38.0 + (rng.below(200_000) as f64) / 1_000_000.0;
@@ -800,6 +806,8 @@ fn geo_shape(rng: &mut Rng, words: &mut Vec<String>) {
         match rng.below(12) {
             0 => "0".into(),
             1 => "-1".into(),
+            // Up to half the globe: cells repeat and wrap around.
+            2 => format!("{}", rng.below(20_000_000) as f64 / 1000.0 * scale),
             _ => format!("{}", rng.below(15_000) as f64 / 1000.0 * scale),
         }
     };
