@@ -232,11 +232,7 @@ pub fn decode(score: f64) -> (f64, f64) {
 /// assert!((quarter - geo::EARTH_RADIUS_M * std::f64::consts::FRAC_PI_2).abs() < 1e-6);
 /// ```
 pub fn distance(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let rad = |deg: f64| deg * (std::f64::consts::PI / 180.0);
-    let (lat1r, lon1r, lat2r, lon2r) = (rad(lat1), rad(lon1), rad(lat2), rad(lon2));
-    let u = ((lat2r - lat1r) / 2.0).sin();
-    let v = ((lon2r - lon1r) / 2.0).sin();
-    2.0 * EARTH_RADIUS_M * (u * u + lat1r.cos() * lat2r.cos() * v * v).sqrt().asin()
+    Haversine::new(lon1, lat1).to(lon2, lat2)
 }
 
 /// GEOHASH's answer for a score: the standard 11-character geohash (latitude over
@@ -350,6 +346,42 @@ struct Area {
     lat: f64,
     shape: GeoShape,
     unit: f64,
+    /// Distances from the centre.
+    from: Haversine,
+}
+
+/// The haversine distance from a fixed first point, its own trigonometry done once: the
+/// same operations in the same order as [`distance`], so the same results.
+#[derive(Debug, Clone, Copy)]
+struct Haversine {
+    lat_r: f64,
+    lon_r: f64,
+    cos_lat: f64,
+}
+
+impl Haversine {
+    fn new(lon: f64, lat: f64) -> Self {
+        let lat_r = lat.to_radians_as_redis();
+        Haversine {
+            lat_r,
+            lon_r: lon.to_radians_as_redis(),
+            cos_lat: lat_r.cos(),
+        }
+    }
+
+    fn to(&self, lon: f64, lat: f64) -> f64 {
+        let (lat2r, lon2r) = (lat.to_radians_as_redis(), lon.to_radians_as_redis());
+        let u = ((lat2r - self.lat_r) / 2.0).sin();
+        let v = ((lon2r - self.lon_r) / 2.0).sin();
+        2.0 * EARTH_RADIUS_M * (u * u + self.cos_lat * lat2r.cos() * v * v).sqrt().asin()
+    }
+
+    /// Whether the point is certainly farther than `limit`: its difference in latitude
+    /// alone, a lower bound of the great-circle distance, exceeds it by far more than any
+    /// rounding (a relative 1e-9), so the full distance would too.
+    fn beyond(&self, lat: f64, limit: f64) -> bool {
+        EARTH_RADIUS_M * (lat.to_radians_as_redis() - self.lat_r).abs() > limit * (1.0 + 1e-9)
+    }
 }
 
 impl Area {
@@ -383,8 +415,12 @@ impl Area {
     fn contains(&self, lon: f64, lat: f64) -> Option<f64> {
         match self.shape {
             GeoShape::Radius(r) => {
-                let d = distance(self.lon, self.lat, lon, lat);
-                (d <= r * self.unit).then_some(d)
+                let limit = r * self.unit;
+                if self.from.beyond(lat, limit) {
+                    return None;
+                }
+                let d = self.from.to(lon, lat);
+                (d <= limit).then_some(d)
             }
             GeoShape::Box { width, height } => {
                 let (w, h) = (width * self.unit, height * self.unit);
@@ -393,7 +429,7 @@ impl Area {
                 if lon_d > w / 2.0 || lat_d > h / 2.0 {
                     return None;
                 }
-                Some(distance(self.lon, self.lat, lon, lat))
+                Some(self.from.to(lon, lat))
             }
         }
     }
@@ -577,6 +613,7 @@ fn search(scan: Option<ZScoreScan<'_>>, q: &GeoQuery<'_>) -> GeoFound<Vec<GeoMat
         lat,
         shape: q.shape,
         unit: q.unit,
+        from: Haversine::new(lon, lat),
     };
     let limit = if q.any { q.count } else { 0 };
     GeoFound::Found(finish(collect(&scan, &area, limit), q))
@@ -742,12 +779,19 @@ mod tests {
         }
     }
 
-    /// A brute-force reference: every point's distance computed directly.
+    /// A brute-force reference: every point's distance computed directly with
+    /// [`distance`], then Redis's filters.
     fn brute(points: &[(f64, f64)], area: &Area) -> Vec<usize> {
         (0..points.len())
             .filter(|&i| {
                 let (lon, lat) = decode(encode(points[i].0, points[i].1).unwrap());
-                area.contains(lon, lat).is_some()
+                match area.shape {
+                    GeoShape::Radius(r) => distance(area.lon, area.lat, lon, lat) <= r * area.unit,
+                    GeoShape::Box { width, height } => {
+                        distance(lon, lat, area.lon, lat) <= width * area.unit / 2.0
+                            && distance(lon, lat, lon, area.lat) <= height * area.unit / 2.0
+                    }
+                }
             })
             .collect()
     }
@@ -797,7 +841,13 @@ mod tests {
             let GeoFound::Found(found) = store.geosearch(0, b"g", &q).unwrap() else {
                 panic!("no result");
             };
-            let area = Area { lon: center.0, lat: center.1, shape, unit: 1000.0 };
+            let area = Area {
+                lon: center.0,
+                lat: center.1,
+                shape,
+                unit: 1000.0,
+                from: Haversine::new(center.0, center.1),
+            };
             let mut got: Vec<usize> = found
                 .iter()
                 .map(|m| std::str::from_utf8(&m.member).unwrap().parse().unwrap())

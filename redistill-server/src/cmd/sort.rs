@@ -135,9 +135,33 @@ fn parse<'a>(args: &[&'a [u8]], readonly: bool) -> Result<Options<'a>, &'static 
     Ok(o)
 }
 
-/// One element being sorted, with what it sorts by.
+/// The elements being sorted, copied into one buffer (one allocation, not one each).
+#[derive(Default)]
+struct Elements {
+    bytes: Vec<u8>,
+    /// Where each element ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Elements {
+    fn push(&mut self, e: &[u8]) {
+        self.bytes.extend_from_slice(e);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+}
+
+/// One element being sorted (its index in [`Elements`]), with what it sorts by.
 struct Item {
-    element: Bytes,
+    at: usize,
     /// Numeric sorting: the weight (0 when BY finds nothing).
     score: f64,
     /// ALPHA with BY: the value found, if any.
@@ -149,33 +173,43 @@ fn c_str(s: &[u8]) -> &[u8] {
     s.split(|&b| b == 0).next().unwrap_or(s)
 }
 
-/// Redis's SORT comparison, ascending. ALPHA compares bytes: with STORE as
-/// `compareStringObjects` does (all of them), else as `strcoll` does in the C locale (up
-/// to a NUL).
-fn compare(a: &Item, b: &Item, alpha: bool, by: bool, store: bool) -> std::cmp::Ordering {
+/// How SORT compares.
+#[derive(Clone, Copy)]
+struct Order {
+    alpha: bool,
+    by: bool,
+    store: bool,
+    desc: bool,
+}
+
+/// Redis's SORT comparison. ALPHA compares bytes: with STORE as `compareStringObjects`
+/// does (all of them), else as `strcoll` does in the C locale (up to a NUL). DESC
+/// reverses the comparison, not the ties.
+fn compare(els: &Elements, a: &Item, b: &Item, o: Order) -> std::cmp::Ordering {
     use std::cmp::Ordering;
     let text = |x: &[u8], y: &[u8]| {
-        if store {
+        if o.store {
             x.cmp(y)
         } else {
             c_str(x).cmp(c_str(y))
         }
     };
-    if !alpha {
-        return match a.score.partial_cmp(&b.score) {
-            Some(Ordering::Equal) | None => a.element.cmp(&b.element),
-            Some(o) => o,
-        };
-    }
-    if by {
-        return match (&a.by, &b.by) {
+    let c = if !o.alpha {
+        match a.score.partial_cmp(&b.score) {
+            Some(Ordering::Equal) | None => els.get(a.at).cmp(els.get(b.at)),
+            Some(c) => c,
+        }
+    } else if o.by {
+        match (&a.by, &b.by) {
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Less,
             (Some(_), None) => Ordering::Greater,
             (Some(x), Some(y)) => text(x, y),
-        };
-    }
-    text(&a.element, &b.element)
+        }
+    } else {
+        text(els.get(a.at), els.get(b.at))
+    };
+    if o.desc { c.reverse() } else { c }
 }
 
 /// What a BY or GET pattern finds for `element`: `#` is the element itself; the first
@@ -207,15 +241,19 @@ fn lookup(ctx: &Ctx<'_>, pattern: &[u8], element: &[u8]) -> Option<Bytes> {
     }
 }
 
-/// Loads the elements of the sorted key in its own order; `None` for a missing key.
-fn load(ctx: &Ctx<'_>, key: &[u8]) -> Result<(Option<ValueType>, Vec<Bytes>), super::CommandError> {
+/// Loads the elements of the sorted key in its own order (none for a missing key).
+fn load(ctx: &Ctx<'_>, key: &[u8]) -> Result<(Option<ValueType>, Elements), super::CommandError> {
     let store = &ctx.shared.store;
     let db = ctx.client.db;
     let kind = store.value_type(db, key)?;
-    let elements = match kind {
-        None => Vec::new(),
-        Some(ValueType::List) => store.lrange(db, key, 0, -1)?,
-        Some(ValueType::Set) => store.smembers(db, key)?,
+    let mut els = Elements::default();
+    match kind {
+        None => {}
+        Some(ValueType::List) => store.lrange_with(db, key, 0, -1, |range| {
+            els.ends.reserve(range.len());
+            range.for_each(|e| els.push(e));
+        })?,
+        Some(ValueType::Set) => store.smembers(db, key)?.iter().for_each(|e| els.push(e)),
         Some(ValueType::ZSet) => {
             let spec = ZRangeSpec {
                 by: ZRangeBy::Rank { start: 0, stop: -1 },
@@ -223,14 +261,13 @@ fn load(ctx: &Ctx<'_>, key: &[u8]) -> Result<(Option<ValueType>, Vec<Bytes>), su
                 limit: None,
             };
             store.zrange_with(db, key, &spec, |items| {
-                let mut out = Vec::with_capacity(items.len());
-                items.for_each(|m, _| out.push(Bytes::copy_from_slice(m)));
-                out
-            })?
+                els.ends.reserve(items.len());
+                items.for_each(|m, _| els.push(m));
+            })?;
         }
         Some(_) => return Err(redistill_store::StoreError::WrongType.into()),
-    };
-    Ok((kind, elements))
+    }
+    Ok((kind, els))
 }
 
 /// SORT's LIMIT as Redis clamps it: the first and last index (`end < start`: nothing).
@@ -258,33 +295,33 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CommandRes
     // Alone from here on (see the module's doc); EXEC already holds every gate.
     let _alone: Option<Vec<_>> =
         (!ctx.client.tx.in_exec).then(|| shared.gates.iter().map(|g| g.write()).collect());
-    let (kind, mut elements) = load(ctx, args[1])?;
+    let (kind, els) = load(ctx, args[1])?;
     // A set has no order of its own to keep: with STORE it is sorted as text.
     if o.dont_sort && kind == Some(ValueType::Set) && o.store.is_some() {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;
     }
-    let (mut start, mut end) = limits(elements.len(), o.limit);
-    let ordered = matches!(kind, Some(ValueType::List | ValueType::ZSet));
-    if o.dont_sort && ordered {
+    let (mut start, mut end) = limits(els.len(), o.limit);
+    let mut order: Vec<usize> = (0..els.len()).collect();
+    if o.dont_sort && matches!(kind, Some(ValueType::List | ValueType::ZSet)) {
         // The key's own order (reversed by DESC), cut to the limit.
         if o.desc {
-            elements.reverse();
+            order.reverse();
         }
         let (s, e) = (start.max(0) as usize, (end + 1).max(0) as usize);
-        elements = if s < e {
-            elements.drain(s..e).collect()
+        order = if s < e {
+            order.drain(s..e).collect()
         } else {
             Vec::new()
         };
         end -= start;
         start = 0;
     }
-    let mut items: Vec<Item> = elements
+    let mut items: Vec<Item> = order
         .into_iter()
-        .map(|element| Item {
-            element,
+        .map(|at| Item {
+            at,
             score: 0.0,
             by: None,
         })
@@ -292,32 +329,37 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CommandRes
     let mut not_double = false;
     if !o.dont_sort {
         for item in &mut items {
+            let found;
             let value = match o.by {
-                Some(pattern) => match lookup(ctx, pattern, &item.element) {
-                    Some(v) => v,
+                Some(pattern) => match lookup(ctx, pattern, els.get(item.at)) {
+                    Some(v) => {
+                        found = v;
+                        &found[..]
+                    }
                     None => continue,
                 },
-                None => item.element.clone(),
+                None => els.get(item.at),
             };
             if o.alpha {
                 if o.by.is_some() {
-                    item.by = Some(value);
+                    item.by = Some(Bytes::copy_from_slice(value));
                 }
             } else {
-                match sort_weight(&value) {
+                match sort_weight(value) {
                     Some(w) => item.score = w,
                     None => not_double = true,
                 }
             }
         }
-        let (alpha, by, store, desc) = (o.alpha, o.by.is_some(), o.store.is_some(), o.desc);
-        // DESC reverses the comparison, not the ties.
-        let mut cmp = |a: &Item, b: &Item| {
-            let c = compare(a, b, alpha, by, store);
-            if desc { c.reverse() } else { c }
+        let how = Order {
+            alpha: o.alpha,
+            by: o.by.is_some(),
+            store: o.store.is_some(),
+            desc: o.desc,
         };
+        let mut cmp = |a: &Item, b: &Item| compare(&els, a, b, how);
         let whole = start == 0 && end == i64::try_from(items.len()).unwrap_or(i64::MAX) - 1;
-        if by && !whole {
+        if how.by && !whole {
             // Redis's partial quicksort, for its order of ties.
             partial_sort(&mut items, start, end, &mut cmp);
         } else {
@@ -334,14 +376,29 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CommandRes
     } else {
         &[]
     };
-    let out: Vec<Option<Bytes>> = if o.gets.is_empty() {
-        chosen.iter().map(|i| Some(i.element.clone())).collect()
-    } else {
-        chosen
-            .iter()
-            .flat_map(|i| o.gets.iter().map(|p| lookup(ctx, p, &i.element)))
-            .collect()
-    };
+    if o.gets.is_empty() {
+        match o.store {
+            Some(dst) => {
+                let values: Vec<&[u8]> = chosen.iter().map(|i| els.get(i.at)).collect();
+                let n = shared
+                    .store
+                    .store_list(ctx.client.db, dst, &values, Event::SortStore)?;
+                ctx.reply().len(n);
+            }
+            None => {
+                let mut reply = ctx.reply();
+                reply.array(chosen.len());
+                for i in chosen {
+                    reply.bulk(els.get(i.at));
+                }
+            }
+        }
+        return Ok(());
+    }
+    let out: Vec<Option<Bytes>> = chosen
+        .iter()
+        .flat_map(|i| o.gets.iter().map(|p| lookup(ctx, p, els.get(i.at))))
+        .collect();
     match o.store {
         Some(dst) => {
             let values: Vec<&[u8]> = out.iter().map(|v| v.as_deref().unwrap_or(b"")).collect();
