@@ -34,6 +34,10 @@
 #                                    the dense registers and a fresh estimate each time; unpipelined
 #                                    only, since at some 10,000 a second a pipelined run of 4x
 #                                    REQUESTS takes minutes)
+#        scripts/bench.sh geo        on a sorted set `geo` of GEO_POINTS (1,000,000) points spread over
+#                                    2 by 2 degrees around 14,38: GEOSEARCH (FROMLONLAT 14 38 BYRADIUS
+#                                    1 km: about 80 points), and SORT_10K: SORT of a list `sortlist`
+#                                    of 10,000 random numbers (SORT_REQUESTS per run, default 2000)
 # Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
 #        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
 # List rows use redis-benchmark's one list key: each LPUSH/RPUSH row adds what the LPOP/RPOP
@@ -43,7 +47,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
-REQUESTS=${REQUESTS:-1000000}
+REQUESTS=${REQUESTS:-$([[ ${1:-} == geo ]] && echo 100000 || echo 1000000)}
 KEYSPACE=${KEYSPACE:-100000}
 DEFAULT_WORKLOADS="SET:50:1:3 GET:50:1:3 SET:50:1:1024 GET:50:1:1024 SET:50:16:3 GET:50:16:3 SET:100:64:3 GET:100:64:3 SET:50:16:1024 GET:50:16:1024"
 LIST_WORKLOADS="LPUSH:50:1:3 LPOP:50:1:3 RPUSH:50:1:3 RPOP:50:1:3 LPUSH:50:16:3 LPOP:50:16:3 RPUSH:50:16:3 RPOP:50:16:3 LRANGE_100:50:1:3 LRANGE_600:50:1:3 LRANGE_100:50:16:3 LRANGE_600:50:16:3 BRPOP:50:1:3"
@@ -58,6 +62,13 @@ if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
 if [[ ${1:-} == sets ]]; then DEFAULT_WORKLOADS=$SET_WORKLOADS; fi
 if [[ ${1:-} == bitmaps ]]; then DEFAULT_WORKLOADS=$BITMAP_WORKLOADS; fi
 if [[ ${1:-} == hll ]]; then DEFAULT_WORKLOADS=$HLL_WORKLOADS; fi
+GEO_WORKLOADS="GEOSEARCH:50:1:3 GEOSEARCH:50:16:3 SORT_10K:50:1:3 SORT_10K:50:16:3"
+BIG_ZSET=${BIG_ZSET:-1000000}
+GEO_POINTS=${GEO_POINTS:-1000000}
+SORT_REQUESTS=${SORT_REQUESTS:-2000}
+if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
+if [[ ${1:-} == sets ]]; then DEFAULT_WORKLOADS=$SET_WORKLOADS; fi
+if [[ ${1:-} == geo ]]; then DEFAULT_WORKLOADS=$GEO_WORKLOADS; fi
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
 if [[ $WORKLOADS == *BIT* ]]; then cargo build --release --quiet -p redistill-server --example bitmap_load; fi
@@ -79,6 +90,8 @@ run() {
     ZRANK) label="ZRANK big member:__rand_int__" ;;
     ZRANGEBYSCORE) label="ZRANGEBYSCORE big __rand_int__ +inf LIMIT 0 10" ;;
     ZINCRBY) label="ZINCRBY big 1 member:__rand_int__" ;;
+    GEOSEARCH) label="GEOSEARCH geo FROMLONLAT 14 38 BYRADIUS 1 km"; what=($label) ;;
+    SORT_10K) label="SORT sortlist"; what=($label) ;;
   esac
   if [[ $label == *big* ]]; then what=($label); keyspace=$BIG_ZSET; fi
   if [[ $cmd == DUMP_* ]]; then label="DUMP dump:${cmd#DUMP_}"; what=($label); fi
@@ -126,7 +139,7 @@ printf '| %-24s | %12s | %9s | %12s | %9s | %6s | %6s |\n' workload "redis ops/s
 printf '|%s|\n' "--------------------------|--------------|-----------|--------------|-----------|--------|--------"
 for w in $WORKLOADS; do
   IFS=: read -r cmd c p d <<<"$w"
-  n=$REQUESTS; (( p > 1 )) && n=$((REQUESTS * 4))
+  n=$REQUESTS; [[ $cmd == SORT_10K ]] && n=$SORT_REQUESTS; (( p > 1 )) && n=$((n * 4))
   if [[ $cmd == GET ]]; then  # GETs should hit values of the workload's size
     for port in "$REDIS_PORT" "$OURS_PORT"; do
       taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -c 50 -P 64 -d "$d" -r "$KEYSPACE" -n $((KEYSPACE * 10)) -q >/dev/null
@@ -171,6 +184,36 @@ for start in range(0, n, 1000):
       n=$((REQUESTS / 10)); RESTORE_DIR=${RESTORE_DIR:-$(mktemp -d)}
       python3 scripts/bench-dump.py restores "$REDIS_PORT" "$kind" "$n" >"$RESTORE_DIR/$cmd"
     fi
+  if [[ $cmd == GEOSEARCH ]]; then
+    for port in "$REDIS_PORT" "$OURS_PORT"; do  # the points, loaded once per server
+      if [[ $(redis-cli -p "$port" ZCARD geo) != "$GEO_POINTS" ]]; then
+        redis-cli -p "$port" DEL geo >/dev/null
+        python3 -c '
+import random, sys
+n, out = int(sys.argv[1]), sys.stdout.buffer
+rng = random.Random(7)
+for start in range(0, n, 1000):
+    args = [b"GEOADD", b"geo"]
+    for i in range(start, min(n, start + 1000)):
+        args += [b"%.6f" % rng.uniform(13, 15), b"%.6f" % rng.uniform(37, 39), b"p:%d" % i]
+    out.write(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+' "$GEO_POINTS" | redis-cli -p "$port" --pipe >/dev/null
+      fi
+    done
+  fi
+  if [[ $cmd == SORT_10K ]]; then
+    for port in "$REDIS_PORT" "$OURS_PORT"; do  # 10,000 random numbers, the same for both
+      if [[ $(redis-cli -p "$port" LLEN sortlist) != 10000 ]]; then
+        redis-cli -p "$port" DEL sortlist >/dev/null
+        python3 -c '
+import random, sys
+rng, out = random.Random(7), sys.stdout.buffer
+for start in range(0, 10000, 1000):
+    args = [b"RPUSH", b"sortlist"] + [b"%d" % rng.randrange(1000000) for _ in range(1000)]
+    out.write(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+' | redis-cli -p "$port" --pipe >/dev/null
+      fi
+    done
   fi
   r_ops=(); r_us=(); o_ops=(); o_us=()
   for ((i = 0; i < ROUNDS; i++)); do

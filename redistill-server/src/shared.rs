@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use mio::Waker;
-use parking_lot::RwLock;
+use parking_lot::{RwLock, RwLockWriteGuard};
 use redistill_store::Store;
 
 use crate::blocking::Blocking;
@@ -83,6 +83,12 @@ impl std::ops::Deref for Gate {
 }
 
 impl Shared {
+    /// Every worker's gate, held for writing: no other command runs until they drop
+    /// (EXEC, SORT, DEBUG SLEEP and RELOAD).
+    pub fn every_gate(&self) -> Vec<RwLockWriteGuard<'_, ()>> {
+        self.gates.iter().map(|gate| gate.write()).collect()
+    }
+
     /// Copies what connections read on every command out of the configuration; called at
     /// start and after each CONFIG SET.
     pub fn refresh_limits(&self, config: &Config) {

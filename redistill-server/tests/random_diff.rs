@@ -1259,3 +1259,257 @@ fn random_hll_values_match_redis() {
         steps
     });
 }
+
+const GEO_KEYS: &[&str] = &["g1", "g1", "g1", "g2", "g2", "k1"];
+const GEO_MEMBERS: &[&str] = &["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "x"];
+const GEO_UNITS: &[&str] = &["m", "km", "mi", "ft", "KM"];
+
+/// A point in a small area (about 20 km across), now and then anywhere on the map (near
+/// the poles and the antimeridian too) or outside the storable range.
+fn geo_point(rng: &mut Rng) -> [String; 2] {
+    match rng.below(40) {
+        0 => return [rng.pick(&["181", "13.1", "abc"]).into(), "85.1".into()],
+        1..=4 => {
+            let lon = -180.0 + (rng.below(360_000_001) as f64) / 1_000_000.0;
+            let lat = -85.05 + (rng.below(170_100_001) as f64) / 1_000_000.0;
+            return [format!("{lon:.6}"), format!("{lat:.6}")];
+        }
+        _ => {}
+    }
+    let lon = 13.0 + (rng.below(200_000) as f64) / 1_000_000.0;
+    let lat = 38.0 + (rng.below(200_000) as f64) / 1_000_000.0;
+    [format!("{lon:.6}"), format!("{lat:.6}")]
+}
+
+/// A search's shape: a radius or a box, in any unit, now and then zero or negative.
+fn geo_shape(rng: &mut Rng, words: &mut Vec<String>) {
+    let boxed = rng.below(2) == 0;
+    let unit = rng.pick(GEO_UNITS);
+    // Sizes scaled so that a shape covers part of the area in any unit.
+    let scale = if unit == "m" || unit == "ft" {
+        1000.0
+    } else {
+        1.0
+    };
+    let mut size = || -> String {
+        match rng.below(12) {
+            0 => "0".into(),
+            1 => "-1".into(),
+            // Up to half the globe: cells repeat and wrap around.
+            2 => format!("{}", rng.below(20_000_000) as f64 / 1000.0 * scale),
+            _ => format!("{}", rng.below(15_000) as f64 / 1000.0 * scale),
+        }
+    };
+    if !boxed {
+        words.extend(["BYRADIUS".into(), size(), unit.into()]);
+    } else {
+        words.extend(["BYBOX".into(), size(), size(), unit.into()]);
+    }
+}
+
+/// A search's options, in random order.
+fn geo_options(rng: &mut Rng, words: &mut Vec<String>, store: bool) {
+    for _ in 0..rng.below(4) {
+        match rng.below(8) {
+            0 => words.push(rng.pick(&["ASC", "DESC"]).into()),
+            1 | 2 => words.extend([
+                "COUNT".into(),
+                rng.pick(&["1", "2", "3", "5", "100", "0"]).into(),
+            ]),
+            3 => words.extend([
+                "COUNT".into(),
+                rng.pick(&["1", "2", "4"]).into(),
+                "ANY".into(),
+            ]),
+            4 if !store => words.push("WITHDIST".into()),
+            5 if !store => words.push("WITHCOORD".into()),
+            6 if !store => words.push("WITHHASH".into()),
+            _ if store => words.push("STOREDIST".into()),
+            _ => words.push("ASC".into()),
+        }
+    }
+}
+
+fn geo_command(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let k = rng.pick(GEO_KEYS);
+    let m = rng.pick(GEO_MEMBERS);
+    let mut words: Vec<String> = Vec::new();
+    match rng.below(20) {
+        0..=5 => {
+            words.extend(["GEOADD".into(), k.into()]);
+            if rng.below(4) == 0 {
+                words.push(rng.pick(&["NX", "XX", "CH", "nx"]).into());
+            }
+            for _ in 0..=rng.below(3) {
+                words.extend(geo_point(rng));
+                words.push(rng.pick(GEO_MEMBERS).into());
+            }
+        }
+        6..=9 => {
+            words.extend(["GEOSEARCH".into(), k.into()]);
+            if rng.below(3) == 0 {
+                words.extend(["FROMMEMBER".into(), m.into()]);
+            } else {
+                words.push("FROMLONLAT".into());
+                words.extend(geo_point(rng));
+            }
+            geo_shape(rng, &mut words);
+            geo_options(rng, &mut words, false);
+        }
+        10 | 11 => {
+            words.extend([
+                "GEOSEARCHSTORE".into(),
+                rng.pick(&["d1", "d2", "g2"]).into(),
+                k.into(),
+            ]);
+            if rng.below(3) == 0 {
+                words.extend(["FROMMEMBER".into(), m.into()]);
+            } else {
+                words.push("FROMLONLAT".into());
+                words.extend(geo_point(rng));
+            }
+            geo_shape(rng, &mut words);
+            geo_options(rng, &mut words, true);
+        }
+        12 => {
+            words.extend(["GEORADIUS".into(), k.into()]);
+            words.extend(geo_point(rng));
+            words.extend([format!("{}", rng.below(15)), rng.pick(&["km", "mi"]).into()]);
+            geo_options(rng, &mut words, false);
+            if rng.below(3) == 0 {
+                words.extend([rng.pick(&["STORE", "STOREDIST"]).into(), "d1".into()]);
+            }
+        }
+        13 => {
+            words.extend(["GEORADIUSBYMEMBER".into(), k.into(), m.into()]);
+            words.extend([format!("{}", rng.below(15)), rng.pick(&["km", "mi"]).into()]);
+            geo_options(rng, &mut words, false);
+        }
+        14 => words.extend([
+            "GEOPOS".into(),
+            k.into(),
+            m.into(),
+            rng.pick(GEO_MEMBERS).into(),
+        ]),
+        15 => words.extend([
+            "GEODIST".into(),
+            k.into(),
+            m.into(),
+            rng.pick(GEO_MEMBERS).into(),
+            rng.pick(GEO_UNITS).into(),
+        ]),
+        16 => words.extend(["GEOHASH".into(), k.into(), m.into()]),
+        17 => words.extend(["ZREM".into(), k.into(), m.into()]),
+        18 => {
+            let dst = rng.pick(&["d1", "d2"]);
+            words.extend(["ZRANGE", dst, "0", "-1", "WITHSCORES"].map(String::from));
+        }
+        _ => words.extend(["ZCARD".into(), k.into()]),
+    }
+    words.into_iter().map(String::into_bytes).collect()
+}
+
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_geo_sequences_match_redis() {
+    compare_seeds(|rng| {
+        let mut steps = vec![
+            zset_layout(rng),
+            (0, [&b"SET"[..], b"k1", b"v"].map(<[u8]>::to_vec).to_vec()),
+        ];
+        steps.extend((0..200).map(|_| (rng.below(2), geo_command(rng))));
+        steps
+    });
+}
+
+const SORT_KEYS: &[&str] = &["sl", "sl", "ss", "sz", "sz", "k1", "none"];
+const SORT_ELEMENTS: &[&str] = &["1", "2", "3", "10", "-4", "2.5", "a", "b", "07"];
+const SORT_PATTERNS: &[&str] = &["w_*", "hw_*->f", "hw_*->g", "nosort", "#", "w_*x", "*"];
+
+/// SORT over lists, sets and sorted sets with weight keys and hash fields. ALPHA with BY
+/// on a set or sorted set would break ties in the order the elements were loaded, and a
+/// constant BY would leave a set in its order, which for those is the hash table's: those
+/// are left out.
+fn sort_command(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let e = rng.pick(SORT_ELEMENTS);
+    let words: Vec<String> = match rng.below(12) {
+        0 => vec!["RPUSH".into(), "sl".into(), e.into()],
+        1 => vec!["SADD".into(), "ss".into(), e.into()],
+        2 => vec![
+            "ZADD".into(),
+            "sz".into(),
+            rng.pick(&["1", "2", "0", "-1"]).into(),
+            e.into(),
+        ],
+        3 => vec![
+            "SET".into(),
+            format!("w_{e}"),
+            rng.pick(&["5", "-1", "2.5", "x", "10", ""]).into(),
+        ],
+        4 => vec![
+            "HSET".into(),
+            format!("hw_{e}"),
+            rng.pick(&["f", "g"]).into(),
+            rng.pick(&["1", "3", "zz", "aa", "0"]).into(),
+        ],
+        5 => vec!["DEL".into(), format!("w_{e}")],
+        _ => {
+            let k = rng.pick(SORT_KEYS);
+            let mut w = vec![
+                rng.pick(&["SORT", "SORT", "SORT_RO"]).to_string(),
+                k.to_string(),
+            ];
+            let by = rng.below(3) == 0;
+            if by {
+                let pattern = rng.pick(SORT_PATTERNS);
+                // A constant BY leaves a set in its hash table's order, which differs.
+                let pattern = if k == "ss" && !pattern.contains('*') {
+                    "w_*"
+                } else {
+                    pattern
+                };
+                w.extend(["BY".into(), pattern.into()]);
+            }
+            let alpha_by = by && rng.below(2) == 0;
+            if (rng.below(2) == 0 && !by) || (alpha_by && k == "sl") {
+                w.push("ALPHA".into());
+            }
+            if rng.below(3) == 0 {
+                w.push(rng.pick(&["ASC", "DESC"]).into());
+            }
+            if rng.below(3) == 0 {
+                w.extend([
+                    "LIMIT".into(),
+                    rng.pick(&["0", "1", "-1", "5"]).into(),
+                    rng.pick(&["0", "2", "-1", "10"]).into(),
+                ]);
+            }
+            for _ in 0..rng.below(3) {
+                w.extend(["GET".into(), rng.pick(SORT_PATTERNS).into()]);
+            }
+            if w[0] == "SORT" && rng.below(4) == 0 {
+                w.extend(["STORE".into(), rng.pick(&["dst", "sl", "k1"]).into()]);
+            }
+            w
+        }
+    };
+    words.into_iter().map(String::into_bytes).collect()
+}
+
+/// SORT sequences, BY with LIMIT included: there Redis sorts with its partial quicksort,
+/// whose order of ALPHA's ties redistill reproduces.
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_sort_sequences_match_redis() {
+    compare_seeds(|rng| {
+        let mut steps = vec![(0, [&b"SET"[..], b"k1", b"v"].map(<[u8]>::to_vec).to_vec())];
+        steps.extend((0..200).map(|_| (rng.below(2), sort_command(rng))));
+        steps.push((
+            0,
+            [&b"LRANGE"[..], b"dst", b"0", b"-1"]
+                .map(<[u8]>::to_vec)
+                .to_vec(),
+        ));
+        steps
+    });
+}

@@ -170,6 +170,12 @@ pub enum Event {
     /// cardinality it computed in the HyperLogLog's cache. Redis touches watched keys for
     /// it but publishes nothing ([`Event::notifies`] is false).
     Modified,
+    /// GEOSEARCHSTORE's destination.
+    GeoSearchStore,
+    /// GEORADIUS and GEORADIUSBYMEMBER STORE/STOREDIST's destination.
+    GeoRadiusStore,
+    /// SORT STORE's destination.
+    SortStore,
 }
 
 impl Event {
@@ -226,6 +232,9 @@ impl Event {
             Event::ZRangeStore => "zrangestore",
             Event::PfAdd => "pfadd",
             Event::Modified => "modified",
+            Event::GeoSearchStore => "geosearchstore",
+            Event::GeoRadiusStore => "georadiusstore",
+            Event::SortStore => "sortstore",
         }
     }
 
@@ -245,7 +254,8 @@ impl Event {
 
     /// The notification class Redis files the event under, as its
     /// `notify-keyspace-events` letter: `g` generic, `$` string, `h` hash, `x` expired,
-    /// `e` evicted, `n` new, `l` list, `s` set (and `z`, `t`, `m`, `d` for the types to come).
+    /// `e` evicted, `n` new, `l` list, `s` set, `z` sorted set (and `t`, `m`, `d` for the
+    /// types to come).
     pub fn class(self) -> char {
         match self {
             Event::New => 'n',
@@ -294,7 +304,10 @@ impl Event {
             | Event::ZUnionStore
             | Event::ZInterStore
             | Event::ZDiffStore
-            | Event::ZRangeStore => 'z',
+            | Event::ZRangeStore
+            | Event::GeoSearchStore
+            | Event::GeoRadiusStore => 'z',
+            Event::SortStore => 'l',
         }
     }
 }

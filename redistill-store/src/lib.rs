@@ -61,6 +61,7 @@ mod error;
 pub mod evict;
 mod expire;
 mod float;
+pub mod geo;
 mod glob;
 mod hashes;
 mod hashobj;
@@ -75,12 +76,14 @@ mod lists;
 mod memory;
 mod multikey;
 mod packed;
+mod partial_sort;
 mod quicklist;
 mod scan;
 mod setobj;
 mod sets;
 mod shard;
 mod snapshot;
+mod sort;
 mod store;
 mod strings;
 mod table;
@@ -116,6 +119,7 @@ pub use inspect::{ListLayout, ObjectLayout};
 pub use lcs::{Lcs, LcsError, LcsMatch, lcs};
 pub use lists::{DEFAULT_LIST_COMPRESS_DEPTH, DEFAULT_LIST_MAX_LISTPACK_SIZE, ListRange};
 pub use memory::{SizeClasses, set_size_classes, size_classes};
+pub use partial_sort::partial_sort;
 pub use quicklist::ListEnd;
 pub use scan::ScanOptions;
 pub use setobj::{
@@ -129,5 +133,5 @@ pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions,
 pub use zsets::{
     Aggregate, DEFAULT_ZSET_MAX_LISTPACK_ENTRIES, DEFAULT_ZSET_MAX_LISTPACK_VALUE, LexBound,
     LexRange, ScoreBound, ScoreRange, ScoredMember, ZAddOptions, ZAddResult, ZRangeBy, ZRangeItems,
-    ZRangeSpec, ZSetOp,
+    ZRangeSpec, ZScoreScan, ZSetOp,
 };

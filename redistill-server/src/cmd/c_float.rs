@@ -5,6 +5,8 @@
 //! doubles, and `redistill_resp` reads RESP3 double frames by the protocol's grammar; every
 //! float argument of a command is read here.
 
+use super::args::c_str;
+
 /// C's `isspace` in the C locale.
 fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
@@ -208,6 +210,14 @@ pub(crate) fn parse_double(s: &[u8]) -> Option<f64> {
     if s.first().is_none_or(|&b| is_c_space(b)) {
         return None;
     }
+    let r = strtod(s);
+    (r.used == s.len() && !r.out_of_range && !r.value.is_nan()).then_some(r.value)
+}
+
+/// A SORT weight as Redis reads it: `strtod` over the whole C string (so `""` is 0 and
+/// leading spaces are allowed), not NaN, not out of a double's range.
+pub(crate) fn sort_weight(s: &[u8]) -> Option<f64> {
+    let s = c_str(s);
     let r = strtod(s);
     (r.used == s.len() && !r.out_of_range && !r.value.is_nan()).then_some(r.value)
 }

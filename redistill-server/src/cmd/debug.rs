@@ -163,11 +163,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let shared = ctx.shared;
     let in_exec = ctx.client.tx.in_exec;
     let whole_server = !in_exec && (is(sub, "SLEEP") || is(sub, "RELOAD"));
-    let _exclusive: Vec<_> = if whole_server {
-        shared.gates.iter().map(|gate| gate.write()).collect()
-    } else {
-        Vec::new()
-    };
+    let _exclusive = whole_server.then(|| shared.every_gate());
     let _gate = (!in_exec && !whole_server).then(|| shared.gates[ctx.worker].read());
     match () {
         () if is(sub, "HELP") && n == 2 => ctx.reply().help(HELP),

@@ -25,6 +25,7 @@ mod connection;
 mod debug;
 mod diagnostics;
 mod dump;
+mod geo;
 mod hashes;
 mod hyperloglog;
 mod info;
@@ -37,6 +38,7 @@ mod reply;
 mod scan;
 mod server;
 mod sets;
+mod sort;
 mod strings;
 mod table;
 mod transactions;
@@ -150,6 +152,8 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(hashes::COMMANDS)
         .chain(lists::COMMANDS)
         .chain(zsets::COMMANDS)
+        .chain(geo::COMMANDS)
+        .chain(sort::COMMANDS)
         .chain(sets::COMMANDS)
         .chain(bitmaps::COMMANDS)
         .chain(hyperloglog::COMMANDS)
@@ -388,7 +392,7 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -
 }
 
 /// Whether a looked-up request takes the gates it needs itself (EXEC, which runs a
-/// transaction's queue, and DEBUG): [`execute`] must be called for it without the gate.
+/// transaction's queue, DEBUG and SORT): [`execute`] must be called for it without the gate.
 pub(crate) fn takes_all_gates(lookup: &Lookup) -> bool {
     matches!(lookup, Ok(resolved) if resolved.command.flags.intersects(Flags::RUNS_QUEUE | Flags::OWN_GATES))
 }
@@ -396,8 +400,8 @@ pub(crate) fn takes_all_gates(lookup: &Lookup) -> bool {
 /// Runs one request, looked up with [`resolve`], and appends its reply, unless CLIENT
 /// REPLY silences it. `args` is not empty.
 ///
-/// The caller holds its worker's gate for reading (see `transactions`), except for EXEC
-/// ([`takes_all_gates`]), which takes every gate itself.
+/// The caller holds its worker's gate for reading (see `transactions`), except for the
+/// commands that take their gates themselves ([`takes_all_gates`]).
 pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     let reply_at = ctx.out.len();
     if ctx.client.reply_mode == ReplyMode::SkipNext {

@@ -59,6 +59,18 @@ impl<'a> Reply<'a> {
         encode::write_double(self.out, Version::Resp2, d);
     }
 
+    /// A double already written out (`text`): `,text` in RESP3, a bulk string in RESP2,
+    /// as Redis's `addReplyHumanLongDouble` answers.
+    pub fn double_text(&mut self, text: &[u8]) {
+        if self.version == Version::Resp3 {
+            self.out.push(b',');
+            self.out.extend_from_slice(text);
+            self.out.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(text);
+        }
+    }
+
     /// A double, or null.
     pub fn opt_double(&mut self, d: Option<f64>) {
         match d {

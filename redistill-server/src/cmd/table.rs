@@ -56,7 +56,8 @@ bitflags! {
         /// the client (Redis's `CMD_PROTECTED`).
         const PROTECTED = 1 << 28;
         /// Not a Redis flag: runs without its worker's gate and takes the gates it needs
-        /// itself (DEBUG, whose SLEEP and RELOAD stop the whole server).
+        /// itself (DEBUG, whose SLEEP and RELOAD stop the whole server; SORT, whose BY and
+        /// GET read keys known only as it sorts, so it runs alone).
         const OWN_GATES = 1 << 27;
         /// Not a Redis flag: runs at once inside MULTI rather than being queued (MULTI,
         /// EXEC, DISCARD, WATCH, QUIT, RESET).
@@ -148,13 +149,6 @@ pub(crate) use {acl, flags, key_flags};
 
 /// Where the search for a key specification's keys begins.
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "for keys after a keyword (MIGRATE, XREAD) or found by code"
-    )
-)]
 pub(crate) enum BeginSearch {
     /// At this argument index.
     Index(i32),
@@ -170,7 +164,6 @@ pub(crate) enum BeginSearch {
 
 /// How a key specification's keys follow its beginning.
 #[derive(Clone, Copy, Debug)]
-#[cfg_attr(not(test), expect(dead_code, reason = "for keys found by code (SORT)"))]
 pub(crate) enum FindKeys {
     /// The last key's index relative to the first (negative: from the end), every
     /// `step`-th argument; with `limit` above 1, only that fraction of the rest.

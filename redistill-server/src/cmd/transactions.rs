@@ -84,7 +84,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     }
     // With every gate held no other command runs, so what the watch check sees holds
     // until the queued commands have run.
-    let _exclusive: Vec<_> = shared.gates.iter().map(|gate| gate.write()).collect();
+    let _exclusive = shared.every_gate();
     let tx = &ctx.client.tx;
     let vanished = || {
         tx.existed_when_watched
