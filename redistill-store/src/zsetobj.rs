@@ -390,83 +390,75 @@ struct Kid {
 }
 
 /// A node of the order tree: up to [`FANOUT`] subtrees in order (one more while it
-/// splits), in an array of its own so that the nodes live in one allocation.
-#[derive(Clone)]
+/// splits), its array grown a few kids at a time (the nodes of small sets hold few).
+#[derive(Clone, Default)]
 struct Node {
-    kids: [Kid; FANOUT + 1],
-    n: u32,
+    kids: Vec<Kid>,
     /// The first leaf under this node: its first member routes among equal scores.
     lead: u32,
 }
 
-impl Default for Node {
-    fn default() -> Self {
-        Node {
-            kids: [Kid::default(); FANOUT + 1],
-            n: 0,
-            lead: 0,
-        }
-    }
-}
-
 impl Node {
     fn kids(&self) -> &[Kid] {
-        &self.kids[..self.n as usize]
+        &self.kids
     }
 
     fn kids_mut(&mut self) -> &mut [Kid] {
-        &mut self.kids[..self.n as usize]
+        &mut self.kids
     }
 
     fn len(&self) -> usize {
-        self.n as usize
+        self.kids.len()
     }
 
     fn total(&self) -> usize {
-        self.kids().iter().map(|k| k.count).sum()
+        self.kids.iter().map(|k| k.count).sum()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        if self.kids.capacity() == 0 {
+            0
+        } else {
+            alloc_size(self.kids.capacity() * std::mem::size_of::<Kid>())
+        }
+    }
+
+    /// Room for `more` kids, growing by an eighth at least.
+    fn reserve(&mut self, more: usize) {
+        if self.kids.capacity() - self.kids.len() < more {
+            self.kids.reserve_exact(more.max(self.kids.len() / 8));
+        }
     }
 
     fn insert(&mut self, at: usize, kid: Kid) {
-        let n = self.len();
-        self.kids.copy_within(at..n, at + 1);
-        self.kids[at] = kid;
-        self.n += 1;
+        self.reserve(1);
+        self.kids.insert(at, kid);
     }
 
     fn remove(&mut self, at: usize) -> Kid {
-        let n = self.len();
-        let kid = self.kids[at];
-        self.kids.copy_within(at + 1..n, at);
-        self.n -= 1;
+        let kid = self.kids.remove(at);
+        if self.kids.capacity() > 2 * self.kids.len() + 4 {
+            self.kids.shrink_to_fit();
+        }
         kid
     }
 
     /// Moves the kids from `at` on to the end of `to`.
     fn move_tail(&mut self, at: usize, to: &mut Node) {
-        let n = self.len();
-        let m = to.len();
-        to.kids[m..m + n - at].copy_from_slice(&self.kids[at..n]);
-        to.n += (n - at) as u32;
-        self.n = at as u32;
+        to.reserve(self.kids.len() - at);
+        to.kids.extend(self.kids.drain(at..));
     }
 
     /// Moves the first `k` kids to the end of `to`.
     fn move_head(&mut self, k: usize, to: &mut Node) {
-        let n = self.len();
-        let m = to.len();
-        to.kids[m..m + k].copy_from_slice(&self.kids[..k]);
-        to.n += k as u32;
-        self.kids.copy_within(k..n, 0);
-        self.n -= k as u32;
+        to.reserve(k);
+        to.kids.extend(self.kids.drain(..k));
     }
 
     /// Puts `head`'s kids (all before this node's) in front.
     fn prepend(&mut self, head: &[Kid]) {
-        let n = self.len();
-        let k = head.len();
-        self.kids.copy_within(0..n, k);
-        self.kids[..k].copy_from_slice(head);
-        self.n += k as u32;
+        self.reserve(head.len());
+        self.kids.splice(0..0, head.iter().copied());
     }
 }
 
@@ -498,6 +490,8 @@ struct Order {
     /// Slab of nodes; a freed one is listed in `free_nodes`.
     nodes: Vec<Node>,
     free_nodes: Vec<u32>,
+    /// Sum of the nodes' kid arrays' allocations.
+    node_bytes: usize,
     root: u32,
     /// Levels of nodes above the leaves; 0 while empty.
     height: usize,
@@ -566,17 +560,21 @@ impl Order {
     }
 
     fn alloc_node(&mut self, node: Node) -> u32 {
+        self.node_bytes += node.heap_bytes();
         if let Some(id) = self.free_nodes.pop() {
             self.nodes[id as usize] = node;
             return id;
         }
-        grow(&mut self.nodes);
+        if self.nodes.len() == self.nodes.capacity() {
+            self.nodes.reserve_exact((self.nodes.len() / 8).max(1));
+        }
         self.nodes.push(node);
         (self.nodes.len() - 1) as u32
     }
 
     fn free_node(&mut self, id: u32) {
-        self.nodes[id as usize].n = 0;
+        let node = std::mem::take(&mut self.nodes[id as usize]);
+        self.node_bytes -= node.heap_bytes();
         grow(&mut self.free_nodes);
         self.free_nodes.push(id);
     }
@@ -591,6 +589,15 @@ impl Order {
 
     fn node_mut(&mut self, id: u32) -> &mut Node {
         &mut self.nodes[id as usize]
+    }
+
+    /// Edits a node's kid array, keeping the byte total.
+    fn edit_node<R>(&mut self, id: u32, f: impl FnOnce(&mut Node) -> R) -> R {
+        let node = &mut self.nodes[id as usize];
+        let before = node.heap_bytes();
+        let r = f(node);
+        self.node_bytes = self.node_bytes - before + node.heap_bytes();
+        r
     }
 
     /// Edits a leaf, keeping the byte total.
@@ -749,9 +756,10 @@ impl Order {
                 }
                 Some(right) => {
                     let left = self.node_kid(child);
-                    let node = self.node_mut(id);
-                    node.kids[i] = left;
-                    node.insert(i + 1, right);
+                    self.edit_node(id, |node| {
+                        node.kids[i] = left;
+                        node.insert(i + 1, right);
+                    });
                     Some(i + 1)
                 }
             }
@@ -772,7 +780,7 @@ impl Order {
         }
         .clamp(MIN_KIDS, n - MIN_KIDS);
         let mut right = Node::default();
-        self.node_mut(id).move_tail(cut, &mut right);
+        self.edit_node(id, |node| node.move_tail(cut, &mut right));
         let rid = self.alloc_node(right);
         self.refresh_lead(rid, level);
         Some(self.node_kid(rid))
@@ -811,9 +819,10 @@ impl Order {
         let tail = self.with_leaf(leaf, |l| l.split_off(at));
         let new = self.alloc_leaf(tail);
         let (left, right) = (self.leaf_kid(leaf), self.leaf_kid(new));
-        let node = self.node_mut(id);
-        node.kids[i] = left;
-        node.insert(i + 1, right);
+        self.edit_node(id, |node| {
+            node.kids[i] = left;
+            node.insert(i + 1, right);
+        });
         Some(i + 1)
     }
 
@@ -977,7 +986,7 @@ impl Order {
         let len = self.leaf(leaf).len();
         if len == 0 {
             self.free_leaf(leaf);
-            self.node_mut(id).remove(i);
+            self.edit_node(id, |node| node.remove(i));
             return k;
         }
         let kid = self.leaf_kid(leaf);
@@ -1003,7 +1012,7 @@ impl Order {
         };
         match pair {
             Some(left) => {
-                let right_kid = self.node_mut(id).remove(left + 1);
+                let right_kid = self.edit_node(id, |node| node.remove(left + 1));
                 let right = self.free_leaf(right_kid.id);
                 let lid = self.node(id).kids[left].id;
                 self.with_leaf(lid, |l| l.append(&right));
@@ -1027,25 +1036,23 @@ impl Order {
         let (na, nb) = (self.node(a).len(), self.node(b).len());
         let mut na_node = std::mem::take(self.node_mut(a));
         let mut nb_node = std::mem::take(self.node_mut(b));
+        self.node_bytes -= na_node.heap_bytes() + nb_node.heap_bytes();
         let merged = na + nb <= FANOUT;
         if merged {
             nb_node.move_head(nb, &mut na_node);
-            *self.node_mut(a) = na_node;
-            *self.node_mut(b) = nb_node;
-            self.free_node(b);
-            self.node_mut(id).remove(left + 1);
         } else if na < nb {
             nb_node.move_head((nb - na) / 2, &mut na_node);
-            *self.node_mut(a) = na_node;
-            *self.node_mut(b) = nb_node;
         } else {
-            let k = (na - nb) / 2;
-            let at = na - k;
-            let tail: Vec<Kid> = na_node.kids[at..na].to_vec();
-            na_node.n = at as u32;
+            let at = na - (na - nb) / 2;
+            let tail: Vec<Kid> = na_node.kids.drain(at..).collect();
             nb_node.prepend(&tail);
-            *self.node_mut(a) = na_node;
-            *self.node_mut(b) = nb_node;
+        }
+        self.node_bytes += na_node.heap_bytes() + nb_node.heap_bytes();
+        *self.node_mut(a) = na_node;
+        *self.node_mut(b) = nb_node;
+        if merged {
+            self.free_node(b);
+            self.edit_node(id, |node| node.remove(left + 1));
         }
         self.refresh_lead(a, level - 1);
         let ka = self.node_kid(a);
@@ -1138,15 +1145,18 @@ impl Order {
         self.leaves.len() - self.free_leaves.len()
     }
 
-    /// Counts the leaves' allocations afresh (after a clone, which allocates to size).
+    /// Counts the leaves' and nodes' allocations afresh (after a clone, which allocates to
+    /// size).
     fn recount(&mut self) {
         self.leaf_bytes = self.leaves.iter().map(Pack::heap_bytes).sum();
+        self.node_bytes = self.nodes.iter().map(Node::heap_bytes).sum();
     }
 
     fn heap_bytes(&self) -> usize {
         alloc_size(self.leaves.capacity() * std::mem::size_of::<Pack>())
             + alloc_size(self.free_leaves.capacity() * std::mem::size_of::<u32>())
             + alloc_size(self.nodes.capacity() * std::mem::size_of::<Node>())
+            + self.node_bytes
             + alloc_size(self.free_nodes.capacity() * std::mem::size_of::<u32>())
             + self.leaf_bytes
     }
@@ -1186,6 +1196,13 @@ impl Order {
             return Err(format!(
                 "leaves take {leaf_bytes}, counted {}",
                 self.leaf_bytes
+            ));
+        }
+        let node_bytes: usize = self.nodes.iter().map(Node::heap_bytes).sum();
+        if node_bytes != self.node_bytes {
+            return Err(format!(
+                "nodes take {node_bytes}, counted {}",
+                self.node_bytes
             ));
         }
         Ok(())
