@@ -148,25 +148,6 @@ fn read_entry(buf: &[u8], off: usize) -> (f64, &[u8], usize) {
     (score, &buf[start..end], end)
 }
 
-/// The score of `member` in the packed sorted set `value`, read in place (ZSCORE and
-/// ZMSCORE copy nothing).
-pub(crate) fn packed_score(value: &[u8], member: &[u8]) -> Option<f64> {
-    let (len, n) = read_varint(value);
-    let buf = value.get(n..).unwrap_or_default();
-    let mut off = 0;
-    for _ in 0..len {
-        if off >= buf.len() {
-            break;
-        }
-        let (score, m, next) = read_entry(buf, off);
-        if m == member {
-            return Some(score);
-        }
-        off = next;
-    }
-    None
-}
-
 /// Entries in order in one buffer: `[score (see `write_score`)][member length: LEB128][member]`.
 #[derive(Clone, Default)]
 pub(crate) struct Pack {
@@ -1336,6 +1317,126 @@ impl ZSetObj {
     }
 }
 
+/// A sorted set read in place: the entries of a packed value, walked where they lie, or a
+/// set held in its own object. Reads of small sets copy nothing.
+#[derive(Clone, Copy)]
+pub(crate) enum ZSetRef<'a> {
+    /// A packed value's entries (as a [`Pack`] holds them) and their count.
+    Packed { buf: &'a [u8], len: usize },
+    /// A set in its own object (or an owned copy being edited).
+    Obj(&'a ZSetObj),
+}
+
+impl<'a> ZSetRef<'a> {
+    /// The packed sorted set `value`, read in place.
+    pub(crate) fn packed(value: &'a [u8]) -> Self {
+        let (len, n) = read_varint(value);
+        ZSetRef::Packed {
+            buf: value.get(n..).unwrap_or_default(),
+            len,
+        }
+    }
+
+    /// The packed entries in order.
+    fn entries(buf: &'a [u8], len: usize) -> impl Iterator<Item = (f64, &'a [u8])> {
+        let mut off = 0;
+        (0..len).map_while(move |_| {
+            (off < buf.len()).then(|| {
+                let (s, m, next) = read_entry(buf, off);
+                off = next;
+                (s, m)
+            })
+        })
+    }
+
+    pub(crate) fn len(self) -> usize {
+        match self {
+            ZSetRef::Packed { len, .. } => len,
+            ZSetRef::Obj(z) => z.len(),
+        }
+    }
+
+    /// The member's score.
+    pub(crate) fn score(self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetRef::Packed { buf, len } => {
+                Self::entries(buf, len).find_map(|(s, m)| (m == member).then_some(s))
+            }
+            ZSetRef::Obj(z) => z.score(member),
+        }
+    }
+
+    /// How many members come before `seek`'s first unmatched one.
+    pub(crate) fn lower_bound(self, seek: Seek<'_>) -> usize {
+        match self {
+            ZSetRef::Packed { buf, len } => Self::entries(buf, len)
+                .take_while(|&(s, m)| seek.before(s, m))
+                .count(),
+            ZSetRef::Obj(z) => z.lower_bound(seek),
+        }
+    }
+
+    /// The member's 0-based rank (ascending) and score.
+    pub(crate) fn rank(self, member: &[u8]) -> Option<(usize, f64)> {
+        match self {
+            ZSetRef::Packed { buf, len } => Self::entries(buf, len)
+                .enumerate()
+                .find_map(|(i, (s, m))| (m == member).then_some((i, s))),
+            ZSetRef::Obj(z) => z.rank(member),
+        }
+    }
+
+    /// Calls `f` with ranks `start..end` in order, or from `end - 1` down with `rev`.
+    pub(crate) fn for_each(
+        self,
+        start: usize,
+        end: usize,
+        rev: bool,
+        mut f: impl FnMut(f64, &[u8]),
+    ) {
+        match self {
+            ZSetRef::Packed { buf, len } => {
+                let end = end.min(len);
+                if start >= end {
+                    return;
+                }
+                let run = Self::entries(buf, len).skip(start).take(end - start);
+                if rev {
+                    let items: Vec<(f64, &[u8])> = run.collect();
+                    for &(s, m) in items.iter().rev() {
+                        f(s, m);
+                    }
+                } else {
+                    for (s, m) in run {
+                        f(s, m);
+                    }
+                }
+            }
+            ZSetRef::Obj(z) => z.for_each(start, end, rev, f),
+        }
+    }
+
+    /// The entry at rank `r`.
+    pub(crate) fn at(self, r: usize) -> Option<(f64, Vec<u8>)> {
+        let mut out = None;
+        self.for_each(r, r + 1, false, |s, m| out = Some((s, m.to_vec())));
+        out
+    }
+
+    /// Every entry in order.
+    pub(crate) fn iter_all(self, f: impl FnMut(f64, &[u8])) {
+        self.for_each(0, self.len(), false, f);
+    }
+
+    /// The large set's member table, `None` while small.
+    pub(crate) fn table(self) -> Option<&'a Table<ZEntry, ()>> {
+        match self {
+            ZSetRef::Packed { .. } => None,
+            ZSetRef::Obj(z) => z.table(),
+        }
+    }
+}
+
 /// A sorted set.
 pub(crate) struct ZSetObj {
     enc: Enc,
@@ -1549,6 +1650,7 @@ impl ZSetObj {
     }
 
     /// The entry at rank `r`.
+    #[cfg(test)]
     pub(crate) fn at(&self, r: usize) -> Option<(f64, Vec<u8>)> {
         let mut out = None;
         self.for_each(r, r + 1, false, |s, m| out = Some((s, m.to_vec())));
