@@ -21,7 +21,8 @@
 //! 24-byte slot at its load (40% to 85% as it grows: 28 to 60 bytes) and the allocation of
 //! score and member (32 bytes): 97 to 127 bytes per member in all at a million, 102 to 123
 //! at a hundred thousand (the `zset_memory` test holds it to Redis's figure). The tree
-//! above the leaves adds a 24-byte summary per leaf, a fraction of a byte per member.
+//! above the leaves adds a 16-byte summary per leaf, a fraction of a byte per member; its
+//! counts are 32-bit, so a large set holds fewer than 2^32 members (400 GB of them).
 //!
 //! Every node of the order tree keeps, per subtree, its entry count and first score, and
 //! knows its first leaf (whose first member settles equal scores); nodes and leaves live
@@ -364,10 +365,16 @@ const MIN_KIDS: usize = 2;
 struct Kid {
     /// The subtree's first score: routes by score without reading a leaf.
     first: f64,
-    /// Entries in the subtree.
-    count: usize,
+    /// Entries in the subtree (a set holds fewer than 2^32: see the module doc).
+    count: u32,
     /// The subtree: a node, or a leaf under a node of the bottom level.
     id: u32,
+}
+
+impl Kid {
+    fn len(&self) -> usize {
+        self.count as usize
+    }
 }
 
 /// A node of the order tree: up to [`FANOUT`] subtrees in order (one more while it
@@ -393,7 +400,7 @@ impl Node {
     }
 
     fn total(&self) -> usize {
-        self.kids.iter().map(|k| k.count).sum()
+        self.kids.iter().map(Kid::len).sum()
     }
 
     fn heap_bytes(&self) -> usize {
@@ -443,10 +450,11 @@ impl Node {
     }
 }
 
-/// Grows a slab by an eighth rather than doubling: its slack is memory per member.
+/// Grows a slab by a thirty-second rather than doubling: its slack is memory per member,
+/// and growing copies the slab: a few dozen moves per leaf or node added, amortized.
 fn grow<T>(v: &mut Vec<T>) {
     if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 8).max(4));
+        v.reserve_exact((v.len() / 32).max(4));
     }
 }
 
@@ -547,7 +555,7 @@ impl Order {
             return id;
         }
         if self.nodes.len() == self.nodes.capacity() {
-            self.nodes.reserve_exact((self.nodes.len() / 8).max(1));
+            self.nodes.reserve_exact((self.nodes.len() / 32).max(1));
         }
         self.nodes.push(node);
         (self.nodes.len() - 1) as u32
@@ -594,7 +602,7 @@ impl Order {
         let l = self.leaf(id);
         Kid {
             first: l.first().map_or(0.0, |(s, _)| s),
-            count: l.len(),
+            count: l.len() as u32,
             id,
         }
     }
@@ -603,7 +611,7 @@ impl Order {
         let n = self.node(id);
         Kid {
             first: n.kids().first().map_or(0.0, |k| k.first),
-            count: n.total(),
+            count: n.total() as u32,
             id,
         }
     }
@@ -670,10 +678,10 @@ impl Order {
     fn route_rank(&self, id: u32, mut r: usize) -> (usize, usize) {
         let kids = self.node(id).kids();
         for (i, k) in kids.iter().enumerate() {
-            if r < k.count {
+            if r < k.len() {
                 return (i, r);
             }
-            r -= k.count;
+            r -= k.len();
         }
         (kids.len().saturating_sub(1), r)
     }
@@ -688,7 +696,7 @@ impl Order {
         for level in (1..=self.height).rev() {
             let i = self.route(id, |k| self.kid_before(k, level, seek));
             let kids = self.node(id).kids();
-            rank += kids[..i].iter().map(|k| k.count).sum::<usize>();
+            rank += kids[..i].iter().map(Kid::len).sum::<usize>();
             id = kids[i].id;
         }
         rank + self.leaf(id).lower_bound(|s, m| seek.before(s, m)).0
@@ -761,7 +769,10 @@ impl Order {
         }
         .clamp(MIN_KIDS, n - MIN_KIDS);
         let mut right = Node::default();
-        self.edit_node(id, |node| node.move_tail(cut, &mut right));
+        self.edit_node(id, |node| {
+            node.move_tail(cut, &mut right);
+            node.kids.shrink_to_fit();
+        });
         let rid = self.alloc_node(right);
         self.refresh_lead(rid, level);
         Some(self.node_kid(rid))
@@ -923,7 +934,7 @@ impl Order {
             if removed > 0 {
                 let first = self.node(child).kids().first().map_or(0.0, |k| k.first);
                 let k = &mut self.node_mut(id).kids[i];
-                k.count -= removed;
+                k.count -= removed as u32;
                 k.first = first;
                 if self.node(child).len() < MIN_KIDS {
                     self.rebalance(id, i, level);
@@ -1093,9 +1104,9 @@ impl Order {
         }
         let kids = self.node(id).kids();
         if rev {
-            let mut end = kids.iter().map(|k| k.count).sum::<usize>();
+            let mut end = kids.iter().map(Kid::len).sum::<usize>();
             for k in kids.iter().rev() {
-                let start = end - k.count;
+                let start = end - k.len();
                 if start < hi && end > lo {
                     let (a, b) = (lo.max(start) - start, hi.min(end) - start);
                     self.visit(k.id, level - 1, a, b, rev, f);
@@ -1108,7 +1119,7 @@ impl Order {
         } else {
             let mut start = 0;
             for k in kids {
-                let end = start + k.count;
+                let end = start + k.len();
                 if start < hi && end > lo {
                     let (a, b) = (lo.max(start) - start, hi.min(end) - start);
                     self.visit(k.id, level - 1, a, b, rev, f);
@@ -1166,7 +1177,7 @@ impl Order {
             }
         }
         let top = self.check_node(self.root, self.height, true, &mut leaf_seen, &mut node_seen)?;
-        if top.count != self.len {
+        if top.len() != self.len {
             return Err(format!("tree holds {}, counts {}", top.count, self.len));
         }
         if leaf_seen.iter().chain(&node_seen).any(|seen| !seen) {
