@@ -347,9 +347,10 @@ impl Slot for ZEntry {
     }
 }
 
-/// Most subtrees a node of the order tree holds; one more makes it split.
+/// Most subtrees a node of the order tree holds; one more makes it split. A node filled in
+/// order splits into 32 kids and [`MIN_KIDS`], the 32 a 512-byte array with no slack.
 #[cfg(not(test))]
-const FANOUT: usize = 32;
+const FANOUT: usize = 35;
 /// Small nodes in tests, so that a few thousand members make a tree of several levels.
 #[cfg(test)]
 const FANOUT: usize = 6;
@@ -411,11 +412,9 @@ impl Node {
         }
     }
 
-    /// Room for `more` kids, growing by an eighth at least.
+    /// Room for `more` kids.
     fn reserve(&mut self, more: usize) {
-        if self.kids.capacity() - self.kids.len() < more {
-            self.kids.reserve_exact(more.max(self.kids.len() / 8));
-        }
+        grow_by(&mut self.kids, more);
     }
 
     fn insert(&mut self, at: usize, kid: Kid) {
@@ -450,12 +449,21 @@ impl Node {
     }
 }
 
-/// Grows a slab by a thirty-second rather than doubling: its slack is memory per member,
-/// and growing copies the slab: a few dozen moves per leaf or node added, amortized.
-fn grow<T>(v: &mut Vec<T>) {
-    if v.len() == v.capacity() {
-        v.reserve_exact((v.len() / 32).max(4));
+/// Room for `more` elements in `v`: it grows by a thirty-second at least, to the end of the
+/// allocator's size class, rather than doubling, since its slack is memory per member.
+/// Growing copies the array: a few dozen moves per element added, amortized.
+fn grow_by<T>(v: &mut Vec<T>, more: usize) {
+    if v.capacity() - v.len() < more {
+        let size = std::mem::size_of::<T>().max(1);
+        let want = v.len() + more.max(v.len() / 32);
+        let cap = (alloc_size(want * size) / size).max(want);
+        v.reserve_exact(cap - v.len());
     }
+}
+
+/// Room for one more element in a slab.
+fn grow<T>(v: &mut Vec<T>) {
+    grow_by(v, 1);
 }
 
 /// Where a walk down the tree goes.
@@ -554,9 +562,7 @@ impl Order {
             self.nodes[id as usize] = node;
             return id;
         }
-        if self.nodes.len() == self.nodes.capacity() {
-            self.nodes.reserve_exact((self.nodes.len() / 32).max(1));
-        }
+        grow(&mut self.nodes);
         self.nodes.push(node);
         (self.nodes.len() - 1) as u32
     }
