@@ -3,10 +3,10 @@
 //! A small hash (and any collection type that implements [`Packable`]) is kept as Redis
 //! keeps it in a listpack, but inside the entry's own blob, after the key: key and
 //! collection are one allocation, with no object between them, which is what makes a key
-//! holding a few elements cheaper here than in Redis. A hash is read in place (`HashRef`);
-//! a set's membership and a sorted set's scores, and any type's count, are read in place
-//! too; other reads of a set or sorted set go through a copy ([`unpacked`]), a few hundred
-//! bytes under the default limits. A write copies the collection out
+//! holding a few elements cheaper here than in Redis. A hash is read in place (`HashRef`),
+//! and so is a sorted set (`ZSetRef`); a set's membership and any type's count are read in
+//! place too; other reads of a set go through a copy ([`unpacked`]), a few hundred bytes
+//! under the default limits. A write copies the collection out
 //! ([`Packable::unpack`]), edits the owned copy and, if it changed, writes it back: packed
 //! again while it fits its limits, else as the type's big form in an `Obj`, for good. A
 //! big collection is edited in place.

@@ -6,9 +6,9 @@
 //!   while the set has at most `zset-max-listpack-entries` members of at most
 //!   `zset-max-listpack-value` bytes. Every operation is a linear walk of the buffer, as
 //!   Redis's listpack is; a set that outgrows the limits converts once and never back.
-//! - **Large** (reported as `skiplist`): the members in order in a run of packs of at most
-//!   [`LEAF_MAX`] entries (leaves), with a Fenwick tree of the leaves' lengths for ranks,
-//!   plus a member → score hash table ([`Table`]) for O(1) ZSCORE.
+//! - **Large** (reported as `skiplist`): the members in order in packs of at most
+//!   [`LEAF_MAX`] entries (leaves) under a counted B-tree (the order tree), plus a
+//!   member → score hash table ([`Table`]) for O(1) ZSCORE.
 //!
 //! # Why packed leaves rather than a skip list
 //!
@@ -20,17 +20,23 @@
 //! full, the order costs 28 to 31 bytes per 16-byte member. The member table adds its
 //! 24-byte slot at its load (40% to 85% as it grows: 28 to 60 bytes) and the allocation of
 //! score and member (32 bytes): 97 to 127 bytes per member in all at a million, 102 to 123
-//! at a hundred thousand (the `zset_memory` test holds it to Redis's figure).
+//! at a hundred thousand (the `zset_memory` test holds it to Redis's figure). The tree
+//! above the leaves adds a 16-byte summary per leaf, a fraction of a byte per member; its
+//! counts are 32-bit, so a large set holds fewer than 2^32 members (400 GB of them).
 //!
-//! Finding a member's place is a binary search over the leaves' first entries (O(log n))
-//! and a walk of one leaf (at most [`LEAF_MAX`] entries); a rank is a Fenwick prefix sum
-//! (O(log n)); an element at a rank is a Fenwick descent plus a leaf walk. A leaf that
-//! overflows first shares entries with a neighbour that has room, as a B*-tree does, and
-//! only then splits; a split or a dropped leaf rebuilds the Fenwick tree and moves the leaf
-//! array, O(n / [`LEAF_MAX`]) at most once per [`LEAF_MAX`] / 4 updates of that leaf: at a
-//! million members a few hundred word operations per update, amortized, against the
-//! pointer chasing of a skip list. Range removals drop whole leaves at once. Walks in
-//! order read contiguous memory, which is where most sorted-set time goes (ZRANGE replies).
+//! Every node of the order tree keeps, per subtree, its entry count and first score, and
+//! knows its first leaf (whose first member settles equal scores); nodes and leaves live
+//! in two slabs, so the tree is two allocations besides the leaves' bytes. A rank is a
+//! walk from the root adding the counts to the left; the entry at a rank is a walk by the
+//! counts; the place of a score, a member (lex ranges) or a (score, member) is a walk by
+//! binary search among each node's kids: O(log n) each, then a walk of one leaf (at most
+//! [`LEAF_MAX`] entries). An insert or delete edits one leaf and the counts on its path; a
+//! leaf that overflows first shares entries with a neighbour that has room, as a B*-tree
+//! does, and only then splits; a thin leaf merges into a neighbour, a thin node merges
+//! with or borrows from its neighbour, and the root grows or shrinks a level: each touches
+//! one path, O(log n) with no amortization. Range removals take a leaf's run at a time.
+//! Walks in order read contiguous memory, which is where most sorted-set time goes
+//! (ZRANGE replies).
 //!
 //! # Order
 //!
@@ -141,25 +147,6 @@ fn read_entry(buf: &[u8], off: usize) -> (f64, &[u8], usize) {
     let start = off + w + n;
     let end = (start + mlen).min(buf.len());
     (score, &buf[start..end], end)
-}
-
-/// The score of `member` in the packed sorted set `value`, read in place (ZSCORE and
-/// ZMSCORE copy nothing).
-pub(crate) fn packed_score(value: &[u8], member: &[u8]) -> Option<f64> {
-    let (len, n) = read_varint(value);
-    let buf = value.get(n..).unwrap_or_default();
-    let mut off = 0;
-    for _ in 0..len {
-        if off >= buf.len() {
-            break;
-        }
-        let (score, m, next) = read_entry(buf, off);
-        if m == member {
-            return Some(score);
-        }
-        off = next;
-    }
-    None
 }
 
 /// Entries in order in one buffer: `[score (see `write_score`)][member length: LEB128][member]`.
@@ -360,366 +347,924 @@ impl Slot for ZEntry {
     }
 }
 
-/// The members of a large set in order: leaves plus a Fenwick tree of their lengths.
+/// Most subtrees a node of the order tree holds; one more makes it split. A node filled in
+/// order splits into 32 kids and [`MIN_KIDS`], the 32 a 512-byte array with no slack.
+#[cfg(not(test))]
+const FANOUT: usize = 35;
+/// Small nodes in tests, so that a few thousand members make a tree of several levels.
+#[cfg(test)]
+const FANOUT: usize = 6;
+/// Fewest subtrees a node other than the root holds: one with fewer merges with a
+/// neighbour or borrows from it. Low, so that nodes filled in order stay nearly full.
+#[cfg(not(test))]
+const MIN_KIDS: usize = FANOUT / 8;
+#[cfg(test)]
+const MIN_KIDS: usize = 2;
+
+/// A node's summary of one subtree.
+#[derive(Clone, Copy, Default)]
+struct Kid {
+    /// The subtree's first score: routes by score without reading a leaf.
+    first: f64,
+    /// Entries in the subtree (a set holds fewer than 2^32: see the module doc).
+    count: u32,
+    /// The subtree: a node, or a leaf under a node of the bottom level.
+    id: u32,
+}
+
+impl Kid {
+    fn len(&self) -> usize {
+        self.count as usize
+    }
+}
+
+/// A node of the order tree: up to [`FANOUT`] subtrees in order (one more while it
+/// splits), its array grown a few kids at a time (the nodes of small sets hold few).
 #[derive(Clone, Default)]
-struct Leaves {
+struct Node {
+    kids: Vec<Kid>,
+    /// The first leaf under this node: its first member routes among equal scores.
+    lead: u32,
+}
+
+impl Node {
+    fn kids(&self) -> &[Kid] {
+        &self.kids
+    }
+
+    fn kids_mut(&mut self) -> &mut [Kid] {
+        &mut self.kids
+    }
+
+    fn len(&self) -> usize {
+        self.kids.len()
+    }
+
+    fn total(&self) -> usize {
+        self.kids.iter().map(Kid::len).sum()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        if self.kids.capacity() == 0 {
+            0
+        } else {
+            alloc_size(self.kids.capacity() * std::mem::size_of::<Kid>())
+        }
+    }
+
+    /// Room for `more` kids.
+    fn reserve(&mut self, more: usize) {
+        grow_by(&mut self.kids, more);
+    }
+
+    fn insert(&mut self, at: usize, kid: Kid) {
+        self.reserve(1);
+        self.kids.insert(at, kid);
+    }
+
+    fn remove(&mut self, at: usize) -> Kid {
+        let kid = self.kids.remove(at);
+        if self.kids.capacity() > 2 * self.kids.len() + 4 {
+            self.kids.shrink_to_fit();
+        }
+        kid
+    }
+
+    /// Moves the kids from `at` on to the end of `to`.
+    fn move_tail(&mut self, at: usize, to: &mut Node) {
+        to.reserve(self.kids.len() - at);
+        to.kids.extend(self.kids.drain(at..));
+    }
+
+    /// Moves the first `k` kids to the end of `to`.
+    fn move_head(&mut self, k: usize, to: &mut Node) {
+        to.reserve(k);
+        to.kids.extend(self.kids.drain(..k));
+    }
+
+    /// Puts `head`'s kids (all before this node's) in front.
+    fn prepend(&mut self, head: &[Kid]) {
+        self.reserve(head.len());
+        self.kids.splice(0..0, head.iter().copied());
+    }
+}
+
+/// Room for `more` elements in `v`: it grows by a thirty-second at least, to the end of the
+/// allocator's size class, rather than doubling, since its slack is memory per member.
+/// Growing copies the array: a few dozen moves per element added, amortized.
+fn grow_by<T>(v: &mut Vec<T>, more: usize) {
+    if v.capacity() - v.len() < more {
+        let size = std::mem::size_of::<T>().max(1);
+        let want = v.len() + more.max(v.len() / 32);
+        let cap = (alloc_size(want * size) / size).max(want);
+        v.reserve_exact(cap - v.len());
+    }
+}
+
+/// Room for one more element in a slab.
+fn grow<T>(v: &mut Vec<T>) {
+    grow_by(v, 1);
+}
+
+/// Where a walk down the tree goes.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// The entry at this rank.
+    Rank(usize),
+    /// The entry equal to (score, member).
+    Exact(f64, &'a [u8]),
+}
+
+/// The members of a large set in order: packed leaves under a counted B-tree. Every node
+/// keeps, per subtree, its entry count and first score, and knows its first leaf, so a
+/// rank, an entry at a rank and the place of a score, a member or a (score, member) are
+/// all a walk from the root, and a split or merge touches one path.
+#[derive(Clone, Default)]
+struct Order {
+    /// Slab of leaves; a freed one is empty and listed in `free_leaves`.
     leaves: Vec<Pack>,
-    /// Each leaf's first score, so that finding a leaf by score reads one array rather
-    /// than one leaf per step of the binary search.
-    firsts: Vec<f64>,
-    /// 1-based Fenwick tree over the leaves' lengths (`fen[0]` unused).
-    fen: Vec<usize>,
+    free_leaves: Vec<u32>,
+    /// Slab of nodes; a freed one is listed in `free_nodes`.
+    nodes: Vec<Node>,
+    free_nodes: Vec<u32>,
+    /// Sum of the nodes' kid arrays' allocations.
+    node_bytes: usize,
+    root: u32,
+    /// Levels of nodes above the leaves; 0 while empty.
+    height: usize,
     len: usize,
     /// Sum of the leaves' allocations.
     leaf_bytes: usize,
 }
 
-impl Leaves {
-    fn rebuild(&mut self) {
-        let n = self.leaves.len();
-        self.fen.clear();
-        self.fen.resize(n + 1, 0);
-        for i in 1..=n {
-            self.fen[i] += self.leaves[i - 1].len();
-            let j = i + (i & i.wrapping_neg());
-            if j <= n {
-                self.fen[j] += self.fen[i];
+impl Order {
+    /// An order holding `packs` (non-empty, in order, each sorting before the next), built
+    /// level by level.
+    fn from_leaves(packs: Vec<Pack>) -> Order {
+        let mut o = Order::default();
+        let mut kids: Vec<Kid> = Vec::with_capacity(packs.len());
+        for p in packs {
+            o.len += p.len();
+            let id = o.alloc_leaf(p);
+            kids.push(o.leaf_kid(id));
+        }
+        if kids.is_empty() {
+            return o;
+        }
+        o.height = 1;
+        loop {
+            let groups = kids.len().div_ceil(FANOUT);
+            let mut next = Vec::with_capacity(groups);
+            let mut at = 0;
+            for g in 0..groups {
+                // Even shares, so that no node but the root falls below `MIN_KIDS`.
+                let take = (kids.len() - at) / (groups - g);
+                let mut node = Node::default();
+                for (j, k) in kids[at..at + take].iter().enumerate() {
+                    node.insert(j, *k);
+                }
+                at += take;
+                let id = o.alloc_node(node);
+                o.refresh_lead(id, o.height);
+                next.push(o.node_kid(id));
             }
-        }
-        self.leaf_bytes = self.leaves.iter().map(Pack::heap_bytes).sum();
-    }
-
-    fn fen_add(&mut self, leaf: usize, delta: isize) {
-        let mut i = leaf + 1;
-        while i < self.fen.len() {
-            self.fen[i] = self.fen[i].wrapping_add_signed(delta);
-            i += i & i.wrapping_neg();
-        }
-    }
-
-    /// Entries in the leaves before `leaf`.
-    fn prefix(&self, leaf: usize) -> usize {
-        let mut i = leaf;
-        let mut sum = 0;
-        while i > 0 {
-            sum += self.fen[i];
-            i -= i & i.wrapping_neg();
-        }
-        sum
-    }
-
-    /// The leaf holding rank `r` (< len) and its index in it.
-    fn locate(&self, mut r: usize) -> (usize, usize) {
-        let n = self.fen.len() - 1;
-        let mut pos = 0;
-        let mut step = n.checked_ilog2().map_or(0, |b| 1usize << b);
-        while step > 0 {
-            if pos + step <= n && self.fen[pos + step] <= r {
-                pos += step;
-                r -= self.fen[pos];
+            if next.len() == 1 {
+                o.root = next[0].id;
+                return o;
             }
-            step >>= 1;
+            kids = next;
+            o.height += 1;
         }
-        (pos, r)
     }
 
-    /// The leaf where the first entry not before `seek` lies (0 for an empty run).
-    fn leaf_for(&self, seek: Seek<'_>) -> usize {
-        let before = |i: usize| {
-            seek.by_score(self.firsts[i]).unwrap_or_else(|| {
-                self.leaves[i]
-                    .first()
-                    .is_some_and(|(s, m)| seek.before(s, m))
-            })
-        };
-        let (mut lo, mut hi) = (0, self.leaves.len());
+    fn alloc_leaf(&mut self, p: Pack) -> u32 {
+        self.leaf_bytes += p.heap_bytes();
+        if let Some(id) = self.free_leaves.pop() {
+            self.leaves[id as usize] = p;
+            return id;
+        }
+        grow(&mut self.leaves);
+        self.leaves.push(p);
+        (self.leaves.len() - 1) as u32
+    }
+
+    fn free_leaf(&mut self, id: u32) -> Pack {
+        let p = std::mem::take(&mut self.leaves[id as usize]);
+        self.leaf_bytes -= p.heap_bytes();
+        grow(&mut self.free_leaves);
+        self.free_leaves.push(id);
+        p
+    }
+
+    fn alloc_node(&mut self, node: Node) -> u32 {
+        self.node_bytes += node.heap_bytes();
+        if let Some(id) = self.free_nodes.pop() {
+            self.nodes[id as usize] = node;
+            return id;
+        }
+        grow(&mut self.nodes);
+        self.nodes.push(node);
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn free_node(&mut self, id: u32) {
+        let node = std::mem::take(&mut self.nodes[id as usize]);
+        self.node_bytes -= node.heap_bytes();
+        grow(&mut self.free_nodes);
+        self.free_nodes.push(id);
+    }
+
+    fn leaf(&self, id: u32) -> &Pack {
+        &self.leaves[id as usize]
+    }
+
+    fn node(&self, id: u32) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    fn node_mut(&mut self, id: u32) -> &mut Node {
+        &mut self.nodes[id as usize]
+    }
+
+    /// Edits a node's kid array, keeping the byte total.
+    fn edit_node<R>(&mut self, id: u32, f: impl FnOnce(&mut Node) -> R) -> R {
+        let node = &mut self.nodes[id as usize];
+        let before = node.heap_bytes();
+        let r = f(node);
+        self.node_bytes = self.node_bytes - before + node.heap_bytes();
+        r
+    }
+
+    /// Edits a leaf, keeping the byte total.
+    fn with_leaf<R>(&mut self, id: u32, f: impl FnOnce(&mut Pack) -> R) -> R {
+        let l = &mut self.leaves[id as usize];
+        let before = l.heap_bytes();
+        let r = f(l);
+        self.leaf_bytes = self.leaf_bytes - before + l.heap_bytes();
+        r
+    }
+
+    fn leaf_kid(&self, id: u32) -> Kid {
+        let l = self.leaf(id);
+        Kid {
+            first: l.first().map_or(0.0, |(s, _)| s),
+            count: l.len() as u32,
+            id,
+        }
+    }
+
+    fn node_kid(&self, id: u32) -> Kid {
+        let n = self.node(id);
+        Kid {
+            first: n.kids().first().map_or(0.0, |k| k.first),
+            count: n.total() as u32,
+            id,
+        }
+    }
+
+    /// The first leaf of `kid`, a subtree of a node at `level`.
+    fn lead_of(&self, kid: &Kid, level: usize) -> u32 {
+        if level == 1 {
+            kid.id
+        } else {
+            self.node(kid.id).lead
+        }
+    }
+
+    fn refresh_lead(&mut self, id: u32, level: usize) {
+        if let Some(k) = self.node(id).kids().first() {
+            let lead = self.lead_of(k, level);
+            self.node_mut(id).lead = lead;
+        }
+    }
+
+    /// Whether `kid`'s first entry comes before the place `seek` looks for.
+    #[inline]
+    fn kid_before(&self, kid: &Kid, level: usize, seek: Seek<'_>) -> bool {
+        seek.by_score(kid.first).unwrap_or_else(|| {
+            self.leaf(self.lead_of(kid, level))
+                .first()
+                .is_some_and(|(s, m)| seek.before(s, m))
+        })
+    }
+
+    /// Whether `kid`'s first entry is at or before (`score`, `member`).
+    #[inline]
+    fn kid_at_or_before(&self, kid: &Kid, level: usize, score: f64, member: &[u8]) -> bool {
+        if kid.first < score {
+            return true;
+        }
+        if kid.first > score {
+            return false;
+        }
+        self.leaf(self.lead_of(kid, level))
+            .first()
+            .is_some_and(|(s, m)| cmp_key(s, m, score, member).is_le())
+    }
+
+    /// The kid of node `id` (at `level`) to descend into: the last whose first entry
+    /// `before` accepts (the first kid when none does). A binary search.
+    #[inline]
+    fn route(&self, id: u32, before: impl Fn(&Kid) -> bool) -> usize {
+        let kids = self.node(id).kids();
+        let (mut lo, mut hi) = (1, kids.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if before(mid) {
+            if before(&kids[mid]) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
-        lo.saturating_sub(1)
+        lo - 1
     }
 
+    /// The kid of node `id` holding rank `r` of the node, and the rank within that kid.
+    #[inline]
+    fn route_rank(&self, id: u32, mut r: usize) -> (usize, usize) {
+        let kids = self.node(id).kids();
+        for (i, k) in kids.iter().enumerate() {
+            if r < k.len() {
+                return (i, r);
+            }
+            r -= k.len();
+        }
+        (kids.len().saturating_sub(1), r)
+    }
+
+    /// Entries before the first one not before `seek`: the rank where it falls.
     fn lower_bound(&self, seek: Seek<'_>) -> usize {
-        if self.leaves.is_empty() {
+        if self.height == 0 {
             return 0;
         }
-        let leaf = self.leaf_for(seek);
-        self.prefix(leaf) + self.leaves[leaf].lower_bound(|s, m| seek.before(s, m)).0
-    }
-
-    /// Records `leaf`'s first score after a change to it.
-    fn sync_first(&mut self, leaf: usize) {
-        if let Some((s, _)) = self.leaves[leaf].first() {
-            self.firsts[leaf] = s;
+        let mut id = self.root;
+        let mut rank = 0;
+        for level in (1..=self.height).rev() {
+            let i = self.route(id, |k| self.kid_before(k, level, seek));
+            let kids = self.node(id).kids();
+            rank += kids[..i].iter().map(Kid::len).sum::<usize>();
+            id = kids[i].id;
         }
-    }
-
-    fn with_leaf<R>(&mut self, leaf: usize, f: impl FnOnce(&mut Pack) -> R) -> R {
-        let before = self.leaves[leaf].heap_bytes();
-        let r = f(&mut self.leaves[leaf]);
-        self.leaf_bytes = self.leaf_bytes - before + self.leaves[leaf].heap_bytes();
-        self.sync_first(leaf);
-        r
-    }
-
-    fn insert_leaf(&mut self, at: usize, leaf: Pack) {
-        self.firsts.insert(at, leaf.first().map_or(0.0, |(s, _)| s));
-        self.leaves.insert(at, leaf);
-    }
-
-    fn remove_leaf(&mut self, at: usize) -> Pack {
-        self.firsts.remove(at);
-        self.leaves.remove(at)
+        rank + self.leaf(id).lower_bound(|s, m| seek.before(s, m)).0
     }
 
     fn insert(&mut self, score: f64, member: &[u8]) {
-        if self.leaves.is_empty() {
-            self.insert_leaf(0, Pack::default());
-            self.rebuild();
+        if self.height == 0 {
+            let mut p = Pack::default();
+            p.push(score, member);
+            let leaf = self.alloc_leaf(p);
+            let mut root = Node::default();
+            root.insert(0, self.leaf_kid(leaf));
+            root.lead = leaf;
+            self.root = self.alloc_node(root);
+            self.height = 1;
+            self.len = 1;
+            return;
         }
+        if let Some(right) = self.insert_in(self.root, self.height, score, member) {
+            let mut root = Node::default();
+            root.insert(0, self.node_kid(self.root));
+            root.insert(1, right);
+            self.root = self.alloc_node(root);
+            self.height += 1;
+            self.refresh_lead(self.root, self.height);
+        }
+        self.len += 1;
+    }
+
+    /// Inserts (`score`, `member`) under node `id` at `level`; the new right sibling of
+    /// `id` if it split.
+    fn insert_in(&mut self, id: u32, level: usize, score: f64, member: &[u8]) -> Option<Kid> {
         let seek = Seek::Key(score, member);
-        let leaf = self.leaf_for(seek);
+        let i = self.route(id, |k| self.kid_before(k, level, seek));
+        let added = if level == 1 {
+            self.insert_in_leaf(id, i, score, member)
+        } else {
+            let child = self.node(id).kids[i].id;
+            match self.insert_in(child, level - 1, score, member) {
+                None => {
+                    let first = self.node(child).kids[0].first;
+                    let k = &mut self.node_mut(id).kids[i];
+                    k.count += 1;
+                    k.first = first;
+                    None
+                }
+                Some(right) => {
+                    let left = self.node_kid(child);
+                    self.edit_node(id, |node| {
+                        node.kids[i] = left;
+                        node.insert(i + 1, right);
+                    });
+                    Some(i + 1)
+                }
+            }
+        };
+        self.refresh_lead(id, level);
+        let at = added?;
+        let n = self.node(id).len();
+        if n <= FANOUT {
+            return None;
+        }
+        // Kids arriving at one end (entries added in order) leave the full node full.
+        let cut = if at + 1 == n {
+            at
+        } else if at <= 1 {
+            at + 1
+        } else {
+            n / 2
+        }
+        .clamp(MIN_KIDS, n - MIN_KIDS);
+        let mut right = Node::default();
+        self.edit_node(id, |node| {
+            node.move_tail(cut, &mut right);
+            node.kids.shrink_to_fit();
+        });
+        let rid = self.alloc_node(right);
+        self.refresh_lead(rid, level);
+        Some(self.node_kid(rid))
+    }
+
+    /// Inserts into kid `i` of the bottom node `id`, sharing with a neighbour or splitting
+    /// the leaf when it overflows; the index of a kid added to the node.
+    fn insert_in_leaf(&mut self, id: u32, i: usize, score: f64, member: &[u8]) -> Option<usize> {
+        let seek = Seek::Key(score, member);
+        let leaf = self.node(id).kids[i].id;
         let idx = self.with_leaf(leaf, |l| {
             let (idx, off) = l.lower_bound(|s, m| seek.before(s, m));
             l.insert_at(off, score, member);
             idx
         });
-        self.len += 1;
-        let l = &self.leaves[leaf];
-        if l.len() > LEAF_MAX && self.share(leaf) {
-            return;
+        let kid = self.leaf_kid(leaf);
+        self.node_mut(id).kids[i] = kid;
+        let l = self.leaf(leaf);
+        if l.len() > LEAF_MAX && self.share(id, i) {
+            return None;
         }
-        let l = &self.leaves[leaf];
-        if l.len() > LEAF_MAX || (l.bytes() > LEAF_BYTES && l.len() > 1) {
-            // Entries arriving in order (timestamps, counters) go to one end: the full
-            // leaf stays full and the new entry starts a leaf of its own, so such sets
-            // fill their leaves rather than leave them half empty.
-            let at = if idx + 1 == l.len() {
-                idx
-            } else if idx == 0 {
-                1
-            } else {
-                l.len() / 2
-            };
-            let tail = self.leaves[leaf].split_off(at);
-            self.insert_leaf(leaf + 1, tail);
-            self.sync_first(leaf);
-            self.rebuild();
+        let l = self.leaf(leaf);
+        if l.len() <= LEAF_MAX && (l.bytes() <= LEAF_BYTES || l.len() == 1) {
+            return None;
+        }
+        // Entries arriving in order (timestamps, counters) go to one end: the full leaf
+        // stays full and the new entry starts a leaf of its own, so such sets fill their
+        // leaves rather than leave them half empty.
+        let at = if idx + 1 == l.len() {
+            idx
+        } else if idx == 0 {
+            1
         } else {
-            self.fen_add(leaf, 1);
-        }
+            l.len() / 2
+        };
+        let tail = self.with_leaf(leaf, |l| l.split_off(at));
+        let new = self.alloc_leaf(tail);
+        let (left, right) = (self.leaf_kid(leaf), self.leaf_kid(new));
+        self.edit_node(id, |node| {
+            node.kids[i] = left;
+            node.insert(i + 1, right);
+        });
+        Some(i + 1)
     }
 
-    /// Moves entries of the overflowing `leaf` (its new entry already counted in `len`
-    /// but not yet in the Fenwick tree) to a neighbour with room, evening the two out, as a
-    /// B*-tree does before it splits: leaves filled in random order then stay about
-    /// three-quarters full instead of two-thirds. False when neither neighbour has room.
-    fn share(&mut self, leaf: usize) -> bool {
+    /// Moves entries of the overflowing leaf, kid `i` of the bottom node `id`, to a
+    /// neighbour with room, evening the two out, as a B*-tree does before it splits: leaves
+    /// filled in random order then stay about three-quarters full instead of two-thirds.
+    /// False when neither neighbour has room.
+    fn share(&mut self, id: u32, i: usize) -> bool {
         let roomy = |l: &Pack| l.len() < LEAF_MAX * 3 / 4;
-        let len = self.leaves[leaf].len();
-        if leaf + 1 < self.leaves.len() && roomy(&self.leaves[leaf + 1]) {
-            let next = leaf + 1;
-            let k = (len - self.leaves[next].len()) / 2;
-            let cut = self.leaves[leaf].offset_of(len - k);
-            let moved = self.leaves[leaf].bytes() - cut;
-            if k > 0 && self.leaves[next].bytes() + moved <= LEAF_BYTES {
-                let before = self.leaves[leaf].heap_bytes() + self.leaves[next].heap_bytes();
-                let tail = self.leaves[leaf].split_off(len - k);
-                self.leaves[next].prepend(tail);
-                self.sync_first(next);
-                let after = self.leaves[leaf].heap_bytes() + self.leaves[next].heap_bytes();
-                self.leaf_bytes = self.leaf_bytes + after - before;
-                self.fen_add(leaf, 1 - k as isize);
-                self.fen_add(next, k as isize);
+        let kids = self.node(id).kids();
+        let leaf = kids[i].id;
+        let len = self.leaf(leaf).len();
+        if let Some(next) = kids.get(i + 1).map(|k| k.id)
+            && roomy(self.leaf(next))
+        {
+            let k = (len - self.leaf(next).len()) / 2;
+            let l = self.leaf(leaf);
+            let moved = l.bytes() - l.offset_of(len - k);
+            if k > 0 && self.leaf(next).bytes() + moved <= LEAF_BYTES {
+                let tail = self.with_leaf(leaf, |l| l.split_off(len - k));
+                self.with_leaf(next, |n| n.prepend(tail));
+                let (a, b) = (self.leaf_kid(leaf), self.leaf_kid(next));
+                let kids = self.node_mut(id).kids_mut();
+                kids[i] = a;
+                kids[i + 1] = b;
                 return true;
             }
         }
-        if leaf > 0 && roomy(&self.leaves[leaf - 1]) {
-            let prev = leaf - 1;
-            let k = (len - self.leaves[prev].len()) / 2;
-            let moved = self.leaves[leaf].offset_of(k);
-            if k > 0 && self.leaves[prev].bytes() + moved <= LEAF_BYTES {
-                let before = self.leaves[leaf].heap_bytes() + self.leaves[prev].heap_bytes();
-                let rest = self.leaves[leaf].split_off(k);
-                let head = std::mem::replace(&mut self.leaves[leaf], rest);
-                self.leaves[prev].append(&head);
-                self.sync_first(leaf);
-                let after = self.leaves[leaf].heap_bytes() + self.leaves[prev].heap_bytes();
-                self.leaf_bytes = self.leaf_bytes + after - before;
-                self.fen_add(leaf, 1 - k as isize);
-                self.fen_add(prev, k as isize);
+        let kids = self.node(id).kids();
+        if let Some(prev) = i.checked_sub(1).map(|p| kids[p].id)
+            && roomy(self.leaf(prev))
+        {
+            let k = (len - self.leaf(prev).len()) / 2;
+            let moved = self.leaf(leaf).offset_of(k);
+            if k > 0 && self.leaf(prev).bytes() + moved <= LEAF_BYTES {
+                let rest = self.with_leaf(leaf, |l| l.split_off(k));
+                let head = self.with_leaf(leaf, |l| std::mem::replace(l, rest));
+                self.with_leaf(prev, |p| p.append(&head));
+                let (a, b) = (self.leaf_kid(prev), self.leaf_kid(leaf));
+                let kids = self.node_mut(id).kids_mut();
+                kids[i - 1] = a;
+                kids[i] = b;
                 return true;
             }
         }
         false
     }
 
+    /// Removes (`score`, `member`); false if it is not there.
     fn remove(&mut self, score: f64, member: &[u8]) -> bool {
-        let r = self.lower_bound(Seek::Key(score, member));
-        if r >= self.len {
-            return false;
-        }
-        let (leaf, idx) = self.locate(r);
-        let off = self.leaves[leaf].offset_of(idx);
-        if self.leaves[leaf].read(off).1 != member {
-            return false;
-        }
-        self.with_leaf(leaf, |l| l.remove_at(off, 1));
-        self.len -= 1;
-        if !self.tidy(leaf) {
-            self.fen_add(leaf, -1);
-        }
-        true
+        self.remove_at(Target::Exact(score, member), 1, &mut |_, _| {}) == 1
     }
 
-    /// Drops an emptied leaf or merges a thin one into a neighbour; true if the leaves
-    /// changed (and the Fenwick tree was rebuilt).
-    fn tidy(&mut self, leaf: usize) -> bool {
-        let len = self.leaves[leaf].len();
-        if len == 0 {
-            self.remove_leaf(leaf);
-            self.rebuild();
-            return true;
+    /// Removes ranks `start..end`, handing each removed entry to `f` first, in order: a
+    /// walk from the root per leaf touched.
+    fn remove_range(&mut self, start: usize, end: usize, mut f: impl FnMut(f64, &[u8])) {
+        let end = end.min(self.len);
+        let mut left = end.saturating_sub(start);
+        while left > 0 {
+            let n = self.remove_at(Target::Rank(start), left, &mut f);
+            if n == 0 {
+                break;
+            }
+            left -= n;
         }
+    }
+
+    /// Removes up to `count` entries from `target` on, within the one leaf holding it;
+    /// how many it removed.
+    fn remove_at(
+        &mut self,
+        target: Target<'_>,
+        count: usize,
+        f: &mut impl FnMut(f64, &[u8]),
+    ) -> usize {
+        if self.height == 0 {
+            return 0;
+        }
+        let n = self.remove_in(self.root, self.height, target, count, f);
+        self.len -= n;
+        if self.len == 0 {
+            *self = Order::default();
+            return n;
+        }
+        while self.height > 1 && self.node(self.root).len() == 1 {
+            let old = self.root;
+            self.root = self.node(old).kids[0].id;
+            self.free_node(old);
+            self.height -= 1;
+        }
+        n
+    }
+
+    fn remove_in(
+        &mut self,
+        id: u32,
+        level: usize,
+        target: Target<'_>,
+        count: usize,
+        f: &mut impl FnMut(f64, &[u8]),
+    ) -> usize {
+        let (i, sub) = match target {
+            Target::Rank(r) => {
+                let (i, r) = self.route_rank(id, r);
+                (i, Target::Rank(r))
+            }
+            Target::Exact(s, m) => (
+                self.route(id, |k| self.kid_at_or_before(k, level, s, m)),
+                target,
+            ),
+        };
+        let removed = if level == 1 {
+            self.remove_in_leaf(id, i, sub, count, f)
+        } else {
+            let child = self.node(id).kids[i].id;
+            let removed = self.remove_in(child, level - 1, sub, count, f);
+            if removed > 0 {
+                let first = self.node(child).kids().first().map_or(0.0, |k| k.first);
+                let k = &mut self.node_mut(id).kids[i];
+                k.count -= removed as u32;
+                k.first = first;
+                if self.node(child).len() < MIN_KIDS {
+                    self.rebalance(id, i, level);
+                }
+            }
+            removed
+        };
+        if removed > 0 {
+            self.refresh_lead(id, level);
+        }
+        removed
+    }
+
+    /// Removes from the leaf at kid `i` of the bottom node `id`, then drops the leaf if it
+    /// emptied or merges it into a neighbour if it is thin.
+    fn remove_in_leaf(
+        &mut self,
+        id: u32,
+        i: usize,
+        target: Target<'_>,
+        count: usize,
+        f: &mut impl FnMut(f64, &[u8]),
+    ) -> usize {
+        let leaf = self.node(id).kids[i].id;
+        let l = self.leaf(leaf);
+        let (idx, off) = match target {
+            Target::Rank(r) => (r, l.offset_of(r)),
+            Target::Exact(s, m) => match l.find_exact(s, m) {
+                Some(found) => found,
+                None => return 0,
+            },
+        };
+        let k = count.min(l.len().saturating_sub(idx));
+        let mut at = off;
+        for _ in 0..k {
+            let (s, m, next) = l.read(at);
+            f(s, m);
+            at = next;
+        }
+        self.with_leaf(leaf, |l| l.remove_at(off, k));
+        let len = self.leaf(leaf).len();
+        if len == 0 {
+            self.free_leaf(leaf);
+            self.edit_node(id, |node| node.remove(i));
+            return k;
+        }
+        let kid = self.leaf_kid(leaf);
+        self.node_mut(id).kids[i] = kid;
         if len >= LEAF_MAX / 4 {
             self.with_leaf(leaf, Pack::shrink);
-            return false;
+            return k;
         }
         let fits = |a: &Pack, b: &Pack| {
             a.len() + b.len() <= LEAF_MAX * 3 / 4 && a.bytes() + b.bytes() <= LEAF_BYTES
         };
-        let (left, right) =
-            if leaf + 1 < self.leaves.len() && fits(&self.leaves[leaf], &self.leaves[leaf + 1]) {
-                (leaf, leaf + 1)
-            } else if leaf > 0 && fits(&self.leaves[leaf - 1], &self.leaves[leaf]) {
-                (leaf - 1, leaf)
-            } else {
-                self.with_leaf(leaf, Pack::shrink);
-                return false;
-            };
-        let right = self.remove_leaf(right);
-        self.leaves[left].append(&right);
-        self.rebuild();
-        true
+        let kids = self.node(id).kids();
+        let pair = if let Some(next) = kids.get(i + 1)
+            && fits(self.leaf(leaf), self.leaf(next.id))
+        {
+            Some(i)
+        } else if let Some(p) = i.checked_sub(1)
+            && fits(self.leaf(kids[p].id), self.leaf(leaf))
+        {
+            Some(p)
+        } else {
+            None
+        };
+        match pair {
+            Some(left) => {
+                let right_kid = self.edit_node(id, |node| node.remove(left + 1));
+                let right = self.free_leaf(right_kid.id);
+                let lid = self.node(id).kids[left].id;
+                self.with_leaf(lid, |l| l.append(&right));
+                let kid = self.leaf_kid(lid);
+                self.node_mut(id).kids[left] = kid;
+            }
+            None => self.with_leaf(leaf, Pack::shrink),
+        }
+        k
     }
 
-    /// Removes ranks `start..end`, handing each removed entry to `f` first, in order.
-    /// Whole leaves inside the range are dropped together, so a range of many leaves costs
-    /// one rebuild of the Fenwick tree, not one per leaf.
-    fn remove_range(&mut self, start: usize, end: usize, mut f: impl FnMut(f64, &[u8])) {
-        let end = end.min(self.len);
-        if start >= end {
+    /// Kid `i` of node `id` (at `level` > 1) holds too few kids: merges it with a
+    /// neighbour, or moves kids over from the neighbour to even the two out.
+    fn rebalance(&mut self, id: u32, i: usize, level: usize) {
+        let node = self.node(id);
+        if node.len() < 2 {
             return;
         }
-        let (first, first_idx) = self.locate(start);
-        let (last, last_idx) = self.locate(end - 1);
-        if first == last {
-            let k = end - start;
-            let l = &self.leaves[first];
-            let off = l.offset_of(first_idx);
-            let mut at = off;
-            for _ in 0..k {
-                let (s, m, next) = l.read(at);
-                f(s, m);
-                at = next;
-            }
-            self.with_leaf(first, |l| l.remove_at(off, k));
-            self.len -= k;
-            if !self.tidy(first) {
-                self.fen_add(first, -(k as isize));
-            }
-            return;
+        let left = if i + 1 < node.len() { i } else { i - 1 };
+        let (a, b) = (node.kids[left].id, node.kids[left + 1].id);
+        let (na, nb) = (self.node(a).len(), self.node(b).len());
+        let mut na_node = std::mem::take(self.node_mut(a));
+        let mut nb_node = std::mem::take(self.node_mut(b));
+        self.node_bytes -= na_node.heap_bytes() + nb_node.heap_bytes();
+        let merged = na + nb <= FANOUT;
+        if merged {
+            nb_node.move_head(nb, &mut na_node);
+        } else if na < nb {
+            nb_node.move_head((nb - na) / 2, &mut na_node);
+        } else {
+            let at = na - (na - nb) / 2;
+            let tail: Vec<Kid> = na_node.kids.drain(at..).collect();
+            nb_node.prepend(&tail);
         }
-        for (s, m) in self.leaves[first].iter().skip(first_idx) {
-            f(s, m);
+        self.node_bytes += na_node.heap_bytes() + nb_node.heap_bytes();
+        *self.node_mut(a) = na_node;
+        *self.node_mut(b) = nb_node;
+        if merged {
+            self.free_node(b);
+            self.edit_node(id, |node| node.remove(left + 1));
         }
-        for leaf in &self.leaves[first + 1..last] {
-            for (s, m) in leaf.iter() {
-                f(s, m);
-            }
-        }
-        for (s, m) in self.leaves[last].iter().take(last_idx + 1) {
-            f(s, m);
-        }
-        let head = &mut self.leaves[first];
-        let off = head.offset_of(first_idx);
-        let cut = head.len() - first_idx;
-        head.remove_at(off, cut);
-        head.shrink();
-        let tail = &mut self.leaves[last];
-        tail.remove_at(0, last_idx + 1);
-        tail.shrink();
-        self.leaves.drain(first + 1..last);
-        self.firsts.drain(first + 1..last);
-        // The cut leaves are now `first` and `first + 1`; drop whichever emptied.
-        for i in [first + 1, first] {
-            if self.leaves[i].len() == 0 {
-                self.remove_leaf(i);
-            } else {
-                self.sync_first(i);
-            }
-        }
-        self.len -= end - start;
-        self.rebuild();
-        // The two cut leaves are neighbours now: merge them if both are thin.
-        if let Some(i) = first.checked_sub(1).filter(|_| first >= self.leaves.len()) {
-            self.tidy(i);
-        } else if first < self.leaves.len() {
-            self.tidy(first);
+        self.refresh_lead(a, level - 1);
+        let ka = self.node_kid(a);
+        self.node_mut(id).kids[left] = ka;
+        if !merged {
+            self.refresh_lead(b, level - 1);
+            let kb = self.node_kid(b);
+            self.node_mut(id).kids[left + 1] = kb;
         }
     }
 
     /// Calls `f` with ranks `start..end` in order (`rev`: from `end - 1` down).
     fn for_each(&self, start: usize, end: usize, rev: bool, mut f: impl FnMut(f64, &[u8])) {
-        if start >= end || start >= self.len {
+        let end = end.min(self.len);
+        if start >= end {
             return;
         }
-        let end = end.min(self.len);
-        let (first_leaf, first_idx) = self.locate(start);
-        let (last_leaf, last_idx) = self.locate(end - 1);
-        if rev {
-            let mut items: Vec<(f64, &[u8])> = Vec::new();
-            for leaf in (first_leaf..=last_leaf).rev() {
-                items.clear();
-                let from = if leaf == first_leaf { first_idx } else { 0 };
-                let to = if leaf == last_leaf {
-                    last_idx + 1
-                } else {
-                    self.leaves[leaf].len()
-                };
-                items.extend(self.leaves[leaf].iter().skip(from).take(to - from));
-                for &(s, m) in items.iter().rev() {
+        self.visit(self.root, self.height, start, end, rev, &mut f);
+    }
+
+    /// Ranks `lo..hi` of subtree `id` at `level` (0: a leaf).
+    fn visit(
+        &self,
+        id: u32,
+        level: usize,
+        lo: usize,
+        hi: usize,
+        rev: bool,
+        f: &mut impl FnMut(f64, &[u8]),
+    ) {
+        if level == 0 {
+            let leaf = self.leaf(id);
+            if !rev {
+                for (s, m) in leaf.iter().skip(lo).take(hi - lo) {
                     f(s, m);
                 }
+                return;
+            }
+            let mut offs = [0usize; 2 * LEAF_MAX];
+            let mut heap = Vec::new();
+            let offs: &mut [usize] = if hi - lo <= offs.len() {
+                &mut offs[..hi - lo]
+            } else {
+                heap.resize(hi - lo, 0);
+                &mut heap
+            };
+            let mut off = leaf.offset_of(lo);
+            for o in offs.iter_mut() {
+                *o = off;
+                off = leaf.read(off).2;
+            }
+            for &o in offs.iter().rev() {
+                let (s, m, _) = leaf.read(o);
+                f(s, m);
+            }
+            return;
+        }
+        let kids = self.node(id).kids();
+        if rev {
+            let mut end = kids.iter().map(Kid::len).sum::<usize>();
+            for k in kids.iter().rev() {
+                let start = end - k.len();
+                if start < hi && end > lo {
+                    let (a, b) = (lo.max(start) - start, hi.min(end) - start);
+                    self.visit(k.id, level - 1, a, b, rev, f);
+                }
+                if start <= lo {
+                    break;
+                }
+                end = start;
             }
         } else {
-            let mut left = end - start;
-            for leaf in first_leaf..=last_leaf {
-                let from = if leaf == first_leaf { first_idx } else { 0 };
-                for (s, m) in self.leaves[leaf].iter().skip(from).take(left) {
-                    f(s, m);
-                    left -= 1;
+            let mut start = 0;
+            for k in kids {
+                let end = start + k.len();
+                if start < hi && end > lo {
+                    let (a, b) = (lo.max(start) - start, hi.min(end) - start);
+                    self.visit(k.id, level - 1, a, b, rev, f);
                 }
+                if end >= hi {
+                    break;
+                }
+                start = end;
             }
         }
     }
 
+    /// Leaves in use.
+    fn leaf_count(&self) -> usize {
+        self.leaves.len() - self.free_leaves.len()
+    }
+
+    /// Counts the leaves' and nodes' allocations afresh (after a clone, which allocates to
+    /// size).
+    fn recount(&mut self) {
+        self.leaf_bytes = self.leaves.iter().map(Pack::heap_bytes).sum();
+        self.node_bytes = self.nodes.iter().map(Node::heap_bytes).sum();
+    }
+
     fn heap_bytes(&self) -> usize {
         alloc_size(self.leaves.capacity() * std::mem::size_of::<Pack>())
-            + alloc_size(self.firsts.capacity() * std::mem::size_of::<f64>())
-            + alloc_size(self.fen.capacity() * std::mem::size_of::<usize>())
+            + alloc_size(self.free_leaves.capacity() * std::mem::size_of::<u32>())
+            + alloc_size(self.nodes.capacity() * std::mem::size_of::<Node>())
+            + self.node_bytes
+            + alloc_size(self.free_nodes.capacity() * std::mem::size_of::<u32>())
             + self.leaf_bytes
+    }
+
+    /// Checks the tree: every node's kid counts, first scores and first leaf match what
+    /// lies under it, nodes hold between [`MIN_KIDS`] (the root: one) and [`FANOUT`] kids,
+    /// every leaf is non-empty, at most [`LEAF_MAX`] entries, at the same depth and used
+    /// once, the slabs' free lists hold exactly the rest, and the totals are right.
+    fn check(&self) -> Result<(), String> {
+        if self.height == 0 {
+            if self.len != 0 || self.leaf_count() != 0 {
+                return Err(format!("empty tree counts {}", self.len));
+            }
+            return Ok(());
+        }
+        let mut leaf_seen = vec![false; self.leaves.len()];
+        let mut node_seen = vec![false; self.nodes.len()];
+        for &i in &self.free_leaves {
+            if std::mem::replace(&mut leaf_seen[i as usize], true) || self.leaf(i).len() > 0 {
+                return Err(format!("free leaf {i} listed twice or in use"));
+            }
+        }
+        for &i in &self.free_nodes {
+            if std::mem::replace(&mut node_seen[i as usize], true) {
+                return Err(format!("free node {i} listed twice"));
+            }
+        }
+        let top = self.check_node(self.root, self.height, true, &mut leaf_seen, &mut node_seen)?;
+        if top.len() != self.len {
+            return Err(format!("tree holds {}, counts {}", top.count, self.len));
+        }
+        if leaf_seen.iter().chain(&node_seen).any(|seen| !seen) {
+            return Err("a leaf or node neither in the tree nor free".into());
+        }
+        let leaf_bytes: usize = self.leaves.iter().map(Pack::heap_bytes).sum();
+        if leaf_bytes != self.leaf_bytes {
+            return Err(format!(
+                "leaves take {leaf_bytes}, counted {}",
+                self.leaf_bytes
+            ));
+        }
+        let node_bytes: usize = self.nodes.iter().map(Node::heap_bytes).sum();
+        if node_bytes != self.node_bytes {
+            return Err(format!(
+                "nodes take {node_bytes}, counted {}",
+                self.node_bytes
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks subtree `id` at `level`; its true summary and first leaf.
+    fn check_node(
+        &self,
+        id: u32,
+        level: usize,
+        root: bool,
+        leaf_seen: &mut [bool],
+        node_seen: &mut [bool],
+    ) -> Result<Kid, String> {
+        if level == 0 {
+            if std::mem::replace(&mut leaf_seen[id as usize], true) {
+                return Err(format!("leaf {id} used twice"));
+            }
+            let l = self.leaf(id);
+            let n = l.iter().count();
+            if n == 0 || n != l.len() || n > LEAF_MAX {
+                return Err(format!("leaf {id} counts {}, holds {n}", l.len()));
+            }
+            return Ok(self.leaf_kid(id));
+        }
+        if std::mem::replace(&mut node_seen[id as usize], true) {
+            return Err(format!("node {id} used twice"));
+        }
+        let node = self.node(id);
+        let least = if root { 1 } else { MIN_KIDS };
+        if node.len() < least || node.len() > FANOUT {
+            return Err(format!(
+                "node {id} at level {level} holds {} kids",
+                node.len()
+            ));
+        }
+        let mut lead = None;
+        for k in node.kids() {
+            let real = self.check_node(k.id, level - 1, false, leaf_seen, node_seen)?;
+            if real.count != k.count || real.first.to_bits() != k.first.to_bits() {
+                return Err(format!(
+                    "node {id} says {} entries from {}, its kid holds {} from {}",
+                    k.count, k.first, real.count, real.first
+                ));
+            }
+            lead.get_or_insert(self.lead_of(k, level));
+        }
+        let mut first_leaf = id;
+        for _ in 0..level {
+            first_leaf = self.node(first_leaf).kids[0].id;
+        }
+        if lead != Some(node.lead) || node.lead != first_leaf {
+            return Err(format!(
+                "node {id}'s first leaf is {first_leaf}, it says {}",
+                node.lead
+            ));
+        }
+        Ok(self.node_kid(id))
     }
 }
 
 /// A large set: the members in order, and by name.
 struct Big {
-    order: Leaves,
+    order: Order,
     map: Table<ZEntry, ()>,
     /// Sum of the map entries' allocations.
     entry_bytes: usize,
@@ -728,7 +1273,7 @@ struct Big {
 impl Big {
     fn new(hasher: RandomState) -> Big {
         Big {
-            order: Leaves::default(),
+            order: Order::default(),
             map: Table::new(hasher, 0),
             entry_bytes: 0,
         }
@@ -789,6 +1334,126 @@ impl ZSetObj {
     }
 }
 
+/// A sorted set read in place: the entries of a packed value, walked where they lie, or a
+/// set held in its own object. Reads of small sets copy nothing.
+#[derive(Clone, Copy)]
+pub(crate) enum ZSetRef<'a> {
+    /// A packed value's entries (as a [`Pack`] holds them) and their count.
+    Packed { buf: &'a [u8], len: usize },
+    /// A set in its own object (or an owned copy being edited).
+    Obj(&'a ZSetObj),
+}
+
+impl<'a> ZSetRef<'a> {
+    /// The packed sorted set `value`, read in place.
+    pub(crate) fn packed(value: &'a [u8]) -> Self {
+        let (len, n) = read_varint(value);
+        ZSetRef::Packed {
+            buf: value.get(n..).unwrap_or_default(),
+            len,
+        }
+    }
+
+    /// The packed entries in order.
+    fn entries(buf: &'a [u8], len: usize) -> impl Iterator<Item = (f64, &'a [u8])> {
+        let mut off = 0;
+        (0..len).map_while(move |_| {
+            (off < buf.len()).then(|| {
+                let (s, m, next) = read_entry(buf, off);
+                off = next;
+                (s, m)
+            })
+        })
+    }
+
+    pub(crate) fn len(self) -> usize {
+        match self {
+            ZSetRef::Packed { len, .. } => len,
+            ZSetRef::Obj(z) => z.len(),
+        }
+    }
+
+    /// The member's score.
+    pub(crate) fn score(self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetRef::Packed { buf, len } => {
+                Self::entries(buf, len).find_map(|(s, m)| (m == member).then_some(s))
+            }
+            ZSetRef::Obj(z) => z.score(member),
+        }
+    }
+
+    /// How many members come before `seek`'s first unmatched one.
+    pub(crate) fn lower_bound(self, seek: Seek<'_>) -> usize {
+        match self {
+            ZSetRef::Packed { buf, len } => Self::entries(buf, len)
+                .take_while(|&(s, m)| seek.before(s, m))
+                .count(),
+            ZSetRef::Obj(z) => z.lower_bound(seek),
+        }
+    }
+
+    /// The member's 0-based rank (ascending) and score.
+    pub(crate) fn rank(self, member: &[u8]) -> Option<(usize, f64)> {
+        match self {
+            ZSetRef::Packed { buf, len } => Self::entries(buf, len)
+                .enumerate()
+                .find_map(|(i, (s, m))| (m == member).then_some((i, s))),
+            ZSetRef::Obj(z) => z.rank(member),
+        }
+    }
+
+    /// Calls `f` with ranks `start..end` in order, or from `end - 1` down with `rev`.
+    pub(crate) fn for_each(
+        self,
+        start: usize,
+        end: usize,
+        rev: bool,
+        mut f: impl FnMut(f64, &[u8]),
+    ) {
+        match self {
+            ZSetRef::Packed { buf, len } => {
+                let end = end.min(len);
+                if start >= end {
+                    return;
+                }
+                let run = Self::entries(buf, len).skip(start).take(end - start);
+                if rev {
+                    let items: Vec<(f64, &[u8])> = run.collect();
+                    for &(s, m) in items.iter().rev() {
+                        f(s, m);
+                    }
+                } else {
+                    for (s, m) in run {
+                        f(s, m);
+                    }
+                }
+            }
+            ZSetRef::Obj(z) => z.for_each(start, end, rev, f),
+        }
+    }
+
+    /// The entry at rank `r`.
+    pub(crate) fn at(self, r: usize) -> Option<(f64, Vec<u8>)> {
+        let mut out = None;
+        self.for_each(r, r + 1, false, |s, m| out = Some((s, m.to_vec())));
+        out
+    }
+
+    /// Every entry in order.
+    pub(crate) fn iter_all(self, f: impl FnMut(f64, &[u8])) {
+        self.for_each(0, self.len(), false, f);
+    }
+
+    /// The large set's member table, `None` while small.
+    pub(crate) fn table(self) -> Option<&'a Table<ZEntry, ()>> {
+        match self {
+            ZSetRef::Packed { .. } => None,
+            ZSetRef::Obj(z) => z.table(),
+        }
+    }
+}
+
 /// A sorted set.
 pub(crate) struct ZSetObj {
     enc: Enc,
@@ -840,6 +1505,7 @@ impl ZSetObj {
         let Enc::Small(p) = &self.enc else { return };
         let mut big = Big::new(hasher);
         let mut leaf = Pack::default();
+        let mut packs = Vec::new();
         for (s, m) in p.iter() {
             let e = ZEntry::new(s, m);
             big.entry_bytes += e.footprint();
@@ -847,16 +1513,13 @@ impl ZSetObj {
             big.map.insert_new(h, e, ());
             leaf.push(s, m);
             if leaf.len() >= LEAF_MAX / 2 || leaf.bytes() >= LEAF_BYTES / 2 {
-                let at = big.order.leaves.len();
-                big.order.insert_leaf(at, std::mem::take(&mut leaf));
+                packs.push(std::mem::take(&mut leaf));
             }
         }
         if leaf.len() > 0 {
-            let at = big.order.leaves.len();
-            big.order.insert_leaf(at, leaf);
+            packs.push(leaf);
         }
-        big.order.len = p.len();
-        big.order.rebuild();
+        big.order = Order::from_leaves(packs);
         self.enc = Enc::Big(Box::new(big));
     }
 
@@ -1004,6 +1667,7 @@ impl ZSetObj {
     }
 
     /// The entry at rank `r`.
+    #[cfg(test)]
     pub(crate) fn at(&self, r: usize) -> Option<(f64, Vec<u8>)> {
         let mut out = None;
         self.for_each(r, r + 1, false, |s, m| out = Some((s, m.to_vec())));
@@ -1092,7 +1756,7 @@ impl ZSetObj {
                 }
                 let mut order = b.order.clone();
                 // Clones are allocated to size: their byte total is counted afresh.
-                order.rebuild();
+                order.recount();
                 ZSetObj {
                     enc: Enc::Big(Box::new(Big {
                         order,
@@ -1128,14 +1792,10 @@ impl ZSetObj {
             }
             Enc::Big(b) => {
                 let o = &b.order;
-                let mut items = Vec::new();
-                for (i, l) in o.leaves.iter().enumerate() {
-                    let n = l.iter().count();
-                    if n == 0 || n != l.len() {
-                        return Err(format!("leaf {i} counts {}, holds {n}", l.len()));
-                    }
-                    items.extend(l.iter());
-                }
+                o.check()?;
+                let mut owned = Vec::new();
+                o.for_each(0, o.len, false, |s, m| owned.push((s, m.to_vec())));
+                let items: Vec<(f64, &[u8])> = owned.iter().map(|(s, m)| (*s, &m[..])).collect();
                 check_order(&items)?;
                 if items.len() != o.len || o.len != b.map.len() {
                     return Err(format!(
@@ -1144,25 +1804,6 @@ impl ZSetObj {
                         items.len(),
                         b.map.len()
                     ));
-                }
-                let firsts: Vec<f64> = o
-                    .leaves
-                    .iter()
-                    .filter_map(|l| l.first())
-                    .map(|(s, _)| s)
-                    .collect();
-                if firsts
-                    .iter()
-                    .map(|s| s.to_bits())
-                    .ne(o.firsts.iter().map(|s| s.to_bits()))
-                {
-                    return Err("leaves' first scores out of date".into());
-                }
-                let mut fresh = o.clone();
-                fresh.rebuild();
-                let leaf_bytes: usize = o.leaves.iter().map(Pack::heap_bytes).sum();
-                if fresh.fen != o.fen || leaf_bytes != o.leaf_bytes {
-                    return Err("Fenwick tree or leaf byte total out of date".into());
                 }
                 for (s, m) in &items {
                     if b.score(m).map(f64::to_bits) != Some(s.to_bits()) {
@@ -1282,12 +1923,141 @@ mod tests {
             let Enc::Big(b) = &z.enc else {
                 panic!("not converted")
             };
-            let fill = z.len() as f64 / (b.order.leaves.len() * LEAF_MAX) as f64;
+            let fill = z.len() as f64 / (b.order.leaf_count() * LEAF_MAX) as f64;
             assert!(
                 fill > if random { 0.7 } else { 0.95 },
                 "random {random}: {fill}"
             );
             z.check().unwrap();
+        }
+    }
+
+    /// The large encoding driven through many leaf and node splits, merges and root
+    /// changes (small nodes in tests, long members for small leaves), the tree checked after
+    /// every step, and ranks, ranges by rank and the places of scores, members and
+    /// (score, member) bounds compared with a `BTreeMap` model.
+    #[test]
+    fn tree_stays_valid_through_splits_and_merges() {
+        use std::collections::{BTreeMap, BTreeSet};
+        type Entry = (i64, Vec<u8>);
+        let lim = lim();
+        for seed in 1..=2u64 {
+            let mut z = ZSetObj::new();
+            let mut by_member: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+            let mut ordered: BTreeSet<(i64, Vec<u8>)> = BTreeSet::new();
+            let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+            let mut rnd = |n: u64| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x % n.max(1)
+            };
+            let (mut tallest, mut emptied) = (0, false);
+            for step in 0..8000u32 {
+                // Phases: fill, churn, drain to empty, then all scores equal (lex order).
+                let phase = match step {
+                    0..2500 => 0,
+                    2500..4500 => 1,
+                    4500..6000 => 2,
+                    _ => 3,
+                };
+                let lex = phase == 3;
+                let key = rnd(3000);
+                let pad = if rnd(2) == 0 { 400 } else { rnd(40) } as usize;
+                let m = format!("m{key:05}{}", "p".repeat(pad)).into_bytes();
+                let s = if lex { 7 } else { rnd(60) as i64 - 30 };
+                let op = rnd(100);
+                let (sets, removes) = match phase {
+                    0 | 3 => (85, 97),
+                    1 => (50, 85),
+                    _ => (0, 0),
+                };
+                match op {
+                    _ if op < sets => {
+                        z.set(s as f64, &m, &lim);
+                        if let Some(old) = by_member.insert(m.clone(), s) {
+                            ordered.remove(&(old, m.clone()));
+                        }
+                        ordered.insert((s, m));
+                    }
+                    _ if op < removes => {
+                        let had = by_member.remove(&m);
+                        if let Some(old) = had {
+                            ordered.remove(&(old, m.clone()));
+                        }
+                        assert_eq!(z.remove(&m).map(|s| s as i64), had);
+                    }
+                    _ => {
+                        let len = ordered.len() as u64;
+                        let a = rnd(len + 1) as usize;
+                        let span = if rnd(50) == 0 { len + 1 } else { 30 };
+                        let b = a + rnd(span) as usize;
+                        let mut gone = Vec::new();
+                        z.remove_range(a, b, |s, m| gone.push((s as i64, m.to_vec())));
+                        let want: Vec<(i64, Vec<u8>)> =
+                            ordered.iter().skip(a).take(b - a).cloned().collect();
+                        for (s, m) in &want {
+                            ordered.remove(&(*s, m.clone()));
+                            by_member.remove(m);
+                        }
+                        assert_eq!(gone, want);
+                    }
+                }
+                z.check()
+                    .unwrap_or_else(|e| panic!("seed {seed} step {step}: {e}"));
+                assert_eq!(z.len(), ordered.len());
+                if let Enc::Big(b) = &z.enc {
+                    tallest = tallest.max(b.order.height);
+                    emptied |= phase == 2 && b.order.height == 0;
+                }
+                if step % 7 != 0 {
+                    continue;
+                }
+                let v = rnd(70) as i64 - 35;
+                let probe = format!("m{:05}", rnd(3000)).into_bytes();
+                let count = |f: &dyn Fn(&Entry) -> bool| ordered.iter().filter(|e| f(e)).count();
+                for incl in [false, true] {
+                    assert_eq!(
+                        z.lower_bound(Seek::Score(v as f64, incl)),
+                        count(&|(s, _)| if incl { *s <= v } else { *s < v })
+                    );
+                    if lex {
+                        assert_eq!(
+                            z.lower_bound(Seek::Member(&probe, incl)),
+                            count(&|(_, m)| if incl { *m <= probe } else { *m < probe })
+                        );
+                    }
+                }
+                let sk = if lex { 7 } else { v };
+                assert_eq!(
+                    z.lower_bound(Seek::Key(sk as f64, &probe)),
+                    count(&|(s, m)| (*s, m) < (sk, &probe))
+                );
+                if let Some((r, (s, m))) = ordered
+                    .iter()
+                    .enumerate()
+                    .nth(rnd(ordered.len() as u64) as usize)
+                {
+                    assert_eq!(z.rank(m), Some((r, *s as f64)));
+                }
+                let len = ordered.len();
+                let a = rnd(len as u64 + 1) as usize;
+                let b = a + rnd(300) as usize;
+                for rev in [false, true] {
+                    let mut got = Vec::new();
+                    z.for_each(a, b, rev, |s, m| got.push((s as i64, m.to_vec())));
+                    let mut want: Vec<(i64, Vec<u8>)> =
+                        ordered.iter().skip(a).take(b - a).cloned().collect();
+                    if rev {
+                        want.reverse();
+                    }
+                    assert_eq!(got, want, "seed {seed} step {step} {a}..{b} rev {rev}");
+                }
+            }
+            assert!(
+                tallest >= 3 && emptied,
+                "tallest {tallest}, emptied {emptied}"
+            );
         }
     }
 }

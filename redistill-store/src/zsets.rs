@@ -13,7 +13,7 @@ use crate::packed::{Packable, Unpacked, unpacked};
 use crate::setobj::SetObj;
 use crate::store::Store;
 use crate::table::Slot;
-use crate::zsetobj::{Limits, Seek, ZSetObj, packed_score};
+use crate::zsetobj::{Limits, Seek, ZSetObj, ZSetRef};
 
 /// Default `zset-max-listpack-entries`: sets of up to 128 members stay compact.
 pub const DEFAULT_ZSET_MAX_LISTPACK_ENTRIES: i64 = 128;
@@ -144,7 +144,7 @@ pub enum ZSetOp {
 
 /// A run of members read in place (as [`crate::ListRange`]): `len()` then `for_each`.
 pub struct ZRangeItems<'a> {
-    zset: Option<&'a ZSetObj>,
+    zset: Option<ZSetRef<'a>>,
     /// Ascending ranks `start..end`.
     start: usize,
     end: usize,
@@ -170,23 +170,12 @@ impl ZRangeItems<'_> {
     }
 }
 
-/// A sorted set read in place, for score lookups.
-enum ZProbe<'a> {
-    Packed(&'a [u8]),
-    Boxed(&'a ZSetObj),
-}
-
-impl ZProbe<'_> {
-    fn score(&self, member: &[u8]) -> Option<f64> {
-        match self {
-            ZProbe::Packed(value) => packed_score(value, member),
-            ZProbe::Boxed(z) => z.score(member),
-        }
+/// The sorted set `e` holds, read in place (a packed one is not copied), or WRONGTYPE.
+fn zset_of(e: &Entry) -> Result<ZSetRef<'_>> {
+    match e.packed(PACKED_ZSET) {
+        Some(value) => Ok(ZSetRef::packed(value)),
+        None => e.as_zset().map(ZSetRef::Obj).ok_or(StoreError::WrongType),
     }
-}
-
-fn zset_of(e: &Entry) -> Result<Unpacked<'_, ZSetObj>> {
-    unpacked(e).ok_or(StoreError::WrongType)
 }
 
 fn b(s: &[u8]) -> Bytes {
@@ -194,7 +183,7 @@ fn b(s: &[u8]) -> Bytes {
 }
 
 /// The ranks `lo..hi` (ascending) with scores inside `range`.
-fn score_span(z: &ZSetObj, range: &ScoreRange) -> (usize, usize) {
+fn score_span(z: ZSetRef<'_>, range: &ScoreRange) -> (usize, usize) {
     let lo = match range.min {
         ScoreBound::Inclusive(v) => z.lower_bound(Seek::Score(v, false)),
         ScoreBound::Exclusive(v) => z.lower_bound(Seek::Score(v, true)),
@@ -230,7 +219,7 @@ fn below_max(m: &[u8], max: LexBound<'_>) -> bool {
 /// score is equal, as in Redis). Redis first declares the range empty when its ends
 /// cross, or when the last member is below it or the first above it; over members of
 /// different scores that decides the answer, so it is done here too.
-fn lex_span(z: &ZSetObj, range: &LexRange<'_>) -> (usize, usize) {
+fn lex_span(z: ZSetRef<'_>, range: &LexRange<'_>) -> (usize, usize) {
     let crossed = match (range.min, range.max) {
         (LexBound::Max, _) | (_, LexBound::Min) => true,
         (LexBound::Min, _) | (_, LexBound::Max) => false,
@@ -273,7 +262,7 @@ fn rank_span(len: usize, start: i64, stop: i64) -> Option<(usize, usize)> {
 }
 
 /// The ascending ranks `spec` selects, `start..end`.
-fn select(z: &ZSetObj, spec: &ZRangeSpec<'_>) -> (usize, usize) {
+fn select(z: ZSetRef<'_>, spec: &ZRangeSpec<'_>) -> (usize, usize) {
     let len = z.len();
     let (lo, hi) = match &spec.by {
         ZRangeBy::Rank { start, stop } => {
@@ -308,7 +297,7 @@ fn select(z: &ZSetObj, spec: &ZRangeSpec<'_>) -> (usize, usize) {
 /// The ranks a ZREMRANGEBY* removes.
 fn remove_span(z: &ZSetObj, by: &ZRangeBy<'_>) -> (usize, usize) {
     select(
-        z,
+        ZSetRef::Obj(z),
         &ZRangeSpec {
             by: *by,
             rev: false,
@@ -508,18 +497,9 @@ impl Store {
         &self,
         db: usize,
         key: &[u8],
-        f: impl FnOnce(ZProbe<'_>) -> R,
+        f: impl FnOnce(ZSetRef<'_>) -> R,
     ) -> Result<Option<R>> {
-        self.read(db, key, |e| match e {
-            None => Ok(None),
-            Some(e) => match e.packed(PACKED_ZSET) {
-                Some(value) => Ok(Some(f(ZProbe::Packed(value)))),
-                None => e
-                    .as_zset()
-                    .map(|z| Some(f(ZProbe::Boxed(z))))
-                    .ok_or(StoreError::WrongType),
-            },
-        })?
+        self.read(db, key, |e| e.map(zset_of).transpose().map(|z| z.map(f)))?
     }
 
     /// Reads the sorted set at `key` (`None` if absent), failing with WRONGTYPE for other
@@ -528,12 +508,9 @@ impl Store {
         &self,
         db: usize,
         key: &[u8],
-        f: impl FnOnce(Option<&ZSetObj>) -> R,
+        f: impl FnOnce(Option<ZSetRef<'_>>) -> R,
     ) -> Result<R> {
-        self.read(db, key, |e| match e {
-            None => Ok(f(None)),
-            Some(e) => zset_of(e).map(|z| f(Some(&z))),
-        })?
+        self.read(db, key, |e| e.map(zset_of).transpose().map(f))?
     }
 
     /// ZADD: sets the scores of `members` (a member named twice takes its last score),
@@ -897,7 +874,7 @@ impl Store {
                 };
                 let mut items = Vec::new();
                 if let Some(z) = z {
-                    let (start, end) = select(&z, spec);
+                    let (start, end) = select(z, spec);
                     z.for_each(start, end, false, |s, m| items.push((m.to_vec(), s)));
                 }
                 items
