@@ -1310,7 +1310,7 @@ fn pop_many(z: &mut ZSetObj, max: bool, count: usize) -> Vec<ScoredMember> {
 /// A sorted set read in place for score-range scans and score lookups, under one lock
 /// (GEOSEARCH reads up to nine cells of one set this way, atomically).
 pub struct ZScoreScan<'a> {
-    zset: &'a ZSetObj,
+    zset: ZSetRef<'a>,
 }
 
 impl ZScoreScan<'_> {
@@ -1384,7 +1384,7 @@ impl Store {
             let picked = {
                 let all = w.entries(&keys);
                 let z = all[1].map(zset_of).transpose()?;
-                pick(z.as_deref().map(|zset| ZScoreScan { zset }))
+                pick(z.map(|zset| ZScoreScan { zset }))
             };
             Ok(match picked {
                 Ok(mut items) => {
