@@ -1485,6 +1485,57 @@ impl ZSetObj {
         z
     }
 
+    /// A set of `items` already in order (by score, then member, each after the one
+    /// before), built in one pass with full leaves: a snapshot's, a DUMP payload's or a
+    /// STORE result's. `None` when they are out of order or name a member twice, for the
+    /// caller to add them one at a time. The encoding is [`ZSetObj::from_items`]'.
+    pub(crate) fn from_sorted(items: &[(f64, &[u8])], lim: &Limits) -> Option<ZSetObj> {
+        let ordered = items
+            .windows(2)
+            .all(|w| cmp_key(w[0].0, w[0].1, w[1].0, w[1].1).is_lt());
+        if !ordered {
+            return None;
+        }
+        let longest = items.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+        if items.len() <= lim.max_entries && longest <= lim.max_value {
+            // Equal members at different scores are not adjacent: compare them sorted.
+            let mut members: Vec<&[u8]> = items.iter().map(|&(_, m)| m).collect();
+            members.sort_unstable();
+            if members.windows(2).any(|w| w[0] == w[1]) {
+                return None;
+            }
+            let mut p = Pack::default();
+            for &(s, m) in items {
+                p.push(compact_score(s), m);
+            }
+            return Some(ZSetObj { enc: Enc::Small(p) });
+        }
+        let mut big = Big::new(lim.hasher.clone());
+        let mut leaf = Pack::default();
+        let mut packs = Vec::new();
+        for &(s, m) in items {
+            let h = big.map.hash(m);
+            if big.map.find(h, m).is_some() {
+                return None;
+            }
+            let e = ZEntry::new(s, m);
+            big.entry_bytes += e.footprint();
+            big.map.insert_new(h, e, ());
+            if leaf.len() >= LEAF_MAX || (leaf.len() > 0 && leaf.bytes() + m.len() + 9 > LEAF_BYTES)
+            {
+                packs.push(std::mem::take(&mut leaf));
+            }
+            leaf.push(s, m);
+        }
+        if leaf.len() > 0 {
+            packs.push(leaf);
+        }
+        big.order = Order::from_leaves(packs);
+        Some(ZSetObj {
+            enc: Enc::Big(Box::new(big)),
+        })
+    }
+
     pub(crate) fn len(&self) -> usize {
         match &self.enc {
             Enc::Small(p) => p.len(),
@@ -1832,6 +1883,58 @@ mod tests {
             max_entries: 16,
             max_value: 64,
             hasher: RandomState::with_seeds(1, 2, 3, 4),
+        }
+    }
+
+    /// Sets built in one pass from ordered items hold what inserting them one at a time
+    /// makes, in the same encoding, and pass the structure's checks; items out of order or
+    /// naming a member twice are refused.
+    #[test]
+    fn ordered_items_build_the_same_set_in_one_pass() {
+        let lim = lim();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        for round in 0..200 {
+            let n = [0, 1, 5, 16, 17, 300, 3000][round % 7];
+            let mut items: Vec<(f64, Vec<u8>)> = (0..n)
+                .map(|i| {
+                    let len = if rnd(50) == 0 {
+                        70
+                    } else {
+                        1 + rnd(12) as usize
+                    };
+                    let mut m = format!("m{i}-").into_bytes();
+                    m.resize(len.max(m.len()), b'x');
+                    ((rnd(40) as f64) / 4.0 - 5.0, m)
+                })
+                .collect();
+            items.sort_by(|a, b| cmp_key(a.0, &a.1, b.0, &b.1));
+            let refs: Vec<(f64, &[u8])> = items.iter().map(|(s, m)| (*s, &m[..])).collect();
+            let longest = refs.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
+            let built = ZSetObj::from_sorted(&refs, &lim).expect("ordered, distinct");
+            let one_by_one = ZSetObj::from_items(refs.iter().copied(), n, longest, &lim);
+            built.check().expect("valid structure");
+            assert_eq!(built.is_big(), one_by_one.is_big(), "n {n}");
+            let all = |z: &ZSetObj| {
+                let mut v = Vec::new();
+                z.iter_all(|s, m| v.push((s, m.to_vec())));
+                v
+            };
+            assert_eq!(all(&built), all(&one_by_one));
+            if n >= 2 {
+                let mut swapped = refs.clone();
+                swapped.swap(0, n - 1);
+                assert!(ZSetObj::from_sorted(&swapped, &lim).is_none());
+                let mut twice = refs.clone();
+                twice[n - 1].1 = twice[0].1;
+                twice[n - 1].0 = f64::INFINITY;
+                assert!(ZSetObj::from_sorted(&twice, &lim).is_none());
+            }
         }
     }
 

@@ -470,12 +470,17 @@ impl Store {
     /// A set of `items` (distinct members) in the encoding Redis gives a result of that
     /// size and longest member.
     fn zset_from(&self, items: &[(Vec<u8>, f64)]) -> ZSetObj {
+        let lim = self.zset_limits();
+        let ordered: Vec<(f64, &[u8])> = items.iter().map(|(m, s)| (*s, &m[..])).collect();
+        if let Some(z) = ZSetObj::from_sorted(&ordered, &lim) {
+            return z;
+        }
         let longest = items.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
         ZSetObj::from_items(
             items.iter().map(|(m, s)| (*s, &m[..])),
             items.len(),
             longest,
-            &self.zset_limits(),
+            &lim,
         )
     }
 
@@ -483,6 +488,18 @@ impl Store {
     /// keeps its last score and a NaN score is read as 0.
     pub(crate) fn zset_load(&self, items: &[(Bytes, f64)]) -> ZSetObj {
         let lim = self.zset_limits();
+        // Snapshots list a set in order, and Redis's payloads in order or (a skip list's,
+        // written from its tail) in reverse: those build in one pass.
+        let mut ordered: Vec<(f64, &[u8])> = items
+            .iter()
+            .map(|(m, s)| (if s.is_nan() { 0.0 } else { *s }, &m[..]))
+            .collect();
+        if ordered.first() > ordered.last() {
+            ordered.reverse();
+        }
+        if let Some(z) = ZSetObj::from_sorted(&ordered, &lim) {
+            return z;
+        }
         let longest = items.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
         let mut z = ZSetObj::from_items(std::iter::empty(), items.len(), longest, &lim);
         for (m, s) in items {
