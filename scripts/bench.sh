@@ -66,8 +66,6 @@ GEO_WORKLOADS="GEOSEARCH:50:1:3 GEOSEARCH:50:16:3 SORT_10K:50:1:3 SORT_10K:50:16
 BIG_ZSET=${BIG_ZSET:-1000000}
 GEO_POINTS=${GEO_POINTS:-1000000}
 SORT_REQUESTS=${SORT_REQUESTS:-2000}
-if [[ ${1:-} == lists ]]; then DEFAULT_WORKLOADS=$LIST_WORKLOADS; fi
-if [[ ${1:-} == sets ]]; then DEFAULT_WORKLOADS=$SET_WORKLOADS; fi
 if [[ ${1:-} == geo ]]; then DEFAULT_WORKLOADS=$GEO_WORKLOADS; fi
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
@@ -184,6 +182,7 @@ for start in range(0, n, 1000):
       n=$((REQUESTS / 10)); RESTORE_DIR=${RESTORE_DIR:-$(mktemp -d)}
       python3 scripts/bench-dump.py restores "$REDIS_PORT" "$kind" "$n" >"$RESTORE_DIR/$cmd"
     fi
+  fi
   if [[ $cmd == GEOSEARCH ]]; then
     for port in "$REDIS_PORT" "$OURS_PORT"; do  # the points, loaded once per server
       if [[ $(redis-cli -p "$port" ZCARD geo) != "$GEO_POINTS" ]]; then

@@ -225,8 +225,15 @@ impl Pack {
     }
 
     fn push(&mut self, score: f64, member: &[u8]) {
-        let off = self.buf.len();
-        self.insert_at(off, score, member);
+        let most = 9 + varint_len(member.len()) + member.len();
+        // Grown as `insert_at` grows it: by an eighth.
+        if self.buf.capacity() - self.buf.len() < most {
+            self.buf.reserve_exact(most.max(self.buf.len() / 8).max(32));
+        }
+        write_score(&mut self.buf, score);
+        write_varint(&mut self.buf, member.len());
+        self.buf.extend_from_slice(member);
+        self.len += 1;
     }
 
     /// Removes `count` entries starting at byte offset `off`.
