@@ -10,6 +10,7 @@ use super::args::{NOT_INTEGER, SYNTAX, is, parse_i64};
 use super::c_float::parse_double;
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
 use super::zset_args::NOT_FLOAT;
+use super::zsets::reply_per_member;
 use super::{Command, CommandError, CommandResult, Ctx, fail};
 
 const READ_KEY: &[KeySpec] = &[KeySpec::at(1, key_flags!(RO | ACCESS))];
@@ -193,24 +194,15 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// GEOPOS key member ...
 fn geopos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let scores = ctx
-        .shared
-        .store
-        .zmscore(ctx.client.db, args[1], &args[2..])?;
-    let mut reply = ctx.reply();
-    reply.array(scores.len());
-    for score in scores {
-        match score {
-            None => reply.null_array(),
-            Some(score) => {
-                let (lon, lat) = geo::decode(score);
-                reply.array(2);
-                reply.double_text(human(lon).as_bytes());
-                reply.double_text(human(lat).as_bytes());
-            }
+    reply_per_member(ctx, args, |reply, score| match score {
+        None => reply.null_array(),
+        Some(score) => {
+            let (lon, lat) = geo::decode(score);
+            reply.array(2);
+            reply.double_text(human(lon).as_bytes());
+            reply.double_text(human(lat).as_bytes());
         }
-    }
-    Ok(())
+    })
 }
 
 /// GEODIST key member1 member2 [unit]
@@ -239,19 +231,10 @@ fn geodist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// GEOHASH key member ...
 fn geohash(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let scores = ctx
-        .shared
-        .store
-        .zmscore(ctx.client.db, args[1], &args[2..])?;
-    let mut reply = ctx.reply();
-    reply.array(scores.len());
-    for score in scores {
-        match score {
-            None => reply.null(),
-            Some(score) => reply.bulk(&geo::geohash_string(score)),
-        }
-    }
-    Ok(())
+    reply_per_member(ctx, args, |reply, score| match score {
+        None => reply.null(),
+        Some(score) => reply.bulk(&geo::geohash_string(score)),
+    })
 }
 
 /// Which of the search commands runs, as Redis's `georadiusGeneric` flags say.

@@ -315,6 +315,16 @@ fn zscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn zmscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    reply_per_member(ctx, args, |reply, score| reply.opt_double(score))
+}
+
+/// An array with one reply per member named from `args[2]` on, written by `each` from the
+/// member's score in the sorted set `args[1]` (ZMSCORE, GEOPOS, GEOHASH).
+pub(super) fn reply_per_member(
+    ctx: &mut Ctx<'_>,
+    args: &[&[u8]],
+    mut each: impl FnMut(&mut Reply<'_>, Option<f64>),
+) -> CommandResult {
     let scores = ctx
         .shared
         .store
@@ -322,7 +332,7 @@ fn zmscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let mut reply = ctx.reply();
     reply.array(scores.len());
     for score in scores {
-        reply.opt_double(score);
+        each(&mut reply, score);
     }
     Ok(())
 }
