@@ -6,10 +6,14 @@
 //! are known only while it runs, and no lock taken up front can cover them. SORT therefore
 //! runs alone, as EXEC does: its rows carry [`super::Flags::OWN_GATES`], the connection does
 //! not take its worker's gate for it, and the handler takes every worker's gate for
-//! writing (inside EXEC, which already holds them all, it runs as it is). No other command
+//! writing (inside EXEC, which already holds them all, it runs as it is), so no other command
 //! runs between its first read and its STORE. This is the simplest correct way: it reuses
-//! the one exclusion the server already has, needs nothing from the store, and costs only
-//! SORT's parallelism with other commands, which Redis never has either.
+//! the one exclusion the server already has and needs nothing from the store.
+//!
+//! A SORT that reads only its source and stores nothing holds just its worker's gate, as
+//! any command does, so other workers go on while it sorts: reading the source's type and
+//! then its elements sees one state of the key, or (when the key changed type in between)
+//! fails and is read again alone.
 
 use bytes::Bytes;
 use redistill_store::{Event, ValueType, ZRangeBy, ZRangeSpec, partial_sort};
@@ -90,6 +94,17 @@ struct Options<'a> {
     /// BY without `*`: nothing to sort by.
     dont_sort: bool,
     gets: Vec<&'a [u8]>,
+}
+
+impl Options<'_> {
+    /// Whether the sort reads keys besides its source (a BY or GET pattern with `*`) or
+    /// stores its result.
+    fn runs_alone(&self) -> bool {
+        let looks_up = |p: &[u8]| p != b"#" && p.contains(&b'*');
+        self.store.is_some()
+            || (!self.dont_sort && self.by.is_some_and(looks_up))
+            || self.gets.iter().any(|g| looks_up(g))
+    }
 }
 
 fn parse<'a>(args: &[&'a [u8]], readonly: bool) -> Result<Options<'a>, &'static str> {
@@ -292,9 +307,22 @@ fn limits(len: usize, (offset, count): (i64, i64)) -> (i64, i64) {
 fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CommandResult {
     let mut o = parse(args, readonly)?;
     let shared = ctx.shared;
-    // Alone from here on (see the module's doc); EXEC already holds every gate.
-    let _alone = (!ctx.client.tx.in_exec).then(|| shared.every_gate());
-    let (kind, els) = load(ctx, args[1])?;
+    // Alone from here on when it reads other keys or writes (see the module's doc); else
+    // its one read is atomic by itself and it holds its worker's gate as any command.
+    // EXEC already holds every gate.
+    let alone = o.runs_alone();
+    let in_exec = ctx.client.tx.in_exec;
+    let mut _alone = (!in_exec && alone).then(|| shared.every_gate());
+    let gate = (!in_exec && !alone).then(|| shared.gates[ctx.worker].read());
+    let (kind, els) = match load(ctx, args[1]) {
+        // The key changed type between the two reads `load` makes: read it again alone.
+        Err(_) if gate.is_some() => {
+            drop(gate);
+            _alone = Some(shared.every_gate());
+            load(ctx, args[1])?
+        }
+        loaded => loaded?,
+    };
     // A set has no order of its own to keep: with STORE it is sorted as text.
     if o.dont_sort && kind == Some(ValueType::Set) && o.store.is_some() {
         o.dont_sort = false;
