@@ -776,11 +776,12 @@ fn random_watch_sequences_match_redis() {
 }
 
 /// One random command of any type the digest covers: strings, counters, hashes, lists,
-/// sets, sorted sets, keys and TTLs.
+/// sets, sorted sets, HyperLogLogs, keys and TTLs.
 fn digest_command(rng: &mut Rng) -> Vec<Vec<u8>> {
-    match rng.below(4) {
+    match rng.below(5) {
         0 => set_command(rng),
         1 => zset_command(rng),
+        2 => hll_command(rng),
         _ => command(rng),
     }
 }
