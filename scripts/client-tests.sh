@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs real Redis clients against a redistill server: redis-py (with hiredis), ioredis
-# (both also as a leaderboard, a rate limiter and a delayed-job queue on sorted sets),
+# (both also as a leaderboard, a rate limiter and a delayed-job queue on sorted sets;
+# redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE),
 # huey (a task queue on lists), kombu (Celery's messaging library), redis-cli (stdin
 # commands, --pipe mass insertion, --scan, -n) and redis-benchmark.
 #

@@ -214,4 +214,90 @@ def _():
     assert r.bzpopmin("nothing", timeout=0.01) is None
 
 
+@check("daily-active-user bitmaps: SETBIT, BITCOUNT, BITOP, BITPOS, BITFIELD counters")
+def _():
+    r = client()
+    r.delete("dau:mon", "dau:tue", "dau:both", "counters")
+    for user in (1, 7, 1000):
+        r.setbit("dau:mon", user, 1)
+    for user in (7, 42):
+        r.setbit("dau:tue", user, 1)
+    assert r.getbit("dau:mon", 7) == 1 and r.getbit("dau:mon", 8) == 0
+    assert r.bitcount("dau:mon") == 3
+    assert r.bitop("AND", "dau:both", "dau:mon", "dau:tue") == r.strlen("dau:mon")
+    assert r.bitcount("dau:both") == 1
+    assert r.bitpos("dau:both", 1) == 7
+    bf = r.bitfield("counters")
+    bf.incrby("u16", "#0", 65535).incrby("u16", "#0", 2).overflow("SAT").incrby("i8", "#4", 200)
+    assert bf.execute() == [65535, 1, 127]
+    assert r.bitfield_ro("counters", "u16", 0, items=[("u16", 16)]) == [1, 0]
+
+
+@check("unique visitors with PFADD, PFCOUNT and PFMERGE")
+def _():
+    r = client()
+    r.delete("uv:a", "uv:b", "uv:all")
+    assert r.pfadd("uv:a", *[f"user{i}" for i in range(1000)]) == 1
+    assert r.pfadd("uv:b", *[f"user{i}" for i in range(500, 1500)]) == 1
+    assert abs(r.pfcount("uv:a") - 1000) <= 20
+    assert abs(r.pfcount("uv:a", "uv:b") - 1500) <= 30
+    assert r.pfmerge("uv:all", "uv:a", "uv:b")
+    assert abs(r.pfcount("uv:all") - 1500) <= 30
+    assert r.get("uv:all").startswith(b"HYLL")
+
+
+@check("stores near me: GEOADD, GEOSEARCH, GEODIST, GEOPOS")
+def _():
+    r = client(decode_responses=True)
+    r.delete("stores")
+    r.geoadd("stores", [13.361389, 38.115556, "palermo", 15.087269, 37.502669, "catania",
+                        12.496366, 41.902782, "rome"])
+    near = r.geosearch("stores", longitude=15, latitude=37, radius=200, unit="km",
+                       sort="ASC", withdist=True)
+    assert [name for name, _ in near] == ["catania", "palermo"]
+    assert abs(near[0][1] - 56.4413) < 0.001
+    assert abs(r.geodist("stores", "palermo", "catania", unit="km") - 166.2742) < 0.001
+    lon, lat = r.geopos("stores", "rome")[0]
+    assert abs(lon - 12.496366) < 1e-5 and abs(lat - 41.902782) < 1e-5
+    assert r.geohash("stores", "palermo") == ["sqc8b49rny0"]
+
+
+@check("SORT by weights in other keys, with GET and STORE")
+def _():
+    r = client(decode_responses=True)
+    r.delete("ids", "sorted")
+    r.rpush("ids", 3, 1, 2)
+    r.mset({"weight_1": 30, "weight_2": 10, "weight_3": 20})
+    r.hset("obj_1", "name", "one")
+    r.hset("obj_2", "name", "two")
+    r.hset("obj_3", "name", "three")
+    assert r.sort("ids") == ["1", "2", "3"]
+    assert r.sort("ids", by="weight_*", get=["#", "obj_*->name"]) == ["2", "two", "3", "three", "1", "one"]
+    assert r.sort("ids", start=0, num=2, desc=True, store="sorted") == 2
+    assert r.lrange("sorted", 0, -1) == ["3", "2"]
+
+
+@check("DUMP and RESTORE copy a key of every type")
+def _():
+    r = client()
+    r.delete("src:h", "src:z", "copy:h", "copy:z")
+    r.hset("src:h", mapping={"a": "1", "b": "2"})
+    r.zadd("src:z", {"x": 1.5, "y": -2})
+    for src, dst in (("src:h", "copy:h"), ("src:z", "copy:z")):
+        assert r.restore(dst, 0, r.dump(src))
+    assert r.hgetall("copy:h") == {b"a": b"1", b"b": b"2"}
+    assert r.zrange("copy:z", 0, -1, withscores=True) == [(b"y", -2.0), (b"x", 1.5)]
+    try:
+        r.restore("copy:h", 0, r.dump("src:h"))
+        raise AssertionError("RESTORE over an existing key")
+    except redis.ResponseError as e:
+        assert str(e).startswith("BUSYKEY")
+    try:
+        r.restore("bad", 0, b"not a payload")
+        raise AssertionError("RESTORE of a bad payload")
+    except redis.ResponseError as e:
+        assert "DUMP payload version or checksum are wrong" in str(e)
+    assert r.execute_command("DEBUG", "DIGEST-VALUE", "src:h") == r.execute_command("DEBUG", "DIGEST-VALUE", "copy:h")
+
+
 finish()
