@@ -163,14 +163,24 @@ impl Store {
         })?
     }
 
-    /// PFCOUNT of one key: the cached cardinality, recomputed and stored when stale.
+    /// PFCOUNT of one key: the cached cardinality, read under the shard's read lock, or
+    /// recomputed and stored when stale (the lookup counts once either way; between the
+    /// two reads the key may go, and then counts as missing).
     fn pfcount_one(&self, db: usize, key: &[u8]) -> Result<u64> {
+        // As Redis unshares the string first, an embstr-encoded one takes the write path,
+        // which makes it raw.
+        let cached = self.read(db, key, |e| match e {
+            None => Ok(Some(0)),
+            Some(e) if e.encoding() == "raw" => hll_of(e).map(hll::cached_count),
+            Some(_) => Ok(None),
+        })??;
+        if let Some(card) = cached {
+            return Ok(card);
+        }
         self.with_write(db, key, |ctx| {
             let Some(i) = ctx.live(key) else {
-                ctx.shard.record_lookup(false);
                 return Ok(0);
             };
-            ctx.shard.record_lookup(true);
             hll_of(ctx.entry(i))?;
             let (card, computed) = ctx.update(i, |e| -> Result<(u64, bool)> {
                 let v = hll_buf(e)?;
