@@ -126,7 +126,7 @@ pub use setobj::{
     DEFAULT_SET_MAX_INTSET_ENTRIES, DEFAULT_SET_MAX_LISTPACK_ENTRIES,
     DEFAULT_SET_MAX_LISTPACK_VALUE,
 };
-pub use sets::SetOpOutcome;
+pub use sets::{SetMembers, SetOpOutcome, SetPicks};
 pub use snapshot::{SNAPSHOT_BATCH, SnapshotEntry, SnapshotValue};
 pub use store::{Store, StoreBuilder};
 pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions, SetOutcome};

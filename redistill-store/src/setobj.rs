@@ -169,13 +169,16 @@ impl SetTable<'_> {
         }
     }
 
-    /// The member in slot `i`, copied (an integer as its decimal text).
-    pub(crate) fn member(self, i: usize) -> bytes::Bytes {
+    /// Calls `f` with the member in slot `i` (an integer as its decimal text in `buf`).
+    pub(crate) fn with_member<R>(
+        self,
+        i: usize,
+        buf: &mut [u8; 20],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> R {
         match self {
-            SetTable::Members(t) => bytes::Bytes::copy_from_slice(&t.get(i).0),
-            SetTable::Ints(t) => {
-                bytes::Bytes::copy_from_slice(format_i64(t.get(i).get(), &mut [0; 20]))
-            }
+            SetTable::Members(t) => f(&t.get(i).0),
+            SetTable::Ints(t) => f(format_i64(t.get(i).get(), buf)),
         }
     }
 
@@ -203,6 +206,14 @@ pub(crate) enum MemberBuf {
 }
 
 impl MemberBuf {
+    /// The member's bytes, an integer as its decimal text in `buf`.
+    pub(crate) fn as_slice<'a>(&'a self, buf: &'a mut [u8; 20]) -> &'a [u8] {
+        match self {
+            MemberBuf::Int(n) => format_i64(*n, buf),
+            MemberBuf::Bytes(b) => b,
+        }
+    }
+
     pub(crate) fn to_bytes(&self) -> bytes::Bytes {
         match self {
             MemberBuf::Int(n) => bytes::Bytes::copy_from_slice(format_i64(*n, &mut [0; 20])),
@@ -440,13 +451,6 @@ impl SetObj {
         }
     }
 
-    /// A uniformly random slot of a hash-table set and its member; `None` for the compact
-    /// encodings or an empty set.
-    pub(crate) fn random_slot(&self, rnd: impl FnMut() -> u64) -> Option<(usize, bytes::Bytes)> {
-        let table = self.table()?;
-        table.random_slot(rnd).map(|i| (i, table.member(i)))
-    }
-
     /// Every member as an owned value (integers stay integers).
     pub(crate) fn member_bufs(&self) -> Vec<MemberBuf> {
         match self {
@@ -566,7 +570,7 @@ fn int_width(v: &[i64]) -> usize {
 }
 
 /// A packed intset's integers, read in place.
-struct PackedInts<'a> {
+pub(crate) struct PackedInts<'a> {
     ints: &'a [u8],
     width: usize,
     len: usize,
@@ -624,6 +628,116 @@ pub(crate) fn packed_contains(value: &[u8], member: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// A set read in place: the packed bytes of a small set, or a boxed set. Reads (SMEMBERS,
+/// SRANDMEMBER, the set algebra, SSCAN) go through it, so that a packed set is never
+/// copied out to be read.
+#[derive(Clone, Copy)]
+pub(crate) enum SetRef<'a> {
+    /// A packed value (see [`SetObj::pack`]).
+    Packed(&'a [u8]),
+    /// A boxed set.
+    Obj(&'a SetObj),
+}
+
+/// A packed listpack's members, read in place.
+fn packed_members(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let (len, n) = read_varint(value.get(1..).unwrap_or_default());
+    let mut at = 1 + n;
+    (0..len).map_while(move |_| {
+        let (mlen, w) = read_varint(value.get(at..)?);
+        let end = (at + w + mlen).min(value.len());
+        let m = value.get(at + w..end)?;
+        at = end;
+        Some(m)
+    })
+}
+
+impl<'a> SetRef<'a> {
+    /// How many members it holds.
+    pub(crate) fn len(self) -> usize {
+        match self {
+            SetRef::Packed(value) => SetObj::packed_len(value),
+            SetRef::Obj(s) => s.len(),
+        }
+    }
+
+    /// Whether `member` is in it.
+    pub(crate) fn contains(self, member: &[u8]) -> bool {
+        match self {
+            SetRef::Packed(value) => packed_contains(value, member),
+            SetRef::Obj(s) => s.contains(member),
+        }
+    }
+
+    /// Calls `f` with every member, an integer as its decimal text.
+    pub(crate) fn for_each(self, mut f: impl FnMut(&[u8])) {
+        match self {
+            SetRef::Packed(value) if value.first() == Some(&PACKED_MEMBERS) => {
+                packed_members(value).for_each(f);
+            }
+            SetRef::Packed(value) => {
+                let ints = PackedInts::of(value);
+                let mut buf = [0; 20];
+                for i in 0..ints.len {
+                    f(format_i64(ints.get(i), &mut buf));
+                }
+            }
+            SetRef::Obj(s) => s.for_each(f),
+        }
+    }
+
+    /// The hash table of a big set; `None` for the compact encodings.
+    pub(crate) fn table(self) -> Option<SetTable<'a>> {
+        match self {
+            SetRef::Packed(_) => None,
+            SetRef::Obj(s) => s.table(),
+        }
+    }
+
+    /// The members of a compact set listed for picking by position, borrowed where they
+    /// are bytes; `None` for a hash-table set.
+    pub(crate) fn compact_members(self) -> Option<CompactMembers<'a>> {
+        Some(match self {
+            SetRef::Packed(value) if value.first() == Some(&PACKED_MEMBERS) => {
+                CompactMembers::Bytes(packed_members(value).collect())
+            }
+            SetRef::Packed(value) => CompactMembers::Ints(PackedInts::of(value)),
+            SetRef::Obj(SetObj::Ints(v)) => CompactMembers::IntSlice(v),
+            SetRef::Obj(SetObj::Packed(p)) => CompactMembers::Bytes(p.iter().collect()),
+            SetRef::Obj(SetObj::Table(_) | SetObj::IntTable(_)) => return None,
+        })
+    }
+}
+
+/// A compact set's members, by position (see [`SetRef::compact_members`]).
+pub(crate) enum CompactMembers<'a> {
+    Ints(PackedInts<'a>),
+    IntSlice(&'a [i64]),
+    Bytes(Vec<&'a [u8]>),
+}
+
+impl CompactMembers<'_> {
+    /// How many members.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            CompactMembers::Ints(p) => p.len,
+            CompactMembers::IntSlice(v) => v.len(),
+            CompactMembers::Bytes(v) => v.len(),
+        }
+    }
+
+    /// Calls `f` with member `i` (below [`CompactMembers::len`]), an integer as its
+    /// decimal text.
+    pub(crate) fn with<R>(&self, i: usize, f: impl FnOnce(&[u8]) -> R) -> R {
+        let mut buf = [0; 20];
+        match self {
+            CompactMembers::Ints(p) => f(format_i64(p.get(i), &mut buf)),
+            CompactMembers::IntSlice(v) => f(format_i64(v[i], &mut buf)),
+            CompactMembers::Bytes(v) => f(v[i]),
+        }
+    }
 }
 
 /// The OBJECT ENCODING of a packed set.

@@ -9,8 +9,8 @@ use crate::changes::Event;
 use crate::entry::{Entry, PACKED_SET};
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
-use crate::packed::{Packable, Unpacked, unpacked};
-use crate::setobj::{SetLimits, SetObj, packed_contains};
+use crate::packed::Packable;
+use crate::setobj::{CompactMembers, MemberBuf, SetLimits, SetObj, SetRef, SetTable};
 use crate::store::Store;
 
 /// What SINTER, SUNION and SDIFF give back: the members, or with a destination, how many
@@ -41,30 +41,103 @@ impl SetOp {
     }
 }
 
-fn set_of(e: &Entry) -> Result<Unpacked<'_, SetObj>> {
-    unpacked(e).ok_or(StoreError::WrongType)
+/// The set at `e`, read in place; WRONGTYPE for another type.
+fn set_of(e: &Entry) -> Result<SetRef<'_>> {
+    match e.packed(PACKED_SET) {
+        Some(value) => Ok(SetRef::Packed(value)),
+        None => e.as_set().map(SetRef::Obj).ok_or(StoreError::WrongType),
+    }
 }
 
 /// The sets of `entries` (`None` for missing keys), or WRONGTYPE if any key holds another
 /// type: Redis checks every key's type before it computes anything.
-fn sets_of<'a>(entries: &[Option<&'a Entry>]) -> Result<Vec<Option<Unpacked<'a, SetObj>>>> {
+fn sets_of<'a>(entries: &[Option<&'a Entry>]) -> Result<Vec<Option<SetRef<'a>>>> {
     entries.iter().map(|e| e.map(set_of).transpose()).collect()
 }
 
-/// The sets of [`sets_of`], borrowed.
-fn refs<'a>(sets: &'a [Option<Unpacked<'_, SetObj>>]) -> Vec<Option<&'a SetObj>> {
-    sets.iter().map(|s| s.as_deref()).collect()
+/// Members to reply with, in no particular order: a set read in place (SMEMBERS) or the
+/// result of SINTER, SUNION or SDIFF; handed to a callback, so that they are written out
+/// without being copied into a vector first.
+pub struct SetMembers<'a>(Option<SetRef<'a>>);
+
+impl SetMembers<'_> {
+    /// How many members.
+    pub fn len(&self) -> usize {
+        self.0.map_or(0, SetRef::len)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with each member, an integer as its decimal text.
+    pub fn for_each(self, f: impl FnMut(&[u8])) {
+        if let Some(s) = self.0 {
+            s.for_each(f);
+        }
+    }
+}
+
+/// The members SRANDMEMBER picked, handed to a callback to be written out.
+pub struct SetPicks<'a>(Picks<'a>);
+
+enum Picks<'a> {
+    /// Slots of a hash-table set.
+    Slots(SetTable<'a>, Vec<usize>),
+    /// Positions in a compact set.
+    Positions(CompactMembers<'a>, Vec<usize>),
+    /// Copies of members.
+    Owned(Vec<MemberBuf>),
+}
+
+impl SetPicks<'_> {
+    /// How many members were picked.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Picks::Slots(_, v) | Picks::Positions(_, v) => v.len(),
+            Picks::Owned(v) => v.len(),
+        }
+    }
+
+    /// Whether none were.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` with each picked member in order, an integer as its decimal text.
+    pub fn for_each(self, mut f: impl FnMut(&[u8])) {
+        match self.0 {
+            Picks::Slots(table, slots) => {
+                let mut buf = [0; 20];
+                for i in slots {
+                    table.with_member(i, &mut buf, &mut f);
+                }
+            }
+            Picks::Positions(members, positions) => {
+                for i in positions {
+                    members.with(i, &mut f);
+                }
+            }
+            Picks::Owned(v) => {
+                let mut buf = [0; 20];
+                for m in &v {
+                    f(m.as_slice(&mut buf));
+                }
+            }
+        }
+    }
 }
 
 /// Computes `op` over `sets` (a missing key is an empty set) into a new set.
-fn compute(op: SetOp, sets: &[Option<&SetObj>], limits: &SetLimits) -> SetObj {
+fn compute(op: SetOp, sets: &[Option<SetRef<'_>>], limits: &SetLimits) -> SetObj {
     let mut out = SetObj::new();
     match op {
         SetOp::Inter => {
             if sets.iter().any(Option::is_none) {
                 return out;
             }
-            let mut present: Vec<&SetObj> = sets.iter().flatten().copied().collect();
+            let mut present: Vec<SetRef<'_>> = sets.iter().flatten().copied().collect();
             present.sort_by_key(|s| s.len());
             if let Some((smallest, rest)) = present.split_first() {
                 smallest.for_each(|m| {
@@ -94,18 +167,16 @@ fn compute(op: SetOp, sets: &[Option<&SetObj>], limits: &SetLimits) -> SetObj {
     out
 }
 
-/// A set read in place, for membership tests.
-enum SetProbe<'a> {
-    Packed(&'a [u8]),
-    Boxed(&'a SetObj),
-}
-
-impl SetProbe<'_> {
-    fn contains(&self, member: &[u8]) -> bool {
-        match self {
-            SetProbe::Packed(value) => packed_contains(value, member),
-            SetProbe::Boxed(s) => s.contains(member),
+/// Makes the first `c` of `all` a uniform sample of it (a partial Fisher-Yates shuffle)
+/// and drops the rest; keeps all of it when `c` is not below its length.
+fn partial_shuffle<T>(all: &mut Vec<T>, c: usize, mut rnd: impl FnMut() -> u64) {
+    let len = all.len();
+    if c < len {
+        for k in 0..c {
+            let j = k + (rnd() as usize) % (len - k);
+            all.swap(k, j);
         }
+        all.truncate(c);
     }
 }
 
@@ -115,36 +186,17 @@ fn matches(pattern: Option<&[u8]>, member: &[u8]) -> bool {
 }
 
 impl Store {
-    /// Reads the set at `key` (`None` if absent), failing with WRONGTYPE for other types.
+    /// Reads the set at `key` in place, without copying a packed one: `None` if absent,
+    /// WRONGTYPE for other types.
     fn read_set<R>(
         &self,
         db: usize,
         key: &[u8],
-        f: impl FnOnce(Option<&SetObj>) -> R,
+        f: impl FnOnce(Option<SetRef<'_>>) -> R,
     ) -> Result<R> {
         self.read(db, key, |e| match e {
             None => Ok(f(None)),
-            Some(e) => set_of(e).map(|s| f(Some(&s))),
-        })?
-    }
-
-    /// Reads the set at `key` in place, without copying a packed one: `None` if absent,
-    /// WRONGTYPE for other types.
-    fn probe_set<R>(
-        &self,
-        db: usize,
-        key: &[u8],
-        f: impl FnOnce(SetProbe<'_>) -> R,
-    ) -> Result<Option<R>> {
-        self.read(db, key, |e| match e {
-            None => Ok(None),
-            Some(e) => match e.packed(PACKED_SET) {
-                Some(value) => Ok(Some(f(SetProbe::Packed(value)))),
-                None => e
-                    .as_set()
-                    .map(|s| Some(f(SetProbe::Boxed(s))))
-                    .ok_or(StoreError::WrongType),
-            },
+            Some(e) => set_of(e).map(|s| f(Some(s))),
         })?
     }
 
@@ -218,7 +270,36 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn smembers(&self, db: usize, key: &[u8]) -> Result<Vec<Bytes>> {
-        self.read_set(db, key, |s| s.map(SetObj::members).unwrap_or_default())
+        self.smembers_with(db, key, |members| {
+            let mut out = Vec::with_capacity(members.len());
+            members.for_each(|m| out.push(Bytes::copy_from_slice(m)));
+            out
+        })
+    }
+
+    /// SMEMBERS read in place: `f` gets the members (none for a missing key) while the key
+    /// is read, to write them out without copying them first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"1", b"2"])?;
+    /// let total = store.smembers_with(0, b"s", |members| {
+    ///     let mut total = 0;
+    ///     members.for_each(|m| total += m.len());
+    ///     total
+    /// })?;
+    /// assert_eq!(total, 2);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn smembers_with<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        f: impl FnOnce(SetMembers<'_>) -> R,
+    ) -> Result<R> {
+        self.read_set(db, key, |s| f(SetMembers(s)))
     }
 
     /// SISMEMBER.
@@ -234,8 +315,7 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn sismember(&self, db: usize, key: &[u8], member: &[u8]) -> Result<bool> {
-        self.probe_set(db, key, |s| s.contains(member))
-            .map(|found| found.unwrap_or(false))
+        self.read_set(db, key, |s| s.is_some_and(|s| s.contains(member)))
     }
 
     /// SMISMEMBER: membership of each of `members`, in order.
@@ -249,8 +329,12 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn smismember(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<Vec<bool>> {
-        self.probe_set(db, key, |s| members.iter().map(|m| s.contains(m)).collect())
-            .map(|found| found.unwrap_or_else(|| vec![false; members.len()]))
+        self.read_set(db, key, |s| {
+            members
+                .iter()
+                .map(|m| s.is_some_and(|s| s.contains(m)))
+                .collect()
+        })
     }
 
     /// SCARD: 0 for a missing key.
@@ -360,70 +444,118 @@ impl Store {
     /// # Ok::<(), redistill_store::StoreError>(())
     /// ```
     pub fn srandmember(&self, db: usize, key: &[u8], count: Option<i64>) -> Result<Vec<Bytes>> {
+        self.srandmember_with(db, key, count, |picks| {
+            let mut out = Vec::with_capacity(picks.len());
+            picks.for_each(|m| out.push(Bytes::copy_from_slice(m)));
+            out
+        })
+    }
+
+    /// SRANDMEMBER read in place: `f` gets the picked members (as [`Store::srandmember`]
+    /// picks them) while the key is read, to write them out without copying them first.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Store::srandmember`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"s", &[b"a", b"b", b"c"])?;
+    /// assert_eq!(store.srandmember_with(0, b"s", Some(-4), |picks| picks.len())?, 4);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn srandmember_with<R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        count: Option<i64>,
+        f: impl FnOnce(SetPicks<'_>) -> R,
+    ) -> Result<R> {
         if let Some(c) = count {
             Self::check_srandmember_count(c)?;
         }
         let rnd = || self.next_random();
         self.read_set(db, key, |s| {
-            let Some(s) = s else { return Ok(Vec::new()) };
-            Ok(match count {
-                None => s.random(rnd).map(|m| m.to_bytes()).into_iter().collect(),
-                Some(c) if c < 0 => {
+            let Some(s) = s else {
+                return Ok(f(SetPicks(Picks::Owned(Vec::new()))));
+            };
+            let len = s.len();
+            let picks = match (count, s.table(), s.compact_members()) {
+                (None, Some(table), _) => {
+                    Picks::Slots(table, table.random_slot(rnd).into_iter().collect())
+                }
+                (None, None, Some(members)) => {
+                    let n = members.len() as u64;
+                    let picked = (n > 0).then(|| (self.next_random() % n) as usize);
+                    Picks::Positions(members, picked.into_iter().collect())
+                }
+                (Some(c), table, members) if c < 0 => {
                     let mut out = Vec::new();
                     usize::try_from(c.unsigned_abs())
                         .ok()
                         .and_then(|n| out.try_reserve_exact(n).ok())
                         .ok_or(StoreError::ValueOutOfRange)?;
-                    if let SetObj::Ints(_) | SetObj::Packed(_) = s {
-                        // Pick positions among the members listed once: the compact
-                        // encodings have no O(1) random access by themselves.
-                        let all = s.member_bufs();
-                        out.extend((0..c.unsigned_abs()).map(|_| {
-                            all[(self.next_random() % all.len() as u64) as usize].to_bytes()
-                        }));
-                    } else {
-                        out.extend(
-                            (0..c.unsigned_abs())
-                                .filter_map(|_| s.random_slot(rnd))
-                                .map(|(_, m)| m),
-                        );
+                    match (table, members) {
+                        (_, Some(members)) => {
+                            // Pick positions among the members listed once: the compact
+                            // encodings have no O(1) random access by themselves.
+                            let n = members.len() as u64;
+                            if n > 0 {
+                                out.extend(
+                                    (0..c.unsigned_abs())
+                                        .map(|_| (self.next_random() % n) as usize),
+                                );
+                            }
+                            Picks::Positions(members, out)
+                        }
+                        (Some(table), None) => {
+                            out.extend(
+                                (0..c.unsigned_abs()).filter_map(|_| table.random_slot(rnd)),
+                            );
+                            Picks::Slots(table, out)
+                        }
+                        (None, None) => Picks::Owned(Vec::new()),
                     }
-                    out
                 }
-                Some(c)
-                    if s.table().is_some()
-                        && c.unsigned_abs().saturating_mul(3) < s.len() as u64 =>
-                {
+                (Some(c), Some(table), _) if c.unsigned_abs().saturating_mul(3) < len as u64 => {
                     // Few of many (Redis's fourth case): distinct random slots, without
                     // listing the whole set.
                     let want = usize::try_from(c).unwrap_or(usize::MAX);
                     let mut seen = std::collections::HashSet::with_capacity(want);
                     let mut out = Vec::with_capacity(want);
                     while out.len() < want {
-                        let Some((slot, m)) = s.random_slot(rnd) else {
+                        let Some(slot) = table.random_slot(rnd) else {
                             break;
                         };
                         if seen.insert(slot) {
-                            out.push(m);
+                            out.push(slot);
                         }
                     }
-                    out
+                    Picks::Slots(table, out)
                 }
-                Some(c) => {
-                    let mut all = s.member_bufs();
-                    let len = all.len();
+                (Some(c), _, members) => {
                     let c = usize::try_from(c).unwrap_or(usize::MAX);
-                    if c < len {
-                        // Partial Fisher-Yates: the first `c` become a uniform sample.
-                        for k in 0..c {
-                            let j = k + (self.next_random() as usize) % (len - k);
-                            all.swap(k, j);
+                    match members {
+                        Some(members) => {
+                            let mut all: Vec<usize> = (0..members.len()).collect();
+                            partial_shuffle(&mut all, c, || self.next_random());
+                            Picks::Positions(members, all)
                         }
-                        all.truncate(c);
+                        None => {
+                            let SetRef::Obj(obj) = s else {
+                                return Ok(f(SetPicks(Picks::Owned(Vec::new()))));
+                            };
+                            let mut all = obj.member_bufs();
+                            partial_shuffle(&mut all, c, || self.next_random());
+                            Picks::Owned(all)
+                        }
                     }
-                    all.iter().map(|m| m.to_bytes()).collect()
                 }
-            })
+                (None, None, None) => Picks::Owned(Vec::new()),
+            };
+            Ok(f(SetPicks(picks)))
         })?
     }
 
@@ -508,12 +640,13 @@ impl Store {
     ) -> Result<SetOpOutcome> {
         let limits = self.set_limits();
         let Some(dst) = dst else {
-            return self.read_entries(db, keys, |entries| {
-                let sets = sets_of(entries)?;
-                Ok(SetOpOutcome::Members(
-                    compute(op, &refs(&sets), &limits).members(),
-                ))
-            })?;
+            return self
+                .set_op_with(db, op, keys, |members| {
+                    let mut out = Vec::with_capacity(members.len());
+                    members.for_each(|m| out.push(Bytes::copy_from_slice(m)));
+                    out
+                })
+                .map(SetOpOutcome::Members);
         };
         self.check_memory()?;
         let mut all: Vec<&[u8]> = keys.to_vec();
@@ -522,7 +655,7 @@ impl Store {
             let result = {
                 let entries = w.entries(keys);
                 let sets = sets_of(&entries)?;
-                compute(op, &refs(&sets), &limits)
+                compute(op, &sets, &limits)
             };
             let i = keys.len();
             let n = result.len();
@@ -534,6 +667,23 @@ impl Store {
                 w.emit(dst, op.store_event());
             }
             Ok(SetOpOutcome::Stored(n))
+        })?
+    }
+
+    /// SINTER, SUNION or SDIFF without a destination: `f` gets the result's members, to
+    /// write them out without copying them into a vector first.
+    fn set_op_with<R>(
+        &self,
+        db: usize,
+        op: SetOp,
+        keys: &[&[u8]],
+        f: impl FnOnce(SetMembers<'_>) -> R,
+    ) -> Result<R> {
+        let limits = self.set_limits();
+        self.read_entries(db, keys, |entries| {
+            let sets = sets_of(entries)?;
+            let result = compute(op, &sets, &limits);
+            Ok(f(SetMembers(Some(SetRef::Obj(&result)))))
         })?
     }
 
@@ -583,6 +733,49 @@ impl Store {
         self.set_op(db, SetOp::Union, keys, dst)
     }
 
+    /// SINTER of `keys` without a destination: `f` gets the members (see
+    /// [`Store::smembers_with`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.sadd(0, b"a", &[b"1", b"2"])?;
+    /// store.sadd(0, b"b", &[b"2", b"3"])?;
+    /// assert_eq!(store.sinter_with(0, &[b"a", b"b"], |m| m.len())?, 1);
+    /// assert_eq!(store.sunion_with(0, &[b"a", b"b"], |m| m.len())?, 3);
+    /// assert_eq!(store.sdiff_with(0, &[b"a", b"b"], |m| m.len())?, 1);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn sinter_with<R>(
+        &self,
+        db: usize,
+        keys: &[&[u8]],
+        f: impl FnOnce(SetMembers<'_>) -> R,
+    ) -> Result<R> {
+        self.set_op_with(db, SetOp::Inter, keys, f)
+    }
+
+    /// SUNION of `keys` without a destination, as [`Store::sinter_with`].
+    pub fn sunion_with<R>(
+        &self,
+        db: usize,
+        keys: &[&[u8]],
+        f: impl FnOnce(SetMembers<'_>) -> R,
+    ) -> Result<R> {
+        self.set_op_with(db, SetOp::Union, keys, f)
+    }
+
+    /// SDIFF of `keys` without a destination, as [`Store::sinter_with`].
+    pub fn sdiff_with<R>(
+        &self,
+        db: usize,
+        keys: &[&[u8]],
+        f: impl FnOnce(SetMembers<'_>) -> R,
+    ) -> Result<R> {
+        self.set_op_with(db, SetOp::Diff, keys, f)
+    }
+
     /// SDIFF and SDIFFSTORE: the members of the first key in none of the others; the
     /// destination as in [`Store::sinter`].
     ///
@@ -619,8 +812,7 @@ impl Store {
     pub fn sintercard(&self, db: usize, keys: &[&[u8]], limit: usize) -> Result<usize> {
         self.read_entries(db, keys, |entries| {
             let sets = sets_of(entries)?;
-            let Some(mut present) = refs(&sets).into_iter().collect::<Option<Vec<&SetObj>>>()
-            else {
+            let Some(mut present) = sets.into_iter().collect::<Option<Vec<SetRef<'_>>>>() else {
                 return Ok(0);
             };
             present.sort_by_key(|s| s.len());
@@ -1031,6 +1223,21 @@ mod tests {
                         store.smembers(0, key).unwrap().iter().map(|m| m.to_vec()).collect();
                     prop_assert_eq!(&got, set);
                     prop_assert_eq!(store.scard(0, key).unwrap(), set.len());
+                    // SRANDMEMBER picks members of the set: distinct ones for a positive
+                    // count, exactly as many as asked for a negative one.
+                    let one = store.srandmember(0, key, None).unwrap();
+                    prop_assert_eq!(one.len(), set.len().min(1));
+                    for c in [1, 3, 30] {
+                        let picked = store.srandmember(0, key, Some(c)).unwrap();
+                        let distinct: BTreeSet<Vec<u8>> = picked.iter().map(|m| m.to_vec()).collect();
+                        prop_assert_eq!(distinct.len(), picked.len());
+                        prop_assert_eq!(picked.len(), set.len().min(c as usize));
+                        prop_assert!(distinct.is_subset(set));
+                        let repeated = store.srandmember(0, key, Some(-c)).unwrap();
+                        let want = if set.is_empty() { 0 } else { c as usize };
+                        prop_assert_eq!(repeated.len(), want);
+                        prop_assert!(one.iter().chain(&repeated).all(|m| set.contains(&m[..])));
+                    }
                     let enc = encoding(&store, key);
                     let all_ints = set.iter().all(|m| crate::codec::canonical_i64(m).is_some());
                     if set.is_empty() {

@@ -5,12 +5,12 @@
 //! before looking at the key, SINTERCARD its numkeys and LIMIT.
 
 use bytes::Bytes;
-use redistill_store::{SetOpOutcome, Store};
+use redistill_store::{SetMembers, SetOpOutcome, Store};
 
 use super::args::{NOT_INTEGER, SYNTAX, is, non_negative, parse_i64, positive};
 use super::scan::{ScanArgs, parse_cursor};
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
-use super::{Command, CommandError, CommandResult, Ctx};
+use super::{Command, CommandError, CommandResult, Ctx, Reply};
 
 /// SINTERCARD's keys: `numkeys` at argument 1 counts the keys that follow it.
 static SINTERCARD_KEYS: &[KeySpec] = &[KeySpec::new(
@@ -136,8 +136,11 @@ fn srem(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// SMEMBERS key
 fn smembers(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let members = ctx.shared.store.smembers(ctx.client.db, args[1])?;
-    reply_set(ctx, &members);
+    let (shared, db) = (ctx.shared, ctx.client.db);
+    let mut reply = ctx.reply();
+    shared
+        .store
+        .smembers_with(db, args[1], |members| reply_members(&mut reply, members))?;
     Ok(())
 }
 
@@ -207,15 +210,18 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     {
         return Ok(());
     }
-    let picked = ctx
-        .shared
-        .store
-        .srandmember(ctx.client.db, args[1], count)?;
+    let (shared, db) = (ctx.shared, ctx.client.db);
     let mut reply = ctx.reply();
-    match count {
-        None => reply.opt_bulk(picked.first().map(AsRef::as_ref)),
-        Some(_) => reply.bulks(picked.iter().map(AsRef::as_ref)),
-    }
+    shared
+        .store
+        .srandmember_with(db, args[1], count, |picks| match count {
+            None if picks.is_empty() => reply.opt_bulk(None),
+            None => picks.for_each(|m| reply.bulk(m)),
+            Some(_) => {
+                reply.array(picks.len());
+                picks.for_each(|m| reply.bulk(m));
+            }
+        })?;
     Ok(())
 }
 
@@ -226,6 +232,12 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .store
         .smove(ctx.client.db, args[1], args[2], args[3]);
     ctx.answer(result)
+}
+
+/// Replies `members` as a set.
+fn reply_members(reply: &mut Reply<'_>, members: SetMembers<'_>) {
+    reply.set(members.len());
+    members.for_each(|m| reply.bulk(m));
 }
 
 /// Replies a set operation's outcome: the members as a set, or the stored count.
@@ -239,8 +251,12 @@ fn reply_outcome(ctx: &mut Ctx<'_>, outcome: SetOpOutcome) -> CommandResult {
 
 /// SINTER key [key ...]
 fn sinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let outcome = ctx.shared.store.sinter(ctx.client.db, &args[1..], None)?;
-    reply_outcome(ctx, outcome)
+    let (shared, db) = (ctx.shared, ctx.client.db);
+    let mut reply = ctx.reply();
+    shared
+        .store
+        .sinter_with(db, &args[1..], |members| reply_members(&mut reply, members))?;
+    Ok(())
 }
 
 /// SINTERSTORE destination key [key ...]
@@ -254,8 +270,12 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// SUNION key [key ...]
 fn sunion(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let outcome = ctx.shared.store.sunion(ctx.client.db, &args[1..], None)?;
-    reply_outcome(ctx, outcome)
+    let (shared, db) = (ctx.shared, ctx.client.db);
+    let mut reply = ctx.reply();
+    shared
+        .store
+        .sunion_with(db, &args[1..], |members| reply_members(&mut reply, members))?;
+    Ok(())
 }
 
 /// SUNIONSTORE destination key [key ...]
@@ -269,8 +289,12 @@ fn sunionstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// SDIFF key [key ...]
 fn sdiff(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
-    let outcome = ctx.shared.store.sdiff(ctx.client.db, &args[1..], None)?;
-    reply_outcome(ctx, outcome)
+    let (shared, db) = (ctx.shared, ctx.client.db);
+    let mut reply = ctx.reply();
+    shared
+        .store
+        .sdiff_with(db, &args[1..], |members| reply_members(&mut reply, members))?;
+    Ok(())
 }
 
 /// SDIFFSTORE destination key [key ...]

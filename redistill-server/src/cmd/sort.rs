@@ -268,7 +268,10 @@ fn load(ctx: &Ctx<'_>, key: &[u8]) -> Result<(Option<ValueType>, Elements), supe
             els.ends.reserve(range.len());
             range.for_each(|e| els.push(e));
         })?,
-        Some(ValueType::Set) => store.smembers(db, key)?.iter().for_each(|e| els.push(e)),
+        Some(ValueType::Set) => store.smembers_with(db, key, |members| {
+            els.ends.reserve(members.len());
+            members.for_each(|e| els.push(e));
+        })?,
         Some(ValueType::ZSet) => {
             let spec = ZRangeSpec {
                 by: ZRangeBy::Rank { start: 0, stop: -1 },
