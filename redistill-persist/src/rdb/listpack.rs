@@ -164,7 +164,8 @@ impl ListpackBuilder {
         }
     }
 
-    fn push_int(&mut self, n: i64) {
+    /// Appends an integer element in its integer encoding.
+    pub(crate) fn push_int(&mut self, n: i64) {
         let (bytes, len) = int_entry(n);
         self.buf.extend_from_slice(&bytes[..len]);
         self.push_backlen(len);
