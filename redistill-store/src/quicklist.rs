@@ -504,7 +504,8 @@ impl ListObj {
     ) -> Self {
         let mut list = ListObj::new(fill, depth);
         let mut nodes = Vec::new();
-        let mut data = Vec::new();
+        // One buffer for every node's data, sized for a full node so it never regrows.
+        let mut data = Vec::with_capacity(list.max_bytes());
         let mut count = 0u32;
         let mut len = 0usize;
         for v in elements {
