@@ -493,6 +493,57 @@ impl ListObj {
         }
     }
 
+    /// A list of `elements`, head first, with these settings: each node is packed whole,
+    /// cut where pushes at the tail would cut it, and the nodes deeper than `depth` are
+    /// compressed, so the list is the one those pushes build, without their per-element
+    /// bookkeeping.
+    pub(crate) fn from_elements<'a>(
+        fill: i64,
+        depth: i64,
+        elements: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Self {
+        let mut list = ListObj::new(fill, depth);
+        let mut nodes = Vec::new();
+        // One buffer for every node's data, sized for a full node so it never regrows.
+        let mut data = Vec::with_capacity(list.max_bytes());
+        let mut count = 0u32;
+        let mut len = 0usize;
+        for v in elements {
+            let e = encode(v);
+            if !list.fits(data.len(), count, e.len()) {
+                nodes.push(Node::with(&data, count as usize));
+                data.clear();
+                count = 0;
+            }
+            e.extend(&mut data);
+            count += 1;
+            len += 1;
+        }
+        if count > 0 {
+            nodes.push(Node::with(&data, count as usize));
+        }
+        let mut nodes = nodes.into_iter();
+        if let Some(first) = nodes.next() {
+            list.first = first;
+        }
+        let rest: VecDeque<Node> = nodes.collect();
+        if !rest.is_empty() {
+            list.more = Some(Box::new(More {
+                len,
+                rest_bytes: rest.iter().map(Node::heap).sum(),
+                rest,
+                ..More::default()
+            }));
+        }
+        let d = usize::from(list.depth);
+        if d > 0 {
+            for k in d..list.nodes().saturating_sub(d) {
+                list.with_node(k, Node::compress);
+            }
+        }
+        list
+    }
+
     pub(crate) fn len(&self) -> usize {
         match &self.more {
             Some(m) => m.len,
@@ -1218,6 +1269,32 @@ mod tests {
         }
         l.check().expect("consistent");
         l
+    }
+
+    #[test]
+    fn built_whole_is_built_as_pushes_build() {
+        for (fill, depth) in [(-2, 0), (-1, 1), (5, 0), (3, 2), (128, 1), (-5, 3)] {
+            for (n, size) in [(0, 8), (1, 8), (7, 8), (600, 9), (300, 100), (50, 5000)] {
+                let pushed = filled(fill, depth, n, size);
+                let values: Vec<Vec<u8>> = (0..n)
+                    .map(|i| {
+                        let mut v = format!("{i:08}").into_bytes();
+                        v.resize(size.max(8), b'z');
+                        v
+                    })
+                    .collect();
+                let built = ListObj::from_elements(fill, depth, values.iter().map(|v| &v[..]));
+                built.check().expect("consistent");
+                assert_eq!(built.to_vec(), pushed.to_vec(), "{fill} {depth} {n} {size}");
+                assert_eq!(built.len(), n);
+                assert_eq!(built.nodes(), pushed.nodes(), "{fill} {depth} {n} {size}");
+                assert_eq!(
+                    built.compressed_nodes(),
+                    pushed.compressed_nodes(),
+                    "{fill} {depth} {n} {size}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::entry::{
 use crate::error::{Result, StoreError};
 use crate::hashobj::{HashObj, HashRef};
 use crate::packed::hash_ref;
-use crate::quicklist::ListEnd;
+use crate::quicklist::ListObj;
 use crate::setobj::SetObj;
 use crate::store::Store;
 use crate::table::Slot;
@@ -388,10 +388,11 @@ impl Store {
                 if elements.is_empty() {
                     return None;
                 }
-                let mut list = self.new_list_obj();
-                for e in &elements {
-                    list.push(ListEnd::Right, e);
-                }
+                let list = ListObj::from_elements(
+                    self.list_max_listpack_size(),
+                    self.list_compress_depth(),
+                    elements.iter().map(|e| &e[..]),
+                );
                 let mut entry = Entry::new_list(key, list);
                 if expire_at_ms.is_some() {
                     entry.set_expire(expire_at_ms);

@@ -105,9 +105,11 @@ impl Str {
     }
 }
 
-fn item_bytes(item: Item<'_>) -> Bytes {
+/// An element of a packed encoding as bytes: a string element shares `blob`, the buffer
+/// it was read from, instead of being copied on its own.
+fn item_bytes(blob: &Bytes, item: Item<'_>) -> Bytes {
     match item {
-        Item::Str(s) => Bytes::copy_from_slice(s),
+        Item::Str(s) => blob.slice_ref(s),
         Item::Int(n) => Bytes::from(n.to_string()),
     }
 }
@@ -130,7 +132,7 @@ fn parse_score(s: &[u8]) -> Result<f64> {
 
 /// Refuses a collection with the same member twice, as Redis's loader does.
 fn unique<'a>(members: impl Iterator<Item = &'a [u8]>, capacity: usize) -> Result<()> {
-    let mut seen = HashSet::with_capacity(capacity);
+    let mut seen = HashSet::with_capacity_and_hasher(capacity, ahash::RandomState::new());
     for m in members {
         if !seen.insert(m) {
             return bad("duplicate members");
@@ -174,7 +176,12 @@ fn set_from(members: Vec<Bytes>) -> Result<Value> {
 fn zset_from(mut items: Vec<(Bytes, f64)>) -> Result<Value> {
     items = non_empty(items)?;
     unique(items.iter().map(|(m, _)| &m[..]), items.len())?;
-    items.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
+    let order =
+        |a: &(Bytes, f64), b: &(Bytes, f64)| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0));
+    // Packed payloads come in order already.
+    if !items.is_sorted_by(|a, b| order(a, b).is_le()) {
+        items.sort_by(order);
+    }
     Ok(Value::ZSet(items))
 }
 
@@ -269,9 +276,9 @@ impl<'a> Reader<'a> {
     }
 
     /// A blob holding a packed encoding (listpack, ziplist, intset).
-    fn blob(&mut self) -> Result<Vec<u8>> {
+    fn blob(&mut self) -> Result<Bytes> {
         match self.string()? {
-            Str::Bytes(b) => Ok(b),
+            Str::Bytes(b) => Ok(Bytes::from(b)),
             Str::Int(_) => bad("an integer where a packed encoding belongs"),
         }
     }
@@ -348,7 +355,7 @@ impl<'a> Reader<'a> {
                 let blob = self.blob()?;
                 let items = ziplist::decode(&blob).ok_or(DumpError::BadData("ziplist"))?;
                 Ok(Value::List(non_empty(
-                    items.into_iter().map(item_bytes).collect(),
+                    items.into_iter().map(|i| item_bytes(&blob, i)).collect(),
                 )?))
             }
             types::SET_INTSET => {
@@ -363,7 +370,7 @@ impl<'a> Reader<'a> {
             types::SET_LISTPACK => {
                 let blob = self.blob()?;
                 let items = listpack::decode(&blob).ok_or(DumpError::BadData("listpack"))?;
-                set_from(items.into_iter().map(item_bytes).collect())
+                set_from(items.into_iter().map(|i| item_bytes(&blob, i)).collect())
             }
             types::ZSET_ZIPLIST | types::ZSET_LISTPACK => {
                 let blob = self.blob()?;
@@ -374,7 +381,7 @@ impl<'a> Reader<'a> {
                 };
                 let mut out = Vec::with_capacity(items.len() / 2);
                 for (m, s) in pairs(items)? {
-                    out.push((item_bytes(m), item_score(s)?));
+                    out.push((item_bytes(&blob, m), item_score(s)?));
                 }
                 zset_from(out)
             }
@@ -387,7 +394,7 @@ impl<'a> Reader<'a> {
                 };
                 let fields = pairs(items)?
                     .into_iter()
-                    .map(|(f, v)| (item_bytes(f), item_bytes(v)))
+                    .map(|(f, v)| (item_bytes(&blob, f), item_bytes(&blob, v)))
                     .collect();
                 hash_from(fields)
             }
@@ -415,7 +422,7 @@ impl<'a> Reader<'a> {
             };
             let blob = self.blob()?;
             if container == PLAIN {
-                items.push(Bytes::from(blob));
+                items.push(blob);
                 continue;
             }
             let decoded = if kind == types::LIST_QUICKLIST {
@@ -423,7 +430,7 @@ impl<'a> Reader<'a> {
             } else {
                 listpack::decode(&blob).ok_or(DumpError::BadData("listpack"))?
             };
-            items.extend(decoded.into_iter().map(item_bytes));
+            items.extend(decoded.into_iter().map(|i| item_bytes(&blob, i)));
         }
         Ok(Value::List(non_empty(items)?))
     }

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 
 use super::listpack::ListpackBuilder;
-use super::{RDB_VERSION, canonical_i64, crc64, intset, lzf, score_text, types};
+use super::{RDB_VERSION, canonical_i64, crc64, intset, lzf, score_int, score_text, types};
 use crate::Value;
 
 /// The size limit of a list's listpack nodes, Redis's default `list-max-listpack-size -2`
@@ -110,7 +110,12 @@ pub fn encode_dump_with(value: &Value, layout: Layout, compress: bool) -> Vec<u8
             let mut lp = ListpackBuilder::new();
             for (m, s) in items {
                 lp.push(m);
-                lp.push(score_text(*s).as_bytes());
+                // An integral score goes straight to its integer encoding, as its text
+                // would after parsing.
+                match score_int(*s) {
+                    Some(n) => lp.push_int(n),
+                    None => lp.push(score_text(*s).as_bytes()),
+                }
             }
             write_string(&mut out, &lp.finish());
         }

@@ -116,7 +116,9 @@ pub(crate) fn decode(lp: &[u8]) -> Option<Vec<Item<'_>>> {
         let item = item.unwrap_or(Item::Str(&lp[p + header..data_end]));
         let mut expected = [0u8; 5];
         let n = backlen(entry_len, &mut expected);
-        if lp.get(data_end..data_end + n)? != &expected[..n] || data_end + n > end {
+        // Compared byte by byte: a slice comparison calls `memcmp` for one or two bytes.
+        let stored = lp.get(data_end..data_end + n)?;
+        if data_end + n > end || stored.iter().zip(&expected).any(|(a, b)| a != b) {
             return None;
         }
         items.push(item);
@@ -162,7 +164,8 @@ impl ListpackBuilder {
         }
     }
 
-    fn push_int(&mut self, n: i64) {
+    /// Appends an integer element in its integer encoding.
+    pub(crate) fn push_int(&mut self, n: i64) {
         let (bytes, len) = int_entry(n);
         self.buf.extend_from_slice(&bytes[..len]);
         self.push_backlen(len);

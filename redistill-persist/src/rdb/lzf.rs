@@ -48,10 +48,14 @@ pub(crate) fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
                 return None;
             }
             let start = out.len() - back;
-            // Byte by byte: the source may overlap what this run writes.
-            for k in 0..len {
-                let b = out[start + k];
-                out.push(b);
+            if back >= len {
+                out.extend_from_within(start..start + len);
+            } else {
+                // Byte by byte: the source overlaps what this run writes.
+                for k in 0..len {
+                    let b = out[start + k];
+                    out.push(b);
+                }
             }
         }
     }

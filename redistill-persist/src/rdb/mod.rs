@@ -114,6 +114,15 @@ pub(crate) fn canonical_i64(s: &[u8]) -> Option<i64> {
     std::str::from_utf8(s).ok()?.parse().ok()
 }
 
+/// The integer a score is written as (`d2string`'s decimal form of an integral value
+/// strictly between -(2^52 - 1) and 2^52), which a listpack then stores in an integer
+/// encoding; `None` for any other score, `-0` included.
+pub(crate) fn score_int(v: f64) -> Option<i64> {
+    const LIMIT: f64 = 4_503_599_627_370_496.0;
+    let integral = v > -(LIMIT - 1.0) && v < LIMIT && v.fract() == 0.0;
+    (integral && !(v == 0.0 && v.is_sign_negative())).then_some(v as i64)
+}
+
 /// A score as Redis 7.0's `d2string` writes it into a listpack: integers below 2^52 in
 /// decimal, anything else as `printf("%.17g")` would.
 pub(crate) fn score_text(v: f64) -> String {
@@ -255,6 +264,37 @@ mod tests {
         }
         assert_eq!(short_dyadic(1.5).as_deref(), Some("1.5"));
         assert_eq!(short_dyadic(0.1), None);
+    }
+
+    #[test]
+    fn integer_scores_are_their_text_as_an_integer() {
+        assert_eq!(score_int(3.0), Some(3));
+        assert_eq!(score_int(-0.0), None);
+        assert_eq!(score_int(1.5), None);
+        for v in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            3.0,
+            1.5,
+            1e15,
+            -1e15,
+            4_503_599_627_370_495.0,
+            4_503_599_627_370_496.0,
+            -4_503_599_627_370_495.0,
+            -4_503_599_627_370_494.0,
+            1e20,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            0.1,
+        ] {
+            // Where it answers, it agrees with the text (larger integral scores print as
+            // integers too and take the text's path to the same encoding).
+            if let Some(n) = score_int(v) {
+                assert_eq!(Some(n), canonical_i64(score_text(v).as_bytes()), "{v}");
+            }
+        }
     }
 
     #[test]
