@@ -7,7 +7,8 @@
 //! SINTERSTORE of an empty result into a missing key, ZADD of a score already there, ZADD
 //! XX of a new member, ZREMRANGEBYSCORE of an empty range, ZPOPMIN with a count of 0,
 //! ZUNIONSTORE of an empty result, PFADD that changes no register, PFCOUNT answered from
-//! its cache, MOVE, FLUSHDB, SWAPDB, ...), then
+//! its cache, SETBIT of a bit to its own value, BITFIELD refused by OVERFLOW FAIL, RESTORE
+//! over an existing key without REPLACE, MOVE, FLUSHDB, SWAPDB, ...), then
 //! the first runs
 //! MULTI/EXEC. Whether EXEC runs (an array) or fails (nil) must be what Redis 7.0 answers
 //! for the same sequence.
@@ -93,7 +94,7 @@ fn write(rng: &mut Rng) -> Vec<String> {
     let secs = rng.pick(&["100", "5000", "-1", "0"]);
     let end = |rng: &mut Rng| rng.pick(&["LEFT", "RIGHT"]);
     let member = rng.pick(&["1", "abc", "5", "x", EMPTY]);
-    let parts: Vec<&str> = match rng.below(75) {
+    let parts: Vec<&str> = match rng.below(85) {
         0 => vec!["SET", k, v],
         1 => vec![
             "SET",
@@ -280,6 +281,72 @@ fn write(rng: &mut Rng) -> Vec<String> {
         71 => vec!["PFMERGE", k, rng.pick(&["", "missing"]), k2],
         72 => vec!["PFDEBUG", rng.pick(&["TODENSE", "ENCODING", "GETREG"]), k],
         73 => vec!["PFCOUNT", k, rng.pick(&["", "missing"])],
+        // A SETBIT that sets a bit to what it was, BITFIELD writes refused by OVERFLOW
+        // FAIL and GETs alone touch nothing.
+        74 => vec![
+            "SETBIT",
+            k,
+            rng.pick(&["0", "7", "100"]),
+            rng.pick(&["0", "1"]),
+        ],
+        75 => vec![
+            "BITFIELD",
+            k,
+            rng.pick(&["", "OVERFLOW FAIL"]),
+            rng.pick(&[
+                "SET u8 0 255",
+                "INCRBY u8 0 200",
+                "GET u8 0",
+                "INCRBY i4 #1 0",
+            ]),
+        ],
+        76 => vec![
+            "BITOP",
+            rng.pick(&["AND", "OR", "XOR"]),
+            k,
+            k2,
+            rng.pick(&["", "missing"]),
+        ],
+        77 => vec![
+            "GEOADD",
+            k,
+            rng.pick(&["", "NX", "XX", "CH"]),
+            rng.pick(&["13.361389 38.115556", "15 37", "200 10"]),
+            rng.pick(&["a", "x", "new"]),
+        ],
+        78 => vec![
+            "GEORADIUS",
+            k2,
+            "13",
+            "38",
+            rng.pick(&["1", "500"]),
+            "km",
+            rng.pick(&["STORE", "STOREDIST"]),
+            k,
+        ],
+        79 => vec!["GEORADIUSBYMEMBER", k2, "a", "1000", "km", "STORE", k],
+        80 => vec![
+            "GEOSEARCHSTORE",
+            k,
+            k2,
+            "FROMLONLAT",
+            "13",
+            "38",
+            "BYRADIUS",
+            rng.pick(&["1", "500"]),
+            "km",
+            rng.pick(&["", "STOREDIST"]),
+        ],
+        // Redis 7.0's DUMP of the string "v361".
+        81 => vec![
+            "RESTORE",
+            k,
+            rng.pick(&["0", "100000"]),
+            "\u{0}\u{4}v361\n\u{0}3%Hpy\u{16}6i",
+            rng.pick(&["", "REPLACE"]),
+        ],
+        82 => vec!["SORT", k2, rng.pick(&["", "ALPHA"]), "STORE", k],
+        83 => vec!["BITOP", "NOT", k, k2],
         _ => vec!["SETRANGE", k, "0", EMPTY],
     };
     words(&parts)

@@ -202,10 +202,11 @@ fn unsigned_overflow(value: u64, incr: i64, bits: u32, mode: Overflow) -> Option
     None
 }
 
-/// Runs one SET or INCRBY on `buf`: the value to reply (`None` when FAIL refused it).
-fn write_op(buf: &mut [u8], op: BitfieldOp) -> Option<i64> {
+/// Runs one SET or INCRBY on `buf`: the value to reply and whether the field changed
+/// (`None` when FAIL refused it).
+fn write_op(buf: &mut [u8], op: BitfieldOp) -> Option<(i64, bool)> {
     let (ty, offset, arg, overflow, is_incr) = match op {
-        BitfieldOp::Get { ty, offset } => return Some(read_field(buf, ty, offset)),
+        BitfieldOp::Get { ty, offset } => return Some((read_field(buf, ty, offset), false)),
         BitfieldOp::Set {
             ty,
             offset,
@@ -229,7 +230,7 @@ fn write_op(buf: &mut [u8], op: BitfieldOp) -> Option<i64> {
         }
         let new = over.unwrap_or_else(|| checked.wrapping_add(incr));
         set_field(buf, offset, bits, new as u64);
-        Some(if is_incr { new } else { old })
+        Some((if is_incr { new } else { old }, new != old))
     } else {
         let old = get_unsigned(buf, offset, bits);
         let (checked, incr) = if is_incr { (old, arg) } else { (arg as u64, 0) };
@@ -239,7 +240,7 @@ fn write_op(buf: &mut [u8], op: BitfieldOp) -> Option<i64> {
         }
         let new = over.unwrap_or_else(|| checked.wrapping_add(incr as u64));
         set_field(buf, offset, bits, new);
-        Some(if is_incr { new as i64 } else { old as i64 })
+        Some((if is_incr { new as i64 } else { old as i64 }, new != old))
     }
 }
 
@@ -292,22 +293,38 @@ impl Store {
         let last_byte =
             usize::try_from(highest >> 3).map_err(|_| StoreError::BitOffsetOutOfRange)?;
         self.with_write(db, key, |ctx| {
+            let before = match ctx.live(key) {
+                Some(i) => ctx.entry(i).str_value().map_or(0, crate::strings::str_len),
+                None => 0,
+            };
             let (i, created, _) = bit_buffer(ctx, key, last_byte)?;
+            // As Redis counts it: a write changes the key when it succeeded and either
+            // its field grew the string (past what the operations before it needed) or
+            // its value differs. A write OVERFLOW FAIL refused is no change.
+            let mut changed = false;
             let out = ctx
                 .update(i, |e| {
                     let buf = e.str_buf_mut()?;
-                    Some(ops.iter().map(|&op| write_op(buf, op)).collect::<Vec<_>>())
+                    let mut len = before;
+                    let out = ops.iter().map(|&op| {
+                        let done = write_op(buf, op);
+                        if !matches!(op, BitfieldOp::Get { .. }) {
+                            let (ty, offset) = op.field();
+                            let need = usize::try_from((offset + u64::from(ty.bits) - 1) >> 3)
+                                .map_or(usize::MAX, |b| b + 1);
+                            let grew = need > len;
+                            len = len.max(need);
+                            changed |= done.is_some_and(|(_, differs)| differs || grew);
+                        }
+                        done.map(|(v, _)| v)
+                    });
+                    Some(out.collect::<Vec<_>>())
                 })
                 .ok_or(StoreError::WrongType)?;
             if created {
                 ctx.emit(key, Event::New);
             }
-            // A write that OVERFLOW FAIL refused is no change, even if the string grew.
-            let wrote = ops
-                .iter()
-                .zip(&out)
-                .any(|(op, v)| v.is_some() && !matches!(op, BitfieldOp::Get { .. }));
-            if wrote {
+            if changed {
                 ctx.emit(key, Event::SetBit);
             }
             Ok(out)

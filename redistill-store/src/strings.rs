@@ -686,7 +686,7 @@ impl Store {
 }
 
 /// The length of a string value: an integer's in decimal.
-fn str_len(v: StrRef<'_>) -> usize {
+pub(crate) fn str_len(v: StrRef<'_>) -> usize {
     match v {
         StrRef::Raw(b) => b.len(),
         StrRef::Int(n) => format_i64(n, &mut [0; 20]).len(),
