@@ -7,7 +7,7 @@
 //! [type byte][value][RDB version: u16 LE][CRC-64 (Jones) of everything before: u64 LE]
 //! ```
 //!
-//! This module is a codec and nothing more: it turns a payload into a [`Value`] of the
+//! This module is a codec and nothing more: it turns a payload into a [`Value`](crate::Value) of the
 //! crate's neutral value model and back, knowing nothing of the store, the server or the
 //! network. The server copies a key's value out of the store (with the name of its current
 //! encoding), asks [`encode_dump`] for the payload in the [`Layout`] that matches that
