@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use common::{TestServer, exchange, wait_until};
 use redis::Value;
@@ -280,9 +280,17 @@ fn set_active_expire_stops_and_restarts_the_expiry_cycle() {
     }
     let store = server.store();
     let entries = || store.db_info(0).map_or(0, |i| i.keys);
-    // The keys expire after 1 ms; this is fifty cycles' time, in which nothing may reclaim
-    // them while the cycle is off (reading them would, so nothing reads them).
-    std::thread::sleep(Duration::from_millis(100));
+    // The housekeeping thread samples the command rate every 100 ms in the same loop that
+    // runs the expiry cycle (every 2 ms at this hz), so a rate above zero proves that loop
+    // went round many cycle periods after the keys expired: nothing may have reclaimed them
+    // (reading them would, so only PINGs are sent).
+    wait_until("the housekeeping loop to sample a command rate", || {
+        cmd(&mut c, &["PING"]);
+        let info: String = redis::cmd("INFO").arg("stats").query(&mut c).expect("INFO");
+        info.lines()
+            .find_map(|l| l.strip_prefix("instantaneous_ops_per_sec:"))
+            .is_some_and(|v| v.trim() != "0")
+    });
     assert_eq!(entries(), 20);
     assert_eq!(status(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), "OK");
     wait_until("the expiry cycle to reclaim the keys", || entries() == 0);
