@@ -307,6 +307,16 @@ fn limits(len: usize, (offset, count): (i64, i64)) -> (i64, i64) {
     (start, end)
 }
 
+/// STORE: `values` as the list `dst` (deleted when empty), answering its length.
+fn store_sorted(ctx: &mut Ctx<'_>, dst: &[u8], values: &[&[u8]]) -> CommandResult {
+    let n = ctx
+        .shared
+        .store
+        .store_list(ctx.client.db, dst, values, Event::SortStore)?;
+    ctx.reply().len(n);
+    Ok(())
+}
+
 fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CommandResult {
     let mut o = parse(args, readonly)?;
     let shared = ctx.shared;
@@ -410,10 +420,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CommandRes
         match o.store {
             Some(dst) => {
                 let values: Vec<&[u8]> = chosen.iter().map(|i| els.get(i.at)).collect();
-                let n = shared
-                    .store
-                    .store_list(ctx.client.db, dst, &values, Event::SortStore)?;
-                ctx.reply().len(n);
+                store_sorted(ctx, dst, &values)?;
             }
             None => {
                 let mut reply = ctx.reply();
@@ -432,10 +439,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CommandRes
     match o.store {
         Some(dst) => {
             let values: Vec<&[u8]> = out.iter().map(|v| v.as_deref().unwrap_or(b"")).collect();
-            let n = shared
-                .store
-                .store_list(ctx.client.db, dst, &values, Event::SortStore)?;
-            ctx.reply().len(n);
+            store_sorted(ctx, dst, &values)?;
         }
         None => {
             let mut reply = ctx.reply();
