@@ -14,12 +14,13 @@
 # BINARY is redistill (run with one worker) or redis-server. COMMAND is a redis-benchmark
 # test name (-t) or, with spaces, a whole command. CLIENTS (50) connections, random keys as
 # bench.sh; RUNS (3); FILL: more commands for the fill, one a line, sent with redis-cli (e.g.
-# a set to read: FILL="SADD smallset 1 2 3"). Needs valgrind and redis-benchmark (apt install
+# a set to read: FILL="SADD smallset 1 2 3"); FILL_FILE: a file of such lines, for fills too
+# large for the environment. Needs valgrind and redis-benchmark (apt install
 # valgrind redis-tools).
 set -euo pipefail
 shopt -s inherit_errexit
 
-(($# >= 3)) || { sed -n '2,18p' "$0" >&2; exit 2; }
+(($# >= 3)) || { sed -n '2,19p' "$0" >&2; exit 2; }
 BIN=$1 CMD=$2 PIPELINE=$3 REQUESTS=${4:-400000} PORT=${5:-7660}
 CLIENTS=${CLIENTS:-50} RUNS=${RUNS:-3}
 for tool in valgrind redis-benchmark redis-cli; do
@@ -44,6 +45,7 @@ instructions() {
   redis-benchmark -p "$PORT" -t set -c 1 -P 64 -d 3 -r 100000 -n 200000 -q >/dev/null
   redis-benchmark -p "$PORT" -t lpush -c 1 -P 64 -d 3 -n $((REQUESTS > 600 ? REQUESTS : 600)) -q >/dev/null
   if [[ -n ${FILL:-} ]]; then printf '%s\n' "$FILL" | redis-cli -p "$PORT" >/dev/null; fi
+  if [[ -n ${FILL_FILE:-} ]]; then redis-cli -p "$PORT" <"$FILL_FILE" >/dev/null; fi
   if ((requests > 0)); then
     redis-benchmark -p "$PORT" -c "$CLIENTS" -P "$PIPELINE" -d 3 -r 100000 -n "$requests" -q "${WHAT[@]}" >/dev/null
   fi
