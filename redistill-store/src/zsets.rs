@@ -149,21 +149,69 @@ pub struct ZRangeItems<'a> {
     start: usize,
     end: usize,
     rev: bool,
+    /// The members themselves, already found (a short run by score), in reply order:
+    /// then `zset` is `None`.
+    picked: Vec<(f64, &'a [u8])>,
+}
+
+/// The longest LIMIT run by score picked in one scan instead of by rank.
+const PICK_MAX: usize = 128;
+
+/// A forward range by score with a short LIMIT, found in one scan from its low end: where
+/// ranks would take two bound searches and a walk to the first rank. `None` for any other
+/// selection.
+fn pick_by_score<'a>(z: ZSetRef<'a>, spec: &ZRangeSpec<'_>) -> Option<Vec<(f64, &'a [u8])>> {
+    let (ZRangeBy::Score(range), false, Some((offset, count))) = (&spec.by, spec.rev, spec.limit)
+    else {
+        return None;
+    };
+    let (Ok(skip), Ok(take)) = (usize::try_from(offset), usize::try_from(count)) else {
+        return None;
+    };
+    if take > PICK_MAX || skip > PICK_MAX {
+        return None;
+    }
+    let seek = match range.min {
+        ScoreBound::Inclusive(v) => Seek::Score(v, false),
+        ScoreBound::Exclusive(v) => Seek::Score(v, true),
+    };
+    let mut picked = Vec::with_capacity(take);
+    let mut seen = 0;
+    if take > 0 {
+        z.scan_from(seek, |s, m| {
+            let inside = match range.max {
+                ScoreBound::Inclusive(v) => s <= v,
+                ScoreBound::Exclusive(v) => s < v,
+            };
+            if !inside {
+                return false;
+            }
+            seen += 1;
+            if seen > skip {
+                picked.push((s, m));
+            }
+            picked.len() < take
+        });
+    }
+    Some(picked)
 }
 
 impl ZRangeItems<'_> {
     /// How many members the run holds.
     pub fn len(&self) -> usize {
-        self.end - self.start
+        self.end - self.start + self.picked.len()
     }
 
     /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.len() == 0
     }
 
     /// Calls `f` with each member and its score, in reply order.
     pub fn for_each(self, mut f: impl FnMut(&[u8], f64)) {
+        for &(s, m) in &self.picked {
+            f(m, s);
+        }
         if let Some(z) = self.zset {
             z.for_each(self.start, self.end, self.rev, |s, m| f(m, s));
         }
@@ -829,12 +877,22 @@ impl Store {
         f: impl FnOnce(ZRangeItems<'_>) -> R,
     ) -> Result<R> {
         self.read_zset(db, key, |z| {
+            if let Some(picked) = z.and_then(|z| pick_by_score(z, spec)) {
+                return f(ZRangeItems {
+                    zset: None,
+                    start: 0,
+                    end: 0,
+                    rev: false,
+                    picked,
+                });
+            }
             let (start, end) = z.map_or((0, 0), |z| select(z, spec));
             f(ZRangeItems {
                 zset: z,
                 start,
                 end,
                 rev: spec.rev,
+                picked: Vec::new(),
             })
         })
     }
@@ -1339,13 +1397,15 @@ impl ZScoreScan<'_> {
     /// Calls `f` with each member whose score is in `range`, lowest first, until `f`
     /// returns `false`.
     pub fn range(&self, range: &ScoreRange, mut f: impl FnMut(&[u8], f64) -> bool) {
-        let (lo, hi) = score_span(self.zset, range);
-        let mut going = true;
-        self.zset.for_each(lo, hi, false, |s, m| {
-            if going {
-                going = f(m, s);
-            }
-        });
+        let seek = match range.min {
+            ScoreBound::Inclusive(v) => Seek::Score(v, false),
+            ScoreBound::Exclusive(v) => Seek::Score(v, true),
+        };
+        let below_max = |s: f64| match range.max {
+            ScoreBound::Inclusive(v) => s <= v,
+            ScoreBound::Exclusive(v) => s < v,
+        };
+        self.zset.scan_from(seek, |s, m| below_max(s) && f(m, s));
     }
 }
 
