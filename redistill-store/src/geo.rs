@@ -348,6 +348,9 @@ struct Area {
     unit: f64,
     /// Distances from the centre.
     from: Haversine,
+    /// For a radius: a difference in longitude (degrees) past which a point is certainly
+    /// outside; infinite where that test is not known to hold.
+    lon_reach: f64,
 }
 
 /// The haversine distance from a fixed first point, its own trigonometry done once: the
@@ -385,6 +388,36 @@ impl Haversine {
 }
 
 impl Area {
+    fn new(lon: f64, lat: f64, shape: GeoShape, unit: f64) -> Area {
+        let mut area = Area {
+            lon,
+            lat,
+            shape,
+            unit,
+            from: Haversine::new(lon, lat),
+            lon_reach: f64::INFINITY,
+        };
+        if let GeoShape::Radius(r) = shape {
+            // The box's half width, taken at its edge nearer the pole, is at least the
+            // circle's reach in longitude (asin(sin d / cos lat) for an angular radius d),
+            // checked for radii to 0.1 radian and edges to 89 degrees of latitude. Past
+            // those, or where the circle could wrap around the antimeridian (where the
+            // haversine still finds close points), every point is measured.
+            let d = r * unit / EARTH_RADIUS_M;
+            let (min_lon, min_lat, max_lon, max_lat) = area.bounds();
+            let reach = (max_lon - lon).max(lon - min_lon) * (1.0 + 1e-9);
+            if d <= 0.1
+                && min_lat > -89.0
+                && max_lat < 89.0
+                && lon - reach > -180.0
+                && lon + reach < 180.0
+            {
+                area.lon_reach = reach;
+            }
+        }
+        area
+    }
+
     /// The bounding box `(min_lon, min_lat, max_lon, max_lat)`, the longitudes taken at
     /// the edge nearer the pole (where a box is widest in degrees).
     fn bounds(&self) -> (f64, f64, f64, f64) {
@@ -416,7 +449,7 @@ impl Area {
         match self.shape {
             GeoShape::Radius(r) => {
                 let limit = r * self.unit;
-                if self.from.beyond(lat, limit) {
+                if self.from.beyond(lat, limit) || (lon - self.lon).abs() > self.lon_reach {
                     return None;
                 }
                 let d = self.from.to(lon, lat);
@@ -608,13 +641,7 @@ fn search(scan: Option<ZScoreScan<'_>>, q: &GeoQuery<'_>) -> GeoFound<Vec<GeoMat
             None => return GeoFound::NoMember,
         },
     };
-    let area = Area {
-        lon,
-        lat,
-        shape: q.shape,
-        unit: q.unit,
-        from: Haversine::new(lon, lat),
-    };
+    let area = Area::new(lon, lat, q.shape, q.unit);
     let limit = if q.any { q.count } else { 0 };
     GeoFound::Found(finish(collect(&scan, &area, limit), q))
 }
@@ -841,13 +868,7 @@ mod tests {
             let GeoFound::Found(found) = store.geosearch(0, b"g", &q).unwrap() else {
                 panic!("no result");
             };
-            let area = Area {
-                lon: center.0,
-                lat: center.1,
-                shape,
-                unit: 1000.0,
-                from: Haversine::new(center.0, center.1),
-            };
+            let area = Area::new(center.0, center.1, shape, 1000.0);
             let mut got: Vec<usize> = found
                 .iter()
                 .map(|m| std::str::from_utf8(&m.member).unwrap().parse().unwrap())
@@ -855,6 +876,75 @@ mod tests {
             got.sort_unstable();
             prop_assert_eq!(got, brute(&points, &area));
             prop_assert!(found.windows(2).all(|w| w[0].dist <= w[1].dist));
+        }
+
+        /// Points a hair inside and outside the circle, all around it and at any
+        /// latitude the cells cover: the radius search keeps exactly the ones the
+        /// haversine keeps, whatever its shortcuts.
+        #[test]
+        fn radius_edges_match_the_haversine(
+            center in (-179.0..179.0f64, -84.0..84.0f64),
+            radius_km in 0.01..700.0f64,
+            bearings in prop::collection::vec((0.0..std::f64::consts::TAU, -1e-6..1e-6f64), 1..40),
+        ) {
+            let store = Store::new();
+            let d0 = radius_km * 1000.0 / EARTH_RADIUS_M;
+            let (lat1, lon1) = (center.1.to_radians(), center.0.to_radians());
+            let points: Vec<(f64, f64)> = bearings
+                .iter()
+                .filter_map(|&(theta, rel)| {
+                    let d = d0 * (1.0 + rel);
+                    let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * theta.cos()).asin();
+                    let lon2 = lon1
+                        + (theta.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
+                    let (lon, lat) = (lon2.to_degrees(), lat2.to_degrees());
+                    (encode(lon, lat).is_some()).then_some((lon, lat))
+                })
+                .collect();
+            let items: Vec<(f64, Vec<u8>)> = points
+                .iter()
+                .enumerate()
+                .map(|(i, &(lon, lat))| (encode(lon, lat).unwrap(), i.to_string().into_bytes()))
+                .collect();
+            let refs: Vec<(f64, &[u8])> = items.iter().map(|(s, m)| (*s, &m[..])).collect();
+            prop_assume!(!refs.is_empty());
+            store.zadd(0, b"g", &refs, crate::ZAddOptions::default()).unwrap();
+            let shape = GeoShape::Radius(radius_km);
+            let q = GeoQuery {
+                center: GeoCenter::LonLat(center.0, center.1),
+                shape,
+                unit: 1000.0,
+                order: GeoOrder::Asc,
+                count: 0,
+                any: false,
+            };
+            let GeoFound::Found(found) = store.geosearch(0, b"g", &q).unwrap() else {
+                panic!("no result");
+            };
+            let area = Area::new(center.0, center.1, shape, 1000.0);
+            let mut got: Vec<usize> = found
+                .iter()
+                .map(|m| std::str::from_utf8(&m.member).unwrap().parse().unwrap())
+                .collect();
+            got.sort_unstable();
+            // The cells may miss points the brute force finds (Redis's cover); the
+            // shortcut must not drop any point the cells did bring.
+            let want = brute(&points, &area);
+            let without_shortcut = Area { lon_reach: f64::INFINITY, ..area };
+            prop_assert!(got.iter().all(|i| want.contains(i)));
+            let cells_found: Vec<usize> = {
+                let mut v: Vec<usize> = store
+                    .zscore_scan_with(0, b"g", |scan| {
+                        collect(&scan.unwrap(), &without_shortcut, 0)
+                            .iter()
+                            .map(|m| std::str::from_utf8(&m.member).unwrap().parse().unwrap())
+                            .collect()
+                    })
+                    .unwrap();
+                v.sort_unstable();
+                v
+            };
+            prop_assert_eq!(got, cells_found);
         }
     }
 }
