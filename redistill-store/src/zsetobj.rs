@@ -52,9 +52,9 @@ use crate::memory::alloc_size;
 use crate::table::{Slot, Table};
 
 /// Most entries a leaf of a large set holds before it splits. Finding a place walks half a
-/// leaf on average, decoding each entry, and that walk was most of a ZRANK's time at 128;
-/// at 64 the tree's share per member grows by under half a byte.
-pub(crate) const LEAF_MAX: usize = 64;
+/// leaf on average, decoding each entry: at 128 that walk was most of a ZRANK's
+/// instructions, at 32 it is a third, for about one more byte per member of tree.
+pub(crate) const LEAF_MAX: usize = 32;
 /// Leaves larger than this many bytes split too (when they hold more than one entry).
 const LEAF_BYTES: usize = 4096;
 
