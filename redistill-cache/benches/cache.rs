@@ -1,4 +1,4 @@
-//! Throughput of `redistill-cache` against moka (`moka::sync::Cache`) and quick_cache on
+//! Throughput of `redistill-cache` (its default LFU policy, and S3-FIFO) against moka (`moka::sync::Cache`) and quick_cache on
 //! the same workloads: Zipf 0.99 over 1M keys, 100-byte values, 90/10 and 50/50 read/write
 //! mixes, 1 and 2 threads, all three caches holding the same number of entries (100,000,
 //! a tenth of the keys; redistill-cache's byte bound is set to what 100,000 of these
@@ -134,7 +134,8 @@ fn throughput(c: &mut Criterion) {
         "redistill-cache: {CAPACITY} entries take {bytes} bytes ({} per entry)",
         bytes / CAPACITY as usize
     );
-    let redistill = Redistill(
+    let redistill = Redistill(Cache::builder().max_memory(bytes).build());
+    let s3fifo = Redistill(
         Cache::builder()
             .max_memory(bytes)
             .policy(Policy::AllKeysS3Fifo)
@@ -142,8 +143,9 @@ fn throughput(c: &mut Criterion) {
     );
     let moka = Moka(moka::sync::Cache::new(CAPACITY));
     let quick = Quick(quick_cache::sync::Cache::new(CAPACITY as usize));
-    let caches: [(&str, &dyn Bench); 3] = [
+    let caches: [(&str, &dyn Bench); 4] = [
         ("redistill", &redistill),
+        ("redistill_s3fifo", &s3fifo),
         ("moka", &moka),
         ("quick_cache", &quick),
     ];
@@ -167,9 +169,10 @@ fn throughput(c: &mut Criterion) {
         }
     }
     eprintln!(
-        "entries held: redistill {} ({} bytes of {bytes}), moka {}, quick_cache {}",
+        "entries held: redistill {} ({} bytes of {bytes}), redistill_s3fifo {}, moka {}, quick_cache {}",
         redistill.0.len(),
         redistill.0.memory_used(),
+        s3fifo.0.len(),
         moka.0.entry_count(),
         quick.0.len()
     );

@@ -1,5 +1,5 @@
 //! Hit ratios of `redistill-cache` (under each all-keys policy), moka and quick_cache at
-//! equal capacity, on the trace simulator's synthetic traces (see
+//! equal memory, on the trace simulator's synthetic traces (see
 //! `redistill-evict/examples/evict_sim.rs`): Zipf 0.6, 0.8, 0.99 and 1.2, and Zipf 1.0
 //! with a one-time scan of 1,000 keys after every 4,000 requests.
 //!
@@ -9,12 +9,75 @@
 //! ```
 //!
 //! Each request reads its key and, on a miss, inserts it with a 100-byte value
-//! (cache-aside). moka and quick_cache hold a number of entries; redistill-cache holds
-//! bytes, and gets what the same number of entries of this shape take in it (measured
-//! by filling an unbounded cache), so all hold about as many entries. The table also
-//! shows how many each held at the end.
+//! (cache-aside). All caches get the same memory: the budget is what redistill-cache's
+//! own counter reports for 1% (and 10%) of the keys held under no limit. moka and
+//! quick_cache are bounded in entries, so each gets the budget divided by its heap bytes
+//! per entry, measured here with a counting allocator (filled to that many entries,
+//! bytes requested from the allocator). The table shows the entries each held at the end.
+
+// A counting global allocator needs `unsafe impl GlobalAlloc`; it only forwards to the
+// system allocator.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicIsize, Ordering};
 
 use redistill_cache::{Cache, Policy};
+
+struct Counting;
+
+static HEAP: AtomicIsize = AtomicIsize::new(0);
+
+fn size(layout: Layout) -> isize {
+    isize::try_from(layout.size()).unwrap_or(isize::MAX)
+}
+
+// SAFETY: every call is forwarded unchanged to `System`; only a counter is updated.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        HEAP.fetch_add(size(layout), Ordering::Relaxed);
+        // SAFETY: the caller's contract is `System::alloc`'s.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        HEAP.fetch_sub(size(layout), Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        HEAP.fetch_add(size(layout), Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        HEAP.fetch_add(
+            isize::try_from(new_size).unwrap_or(isize::MAX) - size(layout),
+            Ordering::Relaxed,
+        );
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn heap() -> isize {
+    HEAP.load(Ordering::Relaxed)
+}
+
+/// Heap bytes per entry of a cache made by `make` for `n` entries and filled with `n`.
+fn heap_per_entry<S: Subject>(n: u64, make: impl FnOnce(u64) -> S) -> f64 {
+    let before = heap();
+    let mut cache = make(n);
+    for k in 0..n {
+        cache.request(k);
+    }
+    let held = cache.held().max(1);
+    let bytes = heap() - before;
+    drop(cache);
+    bytes as f64 / held as f64
+}
 use redistill_evict::sim::{Request, scan_mixed_trace, zipf_trace};
 
 const VALUE: [u8; 100] = [7; 100];
@@ -107,16 +170,29 @@ fn main() {
         ),
     ];
     let policies = [
-        Policy::AllKeysS3Fifo,
         Policy::AllKeysLfu,
+        Policy::AllKeysS3Fifo,
         Policy::AllKeysLru,
     ];
     println!("{requests} requests over {objects} keys; hit % (entries held at the end)\n");
     for (fraction, label) in [(0.01, "1%"), (0.1, "10%")] {
-        let capacity = ((objects as f64 * fraction) as u64).max(1);
-        let bytes = bytes_for(capacity);
+        let n = ((objects as f64 * fraction) as u64).max(1);
+        let bytes = bytes_for(n);
+        let moka_per = heap_per_entry(n, moka::sync::Cache::<u64, [u8; 100]>::new);
+        let quick_per = heap_per_entry(n, |n| {
+            quick_cache::unsync::Cache::<u64, [u8; 100]>::new(usize::try_from(n).unwrap_or(1))
+        });
+        let redistill_per = heap_per_entry(n, |_| {
+            Cache::builder().shards(16).no_background_expiry().build()
+        });
+        let moka_cap = (bytes as f64 / moka_per) as u64;
+        let quick_cap = (bytes as f64 / quick_per) as u64;
         println!(
-            "#### capacity {capacity} entries ({label} of the keys; redistill-cache: {bytes} bytes)\n"
+            "#### memory {bytes} bytes: what redistill-cache counts for {n} entries ({label} of the keys)\n"
+        );
+        println!(
+            "heap bytes per entry: redistill-cache {redistill_per:.0}, moka {moka_per:.0} \
+             (so {moka_cap} entries), quick_cache {quick_per:.0} (so {quick_cap} entries)\n"
         );
         let mut header = String::from("| trace |");
         for p in policies {
@@ -138,10 +214,11 @@ fn main() {
                 let (ratio, held) = replay(&mut cache, trace);
                 row.push_str(&format!(" {ratio:.2} ({held}) |"));
             }
-            let mut moka = moka::sync::Cache::new(capacity);
+            let mut moka = moka::sync::Cache::new(moka_cap);
             let (ratio, held) = replay(&mut moka, trace);
             row.push_str(&format!(" {ratio:.2} ({held}) |"));
-            let mut quick = quick_cache::unsync::Cache::new(usize::try_from(capacity).unwrap_or(1));
+            let mut quick =
+                quick_cache::unsync::Cache::new(usize::try_from(quick_cap).unwrap_or(1));
             let (ratio, held) = replay(&mut quick, trace);
             row.push_str(&format!(" {ratio:.2} ({held}) |"));
             println!("{row}");

@@ -78,7 +78,7 @@ impl Cache {
         }
     }
 
-    /// A builder with the defaults: no memory bound, S3-FIFO, no TTL, background expiry.
+    /// A builder with the defaults: no memory bound, LFU eviction, no TTL, background expiry.
     ///
     /// # Examples
     ///
@@ -464,7 +464,7 @@ impl Cache {
     ///
     /// ```
     /// use redistill_cache::{Cache, Policy};
-    /// assert_eq!(Cache::new().policy(), Policy::AllKeysS3Fifo);
+    /// assert_eq!(Cache::new().policy(), Policy::AllKeysLfu);
     /// ```
     pub fn policy(&self) -> Policy {
         self.inner.store.eviction_policy()

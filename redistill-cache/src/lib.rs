@@ -1,5 +1,5 @@
 //! An in-process cache on [`redistill_store`]: byte keys and values, a byte-accurate
-//! memory bound, S3-FIFO eviction (or any of the store's nine policies), TTLs reclaimed in
+//! memory bound, LFU eviction (or any of the store's nine policies, S3-FIFO included), TTLs reclaimed in
 //! the background, loaders that run once per missing key, and removal notifications.
 //!
 //! ```
