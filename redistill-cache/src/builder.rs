@@ -11,9 +11,32 @@ use crate::listener::{ListenerFn, RemovalCause, RemovalListener};
 use crate::loader::Inflight;
 
 /// Default period of the background expiry: ten times a second, as Redis's `hz 10`.
+///
+/// # Examples
+///
+/// ```
+/// use redistill_cache::{Cache, DEFAULT_EXPIRY_BUDGET, DEFAULT_EXPIRY_INTERVAL};
+/// // The same as the default: a run every 100 ms examining up to 10,000 keys.
+/// let cache = Cache::builder()
+///     .background_expiry(DEFAULT_EXPIRY_INTERVAL, DEFAULT_EXPIRY_BUDGET)
+///     .build();
+/// assert!(cache.has_background_expiry());
+/// ```
 pub const DEFAULT_EXPIRY_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Default keys examined per background expiry run.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use redistill_cache::{Cache, DEFAULT_EXPIRY_BUDGET};
+/// // Runs twice as often, each half as long.
+/// let cache = Cache::builder()
+///     .background_expiry(Duration::from_millis(50), DEFAULT_EXPIRY_BUDGET / 2)
+///     .build();
+/// # drop(cache);
+/// ```
 pub const DEFAULT_EXPIRY_BUDGET: usize = 10_000;
 
 /// Configures and builds a [`Cache`].
