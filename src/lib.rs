@@ -6,10 +6,12 @@
 //! | --- | --- | --- |
 //! | [`resp`] | `redistill-resp` | RESP2/RESP3 codec, sans-IO |
 //! | [`store`] | `redistill-store` | sharded keyspace with Redis semantics |
+//! | [`cache`] | `redistill-cache` | in-process cache API on the store (typed with serde) |
 //! | [`evict`] | `redistill-evict` | eviction policies |
 //! | [`persist`] | `redistill-persist` | snapshot file format |
 //! | [`server`] | `redistill-server` | the mio server |
 
+pub use redistill_cache as cache;
 pub use redistill_evict as evict;
 pub use redistill_persist as persist;
 pub use redistill_resp as resp;
