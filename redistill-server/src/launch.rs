@@ -12,9 +12,10 @@ use crate::logging;
 /// allocator [installed](crate::allocator::install) before, else the system allocator;
 /// see [`run_with_allocator`].
 ///
-/// A bad flag, a missing configuration file, an unknown key or a bad value prints a message
-/// naming it and exits with status 2; a failure to start (e.g. the port is taken, or the
-/// snapshot is damaged) exits with status 1. On SIGTERM, SIGINT or SHUTDOWN a configured
+/// The port is bound first and the snapshot loads while clients connect (see
+/// [`Server::start_loading`]). A bad flag, a missing configuration file, an unknown key or
+/// a bad value prints a message naming it and exits with status 2; a failure to start
+/// (e.g. the port is taken, or the snapshot is damaged) exits with status 1. On SIGTERM, SIGINT or SHUTDOWN a configured
 /// snapshot is saved first; if that save fails the server keeps running.
 pub fn run() -> ExitCode {
     let cli = Cli::parse_process_args();
@@ -28,7 +29,7 @@ pub fn run() -> ExitCode {
     logging::init(loaded.config.server.log_level);
     logging::log_loaded(&loaded);
     let workers = loaded.config.server.effective_workers();
-    let server = match Server::start(loaded.config) {
+    let server = match Server::start_loading(loaded.config) {
         Ok(server) => server,
         Err(e) => {
             log::error!("cannot start: {e}");
@@ -44,8 +45,19 @@ pub fn run() -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         server.local_addr(),
     );
+    if server.is_loading() {
+        log::info!(
+            "Loading the snapshot: until it is in memory, commands that need the data are \
+             answered -LOADING"
+        );
+    }
     loop {
         server.wait_for_shutdown_request();
+        if let Some(e) = server.load_failure() {
+            log::error!("cannot start: {e}");
+            server.shutdown();
+            return ExitCode::from(1);
+        }
         if server.prepare_shutdown() {
             break;
         }

@@ -66,6 +66,7 @@ mod fdlimit;
 mod health;
 mod housekeeping;
 mod listeners;
+mod loading;
 mod metrics;
 mod monitors;
 mod pause;
