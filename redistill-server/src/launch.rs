@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::Server;
 use crate::allocator::AllocatorControl;
 use crate::cli::Cli;
-use crate::logging;
+use crate::{daemon, logging};
 
 /// Runs the server as the `redistill` binary does, until it stops. INFO reports the
 /// allocator [installed](crate::allocator::install) before, else the system allocator;
@@ -26,7 +26,32 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    logging::init(loaded.config.server.log_level);
+    let server_config = &loaded.config.server;
+    if server_config.daemonize && !daemon::is_detached() {
+        return match daemon::detach() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("redistill: cannot daemonize: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
+    if daemon::is_detached()
+        && let Err(e) = daemon::new_session()
+    {
+        eprintln!("redistill: cannot start a session of its own: {e}");
+    }
+    logging::init(server_config.log_level);
+    if let Some(path) = &server_config.logfile
+        && let Err(e) = logging::log_to_file(path)
+    {
+        eprintln!("redistill: can't open the log file {}: {e}", path.display());
+        return ExitCode::from(1);
+    }
+    if let Err(e) = daemon::reopen_log_on_sighup() {
+        log::warn!("cannot install the SIGHUP handler: {e}");
+    }
+    let pidfile_path = daemon::pidfile_path(server_config);
     logging::log_loaded(&loaded);
     let workers = loaded.config.server.effective_workers();
     let server = match Server::start_loading(loaded.config) {
@@ -36,6 +61,14 @@ pub fn run() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Removed when this function returns, whichever way.
+    let _pidfile = pidfile_path.and_then(|path| match daemon::PidFile::create(&path) {
+        Ok(guard) => Some(guard),
+        Err(e) => {
+            log::warn!("Failed to write PID file {}: {e}", path.display());
+            None
+        }
+    });
     if let Err(e) = server.shutdown_trigger().on_signals() {
         log::error!("cannot install signal handlers: {e}");
         return ExitCode::from(1);

@@ -47,6 +47,7 @@
 pub mod allocator;
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod launch;
 pub mod logging;
 #[doc(hidden)]

@@ -182,6 +182,14 @@ pub struct ServerConfig {
     pub slowlog_log_slower_than: i64,
     /// Entries the SLOWLOG keeps (`slowlog_max_len`, default 128 as in Redis).
     pub slowlog_max_len: u64,
+    /// File the log is appended to (`logfile`, default none: standard error, or nowhere
+    /// once daemonized, as in Redis). Reopened on SIGHUP, for log rotation.
+    pub logfile: Option<PathBuf>,
+    /// Detach from the terminal and run in the background (`daemonize`, default false).
+    pub daemonize: bool,
+    /// File the process id is written to while the server runs (`pidfile`, default none;
+    /// `/var/run/redistill.pid` when daemonized, as Redis uses `/var/run/redis.pid`).
+    pub pidfile: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {

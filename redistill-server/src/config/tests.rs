@@ -253,6 +253,28 @@ fn every_key_parses_and_validates() {
             &["\"info\"", "\"loud\"", "3"],
         ),
         (
+            "server.logfile",
+            &[
+                ("\"/var/log/redistill.log\"", |c| {
+                    c.server.logfile.as_deref() == Some(Path::new("/var/log/redistill.log"))
+                }),
+                ("\"\"", |c| c.server.logfile.is_none()),
+            ],
+            &["3"],
+        ),
+        (
+            "server.daemonize",
+            &[("true", |c| c.server.daemonize)],
+            &["\"maybe\""],
+        ),
+        (
+            "server.pidfile",
+            &[("\"/run/r.pid\"", |c| {
+                c.server.pidfile.as_deref() == Some(Path::new("/run/r.pid"))
+            })],
+            &["3"],
+        ),
+        (
             "server.protected_mode",
             &[("false", |c| !c.server.protected_mode)],
             &["\"yes\""],
@@ -825,6 +847,8 @@ fn environment_sets_every_key_by_section_and_name() {
             "REDISTILL_SECURITY_TLS_KEY_PATH",
             "REDISTILL_SECURITY_TLS_CA_CERT_PATH",
             "REDISTILL_PERSISTENCE_SNAPSHOT_PATH",
+            "REDISTILL_SERVER_LOGFILE",
+            "REDISTILL_SERVER_PIDFILE",
         ];
         if accepted_any_text.contains(&name.as_str()) {
             assert_ne!(result.unwrap().config, Config::default(), "{name}");
