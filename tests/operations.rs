@@ -177,3 +177,54 @@ fn a_daemon_detaches_writes_its_pid_file_and_removes_it_on_shutdown() {
     wait_until("the daemon to exit", || !alive(pid));
     daemon.0 = None;
 }
+
+#[test]
+fn the_earlier_default_snapshot_file_still_loads_and_saves_go_to_the_new_name() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let previous = dir.path().join("redistill.rdb");
+    let file = std::fs::File::create(&previous).expect("create");
+    let mut w = redistill::persist::SnapshotWriter::new(file, 0).expect("header");
+    w.write_string(0, b"kept", None, b"from-before")
+        .expect("record");
+    w.finish().expect("finish");
+    let mut command = redistill();
+    command
+        .current_dir(dir.path())
+        .args(["--set", "persistence.enabled=true"]);
+    let (_running, _logs) = Running::start(command);
+    let mut s = connect(_running.port);
+    wait_until("the snapshot to load", || {
+        s.write_all(b"GET kept\r\n").expect("send");
+        let mut got = vec![0; 18];
+        s.read_exact(&mut got[..1]).expect("reply");
+        if got[0] == b'-' {
+            let mut line = Vec::new();
+            let mut byte = [0u8];
+            while !line.ends_with(b"\r\n") {
+                s.read_exact(&mut byte).expect("error line");
+                line.push(byte[0]);
+            }
+            return false;
+        }
+        s.read_exact(&mut got[1..]).expect("reply");
+        assert_eq!(got, b"$11\r\nfrom-before\r\n");
+        true
+    });
+    exchange(
+        &mut s,
+        b"CONFIG GET dbfilename\r\n",
+        b"*2\r\n$10\r\ndbfilename\r\n$10\r\ndump.rsnap\r\n",
+    );
+    let cwd = dir.path().display().to_string();
+    exchange(
+        &mut s,
+        b"CONFIG GET dir\r\n",
+        format!("*2\r\n$3\r\ndir\r\n${}\r\n{cwd}\r\n", cwd.len()).as_bytes(),
+    );
+    exchange(&mut s, b"SAVE\r\n", b"+OK\r\n");
+    assert!(dir.path().join("dump.rsnap").exists());
+    assert!(
+        previous.exists(),
+        "the earlier file is left for the operator"
+    );
+}

@@ -546,15 +546,23 @@ impl Persistence {
         if !config.enabled {
             return Ok(());
         }
-        let path = &config.snapshot_path;
-        remove_stale_temp_files(path);
-        if !path.exists() {
+        remove_stale_temp_files(&config.snapshot_path);
+        let Some(source) = snapshot_to_load(config) else {
             log::info!(
                 "No snapshot at {}: starting with an empty keyspace",
-                path.display()
+                config.snapshot_path.display()
             );
             return Ok(());
+        };
+        if source != config.snapshot_path {
+            log::warn!(
+                "Loading {}, the snapshot file's earlier default name; snapshots are now saved \
+                 to {}",
+                source.display(),
+                config.snapshot_path.display()
+            );
         }
+        let path = &source;
         let started = Instant::now();
         let watch = LoadWatch {
             loading: Some(&self.loading),
@@ -629,6 +637,19 @@ impl Persistence {
             .store(store.changes(), Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// The file a start loads for `config`: `snapshot_path` if it exists, else, while
+/// `snapshot_path` is the default, the earlier versions' default file if that exists; `None`
+/// when there is nothing to load.
+pub(crate) fn snapshot_to_load(config: &PersistenceConfig) -> Option<PathBuf> {
+    use crate::config::{DEFAULT_SNAPSHOT_FILE, PREVIOUS_DEFAULT_SNAPSHOT_FILE};
+    let path = &config.snapshot_path;
+    if path.exists() {
+        return Some(path.clone());
+    }
+    let previous = Path::new(PREVIOUS_DEFAULT_SNAPSHOT_FILE);
+    (path == Path::new(DEFAULT_SNAPSHOT_FILE) && previous.exists()).then(|| previous.to_path_buf())
 }
 
 /// Removes the temporary files of saves that a crash cut short (`.<name>.<random>.tmp` next

@@ -105,7 +105,7 @@ impl Server {
             let shared = build_shared_unloaded(config, sink)?;
             let loads = {
                 let p = &shared.config.read().persistence;
-                p.enabled && p.snapshot_path.exists()
+                p.enabled && crate::persistence::snapshot_to_load(p).is_some()
             };
             if loads {
                 shared.persistence.loading().begin();

@@ -39,7 +39,7 @@ fn defaults_read_as_redis_prints_them() {
         ("cluster-enabled", "no"),
         ("daemonize", "no"),
         ("databases", "16"),
-        ("dbfilename", "redistill.rdb"),
+        ("dbfilename", "dump.rsnap"),
         ("dir", &cwd),
         ("enable-debug-command", "local"),
         ("hash-max-listpack-entries", "512"),

@@ -320,13 +320,23 @@ impl Default for SecurityConfig {
     }
 }
 
+/// The default snapshot file: Redistill's own snapshot format (not RDB), in the working
+/// directory.
+pub const DEFAULT_SNAPSHOT_FILE: &str = "dump.rsnap";
+
+/// The default snapshot file of earlier versions; loaded at start, in place of
+/// [`DEFAULT_SNAPSHOT_FILE`], while the default is used and only the earlier file exists.
+/// Saves then go to the new name.
+pub const PREVIOUS_DEFAULT_SNAPSHOT_FILE: &str = "redistill.rdb";
+
 /// `[persistence]` keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PersistenceConfig {
     /// Load the snapshot at start and write snapshots (`enabled`, default false).
     pub enabled: bool,
-    /// Snapshot file (`snapshot_path`, default `redistill.rdb`).
+    /// Snapshot file (`snapshot_path`, default [`DEFAULT_SNAPSHOT_FILE`]). The format is
+    /// Redistill's own, not RDB.
     pub snapshot_path: PathBuf,
     /// Seconds between periodic snapshots (`snapshot_interval`, default 300; 0 = only on
     /// `SAVE`/`BGSAVE` and shutdown): the save point `<snapshot_interval> 1`. Unused while

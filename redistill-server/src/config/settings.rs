@@ -492,7 +492,7 @@ pub(crate) static SETTINGS: &[Setting] = &[
     )
     .file("persistence", "snapshot_path")
     .redis("dbfilename")
-    .default("redistill.rdb"),
+    .default(super::DEFAULT_SNAPSHOT_FILE),
     // Written back unless the schedule is in `save` form.
     int(
         0,

@@ -73,7 +73,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.security.tls_max_handshakes, 1000);
     assert_eq!(c.security.tls_handshake_timeout, 10);
     assert!(!c.persistence.enabled);
-    assert_eq!(c.persistence.snapshot_path, PathBuf::from("redistill.rdb"));
+    assert_eq!(c.persistence.snapshot_path, PathBuf::from("dump.rsnap"));
     assert_eq!(c.persistence.snapshot_interval, 300);
     assert!(c.persistence.save_on_shutdown);
     assert_eq!(c.source, ConfigSource::Defaults);
