@@ -47,7 +47,6 @@
 pub mod allocator;
 pub mod cli;
 pub mod config;
-pub mod daemon;
 pub mod launch;
 pub mod logging;
 #[doc(hidden)]
@@ -62,6 +61,7 @@ mod clients;
 mod clock;
 mod cmd;
 mod connection;
+mod daemon;
 mod digest;
 mod fdlimit;
 mod health;

@@ -21,7 +21,11 @@ pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 ///
 /// A load that failed stays active: the keyspace holds part of the file, so data commands
 /// keep being refused and nothing is saved while the server exits.
+///
+/// Every command reads `active`: the record has a cache line of its own, away from the
+/// save counters that change while a save runs.
 #[derive(Default)]
+#[repr(align(128))]
 pub(crate) struct Loading {
     active: AtomicBool,
     /// Unix seconds the load began.

@@ -92,6 +92,22 @@ impl Server {
     ///
     /// As [`Server::start`], except that a snapshot that cannot be loaded is reported
     /// later, by [`Server::wait_loaded`] and [`Server::load_failure`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use redistill_server::{Server, config::Config};
+    ///
+    /// let mut config = Config::default();
+    /// config.persistence.enabled = true;
+    /// let server = Server::start_loading(config)?;
+    /// // Clients may connect now; they get -LOADING until this returns.
+    /// if let Err(e) = server.wait_loaded() {
+    ///     eprintln!("the snapshot did not load: {e}");
+    /// }
+    /// server.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn start_loading(config: Config) -> io::Result<Server> {
         Self::start_inner(config, Arc::new(crate::FileSink), true)
     }
