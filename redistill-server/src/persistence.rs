@@ -996,6 +996,67 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
+    /// A snapshot of `keys` strings at `dump.rdst` in a fresh directory.
+    fn snapshot_of(keys: usize, name: &str) -> (PathBuf, PersistenceConfig) {
+        let dir = std::env::temp_dir().join(format!("redistill-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let target = SaveTarget {
+            path: dir.join("dump.rdst"),
+            key_delay: Duration::ZERO,
+        };
+        let store = Store::new();
+        for i in 0..keys {
+            store
+                .set(
+                    0,
+                    format!("k{i}").as_bytes(),
+                    b"v",
+                    redistill_store::SetOptions::default(),
+                )
+                .expect("set");
+        }
+        write_snapshot(&FileSink, &store, &target, &AtomicU64::new(0)).expect("save");
+        let mut config = crate::config::Config::default().persistence;
+        config.enabled = true;
+        config.snapshot_path.clone_from(&target.path);
+        (dir, config)
+    }
+
+    #[test]
+    fn a_load_records_its_progress_to_the_last_byte() {
+        let (dir, config) = snapshot_of(10_000, "progress");
+        let persistence = Persistence::new(Arc::new(FileSink));
+        persistence.loading().begin();
+        let store = Store::new();
+        assert_eq!(persistence.load(&store, &config, &|| false), Ok(()));
+        assert!(!persistence.loading().active());
+        let size = std::fs::metadata(&config.snapshot_path)
+            .expect("size")
+            .len();
+        let figures = persistence.loading().figures();
+        assert_eq!((figures.total_bytes, figures.loaded_bytes), (size, size));
+        assert_eq!(store.db_info(0).expect("db").keys, 10_000);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_load_asked_to_stop_ends_early_and_stays_refused() {
+        let (dir, config) = snapshot_of(10_000, "stop");
+        let persistence = Persistence::new(Arc::new(FileSink));
+        persistence.loading().begin();
+        let store = Store::new();
+        let error = persistence
+            .load(&store, &config, &|| true)
+            .expect_err("stopped");
+        assert!(error.contains("shutting down"), "{error}");
+        assert!(
+            persistence.loading().active(),
+            "a partial keyspace is never served"
+        );
+        assert!(store.db_info(0).expect("db").keys < 10_000);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn the_clock_going_back_never_makes_a_point_due() {
         assert!(due_point(&points("1 0"), clock(10, 5)).is_none());
