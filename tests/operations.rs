@@ -191,25 +191,10 @@ fn the_earlier_default_snapshot_file_still_loads_and_saves_go_to_the_new_name() 
     command
         .current_dir(dir.path())
         .args(["--set", "persistence.enabled=true"]);
-    let (_running, _logs) = Running::start(command);
-    let mut s = connect(_running.port);
-    wait_until("the snapshot to load", || {
-        s.write_all(b"GET kept\r\n").expect("send");
-        let mut got = vec![0; 18];
-        s.read_exact(&mut got[..1]).expect("reply");
-        if got[0] == b'-' {
-            let mut line = Vec::new();
-            let mut byte = [0u8];
-            while !line.ends_with(b"\r\n") {
-                s.read_exact(&mut byte).expect("error line");
-                line.push(byte[0]);
-            }
-            return false;
-        }
-        s.read_exact(&mut got[1..]).expect("reply");
-        assert_eq!(got, b"$11\r\nfrom-before\r\n");
-        true
-    });
+    let (running, _logs) = Running::start(command);
+    common::wait_loaded(running.port);
+    let mut s = connect(running.port);
+    exchange(&mut s, b"GET kept\r\n", b"$11\r\nfrom-before\r\n");
     exchange(
         &mut s,
         b"CONFIG GET dbfilename\r\n",
@@ -227,4 +212,66 @@ fn the_earlier_default_snapshot_file_still_loads_and_saves_go_to_the_new_name() 
         previous.exists(),
         "the earlier file is left for the operator"
     );
+}
+
+#[test]
+fn the_binary_listens_before_a_big_snapshot_loads_and_a_sigterm_then_saves_nothing() {
+    const KEYS: u64 = 3_000_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("big.rsnap");
+    let file =
+        std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).expect("create"));
+    let mut w = redistill::persist::SnapshotWriter::new(file, 0).expect("header");
+    for i in 0..KEYS {
+        w.write_string(0, format!("k{i}").as_bytes(), None, b"v")
+            .expect("record");
+    }
+    let (mut file, _) = w.finish().expect("finish");
+    file.flush().expect("flush");
+    drop(file);
+    let before = std::fs::read(&path).expect("read");
+    let start = || {
+        let mut command = redistill();
+        command.args(["--set", "persistence.enabled=true", "--set"]);
+        command.arg(format!("persistence.snapshot_path={}", path.display()));
+        Running::start(command)
+    };
+
+    // The start-up line comes before the load ends: data commands are told to wait.
+    let (mut first, logs) = start();
+    let mut s = connect(first.port);
+    exchange(
+        &mut s,
+        b"GET k1\r\n",
+        b"-LOADING Redis is loading the dataset in memory\r\n",
+    );
+    assert!(signal(first.child.id(), "-TERM"));
+    let status = first.wait_for_exit();
+    assert!(status.success(), "{status}");
+    let log: Vec<String> = logs.iter().collect();
+    assert!(
+        log.iter().any(|l| l.contains("exiting without saving")),
+        "{log:?}"
+    );
+    assert!(
+        std::fs::read(&path).expect("read") == before,
+        "the snapshot is left as it was"
+    );
+
+    let started = std::time::Instant::now();
+    let (second, logs) = start();
+    common::wait_loaded(second.port);
+    let took = started.elapsed();
+    let mut s = connect(second.port);
+    exchange(&mut s, b"DBSIZE\r\n", b":3000000\r\n");
+    // A load longer than the 5 s between progress lines logged at least one.
+    if took > std::time::Duration::from_secs(6) {
+        let log: Vec<String> = logs.try_iter().collect();
+        assert!(
+            log.iter().any(|l| l.contains("Loading ")
+                && l.contains("% of ")
+                && l.contains("seconds left")),
+            "no progress line in a {took:?} load: {log:?}"
+        );
+    }
 }
