@@ -104,7 +104,8 @@ pub fn reopen_log_on_sighup() -> io::Result<()> {
         .spawn(move || {
             for _ in signals.forever() {
                 match crate::logging::reopen() {
-                    Ok(()) => log::info!("Received SIGHUP: log file reopened"),
+                    Ok(true) => log::info!("Received SIGHUP: log file reopened"),
+                    Ok(false) => log::info!("Received SIGHUP: no log file to reopen"),
                     Err(e) => log::warn!("Received SIGHUP: cannot reopen the log file: {e}"),
                 }
             }

@@ -55,18 +55,19 @@ pub fn log_to_file(path: &Path) -> io::Result<()> {
 }
 
 /// Opens the log file again by its name, so that lines go to a new file once a rotation
-/// renamed the old one away (the server does it on SIGHUP). Nothing to do without a log
-/// file.
+/// renamed the old one away (the server does it on SIGHUP). Returns whether there was a log
+/// file to reopen.
 ///
 /// # Errors
 ///
 /// The file cannot be opened; lines keep going to the file open before.
-pub fn reopen() -> io::Result<()> {
+pub fn reopen() -> io::Result<bool> {
     let mut slot = LOG_FILE.lock();
-    if let Some((path, file)) = slot.as_mut() {
-        *file = open_append(path)?;
-    }
-    Ok(())
+    let Some((path, file)) = slot.as_mut() else {
+        return Ok(false);
+    };
+    *file = open_append(path)?;
+    Ok(true)
 }
 
 impl log::Log for StderrLogger {
