@@ -37,7 +37,8 @@ start() {
         --set persistence.snapshot_interval=0 \
         --set persistence.save_on_shutdown=false 2>>"$LOG" &
     PID=$!
-    until redis-cli -p "$PORT" PING >/dev/null 2>&1; do sleep 0.05; done
+    # PING answers -LOADING until the snapshot is in memory, as with Redis.
+    until [ "$(redis-cli -p "$PORT" PING 2>/dev/null)" = PONG ]; do sleep 0.05; done
 }
 
 stop() {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test: the workspace's unit, integration, property and differential tests, its
 # doc tests, the random differential run and the linearizability check against redis-server,
-# and real clients (scripts/client-tests.sh). Each stage runs even when an earlier one failed, and each
-# cargo test stage runs all its test binaries; a closing summary names every stage as
-# passed or FAILED, and the exit status is non-zero if any failed.
+# real clients (scripts/client-tests.sh), and the deployment files (scripts/deploy-checks.sh).
+# Each stage runs even when an earlier one failed, and each cargo test stage runs all its
+# test binaries; a closing summary names every stage as passed or FAILED, and the exit
+# status is non-zero if any failed.
 #
 # The differential tests compare redistill's replies with a real redis-server's. This script
 # installs Debian's redis-server when it is missing (apt-get, as root or through sudo) and
@@ -52,6 +53,9 @@ stage "linearizability check of redis-server" cargo test -p redistill-server --t
   -- --ignored --exact redis_server_passes_the_same_check
 # Real clients (redis-cli, redis-benchmark, redis-py, ioredis) against a running server.
 stage "real clients" scripts/client-tests.sh
+# The systemd unit (systemd-analyze) and the Dockerfile (hadolint, and its settings and
+# HEALTHCHECK run against the built server).
+stage "deployment files" scripts/deploy-checks.sh
 
 echo "== summary"
 printf '%s\n' "${SUMMARY[@]}"

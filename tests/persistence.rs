@@ -11,7 +11,7 @@ use std::time::Instant;
 
 mod common;
 
-use common::{PATIENCE, Running, redistill, wait_until};
+use common::{PATIENCE, Running, redistill, wait_loaded, wait_until};
 
 /// A fresh directory for one test under Cargo's scratch space.
 fn scratch(name: &str) -> PathBuf {
@@ -32,10 +32,12 @@ fn command(snapshot: &Path, extra: &[&str]) -> Command {
     cmd
 }
 
-/// Starts the binary; returns it, its port, and its later log lines.
+/// Starts the binary and waits for its snapshot to load (it listens first and answers
+/// `-LOADING` meanwhile, as Redis does); returns it, its port, and its later log lines.
 fn start(snapshot: &Path, extra: &[&str]) -> (Running, u16, mpsc::Receiver<String>) {
     let (running, logs) = Running::start(command(snapshot, extra));
     let port = running.port;
+    wait_loaded(port);
     (running, port, logs)
 }
 

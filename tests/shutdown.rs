@@ -9,7 +9,7 @@ use std::thread;
 
 mod common;
 
-use common::{PATIENCE, Running, redistill};
+use common::{PATIENCE, Running, redistill, wait_loaded};
 
 /// Starts the binary on a free port; returns it and its port.
 fn start() -> (Running, u16) {
@@ -265,6 +265,7 @@ fn signal_during_pipelined_writes_saves_every_answered_one(signal: &str) {
 
     let (restarted, _logs) = Running::start(persistent(&path));
     let port = restarted.port;
+    wait_loaded(port);
     let counter: u64 = call(port, "GET counter\r\n").parse().expect("counter");
     assert!(
         counter >= answered,

@@ -240,13 +240,25 @@ pub(crate) fn bind_all(config: &Config) -> io::Result<Vec<(TcpListener, bool)>> 
     };
     for (mut port, tls) in ports {
         for ip in &addrs {
-            let listener = StdListener::bind(SocketAddr::new(*ip, port))?;
+            let listener = bind_named(SocketAddr::new(*ip, port), "server")?;
             listener.set_nonblocking(true)?;
             port = listener.local_addr()?.port();
             listeners.push((TcpListener::from_std(listener), tls));
         }
     }
     Ok(listeners)
+}
+
+/// Binds `addr`, with an error that names the address and the port as Redis's does
+/// ("Could not create server TCP listening socket 127.0.0.1:6379: bind: Address already in
+/// use"); `what` says whose socket it is.
+pub(crate) fn bind_named(addr: SocketAddr, what: &str) -> io::Result<StdListener> {
+    StdListener::bind(addr).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("Could not create {what} TCP listening socket {addr}: bind: {e}"),
+        )
+    })
 }
 
 /// Best-effort error line to a connection we will not serve, then close it.

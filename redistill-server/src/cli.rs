@@ -40,6 +40,8 @@ REDISTILL_MEMORY_MAX_MEMORY), then these flags. See redistill.example.toml for e
 #[command(
     name = "redistill",
     version,
+    // `-v` as well as `--version`, as redis-server has it.
+    disable_version_flag = true,
     about = "A Redis-compatible in-memory cache server",
     // "-1" is a value to refuse with the flag's own message, not an unknown flag.
     allow_negative_numbers = true,
@@ -47,6 +49,10 @@ REDISTILL_MEMORY_MAX_MEMORY), then these flags. See redistill.example.toml for e
 )]
 #[non_exhaustive]
 pub struct Cli {
+    /// Print version
+    #[arg(short = 'v', short_alias = 'V', long = "version", action = clap::ArgAction::Version)]
+    pub version: (),
+
     /// TOML configuration file [default: ./redistill.toml if it exists]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -119,6 +125,18 @@ pub struct Cli {
         value_parser = checked("security.password")
     )]
     pub requirepass: Option<String>,
+
+    /// Append the log to this file, reopened on SIGHUP (default: standard error)
+    #[arg(long, value_name = "PATH", value_parser = checked("server.logfile"))]
+    pub logfile: Option<String>,
+
+    /// Run in the background, detached from the terminal: yes or no
+    #[arg(long, value_name = "YES|NO", value_parser = checked("server.daemonize"))]
+    pub daemonize: Option<String>,
+
+    /// Write the process id to this file while running
+    #[arg(long, value_name = "PATH", value_parser = checked("server.pidfile"))]
+    pub pidfile: Option<String>,
 
     /// Start empty when the snapshot is corrupt, moving the file aside (default: refuse)
     #[arg(long)]
@@ -233,6 +251,9 @@ impl Cli {
                 &self.maxmemory_samples,
             ),
             ("security.password", "--requirepass", &self.requirepass),
+            ("server.logfile", "--logfile", &self.logfile),
+            ("server.daemonize", "--daemonize", &self.daemonize),
+            ("server.pidfile", "--pidfile", &self.pidfile),
         ];
         for (key, flag, value) in flags {
             if let Some(value) = value {

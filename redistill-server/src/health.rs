@@ -8,7 +8,7 @@
 //! connection is answered once and closed (`Connection: close`).
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener as StdListener};
+use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::{self, JoinHandle};
@@ -76,7 +76,7 @@ pub(crate) fn bind(config: &Config) -> io::Result<Vec<TcpListener>> {
     addrs
         .into_iter()
         .map(|ip| {
-            let listener = StdListener::bind(SocketAddr::new(ip, port))?;
+            let listener = crate::acceptor::bind_named(SocketAddr::new(ip, port), "health")?;
             listener.set_nonblocking(true)?;
             Ok(TcpListener::from_std(listener))
         })
@@ -377,6 +377,10 @@ fn answer(head: &Head, shared: &Shared) -> Vec<u8> {
     if method != "GET" && !head_only {
         return response(405, TEXT, b"method not allowed\n", false);
     }
+    if path == "/health" && shared.persistence.loading().active() {
+        let body = loading_json(shared);
+        return response(503, "application/json", body.as_bytes(), head_only);
+    }
     let snapshot = Snapshot::read(shared);
     if path == "/health" {
         let body = snapshot.health_json();
@@ -390,6 +394,27 @@ fn answer(head: &Head, shared: &Shared) -> Vec<u8> {
             head_only,
         )
     }
+}
+
+/// The `/health` document while the snapshot loads (or failed to load): not ready, with
+/// INFO's `loading_*` figures.
+fn loading_json(shared: &Shared) -> String {
+    let f = shared.persistence.loading().figures();
+    let failure = shared.persistence.loading().failure();
+    serde_json::json!({
+        "status": if failure.is_some() { "error" } else { "loading" },
+        "version": env!("CARGO_PKG_VERSION"),
+        "redis_version": crate::REDIS_VERSION,
+        "loading": {
+            "start_time": f.start_unix,
+            "total_bytes": f.total_bytes,
+            "loaded_bytes": f.loaded_bytes,
+            "loaded_perc": (f.loaded_perc * 100.0).round() / 100.0,
+            "eta_seconds": f.eta_seconds,
+            "error": failure,
+        },
+    })
+    .to_string()
 }
 
 fn reason(status: u16) -> &'static str {

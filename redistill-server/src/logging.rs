@@ -1,4 +1,5 @@
-//! Log lines on stderr in Redis's format, through the `log` facade.
+//! Log lines on stderr, or appended to the `logfile`, in Redis's format, through the `log`
+//! facade. [`reopen`] (on SIGHUP) lets a log rotation rename the file away.
 //!
 //! ```text
 //! 4242:M 22 Nov 2026 04:02:58.123 * Ready to accept connections
@@ -22,14 +23,52 @@
 //! ```
 
 use std::fmt::{self, Write as _};
-use std::io::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
 
 use crate::config::{Loaded, LogLevel};
 
 struct StderrLogger;
 
 static LOGGER: StderrLogger = StderrLogger;
+
+/// The log file, when `logfile` is set: its path (to reopen) and the open file.
+static LOG_FILE: Mutex<Option<(PathBuf, File)>> = Mutex::new(None);
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// Sends the log to `path` from now on, appending, instead of standard error.
+///
+/// # Errors
+///
+/// The file cannot be opened for appending; the log stays where it was.
+pub fn log_to_file(path: &Path) -> io::Result<()> {
+    let file = open_append(path)?;
+    *LOG_FILE.lock() = Some((path.to_path_buf(), file));
+    Ok(())
+}
+
+/// Opens the log file again by its name, so that lines go to a new file once a rotation
+/// renamed the old one away (the server does it on SIGHUP). Returns whether there was a log
+/// file to reopen.
+///
+/// # Errors
+///
+/// The file cannot be opened; lines keep going to the file open before.
+pub fn reopen() -> io::Result<bool> {
+    let mut slot = LOG_FILE.lock();
+    let Some((path, file)) = slot.as_mut() else {
+        return Ok(false);
+    };
+    *file = open_append(path)?;
+    Ok(true)
+}
 
 impl log::Log for StderrLogger {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
@@ -54,6 +93,10 @@ impl log::Log for StderrLogger {
         line.push('\n');
         // One write per line so that lines from several threads never interleave; a log
         // line that cannot be written has nowhere better to go.
+        if let Some((_, file)) = LOG_FILE.lock().as_mut() {
+            let _ = file.write_all(line.as_bytes());
+            return;
+        }
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 

@@ -23,6 +23,7 @@ use redistill_persist::{AtomicFile, PersistError, SnapshotReader, SnapshotWriter
 use redistill_store::{SnapshotValue, Store};
 
 use crate::config::{PersistenceConfig, SavePoint};
+use crate::loading::{Loading, PROGRESS_EVERY};
 
 /// What a health check wants to know about snapshots, read without locks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,6 +153,9 @@ pub(crate) struct Persistence {
     /// Where the shutdown's save went, if it saved: the requests still run while draining
     /// are saved there too once the workers stop.
     shutdown_target: parking_lot::Mutex<Option<SaveTarget>>,
+    /// The load at start: while it runs (or after it failed) nothing is saved, since a
+    /// save would replace the file with part of it.
+    loading: Loading,
 }
 
 fn unix_now() -> u64 {
@@ -257,6 +261,7 @@ impl Persistence {
             expired_at_load: AtomicU64::new(0),
             shutdown_handled: AtomicBool::new(false),
             shutdown_target: parking_lot::Mutex::new(None),
+            loading: Loading::default(),
         }
     }
 
@@ -394,6 +399,11 @@ impl Persistence {
         )
     }
 
+    /// The load at start's progress (see [`crate::loading`]).
+    pub fn loading(&self) -> &Loading {
+        &self.loading
+    }
+
     /// Whether a save is running.
     pub fn in_progress(&self) -> bool {
         self.in_progress.load(Ordering::Acquire)
@@ -479,7 +489,7 @@ impl Persistence {
         };
         let _ = write!(
             out,
-            "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n\
+            "loading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\n\
              current_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\n\
              current_save_keys_processed:{processed}\r\ncurrent_save_keys_total:{total}\r\n\
              rdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\n\
@@ -492,6 +502,7 @@ impl Persistence {
              aof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\n\
              aof_last_write_status:ok\r\naof_last_cow_size:0\r\n\
              module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+            u8::from(self.loading.active()),
             self.changes_since_save(store),
             u8::from(current >= 0),
             self.last_save_unix(),
@@ -505,29 +516,59 @@ impl Persistence {
             self.expired_at_load.load(Ordering::Relaxed),
             self.loaded_keys.load(Ordering::Relaxed),
         );
+        self.loading.info_text(out);
     }
 
     /// Loads the snapshot named by `config` into an empty `store`, if persistence is on
-    /// and the file exists.
+    /// and the file exists, recording its progress and outcome in [`Persistence::loading`].
+    /// `stop` is asked now and then; when it says so the load ends early with an error.
     ///
     /// A damaged file is an error naming the file and the byte offset, unless
     /// `start_empty_on_corrupt_snapshot` is set: then the file is renamed aside, whatever
     /// was loaded is dropped, and the server starts empty.
-    pub fn load(&self, store: &Store, config: &PersistenceConfig) -> Result<(), String> {
+    pub fn load(
+        &self,
+        store: &Store,
+        config: &PersistenceConfig,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<(), String> {
+        let result = self.load_snapshot(store, config, stop);
+        self.loading.end(result.clone());
+        result
+    }
+
+    fn load_snapshot(
+        &self,
+        store: &Store,
+        config: &PersistenceConfig,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<(), String> {
         if !config.enabled {
             return Ok(());
         }
-        let path = &config.snapshot_path;
-        remove_stale_temp_files(path);
-        if !path.exists() {
+        remove_stale_temp_files(&config.snapshot_path);
+        let Some(source) = snapshot_to_load(config) else {
             log::info!(
                 "No snapshot at {}: starting with an empty keyspace",
-                path.display()
+                config.snapshot_path.display()
             );
             return Ok(());
+        };
+        if source != config.snapshot_path {
+            log::warn!(
+                "Loading {}, the snapshot file's earlier default name; snapshots are now saved \
+                 to {}",
+                source.display(),
+                config.snapshot_path.display()
+            );
         }
+        let path = &source;
         let started = Instant::now();
-        match load_file(store, path) {
+        let watch = LoadWatch {
+            loading: Some(&self.loading),
+            stop,
+        };
+        match load_file(store, path, &watch) {
             Ok((loaded, expired)) => {
                 // Loading bypasses the memory limit; an evicting policy catches up now.
                 let limit = store.max_memory();
@@ -584,13 +625,31 @@ impl Persistence {
         if flush {
             store.flushall();
         }
-        let (loaded, expired) = load_file(store, path).map_err(|failure| failure.message)?;
+        let watch = LoadWatch {
+            loading: None,
+            stop: &|| false,
+        };
+        let (loaded, expired) =
+            load_file(store, path, &watch).map_err(|failure| failure.message)?;
         self.loaded_keys.store(loaded, Ordering::Relaxed);
         self.expired_at_load.store(expired, Ordering::Relaxed);
         self.changes_at_save
             .store(store.changes(), Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// The file a start loads for `config`: `snapshot_path` if it exists, else, while
+/// `snapshot_path` is the default, the earlier versions' default file if that exists; `None`
+/// when there is nothing to load.
+pub(crate) fn snapshot_to_load(config: &PersistenceConfig) -> Option<PathBuf> {
+    use crate::config::{DEFAULT_SNAPSHOT_FILE, PREVIOUS_DEFAULT_SNAPSHOT_FILE};
+    let path = &config.snapshot_path;
+    if path.exists() {
+        return Some(path.clone());
+    }
+    let previous = Path::new(PREVIOUS_DEFAULT_SNAPSHOT_FILE);
+    (path == Path::new(DEFAULT_SNAPSHOT_FILE) && previous.exists()).then(|| previous.to_path_buf())
 }
 
 /// Removes the temporary files of saves that a crash cut short (`.<name>.<random>.tmp` next
@@ -623,6 +682,17 @@ fn remove_stale_temp_files(path: &Path) {
     }
 }
 
+/// What a load reports to and asks of the server as it reads.
+struct LoadWatch<'a> {
+    /// Where to record progress (not for DEBUG RELOAD, which holds every client anyway).
+    loading: Option<&'a Loading>,
+    /// Whether to give up (the server is shutting down).
+    stop: &'a dyn Fn() -> bool,
+}
+
+/// Records read between two looks at the progress and the stop request.
+const WATCH_EVERY: u64 = 4096;
+
 /// Why a snapshot did not load.
 struct LoadFailure {
     message: String,
@@ -632,7 +702,8 @@ struct LoadFailure {
 }
 
 /// Reads every record of `path` into `store`: (keys loaded, keys dropped as expired).
-fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
+/// Progress goes to `watch`, and is logged every [`PROGRESS_EVERY`].
+fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, u64), LoadFailure> {
     let read_error = |offset: u64, e: &PersistError| {
         let damaged = !matches!(e, PersistError::Io { .. } | PersistError::File { .. });
         let what = if damaged {
@@ -656,8 +727,39 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
         damaged: false,
     };
     let mut reader = SnapshotReader::open(path).map_err(|e| read_error(0, &e))?;
+    let total = std::fs::metadata(path).map_or(0, |m| m.len());
+    if let Some(loading) = watch.loading {
+        loading.size(total);
+    }
+    let mut last_log = Instant::now();
     let (mut loaded, mut expired) = (0u64, 0u64);
     loop {
+        if (loaded + expired) % WATCH_EVERY == 0 {
+            if (watch.stop)() {
+                return Err(LoadFailure {
+                    message: format!(
+                        "Loading {} stopped at byte offset {}: the server is shutting down",
+                        path.display(),
+                        reader.offset()
+                    ),
+                    damaged: false,
+                });
+            }
+            if let Some(loading) = watch.loading {
+                loading.progress(reader.offset());
+                if last_log.elapsed() >= PROGRESS_EVERY {
+                    last_log = Instant::now();
+                    let f = loading.figures();
+                    log::info!(
+                        "Loading {}: {loaded} keys, {:.2}% of {} bytes, about {} seconds left",
+                        path.display(),
+                        f.loaded_perc,
+                        f.total_bytes,
+                        f.eta_seconds
+                    );
+                }
+            }
+        }
         let record = match reader.next_record() {
             Ok(Some(record)) => record,
             Ok(None) => break,
@@ -684,6 +786,9 @@ fn load_file(store: &Store, path: &Path) -> Result<(u64, u64), LoadFailure> {
                 return Err(unloadable(reader.offset(), e));
             }
         }
+    }
+    if let Some(loading) = watch.loading {
+        loading.progress(reader.offset());
     }
     Ok((loaded, expired))
 }
@@ -732,7 +837,7 @@ pub(crate) fn periodic(
         let (due, target) = {
             let config = config.read();
             let p = &config.persistence;
-            let due = if p.enabled {
+            let due = if p.enabled && !persistence.loading.active() {
                 let clock = SaveClock {
                     now: unix_now(),
                     last_save: persistence.last_save_unix(),
@@ -746,7 +851,9 @@ pub(crate) fn periodic(
             };
             (due, SaveTarget::from_config(p))
         };
-        let scheduled = persistence.scheduled.load(Ordering::Relaxed) && persistence.retry_ok();
+        let scheduled = persistence.scheduled.load(Ordering::Relaxed)
+            && persistence.retry_ok()
+            && !persistence.loading.active();
         if (due.is_some() || scheduled) && persistence.try_begin(store) {
             match due {
                 Some(point) => log::info!(
@@ -860,7 +967,11 @@ mod tests {
             .expect("zadd");
         write_snapshot(&FileSink, &store, &target, &AtomicU64::new(0)).expect("save");
         let loaded = Store::new();
-        let counts = load_file(&loaded, &target.path).map_err(|e| e.message);
+        let watch = LoadWatch {
+            loading: None,
+            stop: &|| false,
+        };
+        let counts = load_file(&loaded, &target.path, &watch).map_err(|e| e.message);
         assert_eq!(counts, Ok((2, 0)));
         for key in [&b"big"[..], b"small"] {
             let spec = redistill_store::ZRangeSpec {
@@ -882,6 +993,67 @@ mod tests {
                 store.object_encoding(3, key).expect("encoding")
             );
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A snapshot of `keys` strings at `dump.rdst` in a fresh directory.
+    fn snapshot_of(keys: usize, name: &str) -> (PathBuf, PersistenceConfig) {
+        let dir = std::env::temp_dir().join(format!("redistill-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let target = SaveTarget {
+            path: dir.join("dump.rdst"),
+            key_delay: Duration::ZERO,
+        };
+        let store = Store::new();
+        for i in 0..keys {
+            store
+                .set(
+                    0,
+                    format!("k{i}").as_bytes(),
+                    b"v",
+                    redistill_store::SetOptions::default(),
+                )
+                .expect("set");
+        }
+        write_snapshot(&FileSink, &store, &target, &AtomicU64::new(0)).expect("save");
+        let mut config = crate::config::Config::default().persistence;
+        config.enabled = true;
+        config.snapshot_path.clone_from(&target.path);
+        (dir, config)
+    }
+
+    #[test]
+    fn a_load_records_its_progress_to_the_last_byte() {
+        let (dir, config) = snapshot_of(10_000, "progress");
+        let persistence = Persistence::new(Arc::new(FileSink));
+        persistence.loading().begin();
+        let store = Store::new();
+        assert_eq!(persistence.load(&store, &config, &|| false), Ok(()));
+        assert!(!persistence.loading().active());
+        let size = std::fs::metadata(&config.snapshot_path)
+            .expect("size")
+            .len();
+        let figures = persistence.loading().figures();
+        assert_eq!((figures.total_bytes, figures.loaded_bytes), (size, size));
+        assert_eq!(store.db_info(0).expect("db").keys, 10_000);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_load_asked_to_stop_ends_early_and_stays_refused() {
+        let (dir, config) = snapshot_of(10_000, "stop");
+        let persistence = Persistence::new(Arc::new(FileSink));
+        persistence.loading().begin();
+        let store = Store::new();
+        let error = persistence
+            .load(&store, &config, &|| true)
+            .expect_err("stopped");
+        assert!(error.contains("shutting down"), "{error}");
+        assert!(
+            persistence.loading().active(),
+            "a partial keyspace is never served"
+        );
+        assert!(store.db_info(0).expect("db").keys < 10_000);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

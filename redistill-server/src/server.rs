@@ -74,7 +74,62 @@ impl Server {
         config: Config,
         sink: Arc<dyn crate::SnapshotSink>,
     ) -> io::Result<Server> {
-        let shared = Arc::new(build_shared(config, sink)?);
+        Self::start_inner(config, sink, false)
+    }
+
+    /// Binds and serves at once, and loads the snapshot on a thread of its own, as Redis
+    /// does (the `redistill` binary starts this way).
+    ///
+    /// While the snapshot loads, commands that need the data are answered `-LOADING Redis
+    /// is loading the dataset in memory` (those Redis flags `loading`, such as PING, INFO
+    /// and CONFIG, run), INFO persistence says `loading:1` with the progress, `/health`
+    /// answers 503 with `"status":"loading"`, and no snapshot is saved. A load that fails
+    /// asks the server to shut down, with [`Server::load_failure`] saying why; data
+    /// commands stay refused and nothing is saved until it exits. See
+    /// [`Server::wait_loaded`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::start`], except that a snapshot that cannot be loaded is reported
+    /// later, by [`Server::wait_loaded`] and [`Server::load_failure`].
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use redistill_server::{Server, config::Config};
+    ///
+    /// let mut config = Config::default();
+    /// config.persistence.enabled = true;
+    /// let server = Server::start_loading(config)?;
+    /// // Clients may connect now; they get -LOADING until this returns.
+    /// if let Err(e) = server.wait_loaded() {
+    ///     eprintln!("the snapshot did not load: {e}");
+    /// }
+    /// server.shutdown();
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_loading(config: Config) -> io::Result<Server> {
+        Self::start_inner(config, Arc::new(crate::FileSink), true)
+    }
+
+    fn start_inner(
+        config: Config,
+        sink: Arc<dyn crate::SnapshotSink>,
+        background_load: bool,
+    ) -> io::Result<Server> {
+        let shared = if background_load {
+            let shared = build_shared_unloaded(config, sink)?;
+            let loads = {
+                let p = &shared.config.read().persistence;
+                p.enabled && crate::persistence::snapshot_to_load(p).is_some()
+            };
+            if loads {
+                shared.persistence.loading().begin();
+            }
+            Arc::new(shared)
+        } else {
+            Arc::new(build_shared(config, sink)?)
+        };
         let (listeners, health_listeners, worker_count, read_chunk) = {
             let config = shared.config.read();
             if let Err(e) = crate::fdlimit::raise_for(config.server.max_connections) {
@@ -128,6 +183,14 @@ impl Server {
                 threads.push(thread);
                 handle
             });
+        if background_load {
+            let loader_shared = Arc::clone(&shared);
+            threads.push(
+                thread::Builder::new()
+                    .name("redistill-loader".into())
+                    .spawn(move || load_in_background(&loader_shared))?,
+            );
+        }
 
         Ok(Server {
             addr,
@@ -138,6 +201,28 @@ impl Server {
             threads,
             health,
         })
+    }
+
+    /// Blocks until the snapshot is loaded (at once for [`Server::start`], whose load is
+    /// done before it returns), or the load failed, and says which.
+    ///
+    /// # Errors
+    ///
+    /// Why the snapshot could not be loaded.
+    pub fn wait_loaded(&self) -> Result<(), String> {
+        self.shared.persistence.loading().wait()
+    }
+
+    /// Why the snapshot could not be loaded, once a load started by
+    /// [`Server::start_loading`] has failed.
+    pub fn load_failure(&self) -> Option<String> {
+        self.shared.persistence.loading().failure()
+    }
+
+    /// Whether the snapshot is still loading (or failed to load): data commands are
+    /// answered `-LOADING`.
+    pub fn is_loading(&self) -> bool {
+        self.shared.persistence.loading().active()
     }
 
     /// The address the server listens on (with the real port when 0 was asked for). With
@@ -188,6 +273,12 @@ impl Server {
     pub fn prepare_shutdown(&self) -> bool {
         let shared = &self.shared;
         let persistence = &shared.persistence;
+        if persistence.loading().active() {
+            // As Redis: a keyspace not (fully) loaded is never saved over the snapshot.
+            log::warn!("The snapshot is not loaded: exiting without saving");
+            persistence.wait_idle();
+            return true;
+        }
         if persistence.shutdown_handled() {
             persistence.wait_idle();
             return true;
@@ -263,6 +354,34 @@ pub(crate) fn build_shared(
     config: Config,
     sink: Arc<dyn crate::SnapshotSink>,
 ) -> io::Result<Shared> {
+    let shared = build_shared_unloaded(config, sink)?;
+    {
+        let config = shared.config.read();
+        shared
+            .persistence
+            .load(&shared.store, &config.persistence, &|| false)
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
+    }
+    Ok(shared)
+}
+
+/// The body of the loader thread of [`Server::start_loading`]: loads the snapshot, gives up
+/// when the server stops, and asks for a shutdown when the load fails.
+fn load_in_background(shared: &Shared) {
+    let config = shared.config.read().persistence.clone();
+    let stop = || shared.shutdown.load(Ordering::Relaxed);
+    if let Err(e) = shared.persistence.load(&shared.store, &config, &stop) {
+        if stop() {
+            log::warn!("{e}");
+        } else {
+            log::error!("{e}");
+            shared.shutdown_request.request();
+        }
+    }
+}
+
+/// [`build_shared`] without loading the snapshot.
+fn build_shared_unloaded(config: Config, sink: Arc<dyn crate::SnapshotSink>) -> io::Result<Shared> {
     let tls = if config.security.tls_enabled {
         let tls = crate::tls::server_config(&config.security)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -301,9 +420,6 @@ pub(crate) fn build_shared(
     crate::cmd::apply_memory(&store, memory)
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let persistence = Arc::new(Persistence::new(sink));
-    persistence
-        .load(&store, &config.persistence)
-        .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
     let worker_count = config.server.effective_workers().max(1);
     let shared = Shared {
         store,

@@ -85,3 +85,29 @@ pub fn exchange(s: &mut TcpStream, request: &[u8], expected: &[u8]) {
         String::from_utf8_lossy(expected)
     );
 }
+
+/// Waits until the server on `port` has loaded its snapshot: it listens first and answers
+/// `-LOADING` meanwhile, as Redis does, while INFO (which runs during a load) says
+/// `loading:1`. A debug build on a busy machine may take a minute on millions of keys.
+pub fn wait_loaded(port: u16) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    s.set_read_timeout(Some(PATIENCE)).expect("timeout");
+    let limit = Duration::from_secs(300);
+    wait_for_within(limit, "the snapshot to load", || {
+        s.write_all(b"INFO persistence\r\n").expect("send");
+        let mut header = Vec::new();
+        let mut byte = [0u8];
+        while !header.ends_with(b"\r\n") {
+            s.read_exact(&mut byte).expect("header");
+            header.push(byte[0]);
+        }
+        let len: usize = std::str::from_utf8(&header[1..header.len() - 2])
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .expect("a bulk reply");
+        let mut body = vec![0; len + 2];
+        s.read_exact(&mut body).expect("body");
+        let loaded = String::from_utf8_lossy(&body).contains("\r\nloading:0\r\n");
+        loaded.then_some(())
+    });
+}

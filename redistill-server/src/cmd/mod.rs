@@ -501,6 +501,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     if monitoring && let Some(refused) = monitor::refuses(ctx, command) {
         return reject(ctx, slot, refused);
     }
+    if shared.persistence.loading().active() && refused_while_loading(ctx.client, command) {
+        return reject(ctx, slot, crate::loading::LOADING_ERROR.into());
+    }
     if queues(ctx.client, command) {
         ctx.client.tx.enqueue(args);
         ctx.reply().simple(b"QUEUED");
@@ -612,6 +615,21 @@ pub(super) fn wrong_arity_of(args: &[&[u8]]) -> CommandError {
 /// one of the transaction commands.
 fn queues(client: &Client, command: &Command) -> bool {
     client.tx.queue.is_some() && !command.has(Flags::TRANSACTION_CONTROL)
+}
+
+/// Whether `command` waits for the snapshot to load (Redis's check against its `loading`
+/// flag): any command without the flag, and EXEC of a queue holding one.
+fn refused_while_loading(client: &Client, command: &Command) -> bool {
+    if !command.has(Flags::LOADING) {
+        return true;
+    }
+    match &client.tx.queue {
+        Some(queue) if command.has(Flags::RUNS_QUEUE) => queue.iter().any(|q| {
+            let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
+            lookup_request(&args).is_none_or(|c| !c.has(Flags::LOADING))
+        }),
+        _ => false,
+    }
 }
 
 /// Redis's check before a command while memory is over `maxmemory`: evict first, and if

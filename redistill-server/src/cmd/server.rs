@@ -262,7 +262,9 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             crate::persistence::SaveTarget::from_config(p),
         )
     };
-    if save || (configured && !nosave) {
+    // As Redis: a keyspace still loading is never saved over the snapshot.
+    let loading = shared.persistence.loading().active();
+    if (save || (configured && !nosave)) && !loading {
         log::info!("Saving the final snapshot before exiting.");
         match shared.persistence.save_waiting(&shared.store, &target) {
             Ok(_) => shared.persistence.set_shutdown_target(target),

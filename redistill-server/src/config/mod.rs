@@ -182,6 +182,14 @@ pub struct ServerConfig {
     pub slowlog_log_slower_than: i64,
     /// Entries the SLOWLOG keeps (`slowlog_max_len`, default 128 as in Redis).
     pub slowlog_max_len: u64,
+    /// File the log is appended to (`logfile`, default none: standard error, or nowhere
+    /// once daemonized, as in Redis). Reopened on SIGHUP, for log rotation.
+    pub logfile: Option<PathBuf>,
+    /// Detach from the terminal and run in the background (`daemonize`, default false).
+    pub daemonize: bool,
+    /// File the process id is written to while the server runs (`pidfile`, default none;
+    /// `/var/run/redistill.pid` when daemonized, as Redis uses `/var/run/redis.pid`).
+    pub pidfile: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -312,13 +320,23 @@ impl Default for SecurityConfig {
     }
 }
 
+/// The default snapshot file: Redistill's own snapshot format (not RDB), in the working
+/// directory.
+pub const DEFAULT_SNAPSHOT_FILE: &str = "dump.rsnap";
+
+/// The default snapshot file of earlier versions; loaded at start, in place of
+/// [`DEFAULT_SNAPSHOT_FILE`], while the default is used and only the earlier file exists.
+/// Saves then go to the new name.
+pub const PREVIOUS_DEFAULT_SNAPSHOT_FILE: &str = "redistill.rdb";
+
 /// `[persistence]` keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PersistenceConfig {
     /// Load the snapshot at start and write snapshots (`enabled`, default false).
     pub enabled: bool,
-    /// Snapshot file (`snapshot_path`, default `redistill.rdb`).
+    /// Snapshot file (`snapshot_path`, default [`DEFAULT_SNAPSHOT_FILE`]). The format is
+    /// Redistill's own, not RDB.
     pub snapshot_path: PathBuf,
     /// Seconds between periodic snapshots (`snapshot_interval`, default 300; 0 = only on
     /// `SAVE`/`BGSAVE` and shutdown): the save point `<snapshot_interval> 1`. Unused while

@@ -168,6 +168,29 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("loglevel")
     .default("notice")
     .mutable(),
+    // Immutable, as in Redis: only the file and the command line set these three.
+    text(
+        "a path, or empty for standard error",
+        true,
+        |c| path_text(c.server.logfile.as_deref()),
+        |c, v| c.server.logfile = optional_path(v),
+    )
+    .file("server", "logfile")
+    .redis("logfile")
+    .default(""),
+    boolean(|c| c.server.daemonize, |c, b| c.server.daemonize = b)
+        .file("server", "daemonize")
+        .redis("daemonize")
+        .default("false"),
+    text(
+        "a path, or empty for none",
+        true,
+        |c| path_text(c.server.pidfile.as_deref()),
+        |c, v| c.server.pidfile = optional_path(v),
+    )
+    .file("server", "pidfile")
+    .redis("pidfile")
+    .default(""),
     boolean(
         |c| c.server.protected_mode,
         |c, b| c.server.protected_mode = b,
@@ -469,7 +492,7 @@ pub(crate) static SETTINGS: &[Setting] = &[
     )
     .file("persistence", "snapshot_path")
     .redis("dbfilename")
-    .default("redistill.rdb"),
+    .default(super::DEFAULT_SNAPSHOT_FILE),
     // Written back unless the schedule is in `save` form.
     int(
         0,
@@ -523,8 +546,6 @@ pub(crate) static SETTINGS: &[Setting] = &[
     row(Kind::Custom(&APPENDONLY)).redis("appendonly").mutable(),
     // No cluster mode.
     row(Kind::Constant("no")).redis("cluster-enabled"),
-    // The server runs in the foreground; supervisors keep it running.
-    row(Kind::Constant("no")).redis("daemonize"),
     row(Kind::Derived(snapshot_dir)).redis("dir"),
     // Redis's I/O threads; the workers here each do their own I/O.
     row(Kind::Constant("1")).redis("io-threads"),
@@ -581,6 +602,9 @@ fn blank() -> Config {
             enable_debug_command: DebugCommandAccess::default(),
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
+            logfile: None,
+            daemonize: false,
+            pidfile: None,
         },
         memory: MemoryConfig {
             max_memory: 0,

@@ -73,7 +73,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(c.security.tls_max_handshakes, 1000);
     assert_eq!(c.security.tls_handshake_timeout, 10);
     assert!(!c.persistence.enabled);
-    assert_eq!(c.persistence.snapshot_path, PathBuf::from("redistill.rdb"));
+    assert_eq!(c.persistence.snapshot_path, PathBuf::from("dump.rsnap"));
     assert_eq!(c.persistence.snapshot_interval, 300);
     assert!(c.persistence.save_on_shutdown);
     assert_eq!(c.source, ConfigSource::Defaults);
@@ -251,6 +251,28 @@ fn every_key_parses_and_validates() {
                 ("\"warning\"", |c| c.server.log_level == LogLevel::Warning),
             ],
             &["\"info\"", "\"loud\"", "3"],
+        ),
+        (
+            "server.logfile",
+            &[
+                ("\"/var/log/redistill.log\"", |c| {
+                    c.server.logfile.as_deref() == Some(Path::new("/var/log/redistill.log"))
+                }),
+                ("\"\"", |c| c.server.logfile.is_none()),
+            ],
+            &["3"],
+        ),
+        (
+            "server.daemonize",
+            &[("true", |c| c.server.daemonize)],
+            &["\"maybe\""],
+        ),
+        (
+            "server.pidfile",
+            &[("\"/run/r.pid\"", |c| {
+                c.server.pidfile.as_deref() == Some(Path::new("/run/r.pid"))
+            })],
+            &["3"],
         ),
         (
             "server.protected_mode",
@@ -825,6 +847,8 @@ fn environment_sets_every_key_by_section_and_name() {
             "REDISTILL_SECURITY_TLS_KEY_PATH",
             "REDISTILL_SECURITY_TLS_CA_CERT_PATH",
             "REDISTILL_PERSISTENCE_SNAPSHOT_PATH",
+            "REDISTILL_SERVER_LOGFILE",
+            "REDISTILL_SERVER_PIDFILE",
         ];
         if accepted_any_text.contains(&name.as_str()) {
             assert_ne!(result.unwrap().config, Config::default(), "{name}");
