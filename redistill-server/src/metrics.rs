@@ -3,7 +3,9 @@
 //!
 //! The figures are the ones INFO reports, under the same names where JSON carries them
 //! (`connected_clients`, `used_memory`, ...); Prometheus names follow that format's
-//! conventions instead (`redistill_` prefix, `_total` on counters, base units).
+//! conventions instead (`redistill_` prefix, `_total` on counters, base units), followed
+//! by the same figures under redis_exporter's `redis_` names (see [`crate::redis_metrics`])
+//! and `redistill_build_info`.
 
 use std::fmt::Write as _;
 
@@ -76,6 +78,8 @@ pub(crate) struct Snapshot {
     pub dbs: Vec<DbFigures>,
     pub commands: Vec<CommandFigures>,
     pub last_save: LastSave,
+    /// `INFO ALL`'s text, which the redis_exporter-named metrics are read from.
+    pub info: String,
 }
 
 impl Snapshot {
@@ -116,6 +120,7 @@ impl Snapshot {
             dbs,
             commands: command_figures(shared),
             last_save: last_save(shared),
+            info: crate::cmd::info_text(shared, &["all".to_owned()]),
         }
     }
 
@@ -358,6 +363,8 @@ impl Snapshot {
                 );
             }
         }
+        crate::redis_metrics::build_info(&mut out);
+        crate::redis_metrics::render(&self.info, self.maxclients, &mut out);
         out
     }
 }
