@@ -31,7 +31,9 @@ use crate::config::{self, Config, ConfigError, ConfigLoader, Loaded, Overrides};
 
 const AFTER_HELP: &str = "\
 Configuration is read from built-in defaults, then the TOML file (--config, else \
-REDISTILL_CONFIG, else ./redistill.toml if it exists), then the environment \
+REDISTILL_CONFIG, else ./redistill.toml if it exists, unless a redis.conf is given), then \
+the redis.conf given as first argument (as `redis-server /etc/redis/redis.conf --port \
+7000`), then the environment \
 (REDIS_PASSWORD, and REDISTILL_<SECTION>_<KEY> for every key, e.g. REDISTILL_SERVER_PORT or \
 REDISTILL_MEMORY_MAX_MEMORY), then these flags. See redistill.example.toml for every key.";
 
@@ -43,10 +45,21 @@ REDISTILL_MEMORY_MAX_MEMORY), then these flags. See redistill.example.toml for e
     about = "A Redis-compatible in-memory cache server",
     // "-1" is a value to refuse with the flag's own message, not an unknown flag.
     allow_negative_numbers = true,
+    // -v and --version, as redis-server takes them (-V too).
+    disable_version_flag = true,
     after_help = AFTER_HELP
 )]
 #[non_exhaustive]
 pub struct Cli {
+    /// Print the version and exit
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = clap::ArgAction::Version)]
+    version: Option<bool>,
+
+    /// A Redis redis.conf to read, as `redis-server /etc/redis/redis.conf` does: Redis's
+    /// parameter names and `include` lines; parameters Redistill lacks are warned about
+    #[arg(value_name = "REDIS_CONF")]
+    pub redis_conf: Option<PathBuf>,
+
     /// TOML configuration file [default: ./redistill.toml if it exists]
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -253,11 +266,14 @@ impl Cli {
     /// environment with [`ConfigLoader::env`].
     #[must_use]
     pub fn loader(&self) -> ConfigLoader {
-        let loader = ConfigLoader::new().overrides(self.overrides());
-        match &self.config {
-            Some(path) => loader.file(path),
-            None => loader,
+        let mut loader = ConfigLoader::new().overrides(self.overrides());
+        if let Some(path) = &self.config {
+            loader = loader.file(path);
         }
+        if let Some(path) = &self.redis_conf {
+            loader = loader.redis_conf(path);
+        }
+        loader
     }
 
     /// Loads the configuration with these flags and the process's environment.

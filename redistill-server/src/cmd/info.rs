@@ -146,7 +146,9 @@ fn server(shared: &Shared, t: &mut String) {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let config_file = match &config.source {
-        crate::config::ConfigSource::File(path) => path.display().to_string(),
+        crate::config::ConfigSource::File(path) | crate::config::ConfigSource::RedisConf(path) => {
+            path.display().to_string()
+        }
         _ => String::new(),
     };
     // No dynamic hz: the frequency in force is always the configured one.

@@ -101,6 +101,7 @@ impl Overrides {
 #[derive(Debug, Clone)]
 pub struct ConfigLoader {
     file: Option<PathBuf>,
+    redis_conf: Option<PathBuf>,
     default_file: Option<PathBuf>,
     env: BTreeMap<String, String>,
     overrides: Overrides,
@@ -121,6 +122,7 @@ impl ConfigLoader {
     pub fn new() -> Self {
         Self {
             file: None,
+            redis_conf: None,
             default_file: Some(PathBuf::from(DEFAULT_CONFIG_FILE)),
             env: BTreeMap::new(),
             overrides: Overrides::default(),
@@ -131,6 +133,28 @@ impl ConfigLoader {
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
         self.file = Some(path.into());
+        self
+    }
+
+    /// Reads this Redis `redis.conf` after the TOML file, if any (`redistill redis.conf`):
+    /// Redis's parameter names, `include` lines, one warning per parameter Redistill does
+    /// not have.
+    ///
+    /// ```
+    /// use redistill_server::config::ConfigLoader;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("redis.conf");
+    /// std::fs::write(&path, "port 7005\nmaxmemory 100mb\ntcp-backlog 511\n")?;
+    /// let loaded = ConfigLoader::new().default_file(None).redis_conf(&path).load()?;
+    /// assert_eq!(loaded.config.server.port, 7005);
+    /// assert_eq!(loaded.config.memory.max_memory, 100 << 20);
+    /// assert_eq!(loaded.warnings[0].key, "tcp-backlog");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn redis_conf(mut self, path: impl Into<PathBuf>) -> Self {
+        self.redis_conf = Some(path.into());
         self
     }
 
@@ -180,6 +204,10 @@ impl ConfigLoader {
             keys::apply_toml(&mut config, &text, Some(&path), &mut warnings)?;
             config.source = ConfigSource::File(path);
         }
+        if let Some(path) = &self.redis_conf {
+            super::redis_conf::apply_redis_conf(&mut config, path, &mut warnings)?;
+            config.source = ConfigSource::RedisConf(path.clone());
+        }
         keys::apply_env(&mut config, &self.env)?;
         self.overrides.apply(&mut config)?;
         config.validate()?;
@@ -189,6 +217,10 @@ impl ConfigLoader {
     fn file_to_read(&self) -> Option<PathBuf> {
         if let Some(path) = &self.file {
             return Some(path.clone());
+        }
+        if self.redis_conf.is_some() {
+            // A redis.conf is the file layer; ./redistill.toml is not looked for then.
+            return None;
         }
         // An empty variable counts as unset, as container tooling often leaves them so.
         if let Some(path) = self.env.get(CONFIG_FILE_VAR).filter(|p| !p.is_empty()) {
