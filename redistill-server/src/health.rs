@@ -377,7 +377,7 @@ fn answer(head: &Head, shared: &Shared) -> Vec<u8> {
     if method != "GET" && !head_only {
         return response(405, TEXT, b"method not allowed\n", false);
     }
-    let snapshot = Snapshot::read(shared);
+    let snapshot = Snapshot::read(shared, path == "/metrics");
     if path == "/health" {
         let body = snapshot.health_json();
         response(200, "application/json", body.as_bytes(), head_only)

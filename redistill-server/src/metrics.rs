@@ -78,12 +78,14 @@ pub(crate) struct Snapshot {
     pub dbs: Vec<DbFigures>,
     pub commands: Vec<CommandFigures>,
     pub last_save: LastSave,
-    /// `INFO ALL`'s text, which the redis_exporter-named metrics are read from.
+    /// `INFO ALL`'s text, which the redis_exporter-named metrics are read from; empty
+    /// when the reading is for `/health`, which does not need it.
     pub info: String,
 }
 
 impl Snapshot {
-    pub fn read(shared: &Shared) -> Snapshot {
+    /// Reads the figures; `with_info` also renders `INFO ALL` for the `/metrics` page.
+    pub fn read(shared: &Shared, with_info: bool) -> Snapshot {
         let (maxclients, maxmemory) = {
             let config = shared.config.read();
             (config.server.max_connections, config.memory.max_memory)
@@ -120,7 +122,11 @@ impl Snapshot {
             dbs,
             commands: command_figures(shared),
             last_save: last_save(shared),
-            info: crate::cmd::info_text(shared, &["all".to_owned()]),
+            info: if with_info {
+                crate::cmd::info_text(shared, &["all".to_owned()])
+            } else {
+                String::new()
+            },
         }
     }
 
