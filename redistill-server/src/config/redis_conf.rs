@@ -214,6 +214,30 @@ fn warn_once(
     }
 }
 
+/// Why a parameter Redistill lacks is ignored, spelled out where ignoring it changes
+/// what clients may do or where data goes.
+fn lacking(name: &str) -> &'static str {
+    match name {
+        "rename-command" => {
+            "Redistill has no such parameter; ignored: commands keep their names, and a \
+             command this line renames or disables is still available"
+        }
+        "user" | "aclfile" => {
+            "Redistill has no ACL users; ignored: only requirepass (the default user's \
+             password) applies"
+        }
+        "replicaof" | "slaveof" => "Redistill does not replicate; ignored",
+        "appendfsync" | "appendfilename" | "appenddirname" => {
+            "Redistill has no append-only file; ignored (snapshots only)"
+        }
+        "logfile" => "Redistill has no such parameter; ignored: logs go to standard error",
+        "unixsocket" | "unixsocketperm" => {
+            "Redistill has no such parameter; ignored: clients connect over TCP only"
+        }
+        _ => "Redistill has no such parameter; ignored",
+    }
+}
+
 /// Applies a parameter Redistill has; warns for one it does not have, or for a value it
 /// accepts but keeps fixed. On a refused value, the reason.
 fn apply_known(
@@ -224,12 +248,7 @@ fn apply_known(
     warnings: &mut Vec<ConfigWarning>,
 ) -> Result<(), String> {
     let Some(param) = find_parameter(name) else {
-        warn_once(
-            pending,
-            warnings,
-            name,
-            "Redistill has no such parameter; ignored".to_owned(),
-        );
+        warn_once(pending, warnings, name, lacking(name).to_owned());
         return Ok(());
     };
     match &param.setting().kind {
@@ -300,6 +319,19 @@ mod tests {
         );
         let keys: Vec<&str> = warnings.iter().map(|w| w.key.as_str()).collect();
         assert_eq!(keys, ["pidfile", "daemonize"]);
+    }
+
+    #[test]
+    fn ignoring_rename_command_says_the_command_stays() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = conf(dir.path(), "redis.conf", "rename-command FLUSHALL \"\"\n");
+        let (_, warnings) = load(&path).expect("loads");
+        let text = warnings[0].to_string();
+        assert!(
+            text.starts_with("redis.conf parameter rename-command:"),
+            "{text}"
+        );
+        assert!(text.contains("still available"), "{text}");
     }
 
     #[test]
