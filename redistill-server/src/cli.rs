@@ -140,6 +140,51 @@ pub struct Cli {
     /// Set any configuration key (repeatable), e.g. --set persistence.enabled=true
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE", value_parser = setting)]
     pub settings: Vec<(String, String)>,
+
+    /// Redis parameters without a flag of their own, given as redis-server takes them
+    /// (`--save ""`, `--appendonly no`, `--hz 20`): each name with the words up to the next
+    /// `--`. Applied as more lines of the redis.conf, before the other flags.
+    #[arg(skip)]
+    pub redis_options: Vec<(String, Vec<String>)>,
+}
+
+/// Takes out of `args` (the program name first) every `--name words...` whose name is a
+/// Redis parameter that has no flag of its own, as redis-server reads its command line:
+/// the words run up to the next argument starting with `--`.
+fn take_redis_options(args: Vec<OsString>) -> (Vec<OsString>, Vec<(String, Vec<String>)>) {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let flags: Vec<&str> = command
+        .get_arguments()
+        .filter_map(clap::Arg::get_long)
+        .chain(["help"])
+        .collect();
+    let is_redis_option = |name: &str| {
+        !flags.contains(&name) && config::parameters().any(|p| p.name().eq_ignore_ascii_case(name))
+    };
+    let mut kept = Vec::with_capacity(args.len());
+    let mut options = Vec::new();
+    let mut args = args.into_iter().peekable();
+    if let Some(program) = args.next() {
+        kept.push(program);
+    }
+    while let Some(arg) = args.next() {
+        let name = arg
+            .to_str()
+            .and_then(|a| a.strip_prefix("--"))
+            .filter(|name| is_redis_option(name))
+            .map(str::to_owned);
+        let Some(name) = name else {
+            kept.push(arg);
+            continue;
+        };
+        let mut words = Vec::new();
+        while let Some(word) = args.next_if(|w| !w.to_str().is_some_and(|w| w.starts_with("--"))) {
+            words.push(word.to_string_lossy().into_owned());
+        }
+        options.push((name, words));
+    }
+    (kept, options)
 }
 
 /// A clap value parser that checks text against a configuration key, so a bad flag fails
@@ -180,7 +225,7 @@ impl Cli {
     /// status 2, on `--help` or `--version` prints and exits with status 0.
     #[must_use]
     pub fn parse_process_args() -> Self {
-        Self::parse()
+        Self::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
     }
 
     /// Parses the given arguments (the first is the program name).
@@ -194,7 +239,10 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        Self::try_parse_from(args)
+        let (args, redis_options) = take_redis_options(args.into_iter().map(Into::into).collect());
+        let mut cli = Self::try_parse_from(args)?;
+        cli.redis_options = redis_options;
+        Ok(cli)
     }
 
     /// The flags as the configuration's last layer: `--set` settings first, then the
@@ -273,7 +321,7 @@ impl Cli {
         if let Some(path) = &self.redis_conf {
             loader = loader.redis_conf(path);
         }
-        loader
+        loader.redis_options(self.redis_options.clone())
     }
 
     /// Loads the configuration with these flags and the process's environment.

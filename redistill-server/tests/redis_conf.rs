@@ -3,7 +3,7 @@
 //! installs (`tests/fixtures/redis-conf/debian-redis.conf`, licence beside it), which must
 //! start the server with warnings only and set every parameter Redistill has to the value
 //! redis-server itself reports for that file; with `include`; with bad values; and with
-//! the command line after the file.
+//! the command line after the file (our flags, and Redis parameters as `--name value`).
 
 mod common;
 
@@ -328,6 +328,52 @@ fn includes_bad_values_and_the_command_line_after_the_file() {
     let missing = dir.path().join("missing.conf");
     let err = load(&[missing.to_str().expect("utf-8")]).expect_err("refused");
     assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+}
+
+#[test]
+fn redis_parameters_on_the_command_line_as_redis_server_takes_them() {
+    let fixture = debian_conf();
+    let fixture = fixture.to_str().expect("utf-8");
+    let loaded = load(&[
+        fixture,
+        "--port",
+        "0",
+        "--save",
+        "60",
+        "1",
+        "--save",
+        "300 10",
+        "--appendonly",
+        "no",
+        "--hz",
+        "20",
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--list-max-ziplist-size",
+        "-3",
+    ])
+    .expect("loads");
+    let config = &loaded.config;
+    assert_eq!(config.server.port, 0);
+    assert_eq!(config.get_parameter("save").as_deref(), Some("60 1 300 10"));
+    assert_eq!(config.server.hz, 20);
+    assert_eq!(config.memory.eviction_policy, EvictionPolicy::AllKeysLru);
+    assert_eq!(
+        config.get_parameter("list-max-listpack-size").as_deref(),
+        Some("-3")
+    );
+
+    let loaded = load(&["--save", "", "--databases", "4"]).expect("loads without a file");
+    assert_eq!(loaded.config.get_parameter("save").as_deref(), Some(""));
+    assert_eq!(loaded.config.server.databases, 4);
+
+    let err = load(&[fixture, "--hz", "often"]).expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "bad option --hz \"often\": argument couldn't be parsed into an integer"
+    );
+    let err = parse(&[fixture, "--no-such-parameter", "1"]).expect_err("refused");
+    assert_eq!(err.exit_code(), 2);
 }
 
 #[test]

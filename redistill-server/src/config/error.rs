@@ -84,6 +84,16 @@ pub enum ConfigError {
         /// Why it was refused, in `CONFIG SET`'s words.
         reason: String,
     },
+    /// A Redis parameter given on the command line (`--save 60`) with a value it refuses.
+    #[error("bad option {option} {value:?}: {reason}")]
+    RedisOption {
+        /// The option as written, e.g. `--save`.
+        option: String,
+        /// Its words, joined by spaces.
+        value: String,
+        /// Why it was refused, in `CONFIG SET`'s words.
+        reason: String,
+    },
     /// `CONFIG SET` of a parameter this server does not have.
     #[error("Unknown option or number of arguments for CONFIG SET - '{name}'")]
     UnknownParameter {

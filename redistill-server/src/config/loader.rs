@@ -102,6 +102,7 @@ impl Overrides {
 pub struct ConfigLoader {
     file: Option<PathBuf>,
     redis_conf: Option<PathBuf>,
+    redis_options: Vec<(String, Vec<String>)>,
     default_file: Option<PathBuf>,
     env: BTreeMap<String, String>,
     overrides: Overrides,
@@ -123,6 +124,7 @@ impl ConfigLoader {
         Self {
             file: None,
             redis_conf: None,
+            redis_options: Vec::new(),
             default_file: Some(PathBuf::from(DEFAULT_CONFIG_FILE)),
             env: BTreeMap::new(),
             overrides: Overrides::default(),
@@ -155,6 +157,24 @@ impl ConfigLoader {
     #[must_use]
     pub fn redis_conf(mut self, path: impl Into<PathBuf>) -> Self {
         self.redis_conf = Some(path.into());
+        self
+    }
+
+    /// Redis parameters from the command line, `(name, words)`, applied as more lines of
+    /// the redis.conf after the environment and before the other flags, as
+    /// `redis-server file --save "" --appendonly no` takes them.
+    ///
+    /// ```
+    /// use redistill_server::config::ConfigLoader;
+    ///
+    /// let options = vec![("maxmemory-policy".to_owned(), vec!["allkeys-lru".to_owned()])];
+    /// let loaded = ConfigLoader::new().default_file(None).redis_options(options).load()?;
+    /// assert_eq!(loaded.config.memory.eviction_policy.name(), "allkeys-lru");
+    /// # Ok::<(), redistill_server::config::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn redis_options(mut self, options: Vec<(String, Vec<String>)>) -> Self {
+        self.redis_options = options;
         self
     }
 
@@ -209,6 +229,7 @@ impl ConfigLoader {
             config.source = ConfigSource::RedisConf(path.clone());
         }
         keys::apply_env(&mut config, &self.env)?;
+        super::redis_conf::apply_redis_options(&mut config, &self.redis_options, &mut warnings)?;
         self.overrides.apply(&mut config)?;
         config.validate()?;
         Ok(Loaded { config, warnings })

@@ -45,6 +45,44 @@ pub(crate) fn apply_redis_conf(
 ) -> Result<(), ConfigError> {
     let mut pending = Pending::default();
     read_file(config, path, 0, &mut pending, warnings)?;
+    finish(config, pending, &|value, reason| {
+        bad_line(path, 0, "save", value, reason)
+    })
+}
+
+/// Applies Redis parameters given on the command line after the file, as redis-server
+/// takes them (`--save ""`, `--appendonly no`): each as one more line of the file, with
+/// its words as they came.
+pub(crate) fn apply_redis_options(
+    config: &mut Config,
+    options: &[(String, Vec<String>)],
+    warnings: &mut Vec<ConfigWarning>,
+) -> Result<(), ConfigError> {
+    let mut pending = Pending::default();
+    for (name, args) in options {
+        let name = name.to_ascii_lowercase();
+        let at = |reason: &str| bad_option(&name, &args.join(" "), reason);
+        directive(config, &name, args, 0, &mut pending, warnings, &at)?;
+    }
+    finish(config, pending, &|value, reason| {
+        bad_option("save", value, reason)
+    })
+}
+
+fn bad_option(name: &str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::RedisOption {
+        option: format!("--{name}"),
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// Applies what the lines read add up to: the save points and the snapshot's path.
+fn finish(
+    config: &mut Config,
+    pending: Pending,
+    refused: &dyn Fn(&str, &str) -> ConfigError,
+) -> Result<(), ConfigError> {
     if let Some(points) = pending.save {
         let value = points.join(" ");
         let param = find_parameter("save").ok_or_else(|| missing("save"))?;
@@ -52,7 +90,7 @@ pub(crate) fn apply_redis_conf(
             .setting()
             .kind
             .apply_redis(config, &value)
-            .map_err(|reason| bad_line(path, 0, "save", &value, &reason))?;
+            .map_err(|reason| refused(&value, &reason))?;
     }
     if pending.dir.is_some() || pending.dbfilename.is_some() {
         let current = &config.persistence.snapshot_path;
@@ -123,48 +161,66 @@ fn read_file(
         };
         let name = name.to_ascii_lowercase();
         let at = |reason: &str| bad_line(path, number, &name, &args.join(" "), reason);
-        match name.as_str() {
-            "include" => {
-                let [file] = args else {
-                    return Err(at("wrong number of arguments"));
-                };
-                if depth + 1 >= MAX_INCLUDE_DEPTH {
-                    return Err(at("includes nest too deep (does a file include itself?)"));
-                }
-                read_file(config, Path::new(file), depth + 1, pending, warnings)?;
+        directive(config, &name, args, depth, pending, warnings, &at)?;
+    }
+    Ok(())
+}
+
+/// Applies one directive, `name` lowercased, `args` its words; `at` makes the error for
+/// a refused value.
+fn directive(
+    config: &mut Config,
+    name: &str,
+    args: &[String],
+    depth: usize,
+    pending: &mut Pending,
+    warnings: &mut Vec<ConfigWarning>,
+    at: &dyn Fn(&str) -> ConfigError,
+) -> Result<(), ConfigError> {
+    match name {
+        "include" => {
+            let [file] = args else {
+                return Err(at("wrong number of arguments"));
+            };
+            if depth + 1 >= MAX_INCLUDE_DEPTH {
+                return Err(at("includes nest too deep (does a file include itself?)"));
             }
-            "save" => match args {
-                [only] if only.is_empty() => pending.save = Some(Vec::new()),
-                [seconds, changes] => {
-                    let points = pending.save.get_or_insert_with(Vec::new);
-                    points.push(seconds.clone());
-                    points.push(changes.clone());
-                }
-                _ => return Err(at("Invalid save parameters")),
-            },
-            "dir" => {
-                let [dir] = args else {
-                    return Err(at("wrong number of arguments"));
-                };
-                pending.dir = Some(PathBuf::from(dir));
+            read_file(config, Path::new(file), depth + 1, pending, warnings)?;
+        }
+        "save" => {
+            // `save 900 1` or, as CONFIG SET takes it, `save "900 1 300 10"`.
+            let words: Vec<&str> = args.iter().flat_map(|a| a.split_whitespace()).collect();
+            if words.is_empty() && args.len() == 1 {
+                pending.save = Some(Vec::new());
+            } else if words.is_empty() || !words.len().is_multiple_of(2) {
+                return Err(at("Invalid save parameters"));
+            } else {
+                let points = pending.save.get_or_insert_with(Vec::new);
+                points.extend(words.iter().map(|w| (*w).to_owned()));
             }
-            "dbfilename" => {
-                let [file] = args else {
-                    return Err(at("wrong number of arguments"));
-                };
-                if file.is_empty() || file.contains('/') {
-                    return Err(at("dbfilename can't be a path, just a filename"));
-                }
-                pending.dbfilename = Some(file.clone());
+        }
+        "dir" => {
+            let [dir] = args else {
+                return Err(at("wrong number of arguments"));
+            };
+            pending.dir = Some(PathBuf::from(dir));
+        }
+        "dbfilename" => {
+            let [file] = args else {
+                return Err(at("wrong number of arguments"));
+            };
+            if file.is_empty() || file.contains('/') {
+                return Err(at("dbfilename can't be a path, just a filename"));
             }
-            "bind" => {
-                let value = required_bind_addresses(args, &name, pending, warnings);
-                apply_known(config, &name, &value, pending, warnings).map_err(|r| at(&r))?;
-            }
-            _ => {
-                let value = args.join(" ");
-                apply_known(config, &name, &value, pending, warnings).map_err(|r| at(&r))?;
-            }
+            pending.dbfilename = Some(file.clone());
+        }
+        "bind" => {
+            let value = required_bind_addresses(args, name, pending, warnings);
+            apply_known(config, name, &value, pending, warnings).map_err(|r| at(&r))?;
+        }
+        _ => {
+            let value = args.join(" ");
+            apply_known(config, name, &value, pending, warnings).map_err(|r| at(&r))?;
         }
     }
     Ok(())
