@@ -17,6 +17,11 @@
 //! - [`split_args`]: Redis's `sdssplitargs` quoting rules, for inline commands and REPLs.
 //! - [`cli`]: formats replies the way `redis-cli` prints them.
 //! - [`Limits`]: Redis's defaults (512 MB bulks, 64 KB inline), each configurable.
+//! - `TryFrom<Frame>` for `i64`, `u64`, `f64`, `bool`, `String`, `Bytes`, `Vec<u8>`,
+//!   `Option<T>`, `Vec<T>` and `HashMap<K, V>` (from RESP3 maps and RESP2 flat arrays),
+//!   with a [`FromFrameError`] that says what was expected and what came.
+//! - `codec` (feature `tokio`, off by default): `tokio_util::codec` decoders and encoders
+//!   for requests and frames, over the same incremental decoders.
 //!
 //! # Examples
 //!
@@ -57,6 +62,9 @@
 //! ```
 
 pub mod cli;
+#[cfg(feature = "tokio")]
+pub mod codec;
+mod convert;
 pub mod decode;
 pub mod encode;
 mod error;
@@ -66,6 +74,7 @@ mod limits;
 mod number;
 pub mod request;
 
+pub use convert::FromFrameError;
 pub use decode::{Decoder, decode, decode_with};
 pub use error::Error;
 pub use frame::{Frame, Version};

@@ -31,7 +31,9 @@ use crate::config::{self, Config, ConfigError, ConfigLoader, Loaded, Overrides};
 
 const AFTER_HELP: &str = "\
 Configuration is read from built-in defaults, then the TOML file (--config, else \
-REDISTILL_CONFIG, else ./redistill.toml if it exists), then the environment \
+REDISTILL_CONFIG, else ./redistill.toml if it exists, unless a redis.conf is given), then \
+the redis.conf given as first argument (as `redis-server /etc/redis/redis.conf --port \
+7000`), then the environment \
 (REDIS_PASSWORD, and REDISTILL_<SECTION>_<KEY> for every key, e.g. REDISTILL_SERVER_PORT or \
 REDISTILL_MEMORY_MAX_MEMORY), then these flags. See redistill.example.toml for every key.";
 
@@ -45,13 +47,20 @@ REDISTILL_MEMORY_MAX_MEMORY), then these flags. See redistill.example.toml for e
     about = "A Redis-compatible in-memory cache server",
     // "-1" is a value to refuse with the flag's own message, not an unknown flag.
     allow_negative_numbers = true,
+    // -v and --version, as redis-server takes them (-V too).
+    disable_version_flag = true,
     after_help = AFTER_HELP
 )]
 #[non_exhaustive]
 pub struct Cli {
-    /// Print version
-    #[arg(short = 'v', short_alias = 'V', long = "version", action = clap::ArgAction::Version)]
-    pub version: (),
+    /// Print the version and exit
+    #[arg(short = 'v', long = "version", short_alias = 'V', action = clap::ArgAction::Version)]
+    version: Option<bool>,
+
+    /// A Redis redis.conf to read, as `redis-server /etc/redis/redis.conf` does: Redis's
+    /// parameter names and `include` lines; parameters Redistill lacks are warned about
+    #[arg(value_name = "REDIS_CONF")]
+    pub redis_conf: Option<PathBuf>,
 
     /// TOML configuration file [default: ./redistill.toml if it exists]
     #[arg(long, value_name = "PATH")]
@@ -145,6 +154,51 @@ pub struct Cli {
     /// Set any configuration key (repeatable), e.g. --set persistence.enabled=true
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE", value_parser = setting)]
     pub settings: Vec<(String, String)>,
+
+    /// Redis parameters without a flag of their own, given as redis-server takes them
+    /// (`--save ""`, `--appendonly no`, `--hz 20`): each name with the words up to the next
+    /// `--`. Applied as more lines of the redis.conf, before the other flags.
+    #[arg(skip)]
+    pub redis_options: Vec<(String, Vec<String>)>,
+}
+
+/// Takes out of `args` (the program name first) every `--name words...` whose name is a
+/// Redis parameter that has no flag of its own, as redis-server reads its command line:
+/// the words run up to the next argument starting with `--`.
+fn take_redis_options(args: Vec<OsString>) -> (Vec<OsString>, Vec<(String, Vec<String>)>) {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let flags: Vec<&str> = command
+        .get_arguments()
+        .filter_map(clap::Arg::get_long)
+        .chain(["help"])
+        .collect();
+    let is_redis_option = |name: &str| {
+        !flags.contains(&name) && config::parameters().any(|p| p.name().eq_ignore_ascii_case(name))
+    };
+    let mut kept = Vec::with_capacity(args.len());
+    let mut options = Vec::new();
+    let mut args = args.into_iter().peekable();
+    if let Some(program) = args.next() {
+        kept.push(program);
+    }
+    while let Some(arg) = args.next() {
+        let name = arg
+            .to_str()
+            .and_then(|a| a.strip_prefix("--"))
+            .filter(|name| is_redis_option(name))
+            .map(str::to_owned);
+        let Some(name) = name else {
+            kept.push(arg);
+            continue;
+        };
+        let mut words = Vec::new();
+        while let Some(word) = args.next_if(|w| !w.to_str().is_some_and(|w| w.starts_with("--"))) {
+            words.push(word.to_string_lossy().into_owned());
+        }
+        options.push((name, words));
+    }
+    (kept, options)
 }
 
 /// A clap value parser that checks text against a configuration key, so a bad flag fails
@@ -185,7 +239,7 @@ impl Cli {
     /// status 2, on `--help` or `--version` prints and exits with status 0.
     #[must_use]
     pub fn parse_process_args() -> Self {
-        Self::parse()
+        Self::try_parse_args(std::env::args_os()).unwrap_or_else(|e| e.exit())
     }
 
     /// Parses the given arguments (the first is the program name).
@@ -199,7 +253,10 @@ impl Cli {
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
-        Self::try_parse_from(args)
+        let (args, redis_options) = take_redis_options(args.into_iter().map(Into::into).collect());
+        let mut cli = Self::try_parse_from(args)?;
+        cli.redis_options = redis_options;
+        Ok(cli)
     }
 
     /// The flags as the configuration's last layer: `--set` settings first, then the
@@ -274,11 +331,14 @@ impl Cli {
     /// environment with [`ConfigLoader::env`].
     #[must_use]
     pub fn loader(&self) -> ConfigLoader {
-        let loader = ConfigLoader::new().overrides(self.overrides());
-        match &self.config {
-            Some(path) => loader.file(path),
-            None => loader,
+        let mut loader = ConfigLoader::new().overrides(self.overrides());
+        if let Some(path) = &self.config {
+            loader = loader.file(path);
         }
+        if let Some(path) = &self.redis_conf {
+            loader = loader.redis_conf(path);
+        }
+        loader.redis_options(self.redis_options.clone())
     }
 
     /// Loads the configuration with these flags and the process's environment.

@@ -381,7 +381,7 @@ fn answer(head: &Head, shared: &Shared) -> Vec<u8> {
         let body = loading_json(shared);
         return response(503, "application/json", body.as_bytes(), head_only);
     }
-    let snapshot = Snapshot::read(shared);
+    let snapshot = Snapshot::read(shared, path == "/metrics");
     if path == "/health" {
         let body = snapshot.health_json();
         response(200, "application/json", body.as_bytes(), head_only)

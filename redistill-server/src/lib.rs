@@ -73,6 +73,7 @@ mod monitors;
 mod pause;
 mod persistence;
 mod push;
+mod redis_metrics;
 mod rss;
 mod server;
 mod shared;

@@ -3,7 +3,9 @@
 //!
 //! The figures are the ones INFO reports, under the same names where JSON carries them
 //! (`connected_clients`, `used_memory`, ...); Prometheus names follow that format's
-//! conventions instead (`redistill_` prefix, `_total` on counters, base units).
+//! conventions instead (`redistill_` prefix, `_total` on counters, base units), followed
+//! by the same figures under redis_exporter's `redis_` names (see [`crate::redis_metrics`])
+//! and `redistill_build_info`.
 
 use std::fmt::Write as _;
 
@@ -76,10 +78,14 @@ pub(crate) struct Snapshot {
     pub dbs: Vec<DbFigures>,
     pub commands: Vec<CommandFigures>,
     pub last_save: LastSave,
+    /// `INFO ALL`'s text, which the redis_exporter-named metrics are read from; empty
+    /// when the reading is for `/health`, which does not need it.
+    pub info: String,
 }
 
 impl Snapshot {
-    pub fn read(shared: &Shared) -> Snapshot {
+    /// Reads the figures; `with_info` also renders `INFO ALL` for the `/metrics` page.
+    pub fn read(shared: &Shared, with_info: bool) -> Snapshot {
         let (maxclients, maxmemory) = {
             let config = shared.config.read();
             (config.server.max_connections, config.memory.max_memory)
@@ -116,6 +122,11 @@ impl Snapshot {
             dbs,
             commands: command_figures(shared),
             last_save: last_save(shared),
+            info: if with_info {
+                crate::cmd::info_text(shared, &["all".to_owned()])
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -358,6 +369,8 @@ impl Snapshot {
                 );
             }
         }
+        crate::redis_metrics::build_info(&mut out);
+        crate::redis_metrics::render(&self.info, self.maxclients, &mut out);
         out
     }
 }

@@ -290,7 +290,10 @@ fn parse_metrics(text: &str) -> Vec<Sample> {
             }
             None => (series, BTreeMap::new()),
         };
-        assert!(name.starts_with("redistill_"), "{name}");
+        assert!(
+            name.starts_with("redistill_") || name.starts_with("redis_"),
+            "{name}"
+        );
         assert!(types.contains_key(name), "sample {name} without # TYPE");
         samples.push(Sample {
             name: name.to_owned(),

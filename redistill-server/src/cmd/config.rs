@@ -156,8 +156,18 @@ pub(crate) fn apply_memory(store: &Store, memory: &MemoryConfig) -> Result<(), C
 /// CONFIG REWRITE
 fn rewrite(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let config = ctx.shared.config.read();
-    let ConfigSource::File(path) = &config.source else {
-        return Err("ERR The server is running without a config file".into());
+    let path = match &config.source {
+        ConfigSource::File(path) => path,
+        ConfigSource::RedisConf(_) => {
+            return Err(
+                "ERR Rewriting config file: the server was started with a redis.conf, which \
+                 CONFIG REWRITE does not rewrite"
+                    .into(),
+            );
+        }
+        ConfigSource::Defaults => {
+            return Err("ERR The server is running without a config file".into());
+        }
     };
     let result = crate::config::rewrite_file(path, &config);
     drop(config);

@@ -86,6 +86,15 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
         .collect();
+    let text = info_text(ctx.shared, &wanted);
+    let version = ctx.client.version;
+    redistill_resp::encode::write_verbatim(ctx.out, version, *b"txt", text.as_bytes());
+    Ok(())
+}
+
+/// INFO's text for the sections `wanted` selects (lowercase names, `default`, `all` or
+/// `everything`; none selects the default sections), as the command replies it.
+pub(crate) fn info_text(shared: &Shared, wanted: &[String]) -> String {
     let default = wanted.is_empty() || wanted.iter().any(|w| w == "default");
     let all = wanted.iter().any(|w| w == "all" || w == "everything");
     let mut text = String::new();
@@ -101,11 +110,9 @@ fn info(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             _ => format!("{}{}", name[..1].to_ascii_uppercase(), &name[1..]),
         };
         let _ = write!(text, "# {title}\r\n");
-        section(ctx.shared, name, &mut text);
+        section(shared, name, &mut text);
     }
-    let version = ctx.client.version;
-    redistill_resp::encode::write_verbatim(ctx.out, version, *b"txt", text.as_bytes());
-    Ok(())
+    text
 }
 
 fn section(shared: &Shared, name: &str, t: &mut String) {
@@ -139,7 +146,9 @@ fn server(shared: &Shared, t: &mut String) {
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     let config_file = match &config.source {
-        crate::config::ConfigSource::File(path) => path.display().to_string(),
+        crate::config::ConfigSource::File(path) | crate::config::ConfigSource::RedisConf(path) => {
+            path.display().to_string()
+        }
         _ => String::new(),
     };
     // No dynamic hz: the frequency in force is always the configured one.

@@ -29,6 +29,7 @@ mod geo;
 mod hashes;
 mod hyperloglog;
 mod info;
+pub(crate) use info::info_text;
 mod keys;
 mod lists;
 mod metadata;

@@ -69,6 +69,31 @@ pub enum ConfigError {
         /// The variable's name.
         variable: String,
     },
+    /// A `redis.conf` line with a value its parameter refuses, or malformed.
+    #[error(
+        "bad directive in {}, line {line}: '{directive}': {reason}",
+        path.display()
+    )]
+    RedisConf {
+        /// The file (an included one where the line is in it).
+        path: PathBuf,
+        /// The line's number, from 1; 0 for what the whole file adds up to (`save`).
+        line: usize,
+        /// The parameter and its value as read.
+        directive: String,
+        /// Why it was refused, in `CONFIG SET`'s words.
+        reason: String,
+    },
+    /// A Redis parameter given on the command line (`--save 60`) with a value it refuses.
+    #[error("bad option {option} {value:?}: {reason}")]
+    RedisOption {
+        /// The option as written, e.g. `--save`.
+        option: String,
+        /// Its words, joined by spaces.
+        value: String,
+        /// Why it was refused, in `CONFIG SET`'s words.
+        reason: String,
+    },
     /// `CONFIG SET` of a parameter this server does not have.
     #[error("Unknown option or number of arguments for CONFIG SET - '{name}'")]
     UnknownParameter {
@@ -126,18 +151,33 @@ fn hint_suffix(hint: Option<&str>) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ConfigWarning {
-    /// The key, e.g. `server.batch_size`.
+    /// The key, e.g. `server.batch_size`, or a `redis.conf` parameter, e.g. `pidfile`.
     pub key: String,
+    /// For a `redis.conf` parameter, why it has no effect.
+    pub redis_conf: Option<String>,
 }
 
 impl ConfigWarning {
     pub(crate) fn ignored(key: String) -> Self {
-        Self { key }
+        Self {
+            key,
+            redis_conf: None,
+        }
+    }
+
+    pub(crate) fn redis_conf(key: String, why: String) -> Self {
+        Self {
+            key,
+            redis_conf: Some(why),
+        }
     }
 }
 
 impl fmt::Display for ConfigWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(why) = &self.redis_conf {
+            return write!(f, "redis.conf parameter {}: {why}", self.key);
+        }
         write!(
             f,
             "ignoring {}: the key is accepted for compatibility with earlier Redistill \

@@ -63,9 +63,25 @@ fn find(section: &str, name: &str) -> Option<FileKey> {
             return Some(FileKey::Set(setting, old.parse));
         }
     }
-    IGNORED
-        .contains(&(section, name))
-        .then_some(FileKey::Ignored)
+    if IGNORED.contains(&(section, name)) {
+        return Some(FileKey::Ignored);
+    }
+    redis_named(section, name).map(|setting| FileKey::Set(setting, None))
+}
+
+/// The setting of `section` whose Redis name or alias is `name`, written with dashes or
+/// underscores (`maxmemory-policy`, `maxmemory_policy`), so a file may use Redis's names
+/// where they differ from the file's own (`[memory] maxmemory = "2gb"`).
+fn redis_named(section: &str, name: &str) -> Option<&'static Setting> {
+    let wanted = name.replace('_', "-");
+    SETTINGS.iter().find(|setting| {
+        setting.file.is_some_and(|(s, _)| s == section)
+            && setting
+                .redis
+                .into_iter()
+                .chain(setting.redis_aliases.iter().copied())
+                .any(|redis| redis.eq_ignore_ascii_case(&wanted))
+    })
 }
 
 /// A canonical key whose name is `name`, to suggest when `name` is in the wrong place.

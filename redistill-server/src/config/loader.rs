@@ -101,6 +101,8 @@ impl Overrides {
 #[derive(Debug, Clone)]
 pub struct ConfigLoader {
     file: Option<PathBuf>,
+    redis_conf: Option<PathBuf>,
+    redis_options: Vec<(String, Vec<String>)>,
     default_file: Option<PathBuf>,
     env: BTreeMap<String, String>,
     overrides: Overrides,
@@ -121,6 +123,8 @@ impl ConfigLoader {
     pub fn new() -> Self {
         Self {
             file: None,
+            redis_conf: None,
+            redis_options: Vec::new(),
             default_file: Some(PathBuf::from(DEFAULT_CONFIG_FILE)),
             env: BTreeMap::new(),
             overrides: Overrides::default(),
@@ -131,6 +135,46 @@ impl ConfigLoader {
     #[must_use]
     pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
         self.file = Some(path.into());
+        self
+    }
+
+    /// Reads this Redis `redis.conf` after the TOML file, if any (`redistill redis.conf`):
+    /// Redis's parameter names, `include` lines, one warning per parameter Redistill does
+    /// not have.
+    ///
+    /// ```
+    /// use redistill_server::config::ConfigLoader;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("redis.conf");
+    /// std::fs::write(&path, "port 7005\nmaxmemory 100mb\ntcp-backlog 511\n")?;
+    /// let loaded = ConfigLoader::new().default_file(None).redis_conf(&path).load()?;
+    /// assert_eq!(loaded.config.server.port, 7005);
+    /// assert_eq!(loaded.config.memory.max_memory, 100 << 20);
+    /// assert_eq!(loaded.warnings[0].key, "tcp-backlog");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn redis_conf(mut self, path: impl Into<PathBuf>) -> Self {
+        self.redis_conf = Some(path.into());
+        self
+    }
+
+    /// Redis parameters from the command line, `(name, words)`, applied as more lines of
+    /// the redis.conf after the environment and before the other flags, as
+    /// `redis-server file --save "" --appendonly no` takes them.
+    ///
+    /// ```
+    /// use redistill_server::config::ConfigLoader;
+    ///
+    /// let options = vec![("maxmemory-policy".to_owned(), vec!["allkeys-lru".to_owned()])];
+    /// let loaded = ConfigLoader::new().default_file(None).redis_options(options).load()?;
+    /// assert_eq!(loaded.config.memory.eviction_policy.name(), "allkeys-lru");
+    /// # Ok::<(), redistill_server::config::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn redis_options(mut self, options: Vec<(String, Vec<String>)>) -> Self {
+        self.redis_options = options;
         self
     }
 
@@ -180,7 +224,12 @@ impl ConfigLoader {
             keys::apply_toml(&mut config, &text, Some(&path), &mut warnings)?;
             config.source = ConfigSource::File(path);
         }
+        if let Some(path) = &self.redis_conf {
+            super::redis_conf::apply_redis_conf(&mut config, path, &mut warnings)?;
+            config.source = ConfigSource::RedisConf(path.clone());
+        }
         keys::apply_env(&mut config, &self.env)?;
+        super::redis_conf::apply_redis_options(&mut config, &self.redis_options, &mut warnings)?;
         self.overrides.apply(&mut config)?;
         config.validate()?;
         Ok(Loaded { config, warnings })
@@ -189,6 +238,10 @@ impl ConfigLoader {
     fn file_to_read(&self) -> Option<PathBuf> {
         if let Some(path) = &self.file {
             return Some(path.clone());
+        }
+        if self.redis_conf.is_some() {
+            // A redis.conf is the file layer; ./redistill.toml is not looked for then.
+            return None;
         }
         // An empty variable counts as unset, as container tooling often leaves them so.
         if let Some(path) = self.env.get(CONFIG_FILE_VAR).filter(|p| !p.is_empty()) {

@@ -57,6 +57,7 @@ mod keys;
 mod loader;
 mod memory;
 mod params;
+mod redis_conf;
 mod rewrite;
 mod setting;
 mod settings;
@@ -109,13 +110,15 @@ pub enum ConfigSource {
     Defaults,
     /// The TOML file at this path.
     File(PathBuf),
+    /// The Redis `redis.conf` at this path (given as the first argument).
+    RedisConf(PathBuf),
 }
 
 impl fmt::Display for ConfigSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Defaults => f.write_str("defaults"),
-            Self::File(path) => write!(f, "{}", path.display()),
+            Self::File(path) | Self::RedisConf(path) => write!(f, "{}", path.display()),
         }
     }
 }

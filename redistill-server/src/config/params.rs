@@ -38,6 +38,11 @@ impl Parameter {
     pub fn get(&self, config: &Config) -> String {
         self.setting.kind.get(config)
     }
+
+    /// The row behind it.
+    pub(crate) fn setting(&self) -> &'static Setting {
+        self.setting
+    }
 }
 
 impl std::fmt::Debug for Parameter {
@@ -79,6 +84,11 @@ static PARAMETERS: LazyLock<Vec<Parameter>> = LazyLock::new(|| {
 /// ```
 pub fn parameters() -> impl Iterator<Item = &'static Parameter> {
     PARAMETERS.iter()
+}
+
+/// The parameter of this name or alias, in any case.
+pub(crate) fn find_parameter(name: &str) -> Option<&'static Parameter> {
+    find(name)
 }
 
 fn find(name: &str) -> Option<&'static Parameter> {
