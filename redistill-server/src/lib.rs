@@ -70,6 +70,7 @@ mod metrics;
 mod monitors;
 mod pause;
 mod persistence;
+mod pubsub;
 mod push;
 mod rss;
 mod server;

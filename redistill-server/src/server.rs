@@ -325,10 +325,12 @@ pub(crate) fn build_shared(
         persistence,
         tls,
         output_limits: OutputLimits::default(),
+        pubsub_limits: OutputLimits::default(),
         slowlog: crate::slowlog::SlowLog::default(),
         pause: crate::pause::Pause::default(),
         mailboxes: crate::push::Mailboxes::new(worker_count),
         monitors: crate::monitors::Monitors::default(),
+        pubsub: crate::pubsub::PubSub::default(),
         blocking,
         active_expire: AtomicBool::new(true),
     };

@@ -34,6 +34,7 @@ mod lists;
 mod metadata;
 mod monitor;
 mod persistence;
+mod pubsub;
 mod reply;
 mod scan;
 mod server;
@@ -170,6 +171,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(diagnostics::COMMANDS)
         .chain(monitor::COMMANDS)
         .chain(dump::COMMANDS)
+        .chain(pubsub::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
@@ -364,7 +366,7 @@ fn lookup_resolved(name: &[u8]) -> Option<Resolved> {
 }
 
 /// Whether CLIENT PAUSE holds this request now: every request under PAUSE ALL; under
-/// PAUSE WRITE the commands that may write, and EXEC of a transaction that queued one
+/// PAUSE WRITE the commands that may write or replicate (PUBLISH), and EXEC of a transaction that queued one
 /// (queueing itself is not held), as in Redis.
 pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -> bool {
     use redistill_store::Clock as _;
@@ -381,13 +383,15 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -
         Ok(resolved) | Err(Unresolved::ContainerArity(resolved)) => resolved.command,
         Err(_) => return false,
     };
+    // What a replica would be sent: writes, and PUBLISH.
+    let replicated = Flags::WRITE | Flags::MAY_REPLICATE;
     match &client.tx.queue {
         Some(queue) if command.has(Flags::RUNS_QUEUE) => queue.iter().any(|q| {
             let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
-            lookup_request(&args).is_some_and(|c| c.has(Flags::WRITE))
+            lookup_request(&args).is_some_and(|c| c.flags.intersects(replicated))
         }),
         Some(_) => false,
-        None => command.has(Flags::WRITE),
+        None => command.flags.intersects(replicated),
     }
 }
 
@@ -499,6 +503,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         return reject(ctx, slot, oom);
     }
     if monitoring && let Some(refused) = monitor::refuses(ctx, command) {
+        return reject(ctx, slot, refused);
+    }
+    if let Some(refused) = pubsub::refuses(ctx, command) {
         return reject(ctx, slot, refused);
     }
     if queues(ctx.client, command) {
@@ -696,6 +703,7 @@ pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
         shared.blocking.cancel(&waiter);
     }
     monitor::stop(shared, client, None);
+    pubsub::drop_all(shared, client);
     if let Some(outbox) = client.outbox.take() {
         outbox.close();
     }

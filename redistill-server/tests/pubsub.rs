@@ -1,0 +1,629 @@
+//! Pub/Sub against Redis: multi-connection scripts whose every frame read is compared with
+//! what Redis 7.0 sends, plus the checks no script can express (slow subscribers, CLIENT
+//! LIST, INFO).
+//!
+//! A script drives up to three connections, one step per line:
+//!
+//! | step | does |
+//! | --- | --- |
+//! | `c<n> <command>` | sends the command on connection n (split as redis-cli does), reads nothing |
+//! | `r<n> <count>` | reads `count` frames on connection n, each compared byte for byte |
+//! | `s<n> <count>` | the same, comparing array elements as a multiset (PUBSUB CHANNELS) |
+//! | `i<n> <count>` | reads `count` frames and compares only their type (HELLO's id) |
+//!
+//! Redis's frames are recorded in `tests/pubsub/<script>.expected`, so the comparison runs
+//! anywhere; `REDIS_DIFF=live` also runs each script against a real `redis-server` and
+//! requires the recording to be current, `REDIS_DIFF=record` rewrites the recordings.
+//! Reads wait with a deadline ([`common::PATIENCE`]) and never sleep: a message is
+//! awaited by reading it, and the absence of one is shown by the reply of a later PING
+//! coming first.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+
+use bytes::{Bytes, BytesMut};
+use redistill_resp::{Frame, Version, decode, split_args};
+
+mod common;
+
+use common::TestServer;
+use common::diff::RealRedis;
+
+/// One connection that sends commands and reads frames one at a time.
+struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+}
+
+impl Conn {
+    fn open(port: u16) -> Conn {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream
+            .set_read_timeout(Some(common::PATIENCE))
+            .expect("timeout");
+        Conn {
+            stream,
+            buf: BytesMut::new(),
+        }
+    }
+
+    fn send(&mut self, args: &[Vec<u8>]) {
+        let frame = Frame::Array(args.iter().map(|a| Frame::bulk(a.clone())).collect());
+        self.stream
+            .write_all(&frame.to_vec(Version::Resp3))
+            .expect("send");
+    }
+
+    /// The next frame's bytes, waiting for it.
+    fn read(&mut self) -> (Frame, Vec<u8>) {
+        loop {
+            let bytes = Bytes::copy_from_slice(&self.buf);
+            if let Some((frame, used)) = decode(&bytes).expect("valid frame") {
+                let _ = self.buf.split_to(used);
+                return (frame, bytes[..used].to_vec());
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("a frame in time");
+            assert!(n > 0, "server closed the connection");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+/// How a frame read is compared.
+#[derive(Clone, Copy, PartialEq)]
+enum Compare {
+    Exact,
+    Sorted,
+    Type,
+}
+
+/// A frame as compared: its bytes, its elements sorted, or its type's first byte.
+fn normalize(frame: &Frame, raw: &[u8], compare: Compare) -> String {
+    match compare {
+        Compare::Exact => escape(raw),
+        Compare::Type => escape(&raw[..1]),
+        Compare::Sorted => {
+            let mut items: Vec<String> = match frame {
+                Frame::Array(items) | Frame::Set(items) | Frame::Push(items) => items
+                    .iter()
+                    .map(|i| escape(&i.to_vec(Version::Resp3)))
+                    .collect(),
+                _ => vec![escape(raw)],
+            };
+            items.sort();
+            format!("{}{}", escape(&raw[..1]), items.join(" "))
+        }
+    }
+}
+
+fn escape(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// Runs `script` against the server on `port`: every frame read, normalized, in order.
+fn run(script: &str, port: u16) -> Vec<String> {
+    let mut conns: Vec<Conn> = (0..3).map(|_| Conn::open(port)).collect();
+    conns[0].send(&[b"FLUSHALL".to_vec()]);
+    conns[0].read();
+    let mut seen = Vec::new();
+    for (number, line) in script.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (step, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let (kind, conn) = step.split_at(1);
+        let conn: usize = conn.parse().expect("connection number");
+        let conn = &mut conns[conn - 1];
+        let compare = match kind {
+            "c" => {
+                conn.send(&split_args(rest.as_bytes()).expect("quoted arguments"));
+                continue;
+            }
+            "r" => Compare::Exact,
+            "s" => Compare::Sorted,
+            "i" => Compare::Type,
+            _ => panic!("line {}: unknown step {step}", number + 1),
+        };
+        let count: usize = rest.parse().expect("frame count");
+        for _ in 0..count {
+            let (frame, raw) = conn.read();
+            seen.push(format!("{step} {}", normalize(&frame, &raw, compare)));
+        }
+    }
+    seen
+}
+
+/// Compares `script`'s frames on redistill with Redis's (recorded, or live).
+fn check(name: &str, script: &str) {
+    check_with(name, script, |_| {});
+}
+
+fn check_with(
+    name: &str,
+    script: &str,
+    config: impl FnOnce(&mut redistill_server::config::Config),
+) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/pubsub")
+        .join(format!("{name}.expected"));
+    let mode = std::env::var("REDIS_DIFF").unwrap_or_default();
+    let live = matches!(mode.as_str(), "live" | "record").then(|| {
+        let redis = RealRedis::start();
+        run(script, redis.port)
+    });
+    if let Some(live) = &live
+        && mode == "record"
+    {
+        fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+        fs::write(&path, live.join("\n") + "\n").expect("write recording");
+    }
+    let recorded: Vec<String> = fs::read_to_string(&path)
+        .unwrap_or_else(|_| {
+            panic!(
+                "{} is missing: record it with REDIS_DIFF=record",
+                path.display()
+            )
+        })
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    if let Some(live) = &live {
+        assert_eq!(&recorded, live, "{name}: recording is stale");
+    }
+    let server = TestServer::with_config(config);
+    let ours = run(script, server.addr.port());
+    for (i, (theirs, ours)) in recorded.iter().zip(&ours).enumerate() {
+        assert_eq!(ours, theirs, "{name}: frame {i} differs");
+    }
+    assert_eq!(ours.len(), recorded.len(), "{name}: frame count");
+}
+
+#[test]
+fn subscribe_publish_and_patterns() {
+    check(
+        "basics",
+        r#"
+        # Nothing to unsubscribe from: a nil channel and a count of 0.
+        c1 UNSUBSCRIBE
+        r1 1
+        c1 PUNSUBSCRIBE
+        r1 1
+        c1 SUBSCRIBE news sports
+        r1 2
+        c1 SUBSCRIBE news
+        r1 1
+        c2 PSUBSCRIBE n* s?orts [a-c]x \*
+        r2 4
+        c3 PUBLISH news hello
+        r3 1
+        r1 1
+        r2 1
+        c3 PUBLISH sports "two words"
+        r3 1
+        r1 1
+        r2 1
+        c3 PUBLISH bx x
+        r3 1
+        r2 1
+        c3 PUBLISH * star
+        r3 1
+        r2 1
+        c3 PUBLISH nobody 0
+        r3 1
+        # Subscribed to both a channel and a matching pattern: counted twice.
+        c1 PSUBSCRIBE new?
+        r1 1
+        c3 PUBLISH news again
+        r3 1
+        r1 2
+        r2 1
+        c1 UNSUBSCRIBE news nothere
+        r1 2
+        c1 PUNSUBSCRIBE
+        r1 1
+        c3 PUBLISH news later
+        r3 1
+        r2 1
+        c1 PING
+        r1 1
+        c1 UNSUBSCRIBE
+        r1 1
+        c1 PING
+        r1 1
+        c2 PUNSUBSCRIBE \* n*
+        r2 2
+        "#,
+    );
+}
+
+#[test]
+fn resp2_subscribed_mode_allows_only_a_few_commands() {
+    check(
+        "resp2_mode",
+        r#"
+        c1 SUBSCRIBE a
+        r1 1
+        c1 GET x
+        r1 1
+        c1 PING
+        r1 1
+        c1 PING hi
+        r1 1
+        c1 PING a b
+        r1 1
+        c1 CLIENT LIST
+        r1 1
+        c1 MULTI
+        r1 1
+        c1 HELLO 2
+        r1 1
+        c1 SSUBSCRIBE s
+        r1 1
+        # Shard subscriptions alone keep the client in Pub/Sub mode.
+        c1 UNSUBSCRIBE a
+        r1 1
+        c1 ECHO x
+        r1 1
+        c1 SUNSUBSCRIBE
+        r1 1
+        c1 ECHO x
+        r1 1
+        c1 SUBSCRIBE b
+        r1 1
+        c1 RESET
+        r1 1
+        c2 PUBLISH b gone
+        r2 1
+        c1 SUBSCRIBE c
+        r1 1
+        c1 QUIT
+        r1 1
+        c2 PUBLISH c gone
+        r2 1
+        # Subscribing inside MULTI is allowed, and answered in EXEC's array.
+        c3 MULTI
+        r3 1
+        c3 SUBSCRIBE q
+        r3 1
+        c3 EXEC
+        r3 1
+        c2 PUBLISH q m
+        r2 1
+        r3 1
+        "#,
+    );
+}
+
+#[test]
+fn resp3_clients_get_push_frames_between_replies() {
+    check(
+        "resp3",
+        r#"
+        c1 HELLO 3
+        i1 1
+        c1 SUBSCRIBE ch
+        r1 1
+        c1 PSUBSCRIBE c*
+        r1 1
+        c1 SET k v
+        r1 1
+        c1 GET k
+        r1 1
+        c2 PUBLISH ch one
+        r2 1
+        c1 GET k
+        r1 3
+        # A client subscribed to what it publishes gets its messages before the reply.
+        c1 PUBLISH ch self
+        r1 3
+        c1 PING
+        r1 1
+        c1 UNSUBSCRIBE
+        r1 1
+        c1 PUNSUBSCRIBE
+        r1 1
+        c1 UNSUBSCRIBE
+        r1 1
+        c1 SSUBSCRIBE s
+        r1 1
+        c2 SPUBLISH s shard
+        r2 1
+        r1 1
+        c1 RESET
+        r1 1
+        "#,
+    );
+}
+
+#[test]
+fn shard_channels_are_a_namespace_of_their_own() {
+    check(
+        "sharded",
+        r#"
+        c1 SUNSUBSCRIBE
+        r1 1
+        c1 SSUBSCRIBE s1 s2
+        r1 2
+        c1 SUBSCRIBE s1
+        r1 1
+        c2 SPUBLISH s1 a
+        r2 1
+        r1 1
+        c2 PUBLISH s1 b
+        r2 1
+        r1 1
+        c2 SPUBLISH nobody c
+        r2 1
+        c2 PUBSUB SHARDNUMSUB s1 s2 s3
+        r2 1
+        c2 PUBSUB NUMSUB s1 s2
+        r2 1
+        c2 PUBSUB SHARDCHANNELS
+        s2 1
+        c2 PUBSUB SHARDCHANNELS *1
+        s2 1
+        c1 SUNSUBSCRIBE s1 s9
+        r1 2
+        c1 SUNSUBSCRIBE
+        r1 1
+        c1 UNSUBSCRIBE
+        r1 1
+        "#,
+    );
+}
+
+#[test]
+fn pubsub_introspection() {
+    check(
+        "introspection",
+        r#"
+        c3 PUBSUB NUMPAT
+        r3 1
+        c3 PUBSUB CHANNELS
+        r3 1
+        c1 SUBSCRIBE a1 a2 b1
+        r1 3
+        c2 SUBSCRIBE a1
+        r2 1
+        c1 PSUBSCRIBE x* y*
+        r1 2
+        c2 PSUBSCRIBE x*
+        r2 1
+        c3 PUBSUB CHANNELS
+        s3 1
+        c3 PUBSUB CHANNELS a*
+        s3 1
+        c3 PUBSUB CHANNELS zz*
+        r3 1
+        c3 PUBSUB NUMSUB a1 a2 b1 x*
+        r3 1
+        c3 PUBSUB NUMSUB
+        r3 1
+        c3 PUBSUB SHARDNUMSUB
+        r3 1
+        c3 PUBSUB NUMPAT
+        r3 1
+        c3 PUBSUB CHANNELS a b
+        r3 1
+        c3 PUBSUB NUMPAT x
+        r3 1
+        c3 PUBSUB HELP
+        r3 1
+        c3 PUBSUB HELP x
+        r3 1
+        c3 PUBSUB NOPE
+        r3 1
+        c3 PUBSUB
+        r3 1
+        c3 PUBLISH a1
+        r3 1
+        c3 SUBSCRIBE
+        r3 1
+        c3 HELLO 3
+        i3 1
+        c3 PUBSUB NUMSUB a1
+        r3 1
+        c3 PUBSUB CHANNELS b*
+        r3 1
+        c2 RESET
+        r2 1
+        c3 PUBSUB NUMSUB a1
+        r3 1
+        c3 PUBSUB NUMPAT
+        r3 1
+        "#,
+    );
+}
+
+/// Sends a RESP2 command on a raw stream.
+fn send_raw(stream: &mut TcpStream, args: &[&str]) {
+    let mut out = format!("*{}\r\n", args.len());
+    for a in args {
+        out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+    }
+    stream.write_all(out.as_bytes()).expect("send");
+}
+
+/// Reads exactly `expected` from `stream`.
+fn expect_raw(stream: &mut TcpStream, expected: &[u8]) {
+    let mut got = vec![0; expected.len()];
+    stream.read_exact(&mut got).expect("read in time");
+    assert_eq!(
+        got.escape_ascii().to_string(),
+        expected.escape_ascii().to_string()
+    );
+}
+
+fn message(channel: &str, text: &str) -> Vec<u8> {
+    format!(
+        "*3\r\n$7\r\nmessage\r\n${}\r\n{channel}\r\n${}\r\n{text}\r\n",
+        channel.len(),
+        text.len()
+    )
+    .into_bytes()
+}
+
+/// CLIENT LIST's line of client `id`, if it is connected.
+fn client_line(conn: &mut redis::Connection, id: i64) -> Option<String> {
+    let list: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query(conn)
+        .expect("client list");
+    list.lines()
+        .find(|l| l.starts_with(&format!("id={id} ")))
+        .map(str::to_owned)
+}
+
+#[test]
+fn a_subscriber_that_never_reads_is_closed_and_the_others_get_every_message() {
+    const SUBSCRIBERS: usize = 1000;
+    const MESSAGES: usize = 100;
+    let server = TestServer::with_config(|c| {
+        c.server.client_output_buffer_limit.pubsub =
+            redistill_server::config::OutputBufferLimit::new(1 << 20, 512 << 10, 60);
+    });
+    let mut control = server.client();
+    // The one that never reads: also on a channel that carries far more than its limit
+    // and the socket buffers hold.
+    let mut slow = server.raw();
+    send_raw(&mut slow, &["CLIENT", "ID"]);
+    let mut id = [0u8; 64];
+    let n = slow.read(&mut id).expect("id");
+    let slow_id: i64 = std::str::from_utf8(&id[1..n - 2])
+        .expect("ascii")
+        .parse()
+        .expect("id");
+    send_raw(&mut slow, &["SUBSCRIBE", "news", "firehose"]);
+    let mut readers: Vec<TcpStream> = (1..SUBSCRIBERS).map(|_| server.raw()).collect();
+    for reader in &mut readers {
+        send_raw(reader, &["SUBSCRIBE", "news"]);
+        expect_raw(reader, b"*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n");
+    }
+    let big = "x".repeat(256 << 10);
+    let used_memory = || -> u64 {
+        let memory = common::info(&mut server.raw(), "memory");
+        memory["used_memory"].parse().expect("used_memory")
+    };
+    let before = used_memory();
+    let mut peak = 0u64;
+    for i in 0..MESSAGES {
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg("news")
+            .arg(format!("m{i}"))
+            .query(&mut control)
+            .expect("publish");
+        let _: i64 = redis::cmd("PUBLISH")
+            .arg("firehose")
+            .arg(&big)
+            .query(&mut control)
+            .expect("publish");
+        peak = peak.max(used_memory());
+    }
+    // 25 MiB went to the slow client: it is closed at its 1 MiB limit, and the server's
+    // memory never held anything like what was published to it.
+    common::wait_until("the slow subscriber to be closed", || {
+        client_line(&mut control, slow_id).is_none()
+    });
+    assert!(
+        peak < before + (8 << 20),
+        "used_memory went from {before} to {peak}"
+    );
+    for reader in &mut readers {
+        for i in 0..MESSAGES {
+            expect_raw(reader, &message("news", &format!("m{i}")));
+        }
+    }
+    let numsub: (String, i64) = redis::cmd("PUBSUB")
+        .arg("NUMSUB")
+        .arg("news")
+        .query(&mut control)
+        .expect("numsub");
+    assert_eq!(numsub.1, (SUBSCRIBERS - 1) as i64);
+}
+
+#[test]
+fn client_list_info_and_kill_follow_subscriptions() {
+    let server = TestServer::start();
+    let mut control = server.client();
+    let mut sub = server.raw();
+    send_raw(&mut sub, &["CLIENT", "ID"]);
+    let mut id = [0u8; 64];
+    let n = sub.read(&mut id).expect("id");
+    let sub_id: i64 = std::str::from_utf8(&id[1..n - 2])
+        .expect("ascii")
+        .parse()
+        .expect("id");
+    send_raw(&mut sub, &["SUBSCRIBE", "a", "b"]);
+    send_raw(&mut sub, &["PSUBSCRIBE", "p*"]);
+    send_raw(&mut sub, &["SSUBSCRIBE", "s"]);
+    send_raw(&mut sub, &["PING"]);
+    let mut reply = Vec::new();
+    while !reply.ends_with(b"$4\r\npong\r\n$0\r\n\r\n") {
+        let mut chunk = [0u8; 1024];
+        let n = sub.read(&mut chunk).expect("confirmations");
+        reply.extend_from_slice(&chunk[..n]);
+    }
+    let line = client_line(&mut control, sub_id).expect("listed");
+    assert!(
+        line.contains(" flags=P ") && line.contains(" sub=2 psub=1 ssub=1 "),
+        "{line}"
+    );
+    let info = common::info(&mut server.raw(), "stats");
+    assert_eq!(info["pubsub_channels"], "2");
+    assert_eq!(info["pubsub_patterns"], "1");
+    assert_eq!(info["pubsubshard_channels"], "1");
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(sub_id)
+        .query(&mut control)
+        .expect("kill");
+    assert_eq!(killed, 1);
+    common::wait_until("the killed client's subscriptions to be gone", || {
+        let info = common::info(&mut server.raw(), "stats");
+        info["pubsub_channels"] == "0"
+            && info["pubsub_patterns"] == "0"
+            && info["pubsubshard_channels"] == "0"
+    });
+    // A client that just goes away loses its subscriptions too.
+    let mut gone = server.raw();
+    send_raw(&mut gone, &["SUBSCRIBE", "c"]);
+    expect_raw(&mut gone, b"*3\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n:1\r\n");
+    drop(gone);
+    common::wait_until("the closed client's subscription to be gone", || {
+        let n: i64 = redis::cmd("PUBLISH")
+            .arg("c")
+            .arg("x")
+            .query(&mut control)
+            .expect("publish");
+        n == 0
+    });
+}
+
+#[test]
+fn client_pause_write_holds_publish_as_redis_does() {
+    let server = TestServer::start();
+    let mut control = server.client();
+    let mut publisher = server.client();
+    let started = std::time::Instant::now();
+    let () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(400)
+        .arg("WRITE")
+        .query(&mut control)
+        .expect("pause");
+    let n: i64 = redis::cmd("PUBLISH")
+        .arg("ch")
+        .arg("x")
+        .query(&mut publisher)
+        .expect("publish");
+    assert_eq!(n, 0);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(350),
+        "PUBLISH ran during the pause"
+    );
+}
