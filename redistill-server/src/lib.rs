@@ -68,6 +68,7 @@ mod housekeeping;
 mod listeners;
 mod metrics;
 mod monitors;
+mod notifications;
 mod pause;
 mod persistence;
 mod pubsub;

@@ -75,6 +75,7 @@ impl Server {
         sink: Arc<dyn crate::SnapshotSink>,
     ) -> io::Result<Server> {
         let shared = Arc::new(build_shared(config, sink)?);
+        crate::notifications::Notifications::attach(&shared);
         let (listeners, health_listeners, worker_count, read_chunk) = {
             let config = shared.config.read();
             if let Err(e) = crate::fdlimit::raise_for(config.server.max_connections) {
@@ -273,9 +274,11 @@ pub(crate) fn build_shared(
     let clock = CoarseClock::new();
     let watches = Arc::new(Watches::default());
     let blocking = Arc::new(Blocking::default());
+    let notifications = Arc::new(crate::notifications::Notifications::default());
     let listener = KeyspaceListeners {
         watches: WatchListener(Arc::clone(&watches)),
         blocking: BlockingListener(Arc::clone(&blocking)),
+        notifications: crate::notifications::NotificationListener(Arc::clone(&notifications)),
     };
     let mut builder = Store::builder()
         .databases(config.server.databases as usize)
@@ -331,6 +334,7 @@ pub(crate) fn build_shared(
         mailboxes: crate::push::Mailboxes::new(worker_count),
         monitors: crate::monitors::Monitors::default(),
         pubsub: crate::pubsub::PubSub::default(),
+        notifications,
         blocking,
         active_expire: AtomicBool::new(true),
     };

@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     pub monitors: Monitors,
     /// Every client's channel and pattern subscriptions (see `pubsub`).
     pub pubsub: crate::pubsub::PubSub,
+    /// `notify-keyspace-events`, read by the store's listener (see `notifications`).
+    pub notifications: Arc<crate::notifications::Notifications>,
     /// Clients blocked on keys (see `blocking`).
     pub blocking: Arc<Blocking>,
     /// The housekeeping thread reclaims expired keys (off after DEBUG SET-ACTIVE-EXPIRE 0).
@@ -111,6 +113,8 @@ impl Shared {
         let classes = &config.server.client_output_buffer_limit;
         self.output_limits.set(&classes.normal);
         self.pubsub_limits.set(&classes.pubsub);
+        self.notifications
+            .configure(&config.server.notify_keyspace_events);
         self.slowlog.configure(
             config.server.slowlog_log_slower_than,
             config.server.slowlog_max_len,

@@ -68,6 +68,7 @@ impl Harness {
     pub fn new(mut config: Config, clients: usize) -> io::Result<Harness> {
         config.persistence.enabled = false;
         let shared = Arc::new(crate::server::build_shared(config, Arc::new(Discard))?);
+        crate::notifications::Notifications::attach(&shared);
         shared.clock.set(START_MS);
         let mut harness = Harness {
             shared,

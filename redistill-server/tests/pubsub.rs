@@ -10,6 +10,7 @@
 //! | `r<n> <count>` | reads `count` frames on connection n, each compared byte for byte |
 //! | `s<n> <count>` | the same, comparing array elements as a multiset (PUBSUB CHANNELS) |
 //! | `i<n> <count>` | reads `count` frames and compares only their type (HELLO's id) |
+//! | `u<n> <text>` | reads frames until one containing `text`, comparing each byte for byte |
 //!
 //! Redis's frames are recorded in `tests/pubsub/<script>.expected`, so the comparison runs
 //! anywhere; `REDIS_DIFF=live` also runs each script against a real `redis-server` and
@@ -126,6 +127,19 @@ fn run(script: &str, port: u16) -> Vec<String> {
             "r" => Compare::Exact,
             "s" => Compare::Sorted,
             "i" => Compare::Type,
+            "u" => {
+                loop {
+                    let (frame, raw) = conn.read();
+                    seen.push(format!(
+                        "{step} {}",
+                        normalize(&frame, &raw, Compare::Exact)
+                    ));
+                    if raw.windows(rest.len()).any(|w| w == rest.as_bytes()) {
+                        break;
+                    }
+                }
+                continue;
+            }
             _ => panic!("line {}: unknown step {step}", number + 1),
         };
         let count: usize = rest.parse().expect("frame count");
@@ -625,5 +639,186 @@ fn client_pause_write_holds_publish_as_redis_does() {
     assert!(
         started.elapsed() >= std::time::Duration::from_millis(350),
         "PUBLISH ran during the pause"
+    );
+}
+
+/// Every command a notification class covers, on connection 2, with connection 1 listening
+/// to every keyspace and keyevent channel: each command's notifications (read up to the
+/// `sync` message published after it) must be Redis's, in Redis's order.
+#[test]
+fn keyspace_notifications_match_redis() {
+    let mut script = String::from(
+        "c1 PSUBSCRIBE __key*__:*\nr1 1\nc1 SUBSCRIBE sync\nr1 1\n\
+         c2 CONFIG SET notify-keyspace-events KEA\nr2 1\n",
+    );
+    let commands = [
+        // Strings and generic commands.
+        "SET s v",
+        "SET s v NX",
+        "SETNX s v",
+        "INCR n",
+        "INCRBYFLOAT n 1.5",
+        "DECRBY n 2",
+        "APPEND s more",
+        "SETRANGE s 1 xy",
+        "SETBIT b 3 1",
+        "GETSET s w",
+        "GETDEL s",
+        "MSET a 1 b 2",
+        "GETEX a EX 100",
+        "GETEX a PERSIST",
+        "EXPIRE a 100",
+        "PEXPIRE a 100000",
+        "EXPIRE a 100 NX",
+        "PERSIST a",
+        "EXPIRE b -1",
+        "RENAME a a2",
+        "COPY a2 a3",
+        "MOVE a3 1",
+        "DEL a2 missing",
+        "UNLINK n",
+        "PFADD h x y",
+        "PFADD h x",
+        "PFCOUNT h",
+        "PFMERGE h2 h",
+        // Lists.
+        "RPUSH l a b c d",
+        "LPUSH l z",
+        "LPUSHX l y",
+        "LINSERT l BEFORE a q",
+        "LSET l 0 w",
+        "LREM l 1 q",
+        "LTRIM l 0 100",
+        "LPOP l",
+        "RPOP l 2",
+        "LMOVE l l2 LEFT RIGHT",
+        "RPOPLPUSH l l2",
+        "LPOP l 5",
+        // Sets.
+        "SADD set a b c",
+        "SADD set a",
+        "SREM set c",
+        "SMOVE set set2 a",
+        "SPOP set",
+        "SADD x 1 2",
+        "SADD y 2 3",
+        "SINTERSTORE si x y",
+        "SUNIONSTORE su x y",
+        "SDIFFSTORE sd x y",
+        "SINTERSTORE si x nothing",
+        // Hashes.
+        "HSET hh f v g w",
+        "HSETNX hh f v",
+        "HINCRBY hh n 1",
+        "HINCRBYFLOAT hh n 1.5",
+        "HDEL hh f g n",
+        // Sorted sets.
+        "ZADD z 1 a 2 b 3 c 4 d 5 e",
+        "ZADD z XX 9 a",
+        "ZINCRBY z 1 b",
+        "ZADD z INCR 1 c",
+        "ZREM z e",
+        "ZREMRANGEBYRANK z 0 0",
+        "ZREMRANGEBYSCORE z 0 3",
+        "ZREMRANGEBYLEX z [a [b",
+        "ZPOPMIN z",
+        "ZPOPMAX z",
+        "ZADD z1 1 a 2 b",
+        "ZUNIONSTORE zu 1 z1",
+        "ZINTERSTORE zi 1 z1",
+        "ZDIFFSTORE zd 1 z1",
+        "ZRANGESTORE zr z1 0 -1",
+        "GEOADD g 13.361389 38.115556 Palermo",
+        "GEOSEARCHSTORE gs g FROMLONLAT 15 37 BYRADIUS 200 km",
+        "GEORADIUS g 15 37 200 km STORE gr",
+        // SORT STORE.
+        "RPUSH nums 3 1 2",
+        "SORT nums STORE sorted",
+        // Databases.
+        "SELECT 1",
+        "SET other v",
+        "SWAPDB 0 1",
+        "FLUSHALL",
+        // New keys are their own class.
+        "CONFIG SET notify-keyspace-events KEn",
+        "SET fresh v",
+        "CONFIG SET notify-keyspace-events Kx",
+        "SET quiet v",
+        "CONFIG SET notify-keyspace-events El",
+        "RPUSH el a",
+        "SET el2 v",
+        "CONFIG SET notify-keyspace-events KEA",
+        // Expired by a read finding it so, with active expiry off.
+        "DEBUG SET-ACTIVE-EXPIRE 0",
+        "SET lazy v PX 1",
+        "DEBUG SLEEP 0.01",
+        "GET lazy",
+        "DEBUG SET-ACTIVE-EXPIRE 1",
+    ];
+    for (i, command) in commands.iter().enumerate() {
+        script.push_str(&format!(
+            "c2 {command}\nr2 1\nc2 PUBLISH sync {i}\nr2 1\nu1 sync\n"
+        ));
+    }
+    // Expired by active expiry: the message is awaited, with a deadline.
+    script.push_str("c2 SET active v PX 20\nr2 1\nu1 expired\n");
+    script.push_str("c2 CONFIG SET notify-keyspace-events \"\"\nr2 1\n");
+    check("notifications", &script);
+}
+
+/// A RESP3 client that writes a key it listens to gets the notification before the reply,
+/// as from Redis.
+#[test]
+fn own_notifications_come_before_the_reply() {
+    check(
+        "own_notifications",
+        r#"
+        c1 CONFIG SET notify-keyspace-events KE$
+        r1 1
+        c1 HELLO 3
+        i1 1
+        c1 SUBSCRIBE __keyspace@0__:mine __keyevent@0__:set
+        r1 2
+        c1 SET mine v
+        r1 3
+        c1 SET other v
+        r1 2
+        c1 DEL mine
+        r1 1
+        c1 CONFIG SET notify-keyspace-events ""
+        r1 1
+        "#,
+    );
+}
+
+#[test]
+fn evicted_keys_are_notified() {
+    let server = TestServer::with_config(|c| {
+        c.server.notify_keyspace_events = "Ee".into();
+        c.memory.max_memory = 4 << 20;
+        c.memory.eviction_policy = redistill_server::config::EvictionPolicy::AllKeysLru;
+    });
+    let mut control = server.client();
+    let mut sub = server.raw();
+    send_raw(&mut sub, &["SUBSCRIBE", "__keyevent@0__:evicted"]);
+    expect_raw(
+        &mut sub,
+        b"*3\r\n$9\r\nsubscribe\r\n$22\r\n__keyevent@0__:evicted\r\n:1\r\n",
+    );
+    let value = "v".repeat(10_000);
+    for i in 0..1000 {
+        let () = redis::cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg(&value)
+            .query(&mut control)
+            .expect("set");
+    }
+    // The first notification: an evicted key's name.
+    let mut header = [0u8; 46];
+    sub.read_exact(&mut header).expect("a notification in time");
+    let text = String::from_utf8_lossy(&header);
+    assert!(
+        text.starts_with("*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:evicted\r\n"),
+        "{text}"
     );
 }

@@ -413,6 +413,9 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     }
     let before = ctx.client.reply_mode;
     execute_replying(ctx, args, lookup);
+    if !ctx.client.subscriptions.is_empty() {
+        pubsub::place_own_messages(ctx, reply_at);
+    }
     // CLIENT REPLY run by EXEC applies from the next request: EXEC's own reply is sent or
     // not as the mode it was sent under says.
     if ctx.client.reply_mode != before && takes_all_gates(&lookup) {

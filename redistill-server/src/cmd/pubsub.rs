@@ -104,6 +104,27 @@ pub(super) fn drop_all(shared: &Shared, client: &mut Client) {
     publish_counts(client);
 }
 
+/// Moves what reached a subscribed client's outbox while its command ran (its own
+/// PUBLISH, the keyspace notifications of its own writes) in front of the command's reply,
+/// which starts at `reply_at` in its output: Redis sends them as they are published,
+/// before the reply.
+pub(super) fn place_own_messages(ctx: &mut Ctx<'_>, reply_at: usize) {
+    let Some(outbox) = &ctx.client.outbox else {
+        return;
+    };
+    if !outbox.is_listed() {
+        return;
+    }
+    let mut pushed = Vec::new();
+    if !outbox.take_into(&mut pushed) {
+        // Over the limit: its worker closes it.
+        ctx.shared.kill(&ctx.client.info);
+        return;
+    }
+    let at = reply_at.min(ctx.out.len());
+    ctx.out.splice(at..at, pushed);
+}
+
 /// Mirrors the client's subscription counts into its record, for CLIENT LIST.
 fn publish_counts(client: &Client) {
     let subs = &client.subscriptions;
@@ -248,7 +269,7 @@ fn punsubscribe(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 /// Publishes to every subscriber; a message to the publisher itself (a RESP3 client
-/// subscribed on the same connection) comes before the reply, as in Redis.
+/// subscribed on the same connection) comes before the reply ([`place_own_messages`]).
 fn publish_in(ctx: &mut Ctx<'_>, args: &[&[u8]], namespace: Namespace) -> CommandResult {
     let shared = ctx.shared;
     let receivers = shared
@@ -256,12 +277,6 @@ fn publish_in(ctx: &mut Ctx<'_>, args: &[&[u8]], namespace: Namespace) -> Comman
         .publish(namespace, args[1], args[2], |outbox, frame| {
             shared.push_message(outbox, frame);
         });
-    if receivers > 0
-        && let Some(own) = &ctx.client.outbox
-        && own.is_listed()
-    {
-        own.take_into(ctx.out);
-    }
     ctx.reply().len(receivers);
     Ok(())
 }
