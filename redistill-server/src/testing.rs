@@ -170,6 +170,11 @@ impl Harness {
         self.clients[client].monitor
     }
 
+    /// Whether `client` has any Pub/Sub subscription.
+    pub fn is_subscribed(&self, client: usize) -> bool {
+        !self.clients[client].subscriptions.is_empty()
+    }
+
     /// Whether `client` speaks RESP3 (after HELLO 3).
     pub fn is_resp3(&self, client: usize) -> bool {
         self.clients[client].version == redistill_resp::Version::Resp3
