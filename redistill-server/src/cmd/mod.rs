@@ -413,9 +413,6 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     }
     let before = ctx.client.reply_mode;
     execute_replying(ctx, args, lookup);
-    if !ctx.client.subscriptions.is_empty() {
-        pubsub::place_own_messages(ctx, reply_at);
-    }
     // CLIENT REPLY run by EXEC applies from the next request: EXEC's own reply is sent or
     // not as the mode it was sent under says.
     if ctx.client.reply_mode != before && takes_all_gates(&lookup) {
@@ -529,6 +526,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         ctx.client.timing_mark = None;
         None
     };
+    let reply_at = ctx.out.len();
     let result = if ctx.client.no_touch && !command.has(Flags::TOUCHES_ANYWAY) {
         redistill_store::Store::without_touching(|| (command.handler)(ctx, args))
     } else {
@@ -537,6 +535,10 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     let failed = result.is_err();
     if let Err(error) = result {
         reply_error(ctx, &error, Some(command));
+    }
+    // Before the MONITOR line of this command, which comes after its reply.
+    if !ctx.client.subscriptions.is_empty() {
+        pubsub::place_own_messages(ctx, reply_at);
     }
     let took = started.map(|s| {
         let now = Instant::now();
