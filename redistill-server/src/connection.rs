@@ -345,10 +345,12 @@ impl Connection {
     }
 
     /// Whether the client has been idle for longer than `timeout_ms` at time `now_ms`.
-    /// Like Redis, a client waiting for its replies to drain is not idle, nor is a monitor.
+    /// Like Redis, a client waiting for its replies to drain is not idle, nor is a monitor
+    /// or a subscriber.
     pub fn idle_longer_than(&self, timeout_ms: u64, now_ms: u64) -> bool {
         self.pending() == 0
             && !self.client.monitor
+            && self.client.subscriptions.is_empty()
             && self.client.blocked.is_none()
             && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
     }

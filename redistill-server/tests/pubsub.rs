@@ -822,3 +822,24 @@ fn evicted_keys_are_notified() {
         "{text}"
     );
 }
+
+#[test]
+fn an_idle_subscriber_outlives_the_idle_timeout() {
+    // One worker: the subscriber, idle longer, is looked at in the same pass as the other.
+    let server = TestServer::with_config(|c| {
+        c.server.workers = 1;
+        c.server.timeout = 1;
+    });
+    let mut subscriber = server.raw();
+    send_raw(&mut subscriber, &["SUBSCRIBE", "quiet"]);
+    expect_raw(
+        &mut subscriber,
+        b"*3\r\n$9\r\nsubscribe\r\n$5\r\nquiet\r\n:1\r\n",
+    );
+    let mut idle = server.raw();
+    send_raw(&mut idle, &["PING"]);
+    expect_raw(&mut idle, b"+PONG\r\n");
+    assert!(common::read_to_close(&mut idle).is_empty());
+    send_raw(&mut subscriber, &["PING"]);
+    expect_raw(&mut subscriber, b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+}
