@@ -755,6 +755,30 @@ fn keyspace_notifications_match_redis() {
         "GET lazy",
         "DEBUG SET-ACTIVE-EXPIRE 1",
     ];
+    // Each class alone, over commands of every class: the class of each event is Redis's.
+    let mut commands: Vec<String> = commands.iter().map(|c| (*c).to_owned()).collect();
+    for class in ["g", "$", "l", "s", "h", "z"] {
+        commands.push(format!("CONFIG SET notify-keyspace-events E{class}"));
+        commands.extend(
+            [
+                "SET cs v",
+                "INCR ci",
+                "SETBIT cb 1 1",
+                "PFADD cp a",
+                "RPUSH cl 3 1 2",
+                "SORT cl STORE cl2",
+                "SADD css a",
+                "HSET ch f v",
+                "ZADD cz 1 a",
+                "GEOADD cg 13.361389 38.115556 P",
+                "EXPIRE cs 100",
+                "RENAME cs cs2",
+                "DEL cs2 ci cb cp cl cl2 css ch cz cg",
+            ]
+            .map(str::to_owned),
+        );
+    }
+    commands.push("CONFIG SET notify-keyspace-events KEA".into());
     for (i, command) in commands.iter().enumerate() {
         script.push_str(&format!(
             "c2 {command}\nr2 1\nc2 PUBLISH sync {i}\nr2 1\nu1 sync\n"
