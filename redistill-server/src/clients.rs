@@ -116,6 +116,13 @@ impl ClientInfo {
         }
     }
 
+    /// Redis's client type `pubsub` (any subscription) rather than `normal`.
+    pub fn is_pubsub(&self) -> bool {
+        self.subscriptions
+            .iter()
+            .any(|count| count.load(Ordering::Relaxed) > 0)
+    }
+
     /// One CLIENT LIST / CLIENT INFO line, with Redis's field names. Buffers are reported
     /// as the owning worker last published them: `qbuf` and `rbs` from the query buffer,
     /// `omem` the unsent replies (`obl`/`oll`, Redis's reply-list internals, read 0),

@@ -581,6 +581,23 @@ fn client_list_info_and_kill_follow_subscriptions() {
         let n = sub.read(&mut chunk).expect("confirmations");
         reply.extend_from_slice(&chunk[..n]);
     }
+    let typed: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query(&mut control)
+        .expect("client list type pubsub");
+    assert!(
+        typed.lines().count() == 1 && typed.starts_with(&format!("id={sub_id} ")),
+        "{typed}"
+    );
+    let normal: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("normal")
+        .query(&mut control)
+        .expect("client list type normal");
+    assert!(!normal.contains(&format!("id={sub_id} ")), "{normal}");
     let line = client_line(&mut control, sub_id).expect("listed");
     assert!(
         line.contains(" flags=P ") && line.contains(" sub=2 psub=1 ssub=1 "),
@@ -866,4 +883,27 @@ fn an_idle_subscriber_outlives_the_idle_timeout() {
     assert!(common::read_to_close(&mut idle).is_empty());
     send_raw(&mut subscriber, &["PING"]);
     expect_raw(&mut subscriber, b"*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+}
+
+/// CLIENT LIST TYPE and CLIENT KILL TYPE tell `pubsub` clients (any subscription) from
+/// `normal` ones, as Redis does.
+#[test]
+fn client_types_tell_subscribers_apart() {
+    check(
+        "client_types",
+        r#"
+        c1 SUBSCRIBE a
+        r1 1
+        c2 CLIENT LIST TYPE master
+        r2 1
+        c2 CLIENT LIST TYPE bogus
+        r2 1
+        c3 CLIENT KILL TYPE pubsub SKIPME yes
+        r3 1
+        c3 CLIENT KILL TYPE normal SKIPME yes
+        r3 1
+        c3 CLIENT KILL TYPE master
+        r3 1
+        "#,
+    );
 }
