@@ -49,6 +49,9 @@ pub(crate) struct Client {
     /// Blocked on keys (BLPOP and the like): the connection runs nothing more until the
     /// wait ends; set with [`Client::block`].
     pub blocked: Option<Arc<Waiter>>,
+    /// Channels, shard channels and patterns subscribed to; change them through
+    /// `cmd::pubsub`, which keeps the registry and the counts in `info` in step.
+    pub subscriptions: crate::pubsub::Subscriptions,
 }
 
 /// CLIENT REPLY's modes.
@@ -118,6 +121,7 @@ impl Client {
             monitor: false,
             redacted: Vec::new(),
             blocked: None,
+            subscriptions: crate::pubsub::Subscriptions::default(),
         }
     }
 

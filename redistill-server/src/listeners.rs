@@ -4,21 +4,25 @@
 use redistill_store::{Change, ChangeListener};
 
 use crate::blocking::BlockingListener;
+use crate::notifications::NotificationListener;
 use crate::watch::WatchListener;
 
 /// Tells each part of the server that follows changes about every change: WATCH's
-/// transactions, and the clients blocked on keys.
+/// transactions, the clients blocked on keys, and keyspace notifications.
 pub(crate) struct KeyspaceListeners {
     pub watches: WatchListener,
     pub blocking: BlockingListener,
+    pub notifications: NotificationListener,
 }
 
 impl ChangeListener for KeyspaceListeners {
-    /// Two relaxed loads when nothing is watched and nobody is blocked: this runs for every
-    /// change the store makes, and each listener skips it while idle.
+    /// Three relaxed loads when nothing is watched, nobody is blocked and notifications
+    /// are off: this runs for every change the store makes, and each listener skips it
+    /// while idle.
     #[inline]
     fn changed(&self, change: Change<'_>) {
         self.watches.see(&change);
         self.blocking.see(&change);
+        self.notifications.see(&change);
     }
 }

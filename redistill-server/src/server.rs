@@ -130,6 +130,7 @@ impl Server {
         } else {
             Arc::new(build_shared(config, sink)?)
         };
+        crate::notifications::Notifications::attach(&shared);
         let (listeners, health_listeners, worker_count, read_chunk) = {
             let config = shared.config.read();
             if let Err(e) = crate::fdlimit::raise_for(config.server.max_connections) {
@@ -392,9 +393,11 @@ fn build_shared_unloaded(config: Config, sink: Arc<dyn crate::SnapshotSink>) -> 
     let clock = CoarseClock::new();
     let watches = Arc::new(Watches::default());
     let blocking = Arc::new(Blocking::default());
+    let notifications = Arc::new(crate::notifications::Notifications::default());
     let listener = KeyspaceListeners {
         watches: WatchListener(Arc::clone(&watches)),
         blocking: BlockingListener(Arc::clone(&blocking)),
+        notifications: crate::notifications::NotificationListener(Arc::clone(&notifications)),
     };
     let mut builder = Store::builder()
         .databases(config.server.databases as usize)
@@ -441,10 +444,13 @@ fn build_shared_unloaded(config: Config, sink: Arc<dyn crate::SnapshotSink>) -> 
         persistence,
         tls,
         output_limits: OutputLimits::default(),
+        pubsub_limits: OutputLimits::default(),
         slowlog: crate::slowlog::SlowLog::default(),
         pause: crate::pause::Pause::default(),
         mailboxes: crate::push::Mailboxes::new(worker_count),
         monitors: crate::monitors::Monitors::default(),
+        pubsub: crate::pubsub::PubSub::default(),
+        notifications,
         blocking,
         active_expire: AtomicBool::new(true),
     };

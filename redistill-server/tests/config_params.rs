@@ -135,7 +135,6 @@ fn fixed_and_mutable_parameters() {
             "latency-monitor-threshold",
             "logfile",
             "maxmemory-clients",
-            "notify-keyspace-events",
             "pidfile",
             "port",
             "tls-auth-clients",

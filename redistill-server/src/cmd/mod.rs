@@ -35,6 +35,7 @@ mod lists;
 mod metadata;
 mod monitor;
 mod persistence;
+mod pubsub;
 mod reply;
 mod scan;
 mod server;
@@ -171,6 +172,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(diagnostics::COMMANDS)
         .chain(monitor::COMMANDS)
         .chain(dump::COMMANDS)
+        .chain(pubsub::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
@@ -365,7 +367,7 @@ fn lookup_resolved(name: &[u8]) -> Option<Resolved> {
 }
 
 /// Whether CLIENT PAUSE holds this request now: every request under PAUSE ALL; under
-/// PAUSE WRITE the commands that may write, and EXEC of a transaction that queued one
+/// PAUSE WRITE the commands that may write or replicate (PUBLISH), and EXEC of a transaction that queued one
 /// (queueing itself is not held), as in Redis.
 pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -> bool {
     use redistill_store::Clock as _;
@@ -382,13 +384,15 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -
         Ok(resolved) | Err(Unresolved::ContainerArity(resolved)) => resolved.command,
         Err(_) => return false,
     };
+    // What a replica would be sent: writes, and PUBLISH.
+    let replicated = Flags::WRITE | Flags::MAY_REPLICATE;
     match &client.tx.queue {
         Some(queue) if command.has(Flags::RUNS_QUEUE) => queue.iter().any(|q| {
             let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
-            lookup_request(&args).is_some_and(|c| c.has(Flags::WRITE))
+            lookup_request(&args).is_some_and(|c| c.flags.intersects(replicated))
         }),
         Some(_) => false,
-        None => command.has(Flags::WRITE),
+        None => command.flags.intersects(replicated),
     }
 }
 
@@ -502,6 +506,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     if monitoring && let Some(refused) = monitor::refuses(ctx, command) {
         return reject(ctx, slot, refused);
     }
+    if let Some(refused) = pubsub::refuses(ctx, command) {
+        return reject(ctx, slot, refused);
+    }
     if shared.persistence.loading().active() && refused_while_loading(ctx.client, command) {
         return reject(ctx, slot, crate::loading::LOADING_ERROR.into());
     }
@@ -523,6 +530,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         ctx.client.timing_mark = None;
         None
     };
+    let reply_at = ctx.out.len();
     let result = if ctx.client.no_touch && !command.has(Flags::TOUCHES_ANYWAY) {
         redistill_store::Store::without_touching(|| (command.handler)(ctx, args))
     } else {
@@ -531,6 +539,10 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     let failed = result.is_err();
     if let Err(error) = result {
         reply_error(ctx, &error, Some(command));
+    }
+    // Before the MONITOR line of this command, which comes after its reply.
+    if !ctx.client.subscriptions.is_empty() {
+        pubsub::place_own_messages(ctx, reply_at);
     }
     let took = started.map(|s| {
         let now = Instant::now();
@@ -715,6 +727,7 @@ pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
         shared.blocking.cancel(&waiter);
     }
     monitor::stop(shared, client, None);
+    pubsub::drop_all(shared, client);
     if let Some(outbox) = client.outbox.take() {
         outbox.close();
     }
