@@ -331,6 +331,8 @@ pub(crate) fn build_shared(
         monitors: crate::monitors::Monitors::default(),
         blocking,
         active_expire: AtomicBool::new(true),
+        scripting: crate::script::Scripting::new()
+            .map_err(|e| io::Error::other(format!("cannot start the Lua engine: {e}")))?,
     };
     shared.refresh_limits(&shared.config.read());
     Ok(shared)

@@ -59,6 +59,8 @@ pub(crate) struct Shared {
     pub blocking: Arc<Blocking>,
     /// The housekeeping thread reclaims expired keys (off after DEBUG SET-ACTIVE-EXPIRE 0).
     pub active_expire: AtomicBool,
+    /// Lua scripts and functions (see `script`).
+    pub scripting: crate::script::Scripting,
 }
 
 /// The normal class's output buffer limits in bytes and seconds; 0 for none.
@@ -104,6 +106,9 @@ impl Shared {
         limits
             .soft_seconds
             .store(normal.soft_limit_seconds, Ordering::Relaxed);
+        self.scripting
+            .busy
+            .set_threshold(config.server.busy_reply_threshold);
         self.slowlog.configure(
             config.server.slowlog_log_slower_than,
             config.server.slowlog_max_len,

@@ -25,6 +25,7 @@ mod connection;
 mod debug;
 mod diagnostics;
 mod dump;
+mod functions;
 mod geo;
 mod hashes;
 mod hyperloglog;
@@ -36,6 +37,7 @@ mod monitor;
 mod persistence;
 mod reply;
 mod scan;
+mod scripting;
 mod server;
 mod sets;
 mod sort;
@@ -46,6 +48,7 @@ mod zset_args;
 mod zsets;
 
 pub(crate) use config::apply_memory;
+pub(crate) use scripting::{GateOutcome, execute_while_busy, gate_or_busy};
 
 pub(crate) use reply::{Answer, Reply};
 pub(crate) use table::{Command, Flags};
@@ -170,6 +173,8 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(diagnostics::COMMANDS)
         .chain(monitor::COMMANDS)
         .chain(dump::COMMANDS)
+        .chain(scripting::COMMANDS)
+        .chain(functions::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.

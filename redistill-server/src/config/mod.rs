@@ -182,6 +182,10 @@ pub struct ServerConfig {
     pub slowlog_log_slower_than: i64,
     /// Entries the SLOWLOG keeps (`slowlog_max_len`, default 128 as in Redis).
     pub slowlog_max_len: u64,
+    /// Milliseconds a script runs before other clients are answered `-BUSY`
+    /// (`busy_reply_threshold`, Redis's `busy-reply-threshold` or `lua-time-limit`,
+    /// default 5000).
+    pub busy_reply_threshold: u64,
 }
 
 impl Default for ServerConfig {
