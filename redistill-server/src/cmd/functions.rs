@@ -190,7 +190,7 @@ fn function_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             let names = function.flags.names();
             reply.set(names.len());
             for flag in names {
-                reply.bulk(flag.as_bytes());
+                reply.simple(flag.as_bytes());
             }
         }
         if with_code {
