@@ -45,6 +45,16 @@ pub(super) const RW_KEYS: &[KeySpec] = &[KeySpec::new(
 pub(super) const RO_KEYS: &[KeySpec] =
     &[KeySpec::new(key_flags!(RO | ACCESS), BeginSearch::Index(2), KEYNUM).notes(RO_NOTE)];
 
+/// EVALSHA's and EVALSHA_RO's: the same, without Redis's note.
+const RW_KEYS_SHA: &[KeySpec] = &[KeySpec::new(
+    key_flags!(RW | ACCESS | UPDATE),
+    BeginSearch::Index(2),
+    KEYNUM,
+)];
+
+const RO_KEYS_SHA: &[KeySpec] =
+    &[KeySpec::new(key_flags!(RO | ACCESS), BeginSearch::Index(2), KEYNUM)];
+
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("eval", -3, eval)
         .flags(flags!(
@@ -57,7 +67,7 @@ pub(super) static COMMANDS: &[Command] = &[
             NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | OWN_GATES
         ))
         .acl(acl!(SCRIPTING))
-        .keys(RW_KEYS),
+        .keys(RW_KEYS_SHA),
     Command::new("eval_ro", -3, eval_ro)
         .flags(flags!(
             READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | OWN_GATES
@@ -69,7 +79,7 @@ pub(super) static COMMANDS: &[Command] = &[
             READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | OWN_GATES
         ))
         .acl(acl!(SCRIPTING))
-        .keys(RO_KEYS),
+        .keys(RO_KEYS_SHA),
     Command::new("script", -2, super::no_subcommand).subcommands(SCRIPT),
 ];
 
