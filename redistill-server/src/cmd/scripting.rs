@@ -52,8 +52,11 @@ const RW_KEYS_SHA: &[KeySpec] = &[KeySpec::new(
     KEYNUM,
 )];
 
-const RO_KEYS_SHA: &[KeySpec] =
-    &[KeySpec::new(key_flags!(RO | ACCESS), BeginSearch::Index(2), KEYNUM)];
+const RO_KEYS_SHA: &[KeySpec] = &[KeySpec::new(
+    key_flags!(RO | ACCESS),
+    BeginSearch::Index(2),
+    KEYNUM,
+)];
 
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("eval", -3, eval)
