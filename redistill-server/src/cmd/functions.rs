@@ -27,6 +27,9 @@ static FUNCTION: &[Command] = &[
         .flags(flags!(WRITE | NOSCRIPT))
         .acl(acl!(SCRIPTING))
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    Command::sub("function", "dump", 2, function_dump)
+        .flags(flags!(NOSCRIPT))
+        .acl(acl!(SCRIPTING)),
     Command::sub("function", "flush", -2, function_flush)
         .flags(flags!(WRITE | NOSCRIPT))
         .acl(acl!(SCRIPTING))
@@ -43,6 +46,10 @@ static FUNCTION: &[Command] = &[
         .acl(acl!(SCRIPTING))
         .tips(&["nondeterministic_output_order"]),
     Command::sub("function", "load", -3, function_load)
+        .flags(flags!(WRITE | DENYOOM | NOSCRIPT))
+        .acl(acl!(SCRIPTING))
+        .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
+    Command::sub("function", "restore", -3, function_restore)
         .flags(flags!(WRITE | DENYOOM | NOSCRIPT))
         .acl(acl!(SCRIPTING))
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
@@ -113,6 +120,57 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .map_err(super::CommandError::from)?;
     drop(state);
     ctx.reply().bulk(name.as_bytes());
+    Ok(())
+}
+
+fn function_dump(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    let payload = functions::dump(&ctx.shared.scripting.state.lock().libraries);
+    ctx.reply().bulk(&payload);
+    Ok(())
+}
+
+/// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]: every library of the payload loads, or
+/// none does.
+fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    #[derive(PartialEq)]
+    enum Policy {
+        Flush,
+        Append,
+        Replace,
+    }
+    let policy = match args.get(3) {
+        None => Policy::Append,
+        Some(p) if args.len() == 4 && p.eq_ignore_ascii_case(b"flush") => Policy::Flush,
+        Some(p) if args.len() == 4 && p.eq_ignore_ascii_case(b"append") => Policy::Append,
+        Some(p) if args.len() == 4 && p.eq_ignore_ascii_case(b"replace") => Policy::Replace,
+        Some(_) => {
+            return Err(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+                    .into(),
+            );
+        }
+    };
+    let codes = functions::undump(args[2]).map_err(super::CommandError::from)?;
+    let shared = ctx.shared;
+    let mut state = shared.scripting.state.lock();
+    let mut next = if policy == Policy::Flush {
+        functions::Libraries::default()
+    } else {
+        state.libraries.clone()
+    };
+    for code in &codes {
+        let (name, library) =
+            functions::load(&state.engine, code).map_err(super::CommandError::from)?;
+        if policy != Policy::Replace && next.libraries.contains_key(&name) {
+            // RESTORE names the library without FUNCTION LOAD's quotes.
+            return Err(fail(format_args!("ERR Library {name} already exists")));
+        }
+        next.add(name, library, policy == Policy::Replace)
+            .map_err(super::CommandError::from)?;
+    }
+    state.libraries = next;
+    drop(state);
+    ctx.reply().ok();
     Ok(())
 }
 

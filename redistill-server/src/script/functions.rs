@@ -15,6 +15,7 @@ use super::cache::ScriptFlags;
 use super::engine::Engine;
 
 /// A registered function.
+#[derive(Clone)]
 pub(crate) struct LibFunction {
     pub function: Function,
     pub description: Option<Vec<u8>>,
@@ -22,13 +23,14 @@ pub(crate) struct LibFunction {
 }
 
 /// A loaded library: its code and its functions.
+#[derive(Clone)]
 pub(crate) struct Library {
     pub code: Vec<u8>,
     pub functions: BTreeMap<String, LibFunction>,
 }
 
 /// Every library, by name, and which library each function belongs to.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct Libraries {
     pub libraries: BTreeMap<String, Library>,
     /// Function name to library name.
@@ -320,4 +322,97 @@ impl Libraries {
     pub fn code_bytes(&self) -> usize {
         self.libraries.values().map(|l| l.code.len() + 200).sum()
     }
+}
+
+/// RDB's opcode before each library in a FUNCTION DUMP payload.
+const FUNCTION_OPCODE: u8 = 0xF5;
+
+/// FUNCTION DUMP's payload: each library's code as RDB writes it after its opcode, then
+/// Redis's RDB version and CRC-64 footer, so that Redis restores it too.
+pub(crate) fn dump(libraries: &Libraries) -> Vec<u8> {
+    use redistill_persist::rdb::{Layout, encode_dump_with};
+    let mut out = Vec::new();
+    for library in libraries.libraries.values() {
+        let value = redistill_persist::Value::String(bytes::Bytes::copy_from_slice(&library.code));
+        // `[type][string][version][crc]`: the string is what follows the opcode.
+        let single = encode_dump_with(&value, Layout::Packed, true);
+        out.push(FUNCTION_OPCODE);
+        out.extend_from_slice(&single[1..single.len() - 10]);
+    }
+    out.extend_from_slice(&10u16.to_le_bytes());
+    let crc = redistill_persist::rdb::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+const BAD_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
+
+/// The library codes in a FUNCTION DUMP payload, or the error to reply.
+pub(crate) fn undump(payload: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    let body = redistill_persist::rdb::verify_dump(payload).map_err(|_| BAD_PAYLOAD.to_string())?;
+    let mut codes = Vec::new();
+    let mut pos = 0;
+    while pos < body.len() {
+        if body[pos] != FUNCTION_OPCODE {
+            return Err("ERR given type is not a function".into());
+        }
+        pos += 1;
+        let len = encoded_string_len(&body[pos..]).ok_or(BAD_PAYLOAD)?;
+        let mut single = vec![0u8];
+        single.extend_from_slice(&body[pos..pos + len]);
+        pos += len;
+        match redistill_persist::rdb::decode_value(&single) {
+            Ok(redistill_persist::Value::String(code)) => codes.push(code.to_vec()),
+            Ok(redistill_persist::Value::Integer(n)) => codes.push(n.to_string().into_bytes()),
+            _ => return Err(BAD_PAYLOAD.into()),
+        }
+    }
+    Ok(codes)
+}
+
+/// An RDB length at the start of `bytes`: the value (or the special encoding's number,
+/// flagged) and the bytes it takes.
+fn rdb_len(bytes: &[u8]) -> Option<(u64, bool, usize)> {
+    let first = *bytes.first()?;
+    match first >> 6 {
+        0 => Some((u64::from(first & 0x3F), false, 1)),
+        1 => Some((
+            (u64::from(first & 0x3F) << 8) | u64::from(*bytes.get(1)?),
+            false,
+            2,
+        )),
+        3 => Some((u64::from(first & 0x3F), true, 1)),
+        _ => match first {
+            0x80 => {
+                let b: [u8; 4] = bytes.get(1..5)?.try_into().ok()?;
+                Some((u64::from(u32::from_be_bytes(b)), false, 5))
+            }
+            0x81 => {
+                let b: [u8; 8] = bytes.get(1..9)?.try_into().ok()?;
+                Some((u64::from_be_bytes(b), false, 9))
+            }
+            _ => None,
+        },
+    }
+}
+
+/// How many bytes the RDB string at the start of `bytes` takes.
+fn encoded_string_len(bytes: &[u8]) -> Option<usize> {
+    let (n, special, head) = rdb_len(bytes)?;
+    let total = if special {
+        match n {
+            0 => head + 1,
+            1 => head + 2,
+            2 => head + 4,
+            3 => {
+                let (compressed, _, a) = rdb_len(&bytes[head..])?;
+                let (_, _, b) = rdb_len(&bytes[head + a..])?;
+                head + a + b + usize::try_from(compressed).ok()?
+            }
+            _ => return None,
+        }
+    } else {
+        head + usize::try_from(n).ok()?
+    };
+    (total <= bytes.len()).then_some(total)
 }
