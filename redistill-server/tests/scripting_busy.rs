@@ -95,6 +95,35 @@ fn a_looping_script_is_busy_for_others_until_script_kill() {
 }
 
 #[test]
+fn script_kill_stops_loops_in_coroutines_and_under_pcall() {
+    let server = server();
+    let mut runner = Conn::open(&server);
+    let mut other = Conn::open(&server);
+    for script in [
+        "local co = coroutine.wrap(function() while true do end end) co()",
+        "while true do pcall(function() while true do end end) end",
+    ] {
+        runner.send(&["EVAL", script, "0"]);
+        wait_busy(&mut other);
+        assert_eq!(other.call(&["SCRIPT", "KILL"]), "+OK");
+        let reply = runner.line();
+        assert!(
+            reply.starts_with("-ERR Script killed by user with SCRIPT KILL..."),
+            "{script}: {reply}"
+        );
+    }
+    // The state is usable again, at full speed.
+    assert_eq!(
+        runner.call(&[
+            "EVAL",
+            "local s = 0 for i = 1, 1000000 do s = s + i end return s",
+            "0"
+        ]),
+        ":500000500000"
+    );
+}
+
+#[test]
 fn a_function_is_killed_with_function_kill() {
     let server = server();
     let mut runner = Conn::open(&server);

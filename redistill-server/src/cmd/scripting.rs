@@ -316,7 +316,9 @@ pub(super) fn run_script(ctx: &mut Ctx<'_>, state: &mut State, run: &Run<'_, '_>
             engine.runner.call::<(bool, Value)>(run.function.clone())
         }
     });
-    busy.finish();
+    if busy.finish() {
+        let _ = engine.reset_hook();
+    }
     let wrote = calls.borrow().wrote;
     let outcome = match result {
         Ok((true, value)) => {

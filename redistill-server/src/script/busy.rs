@@ -66,10 +66,10 @@ impl Busy {
         self.running.store(true, Ordering::Release);
     }
 
-    /// The running script has ended.
-    pub fn finish(&self) {
+    /// The running script has ended; whether it was asked to stop.
+    pub fn finish(&self) -> bool {
         self.running.store(false, Ordering::Release);
-        self.stop.store(STOP_NONE, Ordering::Relaxed);
+        self.stop.swap(STOP_NONE, Ordering::Relaxed) != STOP_NONE
     }
 
     /// The running script has written.

@@ -109,6 +109,28 @@ pub(crate) struct Engine {
     pub runner: Function,
     /// Makes a read-only view of a table (for the libraries registered later).
     protect: Function,
+    /// The run state the hook checks.
+    busy: Arc<Busy>,
+}
+
+/// Installs the hook that checks for a stop request every [`HOOK_INSTRUCTIONS`]
+/// instructions, in every coroutine too. Once a stop is requested it checks on every line,
+/// so that a `pcall` catching the error does not keep the script running.
+fn install_hook(lua: &Lua, busy: &Arc<Busy>) -> mlua::Result<()> {
+    let counting = Arc::clone(busy);
+    lua.set_global_hook(
+        HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+        move |lua, _| {
+            if let Err(e) = counting.check() {
+                let every_line = Arc::clone(&counting);
+                lua.set_global_hook(HookTriggers::EVERY_LINE, move |_, _| {
+                    every_line.check().map(|()| VmState::Continue)
+                })?;
+                return Err(e);
+            }
+            Ok(VmState::Continue)
+        },
+    )
 }
 
 impl Engine {
@@ -186,12 +208,9 @@ impl Engine {
             }
         }
         lua.set_memory_limit(MEMORY_LIMIT)?;
-        let hook_busy = Arc::clone(&busy);
-        lua.set_hook(
-            HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
-            move |_, _| hook_busy.check().map(|()| VmState::Continue),
-        )?;
+        install_hook(&lua, &busy)?;
         Ok(Engine {
+            busy,
             lua,
             globals,
             env,
@@ -216,6 +235,11 @@ impl Engine {
     /// The function that makes a read-only view of a table.
     pub fn protect_fn(&self) -> Function {
         self.protect.clone()
+    }
+
+    /// Puts the counting hook back after a script was stopped.
+    pub fn reset_hook(&self) -> mlua::Result<()> {
+        install_hook(&self.lua, &self.busy)
     }
 
     /// Lua's memory in bytes (`used_memory_vm_eval`).
