@@ -72,6 +72,7 @@ fn fcall_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn fcall_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], read_only: bool) -> CommandResult {
+    super::monitor::feed_script_call(ctx, args);
     let (keys, argv) = keys_and_args(args)?;
     let shared = ctx.shared;
     let _gates = (!ctx.client.tx.in_exec).then(|| shared.every_gate());

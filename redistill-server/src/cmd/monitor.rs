@@ -72,6 +72,19 @@ pub(super) fn feed(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
         .for_each(|outbox| shared.push(outbox, &line));
 }
 
+/// Shows EVAL, EVALSHA and FCALL (flagged `skip_monitor`) before they run, as Redis does,
+/// so that the commands their script runs follow them.
+pub(super) fn feed_script_call(ctx: &Ctx<'_>, args: &[&[u8]]) {
+    let shared = ctx.shared;
+    if !shared.monitors.any() {
+        return;
+    }
+    let line = line(ctx.client, args, &[]);
+    shared
+        .monitors
+        .for_each(|outbox| shared.push(outbox, &line));
+}
+
 /// [`feed`] for a command a script ran: Redis shows `lua` where the client's address is.
 pub(super) fn feed_from_script(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
     let redacted = std::mem::take(&mut ctx.client.redacted);

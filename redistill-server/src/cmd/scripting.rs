@@ -178,6 +178,7 @@ fn load_script(state: &mut State, sha: &str, body: &[u8]) -> Result<ScriptFlags,
 }
 
 fn eval_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, read_only: bool) -> CommandResult {
+    super::monitor::feed_script_call(ctx, args);
     let (keys, argv) = keys_and_args(args)?;
     let shared = ctx.shared;
     let _gates = (!ctx.client.tx.in_exec).then(|| shared.every_gate());
