@@ -72,6 +72,7 @@ mod pause;
 mod persistence;
 mod push;
 mod rss;
+mod script_libs;
 mod server;
 mod shared;
 mod shutdown;

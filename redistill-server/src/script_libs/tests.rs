@@ -1,0 +1,1 @@
+//! Unit and property tests for the script libraries.
