@@ -70,7 +70,7 @@ pub(super) fn module(lib: &Builder<'_>) -> mlua::Result<Table> {
 
 /// LuaBitOp's `barg`: the number's low 32 bits after adding 2^52 + 2^51, which rounds it
 /// to an integer, ties to even.
-fn bits(args: &Args<'_>, n: usize) -> Result<u32, super::Fail> {
+fn bits(args: &Args, n: usize) -> Result<u32, super::Fail> {
     let x = args.number(n)?;
     #[allow(clippy::cast_possible_truncation)]
     Ok((x + 6_755_399_441_055_744.0).to_bits() as u32)
@@ -85,13 +85,13 @@ fn result(b: u32) -> Outcome {
     one(num(f64::from(signed(b))))
 }
 
-fn unary(name: &str, a: MultiValue, op: impl Fn(u32) -> u32) -> Outcome {
+fn unary(name: &'static str, a: MultiValue, op: impl Fn(u32) -> u32) -> Outcome {
     let args = Args::new(name, a);
     result(op(bits(&args, 1)?))
 }
 
 /// `band`/`bor`/`bxor`: the first argument, then the others from the last backwards.
-fn fold(name: &str, a: MultiValue, op: impl Fn(u32, u32) -> u32) -> Outcome {
+fn fold(name: &'static str, a: MultiValue, op: impl Fn(u32, u32) -> u32) -> Outcome {
     let args = Args::new(name, a);
     let mut b = bits(&args, 1)?;
     for i in (2..=args.len()).rev() {
@@ -100,7 +100,7 @@ fn fold(name: &str, a: MultiValue, op: impl Fn(u32, u32) -> u32) -> Outcome {
     result(b)
 }
 
-fn shift(name: &str, a: MultiValue, op: impl Fn(u32, u32) -> u32) -> Outcome {
+fn shift(name: &'static str, a: MultiValue, op: impl Fn(u32, u32) -> u32) -> Outcome {
     let args = Args::new(name, a);
     let b = bits(&args, 1)?;
     let n = bits(&args, 2)? & 31;

@@ -173,7 +173,7 @@ pub(super) fn module(lib: &Builder<'_>) -> mlua::Result<Table> {
 }
 
 /// `json_verify_arg_count`.
-fn check_arg_count(args: &Args<'_>, n: usize) -> Result<(), Fail> {
+fn check_arg_count(args: &Args, n: usize) -> Result<(), Fail> {
     if args.len() > n {
         return args.error(n + 1, "found too many arguments");
     }
@@ -182,7 +182,7 @@ fn check_arg_count(args: &Args<'_>, n: usize) -> Result<(), Fail> {
 
 /// `json_integer_option`: sets `setting` from argument `n` unless nil; the current value.
 fn integer_option(
-    args: &Args<'_>,
+    args: &Args,
     n: usize,
     setting: &mut i32,
     min: i32,
@@ -204,7 +204,7 @@ fn integer_option(
 /// `off`/`on`); the current value, as a boolean when it is 0 or `bool_true`.
 fn enum_option(
     lua: &Lua,
-    args: &Args<'_>,
+    args: &Args,
     n: usize,
     setting: &mut usize,
     options: Option<&[&str]>,

@@ -470,7 +470,7 @@ fn decode(lua: &Lua, c: &mut Cursor<'_>, top: usize) -> Result<Value, Stop> {
 
 /// `mp_unpack_full`: decodes up to `limit` values from `offset` (both 0: all values, and
 /// no offset result).
-fn unpack_full(lua: &Lua, args: &Args<'_>, limit: i32, offset: i32) -> Outcome {
+fn unpack_full(lua: &Lua, args: &Args, limit: i32, offset: i32) -> Outcome {
     let data = args.bytes(1)?;
     let decode_all = limit == 0 && offset == 0;
     if offset < 0 || limit < 0 {

@@ -2,11 +2,29 @@
 //! `cmsgpack` (lua-cmsgpack 0.4.0), `bit` (LuaBitOp 1.0.2) and `struct`.
 //!
 //! Each is written in Rust over mlua and answers as the C library Redis embeds does,
-//! byte for byte: the same encodings, the same number formatting and the same error texts.
-//! A library function raises its errors as plain Lua strings without a position, as a C
-//! function's `luaL_error` does, so that `pcall` in a script sees the text Redis's scripts
-//! see. Argument errors name the function by its field name (`bad argument #1 to 'band'
-//! (...)`), as Lua does for the usual `bit.band(x)` call.
+//! byte for byte: the same encodings, the same number formatting and the same error texts
+//! (`tests/script_libs.rs` compares them with redis-server's EVAL). Errors reach Lua as
+//! plain strings, as a C function's `luaL_error` raises them: after the calling Lua code's
+//! position (`user_script:1: `), and argument errors name the function as its caller did
+//! (`bad argument #1 to 'band' (...)`, `'?'` under a direct `pcall`).
+//!
+//! Settings (`cjson.encode_max_depth(n)` and the like) belong to the Lua state, so they
+//! last from one script to the next, as in Redis; each `cjson.new()` has its own.
+//!
+//! Walks over nested data use explicit stacks and keep their tables in Lua, never deep
+//! Rust recursion or many live mlua references (mlua allows about 8000), and replay the C
+//! libraries' Lua stack limits, so that deep or wide input fails with Redis's errors.
+//!
+//! Known differences, all at the edges:
+//! - each function is a small Lua wrapper around the Rust code (so that errors are plain
+//!   strings); a Lua function that tail-calls a library function (`return
+//!   cjson.decode(s)`) has its frame replaced, so an error then carries no position and
+//!   an argument error names the function `'?'`, where Redis gives both;
+//! - `cmsgpack.unpack` and `struct.unpack` return at most 7997 values (Lua's `unpack`
+//!   limit) where Redis returns up to 7999;
+//! - `cjson.encode_keep_buffer` keeps its setting but there is no buffer to keep.
+//!
+//! Making the tables read-only, as Redis 7.0 does for scripts, is the engine's part.
 
 mod bit;
 mod cjson;
@@ -36,6 +54,14 @@ pub(super) enum Fail {
     /// An error the script sees, raised as `luaL_error` raises it: this text after the
     /// calling Lua code's position (`user_script:1: `), when a Lua function called.
     Script(String),
+    /// A bad argument, reported as `luaL_argerror` does: `bad argument #n to 'f' (message)`
+    /// where `f` is the name the caller used for the function (`name` when no Lua code
+    /// called it).
+    Arg {
+        n: usize,
+        name: &'static str,
+        message: String,
+    },
     /// An error the script sees, raised as this text alone (what the Lua core raises from
     /// inside a C function, such as an invalid table key).
     Bare(String),
@@ -120,9 +146,13 @@ pub(super) fn fail<T>(message: impl Into<String>) -> Result<T, Fail> {
     Err(Fail::Script(message.into()))
 }
 
-/// `luaL_argerror`'s text: `bad argument #n to 'name' (message)`.
-pub(super) fn arg_fail<T>(n: usize, name: &str, message: &str) -> Result<T, Fail> {
-    fail(format!("bad argument #{n} to '{name}' ({message})"))
+/// `luaL_argerror`: argument `n` of the function `name` is wrong because of `message`.
+pub(super) fn arg_fail<T>(n: usize, name: &'static str, message: &str) -> Result<T, Fail> {
+    Err(Fail::Arg {
+        n,
+        name,
+        message: message.to_owned(),
+    })
 }
 
 /// Lua's own type name for a value, `no value` for a missing argument.
@@ -142,13 +172,13 @@ pub(super) fn type_name(value: Option<&Value>) -> &'static str {
 }
 
 /// A function's arguments, read the way the Lua C API reads a C function's stack.
-pub(super) struct Args<'a> {
-    pub(super) name: &'a str,
+pub(super) struct Args {
+    pub(super) name: &'static str,
     pub(super) values: Vec<Value>,
 }
 
-impl<'a> Args<'a> {
-    pub(super) fn new(name: &'a str, args: MultiValue) -> Self {
+impl Args {
+    pub(super) fn new(name: &'static str, args: MultiValue) -> Self {
         Args {
             name,
             values: args.into_vec(),
@@ -513,6 +543,13 @@ impl<'l> Builder<'l> {
                     Value::Boolean(false),
                     Value::String(lua.create_string(format!("{}{message}", where_called(lua)))?),
                 ])),
+                Err(Fail::Arg { n, name, message }) => {
+                    let text = arg_error_text(lua, n, name, &message);
+                    Ok(MultiValue::from_vec(vec![
+                        Value::Boolean(false),
+                        Value::String(lua.create_string(format!("{}{text}", where_called(lua)))?),
+                    ]))
+                }
                 Err(Fail::Bare(message)) => Ok(MultiValue::from_vec(vec![
                     Value::Boolean(false),
                     Value::String(lua.create_string(message)?),
@@ -535,6 +572,32 @@ fn where_called(lua: &Lua) -> String {
     })
     .flatten()
     .unwrap_or_default()
+}
+
+/// `luaL_argerror`'s text. The function's name is the one its caller used, as Lua finds
+/// it from the calling instruction (`band` for `bit.band(x)`, `?` when `pcall` called it);
+/// a method call does not count `self`.
+fn arg_error_text(lua: &Lua, n: usize, fallback: &str, message: &str) -> String {
+    let names = lua.inspect_stack(1, |d| {
+        let names = d.names();
+        (
+            names.name.map(std::borrow::Cow::into_owned),
+            names.name_what,
+        )
+    });
+    let Some((name, what)) = names else {
+        return format!("bad argument #{n} to '{fallback}' ({message})");
+    };
+    let mut n = n;
+    if what == Some("method") {
+        n = n.saturating_sub(1);
+        if n == 0 {
+            let name = name.as_deref().unwrap_or("?");
+            return format!("calling '{name}' on bad self ({message})");
+        }
+    }
+    let name = name.as_deref().unwrap_or("?");
+    format!("bad argument #{n} to '{name}' ({message})")
 }
 
 /// One value as a function result.

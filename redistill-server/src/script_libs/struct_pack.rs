@@ -97,7 +97,7 @@ impl Format<'_> {
     }
 
     /// `controloptions`: endianness, alignment, space; anything else is an error.
-    fn control(&mut self, args: &Args<'_>, opt: u8, h: &mut Header) -> Result<(), Fail> {
+    fn control(&mut self, args: &Args, opt: u8, h: &mut Header) -> Result<(), Fail> {
         match opt {
             b' ' => Ok(()),
             b'>' => {
