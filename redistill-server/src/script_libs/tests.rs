@@ -301,3 +301,17 @@ fn wide_and_deep_values_stay_within_mluas_reference_bound() {
         .expect("deep values");
     assert_eq!(deep, "[[[");
 }
+
+#[test]
+fn many_string_arguments_do_not_exhaust_references() {
+    let lua = state();
+    let n: i64 = lua
+        .load(
+            "local t = {} for i = 1, 7900 do t[i] = 's' .. i end
+             local packed = cmsgpack.pack(unpack(t))
+             return select('#', cmsgpack.unpack(packed))",
+        )
+        .eval()
+        .expect("many arguments");
+    assert_eq!(n, 7900);
+}
