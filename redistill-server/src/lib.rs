@@ -73,6 +73,7 @@ mod persistence;
 mod push;
 mod rss;
 mod script;
+mod script_libs;
 mod server;
 mod shared;
 mod shutdown;

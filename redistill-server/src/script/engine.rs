@@ -248,10 +248,9 @@ impl Engine {
     }
 }
 
-/// Sets Redis's extra Lua libraries as globals, when the server has them.
-#[allow(clippy::unnecessary_wraps)]
-fn register_libraries(_lua: &Lua) -> mlua::Result<()> {
-    Ok(())
+/// Sets Redis's extra Lua libraries (cjson, cmsgpack, bit, struct) as globals.
+fn register_libraries(lua: &Lua) -> mlua::Result<()> {
+    crate::script_libs::register(lua)
 }
 
 /// The compiler's message without mlua's decoration.
@@ -356,7 +355,9 @@ fn locate(lua: &Lua, table: Table) -> mlua::Result<Table> {
         let Some((what, source, line)) = frame else {
             break;
         };
-        if what == "C" || source.as_deref() == Some(INTERNAL_SOURCE) {
+        // Only scripts' and libraries' own code (`@user_script`, `@user_function`) counts:
+        // not C functions, the engine's chunks, nor the Lua libraries' wrappers.
+        if what == "C" || source.as_deref().is_none_or(|s| s.starts_with('=')) {
             continue;
         }
         table.raw_set("source", source.unwrap_or_default())?;
