@@ -235,6 +235,8 @@ impl Server {
     pub fn shutdown(self) -> Totals {
         let shared = Arc::clone(&self.shared);
         shared.shutdown.store(true, Ordering::SeqCst);
+        // A script still running would keep its worker from ever stopping.
+        shared.scripting.busy.stop_for_shutdown();
         let _ = self.acceptor_waker.wake();
         for worker in &self.workers {
             worker.wake();
