@@ -34,6 +34,9 @@
 #                                    the dense registers and a fresh estimate each time; unpipelined
 #                                    only, since at some 10,000 a second a pipelined run of 4x
 #                                    REQUESTS takes minutes)
+#        scripts/bench.sh scripting  EVALSHA of a script of one GET (EVALSHA_GET) and of ten GETs
+#                                    (EVALSHA_10), FCALL of the same as functions (FCALL_GET,
+#                                    FCALL_10), on keys of the GET rows' keyspace
 #        scripts/bench.sh geo        on a sorted set `geo` of GEO_POINTS (1,000,000) points spread over
 #                                    2 by 2 degrees around 14,38: GEOSEARCH (FROMLONLAT 14 38 BYRADIUS
 #                                    1 km: about 80 points), and SORT_10K: SORT of a list `sortlist`
@@ -75,6 +78,15 @@ SORT_REQUESTS=${SORT_REQUESTS:-2000}
 if [[ ${1:-} == geo ]]; then DEFAULT_WORKLOADS=$GEO_WORKLOADS; fi
 PUBSUB_WORKLOADS="PUBLISH:1:1:64 PUBLISH:1:16:64 PUBLISH:100:16:64 PUBLISH:1000:16:64"
 if [[ ${1:-} == pubsub ]]; then DEFAULT_WORKLOADS=$PUBSUB_WORKLOADS; fi
+SCRIPTING_WORKLOADS="EVALSHA_GET:50:1:3 EVALSHA_10:50:1:3 FCALL_GET:50:1:3 FCALL_10:50:1:3 EVALSHA_GET:50:16:3 EVALSHA_10:50:16:3 FCALL_GET:50:16:3 FCALL_10:50:16:3"
+if [[ ${1:-} == scripting ]]; then DEFAULT_WORKLOADS=$SCRIPTING_WORKLOADS; fi
+SCRIPT_GET='return redis.call("GET", KEYS[1])'
+SCRIPT_10='local v for i = 1, 10 do v = redis.call("GET", KEYS[1]) end return v'
+SCRIPT_LIBRARY='#!lua name=bench
+redis.register_function("get1", function(keys) return redis.call("GET", keys[1]) end)
+redis.register_function("get10", function(keys) local v for i = 1, 10 do v = redis.call("GET", keys[1]) end return v end)'
+SHA_GET=$(printf '%s' "$SCRIPT_GET" | sha1sum | cut -d' ' -f1)
+SHA_10=$(printf '%s' "$SCRIPT_10" | sha1sum | cut -d' ' -f1)
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
 if [[ $WORKLOADS == *BIT* ]]; then cargo build --release --quiet -p redistill-server --example bitmap_load; fi
@@ -102,6 +114,12 @@ run() {
   esac
   if [[ $label == *big* ]]; then what=($label); keyspace=$BIG_ZSET; fi
   if [[ $cmd == DUMP_* ]]; then label="DUMP dump:${cmd#DUMP_}"; what=($label); fi
+  case $cmd in  # scripts and functions, loaded on both servers before the rows run
+    EVALSHA_GET) label="EVALSHA $SHA_GET 1 key:__rand_int__"; what=($label) ;;
+    EVALSHA_10) label="EVALSHA $SHA_10 1 key:__rand_int__"; what=($label) ;;
+    FCALL_GET) label="FCALL get1 1 key:__rand_int__"; what=($label) ;;
+    FCALL_10) label="FCALL get10 1 key:__rand_int__"; what=($label) ;;
+  esac
   case $cmd in  # HyperLogLogs: one key of random elements, many small ones, counts
     PFADD) label="PFADD hll ele:__rand_int__"; what=($label) ;;
     PFADD_SPARSE) label="PFADD hll:__rand_int__ ele:__rand_int__"; what=($label) ;;
@@ -154,6 +172,14 @@ printf '|%s|\n' "--------------------------|--------------|-----------|---------
 for w in $WORKLOADS; do
   IFS=: read -r cmd c p d <<<"$w"
   n=$REQUESTS; [[ $cmd == SORT_10K ]] && n=$SORT_REQUESTS; (( p > 1 )) && n=$((n * 4))
+  if [[ $cmd == EVALSHA_* || $cmd == FCALL_* ]]; then  # the scripts, and values to GET
+    for port in "$REDIS_PORT" "$OURS_PORT"; do
+      redis-cli -p "$port" SCRIPT LOAD "$SCRIPT_GET" >/dev/null
+      redis-cli -p "$port" SCRIPT LOAD "$SCRIPT_10" >/dev/null
+      redis-cli -p "$port" FUNCTION LOAD REPLACE "$SCRIPT_LIBRARY" >/dev/null
+      taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -c 50 -P 64 -d "$d" -r "$KEYSPACE" -n $((KEYSPACE * 10)) -q >/dev/null
+    done
+  fi
   if [[ $cmd == GET ]]; then  # GETs should hit values of the workload's size
     for port in "$REDIS_PORT" "$OURS_PORT"; do
       taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -t set -c 50 -P 64 -d "$d" -r "$KEYSPACE" -n $((KEYSPACE * 10)) -q >/dev/null

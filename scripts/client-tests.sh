@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs real Redis clients against a redistill server: redis-py (with hiredis), ioredis
+# Runs real Redis clients against a redistill server: redis-py (with hiredis; also Lock
+# and register_script on Lua scripts), ioredis (also defineCommand)
 # (both also as a leaderboard, a rate limiter and a delayed-job queue on sorted sets;
 # redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE; both with Pub/Sub,
 # redis-py also with a keyspace-notification listener for keys expiring on their own),

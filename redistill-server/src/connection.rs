@@ -610,10 +610,15 @@ impl Connection {
                     return;
                 }
                 self.next_request += 1;
+                let mut busy = None;
                 if cmd::takes_all_gates(&lookup) {
                     gate = None;
+                    busy = shared.scripting.busy.busy();
                 } else if gate.is_none() {
-                    gate = Some(shared.gates[self.worker].read());
+                    match cmd::gate_or_busy(shared, self.worker) {
+                        cmd::GateOutcome::Held(held) => gate = Some(held),
+                        cmd::GateOutcome::Busy { function } => busy = Some(function),
+                    }
                 }
                 let mut ctx = Ctx {
                     shared,
@@ -621,7 +626,10 @@ impl Connection {
                     client: &mut self.client,
                     out: &mut self.output,
                 };
-                cmd::execute(&mut ctx, &argv, lookup);
+                match busy {
+                    None => cmd::execute(&mut ctx, &argv, lookup),
+                    Some(function) => cmd::execute_while_busy(&mut ctx, &argv, lookup, function),
+                }
                 if crate::blocking::has_ready() {
                     shared.serve_blocked(self.worker);
                 }

@@ -77,6 +77,8 @@ mod pubsub;
 mod push;
 mod redis_metrics;
 mod rss;
+mod script;
+mod script_libs;
 mod server;
 mod shared;
 mod shutdown;

@@ -327,6 +327,8 @@ impl Server {
     pub fn shutdown(self) -> Totals {
         let shared = Arc::clone(&self.shared);
         shared.shutdown.store(true, Ordering::SeqCst);
+        // A script still running would keep its worker from ever stopping.
+        shared.scripting.busy.stop_for_shutdown();
         let _ = self.acceptor_waker.wake();
         for worker in &self.workers {
             worker.wake();
@@ -453,6 +455,8 @@ fn build_shared_unloaded(config: Config, sink: Arc<dyn crate::SnapshotSink>) -> 
         notifications,
         blocking,
         active_expire: AtomicBool::new(true),
+        scripting: crate::script::Scripting::new()
+            .map_err(|e| io::Error::other(format!("cannot start the Lua engine: {e}")))?,
     };
     shared.refresh_limits(&shared.config.read());
     Ok(shared)

@@ -65,6 +65,8 @@ pub(crate) struct Shared {
     pub blocking: Arc<Blocking>,
     /// The housekeeping thread reclaims expired keys (off after DEBUG SET-ACTIVE-EXPIRE 0).
     pub active_expire: AtomicBool,
+    /// Lua scripts and functions (see `script`).
+    pub scripting: crate::script::Scripting,
 }
 
 /// One class's output buffer limits in bytes and seconds; 0 for none.
@@ -115,6 +117,9 @@ impl Shared {
         self.pubsub_limits.set(&classes.pubsub);
         self.notifications
             .configure(&config.server.notify_keyspace_events);
+        self.scripting
+            .busy
+            .set_threshold(config.server.busy_reply_threshold);
         self.slowlog.configure(
             config.server.slowlog_log_slower_than,
             config.server.slowlog_max_len,

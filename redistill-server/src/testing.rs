@@ -20,6 +20,7 @@ use crate::{SnapshotFile, SnapshotSink};
 
 pub mod check;
 pub mod program;
+pub mod script_libs;
 
 /// Where a harness's clock starts: a fixed time, so that runs repeat exactly.
 pub const START_MS: u64 = 1_700_000_000_000;

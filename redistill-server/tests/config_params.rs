@@ -31,6 +31,7 @@ fn defaults_read_as_redis_prints_them() {
         ("active-expire-effort", "1"),
         ("appendonly", "no"),
         ("bind", "127.0.0.1"),
+        ("busy-reply-threshold", "5000"),
         (
             "client-output-buffer-limit",
             "normal 268435456 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
@@ -57,6 +58,7 @@ fn defaults_read_as_redis_prints_them() {
         ("list-max-ziplist-size", "-2"),
         ("logfile", ""),
         ("loglevel", "notice"),
+        ("lua-time-limit", "5000"),
         ("maxclients", "10000"),
         ("maxmemory", "0"),
         ("maxmemory-clients", "0"),

@@ -104,6 +104,10 @@ fn masked(line: &str) -> String {
         .strip_prefix('[')
         .and_then(|c| c.split_once(' '))
         .expect("[db address]");
+    // Commands a script runs show `lua` where the address is.
+    if addr == "lua" {
+        return format!("+T [{db} lua] {args}");
+    }
     assert!(addr.starts_with("127.0.0.1:"), "{line}");
     format!("+T [{db} ADDR] {args}")
 }
@@ -206,6 +210,37 @@ fn refused_commands_are_not_shown_and_credentials_are_redacted() {
             "+T [0 ADDR] \"HELLO\" \"2\" \"AUTH\" \"(redacted)\" \"(redacted)\" \"SETNAME\" \"n\"\r\n",
             // As in Redis 7.0: HELLO refuses the version before it looks at AUTH.
             "+T [0 ADDR] \"HELLO\" \"4\" \"AUTH\" \"default\" \"secret\"\r\n",
+        ]
+    );
+}
+
+#[test]
+fn a_script_shows_its_call_then_its_commands_as_lua() {
+    let server = TestServer::start();
+    let mut monitor = Monitor::start(server.addr.port());
+    let mut client = server.raw();
+    exchange(
+        &mut client,
+        &request(&[
+            b"EVAL",
+            b"return redis.call('SET', KEYS[1], 'v')",
+            b"1",
+            b"k",
+        ]),
+        b"+OK\r\n",
+    );
+    exchange(
+        &mut client,
+        &words("FCALL nosuch 0"),
+        b"-ERR Function not found\r\n",
+    );
+    exchange(&mut client, &words("ECHO end"), b"$3\r\nend\r\n");
+    assert_eq!(
+        monitor.lines_until("end"),
+        [
+            "+T [0 ADDR] \"EVAL\" \"return redis.call('SET', KEYS[1], 'v')\" \"1\" \"k\"\r\n",
+            "+T [0 lua] \"SET\" \"k\" \"v\"\r\n",
+            "+T [0 ADDR] \"FCALL\" \"nosuch\" \"0\"\r\n",
         ]
     );
 }

@@ -1591,3 +1591,66 @@ fn random_pubsub_sequences_match_redis() {
         steps
     });
 }
+
+/// A few fixed scripts, run with EVAL (or EVALSHA once loaded) on random keys, mixed with
+/// the writes and reads of the general generator: a script's result and its writes must be
+/// those of Redis.
+fn script_command(rng: &mut Rng) -> Vec<Vec<u8>> {
+    const SCRIPTS: &[(&str, usize, &[&str])] = &[
+        ("return redis.call('INCR', KEYS[1])", 1, &[]),
+        ("return redis.call('GET', KEYS[1])", 1, &[]),
+        (
+            "return redis.pcall('LPUSH', KEYS[1], ARGV[1])",
+            1,
+            &["x", "y"],
+        ),
+        (
+            "local v = redis.call('GET', KEYS[1]) if v then redis.call('SET', KEYS[2], v) end return v",
+            2,
+            &[],
+        ),
+        (
+            "return {redis.call('EXISTS', KEYS[1]), redis.call('TYPE', KEYS[1]).ok}",
+            1,
+            &[],
+        ),
+        (
+            "redis.call('HSET', KEYS[1], ARGV[1], ARGV[1]) return redis.call('HGETALL', KEYS[1])",
+            1,
+            &["f", "g"],
+        ),
+        (
+            "return redis.call('ZADD', KEYS[1], ARGV[1], 'm')",
+            1,
+            &["1", "2.5", "x"],
+        ),
+        ("return redis.call('DEL', KEYS[1])", 1, &[]),
+    ];
+    if rng.below(3) != 0 {
+        return command(rng);
+    }
+    let (body, nkeys, args) = SCRIPTS[rng.below(SCRIPTS.len())];
+    let mut words = vec![
+        rng.pick(&["EVAL", "EVAL", "EVAL_RO"]).to_string(),
+        body.to_string(),
+        nkeys.to_string(),
+    ];
+    for _ in 0..nkeys {
+        words.push(rng.pick(KEYS).to_string());
+    }
+    if !args.is_empty() {
+        words.push(rng.pick(args).to_string());
+    }
+    words.into_iter().map(String::into_bytes).collect()
+}
+
+/// Sequences with scripts mixed in.
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_script_sequences_match_redis() {
+    compare_seeds(|rng| {
+        (0..200)
+            .map(|_| (rng.below(2), script_command(rng)))
+            .collect()
+    });
+}

@@ -132,6 +132,20 @@ async function check(name, fn) {
     await sub.punsubscribe();
     sub.disconnect();
   });
+
+  await check("defineCommand: a Lua command sent by EVALSHA, falling back to EVAL", async () => {
+    redis.defineCommand("incrCapped", {
+      numberOfKeys: 1,
+      lua: "local v = redis.call('INCR', KEYS[1]) if v > tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) return tonumber(ARGV[1]) end return v",
+    });
+    await redis.del("capped");
+    assert.equal(await redis.incrCapped("capped", 2), 1);
+    assert.equal(await redis.incrCapped("capped", 2), 2);
+    assert.equal(await redis.incrCapped("capped", 2), 2);
+    await redis.script("FLUSH");
+    const results = await redis.pipeline().incrCapped("capped", 5).incrCapped("capped", 5).exec();
+    assert.deepEqual(results, [[null, 3], [null, 4]]);
+  });
   redis.disconnect();
   const failed = results.filter((ok) => !ok).length;
   console.log(`${results.length - failed} passed, ${failed} failed`);

@@ -372,4 +372,60 @@ def _():
     finally:
         r.config_set("notify-keyspace-events", "")
 
+@check("register_script: EVALSHA, reloaded by EVAL after SCRIPT FLUSH")
+def _():
+    r = client()
+    r.delete("script:counter")
+    incr_by = r.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+    assert incr_by(keys=["script:counter"], args=[5]) == 5
+    r.script_flush()
+    assert incr_by(keys=["script:counter"], args=[2]) == 7
+    assert r.script_exists(incr_by.sha) == [True]
+    pipe = r.pipeline()
+    incr_by(keys=["script:counter"], args=[1], client=pipe)
+    incr_by(keys=["script:counter"], args=[1], client=pipe)
+    assert pipe.execute() == [8, 9]
+
+
+def _lock_worker(port, name, rounds, out):
+    import redis as redis_mod
+    r = redis_mod.Redis(host="127.0.0.1", port=port)
+    done = 0
+    for _ in range(rounds):
+        with r.lock("lock:resource", timeout=10, blocking_timeout=30):
+            # A read-modify-write that loses updates unless the lock excludes the others.
+            value = int(r.get("lock:counter") or 0)
+            r.set("lock:counter", value + 1)
+            done += 1
+    out.put(done)
+
+
+@check("redis-py Lock: acquire, extend, release, several processes contending")
+def _():
+    import multiprocessing
+    r = client()
+    r.delete("lock:resource", "lock:counter")
+    lock = r.lock("lock:resource", timeout=5)
+    assert lock.acquire(blocking=False)
+    assert not r.lock("lock:resource", timeout=5).acquire(blocking=False)
+    assert lock.extend(10)
+    assert 5000 < r.pttl("lock:resource") <= 15000
+    assert lock.reacquire()
+    lock.release()
+    try:
+        lock.release()
+        raise AssertionError("released twice")
+    except redis.exceptions.LockError:
+        pass
+    out = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_lock_worker, args=(PORT, i, 25, out)) for i in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert sum(out.get(timeout=5) for _ in procs) == 100
+    assert int(r.get("lock:counter")) == 100
+    assert not r.exists("lock:resource")
+
+
 finish()

@@ -221,6 +221,10 @@ fn memory(shared: &Shared, t: &mut String) {
     let sample = MemorySample::take(allocator, rss, used);
     let (allocator_sizes, fragmentation) = (allocator_sizes(&sample), fragmentation(&sample));
     let allocator_name = allocator.name();
+    let lua = shared.scripting.memory();
+    let (vm, scripts_mem) = (lua.vm_eval, lua.scripts_eval);
+    let (cached, functions, libraries) = (lua.cached_scripts, lua.functions, lua.libraries);
+    let functions_mem = lua.functions_code;
     let _ = write!(
         t,
         "used_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\n\
@@ -228,11 +232,12 @@ fn memory(shared: &Shared, t: &mut String) {
          used_memory_peak_perc:{:.2}%\r\nused_memory_overhead:{clients}\r\nused_memory_startup:0\r\n\
          used_memory_dataset:{dataset}\r\nused_memory_dataset_perc:{:.2}%\r\n\
          {allocator_sizes}total_system_memory:{system}\r\ntotal_system_memory_human:{}\r\n\
-         used_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\n\
-         used_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\n\
-         number_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\n\
-         used_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\n\
-         used_memory_scripts_human:0B\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\n\
+         used_memory_lua:{vm}\r\nused_memory_vm_eval:{vm}\r\nused_memory_lua_human:{}\r\n\
+         used_memory_scripts_eval:{scripts_mem}\r\nnumber_of_cached_scripts:{cached}\r\n\
+         number_of_functions:{functions}\r\nnumber_of_libraries:{libraries}\r\n\
+         used_memory_vm_functions:0\r\nused_memory_vm_total:{vm}\r\n\
+         used_memory_vm_total_human:{}\r\nused_memory_functions:{functions_mem}\r\n\
+         used_memory_scripts:{}\r\nused_memory_scripts_human:{}\r\nmaxmemory:{max}\r\nmaxmemory_human:{}\r\n\
          maxmemory_policy:{policy}\r\n{fragmentation}mem_not_counted_for_evict:0\r\n\
          mem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\n\
          mem_clients_slaves:0\r\nmem_clients_normal:{clients}\r\nmem_cluster_links:0\r\n\
@@ -244,6 +249,10 @@ fn memory(shared: &Shared, t: &mut String) {
         percent(used, peak),
         percent(dataset, used),
         human_bytes(system),
+        human_bytes(vm as u64),
+        human_bytes(vm as u64),
+        scripts_mem + functions_mem,
+        human_bytes((scripts_mem + functions_mem) as u64),
         human_bytes(max),
     );
 }

@@ -25,6 +25,7 @@ mod connection;
 mod debug;
 mod diagnostics;
 mod dump;
+mod functions;
 mod geo;
 mod hashes;
 mod hyperloglog;
@@ -38,6 +39,7 @@ mod persistence;
 mod pubsub;
 mod reply;
 mod scan;
+mod scripting;
 mod server;
 mod sets;
 mod sort;
@@ -48,6 +50,7 @@ mod zset_args;
 mod zsets;
 
 pub(crate) use config::apply_memory;
+pub(crate) use scripting::{GateOutcome, execute_while_busy, gate_or_busy};
 
 pub(crate) use reply::{Answer, Reply};
 pub(crate) use table::{Command, Flags};
@@ -173,6 +176,8 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(monitor::COMMANDS)
         .chain(dump::COMMANDS)
         .chain(pubsub::COMMANDS)
+        .chain(scripting::COMMANDS)
+        .chain(functions::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.

@@ -72,8 +72,38 @@ pub(super) fn feed(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
         .for_each(|outbox| shared.push(outbox, &line));
 }
 
+/// Shows EVAL, EVALSHA and FCALL (flagged `skip_monitor`) before they run, as Redis does,
+/// so that the commands their script runs follow them.
+pub(super) fn feed_script_call(ctx: &Ctx<'_>, args: &[&[u8]]) {
+    let shared = ctx.shared;
+    if !shared.monitors.any() {
+        return;
+    }
+    let line = line(ctx.client, args, &[]);
+    shared
+        .monitors
+        .for_each(|outbox| shared.push(outbox, &line));
+}
+
+/// [`feed`] for a command a script ran: Redis shows `lua` where the client's address is.
+pub(super) fn feed_from_script(ctx: &mut Ctx<'_>, command: &Command, args: &[&[u8]]) {
+    let redacted = std::mem::take(&mut ctx.client.redacted);
+    if command.flags.intersects(Flags::ADMIN | Flags::SKIP_MONITOR) {
+        return;
+    }
+    let line = line_from(ctx.client.db, "lua", args, &redacted);
+    let shared = ctx.shared;
+    shared
+        .monitors
+        .for_each(|outbox| shared.push(outbox, &line));
+}
+
 /// Redis's MONITOR line: `+<unix time with microseconds> [<db> <address>] "arg" ...`.
 fn line(client: &Client, args: &[&[u8]], redacted: &[usize]) -> Vec<u8> {
+    line_from(client.db, &client.info.addr.to_string(), args, redacted)
+}
+
+fn line_from(db: usize, addr: &str, args: &[&[u8]], redacted: &[usize]) -> Vec<u8> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
@@ -83,8 +113,8 @@ fn line(client: &Client, args: &[&[u8]], redacted: &[usize]) -> Vec<u8> {
         "+{}.{:06} [{} {}]",
         now.as_secs(),
         now.subsec_micros(),
-        client.db,
-        client.info.addr
+        db,
+        addr
     );
     for (i, arg) in args.iter().enumerate() {
         line.push(b' ');

@@ -196,6 +196,10 @@ pub struct ServerConfig {
     /// File the process id is written to while the server runs (`pidfile`, default none;
     /// `/var/run/redistill.pid` when daemonized, as Redis uses `/var/run/redis.pid`).
     pub pidfile: Option<PathBuf>,
+    /// Milliseconds a script runs before other clients are answered `-BUSY`
+    /// (`busy_reply_threshold`, Redis's `busy-reply-threshold` or `lua-time-limit`,
+    /// default 5000).
+    pub busy_reply_threshold: u64,
 }
 
 impl Default for ServerConfig {

@@ -239,6 +239,17 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("slowlog-max-len")
     .default("128")
     .mutable(),
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.server.busy_reply_threshold),
+        |c, n| c.server.busy_reply_threshold = narrow(n),
+    )
+    .file("server", "busy_reply_threshold")
+    .redis("busy-reply-threshold")
+    .redis_aliases(&["lua-time-limit"])
+    .default("5000")
+    .mutable(),
     memory(
         0,
         u64::MAX,
@@ -609,6 +620,7 @@ fn blank() -> Config {
             logfile: None,
             daemonize: false,
             pidfile: None,
+            busy_reply_threshold: 0,
         },
         memory: MemoryConfig {
             max_memory: 0,

@@ -316,6 +316,11 @@ fn every_key_parses_and_validates() {
             &["-1", "\"x\""],
         ),
         (
+            "server.busy_reply_threshold",
+            &[("100", |c| c.server.busy_reply_threshold == 100)],
+            &["-1", "\"x\""],
+        ),
+        (
             "memory.max_memory",
             &[
                 ("0", |c| c.memory.max_memory == 0),

@@ -1,0 +1,124 @@
+//! What other threads know of the script running now: since when, whether it wrote,
+//! whether SCRIPT KILL, FUNCTION KILL or SHUTDOWN NOSAVE asked it to stop. The engine's
+//! hook checks the stop request; connections check [`Busy::busy`] before waiting for the
+//! gates a script holds.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Why a running script must stop.
+const STOP_NONE: u8 = 0;
+const STOP_KILL: u8 = 1;
+const STOP_SHUTDOWN: u8 = 2;
+
+/// The error a script stopped by SCRIPT KILL or FUNCTION KILL ends with.
+pub(crate) const KILLED: &str = "Script killed by user with SCRIPT KILL...";
+/// The same, for a function.
+pub(crate) const KILLED_FUNCTION: &str = "Script killed by user with FUNCTION KILL...";
+
+/// The run state of scripts, shared by every thread.
+#[derive(Debug, Default)]
+pub(crate) struct Busy {
+    /// A script or function runs now.
+    running: AtomicBool,
+    /// It is a function (FCALL): the busy and kill replies name FUNCTION.
+    function: AtomicBool,
+    /// It has written: SCRIPT KILL cannot stop it.
+    wrote: AtomicBool,
+    /// When it started, in unix milliseconds.
+    started_ms: AtomicU64,
+    /// `busy-reply-threshold` in milliseconds (0: busy at once).
+    threshold_ms: AtomicU64,
+    /// A stop request (`STOP_*`).
+    stop: AtomicU8,
+}
+
+/// What SCRIPT KILL or FUNCTION KILL found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum KillOutcome {
+    /// The running script will stop.
+    Killed,
+    /// Nothing runs.
+    NotBusy,
+    /// The running script wrote: only SHUTDOWN NOSAVE ends it.
+    Unkillable,
+}
+
+fn now_ms() -> u64 {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(now.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Busy {
+    /// Sets `busy-reply-threshold`.
+    pub fn set_threshold(&self, ms: u64) {
+        self.threshold_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// A script (or, with `function`, a function) starts.
+    pub fn start(&self, function: bool) {
+        self.function.store(function, Ordering::Relaxed);
+        self.wrote.store(false, Ordering::Relaxed);
+        self.stop.store(STOP_NONE, Ordering::Relaxed);
+        self.started_ms.store(now_ms(), Ordering::Relaxed);
+        self.running.store(true, Ordering::Release);
+    }
+
+    /// The running script has ended; whether it was asked to stop.
+    pub fn finish(&self) -> bool {
+        self.running.store(false, Ordering::Release);
+        self.stop.swap(STOP_NONE, Ordering::Relaxed) != STOP_NONE
+    }
+
+    /// The running script has written.
+    pub fn wrote(&self) {
+        self.wrote.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether a script has run past the threshold: other clients get `-BUSY`. `Some(true)`
+    /// when it is a function.
+    pub fn busy(&self) -> Option<bool> {
+        if !self.running.load(Ordering::Acquire) {
+            return None;
+        }
+        let started = self.started_ms.load(Ordering::Relaxed);
+        let threshold = self.threshold_ms.load(Ordering::Relaxed);
+        (now_ms().saturating_sub(started) >= threshold)
+            .then(|| self.function.load(Ordering::Relaxed))
+    }
+
+    /// SCRIPT KILL or FUNCTION KILL (either stops a script or a function, as in Redis).
+    pub fn kill(&self) -> KillOutcome {
+        if !self.running.load(Ordering::Acquire) {
+            return KillOutcome::NotBusy;
+        }
+        if self.wrote.load(Ordering::Relaxed) {
+            return KillOutcome::Unkillable;
+        }
+        self.stop.store(STOP_KILL, Ordering::Relaxed);
+        KillOutcome::Killed
+    }
+
+    /// SHUTDOWN NOSAVE: the running script stops whatever it did.
+    pub fn stop_for_shutdown(&self) {
+        if self.running.load(Ordering::Acquire) {
+            self.stop.store(STOP_SHUTDOWN, Ordering::Relaxed);
+        }
+    }
+
+    /// The hook's check: an error stops the script.
+    pub fn check(&self) -> mlua::Result<()> {
+        match self.stop.load(Ordering::Relaxed) {
+            STOP_NONE => Ok(()),
+            STOP_SHUTDOWN => Err(mlua::Error::RuntimeError(
+                "Script stopped by SHUTDOWN NOSAVE".into(),
+            )),
+            _ if self.function.load(Ordering::Relaxed) => {
+                Err(mlua::Error::RuntimeError(KILLED_FUNCTION.into()))
+            }
+            _ => Err(mlua::Error::RuntimeError(KILLED.into())),
+        }
+    }
+}
