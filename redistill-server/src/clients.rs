@@ -40,6 +40,8 @@ pub(crate) struct ClientInfo {
     pub monitor: AtomicBool,
     /// Blocked on keys, for the `b` flag.
     pub blocked: AtomicBool,
+    /// CLIENT TRACKING as others see it, and where they push to the client.
+    pub tracking: crate::tracking::Published,
     /// The socket's file descriptor.
     pub fd: i32,
     /// Buffer figures the owning worker publishes after each event it handles.
@@ -107,6 +109,7 @@ impl ClientInfo {
             no_touch: AtomicBool::new(false),
             monitor: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
+            tracking: crate::tracking::Published::default(),
             fd,
             buffers: Buffers::default(),
         }
@@ -134,12 +137,17 @@ impl ClientInfo {
         let (qbuf, rbs) = (get(&b.query_len), get(&b.query_capacity));
         let (omem, out_capacity) = (get(&b.output_pending), get(&b.output_capacity));
         let multi = b.multi.load(Ordering::Relaxed);
-        // Redis's letters, in its order: monitor, MULTI, blocked, no-evict, no-touch; N for none.
+        // Redis's letters, in its order: monitor, MULTI, blocked, tracking (on, broken
+        // redirection, broadcast), no-evict, no-touch; N for none.
+        let tracking: Vec<char> = self.tracking.flags().collect();
         let mut flags = String::new();
         for (on, letter) in [
             (self.monitor.load(Ordering::Relaxed), 'O'),
             (multi >= 0, 'x'),
             (self.blocked.load(Ordering::Relaxed), 'b'),
+            (tracking.contains(&'t'), 't'),
+            (tracking.contains(&'R'), 'R'),
+            (tracking.contains(&'B'), 'B'),
             (self.no_evict.load(Ordering::Relaxed), 'e'),
             (self.no_touch.load(Ordering::Relaxed), 'T'),
         ] {
@@ -161,7 +169,7 @@ impl ClientInfo {
             "id={} addr={} laddr={} fd={} name={} age={} idle={idle} flags={flags} db={} sub=0 \
              psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem=0 \
              rbs={rbs} rbp={rbs} obl=0 oll=0 omem={omem} tot-mem={} events={events} cmd={} \
-             user=default redir=-1 resp={} lib-name={} lib-ver={}",
+             user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.local_addr.map(|a| a.to_string()).unwrap_or_default(),
@@ -172,6 +180,7 @@ impl ClientInfo {
             rbs.saturating_sub(qbuf),
             rbs + out_capacity,
             command_label(self.last_command.load(Ordering::Relaxed)),
+            self.tracking.redir(),
             self.resp.load(Ordering::Relaxed),
             text(&names.lib_name),
             text(&names.lib_version),
@@ -193,6 +202,11 @@ impl Registry {
 
     pub fn remove(&self, id: u64) {
         self.clients.lock().remove(&id);
+    }
+
+    /// The client with id `id`, if connected.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.clients.lock().get(&id).cloned()
     }
 
     /// A snapshot of the clients, in id order.

@@ -77,6 +77,7 @@ mod shared;
 mod shutdown;
 mod slowlog;
 mod stats;
+mod tracking;
 mod transport;
 mod watch;
 mod worker;

@@ -4,21 +4,24 @@
 use redistill_store::{Change, ChangeListener};
 
 use crate::blocking::BlockingListener;
+use crate::tracking::TrackingListener;
 use crate::watch::WatchListener;
 
 /// Tells each part of the server that follows changes about every change: WATCH's
-/// transactions, and the clients blocked on keys.
+/// transactions, the clients blocked on keys, and client-side caching's table.
 pub(crate) struct KeyspaceListeners {
     pub watches: WatchListener,
     pub blocking: BlockingListener,
+    pub tracking: TrackingListener,
 }
 
 impl ChangeListener for KeyspaceListeners {
-    /// Two relaxed loads when nothing is watched and nobody is blocked: this runs for every
+    /// Three relaxed loads when nothing is watched, blocked on or tracked: this runs for every
     /// change the store makes, and each listener skips it while idle.
     #[inline]
     fn changed(&self, change: Change<'_>) {
         self.watches.see(&change);
         self.blocking.see(&change);
+        self.tracking.see(&change);
     }
 }

@@ -273,9 +273,11 @@ pub(crate) fn build_shared(
     let clock = CoarseClock::new();
     let watches = Arc::new(Watches::default());
     let blocking = Arc::new(Blocking::default());
+    let tracking = Arc::new(crate::tracking::Tracking::default());
     let listener = KeyspaceListeners {
         watches: WatchListener(Arc::clone(&watches)),
         blocking: BlockingListener(Arc::clone(&blocking)),
+        tracking: crate::tracking::TrackingListener(Arc::clone(&tracking)),
     };
     let mut builder = Store::builder()
         .databases(config.server.databases as usize)
@@ -329,6 +331,7 @@ pub(crate) fn build_shared(
         pause: crate::pause::Pause::default(),
         mailboxes: crate::push::Mailboxes::new(worker_count),
         monitors: crate::monitors::Monitors::default(),
+        tracking,
         blocking,
         active_expire: AtomicBool::new(true),
     };

@@ -55,6 +55,8 @@ pub(crate) struct Shared {
     /// Bytes for clients from threads other than their worker's (see `push`).
     pub mailboxes: Mailboxes,
     pub monitors: Monitors,
+    /// Client-side caching's table and tracking clients (see `tracking`).
+    pub tracking: Arc<crate::tracking::Tracking>,
     /// Clients blocked on keys (see `blocking`).
     pub blocking: Arc<Blocking>,
     /// The housekeeping thread reclaims expired keys (off after DEBUG SET-ACTIVE-EXPIRE 0).
@@ -104,6 +106,8 @@ impl Shared {
         limits
             .soft_seconds
             .store(normal.soft_limit_seconds, Ordering::Relaxed);
+        self.tracking
+            .set_max_keys(config.server.tracking_table_max_keys);
         self.slowlog.configure(
             config.server.slowlog_log_slower_than,
             config.server.slowlog_max_len,

@@ -41,11 +41,13 @@ mod sets;
 mod sort;
 mod strings;
 mod table;
+mod tracking;
 mod transactions;
 mod zset_args;
 mod zsets;
 
 pub(crate) use config::apply_memory;
+pub(crate) use tracking::end_round as end_tracking_round;
 
 pub(crate) use reply::{Answer, Reply};
 pub(crate) use table::{Command, Flags};
@@ -409,6 +411,13 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     }
     let before = ctx.client.reply_mode;
     execute_replying(ctx, args, lookup);
+    if ctx.client.tracking.is_some() {
+        let command = match lookup {
+            Ok(resolved) | Err(Unresolved::ContainerArity(resolved)) => Some(resolved.command),
+            Err(_) => None,
+        };
+        tracking::after_request(ctx.client, command);
+    }
     // CLIENT REPLY run by EXEC applies from the next request: EXEC's own reply is sent or
     // not as the mode it was sent under says.
     if ctx.client.reply_mode != before && takes_all_gates(&lookup) {
@@ -501,6 +510,8 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     if monitoring && let Some(refused) = monitor::refuses(ctx, command) {
         return reject(ctx, slot, refused);
     }
+    let tracking = shared.tracking.is_live();
+    let _running = tracking.then(|| tracking::before(ctx));
     if queues(ctx.client, command) {
         ctx.client.tx.enqueue(args);
         ctx.reply().simple(b"QUEUED");
@@ -519,11 +530,18 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         ctx.client.timing_mark = None;
         None
     };
+    if tracking {
+        tracking::remember(ctx, command, args);
+    }
     let result = if ctx.client.no_touch && !command.has(Flags::TOUCHES_ANYWAY) {
         redistill_store::Store::without_touching(|| (command.handler)(ctx, args))
     } else {
         (command.handler)(ctx, args)
     };
+    if tracking {
+        tracking::remember(ctx, command, args);
+        tracking::deliver(shared);
+    }
     let failed = result.is_err();
     if let Err(error) = result {
         reply_error(ctx, &error, Some(command));
@@ -665,9 +683,17 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let Ok(Resolved { command, slot, .. }) = resolve(args) else {
         return;
     };
+    let tracking = ctx.shared.tracking.is_live();
+    if tracking {
+        tracking::remember(ctx, command, args);
+    }
     let started = Instant::now();
     let result = (command.handler)(ctx, args);
     let took = started.elapsed();
+    if tracking {
+        tracking::remember(ctx, command, args);
+        tracking::deliver(ctx.shared);
+    }
     let failed = result.is_err();
     if let Err(error) = result {
         reply_error(ctx, &error, Some(command));
@@ -696,6 +722,8 @@ pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
         shared.blocking.cancel(&waiter);
     }
     monitor::stop(shared, client, None);
+    tracking::stop(shared, client);
+    shared.tracking.client_gone(client.info.id);
     if let Some(outbox) = client.outbox.take() {
         outbox.close();
     }

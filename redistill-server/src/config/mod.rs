@@ -182,6 +182,10 @@ pub struct ServerConfig {
     pub slowlog_log_slower_than: i64,
     /// Entries the SLOWLOG keeps (`slowlog_max_len`, default 128 as in Redis).
     pub slowlog_max_len: u64,
+    /// Keys client-side caching's tracking table holds before it forgets (and
+    /// invalidates) some (`tracking_table_max_keys`, default 1000000 as in Redis; 0 for
+    /// no limit).
+    pub tracking_table_max_keys: u64,
 }
 
 impl Default for ServerConfig {

@@ -211,6 +211,16 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis("slowlog-max-len")
     .default("128")
     .mutable(),
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.server.tracking_table_max_keys),
+        |c, n| c.server.tracking_table_max_keys = narrow(n),
+    )
+    .file("server", "tracking_table_max_keys")
+    .redis("tracking-table-max-keys")
+    .default("1000000")
+    .mutable(),
     memory(
         0,
         u64::MAX,
@@ -581,6 +591,7 @@ fn blank() -> Config {
             enable_debug_command: DebugCommandAccess::default(),
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
+            tracking_table_max_keys: 0,
         },
         memory: MemoryConfig {
             max_memory: 0,
