@@ -182,6 +182,8 @@ impl Shared {
     /// Asks the worker owning `client` to close it.
     pub fn kill(&self, client: &crate::clients::ClientInfo) {
         client.killed.store(true, Ordering::Relaxed);
+        // Gone at once for CLIENT TRACKING's redirections, as in Redis.
+        self.tracking.client_gone(client.id);
         if let Some(flag) = self.kills.get(client.worker) {
             flag.store(true, Ordering::Release);
         }
