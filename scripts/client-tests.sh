@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs real Redis clients against a redistill server: redis-py (with hiredis), ioredis
 # (both also as a leaderboard, a rate limiter and a delayed-job queue on sorted sets;
-# redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE),
+# redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE, and its RESP3
+# client-side cache),
 # huey (a task queue on lists), kombu (Celery's messaging library), redis-cli (stdin
 # commands, --pipe mass insertion, --scan, -n) and redis-benchmark.
 #
@@ -77,6 +78,7 @@ if [[ ! -x $VENV/bin/python ]]; then
   python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet redis hiredis huey || { fail "install redis-py"; }
 fi
 if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/redis_py_test.py "$PORT"; then pass "redis-py suite"; else fail "redis-py suite"; fi
+if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/redis_py_cache_test.py "$PORT"; then pass "redis-py client-side cache suite"; else fail "redis-py client-side cache suite"; fi
 
 echo "== huey (task queue on lists)"
 if ! "$VENV/bin/python" -c 'import huey' 2>/dev/null; then
