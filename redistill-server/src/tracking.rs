@@ -261,6 +261,10 @@ impl Tracking {
                 }
             }
         }
+        let State {
+            targets, clients, ..
+        } = &mut *state;
+        targets.retain(|target, _| clients.values().any(|s| s.redirect == *target));
         let published = &info.tracking;
         published.on.store(false, Ordering::Relaxed);
         published.bcast.store(false, Ordering::Relaxed);
@@ -297,12 +301,15 @@ impl Tracking {
         self.publish_counts(&state);
     }
 
-    /// Redis's check before each command while clients track: over
+    /// Redis's check before each command while some client tracks: over
     /// `tracking-table-max-keys`, forgets keys (invalidating them) until under it again,
     /// trying harder each time it could not get there.
     pub fn enforce_limit(&self) {
         let max = usize::try_from(self.max_keys.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
-        if max == 0 || self.keys.load(Ordering::Relaxed) <= max {
+        if max == 0
+            || self.clients.load(Ordering::Relaxed) == 0
+            || self.keys.load(Ordering::Relaxed) <= max
+        {
             return;
         }
         let mut state = self.state.lock();
