@@ -26,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 use ahash::HashMap;
 use bytes::Bytes;
 use parking_lot::Mutex;
-use redistill_store::{Change, ChangeListener};
+use redistill_store::{Change, ChangeListener, Event};
 
 use crate::clients::ClientInfo;
 use crate::push::Outbox;
@@ -375,18 +375,27 @@ impl Tracking {
 
     /// Follows one change of the store.
     fn see(&self, change: &Change<'_>) {
-        let mut state = self.state.lock();
-        let current = current();
         match *change {
+            // Only a notification in Redis: the command's own event follows, and that is
+            // where Redis invalidates (after RENAME's source, say, not before it).
+            Change::Key {
+                event: Event::New, ..
+            } => {}
             Change::Key { key, .. } => {
-                if state.invalidate(key, current, true) {
+                let mut state = self.state.lock();
+                if state.invalidate(key, current(), true) {
                     self.broadcasts.store(true, Ordering::Release);
                 }
+                self.publish_counts(&state);
             }
-            Change::Flushed { .. } => state.flushed(current),
-            _ => return,
+            Change::Flushed { .. } => {
+                let mut state = self.state.lock();
+                state.flushed(current());
+                self.publish_counts(&state);
+            }
+            // SWAPDB invalidates nothing in Redis 7.0.
+            _ => {}
         }
-        self.publish_counts(&state);
     }
 }
 

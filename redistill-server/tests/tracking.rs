@@ -497,3 +497,35 @@ fn client_tracking_errors_and_flags_match_redis() {
         ],
     );
 }
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn swapdb_move_rename_and_transactions_match_redis() {
+    same_as_redis(
+        2,
+        &[
+            Run(0, "HELLO 3"),
+            Run(0, "CLIENT TRACKING ON"),
+            Run(1, "MSET a 1 b 2 c 3"),
+            Run(0, "MGET a b c d"),
+            Run(1, "SWAPDB 0 1"),
+            Run(0, "PING"),
+            Run(1, "SWAPDB 0 1"),
+            Run(1, "RENAME a d"),
+            Run(0, "PING"),
+            Run(1, "MOVE b 1"),
+            Run(1, "MULTI"),
+            Run(1, "SET c 4"),
+            Run(1, "SET e 5"),
+            Run(1, "EXEC"),
+            Run(0, "PING"),
+            Run(0, "GET c"),
+            Run(1, "SET c 5 NX"),
+            Run(1, "DEL nosuch"),
+            Run(0, "PING"),
+            Run(1, "EXPIRE c 100"),
+            Run(0, "PING"),
+            Info(1, "tracking_total_keys"),
+        ],
+    );
+}
