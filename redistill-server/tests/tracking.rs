@@ -324,6 +324,14 @@ fn optin_optout_and_noloop_match_redis() {
             Run(0, "PING"),
             Run(0, "CLIENT CACHING YES"),
             Run(0, "CLIENT CACHING maybe"),
+            // CLIENT TRACKING ON again keeps a CLIENT CACHING just given.
+            Run(0, "CLIENT TRACKING OFF"),
+            Run(0, "CLIENT TRACKING ON OPTIN"),
+            Run(0, "CLIENT CACHING YES"),
+            Run(0, "CLIENT TRACKING ON OPTIN"),
+            Run(0, "GET x"),
+            Run(1, "SET x 1"),
+            Run(0, "PING"),
         ],
     );
 }

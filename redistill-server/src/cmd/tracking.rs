@@ -88,6 +88,8 @@ pub(super) fn client_tracking(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResul
         all.sort();
     }
     mode.prefixes = all;
+    // As in Redis, turning tracking on again keeps a CLIENT CACHING just given.
+    mode.caching = ctx.client.tracking.as_ref().is_some_and(|old| old.caching);
     ctx.shared.tracking.enable(&ctx.client.info, &mode, target);
     ctx.client.tracking = Some(mode);
     ctx.reply().ok();
