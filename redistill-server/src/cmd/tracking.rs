@@ -322,3 +322,52 @@ pub(crate) fn end_round(shared: &Shared) {
         .tracking
         .end_round(|outbox, bytes| shared.push(outbox, bytes));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collision(current: &[&'static [u8]], given: &[&[u8]]) -> Option<(String, bool)> {
+        let mode = Mode {
+            bcast: true,
+            prefixes: current.iter().map(|p| Bytes::from_static(p)).collect(),
+            ..Mode::default()
+        };
+        prefix_collision(Some(&mode), given)
+            .map(|(e, goes_on)| (String::from_utf8_lossy(&e.text("")).into_owned(), goes_on))
+    }
+
+    #[test]
+    fn prefixes_collide_as_in_redis() {
+        assert_eq!(collision(&[], &[b"a", b"b"]), None);
+        let (text, goes_on) = collision(&[], &[b"a", b"ab"]).expect("overlap");
+        assert!(text.contains("'a' overlaps with another provided prefix 'ab'"));
+        assert!(!goes_on);
+        // Past the first prefix, Redis replies the error and goes on.
+        assert!(collision(&[], &[b"x", b"a", b"ab"]).is_some_and(|(_, goes_on)| goes_on));
+        let (text, goes_on) = collision(&[b"user:"], &[b"u"]).expect("overlap");
+        assert!(text.contains("'u' overlaps with an existing prefix 'user:'"));
+        assert!(!goes_on);
+        assert!(collision(&[b""], &[b"x"]).is_some());
+    }
+
+    #[test]
+    fn caching_decides_what_optin_and_optout_remember() {
+        let mode = |optin, optout, caching| Mode {
+            optin,
+            optout,
+            caching,
+            ..Mode::default()
+        };
+        assert!(mode(false, false, false).remembers());
+        assert!(!mode(true, false, false).remembers());
+        assert!(mode(true, false, true).remembers());
+        assert!(mode(false, true, false).remembers());
+        assert!(!mode(false, true, true).remembers());
+        let bcast = Mode {
+            bcast: true,
+            ..Mode::default()
+        };
+        assert!(!bcast.remembers());
+    }
+}
