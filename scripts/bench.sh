@@ -38,6 +38,12 @@
 #                                    2 by 2 degrees around 14,38: GEOSEARCH (FROMLONLAT 14 38 BYRADIUS
 #                                    1 km: about 80 points), and SORT_10K: SORT of a list `sortlist`
 #                                    of 10,000 random numbers (SORT_REQUESTS per run, default 2000)
+#        scripts/bench.sh pubsub     PUBLISH to one channel with 1, 100 and 1,000 subscribers (the
+#                                    row's CLIENTS), pipelined by PIPELINE, messages of VALUE_SIZE
+#                                    bytes, driven by the pubsub_load example until every
+#                                    subscriber has every message: ops/s are messages delivered per
+#                                    second (summed over subscribers), us the server CPU per
+#                                    delivered message; REQUESTS deliveries per run
 # Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
 #        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
 # List rows use redis-benchmark's one list key: each LPUSH/RPUSH row adds what the LPOP/RPOP
@@ -67,9 +73,12 @@ BIG_ZSET=${BIG_ZSET:-1000000}
 GEO_POINTS=${GEO_POINTS:-1000000}
 SORT_REQUESTS=${SORT_REQUESTS:-2000}
 if [[ ${1:-} == geo ]]; then DEFAULT_WORKLOADS=$GEO_WORKLOADS; fi
+PUBSUB_WORKLOADS="PUBLISH:1:1:64 PUBLISH:1:16:64 PUBLISH:100:16:64 PUBLISH:1000:16:64"
+if [[ ${1:-} == pubsub ]]; then DEFAULT_WORKLOADS=$PUBSUB_WORKLOADS; fi
 WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
 if [[ $WORKLOADS == *BIT* ]]; then cargo build --release --quiet -p redistill-server --example bitmap_load; fi
+if [[ $WORKLOADS == *PUBLISH* ]]; then cargo build --release --quiet -p redistill-server --example pubsub_load; fi
 
 # shellcheck source=scripts/bench-servers.sh
 source scripts/bench-servers.sh redis-benchmark
@@ -104,6 +113,13 @@ run() {
     [[ $cmd == BITCOUNT ]] && n=$((n / 5000 > 0 ? n / 5000 : 1))
     ops=$(taskset -c "$CLIENT_CPU" "${CARGO_TARGET_DIR:-target}/release/examples/bitmap_load" \
           "$port" "${cmd,,}" "$c" "$p" "$n" $((BITMAP_BITS - 1)) "$d")
+    after=$(cpu_ticks "$pid")
+    awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
+    return
+  fi
+  if [[ $cmd == PUBLISH ]]; then  # c subscribers, one pipelining publisher; n deliveries
+    read -r ops n < <(taskset -c "$CLIENT_CPU" "${CARGO_TARGET_DIR:-target}/release/examples/pubsub_load" \
+          "$port" "$c" "$n" "$p" "$d")
     after=$(cpu_ticks "$pid")
     awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
     return

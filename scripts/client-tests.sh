@@ -2,7 +2,8 @@
 # Runs real Redis clients against a redistill server: redis-py (with hiredis), ioredis
 # (both also as a leaderboard, a rate limiter and a delayed-job queue on sorted sets;
 # redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE, and its RESP3
-# client-side cache),
+# client-side cache; both with Pub/Sub, redis-py also with a keyspace-notification
+# listener for keys expiring on their own),
 # huey (a task queue on lists), kombu (Celery's messaging library), redis-cli (stdin
 # commands, --pipe mass insertion, --scan, -n) and redis-benchmark.
 #

@@ -51,6 +51,9 @@ pub(crate) struct Client {
     pub blocked: Option<Arc<Waiter>>,
     /// CLIENT TRACKING's options while it is on (see `cmd::tracking`).
     pub tracking: Option<crate::tracking::Mode>,
+    /// Channels, shard channels and patterns subscribed to; change them through
+    /// `cmd::pubsub`, which keeps the registry and the counts in `info` in step.
+    pub subscriptions: crate::pubsub::Subscriptions,
 }
 
 /// CLIENT REPLY's modes.
@@ -121,6 +124,7 @@ impl Client {
             redacted: Vec::new(),
             blocked: None,
             tracking: None,
+            subscriptions: crate::pubsub::Subscriptions::default(),
         }
     }
 

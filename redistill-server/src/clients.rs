@@ -42,6 +42,9 @@ pub(crate) struct ClientInfo {
     pub blocked: AtomicBool,
     /// CLIENT TRACKING as others see it, and where they push to the client.
     pub tracking: crate::tracking::Published,
+    /// Subscribed channels, patterns and shard channels: `sub=`, `psub=`, `ssub=`, and
+    /// the `P` flag while any is not 0.
+    pub subscriptions: [AtomicUsize; 3],
     /// The socket's file descriptor.
     pub fd: i32,
     /// Buffer figures the owning worker publishes after each event it handles.
@@ -110,9 +113,17 @@ impl ClientInfo {
             monitor: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             tracking: crate::tracking::Published::default(),
+            subscriptions: Default::default(),
             fd,
             buffers: Buffers::default(),
         }
+    }
+
+    /// Redis's client type `pubsub` (any subscription) rather than `normal`.
+    pub fn is_pubsub(&self) -> bool {
+        self.subscriptions
+            .iter()
+            .any(|count| count.load(Ordering::Relaxed) > 0)
     }
 
     /// One CLIENT LIST / CLIENT INFO line, with Redis's field names. Buffers are reported
@@ -137,12 +148,14 @@ impl ClientInfo {
         let (qbuf, rbs) = (get(&b.query_len), get(&b.query_capacity));
         let (omem, out_capacity) = (get(&b.output_pending), get(&b.output_capacity));
         let multi = b.multi.load(Ordering::Relaxed);
-        // Redis's letters, in its order: monitor, MULTI, blocked, tracking (on, broken
-        // redirection, broadcast), no-evict, no-touch; N for none.
+        let [sub, psub, ssub] = [0, 1, 2].map(|i| get(&self.subscriptions[i]));
+        // Redis's letters, in its order: monitor, Pub/Sub, MULTI, blocked, tracking (on,
+        // broken redirection, broadcast), no-evict, no-touch; N for none.
         let tracking: Vec<char> = self.tracking.flags().collect();
         let mut flags = String::new();
         for (on, letter) in [
             (self.monitor.load(Ordering::Relaxed), 'O'),
+            (sub + psub + ssub > 0, 'P'),
             (multi >= 0, 'x'),
             (self.blocked.load(Ordering::Relaxed), 'b'),
             (tracking.contains(&'t'), 't'),
@@ -166,8 +179,8 @@ impl ClientInfo {
         let mut line = String::new();
         let _ = writeln!(
             line,
-            "id={} addr={} laddr={} fd={} name={} age={} idle={idle} flags={flags} db={} sub=0 \
-             psub=0 ssub=0 multi={multi} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem=0 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={idle} flags={flags} db={} sub={sub} \
+             psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem=0 \
              rbs={rbs} rbp={rbs} obl=0 oll=0 omem={omem} tot-mem={} events={events} cmd={} \
              user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,

@@ -345,10 +345,12 @@ impl Connection {
     }
 
     /// Whether the client has been idle for longer than `timeout_ms` at time `now_ms`.
-    /// Like Redis, a client waiting for its replies to drain is not idle, nor is a monitor.
+    /// Like Redis, a client waiting for its replies to drain is not idle, nor is a monitor
+    /// or a subscriber.
     pub fn idle_longer_than(&self, timeout_ms: u64, now_ms: u64) -> bool {
         self.pending() == 0
             && !self.client.monitor
+            && self.client.subscriptions.is_empty()
             && self.client.blocked.is_none()
             && now_ms.saturating_sub(self.last_active_ms) > timeout_ms
     }
@@ -454,7 +456,7 @@ impl Connection {
     /// paused), so its worker asks this once a second rather than wait for a reply.
     pub fn over_soft_output_limit(&mut self, shared: &Shared) -> bool {
         let pending = self.pending();
-        pending > 0 && over_output_limit(pending, &mut self.soft_limit_since, shared)
+        pending > 0 && over_output_limit(pending, &mut self.soft_limit_since, &self.client, shared)
     }
 
     /// Whether CLIENT PAUSE holds this connection's next request.
@@ -630,6 +632,7 @@ impl Connection {
                 } else if over_output_limit(
                     self.output.len() - self.written,
                     &mut self.soft_limit_since,
+                    &self.client,
                     shared,
                 ) {
                     // As Redis: the client is closed at once, and nothing more of its
@@ -781,7 +784,7 @@ fn receive_pushed(
     } else {
         outbox.take_into(output)
     };
-    if complete && !over_output_limit(output.len() - written, soft_limit_since, shared) {
+    if complete && !over_output_limit(output.len() - written, soft_limit_since, client, shared) {
         return true;
     }
     log::warn!(
@@ -792,11 +795,21 @@ fn receive_pushed(
     false
 }
 
-/// Redis's client-output-buffer-limit rule for normal clients, checked as Redis does when
+/// Redis's client-output-buffer-limit rule for the client's class, checked as Redis does when
 /// a reply is added: `pending` unsent bytes at or over the hard limit, or at or over the
 /// soft limit for longer than its seconds (`since` keeps when it was first over).
-fn over_output_limit(pending: usize, since: &mut Option<u64>, shared: &Shared) -> bool {
-    let limits = &shared.output_limits;
+fn over_output_limit(
+    pending: usize,
+    since: &mut Option<u64>,
+    client: &Client,
+    shared: &Shared,
+) -> bool {
+    // Redis's client classes: a client with any subscription is a `pubsub` one.
+    let limits = if client.subscriptions.is_empty() {
+        &shared.output_limits
+    } else {
+        &shared.pubsub_limits
+    };
     let hard = limits.hard.load(Ordering::Relaxed);
     let soft = limits.soft.load(Ordering::Relaxed);
     if hard > 0 && pending >= hard {

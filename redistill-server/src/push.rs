@@ -115,17 +115,23 @@ impl Mailboxes {
     }
 
     /// Appends `bytes` to `outbox` (see [`Outbox`] for `cap`); when nothing was waiting
-    /// there, lists the outbox for its worker and wakes it with `waker`.
+    /// there, lists the outbox for its worker and, unless the worker has yet to look at
+    /// its list since it was last woken, wakes it with `waker`: one message published to
+    /// many clients of a worker wakes it once.
     pub fn push(&self, outbox: &Arc<Outbox>, bytes: &[u8], cap: usize, waker: Option<&Waker>) {
         if !outbox.append(bytes, cap) {
             return;
         }
+        let mut woken = false;
         if let Some(list) = self.lists.get(outbox.worker) {
             let mut outboxes = list.outboxes.lock();
             outboxes.push(Arc::clone(outbox));
-            list.any.store(true, Ordering::Release);
+            // Set under the lock: a worker that finds it cleared takes the list after.
+            woken = list.any.swap(true, Ordering::AcqRel);
         }
-        if let Some(waker) = waker {
+        if let Some(waker) = waker
+            && !woken
+        {
             let _ = waker.wake();
         }
     }

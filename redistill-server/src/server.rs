@@ -75,6 +75,7 @@ impl Server {
         sink: Arc<dyn crate::SnapshotSink>,
     ) -> io::Result<Server> {
         let shared = Arc::new(build_shared(config, sink)?);
+        crate::notifications::Notifications::attach(&shared);
         let (listeners, health_listeners, worker_count, read_chunk) = {
             let config = shared.config.read();
             if let Err(e) = crate::fdlimit::raise_for(config.server.max_connections) {
@@ -274,9 +275,11 @@ pub(crate) fn build_shared(
     let watches = Arc::new(Watches::default());
     let blocking = Arc::new(Blocking::default());
     let tracking = Arc::new(crate::tracking::Tracking::default());
+    let notifications = Arc::new(crate::notifications::Notifications::default());
     let listener = KeyspaceListeners {
         watches: WatchListener(Arc::clone(&watches)),
         blocking: BlockingListener(Arc::clone(&blocking)),
+        notifications: crate::notifications::NotificationListener(Arc::clone(&notifications)),
         tracking: crate::tracking::TrackingListener(Arc::clone(&tracking)),
     };
     let mut builder = Store::builder()
@@ -327,10 +330,13 @@ pub(crate) fn build_shared(
         persistence,
         tls,
         output_limits: OutputLimits::default(),
+        pubsub_limits: OutputLimits::default(),
         slowlog: crate::slowlog::SlowLog::default(),
         pause: crate::pause::Pause::default(),
         mailboxes: crate::push::Mailboxes::new(worker_count),
         monitors: crate::monitors::Monitors::default(),
+        pubsub: crate::pubsub::PubSub::default(),
+        notifications,
         tracking,
         blocking,
         active_expire: AtomicBool::new(true),

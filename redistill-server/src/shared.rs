@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     /// `client-output-buffer-limit` for normal clients, kept here so that connections see
     /// CONFIG SET without reading the configuration per command.
     pub output_limits: OutputLimits,
+    /// The same for the `pubsub` class: clients with any subscription.
+    pub pubsub_limits: OutputLimits,
     pub slowlog: crate::slowlog::SlowLog,
     pub pause: crate::pause::Pause,
     /// Bytes for clients from threads other than their worker's (see `push`).
@@ -57,18 +59,34 @@ pub(crate) struct Shared {
     pub monitors: Monitors,
     /// Client-side caching's table and tracking clients (see `tracking`).
     pub tracking: Arc<crate::tracking::Tracking>,
+    /// Every client's channel and pattern subscriptions (see `pubsub`).
+    pub pubsub: crate::pubsub::PubSub,
+    /// `notify-keyspace-events`, read by the store's listener (see `notifications`).
+    pub notifications: Arc<crate::notifications::Notifications>,
     /// Clients blocked on keys (see `blocking`).
     pub blocking: Arc<Blocking>,
     /// The housekeeping thread reclaims expired keys (off after DEBUG SET-ACTIVE-EXPIRE 0).
     pub active_expire: AtomicBool,
 }
 
-/// The normal class's output buffer limits in bytes and seconds; 0 for none.
+/// One class's output buffer limits in bytes and seconds; 0 for none.
 #[derive(Debug, Default)]
 pub(crate) struct OutputLimits {
     pub hard: AtomicUsize,
     pub soft: AtomicUsize,
     pub soft_seconds: AtomicU64,
+}
+
+impl OutputLimits {
+    fn set(&self, class: &crate::config::OutputBufferLimit) {
+        let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        self.hard
+            .store(bytes(class.hard_limit_bytes), Ordering::Relaxed);
+        self.soft
+            .store(bytes(class.soft_limit_bytes), Ordering::Relaxed);
+        self.soft_seconds
+            .store(class.soft_limit_seconds, Ordering::Relaxed);
+    }
 }
 
 /// A worker's gate, alone on its cache line so workers never share one.
@@ -94,18 +112,11 @@ impl Shared {
     /// Copies what connections read on every command out of the configuration; called at
     /// start and after each CONFIG SET.
     pub fn refresh_limits(&self, config: &Config) {
-        let normal = config.server.client_output_buffer_limit.normal;
-        let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        let limits = &self.output_limits;
-        limits
-            .hard
-            .store(bytes(normal.hard_limit_bytes), Ordering::Relaxed);
-        limits
-            .soft
-            .store(bytes(normal.soft_limit_bytes), Ordering::Relaxed);
-        limits
-            .soft_seconds
-            .store(normal.soft_limit_seconds, Ordering::Relaxed);
+        let classes = &config.server.client_output_buffer_limit;
+        self.output_limits.set(&classes.normal);
+        self.pubsub_limits.set(&classes.pubsub);
+        self.notifications
+            .configure(&config.server.notify_keyspace_events);
         self.tracking
             .set_max_keys(config.server.tracking_table_max_keys);
         self.slowlog.configure(
@@ -155,6 +166,13 @@ impl Shared {
     /// hard output limit.
     pub fn push(&self, outbox: &Arc<Outbox>, bytes: &[u8]) {
         let cap = self.output_limits.hard.load(Ordering::Relaxed);
+        let waker = self.wakers.get().and_then(|w| w.get(outbox.worker));
+        self.mailboxes.push(outbox, bytes, cap, waker.map(|w| &**w));
+    }
+
+    /// [`Shared::push`] of a Pub/Sub message: capped at the `pubsub` class's hard limit.
+    pub fn push_message(&self, outbox: &Arc<Outbox>, bytes: &[u8]) {
+        let cap = self.pubsub_limits.hard.load(Ordering::Relaxed);
         let waker = self.wakers.get().and_then(|w| w.get(outbox.worker));
         self.mailboxes.push(outbox, bytes, cap, waker.map(|w| &**w));
     }

@@ -68,6 +68,7 @@ impl Harness {
     pub fn new(mut config: Config, clients: usize) -> io::Result<Harness> {
         config.persistence.enabled = false;
         let shared = Arc::new(crate::server::build_shared(config, Arc::new(Discard))?);
+        crate::notifications::Notifications::attach(&shared);
         shared.clock.set(START_MS);
         let mut harness = Harness {
             shared,
@@ -167,6 +168,11 @@ impl Harness {
     /// Whether `client` is in MONITOR mode.
     pub fn is_monitoring(&self, client: usize) -> bool {
         self.clients[client].monitor
+    }
+
+    /// Whether `client` has any Pub/Sub subscription.
+    pub fn is_subscribed(&self, client: usize) -> bool {
+        !self.clients[client].subscriptions.is_empty()
     }
 
     /// Whether `client` speaks RESP3 (after HELLO 3).

@@ -124,11 +124,14 @@ impl Published {
     }
 }
 
-/// Whether `client` is in Pub/Sub mode, the condition for a RESP2 client to receive
-/// redirected invalidations as `message`s on [`INVALIDATE_CHANNEL`] (Redis checks the mode,
-/// not the channel). This server has no Pub/Sub yet, so no client ever is.
-fn in_pubsub_mode(_client: &ClientInfo) -> bool {
-    false
+/// Whether `client` is in Pub/Sub mode (subscribed to any channel, pattern or shard
+/// channel), the condition for a RESP2 client to receive redirected invalidations as
+/// `message`s on [`INVALIDATE_CHANNEL`]: Redis checks the mode, not the channel.
+fn in_pubsub_mode(client: &ClientInfo) -> bool {
+    client
+        .subscriptions
+        .iter()
+        .any(|count| count.load(Ordering::Relaxed) > 0)
 }
 
 /// The tracking table and the tracking clients, shared by every thread.

@@ -133,7 +133,6 @@ fn fixed_and_mutable_parameters() {
             "io-threads",
             "latency-monitor-threshold",
             "maxmemory-clients",
-            "notify-keyspace-events",
             "port",
             "tls-auth-clients",
             "tls-ca-cert-file",

@@ -1514,3 +1514,80 @@ fn random_sort_sequences_match_redis() {
         steps
     });
 }
+
+/// A Pub/Sub command where nobody subscribes (PUBLISH answers 0 on both), or an
+/// introspection one, or a change of `notify-keyspace-events` (parsed and written back as
+/// Redis does) with writes that would notify.
+fn pubsub_command(rng: &mut Rng) -> Vec<Vec<u8>> {
+    let channels = [
+        "news",
+        "n*",
+        "",
+        "__keyspace@0__:k",
+        "__keyevent@0__:set",
+        "a[b",
+    ];
+    let words: Vec<String> = match rng.below(8) {
+        0 => vec![
+            rng.pick(&["PUBLISH", "SPUBLISH"]).into(),
+            rng.pick(&channels).into(),
+            rng.pick(&["m", "", "long message"]).into(),
+        ],
+        1 => {
+            let mut w = vec!["PUBSUB".into(), rng.pick(&["NUMSUB", "SHARDNUMSUB"]).into()];
+            for _ in 0..rng.below(3) {
+                w.push(rng.pick(&channels).into());
+            }
+            w
+        }
+        2 => {
+            let mut w = vec![
+                "PUBSUB".into(),
+                rng.pick(&["CHANNELS", "SHARDCHANNELS"]).into(),
+            ];
+            if rng.below(2) == 0 {
+                w.push(rng.pick(&channels).into());
+            }
+            w
+        }
+        3 => vec!["PUBSUB".into(), "NUMPAT".into()],
+        4 => vec![
+            "CONFIG".into(),
+            "SET".into(),
+            "notify-keyspace-events".into(),
+            rng.pick(&["KEA", "Ex", "", "K$", "AKEnm", "gl$shzxetdnKE", "Kq", "E"])
+                .into(),
+        ],
+        5 => vec![
+            "CONFIG".into(),
+            "GET".into(),
+            "notify-keyspace-events".into(),
+        ],
+        6 => vec!["SET".into(), "k".into(), rng.pick(&["1", "v"]).into()],
+        _ => match rng.below(3) {
+            0 => vec!["DEL".into(), "k".into()],
+            1 => vec!["INCR".into(), "k".into()],
+            _ => vec!["EXPIRE".into(), "k".into(), "100".into()],
+        },
+    };
+    words.into_iter().map(String::into_bytes).collect()
+}
+
+/// Pub/Sub sequences on two connections with no subscriber: PUBLISH counts, PUBSUB's
+/// answers and notify-keyspace-events' parsing must be Redis's.
+#[test]
+#[ignore = "needs redis-server; scripts/test.sh runs it with --ignored"]
+fn random_pubsub_sequences_match_redis() {
+    compare_seeds(|rng| {
+        let mut steps: Vec<Step> = (0..200)
+            .map(|_| (rng.below(2), pubsub_command(rng)))
+            .collect();
+        steps.push((
+            0,
+            [&b"CONFIG"[..], b"SET", b"notify-keyspace-events", b""]
+                .map(<[u8]>::to_vec)
+                .to_vec(),
+        ));
+        steps
+    });
+}

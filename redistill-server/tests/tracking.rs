@@ -10,6 +10,7 @@
 //! id, and that id reads `$ID<n>` in the records. A push step waits (with a deadline) for
 //! one frame that no command asked for, such as an expiry's invalidation. After the last
 //! step every connection sends PING, which collects what is still on its way.
+//! With `TRACKING_TRACE` set, each step's record is printed as it is made.
 
 mod common;
 
@@ -131,6 +132,7 @@ fn run(port: u16, connections: usize, script: &[Step]) -> Vec<String> {
     conns[0].send("FLUSHALL");
     conns[0].frame();
     let mut record = Vec::new();
+    let trace = std::env::var("TRACKING_TRACE").is_ok();
     let step_frames = |conns: &mut Vec<Conn>, n: usize, line: &str, any_keys: bool| {
         let ids: Vec<String> = conns.iter().map(|c| c.id.clone()).collect();
         let mut line = line.to_string();
@@ -163,6 +165,9 @@ fn run(port: u16, connections: usize, script: &[Step]) -> Vec<String> {
         })
         .collect();
     for step in script {
+        if trace {
+            eprintln!("{:?}", record.last());
+        }
         match *step {
             Run(n, line) | RunAnyKeys(n, line) => {
                 let any = matches!(step, RunAnyKeys(..));
@@ -534,6 +539,36 @@ fn swapdb_move_rename_and_transactions_match_redis() {
             Run(1, "EXPIRE c 100"),
             Run(0, "PING"),
             Info(1, "tracking_total_keys"),
+        ],
+    );
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn redirection_to_a_resp2_subscriber_matches_redis() {
+    same_as_redis(
+        4,
+        &[
+            Run(1, "SUBSCRIBE __redis__:invalidate"),
+            Run(0, "CLIENT TRACKING ON REDIRECT $ID1"),
+            Run(0, "GET a"),
+            Run(2, "SET a 1"),
+            Push(1),
+            // Redis checks Pub/Sub mode, not the channel.
+            Run(3, "SUBSCRIBE other"),
+            Run(0, "CLIENT TRACKING OFF"),
+            Run(0, "CLIENT TRACKING ON BCAST PREFIX b REDIRECT $ID3"),
+            Run(2, "MSET b1 1 b2 2 c 3"),
+            Push(3),
+            Run(2, "FLUSHALL"),
+            Push(3),
+            Run(0, "CLIENT TRACKING OFF"),
+            Run(0, "CLIENT TRACKING ON REDIRECT $ID2"),
+            Run(0, "GET a"),
+            Run(2, "SET a 2"),
+            Run(2, "PING"),
+            Run(1, "UNSUBSCRIBE"),
+            Run(3, "UNSUBSCRIBE"),
         ],
     );
 }

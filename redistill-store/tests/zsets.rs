@@ -409,7 +409,7 @@ fn commands_report_redis_keyspace_events() {
             }),
         )
         .unwrap();
-    assert_eq!(take(), [k("z", "zrembyscore")]);
+    assert_eq!(take(), [k("z", "zremrangebyscore")]);
     store
         .zsetop(0, ZSetOp::Union, &[b"z"], None, Aggregate::Sum, Some(b"u"))
         .unwrap();

@@ -1,4 +1,5 @@
-// ioredis against a running redistill: connect, pipeline, MULTI, hashes, SCAN stream.
+// ioredis against a running redistill: connect, pipeline, MULTI, hashes, SCAN stream,
+// subscribe/psubscribe.
 // Usage: node ioredis_test.js PORT   (needs `npm install ioredis`)
 // Prints one line per check and a closing 'N passed, N failed' line; exits non-zero on failure.
 const Redis = require("ioredis");
@@ -100,6 +101,36 @@ async function check(name, fn) {
     assert.deepEqual(await redis.zpopmin("delayed"), ["job1", "1001"]);
     assert.deepEqual(await redis.bzpopmin("delayed", 1), ["delayed", "job2", "1002"]);
     assert.equal(await redis.bzpopmin("nothing", 0.01), null);
+  });
+  await check("subscribe and psubscribe with message events", async () => {
+    const sub = new Redis({ host: "127.0.0.1", port, maxRetriesPerRequest: 1 });
+    const got = [];
+    const done = new Promise((resolve) => {
+      sub.on("message", (channel, message) => {
+        got.push(["message", channel, message]);
+        if (got.length === 3) resolve();
+      });
+      sub.on("pmessage", (pattern, channel, message) => {
+        got.push(["pmessage", pattern, channel, message]);
+        if (got.length === 3) resolve();
+      });
+    });
+    assert.equal(await sub.subscribe("orders", "refunds"), 2);
+    assert.equal(await sub.psubscribe("audit:*"), 3);
+    assert.equal(await redis.publish("orders", "o1"), 1);
+    assert.equal(await redis.publish("audit:login", "u1"), 1);
+    assert.equal(await redis.publish("refunds", "r1"), 1);
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error("no messages in time")), 10000));
+    await Promise.race([done, timeout]);
+    assert.deepEqual(got, [
+      ["message", "orders", "o1"],
+      ["pmessage", "audit:*", "audit:login", "u1"],
+      ["message", "refunds", "r1"],
+    ]);
+    assert.deepEqual(await redis.pubsub("NUMSUB", "orders"), ["orders", 1]);
+    await sub.unsubscribe();
+    await sub.punsubscribe();
+    sub.disconnect();
   });
   redis.disconnect();
   const failed = results.filter((ok) => !ok).length;

@@ -300,4 +300,76 @@ def _():
     assert r.execute_command("DEBUG", "DIGEST-VALUE", "src:h") == r.execute_command("DEBUG", "DIGEST-VALUE", "copy:h")
 
 
+
+def next_message(pubsub, deadline_s=10.0):
+    """The next message (not a subscription confirmation), waiting up to `deadline_s`."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+        if message is not None:
+            return message
+    raise AssertionError("no message before the deadline")
+
+
+@check("pubsub() with get_message: channels and patterns")
+def _():
+    r = client(decode_responses=True)
+    p = r.pubsub()
+    p.subscribe("news")
+    p.psubscribe("sport.*")
+    # The confirmations arrive before anything published after them.
+    confirmations = [p.get_message(timeout=5) for _ in range(2)]
+    assert [c["type"] for c in confirmations] == ["subscribe", "psubscribe"], confirmations
+    assert r.publish("news", "hello") == 1
+    assert r.publish("sport.tennis", "ace") == 1
+    assert r.publish("weather", "rain") == 0
+    first, second = next_message(p), next_message(p)
+    assert (first["type"], first["channel"], first["data"]) == ("message", "news", "hello")
+    assert (second["type"], second["pattern"], second["channel"], second["data"]) == (
+        "pmessage", "sport.*", "sport.tennis", "ace")
+    assert r.pubsub_numsub("news") == [("news", 1)]
+    assert r.pubsub_numpat() == 1
+    p.unsubscribe()
+    p.punsubscribe()
+    p.close()
+
+
+@check("pubsub() run_in_thread delivers every message in order")
+def _():
+    r = client(decode_responses=True)
+    got = []
+    p = r.pubsub()
+    p.subscribe(**{"jobs": lambda m: got.append(m["data"])})
+    thread = p.run_in_thread(sleep_time=0.01, daemon=True)
+    try:
+        deadline = time.monotonic() + 10
+        while r.pubsub_numsub("jobs") != [("jobs", 1)] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for i in range(100):
+            assert r.publish("jobs", str(i)) == 1
+        while len(got) < 100 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert got == [str(i) for i in range(100)], got[:5]
+    finally:
+        thread.stop()
+        thread.join(timeout=5)
+
+
+@check("keyspace notifications: expired keys that expire on their own")
+def _():
+    r = client(decode_responses=True)
+    r.config_set("notify-keyspace-events", "Ex")
+    try:
+        assert r.config_get("notify-keyspace-events") == {"notify-keyspace-events": "xE"}
+        p = r.pubsub()
+        p.psubscribe("__keyevent@0__:expired")
+        assert p.get_message(timeout=5)["type"] == "psubscribe"
+        r.set("short:1", "v", px=50)
+        r.set("short:2", "v", px=80)
+        expired = {next_message(p)["data"], next_message(p)["data"]}
+        assert expired == {"short:1", "short:2"}, expired
+        p.close()
+    finally:
+        r.config_set("notify-keyspace-events", "")
+
 finish()

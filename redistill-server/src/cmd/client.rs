@@ -370,16 +370,18 @@ fn setinfo(ctx: &mut Ctx<'_>, attr: &[u8], value: &[u8]) -> CommandResult {
 /// CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]]
 fn list(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
     let mut ids: Option<Vec<u64>> = None;
-    let mut only_normal = true;
+    // The type asked for: normal (false), pubsub (true), or one no client has (None).
+    let mut pubsub = None;
+    let mut typed = false;
     match opts {
         [] => {}
         [ty, kind] if is(ty, "TYPE") => {
+            typed = true;
             if is(kind, "normal") {
-            } else if ["master", "replica", "slave", "pubsub"]
-                .iter()
-                .any(|k| is(kind, k))
-            {
-                only_normal = false;
+                pubsub = Some(false);
+            } else if is(kind, "pubsub") {
+                pubsub = Some(true);
+            } else if ["master", "replica", "slave"].iter().any(|k| is(kind, k)) {
             } else {
                 let kind = String::from_utf8_lossy(kind);
                 return Err(fail(format_args!("ERR Unknown client type '{kind}'")));
@@ -402,11 +404,10 @@ fn list(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
     }
     let now = ctx.shared.clock.now_ms();
     let mut text = String::new();
-    if only_normal {
-        for info in ctx.shared.clients.all() {
-            if ids.as_ref().is_none_or(|ids| ids.contains(&info.id)) {
-                text.push_str(&info.line(now, super::last_command_label));
-            }
+    for info in ctx.shared.clients.all() {
+        let type_ok = !typed || pubsub == Some(info.is_pubsub());
+        if type_ok && ids.as_ref().is_none_or(|ids| ids.contains(&info.id)) {
+            text.push_str(&info.line(now, super::last_command_label));
         }
     }
     verbatim(ctx, &text);
@@ -437,7 +438,8 @@ fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
     let mut addr: Option<&[u8]> = None;
     let mut laddr: Option<&[u8]> = None;
     let mut user_ok = true;
-    let mut type_ok = true;
+    // The type asked for, if any: normal (false), pubsub (true), or one no client has.
+    let mut wanted_type: Option<Option<bool>> = None;
     let mut skip_me = true;
     for pair in opts.chunks_exact(2) {
         let (field, value) = (pair[0], pair[1]);
@@ -460,7 +462,13 @@ fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
                 .iter()
                 .any(|k| is(value, k))
             {
-                type_ok = is(value, "normal");
+                wanted_type = Some(if is(value, "normal") {
+                    Some(false)
+                } else if is(value, "pubsub") {
+                    Some(true)
+                } else {
+                    None
+                });
             } else {
                 let value = String::from_utf8_lossy(value);
                 return Err(fail(format_args!("ERR Unknown client type '{value}'")));
@@ -482,7 +490,7 @@ fn kill(ctx: &mut Ctx<'_>, opts: &[&[u8]]) -> CommandResult {
             want.is_none_or(|w| have.is_some_and(|h| h.to_string().as_bytes() == w))
         };
         user_ok
-            && type_ok
+            && wanted_type.is_none_or(|pubsub| pubsub == Some(c.is_pubsub()))
             && id.is_none_or(|id| c.id == id)
             && addr_is(addr, Some(c.addr))
             && addr_is(laddr, c.local_addr)

@@ -10,7 +10,7 @@ use crate::client::ReplyMode;
 
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("ping", -1, ping)
-        .flags(flags!(FAST))
+        .flags(flags!(FAST | SUBSCRIBED_OK))
         .acl(acl!(CONNECTION))
         .tips(&["request_policy:all_shards", "response_policy:all_succeeded"]),
     Command::new("echo", 2, echo)
@@ -18,7 +18,14 @@ pub(super) static COMMANDS: &[Command] = &[
         .acl(acl!(CONNECTION)),
     Command::new("quit", -1, quit)
         .flags(flags!(
-            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TRANSACTION_CONTROL
+            NOSCRIPT
+                | LOADING
+                | STALE
+                | FAST
+                | NO_AUTH
+                | ALLOW_BUSY
+                | TRANSACTION_CONTROL
+                | SUBSCRIBED_OK
         ))
         .acl(acl!(CONNECTION)),
     Command::new("select", 2, select)
@@ -31,12 +38,26 @@ pub(super) static COMMANDS: &[Command] = &[
         .acl(acl!(CONNECTION)),
     Command::new("reset", 1, reset)
         .flags(flags!(
-            NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TRANSACTION_CONTROL
+            NOSCRIPT
+                | LOADING
+                | STALE
+                | FAST
+                | NO_AUTH
+                | ALLOW_BUSY
+                | TRANSACTION_CONTROL
+                | SUBSCRIBED_OK
         ))
         .acl(acl!(CONNECTION)),
 ];
 
 fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
+    if args.len() <= 2 && super::pubsub::ping_in_subscribed_mode(ctx.client) {
+        let mut reply = ctx.reply();
+        reply.array(2);
+        reply.bulk(b"pong");
+        reply.bulk(args.get(1).copied().unwrap_or_default());
+        return Ok(());
+    }
     match args {
         [_] => ctx.reply().simple(b"PONG"),
         [_, msg] => ctx.reply().bulk(msg),
@@ -51,6 +72,9 @@ fn echo(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn quit(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
+    // Nothing more reaches a client closing after this reply: its subscriptions end now,
+    // not when its connection is gone.
+    super::pubsub::drop_all(ctx.shared, ctx.client);
     ctx.reply().ok();
     ctx.client.close_after_reply = true;
     Ok(())
@@ -146,10 +170,11 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// RESET: back to a fresh connection's state: MULTI discarded, keys unwatched, db 0,
 /// RESP2, no name, logged out when a password is set, CLIENT NO-EVICT, NO-TOUCH and REPLY
-/// back to their defaults, MONITOR and CLIENT TRACKING ended.
+/// back to their defaults, MONITOR and CLIENT TRACKING ended, every subscription dropped.
 fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::monitor::stop(ctx.shared, ctx.client, Some(ctx.out));
     super::tracking::stop(ctx.shared, ctx.client);
+    super::pubsub::drop_all(ctx.shared, ctx.client);
     ctx.client.tx.take_queue();
     ctx.client.tx.aborted = false;
     super::transactions::unwatch_all(ctx);

@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::table::{acl, flags};
 use super::{Command, CommandResult, Ctx};
 use crate::allocator::MemorySample;
+use crate::pubsub::Namespace;
 use crate::shared::Shared;
 use crate::stats::Stats;
 
@@ -296,8 +297,8 @@ fn stats(shared: &Shared, t: &mut String) {
          expired_time_cap_reached_count:{time_caps}\r\n\
          expire_cycle_cpu_milliseconds:{cycle_ms}\r\nevicted_keys:{}\r\nevicted_clients:0\r\n\
          total_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\n\
-         keyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\n\
-         pubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
+         keyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\n\
+         pubsubshard_channels:{}\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\n\
          migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n\
          active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n\
          total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n\
@@ -318,6 +319,9 @@ fn stats(shared: &Shared, t: &mut String) {
         store.current_eviction_exceeded_ms,
         store.keyspace_hits,
         store.keyspace_misses,
+        shared.pubsub.channel_count(Namespace::Classic),
+        shared.pubsub.pattern_count(),
+        shared.pubsub.channel_count(Namespace::Shard),
         tracking.keys,
         tracking.items,
         tracking.prefixes,

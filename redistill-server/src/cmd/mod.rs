@@ -34,6 +34,7 @@ mod lists;
 mod metadata;
 mod monitor;
 mod persistence;
+mod pubsub;
 mod reply;
 mod scan;
 mod server;
@@ -172,6 +173,7 @@ fn families() -> impl Iterator<Item = &'static Command> {
         .chain(diagnostics::COMMANDS)
         .chain(monitor::COMMANDS)
         .chain(dump::COMMANDS)
+        .chain(pubsub::COMMANDS)
 }
 
 /// Every command, in a fixed order; a command's position is its index.
@@ -366,7 +368,7 @@ fn lookup_resolved(name: &[u8]) -> Option<Resolved> {
 }
 
 /// Whether CLIENT PAUSE holds this request now: every request under PAUSE ALL; under
-/// PAUSE WRITE the commands that may write, and EXEC of a transaction that queued one
+/// PAUSE WRITE the commands that may write or replicate (PUBLISH), and EXEC of a transaction that queued one
 /// (queueing itself is not held), as in Redis.
 pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -> bool {
     use redistill_store::Clock as _;
@@ -383,13 +385,15 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -
         Ok(resolved) | Err(Unresolved::ContainerArity(resolved)) => resolved.command,
         Err(_) => return false,
     };
+    // What a replica would be sent: writes, and PUBLISH.
+    let replicated = Flags::WRITE | Flags::MAY_REPLICATE;
     match &client.tx.queue {
         Some(queue) if command.has(Flags::RUNS_QUEUE) => queue.iter().any(|q| {
             let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
-            lookup_request(&args).is_some_and(|c| c.has(Flags::WRITE))
+            lookup_request(&args).is_some_and(|c| c.flags.intersects(replicated))
         }),
         Some(_) => false,
-        None => command.has(Flags::WRITE),
+        None => command.flags.intersects(replicated),
     }
 }
 
@@ -512,6 +516,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     }
     let tracking = shared.tracking.is_live();
     let _running = tracking.then(|| tracking::before(ctx));
+    if let Some(refused) = pubsub::refuses(ctx, command) {
+        return reject(ctx, slot, refused);
+    }
     if queues(ctx.client, command) {
         ctx.client.tx.enqueue(args);
         ctx.reply().simple(b"QUEUED");
@@ -533,18 +540,25 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     if tracking {
         tracking::remember(ctx, command, args);
     }
+    let reply_at = ctx.out.len();
     let result = if ctx.client.no_touch && !command.has(Flags::TOUCHES_ANYWAY) {
         redistill_store::Store::without_touching(|| (command.handler)(ctx, args))
     } else {
         (command.handler)(ctx, args)
     };
-    if tracking {
-        tracking::remember(ctx, command, args);
-        tracking::deliver(shared);
-    }
     let failed = result.is_err();
     if let Err(error) = result {
         reply_error(ctx, &error, Some(command));
+    }
+    // Before the MONITOR line of this command, which comes after its reply.
+    if !ctx.client.subscriptions.is_empty() {
+        pubsub::place_own_messages(ctx, reply_at);
+    }
+    // After the client's own messages: an invalidation its command caused for itself
+    // follows its reply, as in Redis.
+    if tracking {
+        tracking::remember(ctx, command, args);
+        tracking::deliver(shared);
     }
     let took = started.map(|s| {
         let now = Instant::now();
@@ -724,6 +738,7 @@ pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
     monitor::stop(shared, client, None);
     tracking::stop(shared, client);
     shared.tracking.client_gone(client.info.id);
+    pubsub::drop_all(shared, client);
     if let Some(outbox) = client.outbox.take() {
         outbox.close();
     }

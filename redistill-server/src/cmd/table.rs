@@ -52,6 +52,9 @@ bitflags! {
         /// Derived, never written in a row: some keys are found by more than key ranges.
         const MOVABLEKEYS = 1 << 19;
         const ALLOW_BUSY = 1 << 20;
+        /// Not a flag `COMMAND INFO` shows: one of the commands a RESP2 client may send
+        /// while subscribed ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET).
+        const SUBSCRIBED_OK = 1 << 26;
         /// Not a flag `COMMAND INFO` shows: refused unless `enable-debug-command` allows
         /// the client (Redis's `CMD_PROTECTED`).
         const PROTECTED = 1 << 28;
@@ -379,7 +382,10 @@ impl Command {
     /// The flags `COMMAND INFO` lists: the row's Redis flags plus `movablekeys` where key
     /// positions are not plain ranges.
     pub fn info_flags(&self) -> Flags {
+        // Redis 7.0 lists no `may_replicate` (PUBLISH's, held by CLIENT PAUSE WRITE).
         let mut flags = self.flags
+            - Flags::MAY_REPLICATE
+            - Flags::SUBSCRIBED_OK
             - Flags::PROTECTED
             - Flags::OWN_GATES
             - Flags::TRANSACTION_CONTROL

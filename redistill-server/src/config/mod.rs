@@ -160,6 +160,9 @@ pub struct ServerConfig {
     pub buffer_size: usize,
     /// Output buffer limits per client class (`client_output_buffer_limit`).
     pub client_output_buffer_limit: ClientOutputBufferLimits,
+    /// Keyspace notification classes, in Redis's letters as CONFIG GET writes them back
+    /// (`notify_keyspace_events`, default "" = off).
+    pub notify_keyspace_events: String,
     /// Most bytes of unparsed input a client may accumulate (`client_query_buffer_limit`,
     /// default 1gb as in Redis).
     pub client_query_buffer_limit: u64,

@@ -120,6 +120,11 @@ pub(crate) static SETTINGS: &[Setting] = &[
     )
     .file("server", "buffer_size")
     .default("16kb"),
+    row(Kind::Custom(&NOTIFY_KEYSPACE_EVENTS))
+        .file("server", "notify_keyspace_events")
+        .redis("notify-keyspace-events")
+        .default("")
+        .mutable(),
     row(Kind::Custom(&CLIENT_OUTPUT_BUFFER_LIMIT))
         .file("server", "client_output_buffer_limit")
         .redis("client-output-buffer-limit")
@@ -542,8 +547,6 @@ pub(crate) static SETTINGS: &[Setting] = &[
     row(Kind::Constant("0")).redis("latency-monitor-threshold"),
     // Clients are never evicted.
     row(Kind::Constant("0")).redis("maxmemory-clients"),
-    // No keyspace notifications: there is no pub/sub.
-    row(Kind::Constant("")).redis("notify-keyspace-events"),
     row(Kind::Derived(|c| {
         if c.security.tls_enabled {
             c.security.tls_port.to_string()
@@ -583,6 +586,7 @@ fn blank() -> Config {
             hz: 0,
             buffer_size: 0,
             client_output_buffer_limit: ClientOutputBufferLimits::default(),
+            notify_keyspace_events: String::new(),
             client_query_buffer_limit: 0,
             proto_max_bulk_len: 0,
             health_check_port: 0,
@@ -792,6 +796,23 @@ static NUM_SHARDS: Custom = Custom {
     redis: None,
     get: |c| c.server.num_shards.to_string(),
     toml: |_| None,
+};
+
+static NOTIFY_KEYSPACE_EVENTS: Custom = Custom {
+    file: Some(|c, v| {
+        const EXPECTED: &str = "Redis's keyspace event classes, such as \"KEA\" or \"Ex\"";
+        let text = v.text().ok_or_else(|| EXPECTED.to_owned())?;
+        let flags = crate::notifications::parse(text).map_err(|_| EXPECTED.to_owned())?;
+        c.server.notify_keyspace_events = crate::notifications::format(flags);
+        Ok(())
+    }),
+    redis: Some(|c, v| {
+        let flags = crate::notifications::parse(v).map_err(str::to_owned)?;
+        c.server.notify_keyspace_events = crate::notifications::format(flags);
+        Ok(())
+    }),
+    get: |c| c.server.notify_keyspace_events.clone(),
+    toml: |c| Some(c.server.notify_keyspace_events.clone().into()),
 };
 
 static CLIENT_OUTPUT_BUFFER_LIMIT: Custom = Custom {

@@ -205,6 +205,14 @@ fn every_key_parses_and_validates() {
             &["1023", "\"65mb\"", "0", "\"big\""],
         ),
         (
+            "server.notify_keyspace_events",
+            &[
+                ("\"KEA\"", |c| c.server.notify_keyspace_events == "AKE"),
+                ("\"Elg\"", |c| c.server.notify_keyspace_events == "glE"),
+            ],
+            &["\"KQ\"", "1"],
+        ),
+        (
             "server.client_output_buffer_limit",
             &[
                 ("\"normal 0 0 0\"", |c| {

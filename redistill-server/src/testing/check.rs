@@ -90,8 +90,10 @@ fn run_step(
     };
     let silenced = harness.replies_silenced(client);
     let monitoring = harness.is_monitoring(client);
+    let subscribed_before = harness.is_subscribed(client);
     let argv: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
     let reply = harness.run(client, &argv);
+    let subscribed = subscribed_before || harness.is_subscribed(client);
     // A successful SHUTDOWN closes the connection without a reply; MONITOR sent by a
     // monitor answers nothing, as in Redis.
     let may_be_empty = silenced
@@ -117,9 +119,64 @@ fn run_step(
     } else {
         &reply[..]
     };
+    // (Un)subscribing answers once per channel; a subscriber's messages (from others, or
+    // its own PUBLISH) come before its reply.
+    let subscribing = [
+        &b"subscribe"[..],
+        b"unsubscribe",
+        b"psubscribe",
+        b"punsubscribe",
+        b"ssubscribe",
+        b"sunsubscribe",
+    ]
+    .iter()
+    .any(|name| is(0, name));
+    let answer = if subscribed || subscribing {
+        match without_pubsub_frames(answer, subscribing) {
+            Ok(answer) => answer,
+            Err(e) => return Err(format!("reply {:?}: {e}", Bytes::copy_from_slice(answer))),
+        }
+    } else {
+        answer
+    };
     check_reply(answer, may_be_empty, resp3)
         .map_err(|e| format!("reply {:?}: {e}", Bytes::copy_from_slice(answer)))?;
     Ok(true)
+}
+
+/// `reply` without the Pub/Sub message frames in front of it and, when the command
+/// (un)subscribed, without all but the last of its confirmations; an error if what is
+/// dropped is not well-formed RESP.
+fn without_pubsub_frames(mut reply: &[u8], subscribing: bool) -> Result<&[u8], String> {
+    loop {
+        if reply.is_empty() {
+            return Ok(reply);
+        }
+        let bytes = Bytes::copy_from_slice(reply);
+        let (frame, used) = match redistill_resp::decode(&bytes) {
+            Ok(Some(decoded)) => decoded,
+            Ok(None) => return Err("an incomplete frame".into()),
+            Err(e) => return Err(format!("not RESP: {e}")),
+        };
+        if used == reply.len() {
+            return Ok(reply);
+        }
+        let kind = match &frame {
+            redistill_resp::Frame::Array(items) | redistill_resp::Frame::Push(items) => {
+                items.first().cloned()
+            }
+            _ => None,
+        };
+        let is_message = matches!(
+            kind,
+            Some(redistill_resp::Frame::BulkString(k))
+                if [&b"message"[..], b"pmessage", b"smessage"].contains(&k.as_ref())
+        );
+        if !is_message && !subscribing {
+            return Ok(reply);
+        }
+        reply = &reply[used..];
+    }
 }
 
 /// The reply is empty where allowed, else exactly one frame, with no RESP3 types for a
