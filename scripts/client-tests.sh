@@ -2,8 +2,9 @@
 # Runs real Redis clients against a redistill server: redis-py (with hiredis; also Lock
 # and register_script on Lua scripts), ioredis (also defineCommand)
 # (both also as a leaderboard, a rate limiter and a delayed-job queue on sorted sets;
-# redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE; both with Pub/Sub,
-# redis-py also with a keyspace-notification listener for keys expiring on their own),
+# redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE, and its RESP3
+# client-side cache; both with Pub/Sub, redis-py also with a keyspace-notification
+# listener for keys expiring on their own),
 # huey (a task queue on lists), kombu (Celery's messaging library), redis-cli (stdin
 # commands, --pipe mass insertion, --scan, -n) and redis-benchmark.
 #
@@ -79,6 +80,7 @@ if [[ ! -x $VENV/bin/python ]]; then
   python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet redis hiredis huey || { fail "install redis-py"; }
 fi
 if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/redis_py_test.py "$PORT"; then pass "redis-py suite"; else fail "redis-py suite"; fi
+if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/redis_py_cache_test.py "$PORT"; then pass "redis-py client-side cache suite"; else fail "redis-py client-side cache suite"; fi
 
 echo "== huey (task queue on lists)"
 if ! "$VENV/bin/python" -c 'import huey' 2>/dev/null; then

@@ -47,6 +47,8 @@ stage "random differential run" cargo test -p redistill-server --test random_dif
 stage "watch differential run" cargo test -p redistill-server --test watch_property -- --ignored
 # MONITOR's lines beside redis-server's.
 stage "MONITOR differential check" cargo test -p redistill-server --test monitor -- --ignored
+# CLIENT TRACKING's invalidations beside redis-server's, frame by frame.
+stage "CLIENT TRACKING differential check" cargo test -p redistill-server --test tracking -- --ignored
 # The atomicity workload against redis-server, whose commands are atomic: the
 # linearizability checker must find nothing there.
 stage "linearizability check of redis-server" cargo test -p redistill-server --test linearizability \

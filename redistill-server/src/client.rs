@@ -49,6 +49,8 @@ pub(crate) struct Client {
     /// Blocked on keys (BLPOP and the like): the connection runs nothing more until the
     /// wait ends; set with [`Client::block`].
     pub blocked: Option<Arc<Waiter>>,
+    /// CLIENT TRACKING's options while it is on (see `cmd::tracking`).
+    pub tracking: Option<crate::tracking::Mode>,
     /// Channels, shard channels and patterns subscribed to; change them through
     /// `cmd::pubsub`, which keeps the registry and the counts in `info` in step.
     pub subscriptions: crate::pubsub::Subscriptions,
@@ -121,6 +123,7 @@ impl Client {
             monitor: false,
             redacted: Vec::new(),
             blocked: None,
+            tracking: None,
             subscriptions: crate::pubsub::Subscriptions::default(),
         }
     }
@@ -142,6 +145,10 @@ impl Client {
 
     pub fn set_version(&mut self, version: Version) {
         self.version = version;
+        if version == Version::Resp3 {
+            // Other threads push to RESP3 clients (invalidations redirected to them).
+            self.outbox();
+        }
         let resp = if version == Version::Resp3 { 3 } else { 2 };
         self.info.resp.store(resp, Ordering::Relaxed);
     }
@@ -159,8 +166,12 @@ impl Client {
     /// This client's outbox, made on first use.
     pub fn outbox(&mut self) -> &Arc<Outbox> {
         let (worker, slot, id) = (self.info.worker, self.slot, self.info.id);
-        self.outbox
-            .get_or_insert_with(|| Arc::new(Outbox::new(worker, slot, id)))
+        let info = &self.info;
+        self.outbox.get_or_insert_with(|| {
+            let outbox = Arc::new(Outbox::new(worker, slot, id));
+            let _ = info.tracking.outbox.set(Arc::clone(&outbox));
+            outbox
+        })
     }
 
     pub fn set_monitor(&mut self, on: bool) {

@@ -40,6 +40,8 @@ pub(crate) struct ClientInfo {
     pub monitor: AtomicBool,
     /// Blocked on keys, for the `b` flag.
     pub blocked: AtomicBool,
+    /// CLIENT TRACKING as others see it, and where they push to the client.
+    pub tracking: crate::tracking::Published,
     /// Subscribed channels, patterns and shard channels: `sub=`, `psub=`, `ssub=`, and
     /// the `P` flag while any is not 0.
     pub subscriptions: [AtomicUsize; 3],
@@ -110,6 +112,7 @@ impl ClientInfo {
             no_touch: AtomicBool::new(false),
             monitor: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
+            tracking: crate::tracking::Published::default(),
             subscriptions: Default::default(),
             fd,
             buffers: Buffers::default(),
@@ -146,14 +149,18 @@ impl ClientInfo {
         let (omem, out_capacity) = (get(&b.output_pending), get(&b.output_capacity));
         let multi = b.multi.load(Ordering::Relaxed);
         let [sub, psub, ssub] = [0, 1, 2].map(|i| get(&self.subscriptions[i]));
-        // Redis's letters, in its order: monitor, Pub/Sub, MULTI, blocked, no-evict,
-        // no-touch; N for none.
+        // Redis's letters, in its order: monitor, Pub/Sub, MULTI, blocked, tracking (on,
+        // broken redirection, broadcast), no-evict, no-touch; N for none.
+        let tracking: Vec<char> = self.tracking.flags().collect();
         let mut flags = String::new();
         for (on, letter) in [
             (self.monitor.load(Ordering::Relaxed), 'O'),
             (sub + psub + ssub > 0, 'P'),
             (multi >= 0, 'x'),
             (self.blocked.load(Ordering::Relaxed), 'b'),
+            (tracking.contains(&'t'), 't'),
+            (tracking.contains(&'R'), 'R'),
+            (tracking.contains(&'B'), 'B'),
             (self.no_evict.load(Ordering::Relaxed), 'e'),
             (self.no_touch.load(Ordering::Relaxed), 'T'),
         ] {
@@ -175,7 +182,7 @@ impl ClientInfo {
             "id={} addr={} laddr={} fd={} name={} age={} idle={idle} flags={flags} db={} sub={sub} \
              psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem=0 \
              rbs={rbs} rbp={rbs} obl=0 oll=0 omem={omem} tot-mem={} events={events} cmd={} \
-             user=default redir=-1 resp={} lib-name={} lib-ver={}",
+             user=default redir={} resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
             self.local_addr.map(|a| a.to_string()).unwrap_or_default(),
@@ -186,6 +193,7 @@ impl ClientInfo {
             rbs.saturating_sub(qbuf),
             rbs + out_capacity,
             command_label(self.last_command.load(Ordering::Relaxed)),
+            self.tracking.redir(),
             self.resp.load(Ordering::Relaxed),
             text(&names.lib_name),
             text(&names.lib_version),
@@ -207,6 +215,11 @@ impl Registry {
 
     pub fn remove(&self, id: u64) {
         self.clients.lock().remove(&id);
+    }
+
+    /// The client with id `id`, if connected.
+    pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.clients.lock().get(&id).cloned()
     }
 
     /// A snapshot of the clients, in id order.

@@ -24,6 +24,7 @@ pub(crate) fn run(shared: &Shared) {
             if shared.active_expire.load(Ordering::Relaxed) {
                 let cycle = shared.store.active_expire_cycle_for(usize::MAX, period);
                 stats.expiry.record(&cycle, now.elapsed());
+                crate::cmd::end_tracking_round(shared);
             }
             next_cycle = now + period;
         }

@@ -84,6 +84,7 @@ mod shared;
 mod shutdown;
 mod slowlog;
 mod stats;
+mod tracking;
 mod transport;
 mod watch;
 mod worker;

@@ -395,11 +395,13 @@ fn build_shared_unloaded(config: Config, sink: Arc<dyn crate::SnapshotSink>) -> 
     let clock = CoarseClock::new();
     let watches = Arc::new(Watches::default());
     let blocking = Arc::new(Blocking::default());
+    let tracking = Arc::new(crate::tracking::Tracking::default());
     let notifications = Arc::new(crate::notifications::Notifications::default());
     let listener = KeyspaceListeners {
         watches: WatchListener(Arc::clone(&watches)),
         blocking: BlockingListener(Arc::clone(&blocking)),
         notifications: crate::notifications::NotificationListener(Arc::clone(&notifications)),
+        tracking: crate::tracking::TrackingListener(Arc::clone(&tracking)),
     };
     let mut builder = Store::builder()
         .databases(config.server.databases as usize)
@@ -453,6 +455,7 @@ fn build_shared_unloaded(config: Config, sink: Arc<dyn crate::SnapshotSink>) -> 
         monitors: crate::monitors::Monitors::default(),
         pubsub: crate::pubsub::PubSub::default(),
         notifications,
+        tracking,
         blocking,
         active_expire: AtomicBool::new(true),
         scripting: crate::script::Scripting::new()

@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     /// Bytes for clients from threads other than their worker's (see `push`).
     pub mailboxes: Mailboxes,
     pub monitors: Monitors,
+    /// Client-side caching's table and tracking clients (see `tracking`).
+    pub tracking: Arc<crate::tracking::Tracking>,
     /// Every client's channel and pattern subscriptions (see `pubsub`).
     pub pubsub: crate::pubsub::PubSub,
     /// `notify-keyspace-events`, read by the store's listener (see `notifications`).
@@ -120,6 +122,8 @@ impl Shared {
         self.scripting
             .busy
             .set_threshold(config.server.busy_reply_threshold);
+        self.tracking
+            .set_max_keys(config.server.tracking_table_max_keys);
         self.slowlog.configure(
             config.server.slowlog_log_slower_than,
             config.server.slowlog_max_len,
@@ -201,6 +205,8 @@ impl Shared {
     /// Asks the worker owning `client` to close it.
     pub fn kill(&self, client: &crate::clients::ClientInfo) {
         client.killed.store(true, Ordering::Relaxed);
+        // Gone at once for CLIENT TRACKING's redirections, as in Redis.
+        self.tracking.client_gone(client.id);
         if let Some(flag) = self.kills.get(client.worker) {
             flag.store(true, Ordering::Release);
         }

@@ -191,6 +191,9 @@ impl Worker {
             for index in std::mem::take(&mut self.read_later) {
                 self.drive(index, true, false, false, true);
             }
+            // Broadcast invalidations go out once per round, as Redis's once per cycle,
+            // queued before the round's replies are written as Redis queues them.
+            crate::cmd::end_tracking_round(&self.shared);
             // Replies of the whole round go out together.
             let mut pending = std::mem::take(&mut self.flush_later);
             for index in pending.drain(..) {

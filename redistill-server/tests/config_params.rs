@@ -85,6 +85,7 @@ fn defaults_read_as_redis_prints_them() {
         ("tls-cert-file", ""),
         ("tls-key-file", ""),
         ("tls-port", "0"),
+        ("tracking-table-max-keys", "1000000"),
         ("zset-max-listpack-entries", "128"),
         ("zset-max-listpack-value", "64"),
         ("zset-max-ziplist-entries", "128"),

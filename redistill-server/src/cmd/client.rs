@@ -17,10 +17,13 @@ pub(super) static COMMANDS: &[Command] =
     &[Command::new("client", -2, super::no_subcommand).subcommands(CLIENT)];
 
 static CLIENT: &[Command] = &[
+    Command::sub("client", "caching", 3, super::tracking::client_caching)
+        .flags(flags!(NOSCRIPT | LOADING | STALE))
+        .acl(acl!(CONNECTION)),
     Command::sub("client", "getname", 2, client_getname)
         .flags(flags!(NOSCRIPT | LOADING | STALE))
         .acl(acl!(CONNECTION)),
-    Command::sub("client", "getredir", 2, client_getredir)
+    Command::sub("client", "getredir", 2, super::tracking::client_getredir)
         .flags(flags!(NOSCRIPT | LOADING | STALE))
         .acl(acl!(CONNECTION)),
     Command::sub("client", "help", 2, client_help)
@@ -61,9 +64,17 @@ static CLIENT: &[Command] = &[
     Command::sub("client", "setname", 3, client_setname)
         .flags(flags!(NOSCRIPT | LOADING | STALE))
         .acl(acl!(CONNECTION)),
-    Command::sub("client", "trackinginfo", 2, client_trackinginfo)
+    Command::sub("client", "tracking", -3, super::tracking::client_tracking)
         .flags(flags!(NOSCRIPT | LOADING | STALE))
         .acl(acl!(CONNECTION)),
+    Command::sub(
+        "client",
+        "trackinginfo",
+        2,
+        super::tracking::client_trackinginfo,
+    )
+    .flags(flags!(NOSCRIPT | LOADING | STALE))
+    .acl(acl!(CONNECTION)),
     Command::sub("client", "unblock", -3, client_unblock)
         .flags(flags!(ADMIN | NOSCRIPT | LOADING | STALE))
         .acl(acl!(CONNECTION)),
@@ -153,25 +164,6 @@ fn client_no_touch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn client_reply(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     reply_mode(ctx, args[2])
-}
-
-/// No client tracking here, so no redirection.
-fn client_getredir(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    ctx.reply().int(-1);
-    Ok(())
-}
-
-fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    let mut reply = ctx.reply();
-    reply.map(3);
-    reply.bulk(b"flags");
-    reply.set(1);
-    reply.bulk(b"off");
-    reply.bulk(b"redirect");
-    reply.int(-1);
-    reply.bulk(b"prefixes");
-    reply.array(0);
-    Ok(())
 }
 
 fn client_unblock(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {

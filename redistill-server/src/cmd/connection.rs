@@ -170,9 +170,10 @@ fn hello(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 /// RESET: back to a fresh connection's state: MULTI discarded, keys unwatched, db 0,
 /// RESP2, no name, logged out when a password is set, CLIENT NO-EVICT, NO-TOUCH and REPLY
-/// back to their defaults, MONITOR ended, every subscription dropped.
+/// back to their defaults, MONITOR and CLIENT TRACKING ended, every subscription dropped.
 fn reset(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     super::monitor::stop(ctx.shared, ctx.client, Some(ctx.out));
+    super::tracking::stop(ctx.shared, ctx.client);
     super::pubsub::drop_all(ctx.shared, ctx.client);
     ctx.client.tx.take_queue();
     ctx.client.tx.aborted = false;

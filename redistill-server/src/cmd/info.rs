@@ -186,10 +186,11 @@ fn clients(shared: &Shared, t: &mut String) {
         t,
         "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{max}\r\n\
          client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\n\
-         blocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:{}\r\n\
+         blocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:{}\r\n\
          total_blocking_keys:{}\r\ntotal_blocking_keys_on_nokey:0\r\n",
         Stats::get(&shared.stats.connected_clients),
         blocking.clients,
+        shared.tracking.counts().clients,
         blocking.with_timeout,
         blocking.keys,
     );
@@ -300,6 +301,7 @@ fn stats(shared: &Shared, t: &mut String) {
     let (input, output) = shared.net_bytes();
     let (reads, writes) = shared.net_calls();
     let (stale, time_caps, cycle_ms) = s.expiry.report();
+    let tracking = shared.tracking.counts();
     let _ = write!(
         t,
         "total_connections_received:{}\r\ntotal_commands_processed:{}\r\n\
@@ -318,7 +320,7 @@ fn stats(shared: &Shared, t: &mut String) {
          migrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\n\
          active_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n\
          total_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\n\
-         tracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\n\
+         tracking_total_keys:{}\r\ntracking_total_items:{}\r\ntracking_total_prefixes:{}\r\n\
          unexpected_error_replies:0\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\n\
          total_reads_processed:{reads}\r\ntotal_writes_processed:{writes}\r\n\
          io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n\
@@ -338,6 +340,9 @@ fn stats(shared: &Shared, t: &mut String) {
         shared.pubsub.channel_count(Namespace::Classic),
         shared.pubsub.pattern_count(),
         shared.pubsub.channel_count(Namespace::Shard),
+        tracking.keys,
+        tracking.items,
+        tracking.prefixes,
         s.errors.total(),
         Stats::get(&s.auth_failures),
     );

@@ -45,12 +45,14 @@ mod sets;
 mod sort;
 mod strings;
 mod table;
+mod tracking;
 mod transactions;
 mod zset_args;
 mod zsets;
 
 pub(crate) use config::apply_memory;
 pub(crate) use scripting::{GateOutcome, execute_while_busy, gate_or_busy};
+pub(crate) use tracking::end_round as end_tracking_round;
 
 pub(crate) use reply::{Answer, Reply};
 pub(crate) use table::{Command, Flags};
@@ -419,6 +421,13 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     }
     let before = ctx.client.reply_mode;
     execute_replying(ctx, args, lookup);
+    if ctx.client.tracking.is_some() {
+        let command = match lookup {
+            Ok(resolved) | Err(Unresolved::ContainerArity(resolved)) => Some(resolved.command),
+            Err(_) => None,
+        };
+        tracking::after_request(ctx.client, command);
+    }
     // CLIENT REPLY run by EXEC applies from the next request: EXEC's own reply is sent or
     // not as the mode it was sent under says.
     if ctx.client.reply_mode != before && takes_all_gates(&lookup) {
@@ -511,6 +520,8 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     if monitoring && let Some(refused) = monitor::refuses(ctx, command) {
         return reject(ctx, slot, refused);
     }
+    let tracking = shared.tracking.is_live();
+    let _running = tracking.then(|| tracking::before(ctx));
     if let Some(refused) = pubsub::refuses(ctx, command) {
         return reject(ctx, slot, refused);
     }
@@ -535,6 +546,9 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         ctx.client.timing_mark = None;
         None
     };
+    if tracking {
+        tracking::remember(ctx, command, args);
+    }
     let reply_at = ctx.out.len();
     let result = if ctx.client.no_touch && !command.has(Flags::TOUCHES_ANYWAY) {
         redistill_store::Store::without_touching(|| (command.handler)(ctx, args))
@@ -548,6 +562,12 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     // Before the MONITOR line of this command, which comes after its reply.
     if !ctx.client.subscriptions.is_empty() {
         pubsub::place_own_messages(ctx, reply_at);
+    }
+    // After the client's own messages: an invalidation its command caused for itself
+    // follows its reply, as in Redis.
+    if tracking {
+        tracking::remember(ctx, command, args);
+        tracking::deliver(shared);
     }
     let took = started.map(|s| {
         let now = Instant::now();
@@ -701,9 +721,17 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     let Ok(Resolved { command, slot, .. }) = resolve(args) else {
         return;
     };
+    let tracking = ctx.shared.tracking.is_live();
+    if tracking {
+        tracking::remember(ctx, command, args);
+    }
     let started = Instant::now();
     let result = (command.handler)(ctx, args);
     let took = started.elapsed();
+    if tracking {
+        tracking::remember(ctx, command, args);
+        tracking::deliver(ctx.shared);
+    }
     let failed = result.is_err();
     if let Err(error) = result {
         reply_error(ctx, &error, Some(command));
@@ -732,6 +760,8 @@ pub(crate) fn disconnect(shared: &Shared, client: &mut Client) {
         shared.blocking.cancel(&waiter);
     }
     monitor::stop(shared, client, None);
+    tracking::stop(shared, client);
+    shared.tracking.client_gone(client.info.id);
     pubsub::drop_all(shared, client);
     if let Some(outbox) = client.outbox.take() {
         outbox.close();

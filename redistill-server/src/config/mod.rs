@@ -200,6 +200,10 @@ pub struct ServerConfig {
     /// (`busy_reply_threshold`, Redis's `busy-reply-threshold` or `lua-time-limit`,
     /// default 5000).
     pub busy_reply_threshold: u64,
+    /// Keys client-side caching's tracking table holds before it forgets (and
+    /// invalidates) some (`tracking_table_max_keys`, default 1000000 as in Redis; 0 for
+    /// no limit).
+    pub tracking_table_max_keys: u64,
 }
 
 impl Default for ServerConfig {

@@ -250,6 +250,16 @@ pub(crate) static SETTINGS: &[Setting] = &[
     .redis_aliases(&["lua-time-limit"])
     .default("5000")
     .mutable(),
+    int(
+        0,
+        i64::MAX,
+        |c| wide(c.server.tracking_table_max_keys),
+        |c, n| c.server.tracking_table_max_keys = narrow(n),
+    )
+    .file("server", "tracking_table_max_keys")
+    .redis("tracking-table-max-keys")
+    .default("1000000")
+    .mutable(),
     memory(
         0,
         u64::MAX,
@@ -621,6 +631,7 @@ fn blank() -> Config {
             daemonize: false,
             pidfile: None,
             busy_reply_threshold: 0,
+            tracking_table_max_keys: 0,
         },
         memory: MemoryConfig {
             max_memory: 0,

@@ -321,6 +321,11 @@ fn every_key_parses_and_validates() {
             &["-1", "\"x\""],
         ),
         (
+            "server.tracking_table_max_keys",
+            &[("0", |c| c.server.tracking_table_max_keys == 0)],
+            &["-1", "\"x\""],
+        ),
+        (
             "memory.max_memory",
             &[
                 ("0", |c| c.memory.max_memory == 0),
