@@ -1,6 +1,0 @@
-k
-RO
-access
-d
-OW
-update
