@@ -96,17 +96,21 @@ fn debians_redis_conf_loads_with_one_warning_per_parameter_redistill_lacks() {
             "{directive} neither applied nor warned about"
         );
     }
-    for name in [
-        "pidfile",
-        "logfile",
-        "tcp-backlog",
-        "appendfsync",
-        "repl-diskless-sync",
-    ] {
+    for name in ["tcp-backlog", "appendfsync", "repl-diskless-sync"] {
         assert!(unique.contains(name), "{name} is warned about: {warned:?}");
     }
-    // Redis accepts `daemonize yes`; Redistill runs in the foreground and says so.
-    assert!(unique.contains("daemonize"));
+    // The process settings apply as redis-server applies them.
+    for name in ["daemonize", "pidfile", "logfile"] {
+        assert!(
+            !unique.contains(name),
+            "{name} is applied, not warned about"
+        );
+    }
+    assert!(config.server.daemonize);
+    assert_eq!(
+        config.server.pidfile.as_deref(),
+        Some(Path::new("/run/redis/redis-server.pid"))
+    );
     for warning in &loaded.warnings {
         let text = warning.to_string();
         assert!(text.starts_with("redis.conf parameter "), "{text}");
@@ -227,6 +231,7 @@ fn every_parameter_we_have_takes_the_value_redis_server_gives_it_from_the_file()
         tmp,
     ]);
     let ours = load(&[fixture, "--port", "0"]).expect("loads").config;
+    // `daemonize`, `logfile` and `pidfile` are overridden above for redis-server alone.
     // Parameters whose value here is fixed or shown in another form by design (`dir` and
     // `dbfilename` are one snapshot path here), and defaults the file leaves alone that
     // differ by design (DEBUG for local clients, TLS client certificates optional).
@@ -238,6 +243,8 @@ fn every_parameter_we_have_takes_the_value_redis_server_gives_it_from_the_file()
         "enable-debug-command",
         "tls-auth-clients",
         "daemonize",
+        "logfile",
+        "pidfile",
         "io-threads",
         "save",
         "appendonly",

@@ -362,8 +362,8 @@ mod tests {
             dir.path(),
             "redis.conf",
             "# comment\n\nPORT 7001\nmaxmemory 2gb\nmaxmemory-policy allkeys-lru\n\
-             hash-max-ziplist-entries 64\npidfile /run/x.pid\npidfile /run/y.pid\n\
-             daemonize yes\nrequirepass \"a b\"\n",
+             hash-max-ziplist-entries 64\ntcp-backlog 511\ntcp-backlog 100\n\
+             appendfsync always\npidfile /run/y.pid\nrequirepass \"a b\"\n",
         );
         let (config, warnings) = load(&path).expect("loads");
         assert_eq!(config.server.port, 7001);
@@ -374,7 +374,11 @@ mod tests {
             Some("64")
         );
         let keys: Vec<&str> = warnings.iter().map(|w| w.key.as_str()).collect();
-        assert_eq!(keys, ["pidfile", "daemonize"]);
+        assert_eq!(keys, ["tcp-backlog", "appendfsync"]);
+        assert_eq!(
+            config.server.pidfile.as_deref(),
+            Some(Path::new("/run/y.pid"))
+        );
     }
 
     #[test]
