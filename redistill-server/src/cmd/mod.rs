@@ -50,6 +50,7 @@ mod transactions;
 mod zset_args;
 mod zsets;
 
+pub(crate) use c_float::strtod;
 pub(crate) use config::apply_memory;
 pub(crate) use scripting::{GateOutcome, execute_while_busy, gate_or_busy};
 pub(crate) use tracking::end_round as end_tracking_round;
