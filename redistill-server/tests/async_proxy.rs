@@ -1,11 +1,11 @@
-//! `redistill-resp`'s tokio example, `examples/async_proxy.rs`, in front of a running
+//! The tokio example on `redistill-resp`'s codecs, `examples/async_proxy.rs`, in front of a running
 //! server: plain commands, pipelines, inline commands, RESP3, protocol errors and replies
 //! that come later (a blocked BLPOP) pass through it as if the client spoke to the server
 //! itself; and a tokio client on the codec reads typed values with the frame conversions.
 
 mod common;
 
-#[path = "../../redistill-resp/examples/async_proxy.rs"]
+#[path = "../../examples/async_proxy.rs"]
 #[allow(dead_code, clippy::all)]
 mod async_proxy;
 

@@ -8,7 +8,7 @@
 //! it sent before, and is disconnected.
 //!
 //! ```text
-//! cargo run -p redistill-resp --features tokio --example async_proxy -- 127.0.0.1:7000 127.0.0.1:6379
+//! cargo run --example async_proxy -- 127.0.0.1:7000 127.0.0.1:6379
 //! redis-cli -p 7000 ping
 //! ```
 
