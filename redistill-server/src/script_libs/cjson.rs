@@ -77,44 +77,32 @@ pub(super) fn module(lib: &Builder<'_>) -> mlua::Result<Table> {
             values(vec![convert_value, ratio, safe])
         })?,
     )?;
-    let c = cfg.clone();
-    t.set(
+    integer_setting(
+        lib,
+        &t,
+        &cfg,
         "encode_max_depth",
-        lib.function(move |_, a| {
-            let args = Args::new("encode_max_depth", a);
-            check_arg_count(&args, 1)?;
-            one(integer_option(
-                &args,
-                1,
-                &mut c.lock().encode_max_depth,
-                1,
-                i32::MAX,
-            )?)
-        })?,
+        |c| &mut c.encode_max_depth,
+        1,
+        i32::MAX,
     )?;
-    let c = cfg.clone();
-    t.set(
+    integer_setting(
+        lib,
+        &t,
+        &cfg,
         "decode_max_depth",
-        lib.function(move |_, a| {
-            let args = Args::new("decode_max_depth", a);
-            check_arg_count(&args, 1)?;
-            one(integer_option(
-                &args,
-                1,
-                &mut c.lock().decode_max_depth,
-                1,
-                i32::MAX,
-            )?)
-        })?,
+        |c| &mut c.decode_max_depth,
+        1,
+        i32::MAX,
     )?;
-    let c = cfg.clone();
-    t.set(
+    integer_setting(
+        lib,
+        &t,
+        &cfg,
         "encode_number_precision",
-        lib.function(move |_, a| {
-            let args = Args::new("encode_number_precision", a);
-            check_arg_count(&args, 1)?;
-            one(integer_option(&args, 1, &mut c.lock().precision, 1, 14)?)
-        })?,
+        |c| &mut c.precision,
+        1,
+        14,
     )?;
     let c = cfg.clone();
     t.set(
@@ -178,6 +166,28 @@ fn check_arg_count(args: &Args, n: usize) -> Result<(), Fail> {
         return args.error(n + 1, "found too many arguments");
     }
     Ok(())
+}
+
+/// Sets `t[name]` to a function reading and optionally changing one integer setting in
+/// `min..=max`, as lua-cjson's integer options do.
+fn integer_setting(
+    lib: &Builder<'_>,
+    t: &Table,
+    cfg: &Shared,
+    name: &'static str,
+    field: fn(&mut Config) -> &mut i32,
+    min: i32,
+    max: i32,
+) -> mlua::Result<()> {
+    let c = cfg.clone();
+    t.set(
+        name,
+        lib.function(move |_, a| {
+            let args = Args::new(name, a);
+            check_arg_count(&args, 1)?;
+            one(integer_option(&args, 1, field(&mut c.lock()), min, max)?)
+        })?,
+    )
 }
 
 /// `json_integer_option`: sets `setting` from argument `n` unless nil; the current value.
