@@ -823,6 +823,47 @@ mod tests {
             .collect()
     }
 
+    /// A store whose sorted set `g` holds `points`, each named by its index.
+    fn store_points(points: &[(f64, f64)]) -> Store {
+        let store = Store::new();
+        let items: Vec<(f64, Vec<u8>)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, &(lon, lat))| (encode(lon, lat).unwrap(), i.to_string().into_bytes()))
+            .collect();
+        let refs: Vec<(f64, &[u8])> = items.iter().map(|(s, m)| (*s, &m[..])).collect();
+        store
+            .zadd(0, b"g", &refs, crate::ZAddOptions::default())
+            .unwrap();
+        store
+    }
+
+    /// The indexes named by `found`, in order.
+    fn indexes(found: &[GeoMatch]) -> Vec<usize> {
+        let mut got: Vec<usize> = found
+            .iter()
+            .map(|m| std::str::from_utf8(&m.member).unwrap().parse().unwrap())
+            .collect();
+        got.sort_unstable();
+        got
+    }
+
+    /// GEOSEARCH of `g` in km around `center`, nearest first.
+    fn search_km(store: &Store, center: (f64, f64), shape: GeoShape) -> Vec<GeoMatch> {
+        let q = GeoQuery {
+            center: GeoCenter::LonLat(center.0, center.1),
+            shape,
+            unit: 1000.0,
+            order: GeoOrder::Asc,
+            count: 0,
+            any: false,
+        };
+        let GeoFound::Found(found) = store.geosearch(0, b"g", &q).unwrap() else {
+            panic!("no result");
+        };
+        found
+    }
+
     proptest! {
         #[test]
         fn encode_decode_round_trip(lon in LONG_MIN..=LONG_MAX, lat in LAT_MIN..=LAT_MAX) {
@@ -842,39 +883,17 @@ mod tests {
             radius_km in 0.1..40.0f64,
             boxed in any::<bool>(),
         ) {
-            let store = Store::new();
             let points: Vec<(f64, f64)> =
                 offsets.iter().map(|(dx, dy)| (center.0 + dx, center.1 + dy)).collect();
-            let items: Vec<(f64, Vec<u8>)> = points
-                .iter()
-                .enumerate()
-                .map(|(i, &(lon, lat))| (encode(lon, lat).unwrap(), i.to_string().into_bytes()))
-                .collect();
-            let refs: Vec<(f64, &[u8])> = items.iter().map(|(s, m)| (*s, &m[..])).collect();
-            store.zadd(0, b"g", &refs, crate::ZAddOptions::default()).unwrap();
+            let store = store_points(&points);
             let shape = if boxed {
                 GeoShape::Box { width: radius_km * 2.0, height: radius_km }
             } else {
                 GeoShape::Radius(radius_km)
             };
-            let q = GeoQuery {
-                center: GeoCenter::LonLat(center.0, center.1),
-                shape,
-                unit: 1000.0,
-                order: GeoOrder::Asc,
-                count: 0,
-                any: false,
-            };
-            let GeoFound::Found(found) = store.geosearch(0, b"g", &q).unwrap() else {
-                panic!("no result");
-            };
+            let found = search_km(&store, center, shape);
             let area = Area::new(center.0, center.1, shape, 1000.0);
-            let mut got: Vec<usize> = found
-                .iter()
-                .map(|m| std::str::from_utf8(&m.member).unwrap().parse().unwrap())
-                .collect();
-            got.sort_unstable();
-            prop_assert_eq!(got, brute(&points, &area));
+            prop_assert_eq!(indexes(&found), brute(&points, &area));
             prop_assert!(found.windows(2).all(|w| w[0].dist <= w[1].dist));
         }
 
@@ -887,7 +906,6 @@ mod tests {
             radius_km in 0.01..700.0f64,
             bearings in prop::collection::vec((0.0..std::f64::consts::TAU, -1e-6..1e-6f64), 1..40),
         ) {
-            let store = Store::new();
             let d0 = radius_km * 1000.0 / EARTH_RADIUS_M;
             let (lat1, lon1) = (center.1.to_radians(), center.0.to_radians());
             let points: Vec<(f64, f64)> = bearings
@@ -901,49 +919,21 @@ mod tests {
                     (encode(lon, lat).is_some()).then_some((lon, lat))
                 })
                 .collect();
-            let items: Vec<(f64, Vec<u8>)> = points
-                .iter()
-                .enumerate()
-                .map(|(i, &(lon, lat))| (encode(lon, lat).unwrap(), i.to_string().into_bytes()))
-                .collect();
-            let refs: Vec<(f64, &[u8])> = items.iter().map(|(s, m)| (*s, &m[..])).collect();
-            prop_assume!(!refs.is_empty());
-            store.zadd(0, b"g", &refs, crate::ZAddOptions::default()).unwrap();
+            prop_assume!(!points.is_empty());
+            let store = store_points(&points);
             let shape = GeoShape::Radius(radius_km);
-            let q = GeoQuery {
-                center: GeoCenter::LonLat(center.0, center.1),
-                shape,
-                unit: 1000.0,
-                order: GeoOrder::Asc,
-                count: 0,
-                any: false,
-            };
-            let GeoFound::Found(found) = store.geosearch(0, b"g", &q).unwrap() else {
-                panic!("no result");
-            };
             let area = Area::new(center.0, center.1, shape, 1000.0);
-            let mut got: Vec<usize> = found
-                .iter()
-                .map(|m| std::str::from_utf8(&m.member).unwrap().parse().unwrap())
-                .collect();
-            got.sort_unstable();
+            let got = indexes(&search_km(&store, center, shape));
             // The cells may miss points the brute force finds (Redis's cover); the
             // shortcut must not drop any point the cells did bring.
             let want = brute(&points, &area);
             let without_shortcut = Area { lon_reach: f64::INFINITY, ..area };
             prop_assert!(got.iter().all(|i| want.contains(i)));
-            let cells_found: Vec<usize> = {
-                let mut v: Vec<usize> = store
-                    .zscore_scan_with(0, b"g", |scan| {
-                        collect(&scan.unwrap(), &without_shortcut, 0)
-                            .iter()
-                            .map(|m| std::str::from_utf8(&m.member).unwrap().parse().unwrap())
-                            .collect()
-                    })
-                    .unwrap();
-                v.sort_unstable();
-                v
-            };
+            let cells_found = store
+                .zscore_scan_with(0, b"g", |scan| {
+                    indexes(&collect(&scan.unwrap(), &without_shortcut, 0))
+                })
+                .unwrap();
             prop_assert_eq!(got, cells_found);
         }
     }
