@@ -150,11 +150,17 @@ fn fixed_and_mutable_parameters() {
     let mut config = Config::default();
     for name in fixed {
         let value = get(&config, name);
+        // Redis 7.0 names the reason for its protected parameters apart.
+        let reason = if ["dbfilename", "dir"].contains(&name) {
+            "protected"
+        } else {
+            "immutable"
+        };
         assert_eq!(
             set_error(&mut config, &[(name, &value)]),
             format!(
                 "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set \
-                 immutable config"
+                 {reason} config"
             )
         );
     }
@@ -502,6 +508,24 @@ fn refused_values_get_redis_texts() {
             set_error(&mut config, &[(name, value)]),
             expected,
             "{name} {value:?}"
+        );
+    }
+}
+
+#[test]
+fn dir_and_dbfilename_split_the_snapshot_path_as_redis_does() {
+    let mut config = Config::default();
+    config.persistence.snapshot_path = "/var/lib/redistill/dump.rsnap".into();
+    assert_eq!(get(&config, "dbfilename"), "dump.rsnap");
+    assert_eq!(get(&config, "dir"), "/var/lib/redistill");
+    // Both are protected in Redis 7.0, so CONFIG SET refuses them.
+    for name in ["dbfilename", "dir"] {
+        assert_eq!(
+            set_error(&mut config, &[(name, "x")]),
+            format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - can't set \
+                 protected config"
+            )
         );
     }
 }

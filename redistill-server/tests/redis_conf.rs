@@ -232,14 +232,13 @@ fn every_parameter_we_have_takes_the_value_redis_server_gives_it_from_the_file()
     ]);
     let ours = load(&[fixture, "--port", "0"]).expect("loads").config;
     // `daemonize`, `logfile` and `pidfile` are overridden above for redis-server alone.
-    // Parameters whose value here is fixed or shown in another form by design (`dir` and
-    // `dbfilename` are one snapshot path here), and defaults the file leaves alone that
+    // Parameters whose value here is fixed or shown in another form by design (`dir` is
+    // given to redis-server alone above), and defaults the file leaves alone that
     // differ by design (DEBUG for local clients, TLS client certificates optional).
     let differ = [
         "port",
         "bind",
         "dir",
-        "dbfilename",
         "enable-debug-command",
         "tls-auth-clients",
         "daemonize",

@@ -14,6 +14,10 @@ use super::setting::Setting;
 use super::settings::SETTINGS;
 use super::{Config, ConfigError};
 
+/// Parameters Redis 7.0 marks protected: `CONFIG SET` refuses them with its own reason
+/// (`enable-protected-configs` is `no` there by default, and absent here).
+const PROTECTED: [&str; 2] = ["dbfilename", "dir"];
+
 /// One `CONFIG` parameter: a Redis name, or one of its aliases, and the setting behind it.
 pub struct Parameter {
     name: &'static str,
@@ -210,6 +214,9 @@ impl Config {
                 name: (*name).to_owned(),
                 reason: reason.to_owned(),
             };
+            if PROTECTED.contains(&param.name) {
+                return Err(refused("can't set protected config"));
+            }
             if !param.is_mutable() {
                 return Err(refused("can't set immutable config"));
             }

@@ -517,8 +517,9 @@ pub(crate) static SETTINGS: &[Setting] = &[
         |c, v| c.persistence.snapshot_path = PathBuf::from(v),
     )
     .file("persistence", "snapshot_path")
-    .redis("dbfilename")
     .default(super::DEFAULT_SNAPSHOT_FILE),
+    // Redis's name for the snapshot's file name alone; `dir` is its directory.
+    row(Kind::Custom(&DBFILENAME)).redis("dbfilename"),
     // Written back unless the schedule is in `save` form.
     int(
         0,
@@ -891,6 +892,27 @@ static SAVE: Custom = Custom {
 };
 
 /// `appendonly` is always `no`: there are no append-only files.
+/// `dbfilename`: the snapshot path's last part, as Redis keeps the file name apart from `dir`.
+/// Setting it keeps the directory and, as Redis, refuses a path.
+static DBFILENAME: Custom = Custom {
+    file: None,
+    redis: Some(|c, v| {
+        if v.is_empty() || v.contains('/') {
+            return Err("dbfilename can't be a path, just a filename".to_owned());
+        }
+        c.persistence.snapshot_path.set_file_name(v);
+        Ok(())
+    }),
+    get: |c| {
+        let path = &c.persistence.snapshot_path;
+        path.file_name().map_or_else(
+            || path_text(Some(path)),
+            |name| name.to_string_lossy().into_owned(),
+        )
+    },
+    toml: |_| None,
+};
+
 static APPENDONLY: Custom = Custom {
     file: None,
     redis: Some(|_, v| match super::values::parse_yes_no(v) {
