@@ -7,6 +7,11 @@
 //! clients keep being served. The file is replaced atomically (`redistill_persist::AtomicFile`): a crash
 //! or a failed write at any point leaves the previous snapshot whole.
 //!
+//! A snapshot also keeps the function libraries' source code (as Redis's RDB keeps them):
+//! whoever changes them publishes their sources in [`LibrarySources`], so a save never waits
+//! for a running script, and a load hands the libraries it read to a [`RestoreLibraries`]
+//! that loads them into the server.
+//!
 //! At most one save runs at a time: SAVE and BGSAVE refuse while one runs, a periodic save
 //! skips its turn, and a shutdown save waits for the running one to end.
 
@@ -18,6 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 use redistill_persist::{AtomicFile, PersistError, SnapshotReader, SnapshotWriter, Value};
 use redistill_store::{SnapshotValue, Store};
@@ -91,6 +97,28 @@ impl SnapshotSink for FileSink {
     }
 }
 
+/// The function libraries' source code, by name, as the last change left them: what a save
+/// writes beside the keys.
+#[derive(Debug, Default)]
+pub(crate) struct LibrarySources(Mutex<Vec<(String, Bytes)>>);
+
+impl LibrarySources {
+    /// Replaces the published libraries.
+    pub fn publish(&self, sources: Vec<(String, Bytes)>) {
+        *self.0.lock() = sources;
+    }
+
+    /// The published libraries.
+    pub fn get(&self) -> Vec<(String, Bytes)> {
+        self.0.lock().clone()
+    }
+}
+
+/// Loads the libraries a snapshot held, (name, source code) each, into the server; with
+/// `replace_all` they replace every library, otherwise each replaces one of its name. The
+/// error text when one does not load.
+pub(crate) type RestoreLibraries<'a> = &'a dyn Fn(Vec<(Bytes, Bytes)>, bool) -> Result<(), String>;
+
 /// Why a save did not happen.
 #[derive(Debug)]
 pub(crate) enum SaveError {
@@ -156,6 +184,8 @@ pub(crate) struct Persistence {
     /// The load at start: while it runs (or after it failed) nothing is saved, since a
     /// save would replace the file with part of it.
     loading: Loading,
+    /// The function libraries saves write.
+    libraries: LibrarySources,
 }
 
 fn unix_now() -> u64 {
@@ -170,16 +200,20 @@ fn unix_now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Writes every live key of `store` to a destination of `sink` for `target`, committing
-/// it only once complete, counting keys written in `processed`.
+/// Writes `libraries` and every live key of `store` to a destination of `sink` for
+/// `target`, committing it only once complete, counting keys written in `processed`.
 fn write_snapshot(
     sink: &dyn SnapshotSink,
     store: &Store,
+    libraries: &[(String, Bytes)],
     target: &SaveTarget,
     processed: &AtomicU64,
 ) -> Result<u64, PersistError> {
     let file = sink.create(&target.path)?;
     let mut w = SnapshotWriter::new(file, unix_now_ms())?;
+    for (name, code) in libraries {
+        w.write_library(name.as_bytes(), code)?;
+    }
     store.for_each_snapshot_batch(|db, entries| {
         let n = entries.len() as u64;
         write_entries(&mut w, db, entries, target)?;
@@ -262,7 +296,14 @@ impl Persistence {
             shutdown_handled: AtomicBool::new(false),
             shutdown_target: parking_lot::Mutex::new(None),
             loading: Loading::default(),
+            libraries: LibrarySources::default(),
         }
+    }
+
+    /// The function libraries' sources saves write; whoever changes the libraries
+    /// publishes them here.
+    pub fn libraries(&self) -> &LibrarySources {
+        &self.libraries
     }
 
     /// Claims the right to save; false when a save is running.
@@ -342,7 +383,8 @@ impl Persistence {
     /// Runs a claimed save to its end.
     fn run(&self, store: &Store, target: &SaveTarget, background: bool) -> Result<u64, SaveError> {
         let changes_before = store.changes();
-        let result = write_snapshot(&*self.sink, store, target, &self.keys_processed);
+        let libraries = self.libraries.get();
+        let result = write_snapshot(&*self.sink, store, &libraries, target, &self.keys_processed);
         self.end(&result, changes_before, background);
         result.map_err(SaveError::Failed)
     }
@@ -519,8 +561,9 @@ impl Persistence {
         self.loading.info_text(out);
     }
 
-    /// Loads the snapshot named by `config` into an empty `store`, if persistence is on
-    /// and the file exists, recording its progress and outcome in [`Persistence::loading`].
+    /// Loads the snapshot named by `config` into an empty `store`, and its libraries through
+    /// `restore`, if persistence is on and the file exists, recording its progress and
+    /// outcome in [`Persistence::loading`].
     /// `stop` is asked now and then; when it says so the load ends early with an error.
     ///
     /// A damaged file is an error naming the file and the byte offset, unless
@@ -531,8 +574,9 @@ impl Persistence {
         store: &Store,
         config: &PersistenceConfig,
         stop: &dyn Fn() -> bool,
+        restore: RestoreLibraries<'_>,
     ) -> Result<(), String> {
-        let result = self.load_snapshot(store, config, stop);
+        let result = self.load_snapshot(store, config, stop, restore);
         self.loading.end(result.clone());
         result
     }
@@ -542,6 +586,7 @@ impl Persistence {
         store: &Store,
         config: &PersistenceConfig,
         stop: &dyn Fn() -> bool,
+        restore: RestoreLibraries<'_>,
     ) -> Result<(), String> {
         if !config.enabled {
             return Ok(());
@@ -568,7 +613,7 @@ impl Persistence {
             loading: Some(&self.loading),
             stop,
         };
-        match load_file(store, path, &watch) {
+        match load_file(store, path, &watch, restore, true) {
             Ok((loaded, expired)) => {
                 // Loading bypasses the memory limit; an evicting policy catches up now.
                 let limit = store.max_memory();
@@ -620,8 +665,16 @@ impl Persistence {
     }
 
     /// DEBUG RELOAD's load: reads the snapshot at `path` into `store`, emptied first when
-    /// `flush` is set; a key of the file replaces a key of the same name already there.
-    pub fn reload(&self, store: &Store, path: &Path, flush: bool) -> Result<(), String> {
+    /// `flush` is set; a key of the file replaces a key of the same name already there. Its
+    /// libraries go through `restore`: they replace every library when `flush` is set, one of
+    /// the same name otherwise.
+    pub fn reload(
+        &self,
+        store: &Store,
+        path: &Path,
+        flush: bool,
+        restore: RestoreLibraries<'_>,
+    ) -> Result<(), String> {
         if flush {
             store.flushall();
         }
@@ -630,7 +683,7 @@ impl Persistence {
             stop: &|| false,
         };
         let (loaded, expired) =
-            load_file(store, path, &watch).map_err(|failure| failure.message)?;
+            load_file(store, path, &watch, restore, flush).map_err(|failure| failure.message)?;
         self.loaded_keys.store(loaded, Ordering::Relaxed);
         self.expired_at_load.store(expired, Ordering::Relaxed);
         self.changes_at_save
@@ -701,9 +754,16 @@ struct LoadFailure {
     damaged: bool,
 }
 
-/// Reads every record of `path` into `store`: (keys loaded, keys dropped as expired).
-/// Progress goes to `watch`, and is logged every [`PROGRESS_EVERY`].
-fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, u64), LoadFailure> {
+/// Reads every record of `path` into `store`, and its libraries into `restore` once all is
+/// read (replacing every library when `replace_all`): (keys loaded, keys dropped as
+/// expired). Progress goes to `watch`, and is logged every [`PROGRESS_EVERY`].
+fn load_file(
+    store: &Store,
+    path: &Path,
+    watch: &LoadWatch<'_>,
+    restore: RestoreLibraries<'_>,
+    replace_all: bool,
+) -> Result<(u64, u64), LoadFailure> {
     let read_error = |offset: u64, e: &PersistError| {
         let damaged = !matches!(e, PersistError::Io { .. } | PersistError::File { .. });
         let what = if damaged {
@@ -733,6 +793,7 @@ fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, 
     }
     let mut last_log = Instant::now();
     let (mut loaded, mut expired) = (0u64, 0u64);
+    let mut libraries = Vec::new();
     loop {
         if (loaded + expired) % WATCH_EVERY == 0 {
             if (watch.stop)() {
@@ -766,6 +827,10 @@ fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, 
             Err(e) => return Err(read_error(reader.offset(), &e)),
         };
         let value = match record.value {
+            Value::Library(code) => {
+                libraries.push((record.key, code));
+                continue;
+            }
             Value::String(v) => SnapshotValue::String(v),
             Value::Integer(n) => SnapshotValue::Integer(n),
             Value::Hash(fields) => SnapshotValue::Hash(fields),
@@ -790,6 +855,7 @@ fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, 
     if let Some(loading) = watch.loading {
         loading.progress(reader.offset());
     }
+    restore(libraries, replace_all).map_err(|e| unloadable(reader.offset(), e))?;
     Ok((loaded, expired))
 }
 
@@ -965,13 +1031,14 @@ mod tests {
         store
             .zadd(3, b"small", &[(-0.0, b"a"), (2.5, b"b")], opts)
             .expect("zadd");
-        write_snapshot(&FileSink, &store, &target, &AtomicU64::new(0)).expect("save");
+        write_snapshot(&FileSink, &store, &[], &target, &AtomicU64::new(0)).expect("save");
         let loaded = Store::new();
         let watch = LoadWatch {
             loading: None,
             stop: &|| false,
         };
-        let counts = load_file(&loaded, &target.path, &watch).map_err(|e| e.message);
+        let counts =
+            load_file(&loaded, &target.path, &watch, &|_, _| Ok(()), true).map_err(|e| e.message);
         assert_eq!(counts, Ok((2, 0)));
         for key in [&b"big"[..], b"small"] {
             let spec = redistill_store::ZRangeSpec {
@@ -1028,7 +1095,10 @@ mod tests {
         let persistence = Persistence::new(Arc::new(FileSink));
         persistence.loading().begin();
         let store = Store::new();
-        assert_eq!(persistence.load(&store, &config, &|| false), Ok(()));
+        assert_eq!(
+            persistence.load(&store, &config, &|| false, &|_, _| Ok(())),
+            Ok(())
+        );
         assert!(!persistence.loading().active());
         let size = std::fs::metadata(&config.snapshot_path)
             .expect("size")
@@ -1046,7 +1116,7 @@ mod tests {
         persistence.loading().begin();
         let store = Store::new();
         let error = persistence
-            .load(&store, &config, &|| true)
+            .load(&store, &config, &|| true, &|_, _| Ok(()))
             .expect_err("stopped");
         assert!(error.contains("shutting down"), "{error}");
         assert!(

@@ -322,9 +322,12 @@ fn reload(ctx: &mut Ctx<'_>, options: &[&[u8]]) -> CommandResult {
             }
         }
     }
-    if let Err(e) = shared
-        .persistence
-        .reload(&shared.store, &target.path, flush)
+    if let Err(e) =
+        shared
+            .persistence
+            .reload(&shared.store, &target.path, flush, &|libraries, all| {
+                super::restore_libraries(shared, libraries, all)
+            })
     {
         log::warn!("DEBUG RELOAD could not load: {e}");
         return Err("ERR Error trying to load the RDB dump, check server logs.".into());

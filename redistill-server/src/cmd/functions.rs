@@ -5,6 +5,7 @@ use super::scripting::{RO_KEYS, RW_KEYS, Run, keys_and_args, kill_reply, run_scr
 use super::table::{acl, flags};
 use super::{Command, CommandResult, Ctx, fail};
 use crate::script::functions;
+use crate::shared::Shared;
 
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("fcall", -3, fcall)
@@ -119,6 +120,7 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .libraries
         .add(name.clone(), library, replace)
         .map_err(super::CommandError::from)?;
+    publish(shared, &state.libraries);
     drop(state);
     ctx.reply().bulk(name.as_bytes());
     Ok(())
@@ -170,6 +172,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             .map_err(super::CommandError::from)?;
     }
     state.libraries = next;
+    publish(shared, &state.libraries);
     drop(state);
     ctx.reply().ok();
     Ok(())
@@ -177,10 +180,12 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn function_delete(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let name = String::from_utf8_lossy(args[2]);
-    let removed = ctx.shared.scripting.state.lock().libraries.remove(&name);
-    if !removed {
+    let mut state = ctx.shared.scripting.state.lock();
+    if !state.libraries.remove(&name) {
         return Err("ERR Library not found".into());
     }
+    publish(ctx.shared, &state.libraries);
+    drop(state);
     ctx.reply().ok();
     Ok(())
 }
@@ -191,8 +196,45 @@ fn function_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         [mode] if mode.eq_ignore_ascii_case(b"sync") || mode.eq_ignore_ascii_case(b"async") => {}
         _ => return Err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into()),
     }
-    ctx.shared.scripting.state.lock().libraries.clear();
+    let mut state = ctx.shared.scripting.state.lock();
+    state.libraries.clear();
+    publish(ctx.shared, &state.libraries);
+    drop(state);
     ctx.reply().ok();
+    Ok(())
+}
+
+/// Hands the libraries' sources to snapshots after a change.
+fn publish(shared: &Shared, libraries: &functions::Libraries) {
+    shared.persistence.libraries().publish(libraries.sources());
+}
+
+/// Loads the libraries a snapshot held, (name, source code) each: with `replace_all` they
+/// replace every library (a load at start, DEBUG RELOAD), otherwise each replaces the one
+/// of its name. All load or none does; the error names the library that did not.
+pub(crate) fn restore_libraries(
+    shared: &Shared,
+    sources: Vec<(bytes::Bytes, bytes::Bytes)>,
+    replace_all: bool,
+) -> Result<(), String> {
+    let mut state = shared.scripting.state.lock();
+    let mut next = if replace_all {
+        functions::Libraries::default()
+    } else {
+        state.libraries.clone()
+    };
+    for (name, code) in &sources {
+        let failed = |e: String| {
+            format!(
+                "function library '{}' does not load: {e}",
+                String::from_utf8_lossy(name)
+            )
+        };
+        let (name, library) = functions::load(&state.engine, code).map_err(failed)?;
+        next.add(name, library, true).map_err(failed)?;
+    }
+    state.libraries = next;
+    publish(shared, &state.libraries);
     Ok(())
 }
 

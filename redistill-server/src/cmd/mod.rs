@@ -52,6 +52,7 @@ mod zsets;
 
 pub(crate) use c_float::strtod;
 pub(crate) use config::apply_memory;
+pub(crate) use functions::restore_libraries;
 pub(crate) use scripting::{GateOutcome, execute_while_busy, gate_or_busy};
 pub(crate) use tracking::end_round as end_tracking_round;
 
