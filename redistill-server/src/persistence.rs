@@ -1082,7 +1082,7 @@ mod tests {
                 )
                 .expect("set");
         }
-        write_snapshot(&FileSink, &store, &target, &AtomicU64::new(0)).expect("save");
+        write_snapshot(&FileSink, &store, &[], &target, &AtomicU64::new(0)).expect("save");
         let mut config = crate::config::Config::default().persistence;
         config.enabled = true;
         config.snapshot_path.clone_from(&target.path);

@@ -183,3 +183,113 @@ fn sha1(text: &str) -> String {
     assert_eq!(conn.line(), "$40");
     conn.line()
 }
+
+/// One whole reply, as text: a line, and a bulk string's body line after its length.
+fn read_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<String> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    if line.starts_with('$') && !line.starts_with("$-1") {
+        reader.read_line(&mut line)?;
+    }
+    Ok(line)
+}
+
+const PAUSE_LIBRARY: &str = "#!lua name=pauselib\n\
+    redis.register_function('w', function() return redis.call('set', 'x', '1') end)\n\
+    redis.register_function{function_name='ro', callback=function() return redis.call('get', 'x') end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='pub', callback=function() return redis.call('publish', 'c', 'm') end, flags={'no-writes'}}";
+
+/// Under CLIENT PAUSE WRITE, which of `cases` the server at `port` holds, each with its
+/// reply: every case is sent at once on a connection of its own; those that have not
+/// replied a second later are held, and reply once the pause is lifted.
+fn held_under_pause_write(port: u16, cases: &[&[&str]]) -> Vec<(bool, String)> {
+    let open = || {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        BufReader::new(stream)
+    };
+    let mut control = open();
+    let mut call = |args: &[&str]| {
+        control.get_mut().write_all(&request(args)).expect("sends");
+        read_reply(&mut control).expect("reply")
+    };
+    call(&["FLUSHALL"]);
+    call(&["FUNCTION", "FLUSH"]);
+    call(&["FUNCTION", "LOAD", PAUSE_LIBRARY]);
+    call(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+    let mut conns: Vec<_> = cases.iter().map(|_| open()).collect();
+    for (conn, case) in conns.iter_mut().zip(cases) {
+        conn.get_mut().write_all(&request(case)).expect("sends");
+    }
+    let window = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let mut outcomes: Vec<Option<String>> = conns
+        .iter_mut()
+        .map(|conn| {
+            let left = window.saturating_duration_since(std::time::Instant::now());
+            let left = left.max(std::time::Duration::from_millis(1));
+            conn.get_ref()
+                .set_read_timeout(Some(left))
+                .expect("timeout");
+            read_reply(conn).ok()
+        })
+        .collect();
+    call(&["CLIENT", "UNPAUSE"]);
+    conns
+        .iter_mut()
+        .zip(outcomes.iter_mut())
+        .map(|(conn, outcome)| match outcome.take() {
+            Some(reply) => (false, reply),
+            None => {
+                conn.get_ref()
+                    .set_read_timeout(Some(PATIENCE))
+                    .expect("timeout");
+                (true, read_reply(conn).expect("reply once unpaused"))
+            }
+        })
+        .collect()
+}
+
+/// Redis 7.0 holds EVAL, EVALSHA and FCALL under CLIENT PAUSE WRITE by what the script or
+/// function declares: read-only ones (`no-writes`) run, those that may write wait, and a
+/// script without shebang is held as before 7.0 (EVAL, EVALSHA) or not (the `_RO` forms).
+#[test]
+fn client_pause_write_holds_scripts_by_their_declared_flags_as_redis_does() {
+    let cases: &[&[&str]] = &[
+        &["EVAL", "return 1", "0"],
+        &["EVAL", "#!lua\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=allow-oom\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=bogus\nreturn 1", "0"],
+        &["EVAL_RO", "return 1", "0"],
+        &["EVAL_RO", "#!lua\nreturn 1", "0"],
+        &[
+            "EVAL_RO",
+            "#!lua flags=no-writes\nreturn redis.call('get', 'x')",
+            "0",
+        ],
+        &["EVALSHA", "0123456789012345678901234567890123456789", "0"],
+        &["FCALL", "w", "0"],
+        &["FCALL", "ro", "0"],
+        &["FCALL", "ro", "-1"],
+        &["FCALL", "pub", "0"],
+        &["FCALL", "nosuch", "0"],
+        &["FCALL_RO", "w", "0"],
+        &["FCALL_RO", "ro", "0"],
+    ];
+    let redis = common::diff::RealRedis::start();
+    let server = TestServer::start();
+    let theirs = held_under_pause_write(redis.port, cases);
+    let ours = held_under_pause_write(server.addr.port(), cases);
+    for ((case, theirs), ours) in cases.iter().zip(&theirs).zip(&ours) {
+        assert_eq!(ours, theirs, "{case:?}: (held, reply), redistill vs redis");
+    }
+    let held: Vec<bool> = theirs.iter().map(|(held, _)| *held).collect();
+    assert_eq!(
+        held,
+        [
+            true, true, false, true, true, false, true, false, true, true, false, false, false,
+            true, true, false
+        ],
+        "what redis-server holds"
+    );
+}

@@ -10,7 +10,7 @@ use crate::shared::Shared;
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("fcall", -3, fcall)
         .flags(flags!(
-            NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | OWN_GATES
+            NOSCRIPT | STALE | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | OWN_GATES
         ))
         .acl(acl!(SCRIPTING))
         .keys(RW_KEYS),
