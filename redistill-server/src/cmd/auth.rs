@@ -2,7 +2,7 @@
 
 use super::args::SYNTAX;
 use super::table::{acl, flags};
-use super::{Command, CommandResult, Ctx};
+use super::{Command, CommandResult, Ctx, Unresolved};
 use crate::stats::Stats;
 
 pub(super) static COMMANDS: &[Command] = &[Command::new("auth", -2, auth)
@@ -93,5 +93,15 @@ mod tests {
         let long = vec![b'x'; 10_000];
         assert!(passwords_match(&long, &long));
         assert!(!passwords_match(&long, &long[..9_999]));
+    }
+}
+
+/// Whether the current user may run `args` (`redis.acl_check_cmd`); `None` for an unknown
+/// command or subcommand. The one user, `default`, may run every command, whatever its
+/// arguments.
+pub(crate) fn acl_permits(args: &[&[u8]]) -> Option<bool> {
+    match super::resolve(args) {
+        Ok(_) | Err(Unresolved::ContainerArity(_)) => Some(true),
+        Err(Unresolved::Unknown | Unresolved::UnknownSubcommand) => None,
     }
 }

@@ -50,6 +50,7 @@ mod transactions;
 mod zset_args;
 mod zsets;
 
+pub(crate) use auth::acl_permits;
 pub(crate) use c_float::strtod;
 pub(crate) use config::apply_memory;
 pub(crate) use functions::restore_libraries;
