@@ -293,3 +293,97 @@ fn client_pause_write_holds_scripts_by_their_declared_flags_as_redis_does() {
         "what redis-server holds"
     );
 }
+
+/// FUNCTION STATS on `port`, where a function (then a script) spins on another connection
+/// past a 100 ms `busy-reply-threshold`: the reply while the function runs (its
+/// `duration_ms` checked, then zeroed), and while the script runs.
+fn function_stats_while_busy(port: u16) -> (redis::Value, redis::RedisResult<redis::Value>) {
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .expect("url")
+        .get_connection()
+        .expect("connects");
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("busy-reply-threshold")
+        .arg(100)
+        .query(&mut c)
+        .expect("config");
+    let () = redis::cmd("FUNCTION")
+        .arg("FLUSH")
+        .query(&mut c)
+        .expect("flush");
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("#!lua name=spin\nredis.register_function('spin', function() while true do end end)\nredis.register_function('other', function() return 1 end)")
+        .query(&mut c)
+        .expect("load");
+    let mut runner = BufReader::new(TcpStream::connect(("127.0.0.1", port)).expect("connects"));
+    runner
+        .get_ref()
+        .set_read_timeout(Some(PATIENCE))
+        .expect("timeout");
+    let stats = |c: &mut redis::Connection| -> redis::RedisResult<redis::Value> {
+        redis::cmd("FUNCTION").arg("STATS").query(c)
+    };
+    let busy = |c: &mut redis::Connection| {
+        wait_until("the script to be reported busy", || {
+            redis::cmd("PING").query::<String>(c).is_err()
+        });
+    };
+    runner
+        .get_mut()
+        .write_all(&request(&["FCALL", "spin", "2", "k1", "k2", "arg"]))
+        .expect("sends");
+    busy(&mut c);
+    let mut while_function = stats(&mut c).expect("FUNCTION STATS while a function runs");
+    if let redis::Value::Array(fields) = &mut while_function
+        && let redis::Value::Array(running) = &mut fields[1]
+    {
+        let redis::Value::Int(ms) = running[5] else {
+            panic!("duration_ms: {running:?}");
+        };
+        assert!(ms >= 100, "ran past the threshold: {ms} ms");
+        running[5] = redis::Value::Int(0);
+    }
+    let () = redis::cmd("FUNCTION")
+        .arg("KILL")
+        .query(&mut c)
+        .expect("kill");
+    read_reply(&mut runner).expect("the killed function's error");
+    runner
+        .get_mut()
+        .write_all(&request(&["EVAL", "while true do end", "0"]))
+        .expect("sends");
+    busy(&mut c);
+    let while_script = stats(&mut c);
+    let () = redis::cmd("SCRIPT")
+        .arg("KILL")
+        .query(&mut c)
+        .expect("kill");
+    read_reply(&mut runner).expect("the killed script's error");
+    (while_function, while_script)
+}
+
+#[test]
+fn function_stats_shows_the_running_function_as_redis_does() {
+    let redis = common::diff::RealRedis::start();
+    let server = TestServer::start();
+    let (theirs_function, theirs_script) = function_stats_while_busy(redis.port);
+    let (ours_function, ours_script) = function_stats_while_busy(server.addr.port());
+    assert_eq!(ours_function, theirs_function);
+    let text = |r: redis::RedisResult<redis::Value>| format!("{:?}", r.map_err(|e| e.to_string()));
+    assert_eq!(text(ours_script), text(theirs_script));
+    // The running function, named, with the command that called it.
+    let shown = format!("{ours_function:?}");
+    for part in [
+        "spin",
+        "FCALL",
+        "k1",
+        "k2",
+        "arg",
+        "duration_ms",
+        "libraries_count",
+    ] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
+}

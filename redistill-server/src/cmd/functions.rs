@@ -4,6 +4,7 @@
 use super::scripting::{RO_KEYS, RW_KEYS, Run, keys_and_args, kill_reply, run_script};
 use super::table::{acl, flags};
 use super::{Command, CommandResult, Ctx, fail};
+use crate::script::busy::Running;
 use crate::script::functions;
 use crate::shared::Shared;
 
@@ -84,6 +85,7 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], read_only: bool) -> CommandR
         .function(&name)
         .map(|f| (f.function.clone(), f.flags))
         .ok_or("ERR Function not found")?;
+    shared.scripting.busy.set_caller(args[1], args);
     let run = Run {
         function,
         flags,
@@ -204,9 +206,11 @@ fn function_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
-/// Hands the libraries' sources to snapshots after a change.
+/// Hands the libraries' sources to snapshots, and their counts to FUNCTION STATS, after a
+/// change.
 fn publish(shared: &Shared, libraries: &functions::Libraries) {
     shared.persistence.libraries().publish(libraries.sources());
+    shared.scripting.set_counts(libraries);
 }
 
 /// Loads the libraries a snapshot held, (name, source code) each: with `replace_all` they
@@ -302,23 +306,39 @@ fn function_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
+/// FUNCTION STATS: the function running now (answered while it is busy; a busy script is
+/// refused as Redis refuses it), and the libraries' counts.
 fn function_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    // A running function holds the state; FUNCTION STATS answers while it is busy.
-    let counts = ctx
-        .shared
-        .scripting
-        .state
-        .try_lock()
-        .map(|s| (s.libraries.libraries.len(), s.libraries.function_count()));
+    let running = match ctx.shared.scripting.busy.running() {
+        Running::Nothing => None,
+        Running::Script => {
+            return Err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into());
+        }
+        Running::Function(function) => Some(function),
+    };
+    let (libraries, functions) = ctx.shared.scripting.counts();
     let mut reply = ctx.reply();
     reply.map(2);
     reply.bulk(b"running_script");
-    reply.null();
+    match running {
+        None => reply.null(),
+        Some(function) => {
+            reply.map(3);
+            reply.bulk(b"name");
+            reply.bulk(&function.name);
+            reply.bulk(b"command");
+            reply.array(function.command.len());
+            for arg in &function.command {
+                reply.bulk(arg);
+            }
+            reply.bulk(b"duration_ms");
+            reply.int(i64::try_from(function.duration_ms).unwrap_or(i64::MAX));
+        }
+    }
     reply.bulk(b"engines");
     reply.map(1);
     reply.bulk(b"LUA");
     reply.map(2);
-    let (libraries, functions) = counts.unwrap_or((0, 0));
     reply.bulk(b"libraries_count");
     reply.len(libraries);
     reply.bulk(b"functions_count");
