@@ -119,7 +119,7 @@ const NOSCRIPT_ERROR: &str = "NOSCRIPT No matching script. Please use EVAL.";
 /// The flags a request runs with, for CLIENT PAUSE WRITE and the memory check before it:
 /// the command's, except for EVAL, EVALSHA, their `_RO` forms and FCALL, FCALL_RO, whose
 /// script or function declares its own (Redis's `getCommandFlags`). A script without a
-/// shebang, an unknown script or function, or a state held by a running script keeps the
+/// shebang, an unknown script or function, or a state held by a busy script keeps the
 /// command's flags (`may_replicate` for EVAL, EVALSHA and FCALL, none for the `_RO` forms).
 pub(crate) fn run_flags(shared: &Shared, command: &Command, args: &[&[u8]]) -> Flags {
     if command.container.is_some() || args.len() < 2 {
@@ -147,9 +147,19 @@ pub(crate) fn run_flags(shared: &Shared, command: &Command, args: &[&[u8]]) -> F
     if !is_script {
         return command.flags;
     }
-    // A running script holds the state: the command's own flags, the cautious answer.
-    let Some(state) = shared.scripting.state.try_lock() else {
-        return command.flags;
+    // A running script holds the state: wait for it as for the gates, unless it is busy
+    // (the request is then answered BUSY or held anyway).
+    let state = loop {
+        if let Some(state) = shared
+            .scripting
+            .state
+            .try_lock_for(Duration::from_millis(5))
+        {
+            break state;
+        }
+        if shared.scripting.busy.busy().is_some() {
+            return command.flags;
+        }
     };
     match declared(&state) {
         Some(script) if script.declared => declared_flags(command.flags, script),
