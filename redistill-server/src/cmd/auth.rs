@@ -79,6 +79,16 @@ pub(super) fn wrong_password() -> CommandResult {
     Err(WRONGPASS.into())
 }
 
+/// Whether the current user may run `args` (`redis.acl_check_cmd`); `None` for an unknown
+/// command or subcommand. The one user, `default`, may run every command, whatever its
+/// arguments.
+pub(crate) fn acl_permits(args: &[&[u8]]) -> Option<bool> {
+    match super::resolve(args) {
+        Ok(_) | Err(Unresolved::ContainerArity(_)) => Some(true),
+        Err(Unresolved::Unknown | Unresolved::UnknownSubcommand) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::passwords_match;
@@ -93,15 +103,5 @@ mod tests {
         let long = vec![b'x'; 10_000];
         assert!(passwords_match(&long, &long));
         assert!(!passwords_match(&long, &long[..9_999]));
-    }
-}
-
-/// Whether the current user may run `args` (`redis.acl_check_cmd`); `None` for an unknown
-/// command or subcommand. The one user, `default`, may run every command, whatever its
-/// arguments.
-pub(crate) fn acl_permits(args: &[&[u8]]) -> Option<bool> {
-    match super::resolve(args) {
-        Ok(_) | Err(Unresolved::ContainerArity(_)) => Some(true),
-        Err(Unresolved::Unknown | Unresolved::UnknownSubcommand) => None,
     }
 }
