@@ -100,17 +100,22 @@ impl SnapshotSink for FileSink {
 /// The function libraries' source code, by name, as the last change left them: what a save
 /// writes beside the keys.
 #[derive(Debug, Default)]
-pub(crate) struct LibrarySources(Mutex<Vec<(String, Bytes)>>);
+pub(crate) struct LibrarySources {
+    sources: Mutex<Vec<(String, Bytes)>>,
+    /// Changes published so far: each counts as a change to save, as in Redis.
+    changes: AtomicU64,
+}
 
 impl LibrarySources {
-    /// Replaces the published libraries.
+    /// Replaces the published libraries after a change.
     pub fn publish(&self, sources: Vec<(String, Bytes)>) {
-        *self.0.lock() = sources;
+        *self.sources.lock() = sources;
+        self.changes.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The published libraries.
     pub fn get(&self) -> Vec<(String, Bytes)> {
-        self.0.lock().clone()
+        self.sources.lock().clone()
     }
 }
 
@@ -382,7 +387,7 @@ impl Persistence {
 
     /// Runs a claimed save to its end.
     fn run(&self, store: &Store, target: &SaveTarget, background: bool) -> Result<u64, SaveError> {
-        let changes_before = store.changes();
+        let changes_before = self.changes(store);
         let libraries = self.libraries.get();
         let result = write_snapshot(&*self.sink, store, &libraries, target, &self.keys_processed);
         self.end(&result, changes_before, background);
@@ -456,10 +461,14 @@ impl Persistence {
         self.last_save_unix.load(Ordering::Relaxed)
     }
 
+    /// Changes made so far: to the keyspace, and to the function libraries.
+    fn changes(&self, store: &Store) -> u64 {
+        store.changes() + self.libraries.changes.load(Ordering::Relaxed)
+    }
+
     /// Changes since the last successful save.
     pub fn changes_since_save(&self, store: &Store) -> u64 {
-        store
-            .changes()
+        self.changes(store)
             .saturating_sub(self.changes_at_save.load(Ordering::Relaxed))
     }
 
@@ -623,7 +632,7 @@ impl Persistence {
                 self.loaded_keys.store(loaded, Ordering::Relaxed);
                 self.expired_at_load.store(expired, Ordering::Relaxed);
                 self.changes_at_save
-                    .store(store.changes(), Ordering::Relaxed);
+                    .store(self.changes(store), Ordering::Relaxed);
                 log::info!(
                     "DB loaded from disk: {loaded} keys loaded, {expired} expired keys dropped, \
                      in {:.3} seconds ({})",
@@ -638,7 +647,7 @@ impl Persistence {
             }) if config.start_empty_on_corrupt_snapshot => {
                 store.flushall();
                 self.changes_at_save
-                    .store(store.changes(), Ordering::Relaxed);
+                    .store(self.changes(store), Ordering::Relaxed);
                 let aside = PathBuf::from(format!("{}.corrupt-{}", path.display(), unix_now()));
                 std::fs::rename(path, &aside).map_err(|e| {
                     format!(
@@ -687,7 +696,7 @@ impl Persistence {
         self.loaded_keys.store(loaded, Ordering::Relaxed);
         self.expired_at_load.store(expired, Ordering::Relaxed);
         self.changes_at_save
-            .store(store.changes(), Ordering::Relaxed);
+            .store(self.changes(store), Ordering::Relaxed);
         Ok(())
     }
 }

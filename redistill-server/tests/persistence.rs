@@ -1163,12 +1163,15 @@ fn function_libraries_survive_save_shutdown_save_restart_and_debug_reload() {
             .query(&mut c)
             .unwrap();
         let _: () = c.set("key", "v").unwrap();
+        // A library loaded is a change to save, as in Redis.
+        assert_eq!(node.field("rdb_changes_since_last_save"), "2");
         exchange(&mut node.raw(), &resp(&["SAVE"]), "+OK\r\n");
         function_list(&mut c)
     };
     let node = Node::enabled(&path);
     let mut c = node.client();
     assert_eq!(function_list(&mut c), listed);
+    assert_eq!(node.field("rdb_changes_since_last_save"), "0");
     assert_eq!(fcall(&mut c, "echo_key").unwrap(), "k");
     assert_eq!(fcall(&mut c, "ro").unwrap(), "ro");
     // FLUSHALL leaves the functions, as in Redis.
@@ -1191,7 +1194,12 @@ fn function_libraries_survive_save_shutdown_save_restart_and_debug_reload() {
     assert_eq!(function_list(&mut c), listed);
     assert!(fcall(&mut c, "other").is_err());
     // FUNCTION FLUSH deletes them, and the shutdown's save keeps the deletion.
+    let changes: u64 = node.field("rdb_changes_since_last_save").parse().unwrap();
     let _: () = redis::cmd("FUNCTION").arg("FLUSH").query(&mut c).unwrap();
+    assert_eq!(
+        node.field("rdb_changes_since_last_save"),
+        (changes + 1).to_string()
+    );
     assert!(node.server().prepare_shutdown());
     drop(node);
     let node = Node::enabled(&path);
