@@ -5,11 +5,12 @@
 # redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE, and its RESP3
 # client-side cache; both with Pub/Sub, redis-py also with a keyspace-notification
 # listener for keys expiring on their own),
-# huey (a task queue on lists), kombu (Celery's messaging library), redis-cli (stdin
-# commands, --pipe mass insertion, --scan, -n) and redis-benchmark.
+# huey (a task queue on lists), kombu (Celery's messaging library), limits (a rate
+# limiter whose Redis storage is Lua scripts), redis-cli (stdin commands, --pipe mass
+# insertion, --scan, -n) and redis-benchmark.
 #
-# Installs what it needs into target/ (a Python venv with redis-py, huey and kombu from PyPI,
-# ioredis from npm); needs redis-cli and redis-benchmark (Debian's redis-tools;
+# Installs what it needs into target/ (a Python venv with redis-py, huey, kombu and limits
+# from PyPI, ioredis from npm); needs redis-cli and redis-benchmark (Debian's redis-tools;
 # scripts/test.sh installs them).
 # Prints a closing 'N passed, N failed' line and exits non-zero if any check failed.
 set -uo pipefail
@@ -95,6 +96,12 @@ if ! "$VENV/bin/python" -c 'import kombu, packaging' 2>/dev/null; then
   "$VENV/bin/pip" install --quiet kombu packaging || fail "install kombu"
 fi
 if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/kombu_test.py "$PORT"; then pass "kombu suite"; else fail "kombu suite"; fi
+
+echo "== limits (a rate limiter on Lua scripts)"
+if ! "$VENV/bin/python" -c 'import limits' 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet limits || fail "install limits"
+fi
+if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/limits_test.py "$PORT"; then pass "limits suite"; else fail "limits suite"; fi
 
 echo "== ioredis"
 NODE_DIR=target/client-node

@@ -59,7 +59,7 @@ pub(crate) const RECORD_FLAG_EXPIRY: u8 = 0x01;
 ///
 /// assert_eq!(FormatVersion::try_from(1u16).unwrap(), FormatVersion::V1);
 /// assert!(FormatVersion::try_from(7u16).is_err());
-/// assert_eq!(u16::from(FormatVersion::CURRENT), 3);
+/// assert_eq!(u16::from(FormatVersion::CURRENT), 4);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -71,17 +71,21 @@ pub enum FormatVersion {
     /// Version 2's layout plus set records (type tag `0x05`) and sorted-set records
     /// (type tag `0x06`).
     V3 = 3,
+    /// Version 3's layout plus library records (type tag `0x07`): a server-side library's
+    /// source code, kept beside the keyspace.
+    V4 = 4,
 }
 
 impl FormatVersion {
     /// The version this crate writes. Files of every earlier version still read.
-    pub const CURRENT: FormatVersion = FormatVersion::V3;
+    pub const CURRENT: FormatVersion = FormatVersion::V4;
 
     /// Whether files of this version may hold values of `value_type`.
     pub fn holds(self, value_type: ValueType) -> bool {
         match value_type {
             ValueType::List => self >= FormatVersion::V2,
             ValueType::Set | ValueType::ZSet => self >= FormatVersion::V3,
+            ValueType::Library => self >= FormatVersion::V4,
             ValueType::String | ValueType::Integer | ValueType::Hash => true,
         }
     }
@@ -101,6 +105,7 @@ impl TryFrom<u16> for FormatVersion {
             1 => Ok(FormatVersion::V1),
             2 => Ok(FormatVersion::V2),
             3 => Ok(FormatVersion::V3),
+            4 => Ok(FormatVersion::V4),
             _ => Err(PersistError::UnsupportedVersion { version }),
         }
     }
@@ -117,7 +122,7 @@ impl TryFrom<u8> for FormatVersion {
 /// Type tag of a record's value, the byte that decides how the value is laid out.
 ///
 /// Tag `0x04` (list) exists from format version 2 on, tags `0x05` (set) and
-/// `0x06` (sorted set) from version 3 on; a file of an earlier version holding
+/// `0x06` (sorted set) from version 3 on, tag `0x07` (library) from version 4 on; a file of an earlier version holding
 /// one is refused as [`PersistError::UnknownTypeTag`], as the readers of that
 /// version did.
 ///
@@ -129,7 +134,8 @@ impl TryFrom<u8> for FormatVersion {
 /// assert_eq!(u8::from(ValueType::String), 0x01);
 /// assert_eq!(ValueType::try_from(0x05).unwrap(), ValueType::Set);
 /// assert_eq!(ValueType::try_from(0x06).unwrap(), ValueType::ZSet);
-/// assert!(ValueType::try_from(0x07).is_err());
+/// assert_eq!(ValueType::try_from(0x07).unwrap(), ValueType::Library);
+/// assert!(ValueType::try_from(0x08).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -146,6 +152,8 @@ pub enum ValueType {
     Set = 0x05,
     /// A sorted set of members with scores (format version 3 on).
     ZSet = 0x06,
+    /// A server-side library's source code (format version 4 on).
+    Library = 0x07,
 }
 
 impl From<ValueType> for u8 {
@@ -167,6 +175,7 @@ impl TryFrom<u8> for ValueType {
             0x04 => Ok(ValueType::List),
             0x05 => Ok(ValueType::Set),
             0x06 => Ok(ValueType::ZSet),
+            0x07 => Ok(ValueType::Library),
             _ => Err(PersistError::UnknownTypeTag { offset: 0, tag }),
         }
     }
@@ -193,6 +202,9 @@ mod tests {
         assert!(FormatVersion::V3.holds(ValueType::Set));
         assert!(!FormatVersion::V2.holds(ValueType::ZSet));
         assert!(FormatVersion::V3.holds(ValueType::ZSet));
+        assert_eq!(FormatVersion::try_from(4u8).unwrap(), FormatVersion::V4);
+        assert!(!FormatVersion::V3.holds(ValueType::Library));
+        assert!(FormatVersion::V4.holds(ValueType::Library));
         assert!(matches!(
             FormatVersion::try_from(0u8),
             Err(PersistError::UnsupportedVersion { version: 0 })
@@ -208,13 +220,14 @@ mod tests {
             ValueType::List,
             ValueType::Set,
             ValueType::ZSet,
+            ValueType::Library,
         ] {
             assert_eq!(
                 ValueType::try_from(u8::from(value_type)).unwrap(),
                 value_type
             );
         }
-        for tag in [0x00, 0x07, 0xff] {
+        for tag in [0x00, 0x08, 0xff] {
             assert!(matches!(
                 ValueType::try_from(tag),
                 Err(PersistError::UnknownTypeTag { tag: found, .. }) if found == tag

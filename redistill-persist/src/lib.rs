@@ -2,7 +2,8 @@
 //!
 //! A snapshot is a header, blocks of records and a footer. Each record holds
 //! one key: its database index, the key, its absolute expiry (if any) and its
-//! value (a string, an integer-form string, a hash or a list). Every block
+//! value (a string, an integer-form string, a hash, a list, a set or a sorted set), or a
+//! server-side library's source code, opaque to the format. Every block
 //! carries a CRC-32C of its bytes and the footer carries the record count and a
 //! CRC-32C of the whole file, so any changed, missing or extra byte is detected, and
 //! every error says at which byte offset it was found. The byte layout is

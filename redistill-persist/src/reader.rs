@@ -561,6 +561,7 @@ impl<'a> Cursor<'a> {
         let key = self.string()?;
         let value = match value_type {
             ValueType::String => Value::String(self.string()?),
+            ValueType::Library => Value::Library(self.string()?),
             ValueType::Integer => {
                 let mut raw = [0u8; 8];
                 raw.copy_from_slice(self.take(8)?);

@@ -67,6 +67,10 @@ pub enum Value {
     Set(Vec<Bytes>),
     /// A sorted set's members with their scores, lowest first (format version 3 on).
     ZSet(Vec<(Bytes, f64)>),
+    /// A server-side library's source code, named by the record's key (format version 4
+    /// on). It is not a key of the keyspace: the server keeps it beside the keys (Redis
+    /// keeps its function libraries so), and the format does not interpret it.
+    Library(Bytes),
 }
 
 impl Value {
@@ -79,6 +83,7 @@ impl Value {
             Value::List(_) => ValueType::List,
             Value::Set(_) => ValueType::Set,
             Value::ZSet(_) => ValueType::ZSet,
+            Value::Library(_) => ValueType::Library,
         }
     }
 }

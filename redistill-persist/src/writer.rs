@@ -163,7 +163,31 @@ impl<W: Write> SnapshotWriter<W> {
                 record.expire_at_ms,
                 members.iter().map(|(m, s)| (&m[..], *s)),
             ),
+            Value::Library(code) => {
+                check_string_len(code)?;
+                let start = self.begin_record(
+                    ValueType::Library,
+                    record.db,
+                    &record.key,
+                    record.expire_at_ms,
+                )?;
+                put_bytes(&mut self.block, code);
+                self.end_record(start)
+            }
         }
+    }
+
+    /// Adds a library record: a server-side library's source code under its name, kept
+    /// beside the keyspace (database 0, no expiry). The format does not interpret it.
+    ///
+    /// # Errors
+    ///
+    /// As [`write_record`](Self::write_record).
+    pub fn write_library(&mut self, name: &[u8], code: &[u8]) -> Result<(), PersistError> {
+        check_string_len(code)?;
+        let start = self.begin_record(ValueType::Library, 0, name, None)?;
+        put_bytes(&mut self.block, code);
+        self.end_record(start)
     }
 
     /// Adds a string record without building a [`Record`].

@@ -247,7 +247,7 @@ fn a_valid_crafted_block_is_read() {
 
 #[test]
 fn unknown_type_tags_are_named_with_their_offset() {
-    for tag in [0x00, 0x07, 0x7f, 0xff] {
+    for tag in [0x00, 0x08, 0x7f, 0xff] {
         let bytes = with_block(&string_record(tag, 0, 1, 5), 1);
         match read_all(&bytes) {
             Err(PersistError::UnknownTypeTag { offset, tag: found }) => {
@@ -530,4 +530,35 @@ fn zset_records_have_the_documented_layout_and_are_unknown_before_version_3() {
         Err(PersistError::NanScore)
     ));
     assert_eq!(w.records(), 0);
+}
+
+#[test]
+fn library_records_have_the_documented_layout_and_are_unknown_before_version_4() {
+    let mut library = vec![0x07, 0x00];
+    library.extend_from_slice(&0u32.to_le_bytes());
+    library.extend_from_slice(&3u32.to_le_bytes());
+    library.extend_from_slice(b"lib");
+    library.extend_from_slice(&4u32.to_le_bytes());
+    library.extend_from_slice(b"code");
+    let v4 = with_block(&library, 1);
+    let want = redistill_persist::Value::Library("code".into());
+    assert_eq!(read_all(&v4).unwrap()[0].value, want);
+    let written = common::write(&[redistill_persist::Record::new(0, "lib", want)], 1 << 20);
+    assert_eq!(written, v4);
+    for version in [1, 2, 3] {
+        match read_all(&as_version(v4.clone(), version)) {
+            Err(PersistError::UnknownTypeTag { offset, tag: 0x07 }) => {
+                assert_eq!(offset, PAYLOAD_AT);
+            }
+            other => panic!("version {version}: {other:?}"),
+        }
+    }
+    // Code longer than what is left of its block.
+    let mut long = library[..13].to_vec();
+    long.extend_from_slice(&9u32.to_le_bytes());
+    long.extend_from_slice(b"code");
+    assert!(matches!(
+        read_all(&with_block(&long, 1)),
+        Err(PersistError::LengthTooLarge { len: 9, max: 4, .. })
+    ));
 }

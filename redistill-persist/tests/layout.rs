@@ -16,20 +16,21 @@ fn bytes_match_the_documented_layout() {
         Record::new(1, "h", Value::Hash(vec![("f".into(), "x".into())])),
         Record::new(0, "l", Value::List(vec!["a".into(), "bc".into()])),
         Record::new(0, "s", Value::Set(vec!["7".into(), "m".into()])),
+        Record::new(0, "lib", Value::Library("code".into())),
     ];
     let written = common::write(&records, 1 << 20);
 
     let mut expected = Vec::new();
     // Header.
     expected.extend_from_slice(b"RDSTSNAP");
-    expected.extend_from_slice(&3u16.to_le_bytes());
+    expected.extend_from_slice(&4u16.to_le_bytes());
     expected.extend_from_slice(&0u16.to_le_bytes());
     expected.extend_from_slice(&common::CREATED.to_le_bytes());
     let header_crc = crc(&expected);
     expected.extend_from_slice(&header_crc);
     assert_eq!(expected.len(), redistill_persist::HEADER_LEN);
 
-    // One block holding the five records.
+    // One block holding the six records.
     let mut payload = Vec::new();
     payload.extend_from_slice(&[0x01, 0x01]); // string, has expiry
     payload.extend_from_slice(&2u32.to_le_bytes());
@@ -70,9 +71,15 @@ fn bytes_match_the_documented_layout() {
     payload.extend_from_slice(b"7");
     payload.extend_from_slice(&1u32.to_le_bytes());
     payload.extend_from_slice(b"m");
+    payload.extend_from_slice(&[0x07, 0x00]); // library, no expiry
+    payload.extend_from_slice(&0u32.to_le_bytes());
+    payload.extend_from_slice(&3u32.to_le_bytes());
+    payload.extend_from_slice(b"lib");
+    payload.extend_from_slice(&4u32.to_le_bytes());
+    payload.extend_from_slice(b"code");
     let mut block = vec![b'B'];
     block.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    block.extend_from_slice(&5u32.to_le_bytes());
+    block.extend_from_slice(&6u32.to_le_bytes());
     block.extend_from_slice(&payload);
     let block_crc = crc(&block);
     block.extend_from_slice(&block_crc);
@@ -80,7 +87,7 @@ fn bytes_match_the_documented_layout() {
 
     // Footer.
     expected.push(b'E');
-    expected.extend_from_slice(&5u64.to_le_bytes());
+    expected.extend_from_slice(&6u64.to_le_bytes());
     expected.extend_from_slice(&1u64.to_le_bytes());
     let file_crc = crc(&expected);
     expected.extend_from_slice(&file_crc);

@@ -24,6 +24,7 @@ fn value_strategy() -> impl Strategy<Value = Value> {
         vec(bytes_strategy(), 0..6).prop_map(Value::List),
         vec(bytes_strategy(), 0..6).prop_map(Value::Set),
         vec((bytes_strategy(), score_strategy()), 0..6).prop_map(Value::ZSet),
+        bytes_strategy().prop_map(Value::Library),
     ]
 }
 

@@ -26,7 +26,7 @@ fn header_and_stats_are_reported() {
     let records = sample_records();
     let bytes = write(&records, 1);
     let mut reader = SnapshotReader::new(&bytes[..]).unwrap();
-    assert_eq!(reader.header().version, FormatVersion::V3);
+    assert_eq!(reader.header().version, FormatVersion::V4);
     assert_eq!(reader.header().created_at_ms, CREATED);
     assert_eq!(reader.header().flags, 0);
     assert_eq!(reader.stats(), None);

@@ -604,7 +604,7 @@ impl Connection {
                 }
                 // Looked up once: for the pause, the gate, and then to run.
                 let lookup = self.last_command.resolve(&argv);
-                self.held = cmd::held_by_pause(shared, &self.client, &lookup);
+                self.held = cmd::held_by_pause(shared, &self.client, &lookup, &argv);
                 if self.held {
                     self.paused = true;
                     return;

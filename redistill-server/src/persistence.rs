@@ -7,6 +7,11 @@
 //! clients keep being served. The file is replaced atomically (`redistill_persist::AtomicFile`): a crash
 //! or a failed write at any point leaves the previous snapshot whole.
 //!
+//! A snapshot also keeps the function libraries' source code (as Redis's RDB keeps them):
+//! whoever changes them publishes their sources in [`LibrarySources`], so a save never waits
+//! for a running script, and a load hands the libraries it read to a [`RestoreLibraries`]
+//! that loads them into the server.
+//!
 //! At most one save runs at a time: SAVE and BGSAVE refuse while one runs, a periodic save
 //! skips its turn, and a shutdown save waits for the running one to end.
 
@@ -18,6 +23,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 use redistill_persist::{AtomicFile, PersistError, SnapshotReader, SnapshotWriter, Value};
 use redistill_store::{SnapshotValue, Store};
@@ -91,6 +97,33 @@ impl SnapshotSink for FileSink {
     }
 }
 
+/// The function libraries' source code, by name, as the last change left them: what a save
+/// writes beside the keys.
+#[derive(Debug, Default)]
+pub(crate) struct LibrarySources {
+    sources: Mutex<Vec<(String, Bytes)>>,
+    /// Changes published so far: each counts as a change to save, as in Redis.
+    changes: AtomicU64,
+}
+
+impl LibrarySources {
+    /// Replaces the published libraries after a change.
+    pub fn publish(&self, sources: Vec<(String, Bytes)>) {
+        *self.sources.lock() = sources;
+        self.changes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The published libraries.
+    pub fn get(&self) -> Vec<(String, Bytes)> {
+        self.sources.lock().clone()
+    }
+}
+
+/// Loads the libraries a snapshot held, (name, source code) each, into the server; with
+/// `replace_all` they replace every library, otherwise each replaces one of its name. The
+/// error text when one does not load.
+pub(crate) type RestoreLibraries<'a> = &'a dyn Fn(Vec<(Bytes, Bytes)>, bool) -> Result<(), String>;
+
 /// Why a save did not happen.
 #[derive(Debug)]
 pub(crate) enum SaveError {
@@ -156,6 +189,8 @@ pub(crate) struct Persistence {
     /// The load at start: while it runs (or after it failed) nothing is saved, since a
     /// save would replace the file with part of it.
     loading: Loading,
+    /// The function libraries saves write.
+    libraries: LibrarySources,
 }
 
 fn unix_now() -> u64 {
@@ -170,16 +205,20 @@ fn unix_now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Writes every live key of `store` to a destination of `sink` for `target`, committing
-/// it only once complete, counting keys written in `processed`.
+/// Writes `libraries` and every live key of `store` to a destination of `sink` for
+/// `target`, committing it only once complete, counting keys written in `processed`.
 fn write_snapshot(
     sink: &dyn SnapshotSink,
     store: &Store,
+    libraries: &[(String, Bytes)],
     target: &SaveTarget,
     processed: &AtomicU64,
 ) -> Result<u64, PersistError> {
     let file = sink.create(&target.path)?;
     let mut w = SnapshotWriter::new(file, unix_now_ms())?;
+    for (name, code) in libraries {
+        w.write_library(name.as_bytes(), code)?;
+    }
     store.for_each_snapshot_batch(|db, entries| {
         let n = entries.len() as u64;
         write_entries(&mut w, db, entries, target)?;
@@ -262,7 +301,14 @@ impl Persistence {
             shutdown_handled: AtomicBool::new(false),
             shutdown_target: parking_lot::Mutex::new(None),
             loading: Loading::default(),
+            libraries: LibrarySources::default(),
         }
+    }
+
+    /// The function libraries' sources saves write; whoever changes the libraries
+    /// publishes them here.
+    pub fn libraries(&self) -> &LibrarySources {
+        &self.libraries
     }
 
     /// Claims the right to save; false when a save is running.
@@ -341,8 +387,9 @@ impl Persistence {
 
     /// Runs a claimed save to its end.
     fn run(&self, store: &Store, target: &SaveTarget, background: bool) -> Result<u64, SaveError> {
-        let changes_before = store.changes();
-        let result = write_snapshot(&*self.sink, store, target, &self.keys_processed);
+        let changes_before = self.changes(store);
+        let libraries = self.libraries.get();
+        let result = write_snapshot(&*self.sink, store, &libraries, target, &self.keys_processed);
         self.end(&result, changes_before, background);
         result.map_err(SaveError::Failed)
     }
@@ -414,10 +461,14 @@ impl Persistence {
         self.last_save_unix.load(Ordering::Relaxed)
     }
 
+    /// Changes made so far: to the keyspace, and to the function libraries.
+    fn changes(&self, store: &Store) -> u64 {
+        store.changes() + self.libraries.changes.load(Ordering::Relaxed)
+    }
+
     /// Changes since the last successful save.
     pub fn changes_since_save(&self, store: &Store) -> u64 {
-        store
-            .changes()
+        self.changes(store)
             .saturating_sub(self.changes_at_save.load(Ordering::Relaxed))
     }
 
@@ -519,8 +570,9 @@ impl Persistence {
         self.loading.info_text(out);
     }
 
-    /// Loads the snapshot named by `config` into an empty `store`, if persistence is on
-    /// and the file exists, recording its progress and outcome in [`Persistence::loading`].
+    /// Loads the snapshot named by `config` into an empty `store`, and its libraries through
+    /// `restore`, if persistence is on and the file exists, recording its progress and
+    /// outcome in [`Persistence::loading`].
     /// `stop` is asked now and then; when it says so the load ends early with an error.
     ///
     /// A damaged file is an error naming the file and the byte offset, unless
@@ -531,8 +583,9 @@ impl Persistence {
         store: &Store,
         config: &PersistenceConfig,
         stop: &dyn Fn() -> bool,
+        restore: RestoreLibraries<'_>,
     ) -> Result<(), String> {
-        let result = self.load_snapshot(store, config, stop);
+        let result = self.load_snapshot(store, config, stop, restore);
         self.loading.end(result.clone());
         result
     }
@@ -542,6 +595,7 @@ impl Persistence {
         store: &Store,
         config: &PersistenceConfig,
         stop: &dyn Fn() -> bool,
+        restore: RestoreLibraries<'_>,
     ) -> Result<(), String> {
         if !config.enabled {
             return Ok(());
@@ -568,7 +622,7 @@ impl Persistence {
             loading: Some(&self.loading),
             stop,
         };
-        match load_file(store, path, &watch) {
+        match load_file(store, path, &watch, restore, true) {
             Ok((loaded, expired)) => {
                 // Loading bypasses the memory limit; an evicting policy catches up now.
                 let limit = store.max_memory();
@@ -578,7 +632,7 @@ impl Persistence {
                 self.loaded_keys.store(loaded, Ordering::Relaxed);
                 self.expired_at_load.store(expired, Ordering::Relaxed);
                 self.changes_at_save
-                    .store(store.changes(), Ordering::Relaxed);
+                    .store(self.changes(store), Ordering::Relaxed);
                 log::info!(
                     "DB loaded from disk: {loaded} keys loaded, {expired} expired keys dropped, \
                      in {:.3} seconds ({})",
@@ -593,7 +647,7 @@ impl Persistence {
             }) if config.start_empty_on_corrupt_snapshot => {
                 store.flushall();
                 self.changes_at_save
-                    .store(store.changes(), Ordering::Relaxed);
+                    .store(self.changes(store), Ordering::Relaxed);
                 let aside = PathBuf::from(format!("{}.corrupt-{}", path.display(), unix_now()));
                 std::fs::rename(path, &aside).map_err(|e| {
                     format!(
@@ -620,8 +674,16 @@ impl Persistence {
     }
 
     /// DEBUG RELOAD's load: reads the snapshot at `path` into `store`, emptied first when
-    /// `flush` is set; a key of the file replaces a key of the same name already there.
-    pub fn reload(&self, store: &Store, path: &Path, flush: bool) -> Result<(), String> {
+    /// `flush` is set; a key of the file replaces a key of the same name already there. Its
+    /// libraries go through `restore`: they replace every library when `flush` is set, one of
+    /// the same name otherwise.
+    pub fn reload(
+        &self,
+        store: &Store,
+        path: &Path,
+        flush: bool,
+        restore: RestoreLibraries<'_>,
+    ) -> Result<(), String> {
         if flush {
             store.flushall();
         }
@@ -630,11 +692,11 @@ impl Persistence {
             stop: &|| false,
         };
         let (loaded, expired) =
-            load_file(store, path, &watch).map_err(|failure| failure.message)?;
+            load_file(store, path, &watch, restore, flush).map_err(|failure| failure.message)?;
         self.loaded_keys.store(loaded, Ordering::Relaxed);
         self.expired_at_load.store(expired, Ordering::Relaxed);
         self.changes_at_save
-            .store(store.changes(), Ordering::Relaxed);
+            .store(self.changes(store), Ordering::Relaxed);
         Ok(())
     }
 }
@@ -701,9 +763,16 @@ struct LoadFailure {
     damaged: bool,
 }
 
-/// Reads every record of `path` into `store`: (keys loaded, keys dropped as expired).
-/// Progress goes to `watch`, and is logged every [`PROGRESS_EVERY`].
-fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, u64), LoadFailure> {
+/// Reads every record of `path` into `store`, and its libraries into `restore` once all is
+/// read (replacing every library when `replace_all`): (keys loaded, keys dropped as
+/// expired). Progress goes to `watch`, and is logged every [`PROGRESS_EVERY`].
+fn load_file(
+    store: &Store,
+    path: &Path,
+    watch: &LoadWatch<'_>,
+    restore: RestoreLibraries<'_>,
+    replace_all: bool,
+) -> Result<(u64, u64), LoadFailure> {
     let read_error = |offset: u64, e: &PersistError| {
         let damaged = !matches!(e, PersistError::Io { .. } | PersistError::File { .. });
         let what = if damaged {
@@ -733,6 +802,7 @@ fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, 
     }
     let mut last_log = Instant::now();
     let (mut loaded, mut expired) = (0u64, 0u64);
+    let mut libraries = Vec::new();
     loop {
         if (loaded + expired) % WATCH_EVERY == 0 {
             if (watch.stop)() {
@@ -766,6 +836,10 @@ fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, 
             Err(e) => return Err(read_error(reader.offset(), &e)),
         };
         let value = match record.value {
+            Value::Library(code) => {
+                libraries.push((record.key, code));
+                continue;
+            }
             Value::String(v) => SnapshotValue::String(v),
             Value::Integer(n) => SnapshotValue::Integer(n),
             Value::Hash(fields) => SnapshotValue::Hash(fields),
@@ -790,6 +864,7 @@ fn load_file(store: &Store, path: &Path, watch: &LoadWatch<'_>) -> Result<(u64, 
     if let Some(loading) = watch.loading {
         loading.progress(reader.offset());
     }
+    restore(libraries, replace_all).map_err(|e| unloadable(reader.offset(), e))?;
     Ok((loaded, expired))
 }
 
@@ -965,13 +1040,14 @@ mod tests {
         store
             .zadd(3, b"small", &[(-0.0, b"a"), (2.5, b"b")], opts)
             .expect("zadd");
-        write_snapshot(&FileSink, &store, &target, &AtomicU64::new(0)).expect("save");
+        write_snapshot(&FileSink, &store, &[], &target, &AtomicU64::new(0)).expect("save");
         let loaded = Store::new();
         let watch = LoadWatch {
             loading: None,
             stop: &|| false,
         };
-        let counts = load_file(&loaded, &target.path, &watch).map_err(|e| e.message);
+        let counts =
+            load_file(&loaded, &target.path, &watch, &|_, _| Ok(()), true).map_err(|e| e.message);
         assert_eq!(counts, Ok((2, 0)));
         for key in [&b"big"[..], b"small"] {
             let spec = redistill_store::ZRangeSpec {
@@ -1015,7 +1091,7 @@ mod tests {
                 )
                 .expect("set");
         }
-        write_snapshot(&FileSink, &store, &target, &AtomicU64::new(0)).expect("save");
+        write_snapshot(&FileSink, &store, &[], &target, &AtomicU64::new(0)).expect("save");
         let mut config = crate::config::Config::default().persistence;
         config.enabled = true;
         config.snapshot_path.clone_from(&target.path);
@@ -1028,7 +1104,10 @@ mod tests {
         let persistence = Persistence::new(Arc::new(FileSink));
         persistence.loading().begin();
         let store = Store::new();
-        assert_eq!(persistence.load(&store, &config, &|| false), Ok(()));
+        assert_eq!(
+            persistence.load(&store, &config, &|| false, &|_, _| Ok(())),
+            Ok(())
+        );
         assert!(!persistence.loading().active());
         let size = std::fs::metadata(&config.snapshot_path)
             .expect("size")
@@ -1046,7 +1125,7 @@ mod tests {
         persistence.loading().begin();
         let store = Store::new();
         let error = persistence
-            .load(&store, &config, &|| true)
+            .load(&store, &config, &|| true, &|_, _| Ok(()))
             .expect_err("stopped");
         assert!(error.contains("shutting down"), "{error}");
         assert!(

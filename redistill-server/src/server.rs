@@ -362,7 +362,12 @@ pub(crate) fn build_shared(
         let config = shared.config.read();
         shared
             .persistence
-            .load(&shared.store, &config.persistence, &|| false)
+            .load(
+                &shared.store,
+                &config.persistence,
+                &|| false,
+                &|libraries, all| crate::cmd::restore_libraries(&shared, libraries, all),
+            )
             .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
     }
     Ok(shared)
@@ -373,7 +378,11 @@ pub(crate) fn build_shared(
 fn load_in_background(shared: &Shared) {
     let config = shared.config.read().persistence.clone();
     let stop = || shared.shutdown.load(Ordering::Relaxed);
-    if let Err(e) = shared.persistence.load(&shared.store, &config, &stop) {
+    let restore = |libraries, all| crate::cmd::restore_libraries(shared, libraries, all);
+    if let Err(e) = shared
+        .persistence
+        .load(&shared.store, &config, &stop, &restore)
+    {
         if stop() {
             log::warn!("{e}");
         } else {

@@ -1132,3 +1132,109 @@ fn a_snapshot_this_server_cannot_hold_is_refused_and_never_moved_aside() {
     let _: () = redis::cmd("SELECT").arg(40).query(&mut c).unwrap();
     assert_eq!(c.get::<_, String>("far").unwrap(), "v");
 }
+
+const LIBRARY: &str = "#!lua name=mylib\n\
+    redis.register_function('echo_key', function(keys) return keys[1] end)\n\
+    redis.register_function{function_name='ro', callback=function() return 'ro' end, \
+    flags={'no-writes'}, description='read only'}";
+
+fn function_list(c: &mut redis::Connection) -> redis::Value {
+    redis::cmd("FUNCTION")
+        .arg("LIST")
+        .arg("WITHCODE")
+        .query(c)
+        .expect("FUNCTION LIST")
+}
+
+fn fcall(c: &mut redis::Connection, name: &str) -> redis::RedisResult<String> {
+    redis::cmd("FCALL").arg(name).arg(1).arg("k").query(c)
+}
+
+#[test]
+fn function_libraries_survive_save_shutdown_save_restart_and_debug_reload() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let listed = {
+        let node = Node::enabled(&path);
+        let mut c = node.client();
+        let _: String = redis::cmd("FUNCTION")
+            .arg("LOAD")
+            .arg(LIBRARY)
+            .query(&mut c)
+            .unwrap();
+        let _: () = c.set("key", "v").unwrap();
+        // A library loaded is a change to save, as in Redis.
+        assert_eq!(node.field("rdb_changes_since_last_save"), "2");
+        exchange(&mut node.raw(), &resp(&["SAVE"]), "+OK\r\n");
+        function_list(&mut c)
+    };
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    assert_eq!(function_list(&mut c), listed);
+    assert_eq!(node.field("rdb_changes_since_last_save"), "0");
+    assert_eq!(fcall(&mut c, "echo_key").unwrap(), "k");
+    assert_eq!(fcall(&mut c, "ro").unwrap(), "ro");
+    // FLUSHALL leaves the functions, as in Redis.
+    let _: () = redis::cmd("FLUSHALL").query(&mut c).unwrap();
+    assert_eq!(function_list(&mut c), listed);
+    // DEBUG RELOAD saves and loads them back; with NOSAVE the file's replace them all.
+    let _: () = redis::cmd("DEBUG").arg("RELOAD").query(&mut c).unwrap();
+    assert_eq!(function_list(&mut c), listed);
+    let _: () = redis::cmd("FUNCTION").arg("FLUSH").query(&mut c).unwrap();
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("#!lua name=other\nredis.register_function('other', function() return 1 end)")
+        .query(&mut c)
+        .unwrap();
+    let _: () = redis::cmd("DEBUG")
+        .arg("RELOAD")
+        .arg("NOSAVE")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(function_list(&mut c), listed);
+    assert!(fcall(&mut c, "other").is_err());
+    // FUNCTION FLUSH deletes them, and the shutdown's save keeps the deletion.
+    let changes: u64 = node.field("rdb_changes_since_last_save").parse().unwrap();
+    let _: () = redis::cmd("FUNCTION").arg("FLUSH").query(&mut c).unwrap();
+    assert_eq!(
+        node.field("rdb_changes_since_last_save"),
+        (changes + 1).to_string()
+    );
+    assert!(node.server().prepare_shutdown());
+    drop(node);
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    assert_eq!(function_list(&mut c), redis::Value::Array(vec![]));
+    // A library loaded, then the shutdown's save.
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg(LIBRARY)
+        .query(&mut c)
+        .unwrap();
+    assert!(node.server().prepare_shutdown());
+    drop(node);
+    let node = Node::enabled(&path);
+    let mut c = node.client();
+    assert_eq!(function_list(&mut c), listed);
+    assert_eq!(fcall(&mut c, "echo_key").unwrap(), "k");
+}
+
+#[test]
+fn a_snapshot_whose_library_does_not_load_refuses_to_start_naming_it() {
+    let dir = dir();
+    let path = dir.path().join("dump.rdst");
+    let mut writer = SnapshotWriter::new(Vec::new(), 0).unwrap();
+    writer
+        .write_library(b"broken", b"#!lua name=broken\nthis is not lua")
+        .unwrap();
+    let (bytes, _) = writer.finish().unwrap();
+    std::fs::write(&path, bytes).unwrap();
+    let error = Server::start(config(&path, true))
+        .err()
+        .expect("refuses to start")
+        .to_string();
+    assert!(
+        error.contains("function library 'broken' does not load: ERR Error compiling function"),
+        "{error}"
+    );
+}

@@ -183,3 +183,207 @@ fn sha1(text: &str) -> String {
     assert_eq!(conn.line(), "$40");
     conn.line()
 }
+
+/// One whole reply, as text: a line, and a bulk string's body line after its length.
+fn read_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<String> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    if line.starts_with('$') && !line.starts_with("$-1") {
+        reader.read_line(&mut line)?;
+    }
+    Ok(line)
+}
+
+const PAUSE_LIBRARY: &str = "#!lua name=pauselib\n\
+    redis.register_function('w', function() return redis.call('set', 'x', '1') end)\n\
+    redis.register_function{function_name='ro', callback=function() return redis.call('get', 'x') end, flags={'no-writes'}}\n\
+    redis.register_function{function_name='pub', callback=function() return redis.call('publish', 'c', 'm') end, flags={'no-writes'}}";
+
+/// Under CLIENT PAUSE WRITE, which of `cases` the server at `port` holds, each with its
+/// reply: every case is sent at once on a connection of its own; those that have not
+/// replied a second later are held, and reply once the pause is lifted.
+fn held_under_pause_write(port: u16, cases: &[&[&str]]) -> Vec<(bool, String)> {
+    let open = || {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+        stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
+        BufReader::new(stream)
+    };
+    let mut control = open();
+    let mut call = |args: &[&str]| {
+        control.get_mut().write_all(&request(args)).expect("sends");
+        read_reply(&mut control).expect("reply")
+    };
+    call(&["FLUSHALL"]);
+    call(&["FUNCTION", "FLUSH"]);
+    call(&["FUNCTION", "LOAD", PAUSE_LIBRARY]);
+    call(&["CLIENT", "PAUSE", "100000", "WRITE"]);
+    let mut conns: Vec<_> = cases.iter().map(|_| open()).collect();
+    for (conn, case) in conns.iter_mut().zip(cases) {
+        conn.get_mut().write_all(&request(case)).expect("sends");
+    }
+    let window = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    let mut outcomes: Vec<Option<String>> = conns
+        .iter_mut()
+        .map(|conn| {
+            let left = window.saturating_duration_since(std::time::Instant::now());
+            let left = left.max(std::time::Duration::from_millis(1));
+            conn.get_ref()
+                .set_read_timeout(Some(left))
+                .expect("timeout");
+            read_reply(conn).ok()
+        })
+        .collect();
+    call(&["CLIENT", "UNPAUSE"]);
+    conns
+        .iter_mut()
+        .zip(outcomes.iter_mut())
+        .map(|(conn, outcome)| match outcome.take() {
+            Some(reply) => (false, reply),
+            None => {
+                conn.get_ref()
+                    .set_read_timeout(Some(PATIENCE))
+                    .expect("timeout");
+                (true, read_reply(conn).expect("reply once unpaused"))
+            }
+        })
+        .collect()
+}
+
+/// Redis 7.0 holds EVAL, EVALSHA and FCALL under CLIENT PAUSE WRITE by what the script or
+/// function declares: read-only ones (`no-writes`) run, those that may write wait, and a
+/// script without shebang is held as before 7.0 (EVAL, EVALSHA) or not (the `_RO` forms).
+#[test]
+fn client_pause_write_holds_scripts_by_their_declared_flags_as_redis_does() {
+    let cases: &[&[&str]] = &[
+        &["EVAL", "return 1", "0"],
+        &["EVAL", "#!lua\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=no-writes\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=allow-oom\nreturn 1", "0"],
+        &["EVAL", "#!lua flags=bogus\nreturn 1", "0"],
+        &["EVAL_RO", "return 1", "0"],
+        &["EVAL_RO", "#!lua\nreturn 1", "0"],
+        &[
+            "EVAL_RO",
+            "#!lua flags=no-writes\nreturn redis.call('get', 'x')",
+            "0",
+        ],
+        &["EVALSHA", "0123456789012345678901234567890123456789", "0"],
+        &["FCALL", "w", "0"],
+        &["FCALL", "ro", "0"],
+        &["FCALL", "ro", "-1"],
+        &["FCALL", "pub", "0"],
+        &["FCALL", "nosuch", "0"],
+        &["FCALL_RO", "w", "0"],
+        &["FCALL_RO", "ro", "0"],
+    ];
+    let redis = common::diff::RealRedis::start();
+    let server = TestServer::start();
+    let theirs = held_under_pause_write(redis.port, cases);
+    let ours = held_under_pause_write(server.addr.port(), cases);
+    for ((case, theirs), ours) in cases.iter().zip(&theirs).zip(&ours) {
+        assert_eq!(ours, theirs, "{case:?}: (held, reply), redistill vs redis");
+    }
+    let held: Vec<bool> = theirs.iter().map(|(held, _)| *held).collect();
+    assert_eq!(
+        held,
+        [
+            true, true, false, true, true, false, true, false, true, true, false, false, false,
+            true, true, false
+        ],
+        "what redis-server holds"
+    );
+}
+
+/// FUNCTION STATS on `port`, where a function (then a script) spins on another connection
+/// past a 100 ms `busy-reply-threshold`: the reply while the function runs (its
+/// `duration_ms` checked, then zeroed), and while the script runs.
+fn function_stats_while_busy(port: u16) -> (redis::Value, redis::RedisResult<redis::Value>) {
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .expect("url")
+        .get_connection()
+        .expect("connects");
+    let () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("busy-reply-threshold")
+        .arg(100)
+        .query(&mut c)
+        .expect("config");
+    let () = redis::cmd("FUNCTION")
+        .arg("FLUSH")
+        .query(&mut c)
+        .expect("flush");
+    let _: String = redis::cmd("FUNCTION")
+        .arg("LOAD")
+        .arg("#!lua name=spin\nredis.register_function('spin', function() while true do end end)\nredis.register_function('other', function() return 1 end)")
+        .query(&mut c)
+        .expect("load");
+    let mut runner = BufReader::new(TcpStream::connect(("127.0.0.1", port)).expect("connects"));
+    runner
+        .get_ref()
+        .set_read_timeout(Some(PATIENCE))
+        .expect("timeout");
+    let stats = |c: &mut redis::Connection| -> redis::RedisResult<redis::Value> {
+        redis::cmd("FUNCTION").arg("STATS").query(c)
+    };
+    let busy = |c: &mut redis::Connection| {
+        wait_until("the script to be reported busy", || {
+            redis::cmd("PING").query::<String>(c).is_err()
+        });
+    };
+    runner
+        .get_mut()
+        .write_all(&request(&["FCALL", "spin", "2", "k1", "k2", "arg"]))
+        .expect("sends");
+    busy(&mut c);
+    let mut while_function = stats(&mut c).expect("FUNCTION STATS while a function runs");
+    if let redis::Value::Array(fields) = &mut while_function
+        && let redis::Value::Array(running) = &mut fields[1]
+    {
+        let redis::Value::Int(ms) = running[5] else {
+            panic!("duration_ms: {running:?}");
+        };
+        assert!(ms >= 100, "ran past the threshold: {ms} ms");
+        running[5] = redis::Value::Int(0);
+    }
+    let () = redis::cmd("FUNCTION")
+        .arg("KILL")
+        .query(&mut c)
+        .expect("kill");
+    read_reply(&mut runner).expect("the killed function's error");
+    runner
+        .get_mut()
+        .write_all(&request(&["EVAL", "while true do end", "0"]))
+        .expect("sends");
+    busy(&mut c);
+    let while_script = stats(&mut c);
+    let () = redis::cmd("SCRIPT")
+        .arg("KILL")
+        .query(&mut c)
+        .expect("kill");
+    read_reply(&mut runner).expect("the killed script's error");
+    (while_function, while_script)
+}
+
+#[test]
+fn function_stats_shows_the_running_function_as_redis_does() {
+    let redis = common::diff::RealRedis::start();
+    let server = TestServer::start();
+    let (theirs_function, theirs_script) = function_stats_while_busy(redis.port);
+    let (ours_function, ours_script) = function_stats_while_busy(server.addr.port());
+    assert_eq!(ours_function, theirs_function);
+    let text = |r: redis::RedisResult<redis::Value>| format!("{:?}", r.map_err(|e| e.to_string()));
+    assert_eq!(text(ours_script), text(theirs_script));
+    // The running function, named, with the command that called it.
+    let shown = format!("{ours_function:?}");
+    for part in [
+        "spin",
+        "FCALL",
+        "k1",
+        "k2",
+        "arg",
+        "duration_ms",
+        "libraries_count",
+    ] {
+        assert!(shown.contains(part), "{part} in {shown}");
+    }
+}

@@ -30,6 +30,8 @@ pub(crate) trait Collection {
 thread_local! {
     /// Set while [`Store::without_touching`] runs on this thread.
     pub(crate) static NO_TOUCH: Cell<bool> = const { Cell::new(false) };
+    /// Set while [`Store::past_memory_limit`] runs on this thread.
+    static PAST_LIMIT: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Largest shard count the builder accepts per database.
@@ -719,6 +721,34 @@ impl Store {
         f()
     }
 
+    /// Runs `f` with writes allowed past `max_memory`: the policy still evicts what it
+    /// can, but a write it cannot make room for goes ahead instead of failing with
+    /// [`StoreError::OutOfMemory`]. For what Redis checks once per command rather than per
+    /// write: a script flagged `allow-oom`, and a script's writes after its first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use redistill_store::{Store, StoreError};
+    ///
+    /// let store = Store::builder().max_memory(1).build();
+    /// assert!(matches!(store.set(0, b"k", b"v", Default::default()), Err(StoreError::OutOfMemory)));
+    /// Store::past_memory_limit(|| store.set(0, b"k", b"v", Default::default()))?;
+    /// assert!(store.get(0, b"k")?.is_some());
+    /// # Ok::<(), StoreError>(())
+    /// ```
+    pub fn past_memory_limit<R>(f: impl FnOnce() -> R) -> R {
+        /// Puts the previous setting back, also if `f` unwinds.
+        struct Restore(bool);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                PAST_LIMIT.with(|c| c.set(self.0));
+            }
+        }
+        let _restore = Restore(PAST_LIMIT.with(|c| c.replace(true)));
+        f()
+    }
+
     /// Records an access in an entry's access word (the policy decides what that means;
     /// the LRU clock is only stored when its second changed, so the line stays clean).
     #[inline]
@@ -995,6 +1025,9 @@ impl Store {
         self.now_ms();
         let result = self.evict_to_limit(max);
         self.track_over_limit(result.is_err());
+        if result.is_err() && PAST_LIMIT.with(Cell::get) {
+            return Ok(());
+        }
         result
     }
 

@@ -62,7 +62,9 @@ pub fn encode_dump_with(value: &Value, layout: Layout, compress: bool) -> Vec<u8
     let mut out = Vec::new();
     let write_string = |out: &mut Vec<u8>, s: &[u8]| write_string(out, s, compress);
     match value {
-        Value::String(s) => {
+        // RDB keeps a library's code as a string (after an opcode of its own, not a value
+        // type): a library encodes as that string.
+        Value::String(s) | Value::Library(s) => {
             out.push(types::STRING);
             write_string(&mut out, s);
         }

@@ -63,6 +63,11 @@ pub fn sample_records() -> Vec<Record> {
         )
         .with_expiry(1_900_000_000_000),
         Record::new(7, "empty board", Value::ZSet(Vec::new())),
+        Record::new(
+            0,
+            "mylib",
+            Value::Library(Bytes::from_static(b"#!lua name=mylib\nreturn 1")),
+        ),
     ]
 }
 

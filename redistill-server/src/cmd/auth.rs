@@ -2,7 +2,7 @@
 
 use super::args::SYNTAX;
 use super::table::{acl, flags};
-use super::{Command, CommandResult, Ctx};
+use super::{Command, CommandResult, Ctx, Unresolved};
 use crate::stats::Stats;
 
 pub(super) static COMMANDS: &[Command] = &[Command::new("auth", -2, auth)
@@ -77,6 +77,16 @@ fn passwords_match(expected: &[u8], given: &[u8]) -> bool {
 /// The error for a failed HELLO AUTH.
 pub(super) fn wrong_password() -> CommandResult {
     Err(WRONGPASS.into())
+}
+
+/// Whether the current user may run `args` (`redis.acl_check_cmd`); `None` for an unknown
+/// command or subcommand. The one user, `default`, may run every command, whatever its
+/// arguments.
+pub(crate) fn acl_permits(args: &[&[u8]]) -> Option<bool> {
+    match super::resolve(args) {
+        Ok(_) | Err(Unresolved::ContainerArity(_)) => Some(true),
+        Err(Unresolved::Unknown | Unresolved::UnknownSubcommand) => None,
+    }
 }
 
 #[cfg(test)]

@@ -293,8 +293,9 @@ fn packed_threshold(size: &[u8]) -> Result<(), CommandError> {
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves the snapshot (unless NOSAVE), empties
-/// the keyspace (unless NOFLUSH) and loads the file back. A key of the file replaces one of
-/// the same name, with or without MERGE (Redis would stop on such a key without it).
+/// the keyspace and the function libraries (unless NOFLUSH) and loads the file back. A key
+/// or library of the file replaces one of the same name, with or without MERGE (Redis would
+/// stop on such a key without it).
 fn reload(ctx: &mut Ctx<'_>, options: &[&[u8]]) -> CommandResult {
     let (mut save, mut flush) = (true, true);
     for opt in options {
@@ -322,9 +323,12 @@ fn reload(ctx: &mut Ctx<'_>, options: &[&[u8]]) -> CommandResult {
             }
         }
     }
-    if let Err(e) = shared
-        .persistence
-        .reload(&shared.store, &target.path, flush)
+    if let Err(e) =
+        shared
+            .persistence
+            .reload(&shared.store, &target.path, flush, &|libraries, all| {
+                super::restore_libraries(shared, libraries, all)
+            })
     {
         log::warn!("DEBUG RELOAD could not load: {e}");
         return Err("ERR Error trying to load the RDB dump, check server logs.".into());

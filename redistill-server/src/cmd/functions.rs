@@ -4,12 +4,14 @@
 use super::scripting::{RO_KEYS, RW_KEYS, Run, keys_and_args, kill_reply, run_script};
 use super::table::{acl, flags};
 use super::{Command, CommandResult, Ctx, fail};
+use crate::script::busy::Running;
 use crate::script::functions;
+use crate::shared::Shared;
 
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("fcall", -3, fcall)
         .flags(flags!(
-            NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | OWN_GATES
+            NOSCRIPT | STALE | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | OWN_GATES
         ))
         .acl(acl!(SCRIPTING))
         .keys(RW_KEYS),
@@ -83,6 +85,7 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], read_only: bool) -> CommandR
         .function(&name)
         .map(|f| (f.function.clone(), f.flags))
         .ok_or("ERR Function not found")?;
+    shared.scripting.busy.set_caller(args[1], args);
     let run = Run {
         function,
         flags,
@@ -119,6 +122,7 @@ fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         .libraries
         .add(name.clone(), library, replace)
         .map_err(super::CommandError::from)?;
+    publish(shared, &state.libraries);
     drop(state);
     ctx.reply().bulk(name.as_bytes());
     Ok(())
@@ -170,6 +174,7 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             .map_err(super::CommandError::from)?;
     }
     state.libraries = next;
+    publish(shared, &state.libraries);
     drop(state);
     ctx.reply().ok();
     Ok(())
@@ -177,10 +182,12 @@ fn function_restore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 
 fn function_delete(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     let name = String::from_utf8_lossy(args[2]);
-    let removed = ctx.shared.scripting.state.lock().libraries.remove(&name);
-    if !removed {
+    let mut state = ctx.shared.scripting.state.lock();
+    if !state.libraries.remove(&name) {
         return Err("ERR Library not found".into());
     }
+    publish(ctx.shared, &state.libraries);
+    drop(state);
     ctx.reply().ok();
     Ok(())
 }
@@ -191,8 +198,47 @@ fn function_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         [mode] if mode.eq_ignore_ascii_case(b"sync") || mode.eq_ignore_ascii_case(b"async") => {}
         _ => return Err("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into()),
     }
-    ctx.shared.scripting.state.lock().libraries.clear();
+    let mut state = ctx.shared.scripting.state.lock();
+    state.libraries.clear();
+    publish(ctx.shared, &state.libraries);
+    drop(state);
     ctx.reply().ok();
+    Ok(())
+}
+
+/// Hands the libraries' sources to snapshots, and their counts to FUNCTION STATS, after a
+/// change.
+fn publish(shared: &Shared, libraries: &functions::Libraries) {
+    shared.persistence.libraries().publish(libraries.sources());
+    shared.scripting.set_counts(libraries);
+}
+
+/// Loads the libraries a snapshot held, (name, source code) each: with `replace_all` they
+/// replace every library (a load at start, DEBUG RELOAD), otherwise each replaces the one
+/// of its name. All load or none does; the error names the library that did not.
+pub(crate) fn restore_libraries(
+    shared: &Shared,
+    sources: Vec<(bytes::Bytes, bytes::Bytes)>,
+    replace_all: bool,
+) -> Result<(), String> {
+    let mut state = shared.scripting.state.lock();
+    let mut next = if replace_all {
+        functions::Libraries::default()
+    } else {
+        state.libraries.clone()
+    };
+    for (name, code) in &sources {
+        let failed = |e: String| {
+            format!(
+                "function library '{}' does not load: {e}",
+                String::from_utf8_lossy(name)
+            )
+        };
+        let (name, library) = functions::load(&state.engine, code).map_err(failed)?;
+        next.add(name, library, true).map_err(failed)?;
+    }
+    state.libraries = next;
+    publish(shared, &state.libraries);
     Ok(())
 }
 
@@ -260,23 +306,39 @@ fn function_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     Ok(())
 }
 
+/// FUNCTION STATS: the function running now (answered while it is busy; a busy script is
+/// refused as Redis refuses it), and the libraries' counts.
 fn function_stats(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    // A running function holds the state; FUNCTION STATS answers while it is busy.
-    let counts = ctx
-        .shared
-        .scripting
-        .state
-        .try_lock()
-        .map(|s| (s.libraries.libraries.len(), s.libraries.function_count()));
+    let running = match ctx.shared.scripting.busy.running() {
+        Running::Nothing => None,
+        Running::Script => {
+            return Err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into());
+        }
+        Running::Function(function) => Some(function),
+    };
+    let (libraries, functions) = ctx.shared.scripting.counts();
     let mut reply = ctx.reply();
     reply.map(2);
     reply.bulk(b"running_script");
-    reply.null();
+    match running {
+        None => reply.null(),
+        Some(function) => {
+            reply.map(3);
+            reply.bulk(b"name");
+            reply.bulk(&function.name);
+            reply.bulk(b"command");
+            reply.array(function.command.len());
+            for arg in &function.command {
+                reply.bulk(arg);
+            }
+            reply.bulk(b"duration_ms");
+            reply.int(i64::try_from(function.duration_ms).unwrap_or(i64::MAX));
+        }
+    }
     reply.bulk(b"engines");
     reply.map(1);
     reply.bulk(b"LUA");
     reply.map(2);
-    let (libraries, functions) = counts.unwrap_or((0, 0));
     reply.bulk(b"libraries_count");
     reply.len(libraries);
     reply.bulk(b"functions_count");

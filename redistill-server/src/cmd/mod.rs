@@ -50,8 +50,10 @@ mod transactions;
 mod zset_args;
 mod zsets;
 
+pub(crate) use auth::acl_permits;
 pub(crate) use c_float::strtod;
 pub(crate) use config::apply_memory;
+pub(crate) use functions::restore_libraries;
 pub(crate) use scripting::{GateOutcome, execute_while_busy, gate_or_busy};
 pub(crate) use tracking::end_round as end_tracking_round;
 
@@ -376,8 +378,14 @@ fn lookup_resolved(name: &[u8]) -> Option<Resolved> {
 
 /// Whether CLIENT PAUSE holds this request now: every request under PAUSE ALL; under
 /// PAUSE WRITE the commands that may write or replicate (PUBLISH), and EXEC of a transaction that queued one
-/// (queueing itself is not held), as in Redis.
-pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -> bool {
+/// (queueing itself is not held), as in Redis. A script's or function's declared flags
+/// decide for EVAL and FCALL (see [`scripting::run_flags`]).
+pub(crate) fn held_by_pause(
+    shared: &Shared,
+    client: &Client,
+    lookup: &Lookup,
+    args: &[&[u8]],
+) -> bool {
     use redistill_store::Clock as _;
     if !shared.pause.is_set() {
         return false;
@@ -397,10 +405,11 @@ pub(crate) fn held_by_pause(shared: &Shared, client: &Client, lookup: &Lookup) -
     match &client.tx.queue {
         Some(queue) if command.has(Flags::RUNS_QUEUE) => queue.iter().any(|q| {
             let args: Vec<&[u8]> = q.iter().map(|a| a.as_ref()).collect();
-            lookup_request(&args).is_some_and(|c| c.flags.intersects(replicated))
+            lookup_request(&args)
+                .is_some_and(|c| scripting::run_flags(shared, c, &args).intersects(replicated))
         }),
         Some(_) => false,
-        None => command.flags.intersects(replicated),
+        None => scripting::run_flags(shared, command, args).intersects(replicated),
     }
 }
 
@@ -514,7 +523,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     }
     let shared = ctx.shared;
     if shared.store.over_memory_limit()
-        && let Some(oom) = refused_for_memory(ctx, command)
+        && let Some(oom) = refused_for_memory(ctx, command, args)
     {
         return reject(ctx, slot, oom);
     }
@@ -674,12 +683,18 @@ fn refused_while_loading(client: &Client, command: &Command) -> bool {
 /// Redis's check before a command while memory is over `maxmemory`: evict first, and if
 /// usage stays over the limit, refuse what may grow memory: a command flagged `denyoom`,
 /// and anything but the transaction commands inside MULTI (queueing holds memory too).
-/// EXEC checks its queued commands itself. The error if the command is refused.
-fn refused_for_memory(ctx: &mut Ctx<'_>, command: &Command) -> Option<CommandError> {
+/// EXEC checks its queued commands itself. A script's or function's declared flags decide
+/// for EVAL and FCALL (see [`scripting::run_flags`]). The error if the command is refused.
+fn refused_for_memory(
+    ctx: &mut Ctx<'_>,
+    command: &Command,
+    args: &[&[u8]],
+) -> Option<CommandError> {
     let Err(oom) = ctx.shared.store.enforce_memory_limit() else {
         return None;
     };
-    if !command.has(Flags::DENYOOM) && !queues(ctx.client, command) {
+    let flags = scripting::run_flags(ctx.shared, command, args);
+    if !flags.contains(Flags::DENYOOM) && !queues(ctx.client, command) {
         return None;
     }
     Some(oom.into())

@@ -61,13 +61,13 @@ const RO_KEYS_SHA: &[KeySpec] = &[KeySpec::new(
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("eval", -3, eval)
         .flags(flags!(
-            NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | OWN_GATES
+            NOSCRIPT | STALE | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | OWN_GATES
         ))
         .acl(acl!(SCRIPTING))
         .keys(RW_KEYS),
     Command::new("evalsha", -3, evalsha)
         .flags(flags!(
-            NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | OWN_GATES
+            NOSCRIPT | STALE | SKIP_MONITOR | MAY_REPLICATE | NO_MANDATORY_KEYS | OWN_GATES
         ))
         .acl(acl!(SCRIPTING))
         .keys(RW_KEYS_SHA),
@@ -115,6 +115,73 @@ static SCRIPT: &[Command] = &[
 ];
 
 const NOSCRIPT_ERROR: &str = "NOSCRIPT No matching script. Please use EVAL.";
+
+/// The flags a request runs with, for CLIENT PAUSE WRITE and the memory check before it:
+/// the command's, except for EVAL, EVALSHA, their `_RO` forms and FCALL, FCALL_RO, whose
+/// script or function declares its own (Redis's `getCommandFlags`). A script without a
+/// shebang, an unknown script or function, or a state held by a busy script keeps the
+/// command's flags (`may_replicate` for EVAL, EVALSHA and FCALL, none for the `_RO` forms).
+pub(crate) fn run_flags(shared: &Shared, command: &Command, args: &[&[u8]]) -> Flags {
+    if command.container.is_some() || args.len() < 2 {
+        return command.flags;
+    }
+    let declared = |state: &State| match command.name {
+        "eval" | "eval_ro" => match state.scripts.get(&sha1_hex(args[1])) {
+            Some(script) => Some(script.flags),
+            None => shebang(args[1]).ok().map(|(flags, _)| flags),
+        },
+        "evalsha" | "evalsha_ro" if args[1].len() == 40 => state
+            .scripts
+            .get(&String::from_utf8_lossy(args[1]).to_ascii_lowercase())
+            .map(|script| script.flags),
+        "fcall" | "fcall_ro" => state
+            .libraries
+            .function(&String::from_utf8_lossy(args[1]))
+            .map(|function| function.flags),
+        _ => None,
+    };
+    let is_script = matches!(
+        command.name,
+        "eval" | "eval_ro" | "evalsha" | "evalsha_ro" | "fcall" | "fcall_ro"
+    );
+    if !is_script {
+        return command.flags;
+    }
+    // A running script holds the state: wait for it as for the gates, unless it is busy
+    // (the request is then answered BUSY or held anyway).
+    let state = loop {
+        if let Some(state) = shared
+            .scripting
+            .state
+            .try_lock_for(Duration::from_millis(5))
+        {
+            break state;
+        }
+        if shared.scripting.busy.busy().is_some() {
+            return command.flags;
+        }
+    };
+    match declared(&state) {
+        Some(script) if script.declared => declared_flags(command.flags, script),
+        _ => command.flags,
+    }
+}
+
+/// Redis's `scriptFlagsToCmdFlags`: a script that declares flags writes (and may grow
+/// memory, and replicates) unless it says otherwise.
+fn declared_flags(command: Flags, script: ScriptFlags) -> Flags {
+    let mut flags = command - Flags::STALE - Flags::DENYOOM - Flags::WRITE - Flags::MAY_REPLICATE;
+    if !script.no_writes && !script.allow_oom {
+        flags |= Flags::DENYOOM;
+    }
+    if !script.no_writes {
+        flags |= Flags::WRITE;
+    }
+    if script.allow_stale {
+        flags |= Flags::STALE;
+    }
+    flags
+}
 
 fn eval(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     eval_generic(ctx, args, false, false)
@@ -451,7 +518,12 @@ impl Calls<'_, '_> {
         if command.has(Flags::NOSCRIPT) {
             return Err("ERR This Redis command is not allowed from script".into());
         }
-        if command.has(Flags::WRITE) && self.read_only {
+        // PUBLISH too: a read-only script runs during CLIENT PAUSE WRITE.
+        if command
+            .flags
+            .intersects(Flags::WRITE | Flags::MAY_REPLICATE)
+            && self.read_only
+        {
             return Err("ERR Write commands are not allowed from read-only scripts.".into());
         }
         if command.has(Flags::DENYOOM)
@@ -462,6 +534,9 @@ impl Calls<'_, '_> {
         {
             return Err(super::reply::OOM.into());
         }
+        // Past the check above, writes are not refused for memory: allow-oom, or a
+        // script that already wrote is not left half done.
+        let past_limit = self.allow_oom || self.wrote;
         if command.has(Flags::WRITE) {
             self.wrote = true;
             shared.scripting.busy.wrote();
@@ -473,7 +548,11 @@ impl Calls<'_, '_> {
             client: self.client,
             out: self.out,
         };
-        let result = (command.handler)(&mut ctx, argv);
+        let result = if past_limit {
+            redistill_store::Store::past_memory_limit(|| (command.handler)(&mut ctx, argv))
+        } else {
+            (command.handler)(&mut ctx, argv)
+        };
         let took = started.elapsed();
         shared.command_stats[self.worker].record(Some(resolved.slot), Some(took), result.is_err());
         if shared.monitors.any() {

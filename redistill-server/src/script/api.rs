@@ -1,6 +1,5 @@
-//! The `redis` object scripts call: everything but `call`, `pcall` and `acl_check_cmd`,
-//! which run commands and are set by the command layer for each run (see
-//! [`CallSlot`]).
+//! The `redis` object scripts call: everything but `call` and `pcall`, which run commands
+//! and are set by the command layer for each run.
 
 use std::fmt::Write as _;
 
@@ -62,6 +61,7 @@ pub(crate) fn register(lua: &Lua, redis: &Table) -> mlua::Result<()> {
     redis.set("error_reply", lua.create_function(error_reply)?)?;
     redis.set("status_reply", lua.create_function(status_reply)?)?;
     redis.set("sha1hex", lua.create_function(sha1hex)?)?;
+    redis.set("acl_check_cmd", lua.create_function(acl_check_cmd)?)?;
     redis.set("log", lua.create_function(log)?)?;
     redis.set("setresp", lua.create_function(setresp)?)?;
     redis.set(
@@ -100,6 +100,34 @@ pub(crate) fn register(lua: &Lua, redis: &Table) -> mlua::Result<()> {
     }
     redis.set("REDIS_VERSION", "7.0.15")?;
     Ok(())
+}
+
+/// `redis.acl_check_cmd(command, ...)`: whether the user running the script may run the
+/// command with these arguments; an unknown command raises an error, as do arguments
+/// `redis.call` would refuse.
+fn acl_check_cmd(_: &Lua, args: Variadic<Value>) -> mlua::Result<bool> {
+    let raise = |text: &str| mlua::Error::external(CallFailure(text.to_string()));
+    if args.is_empty() {
+        return Err(raise(
+            "ERR Please specify at least one argument for this redis lib call",
+        ));
+    }
+    let mut argv: Vec<Vec<u8>> = Vec::with_capacity(args.len());
+    for arg in args.iter() {
+        argv.push(match arg {
+            Value::String(s) => s.as_bytes().to_vec(),
+            Value::Integer(i) => i.to_string().into_bytes(),
+            Value::Number(n) => redistill_resp::double_text(*n).into_bytes(),
+            _ => {
+                return Err(raise(
+                    "ERR Lua redis lib command arguments must be strings or integers",
+                ));
+            }
+        });
+    }
+    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    crate::cmd::acl_permits(&argv)
+        .ok_or_else(|| raise("ERR Invalid command passed to redis.acl_check_cmd()"))
 }
 
 /// The one string argument of `error_reply` / `status_reply`, or `None`.

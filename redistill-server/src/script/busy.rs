@@ -6,6 +6,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use parking_lot::Mutex;
+
 /// Why a running script must stop.
 const STOP_NONE: u8 = 0;
 const STOP_KILL: u8 = 1;
@@ -31,6 +33,35 @@ pub(crate) struct Busy {
     threshold_ms: AtomicU64,
     /// A stop request (`STOP_*`).
     stop: AtomicU8,
+    /// The last function FCALL ran: FUNCTION STATS names it while it runs.
+    caller: Mutex<Caller>,
+}
+
+/// A function and the command that called it, kept in buffers reused from call to call.
+#[derive(Debug, Default)]
+struct Caller {
+    name: Vec<u8>,
+    /// The command's arguments, one after the other, ending at `ends`.
+    args: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+/// The function running now, as FUNCTION STATS shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RunningFunction {
+    pub name: Vec<u8>,
+    /// The command that called it, as the client sent it.
+    pub command: Vec<Vec<u8>>,
+    pub duration_ms: u64,
+}
+
+/// What runs now, for FUNCTION STATS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Running {
+    Nothing,
+    /// A script (EVAL or EVALSHA).
+    Script,
+    Function(RunningFunction),
 }
 
 /// What SCRIPT KILL or FUNCTION KILL found.
@@ -64,6 +95,53 @@ impl Busy {
         self.stop.store(STOP_NONE, Ordering::Relaxed);
         self.started_ms.store(now_ms(), Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
+    }
+
+    /// Records the function FCALL is about to run, and the command that called it, before
+    /// [`Busy::start`].
+    pub fn set_caller(&self, name: &[u8], args: &[&[u8]]) {
+        let mut caller = self.caller.lock();
+        let Caller {
+            name: caller_name,
+            args: caller_args,
+            ends,
+        } = &mut *caller;
+        caller_name.clear();
+        caller_name.extend_from_slice(name);
+        caller_args.clear();
+        ends.clear();
+        for arg in args {
+            caller_args.extend_from_slice(arg);
+            ends.push(caller_args.len());
+        }
+    }
+
+    /// What runs now: nothing, a script, or a function with its caller and how long it
+    /// has run.
+    pub fn running(&self) -> Running {
+        if !self.running.load(Ordering::Acquire) {
+            return Running::Nothing;
+        }
+        if !self.function.load(Ordering::Relaxed) {
+            return Running::Script;
+        }
+        let started = self.started_ms.load(Ordering::Relaxed);
+        let caller = self.caller.lock();
+        let mut start = 0;
+        let command = caller
+            .ends
+            .iter()
+            .map(|&end| {
+                let arg = caller.args[start..end].to_vec();
+                start = end;
+                arg
+            })
+            .collect();
+        Running::Function(RunningFunction {
+            name: caller.name.clone(),
+            command,
+            duration_ms: now_ms().saturating_sub(started),
+        })
     }
 
     /// The running script has ended; whether it was asked to stop.

@@ -25,7 +25,7 @@ pub(crate) struct LibFunction {
 /// A loaded library: its code and its functions.
 #[derive(Clone)]
 pub(crate) struct Library {
-    pub code: Vec<u8>,
+    pub code: bytes::Bytes,
     pub functions: BTreeMap<String, LibFunction>,
 }
 
@@ -258,7 +258,7 @@ pub(crate) fn load(engine: &Engine, code: &[u8]) -> Result<(String, Library), St
     Ok((
         name,
         Library {
-            code: code.to_vec(),
+            code: bytes::Bytes::copy_from_slice(code),
             functions,
         },
     ))
@@ -316,6 +316,14 @@ impl Libraries {
     /// How many functions there are.
     pub fn function_count(&self) -> usize {
         self.owners.len()
+    }
+
+    /// Each library's name and source code, as snapshots keep them.
+    pub fn sources(&self) -> Vec<(String, bytes::Bytes)> {
+        self.libraries
+            .iter()
+            .map(|(name, library)| (name.clone(), library.code.clone()))
+            .collect()
     }
 
     /// Bytes the libraries' code takes (`used_memory_functions`).

@@ -14,6 +14,7 @@ pub(crate) mod functions;
 pub(crate) mod rand48;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
@@ -23,6 +24,10 @@ use crate::client::Client;
 pub(crate) struct Scripting {
     pub state: Mutex<State>,
     pub busy: Arc<busy::Busy>,
+    /// How many libraries and functions there are, readable while a script holds the
+    /// state (FUNCTION STATS answers then).
+    libraries_count: AtomicUsize,
+    functions_count: AtomicUsize,
 }
 
 /// The Lua state and what it has loaded, with the client that runs scripts' commands.
@@ -49,7 +54,25 @@ impl Scripting {
                 out: Vec::with_capacity(1024),
             }),
             busy,
+            libraries_count: AtomicUsize::new(0),
+            functions_count: AtomicUsize::new(0),
         })
+    }
+
+    /// Records how many libraries and functions there are after a change.
+    pub fn set_counts(&self, libraries: &functions::Libraries) {
+        self.libraries_count
+            .store(libraries.libraries.len(), Ordering::Relaxed);
+        self.functions_count
+            .store(libraries.function_count(), Ordering::Relaxed);
+    }
+
+    /// How many libraries and functions there are.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.libraries_count.load(Ordering::Relaxed),
+            self.functions_count.load(Ordering::Relaxed),
+        )
     }
 }
 
