@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! cargo run --release --example loadgen -- -p 6379 -t get,set -P 16 -r 100000 -n 1000000 -q
-//! cargo run --release --example loadgen -- -p 6379 -n 100000 --csv ZADD z __rand_int__ m:__rand_int__
+//! cargo run --release --example loadgen -- -p 6379 -r 1000 --csv ZADD z __rand_int__ m:__rand_int__
 //! ```
 //!
 //! Options: `-h` host, `-p` port, `-c` connections (50), `-n` requests (100000), `-d`
