@@ -48,7 +48,10 @@
 #                                    second (summed over subscribers), us the server CPU per
 #                                    delivered message; REQUESTS deliveries per run
 # Knobs: ROUNDS (3), REQUESTS (per run, default 1000000; pipelined runs use 4x), KEYSPACE (100000),
-#        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1).
+#        WORKLOADS ("GET:50:1:3 ..." as CMD:CLIENTS:PIPELINE:VALUE_SIZE), WORKERS (1),
+#        CLIENT (redis-benchmark; loadgen: the workspace's examples/loadgen, with the same
+#        options, tests and CSV, which needs far less of its core per request, so that on
+#        pipelined rows the servers, not the client, set the rate; fills stay on redis-benchmark).
 # List rows use redis-benchmark's one list key: each LPUSH/RPUSH row adds what the LPOP/RPOP
 # row after it takes, so pops always find elements; LRANGE_N reads the first N of a list of
 # 600 elements of the row's value size (LRANGE mylist 0 N-1).
@@ -91,6 +94,13 @@ WORKLOADS=${WORKLOADS:-$DEFAULT_WORKLOADS}
 HZ=$(getconf CLK_TCK)
 if [[ $WORKLOADS == *BIT* ]]; then cargo build --release --quiet -p redistill-server --example bitmap_load; fi
 if [[ $WORKLOADS == *PUBLISH* ]]; then cargo build --release --quiet -p redistill-server --example pubsub_load; fi
+CLIENT=${CLIENT:-redis-benchmark}
+case $CLIENT in
+  redis-benchmark) BENCH_CLIENT=(redis-benchmark) ;;
+  loadgen) cargo build --release --quiet --example loadgen
+           BENCH_CLIENT=("${CARGO_TARGET_DIR:-target}/release/examples/loadgen") ;;
+  *) echo "bench: CLIENT is redis-benchmark or loadgen, not $CLIENT" >&2; exit 2 ;;
+esac
 
 # shellcheck source=scripts/bench-servers.sh
 source scripts/bench-servers.sh redis-benchmark
@@ -156,7 +166,7 @@ run() {
     taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$c" -P "$p" -n "$n" LPUSH queue "$(head -c "$d" /dev/zero | tr '\0' x)" >/dev/null 2>&1 &
     producer=$!
   fi
-  ops=$(taskset -c "$CLIENT_CPU" redis-benchmark -p "$port" -c "$c" -P "$p" -d "$d" \
+  ops=$(taskset -c "$CLIENT_CPU" "${BENCH_CLIENT[@]}" -p "$port" -c "$c" -P "$p" -d "$d" \
         -r "$keyspace" -n "$n" --csv "${what[@]}" 2>/dev/null | tr -d '"' | awk -F, -v t="$label" '$1 == t { print $2 }')
   if [[ -n $producer ]]; then wait "$producer"; n=$((n * 2)); fi  # CPU per request: per push or pop
   after=$(cpu_ticks "$pid")
@@ -165,7 +175,7 @@ run() {
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-echo "redistill vs redis $(redis-server --version | awk '{ print $3 }' | cut -d= -f2), servers on cpu $SERVER_CPU, client on cpu $CLIENT_CPU, redistill workers=$WORKERS, $ROUNDS rounds, keyspace $KEYSPACE"
+echo "redistill vs redis $(redis-server --version | awk '{ print $3 }' | cut -d= -f2), servers on cpu $SERVER_CPU, $CLIENT on cpu $CLIENT_CPU, redistill workers=$WORKERS, $ROUNDS rounds, keyspace $KEYSPACE"
 echo
 printf '| %-24s | %12s | %9s | %12s | %9s | %6s | %6s |\n' workload "redis ops/s" "redis us" "ours ops/s" "ours us" "ops x" "cpu x"
 printf '|%s|\n' "--------------------------|--------------|-----------|--------------|-----------|--------|--------"
