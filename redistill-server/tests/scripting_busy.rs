@@ -142,7 +142,7 @@ fn a_function_is_killed_with_function_kill() {
     assert_eq!(other.call(&["FUNCTION", "KILL"]), "+OK");
     assert_eq!(
         runner.line(),
-        "-ERR Script killed by user with FUNCTION KILL... script: spin, on @user_function:2."
+        "-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."
     );
 }
 

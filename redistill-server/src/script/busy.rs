@@ -11,10 +11,9 @@ const STOP_NONE: u8 = 0;
 const STOP_KILL: u8 = 1;
 const STOP_SHUTDOWN: u8 = 2;
 
-/// The error a script stopped by SCRIPT KILL or FUNCTION KILL ends with.
+/// The error a script stopped by SCRIPT KILL or FUNCTION KILL ends with: Redis 7.0 names
+/// SCRIPT KILL for a function too.
 pub(crate) const KILLED: &str = "Script killed by user with SCRIPT KILL...";
-/// The same, for a function.
-pub(crate) const KILLED_FUNCTION: &str = "Script killed by user with FUNCTION KILL...";
 
 /// The run state of scripts, shared by every thread.
 #[derive(Debug, Default)]
@@ -115,9 +114,6 @@ impl Busy {
             STOP_SHUTDOWN => Err(mlua::Error::RuntimeError(
                 "Script stopped by SHUTDOWN NOSAVE".into(),
             )),
-            _ if self.function.load(Ordering::Relaxed) => {
-                Err(mlua::Error::RuntimeError(KILLED_FUNCTION.into()))
-            }
             _ => Err(mlua::Error::RuntimeError(KILLED.into())),
         }
     }
