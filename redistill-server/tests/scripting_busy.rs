@@ -153,6 +153,9 @@ fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_ends_it() {
     let mut other = Conn::open(&server);
     runner.send(&["EVAL", "redis.call('SET', 'k', 'v') while true do end", "0"]);
     wait_busy(&mut other);
+    // Only NOSAVE shuts down while a script is busy: nothing half written is saved.
+    assert_eq!(other.call(&["SHUTDOWN"]), BUSY);
+    assert_eq!(other.call(&["SHUTDOWN", "SAVE"]), BUSY);
     assert_eq!(
         other.call(&["SCRIPT", "KILL"]),
         "-UNKILLABLE Sorry the script already executed write commands against the dataset. \
