@@ -26,6 +26,8 @@ pub(crate) struct Busy {
     wrote: AtomicBool,
     /// When it started, in unix milliseconds.
     started_ms: AtomicU64,
+    /// It has run past the threshold: busy until it ends, whatever the clock does next.
+    timed_out: AtomicBool,
     /// `busy-reply-threshold` in milliseconds (0: busy at once).
     threshold_ms: AtomicU64,
     /// A stop request (`STOP_*`).
@@ -61,6 +63,7 @@ impl Busy {
         self.function.store(function, Ordering::Relaxed);
         self.wrote.store(false, Ordering::Relaxed);
         self.stop.store(STOP_NONE, Ordering::Relaxed);
+        self.timed_out.store(false, Ordering::Relaxed);
         self.started_ms.store(now_ms(), Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
     }
@@ -77,15 +80,30 @@ impl Busy {
     }
 
     /// Whether a script has run past the threshold: other clients get `-BUSY`. `Some(true)`
-    /// when it is a function.
+    /// when it is a function. Once past it, the script stays busy until it ends.
     pub fn busy(&self) -> Option<bool> {
         if !self.running.load(Ordering::Acquire) {
             return None;
         }
-        let started = self.started_ms.load(Ordering::Relaxed);
-        let threshold = self.threshold_ms.load(Ordering::Relaxed);
-        (now_ms().saturating_sub(started) >= threshold)
-            .then(|| self.function.load(Ordering::Relaxed))
+        if !self.timed_out.load(Ordering::Relaxed) {
+            let started = self.started_ms.load(Ordering::Relaxed);
+            let elapsed = now_ms().saturating_sub(started);
+            if elapsed < self.threshold_ms.load(Ordering::Relaxed) {
+                return None;
+            }
+            if !self.timed_out.swap(true, Ordering::Relaxed) {
+                log::warn!(
+                    "Slow script detected: still in execution after {elapsed} milliseconds. \
+                     You can try killing the script using the {} command.",
+                    if self.function.load(Ordering::Relaxed) {
+                        "FUNCTION KILL"
+                    } else {
+                        "SCRIPT KILL"
+                    }
+                );
+            }
+        }
+        Some(self.function.load(Ordering::Relaxed))
     }
 
     /// SCRIPT KILL or FUNCTION KILL (either stops a script or a function, as in Redis).
