@@ -212,8 +212,8 @@ fn sha1(text: &str) -> String {
 
 /// Clients of the worker running a looping script, as Redis answers them: the script's
 /// `-BUSY` for PING and data commands (also to a client that connects meanwhile) and for
-/// SHUTDOWN without NOSAVE, the commands allowed while busy run (MULTI, SCRIPT KILL), a
-/// request sent in part is kept,
+/// SHUTDOWN without NOSAVE and for FUNCTION KILL, the commands allowed while busy run
+/// (MULTI, SCRIPT KILL), a request sent in part is kept,
 /// SCRIPT KILL from one of them stops the script, and afterwards each client goes on with
 /// the state it had (the transaction opened while busy). Returns every reply line, in order.
 fn eval_busy_transcript(addr: SocketAddr) -> Vec<String> {
@@ -237,6 +237,8 @@ fn eval_busy_transcript(addr: SocketAddr) -> Vec<String> {
     transcript.push(late.call(&["SET", "k", "v"]));
     // Half a request now, the rest once the script has ended.
     probe.send_raw(b"*2\r\n$3\r\nGET\r\n$1\r\n");
+    // FUNCTION KILL stops only functions.
+    transcript.push(late.call(&["FUNCTION", "KILL"]));
     transcript.push(late.call(&["SCRIPT", "KILL"]));
     transcript.push(runner.line());
     probe.send_raw(b"k\r\n");
@@ -248,7 +250,8 @@ fn eval_busy_transcript(addr: SocketAddr) -> Vec<String> {
     transcript
 }
 
-/// The same for a looping function, with its own `-BUSY` text and FUNCTION KILL.
+/// The same for a looping function, with its own `-BUSY` text (for SCRIPT KILL too) and
+/// FUNCTION KILL.
 fn fcall_busy_transcript(addr: SocketAddr) -> Vec<String> {
     let mut runner = Conn::open_at(addr);
     let mut probe = Conn::open_at(addr);
@@ -268,6 +271,8 @@ fn fcall_busy_transcript(addr: SocketAddr) -> Vec<String> {
     transcript.push(probe.call(&["GET", "k"]));
     let mut late = Conn::open_at(addr);
     transcript.push(late.call(&["PING"]));
+    // SCRIPT KILL stops only scripts.
+    transcript.push(late.call(&["SCRIPT", "KILL"]));
     transcript.push(late.call(&["FUNCTION", "KILL"]));
     transcript.push(runner.line());
     transcript.push(probe.call(&["PING"]));
@@ -311,7 +316,7 @@ fn one_worker_a_looping_script_is_busy_for_the_clients_of_its_worker() {
         BUSY, BUSY, BUSY, // GET, PING, PING hello
         BUSY, BUSY, "+OK", // SHUTDOWN, SHUTDOWN SAVE, MULTI
         BUSY, BUSY, // a client that connected while busy: PING, SET
-        "+OK", &killed, // SCRIPT KILL, and the script's own reply
+        BUSY, "+OK", &killed, // FUNCTION KILL, SCRIPT KILL, and the script's own reply
         "+QUEUED", "*1", "$-1", // the GET sent in two parts, queued; EXEC
         "+PONG", "+PONG",
     ];
@@ -330,6 +335,7 @@ fn one_worker_a_looping_function_is_busy_until_function_kill() {
         "spin",
         BUSY_FUNCTION,
         BUSY_FUNCTION,
+        BUSY_FUNCTION, // SCRIPT KILL
         "+OK",
         "-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.",
         "+PONG",

@@ -197,7 +197,7 @@ fn function_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn function_kill(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    kill_reply(ctx)
+    kill_reply(ctx, true)
 }
 
 fn function_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {

@@ -534,17 +534,18 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn script_kill(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    kill_reply(ctx)
+    kill_reply(ctx, false)
 }
 
-/// SCRIPT KILL and FUNCTION KILL.
-pub(super) fn kill_reply(ctx: &mut Ctx<'_>) -> CommandResult {
-    match ctx.shared.scripting.busy.kill() {
+/// SCRIPT KILL, and with `function` FUNCTION KILL.
+pub(super) fn kill_reply(ctx: &mut Ctx<'_>, function: bool) -> CommandResult {
+    match ctx.shared.scripting.busy.kill(function) {
         KillOutcome::Killed => {
             ctx.reply().ok();
             Ok(())
         }
         KillOutcome::NotBusy => Err("NOTBUSY No scripts in execution right now.".into()),
+        KillOutcome::OtherKind { function } => Err(busy_error(function).into()),
         KillOutcome::Unkillable => Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into()),
     }
 }

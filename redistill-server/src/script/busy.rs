@@ -43,6 +43,9 @@ pub(crate) enum KillOutcome {
     NotBusy,
     /// The running script wrote: only SHUTDOWN NOSAVE ends it.
     Unkillable,
+    /// SCRIPT KILL found a function running, or FUNCTION KILL a script: the running one
+    /// (`function`: a function) stays busy.
+    OtherKind { function: bool },
 }
 
 fn now_ms() -> u64 {
@@ -106,13 +109,20 @@ impl Busy {
         Some(self.function.load(Ordering::Relaxed))
     }
 
-    /// SCRIPT KILL or FUNCTION KILL (either stops a script or a function, as in Redis).
-    pub fn kill(&self) -> KillOutcome {
+    /// SCRIPT KILL (`function` false) or FUNCTION KILL: as in Redis, each stops only its
+    /// own kind.
+    pub fn kill(&self, function: bool) -> KillOutcome {
         if !self.running.load(Ordering::Acquire) {
             return KillOutcome::NotBusy;
         }
         if self.wrote.load(Ordering::Relaxed) {
             return KillOutcome::Unkillable;
+        }
+        let running_function = self.function.load(Ordering::Relaxed);
+        if running_function != function {
+            return KillOutcome::OtherKind {
+                function: running_function,
+            };
         }
         self.stop.store(STOP_KILL, Ordering::Relaxed);
         KillOutcome::Killed
