@@ -94,6 +94,7 @@ pub(crate) fn spawn(
                 scratch: vec![0; read_chunk.max(1024)],
                 meanwhile: None,
                 woken_meanwhile: false,
+                missed: Vec::new(),
                 flush_later: Vec::new(),
                 held: Vec::new(),
                 read_later: Vec::new(),
@@ -124,6 +125,9 @@ struct Worker<'w> {
     /// Serving the others took a wake-up: the kills it may have announced are looked at
     /// once the round ends.
     woken_meanwhile: bool,
+    /// Events serving the others took for the connection whose turn was running: its slot
+    /// and whether its peer had closed, for it to be driven once the turn is over.
+    missed: Vec<(usize, bool)>,
     /// Connections whose replies wait for the end of the poll round.
     flush_later: Vec<usize>,
     /// Connections CLIENT PAUSE holds, driven again when it ends.
@@ -213,6 +217,9 @@ impl Worker<'_> {
                 }
             }
             self.read_on();
+            for (index, read_closed) in std::mem::take(&mut self.missed) {
+                self.drive(index, true, read_closed, true, true);
+            }
             // Broadcast invalidations go out once per round, as Redis's once per cycle,
             // queued before the round's replies are written as Redis queues them.
             crate::cmd::end_tracking_round(self.shared);
@@ -263,7 +270,7 @@ impl Worker<'_> {
     /// events while blocked: each is answered as clients of other workers are then (`-BUSY`,
     /// or the commands allowed while busy run), and new connections are taken in. The
     /// running connection is out of its slot meanwhile, so its own events wait for the
-    /// end of its turn. Pushed messages and kills wait for the end of the round.
+    /// end of the round (`missed`). Pushed messages and kills wait for it too.
     ///
     /// The `first` time in a turn, every other connection is driven once as if ready: the
     /// events this round had already taken for them, which no poll reports again, wait
@@ -298,9 +305,13 @@ impl Worker<'_> {
                 }
             }
             for event in &own.events {
+                let index = event.token().0;
                 if event.token() == WAKER {
                     self.adopt_new_connections();
                     self.woken_meanwhile = true;
+                } else if matches!(self.connections.get(index), Some(None)) {
+                    let read_closed = event.is_read_closed() || event.is_error();
+                    self.missed.push((index, read_closed));
                 } else {
                     self.handle(event);
                 }

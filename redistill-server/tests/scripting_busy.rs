@@ -213,9 +213,10 @@ fn sha1(text: &str) -> String {
 /// Clients of the worker running a looping script, as Redis answers them: the script's
 /// `-BUSY` for PING and data commands (also to a client that connects meanwhile) and for
 /// SHUTDOWN without NOSAVE and for FUNCTION KILL, the commands allowed while busy run
-/// (MULTI, SCRIPT KILL), a request sent in part is kept,
-/// SCRIPT KILL from one of them stops the script, and afterwards each client goes on with
-/// the state it had (the transaction opened while busy). Returns every reply line, in order.
+/// (MULTI, SCRIPT KILL), a request sent in part is kept, SCRIPT KILL from one of them stops
+/// the script, what the script's own client sent meanwhile is answered after it, and each
+/// client goes on with the state it had (the transaction opened while busy). Returns every
+/// reply line, in order.
 fn eval_busy_transcript(addr: SocketAddr) -> Vec<String> {
     let mut runner = Conn::open_at(addr);
     let mut probe = Conn::open_at(addr);
@@ -237,16 +238,29 @@ fn eval_busy_transcript(addr: SocketAddr) -> Vec<String> {
     transcript.push(late.call(&["SET", "k", "v"]));
     // Half a request now, the rest once the script has ended.
     probe.send_raw(b"*2\r\n$3\r\nGET\r\n$1\r\n");
+    // The script's own client sends on and closes its side: answered after the script.
+    runner.send(&["PING"]);
+    runner
+        .reader
+        .get_ref()
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half-closes");
     // FUNCTION KILL stops only functions.
     transcript.push(late.call(&["FUNCTION", "KILL"]));
     transcript.push(late.call(&["SCRIPT", "KILL"]));
     transcript.push(runner.line());
+    transcript.push(runner.line());
+    let mut rest = Vec::new();
+    runner.reader.read_to_end(&mut rest).expect("closed");
+    transcript.push(format!(
+        "then closed, after {:?}",
+        String::from_utf8_lossy(&rest)
+    ));
     probe.send_raw(b"k\r\n");
     transcript.push(probe.line());
     transcript.push(probe.call(&["EXEC"]));
     transcript.push(probe.line());
     transcript.push(late.call(&["PING"]));
-    transcript.push(runner.call(&["PING"]));
     transcript
 }
 
@@ -313,12 +327,23 @@ fn one_worker_a_looping_script_is_busy_for_the_clients_of_its_worker() {
         sha1("while true do end")
     );
     let expected = [
-        BUSY, BUSY, BUSY, // GET, PING, PING hello
-        BUSY, BUSY, "+OK", // SHUTDOWN, SHUTDOWN SAVE, MULTI
-        BUSY, BUSY, // a client that connected while busy: PING, SET
-        BUSY, "+OK", &killed, // FUNCTION KILL, SCRIPT KILL, and the script's own reply
-        "+QUEUED", "*1", "$-1", // the GET sent in two parts, queued; EXEC
-        "+PONG", "+PONG",
+        BUSY,
+        BUSY,
+        BUSY, // GET, PING, PING hello
+        BUSY,
+        BUSY,
+        "+OK", // SHUTDOWN, SHUTDOWN SAVE, MULTI
+        BUSY,
+        BUSY, // a client that connected while busy: PING, SET
+        BUSY,
+        "+OK",
+        &killed, // FUNCTION KILL, SCRIPT KILL, and the script's own reply
+        "+PONG",
+        "then closed, after \"\"", // what its client sent meanwhile
+        "+QUEUED",
+        "*1",
+        "$-1", // the GET sent in two parts, queued; EXEC
+        "+PONG",
     ];
     assert_eq!(ours, expected);
     // Nothing ran while busy: the SET was refused.
