@@ -68,6 +68,7 @@ mod health;
 mod housekeeping;
 mod listeners;
 mod loading;
+mod meanwhile;
 mod metrics;
 mod monitors;
 mod notifications;

@@ -11,7 +11,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
-use mio::{Events, Poll, Token, Waker};
+use mio::{Events, Poll, Registry, Token, Waker};
 use slab::Slab;
 
 use crate::connection::{Connection, Status};
@@ -27,6 +27,9 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 
 /// How long a worker sleeps without events before it looks at the shutdown flag anyway.
 const POLL_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Events taken in one round of serving the other connections while one runs long.
+const MEANWHILE_EVENTS: usize = 256;
 
 /// A socket the acceptor hands to a worker.
 pub(crate) struct Incoming {
@@ -72,34 +75,59 @@ pub(crate) fn spawn(
     read_chunk: usize,
 ) -> io::Result<(WorkerHandle, JoinHandle<()>)> {
     let poll = Poll::new()?;
+    // Connections register through their own handle on the poll, so that the poll itself
+    // stays free to be polled while a connection's turn is running (see `Worker::turn`).
+    let registry = poll.registry().try_clone()?;
     let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
     let (sender, receiver) = mpsc::channel();
-    let worker = Worker {
-        id,
-        poll,
-        receiver,
-        connections: Slab::new(),
-        shared,
-        scratch: vec![0; read_chunk.max(1024)],
-        flush_later: Vec::new(),
-        held: Vec::new(),
-        read_later: Vec::new(),
-        last_idle_check_ms: 0,
-        block_deadlines: Deadlines::default(),
-    };
     let thread = thread::Builder::new()
         .name(format!("redistill-worker-{id}"))
-        .spawn(move || worker.run())?;
+        .spawn(move || {
+            Worker {
+                id,
+                poll,
+                registry: &registry,
+                receiver,
+                connections: Slab::new(),
+                shared: &shared,
+                read_chunk: read_chunk.max(1024),
+                scratch: vec![0; read_chunk.max(1024)],
+                meanwhile: None,
+                woken_meanwhile: false,
+                missed: Vec::new(),
+                flush_later: Vec::new(),
+                held: Vec::new(),
+                read_later: Vec::new(),
+                last_idle_check_ms: 0,
+                block_deadlines: Deadlines::default(),
+            }
+            .run();
+        })?;
     Ok((WorkerHandle { sender, waker }, thread))
 }
 
-struct Worker {
+/// A slot of the worker's connections: empty while the connection is out for its turn
+/// (see [`Worker::turn`]).
+type Slot = Option<Box<Connection>>;
+
+struct Worker<'w> {
     id: usize,
     poll: Poll,
+    registry: &'w Registry,
     receiver: Receiver<Incoming>,
-    connections: Slab<Connection>,
-    shared: Arc<Shared>,
+    connections: Slab<Slot>,
+    shared: &'w Shared,
+    /// The size of the read buffer.
+    read_chunk: usize,
     scratch: Vec<u8>,
+    /// What serving the others while a connection runs long uses, made the first time.
+    meanwhile: Option<Box<Meanwhile>>,
+    /// Serving the others took a wake-up: the kills it may have announced are looked at
+    /// once the round ends.
+    woken_meanwhile: bool,
+    /// Events serving the others took for the connection whose turn was running: its slot
+    /// and whether its peer had closed, for it to be driven once the turn is over.
+    missed: Vec<(usize, bool)>,
     /// Connections whose replies wait for the end of the poll round.
     flush_later: Vec<usize>,
     /// Connections CLIENT PAUSE holds, driven again when it ends.
@@ -150,13 +178,21 @@ impl Deadlines {
 
 /// Whether the client in slot `index` of `connections` still waits with the timeout
 /// `entry` was made for.
-fn still_waits(connections: &Slab<Connection>, &(deadline, index, client): &Deadline) -> bool {
+fn still_waits(connections: &Slab<Slot>, &(deadline, index, client): &Deadline) -> bool {
     connections
         .get(index)
+        .and_then(Option::as_deref)
         .is_some_and(|c| c.client_id() == client && c.block_deadline() == Some(deadline))
 }
 
-impl Worker {
+/// The events and read buffer of the rounds that serve the other connections while one
+/// runs long: those of the worker's own round are in use then.
+struct Meanwhile {
+    events: Events,
+    scratch: Vec<u8>,
+}
+
+impl Worker<'_> {
     fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         while !self.shared.shutdown.load(Ordering::Relaxed) {
@@ -172,53 +208,137 @@ impl Worker {
             self.resume_held();
             self.time_out_blocked();
             for event in &events {
-                match event.token() {
-                    WAKER => {
-                        self.adopt_new_connections();
-                        self.close_killed_clients();
-                        self.deliver_pushed();
-                    }
-                    Token(index) => self.drive(
-                        index,
-                        event.is_readable(),
-                        event.is_read_closed() || event.is_error(),
-                        event.is_writable(),
-                        true,
-                    ),
+                if event.token() == WAKER {
+                    self.adopt_new_connections();
+                    self.close_killed_clients();
+                    self.deliver_pushed();
+                } else {
+                    self.handle(event);
                 }
             }
-            // Connections stopped at their read budget go on once everyone had a turn.
-            for index in std::mem::take(&mut self.read_later) {
-                self.drive(index, true, false, false, true);
+            self.read_on();
+            for (index, read_closed) in std::mem::take(&mut self.missed) {
+                self.drive(index, true, read_closed, true, true);
             }
             // Broadcast invalidations go out once per round, as Redis's once per cycle,
             // queued before the round's replies are written as Redis queues them.
-            crate::cmd::end_tracking_round(&self.shared);
-            // Replies of the whole round go out together.
-            let mut pending = std::mem::take(&mut self.flush_later);
-            for index in pending.drain(..) {
-                self.drive(index, false, false, true, false);
+            crate::cmd::end_tracking_round(self.shared);
+            self.flush_round();
+            if std::mem::take(&mut self.woken_meanwhile) {
+                self.close_killed_clients();
             }
-            self.flush_later = pending;
             // Last in the round: clients of this worker that its own commands served in
             // it (see `blocking`) were listed without a wake-up.
             self.deliver_pushed();
         }
         self.drain(&mut events);
-        let connections: Vec<Connection> = self.connections.drain().collect();
+        let connections: Vec<Box<Connection>> = self.connections.drain().flatten().collect();
         for conn in connections {
             self.close(conn);
         }
     }
 
+    /// Drives a connection as its readiness event says.
+    fn handle(&mut self, event: &mio::event::Event) {
+        self.drive(
+            event.token().0,
+            event.is_readable(),
+            event.is_read_closed() || event.is_error(),
+            event.is_writable(),
+            true,
+        );
+    }
+
+    /// Connections stopped at their read budget go on once everyone had a turn.
+    fn read_on(&mut self) {
+        for index in std::mem::take(&mut self.read_later) {
+            self.drive(index, true, false, false, true);
+        }
+    }
+
+    /// Writes the replies of the whole round together.
+    fn flush_round(&mut self) {
+        let mut pending = std::mem::take(&mut self.flush_later);
+        for index in pending.drain(..) {
+            self.drive(index, false, false, true, false);
+        }
+        self.flush_later = pending;
+    }
+
+    /// Serves the other connections, once, without waiting, while the connection whose
+    /// turn it is runs long (a script past `busy-reply-threshold`), as Redis processes
+    /// events while blocked: each is answered as clients of other workers are then (`-BUSY`,
+    /// or the commands allowed while busy run), and new connections are taken in. The
+    /// running connection is out of its slot meanwhile, so its own events wait for the
+    /// end of the round (`missed`). Pushed messages and kills wait for it too.
+    ///
+    /// The `first` time in a turn, every other connection is driven once as if ready: the
+    /// events this round had already taken for them, which no poll reports again, wait
+    /// behind the running connection's.
+    fn serve_meanwhile(&mut self, first: bool) {
+        let mut own = self.meanwhile.take().unwrap_or_else(|| {
+            Box::new(Meanwhile {
+                events: Events::with_capacity(MEANWHILE_EVENTS),
+                scratch: Vec::new(),
+            })
+        });
+        if self
+            .poll
+            .poll(&mut own.events, Some(Duration::ZERO))
+            .is_ok()
+        {
+            // The turn's read buffer is out with it: this round reads into its own.
+            if own.scratch.is_empty() {
+                own.scratch = vec![0; self.read_chunk];
+            }
+            std::mem::swap(&mut self.scratch, &mut own.scratch);
+            // Also those handed over before the turn began, whose wake-up its round took.
+            self.adopt_new_connections();
+            if first {
+                let others: Vec<usize> = self
+                    .connections
+                    .iter()
+                    .filter_map(|(index, conn)| conn.is_some().then_some(index))
+                    .collect();
+                for index in others {
+                    self.drive(index, true, false, true, true);
+                }
+            }
+            for event in &own.events {
+                let index = event.token().0;
+                if event.token() == WAKER {
+                    self.adopt_new_connections();
+                    self.woken_meanwhile = true;
+                } else if matches!(self.connections.get(index), Some(None)) {
+                    let read_closed = event.is_read_closed() || event.is_error();
+                    self.missed.push((index, read_closed));
+                } else {
+                    self.handle(event);
+                }
+            }
+            self.read_on();
+            self.flush_round();
+            std::mem::swap(&mut self.scratch, &mut own.scratch);
+        }
+        self.meanwhile = Some(own);
+    }
+
     /// At shutdown: runs the requests every client already sent, then keeps writing their
     /// replies until all are out or [`DRAIN_LIMIT`] has passed.
     fn drain(&mut self, events: &mut Events) {
-        for (_, conn) in self.connections.iter_mut() {
-            conn.finish(&self.shared, self.poll.registry());
+        for conn in self
+            .connections
+            .iter_mut()
+            .filter_map(|(_, c)| c.as_deref_mut())
+        {
+            conn.finish(self.shared, self.registry);
         }
         let deadline = Instant::now() + DRAIN_LIMIT;
-        while self.connections.iter().any(|(_, c)| c.has_pending_output()) {
+        while self
+            .connections
+            .iter()
+            .any(|(_, c)| c.as_deref().is_some_and(Connection::has_pending_output))
+        {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 log::warn!("shutdown: some clients did not read all their replies in time");
@@ -228,8 +348,8 @@ impl Worker {
                 return;
             }
             for event in events.iter() {
-                if let Some(conn) = self.connections.get_mut(event.token().0) {
-                    conn.finish(&self.shared, self.poll.registry());
+                if let Some(Some(conn)) = self.connections.get_mut(event.token().0) {
+                    conn.finish(self.shared, self.registry);
                 }
             }
         }
@@ -246,16 +366,18 @@ impl Worker {
         if self.shared.tls.is_some() {
             self.close_where(|conn| conn.handshake_expired(now));
         }
-        let shared = &self.shared;
+        let shared = self.shared;
         let over_limit: Vec<usize> = self
             .connections
             .iter_mut()
-            .filter_map(|(index, conn)| conn.over_soft_output_limit(shared).then_some(index))
+            .filter_map(|(index, conn)| {
+                let conn = conn.as_deref_mut()?;
+                conn.over_soft_output_limit(shared).then_some(index)
+            })
             .collect();
         for index in over_limit {
             log::warn!("closing a client: output over client-output-buffer-limit's soft limit");
-            let conn = self.connections.remove(index);
-            self.close(conn);
+            self.remove(index);
         }
         let timeout_ms = u64::from(self.shared.config.read().server.timeout) * 1000;
         if timeout_ms == 0 {
@@ -283,14 +405,18 @@ impl Worker {
                 return;
             }
             for outbox in listed {
-                let Some(conn) = self.connections.get_mut(outbox.slot) else {
-                    continue;
-                };
-                if conn.client_id() != outbox.client {
+                let listed_here = self
+                    .connections
+                    .get(outbox.slot)
+                    .and_then(Option::as_deref)
+                    .is_some_and(|conn| conn.client_id() == outbox.client);
+                if !listed_here {
                     continue;
                 }
-                conn.receive_pushed(&self.shared);
-                self.drive(outbox.slot, false, false, true, false);
+                self.turn(outbox.slot, |conn, shared, scratch, registry| {
+                    conn.receive_pushed(shared);
+                    conn.ready(false, false, true, false, shared, scratch, registry)
+                });
             }
         }
     }
@@ -304,22 +430,22 @@ impl Worker {
             let entry = self.connections.vacant_entry();
             let token = Token(entry.key());
             let id = self.shared.next_client_id();
-            let mut conn = Connection::new(
+            let mut conn = Box::new(Connection::new(
                 stream,
                 incoming.peer,
                 token,
                 id,
                 self.id,
-                &self.shared,
+                self.shared,
                 incoming.refusal,
-            );
-            if let Err(e) = conn.register(self.poll.registry()) {
+            ));
+            if let Err(e) = conn.register(self.registry) {
                 log::warn!("cannot register a connection: {e}");
                 // Also takes it out of the client registry Connection::new put it in.
                 self.close(conn);
                 continue;
             }
-            entry.insert(conn);
+            entry.insert(Some(conn));
             // Bytes may have arrived before registration; edge-triggered polling would
             // not report them again.
             self.drive(token.0, true, false, false, false);
@@ -350,18 +476,50 @@ impl Worker {
         writable: bool,
         defer_flush: bool,
     ) {
-        let Some(conn) = self.connections.get_mut(index) else {
+        self.turn(index, |conn, shared, scratch, registry| {
+            conn.ready(
+                readable,
+                read_closed,
+                writable,
+                defer_flush,
+                shared,
+                scratch,
+                registry,
+            )
+        });
+    }
+
+    /// Gives the connection in slot `index` its turn: `act` on it, then what its state asks
+    /// of the worker. The connection is out of its slot meanwhile, so that a command that
+    /// runs long in it can serve the other connections (see `serve_meanwhile`); an event
+    /// for it then, found in the empty slot, has it read on after its turn.
+    fn turn(
+        &mut self,
+        index: usize,
+        act: impl FnOnce(&mut Connection, &Shared, &mut [u8], &Registry) -> Status,
+    ) {
+        let Some(slot) = self.connections.get_mut(index) else {
             return;
         };
-        let status = conn.ready(
-            readable,
-            read_closed,
-            writable,
-            defer_flush,
-            &self.shared,
-            &mut self.scratch,
-            self.poll.registry(),
-        );
+        let Some(mut conn) = slot.take() else {
+            if !self.read_later.contains(&index) {
+                self.read_later.push(index);
+            }
+            return;
+        };
+        let (shared, registry) = (self.shared, self.registry);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut first = true;
+        let mut serve = || self.serve_meanwhile(std::mem::take(&mut first));
+        let status = crate::meanwhile::offering(&mut serve, || {
+            act(&mut conn, shared, &mut scratch, registry)
+        });
+        self.scratch = scratch;
+        if status == Status::Closed {
+            self.connections.remove(index);
+            self.close(conn);
+            return;
+        }
         let new_deadline = conn
             .take_new_block_deadline()
             .map(|deadline| (deadline, index, conn.client_id()));
@@ -371,18 +529,14 @@ impl Worker {
         if conn.wants_to_read() && !self.read_later.contains(&index) {
             self.read_later.push(index);
         }
+        self.connections[index] = Some(conn);
         if let Some(entry) = new_deadline {
             let connections = &self.connections;
             self.block_deadlines
                 .push(entry, |e| still_waits(connections, e));
         }
-        match status {
-            Status::Open => {}
-            Status::FlushLater => self.flush_later.push(index),
-            Status::Closed => {
-                let conn = self.connections.remove(index);
-                self.close(conn);
-            }
+        if status == Status::FlushLater {
+            self.flush_later.push(index);
         }
     }
 
@@ -423,11 +577,10 @@ impl Worker {
             if !still_waits(&self.connections, &entry) {
                 continue;
             }
-            let index = entry.1;
-            if let Some(conn) = self.connections.get_mut(index) {
-                conn.time_out_block(&self.shared);
-            }
-            self.drive(index, false, false, true, false);
+            self.turn(entry.1, |conn, shared, scratch, registry| {
+                conn.time_out_block(shared);
+                conn.ready(false, false, true, false, shared, scratch, registry)
+            });
         }
     }
 
@@ -452,18 +605,24 @@ impl Worker {
         let doomed: Vec<usize> = self
             .connections
             .iter()
-            .filter(|(_, conn)| condition(conn))
+            .filter(|(_, conn)| conn.as_deref().is_some_and(&condition))
             .map(|(index, _)| index)
             .collect();
         for index in doomed {
-            let conn = self.connections.remove(index);
+            self.remove(index);
+        }
+    }
+
+    /// Closes the connection in slot `index`.
+    fn remove(&mut self, index: usize) {
+        if let Some(conn) = self.connections.remove(index) {
             self.close(conn);
         }
     }
 
     /// Stops polling a connection, releases its client state and counts it gone.
-    fn close(&self, mut conn: Connection) {
-        conn.close(self.poll.registry(), &self.shared);
+    fn close(&self, mut conn: Box<Connection>) {
+        conn.close(self.registry, self.shared);
         Stats::sub(&self.shared.stats.connected_clients, 1);
     }
 }

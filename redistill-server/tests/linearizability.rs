@@ -372,7 +372,10 @@ mod spread {
 
     /// Each client's connection is registered with one worker's epoll instance, which
     /// `/proc/self/fdinfo` lists with the descriptors it watches; the server runs in this
-    /// process, so the descriptors CLIENT INFO reports (`fd=`) can be found there.
+    /// process, so the descriptors CLIENT INFO reports (`fd=`) can be found there. A
+    /// worker holds its instance through two descriptors (its poll and the handle its
+    /// connections register with), both listing the same watched set: instances are told
+    /// apart by that set (each also watches its own worker's waker).
     #[cfg(target_os = "linux")]
     pub fn assert_on_every_worker(clients: &mut [Client], workers: usize) {
         use std::collections::BTreeSet;
@@ -390,15 +393,18 @@ mod spread {
             let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")) else {
                 continue;
             };
-            let watched = info.lines().filter_map(|line| {
-                line.strip_prefix("tfd:")?
-                    .split_whitespace()
-                    .next()?
-                    .parse::<i32>()
-                    .ok()
-            });
-            if is_epoll && watched.into_iter().any(|t| server_fds.contains(&t)) {
-                pollers.insert(fd.to_owned());
+            let watched: BTreeSet<i32> = info
+                .lines()
+                .filter_map(|line| {
+                    line.strip_prefix("tfd:")?
+                        .split_whitespace()
+                        .next()?
+                        .parse::<i32>()
+                        .ok()
+                })
+                .collect();
+            if is_epoll && watched.iter().any(|t| server_fds.contains(t)) {
+                pollers.insert(watched);
             }
         }
         assert_eq!(

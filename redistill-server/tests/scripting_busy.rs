@@ -2,14 +2,18 @@
 //! (commands flagged `allow-busy` still run), SCRIPT KILL stops a script that has not
 //! written, one that wrote is UNKILLABLE until SHUTDOWN NOSAVE. Texts are Redis 7.0's.
 //!
-//! The two connections of each test land on different workers (connections are handed to
-//! the two workers in turn), as a script occupies the thread of the worker running it.
+//! The two connections of the first tests land on different workers (connections are
+//! handed to the two workers in turn). The `one_worker_` tests run a server with a single
+//! worker, so that every client shares the thread running the script: the worker serves
+//! them between the script's steps, as Redis does. Their transcript is also compared with a
+//! real `redis-server` under `REDIS_DIFF=live`.
 
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 
+use common::diff::RealRedis;
 use common::{PATIENCE, TestServer, wait_until};
 
 fn request(args: &[&str]) -> Vec<u8> {
@@ -26,7 +30,11 @@ struct Conn {
 
 impl Conn {
     fn open(server: &TestServer) -> Conn {
-        let stream = TcpStream::connect(server.addr).expect("connects");
+        Conn::open_at(server.addr)
+    }
+
+    fn open_at(addr: SocketAddr) -> Conn {
+        let stream = TcpStream::connect(addr).expect("connects");
         stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
         Conn {
             reader: BufReader::new(stream),
@@ -50,13 +58,28 @@ impl Conn {
         self.send(args);
         self.line()
     }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).expect("sends");
+    }
 }
 
 const BUSY: &str =
     "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 
+const BUSY_FUNCTION: &str =
+    "-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
 fn server() -> TestServer {
     TestServer::with_config(|c| c.server.busy_reply_threshold = 100)
+}
+
+/// A server whose one worker serves every client.
+fn one_worker_server() -> TestServer {
+    TestServer::with_config(|c| {
+        c.server.busy_reply_threshold = 100;
+        c.server.workers = 1;
+    })
 }
 
 /// Waits until the other connection's PING is refused as BUSY (the script has run past the
@@ -142,7 +165,7 @@ fn a_function_is_killed_with_function_kill() {
     assert_eq!(other.call(&["FUNCTION", "KILL"]), "+OK");
     assert_eq!(
         runner.line(),
-        "-ERR Script killed by user with FUNCTION KILL... script: spin, on @user_function:2."
+        "-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2."
     );
 }
 
@@ -153,6 +176,9 @@ fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_ends_it() {
     let mut other = Conn::open(&server);
     runner.send(&["EVAL", "redis.call('SET', 'k', 'v') while true do end", "0"]);
     wait_busy(&mut other);
+    // Only NOSAVE shuts down while a script is busy: nothing half written is saved.
+    assert_eq!(other.call(&["SHUTDOWN"]), BUSY);
+    assert_eq!(other.call(&["SHUTDOWN", "SAVE"]), BUSY);
     assert_eq!(
         other.call(&["SCRIPT", "KILL"]),
         "-UNKILLABLE Sorry the script already executed write commands against the dataset. \
@@ -386,4 +412,191 @@ fn function_stats_shows_the_running_function_as_redis_does() {
     ] {
         assert!(shown.contains(part), "{part} in {shown}");
     }
+}
+
+/// Clients of the worker running a looping script, as Redis answers them: the script's
+/// `-BUSY` for PING and data commands (also to a client that connects meanwhile) and for
+/// SHUTDOWN without NOSAVE and for FUNCTION KILL, the commands allowed while busy run
+/// (MULTI, SCRIPT KILL), a request sent in part is kept, SCRIPT KILL from one of them stops
+/// the script, what the script's own client sent meanwhile is answered after it, and each
+/// client goes on with the state it had (the transaction opened while busy). Returns every
+/// reply line, in order.
+fn eval_busy_transcript(addr: SocketAddr) -> Vec<String> {
+    let mut runner = Conn::open_at(addr);
+    let mut probe = Conn::open_at(addr);
+    let mut transcript = Vec::new();
+    runner.send(&["EVAL", "while true do end", "0"]);
+    wait_busy(&mut probe);
+    for args in [
+        &["GET", "k"][..],
+        &["PING"],
+        &["PING", "hello"],
+        &["SHUTDOWN"],
+        &["SHUTDOWN", "SAVE"],
+        &["MULTI"],
+    ] {
+        transcript.push(probe.call(args));
+    }
+    let mut late = Conn::open_at(addr);
+    transcript.push(late.call(&["PING"]));
+    transcript.push(late.call(&["SET", "k", "v"]));
+    // Half a request now, the rest once the script has ended.
+    probe.send_raw(b"*2\r\n$3\r\nGET\r\n$1\r\n");
+    // The script's own client sends on and closes its side: answered after the script.
+    runner.send(&["PING"]);
+    runner
+        .reader
+        .get_ref()
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half-closes");
+    // FUNCTION KILL stops only functions.
+    transcript.push(late.call(&["FUNCTION", "KILL"]));
+    transcript.push(late.call(&["SCRIPT", "KILL"]));
+    transcript.push(runner.line());
+    transcript.push(runner.line());
+    let mut rest = Vec::new();
+    runner.reader.read_to_end(&mut rest).expect("closed");
+    transcript.push(format!(
+        "then closed, after {:?}",
+        String::from_utf8_lossy(&rest)
+    ));
+    probe.send_raw(b"k\r\n");
+    transcript.push(probe.line());
+    transcript.push(probe.call(&["EXEC"]));
+    transcript.push(probe.line());
+    transcript.push(late.call(&["PING"]));
+    transcript
+}
+
+/// The same for a looping function, with its own `-BUSY` text (for SCRIPT KILL too) and
+/// FUNCTION KILL.
+fn fcall_busy_transcript(addr: SocketAddr) -> Vec<String> {
+    let mut runner = Conn::open_at(addr);
+    let mut probe = Conn::open_at(addr);
+    let mut transcript = Vec::new();
+    runner.send(&[
+        "FUNCTION",
+        "LOAD",
+        "REPLACE",
+        "#!lua name=spin\nredis.register_function('spin', function() while true do end end)",
+    ]);
+    transcript.push(runner.line());
+    transcript.push(runner.line());
+    runner.send(&["FCALL", "spin", "0"]);
+    wait_until("the function to be reported busy", || {
+        probe.call(&["PING"]).starts_with("-BUSY")
+    });
+    transcript.push(probe.call(&["GET", "k"]));
+    let mut late = Conn::open_at(addr);
+    transcript.push(late.call(&["PING"]));
+    // SCRIPT KILL stops only scripts.
+    transcript.push(late.call(&["SCRIPT", "KILL"]));
+    transcript.push(late.call(&["FUNCTION", "KILL"]));
+    transcript.push(runner.line());
+    transcript.push(probe.call(&["PING"]));
+    transcript.push(runner.call(&["PING"]));
+    transcript
+}
+
+/// A real redis-server answering `-BUSY` after 100 ms, as [`one_worker_server`].
+fn real_redis() -> RealRedis {
+    let redis = RealRedis::start();
+    let mut conn = Conn::open_at(SocketAddr::from(([127, 0, 0, 1], redis.port)));
+    assert_eq!(
+        conn.call(&["CONFIG", "SET", "busy-reply-threshold", "100"]),
+        "+OK"
+    );
+    redis
+}
+
+/// Under `REDIS_DIFF=live`, `transcript` of a real redis-server equals `ours`.
+fn compare_live(ours: &[String], transcript: fn(SocketAddr) -> Vec<String>) {
+    if std::env::var("REDIS_DIFF").unwrap_or_default() != "live" {
+        return;
+    }
+    let redis = real_redis();
+    let theirs = transcript(SocketAddr::from(([127, 0, 0, 1], redis.port)));
+    assert_eq!(
+        ours, theirs,
+        "redistill (left) and redis-server (right) differ"
+    );
+}
+
+#[test]
+fn one_worker_a_looping_script_is_busy_for_the_clients_of_its_worker() {
+    let server = one_worker_server();
+    let ours = eval_busy_transcript(server.addr);
+    let killed = format!(
+        "-ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:1.",
+        sha1("while true do end")
+    );
+    let expected = [
+        BUSY,
+        BUSY,
+        BUSY, // GET, PING, PING hello
+        BUSY,
+        BUSY,
+        "+OK", // SHUTDOWN, SHUTDOWN SAVE, MULTI
+        BUSY,
+        BUSY, // a client that connected while busy: PING, SET
+        BUSY,
+        "+OK",
+        &killed, // FUNCTION KILL, SCRIPT KILL, and the script's own reply
+        "+PONG",
+        "then closed, after \"\"", // what its client sent meanwhile
+        "+QUEUED",
+        "*1",
+        "$-1", // the GET sent in two parts, queued; EXEC
+        "+PONG",
+    ];
+    assert_eq!(ours, expected);
+    // Nothing ran while busy: the SET was refused.
+    assert_eq!(Conn::open(&server).call(&["EXISTS", "k"]), ":0");
+    compare_live(&ours, eval_busy_transcript);
+}
+
+#[test]
+fn one_worker_a_looping_function_is_busy_until_function_kill() {
+    let server = one_worker_server();
+    let ours = fcall_busy_transcript(server.addr);
+    let expected = [
+        "$4",
+        "spin",
+        BUSY_FUNCTION,
+        BUSY_FUNCTION,
+        BUSY_FUNCTION, // SCRIPT KILL
+        "+OK",
+        "-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.",
+        "+PONG",
+        "+PONG",
+    ];
+    assert_eq!(ours, expected);
+    compare_live(&ours, fcall_busy_transcript);
+}
+
+#[test]
+fn one_worker_a_script_that_wrote_is_unkillable_and_shutdown_nosave_ends_it() {
+    let server = one_worker_server();
+    let mut runner = Conn::open(&server);
+    let mut other = Conn::open(&server);
+    runner.send(&["EVAL", "redis.call('SET', 'k', 'v') while true do end", "0"]);
+    wait_busy(&mut other);
+    assert_eq!(
+        other.call(&["SCRIPT", "KILL"]),
+        "-UNKILLABLE Sorry the script already executed write commands against the dataset. \
+         You can either wait the script termination or kill the server in a hard way using \
+         the SHUTDOWN NOSAVE command."
+    );
+    other.send(&["SHUTDOWN", "NOSAVE"]);
+    let mut rest = Vec::new();
+    other
+        .reader
+        .read_to_end(&mut rest)
+        .expect("closed after SHUTDOWN");
+    assert!(rest.is_empty(), "SHUTDOWN answers nothing");
+    let reply = runner.line();
+    assert!(
+        reply.starts_with("-ERR Script stopped by SHUTDOWN NOSAVE"),
+        "{reply:?}"
+    );
 }

@@ -243,7 +243,7 @@ pub(crate) fn restore_libraries(
 }
 
 fn function_kill(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    kill_reply(ctx)
+    kill_reply(ctx, true)
 }
 
 fn function_list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {

@@ -613,17 +613,18 @@ fn script_flush(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
 }
 
 fn script_kill(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
-    kill_reply(ctx)
+    kill_reply(ctx, false)
 }
 
-/// SCRIPT KILL and FUNCTION KILL.
-pub(super) fn kill_reply(ctx: &mut Ctx<'_>) -> CommandResult {
-    match ctx.shared.scripting.busy.kill() {
+/// SCRIPT KILL, and with `function` FUNCTION KILL.
+pub(super) fn kill_reply(ctx: &mut Ctx<'_>, function: bool) -> CommandResult {
+    match ctx.shared.scripting.busy.kill(function) {
         KillOutcome::Killed => {
             ctx.reply().ok();
             Ok(())
         }
         KillOutcome::NotBusy => Err("NOTBUSY No scripts in execution right now.".into()),
+        KillOutcome::OtherKind { function } => Err(busy_error(function).into()),
         KillOutcome::Unkillable => Err("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.".into()),
     }
 }
@@ -691,7 +692,8 @@ pub(crate) fn gate_or_busy(shared: &Shared, worker: usize) -> GateOutcome<'_> {
 
 /// Answers a request that arrived while a script is busy: a command flagged `allow-busy`
 /// runs (without the gate: such commands do not touch the keyspace), anything else is
-/// refused with Redis's `-BUSY` error. SHUTDOWN NOSAVE stops the script first.
+/// refused with Redis's `-BUSY` error. (SHUTDOWN goes on only with NOSAVE, which stops
+/// the script.)
 pub(crate) fn execute_while_busy(
     ctx: &mut Ctx<'_>,
     args: &[&[u8]],
@@ -700,22 +702,21 @@ pub(crate) fn execute_while_busy(
 ) {
     let allowed = matches!(lookup, Ok(resolved) if resolved.command.has(Flags::ALLOW_BUSY));
     if allowed {
-        if args[0].eq_ignore_ascii_case(b"shutdown")
-            && args[1..].iter().any(|a| a.eq_ignore_ascii_case(b"nosave"))
-        {
-            ctx.shared.scripting.busy.stop_for_shutdown();
-        }
         super::execute(ctx, args, lookup);
         return;
     }
-    let text: &'static str = if function {
-        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
-    } else {
-        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-    };
     let slot = match lookup {
         Ok(resolved) => Some(resolved.slot),
         _ => None,
     };
-    super::reject(ctx, slot, text.into());
+    super::reject(ctx, slot, busy_error(function).into());
+}
+
+/// Redis's `-BUSY` error while a script (with `function`, a function) is busy.
+pub(super) fn busy_error(function: bool) -> &'static str {
+    if function {
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    } else {
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    }
 }

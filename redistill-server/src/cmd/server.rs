@@ -252,6 +252,15 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
     if abort {
         return Err("ERR No shutdown in progress.".into());
     }
+    // As Redis: while a script is busy, only SHUTDOWN NOSAVE goes on, and it stops the
+    // script (the keyspace may be half written).
+    let busy = &ctx.shared.scripting.busy;
+    if let Some(function) = busy.busy() {
+        if !nosave {
+            return Err(super::scripting::busy_error(function).into());
+        }
+        busy.stop_for_shutdown();
+    }
     log::warn!("User requested shutdown...");
     let shared = ctx.shared;
     let (configured, target) = {

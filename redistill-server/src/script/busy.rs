@@ -13,10 +13,9 @@ const STOP_NONE: u8 = 0;
 const STOP_KILL: u8 = 1;
 const STOP_SHUTDOWN: u8 = 2;
 
-/// The error a script stopped by SCRIPT KILL or FUNCTION KILL ends with.
+/// The error a script stopped by SCRIPT KILL or FUNCTION KILL ends with: Redis 7.0 names
+/// SCRIPT KILL for a function too.
 pub(crate) const KILLED: &str = "Script killed by user with SCRIPT KILL...";
-/// The same, for a function.
-pub(crate) const KILLED_FUNCTION: &str = "Script killed by user with FUNCTION KILL...";
 
 /// The run state of scripts, shared by every thread.
 #[derive(Debug, Default)]
@@ -29,6 +28,8 @@ pub(crate) struct Busy {
     wrote: AtomicBool,
     /// When it started, in unix milliseconds.
     started_ms: AtomicU64,
+    /// It has run past the threshold: busy until it ends, whatever the clock does next.
+    timed_out: AtomicBool,
     /// `busy-reply-threshold` in milliseconds (0: busy at once).
     threshold_ms: AtomicU64,
     /// A stop request (`STOP_*`).
@@ -73,6 +74,9 @@ pub(crate) enum KillOutcome {
     NotBusy,
     /// The running script wrote: only SHUTDOWN NOSAVE ends it.
     Unkillable,
+    /// SCRIPT KILL found a function running, or FUNCTION KILL a script: the running one
+    /// (`function`: a function) stays busy.
+    OtherKind { function: bool },
 }
 
 fn now_ms() -> u64 {
@@ -93,6 +97,7 @@ impl Busy {
         self.function.store(function, Ordering::Relaxed);
         self.wrote.store(false, Ordering::Relaxed);
         self.stop.store(STOP_NONE, Ordering::Relaxed);
+        self.timed_out.store(false, Ordering::Relaxed);
         self.started_ms.store(now_ms(), Ordering::Relaxed);
         self.running.store(true, Ordering::Release);
     }
@@ -156,24 +161,46 @@ impl Busy {
     }
 
     /// Whether a script has run past the threshold: other clients get `-BUSY`. `Some(true)`
-    /// when it is a function.
+    /// when it is a function. Once past it, the script stays busy until it ends.
     pub fn busy(&self) -> Option<bool> {
         if !self.running.load(Ordering::Acquire) {
             return None;
         }
-        let started = self.started_ms.load(Ordering::Relaxed);
-        let threshold = self.threshold_ms.load(Ordering::Relaxed);
-        (now_ms().saturating_sub(started) >= threshold)
-            .then(|| self.function.load(Ordering::Relaxed))
+        if !self.timed_out.load(Ordering::Relaxed) {
+            let started = self.started_ms.load(Ordering::Relaxed);
+            let elapsed = now_ms().saturating_sub(started);
+            if elapsed < self.threshold_ms.load(Ordering::Relaxed) {
+                return None;
+            }
+            if !self.timed_out.swap(true, Ordering::Relaxed) {
+                log::warn!(
+                    "Slow script detected: still in execution after {elapsed} milliseconds. \
+                     You can try killing the script using the {} command.",
+                    if self.function.load(Ordering::Relaxed) {
+                        "FUNCTION KILL"
+                    } else {
+                        "SCRIPT KILL"
+                    }
+                );
+            }
+        }
+        Some(self.function.load(Ordering::Relaxed))
     }
 
-    /// SCRIPT KILL or FUNCTION KILL (either stops a script or a function, as in Redis).
-    pub fn kill(&self) -> KillOutcome {
+    /// SCRIPT KILL (`function` false) or FUNCTION KILL: as in Redis, each stops only its
+    /// own kind.
+    pub fn kill(&self, function: bool) -> KillOutcome {
         if !self.running.load(Ordering::Acquire) {
             return KillOutcome::NotBusy;
         }
         if self.wrote.load(Ordering::Relaxed) {
             return KillOutcome::Unkillable;
+        }
+        let running_function = self.function.load(Ordering::Relaxed);
+        if running_function != function {
+            return KillOutcome::OtherKind {
+                function: running_function,
+            };
         }
         self.stop.store(STOP_KILL, Ordering::Relaxed);
         KillOutcome::Killed
@@ -193,9 +220,6 @@ impl Busy {
             STOP_SHUTDOWN => Err(mlua::Error::RuntimeError(
                 "Script stopped by SHUTDOWN NOSAVE".into(),
             )),
-            _ if self.function.load(Ordering::Relaxed) => {
-                Err(mlua::Error::RuntimeError(KILLED_FUNCTION.into()))
-            }
             _ => Err(mlua::Error::RuntimeError(KILLED.into())),
         }
     }

@@ -116,11 +116,17 @@ pub(crate) struct Engine {
 /// Installs the hook that checks for a stop request every [`HOOK_INSTRUCTIONS`]
 /// instructions, in every coroutine too. Once a stop is requested it checks on every line,
 /// so that a `pcall` catching the error does not keep the script running.
+///
+/// Once the script is busy (past `busy-reply-threshold`), each check first serves the
+/// other clients of the worker running it, which may ask it to stop (see `meanwhile`).
 fn install_hook(lua: &Lua, busy: &Arc<Busy>) -> mlua::Result<()> {
     let counting = Arc::clone(busy);
     lua.set_global_hook(
         HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
         move |lua, _| {
+            if counting.busy().is_some() {
+                crate::meanwhile::serve_others();
+            }
             if let Err(e) = counting.check() {
                 let every_line = Arc::clone(&counting);
                 lua.set_global_hook(HookTriggers::EVERY_LINE, move |_, _| {
