@@ -8,6 +8,7 @@
 pub(crate) mod api;
 pub(crate) mod busy;
 pub(crate) mod cache;
+pub(crate) mod call;
 pub(crate) mod convert;
 pub(crate) mod engine;
 pub(crate) mod functions;
@@ -33,6 +34,26 @@ pub(crate) struct State {
     /// The client `redis.call` runs commands as; its reply buffer is reused.
     pub client: Client,
     pub out: Vec<u8>,
+}
+
+/// What running a script borrows of the state: the engine, and the client its commands
+/// run as with that client's reply buffer.
+pub(crate) struct Runner<'s> {
+    pub engine: &'s engine::Engine,
+    pub client: &'s mut Client,
+    pub out: &'s mut Vec<u8>,
+}
+
+impl State {
+    /// The caches, to find what to run, beside what running it borrows.
+    pub fn split(&mut self) -> (&cache::ScriptCache, &functions::Libraries, Runner<'_>) {
+        let runner = Runner {
+            engine: &self.engine,
+            client: &mut self.client,
+            out: &mut self.out,
+        };
+        (&self.scripts, &self.libraries, runner)
+    }
 }
 
 impl Scripting {
