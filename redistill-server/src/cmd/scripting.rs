@@ -13,7 +13,10 @@ use parking_lot::RwLockReadGuard;
 use redistill_resp::Version;
 
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
-use super::{Command, CommandError, CommandResult, Ctx, Flags, Lookup, Unresolved, fail};
+use super::{
+    Command, CommandError, CommandResult, Ctx, FAST_TIMING_SAMPLE, Flags, LastCommand, Lookup,
+    Unresolved, fail,
+};
 use crate::client::Client;
 use crate::script::{Runner, State};
 use crate::script::api::sha1_hex;
@@ -254,6 +257,7 @@ pub(super) fn run_script(ctx: &mut Ctx<'_>, runner: Runner<'_>, run: &Run<'_, '_
         engine,
         client,
         out,
+        last_command,
     } = runner;
     client.select(ctx.client.db);
     let busy = &shared.scripting.busy;
@@ -264,6 +268,7 @@ pub(super) fn run_script(ctx: &mut Ctx<'_>, runner: Runner<'_>, run: &Run<'_, '_
         client,
         out,
         error: Vec::new(),
+        last_command,
         read_only: run.read_only || (flags.declared && flags.no_writes),
         allow_oom: flags.allow_oom,
         wrote: false,
@@ -326,6 +331,8 @@ struct Calls<'s, 'c> {
     out: &'c mut Vec<u8>,
     /// The error text of the last command, when it failed.
     error: Vec<u8>,
+    /// The name the last command was found by, kept from run to run.
+    last_command: &'c mut LastCommand,
     read_only: bool,
     allow_oom: bool,
     /// A write command has run: SCRIPT KILL no longer stops the script, and the memory
@@ -353,7 +360,7 @@ impl Calls<'_, '_> {
     /// `self.out`.
     fn execute(&mut self, argv: &[&[u8]]) -> CommandResult {
         let shared = self.shared;
-        let resolved = match super::resolve(argv) {
+        let resolved = match self.last_command.resolve(argv) {
             Ok(resolved) => resolved,
             Err(Unresolved::Unknown | Unresolved::UnknownSubcommand) => {
                 return Err("ERR Unknown Redis command called from script".into());
@@ -386,7 +393,11 @@ impl Calls<'_, '_> {
             self.wrote = true;
             shared.scripting.busy.wrote();
         }
-        let started = Instant::now();
+        // As for clients' commands, a fast command is timed one call in FAST_TIMING_SAMPLE
+        // (a clock read costs as much as the command); a script's commands are not
+        // slowlogged on their own.
+        let fast = command.has(Flags::FAST);
+        let started = (!fast || self.client.next_fast_sample()).then(Instant::now);
         let mut ctx = Ctx {
             shared,
             worker: self.worker,
@@ -394,8 +405,9 @@ impl Calls<'_, '_> {
             out: self.out,
         };
         let result = (command.handler)(&mut ctx, argv);
-        let took = started.elapsed();
-        shared.command_stats[self.worker].record(Some(resolved.slot), Some(took), result.is_err());
+        let scale = if fast { FAST_TIMING_SAMPLE } else { 1 };
+        let took = started.map(|started| started.elapsed() * scale);
+        shared.command_stats[self.worker].record(Some(resolved.slot), took, result.is_err());
         if shared.monitors.any() {
             super::monitor::feed_from_script(&mut ctx, command, argv);
         } else {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::client::Client;
+use crate::cmd::LastCommand;
 
 /// Everything scripting keeps: the Lua state with its caches, and the run state.
 pub(crate) struct Scripting {
@@ -34,6 +35,8 @@ pub(crate) struct State {
     /// The client `redis.call` runs commands as; its reply buffer is reused.
     pub client: Client,
     pub out: Vec<u8>,
+    /// The command scripts called last, looked up again by a comparison.
+    pub last_command: LastCommand,
 }
 
 /// What running a script borrows of the state: the engine, and the client its commands
@@ -42,6 +45,7 @@ pub(crate) struct Runner<'s> {
     pub engine: &'s engine::Engine,
     pub client: &'s mut Client,
     pub out: &'s mut Vec<u8>,
+    pub last_command: &'s mut LastCommand,
 }
 
 impl State {
@@ -51,6 +55,7 @@ impl State {
             engine: &self.engine,
             client: &mut self.client,
             out: &mut self.out,
+            last_command: &mut self.last_command,
         };
         (&self.scripts, &self.libraries, runner)
     }
@@ -68,6 +73,7 @@ impl Scripting {
                 libraries: functions::Libraries::default(),
                 client: script_client(),
                 out: Vec::with_capacity(1024),
+                last_command: LastCommand::default(),
             }),
             busy,
         })
