@@ -79,9 +79,7 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], read_only: bool) -> CommandR
     let mut state = shared.scripting.state.lock();
     let (_, libraries, runner) = state.split();
     let name = String::from_utf8_lossy(args[1]);
-    let function = libraries
-        .function(&name)
-        .ok_or("ERR Function not found")?;
+    let function = libraries.function(&name).ok_or("ERR Function not found")?;
     let run = Run {
         function: &function.function,
         flags: function.flags,

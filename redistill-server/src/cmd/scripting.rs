@@ -18,13 +18,13 @@ use super::{
     Unresolved, fail,
 };
 use crate::client::Client;
-use crate::script::{Runner, State};
 use crate::script::api::sha1_hex;
 use crate::script::busy::KillOutcome;
 use crate::script::cache::{CachedScript, ScriptFlags, shebang};
 use crate::script::call::{Commands, with_commands};
 use crate::script::convert::lua_to_reply;
 use crate::script::engine::Inputs;
+use crate::script::{Runner, State};
 use crate::shared::Shared;
 
 /// EVAL's and FCALL's key specification: `numkeys` keys after the count.
@@ -238,7 +238,11 @@ pub(super) struct Run<'a, 'b> {
 
 /// Checks a script's declared flags against the server's state, runs it with the gates
 /// held, and replies its result or error.
-pub(super) fn run_script(ctx: &mut Ctx<'_>, runner: Runner<'_>, run: &Run<'_, '_>) -> CommandResult {
+pub(super) fn run_script(
+    ctx: &mut Ctx<'_>,
+    runner: Runner<'_>,
+    run: &Run<'_, '_>,
+) -> CommandResult {
     let shared = ctx.shared;
     let flags = run.flags;
     if flags.declared {

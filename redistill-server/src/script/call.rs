@@ -491,7 +491,10 @@ mod tests {
         lua.globals().set("redis", redis).expect("set");
         let result: mlua::Result<Value> = lua.load("return redis.call('get', 'k')").eval();
         let text = result.expect_err("raises").to_string();
-        assert!(text.contains("only available while a script runs"), "{text}");
+        assert!(
+            text.contains("only available while a script runs"),
+            "{text}"
+        );
     }
 
     fn text(n: f64) -> String {
