@@ -11,8 +11,10 @@
 
 #![allow(unsafe_code)]
 
+use std::any::Any;
 use std::cell::Cell;
 use std::ffi::{CStr, c_int};
+use std::panic::AssertUnwindSafe;
 use std::ptr::NonNull;
 
 use mlua::ffi;
@@ -31,6 +33,9 @@ thread_local! {
     static ACTIVE: Cell<Option<NonNull<dyn Commands>>> = const { Cell::new(None) };
     /// The protocol `redis.call` replies are converted from, as `redis.setresp` sets it.
     static RESP: Cell<Version> = const { Cell::new(Version::Resp2) };
+    /// A panic caught in a command, resumed once the script has returned (a panic must not
+    /// unwind through Lua's C frames).
+    static PANIC: Cell<Option<Box<dyn Any + Send>>> = const { Cell::new(None) };
 }
 
 /// Runs `f` (which runs a script) with `commands` serving its `redis.call`s, replies
@@ -50,7 +55,11 @@ pub(crate) fn with_commands<R>(commands: &mut dyn Commands, f: impl FnOnce() -> 
     let pointer: NonNull<dyn Commands + 'static> = unsafe { std::mem::transmute(pointer) };
     let _restore = Restore(ACTIVE.with(|active| active.replace(Some(pointer))));
     RESP.with(|resp| resp.set(Version::Resp2));
-    f()
+    let result = f();
+    if let Some(payload) = PANIC.with(Cell::take) {
+        std::panic::resume_unwind(payload);
+    }
+    result
 }
 
 /// Sets `redis.call` and `redis.pcall` on the `redis` table.
@@ -86,6 +95,7 @@ unsafe extern "C-unwind" fn redis_pcall(state: *mut ffi::lua_State) -> c_int {
 const NO_ARGUMENTS: &[u8] = b"ERR Please specify at least one argument for this redis lib call";
 const BAD_ARGUMENT: &[u8] = b"ERR Lua redis lib command arguments must be strings or integers";
 const OUTSIDE: &CStr = c"redis.call is only available while a script runs";
+const PANICKED: &CStr = c"the command failed unexpectedly";
 
 /// What the Rust part of a call leaves for Lua: pointers into buffers that outlive the
 /// call (the command's reply or error text), so that no destructor is pending.
@@ -97,13 +107,20 @@ enum Outcome {
     Error(*const [u8]),
     /// No script runs on this thread.
     Outside,
+    /// The command panicked: the script stops with an error, and the panic goes on
+    /// once it has.
+    Panicked,
 }
 
 /// # Safety
 /// `state` is Lua's running state, inside a call of a C function.
 unsafe fn call(state: *mut ffi::lua_State, raise: bool) -> c_int {
     // SAFETY: `state` is valid; `run_command` raises no Lua error.
-    let outcome = unsafe { run_command(state) };
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| unsafe { run_command(state) }))
+        .unwrap_or_else(|payload| {
+            PANIC.with(|panic| panic.set(Some(payload)));
+            Outcome::Panicked
+        });
     // From here on Lua may raise (a memory error, the command's error): nothing alive in
     // this frame or the ones it calls has a destructor.
     // SAFETY: the bytes point into buffers that the installed commands keep until their
@@ -112,6 +129,10 @@ unsafe fn call(state: *mut ffi::lua_State, raise: bool) -> c_int {
         match outcome {
             Outcome::Outside => {
                 ffi::lua_pushstring(state, OUTSIDE.as_ptr());
+                ffi::lua_error(state)
+            }
+            Outcome::Panicked => {
+                ffi::lua_pushstring(state, PANICKED.as_ptr());
                 ffi::lua_error(state)
             }
             Outcome::Error(text) => {
@@ -495,6 +516,32 @@ mod tests {
             text.contains("only available while a script runs"),
             "{text}"
         );
+    }
+
+    struct Panicking;
+
+    impl Commands for Panicking {
+        fn run(&mut self, _: &[&[u8]], _: Version) -> Result<&[u8], &[u8]> {
+            panic!("command panicked");
+        }
+    }
+
+    #[test]
+    fn a_panicking_command_panics_after_the_script_not_through_lua() {
+        let lua = Lua::new();
+        let redis = lua.create_table().expect("table");
+        register(&lua, &redis).expect("registers");
+        lua.globals().set("redis", redis).expect("set");
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            with_commands(&mut Panicking, || {
+                // The script catches the error, yet the panic still surfaces afterwards.
+                lua.load("pcall(redis.call, 'get', 'k') return 1")
+                    .eval::<i64>()
+            })
+        }));
+        assert!(caught.is_err());
+        // The state is usable afterwards.
+        assert_eq!(lua.load("return 2").eval::<i64>().expect("runs"), 2);
     }
 
     fn text(n: f64) -> String {
