@@ -79,23 +79,20 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], read_only: bool) -> CommandR
     let shared = ctx.shared;
     let _gates = (!ctx.client.tx.in_exec).then(|| shared.every_gate());
     let mut state = shared.scripting.state.lock();
-    let name = String::from_utf8_lossy(args[1]).into_owned();
-    let (function, flags) = state
-        .libraries
-        .function(&name)
-        .map(|f| (f.function.clone(), f.flags))
-        .ok_or("ERR Function not found")?;
+    let (_, libraries, runner) = state.split();
+    let name = String::from_utf8_lossy(args[1]);
+    let function = libraries.function(&name).ok_or("ERR Function not found")?;
     shared.scripting.busy.set_caller(args[1], args);
     let run = Run {
-        function,
-        flags,
+        function: &function.function,
+        flags: function.flags,
         read_only,
         is_function: true,
         name: &name,
         keys,
         argv,
     };
-    run_script(ctx, &mut state, &run)
+    run_script(ctx, runner, &run)
 }
 
 fn function_load(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {

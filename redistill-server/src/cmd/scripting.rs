@@ -6,21 +6,25 @@
 //! connections that find a script running past `busy-reply-threshold` answer `-BUSY`
 //! instead of waiting (see [`gate_or_busy`]).
 
-use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use mlua::{Function, Lua, Table, Value, Variadic};
+use mlua::{Function, Value};
 use parking_lot::RwLockReadGuard;
 use redistill_resp::Version;
 
 use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
-use super::{Command, CommandError, CommandResult, Ctx, Flags, Lookup, Unresolved, fail};
+use super::{
+    Command, CommandError, CommandResult, Ctx, FAST_TIMING_SAMPLE, Flags, LastCommand, Lookup,
+    Unresolved, fail,
+};
 use crate::client::Client;
-use crate::script::State;
-use crate::script::api::{CallFailure, ScriptResp, sha1_hex};
+use crate::script::api::sha1_hex;
 use crate::script::busy::KillOutcome;
 use crate::script::cache::{CachedScript, ScriptFlags, shebang};
-use crate::script::convert::{error_table, lua_to_reply, reply_to_lua};
+use crate::script::call::{Commands, with_commands};
+use crate::script::convert::lua_to_reply;
+use crate::script::engine::Inputs;
+use crate::script::{Runner, State};
 use crate::shared::Shared;
 
 /// EVAL's and FCALL's key specification: `numkeys` keys after the count.
@@ -250,43 +254,44 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], by_sha: bool, read_only: bool
     let shared = ctx.shared;
     let _gates = (!ctx.client.tx.in_exec).then(|| shared.every_gate());
     let mut state = shared.scripting.state.lock();
-    let sha = if by_sha {
-        let sha = args[1].to_ascii_lowercase();
-        if sha.len() != 40 {
+    let mut lowered = [0u8; 40];
+    let computed;
+    let sha: &str = if by_sha {
+        let given = args[1];
+        if given.len() != lowered.len() {
             return Err(NOSCRIPT_ERROR.into());
         }
-        String::from_utf8_lossy(&sha).into_owned()
-    } else {
-        sha1_hex(args[1])
-    };
-    let (function, flags) = match state.scripts.get(&sha) {
-        Some(script) => (script.function.clone(), script.flags),
-        None if by_sha => return Err(NOSCRIPT_ERROR.into()),
-        None => {
-            let flags = load_script(&mut state, &sha, args[1])?;
-            let function = state
-                .scripts
-                .get(&sha)
-                .map(|s| s.function.clone())
-                .ok_or(NOSCRIPT_ERROR)?;
-            (function, flags)
+        for (to, from) in lowered.iter_mut().zip(given) {
+            *to = from.to_ascii_lowercase();
         }
+        std::str::from_utf8(&lowered).map_err(|_| NOSCRIPT_ERROR)?
+    } else {
+        computed = sha1_hex(args[1]);
+        &computed
     };
+    if !state.scripts.contains(sha) {
+        if by_sha {
+            return Err(NOSCRIPT_ERROR.into());
+        }
+        load_script(&mut state, sha, args[1])?;
+    }
+    let (scripts, _, runner) = state.split();
+    let script = scripts.get(sha).ok_or(NOSCRIPT_ERROR)?;
     let run = Run {
-        function,
-        flags,
+        function: &script.function,
+        flags: script.flags,
         read_only,
         is_function: false,
-        name: &sha,
+        name: sha,
         keys,
         argv,
     };
-    run_script(ctx, &mut state, &run)
+    run_script(ctx, runner, &run)
 }
 
 /// One run of a script or function.
 pub(super) struct Run<'a, 'b> {
-    pub function: Function,
+    pub function: &'a Function,
     pub flags: ScriptFlags,
     /// EVAL_RO, EVALSHA_RO, FCALL_RO.
     pub read_only: bool,
@@ -300,7 +305,11 @@ pub(super) struct Run<'a, 'b> {
 
 /// Checks a script's declared flags against the server's state, runs it with the gates
 /// held, and replies its result or error.
-pub(super) fn run_script(ctx: &mut Ctx<'_>, state: &mut State, run: &Run<'_, '_>) -> CommandResult {
+pub(super) fn run_script(
+    ctx: &mut Ctx<'_>,
+    runner: Runner<'_>,
+    run: &Run<'_, '_>,
+) -> CommandResult {
     let shared = ctx.shared;
     let flags = run.flags;
     if flags.declared {
@@ -315,79 +324,36 @@ pub(super) fn run_script(ctx: &mut Ctx<'_>, state: &mut State, run: &Run<'_, '_>
             return Err(super::reply::OOM.into());
         }
     }
-    let State {
+    let Runner {
         engine,
         client,
         out,
-        ..
-    } = state;
-    let lua = &engine.lua;
-    let to_lua = |items: &[&[u8]]| -> mlua::Result<Table> {
-        let t = lua.create_table_with_capacity(items.len(), 0)?;
-        for (i, item) in items.iter().enumerate() {
-            t.raw_set(i + 1, lua.create_string(item)?)?;
-        }
-        Ok(t)
-    };
-    let lua_error = |e: mlua::Error| {
-        fail(format_args!(
-            "ERR {}",
-            crate::script::engine::runtime_message(&e)
-        ))
-    };
-    let keys = to_lua(run.keys).map_err(lua_error)?;
-    let argv = to_lua(run.argv).map_err(lua_error)?;
-    lua.set_app_data(ScriptResp(Version::Resp2));
-    if !run.is_function {
-        engine
-            .globals
-            .raw_set("KEYS", keys.clone())
-            .map_err(lua_error)?;
-        engine
-            .globals
-            .raw_set("ARGV", argv.clone())
-            .map_err(lua_error)?;
-    }
+        last_command,
+    } = runner;
     client.select(ctx.client.db);
     let busy = &shared.scripting.busy;
     busy.start(run.is_function);
-    let calls = RefCell::new(Calls {
+    let mut calls = Calls {
         shared,
         worker: ctx.worker,
         client,
         out,
+        error: Vec::new(),
+        last_command,
         read_only: run.read_only || (flags.declared && flags.no_writes),
         allow_oom: flags.allow_oom,
         wrote: false,
-        arena: Vec::new(),
-        ends: Vec::new(),
-    });
-    let result = lua.scope(|scope| {
-        let call = scope.create_function(|lua, args: Variadic<Value>| {
-            let (value, failed) = calls.borrow_mut().call(lua, &args)?;
-            if failed && let Value::Table(t) = &value {
-                let text: String = t.raw_get("err").unwrap_or_default();
-                return Err(mlua::Error::external(CallFailure(text)));
-            }
-            Ok(value)
-        })?;
-        let pcall = scope.create_function(|lua, args: Variadic<Value>| {
-            Ok(calls.borrow_mut().call(lua, &args)?.0)
-        })?;
-        engine.redis.raw_set("call", call)?;
-        engine.redis.raw_set("pcall", pcall)?;
-        if run.is_function {
-            engine
-                .runner
-                .call::<(bool, Value)>((run.function.clone(), keys, argv))
-        } else {
-            engine.runner.call::<(bool, Value)>(run.function.clone())
-        }
-    });
+    };
+    let inputs = if run.is_function {
+        Inputs::Arguments(run.keys, run.argv)
+    } else {
+        Inputs::Globals(run.keys, run.argv)
+    };
+    let result = with_commands(&mut calls, || engine.run(run.function, inputs));
     if busy.finish() {
         let _ = engine.reset_hook();
     }
-    let wrote = calls.borrow().wrote;
+    let wrote = calls.wrote;
     let outcome = match result {
         Ok((true, value)) => {
             lua_to_reply(&value, ctx.out, ctx.client.version);
@@ -432,75 +398,40 @@ struct Calls<'s, 'c> {
     shared: &'s Shared,
     worker: usize,
     client: &'c mut Client,
+    /// The reply of the last command.
     out: &'c mut Vec<u8>,
+    /// The error text of the last command, when it failed.
+    error: Vec<u8>,
+    /// The name the last command was found by, kept from run to run.
+    last_command: &'c mut LastCommand,
     read_only: bool,
     allow_oom: bool,
     /// A write command has run: SCRIPT KILL no longer stops the script, and the memory
     /// check no longer refuses (a script is not left half done).
     wrote: bool,
-    /// The arguments' bytes, reused from call to call.
-    arena: Vec<u8>,
-    ends: Vec<usize>,
 }
 
-const NO_ARGUMENTS: &[u8] = b"ERR Please specify at least one argument for this redis lib call";
-const BAD_ARGUMENT: &[u8] = b"ERR Lua redis lib command arguments must be strings or integers";
+impl Commands for Calls<'_, '_> {
+    fn run(&mut self, argv: &[&[u8]], version: Version) -> Result<&[u8], &[u8]> {
+        self.out.clear();
+        self.client.version = version;
+        if let Err(e) = self.execute(argv) {
+            let name = String::from_utf8_lossy(argv[0]).to_ascii_lowercase();
+            self.error.clear();
+            self.error.extend_from_slice(&e.text(&name));
+            self.out.clear();
+            return Err(&self.error[..]);
+        }
+        Ok(&self.out[..])
+    }
+}
 
 impl Calls<'_, '_> {
-    /// `redis.call(...)` / `redis.pcall(...)`: the reply as a Lua value, and whether it is
-    /// an error.
-    fn call(&mut self, lua: &Lua, args: &[Value]) -> mlua::Result<(Value, bool)> {
-        if args.is_empty() {
-            return Ok((error_table(lua, NO_ARGUMENTS)?, true));
-        }
-        self.arena.clear();
-        self.ends.clear();
-        for arg in args {
-            match arg {
-                Value::String(s) => self.arena.extend_from_slice(&s.as_bytes()),
-                Value::Integer(i) => self.arena.extend_from_slice(i.to_string().as_bytes()),
-                #[allow(clippy::cast_precision_loss)]
-                Value::Number(n) => self
-                    .arena
-                    .extend_from_slice(redistill_resp::double_text(*n).as_bytes()),
-                _ => return Ok((error_table(lua, BAD_ARGUMENT)?, true)),
-            }
-            self.ends.push(self.arena.len());
-        }
-        let arena = std::mem::take(&mut self.arena);
-        let mut argv: Vec<&[u8]> = Vec::with_capacity(self.ends.len());
-        let mut start = 0;
-        for &end in &self.ends {
-            argv.push(&arena[start..end]);
-            start = end;
-        }
-        self.out.clear();
-        let version = lua
-            .app_data_ref::<ScriptResp>()
-            .map_or(Version::Resp2, |r| r.0);
-        self.client.version = version;
-        if let Err(e) = self.execute(&argv) {
-            let text = e
-                .text(&String::from_utf8_lossy(argv[0]).to_ascii_lowercase())
-                .into_owned();
-            self.out.clear();
-            drop(argv);
-            self.arena = arena;
-            return Ok((error_table(lua, &text)?, true));
-        }
-        drop(argv);
-        self.arena = arena;
-        let failed = matches!(self.out.first(), Some(b'-' | b'!'));
-        let mut pos = 0;
-        let value = reply_to_lua(lua, self.out, &mut pos)?;
-        Ok((value, failed))
-    }
-
     /// Runs one command as a client would, with the rules scripts add; its reply is in
     /// `self.out`.
     fn execute(&mut self, argv: &[&[u8]]) -> CommandResult {
         let shared = self.shared;
-        let resolved = match super::resolve(argv) {
+        let resolved = match self.last_command.resolve(argv) {
             Ok(resolved) => resolved,
             Err(Unresolved::Unknown | Unresolved::UnknownSubcommand) => {
                 return Err("ERR Unknown Redis command called from script".into());
@@ -541,7 +472,11 @@ impl Calls<'_, '_> {
             self.wrote = true;
             shared.scripting.busy.wrote();
         }
-        let started = Instant::now();
+        // As for clients' commands, a fast command is timed one call in FAST_TIMING_SAMPLE
+        // (a clock read costs as much as the command); a script's commands are not
+        // slowlogged on their own.
+        let fast = command.has(Flags::FAST);
+        let started = (!fast || self.client.next_fast_sample()).then(Instant::now);
         let mut ctx = Ctx {
             shared,
             worker: self.worker,
@@ -553,8 +488,9 @@ impl Calls<'_, '_> {
         } else {
             (command.handler)(&mut ctx, argv)
         };
-        let took = started.elapsed();
-        shared.command_stats[self.worker].record(Some(resolved.slot), Some(took), result.is_err());
+        let scale = if fast { FAST_TIMING_SAMPLE } else { 1 };
+        let took = started.map(|started| started.elapsed() * scale);
+        shared.command_stats[self.worker].record(Some(resolved.slot), took, result.is_err());
         if shared.monitors.any() {
             super::monitor::feed_from_script(&mut ctx, command, argv);
         } else {

@@ -1,15 +1,10 @@
 //! The `redis` object scripts call: everything but `call` and `pcall`, which run commands
-//! and are set by the command layer for each run.
+//! (see [`super::call`]).
 
 use std::fmt::Write as _;
 
 use mlua::{Lua, Table, Value, Variadic};
 use redistill_resp::Version;
-
-/// The protocol `redis.call` replies are converted from, as `redis.setresp` sets it;
-/// kept as the state's app data, reset to RESP2 before each script.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ScriptResp(pub Version);
 
 /// A failed `redis.call`: raised as a Lua error carrying the command's error reply, which
 /// the message handler turns into `{err=...}` and `pcall` into its text.
@@ -48,15 +43,7 @@ pub(crate) fn sha1_hex(data: &[u8]) -> String {
 
 /// Sets the `redis` table's fields.
 pub(crate) fn register(lua: &Lua, redis: &Table) -> mlua::Result<()> {
-    lua.set_app_data(ScriptResp(Version::Resp2));
-    // `call` and `pcall` are set for each run (they borrow the running command's server).
-    let outside = lua.create_function(|_, _: Variadic<Value>| -> mlua::Result<()> {
-        Err(mlua::Error::RuntimeError(
-            "redis.call is only available while a script runs".into(),
-        ))
-    })?;
-    redis.set("call", outside.clone())?;
-    redis.set("pcall", outside)?;
+    super::call::register(lua, redis)?;
 
     redis.set("error_reply", lua.create_function(error_reply)?)?;
     redis.set("status_reply", lua.create_function(status_reply)?)?;
@@ -216,7 +203,7 @@ fn log(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
     Ok(())
 }
 
-fn setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
+fn setresp(_: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
     let [value] = args.as_slice() else {
         return Err(mlua::Error::RuntimeError(
             "redis.setresp() requires one argument.".into(),
@@ -233,6 +220,6 @@ fn setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
             ));
         }
     };
-    lua.set_app_data(ScriptResp(version));
+    super::call::set_resp(version);
     Ok(())
 }

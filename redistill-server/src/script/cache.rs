@@ -1,8 +1,7 @@
 //! Scripts loaded by EVAL and SCRIPT LOAD, by SHA1: compiled once, kept until SCRIPT
 //! FLUSH.
 
-use std::collections::HashMap;
-
+use ahash::HashMap;
 use mlua::Function;
 
 /// Flags a script declares in its shebang (`#!lua flags=...`), or Redis's compatibility

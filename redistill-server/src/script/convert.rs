@@ -1,6 +1,6 @@
 //! Conversions between RESP replies and Lua values, as Redis 7.0 documents them.
 //!
-//! Reply to Lua: integer to number, bulk string to string, nil bulk or nil array to
+//! Reply to Lua (made on Lua's stack by [`super::call`]): integer to number, bulk string to string, nil bulk or nil array to
 //! `false`, array to table, status to `{ok=...}`, error to `{err=...}`; with RESP3, map to
 //! `{map={...}}`, set to `{set={...}}`, null to `nil`, boolean to boolean, double to
 //! `{double=...}`, big number to `{big_number=...}`, verbatim string to
@@ -18,141 +18,11 @@ use redistill_resp::{Version, encode};
 /// Tables nested deeper than this end the conversion with an error element.
 const MAX_DEPTH: usize = 200;
 
-/// Parses the reply at `bytes[*pos..]`, written by this server, into a Lua value; `*pos`
-/// moves past it.
-pub(crate) fn reply_to_lua(lua: &Lua, bytes: &[u8], pos: &mut usize) -> mlua::Result<Value> {
-    let Some(&kind) = bytes.get(*pos) else {
-        return Ok(Value::Nil);
-    };
-    let line = read_line(bytes, pos);
-    let text = &line[1.min(line.len())..];
-    let number = || parse_i64(text);
-    Ok(match kind {
-        b'+' => {
-            let t = lua.create_table_with_capacity(0, 1)?;
-            t.raw_set("ok", lua.create_string(text)?)?;
-            Value::Table(t)
-        }
-        b'-' => error_table(lua, text)?,
-        b':' => Value::Integer(number()),
-        b'$' | b'!' | b'=' => {
-            let n = number();
-            if n < 0 {
-                return Ok(Value::Boolean(false));
-            }
-            let len = usize::try_from(n).unwrap_or(0);
-            let start = *pos;
-            let end = (start + len).min(bytes.len());
-            *pos = (end + 2).min(bytes.len());
-            let data = &bytes[start..end];
-            match kind {
-                b'$' => Value::String(lua.create_string(data)?),
-                b'!' => error_table(lua, data)?,
-                _ => {
-                    let (format, body) = if data.len() >= 4 {
-                        (&data[..3], &data[4..])
-                    } else {
-                        (&b"txt"[..], data)
-                    };
-                    let inner = lua.create_table_with_capacity(0, 2)?;
-                    inner.raw_set("format", lua.create_string(format)?)?;
-                    inner.raw_set("string", lua.create_string(body)?)?;
-                    let t = lua.create_table_with_capacity(0, 1)?;
-                    t.raw_set("verbatim_string", inner)?;
-                    Value::Table(t)
-                }
-            }
-        }
-        b'*' | b'>' => {
-            let n = number();
-            if n < 0 {
-                return Ok(Value::Boolean(false));
-            }
-            let n = usize::try_from(n).unwrap_or(0);
-            let t = lua.create_table_with_capacity(n.min(1024), 0)?;
-            for i in 1..=n {
-                let v = reply_to_lua(lua, bytes, pos)?;
-                t.raw_set(i, v)?;
-            }
-            Value::Table(t)
-        }
-        b'%' | b'~' => {
-            let n = usize::try_from(number()).unwrap_or(0);
-            let inner = lua.create_table()?;
-            for _ in 0..n {
-                let k = reply_to_lua(lua, bytes, pos)?;
-                let v = if kind == b'%' {
-                    reply_to_lua(lua, bytes, pos)?
-                } else {
-                    Value::Boolean(true)
-                };
-                if !k.is_nil() {
-                    inner.raw_set(k, v)?;
-                }
-            }
-            let t = lua.create_table_with_capacity(0, 1)?;
-            t.raw_set(if kind == b'%' { "map" } else { "set" }, inner)?;
-            Value::Table(t)
-        }
-        b'|' => {
-            // Attributes precede the reply they describe; scripts see only the reply.
-            let n = usize::try_from(number()).unwrap_or(0);
-            for _ in 0..n * 2 {
-                reply_to_lua(lua, bytes, pos)?;
-            }
-            reply_to_lua(lua, bytes, pos)?
-        }
-        b'_' => Value::Nil,
-        b'#' => Value::Boolean(text == b"t"),
-        b',' => {
-            let d = std::str::from_utf8(text)
-                .ok()
-                .and_then(|s| s.parse::<f64>().ok())
-                .unwrap_or(0.0);
-            let t = lua.create_table_with_capacity(0, 1)?;
-            t.raw_set("double", d)?;
-            Value::Table(t)
-        }
-        b'(' => {
-            let t = lua.create_table_with_capacity(0, 1)?;
-            t.raw_set("big_number", lua.create_string(text)?)?;
-            Value::Table(t)
-        }
-        _ => Value::Nil,
-    })
-}
-
 /// `{err=text}`.
 pub(crate) fn error_table(lua: &Lua, text: &[u8]) -> mlua::Result<Value> {
     let t = lua.create_table_with_capacity(0, 1)?;
     t.raw_set("err", lua.create_string(text)?)?;
     Ok(Value::Table(t))
-}
-
-/// The line at `*pos` without its CRLF; `*pos` moves past it.
-fn read_line<'a>(bytes: &'a [u8], pos: &mut usize) -> &'a [u8] {
-    let rest = &bytes[*pos..];
-    match memchr_crlf(rest) {
-        Some(i) => {
-            *pos += i + 2;
-            &rest[..i]
-        }
-        None => {
-            *pos = bytes.len();
-            rest
-        }
-    }
-}
-
-fn memchr_crlf(bytes: &[u8]) -> Option<usize> {
-    bytes.windows(2).position(|w| w == b"\r\n")
-}
-
-fn parse_i64(text: &[u8]) -> i64 {
-    std::str::from_utf8(text)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
 }
 
 /// A Lua number as Redis converts it to an integer reply: C's cast, whose result for
@@ -306,19 +176,5 @@ mod tests {
         assert_eq!(number_to_integer(-3.99), -3);
         assert_eq!(number_to_integer(1e300), i64::MIN);
         assert_eq!(number_to_integer(f64::NAN), i64::MIN);
-    }
-
-    #[test]
-    fn replies_round_trip_through_lua() {
-        let lua = Lua::new();
-        let reply = b"*4\r\n:1\r\n$1\r\nx\r\n$-1\r\n+OK\r\n";
-        let mut pos = 0;
-        let v = reply_to_lua(&lua, reply, &mut pos).expect("converts");
-        assert_eq!(pos, reply.len());
-        let mut out = Vec::new();
-        lua_to_reply(&v, &mut out, Version::Resp2);
-        // The nil bulk became false, which ends nothing in a table (it is not nil) and
-        // converts back to a nil bulk.
-        assert_eq!(out, b"*4\r\n:1\r\n$1\r\nx\r\n$-1\r\n+OK\r\n");
     }
 }

@@ -4,9 +4,12 @@
 //! error on reading a global that does not exist, `math.random` on Redis's generator, a
 //! memory limit and a hook that lets a long script be stopped.
 
+use std::ffi::c_int;
 use std::sync::Arc;
 
-use mlua::{ChunkMode, Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState};
+use mlua::{
+    ChunkMode, Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, VmState, ffi,
+};
 
 use super::busy::Busy;
 use super::rand48::Rand48;
@@ -96,6 +99,17 @@ raw_setmetatable(real_G, {
 return env, protect
 "#;
 
+/// What a run gives the script: KEYS and ARGV, fresh tables of strings.
+#[derive(Clone, Copy)]
+pub(crate) enum Inputs<'a> {
+    /// Nothing (a library's code, run at load).
+    Nothing,
+    /// As the globals `KEYS` and `ARGV` (a script).
+    Globals(&'a [&'a [u8]], &'a [&'a [u8]]),
+    /// As the function's two arguments (a library's function).
+    Arguments(&'a [&'a [u8]], &'a [&'a [u8]]),
+}
+
 /// The Lua state with the handles the server keeps into it.
 pub(crate) struct Engine {
     pub lua: Lua,
@@ -103,10 +117,10 @@ pub(crate) struct Engine {
     pub globals: Table,
     /// The read-only view of the globals: every script's and library's environment.
     pub env: Table,
-    /// The real `redis` table, whose `call` and `pcall` are set per run.
+    /// The real `redis` table (scripts see it through a read-only view).
     pub redis: Table,
-    /// `runner(f, keys, args)`: calls `f` under the error handler; returns `ok, value`.
-    pub runner: Function,
+    /// The message handler scripts run under (`__redis__err__handler`).
+    handler: Function,
     /// Makes a read-only view of a table (for the libraries registered later).
     protect: Function,
     /// The run state the hook checks.
@@ -165,17 +179,7 @@ impl Engine {
         let redis = lua.create_table()?;
         globals.set("redis", redis.clone())?;
         let handler = lua.create_function(error_handler)?;
-        globals.set("__redis__err__handler", handler)?;
-        let runner: Function = lua
-            .load(
-                "local xpcall, handler = xpcall, __redis__err__handler\n\
-                 return function(f, keys, args)\n\
-                   if keys then return xpcall(function() return f(keys, args) end, handler) end\n\
-                   return xpcall(f, handler)\n\
-                 end",
-            )
-            .set_name(INTERNAL_SOURCE)
-            .call(())?;
+        globals.set("__redis__err__handler", handler.clone())?;
         super::api::register(&lua, &redis)?;
         // The place for Redis's extra libraries (cjson, cmsgpack, bit, struct), set as
         // globals before the sandbox protects them.
@@ -221,7 +225,7 @@ impl Engine {
             globals,
             env,
             redis,
-            runner,
+            handler,
             protect,
         })
     }
@@ -238,6 +242,42 @@ impl Engine {
             .map_err(|e| compile_message(&e))
     }
 
+    /// Calls `function` under the message handler, as Redis does, given `inputs`. Whether
+    /// it returned, and its first result or the error table the handler made.
+    #[allow(unsafe_code)]
+    pub fn run(&self, function: &Function, inputs: Inputs<'_>) -> mlua::Result<(bool, Value)> {
+        let args = (&self.handler, function, &self.globals);
+        // SAFETY: the closure runs inside a protected call on a stack holding `args`
+        // (1: handler, 2: function, 3: globals), leaves the two results alone on it, and
+        // keeps no value with a destructor alive while Lua may raise.
+        unsafe {
+            self.lua.exec_raw::<(bool, Value)>(args, |state| {
+                ffi::luaL_checkstack(state, 8, std::ptr::null());
+                let nargs = match inputs {
+                    Inputs::Nothing => 0,
+                    Inputs::Globals(keys, argv) => {
+                        ffi::lua_pushstring(state, c"KEYS".as_ptr());
+                        push_array(state, keys);
+                        ffi::lua_rawset(state, 3);
+                        ffi::lua_pushstring(state, c"ARGV".as_ptr());
+                        push_array(state, argv);
+                        ffi::lua_rawset(state, 3);
+                        0
+                    }
+                    Inputs::Arguments(keys, argv) => {
+                        push_array(state, keys);
+                        push_array(state, argv);
+                        2
+                    }
+                };
+                ffi::lua_remove(state, 3);
+                let status = ffi::lua_pcall(state, nargs, 1, 1);
+                ffi::lua_pushboolean(state, c_int::from(status == 0));
+                ffi::lua_replace(state, 1);
+            })
+        }
+    }
+
     /// The function that makes a read-only view of a table.
     pub fn protect_fn(&self) -> Function {
         self.protect.clone()
@@ -251,6 +291,22 @@ impl Engine {
     /// Lua's memory in bytes (`used_memory_vm_eval`).
     pub fn used_memory(&self) -> usize {
         self.lua.used_memory()
+    }
+}
+
+/// Pushes a new array of `items` as strings.
+///
+/// # Safety
+/// `state` is Lua's running state inside a protected call, with room for two values.
+#[allow(unsafe_code)]
+unsafe fn push_array(state: *mut ffi::lua_State, items: &[&[u8]]) {
+    // SAFETY: see the function's contract.
+    unsafe {
+        ffi::lua_createtable(state, c_int::try_from(items.len()).unwrap_or(0), 0);
+        for (i, item) in items.iter().enumerate() {
+            ffi::lua_pushlstring(state, item.as_ptr().cast(), item.len());
+            ffi::lua_rawseti(state, -2, ffi::lua_Integer::try_from(i + 1).unwrap_or(0));
+        }
     }
 }
 

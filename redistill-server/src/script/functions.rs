@@ -12,7 +12,7 @@ use mlua::{Function, Lua, Table, Value, Variadic};
 
 use super::api::CallFailure;
 use super::cache::ScriptFlags;
-use super::engine::Engine;
+use super::engine::{Engine, Inputs};
 
 /// A registered function.
 #[derive(Clone)]
@@ -233,7 +233,7 @@ pub(crate) fn load(engine: &Engine, code: &[u8]) -> Result<(String, Library), St
             .set_name(super::engine::INTERNAL_SOURCE)
             .call((register_fn, engine.redis.clone(), engine.protect_fn()))?;
         engine.globals.raw_set("redis", load_redis)?;
-        let result = engine.runner.call::<(bool, Value)>(chunk);
+        let result = engine.run(&chunk, Inputs::Nothing);
         engine.globals.raw_set("redis", real_redis)?;
         result
     });

@@ -8,6 +8,7 @@
 pub(crate) mod api;
 pub(crate) mod busy;
 pub(crate) mod cache;
+pub(crate) mod call;
 pub(crate) mod convert;
 pub(crate) mod engine;
 pub(crate) mod functions;
@@ -19,6 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use parking_lot::Mutex;
 
 use crate::client::Client;
+use crate::cmd::LastCommand;
 
 /// Everything scripting keeps: the Lua state with its caches, and the run state.
 pub(crate) struct Scripting {
@@ -38,6 +40,30 @@ pub(crate) struct State {
     /// The client `redis.call` runs commands as; its reply buffer is reused.
     pub client: Client,
     pub out: Vec<u8>,
+    /// The command scripts called last, looked up again by a comparison.
+    pub last_command: LastCommand,
+}
+
+/// What running a script borrows of the state: the engine, and the client its commands
+/// run as with that client's reply buffer.
+pub(crate) struct Runner<'s> {
+    pub engine: &'s engine::Engine,
+    pub client: &'s mut Client,
+    pub out: &'s mut Vec<u8>,
+    pub last_command: &'s mut LastCommand,
+}
+
+impl State {
+    /// The caches, to find what to run, beside what running it borrows.
+    pub fn split(&mut self) -> (&cache::ScriptCache, &functions::Libraries, Runner<'_>) {
+        let runner = Runner {
+            engine: &self.engine,
+            client: &mut self.client,
+            out: &mut self.out,
+            last_command: &mut self.last_command,
+        };
+        (&self.scripts, &self.libraries, runner)
+    }
 }
 
 impl Scripting {
@@ -52,6 +78,7 @@ impl Scripting {
                 libraries: functions::Libraries::default(),
                 client: script_client(),
                 out: Vec::with_capacity(1024),
+                last_command: LastCommand::default(),
             }),
             busy,
             libraries_count: AtomicUsize::new(0),
