@@ -13,9 +13,9 @@
 //! 32-bit fingerprints of those hashes. The queues thus cost a few dozen bytes per key
 //! whatever the key's length, which matters because they count against the memory limit.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 
+use crate::ghost::Ghost;
 use crate::keyspace::{EntryRef, Keyspace};
 use crate::word::s3;
 
@@ -42,7 +42,7 @@ const MIN_SHRINK_CAPACITY: usize = 16;
 /// Appends to a queue whose memory counts against the limit: a full array grows by a
 /// quarter (at least 4 slots) rather than doubling, so its spare room stays under a quarter
 /// of its items instead of up to all of them. Still amortised O(1).
-fn push<T>(queue: &mut VecDeque<T>, item: T) {
+pub(crate) fn push<T>(queue: &mut VecDeque<T>, item: T) {
     if queue.len() == queue.capacity() {
         queue.reserve_exact((queue.len() / 4).max(4));
     }
@@ -104,110 +104,19 @@ pub struct S3FifoStats {
     pub ghost_len: usize,
 }
 
-/// Hashes a 32-bit fingerprint for the ghost's map: it is already uniform, so its bits
-/// are repeated into both halves (hashbrown takes buckets from the low bits and its tag
-/// from the top seven).
-#[derive(Default)]
-pub(crate) struct FingerprintHasher(u64);
-
-impl Hasher for FingerprintHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (u64::from(n) << 32) | u64::from(n);
-    }
-}
-
 /// The ghost's 32-bit fingerprint of a key hash (Fibonacci hashing, so that hashes that
 /// differ only in their low bits, such as small integer keys, still spread).
 fn fingerprint(hash: u64) -> u32 {
     (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
 }
 
-/// Fingerprints of keys recently evicted from the small queue, in FIFO order.
-///
-/// 32-bit fingerprints: two keys of one shard share one with odds of one in four billion,
-/// and the cost of a false ghost hit is only that a new key starts in the main queue.
-#[derive(Debug, Default)]
-struct Ghost {
-    /// Fingerprints in insertion order; the front one has sequence number `front_seq`.
-    order: VecDeque<u32>,
-    /// fingerprint -> sequence number of its newest slot in `order`, so that a slot left
-    /// behind by a ghost hit does not remove a newer insertion of the same fingerprint.
-    /// Sequence numbers wrap; only equality is tested, and `order` is far shorter than
-    /// 2^32.
-    present: HashMap<u32, u32, BuildHasherDefault<FingerprintHasher>>,
-    front_seq: u32,
-}
-
-impl Ghost {
-    fn insert(&mut self, fingerprint: u32, capacity: usize) {
-        let seq = self.front_seq.wrapping_add(self.order.len() as u32);
-        push(&mut self.order, fingerprint);
-        self.present.insert(fingerprint, seq);
-        self.trim(capacity);
-    }
-
-    fn trim(&mut self, capacity: usize) {
-        while self.order.len() > capacity {
-            self.pop_oldest();
-        }
-    }
-
-    fn pop_oldest(&mut self) {
-        if let Some(fp) = self.order.pop_front() {
-            if self.present.get(&fp) == Some(&self.front_seq) {
-                self.present.remove(&fp);
-            }
-            self.front_seq = self.front_seq.wrapping_add(1);
-        }
-    }
-
-    /// Removes `fingerprint` and reports whether it was there.
-    fn take(&mut self, fingerprint: u32) -> bool {
-        self.present.remove(&fingerprint).is_some()
-    }
-
-    fn len(&self) -> usize {
-        self.present.len()
-    }
-
-    /// Gives back memory once the ghost uses less than half of its arrays.
-    fn shrink_if_sparse(&mut self) {
-        if is_sparse(self.order.len(), self.order.capacity()) {
-            self.order.shrink_to(shrunk(self.order.len()));
-        }
-        if is_sparse(self.present.len(), self.present.capacity()) {
-            self.present.shrink_to(shrunk(self.present.len()));
-        }
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.order
-            .capacity()
-            .saturating_mul(std::mem::size_of::<u32>())
-            .saturating_add(map_bytes(
-                self.present.capacity(),
-                std::mem::size_of::<(u32, u32)>(),
-            ))
-    }
-}
-
 /// Whether an array of `capacity` holding `len` is worth shrinking: less than half used.
-fn is_sparse(len: usize, capacity: usize) -> bool {
+pub(crate) fn is_sparse(len: usize, capacity: usize) -> bool {
     capacity > MIN_SHRINK_CAPACITY && len.saturating_mul(2) < capacity
 }
 
 /// The capacity to shrink an array holding `len` to: a quarter of room, as it grows by.
-fn shrunk(len: usize) -> usize {
+pub(crate) fn shrunk(len: usize) -> usize {
     len.saturating_add(len / 4)
 }
 
@@ -220,16 +129,6 @@ pub(crate) struct S3FifoQueues {
     main_bytes: u64,
     ghost: Ghost,
     next_stamp: u32,
-}
-
-/// Heap bytes of a hash map with `capacity` usable slots of `entry` bytes (hashbrown's
-/// layout: buckets are a power of two kept at most 7/8 full, one control byte each).
-fn map_bytes(capacity: usize, entry: usize) -> usize {
-    if capacity == 0 {
-        return 0;
-    }
-    let buckets = (capacity.saturating_mul(8) / 7).next_power_of_two();
-    buckets.saturating_mul(entry + 1).saturating_add(16)
 }
 
 impl S3FifoQueues {
@@ -407,16 +306,14 @@ impl S3FifoQueues {
                 self.small_bytes, self.main_bytes
             ));
         }
-        if self.ghost.order.len() > self.ghost_capacity() {
+        if self.ghost.ring_len() > self.ghost_capacity() {
             return Err(format!(
                 "ghost holds {} slots for a main queue of {}",
-                self.ghost.order.len(),
+                self.ghost.ring_len(),
                 self.main.len()
             ));
         }
-        if self.ghost.present.len() > self.ghost.order.len() {
-            return Err("ghost index larger than its queue".into());
-        }
+        self.ghost.check().map_err(|e| format!("ghost: {e}"))?;
         Ok(())
     }
 
@@ -445,37 +342,6 @@ fn decrement_freq(word: &crate::AccessWord) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ghost_forgets_oldest_first_and_a_hit_removes_the_fingerprint() {
-        let mut g = Ghost::default();
-        for fp in 0..5 {
-            g.insert(fp, 3);
-        }
-        assert_eq!(g.len(), 3);
-        assert!(!g.take(0) && !g.take(1));
-        assert!(g.take(4));
-        assert!(!g.take(4));
-        assert_eq!(g.len(), 2);
-    }
-
-    #[test]
-    fn ghost_slot_left_by_a_hit_does_not_drop_a_newer_insertion() {
-        let mut g = Ghost::default();
-        g.insert(7, 2);
-        assert!(g.take(7));
-        g.insert(7, 2);
-        // The first slot of 7 ages out; the second one must survive it.
-        g.insert(8, 2);
-        assert!(g.take(7));
-    }
-
-    #[test]
-    fn fingerprint_hasher_fills_both_halves() {
-        let mut h = FingerprintHasher::default();
-        h.write_u32(0xDEAD_BEEF);
-        assert_eq!(h.finish(), 0xDEAD_BEEF_DEAD_BEEF);
-    }
 
     #[test]
     fn a_slot_packs_stamp_and_size_and_saturates_the_size() {
