@@ -298,7 +298,7 @@ mod tests {
                 capacity = (rng.next_u64() % 200) as usize;
             }
             let fp = fp(&mut rng);
-            if rng.next_u64() % 3 == 0 {
+            if rng.next_u64().is_multiple_of(3) {
                 assert_eq!(g.take(fp), m.present.remove(&fp).is_some(), "step {step}");
             } else {
                 g.insert(fp, capacity);
