@@ -115,9 +115,11 @@ impl CacheBuilder {
     }
 
     /// The eviction policy. Default [`Policy::AllKeysLfu`]: at equal memory it has the
-    /// highest hit ratio of the store's policies on every Zipf trace measured (see the
-    /// README; [`Policy::AllKeysS3Fifo`] ranks keys better but its queues' bookkeeping
-    /// counts against the bound, so it holds fewer entries in the same bytes). The `volatile-*`
+    /// highest hit ratio of the store's policies on all but one of the traces measured (see
+    /// the README; [`Policy::AllKeysS3Fifo`] ranks keys better and trails it by about a
+    /// point at most: its queue slots, 16 bytes a key, and ghost, about 10 bytes a
+    /// fingerprint, count against the bound, so it holds about 13% fewer entries in the
+    /// same bytes). The `volatile-*`
     /// policies evict only entries with a TTL, and [`Policy::NoEviction`] none: inserts
     /// over the bound then fail ([`Cache::try_insert`] tells).
     ///

@@ -223,7 +223,7 @@ impl Evictor {
     ///
     /// Call it under the shard's write lock whenever a key gets a new entry (a new key,
     /// or a value replaced by a new entry); `keyspace` may or may not contain `key` yet.
-    /// Only S3-FIFO keeps the key (a clone of the handle) in its queues; O(1) amortised.
+    /// Only S3-FIFO keeps anything: the key's hash, in its queues; O(1) amortised.
     pub fn on_insert<K, KS>(
         &self,
         shard: &mut ShardState<K>,
@@ -236,8 +236,26 @@ impl Evictor {
         K: Clone + Eq + Hash,
         KS: Keyspace<K> + ?Sized,
     {
+        self.on_insert_hashed(shard, keyspace, keyspace.key_hash(key), size, now_ms)
+    }
+
+    /// [`Evictor::on_insert`] for a caller that has the key's hash at hand
+    /// ([`Keyspace::key_hash`]), as a store inserting into its table does, and no key
+    /// handle.
+    pub fn on_insert_hashed<K, KS>(
+        &self,
+        shard: &mut ShardState<K>,
+        keyspace: &KS,
+        key_hash: u64,
+        size: u64,
+        now_ms: u64,
+    ) -> AccessWord
+    where
+        K: Clone + Eq + Hash,
+        KS: Keyspace<K> + ?Sized,
+    {
         shard.forget_other_policies(self.policy().kind());
-        dispatch!(self, p => p.on_insert(shard, keyspace, key, size, now_ms))
+        dispatch!(self, p => p.on_insert(shard, keyspace, key_hash, size, now_ms))
     }
 
     /// Records a read (or an in-place write) of an entry: O(1), atomics only.
@@ -340,7 +358,6 @@ impl Evictor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyspace::EntryRef;
     use crate::word::s3;
 
     #[test]
@@ -386,64 +403,38 @@ mod tests {
         assert_eq!(lfu.lfu_frequency(&w, 180_000), lfu::INIT_VAL - 3);
     }
 
-    /// A keyspace whose keys each report `key_bytes` heap bytes.
-    struct Sized {
-        entries: std::collections::HashMap<u32, AccessWord>,
-        key_bytes: usize,
-    }
-
-    impl Keyspace<u32> for Sized {
-        fn key_count(&self) -> usize {
-            self.entries.len()
-        }
-        fn volatile_count(&self) -> usize {
-            0
-        }
-        fn sample(&self, _: SampleFrom, _: u64) -> Option<(&u32, EntryRef<'_>)> {
-            None
-        }
-        fn lookup(&self, key: &u32) -> Option<EntryRef<'_>> {
-            let access = self.entries.get(key)?;
-            Some(EntryRef {
-                access,
-                expires_at_ms: None,
-            })
-        }
-        fn key_heap_bytes(&self, _: &u32) -> usize {
-            self.key_bytes
-        }
-    }
-
-    /// Runs 50 inserts, deletes half the keys and evicts the rest; returns heap bytes
-    /// after the inserts and at the end.
-    fn s3fifo_heap(key_bytes: usize) -> (usize, usize) {
-        let evictor = Evictor::new(Policy::AllKeysS3Fifo);
-        let mut shard: ShardState<u32> = ShardState::with_seed(1);
-        let mut ks = Sized {
-            entries: std::collections::HashMap::new(),
-            key_bytes,
-        };
-        for key in 0..50 {
-            let word = evictor.on_insert(&mut shard, &ks, &key, 10, 0);
-            ks.entries.insert(key, word);
-        }
-        let full = shard.heap_bytes();
-        // Half the keys are deleted by the user: their slots go stale and are dropped
-        // when popped.
-        ks.entries.retain(|k, _| k % 2 == 0);
-        while let Some(victim) = evictor.evict(&mut shard, &ks, 0) {
-            ks.entries.remove(&victim);
-        }
-        assert!(ks.entries.is_empty());
-        (full, shard.heap_bytes())
-    }
-
+    /// S3-FIFO's state costs the same per key whatever the key, and goes back to what an
+    /// empty state holds once every key has left the queues.
     #[test]
-    fn s3fifo_heap_bytes_count_queued_key_copies_until_they_leave() {
-        let (full, empty) = s3fifo_heap(100);
-        let (full_bare, empty_bare) = s3fifo_heap(0);
-        assert_eq!(full - full_bare, 50 * 100);
-        assert_eq!(empty, empty_bare);
-        assert!(full_bare > 0, "the queue arrays count too");
+    fn s3fifo_heap_bytes_do_not_depend_on_the_keys_and_return_when_they_leave() {
+        let evictor = Evictor::new(Policy::AllKeysS3Fifo);
+        let heap = |offset: u64| {
+            let mut shard = ShardState::with_seed(1);
+            let mut ks = crate::SimKeyspace::new();
+            for key in offset..offset + 500 {
+                let word = evictor.on_insert(&mut shard, &ks, &key, 10, 0);
+                ks.insert(key, 10, word, None);
+            }
+            let full = shard.heap_bytes();
+            // Half the keys are deleted by the user: their slots go stale and are dropped
+            // when popped.
+            for key in (offset..offset + 500).step_by(2) {
+                ks.remove(key);
+            }
+            while let Some(victim) = evictor.evict(&mut shard, &ks, 0) {
+                ks.remove(victim);
+            }
+            assert_eq!(ks.key_count(), 0);
+            (full, shard.heap_bytes())
+        };
+        let (full, empty) = heap(0);
+        assert_eq!(heap(u64::MAX / 2), (full, empty));
+        // 500 slots of 16 bytes in arrays that grow by doubling, and a ghost.
+        assert!(
+            (500 * 16..=2 * 1024 * 16 + 8 * 1024).contains(&full),
+            "{full}"
+        );
+        // An emptied shard keeps only the ghost's floor and arrays too small to shrink.
+        assert!(empty <= 4 * 1024, "{empty} of {full} kept");
     }
 }

@@ -57,6 +57,18 @@ pub struct EntryRef<'a> {
 ///         let e = self.0.iter().find(|e| e.0 == *key)?;
 ///         Some(EntryRef { access: &e.1, expires_at_ms: e.2 })
 ///     }
+///     // Each key is its own hash, so a hash names one entry.
+///     fn key_hash(&self, key: &u32) -> u64 {
+///         u64::from(*key)
+///     }
+///     fn lookup_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<EntryRef<'_>> {
+///         let entry = self.lookup(&u32::try_from(hash).ok()?)?;
+///         accept(entry.access.get()).then_some(entry)
+///     }
+///     fn key_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<u32> {
+///         self.lookup_hashed(hash, accept)?;
+///         u32::try_from(hash).ok()
+///     }
 /// }
 ///
 /// let tiny = Tiny(vec![(1, AccessWord::new(0), None)]);
@@ -78,12 +90,18 @@ pub trait Keyspace<K> {
     /// The entry stored under `key`, if the key is live.
     fn lookup(&self, key: &K) -> Option<EntryRef<'_>>;
 
-    /// Heap bytes one copy of the key handle `key` holds (for example the allocation behind
-    /// an `Arc<[u8]>`), so that [`ShardState::heap_bytes`](crate::ShardState::heap_bytes)
-    /// can count the copies the S3-FIFO queues keep. Must depend on the key alone. The
-    /// default, 0, suits keys that own no heap memory.
-    fn key_heap_bytes(&self, key: &K) -> usize {
-        let _ = key;
-        0
-    }
+    /// The 64-bit hash the keyspace files `key` under. S3-FIFO keeps it in its queues
+    /// instead of a copy of the key, and finds the entry again with
+    /// [`Keyspace::lookup_hashed`]. Must depend on the key alone, for as long as the key
+    /// is in the keyspace; need not be well mixed.
+    fn key_hash(&self, key: &K) -> u64;
+
+    /// A live entry whose key hashes to `hash` and whose access word `accept` takes, if
+    /// any. Several keys may share a hash; `accept` tells them apart (S3-FIFO checks the
+    /// stamp it gave the entry), so any entry of that hash it takes will do.
+    fn lookup_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<EntryRef<'_>>;
+
+    /// The key of the entry [`Keyspace::lookup_hashed`] finds, as a handle the caller keeps
+    /// (S3-FIFO's victim).
+    fn key_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<K>;
 }

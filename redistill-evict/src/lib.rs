@@ -54,6 +54,7 @@
 mod choose;
 mod error;
 mod evictor;
+mod ghost;
 mod keyspace;
 mod policies;
 mod policy;

@@ -54,7 +54,7 @@ use crate::word::{self, AccessWord, lfu, s3};
 /// let mut shard = ShardState::with_seed(3);
 /// let mut keys = SimKeyspace::new();
 /// for (now, key) in [(10u64, 1u64), (20, 2), (30, 3)] {
-///     let word = policy.on_insert(&mut shard, &keys, &key, 1, now);
+///     let word = policy.on_insert(&mut shard, &keys, keys.key_hash(&key), 1, now);
 ///     keys.insert(key, 1, word, None);
 /// }
 /// assert_eq!(policy.evict(&mut shard, &keys, 40), Some(1));
@@ -63,16 +63,17 @@ pub trait EvictionPolicy {
     /// The access word a new entry starts with.
     fn initial_word(&self, now_ms: u64) -> u32;
 
-    /// Registers a new entry for `key` of `size` bytes and returns its access word.
+    /// Registers a new entry of `size` bytes for the key whose hash is `key_hash`
+    /// ([`Keyspace::key_hash`]) and returns its access word.
     ///
     /// Called under the shard's write lock whenever a key gets a new entry; `keyspace` may
-    /// or may not contain `key` yet. The default keeps no state: the word is
+    /// or may not contain the key yet. The default keeps no state: the word is
     /// [`EvictionPolicy::initial_word`].
     fn on_insert<K, KS>(
         &self,
         shard: &mut ShardState<K>,
         keyspace: &KS,
-        key: &K,
+        key_hash: u64,
         size: u64,
         now_ms: u64,
     ) -> AccessWord
@@ -80,7 +81,7 @@ pub trait EvictionPolicy {
         K: Clone + Eq + Hash,
         KS: Keyspace<K> + ?Sized,
     {
-        let _ = (shard, keyspace, key, size);
+        let _ = (shard, keyspace, key_hash, size);
         AccessWord::new(self.initial_word(now_ms))
     }
 
@@ -303,7 +304,7 @@ impl EvictionPolicy for S3Fifo {
         &self,
         shard: &mut ShardState<K>,
         ks: &KS,
-        key: &K,
+        key_hash: u64,
         size: u64,
         _now_ms: u64,
     ) -> AccessWord
@@ -311,7 +312,7 @@ impl EvictionPolicy for S3Fifo {
         K: Clone + Eq + Hash,
         KS: Keyspace<K> + ?Sized,
     {
-        AccessWord::new(shard.s3.insert(ks, key, size))
+        AccessWord::new(shard.s3.insert(ks, key_hash, size))
     }
 
     /// One more read, up to the 2-bit counter's ceiling.

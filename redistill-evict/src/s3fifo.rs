@@ -7,11 +7,16 @@
 //! invalidated lazily: a key the user deletes stays in its queue until popped, and is
 //! recognised as gone because the store no longer finds it, or finds an entry with a
 //! different stamp (the key was deleted and written again).
+//!
+//! A slot keeps the key's 64-bit hash, the entry's stamp and its size, 16 bytes, and finds
+//! its entry through the keyspace's own index ([`Keyspace::lookup_hashed`]); the ghost keeps
+//! 32-bit fingerprints of those hashes. The queues thus cost a few dozen bytes per key
+//! whatever the key's length, which matters because they count against the memory limit.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::collections::VecDeque;
 
-use crate::keyspace::Keyspace;
+use crate::ghost::Ghost;
+use crate::keyspace::{EntryRef, Keyspace};
 use crate::word::s3;
 
 /// Objects read at least this often while in the small queue move to the main queue
@@ -22,15 +27,66 @@ const MOVE_TO_MAIN_FREQ: u32 = 2;
 const SMALL_SHARE_DIVISOR: u64 = 10;
 
 /// Ghost entries never shrink below this, so a nearly empty main queue still remembers
-/// recent small-queue evictions.
-const MIN_GHOST_ENTRIES: usize = 64;
+/// recent small-queue evictions. Small, because a store has many shards and each pays it.
+const MIN_GHOST_ENTRIES: usize = 16;
 
-/// One queue slot.
-#[derive(Debug, Clone)]
-struct Slot<K> {
-    key: K,
-    size: u64,
-    stamp: u32,
+/// Bits of a slot's word that hold the entry's size; the stamp takes the other 24.
+const SIZE_BITS: u32 = 40;
+
+/// The largest size a slot records (1 TiB); larger entries count as this much.
+const MAX_SLOT_SIZE: u64 = (1 << SIZE_BITS) - 1;
+
+/// Arrays this small are never shrunk: resizing them would cost more than it saves.
+const MIN_SHRINK_CAPACITY: usize = 16;
+
+/// Appends to a queue whose memory counts against the limit: a full array grows by a
+/// quarter (at least 4 slots) rather than doubling, so its spare room stays under a quarter
+/// of its items instead of up to all of them. Still amortised O(1).
+pub(crate) fn push<T>(queue: &mut VecDeque<T>, item: T) {
+    if queue.len() == queue.capacity() {
+        queue.reserve_exact((queue.len() / 4).max(4));
+    }
+    queue.push_back(item);
+}
+
+/// One queue slot, 16 bytes: the key's hash (as the keyspace computes it) and the entry's
+/// stamp and size. The slot keeps no copy of the key: it finds its entry through
+/// [`Keyspace::lookup_hashed`], the stamp telling it from another key of the same hash.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u64,
+    /// The stamp in the top 24 bits, the size in the low [`SIZE_BITS`].
+    stamp_size: u64,
+}
+
+impl Slot {
+    fn new(hash: u64, stamp: u32, size: u64) -> Self {
+        Self {
+            hash,
+            stamp_size: (u64::from(stamp & s3::STAMP_MASK) << SIZE_BITS) | size.min(MAX_SLOT_SIZE),
+        }
+    }
+
+    fn stamp(self) -> u32 {
+        (self.stamp_size >> SIZE_BITS) as u32
+    }
+
+    fn size(self) -> u64 {
+        self.stamp_size & MAX_SLOT_SIZE
+    }
+
+    /// The live entry this slot stands for, or `None` when the slot is stale (its key was
+    /// deleted, or deleted and written again under a new stamp).
+    fn entry<K, KS: Keyspace<K> + ?Sized>(self, ks: &KS) -> Option<EntryRef<'_>> {
+        let stamp = self.stamp();
+        ks.lookup_hashed(self.hash, &|word| s3::stamp(word) == stamp)
+    }
+
+    /// The key of the live entry this slot stands for.
+    fn key<K, KS: Keyspace<K> + ?Sized>(self, ks: &KS) -> Option<K> {
+        let stamp = self.stamp();
+        ks.key_hashed(self.hash, &|word| s3::stamp(word) == stamp)
+    }
 }
 
 /// Queue lengths and byte totals of one shard, for tests, `INFO` and debugging.
@@ -48,150 +104,49 @@ pub struct S3FifoStats {
     pub ghost_len: usize,
 }
 
-/// Passes a `u64` fingerprint through unchanged: it is already a hash.
-#[derive(Default)]
-pub(crate) struct IdentityHasher(u64);
-
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
+/// The ghost's 32-bit fingerprint of a key hash (Fibonacci hashing, so that hashes that
+/// differ only in their low bits, such as small integer keys, still spread).
+fn fingerprint(hash: u64) -> u32 {
+    (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as u32
 }
 
-/// Fingerprints of keys recently evicted from the small queue, in FIFO order.
-#[derive(Debug, Default)]
-struct Ghost {
-    order: VecDeque<(u64, u64)>,
-    // fingerprint -> sequence number of its newest slot in `order`, so that a slot left
-    // behind by a ghost hit does not remove a newer insertion of the same fingerprint.
-    present: HashMap<u64, u64, BuildHasherDefault<IdentityHasher>>,
-    next_seq: u64,
+/// Whether an array of `capacity` holding `len` is worth shrinking: less than half used.
+pub(crate) fn is_sparse(len: usize, capacity: usize) -> bool {
+    capacity > MIN_SHRINK_CAPACITY && len.saturating_mul(2) < capacity
 }
 
-impl Ghost {
-    fn insert(&mut self, fingerprint: u64, capacity: usize) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.order.push_back((fingerprint, seq));
-        self.present.insert(fingerprint, seq);
-        self.trim(capacity);
-    }
-
-    fn trim(&mut self, capacity: usize) {
-        while self.order.len() > capacity {
-            self.pop_oldest();
-        }
-    }
-
-    fn pop_oldest(&mut self) {
-        if let Some((fp, seq)) = self.order.pop_front()
-            && self.present.get(&fp) == Some(&seq)
-        {
-            self.present.remove(&fp);
-        }
-    }
-
-    /// Removes `fingerprint` and reports whether it was there.
-    fn take(&mut self, fingerprint: u64) -> bool {
-        self.present.remove(&fingerprint).is_some()
-    }
-
-    fn len(&self) -> usize {
-        self.present.len()
-    }
+/// The capacity to shrink an array holding `len` to: a quarter of room, as it grows by.
+pub(crate) fn shrunk(len: usize) -> usize {
+    len.saturating_add(len / 4)
 }
 
 /// The queues of one shard.
-#[derive(Debug)]
-pub(crate) struct S3FifoQueues<K> {
-    small: VecDeque<Slot<K>>,
-    main: VecDeque<Slot<K>>,
+#[derive(Debug, Default)]
+pub(crate) struct S3FifoQueues {
+    small: VecDeque<Slot>,
+    main: VecDeque<Slot>,
     small_bytes: u64,
     main_bytes: u64,
     ghost: Ghost,
     next_stamp: u32,
-    /// Heap bytes of the queued key copies, as the keyspace sizes them
-    /// ([`Keyspace::key_heap_bytes`]); kept so that memory accounting stays O(1).
-    key_bytes: usize,
 }
 
-impl<K> Default for S3FifoQueues<K> {
-    fn default() -> Self {
-        Self {
-            small: VecDeque::new(),
-            main: VecDeque::new(),
-            small_bytes: 0,
-            main_bytes: 0,
-            ghost: Ghost::default(),
-            next_stamp: 0,
-            key_bytes: 0,
-        }
-    }
-}
-
-/// Heap bytes of a hash map with `capacity` usable slots of `entry` bytes (hashbrown's
-/// layout: buckets are a power of two kept at most 7/8 full, one control byte each).
-fn map_bytes(capacity: usize, entry: usize) -> usize {
-    if capacity == 0 {
-        return 0;
-    }
-    let buckets = (capacity.saturating_mul(8) / 7).next_power_of_two();
-    buckets.saturating_mul(entry + 1).saturating_add(16)
-}
-
-/// A fixed, process-independent fingerprint, so ghost hits are reproducible.
-fn fingerprint<K: Hash>(key: &K) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
-    key.hash(&mut h);
-    h.finish()
-}
-
-/// The live access word of `slot`'s entry, or `None` when the slot is stale.
-fn live_word<K, KS: Keyspace<K> + ?Sized>(ks: &KS, slot: &Slot<K>) -> Option<u32> {
-    let entry = ks.lookup(&slot.key)?;
-    let word = entry.access.get();
-    (s3::stamp(word) == slot.stamp).then_some(word)
-}
-
-impl<K> S3FifoQueues<K> {
-    /// Heap bytes held by the queues: their arrays, the ghost's, and the key copies.
-    /// Inlined: every write reads it twice.
+impl S3FifoQueues {
+    /// Heap bytes held by the queues: their arrays of 16-byte slots and the ghost's
+    /// fingerprints. Inlined: every write reads it twice.
     #[inline]
     pub(crate) fn heap_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<Slot<K>>();
-        let arrays = (self.small.capacity() + self.main.capacity()).saturating_mul(slot);
-        let ghost = self
-            .ghost
-            .order
-            .capacity()
-            .saturating_mul(std::mem::size_of::<(u64, u64)>())
-            .saturating_add(map_bytes(self.ghost.present.capacity(), 16));
-        arrays.saturating_add(ghost).saturating_add(self.key_bytes)
+        (self.small.capacity() + self.main.capacity())
+            .saturating_mul(std::mem::size_of::<Slot>())
+            .saturating_add(self.ghost.heap_bytes())
     }
-}
 
-impl<K: Clone + Hash> S3FifoQueues<K> {
     pub(crate) fn is_empty(&self) -> bool {
         self.small.is_empty() && self.main.is_empty() && self.ghost.len() == 0
     }
 
     pub(crate) fn clear(&mut self) {
         *self = Self::default();
-    }
-
-    /// Forgets a slot's key copy (popped for good, or dropped as stale).
-    fn release<KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS, slot: &Slot<K>) {
-        self.key_bytes = self.key_bytes.saturating_sub(ks.key_heap_bytes(&slot.key));
     }
 
     pub(crate) fn stats(&self) -> S3FifoStats {
@@ -204,29 +159,30 @@ impl<K: Clone + Hash> S3FifoQueues<K> {
         }
     }
 
-    /// Queues a new entry and returns its initial access word.
-    pub(crate) fn insert<KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS, key: &K, size: u64) -> u32 {
+    /// Queues a new entry whose key hashes to `hash` ([`Keyspace::key_hash`]) and returns
+    /// its initial access word.
+    pub(crate) fn insert<K, KS: Keyspace<K> + ?Sized>(
+        &mut self,
+        ks: &KS,
+        hash: u64,
+        size: u64,
+    ) -> u32 {
         self.compact_if_mostly_stale(ks);
         let stamp = self.next_stamp & s3::STAMP_MASK;
         self.next_stamp = self.next_stamp.wrapping_add(1);
-        let slot = Slot {
-            key: key.clone(),
-            size,
-            stamp,
-        };
-        self.key_bytes = self.key_bytes.saturating_add(ks.key_heap_bytes(key));
-        if self.ghost.take(fingerprint(key)) {
-            self.main_bytes = self.main_bytes.saturating_add(size);
-            self.main.push_back(slot);
+        let slot = Slot::new(hash, stamp, size);
+        if self.ghost.take(fingerprint(hash)) {
+            self.main_bytes = self.main_bytes.saturating_add(slot.size());
+            push(&mut self.main, slot);
         } else {
-            self.small_bytes = self.small_bytes.saturating_add(size);
-            self.small.push_back(slot);
+            self.small_bytes = self.small_bytes.saturating_add(slot.size());
+            push(&mut self.small, slot);
         }
         s3::pack(stamp, 0)
     }
 
     /// Picks the next victim, or `None` when both queues hold no live entry.
-    pub(crate) fn evict<KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS) -> Option<K> {
+    pub(crate) fn evict<K, KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS) -> Option<K> {
         let total = self.small_bytes.saturating_add(self.main_bytes);
         let from_small = !self.small.is_empty()
             && (self.small_bytes.saturating_mul(SMALL_SHARE_DIVISOR) >= total
@@ -239,7 +195,21 @@ impl<K: Clone + Hash> S3FifoQueues<K> {
             victim = self.evict_main(ks);
         }
         self.trim_ghost();
+        self.shrink_if_sparse();
         victim
+    }
+
+    /// Gives back array memory once a queue or the ghost uses less than half of it (the
+    /// small queue after a run of promotions, any of them after the memory limit was
+    /// lowered). Amortised O(1): an array shrunk to a quarter of room over its items must
+    /// grow by that quarter, or lose more than a third of them, before it is resized again.
+    fn shrink_if_sparse(&mut self) {
+        for queue in [&mut self.small, &mut self.main] {
+            if is_sparse(queue.len(), queue.capacity()) {
+                queue.shrink_to(shrunk(queue.len()));
+            }
+        }
+        self.ghost.shrink_if_sparse();
     }
 
     fn ghost_capacity(&self) -> usize {
@@ -252,52 +222,41 @@ impl<K: Clone + Hash> S3FifoQueues<K> {
         self.ghost.trim(capacity);
     }
 
-    fn evict_small<KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS) -> Option<K> {
+    fn evict_small<K, KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS) -> Option<K> {
         while let Some(slot) = self.small.pop_front() {
-            self.small_bytes = self.small_bytes.saturating_sub(slot.size);
-            let Some(word) = live_word(ks, &slot) else {
-                self.release(ks, &slot);
+            self.small_bytes = self.small_bytes.saturating_sub(slot.size());
+            let Some(entry) = slot.entry(ks) else {
                 continue;
             };
-            if s3::freq(word) >= MOVE_TO_MAIN_FREQ {
-                if let Some(entry) = ks.lookup(&slot.key) {
-                    reset_freq(entry.access, slot.stamp);
-                }
-                self.main_bytes = self.main_bytes.saturating_add(slot.size);
-                self.main.push_back(slot);
+            if s3::freq(entry.access.get()) >= MOVE_TO_MAIN_FREQ {
+                reset_freq(entry.access, slot.stamp());
+                self.main_bytes = self.main_bytes.saturating_add(slot.size());
+                push(&mut self.main, slot);
             } else {
                 let capacity = self.ghost_capacity();
-                self.ghost.insert(fingerprint(&slot.key), capacity);
-                self.release(ks, &slot);
-                return Some(slot.key);
+                self.ghost.insert(fingerprint(slot.hash), capacity);
+                return slot.key(ks);
             }
         }
         None
     }
 
-    fn evict_main<KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS) -> Option<K> {
+    fn evict_main<K, KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS) -> Option<K> {
         // Each reinsertion lowers a 2-bit counter, so a pass ends within 4 rounds of the
         // queue; the bound only guards against readers racing the counter back up.
         let mut budget = self.main.len().saturating_mul(4).saturating_add(4);
         while let Some(slot) = self.main.pop_front() {
-            self.main_bytes = self.main_bytes.saturating_sub(slot.size);
-            let Some(entry) = ks.lookup(&slot.key) else {
-                self.release(ks, &slot);
+            self.main_bytes = self.main_bytes.saturating_sub(slot.size());
+            let Some(entry) = slot.entry(ks) else {
                 continue;
             };
-            let word = entry.access.get();
-            if s3::stamp(word) != slot.stamp {
-                self.release(ks, &slot);
-                continue;
-            }
-            if s3::freq(word) > 0 && budget > 0 {
+            if s3::freq(entry.access.get()) > 0 && budget > 0 {
                 budget -= 1;
                 decrement_freq(entry.access);
-                self.main_bytes = self.main_bytes.saturating_add(slot.size);
-                self.main.push_back(slot);
+                self.main_bytes = self.main_bytes.saturating_add(slot.size());
+                push(&mut self.main, slot);
             } else {
-                self.release(ks, &slot);
-                return Some(slot.key);
+                return slot.key(ks);
             }
         }
         None
@@ -307,66 +266,61 @@ impl<K: Clone + Hash> S3FifoQueues<K> {
     /// writes and deletes keys without ever reaching the memory limit cannot grow the
     /// queues without bound. Amortised O(1): after a pass at least half the slots are
     /// live, and as many inserts must happen before the next pass.
-    fn compact_if_mostly_stale<KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS) {
+    fn compact_if_mostly_stale<K, KS: Keyspace<K> + ?Sized>(&mut self, ks: &KS) {
         let slots = self.small.len() + self.main.len();
         if slots <= ks.key_count().saturating_mul(2).saturating_add(64) {
             return;
         }
         let mut small_bytes: u64 = 0;
-        let mut key_bytes: usize = 0;
         self.small.retain(|slot| {
-            let live = live_word(ks, slot).is_some();
+            let live = slot.entry(ks).is_some();
             if live {
-                small_bytes = small_bytes.saturating_add(slot.size);
-                key_bytes = key_bytes.saturating_add(ks.key_heap_bytes(&slot.key));
+                small_bytes = small_bytes.saturating_add(slot.size());
             }
             live
         });
         let mut main_bytes: u64 = 0;
         self.main.retain(|slot| {
-            let live = live_word(ks, slot).is_some();
+            let live = slot.entry(ks).is_some();
             if live {
-                main_bytes = main_bytes.saturating_add(slot.size);
-                key_bytes = key_bytes.saturating_add(ks.key_heap_bytes(&slot.key));
+                main_bytes = main_bytes.saturating_add(slot.size());
             }
             live
         });
         // Let the arrays give back what the stale slots took, so accounted memory drops.
-        self.small.shrink_to(self.small.len().saturating_mul(2));
-        self.main.shrink_to(self.main.len().saturating_mul(2));
-        self.key_bytes = key_bytes;
+        self.small.shrink_to(shrunk(self.small.len()));
+        self.main.shrink_to(shrunk(self.main.len()));
         self.small_bytes = small_bytes;
         self.main_bytes = main_bytes;
         self.trim_ghost();
+        self.ghost.shrink_if_sparse();
     }
 
     /// Checks the queues' internal accounting; used by tests.
     pub(crate) fn check_invariants(&self) -> Result<(), String> {
-        let small: u64 = self.small.iter().map(|s| s.size).sum();
-        let main: u64 = self.main.iter().map(|s| s.size).sum();
+        let small: u64 = self.small.iter().map(|s| s.size()).sum();
+        let main: u64 = self.main.iter().map(|s| s.size()).sum();
         if small != self.small_bytes || main != self.main_bytes {
             return Err(format!(
                 "byte totals {}/{} disagree with slots {small}/{main}",
                 self.small_bytes, self.main_bytes
             ));
         }
-        if self.ghost.order.len() > self.ghost_capacity() {
+        if self.ghost.ring_len() > self.ghost_capacity() {
             return Err(format!(
                 "ghost holds {} slots for a main queue of {}",
-                self.ghost.order.len(),
+                self.ghost.ring_len(),
                 self.main.len()
             ));
         }
-        if self.ghost.present.len() > self.ghost.order.len() {
-            return Err("ghost index larger than its queue".into());
-        }
+        self.ghost.check().map_err(|e| format!("ghost: {e}"))?;
         Ok(())
     }
 
     /// Live slots per queue: `(small, main)`; used by tests.
-    pub(crate) fn live_counts<KS: Keyspace<K> + ?Sized>(&self, ks: &KS) -> (usize, usize) {
-        let small = self.small.iter().filter(|s| live_word(ks, s).is_some());
-        let main = self.main.iter().filter(|s| live_word(ks, s).is_some());
+    pub(crate) fn live_counts<K, KS: Keyspace<K> + ?Sized>(&self, ks: &KS) -> (usize, usize) {
+        let small = self.small.iter().filter(|s| s.entry(ks).is_some());
+        let main = self.main.iter().filter(|s| s.entry(ks).is_some());
         (small.count(), main.count())
     }
 }
@@ -390,33 +344,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ghost_forgets_oldest_first_and_a_hit_removes_the_fingerprint() {
-        let mut g = Ghost::default();
-        for fp in 0..5 {
-            g.insert(fp, 3);
-        }
-        assert_eq!(g.len(), 3);
-        assert!(!g.take(0) && !g.take(1));
-        assert!(g.take(4));
-        assert!(!g.take(4));
-        assert_eq!(g.len(), 2);
+    fn a_slot_packs_stamp_and_size_and_saturates_the_size() {
+        let slot = Slot::new(9, s3::STAMP_MASK, 12_345);
+        assert_eq!(
+            (slot.hash, slot.stamp(), slot.size()),
+            (9, s3::STAMP_MASK, 12_345)
+        );
+        let huge = Slot::new(1, 7, u64::MAX);
+        assert_eq!((huge.stamp(), huge.size()), (7, MAX_SLOT_SIZE));
+        assert_eq!(std::mem::size_of::<Slot>(), 16);
     }
 
     #[test]
-    fn ghost_slot_left_by_a_hit_does_not_drop_a_newer_insertion() {
-        let mut g = Ghost::default();
-        g.insert(7, 2);
-        assert!(g.take(7));
-        g.insert(7, 2);
-        // The first slot of 7 ages out; the second one must survive it.
-        g.insert(8, 2);
-        assert!(g.take(7));
-    }
-
-    #[test]
-    fn identity_hasher_passes_u64_through() {
-        let mut h = IdentityHasher::default();
-        h.write_u64(0xDEAD_BEEF);
-        assert_eq!(h.finish(), 0xDEAD_BEEF);
+    fn small_integer_hashes_get_distinct_fingerprints() {
+        let mut seen: Vec<u32> = (0..100_000u64).map(fingerprint).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), 100_000);
     }
 }

@@ -42,7 +42,7 @@ pub struct ShardState<K> {
     rng: SplitMix64,
     pool: Vec<Candidate<K>>,
     pool_kind: Option<Kind>,
-    pub(crate) s3: S3FifoQueues<K>,
+    pub(crate) s3: S3FifoQueues,
 }
 
 impl<K> Default for ShardState<K> {
@@ -75,10 +75,10 @@ impl<K> ShardState<K> {
     }
 
     /// Heap bytes this state holds, in O(1): the eviction pool's array, and the S3-FIFO
-    /// queues with their ghost and the key copies they keep (sized by
-    /// [`Keyspace::key_heap_bytes`]). A store adds it to its memory total so that a memory
-    /// limit covers the policy's own state too. Pooled keys of the sampled policies (at most
-    /// [`POOL_SIZE`] handles) are not counted.
+    /// queues (16 bytes a slot) with their ghost (fingerprints and their index). A store
+    /// adds it to its memory total so that a memory limit covers the policy's own state
+    /// too. Pooled keys of the sampled policies (at most [`POOL_SIZE`] handles) are not
+    /// counted.
     ///
     /// # Examples
     ///

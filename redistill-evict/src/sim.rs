@@ -165,6 +165,20 @@ impl Keyspace<u64> for SimKeyspace {
         let &at = self.index.get(key)?;
         Some(Self::entry_ref(&self.entries[at]))
     }
+
+    /// Each key is its own hash: a hash names at most one entry.
+    fn key_hash(&self, key: &u64) -> u64 {
+        *key
+    }
+
+    fn lookup_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<EntryRef<'_>> {
+        self.lookup(&hash)
+            .filter(|entry| accept(entry.access.get()))
+    }
+
+    fn key_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<u64> {
+        self.lookup_hashed(hash, accept).map(|_| hash)
+    }
 }
 
 /// What happened to one request.

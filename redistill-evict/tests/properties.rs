@@ -32,6 +32,15 @@ impl Keyspace<u64> for Recording<'_> {
     fn lookup(&self, key: &u64) -> Option<EntryRef<'_>> {
         self.inner.lookup(key)
     }
+    fn key_hash(&self, key: &u64) -> u64 {
+        self.inner.key_hash(key)
+    }
+    fn lookup_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<EntryRef<'_>> {
+        self.inner.lookup_hashed(hash, accept)
+    }
+    fn key_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<u64> {
+        self.inner.key_hashed(hash, accept)
+    }
 }
 
 fn flip_case(s: &str, mask: u64) -> String {

@@ -7,10 +7,11 @@
 //!   ([`Evictor::on_access`]): the LRU clock (milliseconds, at the store's one-second
 //!   access-clock resolution), Redis's LFU counter, or S3-FIFO's frequency bits.
 //! - **Inserts.** A new entry gets its word from [`Evictor::on_insert`] under the shard's
-//!   write lock the insert already holds; only S3-FIFO queues the key (a copy of its bytes).
-//! - **Accounting.** The policy's per-shard state (S3-FIFO's queues, their key copies and
-//!   ghost, the sampled policies' pool) counts towards the shard's bytes, so `max_memory`
-//!   bounds it too; [`redistill_evict::ShardState::heap_bytes`] reports it in O(1).
+//!   write lock the insert already holds; only S3-FIFO queues the key: its table hash,
+//!   which finds the entry again through [`Keyspace::lookup_hashed`].
+//! - **Accounting.** The policy's per-shard state (S3-FIFO's queues and ghost, the sampled
+//!   policies' pool) counts towards the shard's bytes, so `max_memory` bounds it too;
+//!   [`redistill_evict::ShardState::heap_bytes`] reports it in O(1).
 //! - **Eviction.** Before a write that may grow memory, the store compares its running
 //!   total with `max_memory`. While over it, it draws two shards among those with
 //!   something to evict (keys with a TTL for the `volatile-*` policies; see
@@ -58,7 +59,7 @@ pub(crate) type Key = Arc<[u8]>;
 const MAX_FRUITLESS: usize = 64;
 
 /// One shard's keyspace as the policies see it; keys are handed out as copies, `Arc<[u8]>`
-/// so that the pool and the S3-FIFO queues clone them with a count increment.
+/// so that the pool clones them with a count increment.
 ///
 /// `Keyspace::sample` returns a reference to a key, but keys live inside the entries'
 /// packed blobs, so the view copies each sampled key into a write-once cell it owns.
@@ -127,14 +128,19 @@ impl Keyspace<Key> for KeyView<'_> {
         Some(self.entry_ref(i))
     }
 
-    fn key_heap_bytes(&self, key: &Key) -> usize {
-        key_copy_bytes(key)
+    fn key_hash(&self, key: &Key) -> u64 {
+        self.table.hash(key)
     }
-}
 
-/// Heap bytes of one `Key`: the `Arc` allocation (two reference counts, then the bytes).
-pub(crate) fn key_copy_bytes(key: &[u8]) -> usize {
-    crate::memory::alloc_size(2 * std::mem::size_of::<usize>() + key.len())
+    fn lookup_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<EntryRef<'_>> {
+        let i = self.table.find_hashed(hash, |word| accept(word.get()))?;
+        Some(self.entry_ref(i))
+    }
+
+    fn key_hashed(&self, hash: u64, accept: &dyn Fn(u32) -> bool) -> Option<Key> {
+        let i = self.table.find_hashed(hash, |word| accept(word.get()))?;
+        Some(Key::from(self.table.get(i).key()))
+    }
 }
 
 impl Store {

@@ -162,14 +162,13 @@ impl ShardState {
         evictor: &Evictor,
         now_ms: u64,
     ) -> usize {
-        // Only S3-FIFO keeps keys in its queues; every other policy needs no key copy.
+        // Only S3-FIFO queues keys (by their table hash); every other policy keeps nothing.
         let access = if evictor.policy() == Policy::AllKeysS3Fifo {
-            let key: Key = Key::from(entry.key());
             let view = KeyView::new(&self.table, &self.volatile, 0);
-            evictor.on_insert(
+            evictor.on_insert_hashed(
                 &mut self.evict,
                 &view,
-                &key,
+                hash,
                 entry.footprint() as u64,
                 now_ms,
             )

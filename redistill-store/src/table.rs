@@ -200,6 +200,29 @@ impl<E: Slot, M: Default> Table<E, M> {
         None
     }
 
+    /// Slot of an entry whose key hashes to `hash` and that `accept` takes (given the
+    /// entry's metadata), for callers that kept a key's hash rather than its bytes.
+    /// `accept` runs only for entries whose tag matches; the full hash of its key is
+    /// checked after it.
+    pub(crate) fn find_hashed(&self, hash: u64, accept: impl Fn(&M) -> bool) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let t = tag(hash);
+        let mut i = self.home(hash);
+        // The load limit guarantees an empty slot, so the walk ends.
+        loop {
+            let b = &self.b[i];
+            if b.c == 0 {
+                return None;
+            }
+            if b.c & 0xff == t && accept(&b.meta) && self.hash(b.e.key()) == hash {
+                return Some(i);
+            }
+            i = self.next(i);
+        }
+    }
+
     #[inline]
     pub(crate) fn get(&self, i: usize) -> &E {
         &self.b[i].e

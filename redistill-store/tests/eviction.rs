@@ -175,7 +175,7 @@ fn lru_keeps_the_most_recent_keys_of_every_shard() {
                 .unwrap();
         }
         let held = store.dbsize(0).unwrap();
-        // S3-FIFO holds fewer: its queues keep a copy of every key.
+        // S3-FIFO holds fewer: its queue slots and ghost take a share of the memory.
         assert!(held > 250, "{policy}: {held} keys");
         // The newest third of what the cache holds must all be there.
         let recent = held / 3;
@@ -258,33 +258,48 @@ fn volatile_policies_evict_only_keys_with_a_ttl_and_refuse_when_none_is_left() {
     }
 }
 
-/// Keys long enough that S3-FIFO's copies of them are a large share of each entry.
+/// Keys long enough that a copy of each would be a large share of its entry.
 fn long_key(i: usize) -> String {
     format!("{i:0>100}")
 }
 
-/// S3-FIFO keeps a copy of every queued key. Those copies, the queues' arrays and the ghost
-/// count towards `used_memory`, so the same keys cost more under S3-FIFO than under LRU, by
-/// at least the copies.
+/// What 1000 keys made by `key` cost more under S3-FIFO than under LRU.
+fn s3fifo_extra(clock: &ManualClock, key: impl Fn(usize) -> String) -> usize {
+    let (lru, lru_base) = store(Policy::AllKeysLru, clock);
+    let (s3, s3_base) = store(Policy::AllKeysS3Fifo, clock);
+    for i in 0..1000 {
+        let key = key(i);
+        lru.set(0, key.as_bytes(), &VALUE, SetOptions::default())
+            .expect("set under LRU");
+        s3.set(0, key.as_bytes(), &VALUE, SetOptions::default())
+            .expect("set under S3-FIFO");
+    }
+    (s3.used_memory() - s3_base) - (lru.used_memory() - lru_base)
+}
+
+/// S3-FIFO queues a 16-byte slot per key (its hash, stamp and size), not a copy of the key.
+/// The queues' arrays count towards `used_memory`, the same whatever the keys' length, and
+/// deleted keys' slots are given back once the queues drop them.
 #[test]
-fn s3fifo_queue_copies_count_towards_used_memory() {
+fn s3fifo_queues_count_towards_used_memory_whatever_the_key_length() {
     let clock = ManualClock::new(1_000_000);
-    let (lru, lru_base) = store(Policy::AllKeysLru, &clock);
+    // Arrays grow by a quarter at a time, from 4 slots, in each of the 8 shards; how full
+    // each shard's arrays are depends on how the keys spread, not on their length.
+    for extra in [
+        s3fifo_extra(&clock, long_key),
+        s3fifo_extra(&clock, |i| i.to_string()),
+    ] {
+        assert!(
+            (1000 * 16..=1000 * 16 * 5 / 4 + 8 * 4 * 16).contains(&extra),
+            "S3-FIFO adds {extra} bytes"
+        );
+    }
     let (s3, s3_base) = store(Policy::AllKeysS3Fifo, &clock);
     for i in 0..1000 {
-        let key = long_key(i);
-        lru.set(0, key.as_bytes(), &VALUE, SetOptions::default())
-            .unwrap();
-        s3.set(0, key.as_bytes(), &VALUE, SetOptions::default())
+        s3.set(0, long_key(i).as_bytes(), &VALUE, SetOptions::default())
             .unwrap();
     }
-    let extra = (s3.used_memory() - s3_base) - (lru.used_memory() - lru_base);
-    // A 100-byte key in an `Arc` is a 128-byte allocation, and its queue slot 32 bytes.
-    assert!(
-        extra >= 1000 * (128 + 32),
-        "S3-FIFO adds only {extra} bytes"
-    );
-    // Deleting the keys releases the copies once the queues drop the stale slots.
+    // Deleting the keys gives their slots back once the queues drop the stale ones.
     for i in 0..1000 {
         s3.del(0, &[long_key(i).as_bytes()]).unwrap();
     }
@@ -300,8 +315,8 @@ fn s3fifo_queue_copies_count_towards_used_memory() {
 }
 
 /// Bytes one of these writes adds: the entry (a 224-byte allocation for its 100-byte key
-/// and value), S3-FIFO's copy of the key (128) and queue slot (32), and a table slot (24).
-const ONE_ENTRY: usize = 224 + 128 + 32 + 24;
+/// and value), S3-FIFO's queue slot (16), and a table slot (24).
+const ONE_ENTRY: usize = 224 + 16 + 24;
 
 /// What a single write may add on top when it grows its shard's arrays: the table by half,
 /// or one of the S3-FIFO queues, the ghost's queue or its index to twice their size. At this
@@ -309,10 +324,10 @@ const ONE_ENTRY: usize = 224 + 128 + 32 + 24;
 const ARRAY_STEP: usize = 4096;
 
 /// Filling far past the limit under allkeys-s3fifo: after every write, the accounted memory
-/// (queue copies included) is within the limit plus what that one write added, and once
+/// (queues and ghost included) is within the limit plus what that one write added, and once
 /// the store evicts to the limit again it is within the limit exactly.
 #[test]
-fn s3fifo_limit_holds_with_queue_copies_counted() {
+fn s3fifo_limit_holds_with_its_queues_counted() {
     let clock = ManualClock::new(1_000_000);
     let (store, base) = store(Policy::AllKeysS3Fifo, &clock);
     let max = base + 200_000;

@@ -93,7 +93,7 @@ fn used_memory_tracks_real_heap_within_15_percent() {
     assert_eq!(store.used_memory() as isize, used0);
     drop(store);
 
-    // Under S3-FIFO the queues keep a copy of every key; the total counts those too. (In
+    // Under S3-FIFO the queues keep a 16-byte slot per key; the total counts them too. (In
     // this test rather than its own: the counting allocator sees every thread's heap.)
     let store = Store::builder()
         .seed(1)
