@@ -89,7 +89,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let vanished = || {
         tx.existed_when_watched
             .iter()
-            .any(|(db, key)| shared.store.exists(*db, &[key]).is_ok_and(|n| n == 0))
+            .any(|(db, key)| shared.store.contains(*db, key).is_ok_and(|live| !live))
     };
     let dirty = tx.dirty.load(Ordering::Relaxed) || vanished();
     unwatch_all(ctx);
@@ -121,7 +121,7 @@ fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             ctx.shared
                 .watches
                 .watch(db, entry.1.clone(), &ctx.client.tx.dirty);
-            if ctx.shared.store.exists(db, &[key]).is_ok_and(|n| n > 0) {
+            if ctx.shared.store.contains(db, key).is_ok_and(|live| live) {
                 ctx.client.tx.existed_when_watched.push(entry.clone());
             }
             ctx.client.tx.watched.push(entry);
