@@ -1007,6 +1007,176 @@ fn key_miss_notifications_match_redis() {
     check("key_misses", &script);
 }
 
+/// Inside EXEC, a RESP3 client subscribed to what its queued commands raise gets each
+/// command's messages inside EXEC's array, just before that command's reply; another
+/// subscriber gets them in order, as from Redis.
+#[test]
+fn notifications_inside_exec_match_redis() {
+    // EXEC's array holds push frames, which a frame reader takes for elements: each EXEC
+    // is followed by a PING, and everything up to its PONG is read.
+    check(
+        "exec_notifications",
+        r#"
+        c1 CONFIG SET notify-keyspace-events KEA
+        r1 1
+        c1 HELLO 3
+        i1 1
+        c1 SUBSCRIBE __keyspace@0__:k
+        r1 1
+        c2 SUBSCRIBE __keyevent@0__:set __keyevent@0__:del
+        r2 2
+        c1 MULTI
+        r1 1
+        c1 SET k v
+        r1 1
+        c1 INCR n
+        r1 1
+        c1 SET k w
+        r1 1
+        c1 EXEC
+        c1 PING
+        u1 PONG
+        r2 2
+        c1 MULTI
+        r1 1
+        c1 PUBLISH __keyspace@0__:k hi
+        r1 1
+        c1 DEL k
+        r1 1
+        c1 GET k
+        r1 1
+        c1 EXEC
+        c1 PING
+        u1 PONG
+        r2 1
+        # A failed command raises nothing.
+        c1 MULTI
+        r1 1
+        c1 SET k v
+        r1 1
+        c1 LPUSH k x
+        r1 1
+        c1 EXEC
+        c1 PING
+        u1 PONG
+        r2 1
+        # Nor does a transaction WATCH aborts.
+        c1 WATCH w
+        r1 1
+        c3 SET w 1
+        r3 1
+        r2 1
+        c1 MULTI
+        r1 1
+        c1 SET k v2
+        r1 1
+        c1 EXEC
+        r1 1
+        c1 PING
+        r1 1
+        # A script's messages come before its reply.
+        c1 EVAL "redis.call('set', 'k', '1') redis.call('del', 'k') return 5" 0
+        u1 :5
+        r2 2
+        # Tracking as well: the invalidation of its own write follows EXEC's reply.
+        c1 CLIENT TRACKING ON
+        r1 1
+        c1 GET k
+        r1 1
+        c1 MULTI
+        r1 1
+        c1 SET k x
+        r1 1
+        c1 EXEC
+        c1 PING
+        u1 PONG
+        r2 1
+        c1 CONFIG SET notify-keyspace-events ""
+        r1 1
+        "#,
+    );
+}
+
+/// CLIENT REPLY OFF silences replies, not what Redis pushes: confirmations and messages
+/// still arrive, in RESP2 and RESP3.
+#[test]
+fn client_reply_off_still_delivers_messages() {
+    check(
+        "reply_off",
+        r#"
+        c1 CLIENT REPLY OFF
+        c1 SUBSCRIBE ch
+        r1 1
+        c2 PUBLISH ch x
+        r2 1
+        r1 1
+        c3 HELLO 3
+        i3 1
+        c3 CLIENT REPLY OFF
+        c3 SUBSCRIBE ch
+        r3 1
+        c3 PUBLISH ch self
+        r3 1
+        r1 1
+        # SKIP changes nothing while replies are off.
+        c3 CLIENT REPLY SKIP
+        c3 PUBLISH ch skipped
+        r3 1
+        r1 1
+        c3 PING
+        c3 CLIENT REPLY ON
+        r3 1
+        c1 UNSUBSCRIBE
+        r1 1
+        c1 CLIENT REPLY ON
+        r1 1
+        c2 PUBLISH ch y
+        r2 1
+        r3 1
+        "#,
+    );
+}
+
+/// A subscriber's QUIT ends its subscriptions before its reply: a PUBLISH sent once the
+/// reply was read counts it no more, as in Redis (which closes the client when the reply is
+/// written). A PUBLISH racing the QUIT may count it or not, in Redis as here, so scripts
+/// publish only after reading the reply.
+#[test]
+fn quit_ends_subscriptions_before_its_reply() {
+    check(
+        "quit",
+        r#"
+        c1 SUBSCRIBE ch
+        r1 1
+        c1 PSUBSCRIBE c*
+        r1 1
+        c1 SSUBSCRIBE sh
+        r1 1
+        c3 HELLO 3
+        i3 1
+        c3 SUBSCRIBE ch
+        r3 1
+        c1 QUIT
+        r1 1
+        c2 PUBLISH ch x
+        r2 1
+        r3 1
+        c2 SPUBLISH sh x
+        r2 1
+        c2 PUBSUB NUMSUB ch
+        r2 1
+        c2 PUBSUB NUMPAT
+        r2 1
+        c2 PUBSUB SHARDNUMSUB sh
+        r2 1
+        c3 QUIT
+        r3 1
+        c2 PUBLISH ch x
+        r2 1
+        "#,
+    );
+}
+
 /// A RESP3 client that writes a key it listens to gets the notification before the reply,
 /// as from Redis.
 #[test]

@@ -284,11 +284,20 @@ pub(super) fn run_script(ctx: &mut Ctx<'_>, state: &mut State, run: &Run<'_, '_>
     client.select(ctx.client.db);
     let busy = &shared.scripting.busy;
     busy.start(run.is_function);
+    // A tracking caller is registered for the keys the script declares each time the
+    // script reads, as Redis does.
+    let reader = ctx
+        .client
+        .tracking
+        .as_ref()
+        .filter(|mode| mode.remembers())
+        .map(|_| (ctx.client.id(), run.keys));
     let calls = RefCell::new(Calls {
         shared,
         worker: ctx.worker,
         client,
         out,
+        reader,
         read_only: run.read_only || (flags.declared && flags.no_writes),
         allow_oom: flags.allow_oom,
         wrote: false,
@@ -366,6 +375,8 @@ struct Calls<'s, 'c> {
     worker: usize,
     client: &'c mut Client,
     out: &'c mut Vec<u8>,
+    /// The caller, if it tracks the keys it reads, and the keys the script declares.
+    reader: Option<(u64, &'c [&'c [u8]])>,
     read_only: bool,
     allow_oom: bool,
     /// A write command has run: SCRIPT KILL no longer stops the script, and the memory
@@ -475,6 +486,11 @@ impl Calls<'_, '_> {
         };
         let result = (command.handler)(&mut ctx, argv);
         let took = started.elapsed();
+        if let Some((caller, keys)) = self.reader
+            && command.has(Flags::READONLY)
+        {
+            shared.tracking.remember(caller, keys.iter().copied());
+        }
         shared.command_stats[self.worker].record(Some(resolved.slot), Some(took), result.is_err());
         if shared.monitors.any() {
             super::monitor::feed_from_script(&mut ctx, command, argv);

@@ -97,6 +97,11 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
         ctx.reply().null_array();
         return Ok(());
     }
+    // What reached a subscribed client before EXEC comes before its array.
+    if !ctx.client.subscriptions.is_empty() {
+        let end = ctx.out.len();
+        super::pubsub::place_own_messages(ctx, end);
+    }
     ctx.reply().array(queue.len());
     ctx.client.tx.in_exec = true;
     for queued in &queue {
