@@ -640,6 +640,38 @@ mod tests {
     }
 
     #[test]
+    fn a_read_s_own_change_spares_its_provisional_reader_only() {
+        let tracking = Tracking::default();
+        let reader = client(1, 3);
+        let other = client(2, 3);
+        tracking.enable(&reader, &Mode::default(), None);
+        tracking.enable(&other, &Mode::default(), None);
+        tracking.remember(2, [b"h".as_slice()].into_iter());
+        {
+            let _running = running(1);
+            tracking.remember_ahead(1, [b"h".as_slice()].into_iter());
+            tracking.see(&key(b"h"));
+            tracking.remember(1, [b"h".as_slice()].into_iter());
+        }
+        push_all(&tracking);
+        assert!(received(&reader).is_empty());
+        assert_eq!(
+            received(&other),
+            b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nh\r\n"
+        );
+        // Registered for good after the read: the next change invalidates it, its own too.
+        {
+            let _running = running(1);
+            tracking.see(&key(b"h"));
+        }
+        push_all(&tracking);
+        assert_eq!(
+            received(&reader),
+            b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nh\r\n"
+        );
+    }
+
+    #[test]
     fn broadcasts_collect_sorted_keys_per_prefix_and_skip_noloop_writers() {
         let tracking = Tracking::default();
         let reader = client(1, 3);
