@@ -1033,6 +1033,37 @@ impl Store {
 
     /// Whether reads that look up a missing key tell the listener
     /// ([`ChangeListener::missed`]); off by default, when a miss costs one relaxed load.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use redistill_store::{Change, ChangeListener, SetOptions, Store};
+    ///
+    /// #[derive(Default)]
+    /// struct Misses(Mutex<Vec<Vec<u8>>>);
+    ///
+    /// impl ChangeListener for Misses {
+    ///     fn changed(&self, _: Change<'_>) {}
+    ///     fn missed(&self, _db: usize, key: &[u8]) {
+    ///         self.0.lock().unwrap().push(key.to_vec());
+    ///     }
+    /// }
+    ///
+    /// let misses = Arc::new(Misses::default());
+    /// let store = Store::builder().change_listener(misses.clone()).build();
+    /// store.get(0, b"a")?;
+    /// store.report_misses(true);
+    /// store.get(0, b"b")?;
+    /// store.mget(0, &[b"c", b"b"])?;
+    /// // SET ... GET reads its key; a plain write looks it up without reporting.
+    /// store.set(0, b"d", b"v", SetOptions { get: true, ..Default::default() })?;
+    /// store.set(0, b"e", b"v", SetOptions::default())?;
+    /// store.get(0, b"e")?;
+    /// let seen: Vec<Vec<u8>> = misses.0.lock().unwrap().clone();
+    /// assert_eq!(seen, [&b"b"[..], b"c", b"b", b"d"]);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
     pub fn report_misses(&self, on: bool) {
         self.inner.misses_reported.store(on, Ordering::Relaxed);
     }
