@@ -102,6 +102,8 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
         let end = ctx.out.len();
         super::pubsub::place_own_messages(ctx, end);
     }
+    // Silenced by CLIENT REPLY, EXEC's array goes whole, what its commands pushed in it too.
+    let reply_from = ctx.client.reply_from;
     ctx.reply().array(queue.len());
     ctx.client.tx.in_exec = true;
     for queued in &queue {
@@ -109,6 +111,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
         super::run_queued(ctx, &args);
     }
     ctx.client.tx.in_exec = false;
+    ctx.client.reply_from = reply_from;
     // Clients blocked on keys the transaction pushed to are served before any other
     // command runs, as in Redis.
     shared.serve_blocked(ctx.worker);
