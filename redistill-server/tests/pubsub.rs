@@ -17,7 +17,9 @@
 //! requires the recording to be current, `REDIS_DIFF=record` rewrites the recordings.
 //! Reads wait with a deadline ([`common::PATIENCE`]) and never sleep: a message is
 //! awaited by reading it, and the absence of one is shown by the reply of a later PING
-//! coming first.
+//! coming first. What depends on timing in Redis itself is left out: a PUBLISH racing a
+//! subscriber's QUIT counts it or not (Redis frees the client once QUIT's reply is
+//! written), so a script publishes only after reading QUIT's reply.
 
 use std::fs;
 use std::io::{Read, Write};
