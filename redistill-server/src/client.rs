@@ -36,6 +36,10 @@ pub(crate) struct Client {
     pub no_touch: bool,
     /// CLIENT REPLY: whether replies are sent.
     pub reply_mode: ReplyMode,
+    /// Where the running command's reply starts in the output, past what goes out even
+    /// when CLIENT REPLY silences replies, as Redis pushes it: Pub/Sub messages,
+    /// confirmations and invalidations (see `cmd::execute`).
+    pub reply_from: usize,
     /// The connection's slot in its worker, which other threads name to push to it.
     pub slot: usize,
     /// Where other threads push bytes for this client (see `push`), made by
@@ -118,6 +122,7 @@ impl Client {
             tx: Transaction::default(),
             no_touch: false,
             reply_mode: ReplyMode::On,
+            reply_from: 0,
             slot: 0,
             outbox: None,
             monitor: false,

@@ -786,8 +786,9 @@ fn receive_pushed(
     let Some(outbox) = &client.outbox else {
         return true;
     };
-    let complete = if client.reply_mode == crate::client::ReplyMode::Off {
-        // As Redis: a client that turned its replies off is sent no MONITOR lines either.
+    let complete = if client.monitor && client.reply_mode == crate::client::ReplyMode::Off {
+        // As Redis: a client that turned its replies off is sent no MONITOR lines either
+        // (but Pub/Sub messages and invalidations, which Redis pushes, are sent).
         outbox.take_into(&mut Vec::new())
     } else {
         outbox.take_into(output)

@@ -29,4 +29,9 @@ impl ChangeListener for KeyspaceListeners {
         self.notifications.see(&change);
         self.tracking.see(&change);
     }
+
+    /// Only keyspace notifications follow key misses.
+    fn missed(&self, db: usize, key: &[u8]) {
+        self.notifications.missed(db, key);
+    }
 }

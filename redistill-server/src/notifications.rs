@@ -5,6 +5,10 @@
 //! The listener runs on the thread making the change, before the command's reply is
 //! written, so subscribers get a change's notification before anyone gets its reply, as in
 //! Redis. While notifications are off (the default) a change costs one relaxed load.
+//!
+//! Key misses (class `m`) are no change: the store reports each read of a missing key
+//! only while [`Notifications::publishes_misses`] says they are published, so reads pay
+//! nothing for them otherwise.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -27,7 +31,7 @@ const ZSET: u32 = 1 << 7;
 const EXPIRED: u32 = 1 << 8;
 const EVICTED: u32 = 1 << 9;
 const STREAM: u32 = 1 << 10;
-/// `m`: key misses (accepted; this server publishes none).
+/// `m`: key misses, `keymiss` (not part of `A`).
 const KEY_MISS: u32 = 1 << 11;
 const MODULE: u32 = 1 << 12;
 const NEW: u32 = 1 << 13;
@@ -128,6 +132,12 @@ impl Notifications {
             .store(parse(text).unwrap_or_default(), Ordering::Relaxed);
     }
 
+    /// Whether `keymiss` events are published: the `m` class and a channel kind are on.
+    pub fn publishes_misses(&self) -> bool {
+        let flags = self.flags.load(Ordering::Relaxed);
+        flags & KEY_MISS != 0 && flags & (KEYSPACE | KEYEVENT) != 0
+    }
+
     fn see(&self, change: &Change<'_>) {
         let flags = self.flags.load(Ordering::Relaxed);
         if flags & (KEYSPACE | KEYEVENT) == 0 {
@@ -139,10 +149,23 @@ impl Notifications {
         if !event.notifies() || flags & class_flag(*event) == 0 {
             return;
         }
+        self.publish(flags, *db, key, event.name());
+    }
+
+    /// A read found `key` of database `db` missing.
+    fn missed(&self, db: usize, key: &[u8]) {
+        let flags = self.flags.load(Ordering::Relaxed);
+        if flags & KEY_MISS != 0 {
+            self.publish(flags, db, key, "keymiss");
+        }
+    }
+
+    /// Publishes `event` on `key` on the channel kinds `flags` select.
+    fn publish(&self, flags: u32, db: usize, key: &[u8], event: &str) {
         let Some(shared) = self.shared.get().and_then(Weak::upgrade) else {
             return;
         };
-        let name = event.name().as_bytes();
+        let name = event.as_bytes();
         let publish = |prefix: &str, suffix: &[u8], message: &[u8]| {
             let mut channel = Vec::with_capacity(prefix.len() + suffix.len() + 8);
             channel.extend_from_slice(prefix.as_bytes());
@@ -169,6 +192,11 @@ impl NotificationListener {
     #[inline]
     pub(crate) fn see(&self, change: &Change<'_>) {
         self.0.see(change);
+    }
+
+    /// A read found a key missing (reported only while misses are published).
+    pub(crate) fn missed(&self, db: usize, key: &[u8]) {
+        self.0.missed(db, key);
     }
 }
 

@@ -119,6 +119,8 @@ impl Shared {
         self.pubsub_limits.set(&classes.pubsub);
         self.notifications
             .configure(&config.server.notify_keyspace_events);
+        self.store
+            .report_misses(self.notifications.publishes_misses());
         self.scripting
             .busy
             .set_threshold(config.server.busy_reply_threshold);

@@ -152,8 +152,8 @@ pub(crate) struct Tracking {
 
 #[derive(Default)]
 struct State {
-    /// Per key, the ids of the clients that may cache it (default mode).
-    keys: HashMap<Bytes, Vec<u64>>,
+    /// Per key, the clients that may cache it (default mode).
+    keys: HashMap<Bytes, Vec<Reader>>,
     /// Registrations in `keys`, for INFO `tracking_total_items`.
     items: usize,
     /// The tracking clients by id.
@@ -166,6 +166,16 @@ struct State {
     outgoing: Vec<(Arc<Outbox>, Vec<u8>)>,
     /// How many times the limit could not be reached in one go (Redis's effort grows).
     limit_misses: usize,
+}
+
+/// A client registered for a key.
+#[derive(Clone, Copy)]
+struct Reader {
+    id: u64,
+    /// Registered by the read now running, ahead of Redis's registration after it (so
+    /// that no other client's write in between goes unnoticed): the read's own changes
+    /// (PFCOUNT's cache, a key found expired) do not invalidate it for its reader.
+    provisional: bool,
 }
 
 struct Subscriber {
@@ -288,17 +298,31 @@ impl Tracking {
         info.tracking.broken.load(Ordering::Relaxed)
     }
 
-    /// Registers client `id` for `keys`, which it is reading.
+    /// Registers client `id` for `keys`, which it has read, as Redis does after a read.
     pub fn remember<'k>(&self, id: u64, keys: impl Iterator<Item = &'k [u8]>) {
+        self.register(id, keys, false);
+    }
+
+    /// Registers client `id` for `keys` before it reads them, provisionally until
+    /// [`Tracking::remember`] after the read: until then only other clients' writes
+    /// invalidate them for it.
+    pub fn remember_ahead<'k>(&self, id: u64, keys: impl Iterator<Item = &'k [u8]>) {
+        self.register(id, keys, true);
+    }
+
+    fn register<'k>(&self, id: u64, keys: impl Iterator<Item = &'k [u8]>, provisional: bool) {
         let mut state = self.state.lock();
         for key in keys {
-            let ids = match state.keys.get_mut(key) {
-                Some(ids) => ids,
+            let readers = match state.keys.get_mut(key) {
+                Some(readers) => readers,
                 None => state.keys.entry(Bytes::copy_from_slice(key)).or_default(),
             };
-            if !ids.contains(&id) {
-                ids.push(id);
-                state.items += 1;
+            match readers.iter_mut().find(|r| r.id == id) {
+                Some(reader) => reader.provisional &= provisional,
+                None => {
+                    readers.push(Reader { id, provisional });
+                    state.items += 1;
+                }
             }
         }
         self.publish_counts(&state);
@@ -416,15 +440,16 @@ impl State {
                 }
             }
         }
-        let Some(ids) = self.keys.remove(key) else {
+        let Some(readers) = self.keys.remove(key) else {
             return collected;
         };
-        self.items -= ids.len();
-        for id in ids {
+        self.items -= readers.len();
+        for Reader { id, provisional } in readers {
             let Some(subscriber) = self.clients.get(&id) else {
                 continue;
             };
-            if subscriber.bcast || (subscriber.noloop && id == current) {
+            let own = id == current;
+            if subscriber.bcast || (own && (subscriber.noloop || provisional)) {
                 continue;
             }
             self.queue(id, &Payload::Keys(&[key]));
@@ -612,6 +637,38 @@ mod tests {
             b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n"
         );
         assert_eq!(tracking.counts().keys, 0);
+    }
+
+    #[test]
+    fn a_read_s_own_change_spares_its_provisional_reader_only() {
+        let tracking = Tracking::default();
+        let reader = client(1, 3);
+        let other = client(2, 3);
+        tracking.enable(&reader, &Mode::default(), None);
+        tracking.enable(&other, &Mode::default(), None);
+        tracking.remember(2, [b"h".as_slice()].into_iter());
+        {
+            let _running = running(1);
+            tracking.remember_ahead(1, [b"h".as_slice()].into_iter());
+            tracking.see(&key(b"h"));
+            tracking.remember(1, [b"h".as_slice()].into_iter());
+        }
+        push_all(&tracking);
+        assert!(received(&reader).is_empty());
+        assert_eq!(
+            received(&other),
+            b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nh\r\n"
+        );
+        // Registered for good after the read: the next change invalidates it, its own too.
+        {
+            let _running = running(1);
+            tracking.see(&key(b"h"));
+        }
+        push_all(&tracking);
+        assert_eq!(
+            received(&reader),
+            b">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nh\r\n"
+        );
     }
 
     #[test]

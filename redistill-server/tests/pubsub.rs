@@ -17,7 +17,9 @@
 //! requires the recording to be current, `REDIS_DIFF=record` rewrites the recordings.
 //! Reads wait with a deadline ([`common::PATIENCE`]) and never sleep: a message is
 //! awaited by reading it, and the absence of one is shown by the reply of a later PING
-//! coming first.
+//! coming first. What depends on timing in Redis itself is left out: a PUBLISH racing a
+//! subscriber's QUIT counts it or not (Redis frees the client once QUIT's reply is
+//! written), so a script publishes only after reading QUIT's reply.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -805,6 +807,376 @@ fn keyspace_notifications_match_redis() {
     script.push_str("c2 SET active v PX 20\nr2 1\nu1 expired\n");
     script.push_str("c2 CONFIG SET notify-keyspace-events \"\"\nr2 1\n");
     check("notifications", &script);
+}
+
+/// Key misses (class `m`, outside `A`): every lookup of a missing key by a command that
+/// reads it publishes `keymiss`, once per key and in the order the command looks them
+/// up; lookups made to write (and OBJECT's) publish none. Each command runs on missing
+/// keys after a FLUSHALL, so the commands do not depend on each other.
+#[test]
+fn key_miss_notifications_match_redis() {
+    let mut script = String::from(
+        "c1 PSUBSCRIBE __key*__:*\nr1 1\nc1 SUBSCRIBE sync\nr1 1\n\
+         c2 CONFIG SET notify-keyspace-events KEm\nr2 1\n",
+    );
+    let commands = [
+        // Strings and generic commands.
+        "GET m1",
+        "MGET m1 m2 m1",
+        "GETRANGE m1 0 1",
+        "SUBSTR m1 0 1",
+        "STRLEN m1",
+        "EXISTS m1 m2",
+        "TYPE m1",
+        "TTL m1",
+        "PTTL m1",
+        "EXPIRETIME m1",
+        "PEXPIRETIME m1",
+        "DUMP m1",
+        "TOUCH m1 m2",
+        "OBJECT ENCODING m1",
+        "OBJECT FREQ m1",
+        "OBJECT IDLETIME m1",
+        "OBJECT REFCOUNT m1",
+        "MEMORY USAGE m1",
+        "GETEX m1",
+        "GETEX m1 PERSIST",
+        "GETDEL m1",
+        "GETSET m1 v",
+        "SETRANGE m3 0 x",
+        "APPEND m4 x",
+        "INCR m5",
+        "SET m6 v GET",
+        "LCS m1 m2",
+        "COPY m1 d",
+        "RENAME m1 d",
+        "MOVE m1 1",
+        "EXPIRE m1 10",
+        "PERSIST m1",
+        "DEL m1 m2",
+        // Bits and HyperLogLogs.
+        "GETBIT m1 1",
+        "BITCOUNT m1",
+        "BITPOS m1 1",
+        "BITFIELD_RO m1 GET u8 0",
+        "BITFIELD m1 GET u8 0",
+        "BITFIELD m1 SET u8 0 1",
+        "BITOP AND d m1 m2",
+        "SETBIT m1 0 1",
+        "PFCOUNT m1",
+        "PFCOUNT m1 m2",
+        "PFADD m1 a",
+        "PFMERGE d m1 m2",
+        // Lists.
+        "LRANGE m1 0 -1",
+        "LLEN m1",
+        "LINDEX m1 0",
+        "LPOS m1 a",
+        "LPUSH m1 a",
+        "LPUSHX m1 a",
+        "LPOP m1",
+        "RPOPLPUSH m1 m2",
+        "LMOVE m1 m2 LEFT LEFT",
+        "LMPOP 2 m1 m2 LEFT",
+        "BLPOP m1 m2 0.01",
+        "LINSERT m1 BEFORE a b",
+        "LSET m1 0 a",
+        "LTRIM m1 0 1",
+        "LREM m1 0 a",
+        // Sets.
+        "SCARD m1",
+        "SISMEMBER m1 a",
+        "SMISMEMBER m1 a",
+        "SMEMBERS m1",
+        "SRANDMEMBER m1",
+        "SINTER m1 m2",
+        "SINTERCARD 2 m1 m2",
+        "SUNION m1 m2",
+        "SDIFF m1 m2",
+        "SSCAN m1 0",
+        "SINTERSTORE d m1 m2",
+        "SUNIONSTORE d m1 m2",
+        "SDIFFSTORE d m1 m2",
+        "SADD m1 a",
+        "SREM m1 a",
+        "SPOP m1",
+        "SMOVE m1 m2 a",
+        // Hashes.
+        "HGET m1 f",
+        "HMGET m1 f g",
+        "HGETALL m1",
+        "HKEYS m1",
+        "HVALS m1",
+        "HLEN m1",
+        "HEXISTS m1 f",
+        "HSTRLEN m1 f",
+        "HRANDFIELD m1",
+        "HSCAN m1 0",
+        "HSET m1 f v",
+        "HDEL m1 f",
+        "HINCRBY m1 f 1",
+        // Sorted sets.
+        "ZCARD m1",
+        "ZSCORE m1 a",
+        "ZMSCORE m1 a",
+        "ZRANK m1 a",
+        "ZREVRANK m1 a",
+        "ZRANGE m1 0 -1",
+        "ZREVRANGE m1 0 -1",
+        "ZRANGEBYSCORE m1 0 1",
+        "ZREVRANGEBYSCORE m1 1 0",
+        "ZRANGEBYLEX m1 - +",
+        "ZREVRANGEBYLEX m1 + -",
+        "ZCOUNT m1 0 1",
+        "ZLEXCOUNT m1 - +",
+        "ZRANDMEMBER m1",
+        "ZSCAN m1 0",
+        "ZINTER 2 m1 m2",
+        "ZUNION 2 m1 m2",
+        "ZDIFF 2 m1 m2",
+        "ZINTERCARD 2 m1 m2",
+        "ZINTERSTORE d 2 m1 m2",
+        "ZUNIONSTORE d 2 m1 m2",
+        "ZDIFFSTORE d 2 m1 m2",
+        "ZRANGESTORE d m1 0 -1",
+        "ZPOPMIN m1",
+        "ZMPOP 2 m1 m2 MIN",
+        "ZREM m1 a",
+        "ZADD m1 1 a",
+        "ZINCRBY m1 1 a",
+        // Geo.
+        "GEOPOS m1 a",
+        "GEODIST m1 a b",
+        "GEOHASH m1 a",
+        "GEOSEARCH m1 FROMLONLAT 0 0 BYRADIUS 1 km",
+        "GEOSEARCHSTORE d m1 FROMLONLAT 0 0 BYRADIUS 1 km",
+        "GEORADIUS_RO m1 0 0 1 km",
+        "GEORADIUS m1 0 0 1 km STORE d",
+        "GEORADIUSBYMEMBER_RO m1 a 1 km",
+        "GEOADD m1 1 1 a",
+        // SORT, with patterns looked up per element.
+        "SORT m1",
+        "SORT_RO m1",
+        "SORT m1 STORE d",
+        "RPUSH l 2 1",
+        "SORT l BY w_* GET o_* GET #",
+        "SORT l BY nosort GET h_*->f",
+        "SORT l STORE d",
+        // In a script, in a transaction, and in another database.
+        "EVAL \"return redis.call('get', KEYS[1])\" 1 m1",
+        "MULTI",
+        "GET m1",
+        "EXEC",
+        "SELECT 1",
+        "GET m1",
+        "SELECT 0",
+        // A key found raises none; an expired one is expired, then missed.
+        "SET k v",
+        "GET k",
+        "CONFIG SET notify-keyspace-events KExm",
+        "DEBUG SET-ACTIVE-EXPIRE 0",
+        "SET lazy v PX 1",
+        "DEBUG SLEEP 0.01",
+        "GET lazy",
+        "DEBUG SET-ACTIVE-EXPIRE 1",
+        // Keyspace or keyevent channels alone; `A` does not include `m`.
+        "CONFIG SET notify-keyspace-events Km",
+        "GET m1",
+        "CONFIG SET notify-keyspace-events Em",
+        "GET m1",
+        "CONFIG SET notify-keyspace-events KEA",
+        "GET m1",
+        "CONFIG SET notify-keyspace-events m",
+        "GET m1",
+    ];
+    let mut queueing = false;
+    for (i, command) in commands.iter().enumerate() {
+        // A fresh keyspace for each command, but for those that go on from the one
+        // before (a transaction's, a database's, a key set up before).
+        let goes_on = ["GET ", "EXEC", "SELECT 0", "SORT l", "DEBUG", "SET lazy"]
+            .iter()
+            .any(|prefix| command.starts_with(prefix));
+        if !goes_on {
+            script.push_str("c2 FLUSHALL\nr2 1\n");
+        }
+        script.push_str(&format!("c2 {command}\nr2 1\n"));
+        queueing = (queueing || *command == "MULTI") && *command != "EXEC";
+        if !queueing {
+            script.push_str(&format!("c2 PUBLISH sync {i}\nr2 1\nu1 sync\n"));
+        }
+    }
+    script.push_str("c2 CONFIG SET notify-keyspace-events \"\"\nr2 1\n");
+    check("key_misses", &script);
+}
+
+/// Inside EXEC, a RESP3 client subscribed to what its queued commands raise gets each
+/// command's messages inside EXEC's array, just before that command's reply; another
+/// subscriber gets them in order, as from Redis.
+#[test]
+fn notifications_inside_exec_match_redis() {
+    // EXEC's array holds push frames, which a frame reader takes for elements: each EXEC
+    // is followed by a PING, and everything up to its PONG is read.
+    check(
+        "exec_notifications",
+        r#"
+        c1 CONFIG SET notify-keyspace-events KEA
+        r1 1
+        c1 HELLO 3
+        i1 1
+        c1 SUBSCRIBE __keyspace@0__:k
+        r1 1
+        c2 SUBSCRIBE __keyevent@0__:set __keyevent@0__:del
+        r2 2
+        c1 MULTI
+        r1 1
+        c1 SET k v
+        r1 1
+        c1 INCR n
+        r1 1
+        c1 SET k w
+        r1 1
+        c1 EXEC
+        c1 PING
+        u1 PONG
+        r2 2
+        c1 MULTI
+        r1 1
+        c1 PUBLISH __keyspace@0__:k hi
+        r1 1
+        c1 DEL k
+        r1 1
+        c1 GET k
+        r1 1
+        c1 EXEC
+        c1 PING
+        u1 PONG
+        r2 1
+        # A failed command raises nothing.
+        c1 MULTI
+        r1 1
+        c1 SET k v
+        r1 1
+        c1 LPUSH k x
+        r1 1
+        c1 EXEC
+        c1 PING
+        u1 PONG
+        r2 1
+        # Nor does a transaction WATCH aborts.
+        c1 WATCH w
+        r1 1
+        c3 SET w 1
+        r3 1
+        r2 1
+        c1 MULTI
+        r1 1
+        c1 SET k v2
+        r1 1
+        c1 EXEC
+        r1 1
+        c1 PING
+        r1 1
+        # A script's messages come before its reply.
+        c1 EVAL "redis.call('set', 'k', '1') redis.call('del', 'k') return 5" 0
+        u1 :5
+        r2 2
+        # Tracking as well: the invalidation of its own write follows EXEC's reply.
+        c1 CLIENT TRACKING ON
+        r1 1
+        c1 GET k
+        r1 1
+        c1 MULTI
+        r1 1
+        c1 SET k x
+        r1 1
+        c1 EXEC
+        c1 PING
+        u1 PONG
+        r2 1
+        c1 CONFIG SET notify-keyspace-events ""
+        r1 1
+        "#,
+    );
+}
+
+/// CLIENT REPLY OFF silences replies, not what Redis pushes: confirmations and messages
+/// still arrive, in RESP2 and RESP3.
+#[test]
+fn client_reply_off_still_delivers_messages() {
+    check(
+        "reply_off",
+        r#"
+        c1 CLIENT REPLY OFF
+        c1 SUBSCRIBE ch
+        r1 1
+        c2 PUBLISH ch x
+        r2 1
+        r1 1
+        c3 HELLO 3
+        i3 1
+        c3 CLIENT REPLY OFF
+        c3 SUBSCRIBE ch
+        r3 1
+        c3 PUBLISH ch self
+        r3 1
+        r1 1
+        # SKIP changes nothing while replies are off.
+        c3 CLIENT REPLY SKIP
+        c3 PUBLISH ch skipped
+        r3 1
+        r1 1
+        c3 PING
+        c3 CLIENT REPLY ON
+        r3 1
+        c1 UNSUBSCRIBE
+        r1 1
+        c1 CLIENT REPLY ON
+        r1 1
+        c2 PUBLISH ch y
+        r2 1
+        r3 1
+        "#,
+    );
+}
+
+/// A subscriber's QUIT ends its subscriptions before its reply: a PUBLISH sent once the
+/// reply was read counts it no more, as in Redis (which closes the client when the reply is
+/// written). A PUBLISH racing the QUIT may count it or not, in Redis as here, so scripts
+/// publish only after reading the reply.
+#[test]
+fn quit_ends_subscriptions_before_its_reply() {
+    check(
+        "quit",
+        r#"
+        c1 SUBSCRIBE ch
+        r1 1
+        c1 PSUBSCRIBE c*
+        r1 1
+        c1 SSUBSCRIBE sh
+        r1 1
+        c3 HELLO 3
+        i3 1
+        c3 SUBSCRIBE ch
+        r3 1
+        c1 QUIT
+        r1 1
+        c2 PUBLISH ch x
+        r2 1
+        r3 1
+        c2 SPUBLISH sh x
+        r2 1
+        c2 PUBSUB NUMSUB ch
+        r2 1
+        c2 PUBSUB NUMPAT
+        r2 1
+        c2 PUBSUB SHARDNUMSUB sh
+        r2 1
+        c3 QUIT
+        r3 1
+        c2 PUBLISH ch x
+        r2 1
+        "#,
+    );
 }
 
 /// A RESP3 client that writes a key it listens to gets the notification before the reply,

@@ -9,7 +9,8 @@
 //! are part of the step's record; `$ID<n>` in a command stands for connection n's client
 //! id, and that id reads `$ID<n>` in the records. A push step waits (with a deadline) for
 //! one frame that no command asked for, such as an expiry's invalidation. After the last
-//! step every connection sends PING, which collects what is still on its way.
+//! step every connection sends PING, which collects what is still on its way. A send step
+//! sends a command and reads nothing, for commands CLIENT REPLY silences.
 //! With `TRACKING_TRACE` set, each step's record is printed as it is made.
 
 mod common;
@@ -35,13 +36,16 @@ enum Step {
     RunTwice(usize, &'static str),
     /// Connection: one frame it receives unasked.
     Push(usize),
+    /// Connection, command: sent, and nothing read (for a command answered by nothing,
+    /// under CLIENT REPLY OFF).
+    Send(usize, &'static str),
     /// Connection, INFO field: its value.
     Info(usize, &'static str),
     /// Connection: the `flags=` and `redir=` fields of its CLIENT INFO.
     Flags(usize),
 }
 
-use Step::{Flags, Info, Push, Run, RunAnyKeys, RunTwice};
+use Step::{Flags, Info, Push, Run, RunAnyKeys, RunTwice, Send};
 
 /// A connection of a script, reading frames one at a time.
 struct Conn {
@@ -65,11 +69,14 @@ impl Conn {
         conn
     }
 
+    /// Sends `line`, split as redis-cli splits it (quotes group words).
     fn send(&mut self, line: &str) {
-        let words: Vec<&str> = line.split(' ').collect();
+        let words = redistill_resp::split_args(line.as_bytes()).expect("quoted arguments");
         let mut request = format!("*{}\r\n", words.len()).into_bytes();
         for word in words {
-            request.extend_from_slice(format!("${}\r\n{word}\r\n", word.len()).as_bytes());
+            request.extend_from_slice(format!("${}\r\n", word.len()).as_bytes());
+            request.extend_from_slice(&word);
+            request.extend_from_slice(b"\r\n");
         }
         self.stream.write_all(&request).expect("send");
     }
@@ -179,6 +186,10 @@ fn run(port: u16, connections: usize, script: &[Step]) -> Vec<String> {
                 let second = conns[n].frame();
                 frames.push(readable(&second, &conns, false));
                 record.push(format!("[{n}] {line} -> {}", frames.join(" | ")));
+            }
+            Send(n, line) => {
+                conns[n].send(line);
+                record.push(format!("[{n}] {line} (no reply read)"));
             }
             Push(n) => {
                 let frame = conns[n].frame();
@@ -569,6 +580,180 @@ fn redirection_to_a_resp2_subscriber_matches_redis() {
             Run(2, "PING"),
             Run(1, "UNSUBSCRIBE"),
             Run(3, "UNSUBSCRIBE"),
+        ],
+    );
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn keys_a_script_reads_are_tracked_for_its_caller_as_redis_does() {
+    same_as_redis(
+        2,
+        &[
+            Run(0, "HELLO 3"),
+            Run(0, "CLIENT TRACKING ON"),
+            Run(1, "MSET d1 x other x d5 x f1 x f2 x o1 x o2 x"),
+            // Each read the script makes registers the caller for the keys the script
+            // declares, not for those it names itself.
+            Run(0, "EVAL \"return redis.call('get', 'other')\" 1 d1"),
+            Run(1, "SET other y"),
+            Run(1, "SET d1 y"),
+            Run(0, "PING"),
+            // Writes alone, or a command that reads no key, register nothing.
+            Run(0, "EVAL \"return redis.call('set', 'zz', '1')\" 1 d2"),
+            Run(0, "EVAL \"redis.call('ping') return 1\" 1 d3"),
+            Run(0, "EVAL \"return 1\" 1 d4"),
+            Run(1, "MSET d2 y d3 y d4 y"),
+            Run(0, "PING"),
+            Run(0, "EVAL_RO \"return redis.call('get', KEYS[1])\" 1 d5"),
+            Run(
+                0,
+                "EVALSHA_RO 4e6d8fc8bb01276962cce5371fa795a7763657ae 1 d5",
+            ),
+            Run(
+                0,
+                "EVAL \"redis.call('type', 'x') return redis.call('exists', 'y')\" 2 d6 d7",
+            ),
+            Run(1, "MSET d5 y d6 y d7 y"),
+            Run(0, "PING"),
+            // The script's own write of a key it read: the invalidation follows its reply.
+            Run(
+                0,
+                "EVAL \"redis.call('get', KEYS[1]) return redis.call('set', KEYS[1], 'z')\" 1 d8",
+            ),
+            Run(0, "PING"),
+            Run(0, "EVAL \"redis.call('get', KEYS[1]) return 1\" 1 d9"),
+            Run(0, "EVAL \"return redis.call('set', KEYS[1], 'z')\" 1 d9"),
+            Run(0, "PING"),
+            // Functions too.
+            Run(
+                1,
+                "FUNCTION LOAD \"#!lua name=lib\nredis.register_function('rd', function(k) \
+                 return redis.call('get', k[1]) end)\"",
+            ),
+            Run(0, "FCALL rd 1 f1"),
+            Run(0, "FCALL_RO rd 1 f2"),
+            Run(1, "MSET f1 1 f2 2"),
+            Run(0, "PING"),
+            Run(1, "FUNCTION FLUSH"),
+            // OPTIN: only after CLIENT CACHING YES.
+            Run(0, "CLIENT TRACKING OFF"),
+            Run(0, "CLIENT TRACKING ON OPTIN"),
+            Run(0, "EVAL \"return redis.call('get', KEYS[1])\" 1 o1"),
+            Run(0, "CLIENT CACHING YES"),
+            Run(0, "EVAL \"return redis.call('get', KEYS[1])\" 1 o2"),
+            Run(1, "MSET o1 1 o2 2"),
+            Run(0, "PING"),
+            Info(1, "tracking_total_keys"),
+        ],
+    );
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn client_reply_off_keeps_invalidations_as_redis_does() {
+    same_as_redis(
+        2,
+        &[
+            Run(0, "HELLO 3"),
+            Run(0, "CLIENT TRACKING ON"),
+            Run(0, "GET k"),
+            Send(0, "CLIENT REPLY OFF"),
+            Run(1, "SET k 1"),
+            Push(0),
+            // Reads still register their keys, and the client's own write still sends
+            // it its invalidation, though no reply is sent.
+            Send(0, "GET k"),
+            Send(0, "SET k 2"),
+            Push(0),
+            Send(0, "GET j"),
+            // Its reply shows GET has run before the other client writes.
+            Run(0, "CLIENT REPLY ON"),
+            Run(1, "SET j 1"),
+            Run(0, "PING"),
+            Run(0, "GET j"),
+            Send(0, "CLIENT REPLY SKIP"),
+            Send(0, "SET j 2"),
+            Push(0),
+            Run(0, "GET j"),
+            Run(1, "SET j 3"),
+            Run(0, "PING"),
+        ],
+    );
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn pfcount_updating_its_cache_invalidates_as_redis_does() {
+    same_as_redis(
+        3,
+        &[
+            Run(0, "HELLO 3"),
+            Run(0, "CLIENT TRACKING ON"),
+            Run(2, "HELLO 3"),
+            Run(2, "CLIENT TRACKING ON"),
+            Run(1, "PFADD h a b c"),
+            // The reader is registered after PFCOUNT runs: its cache update invalidates
+            // nobody yet.
+            Run(0, "PFCOUNT h"),
+            Run(0, "PING"),
+            Run(1, "PFADD h d"),
+            Run(0, "EXISTS h"),
+            Run(2, "EXISTS h"),
+            // A stale cache is written: every reader is invalidated, the one counting
+            // too, after its reply.
+            Run(0, "PFCOUNT h"),
+            Run(0, "PING"),
+            Run(2, "PING"),
+            Run(0, "PFCOUNT h"),
+            Run(0, "PING"),
+            Run(2, "EXISTS h"),
+            Run(0, "CLIENT TRACKING ON NOLOOP"),
+            Run(1, "PFADD h e"),
+            Run(0, "EXISTS h"),
+            Run(0, "PFCOUNT h"),
+            Run(0, "PING"),
+            Run(2, "PING"),
+            // Several keys are merged, and no cache is written.
+            Run(1, "PFADD h f"),
+            Run(1, "PFADD h2 a"),
+            Run(0, "EXISTS h"),
+            Run(0, "PFCOUNT h h2"),
+            Run(0, "PING"),
+            Run(0, "PFCOUNT h"),
+            Run(2, "PING"),
+            // A key a read finds expired: deleted before the reader is registered.
+            Run(1, "DEBUG SET-ACTIVE-EXPIRE 0"),
+            Run(1, "SET e v PX 1"),
+            Run(1, "DEBUG SLEEP 0.01"),
+            Run(0, "GET e"),
+            Run(0, "PING"),
+            Run(1, "SET e w"),
+            Run(0, "PING"),
+            Run(1, "DEBUG SET-ACTIVE-EXPIRE 1"),
+        ],
+    );
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH"]
+fn a_transaction_of_a_tracking_client_matches_redis() {
+    same_as_redis(
+        2,
+        &[
+            Run(0, "HELLO 3"),
+            Run(0, "CLIENT TRACKING ON"),
+            Run(0, "GET k"),
+            Run(0, "MULTI"),
+            Run(0, "GET k"),
+            Run(0, "SET k v"),
+            Run(0, "GET k"),
+            // The invalidation of its own write follows EXEC's reply (a subscribed client's
+            // messages come inside it: see tests/pubsub.rs).
+            Run(0, "EXEC"),
+            Run(0, "PING"),
+            Run(1, "SET k w"),
+            Run(0, "PING"),
         ],
     );
 }

@@ -445,7 +445,7 @@ impl Store {
         keys.push(dest);
         self.write_keys(db, &keys, |w| {
             let result = {
-                let entries = w.entries(srcs);
+                let entries = w.entries_reading(srcs, 0..srcs.len());
                 let mut digits = vec![[0u8; 20]; srcs.len()];
                 let mut values: Vec<&[u8]> = Vec::with_capacity(srcs.len());
                 for (e, d) in entries.iter().zip(digits.iter_mut()) {

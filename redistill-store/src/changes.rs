@@ -379,6 +379,16 @@ impl std::fmt::Debug for Change<'_> {
 pub trait ChangeListener: Send + Sync {
     /// One change, reported while the changed shards are still locked.
     fn changed(&self, change: Change<'_>);
+
+    /// A read looked up `key` in database `db` and found it missing (or expired), as
+    /// Redis's key-miss notification reports: only while [`Store::report_misses`] is on,
+    /// once per lookup, after the expiry of a key found expired. Not a change; the same
+    /// rules hold (the shards read may still be locked).
+    ///
+    /// [`Store::report_misses`]: crate::Store::report_misses
+    fn missed(&self, db: usize, key: &[u8]) {
+        let _ = (db, key);
+    }
 }
 
 /// Where a write reports its changes: the listener, if any, and the database written.

@@ -223,7 +223,9 @@ impl Store {
             let mut max = Box::new([0u8; REGISTERS]);
             let mut dense = false;
             for (i, key) in keys.iter().enumerate() {
-                let Some(e) = w.get(i, key) else { continue };
+                let Some(e) = w.get_reading(i, key) else {
+                    continue;
+                };
                 let v = hll_of(e)?;
                 dense |= hll::is_dense(v);
                 hll::merge_into(&mut max, v)?;

@@ -72,6 +72,23 @@ impl Store {
         self.count_live(db, keys, false)
     }
 
+    /// Whether `key` is live, as the server's own bookkeeping asks it (WATCH, EXEC): no
+    /// hit or miss counted, no access recorded, no miss reported.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let store = redistill_store::Store::new();
+    /// store.set(0, b"a", b"1", Default::default())?;
+    /// assert!(store.contains(0, b"a")?);
+    /// assert!(!store.contains(0, b"b")?);
+    /// assert_eq!(store.stats().keyspace_misses, 0);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn contains(&self, db: usize, key: &[u8]) -> Result<bool> {
+        self.peek(db, key, |entry, _| entry.is_some())
+    }
+
     /// TOUCH: how many of the keys exist (duplicates counted each time), recording an
     /// access to each as a read does.
     ///
@@ -246,7 +263,12 @@ impl Store {
             let Some(si) = guards[pos_s].1.live(shard_s, hs, src, now, report_s) else {
                 return match kind {
                     Transfer::Rename { .. } => Err(StoreError::NoSuchKey),
-                    _ => Ok(false),
+                    // COPY reads its source; RENAME and MOVE look it up to write.
+                    Transfer::Copy { .. } => {
+                        self.missed(db, src);
+                        Ok(false)
+                    }
+                    Transfer::Move => Ok(false),
                 };
             };
             if db == dst_db && src == dst {

@@ -92,6 +92,9 @@ impl Store {
             }
             self.shard(db, self.shard_index(hash))
                 .record_lookup(found.is_some());
+            if found.is_none() {
+                self.missed(db, key);
+            }
             f(i, found.map(|slot| st.table.get(slot)));
         }
         Ok(())
@@ -128,6 +131,9 @@ impl Store {
             }
             self.shard(db, self.shard_index(hash))
                 .record_lookup(found.is_some());
+            if found.is_none() {
+                self.missed(db, key);
+            }
             entries.push(found.map(|slot| st.table.get(slot)));
         }
         Ok(f(&entries))
@@ -300,6 +306,33 @@ impl KeysWrite<'_> {
                 Some(st.table.get(slot))
             })
             .collect()
+    }
+
+    /// Like [`Self::entries`], for a command that reads `keys[reads]` (and may write the
+    /// others): a miss among those is reported (see [`Store::report_misses`]), in order.
+    pub(crate) fn entries_reading(
+        &mut self,
+        keys: &[&[u8]],
+        reads: std::ops::Range<usize>,
+    ) -> Vec<Option<&Entry>> {
+        let (store, db) = (self.store, self.report.db);
+        let entries = self.entries(keys);
+        for (key, entry) in keys.iter().zip(&entries).take(reads.end).skip(reads.start) {
+            if entry.is_none() {
+                store.missed(db, key);
+            }
+        }
+        entries
+    }
+
+    /// Like [`Self::get`], for a command that reads the key: a miss is reported.
+    pub(crate) fn get_reading(&mut self, i: usize, key: &[u8]) -> Option<&Entry> {
+        let (store, db) = (self.store, self.report.db);
+        let entry = self.get(i, key);
+        if entry.is_none() {
+            store.missed(db, key);
+        }
+        entry
     }
 
     /// Reports `event` on `key`, one of the locked keys.

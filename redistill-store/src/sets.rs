@@ -653,7 +653,7 @@ impl Store {
         all.push(dst);
         self.write_keys(db, &all, |w| {
             let result = {
-                let entries = w.entries(keys);
+                let entries = w.entries_reading(keys, 0..keys.len());
                 let sets = sets_of(&entries)?;
                 compute(op, &sets, &limits)
             };

@@ -255,6 +255,7 @@ impl StoreBuilder {
                 expire_effort: AtomicU32::new(self.expire_effort),
                 lru_clock: AtomicU32::new(0),
                 listener: self.listener,
+                misses_reported: AtomicBool::new(false),
                 list_fill: AtomicI64::new(crate::DEFAULT_LIST_MAX_LISTPACK_SIZE),
                 list_compress: AtomicI64::new(crate::DEFAULT_LIST_COMPRESS_DEPTH),
                 hash_max_entries: AtomicUsize::new(crate::HASH_MAX_LISTPACK_ENTRIES),
@@ -336,6 +337,8 @@ pub(crate) struct Inner {
     pub(crate) lru_clock: AtomicU32,
     /// Where changes are reported (see the `changes` module).
     pub(crate) listener: Option<Arc<dyn ChangeListener>>,
+    /// Reads of missing keys are reported to the listener ([`Store::report_misses`]).
+    pub(crate) misses_reported: AtomicBool,
     /// `list-max-listpack-size` as set (lists made from now on use it).
     pub(crate) list_fill: AtomicI64,
     /// `list-compress-depth` as set (lists made from now on use it).
@@ -887,6 +890,7 @@ impl Store {
             drop(st);
             self.account(before, after);
         }
+        self.missed(db, key);
         Ok(f(None))
     }
 
@@ -1057,6 +1061,59 @@ impl Store {
     pub(crate) fn report_change(&self, change: Change<'_>) {
         if let Some(listener) = &self.inner.listener {
             listener.changed(change);
+        }
+    }
+
+    /// Whether reads that look up a missing key tell the listener
+    /// ([`ChangeListener::missed`]); off by default, when a miss costs one relaxed load.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use redistill_store::{Change, ChangeListener, SetOptions, Store};
+    ///
+    /// #[derive(Default)]
+    /// struct Misses(Mutex<Vec<Vec<u8>>>);
+    ///
+    /// impl ChangeListener for Misses {
+    ///     fn changed(&self, _: Change<'_>) {}
+    ///     fn missed(&self, _db: usize, key: &[u8]) {
+    ///         self.0.lock().unwrap().push(key.to_vec());
+    ///     }
+    /// }
+    ///
+    /// let misses = Arc::new(Misses::default());
+    /// let store = Store::builder().change_listener(misses.clone()).build();
+    /// store.get(0, b"a")?;
+    /// store.report_misses(true);
+    /// store.get(0, b"b")?;
+    /// store.mget(0, &[b"c", b"b"])?;
+    /// // SET ... GET reads its key; a plain write looks it up without reporting.
+    /// store.set(0, b"d", b"v", SetOptions { get: true, ..Default::default() })?;
+    /// store.set(0, b"e", b"v", SetOptions::default())?;
+    /// store.get(0, b"e")?;
+    /// let seen: Vec<Vec<u8>> = misses.0.lock().unwrap().clone();
+    /// assert_eq!(seen, [&b"b"[..], b"c", b"b", b"d"]);
+    /// # Ok::<(), redistill_store::StoreError>(())
+    /// ```
+    pub fn report_misses(&self, on: bool) {
+        self.inner.misses_reported.store(on, Ordering::Relaxed);
+    }
+
+    /// A read looked `key` up in database `db` and did not find it: reported to the
+    /// listener if [`Store::report_misses`] asked for it.
+    #[inline]
+    pub(crate) fn missed(&self, db: usize, key: &[u8]) {
+        if self.inner.misses_reported.load(Ordering::Relaxed) {
+            self.report_miss(db, key);
+        }
+    }
+
+    #[cold]
+    fn report_miss(&self, db: usize, key: &[u8]) {
+        if let Some(listener) = &self.inner.listener {
+            listener.missed(db, key);
         }
     }
 

@@ -195,6 +195,11 @@ impl Store {
             let existing = ctx.live(key);
             let old = match (existing, opts.get) {
                 (Some(i), true) => Some(to_bytes(str_of(ctx.entry(i))?)),
+                (None, true) => {
+                    // GET reads the key first.
+                    self.missed(db, key);
+                    None
+                }
                 _ => None,
             };
             let allowed = match opts.condition {
@@ -331,6 +336,7 @@ impl Store {
         self.with_write(db, key, |ctx| {
             let Some(i) = ctx.live(key) else {
                 ctx.shard.record_lookup(false);
+                self.missed(db, key);
                 return Ok(None);
             };
             ctx.shard.record_lookup(true);
@@ -371,6 +377,7 @@ impl Store {
         self.with_write(db, key, |ctx| {
             let Some(i) = ctx.live(key) else {
                 ctx.shard.record_lookup(false);
+                self.missed(db, key);
                 return Ok(None);
             };
             ctx.shard.record_lookup(true);

@@ -942,7 +942,7 @@ impl Store {
         let keys = [dst, src];
         self.write_keys(db, &keys, |w| {
             let items = {
-                let all = w.entries(&keys);
+                let all = w.entries_reading(&keys, 1..2);
                 let z = match all[1] {
                     None => None,
                     Some(e) => Some(zset_of(e)?),
@@ -1199,7 +1199,7 @@ impl Store {
             ZSetOp::Diff => Event::ZDiffStore,
         };
         self.write_keys(db, &all_keys, |w| {
-            let items = compute(&w.entries(&all_keys))?;
+            let items = compute(&w.entries_reading(&all_keys, 0..keys.len()))?;
             Ok((
                 self.store_result(w, keys.len(), d, &items, event),
                 Vec::new(),

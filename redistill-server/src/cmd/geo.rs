@@ -486,10 +486,11 @@ fn search(ctx: &mut Ctx<'_>, args: &[&[u8]], form: Form) -> CommandResult {
             }
         };
     }
-    let found = match store.geosearch(db, src, &q)? {
-        GeoFound::Found(found) => found,
-        GeoFound::NoKey => Vec::new(),
-        GeoFound::NoMember => return Err(NO_MEMBER.into()),
+    // A missing key was looked up once, as in Redis (a key miss is notified once).
+    let found = match exists.then(|| store.geosearch(db, src, &q)).transpose()? {
+        Some(GeoFound::Found(found)) => found,
+        None | Some(GeoFound::NoKey) => Vec::new(),
+        Some(GeoFound::NoMember) => return Err(NO_MEMBER.into()),
     };
     write_matches(ctx, &found, &s);
     Ok(())

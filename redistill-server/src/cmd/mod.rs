@@ -425,12 +425,14 @@ pub(crate) fn takes_all_gates(lookup: &Lookup) -> bool {
 /// The caller holds its worker's gate for reading (see `transactions`), except for the
 /// commands that take their gates themselves ([`takes_all_gates`]).
 pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
-    let reply_at = ctx.out.len();
+    ctx.client.reply_from = ctx.out.len();
     if ctx.client.reply_mode == ReplyMode::SkipNext {
         ctx.client.reply_mode = ReplyMode::Skip;
     }
     let before = ctx.client.reply_mode;
     execute_replying(ctx, args, lookup);
+    // What is silenced is the reply: pushes placed before it go out (see `reply_from`).
+    let reply_at = ctx.client.reply_from.min(ctx.out.len());
     if ctx.client.tracking.is_some() {
         let command = match lookup {
             Ok(resolved) | Err(Unresolved::ContainerArity(resolved)) => Some(resolved.command),
@@ -557,7 +559,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
         None
     };
     if tracking {
-        tracking::remember(ctx, command, args);
+        tracking::remember(ctx, command, args, tracking::When::Ahead);
     }
     let reply_at = ctx.out.len();
     let result = if ctx.client.no_touch && !command.has(Flags::TOUCHES_ANYWAY) {
@@ -576,7 +578,7 @@ fn execute_replying(ctx: &mut Ctx<'_>, args: &[&[u8]], lookup: Lookup) {
     // After the client's own messages: an invalidation its command caused for itself
     // follows its reply, as in Redis.
     if tracking {
-        tracking::remember(ctx, command, args);
+        tracking::remember(ctx, command, args, tracking::When::After);
         tracking::deliver(shared);
     }
     let took = started.map(|s| {
@@ -739,18 +741,25 @@ fn run_queued(ctx: &mut Ctx<'_>, args: &[&[u8]]) {
     };
     let tracking = ctx.shared.tracking.is_live();
     if tracking {
-        tracking::remember(ctx, command, args);
+        tracking::remember(ctx, command, args, tracking::When::Ahead);
     }
+    let reply_at = ctx.out.len();
     let started = Instant::now();
     let result = (command.handler)(ctx, args);
     let took = started.elapsed();
+    // The invalidations the transaction causes go out once EXEC is done: those for the
+    // client itself after EXEC's reply, as in Redis.
     if tracking {
-        tracking::remember(ctx, command, args);
-        tracking::deliver(ctx.shared);
+        tracking::remember(ctx, command, args, tracking::When::After);
     }
     let failed = result.is_err();
     if let Err(error) = result {
         reply_error(ctx, &error, Some(command));
+    }
+    // A subscribed client's own messages come inside EXEC's array, before the reply of
+    // the command that raised them.
+    if !ctx.client.subscriptions.is_empty() {
+        pubsub::place_own_messages(ctx, reply_at);
     }
     let shared = ctx.shared;
     let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);

@@ -122,6 +122,9 @@ pub(super) fn place_own_messages(ctx: &mut Ctx<'_>, reply_at: usize) {
         return;
     }
     let at = reply_at.min(ctx.out.len());
+    if ctx.client.reply_from >= at {
+        ctx.client.reply_from += pushed.len();
+    }
     ctx.out.splice(at..at, pushed);
 }
 
@@ -146,12 +149,14 @@ fn subscriber(ctx: &mut Ctx<'_>) -> Subscriber {
 }
 
 /// One confirmation: `[kind, name or nil, count]`, a push frame in RESP3.
+/// Sent even under CLIENT REPLY OFF, as Redis pushes it.
 fn confirm(ctx: &mut Ctx<'_>, kind: &[u8], name: Option<&[u8]>, count: usize) {
     encode::write_push_header(ctx.out, ctx.client.version, 3);
     let mut reply = ctx.reply();
     reply.bulk(kind);
     reply.opt_bulk(name);
     reply.len(count);
+    ctx.client.reply_from = ctx.out.len();
 }
 
 /// The count a confirmation of `namespace` ends with.

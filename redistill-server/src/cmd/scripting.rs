@@ -333,6 +333,14 @@ pub(super) fn run_script(
     client.select(ctx.client.db);
     let busy = &shared.scripting.busy;
     busy.start(run.is_function);
+    // A tracking caller is registered for the keys the script declares each time the
+    // script reads, as Redis does.
+    let reader = ctx
+        .client
+        .tracking
+        .as_ref()
+        .filter(|mode| mode.remembers())
+        .map(|_| (ctx.client.id(), run.keys));
     let mut calls = Calls {
         shared,
         worker: ctx.worker,
@@ -340,6 +348,7 @@ pub(super) fn run_script(
         out,
         error: Vec::new(),
         last_command,
+        reader,
         read_only: run.read_only || (flags.declared && flags.no_writes),
         allow_oom: flags.allow_oom,
         wrote: false,
@@ -404,6 +413,8 @@ struct Calls<'s, 'c> {
     error: Vec<u8>,
     /// The name the last command was found by, kept from run to run.
     last_command: &'c mut LastCommand,
+    /// The caller, if it tracks the keys it reads, and the keys the script declares.
+    reader: Option<(u64, &'c [&'c [u8]])>,
     read_only: bool,
     allow_oom: bool,
     /// A write command has run: SCRIPT KILL no longer stops the script, and the memory
@@ -488,6 +499,11 @@ impl Calls<'_, '_> {
         } else {
             (command.handler)(&mut ctx, argv)
         };
+        if let Some((caller, keys)) = self.reader
+            && command.has(Flags::READONLY)
+        {
+            shared.tracking.remember(caller, keys.iter().copied());
+        }
         let scale = if fast { FAST_TIMING_SAMPLE } else { 1 };
         let took = started.map(|started| started.elapsed() * scale);
         shared.command_stats[self.worker].record(Some(resolved.slot), took, result.is_err());

@@ -167,7 +167,7 @@ fn object_freq(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
         let freq = store.object_freq(db, key)?;
         return opt_int(ctx, freq.map(i64::from));
     }
-    if store.value_type(db, key)?.is_none() {
+    if !store.contains(db, key)? {
         return opt_int(ctx, None);
     }
     Err(

@@ -270,14 +270,24 @@ pub(super) fn before(ctx: &mut Ctx<'_>) -> CurrentGuard {
         && outbox.is_listed()
     {
         outbox.take_into(ctx.out);
+        ctx.client.reply_from = ctx.out.len();
     }
     guard
 }
 
+/// When a read's keys are registered (see [`remember`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum When {
+    /// Before the command runs, provisionally: no write by another client between the
+    /// read and the registration goes unnoticed.
+    Ahead,
+    /// After it, as Redis registers them.
+    After,
+}
+
 /// Registers a tracking client for the keys of `command` if it reads them, as Redis does
-/// after running it (and also before, so that no write between the read and the
-/// registration goes unnoticed).
-pub(super) fn remember(ctx: &Ctx<'_>, command: &Command, args: &[&[u8]]) {
+/// after running it, and provisionally before.
+pub(super) fn remember(ctx: &Ctx<'_>, command: &Command, args: &[&[u8]], when: When) {
     let Some(mode) = &ctx.client.tracking else {
         return;
     };
@@ -292,7 +302,10 @@ pub(super) fn remember(ctx: &Ctx<'_>, command: &Command, args: &[&[u8]]) {
         .iter()
         .filter(|k| !k.flags.contains(KeyFlags::NOT_KEY))
         .filter_map(|k| args.get(k.index).copied());
-    ctx.shared.tracking.remember(ctx.client.id(), keys);
+    match when {
+        When::Ahead => ctx.shared.tracking.remember_ahead(ctx.client.id(), keys),
+        When::After => ctx.shared.tracking.remember(ctx.client.id(), keys),
+    }
 }
 
 /// After a command: the invalidations it caused go out.

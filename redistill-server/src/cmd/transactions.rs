@@ -89,7 +89,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
     let vanished = || {
         tx.existed_when_watched
             .iter()
-            .any(|(db, key)| shared.store.exists(*db, &[key]).is_ok_and(|n| n == 0))
+            .any(|(db, key)| shared.store.contains(*db, key).is_ok_and(|live| !live))
     };
     let dirty = tx.dirty.load(Ordering::Relaxed) || vanished();
     unwatch_all(ctx);
@@ -97,6 +97,13 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
         ctx.reply().null_array();
         return Ok(());
     }
+    // What reached a subscribed client before EXEC comes before its array.
+    if !ctx.client.subscriptions.is_empty() {
+        let end = ctx.out.len();
+        super::pubsub::place_own_messages(ctx, end);
+    }
+    // Silenced by CLIENT REPLY, EXEC's array goes whole, what its commands pushed in it too.
+    let reply_from = ctx.client.reply_from;
     ctx.reply().array(queue.len());
     ctx.client.tx.in_exec = true;
     for queued in &queue {
@@ -104,6 +111,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &[&[u8]]) -> CommandResult {
         super::run_queued(ctx, &args);
     }
     ctx.client.tx.in_exec = false;
+    ctx.client.reply_from = reply_from;
     // Clients blocked on keys the transaction pushed to are served before any other
     // command runs, as in Redis.
     shared.serve_blocked(ctx.worker);
@@ -121,7 +129,7 @@ fn watch(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CommandResult {
             ctx.shared
                 .watches
                 .watch(db, entry.1.clone(), &ctx.client.tx.dirty);
-            if ctx.shared.store.exists(db, &[key]).is_ok_and(|n| n > 0) {
+            if ctx.shared.store.contains(db, key).is_ok_and(|live| live) {
                 ctx.client.tx.existed_when_watched.push(entry.clone());
             }
             ctx.client.tx.watched.push(entry);
