@@ -365,7 +365,12 @@ pub(super) fn run_script(
     let wrote = calls.wrote;
     let outcome = match result {
         Ok((true, value)) => {
-            lua_to_reply(&value, ctx.out, ctx.client.version);
+            lua_to_reply(
+                &value,
+                ctx.out,
+                ctx.client.version,
+                crate::script::call::script_resp(),
+            );
             Ok(())
         }
         Ok((false, value)) => Err(error_text(&value, run)),

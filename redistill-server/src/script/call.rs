@@ -80,6 +80,12 @@ pub(crate) fn set_resp(version: Version) {
     RESP.with(|resp| resp.set(version));
 }
 
+/// The protocol the last script run on this thread chose with `redis.setresp` (RESP2 if
+/// it did not), which decides how its result's booleans convert.
+pub(crate) fn script_resp() -> Version {
+    RESP.with(Cell::get)
+}
+
 /// `redis.call`: the command's reply; a failed command raises its error (`{err=...}`).
 unsafe extern "C-unwind" fn redis_call(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: Lua calls it with its running state.
@@ -464,7 +470,7 @@ mod tests {
         };
         let value: Value = with_commands(&mut fixed, || lua.load(code).eval()).expect("runs");
         let mut out = Vec::new();
-        lua_to_reply(&value, &mut out, Version::Resp2);
+        lua_to_reply(&value, &mut out, Version::Resp2, Version::Resp2);
         (out, fixed.seen)
     }
 

@@ -38,31 +38,25 @@ pub(crate) fn number_to_integer(n: f64) -> i64 {
     i
 }
 
-/// Writes the script's result `value` as a reply in `version`.
-pub(crate) fn lua_to_reply(value: &Value, out: &mut Vec<u8>, version: Version) {
-    write_value(value, out, version, 0);
+/// Writes the script's result `value` as a reply in `version`. `script` is the protocol the
+/// script chose with `redis.setresp`: as in Redis, it decides how booleans convert (RESP2:
+/// true is 1 and false is null; RESP3: booleans, written in the caller's protocol).
+pub(crate) fn lua_to_reply(value: &Value, out: &mut Vec<u8>, version: Version, script: Version) {
+    write_value(value, out, (version, script), 0);
 }
 
-fn write_value(value: &Value, out: &mut Vec<u8>, version: Version, depth: usize) {
+/// The caller's protocol and the script's (see [`lua_to_reply`]).
+type Protocols = (Version, Version);
+
+fn write_value(value: &Value, out: &mut Vec<u8>, protocols: Protocols, depth: usize) {
+    let version = protocols.0;
     match value {
         Value::String(s) => encode::write_bulk(out, &s.as_bytes()),
         Value::Integer(i) => encode::write_integer(out, *i),
         Value::Number(n) => encode::write_integer(out, number_to_integer(*n)),
-        Value::Boolean(true) => {
-            if version == Version::Resp3 {
-                encode::write_bool(out, version, true);
-            } else {
-                encode::write_integer(out, 1);
-            }
-        }
-        Value::Boolean(false) => {
-            if version == Version::Resp3 {
-                encode::write_bool(out, version, false);
-            } else {
-                encode::write_null(out, version);
-            }
-        }
-        Value::Table(t) => write_table(t, out, version, depth),
+        Value::Boolean(b) if protocols.1 == Version::Resp3 => encode::write_bool(out, version, *b),
+        Value::Boolean(true) => encode::write_integer(out, 1),
+        Value::Table(t) => write_table(t, out, protocols, depth),
         _ => encode::write_null(out, version),
     }
 }
@@ -81,7 +75,8 @@ fn string_field(t: &Table, name: &str) -> Option<Vec<u8>> {
     }
 }
 
-fn write_table(t: &Table, out: &mut Vec<u8>, version: Version, depth: usize) {
+fn write_table(t: &Table, out: &mut Vec<u8>, protocols: Protocols, depth: usize) {
+    let version = protocols.0;
     if depth >= MAX_DEPTH {
         encode::write_error(out, b"ERR reached lua stack limit");
         return;
@@ -126,8 +121,8 @@ fn write_table(t: &Table, out: &mut Vec<u8>, version: Version, depth: usize) {
             map.pairs::<Value, Value>().filter_map(Result::ok).collect();
         encode::write_map_header(out, version, pairs.len());
         for (k, v) in &pairs {
-            write_value(k, out, version, depth + 1);
-            write_value(v, out, version, depth + 1);
+            write_value(k, out, protocols, depth + 1);
+            write_value(v, out, protocols, depth + 1);
         }
         return;
     }
@@ -139,7 +134,7 @@ fn write_table(t: &Table, out: &mut Vec<u8>, version: Version, depth: usize) {
             .collect();
         encode::write_set_header(out, version, members.len());
         for k in &members {
-            write_value(k, out, version, depth + 1);
+            write_value(k, out, protocols, depth + 1);
         }
         return;
     }
@@ -162,7 +157,7 @@ fn write_table(t: &Table, out: &mut Vec<u8>, version: Version, depth: usize) {
     }
     encode::write_array_header(out, items.len());
     for v in &items {
-        write_value(v, out, version, depth + 1);
+        write_value(v, out, protocols, depth + 1);
     }
 }
 
