@@ -8,6 +8,11 @@
 //! split each call in two: the Rust part (reading the arguments, running the command)
 //! returns before anything that can raise, and the part that pushes and raises keeps no
 //! value with a destructor alive.
+//!
+//! The reply is pushed from the commands' own buffer, so no second call may run while it
+//! is pushed. None can: only a finalizer could run Lua code inside a push, and scripts
+//! have no way to set one (Lua 5.1 honours `__gc` on userdata alone, `newproxy` is not
+//! given to scripts, and no library hands them a full userdata).
 
 #![allow(unsafe_code)]
 
