@@ -8,7 +8,9 @@
 //!   Redis's listpack is; a set that outgrows the limits converts once and never back.
 //! - **Large** (reported as `skiplist`): the members in order in packs of at most
 //!   [`LEAF_MAX`] entries (leaves) under a counted B-tree (the order tree), plus a
-//!   member → score hash table ([`Table`]) for O(1) ZSCORE.
+//!   member → score hash table ([`Table`]) for O(1) ZSCORE. Its slots also keep integer
+//!   scores inline ([`InlineScore`]), so that a rank reads a slot and then the order, never
+//!   the member's own allocation.
 //!
 //! # Why packed leaves rather than a skip list
 //!
