@@ -223,6 +223,19 @@ impl<E: Slot, M: Default> Table<E, M> {
         }
     }
 
+    /// Slots on `hash`'s probe path whose tag matches, in probe order: where an entry of
+    /// that hash may be, found from the slots alone. Unlike [`Table::find`], no entry's key
+    /// is read, for callers that can tell the entries apart by what the slot holds.
+    #[inline]
+    pub(crate) fn candidates(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
+        let t = tag(hash);
+        let home = self.home(hash);
+        (home..self.b.len())
+            .chain(0..home)
+            .take_while(|&i| self.b[i].c != 0)
+            .filter(move |&i| self.b[i].c & 0xff == t)
+    }
+
     #[inline]
     pub(crate) fn get(&self, i: usize) -> &E {
         &self.b[i].e
@@ -235,6 +248,10 @@ impl<E: Slot, M: Default> Table<E, M> {
     #[inline]
     pub(crate) fn meta(&self, i: usize) -> &M {
         &self.b[i].meta
+    }
+
+    pub(crate) fn meta_mut(&mut self, i: usize) -> &mut M {
+        &mut self.b[i].meta
     }
 
     /// Inserts an entry whose key is known to be absent; returns its slot.
