@@ -171,9 +171,19 @@ fn a_function_is_killed_with_function_kill() {
 
 #[test]
 fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_ends_it() {
-    let server = server();
-    let mut runner = Conn::open(&server);
-    let mut other = Conn::open(&server);
+    unkillable_until_shutdown_nosave(&server());
+}
+
+#[test]
+fn one_worker_a_script_that_wrote_is_unkillable_and_shutdown_nosave_ends_it() {
+    unkillable_until_shutdown_nosave(&one_worker_server());
+}
+
+/// A script that wrote and loops: SCRIPT KILL is refused, only SHUTDOWN NOSAVE ends it,
+/// and its client is answered before the server goes.
+fn unkillable_until_shutdown_nosave(server: &TestServer) {
+    let mut runner = Conn::open(server);
+    let mut other = Conn::open(server);
     runner.send(&["EVAL", "redis.call('SET', 'k', 'v') while true do end", "0"]);
     wait_busy(&mut other);
     // Only NOSAVE shuts down while a script is busy: nothing half written is saved.
@@ -192,7 +202,6 @@ fn a_script_that_wrote_is_unkillable_and_shutdown_nosave_ends_it() {
         .read_to_end(&mut rest)
         .expect("closed after SHUTDOWN");
     assert!(rest.is_empty(), "SHUTDOWN answers nothing");
-    // The script was stopped, so its client is answered before the server goes.
     let reply = runner.line();
     assert!(
         reply.starts_with("-ERR Script stopped by SHUTDOWN NOSAVE"),
@@ -572,31 +581,4 @@ fn one_worker_a_looping_function_is_busy_until_function_kill() {
     ];
     assert_eq!(ours, expected);
     compare_live(&ours, fcall_busy_transcript);
-}
-
-#[test]
-fn one_worker_a_script_that_wrote_is_unkillable_and_shutdown_nosave_ends_it() {
-    let server = one_worker_server();
-    let mut runner = Conn::open(&server);
-    let mut other = Conn::open(&server);
-    runner.send(&["EVAL", "redis.call('SET', 'k', 'v') while true do end", "0"]);
-    wait_busy(&mut other);
-    assert_eq!(
-        other.call(&["SCRIPT", "KILL"]),
-        "-UNKILLABLE Sorry the script already executed write commands against the dataset. \
-         You can either wait the script termination or kill the server in a hard way using \
-         the SHUTDOWN NOSAVE command."
-    );
-    other.send(&["SHUTDOWN", "NOSAVE"]);
-    let mut rest = Vec::new();
-    other
-        .reader
-        .read_to_end(&mut rest)
-        .expect("closed after SHUTDOWN");
-    assert!(rest.is_empty(), "SHUTDOWN answers nothing");
-    let reply = runner.line();
-    assert!(
-        reply.starts_with("-ERR Script stopped by SHUTDOWN NOSAVE"),
-        "{reply:?}"
-    );
 }
