@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redistill_cache::{Cache, CacheBuilder, ManualClock, RemovalCause};
 
@@ -89,14 +89,21 @@ fn expired_when_reclaimed() {
 
 #[test]
 fn expired_by_the_background_thread_without_reads() {
-    let (cache, log) = logged(Cache::builder().background_expiry(Duration::from_millis(5), 1_000));
+    // The listener's own call is the event waited for.
+    let (sender, removals) = std::sync::mpsc::channel();
+    let cache = Cache::builder()
+        .background_expiry(Duration::from_millis(5), 1_000)
+        .listener(move |key, cause| {
+            let _ = sender.send((key.to_vec(), cause));
+        })
+        .build();
     cache.insert_with_ttl("k", "v", Duration::from_millis(1));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while events(&log).is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    assert_eq!(events(&log), [(b"k".to_vec(), RemovalCause::Expired)]);
+    let removal = removals
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the background thread expires the key without a read");
+    assert_eq!(removal, (b"k".to_vec(), RemovalCause::Expired));
     assert_eq!(cache.len(), 0);
+    assert!(removals.try_recv().is_err(), "one removal only");
 }
 
 #[test]
