@@ -104,44 +104,32 @@ pub(super) fn module(lib: &Builder<'_>) -> mlua::Result<Table> {
         1,
         14,
     )?;
-    let c = cfg.clone();
-    t.set(
+    enum_setting(
+        lib,
+        &t,
+        &cfg,
         "encode_keep_buffer",
-        lib.function(move |lua, a| {
-            let args = Args::new("encode_keep_buffer", a);
-            check_arg_count(&args, 1)?;
-            let mut cfg = c.lock();
-            let mut keep = usize::from(cfg.keep_buffer);
-            let value = enum_option(lua, &args, 1, &mut keep, None, 1)?;
-            cfg.keep_buffer = keep != 0;
-            one(value)
-        })?,
+        None,
+        |c| usize::from(c.keep_buffer),
+        |c, v| c.keep_buffer = v != 0,
     )?;
-    let c = cfg.clone();
-    t.set(
+    enum_setting(
+        lib,
+        &t,
+        &cfg,
         "encode_invalid_numbers",
-        lib.function(move |lua, a| {
-            let args = Args::new("encode_invalid_numbers", a);
-            check_arg_count(&args, 1)?;
-            let mut cfg = c.lock();
-            let mut setting = cfg.encode_invalid_numbers;
-            let value = enum_option(lua, &args, 1, &mut setting, Some(&["off", "on", "null"]), 1)?;
-            cfg.encode_invalid_numbers = setting;
-            one(value)
-        })?,
+        Some(&["off", "on", "null"]),
+        |c| c.encode_invalid_numbers,
+        |c, v| c.encode_invalid_numbers = v,
     )?;
-    let c = cfg;
-    t.set(
+    enum_setting(
+        lib,
+        &t,
+        &cfg,
         "decode_invalid_numbers",
-        lib.function(move |lua, a| {
-            let args = Args::new("decode_invalid_numbers", a);
-            check_arg_count(&args, 1)?;
-            let mut cfg = c.lock();
-            let mut setting = usize::from(cfg.decode_invalid_numbers);
-            let value = enum_option(lua, &args, 1, &mut setting, None, 1)?;
-            cfg.decode_invalid_numbers = setting != 0;
-            one(value)
-        })?,
+        None,
+        |c| usize::from(c.decode_invalid_numbers),
+        |c, v| c.decode_invalid_numbers = v != 0,
     )?;
     let wrap = lib.wrap_function();
     t.set(
@@ -186,6 +174,32 @@ fn integer_setting(
             let args = Args::new(name, a);
             check_arg_count(&args, 1)?;
             one(integer_option(&args, 1, field(&mut c.lock()), min, max)?)
+        })?,
+    )
+}
+
+/// Sets `t[name]` to a function that reads and sets one of `cfg`'s enumerated options
+/// (`options`, or off/on), as lua-cjson's `json_enum_option` does.
+fn enum_setting(
+    lib: &Builder<'_>,
+    t: &Table,
+    cfg: &Shared,
+    name: &'static str,
+    options: Option<&'static [&'static str]>,
+    get: fn(&Config) -> usize,
+    set: fn(&mut Config, usize),
+) -> mlua::Result<()> {
+    let c = cfg.clone();
+    t.set(
+        name,
+        lib.function(move |lua, a| {
+            let args = Args::new(name, a);
+            check_arg_count(&args, 1)?;
+            let mut cfg = c.lock();
+            let mut setting = get(&cfg);
+            let value = enum_option(lua, &args, 1, &mut setting, options, 1)?;
+            set(&mut cfg, setting);
+            one(value)
         })?,
     )
 }
