@@ -629,6 +629,16 @@ impl RequestDecoder {
 /// request; the property tests hold both paths to the same answers.
 #[inline]
 fn plain_header(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    // One or two digits (argument counts, and most arguments' lengths) without the loop.
+    match b.get(i..i + 4) {
+        Some(&[d, b'\r', _, _]) if d.is_ascii_digit() => {
+            return Some((usize::from(d - b'0'), i + 3));
+        }
+        Some(&[d1 @ b'1'..=b'9', d2 @ b'0'..=b'9', b'\r', _]) => {
+            return Some((usize::from(d1 - b'0') * 10 + usize::from(d2 - b'0'), i + 4));
+        }
+        _ => {}
+    }
     let digits = b.get(i..)?;
     let mut v = 0usize;
     let mut k = 0;
