@@ -775,7 +775,8 @@ impl Store {
     /// requests) overlaps its cache misses instead of taking them one after another.
     ///
     /// It changes nothing and answers nothing: a key that is missing, or that moves before
-    /// it is looked up, only loses the hint. Up to 64 keys are used.
+    /// it is looked up, only loses the hint. Up to 64 keys are used (a run of one key counts
+    /// once).
     ///
     /// # Examples
     ///
@@ -796,11 +797,22 @@ impl Store {
         let mut hashes = [0u64; 64];
         let mut n = 0;
         // First every key's slot, then (the slots now on their way) each entry's own
-        // allocation: two rounds of misses in flight together instead of two per key.
-        for (key, h) in keys.into_iter().zip(hashes.iter_mut()) {
-            *h = self.hash(key);
-            let shard = &d.shards[self.shard_index(*h)];
-            shard.state.read().table.prefetch_slot(*h);
+        // allocation: two rounds of misses in flight together instead of two per key. A
+        // key repeating the one before it (a pipeline on one counter, set or queue) is
+        // already on its way, and costs only the comparison.
+        let mut previous: Option<&[u8]> = None;
+        for key in keys {
+            if n == hashes.len() {
+                break;
+            }
+            if previous.is_some_and(|p| crate::table::same_key(p, key)) {
+                continue;
+            }
+            previous = Some(key);
+            let h = self.hash(key);
+            hashes[n] = h;
+            let shard = &d.shards[self.shard_index(h)];
+            shard.state.read().table.prefetch_slot(h);
             n += 1;
         }
         for &h in &hashes[..n] {
