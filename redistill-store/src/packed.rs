@@ -170,10 +170,30 @@ impl Store {
         f: impl FnOnce(&mut T) -> Result<(R, Option<Event>)>,
         absent: impl FnOnce() -> Result<R>,
     ) -> Result<R> {
+        self.write_packable_unless(db, key, create, |_| None, f, absent)
+    }
+
+    /// [`Store::write_packable`], first asking `unchanged` of a packed value whether `f`
+    /// would leave it as it is: its answer then stands for `f`'s without copying the value
+    /// out (an SADD of members already there), and the key is only touched, as a read.
+    pub(crate) fn write_packable_unless<T: Packable, R>(
+        &self,
+        db: usize,
+        key: &[u8],
+        create: bool,
+        unchanged: impl FnOnce(&[u8]) -> Option<R>,
+        f: impl FnOnce(&mut T) -> Result<(R, Option<Event>)>,
+        absent: impl FnOnce() -> Result<R>,
+    ) -> Result<R> {
         self.with_write(db, key, |ctx| {
             let (i, created) = match ctx.live(key) {
                 Some(i) => {
-                    T::len_of(ctx.entry(i)).ok_or(StoreError::WrongType)?;
+                    let e = ctx.entry(i);
+                    T::len_of(e).ok_or(StoreError::WrongType)?;
+                    if let Some(r) = e.packed(T::TYPE).and_then(unchanged) {
+                        ctx.touch(i);
+                        return Ok(r);
+                    }
                     (i, false)
                 }
                 None if create => {

@@ -432,6 +432,30 @@ impl SetObj {
         }
     }
 
+    /// Removes the member at a uniformly random position and returns it (an integer as its
+    /// decimal text), or `None` when empty. A hash table's member is taken from its slot as
+    /// it is, without looking it up again or copying it.
+    pub(crate) fn pop_random(&mut self, mut rnd: impl FnMut() -> u64) -> Option<bytes::Bytes> {
+        match self {
+            SetObj::Table(t) => {
+                let i = t.members.random_slot(rnd)?;
+                let (m, ()) = t.members.remove_at(i);
+                t.bytes -= alloc_size(m.0.len());
+                Some(bytes::Bytes::from(m.0))
+            }
+            SetObj::IntTable(t) => {
+                let i = t.random_slot(rnd)?;
+                let (m, ()) = t.remove_at(i);
+                Some(MemberBuf::Int(m.get()).to_bytes())
+            }
+            SetObj::Ints(_) | SetObj::Packed(_) => {
+                let m = self.random(&mut rnd)?.to_bytes();
+                self.remove(&m);
+                Some(m)
+            }
+        }
+    }
+
     /// The member at a uniformly random position, or `None` when empty.
     pub(crate) fn random(&self, mut rnd: impl FnMut() -> u64) -> Option<MemberBuf> {
         let len = self.len();

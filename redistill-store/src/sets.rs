@@ -10,7 +10,9 @@ use crate::entry::{Entry, PACKED_SET};
 use crate::error::{Result, StoreError};
 use crate::glob::glob_match;
 use crate::packed::Packable;
-use crate::setobj::{CompactMembers, MemberBuf, SetLimits, SetObj, SetRef, SetTable};
+use crate::setobj::{
+    CompactMembers, MemberBuf, SetLimits, SetObj, SetRef, SetTable, packed_contains,
+};
 use crate::store::Store;
 
 /// What SINTER, SUNION and SDIFF give back: the members, or with a destination, how many
@@ -219,10 +221,14 @@ impl Store {
     pub fn sadd(&self, db: usize, key: &[u8], members: &[&[u8]]) -> Result<usize> {
         self.check_memory()?;
         let limits = self.set_limits();
-        self.write_packable(
+        self.write_packable_unless(
             db,
             key,
             true,
+            |packed| {
+                let present = |m: &&[u8]| packed_contains(packed, m);
+                members.iter().all(present).then_some(0)
+            },
             |set: &mut SetObj| {
                 let added = members.iter().filter(|m| set.add(m, &limits)).count();
                 Ok((added, (added > 0).then_some(Event::SAdd)))
@@ -379,11 +385,7 @@ impl Store {
                     all
                 } else {
                     (0..count)
-                        .filter_map(|_| {
-                            let m = set.random(|| self.next_random())?.to_bytes();
-                            set.remove(&m);
-                            Some(m)
-                        })
+                        .filter_map(|_| set.pop_random(|| self.next_random()))
                         .collect()
                 };
                 let event = (!out.is_empty()).then_some(Event::SPop);

@@ -445,6 +445,12 @@ impl WriteCtx<'_> {
         self.st.remove(shard, i)
     }
 
+    /// Counts an access to slot `i` for eviction, as a lookup does, changing nothing.
+    #[inline]
+    pub(crate) fn touch(&self, i: usize) {
+        self.store.record_access(self.st.table.meta(i));
+    }
+
     #[inline]
     pub(crate) fn update<R>(&mut self, i: usize, f: impl FnOnce(&mut Entry) -> R) -> R {
         let shard = self.shard;
