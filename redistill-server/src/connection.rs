@@ -683,6 +683,12 @@ impl Connection {
                     if n > 1 {
                         let keys = self.batch.iter().filter_map(|r| r.arg(1));
                         shared.store.prefetch(self.client.db, keys);
+                        prefetch_members(
+                            &self.batch,
+                            &mut self.last_command,
+                            &shared.store,
+                            self.client.db,
+                        );
                     }
                 }
                 Err(e) => self.protocol_error = Some(e),
@@ -836,4 +842,53 @@ fn over_output_limit(
         }
         Some(first) => now.saturating_sub(first) > limits.soft_seconds.load(Ordering::Relaxed),
     }
+}
+
+/// When a batch starts with a command that looks a member up in its key's collection
+/// (SADD, SISMEMBER, HGET, ZSCORE, ZADD, ...), starts fetching the members its requests of
+/// that command name, for each run of at least two such requests on one key: a pipeline
+/// on one big set, hash or sorted set then overlaps its lookups' cache misses.
+fn prefetch_members(
+    batch: &RequestBatch,
+    last_command: &mut cmd::LastCommand,
+    store: &redistill_store::Store,
+    db: usize,
+) {
+    let Some(name) = batch.get(0).and_then(|r| r.arg(0)) else {
+        return;
+    };
+    let Some(member) = last_command
+        .resolve(&[name])
+        .ok()
+        .and_then(|resolved| resolved.command.member)
+    else {
+        return;
+    };
+    let flush = |key: &[u8], members: &[&[u8]]| {
+        if members.len() > 1 {
+            store.prefetch_members(db, key, members);
+        }
+    };
+    let mut members: [&[u8]; 64] = [&[]; 64];
+    let mut n = 0;
+    let mut run_key: &[u8] = &[];
+    for r in batch.iter() {
+        let found = member
+            .index(r.len())
+            .and_then(|i| Some((r.arg(0)?, r.arg(1)?, r.arg(i)?)));
+        let Some((this_name, key, m)) = found else {
+            continue;
+        };
+        if this_name != name {
+            continue;
+        }
+        if n == members.len() || (n > 0 && key != run_key) {
+            flush(run_key, &members[..n]);
+            n = 0;
+        }
+        run_key = key;
+        members[n] = m;
+        n += 1;
+    }
+    flush(run_key, &members[..n]);
 }

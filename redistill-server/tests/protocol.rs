@@ -28,6 +28,68 @@ fn pipelined_requests_answer_in_order() {
     exchange(&mut s, &request, &expected);
 }
 
+/// Pipelines that look members up in big collections (whose members the server prefetches
+/// for a run of requests on one key) answer exactly as the same requests sent one by one:
+/// sets, hashes and sorted sets, members present and missing, ZADD's options, runs that
+/// change key or command, a key of another type and a missing key.
+#[test]
+fn member_pipelines_on_big_collections_answer_as_single_requests() {
+    let fill = |c: &mut redis::Connection| {
+        let mut p = redis::pipe();
+        for i in 0..1000 {
+            p.cmd("SADD").arg("set").arg(format!("m{i}")).ignore();
+            p.cmd("HSET")
+                .arg("hash")
+                .arg(format!("f{i}"))
+                .arg(i)
+                .ignore();
+            p.cmd("ZADD")
+                .arg("zset")
+                .arg(i)
+                .arg(format!("m{i}"))
+                .ignore();
+        }
+        p.cmd("SET").arg("string").arg("x").ignore();
+        p.query::<()>(c).unwrap();
+    };
+    let mut p = redis::pipe();
+    for i in (0..2000).step_by(37) {
+        let (m, f) = (format!("m{i}"), format!("f{i}"));
+        p.cmd("SISMEMBER").arg("set").arg(&m);
+        p.cmd("SADD").arg("set").arg(&m).arg("extra");
+        p.cmd("HGET").arg("hash").arg(&f);
+        p.cmd("HINCRBY").arg("hash").arg(&f).arg(2);
+        p.cmd("ZSCORE").arg("zset").arg(&m);
+        p.cmd("ZADD")
+            .arg("zset")
+            .arg("GT")
+            .arg("CH")
+            .arg(i / 2)
+            .arg(&m);
+        p.cmd("ZINCRBY").arg("zset").arg(1).arg(&m);
+        p.cmd("SISMEMBER").arg("string").arg(&m);
+        p.cmd("ZSCORE").arg("missing").arg(&m);
+    }
+    for i in 0..100 {
+        p.cmd("SISMEMBER").arg("set").arg(format!("m{}", i * 13));
+    }
+    p.ignore_errors();
+    let run = |pipelined: bool| -> Vec<String> {
+        let server = TestServer::start();
+        let mut c = server.client();
+        fill(&mut c);
+        let replies: Vec<redis::RedisResult<redis::Value>> = if pipelined {
+            p.query(&mut c).unwrap()
+        } else {
+            p.cmd_iter().map(|cmd| cmd.query(&mut c)).collect()
+        };
+        replies.iter().map(|r| format!("{r:?}")).collect()
+    };
+    let (pipelined, single) = (run(true), run(false));
+    assert!(pipelined.iter().any(|r| r.contains("WRONGTYPE")));
+    assert_eq!(pipelined, single);
+}
+
 #[test]
 fn a_request_split_across_writes_is_reassembled() {
     let server = TestServer::start();

@@ -61,6 +61,10 @@ impl Slot for Field {
     fn key(&self) -> &[u8] {
         self.split().0
     }
+
+    fn heap(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
 }
 
 /// A hash's fields, packed or in a table, owned: a table as a boxed value stores it, or a

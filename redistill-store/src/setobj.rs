@@ -44,6 +44,10 @@ impl Slot for Member {
     fn key(&self) -> &[u8] {
         &self.0
     }
+
+    fn heap(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
 }
 
 /// The packed small set: members one after another, each with its length before it.

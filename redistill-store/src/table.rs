@@ -150,6 +150,20 @@ impl<E: Slot, M: Default> Table<E, M> {
         }
     }
 
+    /// Hints the CPU to fetch where each of `keys` (up to 64) would be found: every key's
+    /// home slot first, then, those on their way, each one's entry allocation.
+    pub(crate) fn prefetch_keys(&self, keys: &[&[u8]]) {
+        let mut hashes = [0u64; 64];
+        let n = keys.len().min(hashes.len());
+        for (h, key) in hashes.iter_mut().zip(&keys[..n]) {
+            *h = self.hash(key);
+            self.prefetch_slot(*h);
+        }
+        for &h in &hashes[..n] {
+            self.prefetch_entry(h);
+        }
+    }
+
     /// Hints the CPU to fetch the allocation of the first entry on `hash`'s probe path
     /// whose tag matches; reads only slots (best fetched first with `prefetch_slot`).
     pub(crate) fn prefetch_entry(&self, hash: u64) {

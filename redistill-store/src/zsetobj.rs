@@ -407,6 +407,10 @@ impl Slot for ZEntry {
     fn key(&self) -> &[u8] {
         self.0.get(8..).unwrap_or_default()
     }
+
+    fn heap(&self) -> *const u8 {
+        self.0.as_ptr()
+    }
 }
 
 /// A member's score kept a second time in its table slot, in the six bytes the slot has

@@ -4,30 +4,35 @@ use redistill_resp::Version;
 
 use super::args::{SYNTAX, int_arg, is, pairs, parse_i64};
 use super::scan::{ScanArgs, parse_cursor};
-use super::table::{KeySpec, acl, flags, key_flags};
+use super::table::{KeySpec, MemberArg, acl, flags, key_flags};
 use super::{Command, CommandError, CommandResult, Ctx};
 
 pub(super) static COMMANDS: &[Command] = &[
     Command::new("hset", -4, hset)
         .flags(flags!(WRITE | DENYOOM | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))])
+        .member(MemberArg::At(2)),
     Command::new("hmset", -4, hmset)
         .flags(flags!(WRITE | DENYOOM | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))])
+        .member(MemberArg::At(2)),
     Command::new("hsetnx", 4, hsetnx)
         .flags(flags!(WRITE | DENYOOM | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RW | INSERT))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | INSERT))])
+        .member(MemberArg::At(2)),
     Command::new("hget", 3, hget)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))])
+        .member(MemberArg::At(2)),
     Command::new("hmget", -3, hmget)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))])
+        .member(MemberArg::At(2)),
     Command::new("hgetall", 2, hgetall)
         .flags(flags!(READONLY))
         .acl(acl!(HASH))
@@ -36,7 +41,8 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("hdel", -3, hdel)
         .flags(flags!(WRITE | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RW | DELETE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | DELETE))])
+        .member(MemberArg::At(2)),
     Command::new("hlen", 2, hlen)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(HASH))
@@ -44,7 +50,8 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("hexists", 3, hexists)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RO))]),
+        .keys(&[KeySpec::at(1, key_flags!(RO))])
+        .member(MemberArg::At(2)),
     Command::new("hkeys", 2, hkeys)
         .flags(flags!(READONLY))
         .acl(acl!(HASH))
@@ -58,15 +65,18 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("hstrlen", 3, hstrlen)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RO))]),
+        .keys(&[KeySpec::at(1, key_flags!(RO))])
+        .member(MemberArg::At(2)),
     Command::new("hincrby", 4, hincrby)
         .flags(flags!(WRITE | DENYOOM | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))])
+        .member(MemberArg::At(2)),
     Command::new("hincrbyfloat", 4, hincrbyfloat)
         .flags(flags!(WRITE | DENYOOM | FAST))
         .acl(acl!(HASH))
-        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))])
+        .member(MemberArg::At(2)),
     Command::new("hrandfield", -2, hrandfield)
         .flags(flags!(READONLY))
         .acl(acl!(HASH))

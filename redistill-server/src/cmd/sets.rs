@@ -9,7 +9,7 @@ use redistill_store::{SetMembers, SetOpOutcome, Store};
 
 use super::args::{NOT_INTEGER, SYNTAX, is, non_negative, parse_i64, positive};
 use super::scan::{ScanArgs, parse_cursor};
-use super::table::{BeginSearch, FindKeys, KeySpec, acl, flags, key_flags};
+use super::table::{BeginSearch, FindKeys, KeySpec, MemberArg, acl, flags, key_flags};
 use super::{Command, CommandError, CommandResult, Ctx, Reply};
 
 /// SINTERCARD's keys: `numkeys` at argument 1 counts the keys that follow it.
@@ -27,11 +27,13 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("sadd", -3, sadd)
         .flags(flags!(WRITE | DENYOOM | FAST))
         .acl(acl!(SET))
-        .keys(&[KeySpec::at(1, key_flags!(RW | INSERT))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | INSERT))])
+        .member(MemberArg::At(2)),
     Command::new("srem", -3, srem)
         .flags(flags!(WRITE | FAST))
         .acl(acl!(SET))
-        .keys(&[KeySpec::at(1, key_flags!(RW | DELETE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | DELETE))])
+        .member(MemberArg::At(2)),
     Command::new("smembers", 2, smembers)
         .flags(flags!(READONLY))
         .acl(acl!(SET))
@@ -40,11 +42,13 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("sismember", 3, sismember)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SET))
-        .keys(&[KeySpec::at(1, key_flags!(RO))]),
+        .keys(&[KeySpec::at(1, key_flags!(RO))])
+        .member(MemberArg::At(2)),
     Command::new("smismember", -3, smismember)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SET))
-        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))]),
+        .keys(&[KeySpec::at(1, key_flags!(RO | ACCESS))])
+        .member(MemberArg::At(2)),
     Command::new("scard", 2, scard)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SET))

@@ -272,6 +272,29 @@ pub(crate) struct Command {
     pub key_flags_fn: Option<KeyFlagsFn>,
     pub handler: Handler,
     pub subcommands: &'static [Command],
+    /// Where a request names the member it looks up in its key's collection (SADD's,
+    /// HGET's field, ZADD's last argument), for prefetching a pipeline's members.
+    pub member: Option<MemberArg>,
+}
+
+/// The argument of a request that names a member of its key's collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MemberArg {
+    /// The argument at this index (the name is index 0).
+    At(usize),
+    /// The last argument (ZADD's, after its options and score).
+    Last,
+}
+
+impl MemberArg {
+    /// The member's index in a request of `len` arguments, if it has one there.
+    pub(crate) fn index(self, len: usize) -> Option<usize> {
+        let i = match self {
+            MemberArg::At(i) => i,
+            MemberArg::Last => len.checked_sub(1)?,
+        };
+        (i >= 2 && i < len).then_some(i)
+    }
 }
 
 impl Command {
@@ -289,6 +312,7 @@ impl Command {
             key_flags_fn: None,
             handler,
             subcommands: &[],
+            member: None,
         }
     }
 
@@ -331,6 +355,15 @@ impl Command {
     pub const fn key_flags_fn(self, key_flags_fn: KeyFlagsFn) -> Command {
         Command {
             key_flags_fn: Some(key_flags_fn),
+            ..self
+        }
+    }
+
+    /// Marks where requests name a member of their key's collection (see
+    /// [`Command::member`]).
+    pub const fn member(self, member: MemberArg) -> Command {
+        Command {
+            member: Some(member),
             ..self
         }
     }

@@ -10,7 +10,7 @@ use super::args::{NOT_INTEGER, SYNTAX, int_arg, is, non_negative, parse_i64};
 use super::c_float::parse_double;
 use super::lists::parse_multi_pop;
 use super::scan::{ScanArgs, parse_cursor};
-use super::table::{BeginSearch, FindKeys, KeyRef, KeySpec, acl, flags, key_flags};
+use super::table::{BeginSearch, FindKeys, KeyRef, KeySpec, MemberArg, acl, flags, key_flags};
 use super::zset_args::{lex_range, parse_zadd, score_arg, score_range};
 use super::{Command, CommandError, CommandResult, Ctx, Reply, fail};
 
@@ -89,15 +89,18 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("zadd", -4, zadd)
         .flags(flags!(WRITE | DENYOOM | FAST))
         .acl(acl!(SORTEDSET))
-        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | UPDATE))])
+        .member(MemberArg::Last),
     Command::new("zincrby", 4, zincrby)
         .flags(flags!(WRITE | DENYOOM | FAST))
         .acl(acl!(SORTEDSET))
-        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | ACCESS | UPDATE))])
+        .member(MemberArg::At(3)),
     Command::new("zrem", -3, zrem)
         .flags(flags!(WRITE | FAST))
         .acl(acl!(SORTEDSET))
-        .keys(&[KeySpec::at(1, key_flags!(RW | DELETE))]),
+        .keys(&[KeySpec::at(1, key_flags!(RW | DELETE))])
+        .member(MemberArg::At(2)),
     Command::new("zcard", 2, zcard)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SORTEDSET))
@@ -105,11 +108,13 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("zscore", 3, zscore)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SORTEDSET))
-        .keys(READ_KEY),
+        .keys(READ_KEY)
+        .member(MemberArg::At(2)),
     Command::new("zmscore", -3, zmscore)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SORTEDSET))
-        .keys(READ_KEY),
+        .keys(READ_KEY)
+        .member(MemberArg::At(2)),
     Command::new("zcount", 4, zcount)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SORTEDSET))
@@ -122,11 +127,13 @@ pub(super) static COMMANDS: &[Command] = &[
     Command::new("zrank", -3, zrank)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SORTEDSET))
-        .keys(READ_KEY),
+        .keys(READ_KEY)
+        .member(MemberArg::At(2)),
     Command::new("zrevrank", -3, zrevrank)
         .flags(flags!(READONLY | FAST))
         .acl(acl!(SORTEDSET))
-        .keys(READ_KEY),
+        .keys(READ_KEY)
+        .member(MemberArg::At(2)),
     Command::new("zrange", -4, zrange)
         .flags(flags!(READONLY))
         .acl(acl!(SORTEDSET))
