@@ -71,8 +71,7 @@ pub fn write_error(buf: &mut impl BufMut, msg: &[u8]) {
 /// ```
 #[inline]
 pub fn write_integer(buf: &mut impl BufMut, v: i64) {
-    let (line, len) = header_line(b':', v);
-    buf.put_slice(&line[..len]);
+    put_header(buf, b':', v);
 }
 
 /// Writes a bulk string `$<len>\r\n<data>\r\n`.
@@ -281,7 +280,18 @@ pub fn write_verbatim(buf: &mut impl BufMut, version: Version, format: [u8; 3], 
 
 #[inline]
 fn write_header(buf: &mut impl BufMut, t: u8, n: usize) {
-    let (line, len) = header_line(t, i64::try_from(n).unwrap_or(i64::MAX));
+    put_header(buf, t, i64::try_from(n).unwrap_or(i64::MAX));
+}
+
+/// Writes `<t><v>\r\n`. A single digit (SADD's and SISMEMBER's answers, most counts and
+/// small arrays' headers) is one fixed four-byte copy, without itoa or a call to `memcpy`.
+#[inline]
+fn put_header(buf: &mut impl BufMut, t: u8, v: i64) {
+    if let Ok(d @ 0..=9) = u8::try_from(v) {
+        buf.put_slice(&[t, b'0' + d, b'\r', b'\n']);
+        return;
+    }
+    let (line, len) = header_line(t, v);
     buf.put_slice(&line[..len]);
 }
 
