@@ -533,14 +533,16 @@ impl<E: Slot, M: Default> Table<E, M> {
 }
 
 /// Key equality with the common short lengths done in a few word compares: a call into the
-/// C library's `memcmp` costs more than the comparison itself for keys of 8 to 32 bytes.
+/// C library's `memcmp` costs more than the comparison itself for keys of up to 32 bytes.
 #[inline]
 pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
     let n = a.len();
-    if (8..=16).contains(&n) {
+    if (4..8).contains(&n) {
+        half_word(a, 0) == half_word(b, 0) && half_word(a, n - 4) == half_word(b, n - 4)
+    } else if (8..=16).contains(&n) {
         word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)
     } else if (17..=32).contains(&n) {
         word(a, 0) == word(b, 0)
@@ -558,6 +560,14 @@ fn word(s: &[u8], at: usize) -> u64 {
     s.get(at..at + 8)
         .and_then(|w| <[u8; 8]>::try_from(w).ok())
         .map_or(0, u64::from_ne_bytes)
+}
+
+/// Four bytes of `s` from `at`, as [`word`] reads eight.
+#[inline]
+fn half_word(s: &[u8], at: usize) -> u32 {
+    s.get(at..at + 4)
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map_or(0, u32::from_ne_bytes)
 }
 
 /// The smallest hash whose home is bucket `b` (or later), i.e. `ceil(b * 2^64 / cap)`.

@@ -380,16 +380,20 @@ fn lookup_resolved(name: &[u8]) -> Option<Resolved> {
 /// PAUSE WRITE the commands that may write or replicate (PUBLISH), and EXEC of a transaction that queued one
 /// (queueing itself is not held), as in Redis. A script's or function's declared flags
 /// decide for EVAL and FCALL (see [`scripting::run_flags`]).
+#[inline]
 pub(crate) fn held_by_pause(
     shared: &Shared,
     client: &Client,
     lookup: &Lookup,
     args: &[&[u8]],
 ) -> bool {
+    shared.pause.is_set() && held_by_set_pause(shared, client, lookup, args)
+}
+
+/// [`held_by_pause`] once a pause is set.
+#[cold]
+fn held_by_set_pause(shared: &Shared, client: &Client, lookup: &Lookup, args: &[&[u8]]) -> bool {
     use redistill_store::Clock as _;
-    if !shared.pause.is_set() {
-        return false;
-    }
     let Some(mode) = shared.pause.active(shared.clock.now_ms()) else {
         return false;
     };

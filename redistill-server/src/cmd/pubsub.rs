@@ -71,6 +71,7 @@ const PUBSUB_HELP: &[&str] = &[
 ];
 
 /// Redis's refusal of a command a RESP2 client in Pub/Sub mode may not send.
+#[inline]
 pub(super) fn refuses(ctx: &Ctx<'_>, command: &Command) -> Option<CommandError> {
     if ctx.client.version != Version::Resp2
         || command.has(Flags::SUBSCRIBED_OK)
@@ -78,14 +79,19 @@ pub(super) fn refuses(ctx: &Ctx<'_>, command: &Command) -> Option<CommandError> 
     {
         return None;
     }
-    Some(CommandError::Text(
+    Some(refusal(command))
+}
+
+#[cold]
+fn refusal(command: &Command) -> CommandError {
+    CommandError::Text(
         format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
              RESET are allowed in this context",
             command.full_name()
         )
         .into(),
-    ))
+    )
 }
 
 /// Whether PING answers as in Pub/Sub mode (`pong` and the message in an array).
