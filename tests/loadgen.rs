@@ -22,52 +22,10 @@ use bytes::{Bytes, BytesMut};
 use common::{PATIENCE, Running, redistill};
 use driver::{Report, Settings};
 use proptest::prelude::*;
+use redistill_resp::arbitrary::Frames;
 use redistill_resp::{Decoder, Frame, Version};
 use reply::ReplyScanner;
 use workload::Workload;
-
-fn line() -> impl Strategy<Value = Bytes> {
-    proptest::collection::vec(any::<u8>(), 0..12).prop_map(Bytes::from)
-}
-
-fn blob() -> impl Strategy<Value = Bytes> {
-    proptest::collection::vec(any::<u8>(), 0..40).prop_map(Bytes::from)
-}
-
-/// Any reply a server could send, RESP3 types included.
-fn reply() -> impl Strategy<Value = Frame> {
-    let leaf = prop_oneof![
-        line().prop_map(Frame::SimpleString),
-        line().prop_map(Frame::SimpleError),
-        any::<i64>().prop_map(Frame::Integer),
-        blob().prop_map(Frame::BulkString),
-        Just(Frame::NullBulkString),
-        Just(Frame::NullArray),
-        Just(Frame::Null),
-        any::<bool>().prop_map(Frame::Boolean),
-        any::<f64>().prop_map(Frame::Double),
-        "-?[1-9][0-9]{0,30}".prop_map(|d| Frame::BigNumber(Bytes::from(d))),
-        blob().prop_map(Frame::BulkError),
-        blob().prop_map(|text| Frame::VerbatimString {
-            format: *b"txt",
-            text,
-        }),
-    ];
-    leaf.prop_recursive(4, 64, 8, |inner| {
-        let list = proptest::collection::vec(inner.clone(), 0..8);
-        let pairs = proptest::collection::vec((inner.clone(), inner.clone()), 0..4);
-        prop_oneof![
-            list.clone().prop_map(Frame::Array),
-            list.clone().prop_map(Frame::Set),
-            list.prop_map(Frame::Push),
-            pairs.clone().prop_map(Frame::Map),
-            (pairs, inner).prop_map(|(attributes, value)| Frame::Attribute {
-                attributes,
-                value: Box::new(value),
-            }),
-        ]
-    })
-}
 
 /// A whole reply's value, behind any attributes.
 fn value(frame: &Frame) -> &Frame {
@@ -85,7 +43,7 @@ proptest! {
     /// redistill-resp's decoder finds, with the first simple error's text.
     #[test]
     fn scanner_counts_the_replies_the_decoder_decodes(
-        replies in proptest::collection::vec(reply(), 1..12),
+        replies in proptest::collection::vec(Frames::default().resp3(), 1..12),
         resp3 in any::<bool>(),
         reads in proptest::collection::vec(1usize..64, 0..64),
     ) {

@@ -61,6 +61,8 @@
 //! # Ok::<(), redistill_resp::Error>(())
 //! ```
 
+#[cfg(feature = "proptest")]
+pub mod arbitrary;
 pub mod cli;
 #[cfg(feature = "tokio")]
 pub mod codec;

@@ -10,65 +10,19 @@ use std::collections::HashMap;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use proptest::prelude::*;
+use redistill_resp::arbitrary::Frames;
 use redistill_resp::codec::{ClientCodec, FrameCodec, ServerCodec};
 use redistill_resp::{Frame, Version};
 use tokio::io::AsyncWriteExt;
 use tokio_util::codec::{Decoder, Encoder, FramedRead};
 
-fn line() -> impl Strategy<Value = Bytes> {
-    proptest::collection::vec(
-        any::<u8>().prop_filter("no CR/LF", |b| *b != b'\r' && *b != b'\n'),
-        0..12,
-    )
-    .prop_map(Bytes::from)
-}
-
-fn blob() -> impl Strategy<Value = Bytes> {
-    proptest::collection::vec(any::<u8>(), 0..24).prop_map(Bytes::from)
-}
-
 /// Every RESP3 type; doubles are never NaN so that frames compare equal.
 fn frame() -> impl Strategy<Value = Frame> {
-    let leaf = prop_oneof![
-        line().prop_map(Frame::SimpleString),
-        line().prop_map(Frame::SimpleError),
-        any::<i64>().prop_map(Frame::Integer),
-        blob().prop_map(Frame::BulkString),
-        Just(Frame::NullBulkString),
-        Just(Frame::NullArray),
-        Just(Frame::Null),
-        any::<bool>().prop_map(Frame::Boolean),
-        prop_oneof![
-            any::<f64>().prop_filter("not NaN", |d| !d.is_nan()),
-            Just(f64::INFINITY),
-            Just(f64::NEG_INFINITY),
-        ]
-        .prop_map(Frame::Double),
-        "-?[1-9][0-9]{0,40}".prop_map(|d| Frame::BigNumber(Bytes::from(d))),
-        blob().prop_map(Frame::BulkError),
-        ("[a-z]{3}", blob()).prop_map(|(f, text)| Frame::VerbatimString {
-            format: f.as_bytes().try_into().unwrap(),
-            text,
-        }),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        let list = proptest::collection::vec(inner.clone(), 0..6);
-        let pairs = proptest::collection::vec((inner.clone(), inner.clone()), 0..4);
-        prop_oneof![
-            list.clone().prop_map(Frame::Array),
-            list.clone().prop_map(Frame::Set),
-            list.prop_map(Frame::Push),
-            pairs.clone().prop_map(Frame::Map),
-            (pairs, inner).prop_map(|(attributes, v)| Frame::Attribute {
-                attributes,
-                value: Box::new(v),
-            }),
-        ]
-    })
+    Frames::default().resp3()
 }
 
 fn request() -> impl Strategy<Value = Vec<Bytes>> {
-    proptest::collection::vec(blob(), 1..6)
+    proptest::collection::vec(Frames::default().blob, 1..6)
 }
 
 /// Feeds `stream` to `codec` in pieces of the given sizes (cycled), collecting items,

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use proptest::prelude::*;
+use redistill_resp::arbitrary::Frames;
 use redistill_resp::{Frame, FromFrameError};
 
 fn text() -> impl Strategy<Value = Bytes> {
@@ -18,38 +19,16 @@ fn text() -> impl Strategy<Value = Bytes> {
     ]
 }
 
+/// Any RESP3 frame whose texts are numbers, words or bytes, so that conversions succeed
+/// as well as fail.
 fn frame() -> impl Strategy<Value = Frame> {
-    let leaf = prop_oneof![
-        text().prop_map(Frame::SimpleString),
-        text().prop_map(Frame::SimpleError),
-        any::<i64>().prop_map(Frame::Integer),
-        text().prop_map(Frame::BulkString),
-        Just(Frame::NullBulkString),
-        Just(Frame::NullArray),
-        Just(Frame::Null),
-        any::<bool>().prop_map(Frame::Boolean),
-        any::<f64>().prop_map(Frame::Double),
-        text().prop_map(Frame::BigNumber),
-        text().prop_map(Frame::BulkError),
-        text().prop_map(|text| Frame::VerbatimString {
-            format: *b"txt",
-            text,
-        }),
-    ];
-    leaf.prop_recursive(3, 32, 6, |inner| {
-        let list = proptest::collection::vec(inner.clone(), 0..6);
-        let pairs = proptest::collection::vec((inner.clone(), inner.clone()), 0..4);
-        prop_oneof![
-            list.clone().prop_map(Frame::Array),
-            list.clone().prop_map(Frame::Set),
-            list.prop_map(Frame::Push),
-            pairs.clone().prop_map(Frame::Map),
-            (pairs, inner).prop_map(|(attributes, v)| Frame::Attribute {
-                attributes,
-                value: Box::new(v),
-            }),
-        ]
-    })
+    Frames {
+        line: text().boxed(),
+        blob: text().boxed(),
+        double: any::<f64>().boxed(),
+        big_number: text().boxed(),
+    }
+    .resp3()
 }
 
 /// Checks an error's message is not empty, and returns whether the conversion worked.

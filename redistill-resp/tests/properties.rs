@@ -5,6 +5,7 @@
 
 use bytes::{Bytes, BytesMut};
 use proptest::prelude::*;
+use redistill_resp::arbitrary::Frames;
 use redistill_resp::{Decoder, Frame, RequestBatch, RequestDecoder, Version, decode, split_args};
 
 /// Equality that treats NaN doubles as equal to each other.
@@ -36,66 +37,17 @@ fn same(a: &Frame, b: &Frame) -> bool {
     }
 }
 
-fn line() -> impl Strategy<Value = Bytes> {
-    proptest::collection::vec(
-        any::<u8>().prop_filter("no CR/LF", |b| *b != b'\r' && *b != b'\n'),
-        0..12,
-    )
-    .prop_map(Bytes::from)
-}
-
-fn blob() -> impl Strategy<Value = Bytes> {
-    proptest::collection::vec(any::<u8>(), 0..24).prop_map(Bytes::from)
-}
-
+/// Any RESP3 frame, doubles of any bits (NaN included).
 fn resp3_frame() -> impl Strategy<Value = Frame> {
-    let leaf = prop_oneof![
-        line().prop_map(Frame::SimpleString),
-        line().prop_map(Frame::SimpleError),
-        any::<i64>().prop_map(Frame::Integer),
-        blob().prop_map(Frame::BulkString),
-        Just(Frame::NullBulkString),
-        Just(Frame::NullArray),
-        Just(Frame::Null),
-        any::<bool>().prop_map(Frame::Boolean),
-        any::<u64>().prop_map(|b| Frame::Double(f64::from_bits(b))),
-        (any::<bool>(), "[1-9][0-9]{0,40}").prop_map(|(neg, d)| {
-            Frame::BigNumber(Bytes::from(if neg { format!("-{d}") } else { d }))
-        }),
-        blob().prop_map(Frame::BulkError),
-        ("[a-z]{3}", blob()).prop_map(|(f, text)| Frame::VerbatimString {
-            format: f.as_bytes().try_into().unwrap(),
-            text,
-        }),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        let list = proptest::collection::vec(inner.clone(), 0..6);
-        let pairs = proptest::collection::vec((inner.clone(), inner.clone()), 0..4);
-        prop_oneof![
-            list.clone().prop_map(Frame::Array),
-            list.clone().prop_map(Frame::Set),
-            list.prop_map(Frame::Push),
-            pairs.clone().prop_map(Frame::Map),
-            (pairs, inner).prop_map(|(attributes, v)| Frame::Attribute {
-                attributes,
-                value: Box::new(v),
-            }),
-        ]
-    })
+    Frames {
+        double: any::<u64>().prop_map(f64::from_bits).boxed(),
+        ..Frames::default()
+    }
+    .resp3()
 }
 
 fn resp2_frame() -> impl Strategy<Value = Frame> {
-    let leaf = prop_oneof![
-        line().prop_map(Frame::SimpleString),
-        line().prop_map(Frame::SimpleError),
-        any::<i64>().prop_map(Frame::Integer),
-        blob().prop_map(Frame::BulkString),
-        Just(Frame::NullBulkString),
-        Just(Frame::NullArray),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        proptest::collection::vec(inner, 0..6).prop_map(Frame::Array)
-    })
+    Frames::default().resp2()
 }
 
 /// Feeds `stream` to a fresh [`Decoder`] in the given chunk sizes, collecting frames.
