@@ -845,9 +845,9 @@ fn over_output_limit(
 }
 
 /// When a batch starts with a command that looks a member up in its key's collection
-/// (SADD, SISMEMBER, HGET, ZSCORE, ZADD, ...), starts fetching the members its requests of
-/// that command name, for each run of at least two such requests on one key: a pipeline
-/// on one big set, hash or sorted set then overlaps its lookups' cache misses.
+/// (SADD, SISMEMBER, HGET, ZSCORE, ZADD, ...), starts fetching the members that the
+/// batch's requests of that command name, for each run of at least two of them on one key:
+/// a pipeline on one big set, hash or sorted set then overlaps its lookups' cache misses.
 fn prefetch_members(
     batch: &RequestBatch,
     last_command: &mut cmd::LastCommand,

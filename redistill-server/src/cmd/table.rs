@@ -359,8 +359,8 @@ impl Command {
         }
     }
 
-    /// Marks where requests name a member of their key's collection (see
-    /// [`Command::member`]).
+    /// Marks where this command's requests name a member of their key's collection, for
+    /// prefetching a pipeline's members.
     pub const fn member(self, member: MemberArg) -> Command {
         Command {
             member: Some(member),
