@@ -123,66 +123,100 @@ pub(crate) fn score_int(v: f64) -> Option<i64> {
     (integral && !(v == 0.0 && v.is_sign_negative())).then_some(v as i64)
 }
 
+/// A score's text on the stack: `%.17g` never writes more than 24 bytes.
+pub(crate) struct ScoreText {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl ScoreText {
+    fn of(text: &[u8]) -> ScoreText {
+        let mut out = ScoreText {
+            buf: [0; 32],
+            len: 0,
+        };
+        out.extend(text);
+        out
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    #[cfg(test)]
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
 /// A score as Redis 7.0's `d2string` writes it into a listpack: integers below 2^52 in
 /// decimal, anything else as `printf("%.17g")` would.
-pub(crate) fn score_text(v: f64) -> String {
+pub(crate) fn score_text(v: f64) -> ScoreText {
     if v.is_nan() {
-        return "nan".into();
+        return ScoreText::of(b"nan");
     }
     if v.is_infinite() {
-        return if v > 0.0 { "inf" } else { "-inf" }.into();
+        return ScoreText::of(if v > 0.0 { b"inf" } else { b"-inf" });
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+        return ScoreText::of(if v.is_sign_negative() { b"-0" } else { b"0" });
     }
     // Integral values strictly between -(2^52 - 1) and 2^52.
     const LIMIT: f64 = 4_503_599_627_370_496.0;
     if v > -(LIMIT - 1.0) && v < LIMIT && v.fract() == 0.0 {
-        return format!("{}", v as i64);
+        return ScoreText::of(itoa::Buffer::new().format(v as i64).as_bytes());
     }
-    format_g17(v)
-}
-
-/// `printf("%.17g", v)` for a finite, non-zero `v`: exactly, from the value's binary
-/// fraction when it has at most 20 fractional bits and 17 significant decimal digits (the
-/// common scores: halves, quarters, tenths of small magnitude do not qualify but 1.5 or
-/// 2.25 do), else through the standard library's exact formatting.
-fn format_g17(v: f64) -> String {
-    short_dyadic(v).unwrap_or_else(|| format_g17_slow(v))
+    short_dyadic(v).unwrap_or_else(|| ScoreText::of(format_g17_slow(v).as_bytes()))
 }
 
 /// `%.17g` of `v` when `v = a / 2^m` with `m <= 20`, `|v|` in `[1e-4, 2^53)`, and the exact
 /// decimal expansion `a * 5^m / 10^m` has at most 17 significant digits: then `%.17g`
-/// prints that expansion, trailing zeros dropped.
-fn short_dyadic(v: f64) -> Option<String> {
+/// prints that expansion, trailing zeros dropped. The common scores (halves, quarters,
+/// eighths of moderate size) qualify; tenths do not.
+fn short_dyadic(v: f64) -> Option<ScoreText> {
     let magnitude = v.abs();
     if !(1e-4..9_007_199_254_740_992.0).contains(&magnitude) {
         return None;
     }
-    let m = (0..=20).find(|&m| (magnitude * f64::from(1u32 << m)).fract() == 0.0)?;
-    let a = (magnitude * f64::from(1u32 << m)) as u128;
-    let digits = (a * 5u128.pow(m)).to_string();
-    let m = m as usize;
-    let significant = digits.trim_start_matches('0').len();
-    if significant > 17 {
+    // magnitude = mantissa * 2^exp exactly (no subnormal is in range).
+    let bits = magnitude.to_bits();
+    let mantissa = (bits & ((1 << 52) - 1)) | (1 << 52);
+    let shift = mantissa.trailing_zeros();
+    let exp = ((bits >> 52) as i32) - 1075 + shift as i32;
+    let (a, m) = if exp >= 0 {
+        (u128::from(mantissa >> shift) << exp, 0)
+    } else {
+        (u128::from(mantissa >> shift), exp.unsigned_abs())
+    };
+    if m > 20 {
         return None;
     }
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(a * 5u128.pow(m)).as_bytes();
+    if digits.len() > 17 {
+        return None;
+    }
+    let m = m as usize;
+    let mut out = ScoreText::of(if v < 0.0 { b"-" } else { b"" });
     let (int, frac) = if digits.len() > m {
         digits.split_at(digits.len() - m)
     } else {
-        ("0", &digits[..])
+        (&b"0"[..], digits)
     };
-    let zeros = m.saturating_sub(digits.len());
-    let mut out = String::with_capacity(digits.len() + zeros + 3);
-    if v < 0.0 {
-        out.push('-');
-    }
-    out.push_str(int);
-    let frac = format!("{}{frac}", "0".repeat(zeros));
-    let frac = frac.trim_end_matches('0');
-    if !frac.is_empty() {
-        out.push('.');
-        out.push_str(frac);
+    out.extend(int);
+    let frac_len = frac.len() - frac.iter().rev().take_while(|&&d| d == b'0').count();
+    if frac_len > 0 {
+        out.extend(b".");
+        for _ in frac.len()..m {
+            out.extend(b"0");
+        }
+        out.extend(&frac[..frac_len]);
     }
     Some(out)
 }
@@ -234,7 +268,7 @@ mod tests {
             (0.3, "0.29999999999999999"),
             (-1.5e300, "-1.5000000000000001e+300"),
         ] {
-            assert_eq!(score_text(v), text, "{v}");
+            assert_eq!(score_text(v).as_str(), text, "{v}");
         }
     }
 
@@ -259,11 +293,14 @@ mod tests {
                 continue;
             }
             if let Some(fast) = short_dyadic(v) {
-                assert_eq!(fast, format_g17_slow(v), "{v:e}");
+                assert_eq!(fast.as_str(), format_g17_slow(v), "{v:e}");
             }
         }
-        assert_eq!(short_dyadic(1.5).as_deref(), Some("1.5"));
-        assert_eq!(short_dyadic(0.1), None);
+        assert_eq!(
+            short_dyadic(1.5).map(|t| t.as_str().to_owned()).as_deref(),
+            Some("1.5")
+        );
+        assert!(short_dyadic(0.1).is_none());
     }
 
     #[test]
