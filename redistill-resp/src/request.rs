@@ -488,7 +488,8 @@ impl RequestDecoder {
     /// for these lines since digits are neither CR nor NUL.
     #[inline]
     fn quick_header(&mut self, buf: &[u8]) -> Option<usize> {
-        if self.scanned != 0 {
+        // A NUL type byte ends `strchr`'s search before any CR: the general way waits.
+        if self.scanned != 0 || buf.get(self.pos) == Some(&0) {
             return None;
         }
         let line = buf.get(self.pos + 1..)?;
@@ -941,6 +942,10 @@ mod tests {
         // A NUL before the line end leaves the request waiting, as in Redis.
         assert_eq!(cmds(b"*1\x00\r\n"), Vec::<Vec<Bytes>>::new());
         assert_eq!(cmds(b"ECHO a\x00b\r\n"), Vec::<Vec<Bytes>>::new());
+        // So does a NUL where a bulk header's `$` belongs, whole or a byte at a time (the
+        // quick header read once took it for a header and answered "expected '$'").
+        assert_eq!(all(b"*1\r*\x00\r*", false), (vec![], None));
+        assert_eq!(all(b"*1\r\n\x00\r\n", false), (vec![], None));
         // Near the limits: still waiting, not an error.
         assert_eq!(all(b"*2147483647\r\n", false).1, None);
         assert_eq!(all(b"*1\r\n$536870912\r\n", false).1, None);
