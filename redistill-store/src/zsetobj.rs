@@ -2097,6 +2097,17 @@ impl ZSetObj {
 mod tests {
     use super::*;
 
+    /// A xorshift generator from `seed` (not zero): each call answers below its bound.
+    fn rng(seed: u64) -> impl FnMut(u64) -> u64 {
+        let mut x = seed;
+        move |n| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n.max(1)
+        }
+    }
+
     fn lim() -> Limits {
         Limits {
             max_entries: 16,
@@ -2111,13 +2122,7 @@ mod tests {
     #[test]
     fn ordered_items_build_the_same_set_in_one_pass() {
         let lim = lim();
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rnd = rng(0x2545_f491_4f6c_dd1du64);
         for round in 0..200 {
             let n = [0, 1, 5, 16, 17, 300, 3000][round % 7];
             let mut items: Vec<(f64, Vec<u8>)> = (0..n)
@@ -2164,13 +2169,7 @@ mod tests {
         let lim = lim();
         let mut z = ZSetObj::new();
         let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rnd = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rnd = rng(0x9e37_79b9_7f4a_7c15u64);
         for step in 0..40_000u32 {
             let m = format!("k{}", rnd(6000)).into_bytes();
             let s = (rnd(200) as f64) - 100.0;
@@ -2251,13 +2250,7 @@ mod tests {
         let lim = lim();
         let mut z = ZSetObj::new();
         let mut model: Vec<(f64, Vec<u8>)> = Vec::new();
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        let mut rnd = |n: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % n
-        };
+        let mut rnd = rng(0x2545_f491_4f6c_dd1du64);
         for step in 0..30_000u32 {
             let m = format!("member:{}", rnd(3000)).into_bytes();
             let k = rnd(7) as f64;
@@ -2349,16 +2342,10 @@ mod tests {
         let lim = lim();
         for random in [false, true] {
             let mut z = ZSetObj::new();
-            let mut x = 7u64;
+            let mut rnd = rng(7);
             for i in 0..20_000u64 {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                let s = if random {
-                    (x % 1_000_000) as f64
-                } else {
-                    i as f64
-                };
+                let r = rnd(1_000_000);
+                let s = if random { r as f64 } else { i as f64 };
                 z.set(s, format!("member:{i:09}").as_bytes(), &lim);
             }
             let Enc::Big(b) = &z.enc else {
@@ -2386,13 +2373,7 @@ mod tests {
             let mut z = ZSetObj::new();
             let mut by_member: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
             let mut ordered: BTreeSet<(i64, Vec<u8>)> = BTreeSet::new();
-            let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-            let mut rnd = |n: u64| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                x % n.max(1)
-            };
+            let mut rnd = rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
             let (mut tallest, mut emptied) = (0, false);
             for step in 0..8000u32 {
                 // Phases: fill, churn, drain to empty, then all scores equal (lex order).
