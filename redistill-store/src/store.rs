@@ -455,8 +455,8 @@ impl WriteCtx<'_> {
 
     #[inline]
     pub(crate) fn update<R>(&mut self, i: usize, f: impl FnOnce(&mut Entry) -> R) -> R {
+        self.touch(i);
         let shard = self.shard;
-        self.store.record_access(self.st.table.meta(i));
         self.st.update(shard, i, f)
     }
 
