@@ -5,8 +5,9 @@
 # redis-py also with bitmaps, HyperLogLogs, geo, SORT and DUMP/RESTORE, and its RESP3
 # client-side cache; both with Pub/Sub, redis-py also with a keyspace-notification
 # listener for keys expiring on their own),
-# huey (a task queue on lists), kombu (Celery's messaging library), limits (a rate
-# limiter whose Redis storage is Lua scripts), redis-cli (stdin commands, --pipe mass
+# huey (a task queue on lists; its scheduler on a sorted set and a Lua script), kombu
+# (Celery's messaging library), limits (a rate limiter whose Redis storage is Lua
+# scripts), redis-cli (stdin commands, --pipe mass
 # insertion, --scan, -n) and redis-benchmark.
 #
 # Installs what it needs into target/ (a Python venv with redis-py, huey, kombu and limits

@@ -16,14 +16,19 @@ redis-server running this file):
 - with `notify_result=True`, each result also LPUSHes a token onto a notification list
   given a TTL (LPUSH and EXPIRE in MULTI/EXEC), and a blocking `Result.get` waits on that
   list with BLPOP;
+- a task whose time has not come when it is dequeued: ZADD into the schedule sorted set
+  `huey.schedule.<name>`, scored by its time; `scheduled()` and `scheduled_count()`:
+  ZRANGE and ZCARD; the consumer's scheduler takes the tasks that are due with
+  `read_schedule`, an EVALSHA of a Lua script that runs ZRANGEBYSCORE and
+  ZREMRANGEBYSCORE (falling back to SCRIPT LOAD on NOSCRIPT);
 - `flush()`: DEL of each of its keys.
 
 The default part runs with `blocking=False` and takes tasks with huey's own API
-(`Huey.dequeue`, `Huey.execute`) rather than its consumer process, whose scheduler reads
-the schedule with sorted sets (ZADD, ZRANGEBYSCORE) and a Lua script, which redistill
-does not have. `--blocking` runs the BRPOP and BLPOP part: dequeueing with a timeout,
-and a result waited for while another thread produces it.
+(`Huey.dequeue`, `Huey.execute`, `Huey.read_schedule`: what its consumer process calls)
+rather than running that process. `--blocking` runs the BRPOP and BLPOP part: dequeueing
+with a timeout, and a result waited for while another thread produces it.
 """
+import datetime
 import logging
 import sys
 import threading
@@ -132,6 +137,34 @@ if not BLOCKING:
         # The result is there, so a blocking read returns without waiting on the list.
         assert r.get(blocking=True, timeout=5) == 42
         notifying.flush()
+
+    @check("huey: delayed tasks wait in a sorted set until the scheduler finds them due")
+    def _():
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        late, soon = add.schedule((5, 6), delay=3600), add.schedule((1, 2), delay=60)
+        for _ in range(2):  # dequeued before their time: moved to the schedule
+            huey.execute(huey.dequeue(), now)
+        key = "huey.schedule.redistillqueue"
+        assert raw.type(key) == b"zset"
+        assert huey.scheduled_count() == 2
+        assert [t.id for t in huey.scheduled()] == [soon.id, late.id]
+        assert [t.id for t in huey.scheduled(limit=1)] == [soon.id]
+        assert huey.read_schedule(now) == []
+        assert huey.scheduled_count() == 2
+        # A minute and a half on, one is due: the script pops it and leaves the other.
+        minute = now + datetime.timedelta(seconds=90)
+        popped = huey.read_schedule(minute)
+        assert [t.id for t in popped] == [soon.id]
+        assert [t.id for t in huey.scheduled()] == [late.id]
+        huey.execute(popped[0], minute)
+        assert soon.get() == 3
+        day = now + datetime.timedelta(days=1)
+        due = huey.read_schedule(day)
+        assert [t.id for t in due] == [late.id]
+        assert raw.exists(key) == 0
+        huey.execute(due[0], day)
+        assert late.get() == 11
+        assert raw.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0) >= 3
 
     @check("huey: queue commands went through the list commands")
     def _():
