@@ -480,11 +480,16 @@ fn inter(
     out
 }
 
-/// ZUNION: every member of every input, scores weighted and aggregated.
+/// ZUNION: every member of every input, scores weighted and aggregated, the inputs taken
+/// from the smallest to the largest as Redis takes them (a stable sort: equal sizes in
+/// argument order), so that sums of the same scores round the same way.
 fn union(inputs: &[Input<'_>], weights: &[f64], agg: Aggregate) -> Vec<(Vec<u8>, f64)> {
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by_key(|&i| inputs[i].len());
     let mut acc: std::collections::HashMap<Vec<u8>, f64> = std::collections::HashMap::new();
-    for (input, &w) in inputs.iter().zip(weights) {
-        input.for_each(|s, m| {
+    for i in order {
+        let w = weights[i];
+        inputs[i].for_each(|s, m| {
             let mut score = w * s;
             if score.is_nan() {
                 score = 0.0;
