@@ -11,6 +11,11 @@
 //! mismatch is minimized to a short reproduction before it is reported, with the seed that
 //! produced it.
 //!
+//! One difference is allowed, on corrupt values only: once a PFADD splits the cut-short
+//! XZERO opcode that ends a sparse HyperLogLog (one that SETRANGE corrupted), Redis reads
+//! a byte it wrote past the string's end where redistill reads 0, so the two values part;
+//! a sequence that gets there is not compared further.
+//!
 //! A last test runs sequences of every type's commands, with TTLs, on one connection and
 //! compares the two keyspaces by `DEBUG DIGEST` every 50 commands; on a mismatch,
 //! `DEBUG DIGEST-VALUE` of every key names the keys whose values differ.
@@ -676,6 +681,9 @@ fn compare_seeds(steps_of: impl Fn(&mut Rng) -> Vec<Step>) {
     for seed in seeds {
         let steps = steps_of(&mut Rng(seed));
         if let Some((at, _, _)) = first_difference(ours, real.port, &steps) {
+            if pfadd_on_cut_xzero(real.port, &steps[..at]) {
+                continue;
+            }
             let repro = minimize(ours, real.port, steps[..=at].to_vec());
             let (_, x, y) = first_difference(ours, real.port, &repro).expect("still differs");
             let shown: Vec<String> = repro.iter().map(show).collect();
@@ -687,6 +695,35 @@ fn compare_seeds(steps_of: impl Fn(&mut Rng) -> Vec<Step>) {
             );
         }
     }
+}
+
+/// Whether a PFADD among `steps` found its key holding a sparse HyperLogLog whose last
+/// opcode is an XZERO cut short (a corrupt value that SETRANGE made). Raising a register
+/// in that run makes Redis write the opcode's second byte past the string's end, where a
+/// later PFADD reads it back as part of the value; redistill reads the missing byte as 0,
+/// as Redis does before that write. Sequences that get there are not compared further
+/// (a documented difference, on corrupt values only).
+fn pfadd_on_cut_xzero(theirs: u16, steps: &[Step]) -> bool {
+    let mut conns = [Conn::open(theirs), Conn::open(theirs)];
+    steps.iter().any(|(conn, cmd)| {
+        let cut = cmd[0].eq_ignore_ascii_case(b"PFADD") && {
+            let value = conns[*conn].request(&[b"GET".to_vec(), cmd[1].clone()]);
+            let value = match decode(&Bytes::from(value)) {
+                Ok(Some((Frame::BulkString(v), _))) => v,
+                _ => Bytes::new(),
+            };
+            value.starts_with(b"HYLL\x01") && value.len() > 16 && {
+                // Walk the opcodes: one byte each, two for XZERO (01xxxxxx).
+                let mut p = 16;
+                while p + 1 < value.len() {
+                    p += if value[p] & 0xc0 == 0x40 { 2 } else { 1 };
+                }
+                p == value.len() - 1 && value[p] & 0xc0 == 0x40
+            }
+        };
+        conns[*conn].request(cmd);
+        cut
+    })
 }
 
 /// The sequence's first step: list nodes of a few elements, some compressed, so that
@@ -1089,11 +1126,14 @@ fn hll_command(rng: &mut Rng) -> Vec<Vec<u8>> {
     }
 }
 
-/// The first steps of a HyperLogLog sequence: a string, a list, and a string with the
-/// HyperLogLog header whose registers do not add up, for the errors.
+/// The first steps of a HyperLogLog sequence: the default `hll-sparse-max-bytes` (an
+/// earlier sequence may have changed it, and a replay must start where the run did), a
+/// string, a list, and a string with the HyperLogLog header whose registers do not add
+/// up, for the errors.
 fn hll_setup() -> Vec<Step> {
     let words = |w: &[&[u8]]| -> Step { (0, w.iter().map(|w| w.to_vec()).collect()) };
     vec![
+        words(&[b"CONFIG", b"SET", b"hll-sparse-max-bytes", b"3000"]),
         words(&[b"SET", b"k1", b"v"]),
         words(&[b"RPUSH", b"l1", b"x"]),
         words(&[b"SET", b"bad", b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xfe"]),

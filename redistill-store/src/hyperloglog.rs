@@ -21,7 +21,9 @@
 //! Any client can SET arbitrary bytes that start with the magic, so everything here
 //! validates what it walks and reports [`Corrupt`] instead of trusting lengths. Where a
 //! truncated XZERO opcode ends the string, its missing second byte reads as 0, as Redis
-//! reads the terminator after the string's end.
+//! reads the terminator after the string's end. (Once PFADD splits such an opcode, Redis
+//! writes past the end a byte that it later reads there instead; that garbage of a
+//! corrupt value is not followed.)
 
 /// Bits of the hash that choose a register.
 const P: u32 = 14;
