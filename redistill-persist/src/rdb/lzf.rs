@@ -126,6 +126,45 @@ pub(crate) fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     })
 }
 
+/// How far the match of `input[r..]` against `input[ip..]` (whose first three bytes are
+/// equal) runs, as liblzf measures it, biased by 2: with `max_len` above 16 it compares
+/// the 16 bytes past the first three before it looks at the limit, and past those it
+/// counts at least 19; otherwise it stops at the first difference or at `max_len` (at
+/// least 3). Eight bytes are compared at a time; the result is liblzf's byte loop's.
+fn match_len(input: &[u8], r: usize, ip: usize, max_len: usize) -> usize {
+    if max_len > 16 {
+        let first = first_difference(input, r, ip, 3, 19);
+        if first < 19 || max_len <= 19 {
+            return first;
+        }
+        return first_difference(input, r, ip, 19, max_len);
+    }
+    first_difference(input, r, ip, 3, max_len.max(3))
+}
+
+/// The first `j` in `from..to` where `input[r + j]` and `input[ip + j]` differ, or `to`.
+/// `ip + to` must be within `input`, and `r` below `ip`.
+fn first_difference(input: &[u8], r: usize, ip: usize, from: usize, to: usize) -> usize {
+    let word = |at: usize| {
+        input
+            .get(at..at + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let mut j = from;
+    while j + 8 <= to {
+        let diff = word(r + j) ^ word(ip + j);
+        if diff != 0 {
+            return j + (diff.trailing_zeros() / 8) as usize;
+        }
+        j += 8;
+    }
+    while j < to && input[r + j] == input[ip + j] {
+        j += 1;
+    }
+    j
+}
+
 fn compress_with(input: &[u8], max_out: usize, mut table: Slots<'_>) -> Option<Vec<u8>> {
     let n = input.len();
     let mut out = Vec::with_capacity(max_out + 1);
@@ -170,28 +209,7 @@ fn compress_with(input: &[u8], max_out: usize, mut table: Slots<'_>) -> Option<V
         if out.len() + 4 >= max_out {
             return None;
         }
-        // The match length: liblzf compares up to 16 bytes past the first three before it
-        // looks at the limit, then goes on byte by byte within it.
-        let mut len = 2;
-        let mut stopped = false;
-        if max_len > 16 {
-            for _ in 0..16 {
-                len += 1;
-                if input[r + len] != input[ip + len] {
-                    stopped = true;
-                    break;
-                }
-            }
-        }
-        if !stopped {
-            loop {
-                len += 1;
-                if !(len < max_len && input[r + len] == input[ip + len]) {
-                    break;
-                }
-            }
-        }
-        len -= 2;
+        let len = match_len(input, r, ip, max_len) - 2;
         ip += 1;
         if len < 7 {
             out.push(((off >> 8) + (len << 5)) as u8);
@@ -277,6 +295,61 @@ mod tests {
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         assert_eq!(compress(&random, random.len() - 4), None, "incompressible");
+    }
+
+    /// liblzf's match loop, byte by byte, as [`match_len`] must answer.
+    fn match_len_bytewise(input: &[u8], r: usize, ip: usize, max_len: usize) -> usize {
+        let mut len = 2;
+        if max_len > 16 {
+            for _ in 0..16 {
+                len += 1;
+                if input[r + len] != input[ip + len] {
+                    return len;
+                }
+            }
+        }
+        loop {
+            len += 1;
+            if !(len < max_len && input[r + len] == input[ip + len]) {
+                return len;
+            }
+        }
+    }
+
+    #[test]
+    fn match_lengths_are_liblzf_s() {
+        // Runs of a few symbols, so that matches of every length, cut anywhere by the
+        // limit, come up.
+        let mut x = 99u64;
+        for _ in 0..600 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let n = 4 + (x >> 40) as usize % 300;
+            let symbols = 1 + (x >> 20) as u8 % 3;
+            let mut y = x;
+            let input: Vec<u8> = (0..n)
+                .map(|_| {
+                    y = y.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(7);
+                    if (y >> 60) < 14 {
+                        b'a'
+                    } else {
+                        b'a' + (y >> 33) as u8 % symbols
+                    }
+                })
+                .collect();
+            for ip in 1..n.saturating_sub(3) {
+                for r in ip.saturating_sub(40)..ip {
+                    if input[r..r + 3] != input[ip..ip + 3] {
+                        continue;
+                    }
+                    let max_len = (n - ip - 2).min(MAX_REFERENCE);
+                    assert_eq!(
+                        match_len(&input, r, ip, max_len),
+                        match_len_bytewise(&input, r, ip, max_len),
+                        "r {r}, ip {ip}, max_len {max_len}, input {input:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
