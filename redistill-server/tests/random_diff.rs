@@ -23,7 +23,8 @@
 //! Needs `redis-server` on PATH, so it is ignored by a plain `cargo test`;
 //! `scripts/test.sh` runs it (`cargo test -p redistill-server --test random_diff --
 //! --ignored`). `RANDOM_DIFF_SEED=N` replays one seed; `RANDOM_DIFF_RUNS` sets how many
-//! seeds run (default 40, each 200 commands).
+//! seeds run (default 40, each 200 commands) and `RANDOM_DIFF_FIRST` the first of them
+//! (default 1), so that a long run can go past the seeds already tried.
 
 mod common;
 
@@ -665,20 +666,28 @@ fn watch_step(rng: &mut Rng) -> Step {
     (0, words.iter().map(|w| w.as_bytes().to_vec()).collect())
 }
 
+/// The seeds to run: `RANDOM_DIFF_SEED` alone, or `RANDOM_DIFF_RUNS` (40) of them from
+/// `RANDOM_DIFF_FIRST` (1).
+fn seeds() -> Vec<u64> {
+    let var = |name: &str, default: u64| {
+        std::env::var(name).map_or(default, |v| {
+            v.parse().unwrap_or_else(|_| panic!("{name} is a number"))
+        })
+    };
+    if std::env::var("RANDOM_DIFF_SEED").is_ok() {
+        return vec![var("RANDOM_DIFF_SEED", 0)];
+    }
+    let first = var("RANDOM_DIFF_FIRST", 1);
+    (first..first + var("RANDOM_DIFF_RUNS", 40)).collect()
+}
+
 /// Runs `steps_of(seed)` for every seed; panics with a minimized reproduction.
 fn compare_seeds(steps_of: impl Fn(&mut Rng) -> Vec<Step>) {
     let real = RealRedis::start();
     // The encodings of Redis 7.0, which has no listpack sets.
     let server = TestServer::with_config(|c| c.memory.set_max_listpack_entries = 0);
     let ours = server.addr.port();
-    let seeds: Vec<u64> = match std::env::var("RANDOM_DIFF_SEED") {
-        Ok(seed) => vec![seed.parse().expect("RANDOM_DIFF_SEED is a number")],
-        Err(_) => {
-            let runs = std::env::var("RANDOM_DIFF_RUNS").map_or(40, |r| r.parse().expect("number"));
-            (1..=runs).collect()
-        }
-    };
-    for seed in seeds {
+    for seed in seeds() {
         let steps = steps_of(&mut Rng(seed));
         if let Some((at, _, _)) = first_difference(ours, real.port, &steps) {
             if pfadd_on_cut_xzero(real.port, &steps[..at]) {
@@ -842,13 +851,8 @@ fn all_keys(conn: &mut Conn) -> Vec<Vec<u8>> {
 fn random_sequences_leave_the_same_debug_digest_as_redis() {
     let real = RealRedis::start();
     let server = TestServer::with_config(|c| c.memory.set_max_listpack_entries = 0);
-    let runs: u64 = std::env::var("RANDOM_DIFF_RUNS").map_or(40, |r| r.parse().expect("number"));
-    let seeds: Vec<u64> = match std::env::var("RANDOM_DIFF_SEED") {
-        Ok(seed) => vec![seed.parse().expect("RANDOM_DIFF_SEED is a number")],
-        Err(_) => (1..=runs).collect(),
-    };
     let digest = [b"DEBUG".to_vec(), b"DIGEST".to_vec()];
-    for seed in seeds {
+    for seed in seeds() {
         let rng = &mut Rng(seed);
         let mut steps = vec![list_layout(rng), set_layout(rng), zset_layout(rng)];
         steps.extend((0..200).map(|_| (0, digest_command(rng))));
