@@ -173,6 +173,8 @@ impl ListpackBuilder {
 
     fn push_str(&mut self, s: &[u8]) {
         let len = s.len();
+        // Header, bytes and backlen, grown for once.
+        self.buf.reserve(len + 10);
         match str_header_len(len) {
             1 => self.buf.push(0x80 | len as u8),
             2 => self
@@ -188,10 +190,15 @@ impl ListpackBuilder {
     }
 
     fn push_backlen(&mut self, entry_len: usize) {
+        self.count += 1;
+        // Most entries are short: their backlen is their length.
+        if entry_len < 128 {
+            self.buf.push(entry_len as u8);
+            return;
+        }
         let mut b = [0u8; 5];
         let n = backlen(entry_len, &mut b);
         self.buf.extend_from_slice(&b[..n]);
-        self.count += 1;
     }
 
     /// The finished listpack.

@@ -104,14 +104,22 @@ pub(crate) mod types {
 pub(crate) fn canonical_i64(s: &[u8]) -> Option<i64> {
     let digits = s.strip_prefix(b"-").unwrap_or(s);
     let leading_zero = digits.first() == Some(&b'0') && (digits.len() > 1 || digits != s);
-    if digits.is_empty()
-        || digits.len() > 19
-        || leading_zero
-        || !digits.iter().all(u8::is_ascii_digit)
-    {
+    if digits.is_empty() || digits.len() > 19 || leading_zero {
         return None;
     }
-    std::str::from_utf8(s).ok()?.parse().ok()
+    // Nineteen digits fit a u64; the sign then decides the range.
+    let mut magnitude: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        magnitude = magnitude * 10 + u64::from(d - b'0');
+    }
+    if digits.len() == s.len() {
+        i64::try_from(magnitude).ok()
+    } else {
+        0i64.checked_sub_unsigned(magnitude)
+    }
 }
 
 /// The integer a score is written as (`d2string`'s decimal form of an integral value
@@ -353,6 +361,18 @@ mod tests {
             b"99999999999999999999",
         ] {
             assert_eq!(canonical_i64(s), None, "{s:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// An integer is canonical exactly when printing what it parses to gives it back.
+        #[test]
+        fn canonical_means_it_prints_back(s in "-?[0-9]{0,20}x?") {
+            let expected = std::str::from_utf8(s.as_bytes())
+                .ok()
+                .and_then(|t| t.parse::<i64>().ok())
+                .filter(|n| n.to_string() == s);
+            proptest::prop_assert_eq!(canonical_i64(s.as_bytes()), expected);
         }
     }
 }
