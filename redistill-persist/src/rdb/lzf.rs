@@ -80,13 +80,25 @@ thread_local! {
     /// The compressor's hash table, kept per thread: building and clearing 2^16 slots for
     /// every string would cost more than compressing it. Each slot holds a call's stamp
     /// over the position it saw, so entries of earlier calls read as empty.
-    static TABLE: RefCell<(u32, Vec<u64>)> = const { RefCell::new((0, Vec::new())) };
+    static TABLE: RefCell<(u32, Option<Box<Table>>)> = const { RefCell::new((0, None)) };
+}
+
+/// Slots of the compressor's hash table: a fixed size, so that a slot masked to
+/// [`HASH_LOG`] bits needs no bounds check.
+type Table = [u64; 1 << HASH_LOG];
+
+/// A zeroed table, built on the heap (it is 512 KiB).
+fn new_table() -> Box<Table> {
+    let slots: Box<[u64]> = vec![0; 1 << HASH_LOG].into_boxed_slice();
+    slots
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("the table has 1 << HASH_LOG slots"))
 }
 
 /// A hash table slot's content for this call: the position it holds, if written in it.
 struct Slots<'a> {
     stamp: u32,
-    table: &'a mut [u64],
+    table: &'a mut Table,
 }
 
 impl Slots<'_> {
@@ -110,9 +122,7 @@ pub(crate) fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     TABLE.with(|cell| {
         let mut cell = cell.borrow_mut();
         let (stamp, table) = &mut *cell;
-        if table.is_empty() {
-            *table = vec![0; 1 << HASH_LOG];
-        }
+        let table = table.get_or_insert_with(new_table);
         *stamp = stamp.wrapping_add(1);
         if *stamp == 0 {
             table.fill(0);
