@@ -1700,10 +1700,12 @@ impl ZSetObj {
         }
         let longest = items.iter().map(|(_, m)| m.len()).max().unwrap_or(0);
         if items.len() <= lim.max_entries && longest <= lim.max_value {
-            // Equal members at different scores are not adjacent: compare them sorted.
-            let mut members: Vec<&[u8]> = items.iter().map(|&(_, m)| m).collect();
-            members.sort_unstable();
-            if members.windows(2).any(|w| w[0] == w[1]) {
+            // Equal members at different scores are not adjacent: look each one up.
+            let mut seen = std::collections::HashSet::with_capacity_and_hasher(
+                items.len(),
+                lim.hasher.clone(),
+            );
+            if !items.iter().all(|&(_, m)| seen.insert(m)) {
                 return None;
             }
             let mut p = Pack::default();
