@@ -47,15 +47,15 @@ pub(crate) fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             if back > out.len() || out.len() + len > out_len {
                 return None;
             }
-            let start = out.len() - back;
-            if back >= len {
-                out.extend_from_within(start..start + len);
-            } else {
-                // Byte by byte: the source overlaps what this run writes.
-                for k in 0..len {
-                    let b = out[start + k];
-                    out.push(b);
-                }
+            // The run repeats the `back` bytes before it: copied `back` at a time, each
+            // piece's source is already written.
+            let mut from = out.len() - back;
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(back);
+                out.extend_from_within(from..from + n);
+                from += n;
+                left -= n;
             }
         }
     }
