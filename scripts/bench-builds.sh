@@ -42,8 +42,8 @@ for name in "${NAMES[@]}"; do
   for _ in $(seq 100); do redis-cli -p "${PORT[$name]}" PING >/dev/null 2>&1 && break; sleep 0.1; done
 done
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=scripts/bench-common.sh
+source "$(dirname "$0")/bench-common.sh"
 
 # run NAME CMD CLIENTS PIPELINE SIZE N -> "ops/s us_per_request"
 run() {

@@ -105,7 +105,8 @@ esac
 # shellcheck source=scripts/bench-servers.sh
 source scripts/bench-servers.sh redis-benchmark
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
 
 # run PORT PID CMD CLIENTS PIPELINE SIZE N -> "ops/s us_per_request"
 run() {
@@ -172,8 +173,6 @@ run() {
   after=$(cpu_ticks "$pid")
   awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
 }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "redistill vs redis $(redis-server --version | awk '{ print $3 }' | cut -d= -f2), servers on cpu $SERVER_CPU, $CLIENT on cpu $CLIENT_CPU, redistill workers=$WORKERS, $ROUNDS rounds, keyspace $KEYSPACE"
 echo

@@ -51,7 +51,8 @@ start_floor() {
   exit 1
 }
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
 
 # run PORT PID CMD CLIENTS PIPELINE -> "ops/s us_per_request"
 run() {
@@ -63,8 +64,6 @@ run() {
   [[ -n $ops ]] || { echo "io-floor: no rate for $cmd on port $port" >&2; exit 1; }
   awk -v o="$ops" -v t=$((after - before)) -v hz="$HZ" -v n="$REQUESTS" 'BEGIN { printf "%s %.3f\n", o, t / hz * 1e6 / n }'
 }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "missing-key requests: redis $(redis-server --version | awk '{ print $3 }' | cut -d= -f2), redistill and fixed_reply on cpu $SERVER_CPU, loadgen on cpu $CLIENT_CPU, $ROUNDS rounds of $REQUESTS"
 echo
