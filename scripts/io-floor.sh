@@ -15,7 +15,7 @@
 # Usage: scripts/io-floor.sh
 # Knobs: ROUNDS (5), REQUESTS (per run, 1200000), KEYSPACE (100000),
 #        WORKLOADS ("SPOP:50:16 ZPOPMIN:50:16" as CMD:CLIENTS:PIPELINE; CMD one of SPOP,
-#        ZPOPMIN, ZPOPMAX, GET, LPOP, RPOP, HGET).
+#        ZPOPMIN, ZPOPMAX, GET, LPOP, RPOP: redis-benchmark tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +34,7 @@ cargo build --release --quiet --example loadgen --example fixed_reply
 # missing_key_reply CMD -> what CMD answers on a missing key (RESP2), without its CRLF
 missing_key_reply() {
   case $1 in
-    SPOP | GET | LPOP | RPOP | HGET) echo '$-1' ;;
+    SPOP | GET | LPOP | RPOP) echo '$-1' ;;
     ZPOPMIN | ZPOPMAX) echo '*0' ;;
     *) echo "io-floor: no missing-key reply known for $1" >&2; exit 2 ;;
   esac
