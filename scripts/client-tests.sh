@@ -84,7 +84,7 @@ fi
 if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/redis_py_test.py "$PORT"; then pass "redis-py suite"; else fail "redis-py suite"; fi
 if "$VENV/bin/python" -W ignore::DeprecationWarning tests/clients/redis_py_cache_test.py "$PORT"; then pass "redis-py client-side cache suite"; else fail "redis-py client-side cache suite"; fi
 
-echo "== huey (task queue on lists)"
+echo "== huey (task queue on lists; its scheduler on a sorted set)"
 if ! "$VENV/bin/python" -c 'import huey' 2>/dev/null; then
   "$VENV/bin/pip" install --quiet huey || fail "install huey"
 fi
