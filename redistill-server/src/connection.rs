@@ -879,10 +879,10 @@ fn prefetch_members(
         let Some((this_name, key, m)) = found else {
             continue;
         };
-        if this_name != name {
+        if !redistill_store::same_key(this_name, name) {
             continue;
         }
-        if n == members.len() || (n > 0 && key != run_key) {
+        if n == members.len() || (n > 0 && !redistill_store::same_key(key, run_key)) {
             flush(run_key, &members[..n]);
             n = 0;
         }

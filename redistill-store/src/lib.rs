@@ -130,6 +130,7 @@ pub use sets::{SetMembers, SetOpOutcome, SetPicks};
 pub use snapshot::{SNAPSHOT_BATCH, SnapshotEntry, SnapshotValue};
 pub use store::{Store, StoreBuilder};
 pub use strings::{Expiry, GetExOption, MAX_STRING_LEN, SetCondition, SetOptions, SetOutcome};
+pub use table::same_key;
 pub use zsets::{
     Aggregate, DEFAULT_ZSET_MAX_LISTPACK_ENTRIES, DEFAULT_ZSET_MAX_LISTPACK_VALUE, LexBound,
     LexRange, ScoreBound, ScoreRange, ScoredMember, ZAddOptions, ZAddResult, ZRangeBy, ZRangeItems,

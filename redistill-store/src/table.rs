@@ -532,15 +532,29 @@ impl<E: Slot, M: Default> Table<E, M> {
     }
 }
 
-/// Key equality with the common short lengths done in a few word compares: a call into the
-/// C library's `memcmp` costs more than the comparison itself for keys of up to 32 bytes.
+/// Whether two keys (or any short byte strings: command names, members) are equal, the
+/// lengths up to 32 bytes compared in a few loads: a call into the C library's `memcmp`
+/// costs more than the comparison itself there. The store compares keys this way; a
+/// caller comparing a name per pipelined request can too.
+///
+/// # Examples
+///
+/// ```
+/// use redistill_store::same_key;
+/// assert!(same_key(b"GET", b"GET"));
+/// assert!(!same_key(b"user:1000", b"user:1001"));
+/// assert!(!same_key(b"ab", b"abc"));
+/// ```
 #[inline]
-pub(crate) fn same_key(a: &[u8], b: &[u8]) -> bool {
+pub fn same_key(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
     let n = a.len();
-    if (4..8).contains(&n) {
+    if n < 4 {
+        // The first, middle and last bytes are every byte of 1 to 3.
+        n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1])
+    } else if n < 8 {
         half_word(a, 0) == half_word(b, 0) && half_word(a, n - 4) == half_word(b, n - 4)
     } else if (8..=16).contains(&n) {
         word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8)

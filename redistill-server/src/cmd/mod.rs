@@ -285,8 +285,7 @@ impl LastCommand {
     pub(crate) fn resolve(&mut self, args: &[&[u8]]) -> Lookup {
         let name = args[0];
         if let Some(resolved) = self.resolved
-            && name.len() == self.len
-            && same_short_name(name, &self.name[..self.len])
+            && redistill_store::same_key(name, &self.name[..self.len])
         {
             return Ok(resolved);
         }
@@ -310,25 +309,6 @@ impl LastCommand {
             self.resolved = Some(resolved);
         }
         lookup
-    }
-}
-
-/// Whether two names of the same length, at most 16 bytes, are the same bytes: compared as
-/// two overlapping words (or single bytes below 4), where slice equality would call
-/// `memcmp` for every pipelined request.
-#[inline]
-fn same_short_name(a: &[u8], b: &[u8]) -> bool {
-    fn word<const N: usize>(s: &[u8], at: usize) -> [u8; N] {
-        s.get(at..at + N)
-            .and_then(|w| <[u8; N]>::try_from(w).ok())
-            .unwrap_or([0; N])
-    }
-    let n = a.len();
-    debug_assert!(n == b.len() && n <= 16);
-    match n {
-        8.. => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
-        4..8 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
-        _ => a.iter().zip(b).all(|(x, y)| x == y),
     }
 }
 
@@ -854,19 +834,6 @@ mod tests {
         for args in requests {
             let label = |l: Lookup| l.ok().map(|r| (r.command.full_name(), r.slot, r.code));
             assert_eq!(label(last.resolve(args)), label(resolve(args)), "{args:?}");
-        }
-    }
-
-    #[test]
-    fn short_names_compare_as_slices_do() {
-        for n in 0..=16u8 {
-            let a: Vec<u8> = (0..n).map(|i| i.wrapping_mul(37) ^ n).collect();
-            assert!(same_short_name(&a, &a.clone()), "length {n}");
-            for i in 0..usize::from(n) {
-                let mut b = a.clone();
-                b[i] ^= 0x20;
-                assert!(!same_short_name(&a, &b), "length {n}, byte {i}");
-            }
         }
     }
 
